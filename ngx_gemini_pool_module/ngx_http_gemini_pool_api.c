@@ -1,0 +1,345 @@
+
+/*
+ * Copyright (C) ngx_gemini_pool developers
+ *
+ * The OpenAI API location (dispatch by URI, models) and /health, with the
+ * small response helpers the handlers share.
+ */
+
+
+#include "ngx_http_gemini_pool_module.h"
+
+
+static ngx_int_t ngx_gp_models_handler(ngx_http_request_t *r,
+    ngx_str_t *id);
+
+
+static ngx_uint_t
+ngx_gp_uri_ends(ngx_http_request_t *r, const char *tail, ngx_str_t *rest)
+{
+    size_t   n;
+    u_char  *p, *last;
+
+    /* ".../v1/<tail>" or ".../v1/<tail>/<rest>" */
+
+    n = ngx_strlen(tail);
+    last = r->uri.data + r->uri.len;
+
+    while (last > r->uri.data && last[-1] == '/') {
+        last--;
+    }
+
+    for (p = r->uri.data; p + n <= last; p++) {
+        if (ngx_strncmp(p, tail, n) != 0) {
+            continue;
+        }
+
+        if (p + n == last) {
+            if (rest) {
+                rest->len = 0;
+                rest->data = NULL;
+            }
+
+            return 1;
+        }
+
+        if (rest && p[n] == '/' && p + n + 1 < last) {
+            rest->data = p + n + 1;
+            rest->len = last - rest->data;
+
+            if (ngx_strlchr(rest->data, last, '/') == NULL) {
+                return 1;
+            }
+        }
+    }
+
+    return 0;
+}
+
+
+ngx_int_t
+ngx_gp_api_handler(ngx_http_request_t *r)
+{
+    ngx_str_t            id;
+    ngx_gp_oai_error_t   err;
+
+    if (ngx_gp_zone() == NULL) {
+        ngx_gp_oai_error_set(&err, NGX_HTTP_SERVICE_UNAVAILABLE,
+                             "server_error", "not_configured", NULL,
+                             "gemini_pool_zone is not configured");
+        return ngx_gp_send_error(r, &err);
+    }
+
+    if (ngx_gp_uri_ends(r, "/chat/completions", NULL)) {
+        return ngx_gp_chat_handler(r);
+    }
+
+    if (ngx_gp_uri_ends(r, "/models", &id)) {
+        return ngx_gp_models_handler(r, &id);
+    }
+
+    ngx_gp_oai_error_set(&err, NGX_HTTP_NOT_FOUND, "invalid_request_error",
+                         "unknown_url", NULL, "Unknown request URL: %s %.*s",
+                         r->method == NGX_HTTP_POST ? "POST" : "GET",
+                         (int) ngx_min(r->uri.len, 200), r->uri.data);
+
+    return ngx_gp_send_error(r, &err);
+}
+
+
+static ngx_int_t
+ngx_gp_models_handler(ngx_http_request_t *r, ngx_str_t *id)
+{
+    char                *p;
+    size_t               len;
+    ngx_int_t            rc;
+    ngx_uint_t           i, n;
+    ngx_gp_zone_t       *z;
+    ngx_gp_model_t      *models, m;
+    ngx_gp_oai_error_t   err;
+    const char          *ids[NGX_GP_MAX_MODELS];
+
+    if (!(r->method & (NGX_HTTP_GET | NGX_HTTP_HEAD))) {
+        ngx_gp_oai_error_set(&err, NGX_HTTP_NOT_ALLOWED,
+                             "invalid_request_error", "method_not_allowed",
+                             NULL, "use GET for /v1/models");
+        return ngx_gp_send_error(r, &err);
+    }
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    z = ngx_gp_zone();
+
+    if (id->len) {
+        if (ngx_gp_zone_model(z, id, &m) != NGX_OK) {
+            ngx_gp_oai_error_set(&err, NGX_HTTP_NOT_FOUND,
+                                 "invalid_request_error", "model_not_found",
+                                 "model", "The model `%.*s` does not exist",
+                                 (int) ngx_min(id->len, 100), id->data);
+            return ngx_gp_send_error(r, &err);
+        }
+
+        p = ngx_gp_render_model((char *) m.name, ngx_time(), "google",
+                                &len);
+
+    } else {
+        models = ngx_palloc(r->pool, sizeof(ngx_gp_model_t)
+                                     * NGX_GP_MAX_MODELS);
+        if (models == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_shmtx_lock(&z->shpool->mutex);
+        n = z->sh->nmodels;
+        ngx_memcpy(models, z->sh->models, n * sizeof(ngx_gp_model_t));
+        ngx_shmtx_unlock(&z->shpool->mutex);
+
+        for (i = 0; i < n; i++) {
+            ids[i] = (char *) models[i].name;
+        }
+
+        p = ngx_gp_render_models(ids, n, ngx_time(), "google", &len);
+    }
+
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_gp_send_json(r, NGX_HTTP_OK, (u_char *) p, len);
+    free(p);
+
+    return rc;
+}
+
+
+ngx_int_t
+ngx_gp_health_handler(ngx_http_request_t *r)
+{
+    u_char          *p, *last;
+    time_t           now;
+    ngx_int_t        rc;
+    ngx_uint_t       i, usable, total, ok;
+    ngx_gp_zone_t   *z;
+    ngx_gp_shctx_t  *sh;
+    ngx_gp_account_t *a;
+    size_t           used, size;
+
+    if (!(r->method & (NGX_HTTP_GET | NGX_HTTP_HEAD))) {
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    z = ngx_gp_zone();
+
+    if (z == NULL) {
+        return ngx_gp_send_json(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                (u_char *) "{\"status\":\"unconfigured\"}",
+                                sizeof("{\"status\":\"unconfigured\"}") - 1);
+    }
+
+    p = ngx_pnalloc(r->pool, 512);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    last = p + 512;
+    now = ngx_time();
+    sh = z->sh;
+    usable = 0;
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+
+    total = sh->naccounts;
+
+    for (i = 0; i < total; i++) {
+        a = &sh->accounts[i];
+
+        if (a->enabled && !a->cookie_expired
+            && a->cooldown_until[NGX_GP_QUOTA_TEXT] <= now)
+        {
+            usable++;
+        }
+    }
+
+    size = z->shpool->end - z->shpool->start;
+    used = size - z->shpool->pfree * ngx_pagesize;
+
+    ok = sh->db_ok && usable > 0;
+
+    last = ngx_slprintf(p, last,
+                        "{\"status\":\"%s\",\"database\":\"%s\","
+                        "\"accounts\":{\"total\":%ui,\"usable\":%ui},"
+                        "\"zone\":{\"size\":%uz,\"used\":%uz},"
+                        "\"helper\":{\"pid\":%P,\"ticks\":%uL,"
+                        "\"last_tick\":%T},"
+                        "\"requests\":%uL,\"errors\":%uL,"
+                        "\"upstream_transfers\":%ui,\"pid\":%P}",
+                        ok ? "ok" : "degraded",
+                        sh->db_ok ? "ok" : "error", total, usable,
+                        size, used, sh->helper_pid, sh->helper_ticks,
+                        sh->helper_tick, sh->requests, sh->errors,
+                        ngx_gp_curl_active(), ngx_pid);
+
+    ngx_shmtx_unlock(&z->shpool->mutex);
+
+    return ngx_gp_send_json(r, ok ? NGX_HTTP_OK
+                                  : NGX_HTTP_SERVICE_UNAVAILABLE,
+                            p, last - p);
+}
+
+
+ngx_int_t
+ngx_gp_send_json(ngx_http_request_t *r, ngx_uint_t status, u_char *p,
+    size_t len)
+{
+    ngx_int_t     rc;
+    ngx_buf_t    *b;
+    ngx_chain_t   out;
+
+    r->headers_out.status = status;
+    r->headers_out.content_length_n = len;
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    b = ngx_create_temp_buf(r->pool, len);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->last = ngx_cpymem(b->last, p, len);
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+ngx_int_t
+ngx_gp_send_error(ngx_http_request_t *r, ngx_gp_oai_error_t *err)
+{
+    char       *p;
+    size_t      len;
+    ngx_int_t   rc;
+
+    p = ngx_gp_render_error(err, &len);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_gp_send_json(r, err->status, (u_char *) p, len);
+    free(p);
+
+    return rc;
+}
+
+
+/* the request body as one contiguous string (NUL-terminated) */
+
+ngx_int_t
+ngx_gp_read_body(ngx_http_request_t *r, ngx_str_t *body)
+{
+    off_t         size;
+    u_char       *p;
+    ssize_t       n;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    body->len = 0;
+    body->data = (u_char *) "";
+
+    if (r->request_body == NULL || r->request_body->bufs == NULL) {
+        return NGX_OK;
+    }
+
+    size = 0;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        size += ngx_buf_size(cl->buf);
+    }
+
+    p = ngx_pnalloc(r->pool, size + 1);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    body->data = p;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (b->in_file) {
+            /* a body over client_body_buffer_size, just written */
+            n = ngx_read_file(b->file, p, b->file_last - b->file_pos,
+                              b->file_pos);
+            if (n == NGX_ERROR) {
+                return NGX_ERROR;
+            }
+
+            p += n;
+            continue;
+        }
+
+        p = ngx_cpymem(p, b->pos, b->last - b->pos);
+    }
+
+    *p = '\0';
+    body->len = p - body->data;
+
+    return NGX_OK;
+}

@@ -1,0 +1,1457 @@
+
+/*
+ * Copyright (C) ngx_gemini_pool developers
+ *
+ * POST /v1/chat/completions: the request state machine.
+ *
+ *   body -> parse -> account -> JWT (zone or getoxsrf) -> createSession
+ *        -> streamAssist -> split -> decode -> render -> output filter
+ *
+ * The response header is committed only when the upstream produced its
+ * first useful element (or when a keep-alive must be sent), so errors at
+ * the start of a turn still move to the next account.  Output buffers are
+ * recycled (free/busy chains), and the upstream transfer is paused while
+ * the client has not taken what was sent: memory per request does not
+ * grow with the answer.
+ */
+
+
+#include "ngx_http_gemini_pool_module.h"
+
+
+#define NGX_GP_BUF_SIZE        4096
+#define NGX_GP_JWT_POLL        50
+
+/* why an attempt failed */
+#define NGX_GP_FAIL_AUTH       1     /* 401/403 */
+#define NGX_GP_FAIL_RATE       2     /* 429 */
+#define NGX_GP_FAIL_SERVER     3     /* 5xx */
+#define NGX_GP_FAIL_NETWORK    4     /* connect, reset, truncated */
+#define NGX_GP_FAIL_TIMEOUT    5
+#define NGX_GP_FAIL_REQUEST    6     /* 400, 404: the request itself */
+#define NGX_GP_FAIL_EMPTY      7     /* thoughts only, no answer */
+#define NGX_GP_FAIL_INTERNAL   8
+
+
+typedef struct {
+    ngx_http_request_t                *r;
+    ngx_http_gemini_pool_main_conf_t  *gmcf;
+    ngx_http_gemini_pool_loc_conf_t   *glcf;
+    ngx_gp_zone_t                     *zone;
+
+    ngx_gp_chat_req_t                  req;
+    ngx_gp_model_t                     model;
+    char                              *prompt;
+    size_t                             prompt_len;
+
+    ngx_gp_account_copy_t             *acct;
+    ngx_uint_t                         attempts;
+    ngx_uint_t                         max_attempts;
+    ngx_msec_t                         jwt_wait;
+
+    char                              *session;
+    ngx_gp_xfer_t                     *xfer;
+    ngx_gp_jsonstream_t                js;
+
+    /* output */
+    u_char                             id[40];
+    time_t                             created;
+    ngx_chain_t                       *free;
+    ngx_chain_t                       *busy;
+    ngx_msec_t                         last_output;
+
+    u_char                            *text;        /* non-stream answer */
+    size_t                             text_len;
+    size_t                             text_cap;
+    u_char                            *reasoning;
+    size_t                             reasoning_len;
+    size_t                             reasoning_cap;
+
+    ngx_gp_usage_t                     usage;
+    const char                        *finish_reason;
+
+    /* the failure of the current attempt */
+    ngx_uint_t                         fail;
+    long                               fail_status;
+    char                               fail_msg[256];
+
+    ngx_event_t                        timer;       /* waits, timeouts */
+    ngx_event_t                        keepalive;
+
+    unsigned                           stream:1;
+    unsigned                           show_thoughts:1;
+    unsigned                           header_sent:1;
+    unsigned                           role_sent:1;
+    unsigned                           useful:1;     /* answer started */
+    unsigned                           got_text:1;
+    unsigned                           got_thought:1;
+    unsigned                           stream_error:1;
+    unsigned                           complete:1;   /* SUCCEEDED seen */
+    unsigned                           finished:1;
+    unsigned                           timed_out:1;
+    unsigned                           overflow:1;
+    unsigned                           client_error:1;
+} ngx_gp_chat_ctx_t;
+
+
+static void ngx_gp_chat_body(ngx_http_request_t *r);
+static void ngx_gp_chat_cleanup(void *data);
+static void ngx_gp_chat_attempt(ngx_gp_chat_ctx_t *ctx);
+static void ngx_gp_chat_jwt(ngx_gp_chat_ctx_t *ctx);
+static void ngx_gp_chat_xsrf_done(ngx_gp_xfer_t *x);
+static void ngx_gp_chat_session(ngx_gp_chat_ctx_t *ctx);
+static void ngx_gp_chat_session_done(ngx_gp_xfer_t *x);
+static void ngx_gp_chat_stream(ngx_gp_chat_ctx_t *ctx);
+static size_t ngx_gp_chat_data(ngx_gp_xfer_t *x, char *p, size_t len);
+static int ngx_gp_chat_element(void *data, const char *p, size_t len);
+static void ngx_gp_chat_stream_done(ngx_gp_xfer_t *x);
+static void ngx_gp_chat_fail(ngx_gp_chat_ctx_t *ctx, ngx_uint_t kind,
+    long status, const char *fmt, ...);
+static void ngx_gp_chat_upstream_error(ngx_gp_chat_ctx_t *ctx,
+    ngx_gp_xfer_t *x);
+static void ngx_gp_chat_finish(ngx_gp_chat_ctx_t *ctx);
+static ngx_int_t ngx_gp_chat_header(ngx_gp_chat_ctx_t *ctx);
+static ngx_int_t ngx_gp_chat_send(ngx_gp_chat_ctx_t *ctx, const u_char *p,
+    size_t len, ngx_uint_t last);
+static ngx_int_t ngx_gp_chat_chunk(ngx_gp_chat_ctx_t *ctx,
+    const char *content, size_t content_len, const char *reasoning,
+    size_t reasoning_len, const char *finish_reason, const char *error);
+static void ngx_gp_chat_writer(ngx_http_request_t *r);
+static void ngx_gp_chat_timer_handler(ngx_event_t *ev);
+static void ngx_gp_chat_keepalive_handler(ngx_event_t *ev);
+static void ngx_gp_chat_drop_xfer(ngx_gp_chat_ctx_t *ctx);
+static void ngx_gp_chat_release(ngx_gp_chat_ctx_t *ctx, ngx_uint_t ok,
+    const char *error);
+
+
+ngx_int_t
+ngx_gp_chat_handler(ngx_http_request_t *r)
+{
+    ngx_int_t  rc;
+
+    if (r->method != NGX_HTTP_POST) {
+        ngx_gp_oai_error_t  err;
+
+        ngx_gp_oai_error_set(&err, NGX_HTTP_NOT_ALLOWED,
+                             "invalid_request_error", "method_not_allowed",
+                             NULL, "use POST for /v1/chat/completions");
+        return ngx_gp_send_error(r, &err);
+    }
+
+    rc = ngx_http_read_client_request_body(r, ngx_gp_chat_body);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_gp_chat_body(ngx_http_request_t *r)
+{
+    time_t                  retry;
+    ngx_str_t               body, name;
+    ngx_gp_chat_ctx_t      *ctx;
+    ngx_pool_cleanup_t     *cln;
+    ngx_gp_oai_error_t      err;
+    u_char                  buf[NGX_GP_MODEL_LEN];
+
+    (void) retry;
+
+    if (ngx_gp_read_body(r, &body) != NGX_OK) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_gp_chat_ctx_t));
+    if (ctx == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    cln->handler = ngx_gp_chat_cleanup;
+    cln->data = ctx;
+
+    ctx->r = r;
+    ctx->gmcf = ngx_http_get_module_main_conf(r, ngx_http_gemini_pool_module);
+    ctx->glcf = ngx_http_get_module_loc_conf(r, ngx_http_gemini_pool_module);
+    ctx->zone = ngx_gp_zone();
+    ctx->created = ngx_time();
+    ctx->finish_reason = "stop";
+
+    ngx_http_set_ctx(r, ctx, ngx_http_gemini_pool_module);
+
+    ctx->timer.handler = ngx_gp_chat_timer_handler;
+    ctx->timer.data = r->connection;
+    ctx->timer.log = r->connection->log;
+    ctx->keepalive.handler = ngx_gp_chat_keepalive_handler;
+    ctx->keepalive.data = r->connection;
+    ctx->keepalive.log = r->connection->log;
+
+    if (ngx_gp_chat_req_parse((char *) body.data, body.len, &ctx->req, &err)
+        != 0)
+    {
+        ngx_http_finalize_request(r, ngx_gp_send_error(r, &err));
+        return;
+    }
+
+    if (ctx->req.model) {
+        name.data = (u_char *) ctx->req.model;
+        name.len = ngx_strlen(ctx->req.model);
+
+    } else {
+        if (ngx_gp_zone_setting(ctx->zone, "default_model", buf, sizeof(buf))
+            != NGX_OK)
+        {
+            ngx_cpystrn(buf, (u_char *) "gemini-auto", sizeof(buf));
+        }
+
+        name.data = buf;
+        name.len = ngx_strlen(buf);
+    }
+
+    if (name.len == 4 && ngx_strncmp(name.data, "auto", 4) == 0) {
+        ngx_str_set(&name, "gemini-auto");
+    }
+
+    if (ngx_gp_zone_model(ctx->zone, &name, &ctx->model) != NGX_OK) {
+        ngx_gp_oai_error_set(&err, NGX_HTTP_NOT_FOUND,
+                             "invalid_request_error", "model_not_found",
+                             "model", "The model `%.*s` does not exist; "
+                             "GET /v1/models lists the models",
+                             (int) ngx_min(name.len, 100), name.data);
+        ngx_http_finalize_request(r, ngx_gp_send_error(r, &err));
+        return;
+    }
+
+    ctx->prompt = ngx_gp_chat_prompt(&ctx->req, 0, &ctx->prompt_len);
+    if (ctx->prompt == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ctx->usage.prompt_tokens = ngx_gp_estimate_tokens(ctx->prompt,
+                                                      ctx->prompt_len);
+    ctx->stream = ctx->req.stream ? 1 : 0;
+    ctx->show_thoughts = ngx_gp_zone_setting_flag(ctx->zone, "show_thoughts");
+
+    ngx_sprintf(ctx->id, "chatcmpl-%08xD%08xD%08xD%Z",
+                (uint32_t) ngx_random(), (uint32_t) ngx_random(),
+                (uint32_t) ngx_random());
+
+    ctx->acct = ngx_palloc(r->pool, sizeof(ngx_gp_account_copy_t));
+    if (ctx->acct == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ctx->acct->id = 0;
+
+    ngx_shmtx_lock(&ctx->zone->shpool->mutex);
+    ctx->max_attempts = ngx_min(ctx->zone->sh->naccounts, 3);
+    ctx->zone->sh->requests++;
+    ngx_shmtx_unlock(&ctx->zone->shpool->mutex);
+
+    if (ctx->max_attempts == 0) {
+        ctx->max_attempts = 1;
+    }
+
+    /* a client that goes away cancels the upstream transfer */
+    r->read_event_handler = ngx_http_test_reading;
+    r->write_event_handler = ngx_gp_chat_writer;
+
+    ngx_gp_chat_attempt(ctx);
+}
+
+
+static void
+ngx_gp_chat_cleanup(void *data)
+{
+    ngx_gp_chat_ctx_t  *ctx = data;
+
+    if (ctx->timer.timer_set) {
+        ngx_del_timer(&ctx->timer);
+    }
+
+    if (ctx->keepalive.timer_set) {
+        ngx_del_timer(&ctx->keepalive);
+    }
+
+    if (ctx->xfer && ctx->xfer->added && !ctx->finished) {
+        ngx_log_error(NGX_LOG_INFO, ctx->r->connection->log, 0,
+                      "gemini pool: upstream transfer cancelled");
+    }
+
+    ngx_gp_chat_drop_xfer(ctx);
+
+    if (ctx->acct && ctx->acct->id) {
+        ngx_gp_chat_release(ctx, 0, NULL);
+    }
+
+    ngx_gp_jsonstream_free(&ctx->js);
+    ngx_gp_chat_req_free(&ctx->req);
+    free(ctx->prompt);
+    free(ctx->session);
+    free(ctx->text);
+    free(ctx->reasoning);
+}
+
+
+static void
+ngx_gp_chat_drop_xfer(ngx_gp_chat_ctx_t *ctx)
+{
+    if (ctx->xfer) {
+        ngx_gp_xfer_destroy(ctx->xfer);
+        ctx->xfer = NULL;
+    }
+}
+
+
+static void
+ngx_gp_chat_release(ngx_gp_chat_ctx_t *ctx, ngx_uint_t ok,
+    const char *error)
+{
+    ngx_gp_zone_release(ctx->zone, ctx->acct, ok, error);
+    ctx->acct->id = 0;
+}
+
+
+static void
+ngx_gp_chat_attempt(ngx_gp_chat_ctx_t *ctx)
+{
+    time_t               retry, now;
+    ngx_int_t            rc;
+    ngx_uint_t           quota;
+    ngx_gp_oai_error_t   err;
+
+    ctx->attempts++;
+    ctx->fail = 0;
+    ctx->jwt_wait = 0;
+
+    quota = ctx->model.kind == NGX_GP_MODEL_IMAGE ? NGX_GP_QUOTA_IMAGES
+            : ctx->model.kind == NGX_GP_MODEL_VIDEO ? NGX_GP_QUOTA_VIDEOS
+            : NGX_GP_QUOTA_TEXT;
+
+    rc = ngx_gp_zone_pick(ctx->zone, ctx->acct, quota, &retry);
+
+    if (rc == NGX_OK) {
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ctx->r->connection->log, 0,
+                       "gemini pool: attempt %ui on account \"%s\"",
+                       ctx->attempts, ctx->acct->name);
+        ngx_gp_chat_jwt(ctx);
+        return;
+    }
+
+    now = ngx_time();
+
+    if (rc == NGX_AGAIN) {
+        ngx_gp_oai_error_set(&err, NGX_HTTP_TOO_MANY_REQUESTS,
+                             "rate_limit_error", "no_account_available",
+                             NULL, "All accounts are cooling down; the "
+                             "earliest is usable again in %d s",
+                             (int) ngx_max(retry - now, 1));
+
+    } else {
+        ngx_gp_oai_error_set(&err, NGX_HTTP_SERVICE_UNAVAILABLE,
+                             "server_error", "no_account_available",
+                             NULL, "No account is enabled in the pool");
+    }
+
+    ngx_http_finalize_request(ctx->r, ngx_gp_send_error(ctx->r, &err));
+}
+
+
+static void
+ngx_gp_chat_jwt(ngx_gp_chat_ctx_t *ctx)
+{
+    ngx_int_t       rc;
+    ngx_gp_xfer_t  *x;
+
+    rc = ngx_gp_zone_jwt(ctx->zone, ctx->acct);
+
+    switch (rc) {
+
+    case NGX_GP_JWT_FRESH:
+        ngx_gp_chat_session(ctx);
+        return;
+
+    case NGX_GP_JWT_WAIT:
+        if (ctx->jwt_wait >= ctx->gmcf->xsrf_timeout) {
+            ngx_gp_chat_fail(ctx, NGX_GP_FAIL_TIMEOUT, 0,
+                             "timed out waiting for another process's "
+                             "getoxsrf");
+            return;
+        }
+
+        ctx->jwt_wait += NGX_GP_JWT_POLL;
+        ngx_add_timer(&ctx->timer, NGX_GP_JWT_POLL);
+        return;
+
+    case NGX_GP_JWT_FETCH:
+        x = ngx_gp_gemini_getoxsrf(ctx->gmcf, ctx->acct,
+                                   ctx->r->connection->log);
+        if (x == NULL) {
+            ngx_gp_zone_jwt_store(ctx->zone, ctx->acct, NULL, 0);
+            ngx_gp_chat_fail(ctx, NGX_GP_FAIL_INTERNAL, 0,
+                             "cannot start getoxsrf");
+            return;
+        }
+
+        x->on_done = ngx_gp_chat_xsrf_done;
+        x->data = ctx;
+        ctx->xfer = x;
+
+        if (ngx_gp_xfer_start(x) != NGX_OK) {
+            ngx_gp_zone_jwt_store(ctx->zone, ctx->acct, NULL, 0);
+            ngx_gp_chat_fail(ctx, NGX_GP_FAIL_INTERNAL, 0,
+                             "cannot start getoxsrf");
+        }
+
+        return;
+
+    default:
+        /* the account vanished in a reload */
+        ngx_gp_chat_fail(ctx, NGX_GP_FAIL_INTERNAL, 0,
+                         "account removed from the pool");
+        return;
+    }
+}
+
+
+static void
+ngx_gp_chat_xsrf_done(ngx_gp_xfer_t *x)
+{
+    char               *jwt;
+    const char         *err;
+    ngx_gp_chat_ctx_t  *ctx = x->data;
+
+    if (x->result != CURLE_OK || x->status != 200) {
+        ngx_gp_zone_jwt_store(ctx->zone, ctx->acct, NULL, 0);
+        ngx_gp_chat_upstream_error(ctx, x);
+        return;
+    }
+
+    jwt = ngx_gp_gemini_jwt_from_xsrf(x, ctx->acct, &err);
+
+    if (jwt == NULL) {
+        ngx_gp_zone_jwt_store(ctx->zone, ctx->acct, NULL, 0);
+        ngx_gp_chat_fail(ctx, NGX_GP_FAIL_AUTH, 200,
+                         "getoxsrf answer unusable: %s", err);
+        return;
+    }
+
+    ngx_gp_zone_jwt_store(ctx->zone, ctx->acct, jwt, ngx_time());
+    ngx_cpystrn(ctx->acct->jwt, (u_char *) jwt, NGX_GP_JWT_LEN);
+    free(jwt);
+
+    ngx_gp_chat_drop_xfer(ctx);
+    ngx_gp_chat_session(ctx);
+}
+
+
+static void
+ngx_gp_chat_session(ngx_gp_chat_ctx_t *ctx)
+{
+    char            *body;
+    size_t           len;
+    ngx_gp_xfer_t   *x;
+    u_char           name[16];
+
+    ngx_sprintf(name, "%06xD%06xD%Z", (uint32_t) ngx_random() & 0xffffff,
+                (uint32_t) ngx_random() & 0xffffff);
+
+    body = ngx_gp_body_create_session((char *) ctx->acct->team_id,
+                                      (char *) name, &len);
+    if (body == NULL) {
+        ngx_gp_chat_fail(ctx, NGX_GP_FAIL_INTERNAL, 0, "out of memory");
+        return;
+    }
+
+    x = ngx_gp_gemini_widget(ctx->gmcf, ctx->acct, "widgetCreateSession",
+                             body, len, ctx->gmcf->session_timeout,
+                             ctx->r->connection->log);
+    if (x == NULL) {
+        ngx_gp_chat_fail(ctx, NGX_GP_FAIL_INTERNAL, 0,
+                         "cannot start widgetCreateSession");
+        return;
+    }
+
+    x->on_done = ngx_gp_chat_session_done;
+    x->data = ctx;
+    x->max = 256 * 1024;
+    ctx->xfer = x;
+
+    if (ngx_gp_xfer_start(x) != NGX_OK) {
+        ngx_gp_chat_fail(ctx, NGX_GP_FAIL_INTERNAL, 0,
+                         "cannot start widgetCreateSession");
+    }
+}
+
+
+static void
+ngx_gp_chat_session_done(ngx_gp_xfer_t *x)
+{
+    ngx_gp_chat_ctx_t  *ctx = x->data;
+
+    if (x->result != CURLE_OK || x->status != 200) {
+        ngx_gp_chat_upstream_error(ctx, x);
+        return;
+    }
+
+    free(ctx->session);
+    ctx->session = ngx_gp_session_parse((char *) x->buf, x->len);
+
+    if (ctx->session == NULL) {
+        ngx_gp_chat_fail(ctx, NGX_GP_FAIL_SERVER, 200,
+                         "widgetCreateSession answered without a session");
+        return;
+    }
+
+    ngx_gp_chat_drop_xfer(ctx);
+    ngx_gp_chat_stream(ctx);
+}
+
+
+static void
+ngx_gp_chat_stream(ngx_gp_chat_ctx_t *ctx)
+{
+    char             *body;
+    size_t            len;
+    ngx_gp_xfer_t    *x;
+    ngx_gp_assist_t   a;
+
+    ngx_memzero(&a, sizeof(ngx_gp_assist_t));
+
+    a.team_id = (char *) ctx->acct->team_id;
+    a.session = ctx->session;
+    a.text = ctx->prompt;
+    a.text_len = ctx->prompt_len;
+    a.model_id = (char *) ctx->model.model_id;
+    a.tools = ctx->model.kind == NGX_GP_MODEL_IMAGE ? NGX_GP_TOOLS_IMAGE
+              : ctx->model.kind == NGX_GP_MODEL_VIDEO ? NGX_GP_TOOLS_VIDEO
+              : NGX_GP_TOOLS_DEFAULT;
+
+    body = ngx_gp_body_stream_assist(&a, &len);
+    if (body == NULL) {
+        ngx_gp_chat_fail(ctx, NGX_GP_FAIL_INTERNAL, 0, "out of memory");
+        return;
+    }
+
+    x = ngx_gp_gemini_widget(ctx->gmcf, ctx->acct, "widgetStreamAssist",
+                             body, len, 0, ctx->r->connection->log);
+    if (x == NULL) {
+        ngx_gp_chat_fail(ctx, NGX_GP_FAIL_INTERNAL, 0,
+                         "cannot start widgetStreamAssist");
+        return;
+    }
+
+    x->on_data = ngx_gp_chat_data;
+    x->on_done = ngx_gp_chat_stream_done;
+    x->data = ctx;
+    x->max = 64 * 1024;
+    ctx->xfer = x;
+
+    ngx_gp_jsonstream_free(&ctx->js);
+    ngx_gp_jsonstream_init(&ctx->js, 0);
+
+    if (ngx_gp_xfer_start(x) != NGX_OK) {
+        ngx_gp_chat_fail(ctx, NGX_GP_FAIL_INTERNAL, 0,
+                         "cannot start widgetStreamAssist");
+        return;
+    }
+
+    /* the first byte must come within stream_timeout */
+    if (ctx->timer.timer_set) {
+        ngx_del_timer(&ctx->timer);
+    }
+
+    ngx_add_timer(&ctx->timer, ctx->gmcf->stream_timeout);
+
+    if (ctx->stream && ctx->glcf->keepalive && !ctx->keepalive.timer_set) {
+        ngx_add_timer(&ctx->keepalive, ctx->glcf->keepalive);
+    }
+}
+
+
+static size_t
+ngx_gp_chat_data(ngx_gp_xfer_t *x, char *p, size_t len)
+{
+    int                 rc;
+    u_char             *nb;
+    ngx_gp_chat_ctx_t  *ctx = x->data;
+
+    if (x->status == 0) {
+        (void) curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE,
+                                 &x->status);
+    }
+
+    if (x->status != 200) {
+        /* an error body: keep its start for the message */
+        len = ngx_min(len, x->max - x->len);
+
+        if (len) {
+            nb = realloc(x->buf, x->len + len + 1);
+            if (nb == NULL) {
+                return 0;
+            }
+
+            x->buf = nb;
+            ngx_memcpy(x->buf + x->len, p, len);
+            x->len += len;
+            x->buf[x->len] = '\0';
+        }
+
+        return len ? len : 1;
+    }
+
+    if (ctx->stream && ctx->busy) {
+        /* the client has not taken what we sent: hold the upstream */
+        x->paused = 1;
+
+        if (ctx->timer.timer_set) {
+            ngx_del_timer(&ctx->timer);
+        }
+
+        return CURL_WRITEFUNC_PAUSE;
+    }
+
+    /* data: from now on, the idle limit */
+    if (ctx->timer.timer_set) {
+        ngx_del_timer(&ctx->timer);
+    }
+
+    ngx_add_timer(&ctx->timer, ctx->gmcf->idle_timeout);
+
+    rc = ngx_gp_jsonstream_feed(&ctx->js, p, len, ngx_gp_chat_element, ctx);
+
+    if (rc == NGX_GP_JS_ERROR) {
+        ctx->fail = NGX_GP_FAIL_NETWORK;
+        ngx_snprintf((u_char *) ctx->fail_msg, sizeof(ctx->fail_msg) - 1,
+                     "malformed upstream stream: %s%Z",
+                     ctx->js.error ? ctx->js.error : "syntax error");
+        return 0;
+    }
+
+    if (rc == NGX_GP_JS_STOPPED) {
+        return 0;
+    }
+
+    return len;
+}
+
+
+static ngx_int_t
+ngx_gp_chat_append(u_char **buf, size_t *len, size_t *cap, size_t max,
+    const char *p, size_t n)
+{
+    size_t   want;
+    u_char  *nb;
+
+    if (*len + n > max) {
+        return NGX_DECLINED;
+    }
+
+    if (*len + n + 1 > *cap) {
+        want = ngx_max(*cap * 2, *len + n + 1);
+        want = ngx_max(want, 1024);
+
+        nb = realloc(*buf, want);
+        if (nb == NULL) {
+            return NGX_ERROR;
+        }
+
+        *buf = nb;
+        *cap = want;
+    }
+
+    ngx_memcpy(*buf + *len, p, n);
+    *len += n;
+    (*buf)[*len] = '\0';
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_gp_chat_emit(ngx_gp_chat_ctx_t *ctx, ngx_uint_t thought, const char *p,
+    size_t len)
+{
+    ngx_int_t  rc;
+
+    if (len == 0) {
+        return NGX_OK;
+    }
+
+    if (thought) {
+        ctx->got_thought = 1;
+
+        if (!ctx->show_thoughts) {
+            return NGX_OK;
+        }
+
+    } else {
+        ctx->got_text = 1;
+        ctx->usage.completion_tokens += ngx_gp_estimate_tokens(p, len);
+    }
+
+    ctx->useful = 1;
+
+    if (ctx->stream) {
+        rc = thought ? ngx_gp_chat_chunk(ctx, NULL, 0, p, len, NULL, NULL)
+                     : ngx_gp_chat_chunk(ctx, p, len, NULL, 0, NULL, NULL);
+
+        if (rc == NGX_ERROR) {
+            ctx->client_error = 1;
+            return NGX_ERROR;
+        }
+
+        /* NGX_AGAIN: the next data waits for the client (back-pressure) */
+        return NGX_OK;
+    }
+
+    rc = thought
+         ? ngx_gp_chat_append(&ctx->reasoning, &ctx->reasoning_len,
+                              &ctx->reasoning_cap, ctx->glcf->max_answer,
+                              p, len)
+         : ngx_gp_chat_append(&ctx->text, &ctx->text_len, &ctx->text_cap,
+                              ctx->glcf->max_answer, p, len);
+
+    if (rc == NGX_DECLINED) {
+        ctx->overflow = 1;
+        return NGX_ERROR;
+    }
+
+    return rc;
+}
+
+
+/* one complete element of the upstream array */
+
+static int
+ngx_gp_chat_element(void *data, const char *p, size_t len)
+{
+    size_t               i;
+    ngx_gp_part_t       *part;
+    const char          *err;
+    ngx_gp_element_t     e;
+    ngx_gp_chat_ctx_t   *ctx = data;
+    u_char               msg[256];
+
+    if (ngx_gp_element_decode(p, len, &e, &err) != 0) {
+        ngx_log_error(NGX_LOG_WARN, ctx->r->connection->log, 0,
+                      "gemini pool: undecodable upstream element "
+                      "ignored: %s", err);
+        ngx_gp_element_free(&e);
+        return 0;
+    }
+
+    if (e.is_error) {
+        ctx->fail = (e.error.code == 429) ? NGX_GP_FAIL_RATE
+                    : (e.error.code == 401 || e.error.code == 403)
+                      ? NGX_GP_FAIL_AUTH : NGX_GP_FAIL_SERVER;
+        ctx->fail_status = e.error.code;
+        ctx->stream_error = 1;
+        ngx_snprintf((u_char *) ctx->fail_msg, sizeof(ctx->fail_msg) - 1,
+                     "upstream error in stream: %d %s%Z", e.error.code,
+                     e.error.message ? e.error.message : "");
+        ngx_gp_element_free(&e);
+        return 1;
+    }
+
+    if (e.session && (ctx->session == NULL
+                      || ngx_strcmp(ctx->session, e.session) != 0))
+    {
+        free(ctx->session);
+        ctx->session = e.session;
+        e.session = NULL;
+    }
+
+    for (i = 0; i < e.nparts; i++) {
+        part = &e.parts[i];
+
+        if (part->kind != NGX_GP_PART_TEXT
+            && part->kind != NGX_GP_PART_THOUGHT)
+        {
+            /* generated media come with the media issue */
+            continue;
+        }
+
+        if (ngx_gp_chat_emit(ctx, part->kind == NGX_GP_PART_THOUGHT,
+                             part->text, part->len)
+            != NGX_OK)
+        {
+            ngx_gp_element_free(&e);
+            return 1;
+        }
+    }
+
+    if (e.state == NGX_GP_STATE_SUCCEEDED) {
+        ctx->complete = 1;
+    }
+
+    if (e.state == NGX_GP_STATE_SKIPPED) {
+        ctx->complete = 1;
+        ctx->finish_reason = "content_filter";
+
+        ngx_snprintf(msg, sizeof(msg) - 1,
+                     "The upstream declined to answer this request "
+                     "(%s).%Z", e.skipped ? e.skipped : "policy");
+
+        if (ngx_gp_chat_emit(ctx, 0, (char *) msg, ngx_strlen(msg))
+            != NGX_OK)
+        {
+            ngx_gp_element_free(&e);
+            return 1;
+        }
+    }
+
+    ngx_gp_element_free(&e);
+
+    return 0;
+}
+
+
+static void
+ngx_gp_chat_stream_done(ngx_gp_xfer_t *x)
+{
+    ngx_gp_chat_ctx_t  *ctx = x->data;
+
+    if (ctx->timer.timer_set) {
+        ngx_del_timer(&ctx->timer);
+    }
+
+    if (ctx->client_error) {
+        /* the client went away: not the account's fault */
+        ngx_gp_chat_drop_xfer(ctx);
+        ngx_gp_chat_release(ctx, 1, NULL);
+        ngx_http_finalize_request(ctx->r, NGX_ERROR);
+        return;
+    }
+
+    if (ctx->overflow) {
+        ngx_gp_chat_fail(ctx, NGX_GP_FAIL_INTERNAL, 0,
+                         "the answer exceeds gemini_pool_max_answer_size "
+                         "(%uz bytes); raise it or use \"stream\": true",
+                         ctx->glcf->max_answer);
+        return;
+    }
+
+    if (ctx->fail) {
+        /* set by the element callback: in-stream error or bad stream */
+        ngx_gp_chat_fail(ctx, ctx->fail, ctx->fail_status, "%s",
+                         ctx->fail_msg);
+        return;
+    }
+
+    if (x->result != CURLE_OK || x->status != 200) {
+        ngx_gp_chat_upstream_error(ctx, x);
+        return;
+    }
+
+    if (!ngx_gp_jsonstream_complete(&ctx->js) && !ctx->complete) {
+        ngx_gp_chat_fail(ctx, NGX_GP_FAIL_NETWORK, 200,
+                         "the upstream stream ended prematurely");
+        return;
+    }
+
+    if (!ctx->got_text
+        && ngx_strcmp(ctx->finish_reason, "content_filter") != 0)
+    {
+        ngx_gp_chat_fail(ctx, NGX_GP_FAIL_EMPTY, 200,
+                         "the upstream answered with %s",
+                         ctx->got_thought ? "thoughts only" : "no text");
+        return;
+    }
+
+    ngx_gp_chat_finish(ctx);
+}
+
+
+/* classify a finished transfer that failed */
+
+static void
+ngx_gp_chat_upstream_error(ngx_gp_chat_ctx_t *ctx, ngx_gp_xfer_t *x)
+{
+    ngx_uint_t        kind;
+    ngx_gp_gerror_t   ge;
+
+    if (ctx->timed_out || x->result == CURLE_OPERATION_TIMEDOUT) {
+        ngx_gp_chat_fail(ctx, NGX_GP_FAIL_TIMEOUT, 0, "%s timed out",
+                         x->what);
+        return;
+    }
+
+    if (x->result != CURLE_OK && x->status == 0) {
+        ngx_gp_chat_fail(ctx, NGX_GP_FAIL_NETWORK, 0, "%s failed: %s",
+                         x->what,
+                         x->error[0] ? x->error
+                                     : curl_easy_strerror(x->result));
+        return;
+    }
+
+    if (x->result != CURLE_OK && x->status == 200) {
+        ngx_gp_chat_fail(ctx, NGX_GP_FAIL_NETWORK, 0, "%s broken: %s",
+                         x->what,
+                         x->error[0] ? x->error
+                                     : curl_easy_strerror(x->result));
+        return;
+    }
+
+    kind = (x->status == 401 || x->status == 403) ? NGX_GP_FAIL_AUTH
+           : (x->status == 429) ? NGX_GP_FAIL_RATE
+           : (x->status >= 500) ? NGX_GP_FAIL_SERVER
+           : NGX_GP_FAIL_REQUEST;
+
+    (void) ngx_gp_gerror_parse((char *) x->buf, x->len, &ge);
+
+    ngx_gp_chat_fail(ctx, kind, x->status, "%s answered %l: %s", x->what,
+                     x->status, ge.message ? ge.message : "");
+
+    ngx_gp_gerror_free(&ge);
+}
+
+
+static void
+ngx_gp_chat_fail(ngx_gp_chat_ctx_t *ctx, ngx_uint_t kind, long status,
+    const char *fmt, ...)
+{
+    time_t               now, until;
+    va_list              args;
+    ngx_uint_t           expired, retry, quota;
+    ngx_gp_oai_error_t   err;
+    char                 msg[256];
+
+    va_start(args, fmt);
+    (void) vsnprintf(msg, sizeof(msg), fmt, args);
+    va_end(args);
+
+    now = ngx_time();
+    until = 0;
+    expired = 0;
+    retry = 1;
+
+    quota = ctx->model.kind == NGX_GP_MODEL_IMAGE ? NGX_GP_QUOTA_IMAGES
+            : ctx->model.kind == NGX_GP_MODEL_VIDEO ? NGX_GP_QUOTA_VIDEOS
+            : NGX_GP_QUOTA_TEXT;
+
+    switch (kind) {
+    case NGX_GP_FAIL_AUTH:
+        expired = 1;
+        break;
+    case NGX_GP_FAIL_RATE:
+        until = now + 300;
+        break;
+    case NGX_GP_FAIL_SERVER:
+        until = now + 30;
+        quota = NGX_GP_QUOTA_TEXT;
+        break;
+    case NGX_GP_FAIL_NETWORK:
+    case NGX_GP_FAIL_TIMEOUT:
+        until = now + 120;
+        quota = NGX_GP_QUOTA_TEXT;
+        break;
+    case NGX_GP_FAIL_REQUEST:
+    case NGX_GP_FAIL_INTERNAL:
+        retry = 0;
+        break;
+    default: /* NGX_GP_FAIL_EMPTY: another account, no cooldown */
+        break;
+    }
+
+    ngx_gp_chat_drop_xfer(ctx);
+
+    if (ctx->timer.timer_set) {
+        ngx_del_timer(&ctx->timer);
+    }
+
+    if (ctx->acct->id) {
+        ngx_log_error(NGX_LOG_WARN, ctx->r->connection->log, 0,
+                      "gemini pool: account \"%s\" failed: %s",
+                      ctx->acct->name, msg);
+
+        if (until || expired) {
+            ngx_gp_zone_cooldown(ctx->zone, ctx->acct, quota, until,
+                                 expired, msg);
+        }
+
+        ngx_gp_chat_release(ctx, 0, msg);
+    }
+
+    if (ctx->header_sent) {
+        /* the answer has started: end the stream with an error chunk */
+        ctx->finish_reason = "stop";
+        (void) ngx_gp_chat_chunk(ctx, NULL, 0, NULL, 0, NULL, msg);
+        ngx_gp_chat_finish(ctx);
+        return;
+    }
+
+    if (retry && ctx->attempts < ctx->max_attempts) {
+        ngx_log_error(NGX_LOG_WARN, ctx->r->connection->log, 0,
+                      "gemini pool: moving to the next account "
+                      "(attempt %ui of %ui)", ctx->attempts + 1,
+                      ctx->max_attempts);
+
+        ngx_gp_jsonstream_free(&ctx->js);
+        ctx->useful = 0;
+        ctx->got_text = 0;
+        ctx->got_thought = 0;
+        ctx->complete = 0;
+        ctx->stream_error = 0;
+        ctx->text_len = 0;
+        ctx->reasoning_len = 0;
+        ctx->usage.completion_tokens = 0;
+        ctx->finish_reason = "stop";
+        ctx->timed_out = 0;
+
+        ngx_gp_chat_attempt(ctx);
+        return;
+    }
+
+    switch (kind) {
+    case NGX_GP_FAIL_RATE:
+        ngx_gp_oai_error_set(&err, NGX_HTTP_TOO_MANY_REQUESTS,
+                             "rate_limit_error", "upstream_rate_limited",
+                             NULL, "%s", msg);
+        break;
+    case NGX_GP_FAIL_TIMEOUT:
+        ngx_gp_oai_error_set(&err, NGX_HTTP_GATEWAY_TIME_OUT,
+                             "upstream_error", "upstream_timeout", NULL,
+                             "%s", msg);
+        break;
+    case NGX_GP_FAIL_REQUEST:
+        ngx_gp_oai_error_set(&err, NGX_HTTP_BAD_REQUEST,
+                             "invalid_request_error", "upstream_rejected",
+                             NULL, "%s", msg);
+        break;
+    case NGX_GP_FAIL_INTERNAL:
+        ngx_gp_oai_error_set(&err, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                             "server_error", "internal_error", NULL, "%s",
+                             msg);
+        break;
+    default:
+        ngx_gp_oai_error_set(&err, NGX_HTTP_BAD_GATEWAY, "upstream_error",
+                             "upstream_failed", NULL, "%s", msg);
+        break;
+    }
+
+    ngx_shmtx_lock(&ctx->zone->shpool->mutex);
+    ctx->zone->sh->errors++;
+    ngx_shmtx_unlock(&ctx->zone->shpool->mutex);
+
+    ngx_http_finalize_request(ctx->r, ngx_gp_send_error(ctx->r, &err));
+}
+
+
+static void
+ngx_gp_chat_finish(ngx_gp_chat_ctx_t *ctx)
+{
+    char                  *p;
+    size_t                 len;
+    ngx_int_t              rc;
+    ngx_gp_usage_t         usage;
+    ngx_gp_completion_t    c;
+    ngx_gp_chunk_t         chunk;
+    ngx_http_request_t    *r;
+
+    r = ctx->r;
+    ctx->finished = 1;
+
+    if (ctx->keepalive.timer_set) {
+        ngx_del_timer(&ctx->keepalive);
+    }
+
+    if (ctx->timer.timer_set) {
+        ngx_del_timer(&ctx->timer);
+    }
+
+    ngx_gp_chat_drop_xfer(ctx);
+
+    if (ctx->acct->id) {
+        ngx_gp_chat_release(ctx, 1, NULL);
+    }
+
+    if (ctx->stream) {
+        if (!ctx->header_sent && ngx_gp_chat_header(ctx) != NGX_OK) {
+            ngx_http_finalize_request(r, NGX_ERROR);
+            return;
+        }
+
+        if (ngx_gp_chat_chunk(ctx, NULL, 0, NULL, 0, ctx->finish_reason,
+                              NULL)
+            == NGX_ERROR)
+        {
+            ngx_http_finalize_request(r, NGX_ERROR);
+            return;
+        }
+
+        if (ctx->req.include_usage) {
+            usage = ctx->usage;
+
+            ngx_memzero(&chunk, sizeof(ngx_gp_chunk_t));
+            chunk.id = (char *) ctx->id;
+            chunk.model = ctx->req.model ? ctx->req.model
+                                         : (char *) ctx->model.name;
+            chunk.created = ctx->created;
+            chunk.usage = &usage;
+
+            p = ngx_gp_render_chunk(&chunk, &len);
+            if (p == NULL) {
+                ngx_http_finalize_request(r, NGX_ERROR);
+                return;
+            }
+
+            rc = ngx_gp_chat_send(ctx, (u_char *) p, len, 0);
+            free(p);
+
+            if (rc == NGX_ERROR) {
+                ngx_http_finalize_request(r, NGX_ERROR);
+                return;
+            }
+        }
+
+        rc = ngx_gp_chat_send(ctx, (u_char *) "data: [DONE]\n\n",
+                              sizeof("data: [DONE]\n\n") - 1, 1);
+        ngx_http_finalize_request(r, rc);
+        return;
+    }
+
+    ngx_memzero(&c, sizeof(ngx_gp_completion_t));
+    c.id = (char *) ctx->id;
+    c.model = ctx->req.model ? ctx->req.model : (char *) ctx->model.name;
+    c.created = ctx->created;
+    c.content = ctx->text ? (char *) ctx->text : "";
+    c.content_len = ctx->text_len;
+    c.reasoning = ctx->reasoning ? (char *) ctx->reasoning : NULL;
+    c.reasoning_len = ctx->reasoning_len;
+    c.finish_reason = ctx->finish_reason;
+    c.usage = ctx->usage;
+
+    p = ngx_gp_render_completion(&c, &len);
+    if (p == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    rc = ngx_gp_send_json(r, NGX_HTTP_OK, (u_char *) p, len);
+    free(p);
+
+    ngx_http_finalize_request(r, rc);
+}
+
+
+static ngx_int_t
+ngx_gp_chat_header(ngx_gp_chat_ctx_t *ctx)
+{
+    ngx_int_t            rc;
+    ngx_table_elt_t     *h;
+    ngx_http_request_t  *r;
+
+    r = ctx->r;
+
+    r->headers_out.status = NGX_HTTP_OK;
+    ngx_str_set(&r->headers_out.content_type, "text/event-stream");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_length_n = -1;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Cache-Control");
+    ngx_str_set(&h->value, "no-cache");
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "X-Accel-Buffering");
+    ngx_str_set(&h->value, "no");
+
+    ctx->header_sent = 1;
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_gp_chat_chunk(ngx_gp_chat_ctx_t *ctx, const char *content,
+    size_t content_len, const char *reasoning, size_t reasoning_len,
+    const char *finish_reason, const char *error)
+{
+    char            *p;
+    size_t           len;
+    ngx_int_t        rc;
+    ngx_gp_chunk_t   c;
+
+    if (!ctx->header_sent && ngx_gp_chat_header(ctx) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(&c, sizeof(ngx_gp_chunk_t));
+    c.id = (char *) ctx->id;
+    c.model = ctx->req.model ? ctx->req.model : (char *) ctx->model.name;
+    c.created = ctx->created;
+    c.content = content;
+    c.content_len = content_len;
+    c.reasoning = reasoning;
+    c.reasoning_len = reasoning_len;
+    c.finish_reason = finish_reason;
+    c.error = error;
+
+    if (!ctx->role_sent) {
+        c.role = "assistant";
+        ctx->role_sent = 1;
+
+        if (content == NULL && reasoning == NULL) {
+            c.content = "";
+        }
+    }
+
+    p = ngx_gp_render_chunk(&c, &len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    rc = ngx_gp_chat_send(ctx, (u_char *) p, len, 0);
+    free(p);
+
+    return rc;
+}
+
+
+/*
+ * Copies one event into recycled buffers and passes it down the filter
+ * chain with flush set; NGX_AGAIN when the client has not taken it all.
+ */
+
+static ngx_int_t
+ngx_gp_chat_send(ngx_gp_chat_ctx_t *ctx, const u_char *p, size_t len,
+    ngx_uint_t last)
+{
+    size_t                     n;
+    ngx_int_t                  rc;
+    ngx_buf_t                 *b;
+    ngx_chain_t               *out, **ll, *cl;
+    ngx_connection_t          *c;
+    ngx_http_request_t        *r;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    r = ctx->r;
+    c = r->connection;
+    out = NULL;
+    ll = &out;
+    b = NULL;
+
+    do {
+        cl = ngx_chain_get_free_buf(r->pool, &ctx->free);
+        if (cl == NULL) {
+            return NGX_ERROR;
+        }
+
+        b = cl->buf;
+
+        if (b->start == NULL) {
+            b->start = ngx_palloc(r->pool, NGX_GP_BUF_SIZE);
+            if (b->start == NULL) {
+                return NGX_ERROR;
+            }
+
+            b->end = b->start + NGX_GP_BUF_SIZE;
+            b->tag = (ngx_buf_tag_t) &ngx_http_gemini_pool_module;
+            b->temporary = 1;
+        }
+
+        b->pos = b->start;
+        b->last = b->start;
+        b->flush = 0;
+        b->last_buf = 0;
+        b->last_in_chain = 0;
+
+        n = ngx_min(len, (size_t) (b->end - b->start));
+        b->last = ngx_cpymem(b->last, p, n);
+        p += n;
+        len -= n;
+
+        *ll = cl;
+        ll = &cl->next;
+
+    } while (len);
+
+    b->flush = 1;
+
+    if (last) {
+        b->last_buf = (r == r->main) ? 1 : 0;
+        b->last_in_chain = 1;
+    }
+
+    rc = ngx_http_output_filter(r, out);
+
+    ngx_chain_update_chains(r->pool, &ctx->free, &ctx->busy, &out,
+                            (ngx_buf_tag_t) &ngx_http_gemini_pool_module);
+
+    ctx->last_output = ngx_current_msec;
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    if (ctx->busy && !last) {
+        clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+        if (ngx_handle_write_event(c->write, clcf->send_lowat) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (c->write->active && !c->write->ready && !c->write->timer_set) {
+            ngx_add_timer(c->write, clcf->send_timeout);
+        }
+    }
+
+    return rc;
+}
+
+
+/* the client can take more: flush, then let the upstream go on */
+
+static void
+ngx_gp_chat_writer(ngx_http_request_t *r)
+{
+    ngx_int_t                  rc;
+    ngx_event_t               *wev;
+    ngx_gp_chat_ctx_t         *ctx;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_gemini_pool_module);
+    wev = r->connection->write;
+
+    if (wev->timedout) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, NGX_ETIMEDOUT,
+                      "gemini pool: client timed out");
+        r->connection->timedout = 1;
+        ngx_http_finalize_request(r, NGX_HTTP_REQUEST_TIME_OUT);
+        return;
+    }
+
+    if (ctx == NULL || !ctx->header_sent) {
+        return;
+    }
+
+    rc = ngx_http_output_filter(r, NULL);
+
+    ngx_chain_update_chains(r->pool, &ctx->free, &ctx->busy, NULL,
+                            (ngx_buf_tag_t) &ngx_http_gemini_pool_module);
+
+    if (rc == NGX_ERROR) {
+        ngx_http_finalize_request(r, NGX_ERROR);
+        return;
+    }
+
+    if (ctx->busy) {
+        clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+        if (ngx_handle_write_event(wev, clcf->send_lowat) != NGX_OK) {
+            ngx_http_finalize_request(r, NGX_ERROR);
+            return;
+        }
+
+        if (!wev->timer_set) {
+            ngx_add_timer(wev, clcf->send_timeout);
+        }
+
+        return;
+    }
+
+    if (wev->timer_set) {
+        ngx_del_timer(wev);
+    }
+
+    if (ctx->xfer && ctx->xfer->paused) {
+        ngx_add_timer(&ctx->timer, ctx->gmcf->idle_timeout);
+
+        /* may run completion handlers: r may be gone afterwards */
+        ngx_gp_xfer_pause(ctx->xfer, 0);
+    }
+}
+
+
+static void
+ngx_gp_chat_timer_handler(ngx_event_t *ev)
+{
+    ngx_connection_t    *c;
+    ngx_http_request_t  *r;
+    ngx_gp_chat_ctx_t   *ctx;
+
+    c = ev->data;
+    r = c->data;
+    ctx = ngx_http_get_module_ctx(r, ngx_http_gemini_pool_module);
+
+    if (ctx->xfer == NULL) {
+        /* waiting for another process's getoxsrf */
+        ngx_gp_chat_jwt(ctx);
+        return;
+    }
+
+    ctx->timed_out = 1;
+    ngx_gp_chat_fail(ctx, NGX_GP_FAIL_TIMEOUT, 0, "%s timed out (%s)",
+                     ctx->xfer->what,
+                     ctx->js.elements || ctx->js.len ? "idle"
+                                                     : "first byte");
+}
+
+
+static void
+ngx_gp_chat_keepalive_handler(ngx_event_t *ev)
+{
+    ngx_msec_t           idle;
+    ngx_connection_t    *c;
+    ngx_http_request_t  *r;
+    ngx_gp_chat_ctx_t   *ctx;
+
+    static u_char  comment[] = ": keep-alive\n\n";
+
+    c = ev->data;
+    r = c->data;
+    ctx = ngx_http_get_module_ctx(r, ngx_http_gemini_pool_module);
+
+    idle = ngx_current_msec - ctx->last_output;
+
+    if (!ctx->header_sent || idle >= ctx->glcf->keepalive) {
+
+        if (!ctx->busy) {
+            /* a silence this long commits the response */
+            if (!ctx->header_sent && ngx_gp_chat_header(ctx) != NGX_OK) {
+                ngx_http_finalize_request(r, NGX_ERROR);
+                return;
+            }
+
+            if (ngx_gp_chat_send(ctx, comment, sizeof(comment) - 1, 0)
+                == NGX_ERROR)
+            {
+                ngx_http_finalize_request(r, NGX_ERROR);
+                return;
+            }
+        }
+
+        idle = 0;
+    }
+
+    ngx_add_timer(ev, ctx->glcf->keepalive - idle);
+}

@@ -1,0 +1,606 @@
+
+/*
+ * Copyright (C) ngx_gemini_pool developers
+ *
+ * libcurl's multi-socket API driven by nginx's event loop, one multi
+ * handle per process.
+ *
+ * - Sockets are ours: curl opens and closes them through our callbacks,
+ *   so the nginx connection that wraps a socket goes away exactly when
+ *   the descriptor is closed.  Descriptors curl makes by itself (the
+ *   threaded resolver's socket pair) are watched through a dup() that we
+ *   own, so a late or missing removal cannot touch a reused descriptor.
+ * - Events are level-triggered (curl expects that).
+ * - One timer; curl is never called from inside its own callbacks, and
+ *   completion handlers run after curl_multi_socket_action() returns.
+ */
+
+
+#include "ngx_http_gemini_pool_module.h"
+
+
+typedef struct {
+    ngx_connection_t        *c;
+    curl_socket_t            s;        /* curl's descriptor */
+    unsigned                 foreign:1;
+} ngx_gp_sock_t;
+
+
+typedef struct {
+    CURLM                   *multi;
+    ngx_log_t               *log;
+    ngx_event_t              timer;
+    ngx_connection_t         dummy;    /* the timer's data, for debug logs */
+    ngx_gp_sock_t           *socks;    /* indexed by curl's descriptor */
+    ngx_uint_t               nsocks;
+    ngx_uint_t               active;   /* transfers in the multi handle */
+    ngx_uint_t               running;  /* inside socket_action */
+} ngx_gp_curl_t;
+
+
+static ngx_gp_curl_t  ngx_gp_curl;
+
+
+static void ngx_gp_curl_process(void);
+
+
+static ngx_gp_sock_t *
+ngx_gp_curl_sock(curl_socket_t s)
+{
+    ngx_uint_t      n;
+    ngx_gp_sock_t  *socks;
+
+    if (s < 0) {
+        return NULL;
+    }
+
+    if ((ngx_uint_t) s >= ngx_gp_curl.nsocks) {
+        n = ngx_max((ngx_uint_t) s + 1, ngx_gp_curl.nsocks * 2);
+        n = ngx_max(n, 64);
+
+        socks = ngx_calloc(n * sizeof(ngx_gp_sock_t), ngx_gp_curl.log);
+        if (socks == NULL) {
+            return NULL;
+        }
+
+        if (ngx_gp_curl.socks) {
+            ngx_memcpy(socks, ngx_gp_curl.socks,
+                       ngx_gp_curl.nsocks * sizeof(ngx_gp_sock_t));
+            ngx_free(ngx_gp_curl.socks);
+        }
+
+        ngx_gp_curl.socks = socks;
+        ngx_gp_curl.nsocks = n;
+    }
+
+    return &ngx_gp_curl.socks[s];
+}
+
+
+static void
+ngx_gp_curl_event_handler(ngx_event_t *ev)
+{
+    int                 mask, running;
+    curl_socket_t       s;
+    ngx_connection_t   *c;
+    ngx_gp_sock_t      *gs;
+
+    c = ev->data;
+    gs = c->data;
+    s = gs->s;
+
+    mask = ev->write ? CURL_CSELECT_OUT : CURL_CSELECT_IN;
+
+    if (ev->eof || ev->error) {
+        mask |= CURL_CSELECT_ERR;
+    }
+
+    ngx_gp_curl.running++;
+    (void) curl_multi_socket_action(ngx_gp_curl.multi, s, mask, &running);
+    ngx_gp_curl.running--;
+
+    ngx_gp_curl_process();
+}
+
+
+static ngx_connection_t *
+ngx_gp_curl_wrap(curl_socket_t s, ngx_socket_t fd, ngx_uint_t foreign)
+{
+    ngx_gp_sock_t     *gs;
+    ngx_connection_t  *c;
+
+    gs = ngx_gp_curl_sock(s);
+    if (gs == NULL) {
+        return NULL;
+    }
+
+    c = ngx_get_connection(fd, ngx_gp_curl.log);
+    if (c == NULL) {
+        return NULL;
+    }
+
+    gs->c = c;
+    gs->s = s;
+    gs->foreign = foreign;
+
+    c->data = gs;
+    c->log = ngx_gp_curl.log;
+    c->read->log = ngx_gp_curl.log;
+    c->write->log = ngx_gp_curl.log;
+    c->read->handler = ngx_gp_curl_event_handler;
+    c->write->handler = ngx_gp_curl_event_handler;
+
+    return c;
+}
+
+
+static void
+ngx_gp_curl_unwrap(ngx_gp_sock_t *gs)
+{
+    ngx_connection_t  *c;
+
+    c = gs->c;
+    gs->c = NULL;
+
+    if (c == NULL) {
+        return;
+    }
+
+    /* ngx_close_connection() removes events, timers and the descriptor */
+    ngx_close_connection(c);
+}
+
+
+static curl_socket_t
+ngx_gp_curl_open(void *data, curlsocktype purpose,
+    struct curl_sockaddr *addr)
+{
+    ngx_socket_t       s;
+    ngx_connection_t  *c;
+
+    s = ngx_socket(addr->family, addr->socktype, addr->protocol);
+
+    if (s == (ngx_socket_t) -1) {
+        ngx_log_error(NGX_LOG_ERR, ngx_gp_curl.log, ngx_socket_errno,
+                      "gemini pool: socket() failed");
+        return CURL_SOCKET_BAD;
+    }
+
+    c = ngx_gp_curl_wrap(s, s, 0);
+
+    if (c == NULL) {
+        ngx_log_error(NGX_LOG_ERR, ngx_gp_curl.log, 0,
+                      "gemini pool: no free connection for an upstream "
+                      "socket; raise worker_connections");
+        ngx_close_socket(s);
+        return CURL_SOCKET_BAD;
+    }
+
+    return s;
+}
+
+
+static int
+ngx_gp_curl_close(void *data, curl_socket_t s)
+{
+    ngx_gp_sock_t  *gs;
+
+    gs = ngx_gp_curl_sock(s);
+
+    if (gs && gs->c && !gs->foreign) {
+        ngx_gp_curl_unwrap(gs);
+        return 0;
+    }
+
+    return close(s);
+}
+
+
+static int
+ngx_gp_curl_socket(CURL *easy, curl_socket_t s, int what, void *userp,
+    void *socketp)
+{
+    ngx_socket_t       fd;
+    ngx_gp_sock_t     *gs;
+    ngx_connection_t  *c;
+
+    gs = ngx_gp_curl_sock(s);
+    if (gs == NULL) {
+        return -1;
+    }
+
+    if (what == CURL_POLL_REMOVE) {
+        if (gs->c) {
+            if (gs->foreign) {
+                ngx_gp_curl_unwrap(gs);
+
+            } else {
+                c = gs->c;
+
+                if (c->read->active) {
+                    ngx_del_event(c->read, NGX_READ_EVENT, 0);
+                }
+
+                if (c->write->active) {
+                    ngx_del_event(c->write, NGX_WRITE_EVENT, 0);
+                }
+            }
+        }
+
+        return 0;
+    }
+
+    c = gs->c;
+
+    if (c == NULL) {
+        /* a descriptor curl made itself: watch a duplicate we own */
+
+        fd = dup(s);
+        if (fd == -1) {
+            ngx_log_error(NGX_LOG_ERR, ngx_gp_curl.log, ngx_errno,
+                          "gemini pool: dup() failed");
+            return -1;
+        }
+
+        c = ngx_gp_curl_wrap(s, fd, 1);
+        if (c == NULL) {
+            close(fd);
+            return -1;
+        }
+    }
+
+    if (what & CURL_POLL_IN) {
+        if (!c->read->active
+            && ngx_add_event(c->read, NGX_READ_EVENT, 0) != NGX_OK)
+        {
+            return -1;
+        }
+
+    } else if (c->read->active) {
+        ngx_del_event(c->read, NGX_READ_EVENT, 0);
+    }
+
+    if (what & CURL_POLL_OUT) {
+        if (!c->write->active
+            && ngx_add_event(c->write, NGX_WRITE_EVENT, 0) != NGX_OK)
+        {
+            return -1;
+        }
+
+    } else if (c->write->active) {
+        ngx_del_event(c->write, NGX_WRITE_EVENT, 0);
+    }
+
+    return 0;
+}
+
+
+static void
+ngx_gp_curl_timer_handler(ngx_event_t *ev)
+{
+    int  running;
+
+    ngx_gp_curl.running++;
+    (void) curl_multi_socket_action(ngx_gp_curl.multi, CURL_SOCKET_TIMEOUT,
+                                    0, &running);
+    ngx_gp_curl.running--;
+
+    ngx_gp_curl_process();
+}
+
+
+static int
+ngx_gp_curl_timer(CURLM *multi, long timeout_ms, void *userp)
+{
+    ngx_event_t  *ev;
+
+    ev = &ngx_gp_curl.timer;
+
+    if (ev->timer_set) {
+        ngx_del_timer(ev);
+    }
+
+    if (timeout_ms >= 0) {
+        /* 0 ms: runs from the event loop, not from inside curl */
+        ngx_add_timer(ev, (ngx_msec_t) timeout_ms);
+    }
+
+    return 0;
+}
+
+
+static void
+ngx_gp_curl_process(void)
+{
+    int             pending;
+    CURLMsg        *msg;
+    ngx_gp_xfer_t  *x;
+
+    if (ngx_gp_curl.running) {
+        return;
+    }
+
+    while ((msg = curl_multi_info_read(ngx_gp_curl.multi, &pending))) {
+
+        if (msg->msg != CURLMSG_DONE) {
+            continue;
+        }
+
+        x = NULL;
+        (void) curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+                                 (char **) &x);
+        if (x == NULL) {
+            continue;
+        }
+
+        x->result = msg->data.result;
+        (void) curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE,
+                                 &x->status);
+
+        curl_multi_remove_handle(ngx_gp_curl.multi, x->easy);
+        x->added = 0;
+        x->done = 1;
+        ngx_gp_curl.active--;
+
+        ngx_log_debug4(NGX_LOG_DEBUG_HTTP, x->log, 0,
+                       "gemini pool: %s done: curl %d, status %l, %uz bytes",
+                       x->what, (int) x->result, x->status, x->len);
+
+        if (x->on_done) {
+            x->on_done(x);
+        }
+    }
+}
+
+
+ngx_int_t
+ngx_gp_curl_init_process(ngx_cycle_t *cycle)
+{
+    ngx_http_gemini_pool_main_conf_t  *gmcf;
+
+    gmcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_gemini_pool_module);
+
+    ngx_gp_curl.log = cycle->log;
+
+    ngx_gp_curl.multi = curl_multi_init();
+    if (ngx_gp_curl.multi == NULL) {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                      "gemini pool: curl_multi_init() failed");
+        return NGX_ERROR;
+    }
+
+    curl_multi_setopt(ngx_gp_curl.multi, CURLMOPT_SOCKETFUNCTION,
+                      ngx_gp_curl_socket);
+    curl_multi_setopt(ngx_gp_curl.multi, CURLMOPT_TIMERFUNCTION,
+                      ngx_gp_curl_timer);
+    curl_multi_setopt(ngx_gp_curl.multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
+                      (long) gmcf->max_connections);
+    curl_multi_setopt(ngx_gp_curl.multi, CURLMOPT_MAXCONNECTS,
+                      (long) gmcf->max_connections);
+
+    ngx_gp_curl.dummy.fd = (ngx_socket_t) -1;
+    ngx_gp_curl.timer.handler = ngx_gp_curl_timer_handler;
+    ngx_gp_curl.timer.log = cycle->log;
+    ngx_gp_curl.timer.data = &ngx_gp_curl.dummy;
+    ngx_gp_curl.timer.cancelable = 1;
+
+    return NGX_OK;
+}
+
+
+void
+ngx_gp_curl_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_uint_t  i;
+
+    if (ngx_gp_curl.multi == NULL) {
+        return;
+    }
+
+    if (ngx_gp_curl.timer.timer_set) {
+        ngx_del_timer(&ngx_gp_curl.timer);
+    }
+
+    /* closes pooled connections through ngx_gp_curl_close() */
+    curl_multi_cleanup(ngx_gp_curl.multi);
+    ngx_gp_curl.multi = NULL;
+
+    for (i = 0; i < ngx_gp_curl.nsocks; i++) {
+        if (ngx_gp_curl.socks[i].c) {
+            ngx_gp_curl_unwrap(&ngx_gp_curl.socks[i]);
+        }
+    }
+
+    ngx_free(ngx_gp_curl.socks);
+    ngx_gp_curl.socks = NULL;
+    ngx_gp_curl.nsocks = 0;
+}
+
+
+ngx_uint_t
+ngx_gp_curl_active(void)
+{
+    return ngx_gp_curl.active;
+}
+
+
+static size_t
+ngx_gp_xfer_write(char *p, size_t size, size_t nmemb, void *data)
+{
+    size_t          len, n;
+    u_char         *nb;
+    ngx_gp_xfer_t  *x = data;
+
+    len = size * nmemb;
+
+    if (x->on_data) {
+        return x->on_data(x, p, len);
+    }
+
+    if (x->len + len > x->max) {
+        x->overflow = 1;
+        return 0;
+    }
+
+    if (x->buf == NULL || x->len + len + 1 > ngx_align(x->len + 1, 4096)) {
+        n = ngx_align(x->len + len + 1, 4096);
+        nb = realloc(x->buf, n);
+        if (nb == NULL) {
+            return 0;
+        }
+
+        x->buf = nb;
+    }
+
+    ngx_memcpy(x->buf + x->len, p, len);
+    x->len += len;
+    x->buf[x->len] = '\0';
+
+    return len;
+}
+
+
+ngx_gp_xfer_t *
+ngx_gp_xfer_create(ngx_log_t *log, const char *what)
+{
+    ngx_gp_xfer_t                     *x;
+    ngx_http_gemini_pool_main_conf_t  *gmcf;
+
+    gmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_http_gemini_pool_module);
+
+    x = ngx_calloc(sizeof(ngx_gp_xfer_t), log);
+    if (x == NULL) {
+        return NULL;
+    }
+
+    x->easy = curl_easy_init();
+    if (x->easy == NULL) {
+        ngx_free(x);
+        return NULL;
+    }
+
+    x->log = log;
+    x->what = what;
+    x->max = 4 * 1024 * 1024;
+
+    curl_easy_setopt(x->easy, CURLOPT_PRIVATE, x);
+    curl_easy_setopt(x->easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(x->easy, CURLOPT_ERRORBUFFER, x->error);
+    curl_easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, ngx_gp_xfer_write);
+    curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, x);
+    curl_easy_setopt(x->easy, CURLOPT_OPENSOCKETFUNCTION, ngx_gp_curl_open);
+    curl_easy_setopt(x->easy, CURLOPT_CLOSESOCKETFUNCTION,
+                     ngx_gp_curl_close);
+    curl_easy_setopt(x->easy, CURLOPT_BUFFERSIZE, 16384L);
+    curl_easy_setopt(x->easy, CURLOPT_ACCEPT_ENCODING, "gzip");
+    curl_easy_setopt(x->easy, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(x->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(x->easy, CURLOPT_CONNECTTIMEOUT_MS,
+                     (long) gmcf->connect_timeout);
+
+    if (gmcf->ssl_trusted_certificate.len) {
+        curl_easy_setopt(x->easy, CURLOPT_CAINFO,
+                         (char *) gmcf->ssl_trusted_certificate.data);
+    }
+
+    if (!gmcf->ssl_verify) {
+        curl_easy_setopt(x->easy, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(x->easy, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+
+    return x;
+}
+
+
+ngx_int_t
+ngx_gp_xfer_header(ngx_gp_xfer_t *x, const char *fmt, ...)
+{
+    u_char              *p;
+    va_list              args;
+    struct curl_slist   *l;
+    u_char               line[NGX_GP_COOKIE_LEN * 2 + 256];
+
+    va_start(args, fmt);
+    p = ngx_vslprintf(line, line + sizeof(line) - 1, fmt, args);
+    va_end(args);
+
+    *p = '\0';
+
+    l = curl_slist_append(x->headers, (char *) line);
+    if (l == NULL) {
+        return NGX_ERROR;
+    }
+
+    x->headers = l;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_gp_xfer_start(ngx_gp_xfer_t *x)
+{
+    CURLMcode  rc;
+
+    if (x->headers) {
+        curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->headers);
+    }
+
+    rc = curl_multi_add_handle(ngx_gp_curl.multi, x->easy);
+
+    if (rc != CURLM_OK) {
+        ngx_log_error(NGX_LOG_ERR, x->log, 0,
+                      "gemini pool: curl_multi_add_handle() failed: %s",
+                      curl_multi_strerror(rc));
+        return NGX_ERROR;
+    }
+
+    x->added = 1;
+    ngx_gp_curl.active++;
+
+    return NGX_OK;
+}
+
+
+void
+ngx_gp_xfer_pause(ngx_gp_xfer_t *x, ngx_uint_t pause)
+{
+    if (!x->added || x->paused == (pause ? 1 : 0)) {
+        return;
+    }
+
+    x->paused = pause ? 1 : 0;
+
+    if (!pause) {
+        /* may deliver held data right away, through on_data */
+        ngx_gp_curl.running++;
+        (void) curl_easy_pause(x->easy, CURLPAUSE_CONT);
+        ngx_gp_curl.running--;
+
+        /* the transfer may have ended meanwhile */
+        ngx_gp_curl_process();
+    }
+}
+
+
+void
+ngx_gp_xfer_destroy(ngx_gp_xfer_t *x)
+{
+    if (x == NULL) {
+        return;
+    }
+
+    if (x->added) {
+        curl_multi_remove_handle(ngx_gp_curl.multi, x->easy);
+        x->added = 0;
+        ngx_gp_curl.active--;
+    }
+
+    curl_easy_cleanup(x->easy);
+    curl_slist_free_all(x->headers);
+    free(x->body);
+    free(x->buf);
+    ngx_free(x);
+}

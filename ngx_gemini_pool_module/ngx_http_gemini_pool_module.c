@@ -1,0 +1,738 @@
+
+/*
+ * Copyright (C) ngx_gemini_pool developers
+ *
+ * The module object: directives, configuration, process hooks, and the
+ * filter that turns nginx's own 413 page into an OpenAI error object in
+ * the API location.
+ */
+
+
+#include "ngx_http_gemini_pool_module.h"
+
+
+static void *ngx_http_gemini_pool_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_gemini_pool_init_main_conf(ngx_conf_t *cf, void *conf);
+static void *ngx_http_gemini_pool_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_gemini_pool_merge_loc_conf(ngx_conf_t *cf,
+    void *parent, void *child);
+static ngx_int_t ngx_http_gemini_pool_postconfiguration(ngx_conf_t *cf);
+static ngx_int_t ngx_http_gemini_pool_init_module(ngx_cycle_t *cycle);
+static ngx_int_t ngx_http_gemini_pool_init_process(ngx_cycle_t *cycle);
+static void ngx_http_gemini_pool_exit_process(ngx_cycle_t *cycle);
+static void ngx_http_gemini_pool_exit_master(ngx_cycle_t *cycle);
+
+static char *ngx_http_gemini_pool_zone(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_gemini_pool_media_cache(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_gemini_pool_handler(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_gemini_pool_url(ngx_conf_t *cf, void *post,
+    void *data);
+
+static ngx_int_t ngx_http_gemini_pool_header_filter(ngx_http_request_t *r);
+static ngx_int_t ngx_http_gemini_pool_body_filter(ngx_http_request_t *r,
+    ngx_chain_t *in);
+
+
+static ngx_conf_post_t  ngx_http_gemini_pool_url_post = {
+    ngx_http_gemini_pool_url
+};
+
+
+static ngx_command_t  ngx_http_gemini_pool_commands[] = {
+
+    { ngx_string("gemini_pool_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_gemini_pool_zone,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("gemini_pool_database"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_gemini_pool_main_conf_t, database),
+      NULL },
+
+    { ngx_string("gemini_pool_auth_url"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_gemini_pool_main_conf_t, auth_url),
+      &ngx_http_gemini_pool_url_post },
+
+    { ngx_string("gemini_pool_api_url"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_gemini_pool_main_conf_t, api_url),
+      &ngx_http_gemini_pool_url_post },
+
+    { ngx_string("gemini_pool_login_url"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_gemini_pool_main_conf_t, login_url),
+      &ngx_http_gemini_pool_url_post },
+
+    { ngx_string("gemini_pool_ssl_trusted_certificate"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_gemini_pool_main_conf_t, ssl_trusted_certificate),
+      NULL },
+
+    { ngx_string("gemini_pool_ssl_verify"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_gemini_pool_main_conf_t, ssl_verify),
+      NULL },
+
+    { ngx_string("gemini_pool_connect_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_gemini_pool_main_conf_t, connect_timeout),
+      NULL },
+
+    { ngx_string("gemini_pool_xsrf_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_gemini_pool_main_conf_t, xsrf_timeout),
+      NULL },
+
+    { ngx_string("gemini_pool_session_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_gemini_pool_main_conf_t, session_timeout),
+      NULL },
+
+    { ngx_string("gemini_pool_stream_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_gemini_pool_main_conf_t, stream_timeout),
+      NULL },
+
+    { ngx_string("gemini_pool_idle_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_gemini_pool_main_conf_t, idle_timeout),
+      NULL },
+
+    { ngx_string("gemini_pool_max_connections"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_gemini_pool_main_conf_t, max_connections),
+      NULL },
+
+    { ngx_string("gemini_pool_media_cache"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_gemini_pool_media_cache,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("gemini_pool_helper_interval"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_gemini_pool_main_conf_t, helper_interval),
+      NULL },
+
+    { ngx_string("gemini_pool_api"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_gemini_pool_handler,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      NGX_GP_HANDLER_API,
+      NULL },
+
+    { ngx_string("gemini_pool_health"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_gemini_pool_handler,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      NGX_GP_HANDLER_HEALTH,
+      NULL },
+
+    { ngx_string("gemini_pool_sse_keepalive"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_gemini_pool_loc_conf_t, keepalive),
+      NULL },
+
+    { ngx_string("gemini_pool_max_answer_size"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_gemini_pool_loc_conf_t, max_answer),
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_gemini_pool_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    ngx_http_gemini_pool_postconfiguration, /* postconfiguration */
+
+    ngx_http_gemini_pool_create_main_conf, /* create main configuration */
+    ngx_http_gemini_pool_init_main_conf,   /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_gemini_pool_create_loc_conf,  /* create location configuration */
+    ngx_http_gemini_pool_merge_loc_conf    /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_gemini_pool_module = {
+    NGX_MODULE_V1,
+    &ngx_http_gemini_pool_module_ctx,      /* module context */
+    ngx_http_gemini_pool_commands,         /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    ngx_http_gemini_pool_init_module,      /* init module */
+    ngx_http_gemini_pool_init_process,     /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    ngx_http_gemini_pool_exit_process,     /* exit process */
+    ngx_http_gemini_pool_exit_master,      /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
+static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
+
+static ngx_uint_t  ngx_http_gemini_pool_curl_global;
+
+
+static void *
+ngx_http_gemini_pool_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_gemini_pool_main_conf_t  *gmcf;
+
+    gmcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_gemini_pool_main_conf_t));
+    if (gmcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     gmcf->shm_zone = NULL;
+     *     gmcf->database = { 0, NULL };
+     *     gmcf->auth_url = { 0, NULL };
+     *     gmcf->helper_path = NULL;
+     */
+
+    gmcf->ssl_verify = NGX_CONF_UNSET;
+    gmcf->connect_timeout = NGX_CONF_UNSET_MSEC;
+    gmcf->xsrf_timeout = NGX_CONF_UNSET_MSEC;
+    gmcf->session_timeout = NGX_CONF_UNSET_MSEC;
+    gmcf->stream_timeout = NGX_CONF_UNSET_MSEC;
+    gmcf->idle_timeout = NGX_CONF_UNSET_MSEC;
+    gmcf->helper_interval = NGX_CONF_UNSET_MSEC;
+    gmcf->max_connections = NGX_CONF_UNSET_UINT;
+
+    return gmcf;
+}
+
+
+static char *
+ngx_http_gemini_pool_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_gemini_pool_main_conf_t  *gmcf = conf;
+
+    ngx_path_t  *path;
+
+    if (gmcf->auth_url.len == 0) {
+        ngx_str_set(&gmcf->auth_url, "https://business.gemini.google");
+    }
+
+    if (gmcf->api_url.len == 0) {
+        ngx_str_set(&gmcf->api_url,
+                    "https://biz-discoveryengine.googleapis.com");
+    }
+
+    if (gmcf->login_url.len == 0) {
+        ngx_str_set(&gmcf->login_url, "https://auth.business.gemini.google");
+    }
+
+    if (gmcf->database.len == 0) {
+        ngx_str_set(&gmcf->database, "gemini_pool.db");
+    }
+
+    if (ngx_conf_full_name(cf->cycle, &gmcf->database, 0) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (gmcf->ssl_trusted_certificate.len
+        && ngx_conf_full_name(cf->cycle, &gmcf->ssl_trusted_certificate, 1)
+           != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_conf_init_value(gmcf->ssl_verify, 1);
+    ngx_conf_init_msec_value(gmcf->connect_timeout, 20000);
+    ngx_conf_init_msec_value(gmcf->xsrf_timeout, 30000);
+    ngx_conf_init_msec_value(gmcf->session_timeout, 30000);
+    ngx_conf_init_msec_value(gmcf->stream_timeout, 300000);
+    ngx_conf_init_msec_value(gmcf->idle_timeout, 300000);
+    ngx_conf_init_msec_value(gmcf->helper_interval, 1000);
+    ngx_conf_init_uint_value(gmcf->max_connections, 1024);
+
+    if (!gmcf->ssl_verify) {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "gemini_pool_ssl_verify is off: upstream "
+                           "certificates are not verified");
+    }
+
+    if (gmcf->shm_zone == NULL) {
+        return NGX_CONF_OK;
+    }
+
+    if (gmcf->helper_path == NULL) {
+        path = ngx_pcalloc(cf->pool, sizeof(ngx_path_t));
+        if (path == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_str_set(&path->name, "gemini_pool_media");
+
+        if (ngx_conf_full_name(cf->cycle, &path->name, 0) != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
+
+        path->conf_file = cf->conf_file->file.name.data;
+        path->line = cf->conf_file->line;
+        gmcf->helper_path = path;
+    }
+
+    gmcf->helper_path->manager = ngx_gp_helper_manager;
+    gmcf->helper_path->data = gmcf;
+
+    if (ngx_add_path(cf, &gmcf->helper_path) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static void *
+ngx_http_gemini_pool_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_gemini_pool_loc_conf_t  *glcf;
+
+    glcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_gemini_pool_loc_conf_t));
+    if (glcf == NULL) {
+        return NULL;
+    }
+
+    glcf->keepalive = NGX_CONF_UNSET_MSEC;
+    glcf->max_answer = NGX_CONF_UNSET_SIZE;
+
+    return glcf;
+}
+
+
+static char *
+ngx_http_gemini_pool_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child)
+{
+    ngx_http_gemini_pool_loc_conf_t  *prev = parent;
+    ngx_http_gemini_pool_loc_conf_t  *conf = child;
+
+    ngx_conf_merge_msec_value(conf->keepalive, prev->keepalive, 15000);
+    ngx_conf_merge_size_value(conf->max_answer, prev->max_answer,
+                              8 * 1024 * 1024);
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_gemini_pool_postconfiguration(ngx_conf_t *cf)
+{
+    ngx_http_next_header_filter = ngx_http_top_header_filter;
+    ngx_http_top_header_filter = ngx_http_gemini_pool_header_filter;
+
+    ngx_http_next_body_filter = ngx_http_top_body_filter;
+    ngx_http_top_body_filter = ngx_http_gemini_pool_body_filter;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_gemini_pool_init_module(ngx_cycle_t *cycle)
+{
+    CURLcode  rc;
+
+    if (ngx_http_gemini_pool_curl_global) {
+        return NGX_OK;
+    }
+
+    rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+
+    if (rc != CURLE_OK) {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                      "gemini pool: curl_global_init() failed: %s",
+                      curl_easy_strerror(rc));
+        return NGX_ERROR;
+    }
+
+    ngx_http_gemini_pool_curl_global = 1;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_gemini_pool_init_process(ngx_cycle_t *cycle)
+{
+    ngx_http_gemini_pool_main_conf_t  *gmcf;
+
+    gmcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_gemini_pool_module);
+
+    if (gmcf == NULL || gmcf->shm_zone == NULL) {
+        return NGX_OK;
+    }
+
+    if (ngx_process != NGX_PROCESS_WORKER
+        && ngx_process != NGX_PROCESS_SINGLE
+        && ngx_process != NGX_PROCESS_HELPER)
+    {
+        return NGX_OK;
+    }
+
+    if (ngx_gp_curl_init_process(cycle) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_gp_helper_init_process(cycle);
+}
+
+
+static void
+ngx_http_gemini_pool_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_gp_curl_exit_process(cycle);
+}
+
+
+static void
+ngx_http_gemini_pool_exit_master(ngx_cycle_t *cycle)
+{
+    if (ngx_http_gemini_pool_curl_global) {
+        curl_global_cleanup();
+        ngx_http_gemini_pool_curl_global = 0;
+    }
+}
+
+
+static char *
+ngx_http_gemini_pool_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_gemini_pool_main_conf_t  *gmcf = conf;
+
+    u_char          *p;
+    ssize_t          size;
+    ngx_str_t       *value, name, s;
+    ngx_gp_zone_t   *ctx;
+
+    if (gmcf->shm_zone) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    p = (u_char *) ngx_strchr(value[1].data, ':');
+
+    if (p == NULL || p == value[1].data) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid zone \"%V\", expected name:size",
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    name.data = value[1].data;
+    name.len = p - value[1].data;
+
+    s.data = p + 1;
+    s.len = value[1].data + value[1].len - s.data;
+
+    size = ngx_parse_size(&s);
+
+    if (size == NGX_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid zone size \"%V\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (size < (ssize_t) (8 * ngx_pagesize + sizeof(ngx_gp_shctx_t))) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "zone \"%V\" is too small, at least %uzk",
+                           &value[1],
+                           (8 * ngx_pagesize + sizeof(ngx_gp_shctx_t))
+                           / 1024 + 1);
+        return NGX_CONF_ERROR;
+    }
+
+    ctx = ngx_pcalloc(cf->pool, sizeof(ngx_gp_zone_t));
+    if (ctx == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ctx->gmcf = gmcf;
+    ctx->cycle = cf->cycle;
+
+    gmcf->shm_zone = ngx_shared_memory_add(cf, &name, size,
+                                           &ngx_http_gemini_pool_module);
+    if (gmcf->shm_zone == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (gmcf->shm_zone->data) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "duplicate zone \"%V\"", &name);
+        return NGX_CONF_ERROR;
+    }
+
+    gmcf->shm_zone->init = ngx_gp_zone_init;
+    gmcf->shm_zone->data = ctx;
+    gmcf->zone_name = name;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_gemini_pool_media_cache(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_gemini_pool_main_conf_t  *gmcf = conf;
+
+    ngx_str_t   *value;
+    ngx_path_t  *path;
+
+    if (gmcf->helper_path) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    path = ngx_pcalloc(cf->pool, sizeof(ngx_path_t));
+    if (path == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    path->name = value[1];
+
+    if (path->name.len > 1 && path->name.data[path->name.len - 1] == '/') {
+        path->name.len--;
+    }
+
+    if (ngx_conf_full_name(cf->cycle, &path->name, 0) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    path->conf_file = cf->conf_file->file.name.data;
+    path->line = cf->conf_file->line;
+
+    gmcf->helper_path = path;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_gemini_pool_handler(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_gemini_pool_loc_conf_t  *glcf = conf;
+
+    ngx_http_core_loc_conf_t          *clcf;
+    ngx_http_gemini_pool_main_conf_t  *gmcf;
+
+    if (glcf->handler != NGX_GP_HANDLER_NONE) {
+        return "is duplicate";
+    }
+
+    gmcf = ngx_http_conf_get_module_main_conf(cf,
+                                              ngx_http_gemini_pool_module);
+
+    if (gmcf->shm_zone == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" needs \"gemini_pool_zone\" in the http "
+                           "block before it", &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    glcf->handler = cmd->offset;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = (cmd->offset == NGX_GP_HANDLER_API)
+                    ? ngx_gp_api_handler : ngx_gp_health_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_gemini_pool_url(ngx_conf_t *cf, void *post, void *data)
+{
+    ngx_str_t  *url = data;
+
+    if (!(url->len > 7 && ngx_strncasecmp(url->data,
+                                          (u_char *) "http://", 7) == 0)
+        && !(url->len > 8 && ngx_strncasecmp(url->data,
+                                             (u_char *) "https://", 8) == 0))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid URL \"%V\": expected http:// or "
+                           "https:// and a host", url);
+        return NGX_CONF_ERROR;
+    }
+
+    while (url->len && url->data[url->len - 1] == '/') {
+        url->len--;
+    }
+
+    url->data[url->len] = '\0';
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * nginx refuses a body over client_max_body_size with its own HTML page;
+ * in the API location the client gets an OpenAI error object instead,
+ * which names the limit and how to raise it.
+ */
+
+static ngx_int_t
+ngx_http_gemini_pool_header_filter(ngx_http_request_t *r)
+{
+    u_char                           *p;
+    ngx_str_t                        *body;
+    ngx_gp_oai_error_t                err;
+    ngx_http_core_loc_conf_t         *clcf;
+    ngx_http_gemini_pool_loc_conf_t  *glcf;
+    size_t                            len;
+
+    if (r->headers_out.status != NGX_HTTP_REQUEST_ENTITY_TOO_LARGE
+        || r != r->main)
+    {
+        return ngx_http_next_header_filter(r);
+    }
+
+    glcf = ngx_http_get_module_loc_conf(r, ngx_http_gemini_pool_module);
+
+    if (glcf->handler != NGX_GP_HANDLER_API) {
+        return ngx_http_next_header_filter(r);
+    }
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    ngx_gp_oai_error_set(&err, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                         "invalid_request_error", "request_too_large", NULL,
+                         "Request body too large: the limit is %lld bytes; "
+                         "raise client_max_body_size in the nginx "
+                         "location of gemini_pool_api",
+                         (long long) clcf->client_max_body_size);
+
+    p = (u_char *) ngx_gp_render_error(&err, &len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    body = ngx_palloc(r->pool, sizeof(ngx_str_t));
+    if (body == NULL) {
+        free(p);
+        return NGX_ERROR;
+    }
+
+    body->data = ngx_pnalloc(r->pool, len);
+    if (body->data == NULL) {
+        free(p);
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(body->data, p, len);
+    body->len = len;
+    free(p);
+
+    ngx_http_set_ctx(r, body, ngx_http_gemini_pool_module);
+
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_length_n = len;
+
+    if (r->headers_out.content_length) {
+        r->headers_out.content_length->hash = 0;
+        r->headers_out.content_length = NULL;
+    }
+
+    return ngx_http_next_header_filter(r);
+}
+
+
+static ngx_int_t
+ngx_http_gemini_pool_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
+{
+    ngx_buf_t                        *b;
+    ngx_str_t                        *body;
+    ngx_chain_t                       out;
+    ngx_http_gemini_pool_loc_conf_t  *glcf;
+
+    if (r->headers_out.status != NGX_HTTP_REQUEST_ENTITY_TOO_LARGE
+        || r != r->main)
+    {
+        return ngx_http_next_body_filter(r, in);
+    }
+
+    glcf = ngx_http_get_module_loc_conf(r, ngx_http_gemini_pool_module);
+
+    if (glcf->handler != NGX_GP_HANDLER_API) {
+        return ngx_http_next_body_filter(r, in);
+    }
+
+    body = ngx_http_get_module_ctx(r, ngx_http_gemini_pool_module);
+
+    if (body == NULL) {
+        /* already sent: drop nginx's page */
+        return in ? NGX_OK : ngx_http_next_body_filter(r, NULL);
+    }
+
+    ngx_http_set_ctx(r, NULL, ngx_http_gemini_pool_module);
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->pos = body->data;
+    b->last = body->data + body->len;
+    b->memory = 1;
+    b->last_buf = 1;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_next_body_filter(r, &out);
+}

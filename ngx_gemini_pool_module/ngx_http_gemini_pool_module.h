@@ -1,0 +1,297 @@
+
+/*
+ * Copyright (C) ngx_gemini_pool developers
+ *
+ * The common header of the nginx side of the module.
+ */
+
+
+#ifndef _NGX_HTTP_GEMINI_POOL_MODULE_H_INCLUDED_
+#define _NGX_HTTP_GEMINI_POOL_MODULE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "ngx_http_gemini_pool_jsonstream.h"
+#include "ngx_http_gemini_pool_wire.h"
+#include "ngx_http_gemini_pool_openai.h"
+
+
+#define NGX_GP_VERSION               "0.1.0"
+#define NGX_GP_SCHEMA_VERSION        1
+
+/* sizes of the fixed fields of an account in the zone */
+#define NGX_GP_NAME_LEN              64
+#define NGX_GP_TEAM_LEN              80
+#define NGX_GP_CSESIDX_LEN           32
+#define NGX_GP_COOKIE_LEN            2048
+#define NGX_GP_UA_LEN                256
+#define NGX_GP_JWT_LEN               1024
+
+#define NGX_GP_MAX_SETTINGS          64
+#define NGX_GP_SETTING_KEY_LEN       48
+#define NGX_GP_SETTING_VALUE_LEN     512
+
+#define NGX_GP_MAX_MODELS            64
+#define NGX_GP_MODEL_LEN             64
+
+/* a JWT is reused while younger than this (spec §4: 240 s of 300 s) */
+#define NGX_GP_JWT_REUSE             240
+/* a getoxsrf in flight is trusted for this long before another starts */
+#define NGX_GP_JWT_REFRESH_LOCK      30
+
+/* quota types, as cooldowns are kept per type */
+#define NGX_GP_QUOTA_TEXT            0
+#define NGX_GP_QUOTA_IMAGES          1
+#define NGX_GP_QUOTA_VIDEOS          2
+#define NGX_GP_QUOTA_N               3
+
+/* location handlers */
+#define NGX_GP_HANDLER_NONE          0
+#define NGX_GP_HANDLER_API           1
+#define NGX_GP_HANDLER_HEALTH        2
+
+
+/* the zone */
+
+typedef struct {
+    int64_t                  id;          /* SQLite rowid; 0: free slot */
+    u_char                   name[NGX_GP_NAME_LEN];
+    u_char                   team_id[NGX_GP_TEAM_LEN];
+    u_char                   csesidx[NGX_GP_CSESIDX_LEN];
+    u_char                   secure_c_ses[NGX_GP_COOKIE_LEN];
+    u_char                   host_c_oses[NGX_GP_COOKIE_LEN];
+    u_char                   user_agent[NGX_GP_UA_LEN];
+    unsigned                 enabled:1;
+    unsigned                 cookie_expired:1;
+
+    /* runtime, kept across reloads */
+    u_char                   jwt[NGX_GP_JWT_LEN];
+    time_t                   jwt_iat;
+    time_t                   jwt_refresh_started;
+    ngx_pid_t                jwt_refresh_pid;
+    time_t                   cooldown_until[NGX_GP_QUOTA_N];
+    ngx_uint_t               in_flight;
+    uint64_t                 requests;
+    uint64_t                 failures;
+    uint64_t                 xsrf_calls;
+    time_t                   last_used;
+    u_char                   last_error[128];
+} ngx_gp_account_t;
+
+#define NGX_GP_SETTING_STRING        0
+#define NGX_GP_SETTING_INT           1
+#define NGX_GP_SETTING_BOOL          2
+
+typedef struct {
+    u_char                   key[NGX_GP_SETTING_KEY_LEN];
+    ngx_uint_t               type;
+    u_char                   value[NGX_GP_SETTING_VALUE_LEN];
+} ngx_gp_setting_t;
+
+#define NGX_GP_MODEL_TEXT            0
+#define NGX_GP_MODEL_IMAGE           1
+#define NGX_GP_MODEL_VIDEO           2
+
+typedef struct {
+    u_char                   name[NGX_GP_MODEL_LEN];     /* OpenAI id */
+    u_char                   model_id[NGX_GP_MODEL_LEN]; /* upstream; "" */
+    ngx_uint_t               kind;                       /* NGX_GP_MODEL_ */
+    ngx_int_t                account;    /* pinned account id; -1: none */
+} ngx_gp_model_t;
+
+typedef struct {
+    ngx_uint_t               naccounts;   /* slots in use at the front */
+    ngx_uint_t               capacity;
+    ngx_gp_account_t        *accounts;
+    ngx_uint_t               rr_cursor;
+
+    ngx_uint_t               nsettings;
+    ngx_gp_setting_t         settings[NGX_GP_MAX_SETTINGS];
+
+    ngx_uint_t               nmodels;
+    ngx_gp_model_t           models[NGX_GP_MAX_MODELS];
+
+    time_t                   loaded;      /* last load from SQLite */
+    ngx_uint_t               loads;
+    ngx_uint_t               db_ok;
+
+    ngx_pid_t                helper_pid;
+    time_t                   helper_started;
+    time_t                   helper_tick;
+    uint64_t                 helper_ticks;
+
+    uint64_t                 requests;
+    uint64_t                 errors;
+} ngx_gp_shctx_t;
+
+typedef struct ngx_http_gemini_pool_main_conf_s
+    ngx_http_gemini_pool_main_conf_t;
+
+typedef struct {
+    ngx_gp_shctx_t                    *sh;
+    ngx_slab_pool_t                   *shpool;
+    ngx_http_gemini_pool_main_conf_t  *gmcf;
+    ngx_cycle_t                       *cycle;   /* the one being built */
+} ngx_gp_zone_t;
+
+
+/* configuration */
+
+struct ngx_http_gemini_pool_main_conf_s {
+    ngx_shm_zone_t          *shm_zone;
+    ngx_str_t                zone_name;
+    ngx_str_t                database;
+
+    ngx_str_t                auth_url;     /* business.gemini.google */
+    ngx_str_t                api_url;      /* biz-discoveryengine */
+    ngx_str_t                login_url;    /* auth.business.gemini.google */
+
+    ngx_str_t                ssl_trusted_certificate;
+    ngx_flag_t               ssl_verify;
+
+    ngx_msec_t               connect_timeout;
+    ngx_msec_t               xsrf_timeout;
+    ngx_msec_t               session_timeout;
+    ngx_msec_t               stream_timeout;   /* first byte */
+    ngx_msec_t               idle_timeout;     /* between bytes */
+
+    ngx_uint_t               max_connections;  /* curl, per process */
+    ngx_path_t              *helper_path;
+    ngx_msec_t               helper_interval;
+
+};
+
+typedef struct {
+    ngx_uint_t               handler;
+    ngx_msec_t               keepalive;        /* SSE comment interval */
+    size_t                   max_answer;       /* non-stream answer cap */
+} ngx_http_gemini_pool_loc_conf_t;
+
+
+/* libcurl bridge */
+
+typedef struct ngx_gp_xfer_s  ngx_gp_xfer_t;
+
+typedef size_t (*ngx_gp_xfer_data_pt)(ngx_gp_xfer_t *x, char *p,
+    size_t len);
+typedef void (*ngx_gp_xfer_done_pt)(ngx_gp_xfer_t *x);
+
+struct ngx_gp_xfer_s {
+    CURL                    *easy;
+    struct curl_slist       *headers;
+    char                    *body;        /* request body, malloc'ed */
+
+    /* NULL: the response body is collected into buf (up to max) */
+    ngx_gp_xfer_data_pt      on_data;
+    ngx_gp_xfer_done_pt      on_done;     /* never called inside curl */
+    void                    *data;
+
+    u_char                  *buf;         /* collected body, malloc'ed */
+    size_t                   len;
+    size_t                   max;
+
+    long                     status;      /* HTTP status, 0: none */
+    CURLcode                 result;
+    char                     error[CURL_ERROR_SIZE];
+
+    ngx_log_t               *log;
+    const char              *what;        /* "getoxsrf", ... for logs */
+
+    unsigned                 added:1;     /* in the multi handle */
+    unsigned                 done:1;
+    unsigned                 paused:1;
+    unsigned                 overflow:1;  /* buf would exceed max */
+};
+
+ngx_int_t ngx_gp_curl_init_process(ngx_cycle_t *cycle);
+void ngx_gp_curl_exit_process(ngx_cycle_t *cycle);
+ngx_gp_xfer_t *ngx_gp_xfer_create(ngx_log_t *log, const char *what);
+ngx_int_t ngx_gp_xfer_start(ngx_gp_xfer_t *x);
+void ngx_gp_xfer_pause(ngx_gp_xfer_t *x, ngx_uint_t pause);
+void ngx_gp_xfer_destroy(ngx_gp_xfer_t *x);
+ngx_int_t ngx_gp_xfer_header(ngx_gp_xfer_t *x, const char *fmt, ...);
+ngx_uint_t ngx_gp_curl_active(void);
+
+
+/* the upstream client */
+
+typedef struct {
+    int64_t                  id;
+    ngx_uint_t               index;
+    u_char                   name[NGX_GP_NAME_LEN];
+    u_char                   team_id[NGX_GP_TEAM_LEN];
+    u_char                   csesidx[NGX_GP_CSESIDX_LEN];
+    u_char                   secure_c_ses[NGX_GP_COOKIE_LEN];
+    u_char                   host_c_oses[NGX_GP_COOKIE_LEN];
+    u_char                   user_agent[NGX_GP_UA_LEN];
+    u_char                   jwt[NGX_GP_JWT_LEN];
+} ngx_gp_account_copy_t;
+
+ngx_gp_xfer_t *ngx_gp_gemini_getoxsrf(ngx_http_gemini_pool_main_conf_t *gmcf,
+    ngx_gp_account_copy_t *a, ngx_log_t *log);
+ngx_gp_xfer_t *ngx_gp_gemini_widget(ngx_http_gemini_pool_main_conf_t *gmcf,
+    ngx_gp_account_copy_t *a, const char *method, char *body, size_t len,
+    ngx_msec_t timeout, ngx_log_t *log);
+char *ngx_gp_gemini_jwt_from_xsrf(ngx_gp_xfer_t *x,
+    ngx_gp_account_copy_t *a, const char **err);
+
+
+/* the zone */
+
+ngx_int_t ngx_gp_zone_init(ngx_shm_zone_t *shm_zone, void *data);
+ngx_gp_zone_t *ngx_gp_zone(void);
+ngx_int_t ngx_gp_zone_pick(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
+    ngx_uint_t quota, time_t *retry_at);
+void ngx_gp_zone_release(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
+    ngx_uint_t ok, const char *error);
+
+#define NGX_GP_JWT_FRESH      0   /* a->jwt holds a usable token */
+#define NGX_GP_JWT_FETCH      1   /* the caller must run getoxsrf */
+#define NGX_GP_JWT_WAIT       2   /* another process is fetching it */
+ngx_int_t ngx_gp_zone_jwt(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a);
+void ngx_gp_zone_jwt_store(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
+    const char *jwt, time_t iat);
+void ngx_gp_zone_cooldown(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
+    ngx_uint_t quota, time_t until, ngx_uint_t expired, const char *error);
+ngx_int_t ngx_gp_zone_setting(ngx_gp_zone_t *z, const char *key,
+    u_char *buf, size_t size);
+ngx_flag_t ngx_gp_zone_setting_flag(ngx_gp_zone_t *z, const char *key);
+ngx_int_t ngx_gp_zone_model(ngx_gp_zone_t *z, ngx_str_t *name,
+    ngx_gp_model_t *m);
+
+
+/* SQLite */
+
+ngx_int_t ngx_gp_store_open(ngx_str_t *path, ngx_log_t *log, sqlite3 **db);
+ngx_int_t ngx_gp_store_load(ngx_cycle_t *cycle, ngx_str_t *path,
+    ngx_gp_zone_t *z);
+
+
+/* request handlers */
+
+ngx_int_t ngx_gp_chat_handler(ngx_http_request_t *r);
+ngx_int_t ngx_gp_api_handler(ngx_http_request_t *r);
+ngx_int_t ngx_gp_health_handler(ngx_http_request_t *r);
+ngx_int_t ngx_gp_send_error(ngx_http_request_t *r, ngx_gp_oai_error_t *err);
+ngx_int_t ngx_gp_send_json(ngx_http_request_t *r, ngx_uint_t status,
+    u_char *p, size_t len);
+ngx_int_t ngx_gp_read_body(ngx_http_request_t *r, ngx_str_t *body);
+
+
+/* the helper role */
+
+ngx_int_t ngx_gp_helper_init_process(ngx_cycle_t *cycle);
+ngx_msec_t ngx_gp_helper_manager(void *data);
+
+
+extern ngx_module_t  ngx_http_gemini_pool_module;
+
+
+#endif /* _NGX_HTTP_GEMINI_POOL_MODULE_H_INCLUDED_ */

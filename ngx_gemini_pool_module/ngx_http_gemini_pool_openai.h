@@ -1,0 +1,178 @@
+
+/*
+ * Copyright (C) ngx_gemini_pool developers
+ *
+ * The OpenAI side, as pure functions: parsing a chat completion request
+ * into plain structs, building the upstream prompt from it (spec §10), and
+ * rendering chat.completion objects, chat.completion.chunk SSE events,
+ * model lists and error objects.
+ *
+ * Pure C over jansson: no nginx.  Every char * returned or stored in a
+ * result struct is malloc'ed; release results with the matching free
+ * function, rendered text with free().
+ */
+
+
+#ifndef _NGX_HTTP_GEMINI_POOL_OPENAI_H_INCLUDED_
+#define _NGX_HTTP_GEMINI_POOL_OPENAI_H_INCLUDED_
+
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+
+/*
+ * An OpenAI error to send: HTTP status and the error object's fields.
+ * ngx_gp_oai_error_set() copies param into param_buf and points param
+ * there (validation errors name fields like "messages[2].role"), so
+ * param may point into the struct itself: after copying the struct by
+ * value, re-point it (dst.param = dst.param_buf) when it was set that
+ * way.
+ */
+typedef struct {
+    int            status;     /* 400, 404, 413, 429, 500, 502, 503 ... */
+    const char    *type;       /* "invalid_request_error", ... (static) */
+    const char    *code;       /* static or NULL */
+    const char    *param;      /* static, param_buf or NULL */
+    char           message[512];
+    char           param_buf[96];
+} ngx_gp_oai_error_t;
+
+
+#define NGX_GP_ROLE_SYSTEM     0   /* "system" and "developer" */
+#define NGX_GP_ROLE_USER       1
+#define NGX_GP_ROLE_ASSISTANT  2
+#define NGX_GP_ROLE_TOOL       3
+
+#define NGX_GP_IMAGE_DATA      0   /* data: URL or {"type":"image","data"} */
+#define NGX_GP_IMAGE_URL       1   /* http(s) URL to fetch */
+#define NGX_GP_IMAGE_FILE      2   /* {"type":"file"} naming an upload */
+
+typedef struct {
+    int            kind;       /* NGX_GP_IMAGE_* */
+    char          *mime;       /* DATA: from the data: URL */
+    char          *data;       /* DATA: base64 text, not decoded */
+    size_t         data_len;
+    char          *url;        /* URL */
+    char          *file_id;    /* FILE */
+} ngx_gp_image_ref_t;
+
+typedef struct {
+    int                  role;       /* NGX_GP_ROLE_* */
+    char                *text;       /* text parts joined with "\n" */
+    size_t               len;
+    ngx_gp_image_ref_t  *images;
+    size_t               nimages;
+} ngx_gp_message_t;
+
+typedef struct {
+    char               *model;
+    int                 stream;          /* "stream": true */
+    int                 include_usage;   /* stream_options.include_usage */
+    char               *conversation_id; /* explicit, or NULL */
+    char               *image_format;    /* explicit, or NULL */
+    ngx_gp_message_t   *messages;
+    size_t              nmessages;
+} ngx_gp_chat_req_t;
+
+/*
+ * Parses and validates a /v1/chat/completions body.  Returns 0, or -1 with
+ * err filled (400 for malformed JSON, missing or empty "messages", a
+ * message without a valid role, no user message, wrong field types; the
+ * message names the field).  Release with ngx_gp_chat_req_free() in both
+ * cases.  The "prompts" alternative input of spec §10 is accepted too.
+ */
+int ngx_gp_chat_req_parse(const char *body, size_t len,
+    ngx_gp_chat_req_t *req, ngx_gp_oai_error_t *err);
+void ngx_gp_chat_req_free(ngx_gp_chat_req_t *req);
+
+/*
+ * The query text for the upstream (spec §10).
+ *
+ * replay == 0: the last user message only; a Cursor-style
+ * <user_query>...</user_query> keeps only the inner text; the first system
+ * message, when present, is prepended as
+ * "[System Instruction]\n<system>\n\n[User Message]\n<user>".
+ *
+ * replay == 1: the whole conversation as one transcript, for a fresh
+ * upstream session that must learn the earlier turns: the system block as
+ * above, then each earlier turn as "User: ..." / "Assistant: ..."
+ * paragraphs, then the last user message; "[image]" marks images.
+ *
+ * Returns malloc'ed text and its length, or NULL.
+ */
+char *ngx_gp_chat_prompt(const ngx_gp_chat_req_t *req, int replay,
+    size_t *len);
+
+
+/* rendering */
+
+typedef struct {
+    uint64_t       prompt_tokens;
+    uint64_t       completion_tokens;
+} ngx_gp_usage_t;
+
+/*
+ * Token estimate (the upstream reports none): ASCII and other Latin text
+ * count one token per four bytes, rounded up, per run; every CJK, kana or
+ * hangul character, and every other code point above U+2E80, counts one.
+ */
+uint64_t ngx_gp_estimate_tokens(const char *p, size_t len);
+
+typedef struct {
+    const char            *id;           /* "chatcmpl-..." */
+    const char            *model;
+    time_t                 created;
+    const char            *role;         /* "assistant" in the first, or NULL */
+    const char            *content;      /* NULL: no "content" key */
+    size_t                 content_len;
+    const char            *reasoning;    /* NULL: no "reasoning_content" */
+    size_t                 reasoning_len;
+    const char            *finish_reason; /* NULL: JSON null */
+    const ngx_gp_usage_t  *usage;        /* non-NULL: usage chunk with
+                                            "choices":[] */
+    const char            *error;        /* non-NULL: mid-stream error chunk
+                                            with "error":{...} */
+} ngx_gp_chunk_t;
+
+/* "data: {...}\n\n" */
+char *ngx_gp_render_chunk(const ngx_gp_chunk_t *c, size_t *len);
+
+typedef struct {
+    const char            *id;
+    const char            *model;
+    time_t                 created;
+    const char            *content;
+    size_t                 content_len;
+    const char            *reasoning;    /* NULL: omitted */
+    size_t                 reasoning_len;
+    const char            *finish_reason; /* "stop", "content_filter" ... */
+    ngx_gp_usage_t         usage;
+} ngx_gp_completion_t;
+
+/* a chat.completion object */
+char *ngx_gp_render_completion(const ngx_gp_completion_t *c, size_t *len);
+
+/* {"error":{"message","type","param","code"}} */
+char *ngx_gp_render_error(const ngx_gp_oai_error_t *err, size_t *len);
+
+/* {"object":"list","data":[{"id","object":"model","created","owned_by"}]} */
+char *ngx_gp_render_models(const char *const *ids, size_t n, time_t created,
+    const char *owned_by, size_t *len);
+
+/* one {"id","object":"model","created","owned_by"} */
+char *ngx_gp_render_model(const char *id, time_t created,
+    const char *owned_by, size_t *len);
+
+/* fills err; message is printf-formatted and truncated to fit */
+void ngx_gp_oai_error_set(ngx_gp_oai_error_t *err, int status,
+    const char *type, const char *code, const char *param,
+    const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 6, 7)))
+#endif
+    ;
+
+
+#endif /* _NGX_HTTP_GEMINI_POOL_OPENAI_H_INCLUDED_ */

@@ -1,0 +1,604 @@
+
+/*
+ * Copyright (C) ngx_gemini_pool developers
+ *
+ * SQLite, the durable store: schema and migrations, and loading the zone.
+ * The schema version is SQLite's user_version; every migration step runs
+ * in one transaction, so a failed step changes nothing.
+ */
+
+
+#include "ngx_http_gemini_pool_module.h"
+
+
+typedef struct {
+    const char    *key;
+    ngx_uint_t     type;
+    const char    *value;
+} ngx_gp_setting_default_t;
+
+
+/*
+ * The settings known to this version and their defaults.  A later issue
+ * adds a setting by adding a row here: it is inserted into the table on
+ * the next start without touching values an operator already changed.
+ */
+
+static ngx_gp_setting_default_t  ngx_gp_setting_defaults[] = {
+    { "default_model", NGX_GP_SETTING_STRING, "gemini-auto" },
+    { "show_thoughts", NGX_GP_SETTING_BOOL, "false" },
+    { NULL, 0, NULL }
+};
+
+
+static const char  *ngx_gp_migrations[] = {
+
+    /* version 1 */
+    "CREATE TABLE accounts ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  name TEXT NOT NULL DEFAULT '',"
+    "  team_id TEXT NOT NULL,"
+    "  csesidx TEXT NOT NULL,"
+    "  secure_c_ses TEXT NOT NULL,"
+    "  host_c_oses TEXT NOT NULL DEFAULT '',"
+    "  user_agent TEXT NOT NULL DEFAULT '',"
+    "  enabled INTEGER NOT NULL DEFAULT 1,"
+    "  cookie_expired INTEGER NOT NULL DEFAULT 0,"
+    "  tempmail_url TEXT NOT NULL DEFAULT '',"
+    "  tempmail_name TEXT NOT NULL DEFAULT '',"
+    "  created_at INTEGER NOT NULL DEFAULT (strftime('%s','now')),"
+    "  updated_at INTEGER NOT NULL DEFAULT (strftime('%s','now'))"
+    ");"
+    "CREATE TABLE settings ("
+    "  key TEXT PRIMARY KEY,"
+    "  type TEXT NOT NULL CHECK (type IN ('string','int','bool')),"
+    "  value TEXT NOT NULL,"
+    "  updated_at INTEGER NOT NULL DEFAULT (strftime('%s','now'))"
+    ");"
+    "CREATE TABLE models ("
+    "  name TEXT PRIMARY KEY,"
+    "  model_id TEXT NOT NULL DEFAULT '',"
+    "  kind TEXT NOT NULL DEFAULT 'text'"
+    "    CHECK (kind IN ('text','image','video')),"
+    "  account_id INTEGER,"
+    "  enabled INTEGER NOT NULL DEFAULT 1,"
+    "  position INTEGER NOT NULL DEFAULT 0,"
+    "  description TEXT NOT NULL DEFAULT ''"
+    ");"
+    "INSERT INTO models (name, model_id, kind, position, description) VALUES"
+    "  ('gemini-auto', '', 'text', 0, 'upstream default model'),"
+    "  ('gemini-2.5-flash', 'gemini-2.5-flash', 'text', 1, ''),"
+    "  ('gemini-2.5-pro', 'gemini-2.5-pro', 'text', 2, ''),"
+    "  ('gemini-3-flash-preview', 'gemini-3-flash-preview', 'text', 3, ''),"
+    "  ('gemini-3-pro-preview', 'gemini-3-pro-preview', 'text', 4, ''),"
+    "  ('gemini-3.1-pro-preview', 'gemini-3.1-pro-preview', 'text', 5, ''),"
+    "  ('gemini-image', '', 'image', 6, 'image generation'),"
+    "  ('gemini-video', '', 'video', 7, 'video generation');",
+
+    NULL
+};
+
+
+static ngx_int_t
+ngx_gp_store_exec(sqlite3 *db, const char *sql, ngx_log_t *log)
+{
+    char  *err;
+
+    err = NULL;
+
+    if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) {
+        ngx_log_error(NGX_LOG_EMERG, log, 0,
+                      "gemini pool: sqlite: %s", err ? err : "error");
+        sqlite3_free(err);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_gp_store_migrate(sqlite3 *db, ngx_log_t *log)
+{
+    int            version, target;
+    sqlite3_stmt  *st;
+    char           sql[64];
+
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL)
+        != SQLITE_OK)
+    {
+        ngx_log_error(NGX_LOG_EMERG, log, 0, "gemini pool: sqlite: %s",
+                      sqlite3_errmsg(db));
+        return NGX_ERROR;
+    }
+
+    version = (sqlite3_step(st) == SQLITE_ROW) ? sqlite3_column_int(st, 0)
+                                               : 0;
+    sqlite3_finalize(st);
+
+    for (target = 0; ngx_gp_migrations[target]; target++) { /* void */ }
+
+    if (version > target) {
+        ngx_log_error(NGX_LOG_EMERG, log, 0,
+                      "gemini pool: the database has schema version %d, "
+                      "newer than this module's %d; use a newer module",
+                      version, target);
+        return NGX_ERROR;
+    }
+
+    while (version < target) {
+
+        if (ngx_gp_store_exec(db, "BEGIN IMMEDIATE", log) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        ngx_sprintf((u_char *) sql, "PRAGMA user_version = %d%Z",
+                    version + 1);
+
+        if (ngx_gp_store_exec(db, ngx_gp_migrations[version], log) != NGX_OK
+            || ngx_gp_store_exec(db, sql, log) != NGX_OK
+            || ngx_gp_store_exec(db, "COMMIT", log) != NGX_OK)
+        {
+            (void) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+            return NGX_ERROR;
+        }
+
+        version++;
+
+        ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                      "gemini pool: database schema migrated to version %d",
+                      version);
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_gp_store_defaults(sqlite3 *db, ngx_log_t *log)
+{
+    ngx_int_t                  rc;
+    sqlite3_stmt              *st;
+    ngx_gp_setting_default_t  *d;
+
+    static const char *types[] = { "string", "int", "bool" };
+
+    if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO settings "
+                           "(key, type, value) VALUES (?, ?, ?)", -1, &st,
+                           NULL)
+        != SQLITE_OK)
+    {
+        ngx_log_error(NGX_LOG_EMERG, log, 0, "gemini pool: sqlite: %s",
+                      sqlite3_errmsg(db));
+        return NGX_ERROR;
+    }
+
+    rc = NGX_OK;
+
+    for (d = ngx_gp_setting_defaults; d->key; d++) {
+        sqlite3_bind_text(st, 1, d->key, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, types[d->type], -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, d->value, -1, SQLITE_STATIC);
+
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            ngx_log_error(NGX_LOG_EMERG, log, 0, "gemini pool: sqlite: %s",
+                          sqlite3_errmsg(db));
+            rc = NGX_ERROR;
+            break;
+        }
+
+        sqlite3_reset(st);
+    }
+
+    sqlite3_finalize(st);
+
+    return rc;
+}
+
+
+ngx_int_t
+ngx_gp_store_open(ngx_str_t *path, ngx_log_t *log, sqlite3 **db)
+{
+    int  rc;
+
+    rc = sqlite3_open_v2((char *) path->data, db,
+                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+                         | SQLITE_OPEN_NOMUTEX, NULL);
+
+    if (rc != SQLITE_OK) {
+        ngx_log_error(NGX_LOG_EMERG, log, 0,
+                      "gemini pool: cannot open database \"%V\": %s", path,
+                      *db ? sqlite3_errmsg(*db) : sqlite3_errstr(rc));
+        sqlite3_close(*db);
+        *db = NULL;
+        return NGX_ERROR;
+    }
+
+    sqlite3_busy_timeout(*db, 5000);
+
+    if (ngx_gp_store_exec(*db, "PRAGMA foreign_keys = ON", log) != NGX_OK
+        || ngx_gp_store_migrate(*db, log) != NGX_OK
+        || ngx_gp_store_defaults(*db, log) != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_EMERG, log, 0,
+                      "gemini pool: database \"%V\" is not usable", path);
+        sqlite3_close(*db);
+        *db = NULL;
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_gp_store_text(sqlite3_stmt *st, int col, u_char *dst, size_t size,
+    const char *what, int64_t id, ngx_log_t *log)
+{
+    size_t         len;
+    const u_char  *p;
+
+    p = sqlite3_column_text(st, col);
+    len = (size_t) sqlite3_column_bytes(st, col);
+
+    if (p == NULL) {
+        dst[0] = '\0';
+        return;
+    }
+
+    if (len >= size) {
+        ngx_log_error(NGX_LOG_ERR, log, 0,
+                      "gemini pool: account %L: %s is %uz bytes, "
+                      "longer than %uz; truncated", id, what, len, size - 1);
+        len = size - 1;
+    }
+
+    ngx_memcpy(dst, p, len);
+    dst[len] = '\0';
+}
+
+
+static ngx_int_t
+ngx_gp_store_load_accounts(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
+{
+    size_t             n, cap;
+    ngx_uint_t         i, k;
+    ngx_int_t          rc;
+    sqlite3_stmt      *st;
+    ngx_gp_shctx_t    *sh;
+    ngx_gp_account_t  *a, *old, *acc;
+
+    if (sqlite3_prepare_v2(db, "SELECT id, name, team_id, csesidx, "
+                           "secure_c_ses, host_c_oses, user_agent, enabled, "
+                           "cookie_expired FROM accounts ORDER BY id",
+                           -1, &st, NULL)
+        != SQLITE_OK)
+    {
+        ngx_log_error(NGX_LOG_EMERG, log, 0, "gemini pool: sqlite: %s",
+                      sqlite3_errmsg(db));
+        return NGX_ERROR;
+    }
+
+    n = 0;
+    cap = 16;
+    a = ngx_alloc(cap * sizeof(ngx_gp_account_t), log);
+    if (a == NULL) {
+        sqlite3_finalize(st);
+        return NGX_ERROR;
+    }
+
+    for ( ;; ) {
+        rc = sqlite3_step(st);
+
+        if (rc == SQLITE_DONE) {
+            break;
+        }
+
+        if (rc != SQLITE_ROW) {
+            ngx_log_error(NGX_LOG_EMERG, log, 0, "gemini pool: sqlite: %s",
+                          sqlite3_errmsg(db));
+            sqlite3_finalize(st);
+            ngx_free(a);
+            return NGX_ERROR;
+        }
+
+        if (n == cap) {
+            acc = ngx_alloc(2 * cap * sizeof(ngx_gp_account_t), log);
+            if (acc == NULL) {
+                sqlite3_finalize(st);
+                ngx_free(a);
+                return NGX_ERROR;
+            }
+
+            ngx_memcpy(acc, a, n * sizeof(ngx_gp_account_t));
+            ngx_free(a);
+            a = acc;
+            cap *= 2;
+        }
+
+        acc = &a[n++];
+        ngx_memzero(acc, sizeof(ngx_gp_account_t));
+
+        acc->id = sqlite3_column_int64(st, 0);
+        ngx_gp_store_text(st, 1, acc->name, NGX_GP_NAME_LEN, "name",
+                          acc->id, log);
+        ngx_gp_store_text(st, 2, acc->team_id, NGX_GP_TEAM_LEN, "team_id",
+                          acc->id, log);
+        ngx_gp_store_text(st, 3, acc->csesidx, NGX_GP_CSESIDX_LEN,
+                          "csesidx", acc->id, log);
+        ngx_gp_store_text(st, 4, acc->secure_c_ses, NGX_GP_COOKIE_LEN,
+                          "secure_c_ses", acc->id, log);
+        ngx_gp_store_text(st, 5, acc->host_c_oses, NGX_GP_COOKIE_LEN,
+                          "host_c_oses", acc->id, log);
+        ngx_gp_store_text(st, 6, acc->user_agent, NGX_GP_UA_LEN,
+                          "user_agent", acc->id, log);
+        acc->enabled = sqlite3_column_int(st, 7) ? 1 : 0;
+        acc->cookie_expired = sqlite3_column_int(st, 8) ? 1 : 0;
+
+        if (acc->name[0] == '\0') {
+            ngx_sprintf(acc->name, "account-%L%Z", acc->id);
+        }
+    }
+
+    sqlite3_finalize(st);
+
+    sh = z->sh;
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+
+    /* a snapshot of the old slots, in process memory */
+
+    old = ngx_alloc(sh->naccounts * sizeof(ngx_gp_account_t) + 1, log);
+    if (old == NULL) {
+        ngx_shmtx_unlock(&z->shpool->mutex);
+        ngx_free(a);
+        return NGX_ERROR;
+    }
+
+    if (sh->naccounts) {
+        ngx_memcpy(old, sh->accounts,
+                   sh->naccounts * sizeof(ngx_gp_account_t));
+    }
+
+    if (n > sh->capacity || sh->accounts == NULL) {
+        cap = ngx_max(n * 2, 16);
+
+        acc = ngx_slab_calloc_locked(z->shpool,
+                                     cap * sizeof(ngx_gp_account_t));
+        if (acc == NULL) {
+            ngx_shmtx_unlock(&z->shpool->mutex);
+            ngx_log_error(NGX_LOG_EMERG, log, 0,
+                          "gemini pool: the zone is too small for %uz "
+                          "accounts; raise its size", n);
+            ngx_free(old);
+            ngx_free(a);
+            return NGX_ERROR;
+        }
+
+        if (sh->accounts) {
+            ngx_slab_free_locked(z->shpool, sh->accounts);
+        }
+
+        sh->capacity = cap;
+        sh->accounts = acc;
+    }
+
+    /* runtime state follows the account by id; new credentials drop it */
+
+    for (i = 0; i < n; i++) {
+        for (k = 0; k < sh->naccounts; k++) {
+            if (old[k].id != a[i].id) {
+                continue;
+            }
+
+            if (ngx_strcmp(old[k].secure_c_ses, a[i].secure_c_ses) == 0
+                && ngx_strcmp(old[k].csesidx, a[i].csesidx) == 0)
+            {
+                ngx_memcpy(a[i].jwt, old[k].jwt, NGX_GP_JWT_LEN);
+                a[i].jwt_iat = old[k].jwt_iat;
+                ngx_memcpy(a[i].cooldown_until, old[k].cooldown_until,
+                           sizeof(a[i].cooldown_until));
+                ngx_memcpy(a[i].last_error, old[k].last_error,
+                           sizeof(a[i].last_error));
+            }
+
+            a[i].requests = old[k].requests;
+            a[i].failures = old[k].failures;
+            a[i].xsrf_calls = old[k].xsrf_calls;
+            a[i].in_flight = old[k].in_flight;
+            a[i].last_used = old[k].last_used;
+            break;
+        }
+    }
+
+    ngx_free(old);
+
+    ngx_memzero(sh->accounts, sh->capacity * sizeof(ngx_gp_account_t));
+    ngx_memcpy(sh->accounts, a, n * sizeof(ngx_gp_account_t));
+    sh->naccounts = n;
+
+    if (sh->rr_cursor >= n) {
+        sh->rr_cursor = 0;
+    }
+
+    ngx_shmtx_unlock(&z->shpool->mutex);
+
+    ngx_free(a);
+
+    ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                  "gemini pool: %uz account(s) loaded", n);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_gp_store_load_settings(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
+{
+    int                 rc;
+    ngx_uint_t          n;
+    sqlite3_stmt       *st;
+    const char         *type;
+    ngx_gp_setting_t    s[NGX_GP_MAX_SETTINGS];
+
+    if (sqlite3_prepare_v2(db, "SELECT key, type, value FROM settings "
+                           "ORDER BY key", -1, &st, NULL)
+        != SQLITE_OK)
+    {
+        ngx_log_error(NGX_LOG_EMERG, log, 0, "gemini pool: sqlite: %s",
+                      sqlite3_errmsg(db));
+        return NGX_ERROR;
+    }
+
+    n = 0;
+
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+
+        if (n == NGX_GP_MAX_SETTINGS) {
+            ngx_log_error(NGX_LOG_WARN, log, 0,
+                          "gemini pool: more than %d settings, "
+                          "the rest are ignored", NGX_GP_MAX_SETTINGS);
+            break;
+        }
+
+        ngx_gp_store_text(st, 0, s[n].key, NGX_GP_SETTING_KEY_LEN,
+                          "setting key", 0, log);
+        ngx_gp_store_text(st, 2, s[n].value, NGX_GP_SETTING_VALUE_LEN,
+                          "setting value", 0, log);
+
+        type = (const char *) sqlite3_column_text(st, 1);
+        s[n].type = (type && ngx_strcmp(type, "int") == 0)
+                    ? NGX_GP_SETTING_INT
+                    : (type && ngx_strcmp(type, "bool") == 0)
+                      ? NGX_GP_SETTING_BOOL : NGX_GP_SETTING_STRING;
+        n++;
+    }
+
+    sqlite3_finalize(st);
+
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        ngx_log_error(NGX_LOG_EMERG, log, 0, "gemini pool: sqlite: %s",
+                      sqlite3_errmsg(db));
+        return NGX_ERROR;
+    }
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+    ngx_memcpy(z->sh->settings, s, n * sizeof(ngx_gp_setting_t));
+    z->sh->nsettings = n;
+    ngx_shmtx_unlock(&z->shpool->mutex);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_gp_store_load_models(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
+{
+    int                rc;
+    ngx_uint_t         n;
+    sqlite3_stmt      *st;
+    const char        *kind;
+    ngx_gp_model_t     m[NGX_GP_MAX_MODELS];
+
+    if (sqlite3_prepare_v2(db, "SELECT name, model_id, kind, "
+                           "ifnull(account_id, -1) FROM models "
+                           "WHERE enabled ORDER BY position, name",
+                           -1, &st, NULL)
+        != SQLITE_OK)
+    {
+        ngx_log_error(NGX_LOG_EMERG, log, 0, "gemini pool: sqlite: %s",
+                      sqlite3_errmsg(db));
+        return NGX_ERROR;
+    }
+
+    n = 0;
+
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+
+        if (n == NGX_GP_MAX_MODELS) {
+            ngx_log_error(NGX_LOG_WARN, log, 0,
+                          "gemini pool: more than %d models, "
+                          "the rest are ignored", NGX_GP_MAX_MODELS);
+            break;
+        }
+
+        ngx_gp_store_text(st, 0, m[n].name, NGX_GP_MODEL_LEN, "model name",
+                          0, log);
+        ngx_gp_store_text(st, 1, m[n].model_id, NGX_GP_MODEL_LEN,
+                          "model id", 0, log);
+
+        kind = (const char *) sqlite3_column_text(st, 2);
+        m[n].kind = (kind && ngx_strcmp(kind, "image") == 0)
+                    ? NGX_GP_MODEL_IMAGE
+                    : (kind && ngx_strcmp(kind, "video") == 0)
+                      ? NGX_GP_MODEL_VIDEO : NGX_GP_MODEL_TEXT;
+        m[n].account = (ngx_int_t) sqlite3_column_int64(st, 3);
+        n++;
+    }
+
+    sqlite3_finalize(st);
+
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        ngx_log_error(NGX_LOG_EMERG, log, 0, "gemini pool: sqlite: %s",
+                      sqlite3_errmsg(db));
+        return NGX_ERROR;
+    }
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+    ngx_memcpy(z->sh->models, m, n * sizeof(ngx_gp_model_t));
+    z->sh->nmodels = n;
+    ngx_shmtx_unlock(&z->shpool->mutex);
+
+    return NGX_OK;
+}
+
+
+/*
+ * Runs in the master (and with "nginx -t") when the zone is created or
+ * reused on reload: the durable facts replace the zone's copies, runtime
+ * state of accounts that still exist is kept.
+ */
+
+ngx_int_t
+ngx_gp_store_load(ngx_cycle_t *cycle, ngx_str_t *path, ngx_gp_zone_t *z)
+{
+    ngx_int_t         rc;
+    sqlite3          *db;
+    ngx_core_conf_t  *ccf;
+
+    if (ngx_gp_store_open(path, cycle->log, &db) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    rc = NGX_OK;
+
+    if (ngx_gp_store_load_accounts(db, z, cycle->log) != NGX_OK
+        || ngx_gp_store_load_settings(db, z, cycle->log) != NGX_OK
+        || ngx_gp_store_load_models(db, z, cycle->log) != NGX_OK)
+    {
+        rc = NGX_ERROR;
+    }
+
+    sqlite3_close(db);
+
+    /* the helper process writes to it later as the worker user */
+
+    ccf = (ngx_core_conf_t *) ngx_get_conf(cycle->conf_ctx, ngx_core_module);
+
+    if (rc == NGX_OK && geteuid() == 0 && ccf
+        && ccf->user != (ngx_uid_t) NGX_CONF_UNSET_UINT)
+    {
+        if (chown((char *) path->data, ccf->user, ccf->group) == -1) {
+            ngx_log_error(NGX_LOG_WARN, cycle->log, ngx_errno,
+                          "gemini pool: chown(\"%V\") failed", path);
+        }
+    }
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+    z->sh->loaded = ngx_time();
+    z->sh->loads++;
+    z->sh->db_ok = (rc == NGX_OK);
+    ngx_shmtx_unlock(&z->shpool->mutex);
+
+    return rc;
+}
