@@ -91,6 +91,7 @@ typedef struct {
     unsigned                           timed_out:1;
     unsigned                           overflow:1;
     unsigned                           client_error:1;
+    unsigned                           error_sent:1;
 } ngx_gp_chat_ctx_t;
 
 
@@ -106,7 +107,11 @@ static size_t ngx_gp_chat_data(ngx_gp_xfer_t *x, char *p, size_t len);
 static int ngx_gp_chat_element(void *data, const char *p, size_t len);
 static void ngx_gp_chat_stream_done(ngx_gp_xfer_t *x);
 static void ngx_gp_chat_fail(ngx_gp_chat_ctx_t *ctx, ngx_uint_t kind,
-    long status, const char *fmt, ...);
+    long status, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
 static void ngx_gp_chat_upstream_error(ngx_gp_chat_ctx_t *ctx,
     ngx_gp_xfer_t *x);
 static void ngx_gp_chat_finish(ngx_gp_chat_ctx_t *ctx);
@@ -839,7 +844,7 @@ ngx_gp_chat_stream_done(ngx_gp_xfer_t *x)
     if (ctx->overflow) {
         ngx_gp_chat_fail(ctx, NGX_GP_FAIL_INTERNAL, 0,
                          "the answer exceeds gemini_pool_max_answer_size "
-                         "(%uz bytes); raise it or use \"stream\": true",
+                         "(%zu bytes); raise it or use \"stream\": true",
                          ctx->glcf->max_answer);
         return;
     }
@@ -912,7 +917,7 @@ ngx_gp_chat_upstream_error(ngx_gp_chat_ctx_t *ctx, ngx_gp_xfer_t *x)
 
     (void) ngx_gp_gerror_parse((char *) x->buf, x->len, &ge);
 
-    ngx_gp_chat_fail(ctx, kind, x->status, "%s answered %l: %s", x->what,
+    ngx_gp_chat_fail(ctx, kind, x->status, "%s answered %ld: %s", x->what,
                      x->status, ge.message ? ge.message : "");
 
     ngx_gp_gerror_free(&ge);
@@ -987,8 +992,8 @@ ngx_gp_chat_fail(ngx_gp_chat_ctx_t *ctx, ngx_uint_t kind, long status,
 
     if (ctx->header_sent) {
         /* the answer has started: end the stream with an error chunk */
-        ctx->finish_reason = "stop";
         (void) ngx_gp_chat_chunk(ctx, NULL, 0, NULL, 0, NULL, msg);
+        ctx->error_sent = 1;
         ngx_gp_chat_finish(ctx);
         return;
     }
@@ -1084,9 +1089,10 @@ ngx_gp_chat_finish(ngx_gp_chat_ctx_t *ctx)
             return;
         }
 
-        if (ngx_gp_chat_chunk(ctx, NULL, 0, NULL, 0, ctx->finish_reason,
-                              NULL)
-            == NGX_ERROR)
+        if (!ctx->error_sent
+            && ngx_gp_chat_chunk(ctx, NULL, 0, NULL, 0, ctx->finish_reason,
+                                 NULL)
+               == NGX_ERROR)
         {
             ngx_http_finalize_request(r, NGX_ERROR);
             return;
