@@ -1,0 +1,205 @@
+package GeminiPool;
+
+# Shared set-up of the ngx_gemini_pool suites, for the real
+# Test::Nginx::Socket and the compatible one in t/lib/compat alike:
+#
+# - starts the upstream mock (t/mock/server.py) once per test file;
+# - creates a fresh SQLite database per test file with the mock's first
+#   three accounts (through scripts/gemini-pool-account, so the schema is
+#   the module's own);
+# - adds to every block the load_module line and the http-level
+#   directives pointing the module at the mock, and resets the mock
+#   before every block;
+# - GP_TEST_MASTER=1 runs every block with a master and two workers.
+#
+# Use:   use lib 't/lib'; use Test::Nginx::Socket 'no_plan'; use GeminiPool;
+
+use strict;
+use warnings;
+
+use Cwd qw(abs_path);
+use File::Basename qw(dirname basename);
+use File::Path qw(make_path);
+use HTTP::Tiny;
+use JSON::PP;
+use POSIX ();
+
+our $ROOT = abs_path(dirname(__FILE__) . '/../..');
+our $MODULE = $ENV{TEST_NGINX_GP_MODULE}
+              || "$ROOT/build/ngx_http_gemini_pool_module.so";
+our ($MOCK_PID, $MOCK_PORT, $DB);
+our $JSON = JSON::PP->new->utf8->canonical;
+
+sub import {
+    my $class = shift;
+
+    die "GeminiPool: $MODULE is missing: run scripts/build\n"
+        unless -f $MODULE;
+
+    $ENV{TEST_NGINX_GP_MODULE} = $MODULE;
+
+    start_mock();
+    create_db();
+
+    if ($ENV{GP_TEST_MASTER}) {
+        Test::Nginx::Socket::master_on();
+        Test::Nginx::Socket::workers(2);
+    }
+
+    Test::Nginx::Socket::add_block_preprocessor(\&preprocess);
+
+    no strict 'refs';
+    my $caller = caller;
+    *{"${caller}::$_"} = \&{"GeminiPool::$_"}
+        for qw(mock_get mock_post mock_requests mock_stats sql
+               set_accounts mock_url);
+}
+
+sub start_mock {
+    return if $MOCK_PID;
+
+    pipe(my $r, my $w) or die "pipe: $!";
+
+    my $pid = fork();
+    die "fork: $!" unless defined $pid;
+
+    if ($pid == 0) {
+        close $r;
+        POSIX::dup2(fileno($w), 1) or POSIX::_exit(1);
+        exec '/usr/bin/python3', "$ROOT/t/mock/server.py", '--port', '0',
+             '--host', '127.0.0.1'
+            or POSIX::_exit(1);
+    }
+
+    close $w;
+
+    my $line = <$r>;
+    die "GeminiPool: the mock did not start\n"
+        unless defined $line && $line =~ /^READY (\d+)/;
+
+    $MOCK_PID = $pid;
+    $MOCK_PORT = $1;
+    $ENV{TEST_NGINX_MOCK_PORT} = $MOCK_PORT;
+}
+
+END {
+    if ($MOCK_PID) {
+        kill 'TERM', $MOCK_PID;
+        waitpid $MOCK_PID, 0;
+    }
+}
+
+sub mock_url { "http://127.0.0.1:$MOCK_PORT" }
+
+sub create_db {
+    my $dir = "$ROOT/t/tmp";
+    make_path($dir);
+
+    my $name = basename($0);
+    $name =~ s/\W/_/g;
+    $DB = "$dir/$name.db";
+    $ENV{TEST_NGINX_GP_DB} = $DB;
+
+    unlink $DB, "$DB-wal", "$DB-shm", "$DB-journal";
+
+    local $ENV{GEMINI_POOL_MODULE} = $MODULE;
+    system("$ROOT/scripts/gemini-pool-account", '--db', $DB, 'init') == 0
+        or die "GeminiPool: cannot create $DB\n";
+
+    set_accounts(3);
+}
+
+# the first N accounts of the mock (all enabled, no state)
+sub set_accounts {
+    my ($n) = @_;
+
+    my $all = $JSON->decode(slurp("$ROOT/t/mock/accounts.json"));
+    my @some = @$all[0 .. $n - 1];
+
+    my $file = "$DB.accounts.json";
+    open my $fh, '>', $file or die "$file: $!";
+    print $fh $JSON->encode(\@some);
+    close $fh;
+
+    sql("DELETE FROM accounts; DELETE FROM sqlite_sequence "
+        . "WHERE name = 'accounts'");
+    system("$ROOT/scripts/gemini-pool-account", '--db', $DB, 'import',
+           $file) == 0
+        or die "GeminiPool: cannot import accounts\n";
+}
+
+sub slurp {
+    my ($f) = @_;
+    open my $fh, '<', $f or die "$f: $!";
+    local $/;
+    return scalar <$fh>;
+}
+
+sub sql {
+    my ($stmt) = @_;
+    open my $fh, '-|', 'sqlite3', '-batch', $DB, $stmt
+        or die "sqlite3: $!";
+    local $/;
+    my $out = <$fh>;
+    close $fh or die "sqlite3 failed: $stmt\n";
+    $out //= '';
+    chomp $out;
+    return $out;
+}
+
+my $http = HTTP::Tiny->new(timeout => 10);
+
+sub mock_get {
+    my ($path) = @_;
+    my $res = $http->get(mock_url() . $path);
+    die "mock GET $path: $res->{status}\n" unless $res->{success};
+    return $JSON->decode($res->{content});
+}
+
+sub mock_post {
+    my ($path, $data) = @_;
+    my $res = $http->post(mock_url() . $path, {
+        headers => { 'Content-Type' => 'application/json' },
+        content => $JSON->encode($data // {}),
+    });
+    die "mock POST $path: $res->{status}\n" unless $res->{success};
+    return $JSON->decode($res->{content});
+}
+
+sub mock_requests {
+    my ($endpoint) = @_;
+    return mock_get('/__mock/requests'
+                    . ($endpoint ? "?endpoint=$endpoint" : ''));
+}
+
+sub mock_stats { mock_get('/__mock/stats') }
+
+sub http_config {
+    my $port = $MOCK_PORT;
+    return <<"END";
+    gemini_pool_zone gemini_pool:4m;
+    gemini_pool_database $DB;
+    gemini_pool_auth_url http://127.0.0.1:$port;
+    gemini_pool_api_url http://127.0.0.1:$port;
+    gemini_pool_helper_interval 200ms;
+END
+}
+
+sub preprocess {
+    my ($block) = @_;
+
+    my $main = $block->main_config // '';
+    $block->set_value('main_config', "load_module $MODULE;\n$main")
+        unless $main =~ /load_module/;
+
+    unless (defined $block->no_gp_http_config) {
+        my $http = $block->http_config // '';
+        $block->set_value('http_config', http_config() . $http);
+    }
+
+    my $init = $block->init // '';
+    $block->set_value('init', "GeminiPool::mock_post('/__mock/reset');\n"
+                              . $init);
+}
+
+1;
