@@ -81,7 +81,20 @@ typedef struct {
  * err filled (400 for malformed JSON, missing or empty "messages", a
  * message without a valid role, no user message, wrong field types; the
  * message names the field).  Release with ngx_gp_chat_req_free() in both
- * cases.  The "prompts" alternative input of spec §10 is accepted too.
+ * cases.  The "prompts" alternative input of spec §10 is accepted too
+ * (only when "messages" is absent or null; a prompt's role defaults to
+ * "user").
+ *
+ * Details: "model":"" and "model":null count as absent (model NULL);
+ * null "stream", "stream_options", "conversation_id", "image_format" count
+ * as absent; every message's text is non-NULL (content null or missing:
+ * ""); texts may hold NUL bytes, use len.  Roles "developer" -> SYSTEM,
+ * "function" -> TOOL.  Content parts: "text" (and "input_text"), bare
+ * strings, "image_url" (object or string), "image" {"data"}, "file"
+ * {"file_id"} / {"file":{"id"|"file_id"|"file_data"}}; other types are
+ * ignored.  data: URLs must be ";base64,": blanks are removed from the
+ * payload, the alphabet is checked, the media type is lower-cased and
+ * defaults to image/png.  Memory exhaustion gives status 500.
  */
 int ngx_gp_chat_req_parse(const char *body, size_t len,
     ngx_gp_chat_req_t *req, ngx_gp_oai_error_t *err);
@@ -91,16 +104,23 @@ void ngx_gp_chat_req_free(ngx_gp_chat_req_t *req);
  * The query text for the upstream (spec §10).
  *
  * replay == 0: the last user message only; a Cursor-style
- * <user_query>...</user_query> keeps only the inner text; the first system
- * message, when present, is prepended as
- * "[System Instruction]\n<system>\n\n[User Message]\n<user>".
+ * <user_query>...</user_query> keeps only the inner text (trimmed); the
+ * system block, when there is one, is prepended as
+ * "[System Instruction]\n<system>\n\n[User Message]\n<user>".  The
+ * system block is the text of every non-empty system (and developer)
+ * message in order, joined by "\n\n" (REF uses the first only; joining
+ * keeps what clients send as several system messages).
  *
  * replay == 1: the whole conversation as one transcript, for a fresh
  * upstream session that must learn the earlier turns: the system block as
- * above, then each earlier turn as "User: ..." / "Assistant: ..."
- * paragraphs, then the last user message; "[image]" marks images.
+ * above, then each turn up to the last user message as "User: ...",
+ * "Assistant: ..." or "Tool: ..." paragraphs separated by "\n\n", the
+ * last one being "User: <last user message>"; " [image]" is appended once
+ * per image of a turn; turns without text or images are left out.  When
+ * there is no earlier turn the result equals replay == 0.
  *
- * Returns malloc'ed text and its length, or NULL.
+ * Returns malloc'ed text and its length, or NULL (no user message,
+ * memory).
  */
 char *ngx_gp_chat_prompt(const ngx_gp_chat_req_t *req, int replay,
     size_t *len);

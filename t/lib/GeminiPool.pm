@@ -8,8 +8,10 @@ package GeminiPool;
 #   three accounts (through scripts/gemini-pool-account, so the schema is
 #   the module's own);
 # - adds to every block the load_module line and the http-level
-#   directives pointing the module at the mock, and resets the mock
-#   before every block;
+#   directives pointing the module at the mock;
+# - before every block (and before its nginx starts) resets the mock and
+#   the accounts, then runs the block's "--- gp_setup" Perl code (mock
+#   injections, SQL on the database);
 # - GP_TEST_MASTER=1 runs every block with a master and two workers.
 #
 # Use:   use lib 't/lib'; use Test::Nginx::Socket 'no_plan'; use GeminiPool;
@@ -197,9 +199,15 @@ sub preprocess {
         $block->set_value('http_config', http_config() . $http);
     }
 
-    my $init = $block->init // '';
-    $block->set_value('init', "GeminiPool::mock_post('/__mock/reset');\n"
-                              . $init);
+    # runs right before the block, before nginx starts: a fresh mock, the
+    # three default accounts, then the block's own set-up
+    mock_post('/__mock/reset');
+    set_accounts(3);
+
+    if (defined(my $code = $block->gp_setup)) {
+        eval "package GeminiPool; $code; 1"
+            or die "GeminiPool: gp_setup of \"" . $block->name . "\": $@";
+    }
 }
 
 1;

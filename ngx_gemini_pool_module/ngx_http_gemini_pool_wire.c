@@ -1,0 +1,1779 @@
+
+/*
+ * Copyright (C) ngx_gemini_pool developers
+ *
+ * The Gemini Enterprise wire format, as pure functions.
+ */
+
+
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "ngx_http_gemini_pool_wire.h"
+
+
+#define GP_XSSI          ")]}'"
+#define GP_ERROR_PREFIX  200
+
+#define GP_ISS  "https://business.gemini.google"
+#define GP_AUD  "https://biz-discoveryengine.googleapis.com"
+
+#define out_lit(out, s)  dump_cb(s, sizeof(s) - 1, out)
+
+
+typedef struct {
+    char            *p;
+    size_t           len;
+    size_t           cap;
+} gp_out_t;
+
+
+static const char  b64_std[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char  b64_url[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+
+static char *b64_encode(const unsigned char *p, size_t len,
+    const char *alphabet, int pad, size_t *out_len);
+static int b64_value(unsigned char c);
+static char *str_dup(const char *s);
+static char *mem_dup(const char *p, size_t len);
+static const char *mem_find(const char *p, size_t len, const char *s);
+static size_t utf8_seq(const unsigned char *p, size_t n);
+static char *utf8_sanitize(const char *p, size_t len, size_t *out_len);
+static const char *skip_xssi(const char *p, size_t *len);
+static json_t *load_object(const char *body, size_t len);
+static int dump_cb(const char *buffer, size_t size, void *data);
+static int out_ascii_str(gp_out_t *out, const char *prefix, const char *s);
+static char *dump_compact(json_t *json, size_t *len);
+static char *dump_and_release(json_t *json, size_t *len);
+static const char *obj_str(json_t *obj, const char *key);
+static void gerror_fill(json_t *err, ngx_gp_gerror_t *e);
+static int add_part(ngx_gp_element_t *e, int kind, const char *text,
+    size_t len, const char *mime, const char *file_id, const char *name);
+static int add_inline(ngx_gp_element_t *e, json_t *data, json_t *mime,
+    json_t *name);
+static int decode_generated(ngx_gp_element_t *e, json_t *list);
+static int decode_attachments(ngx_gp_element_t *e, json_t *list);
+static int decode_reply(ngx_gp_element_t *e, json_t *reply);
+static int decode_answer(ngx_gp_element_t *e, json_t *answer);
+static int join_skipped(ngx_gp_element_t *e, json_t *list);
+static int join_policy(ngx_gp_element_t *e, json_t *result);
+static int append_text(char **dst, const char *p, size_t len,
+    const char *sep);
+
+
+/* base64 */
+
+char *
+ngx_gp_base64url_encode(const unsigned char *p, size_t len, size_t *out_len)
+{
+    return b64_encode(p, len, b64_url, 0, out_len);
+}
+
+
+unsigned char *
+ngx_gp_base64_decode_any(const char *p, size_t len, size_t *out_len)
+{
+    int             v, pad;
+    size_t          i, n, o;
+    uint32_t        acc;
+    unsigned char  *out, c;
+
+    if (len > SIZE_MAX - 4) {
+        return NULL;
+    }
+
+    out = malloc(len / 4 * 3 + 4);
+    if (out == NULL) {
+        return NULL;
+    }
+
+    acc = 0;
+    n = 0;
+    o = 0;
+    pad = 0;
+
+    for (i = 0; i < len; i++) {
+        c = (unsigned char) p[i];
+
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+            continue;
+        }
+
+        if (c == '=') {
+            pad++;
+            continue;
+        }
+
+        v = b64_value(c);
+
+        if (v < 0 || pad) {
+            /* a foreign byte, or data after the padding */
+            goto invalid;
+        }
+
+        acc = (acc << 6) | (uint32_t) v;
+        n++;
+
+        if (n % 4 == 0) {
+            out[o++] = (unsigned char) (acc >> 16);
+            out[o++] = (unsigned char) (acc >> 8);
+            out[o++] = (unsigned char) acc;
+            acc = 0;
+        }
+    }
+
+    switch (n % 4) {
+
+    case 1:
+        goto invalid;
+
+    case 2:
+        out[o++] = (unsigned char) (acc >> 4);
+        break;
+
+    case 3:
+        out[o++] = (unsigned char) (acc >> 10);
+        out[o++] = (unsigned char) (acc >> 2);
+        break;
+    }
+
+    /*
+     * like Python's decoder after re-padding: partial padding is fine,
+     * padding where nothing is missing is not
+     */
+
+    if (pad > 2 || (pad && n % 4 == 0)) {
+        goto invalid;
+    }
+
+    out[o] = '\0';
+
+    if (out_len) {
+        *out_len = o;
+    }
+
+    return out;
+
+invalid:
+
+    free(out);
+
+    return NULL;
+}
+
+
+/* getoxsrf and the JWT */
+
+int
+ngx_gp_xsrf_parse(const char *body, size_t len, char **key_id,
+    char **xsrf_token, const char **err)
+{
+    json_t      *root;
+    const char  *kid, *token;
+
+    *key_id = NULL;
+    *xsrf_token = NULL;
+
+    body = skip_xssi(body, &len);
+
+    root = load_object(body, len);
+    if (root == NULL) {
+        *err = "getoxsrf answer is not a JSON object";
+        return -1;
+    }
+
+    kid = obj_str(root, "keyId");
+    token = obj_str(root, "xsrfToken");
+
+    if (kid == NULL || kid[0] == '\0') {
+        *err = "getoxsrf answer has no keyId";
+        goto failed;
+    }
+
+    if (token == NULL || token[0] == '\0') {
+        *err = "getoxsrf answer has no xsrfToken";
+        goto failed;
+    }
+
+    *key_id = str_dup(kid);
+    *xsrf_token = str_dup(token);
+
+    if (*key_id == NULL || *xsrf_token == NULL) {
+        *err = "out of memory";
+        free(*key_id);
+        free(*xsrf_token);
+        *key_id = NULL;
+        *xsrf_token = NULL;
+        goto failed;
+    }
+
+    json_decref(root);
+
+    return 0;
+
+failed:
+
+    json_decref(root);
+
+    return -1;
+}
+
+
+char *
+ngx_gp_jwt_build(const char *key_id, const char *xsrf_token,
+    const char *csesidx, time_t now)
+{
+    int             rc;
+    char           *hb, *pb, *sb, *token, num[32];
+    size_t          key_len, hb_len, pb_len, sb_len, n;
+    gp_out_t        h, p;
+    unsigned int    mac_len;
+    unsigned char  *key, mac[EVP_MAX_MD_SIZE];
+
+    if (key_id == NULL || xsrf_token == NULL || csesidx == NULL) {
+        return NULL;
+    }
+
+    token = NULL;
+    hb = NULL;
+    pb = NULL;
+    sb = NULL;
+
+    memset(&h, 0, sizeof(gp_out_t));
+    memset(&p, 0, sizeof(gp_out_t));
+
+    key = ngx_gp_base64_decode_any(xsrf_token, strlen(xsrf_token), &key_len);
+    if (key == NULL || key_len == 0 || key_len > INT_MAX) {
+        goto done;
+    }
+
+    /*
+     * The JSON text is written by hand to be byte for byte what Python's
+     * json.dumps(separators=(",", ":")) writes, as the reference does:
+     * keys in spec order, ASCII only with lowercase \u escapes.
+     */
+
+    rc = out_lit(&h, "{\"alg\":\"HS256\",\"typ\":\"JWT\",\"kid\":");
+    rc |= out_ascii_str(&h, "", key_id);
+    rc |= out_lit(&h, "}");
+
+    rc |= out_lit(&p, "{\"iss\":\"" GP_ISS "\",\"aud\":\"" GP_AUD "\","
+                      "\"sub\":");
+    rc |= out_ascii_str(&p, "csesidx/", csesidx);
+
+    snprintf(num, sizeof(num), "%lld", (long long) now);
+    rc |= out_lit(&p, ",\"iat\":");
+    rc |= dump_cb(num, strlen(num), &p);
+
+    snprintf(num, sizeof(num), "%lld",
+             (long long) now + NGX_GP_JWT_LIFETIME);
+    rc |= out_lit(&p, ",\"exp\":");
+    rc |= dump_cb(num, strlen(num), &p);
+
+    snprintf(num, sizeof(num), "%lld", (long long) now);
+    rc |= out_lit(&p, ",\"nbf\":");
+    rc |= dump_cb(num, strlen(num), &p);
+    rc |= out_lit(&p, "}");
+
+    if (rc != 0) {
+        goto done;
+    }
+
+    hb = ngx_gp_base64url_encode((unsigned char *) h.p, h.len, &hb_len);
+    pb = ngx_gp_base64url_encode((unsigned char *) p.p, p.len, &pb_len);
+
+    if (hb == NULL || pb == NULL) {
+        goto done;
+    }
+
+    /* "<header>.<payload>" and room for ".<signature>" */
+
+    token = malloc(hb_len + pb_len + 2 + 64);
+    if (token == NULL) {
+        goto done;
+    }
+
+    memcpy(token, hb, hb_len);
+    token[hb_len] = '.';
+    memcpy(token + hb_len + 1, pb, pb_len);
+    n = hb_len + 1 + pb_len;
+
+    if (HMAC(EVP_sha256(), key, (int) key_len, (unsigned char *) token, n,
+             mac, &mac_len)
+        == NULL)
+    {
+        free(token);
+        token = NULL;
+        goto done;
+    }
+
+    sb = ngx_gp_base64url_encode(mac, mac_len, &sb_len);
+    if (sb == NULL || sb_len > 63) {
+        free(token);
+        token = NULL;
+        goto done;
+    }
+
+    token[n] = '.';
+    memcpy(token + n + 1, sb, sb_len + 1);
+
+done:
+
+    free(key);
+    free(h.p);
+    free(p.p);
+    free(hb);
+    free(pb);
+    free(sb);
+
+    return token;
+}
+
+
+/* request bodies */
+
+char *
+ngx_gp_body_create_session(const char *team_id, const char *name,
+    size_t *len)
+{
+    json_t  *root;
+
+    if (team_id == NULL) {
+        return NULL;
+    }
+
+    if (name == NULL) {
+        name = "";
+    }
+
+    root = json_pack("{s:s, s:{s:s}, s:{s:{s:s, s:s}}}",
+                     "configId", team_id,
+                     "additionalParams", "token", "-",
+                     "createSessionRequest",
+                         "session",
+                             "name", name,
+                             "displayName", name);
+
+    return dump_and_release(root, len);
+}
+
+
+char *
+ngx_gp_body_stream_assist(const ngx_gp_assist_t *a, size_t *len)
+{
+    char        *text, *out;
+    size_t       i, text_len;
+    json_t      *files, *tools, *req, *root, *v;
+    const char  *lang, *tz;
+
+    if (a->team_id == NULL || a->session == NULL
+        || (a->text == NULL && a->text_len != 0))
+    {
+        return NULL;
+    }
+
+    /* the client's text could carry invalid UTF-8: jansson refuses it */
+
+    text = utf8_sanitize(a->text ? a->text : "", a->text_len, &text_len);
+    if (text == NULL) {
+        return NULL;
+    }
+
+    out = NULL;
+    req = NULL;
+    root = NULL;
+
+    files = json_array();
+    tools = NULL;
+
+    if (files == NULL) {
+        goto done;
+    }
+
+    for (i = 0; a->file_ids != NULL && i < a->nfile_ids; i++) {
+        if (a->file_ids[i] == NULL) {
+            continue;
+        }
+
+        v = json_string(a->file_ids[i]);
+        if (v == NULL || json_array_append_new(files, v) != 0) {
+            goto done;
+        }
+    }
+
+    switch (a->tools) {
+
+    case NGX_GP_TOOLS_IMAGE:
+        tools = json_pack("{s:{}}", "imageGenerationSpec");
+        break;
+
+    case NGX_GP_TOOLS_VIDEO:
+        tools = json_pack("{s:{}}", "videoGenerationSpec");
+        break;
+
+    default:
+        tools = json_pack("{s:{}, s:s, s:{}, s:{}}",
+                          "webGroundingSpec",
+                          "toolRegistry", "default_tool_registry",
+                          "imageGenerationSpec",
+                          "videoGenerationSpec");
+        break;
+    }
+
+    if (tools == NULL) {
+        goto done;
+    }
+
+    lang = a->language_code ? a->language_code : "zh-CN";
+    tz = a->time_zone ? a->time_zone : "Etc/GMT-8";
+
+    req = json_pack("{s:s, s:{s:[{s:s%}]}, s:s, s:O, s:s, s:O, s:s,"
+                    " s:{s:s}, s:s}",
+                    "session", a->session,
+                    "query", "parts", "text", text, text_len,
+                    "filter", "",
+                    "fileIds", files,
+                    "answerGenerationMode", "NORMAL",
+                    "toolsSpec", tools,
+                    "languageCode", lang,
+                    "userMetadata", "timeZone", tz,
+                    "assistSkippingMode", "REQUEST_ASSIST");
+    if (req == NULL) {
+        goto done;
+    }
+
+    if (a->model_id && a->model_id[0]) {
+        v = json_pack("{s:s}", "modelId", a->model_id);
+
+        if (v == NULL
+            || json_object_set_new(req, "assistGenerationConfig", v) != 0)
+        {
+            goto done;
+        }
+    }
+
+    root = json_pack("{s:s, s:{s:s}, s:O}",
+                     "configId", a->team_id,
+                     "additionalParams", "token", "-",
+                     "streamAssistRequest", req);
+    if (root == NULL) {
+        goto done;
+    }
+
+    out = dump_compact(root, len);
+
+done:
+
+    free(text);
+    json_decref(files);
+    json_decref(tools);
+    json_decref(req);
+    json_decref(root);
+
+    return out;
+}
+
+
+char *
+ngx_gp_body_add_context_file(const char *team_id, const char *session,
+    const char *file_name, const char *mime_type, const unsigned char *data,
+    size_t data_len, size_t *len)
+{
+    char    *b64;
+    size_t   b64_len;
+    json_t  *root;
+
+    if (team_id == NULL || session == NULL || file_name == NULL
+        || mime_type == NULL || (data == NULL && data_len != 0))
+    {
+        return NULL;
+    }
+
+    b64 = b64_encode(data, data_len, b64_std, 1, &b64_len);
+    if (b64 == NULL) {
+        return NULL;
+    }
+
+    /* field order of spec §8 */
+
+    root = json_pack("{s:s, s:{s:s}, s:{s:s, s:s, s:s, s:s%}}",
+                     "configId", team_id,
+                     "additionalParams", "token", "-",
+                     "addContextFileRequest",
+                         "name", session,
+                         "fileName", file_name,
+                         "mimeType", mime_type,
+                         "fileContents", b64, b64_len);
+
+    free(b64);
+
+    return dump_and_release(root, len);
+}
+
+
+char *
+ngx_gp_body_list_files(const char *team_id, const char *session,
+    size_t *len)
+{
+    json_t  *root;
+
+    if (team_id == NULL || session == NULL) {
+        return NULL;
+    }
+
+    root = json_pack("{s:s, s:{s:s}, s:{s:s, s:s}}",
+                     "configId", team_id,
+                     "additionalParams", "token", "-",
+                     "listSessionFileMetadataRequest",
+                         "name", session,
+                         "filter", "file_origin_type = AI_GENERATED");
+
+    return dump_and_release(root, len);
+}
+
+
+/* answers */
+
+char *
+ngx_gp_session_parse(const char *body, size_t len)
+{
+    char        *name;
+    json_t      *root;
+    const char  *s;
+
+    root = load_object(body, len);
+    if (root == NULL) {
+        return NULL;
+    }
+
+    s = obj_str(json_object_get(root, "session"), "name");
+
+    name = (s && s[0]) ? str_dup(s) : NULL;
+
+    json_decref(root);
+
+    return name;
+}
+
+
+char *
+ngx_gp_file_id_parse(const char *body, size_t len)
+{
+    char    *id, num[32];
+    json_t  *root, *resp, *v;
+
+    root = load_object(body, len);
+    if (root == NULL) {
+        return NULL;
+    }
+
+    resp = json_object_get(root, "addContextFileResponse");
+    v = json_object_get(resp ? resp : root, "fileId");
+
+    id = NULL;
+
+    if (json_is_string(v) && json_string_length(v) > 0) {
+        id = str_dup(json_string_value(v));
+
+    } else if (json_is_integer(v)) {
+        snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
+                 json_integer_value(v));
+        id = str_dup(num);
+    }
+
+    json_decref(root);
+
+    return id;
+}
+
+
+int
+ngx_gp_gerror_parse(const char *body, size_t len, ngx_gp_gerror_t *e)
+{
+    int          rc;
+    size_t       i, n;
+    json_t      *root, *err;
+    const char  *p;
+
+    memset(e, 0, sizeof(ngx_gp_gerror_t));
+
+    rc = -1;
+
+    p = body;
+    n = len;
+    p = skip_xssi(p, &n);
+
+    root = load_object(p, n);
+
+    if (root) {
+        err = json_object_get(root, "error");
+
+        if (json_is_object(err)) {
+            gerror_fill(err, e);
+            rc = 0;
+
+        } else if (json_is_string(err)) {
+            /* {"error":"text"}, as some proxies answer */
+            e->message = str_dup(json_string_value(err));
+            rc = 0;
+
+        } else if (obj_str(root, "message") || obj_str(root, "status")) {
+            /* getoxsrf: {"message":"...","status":"EXPIRED_SIGN_IN"} */
+            gerror_fill(root, e);
+            rc = 0;
+        }
+
+        json_decref(root);
+    }
+
+    if (rc == 0 && e->message == NULL) {
+        e->message = str_dup(e->status ? e->status : "unknown error");
+    }
+
+    if (rc != 0) {
+        free(e->message);
+        free(e->status);
+        free(e->reason);
+        memset(e, 0, sizeof(ngx_gp_gerror_t));
+
+        if (body == NULL) {
+            body = "";
+            len = 0;
+        }
+
+        n = len < GP_ERROR_PREFIX ? len : GP_ERROR_PREFIX;
+
+        /* do not cut a multi-byte character in two */
+
+        for (i = 0;
+             i < 3 && n > 0 && n < len
+             && ((unsigned char) body[n] & 0xc0) == 0x80;
+             i++)
+        {
+            n--;
+        }
+
+        e->message = utf8_sanitize(body, n, NULL);
+    }
+
+    return rc;
+}
+
+
+void
+ngx_gp_gerror_free(ngx_gp_gerror_t *e)
+{
+    free(e->status);
+    free(e->message);
+    free(e->reason);
+
+    e->status = NULL;
+    e->message = NULL;
+    e->reason = NULL;
+}
+
+
+/* streamed elements */
+
+int
+ngx_gp_element_decode(const char *p, size_t len, ngx_gp_element_t *e,
+    const char **err)
+{
+    json_t  *root, *v, *sar;
+
+    memset(e, 0, sizeof(ngx_gp_element_t));
+
+    root = load_object(p, len);
+    if (root == NULL) {
+        *err = "element is not a JSON object";
+        return -1;
+    }
+
+    v = json_object_get(root, "error");
+
+    if (json_is_object(v)) {
+        e->is_error = 1;
+        gerror_fill(v, &e->error);
+
+        if (e->error.message == NULL) {
+            e->error.message = str_dup(e->error.status ? e->error.status
+                                                       : "unknown error");
+            if (e->error.message == NULL) {
+                goto nomem;
+            }
+        }
+    }
+
+    sar = json_object_get(root, "streamAssistResponse");
+
+    if (json_is_object(sar)) {
+        v = json_object_get(sar, "sessionInfo");
+        v = json_object_get(v, "session");
+
+        if (json_is_string(v) && json_string_length(v) > 0) {
+            e->session = str_dup(json_string_value(v));
+            if (e->session == NULL) {
+                goto nomem;
+            }
+        }
+
+        v = json_object_get(sar, "answer");
+
+        if (json_is_object(v) && decode_answer(e, v) != 0) {
+            goto nomem;
+        }
+
+        if (decode_generated(e, json_object_get(sar, "generatedImages"))
+            != 0)
+        {
+            goto nomem;
+        }
+    }
+
+    json_decref(root);
+
+    return 0;
+
+nomem:
+
+    json_decref(root);
+    *err = "out of memory";
+
+    return -1;
+}
+
+
+void
+ngx_gp_element_free(ngx_gp_element_t *e)
+{
+    size_t          i;
+    ngx_gp_part_t  *part;
+
+    ngx_gp_gerror_free(&e->error);
+
+    for (i = 0; i < e->nparts; i++) {
+        part = &e->parts[i];
+
+        free(part->text);
+        free(part->mime);
+        free(part->file_id);
+        free(part->name);
+    }
+
+    free(e->parts);
+    free(e->session);
+    free(e->skipped);
+    free(e->policy);
+
+    memset(e, 0, sizeof(ngx_gp_element_t));
+}
+
+
+size_t
+ngx_gp_strip_artefacts(char *p, size_t len)
+{
+    char        *w, *r, *end, *eol, *next;
+    const char  *m;
+
+    static const char  nano[] = "Image generated by Nano Banana Pro";
+    static const char  size[] = "<ctrl46>Image size:";
+
+    r = p;
+    w = p;
+    end = p + len;
+
+    while (r < end) {
+        eol = memchr(r, '\n', (size_t) (end - r));
+        next = eol ? eol + 1 : end;
+
+        if (eol == NULL) {
+            eol = end;
+        }
+
+        if (mem_find(r, (size_t) (eol - r), nano) != NULL) {
+            /* the whole line goes, with its newline */
+            r = next;
+            continue;
+        }
+
+        m = mem_find(r, (size_t) (eol - r), size);
+
+        if (m == r) {
+            r = next;
+            continue;
+        }
+
+        if (m != NULL) {
+            /* glued to the end of a text line: drop the marker's tail */
+            memmove(w, r, (size_t) (m - r));
+            w += m - r;
+            memmove(w, eol, (size_t) (next - eol));
+            w += next - eol;
+            r = next;
+            continue;
+        }
+
+        memmove(w, r, (size_t) (next - r));
+        w += next - r;
+        r = next;
+    }
+
+    return (size_t) (w - p);
+}
+
+
+/* element helpers */
+
+static int
+decode_answer(ngx_gp_element_t *e, json_t *answer)
+{
+    size_t       i;
+    json_t      *v;
+    const char  *state;
+
+    state = obj_str(answer, "state");
+
+    if (state == NULL) {
+        e->state = NGX_GP_STATE_NONE;
+
+    } else if (strcmp(state, "IN_PROGRESS") == 0) {
+        e->state = NGX_GP_STATE_IN_PROGRESS;
+
+    } else if (strcmp(state, "SUCCEEDED") == 0) {
+        e->state = NGX_GP_STATE_SUCCEEDED;
+
+    } else if (strcmp(state, "SKIPPED") == 0) {
+        e->state = NGX_GP_STATE_SKIPPED;
+
+    } else if (strcmp(state, "FAILED") == 0) {
+        e->state = NGX_GP_STATE_FAILED;
+
+    } else {
+        e->state = NGX_GP_STATE_OTHER;
+    }
+
+    if (join_skipped(e, json_object_get(answer, "assistSkippedReasons"))
+        != 0)
+    {
+        return -1;
+    }
+
+    v = json_object_get(answer, "customerPolicyEnforcementResult");
+
+    if (json_is_object(v) && join_policy(e, v) != 0) {
+        return -1;
+    }
+
+    v = json_object_get(answer, "replies");
+
+    if (json_is_array(v)) {
+        for (i = 0; i < json_array_size(v); i++) {
+            if (decode_reply(e, json_array_get(v, i)) != 0) {
+                return -1;
+            }
+        }
+    }
+
+    return decode_generated(e, json_object_get(answer, "generatedImages"));
+}
+
+
+static int
+decode_reply(ngx_gp_element_t *e, json_t *reply)
+{
+    int          thought;
+    json_t      *gc, *content, *v, *d;
+    const char  *mime;
+
+    if (!json_is_object(reply)) {
+        return 0;
+    }
+
+    gc = json_object_get(reply, "groundedContent");
+    content = json_object_get(gc, "content");
+
+    thought = json_is_true(json_object_get(reply, "thought"));
+
+    if (json_is_object(content)) {
+
+        if (json_is_true(json_object_get(content, "thought"))) {
+            thought = 1;
+        }
+
+        v = json_object_get(content, "text");
+
+        if (json_is_string(v) && json_string_length(v) > 0) {
+            if (add_part(e, thought ? NGX_GP_PART_THOUGHT : NGX_GP_PART_TEXT,
+                         json_string_value(v), json_string_length(v),
+                         NULL, NULL, NULL)
+                != 0)
+            {
+                return -1;
+            }
+        }
+
+        v = json_object_get(content, "file");
+        d = json_object_get(v, "fileId");
+
+        if (json_is_string(d) && json_string_length(d) > 0) {
+            mime = obj_str(v, "mimeType");
+
+            if (add_part(e, NGX_GP_PART_FILE, NULL, 0,
+                         (mime && mime[0]) ? mime : "image/png",
+                         json_string_value(d), obj_str(v, "name"))
+                != 0)
+            {
+                return -1;
+            }
+        }
+
+        v = json_object_get(content, "inlineData");
+
+        if (json_is_object(v)
+            && add_inline(e, json_object_get(v, "data"),
+                          json_object_get(v, "mimeType"), NULL)
+               != 0)
+        {
+            return -1;
+        }
+
+        if (add_inline(e, json_object_get(content, "imageBytes"),
+                       json_object_get(content, "mimeType"), NULL)
+            != 0)
+        {
+            return -1;
+        }
+
+        if (decode_attachments(e, json_object_get(content, "attachments"))
+            != 0)
+        {
+            return -1;
+        }
+    }
+
+    if (json_is_object(gc)) {
+        v = json_object_get(gc, "inlineData");
+
+        if (json_is_object(v)
+            && add_inline(e, json_object_get(v, "data"),
+                          json_object_get(v, "mimeType"), NULL)
+               != 0)
+        {
+            return -1;
+        }
+
+        if (decode_attachments(e, json_object_get(gc, "attachments")) != 0) {
+            return -1;
+        }
+    }
+
+    if (decode_attachments(e, json_object_get(reply, "attachments")) != 0) {
+        return -1;
+    }
+
+    return decode_generated(e, json_object_get(reply, "generatedImages"));
+}
+
+
+static int
+decode_generated(ngx_gp_element_t *e, json_t *list)
+{
+    size_t   i;
+    json_t  *item, *img;
+
+    if (!json_is_array(list)) {
+        return 0;
+    }
+
+    for (i = 0; i < json_array_size(list); i++) {
+        item = json_array_get(list, i);
+        img = json_object_get(item, "image");
+
+        if (!json_is_object(img)) {
+            img = item;
+        }
+
+        if (add_inline(e, json_object_get(img, "bytesBase64Encoded"),
+                       json_object_get(img, "mimeType"), NULL)
+            != 0)
+        {
+            return -1;
+        }
+    }
+
+    return 0;
+}
+
+
+static int
+decode_attachments(ngx_gp_element_t *e, json_t *list)
+{
+    size_t       i;
+    json_t      *item, *data;
+    const char  *mime;
+
+    if (!json_is_array(list)) {
+        return 0;
+    }
+
+    for (i = 0; i < json_array_size(list); i++) {
+        item = json_array_get(list, i);
+        mime = obj_str(item, "mimeType");
+
+        if (mime == NULL
+            || (strncmp(mime, "image/", 6) != 0
+                && strncmp(mime, "video/", 6) != 0))
+        {
+            continue;
+        }
+
+        data = json_object_get(item, "data");
+
+        if (!json_is_string(data) || json_string_length(data) == 0) {
+            data = json_object_get(item, "bytesBase64Encoded");
+        }
+
+        if (add_inline(e, data, json_object_get(item, "mimeType"),
+                       json_object_get(item, "name"))
+            != 0)
+        {
+            return -1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* adds an INLINE part when data is a non-empty string; 0 or -1 (memory) */
+
+static int
+add_inline(ngx_gp_element_t *e, json_t *data, json_t *mime, json_t *name)
+{
+    const char  *m;
+
+    if (!json_is_string(data) || json_string_length(data) == 0) {
+        return 0;
+    }
+
+    m = json_is_string(mime) ? json_string_value(mime) : NULL;
+
+    return add_part(e, NGX_GP_PART_INLINE, json_string_value(data),
+                    json_string_length(data),
+                    (m && m[0]) ? m : "image/png", NULL,
+                    json_is_string(name) ? json_string_value(name) : NULL);
+}
+
+
+static int
+add_part(ngx_gp_element_t *e, int kind, const char *text, size_t len,
+    const char *mime, const char *file_id, const char *name)
+{
+    ngx_gp_part_t  *parts, *part;
+
+    parts = realloc(e->parts, (e->nparts + 1) * sizeof(ngx_gp_part_t));
+    if (parts == NULL) {
+        return -1;
+    }
+
+    e->parts = parts;
+    part = &parts[e->nparts];
+    memset(part, 0, sizeof(ngx_gp_part_t));
+    e->nparts++;
+
+    part->kind = kind;
+
+    if (text) {
+        part->text = mem_dup(text, len);
+        if (part->text == NULL) {
+            return -1;
+        }
+
+        part->len = len;
+    }
+
+    if (mime) {
+        part->mime = str_dup(mime);
+        if (part->mime == NULL) {
+            return -1;
+        }
+    }
+
+    if (file_id) {
+        part->file_id = str_dup(file_id);
+        if (part->file_id == NULL) {
+            return -1;
+        }
+    }
+
+    if (name && name[0]) {
+        part->name = str_dup(name);
+        if (part->name == NULL) {
+            return -1;
+        }
+    }
+
+    return 0;
+}
+
+
+static int
+join_skipped(ngx_gp_element_t *e, json_t *list)
+{
+    size_t   i;
+    json_t  *v;
+
+    if (!json_is_array(list)) {
+        return 0;
+    }
+
+    for (i = 0; i < json_array_size(list); i++) {
+        v = json_array_get(list, i);
+
+        if (!json_is_string(v) || json_string_length(v) == 0) {
+            continue;
+        }
+
+        if (append_text(&e->skipped, json_string_value(v),
+                        json_string_length(v), ",")
+            != 0)
+        {
+            return -1;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * customerPolicyEnforcementResult.policyResults[]
+ *     .modelArmorEnforcementResult.modelArmorViolation: strings are taken
+ * as they are, anything else as compact JSON; several are joined by ",".
+ */
+
+static int
+join_policy(ngx_gp_element_t *e, json_t *result)
+{
+    int      rc;
+    char    *s;
+    size_t   i, n;
+    json_t  *list, *v;
+
+    list = json_object_get(result, "policyResults");
+
+    if (!json_is_array(list)) {
+        return 0;
+    }
+
+    for (i = 0; i < json_array_size(list); i++) {
+        v = json_object_get(json_array_get(list, i),
+                            "modelArmorEnforcementResult");
+        v = json_object_get(v, "modelArmorViolation");
+
+        if (v == NULL || json_is_null(v)) {
+            continue;
+        }
+
+        if (json_is_string(v)) {
+            if (append_text(&e->policy, json_string_value(v),
+                            json_string_length(v), ",")
+                != 0)
+            {
+                return -1;
+            }
+
+            continue;
+        }
+
+        s = dump_compact(v, &n);
+        if (s == NULL) {
+            return -1;
+        }
+
+        rc = append_text(&e->policy, s, n, ",");
+
+        free(s);
+
+        if (rc != 0) {
+            return -1;
+        }
+    }
+
+    return 0;
+}
+
+
+static int
+append_text(char **dst, const char *p, size_t len, const char *sep)
+{
+    char    *s;
+    size_t   old, seplen;
+
+    old = *dst ? strlen(*dst) : 0;
+    seplen = *dst ? strlen(sep) : 0;
+
+    s = realloc(*dst, old + seplen + len + 1);
+    if (s == NULL) {
+        return -1;
+    }
+
+    memcpy(s + old, sep, seplen);
+    memcpy(s + old + seplen, p, len);
+    s[old + seplen + len] = '\0';
+
+    *dst = s;
+
+    return 0;
+}
+
+
+static void
+gerror_fill(json_t *err, ngx_gp_gerror_t *e)
+{
+    size_t       i;
+    json_t      *v, *details;
+    const char  *s;
+
+    v = json_object_get(err, "code");
+
+    if (json_is_integer(v)) {
+        e->code = (int) json_integer_value(v);
+
+    } else if (json_is_string(v)) {
+        e->code = atoi(json_string_value(v));
+    }
+
+    s = obj_str(err, "status");
+    if (s && s[0]) {
+        e->status = str_dup(s);
+    }
+
+    v = json_object_get(err, "message");
+    if (json_is_string(v)) {
+        e->message = mem_dup(json_string_value(v), json_string_length(v));
+    }
+
+    details = json_object_get(err, "details");
+
+    if (json_is_array(details)) {
+        for (i = 0; i < json_array_size(details); i++) {
+            s = obj_str(json_array_get(details, i), "reason");
+
+            if (s && s[0]) {
+                e->reason = str_dup(s);
+                break;
+            }
+        }
+    }
+}
+
+
+/* general helpers */
+
+static char *
+b64_encode(const unsigned char *p, size_t len, const char *alphabet,
+    int pad, size_t *out_len)
+{
+    char      *out, *o;
+    size_t     i, rest;
+    uint32_t   v;
+
+    if (len > (SIZE_MAX - 8) / 4 * 3) {
+        return NULL;
+    }
+
+    out = malloc((len + 2) / 3 * 4 + 1);
+    if (out == NULL) {
+        return NULL;
+    }
+
+    o = out;
+
+    for (i = 0; i + 2 < len; i += 3) {
+        v = ((uint32_t) p[i] << 16) | ((uint32_t) p[i + 1] << 8) | p[i + 2];
+
+        *o++ = alphabet[(v >> 18) & 0x3f];
+        *o++ = alphabet[(v >> 12) & 0x3f];
+        *o++ = alphabet[(v >> 6) & 0x3f];
+        *o++ = alphabet[v & 0x3f];
+    }
+
+    rest = len - i;
+
+    if (rest == 1) {
+        v = (uint32_t) p[i] << 16;
+
+        *o++ = alphabet[(v >> 18) & 0x3f];
+        *o++ = alphabet[(v >> 12) & 0x3f];
+
+        if (pad) {
+            *o++ = '=';
+            *o++ = '=';
+        }
+
+    } else if (rest == 2) {
+        v = ((uint32_t) p[i] << 16) | ((uint32_t) p[i + 1] << 8);
+
+        *o++ = alphabet[(v >> 18) & 0x3f];
+        *o++ = alphabet[(v >> 12) & 0x3f];
+        *o++ = alphabet[(v >> 6) & 0x3f];
+
+        if (pad) {
+            *o++ = '=';
+        }
+    }
+
+    *o = '\0';
+
+    if (out_len) {
+        *out_len = (size_t) (o - out);
+    }
+
+    return out;
+}
+
+
+static int
+b64_value(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z') {
+        return c - 'A';
+    }
+
+    if (c >= 'a' && c <= 'z') {
+        return c - 'a' + 26;
+    }
+
+    if (c >= '0' && c <= '9') {
+        return c - '0' + 52;
+    }
+
+    if (c == '+' || c == '-') {
+        return 62;
+    }
+
+    if (c == '/' || c == '_') {
+        return 63;
+    }
+
+    return -1;
+}
+
+
+static char *
+str_dup(const char *s)
+{
+    return s ? mem_dup(s, strlen(s)) : NULL;
+}
+
+
+static char *
+mem_dup(const char *p, size_t len)
+{
+    char  *s;
+
+    if (len == SIZE_MAX) {
+        return NULL;
+    }
+
+    s = malloc(len + 1);
+    if (s == NULL) {
+        return NULL;
+    }
+
+    if (len) {
+        memcpy(s, p, len);
+    }
+
+    s[len] = '\0';
+
+    return s;
+}
+
+
+static const char *
+mem_find(const char *p, size_t len, const char *s)
+{
+    size_t       n;
+    const char  *end;
+
+    n = strlen(s);
+
+    if (n > len) {
+        return NULL;
+    }
+
+    end = p + len - n;
+
+    for ( /* void */ ; p <= end; p++) {
+        p = memchr(p, s[0], (size_t) (end - p) + 1);
+
+        if (p == NULL) {
+            return NULL;
+        }
+
+        if (memcmp(p, s, n) == 0) {
+            return p;
+        }
+    }
+
+    return NULL;
+}
+
+
+/* length of the valid UTF-8 sequence at p, or 0 */
+
+static size_t
+utf8_seq(const unsigned char *p, size_t n)
+{
+    unsigned char  c, lo, hi;
+
+    c = p[0];
+
+    if (c < 0x80) {
+        return 1;
+    }
+
+    if (c < 0xc2 || c > 0xf4) {
+        return 0;
+    }
+
+    lo = 0x80;
+    hi = 0xbf;
+
+    if (c < 0xe0) {
+        return (n >= 2 && p[1] >= lo && p[1] <= hi) ? 2 : 0;
+    }
+
+    if (c == 0xe0) {
+        lo = 0xa0;
+
+    } else if (c == 0xed) {
+        hi = 0x9f;
+
+    } else if (c == 0xf0) {
+        lo = 0x90;
+
+    } else if (c == 0xf4) {
+        hi = 0x8f;
+    }
+
+    if (n < 2 || p[1] < lo || p[1] > hi) {
+        return 0;
+    }
+
+    if (c < 0xf0) {
+        return (n >= 3 && (p[2] & 0xc0) == 0x80) ? 3 : 0;
+    }
+
+    return (n >= 4 && (p[2] & 0xc0) == 0x80 && (p[3] & 0xc0) == 0x80)
+           ? 4 : 0;
+}
+
+
+/* a malloc'ed copy where every invalid byte (and NUL) becomes U+FFFD */
+
+static char *
+utf8_sanitize(const char *p, size_t len, size_t *out_len)
+{
+    char                 *out, *o;
+    size_t                n;
+    const unsigned char  *s, *end;
+
+    if (len > (SIZE_MAX - 1) / 3) {
+        return NULL;
+    }
+
+    out = malloc(len * 3 + 1);
+    if (out == NULL) {
+        return NULL;
+    }
+
+    o = out;
+    s = (const unsigned char *) p;
+    end = s + len;
+
+    while (s < end) {
+        n = (*s == '\0') ? 0 : utf8_seq(s, (size_t) (end - s));
+
+        if (n == 0) {
+            *o++ = (char) 0xef;
+            *o++ = (char) 0xbf;
+            *o++ = (char) 0xbd;
+            s++;
+            continue;
+        }
+
+        memcpy(o, s, n);
+        o += n;
+        s += n;
+    }
+
+    *o = '\0';
+
+    if (out_len) {
+        *out_len = (size_t) (o - out);
+    }
+
+    return out;
+}
+
+
+static const char *
+skip_xssi(const char *p, size_t *len)
+{
+    size_t  n;
+
+    if (p == NULL) {
+        *len = 0;
+        return "";
+    }
+
+    n = *len;
+
+    while (n && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')) {
+        p++;
+        n--;
+    }
+
+    if (n >= sizeof(GP_XSSI) - 1
+        && memcmp(p, GP_XSSI, sizeof(GP_XSSI) - 1) == 0)
+    {
+        p += sizeof(GP_XSSI) - 1;
+        n -= sizeof(GP_XSSI) - 1;
+    }
+
+    *len = n;
+
+    return p;
+}
+
+
+static json_t *
+load_object(const char *body, size_t len)
+{
+    json_t        *root;
+    json_error_t   jerr;
+
+    if (body == NULL) {
+        return NULL;
+    }
+
+    /* texts are taken with their lengths: "\u0000" does no harm */
+
+    root = json_loadb(body, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+
+    if (root != NULL && !json_is_object(root)) {
+        json_decref(root);
+        return NULL;
+    }
+
+    return root;
+}
+
+
+static const char *
+obj_str(json_t *obj, const char *key)
+{
+    json_t  *v;
+
+    v = json_object_get(obj, key);
+
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+
+static int
+dump_cb(const char *buffer, size_t size, void *data)
+{
+    char      *p;
+    size_t     cap;
+    gp_out_t  *out;
+
+    out = data;
+
+    if (out->len + size + 1 > out->cap) {
+        cap = out->cap ? out->cap : 1024;
+
+        while (cap < out->len + size + 1) {
+            if (cap > SIZE_MAX / 2) {
+                return -1;
+            }
+
+            cap *= 2;
+        }
+
+        p = realloc(out->p, cap);
+        if (p == NULL) {
+            return -1;
+        }
+
+        out->p = p;
+        out->cap = cap;
+    }
+
+    memcpy(out->p + out->len, buffer, size);
+    out->len += size;
+
+    return 0;
+}
+
+
+/*
+ * A JSON string of prefix and s the way Python's json.dumps() writes it
+ * with ensure_ascii: \" \\ \n \r \t \b \f, other controls and all
+ * non-ASCII as lowercase \uXXXX (surrogate pairs above U+FFFF).
+ * Returns -1 on invalid UTF-8 or memory.
+ */
+
+static int
+out_ascii_str(gp_out_t *out, const char *prefix, const char *s)
+{
+    int                   rc;
+    char                  esc[16];
+    size_t                n, k;
+    uint32_t              cp;
+    const unsigned char  *p, *end;
+
+    rc = out_lit(out, "\"");
+    rc |= dump_cb(prefix, strlen(prefix), out);
+
+    p = (const unsigned char *) s;
+    end = p + strlen(s);
+
+    while (p < end && rc == 0) {
+
+        if (*p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\') {
+            rc = dump_cb((const char *) p++, 1, out);
+            continue;
+        }
+
+        n = utf8_seq(p, (size_t) (end - p));
+        if (n == 0) {
+            return -1;
+        }
+
+        switch (*p) {
+
+        case '"':
+            k = (size_t) snprintf(esc, sizeof(esc), "\\\"");
+            break;
+
+        case '\\':
+            k = (size_t) snprintf(esc, sizeof(esc), "\\\\");
+            break;
+
+        case '\n':
+            k = (size_t) snprintf(esc, sizeof(esc), "\\n");
+            break;
+
+        case '\r':
+            k = (size_t) snprintf(esc, sizeof(esc), "\\r");
+            break;
+
+        case '\t':
+            k = (size_t) snprintf(esc, sizeof(esc), "\\t");
+            break;
+
+        case '\b':
+            k = (size_t) snprintf(esc, sizeof(esc), "\\b");
+            break;
+
+        case '\f':
+            k = (size_t) snprintf(esc, sizeof(esc), "\\f");
+            break;
+
+        default:
+            if (n == 1) {
+                cp = *p;
+
+            } else if (n == 2) {
+                cp = ((uint32_t) (p[0] & 0x1f) << 6) | (p[1] & 0x3f);
+
+            } else if (n == 3) {
+                cp = ((uint32_t) (p[0] & 0x0f) << 12)
+                     | ((uint32_t) (p[1] & 0x3f) << 6) | (p[2] & 0x3f);
+
+            } else {
+                cp = ((uint32_t) (p[0] & 0x07) << 18)
+                     | ((uint32_t) (p[1] & 0x3f) << 12)
+                     | ((uint32_t) (p[2] & 0x3f) << 6) | (p[3] & 0x3f);
+            }
+
+            if (cp < 0x10000) {
+                k = (size_t) snprintf(esc, sizeof(esc), "\\u%04x",
+                                      (unsigned) cp);
+
+            } else {
+                cp -= 0x10000;
+                k = (size_t) snprintf(esc, sizeof(esc), "\\u%04x\\u%04x",
+                                      (unsigned) (0xd800 + (cp >> 10)),
+                                      (unsigned) (0xdc00 + (cp & 0x3ff)));
+            }
+
+            break;
+        }
+
+        rc = dump_cb(esc, k, out);
+        p += n;
+    }
+
+    return rc | out_lit(out, "\"");
+}
+
+
+/* compact JSON into one malloc'ed, NUL-terminated buffer */
+
+static char *
+dump_compact(json_t *json, size_t *len)
+{
+    gp_out_t  out;
+
+    out.p = NULL;
+    out.len = 0;
+    out.cap = 0;
+
+    if (json_dump_callback(json, dump_cb, &out, JSON_COMPACT | JSON_ENCODE_ANY)
+        != 0
+        || out.p == NULL)
+    {
+        free(out.p);
+        return NULL;
+    }
+
+    out.p[out.len] = '\0';
+
+    if (len) {
+        *len = out.len;
+    }
+
+    return out.p;
+}
+
+
+static char *
+dump_and_release(json_t *json, size_t *len)
+{
+    char  *p;
+
+    if (json == NULL) {
+        return NULL;
+    }
+
+    p = dump_compact(json, len);
+
+    json_decref(json);
+
+    return p;
+}
