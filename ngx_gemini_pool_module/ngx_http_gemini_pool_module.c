@@ -127,6 +127,13 @@ static ngx_command_t  ngx_http_gemini_pool_commands[] = {
       offsetof(ngx_http_gemini_pool_main_conf_t, idle_timeout),
       NULL },
 
+    { ngx_string("gemini_pool_jwt_refresh"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_gemini_pool_main_conf_t, jwt_refresh),
+      NULL },
+
     { ngx_string("gemini_pool_max_connections"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_num_slot,
@@ -243,6 +250,7 @@ ngx_http_gemini_pool_create_main_conf(ngx_conf_t *cf)
     gmcf->stream_timeout = NGX_CONF_UNSET_MSEC;
     gmcf->idle_timeout = NGX_CONF_UNSET_MSEC;
     gmcf->helper_interval = NGX_CONF_UNSET_MSEC;
+    gmcf->jwt_refresh = NGX_CONF_UNSET;
     gmcf->max_connections = NGX_CONF_UNSET_UINT;
 
     return gmcf;
@@ -292,6 +300,16 @@ ngx_http_gemini_pool_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(gmcf->idle_timeout, 300000);
     ngx_conf_init_msec_value(gmcf->helper_interval, 1000);
     ngx_conf_init_uint_value(gmcf->max_connections, 1024);
+    ngx_conf_init_value(gmcf->jwt_refresh, 240);
+
+    if (gmcf->jwt_refresh < 1 || gmcf->jwt_refresh > NGX_GP_JWT_LIFETIME - 10)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "gemini_pool_jwt_refresh must be between 1s "
+                           "and %ds: a JWT lives %d s",
+                           NGX_GP_JWT_LIFETIME - 10, NGX_GP_JWT_LIFETIME);
+        return NGX_CONF_ERROR;
+    }
 
     if (!gmcf->ssl_verify) {
         ngx_conf_log_error(NGX_LOG_WARN, cf, 0,

@@ -41,8 +41,6 @@
 #define NGX_GP_MAX_MODELS            64
 #define NGX_GP_MODEL_LEN             64
 
-/* a JWT is reused while younger than this (spec §4: 240 s of 300 s) */
-#define NGX_GP_JWT_REUSE             240
 /* a getoxsrf in flight is trusted for this long before another starts */
 #define NGX_GP_JWT_REFRESH_LOCK      30
 
@@ -161,6 +159,7 @@ struct ngx_http_gemini_pool_main_conf_s {
     ngx_msec_t               session_timeout;
     ngx_msec_t               stream_timeout;   /* first byte */
     ngx_msec_t               idle_timeout;     /* between bytes */
+    time_t                   jwt_refresh;      /* JWT reuse period */
 
     ngx_uint_t               max_connections;  /* curl, per process */
     ngx_path_t              *helper_path;

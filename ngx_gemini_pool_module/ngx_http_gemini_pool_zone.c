@@ -238,7 +238,7 @@ ngx_gp_zone_jwt(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a)
 
     age = now - acc->jwt_iat;
 
-    if (acc->jwt[0] && age >= 0 && age < NGX_GP_JWT_REUSE) {
+    if (acc->jwt[0] && age >= 0 && age < z->gmcf->jwt_refresh) {
         ngx_memcpy(a->jwt, acc->jwt, NGX_GP_JWT_LEN);
         rc = NGX_GP_JWT_FRESH;
 

@@ -49,3 +49,38 @@ qr/"createSessionRequest":\s*\{\s*"session":\s*\{\s*"name":\s*"[0-9a-f]{12}",\s*
 ]
 --- no_error_log
 [error]
+
+
+=== TEST 3: one JWT per account, shared by every worker through the zone
+--- config
+    location /v1/ { gemini_pool_api; }
+    location /mock/ { proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/__mock/; }
+--- request eval
+[("POST /v1/chat/completions\n{\"messages\":[{\"role\":\"user\",\"content\":\"jwt\"}]}") x 6,
+ "GET /mock/stats"]
+--- error_code eval
+[200, 200, 200, 200, 200, 200, 200]
+--- response_body_like eval
+[(qr/"content":"echo: jwt/) x 6,
+ qr/"getoxsrf":\s*\{\s*"acc1":\s*1,\s*"acc2":\s*1,\s*"acc3":\s*1\s*\}.*"streamAssist":\s*\{\s*"acc1":\s*2,\s*"acc2":\s*2,\s*"acc3":\s*2\s*\}/s]
+
+
+=== TEST 4: a JWT older than gemini_pool_jwt_refresh is fetched again
+--- gp_setup
+set_accounts(1);
+--- http_config
+    gemini_pool_jwt_refresh 1s;
+--- config
+    location /v1/ { gemini_pool_api; }
+    location /mock/ { proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/__mock/; }
+--- request eval
+["POST /v1/chat/completions\n{\"messages\":[{\"role\":\"user\",\"content\":\"slow MOCK:delay=1500\"}]}",
+ "POST /v1/chat/completions\n{\"messages\":[{\"role\":\"user\",\"content\":\"later\"}]}",
+ "POST /v1/chat/completions\n{\"messages\":[{\"role\":\"user\",\"content\":\"soon after\"}]}",
+ "GET /mock/stats"]
+--- error_code eval
+[200, 200, 200, 200]
+--- response_body_like eval
+[qr/echo: slow/, qr/echo: later/, qr/echo: soon after/,
+ qr/"getoxsrf":\s*\{\s*"acc1":\s*2\s*\}/s]
+--- timeout: 6

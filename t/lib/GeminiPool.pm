@@ -15,6 +15,8 @@ package GeminiPool;
 # - GP_TEST_MASTER=1 runs every block with a master and two workers.
 #
 # Use:   use lib 't/lib'; use Test::Nginx::Socket 'no_plan'; use GeminiPool;
+# or, in a plain Test::More file that runs nginx through GeminiPool::Server:
+#        use lib 't/lib'; use Test::More; use GeminiPool ':plain';
 
 use strict;
 use warnings;
@@ -34,6 +36,7 @@ our $JSON = JSON::PP->new->utf8->canonical;
 
 sub import {
     my $class = shift;
+    my $plain = grep { $_ eq ':plain' } @_;
 
     die "GeminiPool: $MODULE is missing: run scripts/build\n"
         unless -f $MODULE;
@@ -43,6 +46,14 @@ sub import {
     start_mock();
     create_db();
 
+    # "use GeminiPool ':plain'": plain Test::More files (with
+    # GeminiPool::Server) get the mock, the database and the helpers,
+    # but no Test::Nginx hooks
+    if ($plain) {
+        export_helpers(scalar caller);
+        return;
+    }
+
     if ($ENV{GP_TEST_MASTER}) {
         Test::Nginx::Socket::master_on();
         Test::Nginx::Socket::workers(2);
@@ -50,8 +61,13 @@ sub import {
 
     Test::Nginx::Socket::add_block_preprocessor(\&preprocess);
 
+    export_helpers(scalar caller);
+}
+
+sub export_helpers {
+    my ($caller) = @_;
+
     no strict 'refs';
-    my $caller = caller;
     *{"${caller}::$_"} = \&{"GeminiPool::$_"}
         for qw(mock_get mock_post mock_requests mock_stats sql
                set_accounts mock_url);
@@ -145,7 +161,7 @@ sub sql {
     my $out = <$fh>;
     close $fh or die "sqlite3 failed: $stmt\n";
     $out //= '';
-    chomp $out;
+    $out =~ s/\s+\z//;
     return $out;
 }
 

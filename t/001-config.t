@@ -1,0 +1,97 @@
+# Configuration: bad directives fail "nginx -t" with a clear line, and the
+# database is created with its versioned schema on first start.
+
+use strict;
+use warnings;
+use lib 't/lib';
+use Test::More;
+use File::Temp qw(tempdir);
+use GeminiPool::Config;
+
+my $dir = tempdir(CLEANUP => 1);
+
+sub nginx_t {
+    my ($http, $server) = @_;
+    return GeminiPool::Config::nginx_t($dir, $http, $server // '');
+}
+
+my ($ok, $out);
+
+($ok, $out) = nginx_t("gemini_pool_zone bad;");
+ok(!$ok, 'zone without size is refused');
+like($out, qr/\[emerg\].*invalid zone "bad", expected name:size/,
+     'and the error names the value');
+
+($ok, $out) = nginx_t("gemini_pool_zone z:4k;");
+ok(!$ok, 'a tiny zone is refused');
+like($out, qr/zone "z:4k" is too small, at least \d+k/, 'and says how big');
+
+($ok, $out) = nginx_t("", "location /v1/ { gemini_pool_api; }");
+ok(!$ok, 'gemini_pool_api without a zone is refused');
+like($out, qr/"gemini_pool_api" needs "gemini_pool_zone" in the http block/,
+     'and says what is missing');
+
+($ok, $out) = nginx_t("gemini_pool_zone z:1m;\n"
+                      . "gemini_pool_database $dir/a.db;\n"
+                      . "gemini_pool_api_url ftp://example.com;");
+ok(!$ok, 'a non-http upstream URL is refused');
+like($out, qr/invalid URL "ftp:\/\/example\.com": expected http:\/\/ or https:\/\//,
+     'and the error names it');
+
+($ok, $out) = nginx_t("gemini_pool_zone z:1m;\n"
+                      . "gemini_pool_database /nonexistent/dir/x.db;");
+ok(!$ok, 'an unusable database path is refused');
+like($out, qr/cannot open database "\/nonexistent\/dir\/x\.db"/,
+     'and the error names the path');
+
+my $db = "$dir/fresh.db";
+($ok, $out) = nginx_t("gemini_pool_zone z:1m;\ngemini_pool_database $db;",
+                      "location /v1/ { gemini_pool_api; }");
+ok($ok, 'a good configuration passes') or diag $out;
+like($out, qr/database schema migrated to version 1/,
+     'the schema is created on first start');
+
+is(sqlite($db, 'PRAGMA user_version'), '1', 'schema version is 1');
+is(sqlite($db, "SELECT group_concat(name, ',') FROM (SELECT name FROM "
+               . "sqlite_master WHERE type = 'table' AND name NOT LIKE "
+               . "'sqlite_%' ORDER BY name)"),
+   'accounts,models,settings', 'tables');
+is(sqlite($db, "SELECT type || ':' || value FROM settings "
+               . "WHERE key = 'show_thoughts'"),
+   'bool:false', 'settings are typed, with defaults');
+is(sqlite($db, "SELECT count(*) FROM models WHERE name IN "
+               . "('gemini-auto', 'gemini-image', 'gemini-video')"),
+   '3', 'default models');
+
+($ok, $out) = nginx_t("gemini_pool_zone z:1m;\ngemini_pool_database $db;");
+ok($ok, 'a second start reuses the database');
+unlike($out, qr/migrated/, 'without migrating it again');
+
+sqlite($db, "UPDATE settings SET value = 'true' WHERE key = 'show_thoughts'");
+($ok, $out) = nginx_t("gemini_pool_zone z:1m;\ngemini_pool_database $db;");
+is(sqlite($db, "SELECT value FROM settings WHERE key = 'show_thoughts'"),
+   'true', 'an operator\'s setting survives a restart');
+
+sqlite($db, 'PRAGMA user_version = 99');
+($ok, $out) = nginx_t("gemini_pool_zone z:1m;\ngemini_pool_database $db;");
+ok(!$ok, 'a database from a newer version is refused');
+like($out, qr/the database has schema version 99, newer than this module's 1/,
+     'with a clear reason');
+
+($ok, $out) = nginx_t("gemini_pool_zone z:1m;\n"
+                      . "gemini_pool_database $dir/b.db;\n"
+                      . "gemini_pool_ssl_verify off;");
+ok($ok, 'TLS verification can be turned off');
+like($out, qr/\[warn\].*gemini_pool_ssl_verify is off/, 'with a warning');
+
+done_testing();
+
+sub sqlite {
+    my ($file, $sql) = @_;
+    open my $fh, '-|', 'sqlite3', '-batch', $file, $sql or die $!;
+    local $/;
+    my $v = <$fh> // '';
+    close $fh;
+    $v =~ s/\s+\z//;
+    return $v;
+}
