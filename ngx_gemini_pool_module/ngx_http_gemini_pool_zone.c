@@ -11,13 +11,25 @@
 #include "ngx_http_gemini_pool_module.h"
 
 
-static ngx_gp_zone_t  *ngx_gp_current_zone;
-
+/*
+ * The zone of the running cycle.  Looked up through ngx_cycle rather than
+ * kept in a global: after a failed reload the master still runs the old
+ * cycle, and a helper it respawns must not inherit the failed one's zone.
+ */
 
 ngx_gp_zone_t *
 ngx_gp_zone(void)
 {
-    return ngx_gp_current_zone;
+    ngx_http_gemini_pool_main_conf_t  *gmcf;
+
+    gmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_http_gemini_pool_module);
+
+    if (gmcf == NULL || gmcf->shm_zone == NULL) {
+        return NULL;
+    }
+
+    return gmcf->shm_zone->data;
 }
 
 
@@ -44,7 +56,6 @@ ngx_gp_zone_init(ngx_shm_zone_t *shm_zone, void *data)
         if (shm_zone->shm.exists) {
             ctx->shpool = shpool;
             ctx->sh = shpool->data;
-            ngx_gp_current_zone = ctx;
             return NGX_OK;
         }
 
@@ -67,8 +78,6 @@ ngx_gp_zone_init(ngx_shm_zone_t *shm_zone, void *data)
         ngx_sprintf(shpool->log_ctx, " in gemini_pool_zone \"%V\"%Z",
                     &shm_zone->shm.name);
     }
-
-    ngx_gp_current_zone = ctx;
 
     if (ngx_gp_store_load(ctx->cycle, &gmcf->database, ctx) != NGX_OK) {
         return NGX_ERROR;

@@ -1021,10 +1021,11 @@ sub _install_signal_handlers () {
     for my $sig (qw(INT TERM HUP)) {
         next if defined $SIG{$sig} && $SIG{$sig} ne '' && $SIG{$sig} ne 'DEFAULT';
         $SIG{$sig} = sub {
-            local $KeepRunning = 0;
+            $KeepRunning = 0;
             cleanup();
-            $SIG{$sig} = 'DEFAULT';
-            kill $sig, $$;
+            my $num = { INT => 2, HUP => 1, TERM => 15 }->{$sig};
+            print STDERR "# interrupted by SIG$sig; nginx stopped\n";
+            exit(128 + $num);
         };
     }
 }
