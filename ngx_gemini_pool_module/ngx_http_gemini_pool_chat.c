@@ -22,17 +22,6 @@
 #define NGX_GP_BUF_SIZE        4096
 #define NGX_GP_JWT_POLL        50
 
-/* why an attempt failed */
-#define NGX_GP_FAIL_AUTH       1     /* 401/403 */
-#define NGX_GP_FAIL_RATE       2     /* 429 */
-#define NGX_GP_FAIL_SERVER     3     /* 5xx */
-#define NGX_GP_FAIL_NETWORK    4     /* connect, reset, truncated */
-#define NGX_GP_FAIL_TIMEOUT    5
-#define NGX_GP_FAIL_REQUEST    6     /* 400, 404: the request itself */
-#define NGX_GP_FAIL_EMPTY      7     /* thoughts only, no answer */
-#define NGX_GP_FAIL_INTERNAL   8
-
-
 typedef struct {
     ngx_http_request_t                *r;
     ngx_http_gemini_pool_main_conf_t  *gmcf;
@@ -47,7 +36,21 @@ typedef struct {
     ngx_gp_account_copy_t             *acct;
     ngx_uint_t                         attempts;
     ngx_uint_t                         max_attempts;
+    ngx_uint_t                         quota;
     ngx_msec_t                         jwt_wait;
+
+    /* the conversation: the key it is bound under, the key of its next
+       turn (the history so far, then this turn's answer, hashed) */
+    u_char                             conv_key[NGX_GP_KEY_LEN];
+    ngx_md5_t                          next_md5;
+    ngx_md5_t                          answer_md5;  /* before the answer */
+    ngx_uint_t                         earlier_turns;
+    time_t                             session_created;
+
+    /* for the variables */
+    u_char                             account_name[NGX_GP_NAME_LEN];
+    long                               upstream_status;
+    ngx_msec_int_t                     ttfb;        /* -1: none yet */
 
     char                              *session;
     ngx_gp_xfer_t                     *xfer;
@@ -92,11 +95,19 @@ typedef struct {
     unsigned                           overflow:1;
     unsigned                           client_error:1;
     unsigned                           error_sent:1;
+    unsigned                           has_conv_key:1;
+    unsigned                           by_id:1;      /* conversation_id */
+    unsigned                           tried_binding:1;
+    unsigned                           bound:1;      /* bound session */
+    unsigned                           omit_model:1;
 } ngx_gp_chat_ctx_t;
 
 
 static void ngx_gp_chat_body(ngx_http_request_t *r);
 static void ngx_gp_chat_cleanup(void *data);
+static void ngx_gp_chat_keys(ngx_gp_chat_ctx_t *ctx);
+static void ngx_gp_chat_retry_after(ngx_http_request_t *r, time_t delay);
+static void ngx_gp_chat_ttfb(ngx_gp_chat_ctx_t *ctx);
 static void ngx_gp_chat_attempt(ngx_gp_chat_ctx_t *ctx);
 static void ngx_gp_chat_jwt(ngx_gp_chat_ctx_t *ctx);
 static void ngx_gp_chat_xsrf_done(ngx_gp_xfer_t *x);
@@ -191,6 +202,7 @@ ngx_gp_chat_body(ngx_http_request_t *r)
     ctx->zone = ngx_gp_zone();
     ctx->created = ngx_time();
     ctx->finish_reason = "stop";
+    ctx->ttfb = -1;
 
     ngx_http_set_ctx(r, ctx, ngx_http_gemini_pool_module);
 
@@ -237,16 +249,14 @@ ngx_gp_chat_body(ngx_http_request_t *r)
         return;
     }
 
-    ctx->prompt = ngx_gp_chat_prompt(&ctx->req, 0, &ctx->prompt_len);
-    if (ctx->prompt == NULL) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    ctx->usage.prompt_tokens = ngx_gp_estimate_tokens(ctx->prompt,
-                                                      ctx->prompt_len);
     ctx->stream = ctx->req.stream ? 1 : 0;
-    ctx->show_thoughts = ngx_gp_zone_setting_flag(ctx->zone, "show_thoughts");
+    ctx->show_thoughts = ngx_gp_zone_setting_number(ctx->zone,
+                                                    "show_thoughts", 0);
+    ctx->quota = ctx->model.kind == NGX_GP_MODEL_IMAGE ? NGX_GP_QUOTA_IMAGES
+                 : ctx->model.kind == NGX_GP_MODEL_VIDEO ? NGX_GP_QUOTA_VIDEOS
+                 : NGX_GP_QUOTA_TEXT;
+
+    ngx_gp_chat_keys(ctx);
 
     ngx_sprintf(ctx->id, "chatcmpl-%08xD%08xD%08xD%Z",
                 (uint32_t) ngx_random(), (uint32_t) ngx_random(),
@@ -260,8 +270,11 @@ ngx_gp_chat_body(ngx_http_request_t *r)
 
     ctx->acct->id = 0;
 
+    ctx->max_attempts = ngx_gp_zone_setting_number(ctx->zone,
+                                                   "max_attempts", 3);
+
     ngx_shmtx_lock(&ctx->zone->shpool->mutex);
-    ctx->max_attempts = ngx_min(ctx->zone->sh->naccounts, 3);
+    ctx->max_attempts = ngx_min(ctx->max_attempts, ctx->zone->sh->naccounts);
     ctx->zone->sh->requests++;
     ngx_shmtx_unlock(&ctx->zone->shpool->mutex);
 
@@ -329,25 +342,205 @@ ngx_gp_chat_release(ngx_gp_chat_ctx_t *ctx, ngx_uint_t ok,
 }
 
 
+/* hashes a message as the conversation key sees it: role, then the
+   text without white space (clients re-indent and trim), images counted */
+
+static void
+ngx_gp_chat_hash_text(ngx_md5_t *md5, const char *p, size_t len)
+{
+    size_t       i, k;
+    u_char       c;
+    u_char       buf[256];
+
+    for (i = 0, k = 0; i < len; i++) {
+        c = (u_char) p[i];
+
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+            continue;
+        }
+
+        buf[k++] = c;
+
+        if (k == sizeof(buf)) {
+            ngx_md5_update(md5, buf, k);
+            k = 0;
+        }
+    }
+
+    ngx_md5_update(md5, buf, k);
+}
+
+
+static void
+ngx_gp_chat_hash_message(ngx_md5_t *md5, ngx_gp_message_t *m)
+{
+    u_char  head[32], *p;
+
+    p = ngx_sprintf(head, "\x1e%ui:%uz:", (ngx_uint_t) m->role, m->nimages);
+    ngx_md5_update(md5, head, p - head);
+    ngx_gp_chat_hash_text(md5, m->text ? m->text : "", m->len);
+}
+
+
+/*
+ * A follow-up turn is recognised by its history: the key of a turn hashes
+ * the API key and every message before the last user message; after the
+ * answer, the binding moves to the key the next turn will have (the same
+ * messages, the last user message and the answer).  An explicit
+ * conversation_id is a key of its own.  Different API keys never share a
+ * key.
+ */
+
+static void
+ngx_gp_chat_keys(ngx_gp_chat_ctx_t *ctx)
+{
+    size_t               i, last;
+    ngx_md5_t            md5;
+    ngx_gp_chat_req_t   *req;
+    u_char               head[64], *p;
+
+    req = &ctx->req;
+
+    for (last = req->nmessages; last > 0; last--) {
+        if (req->messages[last - 1].role == NGX_GP_ROLE_USER) {
+            break;
+        }
+    }
+
+    if (last == 0) {
+        return;
+    }
+
+    last--;
+
+    for (i = 0; i < last; i++) {
+        if (req->messages[i].role != NGX_GP_ROLE_SYSTEM) {
+            ctx->earlier_turns++;
+        }
+    }
+
+    /* the API key's id comes with API keys; 0 until then */
+    p = ngx_sprintf(head, "gemini-pool\x1f%uL\x1f", (uint64_t) 0);
+
+    if (req->conversation_id) {
+        ngx_md5_init(&md5);
+        ngx_md5_update(&md5, head, p - head);
+        ngx_md5_update(&md5, "id\x1f", 3);
+        ngx_md5_update(&md5, req->conversation_id,
+                       ngx_strlen(req->conversation_id));
+        ngx_md5_final(ctx->conv_key, &md5);
+
+        ctx->has_conv_key = 1;
+        ctx->by_id = 1;
+        return;
+    }
+
+    ngx_md5_init(&md5);
+    ngx_md5_update(&md5, head, p - head);
+
+    for (i = 0; i < last; i++) {
+        ngx_gp_chat_hash_message(&md5, &req->messages[i]);
+    }
+
+    if (ctx->earlier_turns) {
+        ctx->next_md5 = md5;
+        ngx_md5_final(ctx->conv_key, &ctx->next_md5);
+        ctx->has_conv_key = 1;
+    }
+
+    ngx_gp_chat_hash_message(&md5, &req->messages[last]);
+    ngx_md5_update(&md5, "\x1e", 1);
+    ngx_md5_update(&md5, "2:0:", 4);     /* the answer: an assistant turn */
+
+    ctx->next_md5 = md5;
+    ctx->answer_md5 = md5;
+}
+
+
+static ngx_int_t
+ngx_gp_chat_set_prompt(ngx_gp_chat_ctx_t *ctx, ngx_uint_t replay)
+{
+    free(ctx->prompt);
+
+    ctx->prompt = ngx_gp_chat_prompt(&ctx->req, replay ? 1 : 0,
+                                     &ctx->prompt_len);
+    if (ctx->prompt == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->usage.prompt_tokens = ngx_gp_estimate_tokens(ctx->prompt,
+                                                      ctx->prompt_len);
+    return NGX_OK;
+}
+
+
 static void
 ngx_gp_chat_attempt(ngx_gp_chat_ctx_t *ctx)
 {
-    time_t               retry, now;
+    time_t               retry, now, created, max_age;
+    int64_t              account_id;
     ngx_int_t            rc;
-    ngx_uint_t           quota;
     ngx_gp_oai_error_t   err;
+    u_char               session[NGX_GP_SESSION_LEN];
 
     ctx->attempts++;
     ctx->fail = 0;
     ctx->jwt_wait = 0;
+    ctx->bound = 0;
+    now = ngx_time();
 
-    quota = ctx->model.kind == NGX_GP_MODEL_IMAGE ? NGX_GP_QUOTA_IMAGES
-            : ctx->model.kind == NGX_GP_MODEL_VIDEO ? NGX_GP_QUOTA_VIDEOS
-            : NGX_GP_QUOTA_TEXT;
+    /* a follow-up turn goes to its account and session when it can */
 
-    rc = ngx_gp_zone_pick(ctx->zone, ctx->acct, quota, &retry);
+    if (ctx->has_conv_key && !ctx->tried_binding) {
+        ctx->tried_binding = 1;
+
+        max_age = ngx_gp_zone_setting_number(ctx->zone, "session_max_age",
+                                             21600);
+
+        if (ngx_gp_zone_binding_get(ctx->zone, ctx->conv_key, &account_id,
+                                    &created, session)
+            == NGX_OK
+            && (max_age == 0 || now - created < max_age)
+            && ngx_gp_zone_take(ctx->zone, ctx->acct, account_id,
+                                ctx->quota)
+               == NGX_OK)
+        {
+            free(ctx->session);
+            ctx->session = strdup((char *) session);
+
+            if (ctx->session == NULL || ngx_gp_chat_set_prompt(ctx, 0)
+                                        != NGX_OK)
+            {
+                ngx_gp_chat_fail(ctx, NGX_GP_FAIL_INTERNAL, 0,
+                                 "out of memory");
+                return;
+            }
+
+            ctx->bound = 1;
+            ctx->session_created = created;
+            ngx_memcpy(ctx->account_name, ctx->acct->name, NGX_GP_NAME_LEN);
+
+            ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ctx->r->connection->log, 0,
+                           "gemini pool: follow-up turn on account \"%s\" "
+                           "session \"%s\"", ctx->acct->name, session);
+
+            ngx_gp_chat_jwt(ctx);
+            return;
+        }
+    }
+
+    rc = ngx_gp_zone_pick(ctx->zone, ctx->acct, ctx->quota,
+                          ctx->model.account, &retry);
 
     if (rc == NGX_OK) {
+        ngx_memcpy(ctx->account_name, ctx->acct->name, NGX_GP_NAME_LEN);
+
+        /* a new session must learn the earlier turns: replay them */
+        if (ngx_gp_chat_set_prompt(ctx, ctx->earlier_turns > 0) != NGX_OK) {
+            ngx_gp_chat_fail(ctx, NGX_GP_FAIL_INTERNAL, 0, "out of memory");
+            return;
+        }
+
         ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ctx->r->connection->log, 0,
                        "gemini pool: attempt %ui on account \"%s\"",
                        ctx->attempts, ctx->acct->name);
@@ -355,14 +548,14 @@ ngx_gp_chat_attempt(ngx_gp_chat_ctx_t *ctx)
         return;
     }
 
-    now = ngx_time();
-
     if (rc == NGX_AGAIN) {
         ngx_gp_oai_error_set(&err, NGX_HTTP_TOO_MANY_REQUESTS,
                              "rate_limit_error", "no_account_available",
                              NULL, "All accounts are cooling down; the "
                              "earliest is usable again in %d s",
                              (int) ngx_max(retry - now, 1));
+
+        ngx_gp_chat_retry_after(ctx->r, ngx_max(retry - now, 1));
 
     } else {
         ngx_gp_oai_error_set(&err, NGX_HTTP_SERVICE_UNAVAILABLE,
@@ -385,7 +578,13 @@ ngx_gp_chat_jwt(ngx_gp_chat_ctx_t *ctx)
     switch (rc) {
 
     case NGX_GP_JWT_FRESH:
-        ngx_gp_chat_session(ctx);
+        if (ctx->bound) {
+            ngx_gp_chat_stream(ctx);
+
+        } else {
+            ngx_gp_chat_session(ctx);
+        }
+
         return;
 
     case NGX_GP_JWT_WAIT:
@@ -458,7 +657,13 @@ ngx_gp_chat_xsrf_done(ngx_gp_xfer_t *x)
     free(jwt);
 
     ngx_gp_chat_drop_xfer(ctx);
-    ngx_gp_chat_session(ctx);
+
+    if (ctx->bound) {
+        ngx_gp_chat_stream(ctx);
+
+    } else {
+        ngx_gp_chat_session(ctx);
+    }
 }
 
 
@@ -520,6 +725,8 @@ ngx_gp_chat_session_done(ngx_gp_xfer_t *x)
         return;
     }
 
+    ctx->session_created = ngx_time();
+
     ngx_gp_chat_drop_xfer(ctx);
     ngx_gp_chat_stream(ctx);
 }
@@ -539,7 +746,7 @@ ngx_gp_chat_stream(ngx_gp_chat_ctx_t *ctx)
     a.session = ctx->session;
     a.text = ctx->prompt;
     a.text_len = ctx->prompt_len;
-    a.model_id = (char *) ctx->model.model_id;
+    a.model_id = ctx->omit_model ? NULL : (char *) ctx->model.model_id;
     a.tools = ctx->model.kind == NGX_GP_MODEL_IMAGE ? NGX_GP_TOOLS_IMAGE
               : ctx->model.kind == NGX_GP_MODEL_VIDEO ? NGX_GP_TOOLS_VIDEO
               : NGX_GP_TOOLS_DEFAULT;
@@ -596,6 +803,7 @@ ngx_gp_chat_data(ngx_gp_xfer_t *x, char *p, size_t len)
     if (x->status == 0) {
         (void) curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE,
                                  &x->status);
+        ctx->upstream_status = x->status;
     }
 
     if (x->status != 200) {
@@ -705,6 +913,7 @@ ngx_gp_chat_emit(ngx_gp_chat_ctx_t *ctx, ngx_uint_t thought, const char *p,
     } else {
         ctx->got_text = 1;
         ctx->usage.completion_tokens += ngx_gp_estimate_tokens(p, len);
+        ngx_gp_chat_hash_text(&ctx->next_md5, p, len);
     }
 
     ctx->useful = 1;
@@ -888,6 +1097,10 @@ ngx_gp_chat_upstream_error(ngx_gp_chat_ctx_t *ctx, ngx_gp_xfer_t *x)
     ngx_uint_t        kind;
     ngx_gp_gerror_t   ge;
 
+    if (x->status) {
+        ctx->upstream_status = x->status;
+    }
+
     if (ctx->timed_out || x->result == CURLE_OPERATION_TIMEDOUT) {
         ngx_gp_chat_fail(ctx, NGX_GP_FAIL_TIMEOUT, 0, "%s timed out",
                          x->what);
@@ -917,6 +1130,13 @@ ngx_gp_chat_upstream_error(ngx_gp_chat_ctx_t *ctx, ngx_gp_xfer_t *x)
 
     (void) ngx_gp_gerror_parse((char *) x->buf, x->len, &ge);
 
+    /* another user's session: the binding goes, the account is fine */
+    if (kind == NGX_GP_FAIL_AUTH && x->buf
+        && ngx_gp_rules_not_owned((char *) x->buf, x->len))
+    {
+        kind = NGX_GP_FAIL_NOT_OWNED;
+    }
+
     ngx_gp_chat_fail(ctx, kind, x->status, "%s answered %ld: %s", x->what,
                      x->status, ge.message ? ge.message : "");
 
@@ -928,9 +1148,10 @@ static void
 ngx_gp_chat_fail(ngx_gp_chat_ctx_t *ctx, ngx_uint_t kind, long status,
     const char *fmt, ...)
 {
-    time_t               now, until;
     va_list              args;
-    ngx_uint_t           expired, retry, quota;
+    ngx_uint_t           retry;
+    ngx_gp_verdict_t     v;
+    ngx_gp_cooldowns_t   cd;
     ngx_gp_oai_error_t   err;
     char                 msg[256];
 
@@ -938,38 +1159,14 @@ ngx_gp_chat_fail(ngx_gp_chat_ctx_t *ctx, ngx_uint_t kind, long status,
     (void) vsnprintf(msg, sizeof(msg), fmt, args);
     va_end(args);
 
-    now = ngx_time();
-    until = 0;
-    expired = 0;
-    retry = 1;
+    cd.text_429 = ngx_gp_zone_setting_number(ctx->zone, "cooldown_text_429",
+                                             0);
+    cd.server_error = ngx_gp_zone_setting_number(ctx->zone,
+                                                 "cooldown_server_error", 30);
+    cd.network = ngx_gp_zone_setting_number(ctx->zone, "cooldown_network",
+                                            120);
 
-    quota = ctx->model.kind == NGX_GP_MODEL_IMAGE ? NGX_GP_QUOTA_IMAGES
-            : ctx->model.kind == NGX_GP_MODEL_VIDEO ? NGX_GP_QUOTA_VIDEOS
-            : NGX_GP_QUOTA_TEXT;
-
-    switch (kind) {
-    case NGX_GP_FAIL_AUTH:
-        expired = 1;
-        break;
-    case NGX_GP_FAIL_RATE:
-        until = now + 300;
-        break;
-    case NGX_GP_FAIL_SERVER:
-        until = now + 30;
-        quota = NGX_GP_QUOTA_TEXT;
-        break;
-    case NGX_GP_FAIL_NETWORK:
-    case NGX_GP_FAIL_TIMEOUT:
-        until = now + 120;
-        quota = NGX_GP_QUOTA_TEXT;
-        break;
-    case NGX_GP_FAIL_REQUEST:
-    case NGX_GP_FAIL_INTERNAL:
-        retry = 0;
-        break;
-    default: /* NGX_GP_FAIL_EMPTY: another account, no cooldown */
-        break;
-    }
+    ngx_gp_rules_verdict((int) kind, (int) ctx->quota, ngx_time(), &cd, &v);
 
     ngx_gp_chat_drop_xfer(ctx);
 
@@ -977,17 +1174,31 @@ ngx_gp_chat_fail(ngx_gp_chat_ctx_t *ctx, ngx_uint_t kind, long status,
         ngx_del_timer(&ctx->timer);
     }
 
-    if (ctx->acct->id) {
-        ngx_log_error(NGX_LOG_WARN, ctx->r->connection->log, 0,
-                      "gemini pool: account \"%s\" failed: %s",
-                      ctx->acct->name, msg);
+    retry = v.retry && !ctx->header_sent
+            && ctx->attempts < ctx->max_attempts;
 
-        if (until || expired) {
-            ngx_gp_zone_cooldown(ctx->zone, ctx->acct, quota, until,
-                                 expired, msg);
+    if (ctx->acct->id) {
+        /* one line per failover: the account, the reason, what next */
+        ngx_log_error(NGX_LOG_WARN, ctx->r->connection->log, 0,
+                      "gemini pool: account \"%s\" failed: %s; %s "
+                      "(attempt %ui of %ui)", ctx->acct->name, msg,
+                      retry ? "trying the next account" : "giving up",
+                      ctx->attempts, ctx->max_attempts);
+
+        if (v.until || v.expired) {
+            ngx_gp_zone_cooldown(ctx->zone, ctx->acct, v.quota, v.until,
+                                 v.expired, msg);
         }
 
         ngx_gp_chat_release(ctx, 0, msg);
+    }
+
+    if (v.drop_session && ctx->bound && ctx->has_conv_key) {
+        ngx_gp_zone_binding_delete(ctx->zone, ctx->conv_key);
+    }
+
+    if (v.omit_model) {
+        ctx->omit_model = 1;
     }
 
     if (ctx->header_sent) {
@@ -998,12 +1209,7 @@ ngx_gp_chat_fail(ngx_gp_chat_ctx_t *ctx, ngx_uint_t kind, long status,
         return;
     }
 
-    if (retry && ctx->attempts < ctx->max_attempts) {
-        ngx_log_error(NGX_LOG_WARN, ctx->r->connection->log, 0,
-                      "gemini pool: moving to the next account "
-                      "(attempt %ui of %ui)", ctx->attempts + 1,
-                      ctx->max_attempts);
-
+    if (retry) {
         ngx_gp_jsonstream_free(&ctx->js);
         ctx->useful = 0;
         ctx->got_text = 0;
@@ -1015,6 +1221,7 @@ ngx_gp_chat_fail(ngx_gp_chat_ctx_t *ctx, ngx_uint_t kind, long status,
         ctx->usage.completion_tokens = 0;
         ctx->finish_reason = "stop";
         ctx->timed_out = 0;
+        ctx->next_md5 = ctx->answer_md5;
 
         ngx_gp_chat_attempt(ctx);
         return;
@@ -1056,6 +1263,73 @@ ngx_gp_chat_fail(ngx_gp_chat_ctx_t *ctx, ngx_uint_t kind, long status,
 
 
 static void
+ngx_gp_chat_ttfb(ngx_gp_chat_ctx_t *ctx)
+{
+    ngx_time_t  *tp;
+
+    if (ctx->ttfb >= 0) {
+        return;
+    }
+
+    tp = ngx_timeofday();
+
+    ctx->ttfb = (ngx_msec_int_t) ((tp->sec - ctx->r->start_sec) * 1000
+                                  + (tp->msec - ctx->r->start_msec));
+    ctx->ttfb = ngx_max(ctx->ttfb, 0);
+}
+
+
+static void
+ngx_gp_chat_retry_after(ngx_http_request_t *r, time_t delay)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return;
+    }
+
+    h->value.data = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
+    if (h->value.data == NULL) {
+        h->hash = 0;
+        return;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Retry-After");
+    h->value.len = ngx_sprintf(h->value.data, "%T", delay) - h->value.data;
+}
+
+
+/* after a successful turn the conversation's next turn finds its session */
+
+static void
+ngx_gp_chat_bind(ngx_gp_chat_ctx_t *ctx)
+{
+    u_char  key[NGX_GP_KEY_LEN];
+
+    if (ctx->session == NULL || ctx->acct->id == 0) {
+        return;
+    }
+
+    if (ctx->by_id) {
+        ngx_gp_zone_binding_set(ctx->zone, ctx->conv_key, ctx->acct->id,
+                                ctx->session_created, ctx->session);
+        return;
+    }
+
+    ngx_md5_final(key, &ctx->next_md5);
+
+    ngx_gp_zone_binding_set(ctx->zone, key, ctx->acct->id,
+                            ctx->session_created, ctx->session);
+
+    if (ctx->has_conv_key) {
+        ngx_gp_zone_binding_delete(ctx->zone, ctx->conv_key);
+    }
+}
+
+
+static void
 ngx_gp_chat_finish(ngx_gp_chat_ctx_t *ctx)
 {
     char                  *p;
@@ -1080,8 +1354,14 @@ ngx_gp_chat_finish(ngx_gp_chat_ctx_t *ctx)
     ngx_gp_chat_drop_xfer(ctx);
 
     if (ctx->acct->id) {
+        if (!ctx->error_sent) {
+            ngx_gp_chat_bind(ctx);
+        }
+
         ngx_gp_chat_release(ctx, 1, NULL);
     }
+
+    ngx_gp_chat_ttfb(ctx);
 
     if (ctx->stream) {
         if (!ctx->header_sent && ngx_gp_chat_header(ctx) != NGX_OK) {
@@ -1186,6 +1466,7 @@ ngx_gp_chat_header(ngx_gp_chat_ctx_t *ctx)
     ngx_str_set(&h->value, "no");
 
     ctx->header_sent = 1;
+    ngx_gp_chat_ttfb(ctx);
 
     rc = ngx_http_send_header(r);
 
@@ -1460,4 +1741,80 @@ ngx_gp_chat_keepalive_handler(ngx_event_t *ev)
     }
 
     ngx_add_timer(ev, ctx->glcf->keepalive - idle);
+}
+
+
+/* the variables of this request, for log_format */
+
+ngx_int_t
+ngx_gp_chat_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
+    uintptr_t data)
+{
+    u_char             *p;
+    ngx_gp_chat_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_gemini_pool_module);
+
+    /* the 413 filter keeps a string there, not a chat context */
+    if (ctx == NULL || ctx->r != r) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(r->pool, NGX_INT64_LEN + NGX_GP_MODEL_LEN + 8);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    v->data = p;
+
+    switch (data) {
+
+    case NGX_GP_VAR_ACCOUNT:
+        p = ngx_sprintf(p, "%s", ctx->account_name);
+        break;
+
+    case NGX_GP_VAR_ATTEMPTS:
+        p = ngx_sprintf(p, "%ui", ctx->attempts);
+        break;
+
+    case NGX_GP_VAR_UPSTREAM_STATUS:
+        if (ctx->upstream_status == 0) {
+            v->not_found = 1;
+            return NGX_OK;
+        }
+
+        p = ngx_sprintf(p, "%l", ctx->upstream_status);
+        break;
+
+    case NGX_GP_VAR_MODEL:
+        p = ngx_sprintf(p, "%s", ctx->model.name);
+        break;
+
+    case NGX_GP_VAR_TTFB:
+        if (ctx->ttfb < 0) {
+            v->not_found = 1;
+            return NGX_OK;
+        }
+
+        p = ngx_sprintf(p, "%T.%03M", (time_t) ctx->ttfb / 1000,
+                        (ngx_msec_t) ctx->ttfb % 1000);
+        break;
+
+    case NGX_GP_VAR_CONVERSATION:
+        p = ngx_sprintf(p, "%s", ctx->bound ? "follow-up"
+                                 : ctx->earlier_turns ? "replay" : "new");
+        break;
+
+    default: /* NGX_GP_VAR_API_KEY: API keys come with the admin API */
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->len = p - v->data;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+
+    return NGX_OK;
 }

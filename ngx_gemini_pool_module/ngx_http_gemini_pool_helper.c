@@ -72,6 +72,9 @@ ngx_gp_helper_tick(void)
 
     ngx_log_debug1(NGX_LOG_DEBUG_CORE, ngx_cycle->log, 0,
                    "gemini pool helper tick %P", ngx_pid);
+
+    /* cooldowns and expiry flags survive a restart */
+    (void) ngx_gp_store_save_state((ngx_cycle_t *) ngx_cycle, z);
 }
 
 

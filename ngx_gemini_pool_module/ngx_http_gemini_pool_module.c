@@ -16,6 +16,7 @@ static char *ngx_http_gemini_pool_init_main_conf(ngx_conf_t *cf, void *conf);
 static void *ngx_http_gemini_pool_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_gemini_pool_merge_loc_conf(ngx_conf_t *cf,
     void *parent, void *child);
+static ngx_int_t ngx_http_gemini_pool_preconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_gemini_pool_postconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_gemini_pool_init_module(ngx_cycle_t *cycle);
 static ngx_int_t ngx_http_gemini_pool_init_process(ngx_cycle_t *cycle);
@@ -188,7 +189,7 @@ static ngx_command_t  ngx_http_gemini_pool_commands[] = {
 
 
 static ngx_http_module_t  ngx_http_gemini_pool_module_ctx = {
-    NULL,                                  /* preconfiguration */
+    ngx_http_gemini_pool_preconfiguration, /* preconfiguration */
     ngx_http_gemini_pool_postconfiguration, /* postconfiguration */
 
     ngx_http_gemini_pool_create_main_conf, /* create main configuration */
@@ -215,6 +216,33 @@ ngx_module_t  ngx_http_gemini_pool_module = {
     ngx_http_gemini_pool_exit_process,     /* exit process */
     ngx_http_gemini_pool_exit_master,      /* exit master */
     NGX_MODULE_V1_PADDING
+};
+
+
+static ngx_http_variable_t  ngx_http_gemini_pool_vars[] = {
+
+    { ngx_string("gemini_pool_account"), NULL, ngx_gp_chat_variable,
+      NGX_GP_VAR_ACCOUNT, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("gemini_pool_attempts"), NULL, ngx_gp_chat_variable,
+      NGX_GP_VAR_ATTEMPTS, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("gemini_pool_upstream_status"), NULL, ngx_gp_chat_variable,
+      NGX_GP_VAR_UPSTREAM_STATUS, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("gemini_pool_model"), NULL, ngx_gp_chat_variable,
+      NGX_GP_VAR_MODEL, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("gemini_pool_api_key"), NULL, ngx_gp_chat_variable,
+      NGX_GP_VAR_API_KEY, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("gemini_pool_ttfb"), NULL, ngx_gp_chat_variable,
+      NGX_GP_VAR_TTFB, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("gemini_pool_conversation"), NULL, ngx_gp_chat_variable,
+      NGX_GP_VAR_CONVERSATION, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+      ngx_http_null_variable
 };
 
 
@@ -382,6 +410,25 @@ ngx_http_gemini_pool_merge_loc_conf(ngx_conf_t *cf, void *parent,
 
 
 static ngx_int_t
+ngx_http_gemini_pool_preconfiguration(ngx_conf_t *cf)
+{
+    ngx_http_variable_t  *var, *v;
+
+    for (v = ngx_http_gemini_pool_vars; v->name.len; v++) {
+        var = ngx_http_add_variable(cf, &v->name, v->flags);
+        if (var == NULL) {
+            return NGX_ERROR;
+        }
+
+        var->get_handler = v->get_handler;
+        var->data = v->data;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
 ngx_http_gemini_pool_postconfiguration(ngx_conf_t *cf)
 {
     ngx_http_next_header_filter = ngx_http_top_header_filter;
@@ -449,6 +496,7 @@ static void
 ngx_http_gemini_pool_exit_process(ngx_cycle_t *cycle)
 {
     ngx_gp_curl_exit_process(cycle);
+    ngx_gp_store_close();
 }
 
 

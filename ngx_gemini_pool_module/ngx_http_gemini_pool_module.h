@@ -13,6 +13,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
+#include <ngx_md5.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -21,6 +22,7 @@
 #include "ngx_http_gemini_pool_jsonstream.h"
 #include "ngx_http_gemini_pool_wire.h"
 #include "ngx_http_gemini_pool_openai.h"
+#include "ngx_http_gemini_pool_rules.h"
 
 
 #define NGX_GP_VERSION               "0.1.0"
@@ -44,11 +46,9 @@
 /* a getoxsrf in flight is trusted for this long before another starts */
 #define NGX_GP_JWT_REFRESH_LOCK      30
 
-/* quota types, as cooldowns are kept per type */
-#define NGX_GP_QUOTA_TEXT            0
-#define NGX_GP_QUOTA_IMAGES          1
-#define NGX_GP_QUOTA_VIDEOS          2
-#define NGX_GP_QUOTA_N               3
+/* conversation bindings */
+#define NGX_GP_SESSION_LEN           160
+#define NGX_GP_KEY_LEN               16       /* MD5 */
 
 /* location handlers */
 #define NGX_GP_HANDLER_NONE          0
@@ -81,6 +81,8 @@ typedef struct {
     uint64_t                 xsrf_calls;
     time_t                   last_used;
     u_char                   last_error[128];
+    ngx_uint_t               state_gen;   /* cooldowns or expiry changed */
+    ngx_uint_t               saved_gen;   /* persisted by the helper */
 } ngx_gp_account_t;
 
 #define NGX_GP_SETTING_STRING        0
@@ -91,7 +93,19 @@ typedef struct {
     u_char                   key[NGX_GP_SETTING_KEY_LEN];
     ngx_uint_t               type;
     u_char                   value[NGX_GP_SETTING_VALUE_LEN];
+    ngx_int_t                number;      /* int and bool, parsed */
 } ngx_gp_setting_t;
+
+/* a conversation bound to an account and an upstream session */
+typedef struct {
+    ngx_rbtree_node_t        node;        /* key: first bytes of key */
+    ngx_queue_t              queue;       /* LRU */
+    u_char                   key[NGX_GP_KEY_LEN];
+    int64_t                  account_id;
+    time_t                   created;
+    time_t                   used;
+    u_char                   session[NGX_GP_SESSION_LEN];
+} ngx_gp_binding_t;
 
 #define NGX_GP_MODEL_TEXT            0
 #define NGX_GP_MODEL_IMAGE           1
@@ -115,6 +129,12 @@ typedef struct {
 
     ngx_uint_t               nmodels;
     ngx_gp_model_t           models[NGX_GP_MAX_MODELS];
+
+    ngx_rbtree_t             bindings;
+    ngx_rbtree_node_t        sentinel;
+    ngx_queue_t              lru;
+    ngx_uint_t               nbindings;
+    uint64_t                 evictions;
 
     time_t                   loaded;      /* last load from SQLite */
     ngx_uint_t               loads;
@@ -246,8 +266,12 @@ char *ngx_gp_gemini_jwt_from_xsrf(ngx_gp_xfer_t *x,
 
 ngx_int_t ngx_gp_zone_init(ngx_shm_zone_t *shm_zone, void *data);
 ngx_gp_zone_t *ngx_gp_zone(void);
+#define NGX_GP_PICK_ROUND_ROBIN    0
+#define NGX_GP_PICK_LEAST_IN_FLIGHT 1
 ngx_int_t ngx_gp_zone_pick(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
-    ngx_uint_t quota, time_t *retry_at);
+    ngx_uint_t quota, ngx_int_t only, time_t *retry_at);
+ngx_int_t ngx_gp_zone_take(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
+    int64_t id, ngx_uint_t quota);
 void ngx_gp_zone_release(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
     ngx_uint_t ok, const char *error);
 
@@ -261,7 +285,13 @@ void ngx_gp_zone_cooldown(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
     ngx_uint_t quota, time_t until, ngx_uint_t expired, const char *error);
 ngx_int_t ngx_gp_zone_setting(ngx_gp_zone_t *z, const char *key,
     u_char *buf, size_t size);
-ngx_flag_t ngx_gp_zone_setting_flag(ngx_gp_zone_t *z, const char *key);
+ngx_int_t ngx_gp_zone_setting_number(ngx_gp_zone_t *z, const char *key,
+    ngx_int_t dflt);
+ngx_int_t ngx_gp_zone_binding_get(ngx_gp_zone_t *z, u_char *key,
+    int64_t *account_id, time_t *created, u_char *session);
+void ngx_gp_zone_binding_set(ngx_gp_zone_t *z, u_char *key,
+    int64_t account_id, time_t created, const char *session);
+void ngx_gp_zone_binding_delete(ngx_gp_zone_t *z, u_char *key);
 ngx_int_t ngx_gp_zone_model(ngx_gp_zone_t *z, ngx_str_t *name,
     ngx_gp_model_t *m);
 
@@ -271,6 +301,8 @@ ngx_int_t ngx_gp_zone_model(ngx_gp_zone_t *z, ngx_str_t *name,
 ngx_int_t ngx_gp_store_open(ngx_str_t *path, ngx_log_t *log, sqlite3 **db);
 ngx_int_t ngx_gp_store_load(ngx_cycle_t *cycle, ngx_str_t *path,
     ngx_gp_zone_t *z);
+ngx_int_t ngx_gp_store_save_state(ngx_cycle_t *cycle, ngx_gp_zone_t *z);
+void ngx_gp_store_close(void);
 
 
 /* request handlers */
@@ -282,6 +314,20 @@ ngx_int_t ngx_gp_send_error(ngx_http_request_t *r, ngx_gp_oai_error_t *err);
 ngx_int_t ngx_gp_send_json(ngx_http_request_t *r, ngx_uint_t status,
     u_char *p, size_t len);
 ngx_int_t ngx_gp_read_body(ngx_http_request_t *r, ngx_str_t *body);
+
+
+/* variables */
+
+#define NGX_GP_VAR_ACCOUNT           0
+#define NGX_GP_VAR_ATTEMPTS          1
+#define NGX_GP_VAR_UPSTREAM_STATUS   2
+#define NGX_GP_VAR_MODEL             3
+#define NGX_GP_VAR_API_KEY           4
+#define NGX_GP_VAR_TTFB              5
+#define NGX_GP_VAR_CONVERSATION      6
+
+ngx_int_t ngx_gp_chat_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
 
 
 /* the helper role */

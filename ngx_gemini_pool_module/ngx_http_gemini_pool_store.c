@@ -27,6 +27,12 @@ typedef struct {
 static ngx_gp_setting_default_t  ngx_gp_setting_defaults[] = {
     { "default_model", NGX_GP_SETTING_STRING, "gemini-auto" },
     { "show_thoughts", NGX_GP_SETTING_BOOL, "false" },
+    { "selection_strategy", NGX_GP_SETTING_STRING, "round_robin" },
+    { "max_attempts", NGX_GP_SETTING_INT, "3" },
+    { "cooldown_text_429", NGX_GP_SETTING_INT, "0" },
+    { "cooldown_server_error", NGX_GP_SETTING_INT, "30" },
+    { "cooldown_network", NGX_GP_SETTING_INT, "120" },
+    { "session_max_age", NGX_GP_SETTING_INT, "21600" },
     { NULL, 0, NULL }
 };
 
@@ -74,6 +80,17 @@ static const char  *ngx_gp_migrations[] = {
     "  ('gemini-3.1-pro-preview', 'gemini-3.1-pro-preview', 'text', 5, ''),"
     "  ('gemini-image', '', 'image', 6, 'image generation'),"
     "  ('gemini-video', '', 'video', 7, 'video generation');",
+
+    /* version 2: runtime state that survives a restart */
+    "CREATE TABLE account_state ("
+    "  account_id INTEGER PRIMARY KEY"
+    "    REFERENCES accounts(id) ON DELETE CASCADE,"
+    "  cooldown_text INTEGER NOT NULL DEFAULT 0,"
+    "  cooldown_images INTEGER NOT NULL DEFAULT 0,"
+    "  cooldown_videos INTEGER NOT NULL DEFAULT 0,"
+    "  last_error TEXT NOT NULL DEFAULT '',"
+    "  updated_at INTEGER NOT NULL DEFAULT (strftime('%s','now'))"
+    ");",
 
     NULL
 };
@@ -268,9 +285,15 @@ ngx_gp_store_load_accounts(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
     ngx_gp_shctx_t    *sh;
     ngx_gp_account_t  *a, *old, *acc;
 
-    if (sqlite3_prepare_v2(db, "SELECT id, name, team_id, csesidx, "
-                           "secure_c_ses, host_c_oses, user_agent, enabled, "
-                           "cookie_expired FROM accounts ORDER BY id",
+    if (sqlite3_prepare_v2(db, "SELECT a.id, a.name, a.team_id, a.csesidx, "
+                           "a.secure_c_ses, a.host_c_oses, a.user_agent, "
+                           "a.enabled, a.cookie_expired, "
+                           "ifnull(s.cooldown_text, 0), "
+                           "ifnull(s.cooldown_images, 0), "
+                           "ifnull(s.cooldown_videos, 0), "
+                           "ifnull(s.last_error, '') "
+                           "FROM accounts a LEFT JOIN account_state s "
+                           "ON s.account_id = a.id ORDER BY a.id",
                            -1, &st, NULL)
         != SQLITE_OK)
     {
@@ -334,6 +357,13 @@ ngx_gp_store_load_accounts(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
                           "user_agent", acc->id, log);
         acc->enabled = sqlite3_column_int(st, 7) ? 1 : 0;
         acc->cookie_expired = sqlite3_column_int(st, 8) ? 1 : 0;
+        acc->cooldown_until[NGX_GP_QUOTA_TEXT] = sqlite3_column_int64(st, 9);
+        acc->cooldown_until[NGX_GP_QUOTA_IMAGES] =
+                                                sqlite3_column_int64(st, 10);
+        acc->cooldown_until[NGX_GP_QUOTA_VIDEOS] =
+                                                sqlite3_column_int64(st, 11);
+        ngx_gp_store_text(st, 12, acc->last_error, sizeof(acc->last_error),
+                          "last_error", acc->id, log);
 
         if (acc->name[0] == '\0') {
             ngx_sprintf(acc->name, "account-%L%Z", acc->id);
@@ -391,9 +421,18 @@ ngx_gp_store_load_accounts(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
                 continue;
             }
 
+            /*
+             * the zone is newer than the database (the helper persists
+             * state within a tick): keep its runtime state, unless the
+             * credentials changed, which renews the account
+             */
+
             if (ngx_strcmp(old[k].secure_c_ses, a[i].secure_c_ses) == 0
                 && ngx_strcmp(old[k].csesidx, a[i].csesidx) == 0)
             {
+                a[i].cookie_expired |= old[k].cookie_expired;
+                a[i].state_gen = old[k].state_gen;
+                a[i].saved_gen = old[k].saved_gen;
                 ngx_memcpy(a[i].jwt, old[k].jwt, NGX_GP_JWT_LEN);
                 a[i].jwt_iat = old[k].jwt_iat;
                 ngx_memcpy(a[i].cooldown_until, old[k].cooldown_until,
@@ -429,6 +468,74 @@ ngx_gp_store_load_accounts(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
                   "gemini pool: %uz account(s) loaded", n);
 
     return NGX_OK;
+}
+
+
+/*
+ * The number a worker uses: ints and bools parsed, enumerated strings
+ * mapped.  A bad value is refused with a line in the log and the
+ * setting's default applies.
+ */
+
+static ngx_int_t
+ngx_gp_store_setting_number(ngx_gp_setting_t *s, ngx_log_t *log)
+{
+    size_t       len;
+    ngx_int_t    n;
+
+    len = ngx_strlen(s->value);
+
+    switch (s->type) {
+
+    case NGX_GP_SETTING_INT:
+        n = (len && s->value[0] == '-') ? NGX_ERROR
+                                         : ngx_atoi(s->value, len);
+        if (n == NGX_ERROR) {
+            goto invalid;
+        }
+
+        s->number = n;
+        return NGX_OK;
+
+    case NGX_GP_SETTING_BOOL:
+        if (ngx_strcmp(s->value, "true") == 0
+            || ngx_strcmp(s->value, "1") == 0)
+        {
+            s->number = 1;
+
+        } else if (ngx_strcmp(s->value, "false") == 0
+                   || ngx_strcmp(s->value, "0") == 0)
+        {
+            s->number = 0;
+
+        } else {
+            goto invalid;
+        }
+
+        return NGX_OK;
+
+    default:
+        s->number = 0;
+
+        if (ngx_strcmp(s->key, "selection_strategy") == 0) {
+            if (ngx_strcmp(s->value, "least_in_flight") == 0) {
+                s->number = NGX_GP_PICK_LEAST_IN_FLIGHT;
+
+            } else if (ngx_strcmp(s->value, "round_robin") != 0) {
+                goto invalid;
+            }
+        }
+
+        return NGX_OK;
+    }
+
+invalid:
+
+    ngx_log_error(NGX_LOG_ERR, log, 0,
+                  "gemini pool: setting \"%s\" has an invalid value \"%s\", "
+                  "its default applies", s->key, s->value);
+
+    return NGX_ERROR;
 }
 
 
@@ -471,6 +578,11 @@ ngx_gp_store_load_settings(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
                     ? NGX_GP_SETTING_INT
                     : (type && ngx_strcmp(type, "bool") == 0)
                       ? NGX_GP_SETTING_BOOL : NGX_GP_SETTING_STRING;
+
+        if (ngx_gp_store_setting_number(&s[n], log) != NGX_OK) {
+            continue;
+        }
+
         n++;
     }
 
@@ -601,4 +713,185 @@ ngx_gp_store_load(ngx_cycle_t *cycle, ngx_str_t *path, ngx_gp_zone_t *z)
     ngx_shmtx_unlock(&z->shpool->mutex);
 
     return rc;
+}
+
+
+/*
+ * The helper's connection, opened on first use and kept: the helper is
+ * the only process that writes while nginx runs.
+ */
+
+static sqlite3  *ngx_gp_helper_db;
+
+
+void
+ngx_gp_store_close(void)
+{
+    if (ngx_gp_helper_db) {
+        sqlite3_close(ngx_gp_helper_db);
+        ngx_gp_helper_db = NULL;
+    }
+}
+
+
+typedef struct {
+    int64_t      id;
+    time_t       cooldown[NGX_GP_QUOTA_N];
+    ngx_uint_t   expired;
+    ngx_uint_t   gen;
+    u_char       error[128];
+} ngx_gp_state_t;
+
+
+/*
+ * Persists the cooldowns and expiry flags that changed since the last
+ * call, so that they survive a restart.  Runs in the helper role.
+ */
+
+ngx_int_t
+ngx_gp_store_save_state(ngx_cycle_t *cycle, ngx_gp_zone_t *z)
+{
+    int                                rc;
+    ngx_uint_t                         i, n, k;
+    sqlite3_stmt                      *st, *ex;
+    ngx_gp_state_t                    *state;
+    ngx_gp_account_t                  *acc;
+    ngx_http_gemini_pool_main_conf_t  *gmcf;
+
+    /* collect under the lock, write without it */
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+
+    for (i = 0, n = 0; i < z->sh->naccounts; i++) {
+        acc = &z->sh->accounts[i];
+        n += (acc->id && acc->state_gen != acc->saved_gen);
+    }
+
+    if (n == 0) {
+        ngx_shmtx_unlock(&z->shpool->mutex);
+        return NGX_OK;
+    }
+
+    state = ngx_alloc(n * sizeof(ngx_gp_state_t), cycle->log);
+    if (state == NULL) {
+        ngx_shmtx_unlock(&z->shpool->mutex);
+        return NGX_ERROR;
+    }
+
+    for (i = 0, k = 0; i < z->sh->naccounts && k < n; i++) {
+        acc = &z->sh->accounts[i];
+
+        if (acc->id == 0 || acc->state_gen == acc->saved_gen) {
+            continue;
+        }
+
+        state[k].id = acc->id;
+        ngx_memcpy(state[k].cooldown, acc->cooldown_until,
+                   sizeof(state[k].cooldown));
+        state[k].expired = acc->cookie_expired;
+        state[k].gen = acc->state_gen;
+        ngx_memcpy(state[k].error, acc->last_error, sizeof(acc->last_error));
+        k++;
+    }
+
+    ngx_shmtx_unlock(&z->shpool->mutex);
+
+    if (ngx_gp_helper_db == NULL) {
+        gmcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                                ngx_http_gemini_pool_module);
+
+        if (ngx_gp_store_open(&gmcf->database, cycle->log,
+                              &ngx_gp_helper_db)
+            != NGX_OK)
+        {
+            ngx_free(state);
+            return NGX_ERROR;
+        }
+    }
+
+    st = NULL;
+    ex = NULL;
+    rc = SQLITE_OK;
+
+    if (sqlite3_exec(ngx_gp_helper_db, "BEGIN IMMEDIATE", NULL, NULL, NULL)
+        != SQLITE_OK
+        || sqlite3_prepare_v2(ngx_gp_helper_db,
+               "INSERT INTO account_state (account_id, cooldown_text, "
+               "cooldown_images, cooldown_videos, last_error, updated_at) "
+               "SELECT ?1, ?2, ?3, ?4, ?5, strftime('%s','now') "
+               "WHERE EXISTS (SELECT 1 FROM accounts WHERE id = ?1) "
+               "ON CONFLICT (account_id) DO UPDATE SET "
+               "cooldown_text = excluded.cooldown_text, "
+               "cooldown_images = excluded.cooldown_images, "
+               "cooldown_videos = excluded.cooldown_videos, "
+               "last_error = excluded.last_error, "
+               "updated_at = excluded.updated_at", -1, &st, NULL)
+           != SQLITE_OK
+        || sqlite3_prepare_v2(ngx_gp_helper_db,
+               "UPDATE accounts SET cookie_expired = ?2, "
+               "updated_at = strftime('%s','now') "
+               "WHERE id = ?1 AND cookie_expired != ?2", -1, &ex, NULL)
+           != SQLITE_OK)
+    {
+        rc = SQLITE_ERROR;
+    }
+
+    for (i = 0; rc == SQLITE_OK && i < k; i++) {
+        sqlite3_bind_int64(st, 1, state[i].id);
+        sqlite3_bind_int64(st, 2, state[i].cooldown[NGX_GP_QUOTA_TEXT]);
+        sqlite3_bind_int64(st, 3, state[i].cooldown[NGX_GP_QUOTA_IMAGES]);
+        sqlite3_bind_int64(st, 4, state[i].cooldown[NGX_GP_QUOTA_VIDEOS]);
+        sqlite3_bind_text(st, 5, (char *) state[i].error, -1,
+                          SQLITE_STATIC);
+
+        sqlite3_bind_int64(ex, 1, state[i].id);
+        sqlite3_bind_int(ex, 2, state[i].expired ? 1 : 0);
+
+        if (sqlite3_step(st) != SQLITE_DONE
+            || sqlite3_step(ex) != SQLITE_DONE)
+        {
+            rc = SQLITE_ERROR;
+        }
+
+        sqlite3_reset(st);
+        sqlite3_reset(ex);
+    }
+
+    sqlite3_finalize(st);
+    sqlite3_finalize(ex);
+
+    if (rc == SQLITE_OK
+        && sqlite3_exec(ngx_gp_helper_db, "COMMIT", NULL, NULL, NULL)
+           == SQLITE_OK)
+    {
+        ngx_shmtx_lock(&z->shpool->mutex);
+
+        for (i = 0; i < k; i++) {
+            for (n = 0; n < z->sh->naccounts; n++) {
+                acc = &z->sh->accounts[n];
+
+                if (acc->id == state[i].id) {
+                    acc->saved_gen = state[i].gen;
+                    break;
+                }
+            }
+        }
+
+        ngx_shmtx_unlock(&z->shpool->mutex);
+        ngx_free(state);
+
+        return NGX_OK;
+    }
+
+    ngx_log_error(NGX_LOG_ERR, cycle->log, 0,
+                  "gemini pool: saving account state failed: %s",
+                  sqlite3_errmsg(ngx_gp_helper_db));
+
+    (void) sqlite3_exec(ngx_gp_helper_db, "ROLLBACK", NULL, NULL, NULL);
+    ngx_free(state);
+
+    /* reopen next time */
+    ngx_gp_store_close();
+
+    return NGX_ERROR;
 }

@@ -33,6 +33,44 @@ ngx_gp_zone(void)
 }
 
 
+static void
+ngx_gp_binding_insert(ngx_rbtree_node_t *temp, ngx_rbtree_node_t *node,
+    ngx_rbtree_node_t *sentinel)
+{
+    ngx_rbtree_node_t  **p;
+    ngx_gp_binding_t    *b, *t;
+
+    for ( ;; ) {
+
+        if (node->key < temp->key) {
+            p = &temp->left;
+
+        } else if (node->key > temp->key) {
+            p = &temp->right;
+
+        } else {
+            b = (ngx_gp_binding_t *) node;
+            t = (ngx_gp_binding_t *) temp;
+
+            p = (ngx_memcmp(b->key, t->key, NGX_GP_KEY_LEN) < 0)
+                ? &temp->left : &temp->right;
+        }
+
+        if (*p == sentinel) {
+            break;
+        }
+
+        temp = *p;
+    }
+
+    *p = node;
+    node->parent = temp;
+    node->left = sentinel;
+    node->right = sentinel;
+    ngx_rbt_red(node);
+}
+
+
 ngx_int_t
 ngx_gp_zone_init(ngx_shm_zone_t *shm_zone, void *data)
 {
@@ -67,6 +105,10 @@ ngx_gp_zone_init(ngx_shm_zone_t *shm_zone, void *data)
         }
 
         shpool->data = ctx->sh;
+
+        ngx_rbtree_init(&ctx->sh->bindings, &ctx->sh->sentinel,
+                        ngx_gp_binding_insert);
+        ngx_queue_init(&ctx->sh->lru);
 
         len = sizeof(" in gemini_pool_zone \"\"") + shm_zone->shm.name.len;
 
@@ -134,25 +176,34 @@ ngx_gp_account_copy(ngx_gp_account_t *acc, ngx_uint_t i,
 
 
 /*
- * Round robin over usable accounts: one cursor in the zone shared by all
- * workers.  Returns NGX_OK with a copy, NGX_AGAIN when every enabled
- * account is cooling down (*retry_at: the earliest return), NGX_DECLINED
- * when no account is enabled at all.
+ * Chooses a usable account: round robin with one cursor in the zone shared
+ * by all workers, or the usable account with the fewest requests in
+ * flight (ties in round-robin order).  only >= 0 restricts the choice to
+ * the account with that id (a model pinned to an account).
+ *
+ * Returns NGX_OK with a copy, NGX_AGAIN when every candidate is cooling
+ * down (*retry_at: the earliest return), NGX_DECLINED when no candidate
+ * is enabled at all.
  */
 
 ngx_int_t
 ngx_gp_zone_pick(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
-    ngx_uint_t quota, time_t *retry_at)
+    ngx_uint_t quota, ngx_int_t only, time_t *retry_at)
 {
     time_t              now, back;
-    ngx_uint_t          i, n, k, enabled;
+    ngx_int_t           strategy;
+    ngx_uint_t          i, n, k, enabled, best, found;
     ngx_gp_shctx_t     *sh;
     ngx_gp_account_t   *acc;
 
+    strategy = ngx_gp_zone_setting_number(z, "selection_strategy",
+                                          NGX_GP_PICK_ROUND_ROBIN);
     now = ngx_time();
     sh = z->sh;
     *retry_at = 0;
     enabled = 0;
+    found = 0;
+    best = 0;
 
     ngx_shmtx_lock(&z->shpool->mutex);
 
@@ -162,14 +213,25 @@ ngx_gp_zone_pick(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
         i = (sh->rr_cursor + k) % n;
         acc = &sh->accounts[i];
 
+        if (only >= 0 && acc->id != only) {
+            continue;
+        }
+
         if (ngx_gp_account_usable(acc, quota, now)) {
-            sh->rr_cursor = (i + 1) % n;
-            acc->in_flight++;
-            acc->requests++;
-            acc->last_used = now;
-            ngx_gp_account_copy(acc, i, a);
-            ngx_shmtx_unlock(&z->shpool->mutex);
-            return NGX_OK;
+
+            if (!found
+                || (strategy == NGX_GP_PICK_LEAST_IN_FLIGHT
+                    && acc->in_flight < sh->accounts[best].in_flight))
+            {
+                best = i;
+                found = 1;
+            }
+
+            if (strategy == NGX_GP_PICK_ROUND_ROBIN) {
+                break;
+            }
+
+            continue;
         }
 
         if (acc->id == 0 || !acc->enabled || acc->cookie_expired) {
@@ -186,9 +248,59 @@ ngx_gp_zone_pick(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
         }
     }
 
+    if (found) {
+        acc = &sh->accounts[best];
+        sh->rr_cursor = (best + 1) % n;
+        acc->in_flight++;
+        acc->requests++;
+        acc->last_used = now;
+        ngx_gp_account_copy(acc, best, a);
+        ngx_shmtx_unlock(&z->shpool->mutex);
+        return NGX_OK;
+    }
+
     ngx_shmtx_unlock(&z->shpool->mutex);
 
     return enabled ? NGX_AGAIN : NGX_DECLINED;
+}
+
+
+/* takes the account with that id when it is usable (a bound session) */
+
+ngx_int_t
+ngx_gp_zone_take(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a, int64_t id,
+    ngx_uint_t quota)
+{
+    ngx_uint_t          i;
+    ngx_gp_shctx_t     *sh;
+    ngx_gp_account_t   *acc;
+
+    sh = z->sh;
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+
+    for (i = 0; i < sh->naccounts; i++) {
+        acc = &sh->accounts[i];
+
+        if (acc->id != id) {
+            continue;
+        }
+
+        if (!ngx_gp_account_usable(acc, quota, ngx_time())) {
+            break;
+        }
+
+        acc->in_flight++;
+        acc->requests++;
+        acc->last_used = ngx_time();
+        ngx_gp_account_copy(acc, i, a);
+        ngx_shmtx_unlock(&z->shpool->mutex);
+        return NGX_OK;
+    }
+
+    ngx_shmtx_unlock(&z->shpool->mutex);
+
+    return NGX_DECLINED;
 }
 
 
@@ -320,6 +432,8 @@ ngx_gp_zone_cooldown(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
             acc->jwt[0] = '\0';
         }
 
+        acc->state_gen++;
+
         if (error) {
             ngx_cpystrn(acc->last_error, (u_char *) error,
                         sizeof(acc->last_error));
@@ -357,16 +471,29 @@ ngx_gp_zone_setting(ngx_gp_zone_t *z, const char *key, u_char *buf,
 }
 
 
-ngx_flag_t
-ngx_gp_zone_setting_flag(ngx_gp_zone_t *z, const char *key)
+ngx_int_t
+ngx_gp_zone_setting_number(ngx_gp_zone_t *z, const char *key,
+    ngx_int_t dflt)
 {
-    u_char  buf[16];
+    ngx_uint_t         i;
+    ngx_int_t          n;
+    ngx_gp_shctx_t    *sh;
 
-    if (ngx_gp_zone_setting(z, key, buf, sizeof(buf)) != NGX_OK) {
-        return 0;
+    n = dflt;
+    sh = z->sh;
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+
+    for (i = 0; i < sh->nsettings; i++) {
+        if (ngx_strcmp(sh->settings[i].key, key) == 0) {
+            n = sh->settings[i].number;
+            break;
+        }
     }
 
-    return ngx_strcmp(buf, "true") == 0 || ngx_strcmp(buf, "1") == 0;
+    ngx_shmtx_unlock(&z->shpool->mutex);
+
+    return n;
 }
 
 
@@ -399,4 +526,161 @@ ngx_gp_zone_model(ngx_gp_zone_t *z, ngx_str_t *name, ngx_gp_model_t *m)
     ngx_shmtx_unlock(&z->shpool->mutex);
 
     return rc;
+}
+
+
+static ngx_gp_binding_t *
+ngx_gp_binding_lookup(ngx_gp_shctx_t *sh, u_char *key)
+{
+    ngx_rbtree_key_t    hash;
+    ngx_rbtree_node_t  *node, *sentinel;
+    ngx_gp_binding_t   *b;
+    ngx_int_t           rc;
+
+    ngx_memcpy(&hash, key, sizeof(ngx_rbtree_key_t));
+
+    node = sh->bindings.root;
+    sentinel = sh->bindings.sentinel;
+
+    while (node != sentinel) {
+
+        if (hash < node->key) {
+            node = node->left;
+            continue;
+        }
+
+        if (hash > node->key) {
+            node = node->right;
+            continue;
+        }
+
+        b = (ngx_gp_binding_t *) node;
+        rc = ngx_memcmp(key, b->key, NGX_GP_KEY_LEN);
+
+        if (rc == 0) {
+            return b;
+        }
+
+        node = (rc < 0) ? node->left : node->right;
+    }
+
+    return NULL;
+}
+
+
+static void
+ngx_gp_binding_free(ngx_gp_zone_t *z, ngx_gp_binding_t *b)
+{
+    ngx_queue_remove(&b->queue);
+    ngx_rbtree_delete(&z->sh->bindings, &b->node);
+    ngx_slab_free_locked(z->shpool, b);
+    z->sh->nbindings--;
+}
+
+
+ngx_int_t
+ngx_gp_zone_binding_get(ngx_gp_zone_t *z, u_char *key, int64_t *account_id,
+    time_t *created, u_char *session)
+{
+    ngx_gp_binding_t  *b;
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+
+    b = ngx_gp_binding_lookup(z->sh, key);
+
+    if (b == NULL) {
+        ngx_shmtx_unlock(&z->shpool->mutex);
+        return NGX_DECLINED;
+    }
+
+    b->used = ngx_time();
+    ngx_queue_remove(&b->queue);
+    ngx_queue_insert_head(&z->sh->lru, &b->queue);
+
+    *account_id = b->account_id;
+    *created = b->created;
+    ngx_memcpy(session, b->session, NGX_GP_SESSION_LEN);
+
+    ngx_shmtx_unlock(&z->shpool->mutex);
+
+    return NGX_OK;
+}
+
+
+/*
+ * Binds key to (account, session).  When the zone is full the least
+ * recently used bindings make room: a full zone evicts, it never fails a
+ * request.
+ */
+
+void
+ngx_gp_zone_binding_set(ngx_gp_zone_t *z, u_char *key, int64_t account_id,
+    time_t created, const char *session)
+{
+    ngx_uint_t         i;
+    ngx_queue_t       *q;
+    ngx_gp_binding_t  *b;
+
+    if (ngx_strlen(session) >= NGX_GP_SESSION_LEN) {
+        return;
+    }
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+
+    b = ngx_gp_binding_lookup(z->sh, key);
+
+    if (b == NULL) {
+
+        for (i = 0; i < 64; i++) {
+            b = ngx_slab_alloc_locked(z->shpool, sizeof(ngx_gp_binding_t));
+
+            if (b || ngx_queue_empty(&z->sh->lru)) {
+                break;
+            }
+
+            q = ngx_queue_last(&z->sh->lru);
+            ngx_gp_binding_free(z, ngx_queue_data(q, ngx_gp_binding_t,
+                                                  queue));
+            z->sh->evictions++;
+        }
+
+        if (b == NULL) {
+            ngx_shmtx_unlock(&z->shpool->mutex);
+            return;
+        }
+
+        ngx_memcpy(b->key, key, NGX_GP_KEY_LEN);
+        ngx_memcpy(&b->node.key, key, sizeof(ngx_rbtree_key_t));
+        ngx_rbtree_insert(&z->sh->bindings, &b->node);
+        z->sh->nbindings++;
+
+    } else {
+        ngx_queue_remove(&b->queue);
+    }
+
+    ngx_queue_insert_head(&z->sh->lru, &b->queue);
+
+    b->account_id = account_id;
+    b->created = created;
+    b->used = ngx_time();
+    ngx_cpystrn(b->session, (u_char *) session, NGX_GP_SESSION_LEN);
+
+    ngx_shmtx_unlock(&z->shpool->mutex);
+}
+
+
+void
+ngx_gp_zone_binding_delete(ngx_gp_zone_t *z, u_char *key)
+{
+    ngx_gp_binding_t  *b;
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+
+    b = ngx_gp_binding_lookup(z->sh, key);
+
+    if (b) {
+        ngx_gp_binding_free(z, b);
+    }
+
+    ngx_shmtx_unlock(&z->shpool->mutex);
 }

@@ -51,11 +51,11 @@ ok($ok, 'a good configuration passes') or diag $out;
 like($out, qr/database schema migrated to version 1/,
      'the schema is created on first start');
 
-is(sqlite($db, 'PRAGMA user_version'), '1', 'schema version is 1');
+is(sqlite($db, 'PRAGMA user_version'), '2', 'schema version is 2');
 is(sqlite($db, "SELECT group_concat(name, ',') FROM (SELECT name FROM "
                . "sqlite_master WHERE type = 'table' AND name NOT LIKE "
                . "'sqlite_%' ORDER BY name)"),
-   'accounts,models,settings', 'tables');
+   'account_state,accounts,models,settings', 'tables');
 is(sqlite($db, "SELECT type || ':' || value FROM settings "
                . "WHERE key = 'show_thoughts'"),
    'bool:false', 'settings are typed, with defaults');
@@ -72,10 +72,19 @@ sqlite($db, "UPDATE settings SET value = 'true' WHERE key = 'show_thoughts'");
 is(sqlite($db, "SELECT value FROM settings WHERE key = 'show_thoughts'"),
    'true', 'an operator\'s setting survives a restart');
 
+# an older database is migrated step by step
+sqlite($db, 'DROP TABLE account_state; PRAGMA user_version = 1');
+($ok, $out) = nginx_t("gemini_pool_zone z:1m;\ngemini_pool_database $db;");
+ok($ok, 'a version 1 database is accepted');
+like($out, qr/migrated to version 2/, 'and migrated');
+unlike($out, qr/migrated to version 1/, 'from where it was');
+is(sqlite($db, "SELECT count(*) FROM sqlite_master WHERE name = 'account_state'"),
+   '1', 'the new table exists');
+
 sqlite($db, 'PRAGMA user_version = 99');
 ($ok, $out) = nginx_t("gemini_pool_zone z:1m;\ngemini_pool_database $db;");
 ok(!$ok, 'a database from a newer version is refused');
-like($out, qr/the database has schema version 99, newer than this module's 1/,
+like($out, qr/the database has schema version 99, newer than this module's 2/,
      'with a clear reason');
 
 ($ok, $out) = nginx_t("gemini_pool_zone z:1m;\n"

@@ -115,8 +115,7 @@ POST /v1/chat/completions
 {"messages":[{"role":"user","content":"fail over"}]}
 --- error_code: 200
 --- error_log eval
-[qr/\[warn\] .*account "acc1" failed: widgetStreamAssist answered 429: quota/,
- qr/\[warn\] .*moving to the next account \(attempt 2 of 3\)/]
+qr/\[warn\] .*gemini pool: account "acc1" failed: widgetStreamAssist answered 429: quota; trying the next account \(attempt 1 of 3\)/
 
 
 === TEST 9: a failure before the first byte fails over in stream mode too
@@ -170,7 +169,7 @@ POST /v1/chat/completions
 --- error_code: 502
 --- response_body_like: ^\{"error":\{"message":"widgetStreamAssist answered 500: [^"]*","type":"upstream_error","param":null,"code":"upstream_failed"\}\}$
 --- error_log
-attempt 3 of 3
+giving up (attempt 3 of 3)
 
 
 === TEST 13: an expired cookie (getoxsrf 401) sets the account aside and uses the next

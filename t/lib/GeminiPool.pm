@@ -139,8 +139,8 @@ sub set_accounts {
     print $fh $JSON->encode(\@some);
     close $fh;
 
-    sql("DELETE FROM accounts; DELETE FROM sqlite_sequence "
-        . "WHERE name = 'accounts'");
+    sql("DELETE FROM account_state; DELETE FROM accounts; "
+        . "DELETE FROM sqlite_sequence WHERE name = 'accounts'");
     system("$ROOT/scripts/gemini-pool-account", '--db', $DB, 'import',
            $file) == 0
         or die "GeminiPool: cannot import accounts\n";

@@ -1661,8 +1661,10 @@ async def amain(args):
     except Exception:
         pass
     if args.pidfile:
-        try:
-            os.unlink(args.pidfile)
+        try:  # only remove it if it is still ours
+            with open(args.pidfile) as fh:
+                if fh.read().strip() == str(os.getpid()):
+                    os.unlink(args.pidfile)
         except OSError:
             pass
 

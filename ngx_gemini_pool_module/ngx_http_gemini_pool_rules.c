@@ -1,0 +1,179 @@
+
+/*
+ * Copyright (C) ngx_gemini_pool developers
+ */
+
+
+#include <string.h>
+#include <strings.h>
+
+#include "ngx_http_gemini_pool_rules.h"
+
+
+/* days since 1970-01-01 of a civil date (proleptic Gregorian) */
+
+static long
+days_from_civil(long y, int m, int d)
+{
+    long      era;
+    unsigned  yoe, doy, doe;
+
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = (unsigned) (y - era * 400);
+    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+
+    return era * 146097 + (long) doe - 719468;
+}
+
+
+static void
+civil_from_days(long z, long *y, int *m, int *d)
+{
+    long      era;
+    unsigned  doe, yoe, doy, mp;
+
+    z += 719468;
+    era = (z >= 0 ? z : z - 146096) / 146097;
+    doe = (unsigned) (z - era * 146097);
+    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    *y = (long) yoe + era * 400;
+    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    mp = (5 * doy + 2) / 153;
+    *d = (int) (doy - (153 * mp + 2) / 5 + 1);
+    *m = (int) (mp < 10 ? mp + 3 : mp - 9);
+    *y += *m <= 2;
+}
+
+
+/* the day (1..31) of the n-th Sunday of a month */
+
+static int
+nth_sunday(long y, int m, int n)
+{
+    long  days;
+    int   wday;
+
+    days = days_from_civil(y, m, 1);
+    wday = (int) ((days % 7 + 11) % 7);      /* 1970-01-01 was a Thursday */
+
+    return 1 + (7 - wday) % 7 + 7 * (n - 1);
+}
+
+
+/*
+ * US daylight saving time since 2007: from the second Sunday of March,
+ * 02:00 PST (10:00 UTC), to the first Sunday of November, 02:00 PDT
+ * (09:00 UTC).
+ */
+
+static long
+pt_offset(time_t t)
+{
+    long    y, days;
+    int     m, d;
+    time_t  start, end;
+
+    days = (long) (t >= 0 ? t / 86400 : (t - 86399) / 86400);
+    civil_from_days(days, &y, &m, &d);
+
+    start = (time_t) days_from_civil(y, 3, nth_sunday(y, 3, 2)) * 86400
+            + 10 * 3600;
+    end = (time_t) days_from_civil(y, 11, nth_sunday(y, 11, 1)) * 86400
+          + 9 * 3600;
+
+    return (t >= start && t < end) ? -7 * 3600 : -8 * 3600;
+}
+
+
+time_t
+ngx_gp_next_pt_midnight(time_t now)
+{
+    long    off, days, y;
+    int     m, d;
+    time_t  local, midnight;
+
+    off = pt_offset(now);
+    local = now + off;
+    days = (long) (local >= 0 ? local / 86400 : (local - 86399) / 86400);
+
+    civil_from_days(days + 1, &y, &m, &d);
+
+    midnight = (time_t) days_from_civil(y, m, d) * 86400;
+
+    /* the offset in force at that midnight (DST changes at 02:00) */
+    return midnight - pt_offset(midnight - off);
+}
+
+
+void
+ngx_gp_rules_verdict(int kind, int quota, time_t now,
+    const ngx_gp_cooldowns_t *cd, ngx_gp_verdict_t *v)
+{
+    memset(v, 0, sizeof(ngx_gp_verdict_t));
+
+    v->quota = NGX_GP_QUOTA_TEXT;
+    v->retry = 1;
+
+    switch (kind) {
+
+    case NGX_GP_FAIL_AUTH:
+        v->expired = 1;
+        v->drop_session = 1;
+        break;
+
+    case NGX_GP_FAIL_RATE:
+        v->quota = quota;
+
+        if (quota == NGX_GP_QUOTA_TEXT && cd->text_429 > 0) {
+            v->until = now + cd->text_429;
+
+        } else {
+            v->until = ngx_gp_next_pt_midnight(now);
+        }
+
+        break;
+
+    case NGX_GP_FAIL_SERVER:
+        v->until = now + cd->server_error;
+        v->drop_session = 1;
+        v->omit_model = 1;
+        break;
+
+    case NGX_GP_FAIL_NETWORK:
+    case NGX_GP_FAIL_TIMEOUT:
+        v->until = now + cd->network;
+        break;
+
+    case NGX_GP_FAIL_NOT_OWNED:
+        v->drop_session = 1;
+        break;
+
+    case NGX_GP_FAIL_EMPTY:
+        /* another account, no cooldown */
+        break;
+
+    default:  /* NGX_GP_FAIL_REQUEST, NGX_GP_FAIL_INTERNAL */
+        v->retry = 0;
+        break;
+    }
+}
+
+
+int
+ngx_gp_rules_not_owned(const char *text, size_t len)
+{
+    static const char  needle[] = "not owned by the provided user";
+    size_t             n, i;
+
+    n = sizeof(needle) - 1;
+
+    for (i = 0; i + n <= len; i++) {
+        if (strncasecmp(text + i, needle, n) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
+}

@@ -1,0 +1,70 @@
+
+/*
+ * Copyright (C) ngx_gemini_pool developers
+ *
+ * The pool's rules as pure functions: what an upstream failure does to the
+ * account and to the request (cooldown, expiry, retry), and the next
+ * midnight in America/Los_Angeles, when Gemini Enterprise quotas reset.
+ *
+ * Pure C: no nginx.
+ */
+
+
+#ifndef _NGX_HTTP_GEMINI_POOL_RULES_H_INCLUDED_
+#define _NGX_HTTP_GEMINI_POOL_RULES_H_INCLUDED_
+
+
+#include <stddef.h>
+#include <time.h>
+
+
+/* why an attempt failed */
+#define NGX_GP_FAIL_AUTH        1     /* 401/403 */
+#define NGX_GP_FAIL_RATE        2     /* 429 */
+#define NGX_GP_FAIL_SERVER      3     /* 5xx */
+#define NGX_GP_FAIL_NETWORK     4     /* connect, reset, truncated */
+#define NGX_GP_FAIL_TIMEOUT     5
+#define NGX_GP_FAIL_REQUEST     6     /* 400, 404: the request itself */
+#define NGX_GP_FAIL_EMPTY       7     /* thoughts only, no answer */
+#define NGX_GP_FAIL_INTERNAL    8
+#define NGX_GP_FAIL_NOT_OWNED   9     /* session of another user */
+
+/* quota types: cooldowns are kept per type */
+#define NGX_GP_QUOTA_TEXT       0
+#define NGX_GP_QUOTA_IMAGES     1
+#define NGX_GP_QUOTA_VIDEOS     2
+#define NGX_GP_QUOTA_N          3
+
+
+/* durations, from settings; 0 for a 429 means "until PT midnight" */
+typedef struct {
+    time_t      text_429;
+    time_t      server_error;
+    time_t      network;
+} ngx_gp_cooldowns_t;
+
+
+typedef struct {
+    int         quota;          /* the quota type that cools */
+    time_t      until;          /* 0: no cooldown */
+    unsigned    expired:1;      /* set the account aside (cookies) */
+    unsigned    drop_session:1; /* forget the conversation's binding */
+    unsigned    retry:1;        /* another account may succeed */
+    unsigned    omit_model:1;   /* retry without the model id */
+} ngx_gp_verdict_t;
+
+
+/*
+ * The reaction to a failure of kind on a request of quota type quota.
+ */
+void ngx_gp_rules_verdict(int kind, int quota, time_t now,
+    const ngx_gp_cooldowns_t *cd, ngx_gp_verdict_t *v);
+
+/* the first midnight in America/Los_Angeles strictly after now */
+time_t ngx_gp_next_pt_midnight(time_t now);
+
+/* 1 when text (len bytes) says a session belongs to another user */
+int ngx_gp_rules_not_owned(const char *text, size_t len);
+
+
+#endif /* _NGX_HTTP_GEMINI_POOL_RULES_H_INCLUDED_ */
