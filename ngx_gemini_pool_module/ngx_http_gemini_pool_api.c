@@ -155,17 +155,23 @@ ngx_gp_models_handler(ngx_http_request_t *r, ngx_str_t *id)
 }
 
 
+/*
+ * GET /health: database, accounts, zone, helper.  With ?detail=1 also the
+ * state of every account (no credentials).
+ */
+
 ngx_int_t
 ngx_gp_health_handler(ngx_http_request_t *r)
 {
-    u_char          *p, *last;
-    time_t           now;
-    ngx_int_t        rc;
-    ngx_uint_t       i, usable, total, ok;
-    ngx_gp_zone_t   *z;
-    ngx_gp_shctx_t  *sh;
-    ngx_gp_account_t *a;
-    size_t           used, size;
+    u_char            *p, *last;
+    size_t             size, used, len;
+    time_t             now;
+    ngx_int_t          rc;
+    ngx_str_t          arg;
+    ngx_uint_t         i, usable, total, ok, detail;
+    ngx_gp_zone_t     *z;
+    ngx_gp_shctx_t    *sh;
+    ngx_gp_account_t  *a;
 
     if (!(r->method & (NGX_HTTP_GET | NGX_HTTP_HEAD))) {
         return NGX_HTTP_NOT_ALLOWED;
@@ -184,12 +190,9 @@ ngx_gp_health_handler(ngx_http_request_t *r)
                                 sizeof("{\"status\":\"unconfigured\"}") - 1);
     }
 
-    p = ngx_pnalloc(r->pool, 512);
-    if (p == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    detail = ngx_http_arg(r, (u_char *) "detail", 6, &arg) == NGX_OK
+             && arg.len == 1 && arg.data[0] == '1';
 
-    last = p + 512;
     now = ngx_time();
     sh = z->sh;
     usable = 0;
@@ -197,6 +200,17 @@ ngx_gp_health_handler(ngx_http_request_t *r)
     ngx_shmtx_lock(&z->shpool->mutex);
 
     total = sh->naccounts;
+
+    /* each account: at most ~400 bytes of JSON, names escaped as \uXXXX */
+    len = 512 + (detail ? total * (400 + 6 * (NGX_GP_NAME_LEN + 128)) : 0);
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        ngx_shmtx_unlock(&z->shpool->mutex);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    last = p + len;
 
     for (i = 0; i < total; i++) {
         a = &sh->accounts[i];
@@ -213,25 +227,62 @@ ngx_gp_health_handler(ngx_http_request_t *r)
 
     ok = sh->db_ok && usable > 0;
 
+    r->headers_out.status = ok ? NGX_HTTP_OK : NGX_HTTP_SERVICE_UNAVAILABLE;
+
     last = ngx_slprintf(p, last,
                         "{\"status\":\"%s\",\"database\":\"%s\","
                         "\"accounts\":{\"total\":%ui,\"usable\":%ui},"
-                        "\"zone\":{\"size\":%uz,\"used\":%uz},"
+                        "\"zone\":{\"size\":%uz,\"used\":%uz,"
+                        "\"bindings\":%ui,\"evictions\":%uL},"
                         "\"helper\":{\"pid\":%P,\"ticks\":%uL,"
                         "\"last_tick\":%T},"
                         "\"requests\":%uL,\"errors\":%uL,"
-                        "\"upstream_transfers\":%ui,\"pid\":%P}",
+                        "\"upstream_transfers\":%ui,\"pid\":%P",
                         ok ? "ok" : "degraded",
                         sh->db_ok ? "ok" : "error", total, usable,
-                        size, used, sh->helper_pid, sh->helper_ticks,
+                        size, used, sh->nbindings, sh->evictions,
+                        sh->helper_pid, sh->helper_ticks,
                         sh->helper_tick, sh->requests, sh->errors,
                         ngx_gp_curl_active(), ngx_pid);
 
+    if (detail) {
+        last = ngx_slprintf(last, p + len, ",\"pool\":[");
+
+        for (i = 0; i < total; i++) {
+            a = &sh->accounts[i];
+
+            last = ngx_slprintf(last, p + len,
+                                "%s{\"id\":%L,\"name\":\"", i ? "," : "",
+                                a->id);
+            last = (u_char *) ngx_escape_json(last, a->name,
+                                              ngx_strlen(a->name));
+            last = ngx_slprintf(last, p + len,
+                                "\",\"enabled\":%s,\"cookie_expired\":%s,"
+                                "\"cooldown_until\":{\"text\":%T,"
+                                "\"images\":%T,\"videos\":%T},"
+                                "\"in_flight\":%ui,\"requests\":%uL,"
+                                "\"failures\":%uL,\"jwt_age\":%T,"
+                                "\"last_error\":\"",
+                                a->enabled ? "true" : "false",
+                                a->cookie_expired ? "true" : "false",
+                                a->cooldown_until[NGX_GP_QUOTA_TEXT],
+                                a->cooldown_until[NGX_GP_QUOTA_IMAGES],
+                                a->cooldown_until[NGX_GP_QUOTA_VIDEOS],
+                                a->in_flight, a->requests, a->failures,
+                                a->jwt[0] ? now - a->jwt_iat : (time_t) -1);
+            last = (u_char *) ngx_escape_json(last, a->last_error,
+                                              ngx_strlen(a->last_error));
+            last = ngx_slprintf(last, p + len, "\"}");
+        }
+
+        last = ngx_slprintf(last, p + len, "]");
+    }
+
+    last = ngx_slprintf(last, p + len, "}");
+
     ngx_shmtx_unlock(&z->shpool->mutex);
 
-    return ngx_gp_send_json(r, ok ? NGX_HTTP_OK
-                                  : NGX_HTTP_SERVICE_UNAVAILABLE,
-                            p, last - p);
+    return ngx_gp_send_json(r, r->headers_out.status, p, last - p);
 }
 
 

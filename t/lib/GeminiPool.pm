@@ -70,7 +70,7 @@ sub export_helpers {
     no strict 'refs';
     *{"${caller}::$_"} = \&{"GeminiPool::$_"}
         for qw(mock_get mock_post mock_requests mock_stats sql
-               set_accounts mock_url);
+               set_accounts mock_url chat pool_summary);
 }
 
 sub start_mock {
@@ -121,8 +121,8 @@ sub create_db {
     unlink $DB, "$DB-wal", "$DB-shm", "$DB-journal";
 
     local $ENV{GEMINI_POOL_MODULE} = $MODULE;
-    system("$ROOT/scripts/gemini-pool-account", '--db', $DB, 'init') == 0
-        or die "GeminiPool: cannot create $DB\n";
+    system("'$ROOT/scripts/gemini-pool-account' --db '$DB' init >/dev/null")
+        == 0 or die "GeminiPool: cannot create $DB\n";
 
     set_accounts(3);
 }
@@ -141,9 +141,16 @@ sub set_accounts {
 
     sql("DELETE FROM account_state; DELETE FROM accounts; "
         . "DELETE FROM sqlite_sequence WHERE name = 'accounts'");
-    system("$ROOT/scripts/gemini-pool-account", '--db', $DB, 'import',
-           $file) == 0
+    system("'$ROOT/scripts/gemini-pool-account' --db '$DB' import "
+           . "'$file' >/dev/null") == 0
         or die "GeminiPool: cannot import accounts\n";
+}
+
+# sets a setting for the block (before nginx starts, after the reset)
+sub setting {
+    my ($key, $type, $value) = @_;
+    sql("INSERT OR REPLACE INTO settings (key, type, value) VALUES "
+        . "('$key', '$type', '$value')");
 }
 
 sub slurp {
@@ -192,6 +199,53 @@ sub mock_requests {
 
 sub mock_stats { mock_get('/__mock/stats') }
 
+# a chat completion sent to the block's nginx (from --- init), body text
+sub chat {
+    my ($json, $path) = @_;
+    my $port = Test::Nginx::Socket::server_port();
+    my $res = $http->post("http://127.0.0.1:$port" . ($path // '/v1/chat/completions'), {
+        headers => { 'Content-Type' => 'application/json' },
+        content => $json,
+    });
+    return $res->{content};
+}
+
+# the next midnight in America/Los_Angeles, from the system's tz data
+sub pt_midnight {
+    my ($now) = @_;
+    local $ENV{TZ} = 'America/Los_Angeles';
+    POSIX::tzset();
+    my @t = localtime($now // time);
+    my $m = POSIX::mktime(0, 0, 0, $t[3] + 1, $t[4], $t[5], 0, 0, -1);
+    delete local $ENV{TZ};
+    POSIX::tzset();
+    return $m;
+}
+
+# /health?detail=1 as one line per account, times relative to now:
+#   acc1 expired=0 text=midnight images=0 videos=0
+# "~N": about N seconds from now (rounded up to tens)
+sub pool_summary {
+    my ($body) = @_;
+    my $h = eval { $JSON->decode($body) } or return "not JSON: $body";
+    my $now = time;
+    my $mid = pt_midnight($now);
+    my $out = '';
+    for my $a (@{$h->{pool} || []}) {
+        my @q;
+        for my $q (qw(text images videos)) {
+            my $u = $a->{cooldown_until}{$q};
+            my $v = $u <= $now ? 0
+                    : abs($u - $mid) <= 1 ? 'midnight'
+                    : '~' . int(($u - $now + 9) / 10) * 10;
+            push @q, "$q=$v";
+        }
+        $out .= sprintf "%s expired=%d %s\n", $a->{name},
+                        $a->{cookie_expired} ? 1 : 0, join ' ', @q;
+    }
+    return $out;
+}
+
 sub http_config {
     my $port = $MOCK_PORT;
     return <<"END";
@@ -219,6 +273,9 @@ sub preprocess {
     # three default accounts, then the block's own set-up
     mock_post('/__mock/reset');
     set_accounts(3);
+    # the module inserts the settings' defaults again when it starts
+    sql("DELETE FROM settings; UPDATE models SET account_id = NULL, "
+        . "enabled = 1");
 
     if (defined(my $code = $block->gp_setup)) {
         eval "package GeminiPool; $code; 1"
