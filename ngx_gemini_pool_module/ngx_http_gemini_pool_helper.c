@@ -17,6 +17,18 @@
 
 static void ngx_gp_helper_tick(void);
 static void ngx_gp_helper_timer(ngx_event_t *ev);
+static void ngx_gp_helper_jwt(ngx_gp_zone_t *z);
+static void ngx_gp_helper_jwt_done(ngx_gp_xfer_t *x);
+
+
+/* at most this many getoxsrf calls of the helper in flight */
+#define NGX_GP_HELPER_XSRF   8
+
+/* an account used within this many seconds keeps a fresh JWT */
+#define NGX_GP_HELPER_ACTIVE 600
+
+
+static ngx_uint_t        ngx_gp_helper_xsrf;
 
 
 static ngx_event_t       ngx_gp_helper_ev;
@@ -75,6 +87,144 @@ ngx_gp_helper_tick(void)
 
     /* cooldowns and expiry flags survive a restart */
     (void) ngx_gp_store_save_state((ngx_cycle_t *) ngx_cycle, z);
+
+    /* requests should never wait for a JWT */
+    ngx_gp_helper_jwt(z);
+}
+
+
+/*
+ * Refreshes ahead of time the JWTs of accounts in use: when a token is
+ * three quarters through gemini_pool_jwt_refresh, the helper fetches the
+ * next one, so a request finds a fresh token in the zone.  The zone's
+ * per-account refresh lock keeps it to one getoxsrf per account across
+ * all processes.
+ */
+
+static void
+ngx_gp_helper_jwt(ngx_gp_zone_t *z)
+{
+    time_t                             now, age, ahead;
+    ngx_uint_t                         i, n;
+    ngx_gp_xfer_t                     *x;
+    ngx_gp_account_t                  *acc;
+    ngx_gp_account_copy_t             *a, *list[NGX_GP_HELPER_XSRF];
+    ngx_http_gemini_pool_main_conf_t  *gmcf;
+
+    gmcf = z->gmcf;
+    now = ngx_time();
+    ahead = gmcf->jwt_refresh - gmcf->jwt_refresh / 4;
+    n = 0;
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+
+    for (i = 0; i < z->sh->naccounts; i++) {
+
+        if (ngx_gp_helper_xsrf + n >= NGX_GP_HELPER_XSRF) {
+            break;
+        }
+
+        acc = &z->sh->accounts[i];
+        age = now - acc->jwt_iat;
+
+        if (acc->id == 0 || !acc->enabled || acc->cookie_expired
+            || acc->jwt[0] == '\0' || age < ahead
+            || now - acc->last_used > NGX_GP_HELPER_ACTIVE
+            || (acc->jwt_refresh_pid
+                && now - acc->jwt_refresh_started < NGX_GP_JWT_REFRESH_LOCK))
+        {
+            continue;
+        }
+
+        a = ngx_alloc(sizeof(ngx_gp_account_copy_t), ngx_cycle->log);
+        if (a == NULL) {
+            break;
+        }
+
+        acc->jwt_refresh_pid = ngx_pid;
+        acc->jwt_refresh_started = now;
+        acc->xsrf_calls++;
+
+        a->id = acc->id;
+        a->index = i;
+        ngx_memcpy(a->name, acc->name, NGX_GP_NAME_LEN);
+        ngx_memcpy(a->csesidx, acc->csesidx, NGX_GP_CSESIDX_LEN);
+        ngx_memcpy(a->secure_c_ses, acc->secure_c_ses, NGX_GP_COOKIE_LEN);
+        ngx_memcpy(a->host_c_oses, acc->host_c_oses, NGX_GP_COOKIE_LEN);
+        ngx_memcpy(a->user_agent, acc->user_agent, NGX_GP_UA_LEN);
+
+        list[n++] = a;
+    }
+
+    ngx_shmtx_unlock(&z->shpool->mutex);
+
+    for (i = 0; i < n; i++) {
+        a = list[i];
+
+        x = ngx_gp_gemini_getoxsrf(gmcf, a, ngx_cycle->log);
+
+        if (x == NULL) {
+            ngx_gp_zone_jwt_store(z, a, NULL, 0);
+            ngx_free(a);
+            continue;
+        }
+
+        x->on_done = ngx_gp_helper_jwt_done;
+        x->data = a;
+
+        if (ngx_gp_xfer_start(x) != NGX_OK) {
+            ngx_gp_zone_jwt_store(z, a, NULL, 0);
+            ngx_gp_xfer_destroy(x);
+            ngx_free(a);
+            continue;
+        }
+
+        ngx_gp_helper_xsrf++;
+
+        ngx_log_debug1(NGX_LOG_DEBUG_CORE, ngx_cycle->log, 0,
+                       "gemini pool helper: refreshing the JWT of \"%s\"",
+                       a->name);
+    }
+}
+
+
+static void
+ngx_gp_helper_jwt_done(ngx_gp_xfer_t *x)
+{
+    char                   *jwt;
+    const char             *err;
+    ngx_gp_zone_t          *z;
+    ngx_gp_account_copy_t  *a = x->data;
+
+    ngx_gp_helper_xsrf--;
+
+    z = ngx_gp_zone();
+    jwt = NULL;
+    err = NULL;
+
+    if (x->result == CURLE_OK && x->status == 200) {
+        jwt = ngx_gp_gemini_jwt_from_xsrf(x, a, &err);
+
+    } else {
+        err = x->result != CURLE_OK ? curl_easy_strerror(x->result)
+                                    : "getoxsrf failed";
+    }
+
+    if (z) {
+        /* NULL releases the refresh lock; a request retries and classifies
+           the failure on its own path */
+        ngx_gp_zone_jwt_store(z, a, jwt, ngx_time());
+    }
+
+    if (jwt == NULL) {
+        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                      "gemini pool helper: JWT refresh of account \"%s\" "
+                      "failed: %s (status %l)", a->name, err, x->status);
+    }
+
+    free(jwt);
+    ngx_free(a);
+    ngx_gp_xfer_destroy(x);
 }
 
 

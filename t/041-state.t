@@ -155,4 +155,31 @@ unlike($srv->error_log_text, qr/\[(alert|emerg|crit)\]/, 'no alerts');
 
 $srv->stop;
 
+# 3. the helper refreshes JWTs ahead of time: no request waits for one
+
+GeminiPool::mock_post('/__mock/reset');
+GeminiPool::set_accounts(1);
+
+$srv = GeminiPool::Server->new(name => 'state-jwt', server => $server,
+                               master => 1, workers => 2,
+                               http => 'gemini_pool_jwt_refresh 4s;');
+$srv->start;
+
+is(chat_req($srv, 'first'), 200, 'a first request fetches the JWT');
+
+# from now on getoxsrf answers slowly
+GeminiPool::mock_post('/__mock/inject', {endpoint => 'getoxsrf', times => -1,
+                                         action => {delay_ms => 1000}});
+sleep 4.6;
+
+my $t0 = time;
+is(chat_req($srv, 'later'), 200, 'a request after the refresh period');
+my $took = time - $t0;
+cmp_ok($took, '<', 0.8,
+       sprintf('did not wait for getoxsrf (%.3f s)', $took));
+is(GeminiPool::mock_stats()->{counts}{getoxsrf}{acc1}, 2,
+   'the helper fetched the next JWT ahead of time');
+
+$srv->stop;
+
 done_testing();
