@@ -8,6 +8,7 @@ use Test::More;
 use HTTP::Tiny;
 use JSON::PP;
 use Time::HiRes qw(sleep time);
+use POSIX ();
 use GeminiPool ':plain';
 use GeminiPool::Server;
 
@@ -179,6 +180,38 @@ cmp_ok($took, '<', 0.8,
        sprintf('did not wait for getoxsrf (%.3f s)', $took));
 is(GeminiPool::mock_stats()->{counts}{getoxsrf}{acc1}, 2,
    'the helper fetched the next JWT ahead of time');
+
+$srv->stop;
+
+# 4. concurrent requests with no JWT yet: one getoxsrf for all of them
+
+GeminiPool::mock_post('/__mock/reset');
+GeminiPool::set_accounts(1);
+GeminiPool::mock_post('/__mock/inject', {endpoint => 'getoxsrf', times => -1,
+                                         action => {delay_ms => 500}});
+
+$srv = GeminiPool::Server->new(name => 'state-jwt-once', server => $server,
+                               master => 1, workers => 2);
+$srv->start;
+
+my @kids;
+for my $i (1 .. 12) {
+    my $pid = fork // die "fork: $!";
+    if ($pid == 0) {
+        POSIX::_exit(chat_req($srv, "concurrent $i") == 200 ? 0 : 1);
+    }
+    push @kids, $pid;
+}
+
+my $fails = 0;
+for my $pid (@kids) {
+    waitpid $pid, 0;
+    $fails++ if $?;
+}
+
+is($fails, 0, '12 concurrent requests on two workers all succeed');
+is(GeminiPool::mock_stats()->{counts}{getoxsrf}{acc1}, 1,
+   'with a single getoxsrf between them');
 
 $srv->stop;
 
