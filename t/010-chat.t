@@ -66,6 +66,7 @@ qr/"createSessionRequest":\s*\{\s*"session":\s*\{\s*"name":\s*"[0-9a-f]{12}",\s*
 
 
 === TEST 4: a JWT older than gemini_pool_jwt_refresh is fetched again
+(by the request, or ahead of time by the helper)
 --- gp_setup
 set_accounts(1);
 --- http_config
@@ -82,5 +83,5 @@ set_accounts(1);
 [200, 200, 200, 200]
 --- response_body_like eval
 [qr/echo: slow/, qr/echo: later/, qr/echo: soon after/,
- qr/"getoxsrf":\s*\{\s*"acc1":\s*2\s*\}/s]
+ qr/"getoxsrf":\s*\{\s*"acc1":\s*[23]\s*\}/s]
 --- timeout: 6
