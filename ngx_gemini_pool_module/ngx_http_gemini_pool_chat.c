@@ -1096,30 +1096,24 @@ ngx_gp_chat_upstream_error(ngx_gp_chat_ctx_t *ctx, ngx_gp_xfer_t *x)
 {
     ngx_uint_t        kind;
     ngx_gp_gerror_t   ge;
+    u_char            reason[256];
 
     if (x->status) {
         ctx->upstream_status = x->status;
     }
 
-    if (ctx->timed_out || x->result == CURLE_OPERATION_TIMEDOUT) {
+    if (ctx->timed_out
+        || (x->result == CURLE_OPERATION_TIMEDOUT && !x->proxied))
+    {
         ngx_gp_chat_fail(ctx, NGX_GP_FAIL_TIMEOUT, 0, "%s timed out",
                          x->what);
         return;
     }
 
-    if (x->result != CURLE_OK && x->status == 0) {
-        ngx_gp_chat_fail(ctx, NGX_GP_FAIL_NETWORK, 0, "%s failed: %s",
-                         x->what,
-                         x->error[0] ? x->error
-                                     : curl_easy_strerror(x->result));
-        return;
-    }
-
-    if (x->result != CURLE_OK && x->status == 200) {
-        ngx_gp_chat_fail(ctx, NGX_GP_FAIL_NETWORK, 0, "%s broken: %s",
-                         x->what,
-                         x->error[0] ? x->error
-                                     : curl_easy_strerror(x->result));
+    if (x->result != CURLE_OK && (x->status == 0 || x->status == 200)) {
+        ngx_gp_chat_fail(ctx, NGX_GP_FAIL_NETWORK, 0, "%s %s: %s", x->what,
+                         x->status ? "broken" : "failed",
+                         ngx_gp_xfer_describe(x, reason, sizeof(reason)));
         return;
     }
 

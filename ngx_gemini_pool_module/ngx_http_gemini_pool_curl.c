@@ -378,6 +378,12 @@ ngx_gp_curl_init_process(ngx_cycle_t *cycle)
                       (long) gmcf->max_connections);
     curl_multi_setopt(ngx_gp_curl.multi, CURLMOPT_MAXCONNECTS,
                       (long) gmcf->max_connections);
+    curl_multi_setopt(ngx_gp_curl.multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+                      (long) gmcf->max_host_connections);
+
+    /* streams of one host share an HTTP/2 connection when offered */
+    curl_multi_setopt(ngx_gp_curl.multi, CURLMOPT_PIPELINING,
+                      gmcf->http2 ? CURLPIPE_MULTIPLEX : CURLPIPE_NOTHING);
 
     ngx_gp_curl.dummy.fd = (ngx_socket_t) -1;
     ngx_gp_curl.timer.handler = ngx_gp_curl_timer_handler;
@@ -500,14 +506,31 @@ ngx_gp_xfer_create(ngx_log_t *log, const char *what)
     curl_easy_setopt(x->easy, CURLOPT_CONNECTTIMEOUT_MS,
                      (long) gmcf->connect_timeout);
 
+    /* no proxy unless ngx_gp_xfer_proxy() says so (not even from env) */
+    curl_easy_setopt(x->easy, CURLOPT_PROXY, "");
+
+    if (gmcf->http2) {
+        curl_easy_setopt(x->easy, CURLOPT_HTTP_VERSION,
+                         (long) CURL_HTTP_VERSION_2TLS);
+        curl_easy_setopt(x->easy, CURLOPT_PIPEWAIT, 1L);
+
+    } else {
+        curl_easy_setopt(x->easy, CURLOPT_HTTP_VERSION,
+                         (long) CURL_HTTP_VERSION_1_1);
+    }
+
     if (gmcf->ssl_trusted_certificate.len) {
         curl_easy_setopt(x->easy, CURLOPT_CAINFO,
+                         (char *) gmcf->ssl_trusted_certificate.data);
+        curl_easy_setopt(x->easy, CURLOPT_PROXY_CAINFO,
                          (char *) gmcf->ssl_trusted_certificate.data);
     }
 
     if (!gmcf->ssl_verify) {
         curl_easy_setopt(x->easy, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(x->easy, CURLOPT_SSL_VERIFYHOST, 0L);
+        curl_easy_setopt(x->easy, CURLOPT_PROXY_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(x->easy, CURLOPT_PROXY_SSL_VERIFYHOST, 0L);
     }
 
     return x;
@@ -603,4 +626,145 @@ ngx_gp_xfer_destroy(ngx_gp_xfer_t *x)
     free(x->body);
     free(x->buf);
     ngx_free(x);
+}
+
+
+/*
+ * Chooses the outbound proxy of a transfer: the account's own ("direct"
+ * for none), else the global one (the "proxy" setting, else the
+ * gemini_pool_proxy directive) when the "proxy_enabled" switch is on and
+ * "proxy_for" names this kind of traffic.
+ */
+
+void
+ngx_gp_xfer_proxy(ngx_gp_xfer_t *x, ngx_uint_t traffic,
+    const u_char *account_proxy)
+{
+    ngx_gp_zone_t                     *z;
+    ngx_http_gemini_pool_main_conf_t  *gmcf;
+
+    x->proxy[0] = '\0';
+
+    if (account_proxy && account_proxy[0]) {
+
+        if (ngx_strcmp(account_proxy, "direct") != 0) {
+            ngx_cpystrn(x->proxy, (u_char *) account_proxy,
+                        NGX_GP_PROXY_LEN);
+        }
+
+    } else {
+        z = ngx_gp_zone();
+        gmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                                ngx_http_gemini_pool_module);
+
+        if (z && ngx_gp_zone_setting_number(z, "proxy_enabled", 1)
+            && (ngx_gp_zone_setting_number(z, "proxy_for",
+                                           NGX_GP_TRAFFIC_GOOGLE
+                                           | NGX_GP_TRAFFIC_IMAGES)
+                & traffic))
+        {
+            if (ngx_gp_zone_setting(z, "proxy", x->proxy, NGX_GP_PROXY_LEN)
+                != NGX_OK || x->proxy[0] == '\0')
+            {
+                if (gmcf->proxy.len && gmcf->proxy.len < NGX_GP_PROXY_LEN) {
+                    ngx_cpystrn(x->proxy, gmcf->proxy.data,
+                                gmcf->proxy.len + 1);
+                }
+            }
+        }
+    }
+
+    if (x->proxy[0]) {
+        curl_easy_setopt(x->easy, CURLOPT_PROXY, (char *) x->proxy);
+        x->proxied = 1;
+    }
+}
+
+
+/* the URL with its credentials replaced by "***" */
+
+size_t
+ngx_gp_mask_url(const char *url, u_char *buf, size_t size)
+{
+    u_char       *p, *last;
+    const char   *scheme, *at, *slash;
+
+    last = buf + size - 1;
+    scheme = ngx_strstr(url, "://");
+    at = scheme ? ngx_strchr(scheme + 3, '@') : NULL;
+    slash = scheme ? ngx_strchr(scheme + 3, '/') : NULL;
+
+    if (at && (slash == NULL || at < slash)) {
+        p = ngx_slprintf(buf, last, "%*s***%s", (size_t) (scheme + 3 - url),
+                         url, at);
+
+    } else {
+        p = ngx_slprintf(buf, last, "%s", url);
+    }
+
+    *p = '\0';
+
+    return p - buf;
+}
+
+
+/*
+ * A readable reason for a failed transfer: the proxy that failed, the TLS
+ * verification that failed (naming the host), or curl's own message.
+ */
+
+const char *
+ngx_gp_xfer_describe(ngx_gp_xfer_t *x, u_char *buf, size_t size)
+{
+    char        *url;
+    u_char      *p, *last;
+    const char  *err;
+    u_char       proxy[NGX_GP_PROXY_LEN];
+
+    err = x->error[0] ? x->error : curl_easy_strerror(x->result);
+    last = buf + size - 1;
+
+    switch (x->result) {
+
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_PROXY:
+        goto proxy;
+
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_OPERATION_TIMEDOUT:
+        if (x->proxied && x->status == 0) {
+            /* no answer through the proxy: the proxy is the suspect */
+            goto proxy;
+        }
+
+        break;
+
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+        url = NULL;
+        (void) curl_easy_getinfo(x->easy, CURLINFO_EFFECTIVE_URL, &url);
+        p = ngx_slprintf(buf, last, "TLS with %s failed: %s",
+                         url ? url : "the upstream", err);
+        *p = '\0';
+        return (char *) buf;
+
+    default:
+        break;
+    }
+
+    p = ngx_slprintf(buf, last, "%s", err);
+    *p = '\0';
+    return (char *) buf;
+
+proxy:
+
+    (void) ngx_gp_mask_url((char *) x->proxy, proxy, sizeof(proxy));
+    p = ngx_slprintf(buf, last, "proxy %s failed: %s", proxy, err);
+    *p = '\0';
+
+    return (char *) buf;
 }

@@ -42,6 +42,7 @@ ngx_gp_gemini_getoxsrf(ngx_http_gemini_pool_main_conf_t *gmcf,
 
     curl_easy_setopt(x->easy, CURLOPT_URL, (char *) url);
     curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, (long) gmcf->xsrf_timeout);
+    ngx_gp_xfer_proxy(x, NGX_GP_TRAFFIC_GOOGLE, a->proxy);
     x->max = 64 * 1024;
 
     if (ngx_gp_xfer_header(x, "accept: */*") != NGX_OK
@@ -94,6 +95,7 @@ ngx_gp_gemini_widget(ngx_http_gemini_pool_main_conf_t *gmcf,
 
     curl_easy_setopt(x->easy, CURLOPT_URL, (char *) url);
     curl_easy_setopt(x->easy, CURLOPT_POST, 1L);
+    ngx_gp_xfer_proxy(x, NGX_GP_TRAFFIC_GOOGLE, a->proxy);
     curl_easy_setopt(x->easy, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE_LARGE,
                      (curl_off_t) len);

@@ -152,6 +152,7 @@ ngx_gp_helper_jwt(ngx_gp_zone_t *z)
         ngx_memcpy(a->secure_c_ses, acc->secure_c_ses, NGX_GP_COOKIE_LEN);
         ngx_memcpy(a->host_c_oses, acc->host_c_oses, NGX_GP_COOKIE_LEN);
         ngx_memcpy(a->user_agent, acc->user_agent, NGX_GP_UA_LEN);
+        ngx_memcpy(a->proxy, acc->proxy, NGX_GP_PROXY_LEN);
 
         list[n++] = a;
     }
@@ -195,6 +196,7 @@ ngx_gp_helper_jwt_done(ngx_gp_xfer_t *x)
     const char             *err;
     ngx_gp_zone_t          *z;
     ngx_gp_account_copy_t  *a = x->data;
+    u_char                  reason[256];
 
     ngx_gp_helper_xsrf--;
 
@@ -206,8 +208,9 @@ ngx_gp_helper_jwt_done(ngx_gp_xfer_t *x)
         jwt = ngx_gp_gemini_jwt_from_xsrf(x, a, &err);
 
     } else {
-        err = x->result != CURLE_OK ? curl_easy_strerror(x->result)
-                                    : "getoxsrf failed";
+        err = x->result != CURLE_OK
+              ? ngx_gp_xfer_describe(x, reason, sizeof(reason))
+              : "getoxsrf failed";
     }
 
     if (z) {

@@ -31,6 +31,8 @@ static char *ngx_http_gemini_pool_handler(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_gemini_pool_url(ngx_conf_t *cf, void *post,
     void *data);
+static char *ngx_http_gemini_pool_proxy_url(ngx_conf_t *cf, void *post,
+    void *data);
 
 static ngx_int_t ngx_http_gemini_pool_header_filter(ngx_http_request_t *r);
 static ngx_int_t ngx_http_gemini_pool_body_filter(ngx_http_request_t *r,
@@ -39,6 +41,10 @@ static ngx_int_t ngx_http_gemini_pool_body_filter(ngx_http_request_t *r,
 
 static ngx_conf_post_t  ngx_http_gemini_pool_url_post = {
     ngx_http_gemini_pool_url
+};
+
+static ngx_conf_post_t  ngx_http_gemini_pool_proxy_post = {
+    ngx_http_gemini_pool_proxy_url
 };
 
 
@@ -126,6 +132,41 @@ static ngx_command_t  ngx_http_gemini_pool_commands[] = {
       ngx_conf_set_msec_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_gemini_pool_main_conf_t, idle_timeout),
+      NULL },
+
+    { ngx_string("gemini_pool_upload_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_gemini_pool_main_conf_t, upload_timeout),
+      NULL },
+
+    { ngx_string("gemini_pool_download_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_gemini_pool_main_conf_t, download_timeout),
+      NULL },
+
+    { ngx_string("gemini_pool_proxy"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_gemini_pool_main_conf_t, proxy),
+      &ngx_http_gemini_pool_proxy_post },
+
+    { ngx_string("gemini_pool_max_host_connections"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_gemini_pool_main_conf_t, max_host_connections),
+      NULL },
+
+    { ngx_string("gemini_pool_http2"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_gemini_pool_main_conf_t, http2),
       NULL },
 
     { ngx_string("gemini_pool_jwt_refresh"),
@@ -279,6 +320,10 @@ ngx_http_gemini_pool_create_main_conf(ngx_conf_t *cf)
     gmcf->idle_timeout = NGX_CONF_UNSET_MSEC;
     gmcf->helper_interval = NGX_CONF_UNSET_MSEC;
     gmcf->jwt_refresh = NGX_CONF_UNSET;
+    gmcf->upload_timeout = NGX_CONF_UNSET_MSEC;
+    gmcf->download_timeout = NGX_CONF_UNSET_MSEC;
+    gmcf->max_host_connections = NGX_CONF_UNSET_UINT;
+    gmcf->http2 = NGX_CONF_UNSET;
     gmcf->max_connections = NGX_CONF_UNSET_UINT;
 
     return gmcf;
@@ -329,6 +374,10 @@ ngx_http_gemini_pool_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(gmcf->helper_interval, 1000);
     ngx_conf_init_uint_value(gmcf->max_connections, 1024);
     ngx_conf_init_value(gmcf->jwt_refresh, 240);
+    ngx_conf_init_msec_value(gmcf->upload_timeout, 60000);
+    ngx_conf_init_msec_value(gmcf->download_timeout, 120000);
+    ngx_conf_init_uint_value(gmcf->max_host_connections, 64);
+    ngx_conf_init_value(gmcf->http2, 1);
 
     if (gmcf->jwt_refresh < 1 || gmcf->jwt_refresh > NGX_GP_JWT_LIFETIME - 10)
     {
@@ -681,6 +730,43 @@ ngx_http_gemini_pool_url(ngx_conf_t *cf, void *post, void *data)
     url->data[url->len] = '\0';
 
     return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_gemini_pool_proxy_url(ngx_conf_t *cf, void *post, void *data)
+{
+    ngx_str_t  *url = data;
+
+    static const char  *schemes[] = {
+        "http://", "https://", "socks5://", "socks5h://", "socks4://",
+        "socks4a://", NULL
+    };
+
+    const char  **s;
+    u_char        masked[NGX_GP_PROXY_LEN];
+
+    if (url->len >= NGX_GP_PROXY_LEN) {
+        return "is too long";
+    }
+
+    for (s = schemes; *s; s++) {
+        if (url->len > ngx_strlen(*s)
+            && ngx_strncasecmp(url->data, (u_char *) *s, ngx_strlen(*s))
+               == 0)
+        {
+            return NGX_CONF_OK;
+        }
+    }
+
+    (void) ngx_gp_mask_url((char *) url->data, masked, sizeof(masked));
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid proxy \"%s\": expected http://, https://, "
+                       "socks5://, socks5h:// (or socks4://) and a host",
+                       masked);
+
+    return NGX_CONF_ERROR;
 }
 
 

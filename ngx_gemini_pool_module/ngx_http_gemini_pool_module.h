@@ -35,6 +35,7 @@
 #define NGX_GP_COOKIE_LEN            2048
 #define NGX_GP_UA_LEN                256
 #define NGX_GP_JWT_LEN               1024
+#define NGX_GP_PROXY_LEN             512
 
 #define NGX_GP_MAX_SETTINGS          64
 #define NGX_GP_SETTING_KEY_LEN       48
@@ -66,6 +67,7 @@ typedef struct {
     u_char                   secure_c_ses[NGX_GP_COOKIE_LEN];
     u_char                   host_c_oses[NGX_GP_COOKIE_LEN];
     u_char                   user_agent[NGX_GP_UA_LEN];
+    u_char                   proxy[NGX_GP_PROXY_LEN];  /* "": global */
     unsigned                 enabled:1;
     unsigned                 cookie_expired:1;
 
@@ -179,6 +181,11 @@ struct ngx_http_gemini_pool_main_conf_s {
     ngx_msec_t               session_timeout;
     ngx_msec_t               stream_timeout;   /* first byte */
     ngx_msec_t               idle_timeout;     /* between bytes */
+    ngx_msec_t               upload_timeout;
+    ngx_msec_t               download_timeout;
+    ngx_str_t                proxy;            /* default outbound proxy */
+    ngx_uint_t               max_host_connections;
+    ngx_flag_t               http2;
     time_t                   jwt_refresh;      /* JWT reuse period */
 
     ngx_uint_t               max_connections;  /* curl, per process */
@@ -227,6 +234,9 @@ struct ngx_gp_xfer_s {
     unsigned                 done:1;
     unsigned                 paused:1;
     unsigned                 overflow:1;  /* buf would exceed max */
+    unsigned                 proxied:1;
+
+    u_char                   proxy[NGX_GP_PROXY_LEN];  /* the one used */
 };
 
 ngx_int_t ngx_gp_curl_init_process(ngx_cycle_t *cycle);
@@ -236,6 +246,18 @@ ngx_int_t ngx_gp_xfer_start(ngx_gp_xfer_t *x);
 void ngx_gp_xfer_pause(ngx_gp_xfer_t *x, ngx_uint_t pause);
 void ngx_gp_xfer_destroy(ngx_gp_xfer_t *x);
 ngx_int_t ngx_gp_xfer_header(ngx_gp_xfer_t *x, const char *fmt, ...);
+
+/* traffic kinds, for the proxy_for setting */
+#define NGX_GP_TRAFFIC_GOOGLE        0x01
+#define NGX_GP_TRAFFIC_IMAGES        0x02
+#define NGX_GP_TRAFFIC_TEMPMAIL      0x04
+#define NGX_GP_TRAFFIC_SYNC          0x08
+
+void ngx_gp_xfer_proxy(ngx_gp_xfer_t *x, ngx_uint_t traffic,
+    const u_char *account_proxy);
+size_t ngx_gp_mask_url(const char *url, u_char *buf, size_t size);
+const char *ngx_gp_xfer_describe(ngx_gp_xfer_t *x, u_char *buf,
+    size_t size);
 ngx_uint_t ngx_gp_curl_active(void);
 
 
@@ -250,6 +272,7 @@ typedef struct {
     u_char                   secure_c_ses[NGX_GP_COOKIE_LEN];
     u_char                   host_c_oses[NGX_GP_COOKIE_LEN];
     u_char                   user_agent[NGX_GP_UA_LEN];
+    u_char                   proxy[NGX_GP_PROXY_LEN];
     u_char                   jwt[NGX_GP_JWT_LEN];
 } ngx_gp_account_copy_t;
 

@@ -33,6 +33,9 @@ static ngx_gp_setting_default_t  ngx_gp_setting_defaults[] = {
     { "cooldown_server_error", NGX_GP_SETTING_INT, "30" },
     { "cooldown_network", NGX_GP_SETTING_INT, "120" },
     { "session_max_age", NGX_GP_SETTING_INT, "21600" },
+    { "proxy", NGX_GP_SETTING_STRING, "" },
+    { "proxy_enabled", NGX_GP_SETTING_BOOL, "true" },
+    { "proxy_for", NGX_GP_SETTING_STRING, "google,images" },
     { NULL, 0, NULL }
 };
 
@@ -91,6 +94,9 @@ static const char  *ngx_gp_migrations[] = {
     "  last_error TEXT NOT NULL DEFAULT '',"
     "  updated_at INTEGER NOT NULL DEFAULT (strftime('%s','now'))"
     ");",
+
+    /* version 3: per-account outbound proxy ("": global, "direct") */
+    "ALTER TABLE accounts ADD COLUMN proxy TEXT NOT NULL DEFAULT '';",
 
     NULL
 };
@@ -291,7 +297,7 @@ ngx_gp_store_load_accounts(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
                            "ifnull(s.cooldown_text, 0), "
                            "ifnull(s.cooldown_images, 0), "
                            "ifnull(s.cooldown_videos, 0), "
-                           "ifnull(s.last_error, '') "
+                           "ifnull(s.last_error, ''), a.proxy "
                            "FROM accounts a LEFT JOIN account_state s "
                            "ON s.account_id = a.id ORDER BY a.id",
                            -1, &st, NULL)
@@ -364,6 +370,8 @@ ngx_gp_store_load_accounts(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
                                                 sqlite3_column_int64(st, 11);
         ngx_gp_store_text(st, 12, acc->last_error, sizeof(acc->last_error),
                           "last_error", acc->id, log);
+        ngx_gp_store_text(st, 13, acc->proxy, NGX_GP_PROXY_LEN, "proxy",
+                          acc->id, log);
 
         if (acc->name[0] == '\0') {
             ngx_sprintf(acc->name, "account-%L%Z", acc->id);
@@ -471,6 +479,71 @@ ngx_gp_store_load_accounts(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
 }
 
 
+/* "google,images" -> NGX_GP_TRAFFIC_GOOGLE|NGX_GP_TRAFFIC_IMAGES */
+
+static ngx_int_t
+ngx_gp_store_traffic(ngx_gp_setting_t *s, ngx_log_t *log)
+{
+    u_char      *p, *q, *last;
+    size_t       len;
+    ngx_uint_t   i, found;
+
+    static struct {
+        const char  *name;
+        ngx_uint_t   bit;
+    } kinds[] = {
+        { "google", NGX_GP_TRAFFIC_GOOGLE },
+        { "images", NGX_GP_TRAFFIC_IMAGES },
+        { "tempmail", NGX_GP_TRAFFIC_TEMPMAIL },
+        { "sync", NGX_GP_TRAFFIC_SYNC },
+    };
+
+    s->number = 0;
+    p = s->value;
+    last = p + ngx_strlen(p);
+
+    while (p < last) {
+        q = ngx_strlchr(p, last, ',');
+        if (q == NULL) {
+            q = last;
+        }
+
+        while (p < q && *p == ' ') {
+            p++;
+        }
+
+        len = q - p;
+
+        while (len && p[len - 1] == ' ') {
+            len--;
+        }
+
+        found = (len == 0);
+
+        for (i = 0; !found && i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+            if (len == ngx_strlen(kinds[i].name)
+                && ngx_strncmp(p, kinds[i].name, len) == 0)
+            {
+                s->number |= kinds[i].bit;
+                found = 1;
+            }
+        }
+
+        if (!found) {
+            ngx_log_error(NGX_LOG_ERR, log, 0,
+                          "gemini pool: setting \"proxy_for\": unknown "
+                          "traffic \"%*s\" (google, images, tempmail, "
+                          "sync); its default applies", len, p);
+            return NGX_ERROR;
+        }
+
+        p = q + 1;
+    }
+
+    return NGX_OK;
+}
+
+
 /*
  * The number a worker uses: ints and bools parsed, enumerated strings
  * mapped.  A bad value is refused with a line in the log and the
@@ -516,6 +589,10 @@ ngx_gp_store_setting_number(ngx_gp_setting_t *s, ngx_log_t *log)
 
     default:
         s->number = 0;
+
+        if (ngx_strcmp(s->key, "proxy_for") == 0) {
+            return ngx_gp_store_traffic(s, log);
+        }
 
         if (ngx_strcmp(s->key, "selection_strategy") == 0) {
             if (ngx_strcmp(s->value, "least_in_flight") == 0) {

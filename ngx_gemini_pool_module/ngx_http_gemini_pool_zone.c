@@ -171,6 +171,7 @@ ngx_gp_account_copy(ngx_gp_account_t *acc, ngx_uint_t i,
     ngx_memcpy(a->secure_c_ses, acc->secure_c_ses, NGX_GP_COOKIE_LEN);
     ngx_memcpy(a->host_c_oses, acc->host_c_oses, NGX_GP_COOKIE_LEN);
     ngx_memcpy(a->user_agent, acc->user_agent, NGX_GP_UA_LEN);
+    ngx_memcpy(a->proxy, acc->proxy, NGX_GP_PROXY_LEN);
     a->jwt[0] = '\0';
 }
 

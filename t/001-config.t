@@ -51,7 +51,7 @@ ok($ok, 'a good configuration passes') or diag $out;
 like($out, qr/database schema migrated to version 1/,
      'the schema is created on first start');
 
-is(sqlite($db, 'PRAGMA user_version'), '2', 'schema version is 2');
+is(sqlite($db, 'PRAGMA user_version'), '3', 'schema version is 3');
 is(sqlite($db, "SELECT group_concat(name, ',') FROM (SELECT name FROM "
                . "sqlite_master WHERE type = 'table' AND name NOT LIKE "
                . "'sqlite_%' ORDER BY name)"),
@@ -73,10 +73,11 @@ is(sqlite($db, "SELECT value FROM settings WHERE key = 'show_thoughts'"),
    'true', 'an operator\'s setting survives a restart');
 
 # an older database is migrated step by step
-sqlite($db, 'DROP TABLE account_state; PRAGMA user_version = 1');
+sqlite($db, 'DROP TABLE account_state; ALTER TABLE accounts DROP COLUMN proxy; '
+            . 'PRAGMA user_version = 1');
 ($ok, $out) = nginx_t("gemini_pool_zone z:1m;\ngemini_pool_database $db;");
 ok($ok, 'a version 1 database is accepted');
-like($out, qr/migrated to version 2/, 'and migrated');
+like($out, qr/migrated to version 2.*migrated to version 3/s, 'and migrated');
 unlike($out, qr/migrated to version 1/, 'from where it was');
 is(sqlite($db, "SELECT count(*) FROM sqlite_master WHERE name = 'account_state'"),
    '1', 'the new table exists');
@@ -84,7 +85,7 @@ is(sqlite($db, "SELECT count(*) FROM sqlite_master WHERE name = 'account_state'"
 sqlite($db, 'PRAGMA user_version = 99');
 ($ok, $out) = nginx_t("gemini_pool_zone z:1m;\ngemini_pool_database $db;");
 ok(!$ok, 'a database from a newer version is refused');
-like($out, qr/the database has schema version 99, newer than this module's 2/,
+like($out, qr/the database has schema version 99, newer than this module's 3/,
      'with a clear reason');
 
 ($ok, $out) = nginx_t("gemini_pool_zone z:1m;\n"
@@ -92,6 +93,19 @@ like($out, qr/the database has schema version 99, newer than this module's 2/,
                       . "gemini_pool_ssl_verify off;");
 ok($ok, 'TLS verification can be turned off');
 like($out, qr/\[warn\].*gemini_pool_ssl_verify is off/, 'with a warning');
+
+($ok, $out) = nginx_t("gemini_pool_zone z:1m;\n"
+                      . "gemini_pool_database $dir/c.db;\n"
+                      . "gemini_pool_proxy ftp://user:s3cret\@proxy.example:21;");
+ok(!$ok, 'a proxy URL of an unknown scheme is refused');
+like($out, qr/invalid proxy "ftp:\/\/\*\*\*\@proxy\.example:21"/,
+     'and the error names it with its credentials masked');
+unlike($out, qr/s3cret/, 'the password never reaches the log');
+
+($ok, $out) = nginx_t("gemini_pool_zone z:1m;\n"
+                      . "gemini_pool_database $dir/c.db;\n"
+                      . "gemini_pool_proxy socks5h://127.0.0.1:1080;");
+ok($ok, 'a socks5h proxy is accepted') or diag $out;
 
 done_testing();
 
