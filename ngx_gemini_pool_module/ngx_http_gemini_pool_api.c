@@ -95,6 +95,7 @@ ngx_gp_models_handler(ngx_http_request_t *r, ngx_str_t *id)
     ngx_int_t            rc;
     ngx_uint_t           i, n;
     ngx_gp_zone_t       *z;
+    ngx_gp_key_t         key;
     ngx_gp_model_t      *models, m;
     ngx_gp_oai_error_t   err;
     const char          *ids[NGX_GP_MAX_MODELS];
@@ -108,6 +109,10 @@ ngx_gp_models_handler(ngx_http_request_t *r, ngx_str_t *id)
 
     rc = ngx_http_discard_request_body(r);
     if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (ngx_gp_api_key(r, NULL, &key, &rc) != NGX_OK) {
         return rc;
     }
 
@@ -283,6 +288,150 @@ ngx_gp_health_handler(ngx_http_request_t *r)
     ngx_shmtx_unlock(&z->shpool->mutex);
 
     return ngx_gp_send_json(r, r->headers_out.status, p, last - p);
+}
+
+
+/*
+ * API keys on /v1: "Authorization: Bearer <key>", "X-API-Key" or
+ * "X-API-Token".  Returns NGX_OK with the key copied into k (k->id 0 when
+ * keys are off here), or NGX_DECLINED after sending the error (its rc in
+ * *sent).
+ */
+
+ngx_int_t
+ngx_gp_api_key(ngx_http_request_t *r, ngx_str_t *model, ngx_gp_key_t *k,
+    ngx_int_t *sent)
+{
+    char                             *hex;
+    time_t                            retry;
+    ngx_int_t                         rc;
+    ngx_str_t                         key;
+    ngx_uint_t                        i;
+    ngx_list_part_t                  *part;
+    ngx_table_elt_t                  *h;
+    ngx_gp_oai_error_t                err;
+    u_char                            hash[32];
+    ngx_http_gemini_pool_loc_conf_t  *glcf;
+
+    glcf = ngx_http_get_module_loc_conf(r, ngx_http_gemini_pool_module);
+
+    ngx_memzero(k, sizeof(ngx_gp_key_t));
+
+    if (!glcf->api_keys) {
+        return NGX_OK;
+    }
+
+    key.len = 0;
+    key.data = NULL;
+
+    h = r->headers_in.authorization;
+
+    if (h && h->value.len > 7
+        && ngx_strncasecmp(h->value.data, (u_char *) "Bearer ", 7) == 0)
+    {
+        key.data = h->value.data + 7;
+        key.len = h->value.len - 7;
+
+    } else {
+        part = &r->headers_in.headers.part;
+        h = part->elts;
+
+        for (i = 0; /* void */; i++) {
+
+            if (i >= part->nelts) {
+                if (part->next == NULL) {
+                    break;
+                }
+
+                part = part->next;
+                h = part->elts;
+                i = 0;
+            }
+
+            if ((h[i].key.len == 9
+                 && ngx_strncasecmp(h[i].key.data, (u_char *) "X-API-Key", 9)
+                    == 0)
+                || (h[i].key.len == 11
+                    && ngx_strncasecmp(h[i].key.data,
+                                       (u_char *) "X-API-Token", 11) == 0))
+            {
+                key = h[i].value;
+                break;
+            }
+        }
+    }
+
+    while (key.len && key.data[key.len - 1] == ' ') {
+        key.len--;
+    }
+
+    if (key.len == 0) {
+        ngx_gp_oai_error_set(&err, NGX_HTTP_UNAUTHORIZED,
+                             "invalid_request_error", "invalid_api_key",
+                             NULL, "You didn't provide an API key: send "
+                             "\"Authorization: Bearer <key>\" (or X-API-Key)");
+        *sent = ngx_gp_send_error(r, &err);
+        return NGX_DECLINED;
+    }
+
+    hex = ngx_gp_sha256_hex(key.data, key.len);
+    if (hex == NULL) {
+        *sent = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_DECLINED;
+    }
+
+    for (i = 0; i < 32; i++) {
+        hash[i] = (u_char) ((ngx_hextoi((u_char *) hex + 2 * i, 2)) & 0xff);
+    }
+
+    free(hex);
+
+    rc = ngx_gp_zone_key_check(ngx_gp_zone(), hash, model, k, &retry);
+
+    switch (rc) {
+
+    case NGX_GP_KEY_OK:
+        return NGX_OK;
+
+    case NGX_GP_KEY_MODEL:
+        ngx_gp_oai_error_set(&err, NGX_HTTP_FORBIDDEN, "permission_error",
+                             "model_not_allowed", "model",
+                             "This API key may not use the model `%.*s`",
+                             (int) ngx_min(model->len, 64), model->data);
+        break;
+
+    case NGX_GP_KEY_LIMITED:
+        ngx_gp_oai_error_set(&err, NGX_HTTP_TOO_MANY_REQUESTS,
+                             "rate_limit_error", "rate_limit_exceeded", NULL,
+                             "Rate limit of this API key reached; try again "
+                             "in %d s", (int) ngx_max(retry, 1));
+
+        h = ngx_list_push(&r->headers_out.headers);
+        if (h) {
+            h->hash = 1;
+            ngx_str_set(&h->key, "Retry-After");
+            h->value.data = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
+            if (h->value.data) {
+                h->value.len = ngx_sprintf(h->value.data, "%T",
+                                           ngx_max(retry, 1))
+                               - h->value.data;
+            } else {
+                h->hash = 0;
+            }
+        }
+
+        break;
+
+    default:
+        ngx_gp_oai_error_set(&err, NGX_HTTP_UNAUTHORIZED,
+                             "invalid_request_error", "invalid_api_key",
+                             NULL, "Incorrect API key provided");
+        break;
+    }
+
+    *sent = ngx_gp_send_error(r, &err);
+
+    return NGX_DECLINED;
 }
 
 

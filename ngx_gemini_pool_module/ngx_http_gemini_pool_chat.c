@@ -47,6 +47,8 @@ typedef struct {
     ngx_uint_t                         earlier_turns;
     time_t                             session_created;
 
+    ngx_gp_key_t                       key;         /* id 0: none */
+
     /* for the variables */
     u_char                             account_name[NGX_GP_NAME_LEN];
     long                               upstream_status;
@@ -167,6 +169,7 @@ ngx_gp_chat_handler(ngx_http_request_t *r)
 static void
 ngx_gp_chat_body(ngx_http_request_t *r)
 {
+    ngx_int_t               rc;
     time_t                  retry;
     ngx_str_t               body, name;
     ngx_gp_chat_ctx_t      *ctx;
@@ -246,6 +249,11 @@ ngx_gp_chat_body(ngx_http_request_t *r)
                              "GET /v1/models lists the models",
                              (int) ngx_min(name.len, 100), name.data);
         ngx_http_finalize_request(r, ngx_gp_send_error(r, &err));
+        return;
+    }
+
+    if (ngx_gp_api_key(r, &name, &ctx->key, &rc) != NGX_OK) {
+        ngx_http_finalize_request(r, rc);
         return;
     }
 
@@ -419,8 +427,8 @@ ngx_gp_chat_keys(ngx_gp_chat_ctx_t *ctx)
         }
     }
 
-    /* the API key's id comes with API keys; 0 until then */
-    p = ngx_sprintf(head, "gemini-pool\x1f%uL\x1f", (uint64_t) 0);
+    /* conversations of different API keys never meet */
+    p = ngx_sprintf(head, "gemini-pool\x1f%L\x1f", ctx->key.id);
 
     if (req->conversation_id) {
         ngx_md5_init(&md5);
@@ -1800,7 +1808,16 @@ ngx_gp_chat_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
                                  : ctx->earlier_turns ? "replay" : "new");
         break;
 
-    default: /* NGX_GP_VAR_API_KEY: API keys come with the admin API */
+    case NGX_GP_VAR_API_KEY:
+        if (ctx->key.id == 0) {
+            v->not_found = 1;
+            return NGX_OK;
+        }
+
+        p = ngx_sprintf(p, "%s", ctx->key.name);
+        break;
+
+    default:
         v->not_found = 1;
         return NGX_OK;
     }

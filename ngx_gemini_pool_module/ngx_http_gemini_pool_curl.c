@@ -681,25 +681,72 @@ ngx_gp_xfer_proxy(ngx_gp_xfer_t *x, ngx_uint_t traffic,
 }
 
 
-/* the URL with its credentials replaced by "***" */
+/* 1 for the proxy URLs the module accepts */
+
+ngx_uint_t
+ngx_gp_proxy_valid(const u_char *url)
+{
+    static const char  *schemes[] = {
+        "http://", "https://", "socks5://", "socks5h://", "socks4://",
+        "socks4a://", NULL
+    };
+
+    const char  **s;
+
+    for (s = schemes; *s; s++) {
+        if (ngx_strncasecmp((u_char *) url, (u_char *) *s, ngx_strlen(*s))
+            == 0 && url[ngx_strlen(*s)] != '\0')
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * Copies text with the credentials of every URL in it ("scheme://user:
+ * password@host") replaced by "***", for logs and error messages: libcurl
+ * repeats proxy URLs in its messages.
+ */
 
 size_t
 ngx_gp_mask_url(const char *url, u_char *buf, size_t size)
 {
     u_char       *p, *last;
-    const char   *scheme, *at, *slash;
+    const char   *s, *q, *at;
 
+    p = buf;
     last = buf + size - 1;
-    scheme = ngx_strstr(url, "://");
-    at = scheme ? ngx_strchr(scheme + 3, '@') : NULL;
-    slash = scheme ? ngx_strchr(scheme + 3, '/') : NULL;
+    s = url;
 
-    if (at && (slash == NULL || at < slash)) {
-        p = ngx_slprintf(buf, last, "%*s***%s", (size_t) (scheme + 3 - url),
-                         url, at);
+    while (*s && p < last) {
+        q = ngx_strstr(s, "://");
 
-    } else {
-        p = ngx_slprintf(buf, last, "%s", url);
+        if (q == NULL) {
+            p = ngx_slprintf(p, last, "%s", s);
+            break;
+        }
+
+        q += 3;
+        p = ngx_slprintf(p, last, "%*s", (size_t) (q - s), s);
+
+        /* the authority ends at '/', white space, a quote or the end */
+        for (at = NULL, s = q; *s && *s != '/' && *s != ' ' && *s != '\''
+                                && *s != '"'; s++)
+        {
+            if (*s == '@') {
+                at = s;
+            }
+        }
+
+        if (at) {
+            p = ngx_slprintf(p, last, "***%*s", (size_t) (s - at), at);
+
+        } else {
+            p = ngx_slprintf(p, last, "%*s", (size_t) (s - q), q);
+        }
     }
 
     *p = '\0';
@@ -717,11 +764,15 @@ const char *
 ngx_gp_xfer_describe(ngx_gp_xfer_t *x, u_char *buf, size_t size)
 {
     char        *url;
+    long         verify;
     u_char      *p, *last;
     const char  *err;
-    u_char       proxy[NGX_GP_PROXY_LEN];
+    u_char       proxy[NGX_GP_PROXY_LEN], masked[CURL_ERROR_SIZE + 64];
 
-    err = x->error[0] ? x->error : curl_easy_strerror(x->result);
+    (void) ngx_gp_mask_url(x->error[0] ? x->error
+                                       : curl_easy_strerror(x->result),
+                           masked, sizeof(masked));
+    err = (char *) masked;
     last = buf + size - 1;
 
     switch (x->result) {
@@ -745,10 +796,22 @@ ngx_gp_xfer_describe(ngx_gp_xfer_t *x, u_char *buf, size_t size)
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_SSL_CACERT_BADFILE:
     case CURLE_SSL_CERTPROBLEM:
+        verify = 0;
+
+        if (x->proxied
+            && curl_easy_getinfo(x->easy, CURLINFO_PROXY_SSL_VERIFYRESULT,
+                                 &verify) == CURLE_OK
+            && verify != 0)
+        {
+            /* the proxy's own certificate was refused */
+            goto proxy;
+        }
+
         url = NULL;
         (void) curl_easy_getinfo(x->easy, CURLINFO_EFFECTIVE_URL, &url);
         p = ngx_slprintf(buf, last, "TLS with %s failed: %s",
                          url ? url : "the upstream", err);
+        (void) verify;
         *p = '\0';
         return (char *) buf;
 

@@ -25,6 +25,8 @@ static void ngx_http_gemini_pool_exit_master(ngx_cycle_t *cycle);
 
 static char *ngx_http_gemini_pool_zone(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static ngx_int_t ngx_http_gemini_pool_admin_secret(ngx_conf_t *cf,
+    ngx_http_gemini_pool_main_conf_t *gmcf);
 static char *ngx_http_gemini_pool_media_cache(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_gemini_pool_handler(ngx_conf_t *cf,
@@ -204,6 +206,20 @@ static ngx_command_t  ngx_http_gemini_pool_commands[] = {
       NGX_GP_HANDLER_API,
       NULL },
 
+    { ngx_string("gemini_pool_admin"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_gemini_pool_handler,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      NGX_GP_HANDLER_ADMIN,
+      NULL },
+
+    { ngx_string("gemini_pool_api_keys"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_gemini_pool_loc_conf_t, api_keys),
+      NULL },
+
     { ngx_string("gemini_pool_health"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_gemini_pool_handler,
@@ -358,6 +374,12 @@ ngx_http_gemini_pool_init_main_conf(ngx_conf_t *cf, void *conf)
         return NGX_CONF_ERROR;
     }
 
+    if (gmcf->shm_zone
+        && ngx_http_gemini_pool_admin_secret(cf, gmcf) != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
     if (gmcf->ssl_trusted_certificate.len
         && ngx_conf_full_name(cf->cycle, &gmcf->ssl_trusted_certificate, 1)
            != NGX_OK)
@@ -426,6 +448,113 @@ ngx_http_gemini_pool_init_main_conf(ngx_conf_t *cf, void *conf)
 }
 
 
+/*
+ * The admin secret: ADMIN_SECRET_KEY from the environment (read by the
+ * master; workers inherit the configuration), or a random one generated
+ * on first start into "<database>.admin-secret", readable only by its
+ * owner.  Remote sync peers and scripts send it as X-Admin-Token; admin
+ * session tokens are signed with it.
+ */
+
+static ngx_int_t
+ngx_http_gemini_pool_admin_secret(ngx_conf_t *cf,
+    ngx_http_gemini_pool_main_conf_t *gmcf)
+{
+    char        *env, *hex;
+    size_t       len;
+    ssize_t      n;
+    ngx_fd_t     fd;
+    u_char      *path, *p;
+
+    env = getenv("ADMIN_SECRET_KEY");
+
+    if (env && env[0]) {
+        len = ngx_strlen(env);
+
+        if (len < 16 || len >= sizeof(gmcf->admin_secret)) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "ADMIN_SECRET_KEY must be 16 to %uz "
+                               "characters long",
+                               sizeof(gmcf->admin_secret) - 1);
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(gmcf->admin_secret, env, len + 1);
+        gmcf->admin_secret_len = len;
+        return NGX_OK;
+    }
+
+    path = ngx_pnalloc(cf->pool, gmcf->database.len
+                                 + sizeof(".admin-secret"));
+    if (path == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(path, gmcf->database.data, gmcf->database.len);
+    ngx_memcpy(p, ".admin-secret", sizeof(".admin-secret"));
+
+    fd = ngx_open_file(path, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+
+    if (fd != NGX_INVALID_FILE) {
+        n = ngx_read_fd(fd, gmcf->admin_secret,
+                        sizeof(gmcf->admin_secret) - 1);
+        ngx_close_file(fd);
+
+        while (n > 0 && (gmcf->admin_secret[n - 1] == '\n'
+                         || gmcf->admin_secret[n - 1] == '\r'))
+        {
+            n--;
+        }
+
+        if (n < 16) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "the admin secret in \"%s\" is shorter "
+                               "than 16 characters", path);
+            return NGX_ERROR;
+        }
+
+        gmcf->admin_secret[n] = '\0';
+        gmcf->admin_secret_len = n;
+        return NGX_OK;
+    }
+
+    hex = ngx_gp_random_hex(32);
+    if (hex == NULL) {
+        return NGX_ERROR;
+    }
+
+    fd = open((char *) path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+
+    if (fd == NGX_INVALID_FILE
+        || write(fd, hex, 64) != 64
+        || write(fd, "\n", 1) != 1)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "cannot write the admin secret to \"%s\"", path);
+        if (fd != NGX_INVALID_FILE) {
+            ngx_close_file(fd);
+        }
+
+        free(hex);
+        return NGX_ERROR;
+    }
+
+    ngx_close_file(fd);
+
+    ngx_memcpy(gmcf->admin_secret, hex, 65);
+    gmcf->admin_secret_len = 64;
+    ngx_explicit_memzero(hex, 64);
+    free(hex);
+
+    ngx_log_error(NGX_LOG_NOTICE, cf->log, 0,
+                  "gemini pool: admin secret generated in \"%s\" "
+                  "(readable by its owner only); send it as X-Admin-Token",
+                  path);
+
+    return NGX_OK;
+}
+
+
 static void *
 ngx_http_gemini_pool_create_loc_conf(ngx_conf_t *cf)
 {
@@ -438,6 +567,7 @@ ngx_http_gemini_pool_create_loc_conf(ngx_conf_t *cf)
 
     glcf->keepalive = NGX_CONF_UNSET_MSEC;
     glcf->max_answer = NGX_CONF_UNSET_SIZE;
+    glcf->api_keys = NGX_CONF_UNSET;
 
     return glcf;
 }
@@ -453,6 +583,7 @@ ngx_http_gemini_pool_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_conf_merge_msec_value(conf->keepalive, prev->keepalive, 15000);
     ngx_conf_merge_size_value(conf->max_answer, prev->max_answer,
                               8 * 1024 * 1024);
+    ngx_conf_merge_value(conf->api_keys, prev->api_keys, 1);
 
     return NGX_CONF_OK;
 }
@@ -700,8 +831,9 @@ ngx_http_gemini_pool_handler(ngx_conf_t *cf, ngx_command_t *cmd,
     glcf->handler = cmd->offset;
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
-    clcf->handler = (cmd->offset == NGX_GP_HANDLER_API)
-                    ? ngx_gp_api_handler : ngx_gp_health_handler;
+    clcf->handler = (cmd->offset == NGX_GP_HANDLER_API) ? ngx_gp_api_handler
+                    : (cmd->offset == NGX_GP_HANDLER_ADMIN)
+                      ? ngx_gp_admin_handler : ngx_gp_health_handler;
 
     return NGX_CONF_OK;
 }
@@ -738,25 +870,14 @@ ngx_http_gemini_pool_proxy_url(ngx_conf_t *cf, void *post, void *data)
 {
     ngx_str_t  *url = data;
 
-    static const char  *schemes[] = {
-        "http://", "https://", "socks5://", "socks5h://", "socks4://",
-        "socks4a://", NULL
-    };
-
-    const char  **s;
-    u_char        masked[NGX_GP_PROXY_LEN];
+    u_char  masked[NGX_GP_PROXY_LEN];
 
     if (url->len >= NGX_GP_PROXY_LEN) {
         return "is too long";
     }
 
-    for (s = schemes; *s; s++) {
-        if (url->len > ngx_strlen(*s)
-            && ngx_strncasecmp(url->data, (u_char *) *s, ngx_strlen(*s))
-               == 0)
-        {
-            return NGX_CONF_OK;
-        }
+    if (ngx_gp_proxy_valid(url->data)) {
+        return NGX_CONF_OK;
     }
 
     (void) ngx_gp_mask_url((char *) url->data, masked, sizeof(masked));

@@ -23,6 +23,7 @@
 #include "ngx_http_gemini_pool_wire.h"
 #include "ngx_http_gemini_pool_openai.h"
 #include "ngx_http_gemini_pool_rules.h"
+#include "ngx_http_gemini_pool_crypto.h"
 
 
 #define NGX_GP_VERSION               "0.1.0"
@@ -55,6 +56,12 @@
 #define NGX_GP_HANDLER_NONE          0
 #define NGX_GP_HANDLER_API           1
 #define NGX_GP_HANDLER_HEALTH        2
+#define NGX_GP_HANDLER_ADMIN         3
+
+/* API keys and admin sessions */
+#define NGX_GP_MAX_KEYS              256
+#define NGX_GP_KEY_MODELS_LEN        256
+#define NGX_GP_LOGIN_SLOTS           128
 
 
 /* the zone */
@@ -121,6 +128,32 @@ typedef struct {
 } ngx_gp_model_t;
 
 typedef struct {
+    int64_t                  id;
+    u_char                   hash[32];    /* SHA-256 of the key */
+    u_char                   name[NGX_GP_NAME_LEN];
+    unsigned                 enabled:1;
+    time_t                   expires;     /* 0: never */
+    u_char                   models[NGX_GP_KEY_MODELS_LEN]; /* "": all */
+    ngx_uint_t               rpm;         /* 0: no limit */
+    ngx_uint_t               rpd;
+    u_char                   image_format[16];
+
+    /* runtime, kept across reloads */
+    time_t                   minute;
+    ngx_uint_t               minute_count;
+    time_t                   day;
+    ngx_uint_t               day_count;
+    uint64_t                 requests;
+    time_t                   last_used;
+} ngx_gp_key_t;
+
+typedef struct {
+    uint32_t                 addr;        /* hash of the client address */
+    time_t                   window;
+    ngx_uint_t               failures;
+} ngx_gp_login_t;
+
+typedef struct {
     ngx_uint_t               naccounts;   /* slots in use at the front */
     ngx_uint_t               capacity;
     ngx_gp_account_t        *accounts;
@@ -131,6 +164,10 @@ typedef struct {
 
     ngx_uint_t               nmodels;
     ngx_gp_model_t           models[NGX_GP_MAX_MODELS];
+
+    ngx_uint_t               nkeys;
+    ngx_gp_key_t             keys[NGX_GP_MAX_KEYS];
+    ngx_gp_login_t           logins[NGX_GP_LOGIN_SLOTS];
 
     ngx_rbtree_t             bindings;
     ngx_rbtree_node_t        sentinel;
@@ -186,6 +223,9 @@ struct ngx_http_gemini_pool_main_conf_s {
     ngx_str_t                proxy;            /* default outbound proxy */
     ngx_uint_t               max_host_connections;
     ngx_flag_t               http2;
+
+    u_char                   admin_secret[128];  /* NUL-terminated */
+    size_t                   admin_secret_len;
     time_t                   jwt_refresh;      /* JWT reuse period */
 
     ngx_uint_t               max_connections;  /* curl, per process */
@@ -198,6 +238,7 @@ typedef struct {
     ngx_uint_t               handler;
     ngx_msec_t               keepalive;        /* SSE comment interval */
     size_t                   max_answer;       /* non-stream answer cap */
+    ngx_flag_t               api_keys;         /* /v1 needs an API key */
 } ngx_http_gemini_pool_loc_conf_t;
 
 
@@ -256,6 +297,7 @@ ngx_int_t ngx_gp_xfer_header(ngx_gp_xfer_t *x, const char *fmt, ...);
 void ngx_gp_xfer_proxy(ngx_gp_xfer_t *x, ngx_uint_t traffic,
     const u_char *account_proxy);
 size_t ngx_gp_mask_url(const char *url, u_char *buf, size_t size);
+ngx_uint_t ngx_gp_proxy_valid(const u_char *url);
 const char *ngx_gp_xfer_describe(ngx_gp_xfer_t *x, u_char *buf,
     size_t size);
 ngx_uint_t ngx_gp_curl_active(void);
@@ -325,6 +367,8 @@ ngx_int_t ngx_gp_store_open(ngx_str_t *path, ngx_log_t *log, sqlite3 **db);
 ngx_int_t ngx_gp_store_load(ngx_cycle_t *cycle, ngx_str_t *path,
     ngx_gp_zone_t *z);
 ngx_int_t ngx_gp_store_save_state(ngx_cycle_t *cycle, ngx_gp_zone_t *z);
+ngx_int_t ngx_gp_store_reload(ngx_log_t *log);
+sqlite3 *ngx_gp_store_db(ngx_log_t *log);
 void ngx_gp_store_close(void);
 
 
@@ -332,6 +376,18 @@ void ngx_gp_store_close(void);
 
 ngx_int_t ngx_gp_chat_handler(ngx_http_request_t *r);
 ngx_int_t ngx_gp_api_handler(ngx_http_request_t *r);
+ngx_int_t ngx_gp_admin_handler(ngx_http_request_t *r);
+
+/* API keys on /v1: NGX_OK (key copied to k), or an error sent */
+#define NGX_GP_KEY_OK         0
+#define NGX_GP_KEY_MISSING    1
+#define NGX_GP_KEY_INVALID    2
+#define NGX_GP_KEY_LIMITED    3
+#define NGX_GP_KEY_MODEL      4
+ngx_int_t ngx_gp_api_key(ngx_http_request_t *r, ngx_str_t *model,
+    ngx_gp_key_t *k, ngx_int_t *sent);
+ngx_int_t ngx_gp_zone_key_check(ngx_gp_zone_t *z, const u_char *hash,
+    ngx_str_t *model, ngx_gp_key_t *k, time_t *retry);
 ngx_int_t ngx_gp_health_handler(ngx_http_request_t *r);
 ngx_int_t ngx_gp_send_error(ngx_http_request_t *r, ngx_gp_oai_error_t *err);
 ngx_int_t ngx_gp_send_json(ngx_http_request_t *r, ngx_uint_t status,

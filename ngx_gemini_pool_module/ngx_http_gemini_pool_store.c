@@ -98,6 +98,34 @@ static const char  *ngx_gp_migrations[] = {
     /* version 3: per-account outbound proxy ("": global, "direct") */
     "ALTER TABLE accounts ADD COLUMN proxy TEXT NOT NULL DEFAULT '';",
 
+    /* version 4: API keys, admin password and sessions */
+    "CREATE TABLE api_keys ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  name TEXT NOT NULL DEFAULT '',"
+    "  key_hash TEXT NOT NULL UNIQUE,"
+    "  prefix TEXT NOT NULL DEFAULT '',"
+    "  enabled INTEGER NOT NULL DEFAULT 1,"
+    "  expires_at INTEGER NOT NULL DEFAULT 0,"
+    "  models TEXT NOT NULL DEFAULT '',"
+    "  rpm INTEGER NOT NULL DEFAULT 0,"
+    "  rpd INTEGER NOT NULL DEFAULT 0,"
+    "  image_format TEXT NOT NULL DEFAULT '',"
+    "  requests INTEGER NOT NULL DEFAULT 0,"
+    "  last_used_at INTEGER NOT NULL DEFAULT 0,"
+    "  created_at INTEGER NOT NULL DEFAULT (strftime('%s','now'))"
+    ");"
+    "CREATE TABLE admin ("
+    "  key TEXT PRIMARY KEY,"
+    "  value TEXT NOT NULL"
+    ");"
+    "CREATE TABLE admin_sessions ("
+    "  id TEXT PRIMARY KEY,"
+    "  expires_at INTEGER NOT NULL,"
+    "  revoked INTEGER NOT NULL DEFAULT 0,"
+    "  client TEXT NOT NULL DEFAULT '',"
+    "  created_at INTEGER NOT NULL DEFAULT (strftime('%s','now'))"
+    ");",
+
     NULL
 };
 
@@ -373,6 +401,20 @@ ngx_gp_store_load_accounts(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
         ngx_gp_store_text(st, 13, acc->proxy, NGX_GP_PROXY_LEN, "proxy",
                           acc->id, log);
 
+        if (acc->proxy[0] && ngx_strcmp(acc->proxy, "direct") != 0
+            && !ngx_gp_proxy_valid(acc->proxy))
+        {
+            u_char  masked[NGX_GP_PROXY_LEN];
+
+            (void) ngx_gp_mask_url((char *) acc->proxy, masked,
+                                   sizeof(masked));
+            ngx_log_error(NGX_LOG_ERR, log, 0,
+                          "gemini pool: account %L: proxy \"%s\" is not a "
+                          "proxy URL; the global proxy applies", acc->id,
+                          masked);
+            acc->proxy[0] = '\0';
+        }
+
         if (acc->name[0] == '\0') {
             ngx_sprintf(acc->name, "account-%L%Z", acc->id);
         }
@@ -594,6 +636,21 @@ ngx_gp_store_setting_number(ngx_gp_setting_t *s, ngx_log_t *log)
             return ngx_gp_store_traffic(s, log);
         }
 
+        if (ngx_strcmp(s->key, "proxy") == 0 && s->value[0]
+            && !ngx_gp_proxy_valid(s->value))
+        {
+            u_char  masked[NGX_GP_PROXY_LEN];
+
+            (void) ngx_gp_mask_url((char *) s->value, masked,
+                                   sizeof(masked));
+            ngx_log_error(NGX_LOG_ERR, log, 0,
+                          "gemini pool: setting \"proxy\" is not a proxy "
+                          "URL (\"%s\"): http://, https://, socks5:// or "
+                          "socks5h:// expected; gemini_pool_proxy applies",
+                          masked);
+            return NGX_ERROR;
+        }
+
         if (ngx_strcmp(s->key, "selection_strategy") == 0) {
             if (ngx_strcmp(s->value, "least_in_flight") == 0) {
                 s->number = NGX_GP_PICK_LEAST_IN_FLIGHT;
@@ -742,6 +799,166 @@ ngx_gp_store_load_models(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
 }
 
 
+static ngx_int_t
+ngx_hex_decode_gp(u_char *dst, const u_char *src, size_t len)
+{
+    size_t   i;
+    u_char   c, v;
+
+    for (i = 0; i < len; i++) {
+        c = src[i];
+
+        if (c >= '0' && c <= '9') {
+            v = c - '0';
+
+        } else if (c >= 'a' && c <= 'f') {
+            v = c - 'a' + 10;
+
+        } else if (c >= 'A' && c <= 'F') {
+            v = c - 'A' + 10;
+
+        } else {
+            return NGX_ERROR;
+        }
+
+        if (i % 2 == 0) {
+            dst[i / 2] = (u_char) (v << 4);
+
+        } else {
+            dst[i / 2] |= v;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_gp_store_load_keys(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
+{
+    int             rc;
+    size_t          len;
+    ngx_uint_t      n, i, k;
+    sqlite3_stmt   *st;
+    ngx_gp_key_t   *keys, *key;
+    const u_char   *hex;
+
+    keys = ngx_alloc(NGX_GP_MAX_KEYS * sizeof(ngx_gp_key_t), log);
+    if (keys == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (sqlite3_prepare_v2(db, "SELECT id, name, key_hash, enabled, "
+                           "expires_at, models, rpm, rpd, image_format, "
+                           "requests, last_used_at FROM api_keys "
+                           "ORDER BY id", -1, &st, NULL)
+        != SQLITE_OK)
+    {
+        ngx_log_error(NGX_LOG_EMERG, log, 0, "gemini pool: sqlite: %s",
+                      sqlite3_errmsg(db));
+        ngx_free(keys);
+        return NGX_ERROR;
+    }
+
+    n = 0;
+
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+
+        if (n == NGX_GP_MAX_KEYS) {
+            ngx_log_error(NGX_LOG_WARN, log, 0,
+                          "gemini pool: more than %d API keys, "
+                          "the rest are not loaded", NGX_GP_MAX_KEYS);
+            break;
+        }
+
+        key = &keys[n];
+        ngx_memzero(key, sizeof(ngx_gp_key_t));
+
+        key->id = sqlite3_column_int64(st, 0);
+        ngx_gp_store_text(st, 1, key->name, NGX_GP_NAME_LEN, "key name",
+                          key->id, log);
+
+        hex = sqlite3_column_text(st, 2);
+        len = (size_t) sqlite3_column_bytes(st, 2);
+
+        if (hex == NULL || len != 64
+            || ngx_hex_decode_gp(key->hash, hex, 64) != NGX_OK)
+        {
+            ngx_log_error(NGX_LOG_ERR, log, 0,
+                          "gemini pool: API key %L has a bad hash, "
+                          "skipped", key->id);
+            continue;
+        }
+
+        key->enabled = sqlite3_column_int(st, 3) ? 1 : 0;
+        key->expires = sqlite3_column_int64(st, 4);
+        ngx_gp_store_text(st, 5, key->models, NGX_GP_KEY_MODELS_LEN,
+                          "key models", key->id, log);
+        key->rpm = (ngx_uint_t) ngx_max(sqlite3_column_int64(st, 6), 0);
+        key->rpd = (ngx_uint_t) ngx_max(sqlite3_column_int64(st, 7), 0);
+        ngx_gp_store_text(st, 8, key->image_format,
+                          sizeof(key->image_format), "key image_format",
+                          key->id, log);
+        key->requests = (uint64_t) sqlite3_column_int64(st, 9);
+        key->last_used = sqlite3_column_int64(st, 10);
+        n++;
+    }
+
+    sqlite3_finalize(st);
+
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        ngx_log_error(NGX_LOG_EMERG, log, 0, "gemini pool: sqlite: %s",
+                      sqlite3_errmsg(db));
+        ngx_free(keys);
+        return NGX_ERROR;
+    }
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+
+    /* the rate windows and counters follow a key by id */
+
+    for (i = 0; i < n; i++) {
+        for (k = 0; k < z->sh->nkeys; k++) {
+            if (z->sh->keys[k].id == keys[i].id) {
+                keys[i].minute = z->sh->keys[k].minute;
+                keys[i].minute_count = z->sh->keys[k].minute_count;
+                keys[i].day = z->sh->keys[k].day;
+                keys[i].day_count = z->sh->keys[k].day_count;
+                keys[i].requests = ngx_max(keys[i].requests,
+                                           z->sh->keys[k].requests);
+                keys[i].last_used = ngx_max(keys[i].last_used,
+                                            z->sh->keys[k].last_used);
+                break;
+            }
+        }
+    }
+
+    ngx_memcpy(z->sh->keys, keys, n * sizeof(ngx_gp_key_t));
+    z->sh->nkeys = n;
+
+    ngx_shmtx_unlock(&z->shpool->mutex);
+
+    ngx_free(keys);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_gp_store_load_all(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
+{
+    if (ngx_gp_store_load_accounts(db, z, log) != NGX_OK
+        || ngx_gp_store_load_settings(db, z, log) != NGX_OK
+        || ngx_gp_store_load_models(db, z, log) != NGX_OK
+        || ngx_gp_store_load_keys(db, z, log) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
 /*
  * Runs in the master (and with "nginx -t") when the zone is created or
  * reused on reload: the durable facts replace the zone's copies, runtime
@@ -759,14 +976,7 @@ ngx_gp_store_load(ngx_cycle_t *cycle, ngx_str_t *path, ngx_gp_zone_t *z)
         return NGX_ERROR;
     }
 
-    rc = NGX_OK;
-
-    if (ngx_gp_store_load_accounts(db, z, cycle->log) != NGX_OK
-        || ngx_gp_store_load_settings(db, z, cycle->log) != NGX_OK
-        || ngx_gp_store_load_models(db, z, cycle->log) != NGX_OK)
-    {
-        rc = NGX_ERROR;
-    }
+    rc = ngx_gp_store_load_all(db, z, cycle->log);
 
     sqlite3_close(db);
 
@@ -794,20 +1004,59 @@ ngx_gp_store_load(ngx_cycle_t *cycle, ngx_str_t *path, ngx_gp_zone_t *z)
 
 
 /*
- * The helper's connection, opened on first use and kept: the helper is
- * the only process that writes while nginx runs.
+ * A process's own connection, opened on first use and kept: the helper
+ * writes state and history, a worker writes what the admin API changes.
  */
 
-static sqlite3  *ngx_gp_helper_db;
+static sqlite3  *ngx_gp_process_db;
 
 
 void
 ngx_gp_store_close(void)
 {
-    if (ngx_gp_helper_db) {
-        sqlite3_close(ngx_gp_helper_db);
-        ngx_gp_helper_db = NULL;
+    if (ngx_gp_process_db) {
+        sqlite3_close(ngx_gp_process_db);
+        ngx_gp_process_db = NULL;
     }
+}
+
+
+sqlite3 *
+ngx_gp_store_db(ngx_log_t *log)
+{
+    ngx_http_gemini_pool_main_conf_t  *gmcf;
+
+    if (ngx_gp_process_db == NULL) {
+        gmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                                ngx_http_gemini_pool_module);
+
+        if (ngx_gp_store_open(&gmcf->database, log, &ngx_gp_process_db)
+            != NGX_OK)
+        {
+            return NULL;
+        }
+    }
+
+    return ngx_gp_process_db;
+}
+
+
+/* after the admin API changed the database: the zone follows */
+
+ngx_int_t
+ngx_gp_store_reload(ngx_log_t *log)
+{
+    sqlite3        *db;
+    ngx_gp_zone_t  *z;
+
+    db = ngx_gp_store_db(log);
+    z = ngx_gp_zone();
+
+    if (db == NULL || z == NULL) {
+        return NGX_ERROR;
+    }
+
+    return ngx_gp_store_load_all(db, z, log);
 }
 
 
@@ -833,7 +1082,6 @@ ngx_gp_store_save_state(ngx_cycle_t *cycle, ngx_gp_zone_t *z)
     sqlite3_stmt                      *st, *ex;
     ngx_gp_state_t                    *state;
     ngx_gp_account_t                  *acc;
-    ngx_http_gemini_pool_main_conf_t  *gmcf;
 
     /* collect under the lock, write without it */
 
@@ -873,26 +1121,18 @@ ngx_gp_store_save_state(ngx_cycle_t *cycle, ngx_gp_zone_t *z)
 
     ngx_shmtx_unlock(&z->shpool->mutex);
 
-    if (ngx_gp_helper_db == NULL) {
-        gmcf = ngx_http_cycle_get_module_main_conf(cycle,
-                                                ngx_http_gemini_pool_module);
-
-        if (ngx_gp_store_open(&gmcf->database, cycle->log,
-                              &ngx_gp_helper_db)
-            != NGX_OK)
-        {
-            ngx_free(state);
-            return NGX_ERROR;
-        }
+    if (ngx_gp_store_db(cycle->log) == NULL) {
+        ngx_free(state);
+        return NGX_ERROR;
     }
 
     st = NULL;
     ex = NULL;
     rc = SQLITE_OK;
 
-    if (sqlite3_exec(ngx_gp_helper_db, "BEGIN IMMEDIATE", NULL, NULL, NULL)
+    if (sqlite3_exec(ngx_gp_process_db, "BEGIN IMMEDIATE", NULL, NULL, NULL)
         != SQLITE_OK
-        || sqlite3_prepare_v2(ngx_gp_helper_db,
+        || sqlite3_prepare_v2(ngx_gp_process_db,
                "INSERT INTO account_state (account_id, cooldown_text, "
                "cooldown_images, cooldown_videos, last_error, updated_at) "
                "SELECT ?1, ?2, ?3, ?4, ?5, strftime('%s','now') "
@@ -904,7 +1144,7 @@ ngx_gp_store_save_state(ngx_cycle_t *cycle, ngx_gp_zone_t *z)
                "last_error = excluded.last_error, "
                "updated_at = excluded.updated_at", -1, &st, NULL)
            != SQLITE_OK
-        || sqlite3_prepare_v2(ngx_gp_helper_db,
+        || sqlite3_prepare_v2(ngx_gp_process_db,
                "UPDATE accounts SET cookie_expired = ?2, "
                "updated_at = strftime('%s','now') "
                "WHERE id = ?1 AND cookie_expired != ?2", -1, &ex, NULL)
@@ -938,7 +1178,7 @@ ngx_gp_store_save_state(ngx_cycle_t *cycle, ngx_gp_zone_t *z)
     sqlite3_finalize(ex);
 
     if (rc == SQLITE_OK
-        && sqlite3_exec(ngx_gp_helper_db, "COMMIT", NULL, NULL, NULL)
+        && sqlite3_exec(ngx_gp_process_db, "COMMIT", NULL, NULL, NULL)
            == SQLITE_OK)
     {
         ngx_shmtx_lock(&z->shpool->mutex);
@@ -962,9 +1202,9 @@ ngx_gp_store_save_state(ngx_cycle_t *cycle, ngx_gp_zone_t *z)
 
     ngx_log_error(NGX_LOG_ERR, cycle->log, 0,
                   "gemini pool: saving account state failed: %s",
-                  sqlite3_errmsg(ngx_gp_helper_db));
+                  sqlite3_errmsg(ngx_gp_process_db));
 
-    (void) sqlite3_exec(ngx_gp_helper_db, "ROLLBACK", NULL, NULL, NULL);
+    (void) sqlite3_exec(ngx_gp_process_db, "ROLLBACK", NULL, NULL, NULL);
     ngx_free(state);
 
     /* reopen next time */

@@ -685,3 +685,114 @@ ngx_gp_zone_binding_delete(ngx_gp_zone_t *z, u_char *key)
 
     ngx_shmtx_unlock(&z->shpool->mutex);
 }
+
+
+static ngx_uint_t
+ngx_gp_key_allows(ngx_gp_key_t *k, ngx_str_t *model)
+{
+    u_char  *p, *q, *last;
+
+    if (k->models[0] == '\0' || model == NULL) {
+        return 1;
+    }
+
+    p = k->models;
+    last = p + ngx_strlen(p);
+
+    while (p < last) {
+        q = ngx_strlchr(p, last, ',');
+        if (q == NULL) {
+            q = last;
+        }
+
+        if ((size_t) (q - p) == model->len
+            && ngx_strncmp(p, model->data, model->len) == 0)
+        {
+            return 1;
+        }
+
+        p = q + 1;
+    }
+
+    return 0;
+}
+
+
+/*
+ * Finds the API key by its hash and counts the request against its
+ * per-minute and per-day limits, in the zone: the limits hold across all
+ * workers.  *retry: seconds until the window that refused it ends.
+ */
+
+ngx_int_t
+ngx_gp_zone_key_check(ngx_gp_zone_t *z, const u_char *hash,
+    ngx_str_t *model, ngx_gp_key_t *out, time_t *retry)
+{
+    time_t          now, minute, day;
+    ngx_int_t       rc;
+    ngx_uint_t      i;
+    ngx_gp_key_t   *k;
+
+    now = ngx_time();
+    minute = now - now % 60;
+    day = now - now % 86400;
+    *retry = 0;
+    rc = NGX_GP_KEY_INVALID;
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+
+    for (i = 0; i < z->sh->nkeys; i++) {
+        k = &z->sh->keys[i];
+
+        if (!ngx_gp_ct_equal(k->hash, 32, hash, 32)) {
+            continue;
+        }
+
+        if (!k->enabled || (k->expires && k->expires <= now)) {
+            break;
+        }
+
+        if (!ngx_gp_key_allows(k, model)) {
+            *out = *k;
+            rc = NGX_GP_KEY_MODEL;
+            break;
+        }
+
+        if (k->minute != minute) {
+            k->minute = minute;
+            k->minute_count = 0;
+        }
+
+        if (k->day != day) {
+            k->day = day;
+            k->day_count = 0;
+        }
+
+        if (k->rpm && k->minute_count >= k->rpm) {
+            *retry = minute + 60 - now;
+            *out = *k;
+            rc = NGX_GP_KEY_LIMITED;
+            break;
+        }
+
+        if (k->rpd && k->day_count >= k->rpd) {
+            *retry = day + 86400 - now;
+            *out = *k;
+            rc = NGX_GP_KEY_LIMITED;
+            break;
+        }
+
+        k->minute_count++;
+        k->day_count++;
+        k->requests++;
+        k->last_used = now;
+
+        *out = *k;
+        rc = NGX_GP_KEY_OK;
+        break;
+    }
+
+    ngx_shmtx_unlock(&z->shpool->mutex);
+
+    return rc;
+}

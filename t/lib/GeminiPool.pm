@@ -127,6 +127,11 @@ sub create_db {
     set_accounts(3);
 }
 
+# the mock's accounts file, decoded
+sub accounts_file {
+    return $JSON->decode(slurp("$ROOT/t/mock/accounts.json"));
+}
+
 # the first N accounts of the mock (all enabled, no state)
 sub set_accounts {
     my ($n) = @_;
@@ -254,6 +259,7 @@ sub http_config {
     gemini_pool_auth_url http://127.0.0.1:$port;
     gemini_pool_api_url http://127.0.0.1:$port;
     gemini_pool_helper_interval 200ms;
+    gemini_pool_api_keys off;
 END
 }
 

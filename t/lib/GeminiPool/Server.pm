@@ -18,24 +18,32 @@ package GeminiPool::Server;
 #       listen  => 'backlog=4096',    # more parameters of the listen line
 #       main    => '...',             # more main-level directives
 #   );
-#   $srv->start;                      # dies (with the log tail) on failure
+#   (also: events => '...', log_level => 'info', grace => 10 (s, for stop),
+#    gp_http => 0 to leave out GeminiPool::http_config(), port => N)
+#   $srv->start;                      # dies (with the log tail) on failure;
+#                                     # returns $srv
 #   my $url = $srv->url('/v1/chat/completions');
-#   my $p = $srv->pids;               # {master, workers => [..], helpers => [..]}
-#   my $kb = $srv->rss_kb;            # VmRSS sum over the serving processes
-#   $srv->stop;                       # QUIT, KILL after a grace, reaped
+#   my $p = $srv->pids;               # {master, workers => [..], helpers => [..],
+#                                     #  all => [..]}; master off: workers => [pid]
+#   my $kb = $srv->rss_kb;            # VmRSS sum over the workers, in kB
+#   $srv->rss_kb('all');              # or 'master', 'helpers'
+#   $srv->rss_kb(per => 1);           # {pid => kB}
+#   GeminiPool::Server::vmrss_kb($pid);
+#   $srv->error_log_text; $srv->access_log_text; $srv->running;
+#   $srv->stop;                       # QUIT, KILL after a grace, reaped;
+#                                     # returns the wait status
 #
 # nginx runs in the foreground ("daemon off") as our child, in its own
 # process group, and is always reaped: daemonised nginx processes linger
-# as zombies on these machines.  The http block carries the load_module
-# line and the gemini_pool_* directives of GeminiPool::http_config()
-# (unless gp_http => 0), so the module talks to the mock GeminiPool
+# as zombies on these machines.  The configuration loads
+# $GeminiPool::MODULE and carries the http-level gemini_pool_* directives
+# of GeminiPool::http_config(), so the module talks to the mock GeminiPool
 # started.  The port is TEST_NGINX_GP_SERVER_PORT, or the first free one
-# of 19851-19859.
+# of 19851-19859 (files run in parallel should set distinct ports).
 
 use strict;
 use warnings;
 
-use Cwd qw(abs_path);
 use File::Path qw(make_path remove_tree);
 use IO::Socket::INET;
 use POSIX qw(WNOHANG);

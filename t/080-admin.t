@@ -1,0 +1,285 @@
+# The admin API: authentication, accounts (and the remote-sync receiver),
+# settings, API keys on /v1, status.
+
+use strict;
+use warnings;
+use lib 't/lib';
+use Test::More;
+use HTTP::Tiny;
+use JSON::PP;
+use GeminiPool ':plain';
+use GeminiPool::Server;
+use Digest::SHA ();
+
+my $SECRET = 'test-admin-secret-0123456789';
+$ENV{ADMIN_SECRET_KEY} = $SECRET;
+
+my $json = JSON::PP->new->utf8->canonical;
+my $http = HTTP::Tiny->new(timeout => 10, max_redirect => 0);
+
+my $srv = GeminiPool::Server->new(
+    name => 'admin', master => 1, workers => 2,
+    server => <<'END');
+    location /api/ { gemini_pool_admin; }
+    location /v1/ { gemini_pool_api_keys on; gemini_pool_api; }
+    location /open/v1/ { gemini_pool_api; }
+    location = /health { gemini_pool_health; }
+END
+$srv->start;
+
+sub req {
+    my ($method, $path, $body, %h) = @_;
+    my $res = $http->request($method, $srv->url($path), {
+        headers => {%h},
+        (defined $body ? (content => ref $body ? $json->encode($body) : $body)
+                       : ()),
+    });
+    my $data = eval { $json->decode($res->{content}) };
+    return ($res->{status}, $data, $res);
+}
+
+sub admin { req(@_[0 .. 2], 'X-Admin-Token' => $SECRET) }
+
+my ($st, $d, $res);
+
+# authentication
+
+($st, $d) = req('GET', '/api/accounts');
+is($st, 401, 'no credentials: 401');
+is($d->{error}{code}, 'unauthorized', 'a JSON error');
+
+($st) = req('GET', '/api/accounts', undef, 'X-Admin-Token' => 'wrong');
+is($st, 401, 'a wrong X-Admin-Token: 401');
+
+($st, $d, $res) = admin('GET', '/api/accounts');
+is($st, 200, 'the admin secret as X-Admin-Token lists the accounts');
+is($d->{total}, 3, 'three accounts');
+is($d->{accounts}[0]{name}, 'acc1', 'by position');
+ok($d->{accounts}[0]{secure_c_ses_set}, 'it says the cookie is set');
+unlike($res->{content}, qr/CSE\.acc|COS\.acc/, 'but never returns cookies');
+
+($st, $d) = admin('GET', '/api/nothing');
+is($st, 404, 'unknown path: 404');
+($st, $d) = admin('DELETE', '/api/settings');
+is($st, 405, 'wrong method: 405');
+
+# accounts: add, bad input, update, toggle, delete
+
+($st, $d) = admin('POST', '/api/accounts', '{"team_id": ');
+is($st, 400, 'not JSON: 400');
+is($d->{error}{code}, 'invalid_json', 'invalid_json');
+
+($st, $d) = admin('POST', '/api/accounts',
+                  {team_id => 't', csesidx => '12a', secure_c_ses => 's'});
+is($st, 400, 'csesidx with a letter: 400');
+like($d->{error}{message}, qr/csesidx/, 'names the field');
+
+($st, $d) = admin('POST', '/api/accounts', {csesidx => '1', secure_c_ses => 's'});
+is($st, 400, 'no team_id: 400');
+
+($st, $d) = admin('POST', '/api/accounts',
+                  {team_id => 't', csesidx => 5, secure_c_ses => 's'});
+is($st, 400, 'a number where a string belongs: 400');
+
+($st, $d) = admin('POST', '/api/accounts', {name => 'acc4', team_id => 't4',
+                  csesidx => '1404564704', secure_c_ses => 'CSE.x',
+                  proxy => 'socks5://u:pw@127.0.0.1:9'});
+is($st, 201, 'an account is added');
+my $acc4 = $d->{id};
+
+($st, $d, $res) = admin('GET', '/api/accounts');
+is($d->{total}, 4, 'and listed at once, by every worker');
+is($d->{accounts}[3]{proxy}, 'socks5://***@127.0.0.1:9',
+   'its proxy credentials are masked');
+unlike($res->{content}, qr/pw\@/, 'never shown');
+
+($st, $d) = admin('POST', "/api/accounts/id:$acc4/toggle");
+is($st, 200, 'toggle by a stable id');
+($st, $d) = admin('GET', '/api/accounts');
+ok(!$d->{accounts}[3]{enabled}, 'the account is disabled');
+
+($st, $d) = admin('PUT', '/api/accounts/3', {name => 'renamed'});
+is($st, 200, 'a partial update by position');
+($st, $d) = admin('GET', '/api/accounts');
+is($d->{accounts}[3]{name}, 'renamed', 'changes the field');
+is($d->{accounts}[3]{team_id}, 't4', 'and leaves the others');
+
+($st, $d) = admin('DELETE', "/api/accounts/id:$acc4");
+is($st, 200, 'delete');
+($st, $d) = admin('DELETE', "/api/accounts/id:$acc4");
+is($st, 404, 'deleting it again: 404');
+($st, $d) = admin('PUT', '/api/accounts/zz', {name => 'x'});
+is($st, 404, 'a malformed account reference: 404');
+
+# the remote-sync receiver (reference-shaped push)
+
+GeminiPool::mock_post('/__mock/inject', {account => 'acc1',
+    endpoint => 'getoxsrf', action => {expired => JSON::PP::true}});
+($st) = req('POST', '/open/v1/chat/completions',
+            {messages => [{role => 'user', content => 'x'}]});
+is($st, 200, 'a chat that finds acc1 expired fails over');
+
+($st, $d) = req('GET', '/health?detail=1');
+ok($d->{pool}[0]{cookie_expired}, 'acc1 is cookie-expired');
+
+my $acc = GeminiPool::accounts_file()->[0];
+($st, $d) = admin('PUT', '/api/accounts/0', {
+    team_id => $acc->{team_id}, secure_c_ses => $acc->{secure_c_ses},
+    host_c_oses => $acc->{host_c_oses}, csesidx => $acc->{csesidx},
+    user_agent => 'Mozilla/5.0'});
+is($st, 200, 'a reference-shaped sync push with X-Admin-Token is accepted');
+ok($d->{renewed}, 'and renews the expired account');
+($st, $d) = req('GET', '/health?detail=1');
+ok(!$d->{pool}[0]{cookie_expired}, 'acc1 is back in rotation');
+
+($st, $d) = admin('PUT', '/api/accounts/5', {
+    team_id => 'team-5', secure_c_ses => 'CSE.5', csesidx => '5'});
+is($st, 200, 'a push past the end');
+($st, $d) = admin('GET', '/api/accounts');
+is($d->{total}, 6, 'appends placeholders up to the position');
+ok(!$d->{accounts}[4]{enabled} && $d->{accounts}[4]{cookie_expired},
+   'placeholders are disabled and expired');
+ok($d->{accounts}[5]{enabled} && !$d->{accounts}[5]{cookie_expired},
+   'the pushed account is usable');
+
+# login, sessions, logout
+
+($st, $d) = req('POST', '/api/auth/login', {password => 'whatever1'});
+is($st, 403, 'no password yet: login refused');
+like($d->{error}{message}, qr/PUT \/api\/auth\/password/, 'says how to set one');
+
+($st) = admin('PUT', '/api/auth/password', {password => 'short'});
+is($st, 400, 'a short password is refused');
+($st) = admin('PUT', '/api/auth/password', {password => 'correct horse'});
+is($st, 200, 'the password is set by an authenticated admin');
+
+is(GeminiPool::sql("SELECT value LIKE 'pbkdf2_sha256\$%' FROM admin "
+                   . "WHERE key = 'password_hash'"), '1',
+   'stored as a salted PBKDF2 hash');
+
+($st) = req('POST', '/api/auth/login', {password => 'wrong horse'});
+is($st, 401, 'a wrong password: 401');
+
+($st, $d, $res) = req('POST', '/api/auth/login',
+                      {password => 'correct horse'});
+is($st, 200, 'the right password logs in');
+my $cookie = $res->{headers}{'set-cookie'} // '';
+like($cookie, qr/^gp_admin=[0-9a-f]{32}\.\d+\.[A-Za-z0-9_-]+; Path=\/; Max-Age=\d+; HttpOnly; SameSite=Strict/,
+     'the session cookie is HttpOnly and SameSite=Strict');
+my ($session) = $cookie =~ /^(gp_admin=[^;]+)/;
+
+($st) = req('GET', '/api/accounts', undef, Cookie => $session);
+is($st, 200, 'the cookie authenticates reads');
+
+my $host = '127.0.0.1:' . $srv->port;
+($st, $d) = req('POST', '/api/accounts/0/toggle', undef, Cookie => $session);
+is($st, 403, 'a state change by cookie without Origin is refused');
+($st, $d) = req('POST', '/api/accounts/0/toggle', undef, Cookie => $session,
+                Origin => 'http://evil.example');
+is($st, 403, 'from another origin too');
+($st, $d) = req('POST', '/api/accounts/0/toggle', undef, Cookie => $session,
+                Origin => "http://$host");
+is($st, 200, 'from this origin it is accepted');
+admin('POST', '/api/accounts/0/toggle');
+
+($st) = req('POST', '/api/auth/logout', undef, Cookie => $session,
+            Origin => "http://$host");
+is($st, 200, 'logout');
+($st) = req('GET', '/api/accounts', undef, Cookie => $session);
+is($st, 401, 'the session is revoked: the cookie no longer works');
+
+# login rate limiting per client address
+
+for my $i (1 .. 5) {
+    req('POST', '/api/auth/login', {password => "bad $i"});
+}
+($st, $d, $res) = req('POST', '/api/auth/login', {password => 'correct horse'});
+is($st, 429, 'after five failures even the right password waits');
+like($res->{headers}{'retry-after'} // '', qr/^\d+$/, 'with Retry-After');
+
+# settings
+
+($st, $d, $res) = admin('GET', '/api/settings');
+is($st, 200, 'settings are read');
+is($d->{settings}{max_attempts}{value}, 3, 'typed values');
+is($d->{settings}{proxy}{type}, 'secret', 'secret settings are marked');
+ok(!defined $d->{settings}{proxy}{value}, 'and never returned');
+
+($st, $d) = admin('PUT', '/api/settings', {max_attempts => 2,
+                                           show_thoughts => JSON::PP::true});
+is($st, 200, 'settings are updated');
+is($d->{settings}{max_attempts}{value}, 2, 'int');
+is($d->{settings}{show_thoughts}{value}, 1, 'bool');
+
+($st, $d) = admin('PUT', '/api/settings', {max_attempts => 'three'});
+is($st, 400, 'a wrong type: 400');
+($st, $d) = admin('PUT', '/api/settings', {max_attempts => 1, nope => 1});
+is($st, 400, 'an unknown setting: 400');
+($st, $d) = admin('GET', '/api/settings');
+is($d->{settings}{max_attempts}{value}, 2, 'and nothing changed');
+
+($st, $d) = admin('PUT', '/api/settings', {proxy => 'http://u:secret@127.0.0.1:9'});
+($st, $d, $res) = admin('GET', '/api/settings');
+ok($d->{settings}{proxy}{set}, 'a secret setting reads as set');
+unlike($res->{content}, qr/secret\@/, 'without its value');
+($st, $d, $res) = admin('GET', '/api/status');
+is($d->{proxy}{url}, 'http://***@127.0.0.1:9', 'status shows the proxy masked');
+admin('PUT', '/api/settings', {proxy => ''});
+
+# API keys on /v1
+
+($st, $d) = req('GET', '/v1/models');
+is($st, 401, '/v1 without a key: 401');
+is($d->{error}{code}, 'invalid_api_key', 'an OpenAI error');
+
+($st, $d) = admin('POST', '/api/keys', {name => 'ci', rpm => 3,
+                                        models => ['gemini-2.5-flash', 'gemini-auto']});
+is($st, 201, 'an API key is created');
+my $key = $d->{key};
+like($key, qr/^sk-gp-[A-Za-z0-9]{40}$/, 'and shown once');
+my $kid = $d->{id};
+
+($st, $d, $res) = admin('GET', '/api/keys');
+is($d->{keys}[0]{name}, 'ci', 'listed');
+unlike($res->{content}, qr/\Q$key\E/, 'never shown again');
+is(GeminiPool::sql("SELECT count(*) FROM api_keys WHERE key_hash = "
+                   . "'" . unpack('H*', Digest::SHA::sha256($key)) . "'"), 1,
+   'stored as its SHA-256');
+
+($st) = req('GET', '/v1/models', undef, Authorization => 'Bearer nope');
+is($st, 401, 'a wrong key: 401');
+($st, $d) = req('GET', '/v1/models', undef, Authorization => "Bearer $key");
+is($st, 200, 'Authorization: Bearer works (1 of 3 a minute)');
+($st, $d) = req('GET', '/v1/models/gemini-auto', undef, 'X-API-Key' => $key);
+is($st, 200, 'X-API-Key works (2 of 3)');
+($st, $d) = req('POST', '/v1/chat/completions',
+                {model => 'gemini-2.5-pro', messages => [{role => 'user', content => 'x'}]},
+                'X-API-Key' => $key);
+is($st, 403, 'a model outside the allow-list: 403');
+is($d->{error}{code}, 'model_not_allowed', 'model_not_allowed');
+($st, $d, $res) = req('POST', '/v1/chat/completions',
+                      {model => 'gemini-auto', messages => [{role => 'user', content => 'x'}]},
+                      'X-API-Token' => $key);
+is($st, 200, 'X-API-Token works, a chat within the allow-list (3 of 3)');
+($st, $d, $res) = req('GET', '/v1/models', undef, Authorization => "Bearer $key");
+is($st, 429, 'the fourth request of the minute (rpm 3, across two workers): 429')
+    or diag $res->{content};
+is($d->{error}{code}, 'rate_limit_exceeded', 'rate_limit_exceeded');
+like($res->{headers}{'retry-after'} // '', qr/^\d+$/, 'with Retry-After');
+
+($st) = admin('POST', "/api/keys/$kid/revoke");
+is($st, 200, 'revoke');
+($st) = req('GET', '/v1/models', undef, Authorization => "Bearer $key");
+is($st, 401, 'a revoked key: 401');
+($st) = admin('DELETE', "/api/keys/$kid");
+is($st, 200, 'delete');
+($st) = admin('DELETE', "/api/keys/$kid");
+is($st, 404, 'again: 404');
+
+unlike($srv->error_log_text, qr/\[(alert|crit|emerg)\]/, 'no alerts');
+unlike($srv->error_log_text, qr/\Q$SECRET\E|correct horse/,
+       'no secret in the error log');
+
+$srv->stop;
+
+done_testing();
