@@ -27,6 +27,8 @@ static char *ngx_http_gemini_pool_zone(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_int_t ngx_http_gemini_pool_admin_secret(ngx_conf_t *cf,
     ngx_http_gemini_pool_main_conf_t *gmcf);
+static ngx_int_t ngx_http_gemini_pool_secret_key(ngx_conf_t *cf,
+    ngx_http_gemini_pool_main_conf_t *gmcf);
 static char *ngx_http_gemini_pool_media_cache(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_gemini_pool_handler(ngx_conf_t *cf,
@@ -375,7 +377,8 @@ ngx_http_gemini_pool_init_main_conf(ngx_conf_t *cf, void *conf)
     }
 
     if (gmcf->shm_zone
-        && ngx_http_gemini_pool_admin_secret(cf, gmcf) != NGX_OK)
+        && (ngx_http_gemini_pool_admin_secret(cf, gmcf) != NGX_OK
+            || ngx_http_gemini_pool_secret_key(cf, gmcf) != NGX_OK))
     {
         return NGX_CONF_ERROR;
     }
@@ -550,6 +553,119 @@ ngx_http_gemini_pool_admin_secret(ngx_conf_t *cf,
                   "gemini pool: admin secret generated in \"%s\" "
                   "(readable by its owner only); send it as X-Admin-Token",
                   path);
+
+    return NGX_OK;
+}
+
+
+/*
+ * The key of the secrets at rest: API_KEY_ENCRYPTION_KEY (64 hex
+ * characters or base64 of 32 bytes), else "<database>.key", generated on
+ * first start and readable only by its owner.  API_KEY_ENCRYPTION_KEY_OLD,
+ * when set, is the key being rotated away from: values under it are
+ * encrypted again under the new one when the database is loaded.
+ */
+
+static ngx_int_t
+ngx_http_gemini_pool_secret_key(ngx_conf_t *cf,
+    ngx_http_gemini_pool_main_conf_t *gmcf)
+{
+    char       *env, *hex;
+    u_char     *path, *p, buf[128];
+    ssize_t     n;
+    ngx_fd_t    fd;
+
+    env = getenv("API_KEY_ENCRYPTION_KEY_OLD");
+
+    if (env && env[0]) {
+        if (ngx_gp_key_parse(env, ngx_strlen(env), gmcf->secret_key_old)
+            != 0)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "API_KEY_ENCRYPTION_KEY_OLD is not 64 hex "
+                               "characters or base64 of 32 bytes");
+            return NGX_ERROR;
+        }
+
+        gmcf->has_old_key = 1;
+    }
+
+    env = getenv("API_KEY_ENCRYPTION_KEY");
+
+    if (env && env[0]) {
+        if (ngx_gp_key_parse(env, ngx_strlen(env), gmcf->secret_key) != 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "API_KEY_ENCRYPTION_KEY is not 64 hex "
+                               "characters or base64 of 32 bytes");
+            return NGX_ERROR;
+        }
+
+        return NGX_OK;
+    }
+
+    path = ngx_pnalloc(cf->pool, gmcf->database.len + sizeof(".key"));
+    if (path == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(path, gmcf->database.data, gmcf->database.len);
+    ngx_memcpy(p, ".key", sizeof(".key"));
+
+    fd = ngx_open_file(path, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+
+    if (fd != NGX_INVALID_FILE) {
+        n = ngx_read_fd(fd, buf, sizeof(buf) - 1);
+        ngx_close_file(fd);
+
+        while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r')) {
+            n--;
+        }
+
+        if (n <= 0 || ngx_gp_key_parse((char *) buf, n, gmcf->secret_key)
+                      != 0)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "the key in \"%s\" is not 64 hex "
+                               "characters", path);
+            return NGX_ERROR;
+        }
+
+        ngx_explicit_memzero(buf, sizeof(buf));
+        return NGX_OK;
+    }
+
+    hex = ngx_gp_random_hex(32);
+    if (hex == NULL) {
+        return NGX_ERROR;
+    }
+
+    fd = open((char *) path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+
+    if (fd == NGX_INVALID_FILE
+        || write(fd, hex, 64) != 64
+        || write(fd, "\n", 1) != 1)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "cannot write the encryption key to \"%s\"",
+                           path);
+        if (fd != NGX_INVALID_FILE) {
+            ngx_close_file(fd);
+        }
+
+        free(hex);
+        return NGX_ERROR;
+    }
+
+    ngx_close_file(fd);
+
+    (void) ngx_gp_key_parse(hex, 64, gmcf->secret_key);
+    ngx_explicit_memzero(hex, 64);
+    free(hex);
+
+    ngx_log_error(NGX_LOG_NOTICE, cf->log, 0,
+                  "gemini pool: encryption key for secrets at rest "
+                  "generated in \"%s\" (readable by its owner only); keep "
+                  "it with the database", path);
 
     return NGX_OK;
 }

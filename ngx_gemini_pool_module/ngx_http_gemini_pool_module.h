@@ -226,6 +226,11 @@ struct ngx_http_gemini_pool_main_conf_s {
 
     u_char                   admin_secret[128];  /* NUL-terminated */
     size_t                   admin_secret_len;
+
+    /* secrets at rest: AES-256-GCM keys */
+    u_char                   secret_key[32];
+    u_char                   secret_key_old[32];
+    ngx_uint_t               has_old_key;
     time_t                   jwt_refresh;      /* JWT reuse period */
 
     ngx_uint_t               max_connections;  /* curl, per process */

@@ -309,6 +309,246 @@ ngx_gp_store_text(sqlite3_stmt *st, int col, u_char *dst, size_t size,
 }
 
 
+/*
+ * Secrets at rest.  Every value in these columns is kept as "enc:v1:..."
+ * (AES-256-GCM, the column's name as associated data).  Writers may store
+ * plain text (the account script, the admin API): loading encrypts it in
+ * place, so the database holds no secret in clear past the next load.
+ */
+
+typedef struct {
+    const char   *table;
+    const char   *column;
+    const char   *where;
+    const char   *aad;
+} ngx_gp_secret_col_t;
+
+
+static ngx_gp_secret_col_t  ngx_gp_secret_cols[] = {
+    { "accounts", "secure_c_ses", "1", "accounts.secure_c_ses" },
+    { "accounts", "host_c_oses", "1", "accounts.host_c_oses" },
+    { "accounts", "proxy", "1", "accounts.proxy" },
+    { "settings", "value", "key IN ('proxy', 'remote_sync_api_key')",
+      "settings.value" },
+    { NULL, NULL, NULL, NULL }
+};
+
+
+typedef struct {
+    int64_t   rowid;
+    char     *text;
+} ngx_gp_reseal_t;
+
+
+static ngx_int_t
+ngx_gp_store_seal_column(sqlite3 *db, ngx_gp_zone_t *z,
+    ngx_gp_secret_col_t *c, ngx_log_t *log)
+{
+    int                                 rc;
+    char                               *plain, *enc, sql[256];
+    size_t                              len, plen, n, cap, i;
+    int64_t                             rowid;
+    const char                         *text;
+    sqlite3_stmt                       *st;
+    ngx_gp_reseal_t                    *up, *nu;
+    ngx_http_gemini_pool_main_conf_t   *gmcf;
+
+    gmcf = z->gmcf;
+
+    ngx_sprintf((u_char *) sql, "SELECT rowid, %s FROM %s WHERE %s != '' "
+                "AND %s%Z", c->column, c->table, c->column, c->where);
+
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        ngx_log_error(NGX_LOG_EMERG, log, 0, "gemini pool: sqlite: %s",
+                      sqlite3_errmsg(db));
+        return NGX_ERROR;
+    }
+
+    up = NULL;
+    n = 0;
+    cap = 0;
+    rc = NGX_OK;
+
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        rowid = sqlite3_column_int64(st, 0);
+        text = (const char *) sqlite3_column_text(st, 1);
+        len = (size_t) sqlite3_column_bytes(st, 1);
+
+        if (text == NULL) {
+            continue;
+        }
+
+        enc = NULL;
+
+        if (!ngx_gp_secret_is_encrypted(text, len)) {
+            enc = ngx_gp_secret_encrypt(gmcf->secret_key, c->aad, text, len);
+
+        } else {
+            plain = ngx_gp_secret_decrypt(gmcf->secret_key, c->aad, text,
+                                          len, &plen);
+            if (plain) {
+                ngx_explicit_memzero(plain, plen);
+                free(plain);
+                continue;
+            }
+
+            plain = gmcf->has_old_key
+                    ? ngx_gp_secret_decrypt(gmcf->secret_key_old, c->aad,
+                                            text, len, &plen)
+                    : NULL;
+
+            if (plain == NULL) {
+                ngx_log_error(NGX_LOG_EMERG, log, 0,
+                              "gemini pool: cannot decrypt %s of row %L: "
+                              "the encryption key (API_KEY_ENCRYPTION_KEY "
+                              "or the database's .key file) is not the one "
+                              "the database was written with; to rotate, "
+                              "give the old key in "
+                              "API_KEY_ENCRYPTION_KEY_OLD", c->aad, rowid);
+                rc = NGX_ERROR;
+                break;
+            }
+
+            enc = ngx_gp_secret_encrypt(gmcf->secret_key, c->aad, plain,
+                                        plen);
+            ngx_explicit_memzero(plain, plen);
+            free(plain);
+        }
+
+        if (enc == NULL) {
+            rc = NGX_ERROR;
+            break;
+        }
+
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            nu = realloc(up, cap * sizeof(ngx_gp_reseal_t));
+            if (nu == NULL) {
+                free(enc);
+                rc = NGX_ERROR;
+                break;
+            }
+
+            up = nu;
+        }
+
+        up[n].rowid = rowid;
+        up[n].text = enc;
+        n++;
+    }
+
+    sqlite3_finalize(st);
+
+    if (rc == NGX_OK && n) {
+        ngx_sprintf((u_char *) sql, "UPDATE %s SET %s = ? WHERE rowid = ?%Z",
+                    c->table, c->column);
+
+        if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL)
+            != SQLITE_OK
+            || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        {
+            rc = NGX_ERROR;
+
+        } else {
+            for (i = 0; i < n && rc == NGX_OK; i++) {
+                sqlite3_bind_text(st, 1, up[i].text, -1, SQLITE_STATIC);
+                sqlite3_bind_int64(st, 2, up[i].rowid);
+
+                if (sqlite3_step(st) != SQLITE_DONE) {
+                    rc = NGX_ERROR;
+                }
+
+                sqlite3_reset(st);
+            }
+
+            sqlite3_finalize(st);
+        }
+
+        if (rc == NGX_OK
+            && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+        {
+            ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                          "gemini pool: %uz value(s) of %s encrypted", n,
+                          c->aad);
+
+        } else {
+            ngx_log_error(NGX_LOG_EMERG, log, 0,
+                          "gemini pool: encrypting %s failed: %s", c->aad,
+                          sqlite3_errmsg(db));
+            (void) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+            rc = NGX_ERROR;
+        }
+    }
+
+    for (i = 0; i < n; i++) {
+        free(up[i].text);
+    }
+
+    free(up);
+
+    return rc;
+}
+
+
+static ngx_int_t
+ngx_gp_store_seal(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
+{
+    ngx_gp_secret_col_t  *c;
+
+    for (c = ngx_gp_secret_cols; c->table; c++) {
+        if (ngx_gp_store_seal_column(db, z, c, log) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* a sealed column into dst, decrypted */
+
+static ngx_int_t
+ngx_gp_store_secret(sqlite3_stmt *st, int col, u_char *dst, size_t size,
+    const char *aad, int64_t id, ngx_gp_zone_t *z, ngx_log_t *log)
+{
+    char          *plain;
+    size_t         len, plen;
+    const char    *text;
+
+    text = (const char *) sqlite3_column_text(st, col);
+    len = (size_t) sqlite3_column_bytes(st, col);
+
+    dst[0] = '\0';
+
+    if (text == NULL || len == 0) {
+        return NGX_OK;
+    }
+
+    plain = ngx_gp_secret_decrypt(z->gmcf->secret_key, aad, text, len,
+                                  &plen);
+    if (plain == NULL) {
+        ngx_log_error(NGX_LOG_EMERG, log, 0,
+                      "gemini pool: cannot decrypt %s of %L", aad, id);
+        return NGX_ERROR;
+    }
+
+    if (plen >= size) {
+        ngx_log_error(NGX_LOG_ERR, log, 0,
+                      "gemini pool: %s of %L is %uz bytes, longer than %uz; "
+                      "truncated", aad, id, plen, size - 1);
+        plen = size - 1;
+    }
+
+    ngx_memcpy(dst, plain, plen);
+    dst[plen] = '\0';
+
+    ngx_explicit_memzero(plain, plen);
+    free(plain);
+
+    return NGX_OK;
+}
+
+
 static ngx_int_t
 ngx_gp_store_load_accounts(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
 {
@@ -383,10 +623,22 @@ ngx_gp_store_load_accounts(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
                           acc->id, log);
         ngx_gp_store_text(st, 3, acc->csesidx, NGX_GP_CSESIDX_LEN,
                           "csesidx", acc->id, log);
-        ngx_gp_store_text(st, 4, acc->secure_c_ses, NGX_GP_COOKIE_LEN,
-                          "secure_c_ses", acc->id, log);
-        ngx_gp_store_text(st, 5, acc->host_c_oses, NGX_GP_COOKIE_LEN,
-                          "host_c_oses", acc->id, log);
+        if (ngx_gp_store_secret(st, 4, acc->secure_c_ses, NGX_GP_COOKIE_LEN,
+                                "accounts.secure_c_ses", acc->id, z, log)
+            != NGX_OK
+            || ngx_gp_store_secret(st, 5, acc->host_c_oses,
+                                   NGX_GP_COOKIE_LEN, "accounts.host_c_oses",
+                                   acc->id, z, log)
+               != NGX_OK
+            || ngx_gp_store_secret(st, 13, acc->proxy, NGX_GP_PROXY_LEN,
+                                   "accounts.proxy", acc->id, z, log)
+               != NGX_OK)
+        {
+            sqlite3_finalize(st);
+            ngx_free(a);
+            return NGX_ERROR;
+        }
+
         ngx_gp_store_text(st, 6, acc->user_agent, NGX_GP_UA_LEN,
                           "user_agent", acc->id, log);
         acc->enabled = sqlite3_column_int(st, 7) ? 1 : 0;
@@ -398,9 +650,6 @@ ngx_gp_store_load_accounts(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
                                                 sqlite3_column_int64(st, 11);
         ngx_gp_store_text(st, 12, acc->last_error, sizeof(acc->last_error),
                           "last_error", acc->id, log);
-        ngx_gp_store_text(st, 13, acc->proxy, NGX_GP_PROXY_LEN, "proxy",
-                          acc->id, log);
-
         if (acc->proxy[0] && ngx_strcmp(acc->proxy, "direct") != 0
             && !ngx_gp_proxy_valid(acc->proxy))
         {
@@ -704,8 +953,23 @@ ngx_gp_store_load_settings(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
 
         ngx_gp_store_text(st, 0, s[n].key, NGX_GP_SETTING_KEY_LEN,
                           "setting key", 0, log);
-        ngx_gp_store_text(st, 2, s[n].value, NGX_GP_SETTING_VALUE_LEN,
-                          "setting value", 0, log);
+
+        if (ngx_strcmp(s[n].key, "proxy") == 0
+            || ngx_strcmp(s[n].key, "remote_sync_api_key") == 0)
+        {
+            if (ngx_gp_store_secret(st, 2, s[n].value,
+                                    NGX_GP_SETTING_VALUE_LEN,
+                                    "settings.value", 0, z, log)
+                != NGX_OK)
+            {
+                sqlite3_finalize(st);
+                return NGX_ERROR;
+            }
+
+        } else {
+            ngx_gp_store_text(st, 2, s[n].value, NGX_GP_SETTING_VALUE_LEN,
+                              "setting value", 0, log);
+        }
 
         type = (const char *) sqlite3_column_text(st, 1);
         s[n].type = (type && ngx_strcmp(type, "int") == 0)
@@ -947,7 +1211,8 @@ ngx_gp_store_load_keys(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
 static ngx_int_t
 ngx_gp_store_load_all(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
 {
-    if (ngx_gp_store_load_accounts(db, z, log) != NGX_OK
+    if (ngx_gp_store_seal(db, z, log) != NGX_OK
+        || ngx_gp_store_load_accounts(db, z, log) != NGX_OK
         || ngx_gp_store_load_settings(db, z, log) != NGX_OK
         || ngx_gp_store_load_models(db, z, log) != NGX_OK
         || ngx_gp_store_load_keys(db, z, log) != NGX_OK)

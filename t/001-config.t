@@ -41,7 +41,7 @@ like($out, qr/invalid URL "ftp:\/\/example\.com": expected http:\/\/ or https:\/
 ($ok, $out) = nginx_t("gemini_pool_zone z:1m;\n"
                       . "gemini_pool_database /nonexistent/dir/x.db;");
 ok(!$ok, 'an unusable database path is refused');
-like($out, qr/cannot open database "\/nonexistent\/dir\/x\.db"/,
+like($out, qr/cannot (?:open database|write the admin secret to) "\/nonexistent\/dir\/x\.db/,
      'and the error names the path');
 
 my $db = "$dir/fresh.db";
@@ -51,11 +51,12 @@ ok($ok, 'a good configuration passes') or diag $out;
 like($out, qr/database schema migrated to version 1/,
      'the schema is created on first start');
 
-is(sqlite($db, 'PRAGMA user_version'), '3', 'schema version is 3');
+is(sqlite($db, 'PRAGMA user_version'), '4', 'schema version is 4');
 is(sqlite($db, "SELECT group_concat(name, ',') FROM (SELECT name FROM "
                . "sqlite_master WHERE type = 'table' AND name NOT LIKE "
                . "'sqlite_%' ORDER BY name)"),
-   'account_state,accounts,models,settings', 'tables');
+   'account_state,accounts,admin,admin_sessions,api_keys,models,settings',
+   'tables');
 is(sqlite($db, "SELECT type || ':' || value FROM settings "
                . "WHERE key = 'show_thoughts'"),
    'bool:false', 'settings are typed, with defaults');
@@ -74,10 +75,12 @@ is(sqlite($db, "SELECT value FROM settings WHERE key = 'show_thoughts'"),
 
 # an older database is migrated step by step
 sqlite($db, 'DROP TABLE account_state; ALTER TABLE accounts DROP COLUMN proxy; '
+            . 'DROP TABLE api_keys; DROP TABLE admin; DROP TABLE admin_sessions; '
             . 'PRAGMA user_version = 1');
 ($ok, $out) = nginx_t("gemini_pool_zone z:1m;\ngemini_pool_database $db;");
 ok($ok, 'a version 1 database is accepted');
-like($out, qr/migrated to version 2.*migrated to version 3/s, 'and migrated');
+like($out, qr/migrated to version 2.*migrated to version 3.*migrated to version 4/s,
+     'and migrated');
 unlike($out, qr/migrated to version 1/, 'from where it was');
 is(sqlite($db, "SELECT count(*) FROM sqlite_master WHERE name = 'account_state'"),
    '1', 'the new table exists');
@@ -85,7 +88,7 @@ is(sqlite($db, "SELECT count(*) FROM sqlite_master WHERE name = 'account_state'"
 sqlite($db, 'PRAGMA user_version = 99');
 ($ok, $out) = nginx_t("gemini_pool_zone z:1m;\ngemini_pool_database $db;");
 ok(!$ok, 'a database from a newer version is refused');
-like($out, qr/the database has schema version 99, newer than this module's 3/,
+like($out, qr/the database has schema version 99, newer than this module's 4/,
      'with a clear reason');
 
 ($ok, $out) = nginx_t("gemini_pool_zone z:1m;\n"
@@ -106,6 +109,54 @@ unlike($out, qr/s3cret/, 'the password never reaches the log');
                       . "gemini_pool_database $dir/c.db;\n"
                       . "gemini_pool_proxy socks5h://127.0.0.1:1080;");
 ok($ok, 'a socks5h proxy is accepted') or diag $out;
+
+# secrets at rest: a wrong key is a clear start-up error; rotation works
+
+my $KA = 'a' x 64;
+my $KB = 'b' x 64;
+my $kdb = "$dir/keys.db";
+my $conf = "gemini_pool_zone z:1m;\ngemini_pool_database $kdb;";
+
+{
+    local $ENV{API_KEY_ENCRYPTION_KEY} = $KA;
+    ($ok, $out) = nginx_t($conf);
+    ok($ok, 'a database under key A') or diag $out;
+}
+sqlite($kdb, "INSERT INTO accounts (team_id, csesidx, secure_c_ses) "
+             . "VALUES ('t', '1', 'CSE.plain-secret')");
+{
+    local $ENV{API_KEY_ENCRYPTION_KEY} = $KA;
+    ($ok, $out) = nginx_t($conf);
+    ok($ok, 'a plain-text cookie is accepted');
+    like($out, qr/1 value\(s\) of accounts\.secure_c_ses encrypted/,
+         'and encrypted in place');
+}
+like(sqlite($kdb, 'SELECT secure_c_ses FROM accounts'), qr/^enc:v1:/,
+     'the database holds it encrypted');
+{
+    local $ENV{API_KEY_ENCRYPTION_KEY} = $KB;
+    ($ok, $out) = nginx_t($conf);
+    ok(!$ok, 'another key cannot start');
+    like($out, qr/cannot decrypt accounts\.secure_c_ses of row 1: the encryption key/,
+         'and says why');
+}
+{
+    local $ENV{API_KEY_ENCRYPTION_KEY} = $KB;
+    local $ENV{API_KEY_ENCRYPTION_KEY_OLD} = $KA;
+    ($ok, $out) = nginx_t($conf);
+    ok($ok, 'with the old key given the key is rotated') or diag $out;
+}
+{
+    local $ENV{API_KEY_ENCRYPTION_KEY} = $KB;
+    ($ok, $out) = nginx_t($conf);
+    ok($ok, 'after rotation the new key alone works') or diag $out;
+}
+{
+    local $ENV{API_KEY_ENCRYPTION_KEY} = 'short';
+    ($ok, $out) = nginx_t($conf);
+    ok(!$ok, 'a malformed key is refused');
+    like($out, qr/API_KEY_ENCRYPTION_KEY is not 64 hex characters/, 'clearly');
+}
 
 done_testing();
 

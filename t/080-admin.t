@@ -276,6 +276,25 @@ is($st, 200, 'delete');
 ($st) = admin('DELETE', "/api/keys/$kid");
 is($st, 404, 'again: 404');
 
+# secrets at rest: no cookie, proxy password or API key in clear
+
+{
+    open my $fh, '<:raw', $GeminiPool::DB or die $!;
+    local $/;
+    my $bytes = <$fh>;
+    my $wal = -f "$GeminiPool::DB-wal" ? do {
+        open my $w, '<:raw', "$GeminiPool::DB-wal" or die $!; <$w> } : '';
+    my $all = $bytes . $wal;
+    for my $a (@{GeminiPool::accounts_file()}[0 .. 2]) {
+        unlike($all, qr/\Q$a->{secure_c_ses}\E/,
+               "the cookie of $a->{name} is not in the database in clear");
+    }
+    unlike($all, qr/\Q$key\E/, 'nor the API key');
+    unlike($all, qr/secret\@127/, 'nor a proxy password');
+    like(GeminiPool::sql("SELECT secure_c_ses FROM accounts LIMIT 1"),
+         qr/^enc:v1:/, 'cookies are stored encrypted');
+}
+
 unlike($srv->error_log_text, qr/\[(alert|crit|emerg)\]/, 'no alerts');
 unlike($srv->error_log_text, qr/\Q$SECRET\E|correct horse/,
        'no secret in the error log');
