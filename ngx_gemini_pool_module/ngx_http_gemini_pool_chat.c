@@ -1624,6 +1624,7 @@ static void
 ngx_gp_chat_writer(ngx_http_request_t *r)
 {
     ngx_int_t                  rc;
+    ngx_chain_t               *out;
     ngx_event_t               *wev;
     ngx_gp_chat_ctx_t         *ctx;
     ngx_http_core_loc_conf_t  *clcf;
@@ -1645,7 +1646,8 @@ ngx_gp_chat_writer(ngx_http_request_t *r)
 
     rc = ngx_http_output_filter(r, NULL);
 
-    ngx_chain_update_chains(r->pool, &ctx->free, &ctx->busy, NULL,
+    out = NULL;
+    ngx_chain_update_chains(r->pool, &ctx->free, &ctx->busy, &out,
                             (ngx_buf_tag_t) &ngx_http_gemini_pool_module);
 
     if (rc == NGX_ERROR) {

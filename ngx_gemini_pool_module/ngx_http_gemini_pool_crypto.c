@@ -504,21 +504,23 @@ ngx_gp_key_parse(const char *text, size_t len, unsigned char key[32])
         len--;
     }
 
+    /*
+     * 64 hex characters, or base64 or base64url of 32 bytes: 43
+     * characters, or 44 with "="; key is left alone on errors
+     */
+
     if (len == 64) {
-        return gp_hex_decode(text, len, key);
-    }
+        rc = gp_hex_decode(text, len, buf);
 
-    /* base64 or base64url of 32 bytes: 43 characters, or 44 with "=" */
+    } else if (len == 43 || len == 44) {
+        rc = gp_b64_decode(text, len, 1, buf, &n) == 0 && n == 32 ? 0 : -1;
 
-    if (len != 43 && len != 44) {
+    } else {
         return -1;
     }
 
-    rc = -1;
-
-    if (gp_b64_decode(text, len, 1, buf, &n) == 0 && n == 32) {
+    if (rc == 0) {
         memcpy(key, buf, 32);
-        rc = 0;
     }
 
     OPENSSL_cleanse(buf, sizeof(buf));

@@ -31,7 +31,9 @@ typedef struct {
     ngx_log_t               *log;
     ngx_event_t              timer;
     ngx_connection_t         dummy;    /* the timer's data, for debug logs */
-    ngx_gp_sock_t           *socks;    /* indexed by curl's descriptor */
+    ngx_gp_sock_t          **socks;    /* indexed by curl's descriptor; the
+                                          entries never move, the index
+                                          grows */
     ngx_uint_t               nsocks;
     ngx_uint_t               active;   /* transfers in the multi handle */
     ngx_uint_t               running;  /* inside socket_action */
@@ -44,28 +46,34 @@ static ngx_gp_curl_t  ngx_gp_curl;
 static void ngx_gp_curl_process(void);
 
 
+/* the entry of a descriptor; create: allocate one when there is none */
+
 static ngx_gp_sock_t *
-ngx_gp_curl_sock(curl_socket_t s)
+ngx_gp_curl_sock(curl_socket_t s, ngx_uint_t create)
 {
-    ngx_uint_t      n;
-    ngx_gp_sock_t  *socks;
+    ngx_uint_t       n;
+    ngx_gp_sock_t  **socks, *gs;
 
     if (s < 0) {
         return NULL;
     }
 
     if ((ngx_uint_t) s >= ngx_gp_curl.nsocks) {
+        if (!create) {
+            return NULL;
+        }
+
         n = ngx_max((ngx_uint_t) s + 1, ngx_gp_curl.nsocks * 2);
         n = ngx_max(n, 64);
 
-        socks = ngx_calloc(n * sizeof(ngx_gp_sock_t), ngx_gp_curl.log);
+        socks = ngx_calloc(n * sizeof(ngx_gp_sock_t *), ngx_gp_curl.log);
         if (socks == NULL) {
             return NULL;
         }
 
         if (ngx_gp_curl.socks) {
             ngx_memcpy(socks, ngx_gp_curl.socks,
-                       ngx_gp_curl.nsocks * sizeof(ngx_gp_sock_t));
+                       ngx_gp_curl.nsocks * sizeof(ngx_gp_sock_t *));
             ngx_free(ngx_gp_curl.socks);
         }
 
@@ -73,7 +81,19 @@ ngx_gp_curl_sock(curl_socket_t s)
         ngx_gp_curl.nsocks = n;
     }
 
-    return &ngx_gp_curl.socks[s];
+    gs = ngx_gp_curl.socks[s];
+
+    if (gs == NULL && create) {
+        gs = ngx_calloc(sizeof(ngx_gp_sock_t), ngx_gp_curl.log);
+        if (gs == NULL) {
+            return NULL;
+        }
+
+        gs->s = s;
+        ngx_gp_curl.socks[s] = gs;
+    }
+
+    return gs;
 }
 
 
@@ -109,13 +129,15 @@ ngx_gp_curl_wrap(curl_socket_t s, ngx_socket_t fd, ngx_uint_t foreign)
     ngx_gp_sock_t     *gs;
     ngx_connection_t  *c;
 
-    gs = ngx_gp_curl_sock(s);
+    gs = ngx_gp_curl_sock(s, 1);
     if (gs == NULL) {
         return NULL;
     }
 
     c = ngx_get_connection(fd, ngx_gp_curl.log);
     if (c == NULL) {
+        ngx_gp_curl.socks[s] = NULL;
+        ngx_free(gs);
         return NULL;
     }
 
@@ -140,7 +162,14 @@ ngx_gp_curl_unwrap(ngx_gp_sock_t *gs)
     ngx_connection_t  *c;
 
     c = gs->c;
-    gs->c = NULL;
+
+    if ((ngx_uint_t) gs->s < ngx_gp_curl.nsocks
+        && ngx_gp_curl.socks[gs->s] == gs)
+    {
+        ngx_gp_curl.socks[gs->s] = NULL;
+    }
+
+    ngx_free(gs);
 
     if (c == NULL) {
         return;
@@ -185,7 +214,7 @@ ngx_gp_curl_close(void *data, curl_socket_t s)
 {
     ngx_gp_sock_t  *gs;
 
-    gs = ngx_gp_curl_sock(s);
+    gs = ngx_gp_curl_sock(s, 0);
 
     if (gs && gs->c && !gs->foreign) {
         ngx_gp_curl_unwrap(gs);
@@ -204,13 +233,10 @@ ngx_gp_curl_socket(CURL *easy, curl_socket_t s, int what, void *userp,
     ngx_gp_sock_t     *gs;
     ngx_connection_t  *c;
 
-    gs = ngx_gp_curl_sock(s);
-    if (gs == NULL) {
-        return -1;
-    }
+    gs = ngx_gp_curl_sock(s, 0);
 
     if (what == CURL_POLL_REMOVE) {
-        if (gs->c) {
+        if (gs && gs->c) {
             if (gs->foreign) {
                 ngx_gp_curl_unwrap(gs);
 
@@ -230,7 +256,7 @@ ngx_gp_curl_socket(CURL *easy, curl_socket_t s, int what, void *userp,
         return 0;
     }
 
-    c = gs->c;
+    c = gs ? gs->c : NULL;
 
     if (c == NULL) {
         /* a descriptor curl made itself: watch a duplicate we own */
@@ -413,8 +439,8 @@ ngx_gp_curl_exit_process(ngx_cycle_t *cycle)
     ngx_gp_curl.multi = NULL;
 
     for (i = 0; i < ngx_gp_curl.nsocks; i++) {
-        if (ngx_gp_curl.socks[i].c) {
-            ngx_gp_curl_unwrap(&ngx_gp_curl.socks[i]);
+        if (ngx_gp_curl.socks[i]) {
+            ngx_gp_curl_unwrap(ngx_gp_curl.socks[i]);
         }
     }
 

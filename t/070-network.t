@@ -322,7 +322,7 @@ sub add_acc2 {
     if ($pid == 0) {
         open STDOUT, '>', '/dev/null';
         open STDERR, '>', '/dev/null';
-        exec $ACCOUNT_TOOL, '--db', $GeminiPool::DB, 'add',
+        exec {$ACCOUNT_TOOL} $ACCOUNT_TOOL, '--db', $GeminiPool::DB, 'add',
              '--name', $a->{name}, '--team-id', $a->{team_id},
              '--csesidx', $a->{csesidx}, '--secure-c-ses', $a->{secure_c_ses},
              '--host-c-oses', $a->{host_c_oses}, @proxy;
@@ -340,9 +340,9 @@ if (scenario(name => 'direct', accounts => 1,
                  is(add_acc2('--proxy', 'direct'), 0,
                     'gemini-pool-account add --proxy direct');
              })) {
-    is(GeminiPool::sql("SELECT name || '=' || proxy FROM accounts "
-                       . "ORDER BY id"), "acc1=\nacc2=direct",
-       'the proxy column holds it');
+    like(GeminiPool::sql("SELECT name || '=' || proxy FROM accounts "
+                         . "ORDER BY id"), qr/\Aacc1=\nacc2=enc:v1:\S+\z/,
+         'the proxy column holds it, encrypted at rest');
     my (%seen, $clean);
     $clean = 1;
     for my $i (1, 2) {

@@ -18,7 +18,8 @@ While the requests run, VmRSS of the PIDs given on the command line is
 summed every 50 ms.  One JSON line goes to stdout:
 
     {"requests","ok","failed","errors":[first few],"elapsed_s",
-     "peak_rss_kb","peak_rss_kb_per_pid","max_in_flight","samples"}
+     "peak_rss_kb","peak_rss_kb_per_pid","max_in_flight",
+     "latency_s":{"p50","p99","max"},"samples"}
 
 Python 3 standard library only (asyncio); raises its own RLIMIT_NOFILE.
 """
@@ -74,6 +75,7 @@ class Load:
         self.peak = 0
         self.peak_per_pid = {}
         self.samples = 0
+        self.latencies = []
 
     def sampler(self, stop):
         """A thread: the event loop may be too busy to keep a 50 ms pace."""
@@ -97,11 +99,11 @@ class Load:
         async with sem:
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
-            writer = None
+            t0 = time.monotonic()
             try:
-                writer = await asyncio.wait_for(self.run(prompt),
-                                                self.args.timeout)
+                await asyncio.wait_for(self.run(prompt), self.args.timeout)
                 self.ok += 1
+                self.latencies.append(time.monotonic() - t0)
             except asyncio.TimeoutError:
                 self.fail(i, "timed out after %ss" % self.args.timeout)
             except Failed as e:
@@ -254,6 +256,16 @@ class Sse:
             raise Failed("content %r != %r" % (text[:120], self.expected[:120]))
 
 
+def latency(values):
+    """p50, p99 and max of the successful requests, in seconds."""
+    if not values:
+        return {}
+    v = sorted(values)
+    pick = lambda q: v[min(len(v) - 1, int(q * len(v)))]
+    return {"p50": round(pick(0.50), 3), "p99": round(pick(0.99), 3),
+            "max": round(v[-1], 3)}
+
+
 async def amain(args):
     load = Load(args)
     sem = asyncio.Semaphore(args.concurrency or args.n)
@@ -274,6 +286,7 @@ async def amain(args):
         "peak_rss_kb": load.peak,
         "peak_rss_kb_per_pid": {str(k): v for k, v in load.peak_per_pid.items()},
         "max_in_flight": load.max_in_flight,
+        "latency_s": latency(load.latencies),
         "samples": load.samples,
     }
 

@@ -208,11 +208,14 @@ cmp_str(const void *a, const void *b)
 }
 
 
+#define NKEYS  1000
+
 static void
 test_api_key(void **state)
 {
-    char    *keys[300];
+    char    *keys[NKEYS];
     size_t   i, j, pre;
+    double   chi2, d, e;
     int      counts[62];
 
     pre = strlen(NGX_GP_API_KEY_PREFIX);
@@ -220,7 +223,7 @@ test_api_key(void **state)
 
     memset(counts, 0, sizeof(counts));
 
-    for (i = 0; i < 300; i++) {
+    for (i = 0; i < NKEYS; i++) {
         keys[i] = ngx_gp_api_key_new();
         assert_non_null(keys[i]);
 
@@ -235,27 +238,34 @@ test_api_key(void **state)
 
     /* unique */
 
-    qsort(keys, 300, sizeof(char *), cmp_str);
+    qsort(keys, NKEYS, sizeof(char *), cmp_str);
 
-    for (i = 1; i < 300; i++) {
+    for (i = 1; i < NKEYS; i++) {
         assert_string_not_equal(keys[i - 1], keys[i]);
     }
 
-    for (i = 0; i < 300; i++) {
+    for (i = 0; i < NKEYS; i++) {
         free(keys[i]);
     }
 
     /*
-     * 12000 characters, about 193.5 of each: every character appears and
-     * none is far off (the bounds are more than 6 sigma away)
+     * 40000 characters, uniform over the 62: chi-square with 61 degrees
+     * of freedom exceeds 150 with probability 2e-9, while "byte % 62"
+     * (8 characters drawn 5/256 of the time) gives about 325
      */
 
+    e = NKEYS * 40.0 / 62;
+    chi2 = 0;
+
     for (i = 0; i < 62; i++) {
-        if (counts[i] < 100 || counts[i] > 300) {
-            print_message("'%c' drawn %d times\n", base62_chars[i],
-                          counts[i]);
-            fail();
-        }
+        assert_true(counts[i] > 0);
+        d = counts[i] - e;
+        chi2 += d * d / e;
+    }
+
+    if (chi2 > 150) {
+        print_message("chi-square %.1f\n", chi2);
+        fail();
     }
 }
 
@@ -735,9 +745,16 @@ test_key_parse(void **state)
         };
 
         for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+            memset(key, 0x5a, sizeof(key));
+
             if (ngx_gp_key_parse(bad[i], strlen(bad[i]), key) == 0) {
                 print_message("accepted \"%s\"\n", bad[i]);
                 fail();
+            }
+
+            /* the key is left alone */
+            for (n = 0; n < 32; n++) {
+                assert_int_equal(key[n], 0x5a);
             }
         }
     }
@@ -972,7 +989,38 @@ test_secret_reject(void **state)
                                - b64url_chars) | 1];
     assert_null(ngx_gp_secret_decrypt(key, AAD, t, len, NULL));
 
+    /* the same bytes with "==" padding */
+    memcpy(t, a, len);
+    memcpy(t + len, "==", 2);
+    assert_null(ngx_gp_secret_decrypt(key, AAD, t, len + 2, NULL));
+
     free(t);
+
+    /*
+     * the same text in the standard alphabet ('-' as '+', '_' as '/'):
+     * one text in ten has neither, so try a few nonces
+     */
+
+    for (i = 0; i < 100; i++) {
+        e = ngx_gp_secret_encrypt(key, AAD, "x", 1);
+        assert_non_null(e);
+
+        if (strpbrk(e + 7, "-_")) {
+            break;
+        }
+
+        free(e);
+    }
+
+    assert_true(i < 100);
+
+    for (t = e + 7; *t; t++) {
+        *t = *t == '-' ? '+' : (*t == '_' ? '/' : *t);
+    }
+
+    assert_null(ngx_gp_secret_decrypt(key, AAD, e, strlen(e), NULL));
+
+    free(e);
 
     /* not ours */
 
