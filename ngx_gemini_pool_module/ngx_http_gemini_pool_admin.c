@@ -65,6 +65,7 @@ static ngx_int_t ngx_gp_admin_key_add(ngx_gp_admin_t *a);
 static ngx_int_t ngx_gp_admin_key_revoke(ngx_gp_admin_t *a);
 static ngx_int_t ngx_gp_admin_key_delete(ngx_gp_admin_t *a);
 static ngx_int_t ngx_gp_admin_status(ngx_gp_admin_t *a);
+static ngx_int_t ngx_gp_admin_proxy_test(ngx_gp_admin_t *a);
 static ngx_uint_t ngx_gp_admin_zone_expired(int64_t id);
 
 
@@ -87,6 +88,7 @@ static ngx_gp_admin_route_t  ngx_gp_admin_routes[] = {
     { NGX_HTTP_POST,   "keys/*/revoke",     ngx_gp_admin_key_revoke, 0 },
     { NGX_HTTP_DELETE, "keys/*",            ngx_gp_admin_key_delete, 0 },
     { NGX_HTTP_GET,    "status",            ngx_gp_admin_status, 0 },
+    { NGX_HTTP_POST,   "proxy/test",        ngx_gp_admin_proxy_test, 0 },
     { 0, NULL, NULL, 0 }
 };
 
@@ -137,6 +139,7 @@ ngx_json_cleanup(void *data)
 static void
 ngx_gp_admin_body(ngx_http_request_t *r)
 {
+    ngx_int_t            rc;
     json_t              *body;
     ngx_str_t            text;
     json_error_t         err;
@@ -172,7 +175,14 @@ ngx_gp_admin_body(ngx_http_request_t *r)
         cln->data = body;
     }
 
-    ngx_http_finalize_request(r, ngx_gp_admin_dispatch(r, body));
+    rc = ngx_gp_admin_dispatch(r, body);
+
+    if (rc == NGX_DONE) {
+        /* an upstream call is under way; it finalizes the request */
+        return;
+    }
+
+    ngx_http_finalize_request(r, rc);
 }
 
 
@@ -2022,4 +2032,145 @@ ngx_gp_admin_status(ngx_gp_admin_t *a)
                                        (int) ngx_gp_zone_setting_number(z,
                                                       "proxy_enabled", 1),
                                        "url", (char *) masked));
+}
+
+
+/*
+ * POST /api/proxy/test [{"proxy": URL}]: can the upstream be reached
+ * through that proxy (or the configured global one)?  The answer comes
+ * from a real getoxsrf-host request made with libcurl, asynchronously.
+ */
+
+static void
+ngx_gp_admin_proxy_cleanup(void *data)
+{
+    ngx_gp_xfer_t  **xp = data;
+
+    if (*xp) {
+        ngx_gp_xfer_destroy(*xp);
+        *xp = NULL;
+    }
+}
+
+
+static void
+ngx_gp_admin_proxy_done(ngx_gp_xfer_t *x)
+{
+    double               total;
+    ngx_int_t            rc;
+    ngx_gp_xfer_t      **xp;
+    ngx_http_request_t  *r;
+    u_char               reason[256], proxy[NGX_GP_PROXY_LEN];
+
+    xp = x->data;
+    r = (ngx_http_request_t *) xp[1];
+
+    total = 0;
+    (void) curl_easy_getinfo(x->easy, CURLINFO_TOTAL_TIME, &total);
+    (void) ngx_gp_mask_url((char *) x->proxy, proxy, sizeof(proxy));
+
+    if (x->result == CURLE_OK) {
+        rc = ngx_gp_admin_json(r, NGX_HTTP_OK,
+                               json_pack("{s:b,s:s,s:i,s:i}", "ok", 1,
+                                         "proxy", (char *) proxy,
+                                         "status", (int) x->status,
+                                         "elapsed_ms",
+                                         (int) (total * 1000)));
+
+    } else {
+        rc = ngx_gp_admin_json(r, NGX_HTTP_OK,
+                               json_pack("{s:b,s:s,s:s,s:i}", "ok", 0,
+                                         "proxy", (char *) proxy,
+                                         "error",
+                                         ngx_gp_xfer_describe(x, reason,
+                                                              sizeof(reason)),
+                                         "elapsed_ms",
+                                         (int) (total * 1000)));
+    }
+
+    ngx_gp_xfer_destroy(x);
+    xp[0] = NULL;
+
+    ngx_http_finalize_request(r, rc);
+}
+
+
+static ngx_int_t
+ngx_gp_admin_proxy_test(ngx_gp_admin_t *a)
+{
+    u_char                            *p;
+    ngx_int_t                          bad;
+    const char                        *url;
+    ngx_gp_xfer_t                     *x, **xp;
+    ngx_pool_cleanup_t                *cln;
+    ngx_http_request_t                *r;
+    ngx_http_gemini_pool_main_conf_t  *gmcf;
+    u_char                             target[1024];
+
+    r = a->r;
+    gmcf = ngx_http_get_module_main_conf(r, ngx_http_gemini_pool_module);
+    bad = 0;
+
+    url = ngx_gp_admin_str(a, "proxy", &bad);
+
+    if (bad || (url && url[0] && !ngx_gp_proxy_valid((u_char *) url))
+        || (url && ngx_strlen(url) >= NGX_GP_PROXY_LEN))
+    {
+        return ngx_gp_admin_error(r, NGX_HTTP_BAD_REQUEST, "invalid_value",
+                                  "\"proxy\" must be an http://, https://, "
+                                  "socks5:// or socks5h:// URL");
+    }
+
+    x = ngx_gp_xfer_create(r->connection->log, "proxy test");
+    if (x == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (url && url[0]) {
+        ngx_cpystrn(x->proxy, (u_char *) url, NGX_GP_PROXY_LEN);
+        curl_easy_setopt(x->easy, CURLOPT_PROXY, (char *) x->proxy);
+        x->proxied = 1;
+
+    } else {
+        ngx_gp_xfer_proxy(x, NGX_GP_TRAFFIC_GOOGLE, NULL);
+    }
+
+    if (!x->proxied) {
+        ngx_gp_xfer_destroy(x);
+        return ngx_gp_admin_error(r, NGX_HTTP_BAD_REQUEST, "no_proxy",
+                                  "no proxy given and none configured");
+    }
+
+    p = ngx_snprintf(target, sizeof(target) - 1, "%V/", &gmcf->auth_url);
+    *p = '\0';
+
+    curl_easy_setopt(x->easy, CURLOPT_URL, (char *) target);
+    curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, 10000L);
+    x->max = 64 * 1024;
+
+    /* x and r for the completion; the cleanup ends a transfer whose
+       client went away */
+    xp = ngx_palloc(r->pool, 2 * sizeof(void *));
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+
+    if (xp == NULL || cln == NULL) {
+        ngx_gp_xfer_destroy(x);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    xp[0] = x;
+    xp[1] = (ngx_gp_xfer_t *) r;
+    cln->handler = ngx_gp_admin_proxy_cleanup;
+    cln->data = xp;
+
+    x->on_done = ngx_gp_admin_proxy_done;
+    x->data = xp;
+
+    if (ngx_gp_xfer_start(x) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    r->read_event_handler = ngx_http_test_reading;
+
+    return NGX_DONE;
 }

@@ -9,6 +9,7 @@ use HTTP::Tiny;
 use JSON::PP;
 use GeminiPool ':plain';
 use GeminiPool::Server;
+use GeminiPool::Network;
 use Digest::SHA ();
 
 my $SECRET = 'test-admin-secret-0123456789';
@@ -225,6 +226,34 @@ unlike($res->{content}, qr/secret\@/, 'without its value');
 ($st, $d, $res) = admin('GET', '/api/status');
 is($d->{proxy}{url}, 'http://***@127.0.0.1:9', 'status shows the proxy masked');
 admin('PUT', '/api/settings', {proxy => ''});
+
+# proxy test
+
+($st, $d) = admin('POST', '/api/proxy/test', {});
+is($st, 400, 'a proxy test without any proxy: 400');
+is($d->{error}{code}, 'no_proxy', 'no_proxy');
+($st, $d) = admin('POST', '/api/proxy/test', {proxy => 'ftp://x'});
+is($st, 400, 'a proxy test of a bad URL: 400');
+
+{
+    my $tp = GeminiPool::Network->tinyproxy;
+    ($st, $d) = admin('POST', '/api/proxy/test', {proxy => $tp->url});
+    is($st, 200, 'a proxy test through tinyproxy');
+    ok($d->{ok}, 'reaches the upstream') or diag explain $d;
+    ok($d->{status} > 0, "the upstream answered ($d->{status})");
+    ok(grep({ /127\.0\.0\.1:\Q${\GeminiPool::mock_port()}\E/ }
+            $tp->log_text), 'the proxy carried it');
+    $tp->stop;
+}
+
+my $dead = GeminiPool::Network::dead_port();
+($st, $d, $res) = admin('POST', '/api/proxy/test',
+                        {proxy => "http://u:hush\@127.0.0.1:$dead"});
+is($st, 200, 'a proxy test through a dead proxy answers');
+ok(!$d->{ok}, 'with ok false');
+like($d->{error}, qr/^proxy http:\/\/\*\*\*\@127\.0\.0\.1:$dead failed: /,
+     'naming the proxy');
+unlike($res->{content}, qr/hush/, 'never its password');
 
 # API keys on /v1
 

@@ -109,6 +109,8 @@ END {
 
 sub mock_url { "http://127.0.0.1:$MOCK_PORT" }
 
+sub mock_port { $MOCK_PORT }
+
 sub create_db {
     my $dir = "$ROOT/t/tmp";
     make_path($dir);
