@@ -322,10 +322,11 @@ sub add_acc2 {
     if ($pid == 0) {
         open STDOUT, '>', '/dev/null';
         open STDERR, '>', '/dev/null';
-        exec {$ACCOUNT_TOOL} $ACCOUNT_TOOL, '--db', $GeminiPool::DB, 'add',
-             '--name', $a->{name}, '--team-id', $a->{team_id},
-             '--csesidx', $a->{csesidx}, '--secure-c-ses', $a->{secure_c_ses},
-             '--host-c-oses', $a->{host_c_oses}, @proxy;
+        { no warnings 'exec';
+          exec {$ACCOUNT_TOOL} $ACCOUNT_TOOL, '--db', $GeminiPool::DB, 'add',
+               '--name', $a->{name}, '--team-id', $a->{team_id},
+               '--csesidx', $a->{csesidx}, '--secure-c-ses', $a->{secure_c_ses},
+               '--host-c-oses', $a->{host_c_oses}, @proxy; }
         POSIX::_exit(127);
     }
     waitpid $pid, 0;
