@@ -66,6 +66,8 @@ static ngx_int_t ngx_gp_admin_key_revoke(ngx_gp_admin_t *a);
 static ngx_int_t ngx_gp_admin_key_delete(ngx_gp_admin_t *a);
 static ngx_int_t ngx_gp_admin_status(ngx_gp_admin_t *a);
 static ngx_int_t ngx_gp_admin_proxy_test(ngx_gp_admin_t *a);
+static ngx_int_t ngx_gp_admin_logs(ngx_gp_admin_t *a);
+static ngx_int_t ngx_gp_admin_key_stats(ngx_gp_admin_t *a);
 static ngx_uint_t ngx_gp_admin_zone_expired(int64_t id);
 
 
@@ -89,6 +91,9 @@ static ngx_gp_admin_route_t  ngx_gp_admin_routes[] = {
     { NGX_HTTP_DELETE, "keys/*",            ngx_gp_admin_key_delete, 0 },
     { NGX_HTTP_GET,    "status",            ngx_gp_admin_status, 0 },
     { NGX_HTTP_POST,   "proxy/test",        ngx_gp_admin_proxy_test, 0 },
+    { NGX_HTTP_GET,    "logs",              ngx_gp_admin_logs, 0 },
+    { NGX_HTTP_GET,    "keys/*/logs",       ngx_gp_admin_logs, 0 },
+    { NGX_HTTP_GET,    "keys/*/stats",      ngx_gp_admin_key_stats, 0 },
     { 0, NULL, NULL, 0 }
 };
 
@@ -2173,4 +2178,190 @@ ngx_gp_admin_proxy_test(ngx_gp_admin_t *a)
     r->read_event_handler = ngx_http_test_reading;
 
     return NGX_DONE;
+}
+
+
+/* GET /api/logs[?limit=N&before=ID&key_id=K], GET /api/keys/<id>/logs */
+
+static ngx_int_t
+ngx_gp_admin_logs(ngx_gp_admin_t *a)
+{
+    int64_t         key;
+    json_t         *list, *j;
+    ngx_int_t       limit, before, n;
+    ngx_str_t       arg;
+    sqlite3_stmt   *st;
+
+    limit = 100;
+    before = 0;
+    key = -1;
+
+    if (ngx_http_arg(a->r, (u_char *) "limit", 5, &arg) == NGX_OK) {
+        limit = ngx_atoi(arg.data, arg.len);
+        if (limit == NGX_ERROR || limit < 1 || limit > 1000) {
+            return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
+                                      "invalid_value", "\"limit\" must be "
+                                      "1 to 1000");
+        }
+    }
+
+    if (ngx_http_arg(a->r, (u_char *) "before", 6, &arg) == NGX_OK) {
+        before = ngx_atoi(arg.data, arg.len);
+        if (before == NGX_ERROR) {
+            return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
+                                      "invalid_value", "\"before\" must be "
+                                      "a log id");
+        }
+    }
+
+    if (a->nseg == 3) {
+        n = ngx_atoi(a->seg[1].data, a->seg[1].len);
+        if (n == NGX_ERROR) {
+            return ngx_gp_admin_error(a->r, NGX_HTTP_NOT_FOUND, "not_found",
+                                      "no API key \"%.*s\"",
+                                      (int) ngx_min(a->seg[1].len, 40),
+                                      a->seg[1].data);
+        }
+
+        key = n;
+
+    } else if (ngx_http_arg(a->r, (u_char *) "key_id", 6, &arg) == NGX_OK) {
+        n = ngx_atoi(arg.data, arg.len);
+        if (n == NGX_ERROR) {
+            return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
+                                      "invalid_value", "\"key_id\" must be "
+                                      "a number");
+        }
+
+        key = n;
+    }
+
+    st = ngx_gp_admin_prepare(a->r, "SELECT id, time, key_id, account, "
+                              "model, status, stream, attempts, latency_ms, "
+                              "ttfb_ms, prompt_tokens, completion_tokens, "
+                              "error FROM call_logs WHERE (?1 < 0 OR "
+                              "key_id = ?1) AND (?2 = 0 OR id < ?2) "
+                              "ORDER BY id DESC LIMIT ?3");
+    if (st == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    sqlite3_bind_int64(st, 1, key);
+    sqlite3_bind_int64(st, 2, before);
+    sqlite3_bind_int64(st, 3, limit);
+
+    list = json_array();
+
+    while (list && sqlite3_step(st) == SQLITE_ROW) {
+        j = json_pack("{s:I,s:I,s:I,s:s,s:s,s:i,s:b,s:i,s:I,s:o,s:I,s:I,"
+                      "s:s}",
+                      "id", (json_int_t) sqlite3_column_int64(st, 0),
+                      "time", (json_int_t) sqlite3_column_int64(st, 1),
+                      "key_id", (json_int_t) sqlite3_column_int64(st, 2),
+                      "account", (char *) sqlite3_column_text(st, 3),
+                      "model", (char *) sqlite3_column_text(st, 4),
+                      "status", sqlite3_column_int(st, 5),
+                      "stream", sqlite3_column_int(st, 6),
+                      "attempts", sqlite3_column_int(st, 7),
+                      "latency_ms",
+                      (json_int_t) sqlite3_column_int64(st, 8),
+                      "ttfb_ms",
+                      sqlite3_column_type(st, 9) == SQLITE_NULL
+                      ? json_null()
+                      : json_integer(sqlite3_column_int64(st, 9)),
+                      "prompt_tokens",
+                      (json_int_t) sqlite3_column_int64(st, 10),
+                      "completion_tokens",
+                      (json_int_t) sqlite3_column_int64(st, 11),
+                      "error", (char *) sqlite3_column_text(st, 12));
+
+        if (j == NULL || json_array_append_new(list, j) != 0) {
+            json_decref(list);
+            list = NULL;
+        }
+    }
+
+    sqlite3_finalize(st);
+
+    if (list == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_gp_admin_json(a->r, NGX_HTTP_OK,
+                             json_pack("{s:o}", "logs", list));
+}
+
+
+/* GET /api/keys/<id>/stats: usage of one key from the zone and the log */
+
+static ngx_int_t
+ngx_gp_admin_key_stats(ngx_gp_admin_t *a)
+{
+    ngx_int_t       id;
+    ngx_uint_t      i, found;
+    sqlite3_stmt   *st;
+    ngx_gp_zone_t  *z;
+    ngx_gp_key_t    k;
+    json_int_t      calls, errors, prompt, completion;
+
+    id = ngx_atoi(a->seg[1].data, a->seg[1].len);
+    z = ngx_gp_zone();
+    found = 0;
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+
+    for (i = 0; id != NGX_ERROR && i < z->sh->nkeys; i++) {
+        if (z->sh->keys[i].id == id) {
+            k = z->sh->keys[i];
+            found = 1;
+            break;
+        }
+    }
+
+    ngx_shmtx_unlock(&z->shpool->mutex);
+
+    if (!found) {
+        return ngx_gp_admin_error(a->r, NGX_HTTP_NOT_FOUND, "not_found",
+                                  "no API key \"%.*s\"",
+                                  (int) ngx_min(a->seg[1].len, 40),
+                                  a->seg[1].data);
+    }
+
+    st = ngx_gp_admin_prepare(a->r, "SELECT count(*), "
+                              "ifnull(sum(status >= 400), 0), "
+                              "ifnull(sum(prompt_tokens), 0), "
+                              "ifnull(sum(completion_tokens), 0) "
+                              "FROM call_logs WHERE key_id = ?");
+    if (st == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    sqlite3_bind_int64(st, 1, id);
+    calls = errors = prompt = completion = 0;
+
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        calls = sqlite3_column_int64(st, 0);
+        errors = sqlite3_column_int64(st, 1);
+        prompt = sqlite3_column_int64(st, 2);
+        completion = sqlite3_column_int64(st, 3);
+    }
+
+    sqlite3_finalize(st);
+
+    return ngx_gp_admin_json(a->r, NGX_HTTP_OK,
+                             json_pack("{s:I,s:s,s:I,s:I,s:I,s:I,s:I,s:I,"
+                                       "s:I,s:I}",
+                                       "id", (json_int_t) k.id,
+                                       "name", (char *) k.name,
+                                       "requests", (json_int_t) k.requests,
+                                       "last_used_at",
+                                       (json_int_t) k.last_used,
+                                       "requests_this_minute",
+                                       (json_int_t) k.minute_count,
+                                       "requests_today",
+                                       (json_int_t) k.day_count,
+                                       "logged_calls", calls,
+                                       "logged_errors", errors,
+                                       "prompt_tokens", prompt,
+                                       "completion_tokens", completion));
 }

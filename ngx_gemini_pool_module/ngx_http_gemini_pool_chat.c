@@ -49,8 +49,11 @@ typedef struct {
 
     ngx_gp_key_t                       key;         /* id 0: none */
 
-    /* for the variables */
+    /* for the variables and the call log */
     u_char                             account_name[NGX_GP_NAME_LEN];
+    int64_t                            account_id;
+    ngx_uint_t                         last_fail;
+    u_char                             last_error[128];
     long                               upstream_status;
     ngx_msec_int_t                     ttfb;        /* -1: none yet */
 
@@ -298,10 +301,57 @@ ngx_gp_chat_body(ngx_http_request_t *r)
 }
 
 
+/* the request's line in the call log, and its share of the metrics */
+
+static void
+ngx_gp_chat_record(ngx_gp_chat_ctx_t *ctx)
+{
+    ngx_time_t          *tp;
+    ngx_msec_int_t       ms;
+    ngx_gp_event_t       e;
+    ngx_http_request_t  *r;
+
+    r = ctx->r;
+
+    if (ctx->zone == NULL) {
+        return;
+    }
+
+    ngx_memzero(&e, sizeof(ngx_gp_event_t));
+
+    tp = ngx_timeofday();
+    ms = (ngx_msec_int_t) ((tp->sec - r->start_sec) * 1000
+                           + (tp->msec - r->start_msec));
+
+    e.time = tp->sec;
+    e.key_id = ctx->key.id;
+    e.account_id = ctx->account_id;
+    ngx_memcpy(e.model, ctx->model.name, NGX_GP_MODEL_LEN);
+    ngx_memcpy(e.account, ctx->account_name, NGX_GP_NAME_LEN);
+    e.status = (uint16_t) (r->connection->error && !ctx->finished
+                           ? NGX_HTTP_CLIENT_CLOSED_REQUEST
+                           : r->headers_out.status);
+    e.stream = ctx->stream;
+    e.attempts = (uint8_t) ngx_min(ctx->attempts, 255);
+    e.latency_ms = (uint32_t) ngx_max(ms, 0);
+    e.ttfb_ms = (int32_t) ctx->ttfb;
+    e.prompt_tokens = (uint32_t) ctx->usage.prompt_tokens;
+    e.completion_tokens = (uint32_t) ctx->usage.completion_tokens;
+
+    if (e.status >= 400 || ctx->error_sent) {
+        ngx_memcpy(e.error, ctx->last_error, sizeof(e.error));
+    }
+
+    ngx_gp_zone_event(ctx->zone, &e);
+}
+
+
 static void
 ngx_gp_chat_cleanup(void *data)
 {
     ngx_gp_chat_ctx_t  *ctx = data;
+
+    ngx_gp_chat_record(ctx);
 
     if (ctx->timer.timer_set) {
         ngx_del_timer(&ctx->timer);
@@ -527,6 +577,7 @@ ngx_gp_chat_attempt(ngx_gp_chat_ctx_t *ctx)
             ctx->bound = 1;
             ctx->session_created = created;
             ngx_memcpy(ctx->account_name, ctx->acct->name, NGX_GP_NAME_LEN);
+            ctx->account_id = ctx->acct->id;
 
             ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ctx->r->connection->log, 0,
                            "gemini pool: follow-up turn on account \"%s\" "
@@ -542,6 +593,7 @@ ngx_gp_chat_attempt(ngx_gp_chat_ctx_t *ctx)
 
     if (rc == NGX_OK) {
         ngx_memcpy(ctx->account_name, ctx->acct->name, NGX_GP_NAME_LEN);
+        ctx->account_id = ctx->acct->id;
 
         /* a new session must learn the earlier turns: replay them */
         if (ngx_gp_chat_set_prompt(ctx, ctx->earlier_turns > 0) != NGX_OK) {
@@ -1169,6 +1221,14 @@ ngx_gp_chat_fail(ngx_gp_chat_ctx_t *ctx, ngx_uint_t kind, long status,
                                             120);
 
     ngx_gp_rules_verdict((int) kind, (int) ctx->quota, ngx_time(), &cd, &v);
+
+    ctx->last_fail = kind;
+    ngx_cpystrn(ctx->last_error, (u_char *) msg, sizeof(ctx->last_error));
+
+    /* every upstream failure counts, also those a failover hides */
+    ngx_shmtx_lock(&ctx->zone->shpool->mutex);
+    ctx->zone->sh->metrics.failures[ngx_min(kind, 9)]++;
+    ngx_shmtx_unlock(&ctx->zone->shpool->mutex);
 
     ngx_gp_chat_drop_xfer(ctx);
 

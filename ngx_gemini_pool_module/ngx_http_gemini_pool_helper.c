@@ -88,6 +88,9 @@ ngx_gp_helper_tick(void)
     /* cooldowns and expiry flags survive a restart */
     (void) ngx_gp_store_save_state((ngx_cycle_t *) ngx_cycle, z);
 
+    /* the call log: from the zone's event ring to SQLite */
+    (void) ngx_gp_store_save_events((ngx_cycle_t *) ngx_cycle, z);
+
     /* requests should never wait for a JWT */
     ngx_gp_helper_jwt(z);
 }

@@ -215,6 +215,13 @@ static ngx_command_t  ngx_http_gemini_pool_commands[] = {
       NGX_GP_HANDLER_ADMIN,
       NULL },
 
+    { ngx_string("gemini_pool_metrics"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_gemini_pool_handler,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      NGX_GP_HANDLER_METRICS,
+      NULL },
+
     { ngx_string("gemini_pool_api_keys"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
       ngx_conf_set_flag_slot,
@@ -949,7 +956,9 @@ ngx_http_gemini_pool_handler(ngx_conf_t *cf, ngx_command_t *cmd,
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
     clcf->handler = (cmd->offset == NGX_GP_HANDLER_API) ? ngx_gp_api_handler
                     : (cmd->offset == NGX_GP_HANDLER_ADMIN)
-                      ? ngx_gp_admin_handler : ngx_gp_health_handler;
+                      ? ngx_gp_admin_handler
+                    : (cmd->offset == NGX_GP_HANDLER_METRICS)
+                      ? ngx_gp_metrics_handler : ngx_gp_health_handler;
 
     return NGX_CONF_OK;
 }

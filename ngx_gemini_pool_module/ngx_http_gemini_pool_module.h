@@ -57,6 +57,7 @@
 #define NGX_GP_HANDLER_API           1
 #define NGX_GP_HANDLER_HEALTH        2
 #define NGX_GP_HANDLER_ADMIN         3
+#define NGX_GP_HANDLER_METRICS       4
 
 /* API keys and admin sessions */
 #define NGX_GP_MAX_KEYS              256
@@ -147,6 +148,39 @@ typedef struct {
     time_t                   last_used;
 } ngx_gp_key_t;
 
+/* one finished request, queued for the helper to write to SQLite */
+typedef struct {
+    time_t                   time;
+    int64_t                  key_id;
+    int64_t                  account_id;
+    u_char                   model[NGX_GP_MODEL_LEN];
+    u_char                   account[NGX_GP_NAME_LEN];
+    uint16_t                 status;
+    uint8_t                  stream;
+    uint8_t                  attempts;
+    uint32_t                 latency_ms;
+    int32_t                  ttfb_ms;     /* -1: none */
+    uint32_t                 prompt_tokens;
+    uint32_t                 completion_tokens;
+    u_char                   error[128];
+} ngx_gp_event_t;
+
+#define NGX_GP_EVENTS                1024
+#define NGX_GP_BUCKETS               10   /* latency histogram buckets */
+
+typedef struct {
+    uint64_t                 requests[6];       /* by status class 1xx.. */
+    uint64_t                 failures[10];      /* by NGX_GP_FAIL_* */
+    uint64_t                 latency[NGX_GP_BUCKETS + 1];
+    double                   latency_sum;
+    uint64_t                 ttfb[NGX_GP_BUCKETS + 1];
+    double                   ttfb_sum;
+    uint64_t                 ttfb_count;
+    uint64_t                 prompt_tokens;
+    uint64_t                 completion_tokens;
+    uint64_t                 events_dropped;
+} ngx_gp_metrics_t;
+
 typedef struct {
     uint32_t                 addr;        /* hash of the client address */
     time_t                   window;
@@ -168,6 +202,11 @@ typedef struct {
     ngx_uint_t               nkeys;
     ngx_gp_key_t             keys[NGX_GP_MAX_KEYS];
     ngx_gp_login_t           logins[NGX_GP_LOGIN_SLOTS];
+
+    ngx_gp_metrics_t         metrics;
+    ngx_gp_event_t          *events;      /* ring of NGX_GP_EVENTS */
+    ngx_uint_t               event_head;  /* next to write */
+    ngx_uint_t               event_tail;  /* next to drain */
 
     ngx_rbtree_t             bindings;
     ngx_rbtree_node_t        sentinel;
@@ -382,6 +421,12 @@ void ngx_gp_store_close(void);
 ngx_int_t ngx_gp_chat_handler(ngx_http_request_t *r);
 ngx_int_t ngx_gp_api_handler(ngx_http_request_t *r);
 ngx_int_t ngx_gp_admin_handler(ngx_http_request_t *r);
+ngx_int_t ngx_gp_metrics_handler(ngx_http_request_t *r);
+void ngx_gp_zone_event(ngx_gp_zone_t *z, ngx_gp_event_t *e);
+double ngx_gp_bucket(ngx_uint_t i);
+ngx_uint_t ngx_gp_zone_events_take(ngx_gp_zone_t *z, ngx_gp_event_t *out,
+    ngx_uint_t max);
+ngx_int_t ngx_gp_store_save_events(ngx_cycle_t *cycle, ngx_gp_zone_t *z);
 
 /* API keys on /v1: NGX_OK (key copied to k), or an error sent */
 #define NGX_GP_KEY_OK         0

@@ -36,6 +36,8 @@ static ngx_gp_setting_default_t  ngx_gp_setting_defaults[] = {
     { "proxy", NGX_GP_SETTING_STRING, "" },
     { "proxy_enabled", NGX_GP_SETTING_BOOL, "true" },
     { "proxy_for", NGX_GP_SETTING_STRING, "google,images" },
+    { "history_retention_days", NGX_GP_SETTING_INT, "30" },
+    { "history_max_rows", NGX_GP_SETTING_INT, "100000" },
     { NULL, 0, NULL }
 };
 
@@ -125,6 +127,26 @@ static const char  *ngx_gp_migrations[] = {
     "  client TEXT NOT NULL DEFAULT '',"
     "  created_at INTEGER NOT NULL DEFAULT (strftime('%s','now'))"
     ");",
+
+    /* version 5: the call log, written by the helper from the zone */
+    "CREATE TABLE call_logs ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  time INTEGER NOT NULL,"
+    "  key_id INTEGER NOT NULL DEFAULT 0,"
+    "  account_id INTEGER NOT NULL DEFAULT 0,"
+    "  account TEXT NOT NULL DEFAULT '',"
+    "  model TEXT NOT NULL DEFAULT '',"
+    "  status INTEGER NOT NULL,"
+    "  stream INTEGER NOT NULL DEFAULT 0,"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  latency_ms INTEGER NOT NULL DEFAULT 0,"
+    "  ttfb_ms INTEGER,"
+    "  prompt_tokens INTEGER NOT NULL DEFAULT 0,"
+    "  completion_tokens INTEGER NOT NULL DEFAULT 0,"
+    "  error TEXT NOT NULL DEFAULT ''"
+    ");"
+    "CREATE INDEX call_logs_time ON call_logs (time);"
+    "CREATE INDEX call_logs_key ON call_logs (key_id, id);",
 
     NULL
 };
@@ -1473,6 +1495,150 @@ ngx_gp_store_save_state(ngx_cycle_t *cycle, ngx_gp_zone_t *z)
     ngx_free(state);
 
     /* reopen next time */
+    ngx_gp_store_close();
+
+    return NGX_ERROR;
+}
+
+
+/*
+ * The helper drains the zone's event ring into the call log, one
+ * transaction a tick, counts API key usage, and applies the retention
+ * settings once a minute.  Workers never write it.
+ */
+
+ngx_int_t
+ngx_gp_store_save_events(ngx_cycle_t *cycle, ngx_gp_zone_t *z)
+{
+    int              rc;
+    time_t           now;
+    sqlite3         *db;
+    ngx_int_t        days, rows;
+    ngx_uint_t       n, i;
+    sqlite3_stmt    *st, *kt;
+    ngx_gp_event_t  *ev;
+
+    static time_t    retention;
+
+    ev = ngx_alloc(256 * sizeof(ngx_gp_event_t), cycle->log);
+    if (ev == NULL) {
+        return NGX_ERROR;
+    }
+
+    n = ngx_gp_zone_events_take(z, ev, 256);
+    now = ngx_time();
+
+    if (n == 0 && now - retention < 60) {
+        ngx_free(ev);
+        return NGX_OK;
+    }
+
+    db = ngx_gp_store_db(cycle->log);
+    if (db == NULL) {
+        ngx_free(ev);
+        return NGX_ERROR;
+    }
+
+    st = NULL;
+    kt = NULL;
+    rc = SQLITE_OK;
+
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK
+        || sqlite3_prepare_v2(db, "INSERT INTO call_logs (time, key_id, "
+                              "account_id, account, model, status, stream, "
+                              "attempts, latency_ms, ttfb_ms, prompt_tokens, "
+                              "completion_tokens, error) VALUES "
+                              "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                              -1, &st, NULL) != SQLITE_OK
+        || sqlite3_prepare_v2(db, "UPDATE api_keys SET requests = "
+                              "requests + 1, last_used_at = max("
+                              "last_used_at, ?2) WHERE id = ?1",
+                              -1, &kt, NULL) != SQLITE_OK)
+    {
+        rc = SQLITE_ERROR;
+    }
+
+    for (i = 0; rc == SQLITE_OK && i < n; i++) {
+        sqlite3_bind_int64(st, 1, ev[i].time);
+        sqlite3_bind_int64(st, 2, ev[i].key_id);
+        sqlite3_bind_int64(st, 3, ev[i].account_id);
+        sqlite3_bind_text(st, 4, (char *) ev[i].account, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, (char *) ev[i].model, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 6, ev[i].status);
+        sqlite3_bind_int(st, 7, ev[i].stream);
+        sqlite3_bind_int(st, 8, ev[i].attempts);
+        sqlite3_bind_int64(st, 9, ev[i].latency_ms);
+
+        if (ev[i].ttfb_ms >= 0) {
+            sqlite3_bind_int64(st, 10, ev[i].ttfb_ms);
+
+        } else {
+            sqlite3_bind_null(st, 10);
+        }
+
+        sqlite3_bind_int64(st, 11, ev[i].prompt_tokens);
+        sqlite3_bind_int64(st, 12, ev[i].completion_tokens);
+        sqlite3_bind_text(st, 13, (char *) ev[i].error, -1, SQLITE_STATIC);
+
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            rc = SQLITE_ERROR;
+        }
+
+        sqlite3_reset(st);
+
+        if (rc == SQLITE_OK && ev[i].key_id) {
+            sqlite3_bind_int64(kt, 1, ev[i].key_id);
+            sqlite3_bind_int64(kt, 2, ev[i].time);
+
+            if (sqlite3_step(kt) != SQLITE_DONE) {
+                rc = SQLITE_ERROR;
+            }
+
+            sqlite3_reset(kt);
+        }
+    }
+
+    sqlite3_finalize(st);
+    sqlite3_finalize(kt);
+
+    if (rc == SQLITE_OK && now - retention >= 60) {
+        retention = now;
+        days = ngx_gp_zone_setting_number(z, "history_retention_days", 30);
+        rows = ngx_gp_zone_setting_number(z, "history_max_rows", 100000);
+
+        if (sqlite3_prepare_v2(db, "DELETE FROM call_logs WHERE "
+                               "(?1 > 0 AND time < ?2) OR (?3 > 0 AND id <= "
+                               "(SELECT max(id) FROM call_logs) - ?3)",
+                               -1, &st, NULL) != SQLITE_OK)
+        {
+            rc = SQLITE_ERROR;
+
+        } else {
+            sqlite3_bind_int64(st, 1, days);
+            sqlite3_bind_int64(st, 2, now - days * 86400);
+            sqlite3_bind_int64(st, 3, rows);
+
+            if (sqlite3_step(st) != SQLITE_DONE) {
+                rc = SQLITE_ERROR;
+            }
+
+            sqlite3_finalize(st);
+        }
+    }
+
+    ngx_free(ev);
+
+    if (rc == SQLITE_OK
+        && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+    {
+        return NGX_OK;
+    }
+
+    ngx_log_error(NGX_LOG_ERR, cycle->log, 0,
+                  "gemini pool: writing the call log failed: %s; %ui "
+                  "entries lost", sqlite3_errmsg(db), n);
+
+    (void) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
     ngx_gp_store_close();
 
     return NGX_ERROR;

@@ -110,6 +110,12 @@ ngx_gp_zone_init(ngx_shm_zone_t *shm_zone, void *data)
                         ngx_gp_binding_insert);
         ngx_queue_init(&ctx->sh->lru);
 
+        ctx->sh->events = ngx_slab_calloc(shpool, NGX_GP_EVENTS
+                                                  * sizeof(ngx_gp_event_t));
+        if (ctx->sh->events == NULL) {
+            return NGX_ERROR;
+        }
+
         len = sizeof(" in gemini_pool_zone \"\"") + shm_zone->shm.name.len;
 
         shpool->log_ctx = ngx_slab_alloc(shpool, len);
@@ -795,4 +801,98 @@ ngx_gp_zone_key_check(ngx_gp_zone_t *z, const u_char *hash,
     ngx_shmtx_unlock(&z->shpool->mutex);
 
     return rc;
+}
+
+
+/* the upper bounds (seconds) of the latency histogram buckets */
+static double  ngx_gp_buckets[NGX_GP_BUCKETS] = {
+    0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60
+};
+
+
+static void
+ngx_gp_observe(uint64_t *h, double *sum, double v)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < NGX_GP_BUCKETS; i++) {
+        if (v <= ngx_gp_buckets[i]) {
+            h[i]++;
+        }
+    }
+
+    h[NGX_GP_BUCKETS]++;      /* +Inf: the count */
+    *sum += v;
+}
+
+
+double
+ngx_gp_bucket(ngx_uint_t i)
+{
+    return ngx_gp_buckets[i];
+}
+
+
+/*
+ * A finished request: counted in the metrics and queued in the ring the
+ * helper drains into SQLite.  A full ring drops its oldest entry (counted)
+ * rather than block or fail a request.
+ */
+
+void
+ngx_gp_zone_event(ngx_gp_zone_t *z, ngx_gp_event_t *e)
+{
+    ngx_gp_shctx_t    *sh;
+    ngx_gp_metrics_t  *m;
+
+    sh = z->sh;
+    m = &sh->metrics;
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+
+    m->requests[ngx_min(e->status / 100, 5)]++;
+
+    ngx_gp_observe(m->latency, &m->latency_sum, e->latency_ms / 1000.0);
+
+    if (e->ttfb_ms >= 0) {
+        ngx_gp_observe(m->ttfb, &m->ttfb_sum, e->ttfb_ms / 1000.0);
+    }
+
+    m->prompt_tokens += e->prompt_tokens;
+    m->completion_tokens += e->completion_tokens;
+
+    if (sh->events) {
+        if (sh->event_head - sh->event_tail >= NGX_GP_EVENTS) {
+            sh->event_tail++;
+            m->events_dropped++;
+        }
+
+        sh->events[sh->event_head % NGX_GP_EVENTS] = *e;
+        sh->event_head++;
+    }
+
+    ngx_shmtx_unlock(&z->shpool->mutex);
+}
+
+
+ngx_uint_t
+ngx_gp_zone_events_take(ngx_gp_zone_t *z, ngx_gp_event_t *out,
+    ngx_uint_t max)
+{
+    ngx_uint_t       n;
+    ngx_gp_shctx_t  *sh;
+
+    sh = z->sh;
+    n = 0;
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+
+    while (sh->events && sh->event_tail != sh->event_head && n < max) {
+        out[n++] = sh->events[sh->event_tail % NGX_GP_EVENTS];
+        sh->event_tail++;
+    }
+
+    ngx_shmtx_unlock(&z->shpool->mutex);
+
+    return n;
 }

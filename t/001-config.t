@@ -51,11 +51,11 @@ ok($ok, 'a good configuration passes') or diag $out;
 like($out, qr/database schema migrated to version 1/,
      'the schema is created on first start');
 
-is(sqlite($db, 'PRAGMA user_version'), '4', 'schema version is 4');
+is(sqlite($db, 'PRAGMA user_version'), '5', 'schema version is 5');
 is(sqlite($db, "SELECT group_concat(name, ',') FROM (SELECT name FROM "
                . "sqlite_master WHERE type = 'table' AND name NOT LIKE "
                . "'sqlite_%' ORDER BY name)"),
-   'account_state,accounts,admin,admin_sessions,api_keys,models,settings',
+   'account_state,accounts,admin,admin_sessions,api_keys,call_logs,models,settings',
    'tables');
 is(sqlite($db, "SELECT type || ':' || value FROM settings "
                . "WHERE key = 'show_thoughts'"),
@@ -76,10 +76,11 @@ is(sqlite($db, "SELECT value FROM settings WHERE key = 'show_thoughts'"),
 # an older database is migrated step by step
 sqlite($db, 'DROP TABLE account_state; ALTER TABLE accounts DROP COLUMN proxy; '
             . 'DROP TABLE api_keys; DROP TABLE admin; DROP TABLE admin_sessions; '
+            . 'DROP TABLE call_logs; '
             . 'PRAGMA user_version = 1');
 ($ok, $out) = nginx_t("gemini_pool_zone z:1m;\ngemini_pool_database $db;");
 ok($ok, 'a version 1 database is accepted');
-like($out, qr/migrated to version 2.*migrated to version 3.*migrated to version 4/s,
+like($out, qr/migrated to version 2.*migrated to version 3.*migrated to version 4.*migrated to version 5/s,
      'and migrated');
 unlike($out, qr/migrated to version 1/, 'from where it was');
 is(sqlite($db, "SELECT count(*) FROM sqlite_master WHERE name = 'account_state'"),
@@ -88,7 +89,7 @@ is(sqlite($db, "SELECT count(*) FROM sqlite_master WHERE name = 'account_state'"
 sqlite($db, 'PRAGMA user_version = 99');
 ($ok, $out) = nginx_t("gemini_pool_zone z:1m;\ngemini_pool_database $db;");
 ok(!$ok, 'a database from a newer version is refused');
-like($out, qr/the database has schema version 99, newer than this module's 4/,
+like($out, qr/the database has schema version 99, newer than this module's 5/,
      'with a clear reason');
 
 ($ok, $out) = nginx_t("gemini_pool_zone z:1m;\n"

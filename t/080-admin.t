@@ -25,6 +25,7 @@ my $srv = GeminiPool::Server->new(
     location /v1/ { gemini_pool_api_keys on; gemini_pool_api; }
     location /open/v1/ { gemini_pool_api; }
     location = /health { gemini_pool_health; }
+    location = /metrics { gemini_pool_metrics; }
 END
 $srv->start;
 
@@ -295,6 +296,58 @@ is($st, 429, 'the fourth request of the minute (rpm 3, across two workers): 429'
     or diag $res->{content};
 is($d->{error}{code}, 'rate_limit_exceeded', 'rate_limit_exceeded');
 like($res->{headers}{'retry-after'} // '', qr/^\d+$/, 'with Retry-After');
+
+# the call log (written by the helper) and per-key stats
+
+for (1 .. 30) {                       # the helper drains within a tick
+    ($st, $d) = admin('GET', "/api/keys/$kid/logs");
+    last if @{$d->{logs} || []} >= 2;
+    select(undef, undef, undef, 0.1);
+}
+is($st, 200, "the key's call log");
+is_deeply([map { $_->{status} } @{$d->{logs}}], [200, 403],
+          'every chat request of the key, newest first, with its status');
+is($d->{logs}[0]{model}, 'gemini-auto', 'the model');
+like($d->{logs}[0]{account}, qr/^acc\d$/, 'the account that served it')
+    or diag explain $d->{logs}[0];
+ok($d->{logs}[0]{latency_ms} >= 0 && defined $d->{logs}[0]{ttfb_ms},
+   'latency and time to first byte');
+ok($d->{logs}[0]{completion_tokens} > 0, 'usage');
+is($d->{logs}[1]{model}, 'gemini-2.5-pro', 'a refused request is logged too');
+
+($st, $d) = admin('GET', '/api/logs?limit=2');
+is(scalar @{$d->{logs}}, 2, 'all call logs, limited');
+($st, $d) = admin('GET', '/api/logs?limit=0');
+is($st, 400, 'a bad limit: 400');
+
+($st, $d) = admin('GET', "/api/keys/$kid/stats");
+is($st, 200, 'per-key stats');
+is($d->{requests}, 3, 'requests counted in the zone (the refused ones not)');
+is($d->{logged_calls}, 2, 'chat calls in the log');
+is($d->{logged_errors}, 1, 'errors in the log');
+
+# metrics
+
+($st, $d, $res) = req('GET', '/metrics');
+is($st, 200, 'the Prometheus endpoint');
+like($res->{headers}{'content-type'}, qr{^text/plain; version=0\.0\.4},
+     'in the text format');
+like($res->{content}, qr/^gemini_pool_requests_total\{status="2xx"\} [1-9]\d*$/m,
+     'requests by status');
+like($res->{content}, qr/^gemini_pool_requests_total\{status="4xx"\} [1-9]\d*$/m,
+     'errors too');
+like($res->{content}, qr/^gemini_pool_errors_total\{kind="auth"\} [1-9]\d*$/m,
+     'upstream failures by kind');
+like($res->{content}, qr/^gemini_pool_request_duration_seconds_bucket\{le="\+Inf"\} [1-9]\d*$/m,
+     'a latency histogram');
+like($res->{content}, qr/^gemini_pool_ttfb_seconds_count [1-9]\d*$/m,
+     'time to first byte');
+like($res->{content}, qr/^gemini_pool_tokens_total\{type="completion"\} [1-9]\d*$/m,
+     'usage');
+like($res->{content}, qr/^gemini_pool_accounts\{state="usable"\} \d+$/m,
+     'accounts by state');
+like($res->{content}, qr/^gemini_pool_zone_bytes\{kind="used"\} [1-9]\d*$/m,
+     'zone usage');
 
 ($st) = admin('POST', "/api/keys/$kid/revoke");
 is($st, 200, 'revoke');
