@@ -67,6 +67,11 @@ static ngx_int_t ngx_gp_admin_key_delete(ngx_gp_admin_t *a);
 static ngx_int_t ngx_gp_admin_status(ngx_gp_admin_t *a);
 static ngx_int_t ngx_gp_admin_proxy_test(ngx_gp_admin_t *a);
 static ngx_int_t ngx_gp_admin_logs(ngx_gp_admin_t *a);
+static ngx_int_t ngx_gp_admin_account_test(ngx_gp_admin_t *a);
+static ngx_int_t ngx_gp_admin_account_quota(ngx_gp_admin_t *a);
+static ngx_int_t ngx_gp_admin_models(ngx_gp_admin_t *a);
+static ngx_int_t ngx_gp_admin_model_put(ngx_gp_admin_t *a);
+static ngx_int_t ngx_gp_admin_model_delete(ngx_gp_admin_t *a);
 static ngx_int_t ngx_gp_admin_key_stats(ngx_gp_admin_t *a);
 static ngx_uint_t ngx_gp_admin_zone_expired(int64_t id);
 
@@ -82,6 +87,12 @@ static ngx_gp_admin_route_t  ngx_gp_admin_routes[] = {
     { NGX_HTTP_PATCH,  "accounts/*",        ngx_gp_admin_account_update, 0 },
     { NGX_HTTP_DELETE, "accounts/*",        ngx_gp_admin_account_delete, 0 },
     { NGX_HTTP_POST,   "accounts/*/toggle", ngx_gp_admin_account_toggle, 0 },
+    { NGX_HTTP_POST,   "accounts/*/test",   ngx_gp_admin_account_test, 0 },
+    { NGX_HTTP_GET,    "accounts/*/quota",  ngx_gp_admin_account_quota, 0 },
+    { NGX_HTTP_GET,    "models",            ngx_gp_admin_models, 0 },
+    { NGX_HTTP_POST,   "models",            ngx_gp_admin_model_put, 0 },
+    { NGX_HTTP_PUT,    "models/*",          ngx_gp_admin_model_put, 0 },
+    { NGX_HTTP_DELETE, "models/*",          ngx_gp_admin_model_delete, 0 },
     { NGX_HTTP_GET,    "settings",          ngx_gp_admin_settings, 0 },
     { NGX_HTTP_PUT,    "settings",          ngx_gp_admin_settings_update, 0 },
     { NGX_HTTP_POST,   "settings",          ngx_gp_admin_settings_update, 0 },
@@ -2364,4 +2375,397 @@ ngx_gp_admin_key_stats(ngx_gp_admin_t *a)
                                        "logged_errors", errors,
                                        "prompt_tokens", prompt,
                                        "completion_tokens", completion));
+}
+
+
+/* POST /api/accounts/<i>/test: a live getoxsrf with its cookies */
+
+static void
+ngx_gp_admin_test_done(ngx_gp_xfer_t *x)
+{
+    char                *jwt;
+    ngx_int_t            rc;
+    const char          *err;
+    ngx_gp_xfer_t      **xp;
+    ngx_gp_gerror_t      ge;
+    ngx_http_request_t  *r;
+    u_char               reason[256];
+
+    xp = x->data;
+    r = (ngx_http_request_t *) xp[1];
+    err = NULL;
+    jwt = NULL;
+
+    if (x->result != CURLE_OK) {
+        err = ngx_gp_xfer_describe(x, reason, sizeof(reason));
+
+    } else if (x->status != 200) {
+        (void) ngx_gp_gerror_parse((char *) x->buf, x->len, &ge);
+        ngx_snprintf(reason, sizeof(reason) - 1, "getoxsrf answered %l: %s%Z",
+                     x->status, ge.message ? ge.message : "");
+        ngx_gp_gerror_free(&ge);
+        err = (char *) reason;
+
+    } else {
+        jwt = ngx_gp_gemini_jwt_from_xsrf(x, (ngx_gp_account_copy_t *) xp[2],
+                                          &err);
+    }
+
+    rc = ngx_gp_admin_json(r, NGX_HTTP_OK,
+                           err ? json_pack("{s:b,s:i,s:s}", "ok", 0,
+                                           "status", (int) x->status,
+                                           "error", err)
+                               : json_pack("{s:b,s:i}", "ok", 1, "status",
+                                           (int) x->status));
+    free(jwt);
+
+    ngx_gp_xfer_destroy(x);
+    xp[0] = NULL;
+
+    ngx_http_finalize_request(r, rc);
+}
+
+
+static ngx_int_t
+ngx_gp_admin_account_test(ngx_gp_admin_t *a)
+{
+    int64_t                            id;
+    ngx_uint_t                         index, count, i;
+    ngx_gp_xfer_t                     *x, **xp;
+    ngx_gp_zone_t                     *z;
+    ngx_pool_cleanup_t                *cln;
+    ngx_gp_account_t                  *acc;
+    ngx_gp_account_copy_t             *copy;
+    ngx_http_gemini_pool_main_conf_t  *gmcf;
+
+    id = ngx_gp_admin_account_ref(a, &a->seg[1], &index, &count);
+
+    if (id <= 0) {
+        return ngx_gp_admin_error(a->r, NGX_HTTP_NOT_FOUND, "not_found",
+                                  "no account \"%.*s\"",
+                                  (int) ngx_min(a->seg[1].len, 40),
+                                  a->seg[1].data);
+    }
+
+    copy = ngx_pcalloc(a->r->pool, sizeof(ngx_gp_account_copy_t));
+    if (copy == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    z = ngx_gp_zone();
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+
+    for (i = 0; i < z->sh->naccounts; i++) {
+        acc = &z->sh->accounts[i];
+
+        if (acc->id == id) {
+            copy->id = id;
+            copy->index = i;
+            ngx_memcpy(copy->name, acc->name, NGX_GP_NAME_LEN);
+            ngx_memcpy(copy->csesidx, acc->csesidx, NGX_GP_CSESIDX_LEN);
+            ngx_memcpy(copy->secure_c_ses, acc->secure_c_ses,
+                       NGX_GP_COOKIE_LEN);
+            ngx_memcpy(copy->host_c_oses, acc->host_c_oses,
+                       NGX_GP_COOKIE_LEN);
+            ngx_memcpy(copy->user_agent, acc->user_agent, NGX_GP_UA_LEN);
+            ngx_memcpy(copy->proxy, acc->proxy, NGX_GP_PROXY_LEN);
+            break;
+        }
+    }
+
+    ngx_shmtx_unlock(&z->shpool->mutex);
+
+    gmcf = ngx_http_get_module_main_conf(a->r, ngx_http_gemini_pool_module);
+
+    x = ngx_gp_gemini_getoxsrf(gmcf, copy, a->r->connection->log);
+    if (x == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    xp = ngx_palloc(a->r->pool, 3 * sizeof(void *));
+    cln = ngx_pool_cleanup_add(a->r->pool, 0);
+
+    if (xp == NULL || cln == NULL) {
+        ngx_gp_xfer_destroy(x);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    xp[0] = x;
+    xp[1] = (ngx_gp_xfer_t *) a->r;
+    xp[2] = (ngx_gp_xfer_t *) copy;
+    cln->handler = ngx_gp_admin_proxy_cleanup;
+    cln->data = xp;
+
+    x->on_done = ngx_gp_admin_test_done;
+    x->data = xp;
+
+    if (ngx_gp_xfer_start(x) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    a->r->read_event_handler = ngx_http_test_reading;
+
+    return NGX_DONE;
+}
+
+
+/* GET /api/accounts/<i>/quota: the cooldowns, absolute and remaining */
+
+static ngx_int_t
+ngx_gp_admin_account_quota(ngx_gp_admin_t *a)
+{
+    time_t          now, t[NGX_GP_QUOTA_N];
+    int64_t         id;
+    ngx_uint_t      index, count, i, expired;
+    ngx_gp_zone_t  *z;
+
+    id = ngx_gp_admin_account_ref(a, &a->seg[1], &index, &count);
+
+    if (id <= 0) {
+        return ngx_gp_admin_error(a->r, NGX_HTTP_NOT_FOUND, "not_found",
+                                  "no account \"%.*s\"",
+                                  (int) ngx_min(a->seg[1].len, 40),
+                                  a->seg[1].data);
+    }
+
+    z = ngx_gp_zone();
+    now = ngx_time();
+    expired = 0;
+    ngx_memzero(t, sizeof(t));
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+
+    for (i = 0; i < z->sh->naccounts; i++) {
+        if (z->sh->accounts[i].id == id) {
+            ngx_memcpy(t, z->sh->accounts[i].cooldown_until, sizeof(t));
+            expired = z->sh->accounts[i].cookie_expired;
+            break;
+        }
+    }
+
+    ngx_shmtx_unlock(&z->shpool->mutex);
+
+    return ngx_gp_admin_json(a->r, NGX_HTTP_OK,
+        json_pack("{s:I,s:b,s:{s:{s:I,s:I},s:{s:I,s:I},s:{s:I,s:I}}}",
+                  "id", (json_int_t) id, "cookie_expired", (int) expired,
+                  "quota",
+                  "text", "until", (json_int_t) t[0], "seconds",
+                  (json_int_t) ngx_max(t[0] - now, 0),
+                  "images", "until", (json_int_t) t[1], "seconds",
+                  (json_int_t) ngx_max(t[1] - now, 0),
+                  "videos", "until", (json_int_t) t[2], "seconds",
+                  (json_int_t) ngx_max(t[2] - now, 0)));
+}
+
+
+/* models */
+
+static ngx_int_t
+ngx_gp_admin_models(ngx_gp_admin_t *a)
+{
+    json_t         *list, *j;
+    sqlite3_stmt   *st;
+
+    st = ngx_gp_admin_prepare(a->r, "SELECT name, model_id, kind, "
+                              "account_id, enabled, position, description "
+                              "FROM models ORDER BY position, name");
+    if (st == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    list = json_array();
+
+    while (list && sqlite3_step(st) == SQLITE_ROW) {
+        j = json_pack("{s:s,s:s,s:s,s:o,s:b,s:i,s:s}",
+                      "name", (char *) sqlite3_column_text(st, 0),
+                      "model_id", (char *) sqlite3_column_text(st, 1),
+                      "kind", (char *) sqlite3_column_text(st, 2),
+                      "account_id",
+                      sqlite3_column_type(st, 3) == SQLITE_NULL
+                      ? json_null()
+                      : json_integer(sqlite3_column_int64(st, 3)),
+                      "enabled", sqlite3_column_int(st, 4),
+                      "position", sqlite3_column_int(st, 5),
+                      "description", (char *) sqlite3_column_text(st, 6));
+
+        if (j == NULL || json_array_append_new(list, j) != 0) {
+            json_decref(list);
+            list = NULL;
+        }
+    }
+
+    sqlite3_finalize(st);
+
+    if (list == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_gp_admin_json(a->r, NGX_HTTP_OK,
+                             json_pack("{s:o}", "models", list));
+}
+
+
+/*
+ * POST /api/models {"name", ...} creates or replaces; PUT /api/models/<name>
+ * updates the fields given.  account_id: an account id to pin the model to,
+ * or null for none.
+ */
+
+static ngx_int_t
+ngx_gp_admin_model_put(ngx_gp_admin_t *a)
+{
+    json_t         *v;
+    int64_t         account;
+    ngx_int_t       bad;
+    const char     *name, *model_id, *kind, *desc;
+    sqlite3_stmt   *st;
+    u_char          buf[NGX_GP_MODEL_LEN];
+
+    if (a->body == NULL) {
+        return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST, "invalid_json",
+                                  "a JSON object is required");
+    }
+
+    bad = 0;
+
+    if (a->nseg == 2) {
+        if (a->seg[1].len == 0 || a->seg[1].len >= NGX_GP_MODEL_LEN) {
+            return ngx_gp_admin_error(a->r, NGX_HTTP_NOT_FOUND, "not_found",
+                                      "bad model name");
+        }
+
+        ngx_memcpy(buf, a->seg[1].data, a->seg[1].len);
+        buf[a->seg[1].len] = '\0';
+        name = (char *) buf;
+
+    } else {
+        name = ngx_gp_admin_str(a, "name", &bad);
+    }
+
+    model_id = ngx_gp_admin_str(a, "model_id", &bad);
+    kind = ngx_gp_admin_str(a, "kind", &bad);
+    desc = ngx_gp_admin_str(a, "description", &bad);
+
+    v = json_object_get(a->body, "account_id");
+    account = -1;
+
+    if (json_is_integer(v) && json_integer_value(v) > 0) {
+        account = json_integer_value(v);
+
+    } else if (v && !json_is_null(v)) {
+        bad = 1;
+    }
+
+    v = json_object_get(a->body, "enabled");
+    if (v && !json_is_boolean(v)) {
+        bad = 1;
+    }
+
+    v = json_object_get(a->body, "position");
+    if (v && !json_is_integer(v)) {
+        bad = 1;
+    }
+
+    if (bad || name == NULL || name[0] == '\0'
+        || ngx_strlen(name) >= NGX_GP_MODEL_LEN
+        || (model_id && ngx_strlen(model_id) >= NGX_GP_MODEL_LEN)
+        || (kind && ngx_strcmp(kind, "text") != 0
+            && ngx_strcmp(kind, "image") != 0
+            && ngx_strcmp(kind, "video") != 0))
+    {
+        return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
+                                  "invalid_value", "a model has \"name\" "
+                                  "and optional \"model_id\" (strings under "
+                                  "64 bytes), \"kind\" (text, image or "
+                                  "video), \"account_id\" (an id or null), "
+                                  "\"enabled\" (bool), \"position\" (int), "
+                                  "\"description\"");
+    }
+
+    st = ngx_gp_admin_prepare(a->r,
+        "INSERT INTO models (name, model_id, kind, account_id, enabled, "
+        "position, description) VALUES (?1, ifnull(?2, ''), "
+        "ifnull(?3, 'text'), ?4, ifnull(?5, 1), ifnull(?6, 0), "
+        "ifnull(?7, '')) ON CONFLICT (name) DO UPDATE SET "
+        "model_id = ifnull(?2, model_id), kind = ifnull(?3, kind), "
+        "account_id = CASE WHEN ?8 THEN ?4 ELSE account_id END, "
+        "enabled = ifnull(?5, enabled), position = ifnull(?6, position), "
+        "description = ifnull(?7, description)");
+    if (st == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+
+    if (model_id) {
+        sqlite3_bind_text(st, 2, model_id, -1, SQLITE_TRANSIENT);
+    }
+
+    if (kind) {
+        sqlite3_bind_text(st, 3, kind, -1, SQLITE_TRANSIENT);
+    }
+
+    if (account > 0) {
+        sqlite3_bind_int64(st, 4, account);
+    }
+
+    v = json_object_get(a->body, "enabled");
+    if (v) {
+        sqlite3_bind_int(st, 5, json_is_true(v) ? 1 : 0);
+    }
+
+    v = json_object_get(a->body, "position");
+    if (v) {
+        sqlite3_bind_int64(st, 6, json_integer_value(v));
+    }
+
+    if (desc) {
+        sqlite3_bind_text(st, 7, desc, -1, SQLITE_TRANSIENT);
+    }
+
+    sqlite3_bind_int(st, 8, json_object_get(a->body, "account_id") != NULL);
+
+    if (ngx_gp_admin_exec(a->r, st) != SQLITE_DONE
+        || ngx_gp_admin_changed(a->r) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_gp_admin_ok(a->r);
+}
+
+
+static ngx_int_t
+ngx_gp_admin_model_delete(ngx_gp_admin_t *a)
+{
+    sqlite3        *db;
+    sqlite3_stmt   *st;
+
+    st = ngx_gp_admin_prepare(a->r, "DELETE FROM models WHERE name = ?");
+    if (st == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    sqlite3_bind_text(st, 1, (char *) a->seg[1].data, (int) a->seg[1].len,
+                      SQLITE_TRANSIENT);
+
+    if (ngx_gp_admin_exec(a->r, st) != SQLITE_DONE) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    db = ngx_gp_store_db(a->r->connection->log);
+
+    if (sqlite3_changes(db) == 0) {
+        return ngx_gp_admin_error(a->r, NGX_HTTP_NOT_FOUND, "not_found",
+                                  "no model \"%.*s\"",
+                                  (int) ngx_min(a->seg[1].len, 64),
+                                  a->seg[1].data);
+    }
+
+    if (ngx_gp_admin_changed(a->r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_gp_admin_ok(a->r);
 }

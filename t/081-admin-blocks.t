@@ -87,3 +87,46 @@ X-Admin-Token: blocks-admin-secret-0123456789
 --- no_error_log
 [alert]
 [crit]
+
+
+=== TEST 5: a live test of an account's cookies, and its quota
+--- gp_setup
+mock_post('/__mock/inject', {account => 'acc2', endpoint => 'getoxsrf', action => {expired => \1}});
+--- config
+    location /api/ { gemini_pool_admin; }
+--- more_headers
+X-Admin-Token: blocks-admin-secret-0123456789
+--- request eval
+["POST /api/accounts/0/test", "POST /api/accounts/1/test", "GET /api/accounts/0/quota",
+ "POST /api/accounts/9/test"]
+--- error_code eval
+[200, 200, 200, 404]
+--- response_body_like eval
+[qr/^\{"ok":true,"status":200\}$/,
+ qr/^\{"ok":false,"status":401,"error":"getoxsrf answered 401: Session has expired\."\}$/,
+ qr/^\{"id":1,"cookie_expired":false,"quota":\{"text":\{"until":0,"seconds":0\}/,
+ qr/"code":"not_found"/]
+
+
+=== TEST 6: models: add, use, list, pin, delete
+--- config
+    location /api/ { gemini_pool_admin; }
+    location /v1/ { gemini_pool_api; }
+--- request eval
+["POST /api/models\n{\"name\":\"my-flash\",\"model_id\":\"gemini-2.5-flash\",\"description\":\"mine\"}",
+ "GET /v1/models/my-flash",
+ "POST /v1/chat/completions\n{\"model\":\"my-flash\",\"messages\":[{\"role\":\"user\",\"content\":\"custom model\"}]}",
+ "PUT /api/models/my-flash\n{\"account_id\":2,\"kind\":\"text\"}",
+ "GET /api/models",
+ "POST /api/models\n{\"name\":\"bad\",\"kind\":\"audio\"}",
+ "DELETE /api/models/my-flash",
+ "GET /v1/models/my-flash",
+ "DELETE /api/models/my-flash"]
+--- more_headers
+X-Admin-Token: blocks-admin-secret-0123456789
+--- error_code eval
+[200, 200, 200, 200, 200, 400, 200, 404, 404]
+--- response_body_like eval
+[qr/"success":true/, qr/"id":"my-flash"/, qr/echo: custom model/, qr/"success":true/,
+ qr/\{"name":"my-flash","model_id":"gemini-2\.5-flash","kind":"text","account_id":2,"enabled":true,"position":0,"description":"mine"\}/,
+ qr/"code":"invalid_value"/, qr/"success":true/, qr/"code":"model_not_found"/, qr/"code":"not_found"/]
