@@ -740,18 +740,7 @@ ngx_gp_admin_login(ngx_gp_admin_t *a)
     ngx_shmtx_unlock(&z->shpool->mutex);
 
     if (retry > 0) {
-        h = ngx_list_push(&r->headers_out.headers);
-        if (h) {
-            h->hash = 1;
-            ngx_str_set(&h->key, "Retry-After");
-            h->value.data = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
-            if (h->value.data) {
-                h->value.len = ngx_sprintf(h->value.data, "%T", retry)
-                               - h->value.data;
-            } else {
-                h->hash = 0;
-            }
-        }
+        ngx_gp_retry_after(r, retry);
 
         return ngx_gp_admin_error(r, NGX_HTTP_TOO_MANY_REQUESTS,
                                   "too_many_attempts", "too many failed "
@@ -2069,6 +2058,46 @@ ngx_gp_admin_proxy_cleanup(void *data)
 }
 
 
+/*
+ * Runs x for the request: x->data becomes {x, r, extra}; the request's
+ * pool cleanup ends a transfer whose client went away, and done()
+ * finalizes the request.
+ */
+
+static ngx_int_t
+ngx_gp_admin_async(ngx_http_request_t *r, ngx_gp_xfer_t *x,
+    ngx_gp_xfer_done_pt done, void *extra)
+{
+    ngx_gp_xfer_t       **xp;
+    ngx_pool_cleanup_t   *cln;
+
+    xp = ngx_palloc(r->pool, 3 * sizeof(void *));
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+
+    if (xp == NULL || cln == NULL) {
+        ngx_gp_xfer_destroy(x);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    xp[0] = x;
+    xp[1] = (ngx_gp_xfer_t *) r;
+    xp[2] = extra;
+    cln->handler = ngx_gp_admin_proxy_cleanup;
+    cln->data = xp;
+
+    x->on_done = done;
+    x->data = xp;
+
+    if (ngx_gp_xfer_start(x) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    r->read_event_handler = ngx_http_test_reading;
+
+    return NGX_DONE;
+}
+
+
 static void
 ngx_gp_admin_proxy_done(ngx_gp_xfer_t *x)
 {
@@ -2117,8 +2146,7 @@ ngx_gp_admin_proxy_test(ngx_gp_admin_t *a)
     u_char                            *p;
     ngx_int_t                          bad;
     const char                        *url;
-    ngx_gp_xfer_t                     *x, **xp;
-    ngx_pool_cleanup_t                *cln;
+    ngx_gp_xfer_t                     *x;
     ngx_http_request_t                *r;
     ngx_http_gemini_pool_main_conf_t  *gmcf;
     u_char                             target[1024];
@@ -2164,31 +2192,7 @@ ngx_gp_admin_proxy_test(ngx_gp_admin_t *a)
     curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, 10000L);
     x->max = 64 * 1024;
 
-    /* x and r for the completion; the cleanup ends a transfer whose
-       client went away */
-    xp = ngx_palloc(r->pool, 2 * sizeof(void *));
-    cln = ngx_pool_cleanup_add(r->pool, 0);
-
-    if (xp == NULL || cln == NULL) {
-        ngx_gp_xfer_destroy(x);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    xp[0] = x;
-    xp[1] = (ngx_gp_xfer_t *) r;
-    cln->handler = ngx_gp_admin_proxy_cleanup;
-    cln->data = xp;
-
-    x->on_done = ngx_gp_admin_proxy_done;
-    x->data = xp;
-
-    if (ngx_gp_xfer_start(x) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    r->read_event_handler = ngx_http_test_reading;
-
-    return NGX_DONE;
+    return ngx_gp_admin_async(r, x, ngx_gp_admin_proxy_done, NULL);
 }
 
 
@@ -2431,9 +2435,8 @@ ngx_gp_admin_account_test(ngx_gp_admin_t *a)
 {
     int64_t                            id;
     ngx_uint_t                         index, count, i;
-    ngx_gp_xfer_t                     *x, **xp;
+    ngx_gp_xfer_t                     *x;
     ngx_gp_zone_t                     *z;
-    ngx_pool_cleanup_t                *cln;
     ngx_gp_account_t                  *acc;
     ngx_gp_account_copy_t             *copy;
     ngx_http_gemini_pool_main_conf_t  *gmcf;
@@ -2460,16 +2463,7 @@ ngx_gp_admin_account_test(ngx_gp_admin_t *a)
         acc = &z->sh->accounts[i];
 
         if (acc->id == id) {
-            copy->id = id;
-            copy->index = i;
-            ngx_memcpy(copy->name, acc->name, NGX_GP_NAME_LEN);
-            ngx_memcpy(copy->csesidx, acc->csesidx, NGX_GP_CSESIDX_LEN);
-            ngx_memcpy(copy->secure_c_ses, acc->secure_c_ses,
-                       NGX_GP_COOKIE_LEN);
-            ngx_memcpy(copy->host_c_oses, acc->host_c_oses,
-                       NGX_GP_COOKIE_LEN);
-            ngx_memcpy(copy->user_agent, acc->user_agent, NGX_GP_UA_LEN);
-            ngx_memcpy(copy->proxy, acc->proxy, NGX_GP_PROXY_LEN);
+            ngx_gp_account_copy(acc, i, copy);
             break;
         }
     }
@@ -2483,30 +2477,7 @@ ngx_gp_admin_account_test(ngx_gp_admin_t *a)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    xp = ngx_palloc(a->r->pool, 3 * sizeof(void *));
-    cln = ngx_pool_cleanup_add(a->r->pool, 0);
-
-    if (xp == NULL || cln == NULL) {
-        ngx_gp_xfer_destroy(x);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    xp[0] = x;
-    xp[1] = (ngx_gp_xfer_t *) a->r;
-    xp[2] = (ngx_gp_xfer_t *) copy;
-    cln->handler = ngx_gp_admin_proxy_cleanup;
-    cln->data = xp;
-
-    x->on_done = ngx_gp_admin_test_done;
-    x->data = xp;
-
-    if (ngx_gp_xfer_start(x) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    a->r->read_event_handler = ngx_http_test_reading;
-
-    return NGX_DONE;
+    return ngx_gp_admin_async(a->r, x, ngx_gp_admin_test_done, copy);
 }
 
 

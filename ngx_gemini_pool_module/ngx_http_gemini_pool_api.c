@@ -406,19 +406,7 @@ ngx_gp_api_key(ngx_http_request_t *r, ngx_str_t *model, ngx_gp_key_t *k,
                              "Rate limit of this API key reached; try again "
                              "in %d s", (int) ngx_max(retry, 1));
 
-        h = ngx_list_push(&r->headers_out.headers);
-        if (h) {
-            h->hash = 1;
-            ngx_str_set(&h->key, "Retry-After");
-            h->value.data = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
-            if (h->value.data) {
-                h->value.len = ngx_sprintf(h->value.data, "%T",
-                                           ngx_max(retry, 1))
-                               - h->value.data;
-            } else {
-                h->hash = 0;
-            }
-        }
+        ngx_gp_retry_after(r, ngx_max(retry, 1));
 
         break;
 
@@ -432,6 +420,28 @@ ngx_gp_api_key(ngx_http_request_t *r, ngx_str_t *model, ngx_gp_key_t *k,
     *sent = ngx_gp_send_error(r, &err);
 
     return NGX_DECLINED;
+}
+
+
+void
+ngx_gp_retry_after(ngx_http_request_t *r, time_t delay)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return;
+    }
+
+    h->value.data = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
+    if (h->value.data == NULL) {
+        h->hash = 0;
+        return;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Retry-After");
+    h->value.len = ngx_sprintf(h->value.data, "%T", delay) - h->value.data;
 }
 
 

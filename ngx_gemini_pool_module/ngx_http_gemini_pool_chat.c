@@ -111,7 +111,6 @@ typedef struct {
 static void ngx_gp_chat_body(ngx_http_request_t *r);
 static void ngx_gp_chat_cleanup(void *data);
 static void ngx_gp_chat_keys(ngx_gp_chat_ctx_t *ctx);
-static void ngx_gp_chat_retry_after(ngx_http_request_t *r, time_t delay);
 static void ngx_gp_chat_ttfb(ngx_gp_chat_ctx_t *ctx);
 static void ngx_gp_chat_attempt(ngx_gp_chat_ctx_t *ctx);
 static void ngx_gp_chat_jwt(ngx_gp_chat_ctx_t *ctx);
@@ -615,7 +614,7 @@ ngx_gp_chat_attempt(ngx_gp_chat_ctx_t *ctx)
                              "earliest is usable again in %d s",
                              (int) ngx_max(retry - now, 1));
 
-        ngx_gp_chat_retry_after(ctx->r, ngx_max(retry - now, 1));
+        ngx_gp_retry_after(ctx->r, ngx_max(retry - now, 1));
 
     } else {
         ngx_gp_oai_error_set(&err, NGX_HTTP_SERVICE_UNAVAILABLE,
@@ -1338,28 +1337,6 @@ ngx_gp_chat_ttfb(ngx_gp_chat_ctx_t *ctx)
     ctx->ttfb = (ngx_msec_int_t) ((tp->sec - ctx->r->start_sec) * 1000
                                   + (tp->msec - ctx->r->start_msec));
     ctx->ttfb = ngx_max(ctx->ttfb, 0);
-}
-
-
-static void
-ngx_gp_chat_retry_after(ngx_http_request_t *r, time_t delay)
-{
-    ngx_table_elt_t  *h;
-
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return;
-    }
-
-    h->value.data = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
-    if (h->value.data == NULL) {
-        h->hash = 0;
-        return;
-    }
-
-    h->hash = 1;
-    ngx_str_set(&h->key, "Retry-After");
-    h->value.len = ngx_sprintf(h->value.data, "%T", delay) - h->value.data;
 }
 
 

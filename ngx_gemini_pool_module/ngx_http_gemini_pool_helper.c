@@ -148,14 +148,7 @@ ngx_gp_helper_jwt(ngx_gp_zone_t *z)
         acc->jwt_refresh_started = now;
         acc->xsrf_calls++;
 
-        a->id = acc->id;
-        a->index = i;
-        ngx_memcpy(a->name, acc->name, NGX_GP_NAME_LEN);
-        ngx_memcpy(a->csesidx, acc->csesidx, NGX_GP_CSESIDX_LEN);
-        ngx_memcpy(a->secure_c_ses, acc->secure_c_ses, NGX_GP_COOKIE_LEN);
-        ngx_memcpy(a->host_c_oses, acc->host_c_oses, NGX_GP_COOKIE_LEN);
-        ngx_memcpy(a->user_agent, acc->user_agent, NGX_GP_UA_LEN);
-        ngx_memcpy(a->proxy, acc->proxy, NGX_GP_PROXY_LEN);
+        ngx_gp_account_copy(acc, i, a);
 
         list[n++] = a;
     }

@@ -374,6 +374,9 @@ char *ngx_gp_gemini_jwt_from_xsrf(ngx_gp_xfer_t *x,
 /* the zone */
 
 ngx_int_t ngx_gp_zone_init(ngx_shm_zone_t *shm_zone, void *data);
+void ngx_gp_account_copy(ngx_gp_account_t *acc, ngx_uint_t i,
+    ngx_gp_account_copy_t *a);
+void ngx_gp_retry_after(ngx_http_request_t *r, time_t delay);
 ngx_gp_zone_t *ngx_gp_zone(void);
 #define NGX_GP_PICK_ROUND_ROBIN    0
 #define NGX_GP_PICK_LEAST_IN_FLIGHT 1

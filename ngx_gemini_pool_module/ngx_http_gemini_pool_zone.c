@@ -165,7 +165,7 @@ ngx_gp_account_usable(ngx_gp_account_t *acc, ngx_uint_t quota, time_t now)
 }
 
 
-static void
+void
 ngx_gp_account_copy(ngx_gp_account_t *acc, ngx_uint_t i,
     ngx_gp_account_copy_t *a)
 {
