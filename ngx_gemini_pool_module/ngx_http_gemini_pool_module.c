@@ -459,72 +459,52 @@ ngx_http_gemini_pool_init_main_conf(ngx_conf_t *cf, void *conf)
 
 
 /*
- * The admin secret: ADMIN_SECRET_KEY from the environment (read by the
- * master; workers inherit the configuration), or a random one generated
- * on first start into "<database>.admin-secret", readable only by its
- * owner.  Remote sync peers and scripts send it as X-Admin-Token; admin
- * session tokens are signed with it.
+ * A secret kept in a file next to the database, "<database><suffix>": read
+ * when it exists, else 32 random bytes written as hex, readable only by
+ * the owner (the master, which reads it at configuration time; workers
+ * inherit the configuration).  out gets the text, NUL-terminated.
  */
 
 static ngx_int_t
-ngx_http_gemini_pool_admin_secret(ngx_conf_t *cf,
-    ngx_http_gemini_pool_main_conf_t *gmcf)
+ngx_http_gemini_pool_secret_file(ngx_conf_t *cf,
+    ngx_http_gemini_pool_main_conf_t *gmcf, const char *suffix,
+    const char *what, u_char *out, size_t size, size_t *len)
 {
-    char        *env, *hex;
-    size_t       len;
-    ssize_t      n;
-    ngx_fd_t     fd;
-    u_char      *path, *p;
+    char       *hex;
+    size_t      slen;
+    ssize_t     n;
+    ngx_fd_t    fd;
+    u_char     *path, *p;
 
-    env = getenv("ADMIN_SECRET_KEY");
+    slen = ngx_strlen(suffix);
 
-    if (env && env[0]) {
-        len = ngx_strlen(env);
-
-        if (len < 16 || len >= sizeof(gmcf->admin_secret)) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "ADMIN_SECRET_KEY must be 16 to %uz "
-                               "characters long",
-                               sizeof(gmcf->admin_secret) - 1);
-            return NGX_ERROR;
-        }
-
-        ngx_memcpy(gmcf->admin_secret, env, len + 1);
-        gmcf->admin_secret_len = len;
-        return NGX_OK;
-    }
-
-    path = ngx_pnalloc(cf->pool, gmcf->database.len
-                                 + sizeof(".admin-secret"));
+    path = ngx_pnalloc(cf->pool, gmcf->database.len + slen + 1);
     if (path == NULL) {
         return NGX_ERROR;
     }
 
     p = ngx_cpymem(path, gmcf->database.data, gmcf->database.len);
-    ngx_memcpy(p, ".admin-secret", sizeof(".admin-secret"));
+    ngx_memcpy(p, suffix, slen + 1);
 
     fd = ngx_open_file(path, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
 
     if (fd != NGX_INVALID_FILE) {
-        n = ngx_read_fd(fd, gmcf->admin_secret,
-                        sizeof(gmcf->admin_secret) - 1);
+        n = ngx_read_fd(fd, out, size - 1);
         ngx_close_file(fd);
 
-        while (n > 0 && (gmcf->admin_secret[n - 1] == '\n'
-                         || gmcf->admin_secret[n - 1] == '\r'))
-        {
+        while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r')) {
             n--;
         }
 
         if (n < 16) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "the admin secret in \"%s\" is shorter "
-                               "than 16 characters", path);
+                               "the %s in \"%s\" is shorter than 16 "
+                               "characters", what, path);
             return NGX_ERROR;
         }
 
-        gmcf->admin_secret[n] = '\0';
-        gmcf->admin_secret_len = n;
+        out[n] = '\0';
+        *len = n;
         return NGX_OK;
     }
 
@@ -540,7 +520,7 @@ ngx_http_gemini_pool_admin_secret(ngx_conf_t *cf,
         || write(fd, "\n", 1) != 1)
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           "cannot write the admin secret to \"%s\"", path);
+                           "cannot write the %s to \"%s\"", what, path);
         if (fd != NGX_INVALID_FILE) {
             ngx_close_file(fd);
         }
@@ -551,15 +531,53 @@ ngx_http_gemini_pool_admin_secret(ngx_conf_t *cf,
 
     ngx_close_file(fd);
 
-    ngx_memcpy(gmcf->admin_secret, hex, 65);
-    gmcf->admin_secret_len = 64;
+    ngx_memcpy(out, hex, 65);
+    *len = 64;
     ngx_explicit_memzero(hex, 64);
     free(hex);
 
     ngx_log_error(NGX_LOG_NOTICE, cf->log, 0,
-                  "gemini pool: admin secret generated in \"%s\" "
-                  "(readable by its owner only); send it as X-Admin-Token",
-                  path);
+                  "gemini pool: %s generated in \"%s\" (readable by its "
+                  "owner only)", what, path);
+
+    return NGX_OK;
+}
+
+
+/*
+ * The admin secret: ADMIN_SECRET_KEY from the environment (read by the
+ * master), or "<database>.admin-secret".  Remote sync peers and scripts
+ * send it as X-Admin-Token; admin session tokens are signed with it.
+ */
+
+static ngx_int_t
+ngx_http_gemini_pool_admin_secret(ngx_conf_t *cf,
+    ngx_http_gemini_pool_main_conf_t *gmcf)
+{
+    char    *env;
+    size_t   len;
+
+    env = getenv("ADMIN_SECRET_KEY");
+
+    if (env == NULL || env[0] == '\0') {
+        return ngx_http_gemini_pool_secret_file(cf, gmcf, ".admin-secret",
+                                                "admin secret",
+                                                gmcf->admin_secret,
+                                                sizeof(gmcf->admin_secret),
+                                                &gmcf->admin_secret_len);
+    }
+
+    len = ngx_strlen(env);
+
+    if (len < 16 || len >= sizeof(gmcf->admin_secret)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "ADMIN_SECRET_KEY must be 16 to %uz characters "
+                           "long", sizeof(gmcf->admin_secret) - 1);
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(gmcf->admin_secret, env, len + 1);
+    gmcf->admin_secret_len = len;
 
     return NGX_OK;
 }
@@ -567,20 +585,20 @@ ngx_http_gemini_pool_admin_secret(ngx_conf_t *cf,
 
 /*
  * The key of the secrets at rest: API_KEY_ENCRYPTION_KEY (64 hex
- * characters or base64 of 32 bytes), else "<database>.key", generated on
- * first start and readable only by its owner.  API_KEY_ENCRYPTION_KEY_OLD,
- * when set, is the key being rotated away from: values under it are
- * encrypted again under the new one when the database is loaded.
+ * characters or base64 of 32 bytes), else "<database>.key".  Keep it with
+ * the database.  API_KEY_ENCRYPTION_KEY_OLD, when set, is the key being
+ * rotated away from: values under it are encrypted again under the new
+ * one when the database is loaded.
  */
 
 static ngx_int_t
 ngx_http_gemini_pool_secret_key(ngx_conf_t *cf,
     ngx_http_gemini_pool_main_conf_t *gmcf)
 {
-    char       *env, *hex;
-    u_char     *path, *p, buf[128];
-    ssize_t     n;
-    ngx_fd_t    fd;
+    char       *env;
+    size_t      len;
+    ngx_int_t   rc;
+    u_char      buf[128];
 
     env = getenv("API_KEY_ENCRYPTION_KEY_OLD");
 
@@ -610,69 +628,23 @@ ngx_http_gemini_pool_secret_key(ngx_conf_t *cf,
         return NGX_OK;
     }
 
-    path = ngx_pnalloc(cf->pool, gmcf->database.len + sizeof(".key"));
-    if (path == NULL) {
-        return NGX_ERROR;
-    }
-
-    p = ngx_cpymem(path, gmcf->database.data, gmcf->database.len);
-    ngx_memcpy(p, ".key", sizeof(".key"));
-
-    fd = ngx_open_file(path, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
-
-    if (fd != NGX_INVALID_FILE) {
-        n = ngx_read_fd(fd, buf, sizeof(buf) - 1);
-        ngx_close_file(fd);
-
-        while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r')) {
-            n--;
-        }
-
-        if (n <= 0 || ngx_gp_key_parse((char *) buf, n, gmcf->secret_key)
-                      != 0)
-        {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "the key in \"%s\" is not 64 hex "
-                               "characters", path);
-            return NGX_ERROR;
-        }
-
-        ngx_explicit_memzero(buf, sizeof(buf));
-        return NGX_OK;
-    }
-
-    hex = ngx_gp_random_hex(32);
-    if (hex == NULL) {
-        return NGX_ERROR;
-    }
-
-    fd = open((char *) path, O_WRONLY | O_CREAT | O_EXCL, 0600);
-
-    if (fd == NGX_INVALID_FILE
-        || write(fd, hex, 64) != 64
-        || write(fd, "\n", 1) != 1)
+    if (ngx_http_gemini_pool_secret_file(cf, gmcf, ".key",
+                                         "encryption key for secrets at rest",
+                                         buf, sizeof(buf), &len)
+        != NGX_OK)
     {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           "cannot write the encryption key to \"%s\"",
-                           path);
-        if (fd != NGX_INVALID_FILE) {
-            ngx_close_file(fd);
-        }
-
-        free(hex);
         return NGX_ERROR;
     }
 
-    ngx_close_file(fd);
+    rc = ngx_gp_key_parse((char *) buf, len, gmcf->secret_key);
+    ngx_explicit_memzero(buf, sizeof(buf));
 
-    (void) ngx_gp_key_parse(hex, 64, gmcf->secret_key);
-    ngx_explicit_memzero(hex, 64);
-    free(hex);
-
-    ngx_log_error(NGX_LOG_NOTICE, cf->log, 0,
-                  "gemini pool: encryption key for secrets at rest "
-                  "generated in \"%s\" (readable by its owner only); keep "
-                  "it with the database", path);
+    if (rc != 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "the database's .key file does not hold 64 hex "
+                           "characters");
+        return NGX_ERROR;
+    }
 
     return NGX_OK;
 }
