@@ -1503,8 +1503,9 @@ ngx_gp_store_save_state(ngx_cycle_t *cycle, ngx_gp_zone_t *z)
 
 /*
  * The helper drains the zone's event ring into the call log, one
- * transaction a tick, counts API key usage, and applies the retention
- * settings once a minute.  Workers never write it.
+ * transaction a tick, counts API key usage, and once a minute applies the
+ * retention settings and forgets admin sessions that ended a day ago.
+ * Workers never write the call log.
  */
 
 ngx_int_t
@@ -1617,6 +1618,21 @@ ngx_gp_store_save_events(ngx_cycle_t *cycle, ngx_gp_zone_t *z)
             sqlite3_bind_int64(st, 1, days);
             sqlite3_bind_int64(st, 2, now - days * 86400);
             sqlite3_bind_int64(st, 3, rows);
+
+            if (sqlite3_step(st) != SQLITE_DONE) {
+                rc = SQLITE_ERROR;
+            }
+
+            sqlite3_finalize(st);
+        }
+
+        /* ended admin sessions are kept a day, for the record */
+        if (rc == SQLITE_OK
+            && sqlite3_prepare_v2(db, "DELETE FROM admin_sessions WHERE "
+                                  "expires_at < ?", -1, &st, NULL)
+               == SQLITE_OK)
+        {
+            sqlite3_bind_int64(st, 1, now - 86400);
 
             if (sqlite3_step(st) != SQLITE_DONE) {
                 rc = SQLITE_ERROR;
