@@ -86,6 +86,14 @@ typedef struct {
     ngx_event_t                        timer;       /* waits, timeouts */
     ngx_event_t                        keepalive;
 
+    /* SSE events made in one go (one upstream read, the end) leave in one
+       write: they wait here until the posted flush event runs */
+    ngx_chain_t                       *pending;
+    ngx_chain_t                      **pending_ll;
+    size_t                             pending_size;
+    ngx_event_t                        flush;
+    unsigned                           defer:1;
+
     unsigned                           stream:1;
     unsigned                           show_thoughts:1;
     unsigned                           header_sent:1;
@@ -139,6 +147,9 @@ static ngx_int_t ngx_gp_chat_chunk(ngx_gp_chat_ctx_t *ctx,
 static void ngx_gp_chat_writer(ngx_http_request_t *r);
 static void ngx_gp_chat_timer_handler(ngx_event_t *ev);
 static void ngx_gp_chat_keepalive_handler(ngx_event_t *ev);
+static void ngx_gp_chat_flush_handler(ngx_event_t *ev);
+static ngx_int_t ngx_gp_chat_output(ngx_gp_chat_ctx_t *ctx,
+    ngx_chain_t *out, ngx_uint_t last);
 static void ngx_gp_chat_drop_xfer(ngx_gp_chat_ctx_t *ctx);
 static void ngx_gp_chat_release(ngx_gp_chat_ctx_t *ctx, ngx_uint_t ok,
     const char *error);
@@ -215,6 +226,10 @@ ngx_gp_chat_body(ngx_http_request_t *r)
     ctx->timer.data = r->connection;
     ctx->timer.log = r->connection->log;
     ctx->keepalive.handler = ngx_gp_chat_keepalive_handler;
+    ctx->flush.handler = ngx_gp_chat_flush_handler;
+    ctx->flush.data = r->connection;
+    ctx->flush.log = r->connection->log;
+    ctx->pending_ll = &ctx->pending;
     ctx->keepalive.data = r->connection;
     ctx->keepalive.log = r->connection->log;
 
@@ -354,6 +369,10 @@ ngx_gp_chat_cleanup(void *data)
 
     if (ctx->timer.timer_set) {
         ngx_del_timer(&ctx->timer);
+    }
+
+    if (ctx->flush.posted) {
+        ngx_delete_posted_event(&ctx->flush);
     }
 
     if (ctx->keepalive.timer_set) {
@@ -884,7 +903,7 @@ ngx_gp_chat_data(ngx_gp_xfer_t *x, char *p, size_t len)
         return len ? len : 1;
     }
 
-    if (ctx->stream && ctx->busy) {
+    if (ctx->stream && (ctx->busy || ctx->pending_size >= 16384)) {
         /* the client has not taken what we sent: hold the upstream */
         x->paused = 1;
 
@@ -902,7 +921,9 @@ ngx_gp_chat_data(ngx_gp_xfer_t *x, char *p, size_t len)
 
     ngx_add_timer(&ctx->timer, ctx->gmcf->idle_timeout);
 
+    ctx->defer = ctx->stream;
     rc = ngx_gp_jsonstream_feed(&ctx->js, p, len, ngx_gp_chat_element, ctx);
+    ctx->defer = 0;
 
     if (rc == NGX_GP_JS_ERROR) {
         ctx->fail = NGX_GP_FAIL_NETWORK;
@@ -1408,6 +1429,9 @@ ngx_gp_chat_finish(ngx_gp_chat_ctx_t *ctx)
             return;
         }
 
+        /* the finish chunk, the usage and [DONE]: one write */
+        ctx->defer = 1;
+
         if (!ctx->error_sent
             && ngx_gp_chat_chunk(ctx, NULL, 0, NULL, 0, ctx->finish_reason,
                                  NULL)
@@ -1572,19 +1596,12 @@ static ngx_int_t
 ngx_gp_chat_send(ngx_gp_chat_ctx_t *ctx, const u_char *p, size_t len,
     ngx_uint_t last)
 {
-    size_t                     n;
-    ngx_int_t                  rc;
-    ngx_buf_t                 *b;
-    ngx_chain_t               *out, **ll, *cl;
-    ngx_connection_t          *c;
-    ngx_http_request_t        *r;
-    ngx_http_core_loc_conf_t  *clcf;
+    size_t               n;
+    ngx_buf_t           *b;
+    ngx_chain_t         *out, *cl;
+    ngx_http_request_t  *r;
 
     r = ctx->r;
-    c = r->connection;
-    out = NULL;
-    ll = &out;
-    b = NULL;
 
     do {
         cl = ngx_chain_get_free_buf(r->pool, &ctx->free);
@@ -1615,12 +1632,62 @@ ngx_gp_chat_send(ngx_gp_chat_ctx_t *ctx, const u_char *p, size_t len,
         b->last = ngx_cpymem(b->last, p, n);
         p += n;
         len -= n;
+        ctx->pending_size += n;
 
-        *ll = cl;
-        ll = &cl->next;
+        cl->next = NULL;
+        *ctx->pending_ll = cl;
+        ctx->pending_ll = &cl->next;
 
     } while (len);
 
+    if (ctx->defer && !last) {
+        /* more events of the same moment may follow: one write for all */
+        if (!ctx->flush.posted) {
+            ngx_post_event(&ctx->flush, &ngx_posted_events);
+        }
+
+        return NGX_OK;
+    }
+
+    if (ctx->flush.posted) {
+        ngx_delete_posted_event(&ctx->flush);
+    }
+
+    out = ctx->pending;
+    ctx->pending = NULL;
+    ctx->pending_ll = &ctx->pending;
+    ctx->pending_size = 0;
+
+    return ngx_gp_chat_output(ctx, out, last);
+}
+
+
+/*
+ * Passes the events down the filter chain with flush set on the last
+ * buffer; NGX_AGAIN when the client has not taken it all.
+ */
+
+static ngx_int_t
+ngx_gp_chat_output(ngx_gp_chat_ctx_t *ctx, ngx_chain_t *out,
+    ngx_uint_t last)
+{
+    ngx_int_t                  rc;
+    ngx_buf_t                 *b;
+    ngx_chain_t               *cl;
+    ngx_connection_t          *c;
+    ngx_http_request_t        *r;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    r = ctx->r;
+    c = r->connection;
+
+    if (out == NULL) {
+        return NGX_OK;
+    }
+
+    for (cl = out; cl->next; cl = cl->next) { /* void */ }
+
+    b = cl->buf;
     b->flush = 1;
 
     if (last) {
@@ -1652,6 +1719,46 @@ ngx_gp_chat_send(ngx_gp_chat_ctx_t *ctx, const u_char *p, size_t len,
     }
 
     return rc;
+}
+
+
+/* the events of one upstream read leave together */
+
+static void
+ngx_gp_chat_flush_handler(ngx_event_t *ev)
+{
+    ngx_int_t            rc;
+    ngx_chain_t         *out;
+    ngx_connection_t    *c;
+    ngx_http_request_t  *r;
+    ngx_gp_chat_ctx_t   *ctx;
+
+    c = ev->data;
+    r = c->data;
+    ctx = ngx_http_get_module_ctx(r, ngx_http_gemini_pool_module);
+
+    if (ctx == NULL || ctx->pending == NULL) {
+        return;
+    }
+
+    out = ctx->pending;
+    ctx->pending = NULL;
+    ctx->pending_ll = &ctx->pending;
+    ctx->pending_size = 0;
+
+    rc = ngx_gp_chat_output(ctx, out, 0);
+
+    if (rc == NGX_ERROR) {
+        ngx_http_finalize_request(r, NGX_ERROR);
+        return;
+    }
+
+    if (!ctx->busy && ctx->xfer && ctx->xfer->paused) {
+        ngx_add_timer(&ctx->timer, ctx->gmcf->idle_timeout);
+
+        /* may run completion handlers: r may be gone afterwards */
+        ngx_gp_xfer_pause(ctx->xfer, 0);
+    }
 }
 
 

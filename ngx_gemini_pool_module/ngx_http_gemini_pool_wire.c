@@ -683,6 +683,887 @@ ngx_gp_gerror_free(ngx_gp_gerror_t *e)
 }
 
 
+/*
+ * A fast path for the common streamed elements (text, thoughts, state,
+ * session): one pass over the bytes, no jansson tree.  It accepts only
+ * what it fully understands, as strictly as jansson would parse it;
+ * anything else (media, errors, policy results, duplicate keys, odd
+ * numbers, bad escapes, deep nesting) returns GP_FAST_FALLBACK and the
+ * element goes through the jansson path, so results never differ.
+ */
+
+#define GP_FAST_OK         0
+#define GP_FAST_FALLBACK   1
+#define GP_FAST_NOMEM     -1
+#define GP_FAST_DEPTH     64
+
+typedef struct {
+    const char  *p;
+    const char  *end;
+    char        *tmp;       /* unescape buffer */
+    size_t       tmp_cap;
+} gp_scan_t;
+
+typedef struct {
+    const char  *s;         /* decoded bytes (into the element or tmp) */
+    size_t       len;
+    int          nul;       /* contains U+0000 */
+} gp_str_t;
+
+
+static void
+fast_ws(gp_scan_t *sc)
+{
+    while (sc->p < sc->end
+           && (*sc->p == ' ' || *sc->p == '\n' || *sc->p == '\r'
+               || *sc->p == '\t'))
+    {
+        sc->p++;
+    }
+}
+
+
+static int
+fast_hex4(const char *p, unsigned *v)
+{
+    int       i;
+    unsigned  c, r;
+
+    r = 0;
+
+    for (i = 0; i < 4; i++) {
+        c = (unsigned char) p[i];
+
+        if (c >= '0' && c <= '9') {
+            c -= '0';
+        } else if (c >= 'a' && c <= 'f') {
+            c -= 'a' - 10;
+        } else if (c >= 'A' && c <= 'F') {
+            c -= 'A' - 10;
+        } else {
+            return -1;
+        }
+
+        r = r * 16 + c;
+    }
+
+    *v = r;
+
+    return 0;
+}
+
+
+/*
+ * A string at sc->p (the opening quote).  out == NULL: validate and skip.
+ * Otherwise out gets the decoded bytes: a pointer into the element when
+ * there are no escapes, else into sc->tmp (valid until the next call).
+ */
+
+static int
+fast_string(gp_scan_t *sc, gp_str_t *out)
+{
+    char                 *o;
+    size_t                n, need;
+    unsigned              cp, lo;
+    const unsigned char  *s, *end, *start;
+
+    s = (const unsigned char *) sc->p + 1;
+    end = (const unsigned char *) sc->end;
+    start = s;
+
+    /* the plain run: no escape */
+    for ( ;; ) {
+        while (s < end && *s >= 0x20 && *s < 0x80 && *s != '"' && *s != '\\')
+        {
+            s++;
+        }
+
+        if (s >= end || *s < 0x20) {
+            return GP_FAST_FALLBACK;
+        }
+
+        if (*s >= 0x80) {
+            n = utf8_seq(s, (size_t) (end - s));
+            if (n == 0) {
+                return GP_FAST_FALLBACK;
+            }
+
+            s += n;
+            continue;
+        }
+
+        break;
+    }
+
+    if (*s == '"') {
+        if (out) {
+            out->s = (const char *) start;
+            out->len = (size_t) (s - start);
+            out->nul = 0;
+        }
+
+        sc->p = (const char *) s + 1;
+        return GP_FAST_OK;
+    }
+
+    /* escapes: decode the rest into tmp (never longer than the source) */
+
+    o = NULL;
+
+    if (out) {
+        need = (size_t) (end - start) + 1;
+
+        if (need > sc->tmp_cap) {
+            o = realloc(sc->tmp, need);
+            if (o == NULL) {
+                return GP_FAST_NOMEM;
+            }
+
+            sc->tmp = o;
+            sc->tmp_cap = need;
+        }
+
+        o = sc->tmp;
+        memcpy(o, start, (size_t) (s - start));
+        o += s - start;
+        out->nul = 0;
+    }
+
+    while (s < end) {
+
+        if (*s == '"') {
+            if (out) {
+                out->s = sc->tmp;
+                out->len = (size_t) (o - sc->tmp);
+            }
+
+            sc->p = (const char *) s + 1;
+            return GP_FAST_OK;
+        }
+
+        if (*s < 0x20) {
+            return GP_FAST_FALLBACK;
+        }
+
+        if (*s >= 0x80) {
+            n = utf8_seq(s, (size_t) (end - s));
+            if (n == 0) {
+                return GP_FAST_FALLBACK;
+            }
+
+            if (o) {
+                memcpy(o, s, n);
+                o += n;
+            }
+
+            s += n;
+            continue;
+        }
+
+        if (*s != '\\') {
+            if (o) {
+                *o++ = (char) *s;
+            }
+
+            s++;
+            continue;
+        }
+
+        if (end - s < 2) {
+            return GP_FAST_FALLBACK;
+        }
+
+        switch (s[1]) {
+        case '"': case '\\': case '/':
+            cp = s[1];
+            break;
+        case 'b':
+            cp = '\b';
+            break;
+        case 'f':
+            cp = '\f';
+            break;
+        case 'n':
+            cp = '\n';
+            break;
+        case 'r':
+            cp = '\r';
+            break;
+        case 't':
+            cp = '\t';
+            break;
+        case 'u':
+            if (end - s < 6 || fast_hex4((const char *) s + 2, &cp) != 0) {
+                return GP_FAST_FALLBACK;
+            }
+
+            if (cp >= 0xdc00 && cp <= 0xdfff) {
+                return GP_FAST_FALLBACK;          /* a lone low surrogate */
+            }
+
+            if (cp >= 0xd800 && cp <= 0xdbff) {
+                if (end - s < 12 || s[6] != '\\' || s[7] != 'u'
+                    || fast_hex4((const char *) s + 8, &lo) != 0
+                    || lo < 0xdc00 || lo > 0xdfff)
+                {
+                    return GP_FAST_FALLBACK;
+                }
+
+                cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+                s += 6;
+            }
+
+            s += 6;
+
+            if (o) {
+                if (cp == 0) {
+                    out->nul = 1;
+                }
+
+                if (cp < 0x80) {
+                    *o++ = (char) cp;
+                } else if (cp < 0x800) {
+                    *o++ = (char) (0xc0 | (cp >> 6));
+                    *o++ = (char) (0x80 | (cp & 0x3f));
+                } else if (cp < 0x10000) {
+                    *o++ = (char) (0xe0 | (cp >> 12));
+                    *o++ = (char) (0x80 | ((cp >> 6) & 0x3f));
+                    *o++ = (char) (0x80 | (cp & 0x3f));
+                } else {
+                    *o++ = (char) (0xf0 | (cp >> 18));
+                    *o++ = (char) (0x80 | ((cp >> 12) & 0x3f));
+                    *o++ = (char) (0x80 | ((cp >> 6) & 0x3f));
+                    *o++ = (char) (0x80 | (cp & 0x3f));
+                }
+            }
+
+            continue;
+        default:
+            return GP_FAST_FALLBACK;
+        }
+
+        if (o) {
+            *o++ = (char) cp;
+        }
+
+        s += 2;
+    }
+
+    return GP_FAST_FALLBACK;
+}
+
+
+
+/* skips any value; numbers only in the plain forms jansson never refuses */
+
+static int
+fast_skip(gp_scan_t *sc, int depth)
+{
+    int          rc;
+    char         close;
+    const char  *q;
+
+    if (depth > GP_FAST_DEPTH) {
+        return GP_FAST_FALLBACK;
+    }
+
+    fast_ws(sc);
+
+    if (sc->p >= sc->end) {
+        return GP_FAST_FALLBACK;
+    }
+
+    switch (*sc->p) {
+
+    case '"':
+        return fast_string(sc, NULL);
+
+    case '{':
+    case '[':
+        close = (*sc->p == '{') ? '}' : ']';
+        sc->p++;
+        fast_ws(sc);
+
+        if (sc->p < sc->end && *sc->p == close) {
+            sc->p++;
+            return GP_FAST_OK;
+        }
+
+        for ( ;; ) {
+            if (close == '}') {
+                if (sc->p >= sc->end || *sc->p != '"') {
+                    return GP_FAST_FALLBACK;
+                }
+
+                rc = fast_string(sc, NULL);
+                if (rc != GP_FAST_OK) {
+                    return rc;
+                }
+
+                fast_ws(sc);
+
+                if (sc->p >= sc->end || *sc->p != ':') {
+                    return GP_FAST_FALLBACK;
+                }
+
+                sc->p++;
+            }
+
+            rc = fast_skip(sc, depth + 1);
+            if (rc != GP_FAST_OK) {
+                return rc;
+            }
+
+            fast_ws(sc);
+
+            if (sc->p < sc->end && *sc->p == ',') {
+                sc->p++;
+                fast_ws(sc);
+                continue;
+            }
+
+            if (sc->p < sc->end && *sc->p == close) {
+                sc->p++;
+                return GP_FAST_OK;
+            }
+
+            return GP_FAST_FALLBACK;
+        }
+
+    case 't':
+        if (sc->end - sc->p >= 4 && memcmp(sc->p, "true", 4) == 0) {
+            sc->p += 4;
+            return GP_FAST_OK;
+        }
+
+        return GP_FAST_FALLBACK;
+
+    case 'f':
+        if (sc->end - sc->p >= 5 && memcmp(sc->p, "false", 5) == 0) {
+            sc->p += 5;
+            return GP_FAST_OK;
+        }
+
+        return GP_FAST_FALLBACK;
+
+    case 'n':
+        if (sc->end - sc->p >= 4 && memcmp(sc->p, "null", 4) == 0) {
+            sc->p += 4;
+            return GP_FAST_OK;
+        }
+
+        return GP_FAST_FALLBACK;
+
+    default:
+        /* -?(0|[1-9][0-9]*), at most 15 characters: jansson takes them */
+        q = sc->p;
+
+        if (*q == '-') {
+            q++;
+        }
+
+        if (q >= sc->end || *q < '0' || *q > '9') {
+            return GP_FAST_FALLBACK;
+        }
+
+        if (*q == '0') {
+            q++;
+
+        } else {
+            while (q < sc->end && *q >= '0' && *q <= '9') {
+                q++;
+            }
+        }
+
+        if (q - sc->p > 15
+            || (q < sc->end && (*q == '.' || *q == 'e' || *q == 'E'
+                                || (*q >= '0' && *q <= '9'))))
+        {
+            return GP_FAST_FALLBACK;
+        }
+
+        sc->p = q;
+        return GP_FAST_OK;
+    }
+}
+
+
+/*
+ * Walks an object at sc->p: for each member cb(key) consumes the value
+ * (GP_FAST_OK) or returns GP_FAST_SKIP to have it skipped.  Keys are raw
+ * bytes: a key with an escape sends the element to jansson.
+ */
+
+#define GP_FAST_SKIP       2
+
+typedef struct gp_fast_s  gp_fast_t;
+
+typedef int (*gp_member_pt)(gp_scan_t *sc, const char *key, size_t len,
+    gp_fast_t *f, int depth);
+
+static int
+fast_object(gp_scan_t *sc, gp_member_pt cb, gp_fast_t *f, int depth)
+{
+    int          rc;
+    size_t       klen;
+    const char  *key;
+
+    if (depth > GP_FAST_DEPTH || sc->p >= sc->end || *sc->p != '{') {
+        return GP_FAST_FALLBACK;
+    }
+
+    sc->p++;
+    fast_ws(sc);
+
+    if (sc->p < sc->end && *sc->p == '}') {
+        sc->p++;
+        return GP_FAST_OK;
+    }
+
+    for ( ;; ) {
+        if (sc->p >= sc->end || *sc->p != '"') {
+            return GP_FAST_FALLBACK;
+        }
+
+        key = sc->p + 1;
+        rc = fast_string(sc, NULL);
+        if (rc != GP_FAST_OK) {
+            return rc;
+        }
+
+        klen = (size_t) (sc->p - 1 - key);
+
+        if (memchr(key, '\\', klen) != NULL) {
+            return GP_FAST_FALLBACK;
+        }
+
+        fast_ws(sc);
+
+        if (sc->p >= sc->end || *sc->p != ':') {
+            return GP_FAST_FALLBACK;
+        }
+
+        sc->p++;
+        fast_ws(sc);
+
+        rc = cb(sc, key, klen, f, depth + 1);
+
+        if (rc == GP_FAST_SKIP) {
+            rc = fast_skip(sc, depth + 1);
+        }
+
+        if (rc != GP_FAST_OK) {
+            return rc;
+        }
+
+        fast_ws(sc);
+
+        if (sc->p < sc->end && *sc->p == ',') {
+            sc->p++;
+            fast_ws(sc);
+            continue;
+        }
+
+        if (sc->p < sc->end && *sc->p == '}') {
+            sc->p++;
+            return GP_FAST_OK;
+        }
+
+        return GP_FAST_FALLBACK;
+    }
+}
+
+
+#define fast_key(k, n, lit)                                                  \
+    ((n) == sizeof(lit) - 1 && memcmp(k, lit, sizeof(lit) - 1) == 0)
+
+#define fast_peek(sc)  ((sc)->p < (sc)->end ? *(sc)->p : '\0')
+
+/* a key seen twice: jansson keeps the last one, let it decide */
+#define fast_once(flag)                                                      \
+    do {                                                                     \
+        if (flag) {                                                          \
+            return GP_FAST_FALLBACK;                                         \
+        }                                                                    \
+        flag = 1;                                                            \
+    } while (0)
+
+
+struct gp_fast_s {
+    ngx_gp_element_t  *e;
+
+    unsigned           root_sar:1;
+    unsigned           sar_info:1;
+    unsigned           sar_answer:1;
+    unsigned           info_session:1;
+    unsigned           answer_state:1;
+    unsigned           answer_replies:1;
+
+    /* the reply being read */
+    unsigned           reply_gc:1;
+    unsigned           reply_thought:1;
+    unsigned           gc_content:1;
+    unsigned           content_text:1;
+    unsigned           content_thought:1;
+    unsigned           thought:1;
+    unsigned           has_text:1;
+    const char        *text;        /* into the element or sc->tmp */
+    size_t             text_len;
+};
+
+
+/* json_is_true(): only the literal true counts, anything else is skipped */
+
+static int
+fast_true(gp_scan_t *sc, gp_fast_t *f)
+{
+    if (sc->end - sc->p >= 4 && memcmp(sc->p, "true", 4) == 0) {
+        sc->p += 4;
+        f->thought = 1;
+        return GP_FAST_OK;
+    }
+
+    return GP_FAST_SKIP;
+}
+
+
+static int
+fast_content(gp_scan_t *sc, const char *k, size_t n, gp_fast_t *f,
+    int depth)
+{
+    int       rc;
+    gp_str_t  s;
+
+    if (fast_key(k, n, "text")) {
+        fast_once(f->content_text);
+
+        if (fast_peek(sc) != '"') {
+            return GP_FAST_SKIP;
+        }
+
+        /* only this string of the reply is decoded: tmp stays valid */
+        rc = fast_string(sc, &s);
+        if (rc != GP_FAST_OK) {
+            return rc;
+        }
+
+        f->text = s.s;
+        f->text_len = s.len;
+        f->has_text = 1;
+        return GP_FAST_OK;
+    }
+
+    if (fast_key(k, n, "thought")) {
+        fast_once(f->content_thought);
+        return fast_true(sc, f);
+    }
+
+    if (fast_key(k, n, "file") || fast_key(k, n, "inlineData")
+        || fast_key(k, n, "imageBytes") || fast_key(k, n, "attachments"))
+    {
+        return GP_FAST_FALLBACK;
+    }
+
+    return GP_FAST_SKIP;
+}
+
+
+static int
+fast_grounded(gp_scan_t *sc, const char *k, size_t n, gp_fast_t *f,
+    int depth)
+{
+    if (fast_key(k, n, "content")) {
+        fast_once(f->gc_content);
+
+        if (fast_peek(sc) != '{') {
+            return GP_FAST_SKIP;
+        }
+
+        return fast_object(sc, fast_content, f, depth);
+    }
+
+    if (fast_key(k, n, "inlineData") || fast_key(k, n, "attachments")) {
+        return GP_FAST_FALLBACK;
+    }
+
+    return GP_FAST_SKIP;
+}
+
+
+static int
+fast_reply(gp_scan_t *sc, const char *k, size_t n, gp_fast_t *f, int depth)
+{
+    if (fast_key(k, n, "groundedContent")) {
+        fast_once(f->reply_gc);
+
+        if (fast_peek(sc) != '{') {
+            return GP_FAST_SKIP;
+        }
+
+        return fast_object(sc, fast_grounded, f, depth);
+    }
+
+    if (fast_key(k, n, "thought")) {
+        fast_once(f->reply_thought);
+        return fast_true(sc, f);
+    }
+
+    if (fast_key(k, n, "attachments") || fast_key(k, n, "generatedImages")) {
+        return GP_FAST_FALLBACK;
+    }
+
+    return GP_FAST_SKIP;
+}
+
+
+static int
+fast_replies(gp_scan_t *sc, gp_fast_t *f, int depth)
+{
+    int  rc;
+
+    if (depth > GP_FAST_DEPTH) {
+        return GP_FAST_FALLBACK;
+    }
+
+    sc->p++;                                    /* '[' */
+    fast_ws(sc);
+
+    if (fast_peek(sc) == ']') {
+        sc->p++;
+        return GP_FAST_OK;
+    }
+
+    for ( ;; ) {
+
+        if (fast_peek(sc) == '{') {
+            f->reply_gc = 0;
+            f->reply_thought = 0;
+            f->gc_content = 0;
+            f->content_text = 0;
+            f->content_thought = 0;
+            f->thought = 0;
+            f->has_text = 0;
+
+            rc = fast_object(sc, fast_reply, f, depth + 1);
+            if (rc != GP_FAST_OK) {
+                return rc;
+            }
+
+            /* a text is only taken from an object "content" */
+            if (f->has_text && f->text_len > 0) {
+                if (add_part(f->e, f->thought ? NGX_GP_PART_THOUGHT
+                                              : NGX_GP_PART_TEXT,
+                             f->text, f->text_len, NULL, NULL, NULL)
+                    != 0)
+                {
+                    return GP_FAST_NOMEM;
+                }
+            }
+
+        } else {
+            rc = fast_skip(sc, depth + 1);      /* not an object: ignored */
+            if (rc != GP_FAST_OK) {
+                return rc;
+            }
+        }
+
+        fast_ws(sc);
+
+        if (fast_peek(sc) == ',') {
+            sc->p++;
+            fast_ws(sc);
+            continue;
+        }
+
+        if (fast_peek(sc) == ']') {
+            sc->p++;
+            return GP_FAST_OK;
+        }
+
+        return GP_FAST_FALLBACK;
+    }
+}
+
+
+static int
+fast_answer(gp_scan_t *sc, const char *k, size_t n, gp_fast_t *f,
+    int depth)
+{
+    int       rc;
+    gp_str_t  s;
+
+    if (fast_key(k, n, "state")) {
+        fast_once(f->answer_state);
+
+        if (fast_peek(sc) != '"') {
+            return GP_FAST_SKIP;
+        }
+
+        rc = fast_string(sc, &s);
+        if (rc != GP_FAST_OK) {
+            return rc;
+        }
+
+        if (s.nul) {
+            return GP_FAST_FALLBACK;
+        }
+
+        f->e->state = fast_key(s.s, s.len, "IN_PROGRESS")
+                      ? NGX_GP_STATE_IN_PROGRESS
+                      : fast_key(s.s, s.len, "SUCCEEDED")
+                      ? NGX_GP_STATE_SUCCEEDED
+                      : fast_key(s.s, s.len, "SKIPPED")
+                      ? NGX_GP_STATE_SKIPPED
+                      : fast_key(s.s, s.len, "FAILED")
+                      ? NGX_GP_STATE_FAILED : NGX_GP_STATE_OTHER;
+        return GP_FAST_OK;
+    }
+
+    if (fast_key(k, n, "replies")) {
+        fast_once(f->answer_replies);
+
+        if (fast_peek(sc) != '[') {
+            return GP_FAST_SKIP;
+        }
+
+        return fast_replies(sc, f, depth);
+    }
+
+    if (fast_key(k, n, "assistSkippedReasons")
+        || fast_key(k, n, "customerPolicyEnforcementResult")
+        || fast_key(k, n, "generatedImages"))
+    {
+        return GP_FAST_FALLBACK;
+    }
+
+    return GP_FAST_SKIP;
+}
+
+
+static int
+fast_session_info(gp_scan_t *sc, const char *k, size_t n, gp_fast_t *f,
+    int depth)
+{
+    int       rc;
+    gp_str_t  s;
+
+    if (!fast_key(k, n, "session")) {
+        return GP_FAST_SKIP;
+    }
+
+    fast_once(f->info_session);
+
+    if (fast_peek(sc) != '"') {
+        return GP_FAST_SKIP;
+    }
+
+    rc = fast_string(sc, &s);
+    if (rc != GP_FAST_OK) {
+        return rc;
+    }
+
+    if (s.nul) {
+        return GP_FAST_FALLBACK;
+    }
+
+    if (s.len) {
+        f->e->session = mem_dup(s.s, s.len);
+        if (f->e->session == NULL) {
+            return GP_FAST_NOMEM;
+        }
+    }
+
+    return GP_FAST_OK;
+}
+
+
+static int
+fast_sar(gp_scan_t *sc, const char *k, size_t n, gp_fast_t *f, int depth)
+{
+    if (fast_key(k, n, "sessionInfo")) {
+        fast_once(f->sar_info);
+
+        if (fast_peek(sc) != '{') {
+            return GP_FAST_SKIP;
+        }
+
+        return fast_object(sc, fast_session_info, f, depth);
+    }
+
+    if (fast_key(k, n, "answer")) {
+        fast_once(f->sar_answer);
+
+        if (fast_peek(sc) != '{') {
+            return GP_FAST_SKIP;
+        }
+
+        return fast_object(sc, fast_answer, f, depth);
+    }
+
+    if (fast_key(k, n, "generatedImages")) {
+        return GP_FAST_FALLBACK;
+    }
+
+    return GP_FAST_SKIP;
+}
+
+
+static int
+fast_root(gp_scan_t *sc, const char *k, size_t n, gp_fast_t *f, int depth)
+{
+    if (fast_key(k, n, "error")) {
+        return GP_FAST_FALLBACK;
+    }
+
+    if (fast_key(k, n, "streamAssistResponse")) {
+        fast_once(f->root_sar);
+
+        if (fast_peek(sc) != '{') {
+            return GP_FAST_SKIP;
+        }
+
+        return fast_object(sc, fast_sar, f, depth);
+    }
+
+    return GP_FAST_SKIP;
+}
+
+
+/* GP_FAST_OK: e is complete; otherwise the caller frees e and falls back */
+
+static int
+fast_decode(const char *p, size_t len, ngx_gp_element_t *e)
+{
+    int         rc;
+    gp_scan_t   sc;
+    gp_fast_t   f;
+
+    sc.p = p;
+    sc.end = p + len;
+    sc.tmp = NULL;
+    sc.tmp_cap = 0;
+
+    memset(&f, 0, sizeof(gp_fast_t));
+    f.e = e;
+    e->state = NGX_GP_STATE_NONE;
+
+    fast_ws(&sc);
+    rc = fast_object(&sc, fast_root, &f, 0);
+
+    if (rc == GP_FAST_OK) {
+        fast_ws(&sc);
+
+        if (sc.p != sc.end) {
+            rc = GP_FAST_FALLBACK;
+        }
+    }
+
+    free(sc.tmp);
+
+    return rc;
+}
+
+
 /* streamed elements */
 
 int
@@ -692,6 +1573,20 @@ ngx_gp_element_decode(const char *p, size_t len, ngx_gp_element_t *e,
     json_t  *root, *v, *sar;
 
     memset(e, 0, sizeof(ngx_gp_element_t));
+
+    switch (fast_decode(p, len, e)) {
+
+    case GP_FAST_OK:
+        return 0;
+
+    case GP_FAST_NOMEM:
+        *err = "out of memory";
+        return -1;
+
+    default:
+        ngx_gp_element_free(e);
+        break;
+    }
 
     root = load_object(p, len);
     if (root == NULL) {
