@@ -1757,7 +1757,7 @@ ngx_gp_chat_flush_handler(ngx_event_t *ev)
         ngx_add_timer(&ctx->timer, ctx->gmcf->idle_timeout);
 
         /* may run completion handlers: r may be gone afterwards */
-        ngx_gp_xfer_pause(ctx->xfer, 0);
+        ngx_gp_xfer_resume(ctx->xfer);
     }
 }
 
@@ -1822,7 +1822,7 @@ ngx_gp_chat_writer(ngx_http_request_t *r)
         ngx_add_timer(&ctx->timer, ctx->gmcf->idle_timeout);
 
         /* may run completion handlers: r may be gone afterwards */
-        ngx_gp_xfer_pause(ctx->xfer, 0);
+        ngx_gp_xfer_resume(ctx->xfer);
     }
 }
 

@@ -613,24 +613,27 @@ ngx_gp_xfer_start(ngx_gp_xfer_t *x)
 }
 
 
+/*
+ * A transfer is paused by its on_data returning CURL_WRITEFUNC_PAUSE with
+ * x->paused set; this lets it go on.
+ */
+
 void
-ngx_gp_xfer_pause(ngx_gp_xfer_t *x, ngx_uint_t pause)
+ngx_gp_xfer_resume(ngx_gp_xfer_t *x)
 {
-    if (!x->added || x->paused == (pause ? 1 : 0)) {
+    if (!x->added || !x->paused) {
         return;
     }
 
-    x->paused = pause ? 1 : 0;
+    x->paused = 0;
 
-    if (!pause) {
-        /* may deliver held data right away, through on_data */
-        ngx_gp_curl.running++;
-        (void) curl_easy_pause(x->easy, CURLPAUSE_CONT);
-        ngx_gp_curl.running--;
+    /* may deliver held data right away, through on_data */
+    ngx_gp_curl.running++;
+    (void) curl_easy_pause(x->easy, CURLPAUSE_CONT);
+    ngx_gp_curl.running--;
 
-        /* the transfer may have ended meanwhile */
-        ngx_gp_curl_process();
-    }
+    /* the transfer may have ended meanwhile */
+    ngx_gp_curl_process();
 }
 
 

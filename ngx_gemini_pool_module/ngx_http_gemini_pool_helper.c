@@ -19,6 +19,7 @@ static void ngx_gp_helper_tick(void);
 static void ngx_gp_helper_timer(ngx_event_t *ev);
 static void ngx_gp_helper_jwt(ngx_gp_zone_t *z);
 static void ngx_gp_helper_jwt_done(ngx_gp_xfer_t *x);
+static void ngx_gp_helper_track(ngx_gp_xfer_t *x, ngx_uint_t add);
 
 
 /* at most this many getoxsrf calls of the helper in flight */
@@ -28,6 +29,8 @@ static void ngx_gp_helper_jwt_done(ngx_gp_xfer_t *x);
 #define NGX_GP_HELPER_ACTIVE 600
 
 
+/* the helper's getoxsrf transfers in flight, ended at exit */
+static ngx_gp_xfer_t    *ngx_gp_helper_xfers[NGX_GP_HELPER_XSRF];
 static ngx_uint_t        ngx_gp_helper_xsrf;
 
 
@@ -176,12 +179,53 @@ ngx_gp_helper_jwt(ngx_gp_zone_t *z)
             continue;
         }
 
-        ngx_gp_helper_xsrf++;
+        ngx_gp_helper_track(x, 1);
 
         ngx_log_debug1(NGX_LOG_DEBUG_CORE, ngx_cycle->log, 0,
                        "gemini pool helper: refreshing the JWT of \"%s\"",
                        a->name);
     }
+}
+
+
+static void
+ngx_gp_helper_track(ngx_gp_xfer_t *x, ngx_uint_t add)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < NGX_GP_HELPER_XSRF; i++) {
+        if (ngx_gp_helper_xfers[i] == (add ? NULL : x)) {
+            ngx_gp_helper_xfers[i] = add ? x : NULL;
+
+            if (add) {
+                ngx_gp_helper_xsrf++;
+
+            } else {
+                ngx_gp_helper_xsrf--;
+            }
+
+            return;
+        }
+    }
+}
+
+
+/* a helper that exits (reload, stop) ends its transfers */
+
+void
+ngx_gp_helper_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < NGX_GP_HELPER_XSRF; i++) {
+        if (ngx_gp_helper_xfers[i]) {
+            ngx_free(ngx_gp_helper_xfers[i]->data);
+            ngx_gp_xfer_destroy(ngx_gp_helper_xfers[i]);
+            ngx_gp_helper_xfers[i] = NULL;
+        }
+    }
+
+    ngx_gp_helper_xsrf = 0;
 }
 
 
@@ -194,7 +238,7 @@ ngx_gp_helper_jwt_done(ngx_gp_xfer_t *x)
     ngx_gp_account_copy_t  *a = x->data;
     u_char                  reason[256];
 
-    ngx_gp_helper_xsrf--;
+    ngx_gp_helper_track(x, 0);
 
     z = ngx_gp_zone();
     jwt = NULL;

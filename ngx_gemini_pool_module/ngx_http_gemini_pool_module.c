@@ -770,6 +770,7 @@ ngx_http_gemini_pool_init_process(ngx_cycle_t *cycle)
 static void
 ngx_http_gemini_pool_exit_process(ngx_cycle_t *cycle)
 {
+    ngx_gp_helper_exit_process(cycle);
     ngx_gp_curl_exit_process(cycle);
     ngx_gp_store_close();
 }

@@ -328,7 +328,7 @@ ngx_int_t ngx_gp_curl_init_process(ngx_cycle_t *cycle);
 void ngx_gp_curl_exit_process(ngx_cycle_t *cycle);
 ngx_gp_xfer_t *ngx_gp_xfer_create(ngx_log_t *log, const char *what);
 ngx_int_t ngx_gp_xfer_start(ngx_gp_xfer_t *x);
-void ngx_gp_xfer_pause(ngx_gp_xfer_t *x, ngx_uint_t pause);
+void ngx_gp_xfer_resume(ngx_gp_xfer_t *x);
 void ngx_gp_xfer_destroy(ngx_gp_xfer_t *x);
 ngx_int_t ngx_gp_xfer_header(ngx_gp_xfer_t *x, const char *fmt, ...);
 
@@ -466,6 +466,7 @@ ngx_int_t ngx_gp_chat_variable(ngx_http_request_t *r,
 
 ngx_int_t ngx_gp_helper_init_process(ngx_cycle_t *cycle);
 ngx_msec_t ngx_gp_helper_manager(void *data);
+void ngx_gp_helper_exit_process(ngx_cycle_t *cycle);
 
 
 extern ngx_module_t  ngx_http_gemini_pool_module;
