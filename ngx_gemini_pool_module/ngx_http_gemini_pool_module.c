@@ -152,6 +152,27 @@ static ngx_command_t  ngx_http_gemini_pool_commands[] = {
       offsetof(ngx_http_gemini_pool_main_conf_t, download_timeout),
       NULL },
 
+    { ngx_string("gemini_pool_fetch_allow"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_gp_fetch_allow,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("gemini_pool_fetch_max_size"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_gemini_pool_main_conf_t, fetch_max_size),
+      NULL },
+
+    { ngx_string("gemini_pool_fetch_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_gemini_pool_main_conf_t, fetch_timeout),
+      NULL },
+
     { ngx_string("gemini_pool_proxy"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_str_slot,
@@ -350,6 +371,8 @@ ngx_http_gemini_pool_create_main_conf(ngx_conf_t *cf)
     gmcf->max_host_connections = NGX_CONF_UNSET_UINT;
     gmcf->http2 = NGX_CONF_UNSET;
     gmcf->max_connections = NGX_CONF_UNSET_UINT;
+    gmcf->fetch_max_size = NGX_CONF_UNSET_SIZE;
+    gmcf->fetch_timeout = NGX_CONF_UNSET_MSEC;
 
     return gmcf;
 }
@@ -410,6 +433,8 @@ ngx_http_gemini_pool_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(gmcf->download_timeout, 120000);
     ngx_conf_init_uint_value(gmcf->max_host_connections, 64);
     ngx_conf_init_value(gmcf->http2, 1);
+    ngx_conf_init_size_value(gmcf->fetch_max_size, 20 * 1024 * 1024);
+    ngx_conf_init_msec_value(gmcf->fetch_timeout, 30000);
 
     if (gmcf->jwt_refresh < 1 || gmcf->jwt_refresh > NGX_GP_JWT_LIFETIME - 10)
     {
@@ -1011,6 +1036,14 @@ ngx_http_gemini_pool_header_filter(ngx_http_request_t *r)
         return ngx_http_next_header_filter(r);
     }
 
+    /* a 413 of the module's own (a file too large) is JSON already */
+    if (r->headers_out.content_type.len == sizeof("application/json") - 1
+        && ngx_strncmp(r->headers_out.content_type.data, "application/json",
+                       sizeof("application/json") - 1) == 0)
+    {
+        return ngx_http_next_header_filter(r);
+    }
+
     glcf = ngx_http_get_module_loc_conf(r, ngx_http_gemini_pool_module);
 
     if (glcf->handler != NGX_GP_HANDLER_API) {
@@ -1079,6 +1112,14 @@ ngx_http_gemini_pool_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
     glcf = ngx_http_get_module_loc_conf(r, ngx_http_gemini_pool_module);
 
     if (glcf->handler != NGX_GP_HANDLER_API) {
+        return ngx_http_next_body_filter(r, in);
+    }
+
+    /* a 413 of the module's own (see the header filter) */
+    if (r->headers_out.content_type.len == sizeof("application/json") - 1
+        && ngx_strncmp(r->headers_out.content_type.data, "application/json",
+                       sizeof("application/json") - 1) == 0)
+    {
         return ngx_http_next_body_filter(r, in);
     }
 
