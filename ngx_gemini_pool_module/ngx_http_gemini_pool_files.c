@@ -1115,7 +1115,7 @@ ngx_gp_input_error(const char *msg, long status, ngx_gp_oai_error_t *err)
     if (status == 413
         && ngx_strstr(msg, "widgetAddContextFile") != NULL)
     {
-        ngx_gp_oai_error_set(err, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+        ngx_gp_oai_error_set(err, NGX_HTTP_BAD_REQUEST,
                              "invalid_request_error", "file_too_large",
                              "messages", "The upstream refused a file as "
                              "too large: %s", msg);

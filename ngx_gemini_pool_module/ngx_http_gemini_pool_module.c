@@ -1036,14 +1036,6 @@ ngx_http_gemini_pool_header_filter(ngx_http_request_t *r)
         return ngx_http_next_header_filter(r);
     }
 
-    /* a 413 of the module's own (a file too large) is JSON already */
-    if (r->headers_out.content_type.len == sizeof("application/json") - 1
-        && ngx_strncmp(r->headers_out.content_type.data, "application/json",
-                       sizeof("application/json") - 1) == 0)
-    {
-        return ngx_http_next_header_filter(r);
-    }
-
     glcf = ngx_http_get_module_loc_conf(r, ngx_http_gemini_pool_module);
 
     if (glcf->handler != NGX_GP_HANDLER_API) {
@@ -1112,14 +1104,6 @@ ngx_http_gemini_pool_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
     glcf = ngx_http_get_module_loc_conf(r, ngx_http_gemini_pool_module);
 
     if (glcf->handler != NGX_GP_HANDLER_API) {
-        return ngx_http_next_body_filter(r, in);
-    }
-
-    /* a 413 of the module's own (see the header filter) */
-    if (r->headers_out.content_type.len == sizeof("application/json") - 1
-        && ngx_strncmp(r->headers_out.content_type.data, "application/json",
-                       sizeof("application/json") - 1) == 0)
-    {
         return ngx_http_next_body_filter(r, in);
     }
 

@@ -221,14 +221,14 @@ main::img_chat(main::url_part("http://$::MOCK/remote/a.png?redirect=/remote/b.jp
  qr/"addContextFile":\s*\{\s*"acc1":\s*1\s*\}/s]
 
 
-=== TEST 13: a file the upstream finds too large is a 413
+=== TEST 13: a file the upstream finds too large is a 400 file_too_large
 --- gp_setup
 mock_post('/__mock/config', {max_upload => 32});
 --- config
     location /v1/ { gemini_pool_api; }
 --- request eval
 main::img_chat(main::url_part("data:image/png;base64,$::PNG"))
---- error_code: 413
+--- error_code: 400
 --- response_body_like: "message":"The upstream refused a file as too large: widgetAddContextFile answered 413: File exceeds the maximum upload size of 32 bytes\.".*"code":"file_too_large"
 
 
@@ -298,7 +298,7 @@ mock_post('/__mock/inject', {account => 'acc1', endpoint => 'streamAssist',
 --- request eval
 [main::img_chat(main::url_part("data:image/png;base64,!!!!")),
  main::img_chat(main::url_part("ftp://example.com/a.png")),
- main::img_chat(join ",", (main::url_part("data:image/png;base64,$::PNG")) x 17)]
+ main::img_chat(CORE::join(",", (main::url_part("data:image/png;base64,$::PNG")) x 17))]
 --- error_code eval
 [400, 400, 400]
 --- response_body_like eval

@@ -173,6 +173,34 @@ is_deeply($sa->{file_ids}, [$f1_upstream], 'with its upstream id');
 is($st, 200, 'the text file: 200');
 is(last_record('streamAssist')->{account}, 'acc2', 'on acc2');
 
+# an upstream file id (numeric) is passed through: it works in the
+# session that holds it, here a conversation's bound follow-up turn
+
+my $turn1 = {role => 'user', content => [{type => 'text', text => 'look'},
+    {type => 'image_url', image_url => {url => 'data:image/png;base64,'
+        . MIME::Base64::encode_base64($PNG, '')}}]};
+($st, $d) = req('POST', '/v1/chat/completions',
+                $json->encode({messages => [$turn1]}),
+                'Content-Type' => 'application/json');
+is($st, 200, 'turn 1 with an image: 200');
+my $answer = $d->{choices}[0]{message}{content};
+my $t1 = last_record('streamAssist');
+my $upstream_id = last_record('addContextFile')->{upload}{fileId};
+like($upstream_id, qr/^\d+$/, 'the upstream id of its image');
+
+($st, $d) = req('POST', '/v1/chat/completions', $json->encode({messages => [
+    $turn1, {role => 'assistant', content => $answer},
+    {role => 'user', content => [{type => 'text', text => 'again'},
+        {type => 'file', file_id => $upstream_id}]}]}),
+    'Content-Type' => 'application/json');
+is($st, 200, 'turn 2 naming that upstream id: 200');
+like($d->{choices}[0]{message}{content},
+     qr/^echo: again \[attached: image\/png 70 bytes/,
+     'the upstream found the file in the session');
+my $t2 = last_record('streamAssist');
+is($t2->{session}, $t1->{session}, 'the conversation\'s session');
+is_deeply($t2->{file_ids}, [$upstream_id], 'the id passed through');
+
 # restart: the mapping comes back from SQLite
 
 $srv->stop;
@@ -241,7 +269,7 @@ like($d->{error}{message}, qr/multipart\/form-data/, 'the message says so');
 
 mock_post('/__mock/config', {max_upload => 16});
 ($st, $d) = upload();
-is($st, 413, 'a file the upstream finds too large: 413');
+is($st, 400, 'a file the upstream finds too large: 400');
 is($d->{error}{code}, 'file_too_large', 'file_too_large');
 mock_post('/__mock/config', {max_upload => 20 * 1024 * 1024});
 
