@@ -130,3 +130,30 @@ X-Admin-Token: blocks-admin-secret-0123456789
 [qr/"success":true/, qr/"id":"my-flash"/, qr/echo: custom model/, qr/"success":true/,
  qr/\{"name":"my-flash","model_id":"gemini-2\.5-flash","kind":"text","account_id":2,"enabled":true,"position":0,"description":"mine"\}/,
  qr/"code":"invalid_value"/, qr/"success":true/, qr/"code":"model_not_found"/, qr/"code":"not_found"/]
+
+
+=== TEST 7: chat history: texts go through the zone to the database and back
+--- gp_setup
+sql("INSERT INTO settings (key, type, value) VALUES ('history_enabled', 'bool', 'true')");
+--- config
+    location /api/ { gemini_pool_admin; }
+    location /v1/ { gemini_pool_api; }
+--- more_headers
+X-Admin-Token: blocks-admin-secret-0123456789
+--- request eval
+["POST /v1/chat/completions\n{\"model\":\"gemini-auto\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"history one\"}]}",
+ "POST /v1/chat/completions\n{\"model\":\"gemini-auto\",\"messages\":[{\"role\":\"user\",\"content\":\"history two\"}]}",
+ "POST /v1/chat/completions\n{\"model\":\"gemini-auto\",\"messages\":[{\"role\":\"user\",\"content\":\"MOCK:delay=1500 let the helper drain\"}]}",
+ "GET /api/history?q=history+t&limit=1",
+ "GET /api/history?q=history+one",
+ "DELETE /api/history"]
+--- error_code eval
+[200, 200, 200, 200, 200, 200]
+--- response_body_like eval
+[qr/echo: history one/, qr/echo: history two/, qr/let the helper drain/,
+ qr/^\{"items":\[\{.*"prompt_preview":"history two","answer_preview":"echo: history two\\n-- mock tail.*\],"total":1,"limit":1,"offset":0\}$/,
+ qr/"prompt_preview":"history one","answer_preview":"echo: history one\\n/,
+ qr/^\{"ok":true,"deleted":[23]\}$/]
+--- no_error_log
+[alert]
+[crit]
