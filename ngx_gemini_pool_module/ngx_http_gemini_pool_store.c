@@ -39,6 +39,11 @@ static ngx_gp_setting_default_t  ngx_gp_setting_defaults[] = {
     { "history_retention_days", NGX_GP_SETTING_INT, "30" },
     { "history_max_rows", NGX_GP_SETTING_INT, "100000" },
     { "history_enabled", NGX_GP_SETTING_BOOL, "false" },
+    { "auto_refresh_cookies", NGX_GP_SETTING_BOOL, "false" },
+    { "tempmail_worker_url", NGX_GP_SETTING_STRING, "" },
+    { "remote_sync_url", NGX_GP_SETTING_STRING, "" },
+    { "remote_sync_api_key", NGX_GP_SETTING_STRING, "" },
+    { "sync_only_mode", NGX_GP_SETTING_BOOL, "false" },
     { "history_max_chars", NGX_GP_SETTING_INT, "65536" },
     { NULL, 0, NULL }
 };
@@ -927,6 +932,15 @@ ngx_gp_store_setting_number(ngx_gp_setting_t *s, ngx_log_t *log)
                           "socks5h:// expected; gemini_pool_proxy applies",
                           masked);
             return NGX_ERROR;
+        }
+
+        if ((ngx_strcmp(s->key, "tempmail_worker_url") == 0
+             || ngx_strcmp(s->key, "remote_sync_url") == 0)
+            && s->value[0]
+            && ngx_strncmp(s->value, "http://", 7) != 0
+            && ngx_strncmp(s->value, "https://", 8) != 0)
+        {
+            goto invalid;
         }
 
         if (ngx_strcmp(s->key, "selection_strategy") == 0) {
