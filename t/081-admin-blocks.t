@@ -157,3 +157,23 @@ X-Admin-Token: blocks-admin-secret-0123456789
 --- no_error_log
 [alert]
 [crit]
+
+
+=== TEST 8: an oversize body is a JSON 413 naming the limit, and changes nothing
+--- config
+    location /api/ { client_max_body_size 200; gemini_pool_admin; }
+--- more_headers
+X-Admin-Token: blocks-admin-secret-0123456789
+--- request eval
+["POST /api/accounts\n{\"name\":\"big\",\"team_id\":\"t\",\"csesidx\":\"7\",\"secure_c_ses\":\"" . ("x" x 1000) . "\"}",
+ "PUT /api/settings\n{\"proxy\":\"http://" . ("y" x 300) . "\"}",
+ "GET /api/accounts"]
+--- error_code eval
+[413, 413, 200]
+--- response_body_like eval
+[qr/^\{"error":\{"message":"request body too large: the limit is 200 bytes; raise client_max_body_size in the nginx location of gemini_pool_admin","code":"request_too_large"\}\}$/,
+ qr/"code":"request_too_large"/,
+ qr/"total":3\}$/]
+--- no_error_log
+[alert]
+[crit]
