@@ -177,3 +177,24 @@ X-Admin-Token: blocks-admin-secret-0123456789
 --- no_error_log
 [alert]
 [crit]
+
+
+=== TEST 9: every route but login needs the admin
+--- config
+    location /api/ { gemini_pool_admin; }
+--- request eval
+my @r = ("POST /api/auth/logout", "PUT /api/auth/password\n{}", "GET /api/auth/status",
+         "GET /api/accounts", "POST /api/accounts\n{}", "PUT /api/accounts/0\n{}",
+         "PATCH /api/accounts/0\n{}", "DELETE /api/accounts/0", "POST /api/accounts/0/toggle",
+         "POST /api/accounts/0/test", "GET /api/accounts/0/quota", "GET /api/models",
+         "POST /api/models\n{}", "PUT /api/models/x\n{}", "DELETE /api/models/x",
+         "GET /api/settings", "PUT /api/settings\n{}", "POST /api/settings\n{}",
+         "GET /api/keys", "POST /api/keys\n{}", "POST /api/keys/1/revoke", "DELETE /api/keys/1",
+         "GET /api/status", "POST /api/proxy/test\n{}", "GET /api/logs", "GET /api/keys/1/logs",
+         "GET /api/keys/1/stats", "GET /api/history", "GET /api/history/1",
+         "DELETE /api/history", "DELETE /api/history/1");
+\@r
+--- error_code eval
+[(401) x 31]
+--- response_body_like eval
+[(qr/"code":"unauthorized"/) x 31]
