@@ -132,7 +132,7 @@ static void ngx_gp_chat_xsrf_done(ngx_gp_xfer_t *x);
 static void ngx_gp_chat_session(ngx_gp_chat_ctx_t *ctx);
 static void ngx_gp_chat_session_done(ngx_gp_xfer_t *x);
 static void ngx_gp_chat_inputs_ready(void *data, ngx_gp_oai_error_t *err);
-static void ngx_gp_chat_start(ngx_gp_chat_ctx_t *ctx);
+static void ngx_gp_chat_begin(ngx_gp_chat_ctx_t *ctx);
 static void ngx_gp_chat_pinned(ngx_gp_chat_ctx_t *ctx, int64_t account,
     u_char *session);
 static void ngx_gp_chat_upload(ngx_gp_chat_ctx_t *ctx);
@@ -341,7 +341,7 @@ ngx_gp_chat_body(ngx_http_request_t *r)
         return;
     }
 
-    ngx_gp_chat_start(ctx);
+    ngx_gp_chat_begin(ctx);
 }
 
 
@@ -355,7 +355,7 @@ ngx_gp_chat_inputs_ready(void *data, ngx_gp_oai_error_t *err)
         return;
     }
 
-    ngx_gp_chat_start(ctx);
+    ngx_gp_chat_begin(ctx);
 }
 
 
@@ -366,7 +366,7 @@ ngx_gp_chat_inputs_ready(void *data, ngx_gp_oai_error_t *err)
  */
 
 static void
-ngx_gp_chat_start(ngx_gp_chat_ctx_t *ctx)
+ngx_gp_chat_begin(ngx_gp_chat_ctx_t *ctx)
 {
     u_char              *session;
     int64_t              account;
