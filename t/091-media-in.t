@@ -305,3 +305,29 @@ mock_post('/__mock/inject', {account => 'acc1', endpoint => 'streamAssist',
 [qr/"code":"invalid_value"/,
  qr/expected a base64 data: URL or an http\(s\) URL/,
  qr/"message":"A message may carry at most 16 images or files; this one has 17",.*"code":"too_many_files"/]
+
+
+=== TEST 19: a client that goes away during a slow fetch cancels it cleanly
+--- http_config
+    gemini_pool_fetch_allow 127.0.0.1;
+--- config
+    location /v1/ { gemini_pool_api; }
+--- request eval
+main::img_chat(main::url_part("http://$::MOCK/remote/slow.png?delay_ms=3000"))
+--- timeout: 0.5
+--- abort
+--- ignore_response
+--- wait: 0.5
+--- no_error_log
+[alert]
+[error]
+[crit]
+
+
+=== TEST 20: the reference's "prompts" input with files
+--- config
+    location /v1/ { gemini_pool_api; }
+--- request eval
+"POST /v1/chat/completions\n{\"prompts\":[{\"role\":\"user\",\"text\":\"what is it\",\"files\":[{\"type\":\"image\",\"data\":\"data:image/png;base64,$::PNG\"}]}]}"
+--- error_code: 200
+--- response_body_like: "content":"echo: what is it \[attached: image/png 70 bytes sha256:497790947d46\]
