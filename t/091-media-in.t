@@ -98,21 +98,23 @@ __DATA__
  qr/^(?!.*"remote")(?!.*"addContextFile")(?!.*"streamAssist").*"counts"/s]
 
 
-=== TEST 5: metadata, private and IPv6 loopback addresses are refused too
+=== TEST 5: metadata, private, IPv6 loopback addresses, and names that resolve to them, are refused too
 --- config
     location /v1/ { gemini_pool_api; }
 --- request eval
 [main::img_chat(main::url_part("http://169.254.169.254/latest/meta-data/")),
  main::img_chat(main::url_part("http://10.1.2.3/a.png")),
  main::img_chat(main::url_part("http://[::1]:1/a.png")),
- main::img_chat(main::url_part("http://[::ffff:127.0.0.1]:1/a.png"))]
+ main::img_chat(main::url_part("http://[::ffff:127.0.0.1]:1/a.png")),
+ main::img_chat(main::url_part("http://localhost:1/a.png"))]
 --- error_code eval
-[400, 400, 400, 400]
+[400, 400, 400, 400, 400]
 --- response_body_like eval
 [qr/refused: 169\.254\.169\.254 is a metadata address/,
  qr/refused: 10\.1\.2\.3 is a private address/,
  qr/refused: ::1 is a loopback address/,
- qr/refused: ::ffff:127\.0\.0\.1 is a loopback address/]
+ qr/refused: ::ffff:127\.0\.0\.1 is a loopback address/,
+ qr/The image URL http:\/\/localhost:1\/a\.png was refused: (127\.0\.0\.1|::1) is a loopback address/]
 
 
 === TEST 6: a host allowed by name works while its address stays refused
@@ -331,3 +333,23 @@ main::img_chat(main::url_part("http://$::MOCK/remote/slow.png?delay_ms=3000"))
 "POST /v1/chat/completions\n{\"prompts\":[{\"role\":\"user\",\"text\":\"what is it\",\"files\":[{\"type\":\"image\",\"data\":\"data:image/png;base64,$::PNG\"}]}]}"
 --- error_code: 200
 --- response_body_like: "content":"echo: what is it \[attached: image/png 70 bytes sha256:497790947d46\]
+
+
+=== TEST 21: through a proxy the guard judges literal addresses; names are the proxy's
+--- http_config eval
+"gemini_pool_proxy http://$::MOCK;"
+--- config
+    location /v1/ { gemini_pool_api; }
+    location /mock/ { proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/__mock/; }
+--- request eval
+[main::img_chat(main::url_part("http://10.9.8.7/remote/a.png")),
+ main::img_chat(main::url_part("http://localhost/remote/a.png")),
+ main::img_chat(main::url_part("http://images.example/remote/cat.png")),
+ "GET /mock/requests?endpoint=remote"]
+--- error_code eval
+[400, 400, 200, 200]
+--- response_body_like eval
+[qr/refused: 10\.9\.8\.7 is a private address/,
+ qr/refused: localhost is a loopback address/,
+ qr/\[attached: image\/png 1\d\d bytes/,
+ qr/^\[\s*\{[^\]]*"target":\s*"http:\/\/images\.example\/remote\/cat\.png"/s]
