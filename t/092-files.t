@@ -295,6 +295,25 @@ is($d->{error}{code}, 'file_not_found', 'file_not_found');
 is($st, 400, 'files of two sessions in one message: 400');
 is($d->{error}{code}, 'file_conflict', 'file_conflict');
 
+# an upload that fails on one account moves to the next
+
+my $seq0 = mock_requests('addContextFile')->[-1]{seq};
+mock_post('/__mock/inject', {endpoint => 'addContextFile',
+    action => {status => 500, body => {error => {code => 500,
+        message => 'Internal error encountered.', status => 'INTERNAL'}}}});
+($st, $d) = upload(undef, filename => 'retry.png');
+is($st, 200, 'an upload after a 500 on the first account: 200');
+my @tries = grep { $_->{seq} > $seq0 } @{mock_requests('addContextFile')};
+is(scalar @tries, 2, 'two attempts');
+isnt($tries[0]{account}, $tries[1]{account}, 'on two accounts');
+is($tries[0]{status}, 500, 'the first failed');
+is(sql("SELECT a.name FROM files f JOIN accounts a ON a.id = f.account_id "
+       . "WHERE f.id = '$d->{id}'"),
+   $tries[1]{account}, 'the mapping names the account that holds it');
+like($srv->error_log_text,
+     qr/account "$tries[0]{account}" failed: widgetAddContextFile answered 500: Internal error encountered\.; trying the next account \(file upload, attempt 1 of 3\)/,
+     'one warn line for the failover');
+
 # API keys: a key sees only its own files
 
 my ($ka, $kb);
