@@ -93,6 +93,10 @@ static ngx_uint_t ngx_gp_type_ok(const char *mime);
 static ngx_int_t ngx_gp_files_list(ngx_http_request_t *r, ngx_gp_key_t *k);
 static ngx_int_t ngx_gp_files_get(ngx_http_request_t *r, ngx_gp_key_t *k,
     ngx_str_t *id, ngx_uint_t del);
+static void ngx_gp_files_name(const ngx_gp_mpart_t *file, char *buf,
+    size_t size);
+static void ngx_gp_files_type(const ngx_gp_mpart_t *file, const char *name,
+    char *mime, size_t size);
 static void ngx_gp_files_body(ngx_http_request_t *r);
 static void ngx_gp_upload_cleanup(void *data);
 static void ngx_gp_upload_attempt(ngx_gp_upload_t *u);
@@ -1371,20 +1375,115 @@ ngx_gp_files_get(ngx_http_request_t *r, ngx_gp_key_t *k, ngx_str_t *id,
 }
 
 
+/*
+ * The name of an upload: the last path component of the part's file
+ * name, without controls and quotes, invalid UTF-8 as '_'; "upload".
+ */
+
+static void
+ngx_gp_files_name(const ngx_gp_mpart_t *file, char *buf, size_t size)
+{
+    u_char      *p, *s, *e, *q;
+    uint32_t     ch;
+
+    p = (u_char *) buf;
+
+    if (file->filename) {
+        s = (u_char *) file->filename;
+        e = s + file->filename_len;
+
+        for (q = s; q < e; q++) {
+            if (*q == '/' || *q == '\\') {
+                s = q + 1;
+            }
+        }
+
+        while (s < e && p + 4 < (u_char *) buf + size) {
+
+            if (*s < 0x80) {
+                if (*s >= 0x20 && *s != '"' && *s != 0x7f) {
+                    *p++ = *s;
+                }
+
+                s++;
+                continue;
+            }
+
+            q = s;
+            ch = ngx_utf8_decode(&q, e - s);
+
+            if (ch > 0x10ffff) {
+                *p++ = '_';
+                s++;
+                continue;
+            }
+
+            p = ngx_cpymem(p, s, q - s);
+            s = q;
+        }
+    }
+
+    if (p == (u_char *) buf) {
+        p = ngx_cpymem(p, "upload", sizeof("upload") - 1);
+    }
+
+    *p = '\0';
+}
+
+
+/* the type of an upload: the part's own, else its bytes', else .txt/.md */
+
+static void
+ngx_gp_files_type(const ngx_gp_mpart_t *file, const char *name, char *mime,
+    size_t size)
+{
+    char         ext[8];
+    const char  *sniffed, *dot;
+
+    if (file->type == NULL
+        || ngx_gp_mime_bare(file->type, file->type_len, mime, size) == 0)
+    {
+        ngx_cpystrn((u_char *) mime, (u_char *) "application/octet-stream",
+                    size);
+    }
+
+    if (ngx_strcmp(mime, "application/octet-stream") != 0) {
+        return;
+    }
+
+    sniffed = ngx_gp_mime_sniff((u_char *) file->data, file->len);
+
+    if (sniffed) {
+        ngx_cpystrn((u_char *) mime, (u_char *) sniffed, size);
+        return;
+    }
+
+    dot = strrchr(name, '.');
+
+    if (dot && ngx_strlen(dot + 1) < sizeof(ext)) {
+        ngx_strlow((u_char *) ext, (u_char *) dot + 1,
+                   ngx_strlen(dot + 1) + 1);
+
+        if (ngx_strcmp(ext, "txt") == 0 || ngx_strcmp(ext, "md") == 0) {
+            ngx_cpystrn((u_char *) mime, (u_char *) "text/plain", size);
+        }
+    }
+}
+
+
 static void
 ngx_gp_files_body(ngx_http_request_t *r)
 {
-    size_t                  n, len;
+    size_t                  n;
     ngx_int_t               rc;
     ngx_str_t               body;
     ngx_table_elt_t        *ct;
     ngx_gp_upload_t        *u;
-    const char             *reason, *sniffed;
+    const char             *reason;
     ngx_pool_cleanup_t     *cln;
     ngx_gp_oai_error_t      err;
     const ngx_gp_mpart_t   *file, *purpose;
     ngx_gp_mpart_t          parts[16];
-    char                    ext[8];
 
     if (ngx_gp_read_body(r, &body) != NGX_OK) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
@@ -1456,69 +1555,8 @@ ngx_gp_files_body(ngx_http_request_t *r)
                     sizeof(u->purpose));
     }
 
-    /* the name: its last path component, without controls or quotes */
-
-    len = 0;
-
-    if (file->filename) {
-        const char  *s = file->filename, *e = s + file->filename_len, *q;
-
-        for (q = s; q < e; q++) {
-            if (*q == '/' || *q == '\\') {
-                s = q + 1;
-            }
-        }
-
-        for ( /* void */ ; s < e && len < sizeof(u->filename) - 1; s++) {
-            if ((u_char) *s >= 0x20 && *s != '"' && *s != 0x7f) {
-                u->filename[len++] = *s;
-            }
-        }
-    }
-
-    if (len == 0) {
-        len = ngx_cpystrn((u_char *) u->filename, (u_char *) "upload",
-                          sizeof(u->filename)) - (u_char *) u->filename;
-    }
-
-    u->filename[len] = '\0';
-
-    /* the type: the part's own, else the bytes', else the extension's */
-
-    if (file->type == NULL
-        || ngx_gp_mime_bare(file->type, file->type_len, u->mime,
-                            sizeof(u->mime)) == 0)
-    {
-        ngx_cpystrn((u_char *) u->mime, (u_char *) "application/octet-stream",
-                    sizeof(u->mime));
-    }
-
-    if (ngx_strcmp(u->mime, "application/octet-stream") == 0) {
-        sniffed = ngx_gp_mime_sniff((u_char *) file->data, file->len);
-
-        if (sniffed) {
-            ngx_cpystrn((u_char *) u->mime, (u_char *) sniffed,
-                        sizeof(u->mime));
-
-        } else {
-            const char  *dot = ngx_strlchr((u_char *) u->filename,
-                                           (u_char *) u->filename + len,
-                                           '.') ? strrchr(u->filename, '.')
-                                                : NULL;
-
-            if (dot && ngx_strlen(dot + 1) < sizeof(ext)) {
-                ngx_strlow((u_char *) ext, (u_char *) dot + 1,
-                           ngx_strlen(dot + 1) + 1);
-
-                if (ngx_strcmp(ext, "txt") == 0
-                    || ngx_strcmp(ext, "md") == 0)
-                {
-                    ngx_cpystrn((u_char *) u->mime, (u_char *) "text/plain",
-                                sizeof(u->mime));
-                }
-            }
-        }
-    }
+    ngx_gp_files_name(file, u->filename, sizeof(u->filename));
+    ngx_gp_files_type(file, u->filename, u->mime, sizeof(u->mime));
 
     if (!ngx_gp_type_ok(u->mime)) {
         ngx_gp_oai_error_set(&err, NGX_HTTP_BAD_REQUEST,

@@ -131,6 +131,12 @@ is(last_record('addContextFile')->{upload}{size}, length $big,
    'every byte reached the upstream');
 my $f3 = $d;
 
+# a client's file name: its last component, no quotes, valid UTF-8
+($st, $d) = upload(undef, filename => "..\\dir/../x/\xffna\xc3\xafve.png");
+is($st, 200, 'an odd file name: 200');
+is($d->{filename}, "_na\x{ef}ve.png", 'cleaned');
+req('DELETE', "/v1/files/$d->{id}");
+
 # list and get
 
 ($st, $d) = req('GET', '/v1/files');
