@@ -185,6 +185,14 @@ const en = {
     'settings.d.history_enabled': 'Record the text of chats (chat history)',
     'settings.d.remote_sync_api_key': 'Key of the remote-sync peer',
     'settings.d.image_base_url': 'Base URL of links to generated media',
+    'settings.d.history_max_chars': 'Bytes of prompt and of answer kept per '
+        + 'request',
+    'settings.d.auto_refresh_cookies': 'Re-login of expired accounts by the '
+        + 'helper',
+    'settings.d.tempmail_worker_url': 'URL of the temp-mail worker',
+    'settings.d.remote_sync_url': 'URL of the remote-sync peer',
+    'settings.d.sync_only_mode': 'This server only receives accounts (no '
+        + 'automatic re-login)',
 
     'keys.title': 'API keys',
     'keys.create': 'Create key',
@@ -452,6 +460,11 @@ const zh = {
     'settings.d.history_enabled': '记录对话文本（对话记录）',
     'settings.d.remote_sync_api_key': '远程同步对端的密钥',
     'settings.d.image_base_url': '生成媒体链接的基础 URL',
+    'settings.d.history_max_chars': '每个请求保留的提问和回答字节数',
+    'settings.d.auto_refresh_cookies': '由辅助进程重新登录过期账号',
+    'settings.d.tempmail_worker_url': '临时邮箱 Worker 的 URL',
+    'settings.d.remote_sync_url': '远程同步对端的 URL',
+    'settings.d.sync_only_mode': '本服务器只接收账号（不自动重新登录）',
 
     'keys.title': 'API 密钥',
     'keys.create': '创建密钥',
