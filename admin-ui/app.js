@@ -407,6 +407,25 @@ async function busy(btn, fn) {
     }
 }
 
+/*
+ * A form kept across the re-renders of its view (a list that finishes
+ * loading must not wipe what the operator is typing); built again when
+ * the language changes or the key does.
+ */
+function cached(owner, key, build) {
+    owner.cache = owner.cache || {};
+
+    const c = owner.cache[key];
+
+    if (c && c.lang === getLang()) {
+        return c.node;
+    }
+
+    owner.cache[key] = { lang: getLang(), node: build() };
+
+    return owner.cache[key].node;
+}
+
 function notAvailable(path) {
     return el('p', { class: 'notice warn',
                      text: t('err.not_available', { path: API + path }) });
@@ -672,6 +691,10 @@ function route() {
     document.querySelectorAll('#nav a').forEach((a) => {
         a.classList.toggle('active', a.dataset.view === name);
     });
+
+    if (views[name].enter) {
+        views[name].enter();
+    }
 
     views[name].render();
     views[name].load();
@@ -1175,6 +1198,11 @@ const ENUMS = {
 const settings = {
     error: null,
 
+    enter() {
+        /* the form is built from fresh values only */
+        state.settings = null;
+    },
+
     async load() {
         try {
             const d = await api('GET', 'settings');
@@ -1532,7 +1560,8 @@ const keys = {
             s.append(box);
         }
 
-        s.append(el('div', { class: 'card' }, this.createForm()));
+        s.append(cached(this, 'create', () =>
+            el('div', { class: 'card' }, this.createForm())));
 
         const rows = state.keys.map((k) => {
             const [cls, label] = keyState(k);
@@ -1559,6 +1588,7 @@ const keys = {
                    button(t('keys.logs'), () => {
                        state.logs.key_id = String(k.id);
                        state.logs.before = [];
+                       logs.cache = {};
                        location.hash = '#/logs';
                    }, 'ghost small'),
                    k.enabled ? button(t('keys.revoke'), async () => {
@@ -1646,6 +1676,17 @@ const logs = {
                                : t('logs.title'),
                       button(t('common.refresh'), () => this.load())));
 
+        s.append(cached(this, 'filter', () => this.filter()));
+
+        if (this.error) {
+            s.append(el('p', { class: 'notice error', text: this.error }));
+        }
+
+        this.rows(s);
+    },
+
+    filter() {
+        const L = state.logs;
         const key = el('input', { id: 'logs-key', type: 'text',
                                   inputmode: 'numeric', value: L.key_id,
                                   size: 6 });
@@ -1662,6 +1703,7 @@ const logs = {
             L.key_id ? button(t('logs.clear'), () => {
                 L.key_id = '';
                 L.before = [];
+                this.cache = {};
                 this.load();
             }) : null);
 
@@ -1670,15 +1712,16 @@ const logs = {
             L.key_id = key.value.trim();
             L.limit = Number(limit.value);
             L.before = [];
+            /* the form follows the filter (its clear button) */
+            this.cache = {};
             this.load();
         });
 
-        s.append(filter);
+        return filter;
+    },
 
-        if (this.error) {
-            s.append(el('p', { class: 'notice error', text: this.error }));
-        }
-
+    rows(s) {
+        const L = state.logs;
         const keyName = (id) => {
             const k = state.keys.find((x) => x.id === id);
             return id ? (k && k.name ? k.name + ' (#' + id + ')'
@@ -1792,9 +1835,7 @@ const history = {
 
         try {
             const [d, st] = await Promise.all([
-                api('GET', 'history?' + q),
-                state.settings ? Promise.resolve({ settings: state.settings })
-                               : api('GET', 'settings'),
+                api('GET', 'history?' + q), api('GET', 'settings'),
             ]);
 
             H.data = d;
@@ -1852,6 +1893,17 @@ const history = {
                                text: t('history.off') }));
         }
 
+        s.append(cached(this, 'search', () => this.search()));
+
+        if (this.error) {
+            s.append(el('p', { class: 'notice error', text: this.error }));
+        }
+
+        this.rows(s);
+    },
+
+    search() {
+        const H = state.history;
         const q = el('input', { id: 'history-q', type: 'search',
                                 value: H.q });
         const key = el('input', { id: 'history-key', type: 'text',
@@ -1876,11 +1928,11 @@ const history = {
             this.load();
         });
 
-        s.append(form);
+        return form;
+    },
 
-        if (this.error) {
-            s.append(el('p', { class: 'notice error', text: this.error }));
-        }
+    rows(s) {
+        const H = state.history;
 
         if (!H.data) {
             return;

@@ -144,7 +144,9 @@ sub js {
     return $v;
 }
 
-sub q_ { $json->encode($_[0]) }     # a JavaScript string literal
+# a JavaScript string literal (ASCII: the expression is text, not bytes)
+my $jsstr = JSON::PP->new->ascii->allow_nonref;
+sub q_ { $jsstr->encode($_[0]) }
 
 sub wait_js {
     my ($expr, $timeout) = @_;
@@ -159,6 +161,18 @@ sub fill {
               . q_($value) . '; e.dispatchEvent(new Event("input", '
               . '{bubbles: true})); e.dispatchEvent(new Event("change", '
               . '{bubbles: true})); return true; })()');
+}
+
+# marks the table of a view, to wait for the next rendering of it
+sub stale {
+    my ($view) = @_;
+    js('document.querySelectorAll(' . q_("$view table")
+       . ').forEach((t) => { t.dataset.stale = "1"; })');
+}
+
+# toasts of earlier steps must not answer for this one
+sub clear_toasts {
+    js('document.querySelectorAll(".toast").forEach((t) => t.remove())');
 }
 
 sub click {
@@ -358,8 +372,10 @@ is($m && $m->{description}, '<script>x</script>', 'description intact');
 ok(wait_js(row_exists('models', '<script>x</script>')),
    'the description is shown as text');
 
+stale('#view-models');
 row_click('models', 'console-model', 'switch');
-ok(wait_js('(() => { const tr = [...document.querySelectorAll('
+ok(wait_js('!document.querySelector("#view-models table[data-stale]") && '
+           . '(() => { const tr = [...document.querySelectorAll('
            . '"table.models tbody tr")].find((tr) => tr.cells[0]'
            . '.textContent === "console-model"); return tr && '
            . '!tr.querySelector("input.switch").checked; })()'),
@@ -387,8 +403,10 @@ click('#key-create');
 ok(wait_js(visible('#new-key-value')), 'the new key is shown');
 my $key = js('document.querySelector("#new-key-value").value') // '';
 like($key, qr/^sk-gp-[A-Za-z0-9_-]{20,}$/, 'a real key');
-ok(wait_js(row_exists('keys', 'console-key')), 'and listed by name');
+ok(wait_js(row_exists('keys', 'console-key')), 'and listed by name')
+    or diag(js('document.querySelector("#view-keys").innerText'));
 ok(js('document.querySelector("#new-key-copy") !== null'), 'a copy button');
+clear_toasts();
 click('#new-key-copy');
 ok(wait_js('document.querySelectorAll(".toast").length > 0'),
    'copying says so');
@@ -535,9 +553,98 @@ if ($st == 404) {
     like(text_of('#view-history .notice.warn'), qr/404/, 'that says 404');
 } else {
     is($st, 200, 'GET /api/history answers');
-    ok(wait_js(visible('#history-q')), 'the history search');
-    ok(!js('!!document.querySelector("#view-history .notice.error")'),
-       'without an error');
+    ok(wait_js(visible('#history-off')), 'history_enabled off: it says so');
+
+    # turn it on in the settings
+    js('location.hash = "#/settings"');
+    ok(wait_js(visible('#setting-history_enabled')), 'the switch');
+    js('document.querySelector("#setting-history_enabled").click()');
+    clear_toasts();
+    click('#settings-save');
+    ok(wait_js('[...document.querySelectorAll(".toast")].some((t) => '
+               . 't.textContent === "Settings saved.")'), 'saved');
+    ($st, $d) = admin('GET', '/api/settings');
+    ok($d->{settings}{history_enabled}{value}, 'history_enabled is on');
+
+    # a chat with a hostile prompt
+    my $HQ = 'console question <img src=y onerror="window.__xss=2"> '
+             . "\x{4e2d}\x{6587}";
+    ($st, $d) = admin('POST', '/api/keys', { name => 'history-key' });
+    ($st) = req('POST', '/v1/chat/completions',
+                { model => 'gemini-2.5-flash',
+                  messages => [{ role => 'user', content => $HQ }] },
+                Authorization => "Bearer $d->{key}",
+                'Content-Type' => 'application/json');
+    is($st, 200, 'a chat');
+
+    js('location.hash = "#/history"');
+    my $seen = 0;
+    for (1 .. 40) {
+        click('#view-history .view-head button');
+        if (wait_js('[...document.querySelectorAll("table.history td'
+                    . '.preview")].some((c) => c.textContent === '
+                    . q_($HQ) . ')', 0.5))
+        {
+            $seen = 1;
+            last;
+        }
+    }
+    ok($seen, 'the chat is listed, its prompt as text')
+        or diag(explain((admin('GET', '/api/history'))[1]),
+                js('document.querySelector("#view-history").innerText'));
+    ok(!js('!!document.querySelector("#history-off")'), 'recording is on');
+
+    fill('#history-q', 'no such text anywhere');
+    click('#view-history form.toolbar button[type="submit"]');
+    ok(wait_js('!!document.querySelector("#view-history .empty")'),
+       'a search that matches nothing');
+    fill('#history-q', 'console question');
+    click('#view-history form.toolbar button[type="submit"]');
+    ok(wait_js('document.querySelectorAll("table.history tbody tr")'
+               . '.length === 1'), 'a search that matches it');
+
+    click('table.history tbody tr');
+    ok(wait_js(visible('#history-prompt')), 'the detail');
+    is(text_of('#history-prompt'), $HQ, 'the whole prompt, as text');
+    like(text_of('#history-answer'), qr/console question/, 'the answer');
+    is(js('document.querySelectorAll("img").length'), 0,
+       'no element from the prompt');
+    ok(!js('window.__xss'), 'no script from it');
+
+    my $hid = js('document.querySelector("table.history tbody tr")'
+                 . '.dataset.id');
+    js('[...document.querySelectorAll("dialog[open] .actions button")]'
+       . '.find((b) => b.textContent === "Delete").click()');
+    ok(confirm_ok(), 'deleting asks first');
+    ok(wait_js('!document.querySelector("table.history tbody tr")'),
+       'the entry is gone from the page');
+    ($st) = admin('GET', "/api/history/$hid");
+    is($st, 404, 'and from the API');
+
+    # delete all
+    req('POST', '/v1/chat/completions',
+        { model => 'gemini-2.5-flash',
+          messages => [{ role => 'user', content => 'second question' }] },
+        Authorization => "Bearer $d->{key}",
+        'Content-Type' => 'application/json');
+    fill('#history-q', '');
+    my $n = 0;
+    for (1 .. 40) {
+        (undef, my $h) = admin('GET', '/api/history');
+        $n = $h->{total};
+        last if $n;
+        select(undef, undef, undef, 0.1);
+    }
+    ok($n, 'another chat recorded');
+    click('#view-history form.toolbar button[type="submit"]');
+    ok(wait_js('document.querySelectorAll("table.history tbody tr")'
+               . '.length > 0'), 'listed');
+    click('#history-delete-all');
+    ok(confirm_ok(), 'deleting all asks first');
+    ok(wait_js('[...document.querySelectorAll(".toast")].some((t) => '
+               . '/chats deleted/.test(t.textContent))'), 'says how many');
+    ($st, $d) = admin('GET', '/api/history');
+    is($d->{total}, 0, 'the history is empty');
 }
 
 ($st) = admin('GET', '/api/config/export');
