@@ -107,6 +107,28 @@ for my $f (['app.js', qr{^application/javascript; charset=utf-8$}],
 is($st, 301, '/admin redirects');
 like($res->{headers}{location} // '', qr{/admin/$}, 'to /admin/');
 
+# the admin secret buys a session (so the console need not keep it)
+($st, $d) = req('POST', '/api/auth/login', {});
+is($st, 400, 'login with neither password nor secret: 400');
+like($d->{error}{message}, qr/"password" or "secret"/, 'says what it takes');
+($st, $d) = req('POST', '/api/auth/login', { secret => 1 });
+is($st, 400, 'a secret that is not a string: 400');
+($st, $d) = req('POST', '/api/auth/login', { secret => 'nope' });
+is($st, 401, 'a wrong secret: 401');
+is($d->{error}{message}, 'wrong admin secret', 'says so');
+($st, $d, $res) = req('POST', '/api/auth/login', { secret => $SECRET });
+is($st, 200, 'the secret: a session');
+my ($cookie) = ($res->{headers}{'set-cookie'} // '') =~ /^(gp_admin=[^;]+)/;
+ok($cookie, 'in the session cookie');
+my $token = $d->{token} // '';
+($st, $d) = req('GET', '/api/auth/status', undef, Cookie => $cookie);
+is($st, 200, 'which authenticates');
+is($d->{method}, 'session', 'as a session, not the secret');
+($st) = req('POST', '/api/auth/logout', undef, 'X-Admin-Token' => $token);
+is($st, 200, 'logout');
+($st) = req('GET', '/api/auth/status', undef, Cookie => $cookie);
+is($st, 401, 'logout ends it');
+
 # no server data through an HTML parser anywhere in the console
 for my $f (qw(app.js i18n.js)) {
     open my $js, '<', "$GeminiPool::ROOT/admin-ui/$f" or die "$f: $!";
