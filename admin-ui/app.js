@@ -690,6 +690,12 @@ function route() {
 
     document.querySelectorAll('#nav a').forEach((a) => {
         a.classList.toggle('active', a.dataset.view === name);
+
+        if (a.dataset.view === name) {
+            a.setAttribute('aria-current', 'page');
+        } else {
+            a.removeAttribute('aria-current');
+        }
     });
 
     if (views[name].enter) {
