@@ -893,8 +893,8 @@ function accountForm(a) {
                 return;
             }
 
-            await api('PATCH', 'accounts/id:' + a.id, body);
-            toast(t('common.saved'));
+            const r = await api('PATCH', 'accounts/id:' + a.id, body);
+            toast(r && r.renewed ? t('acc.renewed') : t('common.saved'));
         }
 
         await accounts.load();
@@ -1201,6 +1201,30 @@ const ENUMS = {
     selection_strategy: ['round_robin', 'least_in_flight'],
 };
 
+/* POST /api/proxy/test: the typed proxy, else the configured one */
+function proxyTestButton(input) {
+    const b = el('button', { id: 'proxy-test', type: 'button',
+                             class: 'ghost small',
+                             text: t('settings.proxy_test') });
+
+    b.addEventListener('click', () => busy(b, async () => {
+        const body = input.value.trim() ? { proxy: input.value.trim() } : {};
+        const r = await api('POST', 'proxy/test', body);
+
+        if (r.ok) {
+            toast(t('settings.proxy_test.ok', { status: r.status,
+                                                proxy: r.proxy,
+                                                ms: r.elapsed_ms }));
+        } else {
+            toast(t('settings.proxy_test.fail', { proxy: r.proxy,
+                                                  error: r.error }),
+                  'error');
+        }
+    }));
+
+    return b;
+}
+
 const settings = {
     error: null,
 
@@ -1270,7 +1294,8 @@ const settings = {
                                  text: st.set ? t('settings.secret.set')
                                               : t('settings.secret.unset') }),
                     st.set ? el('label', { class: 'inline' }, clr,
-                                t('settings.secret.clear')) : null);
+                                t('settings.secret.clear')) : null,
+                    key === 'proxy' ? proxyTestButton(input) : null);
             } else if (ENUMS[key]) {
                 input = el('select', { id },
                            ENUMS[key].map((v) =>

@@ -140,6 +140,7 @@ const en = {
     'acc.delete.confirm': 'Delete the account "{name}"? Its cookies are '
         + 'removed from the database.',
     'acc.added': 'Account added.',
+    'acc.renewed': 'New credentials: the account is back in rotation.',
     'acc.secret.note': 'Cookies and the proxy are never shown again; '
         + 'leave them empty to keep the stored values.',
 
@@ -164,6 +165,10 @@ const en = {
     'settings.secret.hint': 'write-only: type a new value to replace it',
     'settings.none_changed': 'Nothing changed.',
     'settings.saved': 'Settings saved.',
+    'settings.proxy_test': 'Test proxy',
+    'settings.proxy_test.ok': 'The upstream answered HTTP {status} through '
+        + '{proxy} in {ms} ms.',
+    'settings.proxy_test.fail': 'Through {proxy}: {error}',
     'settings.d.default_model': 'The model used when a request names none',
     'settings.d.show_thoughts': 'Return thoughts as reasoning_content',
     'settings.d.selection_strategy': 'How the next account is chosen',
@@ -421,6 +426,7 @@ const zh = {
     'acc.quota.until': '冷却至 {time}（剩余 {left}）',
     'acc.delete.confirm': '删除账号“{name}”？它的 Cookie 将从数据库中移除。',
     'acc.added': '账号已添加。',
+    'acc.renewed': '凭据已更新：账号重新参与轮换。',
     'acc.secret.note': 'Cookie 和代理不会再显示；留空则保留已存储的值。',
 
     'models.title': '模型',
@@ -444,6 +450,9 @@ const zh = {
     'settings.secret.hint': '只写：输入新值以替换',
     'settings.none_changed': '没有改动。',
     'settings.saved': '设置已保存。',
+    'settings.proxy_test': '测试代理',
+    'settings.proxy_test.ok': '通过 {proxy} 访问上游：HTTP {status}，耗时 {ms} 毫秒。',
+    'settings.proxy_test.fail': '通过 {proxy}：{error}',
     'settings.d.default_model': '请求未指定模型时使用的模型',
     'settings.d.show_thoughts': '以 reasoning_content 返回思考过程',
     'settings.d.selection_strategy': '选择下一个账号的方式',

@@ -520,6 +520,13 @@ is(js('document.querySelector("#setting-proxy").value'), '',
    'and never prefilled');
 is(text_of('#setting-proxy-state'), 'not set', 'it says "not set"');
 
+# the proxy test: no proxy anywhere is the API's error
+clear_toasts();
+click('#proxy-test');
+ok(wait_js('[...document.querySelectorAll(".toast.error")].some((t) => '
+           . 't.textContent.includes("400"))'),
+   'testing without a proxy: the API\'s error is shown');
+
 fill('#setting-max_attempts', '2');
 js('document.querySelector("#setting-show_thoughts").click()');
 fill('#setting-selection_strategy', 'least_in_flight');
@@ -539,6 +546,15 @@ is(js('document.querySelector("#setting-proxy").value'), '',
    'the field stays empty');
 ok(!js('document.body.innerText.includes("pw-console")'),
    'the secret is not shown');
+
+# the configured proxy (nothing listens on port 9): a failure, masked
+clear_toasts();
+click('#proxy-test');
+ok(wait_js('[...document.querySelectorAll(".toast.error")].some((t) => '
+           . 't.textContent.includes("127.0.0.1:9"))', 20),
+   'the proxy test reports the failure');
+ok(!js('document.body.innerText.includes("pw-console")'),
+   'with the proxy\'s password masked');
 
 # a value the API refuses: its message is shown, nothing changes
 fill('#setting-default_model', 'x' x 600);
