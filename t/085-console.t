@@ -16,6 +16,7 @@ use utf8;
 
 use lib 't/lib';
 use Test::More;
+use File::Temp ();
 use HTTP::Tiny;
 use JSON::PP;
 
@@ -695,6 +696,35 @@ if ($st == 404) {
 } else {
     ok(wait_js('[...document.querySelectorAll(".toast")].some((t) => '
                . 't.textContent.includes("Export"))'), 'the export ran');
+}
+
+# import: a file that is neither JSON nor SQLite is refused in the page;
+# a JSON file goes to the API, whose answer (or 404) is shown
+my $tmp = File::Temp->newdir;
+open my $bad, '>', "$tmp/bad.json" or die "$tmp/bad.json: $!";
+print $bad "this is { not json";
+close $bad;
+open my $good, '>', "$tmp/config.json" or die "$tmp/config.json: $!";
+print $good '{"accounts": []}';
+close $good;
+
+ok(wait_js(visible('#config-file')), 'the import form');
+$b->set_files('#config-file', "$tmp/bad.json");
+click('#config-import');
+ok(confirm_ok(), 'importing asks first');
+ok(wait_js(visible('#config-result.error')), 'a bad file: an error');
+like(text_of('#config-result'), qr/neither JSON nor a SQLite database/,
+     'that says why');
+
+($st) = admin('POST', '/api/config/import', '{"accounts": []}');
+$b->set_files('#config-file', "$tmp/config.json");
+click('#config-import');
+ok(confirm_ok(), 'importing asks first');
+if ($st == 404) {
+    ok(wait_js(visible('#view-config .notice.warn')),
+       'no import route: a notice');
+} else {
+    ok(wait_js(visible('#config-result')), 'the API\'s answer is shown');
 }
 
 # ----------------------------------------------------------------------

@@ -12,6 +12,7 @@ package GeminiPool::Chromium;
 #                                             # JavaScript exception
 #   $b->wait_for('!!document.querySelector("#x")', 10) or fail(...);
 #   $b->call('Emulation.setEmulatedMedia', {...});   # on the page
+#   $b->set_files('input[type=file]', '/path/to/file');
 #   $b->events('Runtime.consoleAPICalled');   # and forget them
 #   $b->quit;
 #
@@ -265,6 +266,18 @@ sub wait_for {
         return undef if time > $deadline;
         sleep 0.05;
     }
+}
+
+# puts files into an <input type=file> (as a user choosing them would)
+sub set_files {
+    my ($self, $selector, @paths) = @_;
+    my $doc = $self->call('DOM.getDocument', { depth => 0 });
+    my $n = $self->call('DOM.querySelector', {
+        nodeId => $doc->{root}{nodeId}, selector => $selector });
+    die "chromium: no element \"$selector\"\n" unless $n->{nodeId};
+    $self->call('DOM.setFileInputFiles', { files => \@paths,
+                                           nodeId => $n->{nodeId} });
+    return 1;
 }
 
 sub screenshot {
