@@ -350,6 +350,12 @@ function formDialog(title, fields, submit, opts) {
     document.body.append(d);
     d.showModal();
 
+    const first = form.querySelector('input, select, textarea');
+
+    if (first) {
+        first.focus();
+    }
+
     return d;
 }
 
@@ -543,6 +549,7 @@ function renderLogin() {
 
     const input = el('input', {
         id: 'login-input', name: mode, type: 'password', required: true,
+        autofocus: true,
         autocomplete: mode === 'password' ? 'current-password' : 'off',
     });
     const err = el('p', { id: 'login-error', class: 'form-error',

@@ -141,6 +141,34 @@ for my $f (qw(app.js i18n.js)) {
     is("@sinks", '', "$f uses no HTML-parsing or eval sink");
 }
 
+# every string the console uses has both languages
+my ($en_keys, $zh_keys);
+{
+    open my $js, '<', "$GeminiPool::ROOT/admin-ui/i18n.js" or die $!;
+    my $src = do { local $/; <$js> };
+    my ($en) = $src =~ /\nconst en = \{(.*?)\n\};/s;
+    my ($zh) = $src =~ /\nconst zh = \{(.*?)\n\};/s;
+    $en_keys = { map { $_ => 1 } ($en // '') =~ /^\s{4}'([\w.]+)':/mg };
+    $zh_keys = { map { $_ => 1 } ($zh // '') =~ /^\s{4}'([\w.]+)':/mg };
+
+    open $js, '<', "$GeminiPool::ROOT/admin-ui/app.js" or die $!;
+    my $app = do { local $/; <$js> };
+    open $js, '<', "$GeminiPool::ROOT/admin-ui/index.html" or die $!;
+    my $html = do { local $/; <$js> };
+
+    my %used = map { $_ => 1 }
+               ($app =~ /\bt\('([\w.]+)'\s*[,)]/g),   # not prefixes
+               ($html =~ /data-i18n(?:-[\w-]+)?="([\w.]+)"/g);
+
+    cmp_ok(scalar(keys %$en_keys), '>', 100, 'the English table');
+    is(join(' ', sort grep { !$zh_keys->{$_} } keys %$en_keys), '',
+       'every English string has a Chinese one');
+    is(join(' ', sort grep { !$en_keys->{$_} } keys %$zh_keys), '',
+       'and the other way round');
+    is(join(' ', sort grep { !$en_keys->{$_} } keys %used), '',
+       'every key the console uses exists');
+}
+
 # ----------------------------------------------------------------------
 # the browser
 
@@ -366,6 +394,14 @@ ok(wait_js('[...document.querySelectorAll(".toast")].some((t) => '
            . 't.textContent.includes("acc1") && '
            . 't.textContent.includes("200"))'),
    'the live test reports HTTP 200');
+
+# quota
+row_click('accounts', 'acc1', 'Quota');
+ok(wait_js(visible('dialog[open] table.kv')), 'the quota dialog');
+like(text_of('dialog[open] table.kv'), qr/Text\s*ready.*Images\s*ready/s,
+     'every quota ready');
+click('dialog[open] .actions button.primary');
+ok(wait_js('!document.querySelector("dialog[open]")'), 'closed');
 
 # delete, through the confirmation
 row_click('accounts', $HOSTILE, 'Delete');
