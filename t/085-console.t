@@ -470,7 +470,7 @@ click('#new-key-copy');
 ok(wait_js('document.querySelectorAll(".toast").length > 0'),
    'copying says so');
 
-($st, $d) = req("GET", "/v1/models", undef,
+($st, $d) = req('GET', '/v1/models', undef,
                 Authorization => "Bearer $key");
 is($st, 200, 'the key works on /v1');
 
@@ -537,8 +537,16 @@ ok(wait_js('[...document.querySelectorAll("table.keys tbody tr")].some('
            . '(tr) => tr.cells[1].textContent === "console-key" && '
            . 'tr.querySelector(".badge").textContent === "revoked")'),
    'shown revoked');
-($st) = req("GET", "/v1/models", undef, Authorization => "Bearer $key");
+($st) = req('GET', '/v1/models', undef, Authorization => "Bearer $key");
 is($st, 401, 'the revoked key gets 401');
+
+row_click('keys', 'console-key', 'Delete');
+ok(confirm_ok(), 'deleting asks first');
+ok(wait_js('!(' . row_exists('keys', 'console-key') . ')'),
+   'the key is gone from the list');
+($st, $d) = admin('GET', '/api/keys');
+is(scalar(grep { $_->{name} eq 'console-key' } @{ $d->{keys} }), 0,
+   'and from the API');
 
 # ----------------------------------------------------------------------
 # settings
