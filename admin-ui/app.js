@@ -541,6 +541,7 @@ function loginMode() {
 }
 
 let loginMessage = '';
+let loginInfo = false;      /* the message is news, not an error */
 let loginModeNow = null;
 
 function renderLogin() {
@@ -552,7 +553,8 @@ function renderLogin() {
         autofocus: true,
         autocomplete: mode === 'password' ? 'current-password' : 'off',
     });
-    const err = el('p', { id: 'login-error', class: 'form-error',
+    const err = el('p', { id: 'login-error',
+                          class: loginInfo ? 'notice ok' : 'form-error',
                           role: 'alert', hidden: !loginMessage,
                           text: loginMessage });
 
@@ -604,10 +606,12 @@ function renderLogin() {
             if (e.code === 'no_password') {
                 loginModeNow = 'secret';
                 loginMessage = t('login.no_password');
+                loginInfo = true;
                 renderLogin();
                 return;
             }
 
+            err.className = 'form-error';
             err.textContent = errText(e);
             err.hidden = false;
         } finally {
@@ -630,11 +634,12 @@ function showOnly(name) {
     });
 }
 
-function loggedOut(message) {
+function loggedOut(message, info) {
     state.authed = false;
     state.view = null;
     stopTimer();
     loginMessage = message || '';
+    loginInfo = !!info;
     $('#nav').hidden = true;
     $('#logout').hidden = true;
     document.querySelectorAll('dialog').forEach((d) => d.remove());
@@ -2243,7 +2248,7 @@ const security = {
                     /* not remembered */
                 }
                 loginModeNow = 'password';
-                loggedOut(t('security.done'));
+                loggedOut(t('security.done'), true);
             } catch (e) {
                 err.textContent = errText(e);
                 err.hidden = false;
