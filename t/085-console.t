@@ -284,6 +284,18 @@ like(text_of('#view-login .help'), qr/admin-secret/,
      'it explains where the admin secret is');
 ok(js('document.querySelector("#nav").hidden'), 'no navigation yet');
 
+# first start: no password yet; the console turns to the secret
+is(js('document.querySelector("#login-input").name'), 'password',
+   'the password mode first');
+fill('#login-input', 'some password');
+click('#login-submit');
+ok(wait_js('document.querySelector("#login-input").name === "secret"'),
+   'no password is set: the console switches to the secret');
+like(text_of('#login-error'), qr/No password is set yet/, 'and says why');
+
+click('input[name="login-mode"][value="password"]');
+ok(wait_js('document.querySelector("#login-input").name === "password"'),
+   'the password mode');
 click('input[name="login-mode"][value="secret"]');
 ok(wait_js('document.querySelector("#login-input").name === "secret"'),
    'the secret mode');
