@@ -989,10 +989,36 @@ ngx_http_gemini_pool_proxy_url(ngx_conf_t *cf, void *post, void *data)
 }
 
 
+static char *
+ngx_gp_admin_too_large(off_t limit, size_t *len)
+{
+    char    *p, msg[200];
+    json_t  *j;
+
+    (void) snprintf(msg, sizeof(msg), "request body too large: the limit "
+                    "is %lld bytes; raise client_max_body_size in the nginx "
+                    "location of gemini_pool_admin", (long long) limit);
+
+    j = json_pack("{s:{s:s,s:s}}", "error", "message", msg, "code",
+                  "request_too_large");
+    if (j == NULL) {
+        return NULL;
+    }
+
+    p = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+
+    *len = p ? ngx_strlen(p) : 0;
+
+    return p;
+}
+
+
 /*
  * nginx refuses a body over client_max_body_size with its own HTML page;
- * in the API location the client gets an OpenAI error object instead,
- * which names the limit and how to raise it.
+ * in the API location the client gets an OpenAI error object instead
+ * (in the admin location, the admin API's JSON error), which names the
+ * limit and how to raise it.
  */
 
 static ngx_int_t
@@ -1013,20 +1039,30 @@ ngx_http_gemini_pool_header_filter(ngx_http_request_t *r)
 
     glcf = ngx_http_get_module_loc_conf(r, ngx_http_gemini_pool_module);
 
-    if (glcf->handler != NGX_GP_HANDLER_API) {
+    if (glcf->handler != NGX_GP_HANDLER_API
+        && glcf->handler != NGX_GP_HANDLER_ADMIN)
+    {
         return ngx_http_next_header_filter(r);
     }
 
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
 
-    ngx_gp_oai_error_set(&err, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                         "invalid_request_error", "request_too_large", NULL,
-                         "Request body too large: the limit is %lld bytes; "
-                         "raise client_max_body_size in the nginx "
-                         "location of gemini_pool_api",
-                         (long long) clcf->client_max_body_size);
+    if (glcf->handler == NGX_GP_HANDLER_ADMIN) {
+        /* the admin API's own error shape */
+        p = (u_char *) ngx_gp_admin_too_large(clcf->client_max_body_size,
+                                              &len);
 
-    p = (u_char *) ngx_gp_render_error(&err, &len);
+    } else {
+        ngx_gp_oai_error_set(&err, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                             "invalid_request_error", "request_too_large",
+                             NULL, "Request body too large: the limit is "
+                             "%lld bytes; raise client_max_body_size in the "
+                             "nginx location of gemini_pool_api",
+                             (long long) clcf->client_max_body_size);
+
+        p = (u_char *) ngx_gp_render_error(&err, &len);
+    }
+
     if (p == NULL) {
         return NGX_ERROR;
     }
@@ -1078,7 +1114,9 @@ ngx_http_gemini_pool_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 
     glcf = ngx_http_get_module_loc_conf(r, ngx_http_gemini_pool_module);
 
-    if (glcf->handler != NGX_GP_HANDLER_API) {
+    if (glcf->handler != NGX_GP_HANDLER_API
+        && glcf->handler != NGX_GP_HANDLER_ADMIN)
+    {
         return ngx_http_next_body_filter(r, in);
     }
 
