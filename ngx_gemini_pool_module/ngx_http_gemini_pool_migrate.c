@@ -25,6 +25,7 @@ typedef struct {
     const u_char        *key;         /* secrets at rest */
     json_t              *skipped;     /* strings */
     json_t              *updated;     /* strings */
+    json_t              *notes;       /* strings */
     ngx_uint_t           accounts;
     ngx_uint_t           models;
     ngx_uint_t           settings;
@@ -638,7 +639,7 @@ ngx_gp_imp_account(ngx_gp_imp_t *imp, ngx_uint_t index,
         id = sqlite3_last_insert_rowid(imp->db);
 
         if (a->placeholder
-            && ngx_gp_imp_note(imp->skipped, "%s: no credentials (a remote "
+            && ngx_gp_imp_note(imp->notes, "%s: no credentials (a remote "
                                "sync placeholder); added disabled and "
                                "cookie-expired to keep the list positions",
                                label) != NGX_OK)
@@ -753,7 +754,7 @@ ngx_gp_imp_model(ngx_gp_imp_t *imp, const char *label, ngx_gp_imp_model_t *m)
     }
 
     if (m->pin >= 0 && (ngx_uint_t) m->pin >= imp->nids) {
-        if (ngx_gp_imp_note(imp->skipped, "%s: its account %d is not in "
+        if (ngx_gp_imp_note(imp->notes, "%s: its account %d is not in "
                             "the file; imported without a pin", label,
                             (int) m->pin) != NGX_OK)
         {
@@ -1749,7 +1750,7 @@ ngx_gp_ref_db_read(ngx_gp_imp_t *imp, sqlite3 *ref, json_t *doc)
         "SELECT team_id, secure_c_ses, host_c_oses, csesidx, user_agent, "
         "available, tempmail_url, tempmail_name%s FROM accounts ORDER BY id",
         "SELECT model_id AS id, name, description, api_model_id, enabled, "
-        "account_index FROM models ORDER BY id",
+        "account_index FROM models ORDER BY models.id",
         "SELECT key, value, value_type FROM system_config ORDER BY id",
         "SELECT key_hash, name, is_active, expires_at, usage_count, "
         "last_used_at, created_at FROM api_keys ORDER BY id",
@@ -2060,10 +2061,12 @@ ngx_gp_config_import(ngx_http_request_t *r, ngx_str_t *body,
 
     imp.skipped = json_array();
     imp.updated = json_array();
+    imp.notes = json_array();
 
-    if (imp.skipped == NULL || imp.updated == NULL) {
+    if (imp.skipped == NULL || imp.updated == NULL || imp.notes == NULL) {
         json_decref(imp.skipped);
         json_decref(imp.updated);
+        json_decref(imp.notes);
         return NGX_ERROR;
     }
 
@@ -2156,7 +2159,7 @@ ngx_gp_config_import(ngx_http_request_t *r, ngx_str_t *body,
     ngx_free(imp.ids);
 
     if (rc == NGX_OK) {
-        *result = json_pack("{s:s,s:b,s:{s:I,s:I,s:I,s:I},s:o,s:o}",
+        *result = json_pack("{s:s,s:b,s:{s:I,s:I,s:I,s:I},s:o,s:o,s:o}",
                             "format", format,
                             "dry_run", (int) dry_run,
                             "imported",
@@ -2165,7 +2168,8 @@ ngx_gp_config_import(ngx_http_request_t *r, ngx_str_t *body,
                             "settings", (json_int_t) imp.settings,
                             "api_keys", (json_int_t) imp.keys,
                             "updated", imp.updated,
-                            "skipped", imp.skipped);
+                            "skipped", imp.skipped,
+                            "notes", imp.notes);
 
         if (*result == NULL) {
             return NGX_ERROR;
@@ -2182,6 +2186,7 @@ ngx_gp_config_import(ngx_http_request_t *r, ngx_str_t *body,
 
     json_decref(imp.skipped);
     json_decref(imp.updated);
+    json_decref(imp.notes);
 
     if (rc == NGX_DECLINED) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
