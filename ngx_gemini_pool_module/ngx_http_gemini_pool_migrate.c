@@ -118,8 +118,9 @@ static ngx_gp_ref_key_t  ngx_gp_ref_keys[] = {
 };
 
 
+/* as sealed by store.c and hidden by admin.c */
 static const char  *ngx_gp_imp_secret_settings[] = {
-    "proxy", "remote_sync_api_key", "upload_api_token", NULL
+    "proxy", "remote_sync_api_key", NULL
 };
 
 
