@@ -868,7 +868,11 @@ ngx_gp_imp_setting(ngx_gp_imp_t *imp, const char *label, const char *key,
                                "imported", label);
     }
 
-    if (imp->ref && json_is_null(v)) {
+    if (json_is_null(v)) {
+        if (!imp->ref) {
+            return ngx_gp_imp_fail(imp, "%s: must not be null", label);
+        }
+
         return ngx_gp_imp_note(imp->skipped, "%s: unset (null); not "
                                "imported", label);
     }

@@ -98,6 +98,14 @@ sub fingerprint {
     return $json->encode($e);
 }
 
+# a query on a database a running nginx writes too: wait for its locks
+sub dbq {
+    my ($db, $q) = @_;
+    my $out = `sqlite3 -cmd '.timeout 5000' '$db' "$q"`;
+    $out =~ s/\s+\z//;
+    return $out;
+}
+
 sub account_names {
     my ($s) = @_;
     my (undef, $d) = admin($s, 'GET', '/api/accounts');
@@ -275,8 +283,8 @@ unlink $ref_db;
 system("sqlite3 '$ref_db' < '$FIX/geminibusiness.sql'") == 0
     or BAIL_OUT('sqlite3 cannot build the reference database');
 my $ref_bytes = slurp_bin($ref_db);
-my $has_image_base_url = GeminiPool::sql("SELECT count(*) FROM settings "
-                                         . "WHERE key = 'image_base_url'");
+($st, $d) = admin($srv, 'GET', '/api/settings');
+my $has_image_base_url = exists $d->{settings}{image_base_url};
 
 my $before = fingerprint($srv);
 ($st, $d) = import_body($srv, $ref_bytes, 'application/octet-stream',
@@ -366,8 +374,8 @@ is($k->{expires_at}, 1764232320, 'its expiry, from UTC');
 $raw = slurp_bin($GeminiPool::DB);
 unlike($raw, qr/CSE\.acc[45678]|127\.0\.0\.1:9\b/,
        'imported cookies and proxy are sealed in the database');
-like(GeminiPool::sql("SELECT secure_c_ses FROM accounts ORDER BY id "
-                     . "LIMIT 1"), qr/^enc:v1:/, 'enc:v1 values');
+like(dbq($GeminiPool::DB, "SELECT secure_c_ses FROM accounts ORDER BY id "
+                         . "LIMIT 1"), qr/^enc:v1:/, 'enc:v1 values');
 is(join(' ', glob("$TMP/*.import-*")), '', 'no temporary file left');
 
 ($st, $d) = import_body($srv, $ref_bytes, 'application/x-sqlite3');
@@ -421,6 +429,9 @@ my @bad = (
      '{"format":"ngx_gemini_pool","version":1,"accounts":[' . $valid
      . '],"settings":{"max_attempts":"many"}}', undef,
      qr/^settings\.max_attempts: must be a non-negative integer/],
+    ['our format, a null setting',
+     '{"format":"ngx_gemini_pool","version":1,"settings":{"proxy":null}}',
+     undef, qr/^settings\.proxy: must not be null/],
     ['our format, a newer version', '{"format":"ngx_gemini_pool",'
      . '"version":99}', undef, qr/^version: 99 is newer/],
     ['another format', '{"format":"other","accounts":[]}', undef,
@@ -478,12 +489,7 @@ sub cli {
                                      "$TMP/082_cli.err"; <$f> }) // '');
 }
 
-sub cli_sql {
-    my ($q) = @_;
-    my $out = `sqlite3 '$cli_db' "$q"`;
-    $out =~ s/\s+\z//;
-    return $out;
-}
+sub cli_sql { dbq($cli_db, @_) }
 
 my ($rc, $out, $err) = cli('import-reference', $ref_db);
 is($rc, 0, 'import-reference of geminibusiness.db: exit 0');
