@@ -96,7 +96,7 @@ static ngx_gp_ref_key_t  ngx_gp_ref_keys[] = {
     { "proxy_enabled", "proxy_enabled", NULL },
     { "image_base_url", "image_base_url", NULL },
     { "tempmail_worker_url", "tempmail_worker_url", NULL },
-    { "auto_refresh_cookie", "auto_refresh_cookie", NULL },
+    { "auto_refresh_cookie", "auto_refresh_cookies", NULL },
     { "remote_sync_url", "remote_sync_url", NULL },
     { "remote_sync_api_key", "remote_sync_api_key", NULL },
     { "sync_only_mode", "sync_only_mode", NULL },
@@ -933,6 +933,15 @@ ngx_gp_imp_setting(ngx_gp_imp_t *imp, const char *label, const char *key,
     {
         return ngx_gp_imp_fail(imp, "%s: must be round_robin or "
                                "least_in_flight", label);
+    }
+
+    if ((ngx_strcmp(key, "tempmail_worker_url") == 0
+         || ngx_strcmp(key, "remote_sync_url") == 0)
+        && text[0] && ngx_strncmp(text, "http://", 7) != 0
+        && ngx_strncmp(text, "https://", 8) != 0)
+    {
+        return ngx_gp_imp_fail(imp, "%s: must be empty or an http:// or "
+                               "https:// URL", label);
     }
 
     if (ngx_gp_imp_prepare(imp, "UPDATE settings SET value = ?1, "

@@ -989,36 +989,10 @@ ngx_http_gemini_pool_proxy_url(ngx_conf_t *cf, void *post, void *data)
 }
 
 
-static char *
-ngx_gp_admin_too_large(off_t limit, size_t *len)
-{
-    char    *p, msg[200];
-    json_t  *j;
-
-    (void) snprintf(msg, sizeof(msg), "request body too large: the limit "
-                    "is %lld bytes; raise client_max_body_size in the nginx "
-                    "location of gemini_pool_admin", (long long) limit);
-
-    j = json_pack("{s:{s:s,s:s}}", "error", "message", msg, "code",
-                  "request_too_large");
-    if (j == NULL) {
-        return NULL;
-    }
-
-    p = json_dumps(j, JSON_COMPACT);
-    json_decref(j);
-
-    *len = p ? ngx_strlen(p) : 0;
-
-    return p;
-}
-
-
 /*
  * nginx refuses a body over client_max_body_size with its own HTML page;
- * in the API location the client gets an OpenAI error object instead
- * (in the admin location, the admin API's JSON error), which names the
- * limit and how to raise it.
+ * in the API location the client gets an OpenAI error object instead,
+ * which names the limit and how to raise it.
  */
 
 static ngx_int_t
@@ -1048,9 +1022,18 @@ ngx_http_gemini_pool_header_filter(ngx_http_request_t *r)
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
 
     if (glcf->handler == NGX_GP_HANDLER_ADMIN) {
-        /* the admin API's own error shape */
-        p = (u_char *) ngx_gp_admin_too_large(clcf->client_max_body_size,
-                                              &len);
+        /* the admin API's error shape */
+        p = malloc(256);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        len = ngx_snprintf(p, 256, "{\"error\":{\"message\":\"request body "
+                           "too large: the limit is %O bytes; raise "
+                           "client_max_body_size in the nginx location of "
+                           "gemini_pool_admin\",\"code\":"
+                           "\"request_too_large\"}}",
+                           clcf->client_max_body_size) - p;
 
     } else {
         ngx_gp_oai_error_set(&err, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
@@ -1061,10 +1044,9 @@ ngx_http_gemini_pool_header_filter(ngx_http_request_t *r)
                              (long long) clcf->client_max_body_size);
 
         p = (u_char *) ngx_gp_render_error(&err, &len);
-    }
-
-    if (p == NULL) {
-        return NGX_ERROR;
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
     }
 
     body = ngx_palloc(r->pool, sizeof(ngx_str_t));

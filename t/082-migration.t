@@ -204,8 +204,11 @@ is(fingerprint($fresh), $fresh_before, 'nothing changed');
 
 ($st, $d) = import_body($fresh, $secret_export);
 is($st, 200, 'the export with secrets imports');
-is_deeply($d->{imported}, {accounts => 3, models => 8, settings => 13,
-                           api_keys => 1}, 'everything counted');
+is_deeply($d->{imported},
+          {accounts => 3, models => 8, api_keys => 1,
+           settings => scalar keys %{ $json->decode($secret_export)
+                                      ->{settings} }},
+          'everything counted');
 is($d->{format}, 'ngx_gemini_pool', 'recognised as ours');
 
 my (undef, $a) = admin($srv, 'GET', '/api/config/export?secrets=1');
@@ -291,14 +294,14 @@ my $before = fingerprint($srv);
                         '?dry_run=1');
 is($st, 200, 'a dry run of geminibusiness.db');
 ok($d->{dry_run}, 'says so');
-is_deeply($d->{imported}, {accounts => 4, models => 6, settings => 2,
+is_deeply($d->{imported}, {accounts => 4, models => 6, settings => 6,
                            api_keys => 3}, 'with what it would import');
 is(fingerprint($srv), $before, 'and changes nothing');
 
 ($st, $d) = import_body($srv, $ref_bytes, 'application/x-sqlite3');
 is($st, 200, 'geminibusiness.db imports');
 is($d->{format}, 'reference-db', 'recognised');
-is_deeply($d->{imported}, {accounts => 4, models => 6, settings => 2,
+is_deeply($d->{imported}, {accounts => 4, models => 6, settings => 6,
                            api_keys => 3}, 'counted');
 ok((grep { /^accounts\[2\]: no credentials/ } @{ $d->{notes} }),
    'the placeholder is noted');
@@ -334,6 +337,9 @@ is($models{'gemini-2.5-flash'}{description}, 'fast answers', 'replaced');
 
 ($st, $d) = admin($srv, 'GET', '/api/settings');
 ok($d->{settings}{proxy}{set}, 'the proxy setting is set');
+ok($d->{settings}{remote_sync_api_key}{set}, 'the remote sync key is set');
+is($d->{settings}{remote_sync_url}{value}, 'https://peer.example.test',
+   'the remote sync URL');
 ok(!$d->{settings}{proxy_enabled}{value}, 'proxy_enabled "False" is false');
 
 my %key = (active  => '8f14e45f-ceea-467f-a0e6-3f8e1c2b9d01',
@@ -372,8 +378,8 @@ ok($k->{requests} >= 17, 'and its usage count');
 is($k->{expires_at}, 1764232320, 'its expiry, from UTC');
 
 $raw = slurp_bin($GeminiPool::DB);
-unlike($raw, qr/CSE\.acc[45678]|127\.0\.0\.1:9\b/,
-       'imported cookies and proxy are sealed in the database');
+unlike($raw, qr/CSE\.acc[45678]|127\.0\.0\.1:9\b|peer-admin-secret/,
+       'imported cookies, proxy and sync key are sealed in the database');
 like(dbq($GeminiPool::DB, "SELECT secure_c_ses FROM accounts ORDER BY id "
                          . "LIMIT 1"), qr/^enc:v1:/, 'enc:v1 values');
 is(join(' ', glob("$TMP/*.import-*")), '', 'no temporary file left');
@@ -494,7 +500,7 @@ sub cli_sql { dbq($cli_db, @_) }
 my ($rc, $out, $err) = cli('import-reference', $ref_db);
 is($rc, 0, 'import-reference of geminibusiness.db: exit 0');
 $d = eval { $json->decode($out) };
-is_deeply($d && $d->{imported}, {accounts => 4, models => 6, settings => 2,
+is_deeply($d && $d->{imported}, {accounts => 4, models => 6, settings => 6,
                                  api_keys => 3}, 'prints what it imported');
 like($err, qr/reload nginx/, 'and to reload');
 is(cli_sql('SELECT count(*) FROM accounts'), 4, 'four accounts');

@@ -11,7 +11,7 @@ our ($REF_DB, $REF_JSON);
 
 BEGIN {
     my $fix = "$GeminiPool::ROOT/t/fixtures/reference";
-    my $db = "$GeminiPool::ROOT/t/tmp/083_geminibusiness.db";
+    my $db = "$GeminiPool::ROOT/t/tmp/084_geminibusiness.db";
     unlink $db;
     system("sqlite3 '$db' < '$fix/geminibusiness.sql'") == 0
         or die "sqlite3 cannot build $db\n";
@@ -95,9 +95,9 @@ X-Admin-Token: migration-blocks-secret-0123456789
 --- error_code eval
 [200, 401, 200, 200]
 --- response_body_like eval
-[qr/^\{"format":"reference-db","dry_run":true,"imported":\{"accounts":4,"models":6,"settings":2,"api_keys":3\}/,
+[qr/^\{"format":"reference-db","dry_run":true,"imported":\{"accounts":4,"models":6,"settings":6,"api_keys":3\}/,
  qr/"code":"invalid_api_key"/,
- qr/^\{"format":"reference-db","dry_run":false,"imported":\{"accounts":4,"models":6,"settings":2,"api_keys":3\}/,
+ qr/^\{"format":"reference-db","dry_run":false,"imported":\{"accounts":4,"models":6,"settings":6,"api_keys":3\}/,
  qr/"id":"gemini-business-pro"/]
 --- no_error_log
 [alert]
