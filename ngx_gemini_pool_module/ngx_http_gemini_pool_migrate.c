@@ -1176,9 +1176,8 @@ ngx_gp_imp_reference(ngx_gp_imp_t *imp, json_t *doc)
                               NGX_GP_UA_LEN - 1, &a.user_agent) != NGX_OK
             || ngx_gp_imp_str(imp, o, label, "tempmail_url", 0,
                               &a.tempmail_url) != NGX_OK
-            || ngx_gp_imp_str(imp, o, label, "tempmail_name",
-                              NGX_GP_NAME_LEN - 1, &a.tempmail_name)
-               != NGX_OK
+            || ngx_gp_imp_str(imp, o, label, "tempmail_name", 0,
+                              &a.tempmail_name) != NGX_OK
             || ngx_gp_imp_str(imp, o, label, "tempmail_worker_url", 0,
                               &worker) != NGX_OK
             || ngx_gp_imp_bool(imp, o, label, "available", &b) != NGX_OK)
@@ -1200,8 +1199,14 @@ ngx_gp_imp_reference(ngx_gp_imp_t *imp, json_t *doc)
             a.expired = b;
         }
 
-        /* the reference names nothing; its mailbox is the best label */
-        a.name = a.tempmail_name;
+        /*
+         * the reference names nothing; its mailbox is the best label
+         * (when it fits; otherwise the account is shown as "account-<id>")
+         */
+        if (a.tempmail_name && ngx_strlen(a.tempmail_name) < NGX_GP_NAME_LEN)
+        {
+            a.name = a.tempmail_name;
+        }
 
         a.placeholder = (a.team_id == NULL || a.team_id[0] == '\0')
                         && (a.csesidx == NULL || a.csesidx[0] == '\0')

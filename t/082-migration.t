@@ -242,6 +242,15 @@ is(account_names($fresh), 'acc1,acc2,acc3', 'no duplicate');
             '{"messages":[{"role":"user","content":"hi"}]}');
 is($st, 200, 'the cookies were kept');
 
+my $long = ('m' x 100) . '@mail.example.test';
+($st, $d) = import_body($fresh, $json->encode({accounts => [
+    {team_id => 't-long', csesidx => '5', secure_c_ses => 's',
+     tempmail_name => $long}]}));
+is($st, 200, 'a mailbox name too long for a name imports');
+like(account_names($fresh), qr/,account-\d+$/, 'shown by its id');
+is(dbq($fresh_db, "SELECT tempmail_name FROM accounts WHERE "
+       . "team_id = 't-long'"), $long, 'the mailbox kept whole');
+
 # the reference's JSON file
 
 ($st) = admin($srv, 'DELETE', "/api/accounts/0") for 1 .. 3;
