@@ -172,21 +172,19 @@ ngx_gp_admin_body(ngx_http_request_t *r)
     json_error_t         err;
     ngx_pool_cleanup_t  *cln;
 
-    if (ngx_gp_read_body(r, &text) != NGX_OK) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
     body = NULL;
+    text.len = 0;
 
     /* an import reads its body itself: it may be an SQLite file */
 
-    if (r->uri.len >= sizeof("/config/import") - 1
-        && ngx_strncmp(r->uri.data + r->uri.len
-                       - (sizeof("/config/import") - 1), "/config/import",
-                       sizeof("/config/import") - 1) == 0)
+    if (!(r->uri.len >= sizeof("/config/import") - 1
+          && ngx_strncmp(r->uri.data + r->uri.len
+                         - (sizeof("/config/import") - 1), "/config/import",
+                         sizeof("/config/import") - 1) == 0)
+        && ngx_gp_read_body(r, &text) != NGX_OK)
     {
-        text.len = 0;
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
     }
 
     if (text.len) {
