@@ -659,6 +659,7 @@ ngx_gp_media_commit(ngx_gp_media_item_t *it)
     size_t                  len;
     ngx_str_t               src, dst;
     ngx_path_t             *root;
+    ngx_gp_zone_t          *z;
     ngx_ext_rename_file_t   ext;
     u_char                  path[NGX_MAX_PATH];
 
@@ -696,6 +697,15 @@ ngx_gp_media_commit(ngx_gp_media_item_t *it)
     }
 
     it->tmp[0] = '\0';
+
+    /* a cache with max_size is looked at soon */
+    z = ngx_gp_zone();
+
+    if (z) {
+        ngx_shmtx_lock(&z->shpool->mutex);
+        z->sh->media_written += it->size;
+        ngx_shmtx_unlock(&z->shpool->mutex);
+    }
 
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, it->media->log, 0,
                    "gemini pool: media %ui cached as \"%s\", %O bytes",
@@ -1969,8 +1979,9 @@ ngx_gp_media_older(const void *one, const void *two)
 
 /*
  * Removes the files not written for "inactive", then the oldest while
- * the cache is over "max_size".  Runs at most every inactive/4 (at least
- * once a minute).
+ * the cache is over "max_size".  Runs every inactive/4 (at least once a
+ * minute), and with max_size also on the next tick after media were
+ * written.
  */
 
 void
@@ -1979,13 +1990,16 @@ ngx_gp_media_evict(ngx_cycle_t *cycle)
     time_t                             now, every;
     off_t                              total;
     ngx_uint_t                         i, removed;
+    uint64_t                           written;
     ngx_pool_t                        *pool;
+    ngx_gp_zone_t                     *z;
     ngx_array_t                        files;
     ngx_tree_ctx_t                     tree;
     ngx_gp_media_file_t               *f;
     ngx_http_gemini_pool_main_conf_t  *gmcf;
 
-    static time_t  last;
+    static time_t    last;
+    static uint64_t  last_written;
 
     gmcf = ngx_http_cycle_get_module_main_conf(cycle,
                                                ngx_http_gemini_pool_module);
@@ -1997,11 +2011,21 @@ ngx_gp_media_evict(ngx_cycle_t *cycle)
     now = ngx_time();
     every = ngx_min(ngx_max(gmcf->media_inactive / 4, 0), 60);
 
-    if (now - last < every) {
+    z = ngx_gp_zone();
+    written = last_written;
+
+    if (z && gmcf->media_max_size) {
+        ngx_shmtx_lock(&z->shpool->mutex);
+        written = z->sh->media_written;
+        ngx_shmtx_unlock(&z->shpool->mutex);
+    }
+
+    if (now - last < every && written == last_written) {
         return;
     }
 
     last = now;
+    last_written = written;
 
     pool = ngx_create_pool(16384, cycle->log);
     if (pool == NULL) {
