@@ -24,6 +24,7 @@
 #include "ngx_http_gemini_pool_openai.h"
 #include "ngx_http_gemini_pool_rules.h"
 #include "ngx_http_gemini_pool_crypto.h"
+#include "ngx_http_gemini_pool_artefact.h"
 
 
 #define NGX_GP_VERSION               "0.1.0"
@@ -484,20 +485,6 @@ ngx_int_t ngx_gp_chat_variable(ngx_http_request_t *r,
 
 typedef struct ngx_gp_media_s  ngx_gp_media_t;
 typedef void (*ngx_gp_media_done_pt)(void *data);
-
-/* strips the artefact lines of spec §7.5 from text split anywhere */
-typedef struct {
-    u_char                   held[40];    /* the longest marker fits */
-    size_t                   nheld;
-    unsigned                 held_bol:1;  /* held text starts a line */
-    unsigned                 midline:1;
-    unsigned                 dropping:1;
-    unsigned                 drop_nl:1;
-} ngx_gp_artefact_t;
-
-size_t ngx_gp_artefact_filter(ngx_gp_artefact_t *st, const u_char *p,
-    size_t len, u_char *out);
-size_t ngx_gp_artefact_flush(ngx_gp_artefact_t *st, u_char *out);
 
 ngx_gp_media_t *ngx_gp_media_create(ngx_http_request_t *r);
 ngx_int_t ngx_gp_media_add(ngx_gp_media_t *m, ngx_gp_part_t *part);
