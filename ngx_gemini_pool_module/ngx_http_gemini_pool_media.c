@@ -27,6 +27,9 @@
 
 #define NGX_GP_MEDIA_NAME_LEN  48
 
+/* the media of one turn; more are ignored (each is a transfer) */
+#define NGX_GP_MEDIA_MAX       32
+
 
 typedef struct {
     ngx_gp_media_t          *media;
@@ -411,6 +414,13 @@ ngx_gp_media_add(ngx_gp_media_t *m, ngx_gp_part_t *part)
         ngx_log_error(NGX_LOG_INFO, m->log, 0,
                       "gemini pool: generated file of type \"%s\" ignored",
                       part->mime);
+        return NGX_OK;
+    }
+
+    if (m->items.nelts >= NGX_GP_MEDIA_MAX) {
+        ngx_log_error(NGX_LOG_WARN, m->log, 0,
+                      "gemini pool: more than %d generated files in one "
+                      "turn, the rest ignored", NGX_GP_MEDIA_MAX);
         return NGX_OK;
     }
 

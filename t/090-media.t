@@ -814,3 +814,74 @@ sub {
 --- timeout: 15
 --- error_log eval
 qr/gemini pool helper: 1 media files evicted, 307200 bytes kept/
+
+
+=== TEST 32: a follow-up turn that sends the Markdown answer back keeps its session
+--- config
+    location /v1/ { gemini_pool_api; }
+--- request eval
+[
+"POST /v1/chat/completions
+{\"model\":\"gemini-image\",\"messages\":[{\"role\":\"user\",\"content\":\"a cat MOCK:text\"}]}",
+]
+--- error_code: 200
+--- response_body_filters eval
+sub {
+    my $c = main::content_of($_[0]);
+    my $body = $main::J->encode({ model => 'gemini-image', messages => [
+        { role => 'user', content => 'draw a cat' },
+        { role => 'assistant', content => "placeholder" },
+        { role => 'user', content => 'now a dog' } ] });
+    # turn 1 with an image, then turn 2 sending it back
+    my $t1 = $main::J->encode({ model => 'gemini-image', messages => [
+        { role => 'user', content => 'draw a cat' } ] });
+    my $a1 = main::content_of(GeminiPool::chat($t1));
+    my $t2 = $main::J->encode({ model => 'gemini-image', messages => [
+        { role => 'user', content => 'draw a cat' },
+        { role => 'assistant', content => $a1 },
+        { role => 'user', content => 'now a dog' } ] });
+    my $a2 = main::content_of(GeminiPool::chat($t2));
+    my $q = GeminiPool::mock_requests('streamAssist');
+    my $sessions = GeminiPool::mock_requests('createSession');
+    return "answer 2: " . ($a2 =~ /!\[image\]/ ? "image" : "none") . "\n"
+           . "query 3: $q->[2]{query_text}\n"
+           . "same session: " . ($q->[1]{session} eq $q->[2]{session} ? 1 : 0)
+           . "\nsessions: " . scalar(@$sessions) . "\n";
+}
+--- response_body
+answer 2: image
+query 3: now a dog
+same session: 1
+sessions: 2
+
+
+=== TEST 33: a client that goes away while media download cancels the downloads
+--- config
+    location /v1/ { gemini_pool_api; }
+    location /mock/ { proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/__mock/; }
+--- gp_setup
+mock_post('/__mock/inject', { endpoint => 'download',
+    action => { chunked => JSON::PP::true, gap_ms => 400, piece_bytes => 16 } });
+--- request eval
+[
+"POST /v1/chat/completions
+{\"model\":\"gemini-image\",\"messages\":[{\"role\":\"user\",\"content\":\"a cat\"}]}",
+"GET /mock/requests?endpoint=download",
+]
+--- timeout: 1.5
+--- abort
+--- wait: 1
+--- error_code eval
+["", 200]
+--- response_body_filters eval
+sub {
+    return '' unless $_[0] =~ /^\[/;
+    my $r = $main::J->decode($_[0]);
+    return "downloads: " . scalar(@$r) . ", client_closed: "
+           . ($r->[0]{client_closed} ? 1 : 0);
+}
+--- response_body eval
+["", "downloads: 1, client_closed: 1"]
+--- no_error_log
+[alert]
+[crit]
