@@ -1813,10 +1813,20 @@ ngx_gp_chat_media_out(ngx_gp_chat_ctx_t *ctx)
         ngx_gp_chat_hash_text(&ctx->next_md5, (char *) text.data, text.len);
 
         if (ctx->stream) {
-            ctx->flushing = 1;
+            /* the history keeps the links too */
+            if (ctx->history_max && ctx->text_len < ctx->history_max
+                && ngx_gp_chat_append(&ctx->text, &ctx->text_len,
+                                      &ctx->text_cap, ctx->history_max + 4,
+                                      (char *) text.data,
+                                      ngx_min(text.len, ctx->history_max + 4
+                                                        - ctx->text_len))
+                   == NGX_ERROR)
+            {
+                return NGX_ERROR;
+            }
+
             rc = ngx_gp_chat_chunk(ctx, (char *) text.data, text.len, NULL,
                                    0, NULL, NULL);
-            ctx->flushing = 0;
 
             return rc == NGX_ERROR ? NGX_ERROR : NGX_OK;
         }

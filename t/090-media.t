@@ -3,6 +3,7 @@
 # the images API, eviction.
 
 use lib 't/lib';
+BEGIN { $ENV{ADMIN_SECRET_KEY} = 'media-admin-secret-0123456789' }
 use Test::Nginx::Socket 'no_plan';
 use GeminiPool;
 use Digest::SHA qw(sha256_hex);
@@ -885,3 +886,54 @@ sub {
 --- no_error_log
 [alert]
 [crit]
+
+
+
+=== TEST 34: the admin API checks the media settings; they apply at once
+--- config
+    location /api/ { gemini_pool_admin; }
+    location /v1/ { gemini_pool_api; }
+--- more_headers
+X-Admin-Token: media-admin-secret-0123456789
+--- request eval
+["PUT /api/settings\n{\"image_format\":\"gif\"}",
+ "PUT /api/settings\n{\"image_base_url\":\"ftp://cdn.example.com\"}",
+ "PUT /api/settings\n{\"image_format\":\"url\",\"image_base_url\":\"https://cdn.example.com/m/\"}",
+ "POST /v1/chat/completions\n{\"model\":\"gemini-image\",\"messages\":[{\"role\":\"user\",\"content\":\"a cat\"}]}"]
+--- error_code eval
+[400, 400, 200, 200]
+--- response_body_filters eval
+sub {
+    my $c = $_[0] =~ /chat\.completion/ ? main::content_of($_[0]) : $_[0];
+    $c =~ s{/[0-9a-f]{32}\.png}{/NAME.png}g;
+    return $c;
+}
+--- response_body_like eval
+[qr/"code":"invalid_value"/, qr/"code":"invalid_value"/, qr/./,
+ qr{\AHere you go\.\nhttps://cdn\.example\.com/m/image/NAME\.png\z}]
+
+
+=== TEST 35: an API key created with image_format "array" gets content parts
+--- config
+    location /api/ { gemini_pool_admin; }
+    location /v1/ { gemini_pool_api_keys on; gemini_pool_api; }
+--- request
+POST /api/keys
+{"name":"media","image_format":"array"}
+--- more_headers
+X-Admin-Token: media-admin-secret-0123456789
+--- error_code: 201
+--- response_body_filters eval
+sub {
+    my $key = $main::J->decode($_[0])->{key} or return "no key: $_[0]";
+    my $port = Test::Nginx::Socket::server_port();
+    my $r = HTTP::Tiny->new(timeout => 10)->post(
+        "http://127.0.0.1:$port/v1/chat/completions", {
+        headers => { Authorization => "Bearer $key" },
+        content => '{"model":"gemini-image","messages":[{"role":"user","content":"a cat"}]}' });
+    my $parts = $main::J->decode($r->{content})->{choices}[0]{message}{content};
+    return ref $parts eq 'ARRAY'
+           ? CORE::join(',', map { $_->{type} } @$parts) : "not parts: $r->{content}";
+}
+--- response_body chomp
+text,image_url
