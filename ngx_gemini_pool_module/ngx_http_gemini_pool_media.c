@@ -49,6 +49,7 @@ typedef struct {
     off_t                    size;
     u_char                  *b64;         /* base64 body, malloc'ed */
     size_t                   b64_len;
+    unsigned                 retried:1;   /* after a 401, once */
     unsigned                 checked:1;   /* first bytes looked at */
     unsigned                 is_b64:1;
     unsigned                 write_error:1;
@@ -68,6 +69,10 @@ struct ngx_gp_media_s {
 
     ngx_gp_media_done_pt     done;
     void                    *data;
+
+    ngx_uint_t               retry;       /* downloads refused with 401 */
+    unsigned                 listed:1;
+    unsigned                 refreshed:1; /* the JWT was renewed for them */
 
     ngx_str_t                base;        /* public base URL, ends in / */
 };
@@ -669,7 +674,10 @@ ngx_gp_media_xsrf_done(ngx_gp_xfer_t *x)
         jwt = ngx_gp_gemini_jwt_from_xsrf(x, &m->acct, &err);
     }
 
-    ngx_gp_zone_jwt_store(z, &m->acct, jwt, ngx_time());
+    if (jwt || !m->refreshed) {
+        /* NULL: releases the zone's refresh lock this process took */
+        ngx_gp_zone_jwt_store(z, &m->acct, jwt, ngx_time());
+    }
 
     if (jwt) {
         ngx_cpystrn(m->acct.jwt, (u_char *) jwt, NGX_GP_JWT_LEN);
@@ -678,6 +686,11 @@ ngx_gp_media_xsrf_done(ngx_gp_xfer_t *x)
 
     m->xfer = NULL;
     ngx_gp_xfer_destroy(x);
+
+    if (m->listed) {
+        ngx_gp_media_downloads(m);
+        return;
+    }
 
     ngx_gp_media_list(m);
 }
@@ -692,6 +705,7 @@ ngx_gp_media_list(ngx_gp_media_t *m)
     ngx_gp_xfer_t  *x;
 
     z = ngx_gp_zone();
+    m->listed = 1;
 
     body = ngx_gp_body_list_files((char *) m->acct.team_id, m->session,
                                   &len);
@@ -938,6 +952,20 @@ ngx_gp_media_download_done(ngx_gp_xfer_t *x)
         ngx_gp_media_fail(it, "downloadFile failed: %s",
                           ngx_gp_xfer_describe(x, reason, sizeof(reason)));
 
+    } else if (x->status == 401 && !it->retried && !m->refreshed) {
+        /* the JWT expired during a long turn: once more with a new one */
+        ngx_log_error(NGX_LOG_INFO, m->log, 0,
+                      "gemini pool: downloadFile answered 401, retrying "
+                      "with a new JWT");
+        it->retried = 1;
+        it->checked = 0;
+        it->is_b64 = 0;
+        it->size = 0;
+        free(it->b64);
+        it->b64 = NULL;
+        it->b64_len = 0;
+        m->retry++;
+
     } else if (x->status != 200) {
         (void) ngx_gp_gerror_parse((char *) x->buf, x->len, &ge);
         ngx_gp_media_fail(it, "downloadFile answered %l: %s", x->status,
@@ -1000,6 +1028,39 @@ ngx_gp_media_download_done(ngx_gp_xfer_t *x)
 static void
 ngx_gp_media_settle(ngx_gp_media_t *m)
 {
+    ngx_uint_t            i;
+    ngx_gp_zone_t        *z;
+    ngx_gp_xfer_t        *x;
+    ngx_gp_media_item_t  *it;
+
+    if (m->retry && !m->refreshed) {
+        m->refreshed = 1;
+        m->retry = 0;
+
+        z = ngx_gp_zone();
+        x = ngx_gp_gemini_getoxsrf(z->gmcf, &m->acct, m->log);
+
+        if (x) {
+            x->on_done = ngx_gp_media_xsrf_done;
+            x->data = m;
+
+            if (ngx_gp_xfer_start(x) == NGX_OK) {
+                m->xfer = x;
+                return;
+            }
+
+            ngx_gp_xfer_destroy(x);
+        }
+
+        it = m->items.elts;
+
+        for (i = 0; i < m->items.nelts; i++) {
+            if (it[i].state == NGX_GP_MEDIA_PENDING) {
+                ngx_gp_media_fail(&it[i], "downloadFile answered 401");
+            }
+        }
+    }
+
     if (m->done) {
         m->done(m->data);
     }

@@ -937,3 +937,50 @@ sub {
 }
 --- response_body chomp
 text,image_url
+
+
+=== TEST 36: a download refused with 401 (the JWT expired in a long turn) is retried with a new JWT
+--- config
+    location /v1/ { gemini_pool_api; }
+    location /image/ { gemini_pool_media; }
+--- gp_setup
+mock_post('/__mock/inject', { endpoint => 'download',
+    action => { expired => JSON::PP::true } });
+--- request
+POST /v1/chat/completions
+{"model":"gemini-image","messages":[{"role":"user","content":"a cat"}]}
+--- error_code: 200
+--- response_body_filters eval
+sub {
+    my $out = main::check_links(main::links(main::content_of($_[0])));
+    my @d = map { $_->{status} } @{ GeminiPool::mock_requests('download') };
+    my $kids = scalar @{ GeminiPool::mock_requests('getoxsrf') };
+    return $out . "downloads: @d\ngetoxsrf: $kids\n";
+}
+--- response_body
+image 200 image/png mock
+downloads: 401 200
+getoxsrf: 2
+--- error_log
+downloadFile answered 401, retrying with a new JWT
+--- no_error_log
+[error]
+[warn]
+
+
+=== TEST 37: a download refused with 401 twice is told in the answer
+--- config
+    location /v1/ { gemini_pool_api; }
+--- gp_setup
+mock_post('/__mock/inject', { endpoint => 'download', times => 2,
+    action => { expired => JSON::PP::true } });
+--- request
+POST /v1/chat/completions
+{"model":"gemini-image","messages":[{"role":"user","content":"a cat"}]}
+--- error_code: 200
+--- response_body_filters eval
+sub { main::content_of($_[0]) }
+--- response_body chomp
+Here you go.
+
+(image 1 could not be retrieved: downloadFile answered 401: Request had invalid authentication credentials.)
