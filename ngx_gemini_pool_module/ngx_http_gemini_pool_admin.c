@@ -723,7 +723,7 @@ ngx_gp_admin_login(ngx_gp_admin_t *a)
     uint32_t                           addr;
     ngx_int_t                          bad, ok, rc;
     ngx_str_t                          t;
-    const char                        *password;
+    const char                        *password, *secret;
     sqlite3_stmt                      *st;
     ngx_gp_zone_t                     *z;
     ngx_gp_login_t                    *l;
@@ -757,9 +757,22 @@ ngx_gp_admin_login(ngx_gp_admin_t *a)
 
     password = ngx_gp_admin_str(a, "password", &bad);
 
-    if (password == NULL) {
+    /*
+     * {"secret"}: the admin secret buys a session too, so that the
+     * console never keeps the secret itself in the browser
+     */
+    secret = ngx_gp_admin_str(a, "secret", &bad);
+
+    if (bad || (password == NULL && secret == NULL)) {
         return ngx_gp_admin_error(r, NGX_HTTP_BAD_REQUEST, "invalid_value",
-                                  "\"password\" (a string) is required");
+                                  "\"password\" or \"secret\" (a string) "
+                                  "is required");
+    }
+
+    if (secret) {
+        ok = ngx_gp_ct_equal(secret, ngx_strlen(secret), gmcf->admin_secret,
+                             gmcf->admin_secret_len);
+        goto verified;
     }
 
     st = ngx_gp_admin_prepare(r, "SELECT value FROM admin "
@@ -779,12 +792,14 @@ ngx_gp_admin_login(ngx_gp_admin_t *a)
 
     if (hash == NULL) {
         return ngx_gp_admin_error(r, NGX_HTTP_FORBIDDEN, "no_password",
-                                  "no admin password is set yet: set one "
-                                  "with PUT /api/auth/password and the "
-                                  "X-Admin-Token header (the admin secret)");
+                                  "no admin password is set yet: log in "
+                                  "with the admin secret, then set one "
+                                  "with PUT /api/auth/password");
     }
 
     ok = ngx_gp_password_verify(password, hash);
+
+verified:
 
     if (!ok) {
         ngx_shmtx_lock(&z->shpool->mutex);
@@ -797,7 +812,8 @@ ngx_gp_admin_login(ngx_gp_admin_t *a)
                       &r->connection->addr_text);
 
         return ngx_gp_admin_error(r, NGX_HTTP_UNAUTHORIZED, "unauthorized",
-                                  "wrong password");
+                                  secret ? "wrong admin secret"
+                                         : "wrong password");
     }
 
     expires = now + NGX_GP_SESSION_TTL;
