@@ -76,6 +76,8 @@ static ngx_int_t ngx_gp_admin_key_stats(ngx_gp_admin_t *a);
 static ngx_int_t ngx_gp_admin_history(ngx_gp_admin_t *a);
 static ngx_int_t ngx_gp_admin_history_item(ngx_gp_admin_t *a);
 static ngx_int_t ngx_gp_admin_history_delete(ngx_gp_admin_t *a);
+static ngx_int_t ngx_gp_admin_export(ngx_gp_admin_t *a);
+static ngx_int_t ngx_gp_admin_import(ngx_gp_admin_t *a);
 static ngx_uint_t ngx_gp_admin_zone_expired(int64_t id);
 
 
@@ -112,6 +114,8 @@ static ngx_gp_admin_route_t  ngx_gp_admin_routes[] = {
     { NGX_HTTP_GET,    "history/*",         ngx_gp_admin_history_item, 0 },
     { NGX_HTTP_DELETE, "history",           ngx_gp_admin_history_delete, 0 },
     { NGX_HTTP_DELETE, "history/*",         ngx_gp_admin_history_delete, 0 },
+    { NGX_HTTP_GET,    "config/export",     ngx_gp_admin_export, 0 },
+    { NGX_HTTP_POST,   "config/import",     ngx_gp_admin_import, 0 },
     { 0, NULL, NULL, 0 }
 };
 
@@ -168,12 +172,20 @@ ngx_gp_admin_body(ngx_http_request_t *r)
     json_error_t         err;
     ngx_pool_cleanup_t  *cln;
 
-    if (ngx_gp_read_body(r, &text) != NGX_OK) {
+    body = NULL;
+    text.len = 0;
+
+    /* an import reads its body itself: it may be an SQLite file */
+
+    if (!(r->uri.len >= sizeof("/config/import") - 1
+          && ngx_strncmp(r->uri.data + r->uri.len
+                         - (sizeof("/config/import") - 1), "/config/import",
+                         sizeof("/config/import") - 1) == 0)
+        && ngx_gp_read_body(r, &text) != NGX_OK)
+    {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
-
-    body = NULL;
 
     if (text.len) {
         body = json_loadb((char *) text.data, text.len, 0, &err);
@@ -266,10 +278,10 @@ static ngx_int_t
 ngx_gp_admin_changed(ngx_http_request_t *r)
 {
     if (ngx_gp_store_reload(r->connection->log) != NGX_OK) {
-        return ngx_gp_admin_error(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                  "reload_failed", "the change was saved "
-                                  "but could not be loaded; see the error "
-                                  "log");
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "gemini pool: admin: the change was saved but could "
+                      "not be loaded into the zone");
+        return NGX_ERROR;
     }
 
     return NGX_OK;
@@ -559,7 +571,20 @@ ngx_gp_admin_dispatch(ngx_http_request_t *r, json_t *body)
             return rc;
         }
 
-        return rt->handler(a);
+        rc = rt->handler(a);
+
+        /* a handler's plain status becomes a JSON error too */
+        if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+            if (r->header_sent) {
+                return NGX_ERROR;
+            }
+
+            return ngx_gp_admin_error(r, rc, "internal_error",
+                                      "the request failed (%d); see the "
+                                      "error log", (int) rc);
+        }
+
+        return rc;
     }
 
     if (allowed) {
@@ -3125,4 +3150,151 @@ ngx_gp_admin_model_delete(ngx_gp_admin_t *a)
     }
 
     return ngx_gp_admin_ok(a->r);
+}
+
+
+/*
+ * GET /api/config/export[?secrets=1]: a download of the configuration;
+ * secrets only when asked for, and the document says whether it has them.
+ */
+
+static ngx_int_t
+ngx_gp_admin_export(ngx_gp_admin_t *a)
+{
+    u_char              *p;
+    json_t              *doc;
+    ngx_str_t            v;
+    ngx_uint_t           secrets;
+    ngx_table_elt_t     *h;
+    ngx_http_request_t  *r;
+
+    r = a->r;
+    secrets = 0;
+
+    if (ngx_http_arg(r, (u_char *) "secrets", 7, &v) == NGX_OK) {
+        if (v.len == 1 && (v.data[0] == '1' || v.data[0] == '0')) {
+            secrets = (v.data[0] == '1');
+
+        } else {
+            return ngx_gp_admin_error(r, NGX_HTTP_BAD_REQUEST,
+                                      "invalid_value",
+                                      "\"secrets\" must be 0 or 1");
+        }
+    }
+
+    doc = ngx_gp_config_export(r, secrets);
+    if (doc == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h = ngx_list_push(&r->headers_out.headers);
+    p = ngx_pnalloc(r->pool, sizeof("attachment; filename=\"gemini-pool-"
+                                    "config-YYYYmmdd-HHMMSS.json\"") + 16);
+
+    if (h == NULL || p == NULL) {
+        json_decref(doc);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    {
+        ngx_tm_t  tm;
+
+        ngx_gmtime(ngx_time(), &tm);
+
+        h->hash = 1;
+        ngx_str_set(&h->key, "Content-Disposition");
+        h->value.data = p;
+        h->value.len = ngx_sprintf(p, "attachment; filename=\"gemini-pool-"
+                                   "config-%4d%02d%02d-%02d%02d%02d%s.json\"",
+                                   tm.ngx_tm_year, tm.ngx_tm_mon,
+                                   tm.ngx_tm_mday, tm.ngx_tm_hour,
+                                   tm.ngx_tm_min, tm.ngx_tm_sec,
+                                   secrets ? "-secrets" : "")
+                       - p;
+    }
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        json_decref(doc);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Cache-Control");
+    ngx_str_set(&h->value, "no-store");
+
+    return ngx_gp_admin_json(r, NGX_HTTP_OK, doc);
+}
+
+
+/*
+ * POST /api/config/import[?dry_run=1]: an export of this module, the
+ * reference's business_gemini_session.json, or its geminibusiness.db as
+ * the raw body (Content-Type application/x-sqlite3 or
+ * application/octet-stream).  One transaction; the zone follows.
+ */
+
+static ngx_int_t
+ngx_gp_admin_import(ngx_gp_admin_t *a)
+{
+    json_t              *result;
+    ngx_int_t            rc;
+    ngx_str_t            body, v, *ct;
+    ngx_uint_t           sqlite, dry_run;
+    ngx_http_request_t  *r;
+    char                 err[384];
+
+    r = a->r;
+    sqlite = 0;
+    dry_run = 0;
+
+    if (ngx_http_arg(r, (u_char *) "dry_run", 7, &v) == NGX_OK) {
+        dry_run = (v.len == 1 && v.data[0] == '1');
+    }
+
+    if (r->headers_in.content_type) {
+        ct = &r->headers_in.content_type->value;
+
+        if ((ct->len >= sizeof("application/x-sqlite3") - 1
+             && ngx_strncasecmp(ct->data, (u_char *) "application/x-sqlite3",
+                                sizeof("application/x-sqlite3") - 1) == 0)
+            || (ct->len >= sizeof("application/vnd.sqlite3") - 1
+                && ngx_strncasecmp(ct->data,
+                                   (u_char *) "application/vnd.sqlite3",
+                                   sizeof("application/vnd.sqlite3") - 1)
+                   == 0)
+            || (ct->len >= sizeof("application/octet-stream") - 1
+                && ngx_strncasecmp(ct->data,
+                                   (u_char *) "application/octet-stream",
+                                   sizeof("application/octet-stream") - 1)
+                   == 0))
+        {
+            sqlite = 1;
+        }
+    }
+
+    if (ngx_gp_read_body(r, &body) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_gp_config_import(r, &body, sqlite, dry_run, &result, err,
+                              sizeof(err));
+
+    if (rc == NGX_DECLINED) {
+        return ngx_gp_admin_error(r, NGX_HTTP_BAD_REQUEST, "invalid_import",
+                                  "%s; nothing was changed", err);
+    }
+
+    if (rc != NGX_OK) {
+        return ngx_gp_admin_error(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                  "import_failed", "%s; nothing was changed",
+                                  err[0] ? err : "the import failed");
+    }
+
+    if (!dry_run && ngx_gp_admin_changed(r) != NGX_OK) {
+        json_decref(result);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_gp_admin_json(r, NGX_HTTP_OK, result);
 }
