@@ -78,6 +78,14 @@ ngx_gp_api_handler(ngx_http_request_t *r)
         return ngx_gp_models_handler(r, &id);
     }
 
+    if (ngx_gp_uri_ends(r, "/images/generations", NULL)) {
+        return ngx_gp_images_handler(r);
+    }
+
+    if (ngx_gp_uri_ends(r, "/images/edits", NULL)) {
+        return ngx_gp_edits_handler(r);
+    }
+
     if (ngx_gp_uri_ends(r, "/files", &id)) {
         return ngx_gp_files_handler(r, &id);
     }

@@ -6,7 +6,7 @@
  * URLs fetched behind the fetch guard, uploaded files), uploaded with
  * widgetAddContextFile into the session the turn uses; and /v1/files,
  * whose uploads live in an upstream session of one account, mapped in
- * SQLite.
+ * SQLite; /v1/images/edits, an image turn with the uploaded images.
  */
 
 
@@ -98,6 +98,7 @@ static void ngx_gp_files_name(const ngx_gp_mpart_t *file, char *buf,
 static void ngx_gp_files_type(const ngx_gp_mpart_t *file, const char *name,
     char *mime, size_t size);
 static void ngx_gp_files_body(ngx_http_request_t *r);
+static void ngx_gp_edits_body(ngx_http_request_t *r);
 static void ngx_gp_upload_cleanup(void *data);
 static void ngx_gp_upload_attempt(ngx_gp_upload_t *u);
 static void ngx_gp_upload_jwt(ngx_gp_upload_t *u);
@@ -2070,4 +2071,313 @@ ngx_gp_upload_fail(ngx_gp_upload_t *u, ngx_uint_t kind, long status,
     }
 
     ngx_http_finalize_request(u->r, ngx_gp_send_error(u->r, &err));
+}
+
+
+/*
+ * POST /v1/images/edits: multipart "image" (or "image[]", several) and
+ * "prompt", with "n", "size", "response_format", "model" as for
+ * generations; runs as an image turn whose input images are the parts.
+ */
+
+ngx_int_t
+ngx_gp_edits_handler(ngx_http_request_t *r)
+{
+    ngx_int_t           rc;
+    ngx_gp_oai_error_t  err;
+
+    if (r->method != NGX_HTTP_POST) {
+        ngx_gp_oai_error_set(&err, NGX_HTTP_NOT_ALLOWED,
+                             "invalid_request_error", "method_not_allowed",
+                             NULL, "use POST for /v1/images/edits");
+        return ngx_gp_send_error(r, &err);
+    }
+
+    rc = ngx_http_read_client_request_body(r, ngx_gp_edits_body);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    return NGX_DONE;
+}
+
+
+/* a text field of a multipart body as a malloc'ed string, NULL: absent */
+
+static ngx_int_t
+ngx_gp_edits_field(const ngx_gp_mpart_t *parts, size_t n, const char *name,
+    size_t max, char **out)
+{
+    const ngx_gp_mpart_t  *f;
+
+    *out = NULL;
+
+    f = ngx_gp_multipart_get(parts, n, name);
+
+    if (f == NULL || f->len == 0) {
+        return NGX_OK;
+    }
+
+    if (f->len > max || ngx_strlchr((u_char *) f->data,
+                                    (u_char *) f->data + f->len, '\0'))
+    {
+        return NGX_ERROR;
+    }
+
+    *out = malloc(f->len + 1);
+    if (*out == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(*out, f->data, f->len);
+    (*out)[f->len] = '\0';
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_gp_edits_body(ngx_http_request_t *r)
+{
+    size_t                 i, n, k;
+    char                  *s, *p;
+    ngx_str_t              body, src, dst;
+    ngx_uint_t             bad;
+    const char            *reason, *field;
+    ngx_table_elt_t       *ct;
+    ngx_gp_oai_error_t     err;
+    ngx_gp_image_ref_t    *img;
+    ngx_gp_images_req_t    ir;
+    ngx_gp_mpart_t         parts[NGX_GP_MAX_INPUTS + 16];
+    char                   mime[NGX_GP_MIME_LEN];
+
+    ngx_memzero(&ir, sizeof(ngx_gp_images_req_t));
+    ir.n = 1;
+    s = NULL;
+
+    if (ngx_gp_read_body(r, &body) != NGX_OK) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ct = r->headers_in.content_type;
+
+    if (ct == NULL
+        || ngx_gp_multipart_parse((char *) ct->value.data, ct->value.len,
+                                  (char *) body.data, body.len, parts,
+                                  sizeof(parts) / sizeof(parts[0]), &n,
+                                  &reason) != 0)
+    {
+        ngx_gp_oai_error_set(&err, NGX_HTTP_BAD_REQUEST,
+                             "invalid_request_error", "invalid_value",
+                             NULL, "POST /v1/images/edits takes a "
+                             "multipart/form-data body with \"image\" and "
+                             "\"prompt\": %s",
+                             ct ? reason : "no Content-Type");
+        goto failed;
+    }
+
+    if (ngx_gp_multipart_get(parts, n, "mask")) {
+        ngx_gp_oai_error_set(&err, NGX_HTTP_BAD_REQUEST,
+                             "invalid_request_error", "unsupported_parameter",
+                             "mask", "Masks are not supported: the "
+                             "upstream edits the whole image; describe "
+                             "the area in the prompt");
+        goto failed;
+    }
+
+    field = "prompt";
+
+    if (ngx_gp_edits_field(parts, n, "prompt", 32000, &ir.prompt) != NGX_OK
+        || ir.prompt == NULL)
+    {
+        goto invalid;
+    }
+
+    ir.prompt_len = ngx_strlen(ir.prompt);
+
+    field = "n";
+
+    if (ngx_gp_edits_field(parts, n, "n", 8, &s) != NGX_OK) {
+        goto invalid;
+    }
+
+    if (s) {
+        k = 0;
+        bad = 0;
+
+        for (p = s; *p; p++) {
+            if (*p < '0' || *p > '9') {
+                bad = 1;
+                break;
+            }
+
+            k = k * 10 + (*p - '0');
+        }
+
+        free(s);
+        s = NULL;
+
+        if (bad || k < 1 || k > 10) {
+            goto invalid;
+        }
+
+        ir.n = k;
+    }
+
+    field = "size";
+
+    if (ngx_gp_edits_field(parts, n, "size", 16, &ir.size) != NGX_OK) {
+        goto invalid;
+    }
+
+    if (ir.size) {
+        p = ir.size;
+
+        while (*p >= '0' && *p <= '9') {
+            p++;
+        }
+
+        if (ngx_strcmp(ir.size, "auto") == 0) {
+            free(ir.size);
+            ir.size = NULL;
+
+        } else if (p == ir.size || *p != 'x' || p[1] < '0' || p[1] > '9') {
+            goto invalid;
+        }
+    }
+
+    field = "response_format";
+
+    if (ngx_gp_edits_field(parts, n, "response_format", 16, &s) != NGX_OK) {
+        goto invalid;
+    }
+
+    if (s) {
+        if (ngx_strcmp(s, "b64_json") == 0) {
+            ir.b64 = 1;
+
+        } else if (ngx_strcmp(s, "url") != 0) {
+            goto invalid;
+        }
+
+        free(s);
+        s = NULL;
+    }
+
+    field = "model";
+
+    if (ngx_gp_edits_field(parts, n, "model", NGX_GP_MODEL_LEN - 1,
+                           &ir.model) != NGX_OK)
+    {
+        goto invalid;
+    }
+
+    /* the images: "image", or "image[]" several times */
+
+    ir.images = calloc(NGX_GP_MAX_INPUTS, sizeof(ngx_gp_image_ref_t));
+    if (ir.images == NULL) {
+        goto nomem;
+    }
+
+    for (i = 0; i < n; i++) {
+        if (!((parts[i].name_len == 5
+               && ngx_strncmp(parts[i].name, "image", 5) == 0)
+              || (parts[i].name_len == 7
+                  && ngx_strncmp(parts[i].name, "image[]", 7) == 0)))
+        {
+            continue;
+        }
+
+        if (parts[i].len == 0) {
+            field = "image";
+            goto invalid;
+        }
+
+        if (ir.nimages == NGX_GP_MAX_INPUTS) {
+            ngx_gp_oai_error_set(&err, NGX_HTTP_BAD_REQUEST,
+                                 "invalid_request_error", "too_many_files",
+                                 "image", "At most %d images",
+                                 NGX_GP_MAX_INPUTS);
+            goto failed;
+        }
+
+        ngx_gp_files_type(&parts[i], "", mime, sizeof(mime));
+
+        if (ngx_strncmp(mime, "image/", 6) != 0) {
+            ngx_gp_oai_error_set(&err, NGX_HTTP_BAD_REQUEST,
+                                 "invalid_request_error",
+                                 "unsupported_file_type", "image",
+                                 "Unsupported file type %s: send PNG, "
+                                 "JPEG, GIF or WebP images", mime);
+            goto failed;
+        }
+
+        img = &ir.images[ir.nimages++];
+        img->kind = NGX_GP_IMAGE_DATA;
+        img->mime = strdup(mime);
+        img->data = malloc(ngx_base64_encoded_length(parts[i].len) + 1);
+
+        if (img->mime == NULL || img->data == NULL) {
+            goto nomem;
+        }
+
+        src.data = (u_char *) parts[i].data;
+        src.len = parts[i].len;
+        dst.data = (u_char *) img->data;
+
+        ngx_encode_base64(&dst, &src);
+
+        img->data[dst.len] = '\0';
+        img->data_len = dst.len;
+    }
+
+    if (ir.nimages == 0) {
+        ngx_gp_oai_error_set(&err, NGX_HTTP_BAD_REQUEST,
+                             "invalid_request_error",
+                             "missing_required_parameter", "image",
+                             "Missing required parameter: 'image'.");
+        goto failed;
+    }
+
+    /* takes ir's memory */
+    ngx_gp_images_generate(r, &ir);
+    return;
+
+invalid:
+
+    ngx_gp_oai_error_set(&err, NGX_HTTP_BAD_REQUEST, "invalid_request_error",
+                         ngx_strcmp(field, "prompt") == 0 && ir.prompt == NULL
+                         ? "missing_required_parameter" : "invalid_value",
+                         field, "Invalid or missing '%s'%s", field,
+                         ngx_strcmp(field, "n") == 0
+                         ? ": an integer from 1 to 10"
+                         : ngx_strcmp(field, "size") == 0
+                           ? ": \"auto\" or \"<width>x<height>\""
+                         : ngx_strcmp(field, "response_format") == 0
+                           ? ": \"url\" or \"b64_json\"" : "");
+    goto failed;
+
+nomem:
+
+    ngx_gp_oai_error_set(&err, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                         "server_error", "internal_error", NULL,
+                         "out of memory");
+
+failed:
+
+    free(s);
+
+    for (i = 0; i < ir.nimages; i++) {
+        free(ir.images[i].mime);
+        free(ir.images[i].data);
+    }
+
+    free(ir.images);
+    free(ir.prompt);
+    free(ir.size);
+    free(ir.model);
+
+    ngx_http_finalize_request(r, ngx_gp_send_error(r, &err));
 }

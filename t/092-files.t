@@ -30,6 +30,7 @@ my $srv = GeminiPool::Server->new(
     location /v1/ { gemini_pool_api; }
     location /k/v1/ { gemini_pool_api_keys on; gemini_pool_api; }
     location /api/ { gemini_pool_admin; }
+    location /image/ { gemini_pool_media; }
 END
 $srv->start;
 
@@ -319,6 +320,77 @@ is(sql("SELECT a.name FROM files f JOIN accounts a ON a.id = f.account_id "
 like($srv->error_log_text,
      qr/account "$tries[0]{account}" failed: widgetAddContextFile answered 500: Internal error encountered\.; trying the next account \(file upload, attempt 1 of 3\)/,
      'one warn line for the failover');
+
+# POST /v1/images/edits: the images go up with the prompt, as an image turn
+
+my $seq1 = mock_requests('addContextFile')->[-1]{seq};
+($body, @h) = multipart(prompt => 'make it blue', response_format => 'b64_json',
+                        image => {filename => 'in.png', type => 'image/png',
+                                  data => $PNG});
+($st, $d) = req('POST', '/v1/images/edits', $body, @h);
+is($st, 200, 'POST /v1/images/edits: 200');
+like($d->{created} // '', qr/^\d+$/, 'created');
+is(scalar @{$d->{data} || []}, 1, 'one image');
+like(MIME::Base64::decode_base64($d->{data}[0]{b64_json} // ''),
+     qr/^\x89PNG/, 'b64_json holds the generated PNG');
+my @ups = grep { $_->{seq} > $seq1 } @{mock_requests('addContextFile')};
+is(scalar @ups, 1, 'the input image was uploaded');
+is($ups[0]{upload}{size}, 70, 'every byte of it');
+is($ups[0]{upload}{mimeType}, 'image/png', 'as image/png');
+$sa = last_record('streamAssist');
+is($sa->{query_text}, 'make it blue', 'the prompt is the query');
+is_deeply($sa->{file_ids}, [$ups[0]{upload}{fileId}], 'with the image');
+is_deeply([sort keys %{$sa->{tools_spec}}], ['imageGenerationSpec'],
+          'on the image model');
+is($sa->{session}, $ups[0]{session}, 'in the session the image is in');
+
+($body, @h) = multipart(prompt => 'merge them', n => 2, size => '512x512',
+                        'image[]' => {filename => 'a.png', type => 'image/png',
+                                      data => $PNG},
+                        'image[]' => {filename => 'b.jpg',
+                                      type => 'application/octet-stream',
+                                      data => "\xff\xd8\xff\xe0jpeg"});
+($st, $d) = req('POST', '/v1/images/edits', $body, @h);
+is($st, 200, 'two images as image[]: 200');
+like($d->{data}[0]{url} // '', qr{^http://[^/]+/image/}, 'a URL by default');
+$sa = last_record('streamAssist');
+is(scalar @{$sa->{file_ids}}, 2, 'both images went up');
+like($sa->{query_text}, qr/^merge them\n\n\(Generate 2 separate images\.\)\n\(Size: 512x512\.\)$/,
+     'n and size as hints');
+my @ups2 = @{mock_requests('addContextFile')}[-2, -1];
+is_deeply([map { $_->{upload}{mimeType} } @ups2],
+          ['image/png', 'image/jpeg'], 'the JPEG told by its bytes');
+
+for my $case (
+    [[prompt => 'x'], 'image', 'missing_required_parameter', 'no image'],
+    [[image => {type => 'image/png', data => $PNG}], 'prompt',
+     'missing_required_parameter', 'no prompt'],
+    [[prompt => 'x', image => {type => 'image/png', data => $PNG},
+      mask => {type => 'image/png', data => $PNG}], 'mask',
+     'unsupported_parameter', 'a mask'],
+    [[prompt => 'x', image => {type => 'text/plain', data => 'hello'}],
+     'image', 'unsupported_file_type', 'a text file as the image'],
+    [[prompt => 'x', n => 11, image => {type => 'image/png', data => $PNG}],
+     'n', 'invalid_value', 'n = 11'],
+    [[prompt => 'x', response_format => 'png',
+      image => {type => 'image/png', data => $PNG}],
+     'response_format', 'invalid_value', 'a bad response_format'],
+) {
+    my ($parts, $param, $code, $what) = @$case;
+    ($body, @h) = multipart(@$parts);
+    ($st, $d) = req('POST', '/v1/images/edits', $body, @h);
+    is($st, 400, "edits with $what: 400");
+    is($d->{error}{param} // '', $param, "  param $param");
+    is($d->{error}{code} // '', $code, "  code $code");
+}
+
+($st, $d) = req('POST', '/v1/images/edits', '{"prompt":"x"}',
+                'Content-Type' => 'application/json');
+is($st, 400, 'edits with a JSON body: 400');
+like($d->{error}{message}, qr/multipart\/form-data/, 'the message says why');
+
+($st) = req('GET', '/v1/images/edits');
+is($st, 405, 'GET /v1/images/edits: 405');
 
 # API keys: a key sees only its own files
 
