@@ -544,6 +544,96 @@ test_body_stream_assist_options(void **state)
 }
 
 
+/*
+ * The directly written body against jansson: random texts of ASCII,
+ * controls, quotes, NUL, valid multi-byte sequences and bytes that are
+ * never valid UTF-8 parse back to the text with U+FFFD for each invalid
+ * byte.
+ */
+
+static void
+test_body_stream_assist_escaping(void **state)
+{
+    char            *s, text[512], want[1024];
+    size_t           i, k, n, tl, wl, len;
+    json_t          *j, *v;
+    uint64_t         rs;
+    ngx_gp_assist_t  a;
+
+    static const char  *tokens[] = {
+        "a", "Z", " ", "\"", "\\", "/", "\n", "\r", "\t", "\b", "\f",
+        "\x01", "\x1f", "\x7f", "\xc3\xa9", "\xe4\xb8\xad",
+        "\xf0\x9f\x98\x80", "\xef\xbf\xbf", "\xff", "\xfe", "\x80"
+    };
+
+    rs = 11;
+
+    for (i = 0; i < 3000; i++) {
+        memset(&a, 0, sizeof(ngx_gp_assist_t));
+
+        tl = 0;
+        wl = 0;
+        n = unit_rand_n(&rs, 60);
+
+        for (k = 0; k < n; k++) {
+            const char  *t;
+            size_t       m;
+
+            if (unit_rand_n(&rs, 20) == 0) {
+                /* NUL goes through as \u0000 */
+                text[tl++] = '\0';
+                want[wl++] = '\0';
+                continue;
+            }
+
+            t = tokens[unit_rand_n(&rs, sizeof(tokens) / sizeof(tokens[0]))];
+            m = strlen(t);
+
+            memcpy(text + tl, t, m);
+            tl += m;
+
+            if (m == 1 && (unsigned char) t[0] >= 0x80) {
+                memcpy(want + wl, "\xef\xbf\xbd", 3);
+                wl += 3;
+
+            } else {
+                memcpy(want + wl, t, m);
+                wl += m;
+            }
+        }
+
+        a.team_id = (i & 1) ? "team \"x\"" : "t";
+        a.session = "collections/default_collection/engines/e/sessions/1";
+        a.text = text;
+        a.text_len = tl;
+        a.model_id = (i & 2) ? "gemini-2.5-pro" : NULL;
+
+        s = ngx_gp_body_stream_assist(&a, &len);
+        assert_non_null(s);
+        assert_int_equal(len, strlen(s));
+
+        j = json_loadb(s, len, JSON_ALLOW_NUL, NULL);
+        assert_non_null(j);
+
+        v = json_object_get(j, "streamAssistRequest");
+        v = json_object_get(v, "query");
+        v = json_array_get(json_object_get(v, "parts"), 0);
+        v = json_object_get(v, "text");
+
+        assert_true(json_is_string(v));
+        assert_int_equal(json_string_length(v), wl);
+        assert_memory_equal(json_string_value(v), want, wl);
+
+        assert_string_equal(json_string_value(json_object_get(j,
+                                                              "configId")),
+                            a.team_id);
+
+        json_decref(j);
+        free(s);
+    }
+}
+
+
 static void
 test_body_add_context_file(void **state)
 {
@@ -1112,6 +1202,7 @@ main(void)
         cmocka_unit_test(test_body_create_session),
         cmocka_unit_test(test_body_stream_assist_reference),
         cmocka_unit_test(test_body_stream_assist_options),
+        cmocka_unit_test(test_body_stream_assist_escaping),
         cmocka_unit_test(test_body_add_context_file),
         cmocka_unit_test(test_body_list_files),
         cmocka_unit_test(test_session_and_file_id_parse),
