@@ -697,6 +697,39 @@ fast_ws(gp_scan_t *sc)
 }
 
 
+/*
+ * Skips 8 bytes at a time while none is a control, non-ASCII, '"' or
+ * '\\' (each test is exact as a yes/no answer for the 8 bytes; the byte
+ * loops after it decide).
+ */
+
+#define GP_ONES             0x0101010101010101ULL
+#define GP_HIGHS            0x8080808080808080ULL
+#define gp_has_zero(x)      (((x) - GP_ONES) & ~(x) & GP_HIGHS)
+#define gp_has_below(x, n)  (((x) - (n) * GP_ONES) & ~(x) & GP_HIGHS)
+
+static const unsigned char *
+fast_plain_run(const unsigned char *s, const unsigned char *end)
+{
+    uint64_t  v;
+
+    while (end - s >= 8) {
+        memcpy(&v, s, 8);
+
+        if ((v & GP_HIGHS) | gp_has_below(v, 0x20)
+            | gp_has_zero(v ^ ('"' * GP_ONES))
+            | gp_has_zero(v ^ ('\\' * GP_ONES)))
+        {
+            break;
+        }
+
+        s += 8;
+    }
+
+    return s;
+}
+
+
 static int
 fast_hex4(const char *p, unsigned *v)
 {
@@ -739,7 +772,7 @@ fast_string(gp_scan_t *sc, gp_str_t *out)
     char                 *o;
     size_t                n, need;
     unsigned              cp, lo;
-    const unsigned char  *s, *end, *start;
+    const unsigned char  *s, *end, *start, *run;
 
     s = (const unsigned char *) sc->p + 1;
     end = (const unsigned char *) sc->end;
@@ -747,6 +780,8 @@ fast_string(gp_scan_t *sc, gp_str_t *out)
 
     /* the plain run: no escape */
     for ( ;; ) {
+        s = fast_plain_run(s, end);
+
         while (s < end && *s >= 0x20 && *s < 0x80 && *s != '"' && *s != '\\')
         {
             s++;
@@ -804,6 +839,21 @@ fast_string(gp_scan_t *sc, gp_str_t *out)
     }
 
     while (s < end) {
+
+        run = fast_plain_run(s, end);
+
+        if (run != s) {
+            if (o) {
+                memcpy(o, s, (size_t) (run - s));
+                o += run - s;
+            }
+
+            s = run;
+
+            if (s == end) {
+                break;
+            }
+        }
 
         if (*s == '"') {
             if (out) {

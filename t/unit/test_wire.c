@@ -634,6 +634,88 @@ test_body_stream_assist_escaping(void **state)
 }
 
 
+/*
+ * Text of streamed elements against jansson: strings of random runs
+ * (long plain runs, escapes, \u and surrogate pairs, UTF-8, raw controls,
+ * invalid bytes) at every alignment decode to what jansson reads, and
+ * fail where jansson fails.
+ */
+
+static void
+test_element_text_differential(void **state)
+{
+    int                rc;
+    char               elt[2048];
+    size_t             i, k, n, len, tl;
+    json_t            *j, *v;
+    uint64_t           rs;
+    const char        *err;
+    ngx_gp_element_t   e;
+
+    static const char  *tokens[] = {
+        "a", "Hello, world. ", "0123456789abcdefghijklmnop", " ", "/",
+        "\\n", "\\\"", "\\\\", "\\/", "\\t", "\\u0041", "\\u00e9",
+        "\\u4e2d", "\\ud83d\\ude00", "\\u0000", "\xc3\xa9", "\xe4\xb8\xad",
+        "\xf0\x9f\x98\x80", "**bold** ", "\x01", "\xff", "\\x", "\\ud800",
+        "\x7f", "~"
+    };
+
+    rs = 23;
+
+    for (i = 0; i < 20000; i++) {
+        len = (size_t) sprintf(elt, "%*s{\"streamAssistResponse\":{"
+                               "\"answer\":{\"replies\":[{\"groundedContent\":"
+                               "{\"content\":{\"text\":\"",
+                               (int) unit_rand_n(&rs, 8), "");
+        n = unit_rand_n(&rs, 24);
+
+        for (k = 0; k < n; k++) {
+            const char  *t;
+
+            /* the invalid ones (the last six) rarely */
+            t = tokens[unit_rand_n(&rs, sizeof(tokens) / sizeof(tokens[0])
+                                        - (unit_rand_n(&rs, 8) ? 6 : 0))];
+            len += (size_t) sprintf(elt + len, "%s", t);
+        }
+
+        len += (size_t) sprintf(elt + len, "\"}}}]}}}");
+
+        memset(&e, 0, sizeof(ngx_gp_element_t));
+        rc = ngx_gp_element_decode(elt, len, &e, &err);
+
+        j = json_loadb(elt, len, JSON_ALLOW_NUL, NULL);
+
+        if (j == NULL) {
+            assert_int_equal(rc, -1);
+            ngx_gp_element_free(&e);
+            continue;
+        }
+
+        assert_int_equal(rc, 0);
+
+        v = json_array_get(json_object_get(json_object_get(
+                json_object_get(j, "streamAssistResponse"), "answer"),
+                "replies"), 0);
+        v = json_object_get(json_object_get(json_object_get(v,
+                "groundedContent"), "content"), "text");
+        tl = json_string_length(v);
+
+        if (tl == 0) {
+            assert_int_equal(e.nparts, 0);
+
+        } else {
+            assert_int_equal(e.nparts, 1);
+            assert_int_equal(e.parts[0].kind, NGX_GP_PART_TEXT);
+            assert_int_equal(e.parts[0].len, tl);
+            assert_memory_equal(e.parts[0].text, json_string_value(v), tl);
+        }
+
+        json_decref(j);
+        ngx_gp_element_free(&e);
+    }
+}
+
+
 static void
 test_body_add_context_file(void **state)
 {
@@ -1203,6 +1285,7 @@ main(void)
         cmocka_unit_test(test_body_stream_assist_reference),
         cmocka_unit_test(test_body_stream_assist_options),
         cmocka_unit_test(test_body_stream_assist_escaping),
+        cmocka_unit_test(test_element_text_differential),
         cmocka_unit_test(test_body_add_context_file),
         cmocka_unit_test(test_body_list_files),
         cmocka_unit_test(test_session_and_file_id_parse),
