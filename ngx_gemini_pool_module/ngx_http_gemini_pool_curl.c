@@ -644,30 +644,27 @@ ngx_gp_xfer_header(ngx_gp_xfer_t *x, const char *fmt, ...)
 
 
 /*
- * Request headers without allocation: one line kept in the transfer
- * (at most NGX_GP_XFER_LINE_LEN bytes), followed by a constant list that
- * outlives every transfer (a static one); lines added with
- * ngx_gp_xfer_header() go before them.
+ * Request headers without allocation: one line kept in the transfer,
+ * "head" and "value" (at most NGX_GP_XFER_LINE_LEN - 1 bytes), followed
+ * by a constant list that outlives every transfer (a static one); lines
+ * added with ngx_gp_xfer_header() go before them.
  */
 
 ngx_int_t
 ngx_gp_xfer_headers_fixed(ngx_gp_xfer_t *x, struct curl_slist *fixed,
-    const char *fmt, ...)
+    const char *head, const u_char *value)
 {
-    u_char   *p, *last;
-    va_list   args;
+    size_t  h, v;
 
-    last = x->line + sizeof(x->line) - 1;
+    h = ngx_strlen(head);
+    v = ngx_strlen(value);
 
-    va_start(args, fmt);
-    p = ngx_vslprintf(x->line, last, fmt, args);
-    va_end(args);
-
-    if (p == last) {
+    if (h + v >= sizeof(x->line)) {
         return NGX_ERROR;
     }
 
-    *p = '\0';
+    ngx_memcpy(x->line, head, h);
+    ngx_memcpy(x->line + h, value, v + 1);
 
     x->fixed.data = (char *) x->line;
     x->fixed.next = fixed;

@@ -123,7 +123,7 @@ ngx_gp_gemini_widget(ngx_http_gemini_pool_main_conf_t *gmcf,
     }
 
     if (ngx_gp_xfer_headers_fixed(x, ngx_gp_widget_headers,
-                                  "authorization: Bearer %s", a->jwt)
+                                  "authorization: Bearer ", a->jwt)
         != NGX_OK)
     {
         ngx_gp_xfer_destroy(x);

@@ -341,7 +341,7 @@ void ngx_gp_xfer_resume(ngx_gp_xfer_t *x);
 void ngx_gp_xfer_destroy(ngx_gp_xfer_t *x);
 ngx_int_t ngx_gp_xfer_header(ngx_gp_xfer_t *x, const char *fmt, ...);
 ngx_int_t ngx_gp_xfer_headers_fixed(ngx_gp_xfer_t *x,
-    struct curl_slist *fixed, const char *fmt, ...);
+    struct curl_slist *fixed, const char *head, const u_char *value);
 
 /* traffic kinds, for the proxy_for setting */
 #define NGX_GP_TRAFFIC_GOOGLE        0x01

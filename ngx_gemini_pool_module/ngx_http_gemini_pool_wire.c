@@ -47,6 +47,7 @@ static const char  b64_url[] =
 static char *b64_encode(const unsigned char *p, size_t len,
     const char *alphabet, int pad, size_t *out_len);
 static int b64_value(unsigned char c);
+static int fast_session(const char *p, size_t len, char **name);
 static char *str_dup(const char *s);
 static char *mem_dup(const char *p, size_t len);
 static const char *mem_find(const char *p, size_t len, const char *s);
@@ -524,6 +525,22 @@ ngx_gp_session_parse(const char *body, size_t len)
     char        *name;
     json_t      *root;
     const char  *s;
+
+    if (body == NULL) {
+        return NULL;
+    }
+
+    switch (fast_session(body, len, &name)) {
+
+    case 1:
+        return name;
+
+    case -1:
+        return NULL;
+
+    default:
+        break;
+    }
 
     root = load_object(body, len);
     if (root == NULL) {
@@ -1585,6 +1602,86 @@ fast_decode(const char *p, size_t len, ngx_gp_element_t *e)
     free(sc.tmp);
 
     return rc;
+}
+
+
+/* the createSession answer {"session":{"name":...}} the same way */
+
+static int
+fast_session_name(gp_scan_t *sc, const char *k, size_t n, gp_fast_t *f,
+    int depth)
+{
+    if (!fast_key(k, n, "name")) {
+        return GP_FAST_SKIP;
+    }
+
+    /* a name that is not a string gives no session, as obj_str() */
+    return fast_session_info(sc, "session", sizeof("session") - 1, f, depth);
+}
+
+
+static int
+fast_session_root(gp_scan_t *sc, const char *k, size_t n, gp_fast_t *f,
+    int depth)
+{
+    if (!fast_key(k, n, "session")) {
+        return GP_FAST_SKIP;
+    }
+
+    fast_once(f->sar_info);
+
+    if (fast_peek(sc) != '{') {
+        return GP_FAST_SKIP;
+    }
+
+    return fast_object(sc, fast_session_name, f, depth);
+}
+
+
+/*
+ * 1: decided, *name is the malloc'ed non-empty session.name or NULL;
+ * 0: let jansson decide; -1: out of memory
+ */
+
+static int
+fast_session(const char *p, size_t len, char **name)
+{
+    int                rc;
+    gp_scan_t          sc;
+    gp_fast_t          f;
+    ngx_gp_element_t   e;
+
+    sc.p = p;
+    sc.end = p + len;
+    sc.tmp = NULL;
+    sc.tmp_cap = 0;
+
+    memset(&e, 0, sizeof(ngx_gp_element_t));
+    memset(&f, 0, sizeof(gp_fast_t));
+    f.e = &e;
+
+    fast_ws(&sc);
+    rc = fast_object(&sc, fast_session_root, &f, 0);
+
+    if (rc == GP_FAST_OK) {
+        fast_ws(&sc);
+
+        if (sc.p != sc.end) {
+            rc = GP_FAST_FALLBACK;
+        }
+    }
+
+    free(sc.tmp);
+
+    if (rc == GP_FAST_OK) {
+        *name = e.session;
+        return 1;
+    }
+
+    free(e.session);
+    *name = NULL;
+
+    return rc == GP_FAST_NOMEM ? -1 : 0;
 }
 
 

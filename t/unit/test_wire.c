@@ -716,6 +716,62 @@ test_element_text_differential(void **state)
 }
 
 
+/* the createSession answer: the one-pass reader against jansson */
+
+static void
+test_session_parse_cases(void **state)
+{
+    char        *s;
+    size_t       i;
+    json_t      *j;
+    const char  *want;
+
+    static const char  *bodies[] = {
+        "{\"session\":{\"name\":\"a/b/sessions/1\",\"displayName\":\"x\"}}",
+        " {\"session\" : { \"displayName\":\"x\", \"name\" : \"s\\/1\\u00e9\","
+        "\"startTime\":\"2026\",\"n\":[1,{\"a\":null}],\"t\":true}} \n",
+        "{\"session\":{\"name\":\"\"}}",
+        "{\"session\":{\"name\":7}}",
+        "{\"session\":{\"name\":null}}",
+        "{\"session\":{\"name\":\"a\",\"name\":\"b\"}}",
+        "{\"session\":{\"name\":\"a\"},\"session\":{\"name\":\"b\"}}",
+        "{\"session\":{\"name\":\"a\\u0000b\"}}",
+        "{\"session\":\"x\"}",
+        "{\"other\":{\"name\":\"a\"}}",
+        "{\"session\":{\"name\":\"a\"}} x",
+        ")]}'{\"session\":{\"name\":\"a\"}}",
+        "{\"session\":{\"name\":\"a\",\"n\":1.5e3}}",
+        "{\"session\":{\"name\":\"a\xff\"}}",
+        "[1]",
+        ""
+    };
+
+    for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+        s = ngx_gp_session_parse(bodies[i], strlen(bodies[i]));
+
+        /* what the jansson-only code gave */
+        j = json_loadb(bodies[i], strlen(bodies[i]),
+                       JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+        want = json_string_value(json_object_get(json_object_get(j,
+                                                 "session"), "name"));
+        if (want && want[0] == '\0') {
+            want = NULL;
+        }
+
+        if (want == NULL) {
+            assert_null(s);
+
+        } else {
+            assert_non_null(s);
+            assert_string_equal(s, want);
+        }
+
+        free(s);
+        json_decref(j);
+    }
+}
+
+
 static void
 test_body_add_context_file(void **state)
 {
@@ -1286,6 +1342,7 @@ main(void)
         cmocka_unit_test(test_body_stream_assist_options),
         cmocka_unit_test(test_body_stream_assist_escaping),
         cmocka_unit_test(test_element_text_differential),
+        cmocka_unit_test(test_session_parse_cases),
         cmocka_unit_test(test_body_add_context_file),
         cmocka_unit_test(test_body_list_files),
         cmocka_unit_test(test_session_and_file_id_parse),
