@@ -73,6 +73,9 @@ static ngx_int_t ngx_gp_admin_models(ngx_gp_admin_t *a);
 static ngx_int_t ngx_gp_admin_model_put(ngx_gp_admin_t *a);
 static ngx_int_t ngx_gp_admin_model_delete(ngx_gp_admin_t *a);
 static ngx_int_t ngx_gp_admin_key_stats(ngx_gp_admin_t *a);
+static ngx_int_t ngx_gp_admin_history(ngx_gp_admin_t *a);
+static ngx_int_t ngx_gp_admin_history_item(ngx_gp_admin_t *a);
+static ngx_int_t ngx_gp_admin_history_delete(ngx_gp_admin_t *a);
 static ngx_uint_t ngx_gp_admin_zone_expired(int64_t id);
 
 
@@ -105,6 +108,10 @@ static ngx_gp_admin_route_t  ngx_gp_admin_routes[] = {
     { NGX_HTTP_GET,    "logs",              ngx_gp_admin_logs, 0 },
     { NGX_HTTP_GET,    "keys/*/logs",       ngx_gp_admin_logs, 0 },
     { NGX_HTTP_GET,    "keys/*/stats",      ngx_gp_admin_key_stats, 0 },
+    { NGX_HTTP_GET,    "history",           ngx_gp_admin_history, 0 },
+    { NGX_HTTP_GET,    "history/*",         ngx_gp_admin_history_item, 0 },
+    { NGX_HTTP_DELETE, "history",           ngx_gp_admin_history_delete, 0 },
+    { NGX_HTTP_DELETE, "history/*",         ngx_gp_admin_history_delete, 0 },
     { 0, NULL, NULL, 0 }
 };
 
@@ -1684,6 +1691,18 @@ ngx_gp_admin_settings_update(ngx_gp_admin_t *a)
                                           key);
             }
 
+            if ((ngx_strcmp(key, "tempmail_worker_url") == 0
+                 || ngx_strcmp(key, "remote_sync_url") == 0)
+                && text[0] && ngx_strncmp(text, "http://", 7) != 0
+                && ngx_strncmp(text, "https://", 8) != 0)
+            {
+                (void) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+                return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
+                                          "invalid_value", "\"%s\" must be "
+                                          "empty or an http:// or https:// "
+                                          "URL", key);
+            }
+
         } else {
             (void) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
             return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
@@ -2304,6 +2323,346 @@ ngx_gp_admin_logs(ngx_gp_admin_t *a)
 
     return ngx_gp_admin_json(a->r, NGX_HTTP_OK,
                              json_pack("{s:o}", "logs", list));
+}
+
+
+/*
+ * Chat history: the call log's rows that carry text (setting
+ * history_enabled).  Deleting history erases the text; the row stays in
+ * the call log, which keeps the numbers.
+ */
+
+static ngx_int_t
+ngx_gp_admin_arg_text(ngx_gp_admin_t *a, const char *name, ngx_str_t *out)
+{
+    u_char     *d;
+    ngx_str_t   arg;
+    ngx_uint_t  i;
+
+    ngx_str_null(out);
+
+    if (ngx_http_arg(a->r, (u_char *) name, ngx_strlen(name), &arg)
+        != NGX_OK || arg.len == 0)
+    {
+        return NGX_OK;
+    }
+
+    out->data = ngx_pnalloc(a->r->pool, arg.len + 1);
+    if (out->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < arg.len; i++) {
+        out->data[i] = (arg.data[i] == '+') ? ' ' : arg.data[i];
+    }
+
+    d = out->data;
+    arg.data = out->data;
+    ngx_unescape_uri(&d, &arg.data, arg.len, 0);
+    out->len = d - out->data;
+    out->data[out->len] = '\0';
+
+    return NGX_OK;
+}
+
+
+static json_t *
+ngx_gp_admin_column_text(sqlite3_stmt *st, int col)
+{
+    json_t  *j;
+
+    if (sqlite3_column_type(st, col) == SQLITE_NULL) {
+        return json_null();
+    }
+
+    j = json_stringn((const char *) sqlite3_column_text(st, col),
+                     sqlite3_column_bytes(st, col));
+
+    return j ? j : json_string("");
+}
+
+
+#define NGX_GP_HISTORY_COLUMNS                                               \
+    "c.id, c.time, c.key_id, coalesce(k.name, ''), c.model, c.account, "    \
+    "c.status, c.stream, c.latency_ms, c.session, c.prompt_tokens, "         \
+    "c.completion_tokens, c.error, "
+
+#define NGX_GP_HISTORY_FROM                                                  \
+    " FROM call_logs c LEFT JOIN api_keys k ON k.id = c.key_id "
+
+static json_t *
+ngx_gp_admin_history_row(sqlite3_stmt *st, ngx_uint_t full)
+{
+    json_t  *j;
+
+    j = json_pack("{s:I,s:I,s:I,s:s,s:s,s:s,s:i,s:b,s:I,s:s,s:I,s:I,s:s}",
+                  "id", (json_int_t) sqlite3_column_int64(st, 0),
+                  "time", (json_int_t) sqlite3_column_int64(st, 1),
+                  "key_id", (json_int_t) sqlite3_column_int64(st, 2),
+                  "key_name", (char *) sqlite3_column_text(st, 3),
+                  "model", (char *) sqlite3_column_text(st, 4),
+                  "account", (char *) sqlite3_column_text(st, 5),
+                  "status", sqlite3_column_int(st, 6),
+                  "stream", sqlite3_column_int(st, 7),
+                  "latency_ms", (json_int_t) sqlite3_column_int64(st, 8),
+                  "session", (char *) sqlite3_column_text(st, 9),
+                  "prompt_tokens",
+                  (json_int_t) sqlite3_column_int64(st, 10),
+                  "completion_tokens",
+                  (json_int_t) sqlite3_column_int64(st, 11),
+                  "error", (char *) sqlite3_column_text(st, 12));
+    if (j == NULL) {
+        return NULL;
+    }
+
+    if (json_object_set_new(j, full ? "prompt" : "prompt_preview",
+                            ngx_gp_admin_column_text(st, 13)) != 0
+        || json_object_set_new(j, full ? "answer" : "answer_preview",
+                               ngx_gp_admin_column_text(st, 14)) != 0)
+    {
+        json_decref(j);
+        return NULL;
+    }
+
+    return j;
+}
+
+
+/* GET /api/history?q=&key_id=&model=&session=&limit=&offset= */
+
+static ngx_int_t
+ngx_gp_admin_history(ngx_gp_admin_t *a)
+{
+    u_char        *like, *p;
+    json_t        *list, *j;
+    int64_t        total;
+    ngx_int_t      limit, offset, key;
+    ngx_str_t      q, model, session, arg;
+    ngx_uint_t     i, pass;
+    sqlite3_stmt  *st;
+
+    limit = 50;
+    offset = 0;
+    key = -1;
+
+    if (ngx_http_arg(a->r, (u_char *) "limit", 5, &arg) == NGX_OK) {
+        limit = ngx_atoi(arg.data, arg.len);
+        if (limit == NGX_ERROR || limit < 1 || limit > 500) {
+            return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
+                                      "invalid_value", "\"limit\" must be "
+                                      "1 to 500");
+        }
+    }
+
+    if (ngx_http_arg(a->r, (u_char *) "offset", 6, &arg) == NGX_OK) {
+        offset = ngx_atoi(arg.data, arg.len);
+        if (offset == NGX_ERROR) {
+            return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
+                                      "invalid_value", "\"offset\" must be "
+                                      "a number, 0 or more");
+        }
+    }
+
+    if (ngx_http_arg(a->r, (u_char *) "key_id", 6, &arg) == NGX_OK) {
+        key = ngx_atoi(arg.data, arg.len);
+        if (key == NGX_ERROR) {
+            return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
+                                      "invalid_value", "\"key_id\" must be "
+                                      "a number");
+        }
+    }
+
+    if (ngx_gp_admin_arg_text(a, "q", &q) != NGX_OK
+        || ngx_gp_admin_arg_text(a, "model", &model) != NGX_OK
+        || ngx_gp_admin_arg_text(a, "session", &session) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* q matches anywhere in the prompt or the answer, literally */
+    like = ngx_pnalloc(a->r->pool, q.len * 2 + 3);
+    if (like == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = like;
+    *p++ = '%';
+
+    for (i = 0; i < q.len; i++) {
+        if (q.data[i] == '%' || q.data[i] == '_' || q.data[i] == '\\') {
+            *p++ = '\\';
+        }
+
+        *p++ = q.data[i];
+    }
+
+    *p++ = '%';
+
+    total = 0;
+    list = NULL;
+
+    for (pass = 0; pass < 2; pass++) {
+        st = ngx_gp_admin_prepare(a->r, pass == 0
+                 ? "SELECT count(*)" NGX_GP_HISTORY_FROM
+                   "WHERE c.prompt IS NOT NULL AND (?1 = 0 OR c.prompt "
+                   "LIKE ?2 ESCAPE '\\' OR c.answer LIKE ?2 ESCAPE '\\') "
+                   "AND (?3 < 0 OR c.key_id = ?3) AND (?4 = '' OR "
+                   "c.model = ?4) AND (?5 = '' OR c.session = ?5)"
+                 : "SELECT " NGX_GP_HISTORY_COLUMNS
+                   "substr(c.prompt, 1, 200), substr(c.answer, 1, 200)"
+                   NGX_GP_HISTORY_FROM
+                   "WHERE c.prompt IS NOT NULL AND (?1 = 0 OR c.prompt "
+                   "LIKE ?2 ESCAPE '\\' OR c.answer LIKE ?2 ESCAPE '\\') "
+                   "AND (?3 < 0 OR c.key_id = ?3) AND (?4 = '' OR "
+                   "c.model = ?4) AND (?5 = '' OR c.session = ?5) "
+                   "ORDER BY c.id DESC LIMIT ?6 OFFSET ?7");
+        if (st == NULL) {
+            json_decref(list);
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        sqlite3_bind_int(st, 1, q.len > 0);
+        sqlite3_bind_text(st, 2, (char *) like, p - like, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, key);
+        sqlite3_bind_text(st, 4, model.len ? (char *) model.data : "",
+                          model.len, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, session.len ? (char *) session.data : "",
+                          session.len, SQLITE_STATIC);
+
+        if (pass == 0) {
+            if (sqlite3_step(st) == SQLITE_ROW) {
+                total = sqlite3_column_int64(st, 0);
+            }
+
+            sqlite3_finalize(st);
+            continue;
+        }
+
+        sqlite3_bind_int64(st, 6, limit);
+        sqlite3_bind_int64(st, 7, offset);
+
+        list = json_array();
+
+        while (list && sqlite3_step(st) == SQLITE_ROW) {
+            j = ngx_gp_admin_history_row(st, 0);
+
+            if (j == NULL || json_array_append_new(list, j) != 0) {
+                json_decref(list);
+                list = NULL;
+            }
+        }
+
+        sqlite3_finalize(st);
+    }
+
+    if (list == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_gp_admin_json(a->r, NGX_HTTP_OK,
+                             json_pack("{s:o,s:I,s:i,s:i}", "items", list,
+                                       "total", (json_int_t) total,
+                                       "limit", (int) limit,
+                                       "offset", (int) offset));
+}
+
+
+/* GET /api/history/<id>: one entry with its whole text */
+
+static ngx_int_t
+ngx_gp_admin_history_item(ngx_gp_admin_t *a)
+{
+    json_t        *j;
+    ngx_int_t      id;
+    sqlite3_stmt  *st;
+
+    id = ngx_atoi(a->seg[1].data, a->seg[1].len);
+
+    st = ngx_gp_admin_prepare(a->r, "SELECT " NGX_GP_HISTORY_COLUMNS
+                              "c.prompt, c.answer" NGX_GP_HISTORY_FROM
+                              "WHERE c.id = ? AND c.prompt IS NOT NULL");
+    if (st == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    sqlite3_bind_int64(st, 1, id);
+
+    if (id == NGX_ERROR || sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        return ngx_gp_admin_error(a->r, NGX_HTTP_NOT_FOUND, "not_found",
+                                  "no history entry \"%.*s\"",
+                                  (int) ngx_min(a->seg[1].len, 40),
+                                  a->seg[1].data);
+    }
+
+    j = ngx_gp_admin_history_row(st, 1);
+    sqlite3_finalize(st);
+
+    return ngx_gp_admin_json(a->r, NGX_HTTP_OK, j);
+}
+
+
+/*
+ * DELETE /api/history/<id>: one entry; DELETE /api/history: all of them,
+ * or those before ?before=<unix time>
+ */
+
+static ngx_int_t
+ngx_gp_admin_history_delete(ngx_gp_admin_t *a)
+{
+    int            rc;
+    ngx_int_t      id, before;
+    ngx_str_t      arg;
+    sqlite3_stmt  *st;
+
+    id = -1;
+    before = 0;
+
+    if (a->nseg == 2) {
+        id = ngx_atoi(a->seg[1].data, a->seg[1].len);
+        if (id == NGX_ERROR) {
+            return ngx_gp_admin_error(a->r, NGX_HTTP_NOT_FOUND, "not_found",
+                                      "no history entry \"%.*s\"",
+                                      (int) ngx_min(a->seg[1].len, 40),
+                                      a->seg[1].data);
+        }
+
+    } else if (ngx_http_arg(a->r, (u_char *) "before", 6, &arg) == NGX_OK) {
+        before = ngx_atoi(arg.data, arg.len);
+        if (before == NGX_ERROR) {
+            return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
+                                      "invalid_value", "\"before\" must be "
+                                      "a unix time");
+        }
+    }
+
+    st = ngx_gp_admin_prepare(a->r, "UPDATE call_logs SET prompt = NULL, "
+                              "answer = NULL WHERE prompt IS NOT NULL AND "
+                              "(?1 < 0 OR id = ?1) AND (?2 = 0 OR "
+                              "time < ?2)");
+    if (st == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, before);
+
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+
+    if (rc != SQLITE_DONE) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = sqlite3_changes(ngx_gp_store_db(a->r->connection->log));
+
+    if (id >= 0 && rc == 0) {
+        return ngx_gp_admin_error(a->r, NGX_HTTP_NOT_FOUND, "not_found",
+                                  "no history entry %d", (int) id);
+    }
+
+    return ngx_gp_admin_json(a->r, NGX_HTTP_OK,
+                             json_pack("{s:b,s:i}", "ok", 1, "deleted", rc));
 }
 
 

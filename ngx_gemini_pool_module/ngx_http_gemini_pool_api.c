@@ -695,9 +695,15 @@ ngx_gp_metrics_handler(ngx_http_request_t *r)
                      "# HELP gemini_pool_call_log_dropped_total Call log "
                      "entries dropped because the ring was full.\n"
                      "# TYPE gemini_pool_call_log_dropped_total counter\n"
-                     "gemini_pool_call_log_dropped_total %uL\n",
+                     "gemini_pool_call_log_dropped_total %uL\n"
+                     "# HELP gemini_pool_history_text_dropped_total Chat "
+                     "history texts not kept because the zone's share for "
+                     "queued text was full.\n"
+                     "# TYPE gemini_pool_history_text_dropped_total counter\n"
+                     "gemini_pool_history_text_dropped_total %uL\n",
                      m.prompt_tokens, m.completion_tokens, usable, cooling,
-                     expired, disabled, size, used, m.events_dropped);
+                     expired, disabled, size, used, m.events_dropped,
+                     m.history_dropped);
 
     r->headers_out.status = NGX_HTTP_OK;
     r->headers_out.content_length_n = p - start;

@@ -68,7 +68,9 @@ typedef struct {
     ngx_chain_t                       *busy;
     ngx_msec_t                         last_output;
 
-    u_char                            *text;        /* non-stream answer */
+    u_char                            *text;        /* non-stream answer,
+                                                       or the history's */
+    size_t                             history_max; /* 0: no history */
     size_t                             text_len;
     size_t                             text_cap;
     u_char                            *reasoning;
@@ -118,6 +120,7 @@ typedef struct {
 
 static void ngx_gp_chat_body(ngx_http_request_t *r);
 static void ngx_gp_chat_cleanup(void *data);
+static void ngx_gp_chat_history(ngx_gp_chat_ctx_t *ctx, ngx_gp_event_t *e);
 static void ngx_gp_chat_keys(ngx_gp_chat_ctx_t *ctx);
 static void ngx_gp_chat_ttfb(ngx_gp_chat_ctx_t *ctx);
 static void ngx_gp_chat_attempt(ngx_gp_chat_ctx_t *ctx);
@@ -277,6 +280,11 @@ ngx_gp_chat_body(ngx_http_request_t *r)
     ctx->stream = ctx->req.stream ? 1 : 0;
     ctx->show_thoughts = ngx_gp_zone_setting_number(ctx->zone,
                                                     "show_thoughts", 0);
+
+    if (ngx_gp_zone_setting_number(ctx->zone, "history_enabled", 0)) {
+        ctx->history_max = (size_t) ngx_max(ngx_gp_zone_setting_number(
+                               ctx->zone, "history_max_chars", 65536), 1);
+    }
     ctx->quota = ctx->model.kind == NGX_GP_MODEL_IMAGE ? NGX_GP_QUOTA_IMAGES
                  : ctx->model.kind == NGX_GP_MODEL_VIDEO ? NGX_GP_QUOTA_VIDEOS
                  : NGX_GP_QUOTA_TEXT;
@@ -320,6 +328,7 @@ ngx_gp_chat_body(ngx_http_request_t *r)
 static void
 ngx_gp_chat_record(ngx_gp_chat_ctx_t *ctx)
 {
+    u_char              *p;
     ngx_time_t          *tp;
     ngx_msec_int_t       ms;
     ngx_gp_event_t       e;
@@ -356,7 +365,87 @@ ngx_gp_chat_record(ngx_gp_chat_ctx_t *ctx)
         ngx_memcpy(e.error, ctx->last_error, sizeof(e.error));
     }
 
+    if (ctx->session) {
+        p = (u_char *) strrchr(ctx->session, '/');
+        p = p ? p + 1 : (u_char *) ctx->session;
+        ngx_cpystrn(e.session, p, sizeof(e.session));
+    }
+
+    p = NULL;
+
+    if (ctx->history_max) {
+        ngx_gp_chat_history(ctx, &e);
+        p = e.text;
+    }
+
     ngx_gp_zone_event(ctx->zone, &e);
+
+    if (p) {
+        ngx_free(p);
+    }
+}
+
+
+/* a byte length cut to at most max without splitting a UTF-8 sequence */
+
+static size_t
+ngx_gp_chat_utf8_cut(const u_char *p, size_t len, size_t max)
+{
+    if (len <= max) {
+        return len;
+    }
+
+    len = max;
+
+    while (len && (p[len] & 0xc0) == 0x80) {
+        len--;
+    }
+
+    return len;
+}
+
+
+/* the history text: the last user message, then the answer's text */
+
+static void
+ngx_gp_chat_history(ngx_gp_chat_ctx_t *ctx, ngx_gp_event_t *e)
+{
+    size_t             plen, alen;
+    u_char            *t;
+    ngx_uint_t         i;
+    ngx_gp_message_t  *m;
+
+    m = NULL;
+
+    for (i = ctx->req.nmessages; i > 0; i--) {
+        if (ctx->req.messages[i - 1].role == NGX_GP_ROLE_USER) {
+            m = &ctx->req.messages[i - 1];
+            break;
+        }
+    }
+
+    plen = m ? ngx_gp_chat_utf8_cut((u_char *) m->text, m->len,
+                                    ctx->history_max)
+             : 0;
+    alen = ngx_gp_chat_utf8_cut(ctx->text, ctx->text_len, ctx->history_max);
+
+    /* the request's pool is being destroyed: the zone copies this */
+    t = ngx_alloc(plen + alen + 1, ctx->r->connection->log);
+    if (t == NULL) {
+        return;
+    }
+
+    if (plen) {
+        ngx_memcpy(t, m->text, plen);
+    }
+
+    if (alen) {
+        ngx_memcpy(t + plen, ctx->text, alen);
+    }
+
+    e->text = t;
+    e->prompt_len = (uint32_t) plen;
+    e->answer_len = (uint32_t) alen;
 }
 
 
@@ -1003,6 +1092,16 @@ ngx_gp_chat_emit(ngx_gp_chat_ctx_t *ctx, ngx_uint_t thought, const char *p,
     ctx->useful = 1;
 
     if (ctx->stream) {
+        if (!thought && ctx->history_max && ctx->text_len < ctx->history_max
+            && ngx_gp_chat_append(&ctx->text, &ctx->text_len, &ctx->text_cap,
+                                  ctx->history_max + 4, p,
+                                  ngx_min(len, ctx->history_max + 4
+                                               - ctx->text_len))
+               == NGX_ERROR)
+        {
+            return NGX_ERROR;
+        }
+
         rc = thought ? ngx_gp_chat_chunk(ctx, NULL, 0, p, len, NULL, NULL)
                      : ngx_gp_chat_chunk(ctx, p, len, NULL, 0, NULL, NULL);
 

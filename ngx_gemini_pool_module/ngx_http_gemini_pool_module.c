@@ -1013,22 +1013,40 @@ ngx_http_gemini_pool_header_filter(ngx_http_request_t *r)
 
     glcf = ngx_http_get_module_loc_conf(r, ngx_http_gemini_pool_module);
 
-    if (glcf->handler != NGX_GP_HANDLER_API) {
+    if (glcf->handler != NGX_GP_HANDLER_API
+        && glcf->handler != NGX_GP_HANDLER_ADMIN)
+    {
         return ngx_http_next_header_filter(r);
     }
 
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
 
-    ngx_gp_oai_error_set(&err, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                         "invalid_request_error", "request_too_large", NULL,
-                         "Request body too large: the limit is %lld bytes; "
-                         "raise client_max_body_size in the nginx "
-                         "location of gemini_pool_api",
-                         (long long) clcf->client_max_body_size);
+    if (glcf->handler == NGX_GP_HANDLER_ADMIN) {
+        /* the admin API's error shape */
+        p = malloc(256);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
 
-    p = (u_char *) ngx_gp_render_error(&err, &len);
-    if (p == NULL) {
-        return NGX_ERROR;
+        len = ngx_snprintf(p, 256, "{\"error\":{\"message\":\"request body "
+                           "too large: the limit is %O bytes; raise "
+                           "client_max_body_size in the nginx location of "
+                           "gemini_pool_admin\",\"code\":"
+                           "\"request_too_large\"}}",
+                           clcf->client_max_body_size) - p;
+
+    } else {
+        ngx_gp_oai_error_set(&err, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                             "invalid_request_error", "request_too_large",
+                             NULL, "Request body too large: the limit is "
+                             "%lld bytes; raise client_max_body_size in the "
+                             "nginx location of gemini_pool_api",
+                             (long long) clcf->client_max_body_size);
+
+        p = (u_char *) ngx_gp_render_error(&err, &len);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
     }
 
     body = ngx_palloc(r->pool, sizeof(ngx_str_t));
@@ -1078,7 +1096,9 @@ ngx_http_gemini_pool_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 
     glcf = ngx_http_get_module_loc_conf(r, ngx_http_gemini_pool_module);
 
-    if (glcf->handler != NGX_GP_HANDLER_API) {
+    if (glcf->handler != NGX_GP_HANDLER_API
+        && glcf->handler != NGX_GP_HANDLER_ADMIN)
+    {
         return ngx_http_next_body_filter(r, in);
     }
 

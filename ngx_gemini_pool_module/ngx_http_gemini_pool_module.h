@@ -163,6 +163,14 @@ typedef struct {
     uint32_t                 prompt_tokens;
     uint32_t                 completion_tokens;
     u_char                   error[128];
+    u_char                   session[32]; /* the upstream session's id */
+
+    /* chat history (setting history_enabled): the prompt, then the
+       answer; in process memory on the way in, in the zone's slab while
+       queued (ngx_gp_zone_events_release frees it) */
+    u_char                  *text;
+    uint32_t                 prompt_len;
+    uint32_t                 answer_len;
 } ngx_gp_event_t;
 
 #define NGX_GP_EVENTS                1024
@@ -179,6 +187,7 @@ typedef struct {
     uint64_t                 prompt_tokens;
     uint64_t                 completion_tokens;
     uint64_t                 events_dropped;
+    uint64_t                 history_dropped;  /* text not kept */
 } ngx_gp_metrics_t;
 
 typedef struct {
@@ -207,6 +216,7 @@ typedef struct {
     ngx_gp_event_t          *events;      /* ring of NGX_GP_EVENTS */
     ngx_uint_t               event_head;  /* next to write */
     ngx_uint_t               event_tail;  /* next to drain */
+    size_t                   event_text;  /* history bytes queued */
 
     ngx_rbtree_t             bindings;
     ngx_rbtree_node_t        sentinel;
@@ -438,6 +448,8 @@ ngx_int_t ngx_gp_admin_handler(ngx_http_request_t *r);
 ngx_int_t ngx_gp_metrics_handler(ngx_http_request_t *r);
 void ngx_gp_zone_event(ngx_gp_zone_t *z, ngx_gp_event_t *e);
 double ngx_gp_bucket(ngx_uint_t i);
+void ngx_gp_zone_events_release(ngx_gp_zone_t *z, ngx_gp_event_t *ev,
+    ngx_uint_t n);
 ngx_uint_t ngx_gp_zone_events_take(ngx_gp_zone_t *z, ngx_gp_event_t *out,
     ngx_uint_t max);
 ngx_int_t ngx_gp_store_save_events(ngx_cycle_t *cycle, ngx_gp_zone_t *z);

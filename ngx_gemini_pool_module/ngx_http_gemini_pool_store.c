@@ -38,6 +38,13 @@ static ngx_gp_setting_default_t  ngx_gp_setting_defaults[] = {
     { "proxy_for", NGX_GP_SETTING_STRING, "google,images" },
     { "history_retention_days", NGX_GP_SETTING_INT, "30" },
     { "history_max_rows", NGX_GP_SETTING_INT, "100000" },
+    { "history_enabled", NGX_GP_SETTING_BOOL, "false" },
+    { "auto_refresh_cookies", NGX_GP_SETTING_BOOL, "false" },
+    { "tempmail_worker_url", NGX_GP_SETTING_STRING, "" },
+    { "remote_sync_url", NGX_GP_SETTING_STRING, "" },
+    { "remote_sync_api_key", NGX_GP_SETTING_STRING, "" },
+    { "sync_only_mode", NGX_GP_SETTING_BOOL, "false" },
+    { "history_max_chars", NGX_GP_SETTING_INT, "65536" },
     { NULL, 0, NULL }
 };
 
@@ -147,6 +154,11 @@ static const char  *ngx_gp_migrations[] = {
     ");"
     "CREATE INDEX call_logs_time ON call_logs (time);"
     "CREATE INDEX call_logs_key ON call_logs (key_id, id);",
+
+    /* version 6: chat history text (NULL: not recorded) */
+    "ALTER TABLE call_logs ADD COLUMN session TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE call_logs ADD COLUMN prompt TEXT;"
+    "ALTER TABLE call_logs ADD COLUMN answer TEXT;",
 
     NULL
 };
@@ -922,6 +934,15 @@ ngx_gp_store_setting_number(ngx_gp_setting_t *s, ngx_log_t *log)
             return NGX_ERROR;
         }
 
+        if ((ngx_strcmp(s->key, "tempmail_worker_url") == 0
+             || ngx_strcmp(s->key, "remote_sync_url") == 0)
+            && s->value[0]
+            && ngx_strncmp(s->value, "http://", 7) != 0
+            && ngx_strncmp(s->value, "https://", 8) != 0)
+        {
+            goto invalid;
+        }
+
         if (ngx_strcmp(s->key, "selection_strategy") == 0) {
             if (ngx_strcmp(s->value, "least_in_flight") == 0) {
                 s->number = NGX_GP_PICK_LEAST_IN_FLIGHT;
@@ -1536,6 +1557,7 @@ ngx_gp_store_save_events(ngx_cycle_t *cycle, ngx_gp_zone_t *z)
 
     db = ngx_gp_store_db(cycle->log);
     if (db == NULL) {
+        ngx_gp_zone_events_release(z, ev, n);
         ngx_free(ev);
         return NGX_ERROR;
     }
@@ -1548,8 +1570,9 @@ ngx_gp_store_save_events(ngx_cycle_t *cycle, ngx_gp_zone_t *z)
         || sqlite3_prepare_v2(db, "INSERT INTO call_logs (time, key_id, "
                               "account_id, account, model, status, stream, "
                               "attempts, latency_ms, ttfb_ms, prompt_tokens, "
-                              "completion_tokens, error) VALUES "
-                              "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                              "completion_tokens, error, session, prompt, "
+                              "answer) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                              "?, ?, ?, ?, ?, ?)",
                               -1, &st, NULL) != SQLITE_OK
         || sqlite3_prepare_v2(db, "UPDATE api_keys SET requests = "
                               "requests + 1, last_used_at = max("
@@ -1580,6 +1603,19 @@ ngx_gp_store_save_events(ngx_cycle_t *cycle, ngx_gp_zone_t *z)
         sqlite3_bind_int64(st, 11, ev[i].prompt_tokens);
         sqlite3_bind_int64(st, 12, ev[i].completion_tokens);
         sqlite3_bind_text(st, 13, (char *) ev[i].error, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 14, (char *) ev[i].session, -1, SQLITE_STATIC);
+
+        if (ev[i].text) {
+            sqlite3_bind_text(st, 15, (char *) ev[i].text,
+                              (int) ev[i].prompt_len, SQLITE_STATIC);
+            sqlite3_bind_text(st, 16,
+                              (char *) ev[i].text + ev[i].prompt_len,
+                              (int) ev[i].answer_len, SQLITE_STATIC);
+
+        } else {
+            sqlite3_bind_null(st, 15);
+            sqlite3_bind_null(st, 16);
+        }
 
         if (sqlite3_step(st) != SQLITE_DONE) {
             rc = SQLITE_ERROR;
@@ -1642,6 +1678,7 @@ ngx_gp_store_save_events(ngx_cycle_t *cycle, ngx_gp_zone_t *z)
         }
     }
 
+    ngx_gp_zone_events_release(z, ev, n);
     ngx_free(ev);
 
     if (rc == SQLITE_OK

@@ -11,6 +11,10 @@
 #include "ngx_http_gemini_pool_module.h"
 
 
+static void ngx_gp_zone_event_text(ngx_gp_zone_t *z, ngx_gp_event_t *e);
+static void ngx_gp_zone_event_text_free(ngx_gp_zone_t *z, ngx_gp_event_t *e);
+
+
 /*
  * The zone of the running cycle.  Looked up through ngx_cycle rather than
  * kept in a global: after a failed reload the master still runs the old
@@ -865,12 +869,85 @@ ngx_gp_zone_event(ngx_gp_zone_t *z, ngx_gp_event_t *e)
 
     if (sh->events) {
         if (sh->event_head - sh->event_tail >= NGX_GP_EVENTS) {
+            ngx_gp_zone_event_text_free(z,
+                                 &sh->events[sh->event_tail % NGX_GP_EVENTS]);
             sh->event_tail++;
             m->events_dropped++;
         }
 
+        ngx_gp_zone_event_text(z, e);
+
         sh->events[sh->event_head % NGX_GP_EVENTS] = *e;
         sh->event_head++;
+    }
+
+    ngx_shmtx_unlock(&z->shpool->mutex);
+}
+
+
+/*
+ * The history text of an event moves into the slab while it waits for the
+ * helper.  Queued text is held to an eighth of the zone, so a slow helper
+ * or a flood of long answers cannot starve the bindings; what does not fit
+ * is counted and the event is recorded without its text.
+ */
+
+static void
+ngx_gp_zone_event_text(ngx_gp_zone_t *z, ngx_gp_event_t *e)
+{
+    u_char  *p;
+    size_t   len, limit;
+
+    if (e->text == NULL) {
+        return;
+    }
+
+    len = (size_t) e->prompt_len + e->answer_len;
+    limit = (size_t) (z->shpool->end - (u_char *) z->shpool) / 8;
+
+    p = NULL;
+
+    if (len && z->sh->event_text + len <= limit) {
+        p = ngx_slab_alloc_locked(z->shpool, len);
+    }
+
+    if (p == NULL) {
+        z->sh->metrics.history_dropped++;
+        e->text = NULL;
+        e->prompt_len = 0;
+        e->answer_len = 0;
+        return;
+    }
+
+    ngx_memcpy(p, e->text, len);
+    e->text = p;
+    z->sh->event_text += len;
+}
+
+
+static void
+ngx_gp_zone_event_text_free(ngx_gp_zone_t *z, ngx_gp_event_t *e)
+{
+    if (e->text) {
+        ngx_slab_free_locked(z->shpool, e->text);
+        z->sh->event_text -= (size_t) e->prompt_len + e->answer_len;
+        e->text = NULL;
+    }
+}
+
+
+/* the helper has written the events it took: their text leaves the slab */
+
+void
+ngx_gp_zone_events_release(ngx_gp_zone_t *z, ngx_gp_event_t *ev,
+    ngx_uint_t n)
+{
+    ngx_uint_t  i;
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+
+    for (i = 0; i < n; i++) {
+        ngx_gp_zone_event_text_free(z, &ev[i]);
     }
 
     ngx_shmtx_unlock(&z->shpool->mutex);

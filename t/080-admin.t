@@ -358,6 +358,27 @@ is($st, 200, 'delete');
 ($st) = admin('DELETE', "/api/keys/$kid");
 is($st, 404, 'again: 404');
 
+# the remote-sync and re-login settings; the sync key is a secret
+
+($st, $d) = admin('PUT', '/api/settings',
+                  {remote_sync_url => 'https://peer.example',
+                   remote_sync_api_key => 'sync-key-XYZ-0123456789',
+                   tempmail_worker_url => 'https://mail.example',
+                   auto_refresh_cookies => JSON::PP::true,
+                   sync_only_mode => JSON::PP::true});
+is($st, 200, 'remote sync, temp-mail and refresh settings');
+($st, $d, $res) = admin('GET', '/api/settings');
+is($d->{settings}{remote_sync_url}{value}, 'https://peer.example',
+   'the sync URL reads back');
+ok($d->{settings}{remote_sync_api_key}{set}
+   && !defined $d->{settings}{remote_sync_api_key}{value},
+   'the sync key only says it is set') or diag explain $d->{settings}{remote_sync_api_key};
+unlike($res->{content}, qr/sync-key-XYZ/, 'and is in no read');
+is($d->{settings}{sync_only_mode}{value}, JSON::PP::true, 'sync-only mode');
+($st, $d) = admin('PUT', '/api/settings', {remote_sync_url => 'ftp://x'});
+is($st, 400, 'a sync URL that is not http(s): 400');
+is($d->{error}{code}, 'invalid_value', 'invalid_value');
+
 # secrets at rest: no cookie, proxy password or API key in clear
 
 {
@@ -373,6 +394,7 @@ is($st, 404, 'again: 404');
     }
     unlike($all, qr/\Q$key\E/, 'nor the API key');
     unlike($all, qr/secret\@127/, 'nor a proxy password');
+    unlike($all, qr/sync-key-XYZ/, 'nor the remote sync key');
     like(GeminiPool::sql("SELECT secure_c_ses FROM accounts LIMIT 1"),
          qr/^enc:v1:/, 'cookies are stored encrypted');
 }

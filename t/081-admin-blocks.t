@@ -130,3 +130,71 @@ X-Admin-Token: blocks-admin-secret-0123456789
 [qr/"success":true/, qr/"id":"my-flash"/, qr/echo: custom model/, qr/"success":true/,
  qr/\{"name":"my-flash","model_id":"gemini-2\.5-flash","kind":"text","account_id":2,"enabled":true,"position":0,"description":"mine"\}/,
  qr/"code":"invalid_value"/, qr/"success":true/, qr/"code":"model_not_found"/, qr/"code":"not_found"/]
+
+
+=== TEST 7: chat history: texts go through the zone to the database and back
+--- gp_setup
+sql("INSERT INTO settings (key, type, value) VALUES ('history_enabled', 'bool', 'true')");
+--- config
+    location /api/ { gemini_pool_admin; }
+    location /v1/ { gemini_pool_api; }
+--- more_headers
+X-Admin-Token: blocks-admin-secret-0123456789
+--- request eval
+["POST /v1/chat/completions\n{\"model\":\"gemini-auto\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"history one\"}]}",
+ "POST /v1/chat/completions\n{\"model\":\"gemini-auto\",\"messages\":[{\"role\":\"user\",\"content\":\"history two\"}]}",
+ "POST /v1/chat/completions\n{\"model\":\"gemini-auto\",\"messages\":[{\"role\":\"user\",\"content\":\"MOCK:delay=1500 let the helper drain\"}]}",
+ "GET /api/history?q=history+t&limit=1",
+ "GET /api/history?q=history+one",
+ "DELETE /api/history"]
+--- error_code eval
+[200, 200, 200, 200, 200, 200]
+--- response_body_like eval
+[qr/echo: history one/, qr/echo: history two/, qr/let the helper drain/,
+ qr/^\{"items":\[\{.*"prompt_preview":"history two","answer_preview":"echo: history two\\n-- mock tail.*\],"total":1,"limit":1,"offset":0\}$/,
+ qr/"prompt_preview":"history one","answer_preview":"echo: history one\\n/,
+ qr/^\{"ok":true,"deleted":[23]\}$/]
+--- no_error_log
+[alert]
+[crit]
+
+
+=== TEST 8: an oversize body is a JSON 413 naming the limit, and changes nothing
+--- config
+    location /api/ { client_max_body_size 200; gemini_pool_admin; }
+--- more_headers
+X-Admin-Token: blocks-admin-secret-0123456789
+--- request eval
+["POST /api/accounts\n{\"name\":\"big\",\"team_id\":\"t\",\"csesidx\":\"7\",\"secure_c_ses\":\"" . ("x" x 1000) . "\"}",
+ "PUT /api/settings\n{\"proxy\":\"http://" . ("y" x 300) . "\"}",
+ "GET /api/accounts"]
+--- error_code eval
+[413, 413, 200]
+--- response_body_like eval
+[qr/^\{"error":\{"message":"request body too large: the limit is 200 bytes; raise client_max_body_size in the nginx location of gemini_pool_admin","code":"request_too_large"\}\}$/,
+ qr/"code":"request_too_large"/,
+ qr/"total":3\}$/]
+--- no_error_log
+[alert]
+[crit]
+
+
+=== TEST 9: every route but login needs the admin
+--- config
+    location /api/ { gemini_pool_admin; }
+--- request eval
+my @r = ("POST /api/auth/logout", "PUT /api/auth/password\n{}", "GET /api/auth/status",
+         "GET /api/accounts", "POST /api/accounts\n{}", "PUT /api/accounts/0\n{}",
+         "PATCH /api/accounts/0\n{}", "DELETE /api/accounts/0", "POST /api/accounts/0/toggle",
+         "POST /api/accounts/0/test", "GET /api/accounts/0/quota", "GET /api/models",
+         "POST /api/models\n{}", "PUT /api/models/x\n{}", "DELETE /api/models/x",
+         "GET /api/settings", "PUT /api/settings\n{}", "POST /api/settings\n{}",
+         "GET /api/keys", "POST /api/keys\n{}", "POST /api/keys/1/revoke", "DELETE /api/keys/1",
+         "GET /api/status", "POST /api/proxy/test\n{}", "GET /api/logs", "GET /api/keys/1/logs",
+         "GET /api/keys/1/stats", "GET /api/history", "GET /api/history/1",
+         "DELETE /api/history", "DELETE /api/history/1");
+\@r
+--- error_code eval
+[(401) x 31]
+--- response_body_like eval
+[(qr/"code":"unauthorized"/) x 31]
