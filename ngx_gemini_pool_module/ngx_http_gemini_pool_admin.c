@@ -76,6 +76,8 @@ static ngx_int_t ngx_gp_admin_key_stats(ngx_gp_admin_t *a);
 static ngx_int_t ngx_gp_admin_history(ngx_gp_admin_t *a);
 static ngx_int_t ngx_gp_admin_history_item(ngx_gp_admin_t *a);
 static ngx_int_t ngx_gp_admin_history_delete(ngx_gp_admin_t *a);
+static ngx_int_t ngx_gp_admin_export(ngx_gp_admin_t *a);
+static ngx_int_t ngx_gp_admin_import(ngx_gp_admin_t *a);
 static ngx_uint_t ngx_gp_admin_zone_expired(int64_t id);
 
 
@@ -112,6 +114,8 @@ static ngx_gp_admin_route_t  ngx_gp_admin_routes[] = {
     { NGX_HTTP_GET,    "history/*",         ngx_gp_admin_history_item, 0 },
     { NGX_HTTP_DELETE, "history",           ngx_gp_admin_history_delete, 0 },
     { NGX_HTTP_DELETE, "history/*",         ngx_gp_admin_history_delete, 0 },
+    { NGX_HTTP_GET,    "config/export",     ngx_gp_admin_export, 0 },
+    { NGX_HTTP_POST,   "config/import",     ngx_gp_admin_import, 0 },
     { 0, NULL, NULL, 0 }
 };
 
@@ -168,12 +172,20 @@ ngx_gp_admin_body(ngx_http_request_t *r)
     json_error_t         err;
     ngx_pool_cleanup_t  *cln;
 
-    if (ngx_gp_read_body(r, &text) != NGX_OK) {
+    body = NULL;
+    text.len = 0;
+
+    /* an import reads its body itself: it may be an SQLite file */
+
+    if (!(r->uri.len >= sizeof("/config/import") - 1
+          && ngx_strncmp(r->uri.data + r->uri.len
+                         - (sizeof("/config/import") - 1), "/config/import",
+                         sizeof("/config/import") - 1) == 0)
+        && ngx_gp_read_body(r, &text) != NGX_OK)
+    {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
-
-    body = NULL;
 
     if (text.len) {
         body = json_loadb((char *) text.data, text.len, 0, &err);
@@ -723,7 +735,7 @@ ngx_gp_admin_login(ngx_gp_admin_t *a)
     uint32_t                           addr;
     ngx_int_t                          bad, ok, rc;
     ngx_str_t                          t;
-    const char                        *password;
+    const char                        *password, *secret;
     sqlite3_stmt                      *st;
     ngx_gp_zone_t                     *z;
     ngx_gp_login_t                    *l;
@@ -757,9 +769,22 @@ ngx_gp_admin_login(ngx_gp_admin_t *a)
 
     password = ngx_gp_admin_str(a, "password", &bad);
 
-    if (password == NULL) {
+    /*
+     * {"secret"}: the admin secret buys a session too, so that the
+     * console never keeps the secret itself in the browser
+     */
+    secret = ngx_gp_admin_str(a, "secret", &bad);
+
+    if (bad || (password == NULL && secret == NULL)) {
         return ngx_gp_admin_error(r, NGX_HTTP_BAD_REQUEST, "invalid_value",
-                                  "\"password\" (a string) is required");
+                                  "\"password\" or \"secret\" (a string) "
+                                  "is required");
+    }
+
+    if (secret) {
+        ok = ngx_gp_ct_equal(secret, ngx_strlen(secret), gmcf->admin_secret,
+                             gmcf->admin_secret_len);
+        goto verified;
     }
 
     st = ngx_gp_admin_prepare(r, "SELECT value FROM admin "
@@ -779,12 +804,14 @@ ngx_gp_admin_login(ngx_gp_admin_t *a)
 
     if (hash == NULL) {
         return ngx_gp_admin_error(r, NGX_HTTP_FORBIDDEN, "no_password",
-                                  "no admin password is set yet: set one "
-                                  "with PUT /api/auth/password and the "
-                                  "X-Admin-Token header (the admin secret)");
+                                  "no admin password is set yet: log in "
+                                  "with the admin secret, then set one "
+                                  "with PUT /api/auth/password");
     }
 
     ok = ngx_gp_password_verify(password, hash);
+
+verified:
 
     if (!ok) {
         ngx_shmtx_lock(&z->shpool->mutex);
@@ -797,7 +824,8 @@ ngx_gp_admin_login(ngx_gp_admin_t *a)
                       &r->connection->addr_text);
 
         return ngx_gp_admin_error(r, NGX_HTTP_UNAUTHORIZED, "unauthorized",
-                                  "wrong password");
+                                  secret ? "wrong admin secret"
+                                         : "wrong password");
     }
 
     expires = now + NGX_GP_SESSION_TTL;
@@ -3098,4 +3126,151 @@ ngx_gp_admin_model_delete(ngx_gp_admin_t *a)
     }
 
     return ngx_gp_admin_ok(a->r);
+}
+
+
+/*
+ * GET /api/config/export[?secrets=1]: a download of the configuration;
+ * secrets only when asked for, and the document says whether it has them.
+ */
+
+static ngx_int_t
+ngx_gp_admin_export(ngx_gp_admin_t *a)
+{
+    u_char              *p;
+    json_t              *doc;
+    ngx_str_t            v;
+    ngx_uint_t           secrets;
+    ngx_table_elt_t     *h;
+    ngx_http_request_t  *r;
+
+    r = a->r;
+    secrets = 0;
+
+    if (ngx_http_arg(r, (u_char *) "secrets", 7, &v) == NGX_OK) {
+        if (v.len == 1 && (v.data[0] == '1' || v.data[0] == '0')) {
+            secrets = (v.data[0] == '1');
+
+        } else {
+            return ngx_gp_admin_error(r, NGX_HTTP_BAD_REQUEST,
+                                      "invalid_value",
+                                      "\"secrets\" must be 0 or 1");
+        }
+    }
+
+    doc = ngx_gp_config_export(r, secrets);
+    if (doc == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h = ngx_list_push(&r->headers_out.headers);
+    p = ngx_pnalloc(r->pool, sizeof("attachment; filename=\"gemini-pool-"
+                                    "config-YYYYmmdd-HHMMSS.json\"") + 16);
+
+    if (h == NULL || p == NULL) {
+        json_decref(doc);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    {
+        ngx_tm_t  tm;
+
+        ngx_gmtime(ngx_time(), &tm);
+
+        h->hash = 1;
+        ngx_str_set(&h->key, "Content-Disposition");
+        h->value.data = p;
+        h->value.len = ngx_sprintf(p, "attachment; filename=\"gemini-pool-"
+                                   "config-%4d%02d%02d-%02d%02d%02d%s.json\"",
+                                   tm.ngx_tm_year, tm.ngx_tm_mon,
+                                   tm.ngx_tm_mday, tm.ngx_tm_hour,
+                                   tm.ngx_tm_min, tm.ngx_tm_sec,
+                                   secrets ? "-secrets" : "")
+                       - p;
+    }
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        json_decref(doc);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Cache-Control");
+    ngx_str_set(&h->value, "no-store");
+
+    return ngx_gp_admin_json(r, NGX_HTTP_OK, doc);
+}
+
+
+/*
+ * POST /api/config/import[?dry_run=1]: an export of this module, the
+ * reference's business_gemini_session.json, or its geminibusiness.db as
+ * the raw body (Content-Type application/x-sqlite3 or
+ * application/octet-stream).  One transaction; the zone follows.
+ */
+
+static ngx_int_t
+ngx_gp_admin_import(ngx_gp_admin_t *a)
+{
+    json_t              *result;
+    ngx_int_t            rc;
+    ngx_str_t            body, v, *ct;
+    ngx_uint_t           sqlite, dry_run;
+    ngx_http_request_t  *r;
+    char                 err[384];
+
+    r = a->r;
+    sqlite = 0;
+    dry_run = 0;
+
+    if (ngx_http_arg(r, (u_char *) "dry_run", 7, &v) == NGX_OK) {
+        dry_run = (v.len == 1 && v.data[0] == '1');
+    }
+
+    if (r->headers_in.content_type) {
+        ct = &r->headers_in.content_type->value;
+
+        if ((ct->len >= sizeof("application/x-sqlite3") - 1
+             && ngx_strncasecmp(ct->data, (u_char *) "application/x-sqlite3",
+                                sizeof("application/x-sqlite3") - 1) == 0)
+            || (ct->len >= sizeof("application/vnd.sqlite3") - 1
+                && ngx_strncasecmp(ct->data,
+                                   (u_char *) "application/vnd.sqlite3",
+                                   sizeof("application/vnd.sqlite3") - 1)
+                   == 0)
+            || (ct->len >= sizeof("application/octet-stream") - 1
+                && ngx_strncasecmp(ct->data,
+                                   (u_char *) "application/octet-stream",
+                                   sizeof("application/octet-stream") - 1)
+                   == 0))
+        {
+            sqlite = 1;
+        }
+    }
+
+    if (ngx_gp_read_body(r, &body) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_gp_config_import(r, &body, sqlite, dry_run, &result, err,
+                              sizeof(err));
+
+    if (rc == NGX_DECLINED) {
+        return ngx_gp_admin_error(r, NGX_HTTP_BAD_REQUEST, "invalid_import",
+                                  "%s; nothing was changed", err);
+    }
+
+    if (rc != NGX_OK) {
+        return ngx_gp_admin_error(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                  "import_failed", "%s; nothing was changed",
+                                  err[0] ? err : "the import failed");
+    }
+
+    if (!dry_run && ngx_gp_admin_changed(r) != NGX_OK) {
+        json_decref(result);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_gp_admin_json(r, NGX_HTTP_OK, result);
 }

@@ -471,6 +471,14 @@ ngx_int_t ngx_gp_send_json(ngx_http_request_t *r, ngx_uint_t status,
 ngx_int_t ngx_gp_read_body(ngx_http_request_t *r, ngx_str_t *body);
 
 
+/* configuration export and import, migration from the reference */
+
+json_t *ngx_gp_config_export(ngx_http_request_t *r, ngx_uint_t secrets);
+ngx_int_t ngx_gp_config_import(ngx_http_request_t *r, ngx_str_t *body,
+    ngx_uint_t sqlite, ngx_uint_t dry_run, json_t **result, char *err,
+    size_t errlen);
+
+
 /* variables */
 
 #define NGX_GP_VAR_ACCOUNT           0

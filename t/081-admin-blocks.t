@@ -198,3 +198,22 @@ my @r = ("POST /api/auth/logout", "PUT /api/auth/password\n{}", "GET /api/auth/s
 [(401) x 31]
 --- response_body_like eval
 [(qr/"code":"unauthorized"/) x 31]
+
+
+=== TEST 10: the admin secret logs in too, and only the right one
+--- config
+    location /api/ { gemini_pool_admin; }
+--- request eval
+["POST /api/auth/login\n{}", "POST /api/auth/login\n{\"secret\":7}",
+ "POST /api/auth/login\n{\"secret\":\"blocks-admin-secret-0123456788\"}",
+ "POST /api/auth/login\n{\"secret\":\"blocks-admin-secret-0123456789\"}"]
+--- error_code eval
+[400, 400, 401, 200]
+--- response_body_like eval
+[qr/^\{"error":\{"message":"\\"password\\" or \\"secret\\" \(a string\) is required","code":"invalid_value"\}\}$/,
+ qr/"code":"invalid_value"/,
+ qr/^\{"error":\{"message":"wrong admin secret","code":"unauthorized"\}\}$/,
+ qr/^\{"success":true,"token":"[0-9a-f]{32}\.[^"]+","expires_at":\d+\}$/]
+--- no_error_log
+[alert]
+[crit]

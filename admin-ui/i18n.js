@@ -1,0 +1,666 @@
+/*
+ * ngx_gemini_pool console: every user-visible string, in English and
+ * Simplified Chinese.  t(key, vars) looks a key up in the current
+ * language ("{name}" placeholders are filled from vars); a key missing
+ * there falls back to English, then to the key itself.
+ */
+
+const en = {
+    'app.title': 'Gemini Pool console',
+    'app.brand': 'Gemini Pool',
+
+    'nav.dashboard': 'Dashboard',
+    'nav.accounts': 'Accounts',
+    'nav.models': 'Models',
+    'nav.settings': 'Settings',
+    'nav.keys': 'API keys',
+    'nav.logs': 'Call logs',
+    'nav.history': 'Chat history',
+    'nav.config': 'Import / export',
+    'nav.security': 'Password',
+
+    'top.language': 'Language',
+    'top.theme': 'Theme',
+    'top.theme.light': 'Light',
+    'top.theme.dark': 'Dark',
+    'top.logout': 'Log out',
+
+    'login.title': 'Log in',
+    'login.password': 'Password',
+    'login.secret': 'Admin secret',
+    'login.with_password': 'With the password',
+    'login.with_secret': 'With the admin secret',
+    'login.submit': 'Log in',
+    'login.help.title': 'First start?',
+    'login.help.body': 'There is no password until you set one. Log in '
+        + 'with the admin secret: nginx generated it into the file '
+        + '<database>.admin-secret next to the database (with scripts/run: '
+        + 'run/gemini_pool.db.admin-secret), unless ADMIN_SECRET_KEY was '
+        + 'set. Read it on the server with: cat run/gemini_pool.db.admin-secret',
+    'login.help.then': 'Then set a password under "Password". Both give a '
+        + 'session of 12 hours; the secret itself is not kept in the browser.',
+    'login.expired': 'The session has ended. Log in again.',
+    'login.no_password': 'No password is set yet: log in with the admin '
+        + 'secret, then set one under "Password".',
+
+    'common.refresh': 'Refresh',
+    'common.save': 'Save',
+    'common.cancel': 'Cancel',
+    'common.close': 'Close',
+    'common.add': 'Add',
+    'common.edit': 'Edit',
+    'common.delete': 'Delete',
+    'common.confirm': 'Confirm',
+    'common.yes': 'Yes',
+    'common.no': 'No',
+    'common.none': 'none',
+    'common.never': 'never',
+    'common.actions': 'Actions',
+    'common.loading': 'Loading…',
+    'common.empty': 'Nothing here yet.',
+    'common.saved': 'Saved.',
+    'common.deleted': 'Deleted.',
+    'common.enabled': 'Enabled',
+    'common.disabled': 'Disabled',
+    'common.name': 'Name',
+    'common.id': 'ID',
+    'common.time': 'Time',
+    'common.status': 'Status',
+    'common.model': 'Model',
+    'common.account': 'Account',
+    'common.key': 'API key',
+    'common.error': 'Error',
+    'common.more': 'More',
+    'common.previous': 'Previous',
+    'common.next': 'Next',
+    'common.copy': 'Copy',
+    'common.copied': 'Copied.',
+    'common.unchanged': 'leave empty to keep',
+    'common.seconds': '{n} s',
+    'common.page': '{from}–{to} of {total}',
+
+    'err.network': 'The server could not be reached: {msg}',
+    'err.http': 'The server answered {status}: {msg}',
+    'err.not_available': 'This part is not available on this server '
+        + '(it answered 404 for {path}): the module is older than the '
+        + 'console.',
+    'err.bad_json_file': 'The file is neither JSON nor a SQLite database: '
+        + '{msg}',
+
+    'dash.title': 'Dashboard',
+    'dash.version': 'Version',
+    'dash.accounts': 'Accounts',
+    'dash.usable': 'Usable',
+    'dash.enabled': 'Enabled',
+    'dash.expired': 'Cookie expired',
+    'dash.cooling': 'Cooling down',
+    'dash.proxy': 'Global proxy',
+    'dash.proxy.off': 'off',
+    'dash.proxy.none': 'not set',
+    'dash.requests': 'Requests (since start)',
+    'dash.failures': 'Failures (since start)',
+    'dash.auto': 'Refreshes every 15 s.',
+
+    'acc.title': 'Accounts',
+    'acc.add': 'Add account',
+    'acc.edit': 'Edit account',
+    'acc.index': '#',
+    'acc.team_id': 'Team ID',
+    'acc.csesidx': 'csesidx',
+    'acc.secure_c_ses': '__Secure-C_SES cookie',
+    'acc.host_c_oses': '__Host-C_OSES cookie',
+    'acc.user_agent': 'User agent',
+    'acc.proxy': 'Proxy',
+    'acc.proxy.hint': 'http://, https://, socks5:// URL, or "direct"',
+    'acc.proxy.clear': 'Remove the account\'s proxy',
+    'acc.state': 'State',
+    'acc.cooldowns': 'Cooldowns',
+    'acc.requests': 'Requests',
+    'acc.failures': 'Failures',
+    'acc.last_error': 'Last error',
+    'acc.available': 'available',
+    'acc.off': 'disabled',
+    'acc.expired': 'cookie expired',
+    'acc.cooling': 'cooling down',
+    'acc.cookie_set': 'set',
+    'acc.cookie_unset': 'not set',
+    'acc.cookies': 'Cookies',
+    'acc.toggle': 'Enabled',
+    'acc.test': 'Test',
+    'acc.quota': 'Quota',
+    'acc.test.ok': 'Account "{name}": the upstream accepted its cookies '
+        + '(HTTP {status}).',
+    'acc.test.fail': 'Account "{name}": {error} (HTTP {status})',
+    'acc.quota.title': 'Quota of "{name}"',
+    'acc.quota.text': 'Text',
+    'acc.quota.images': 'Images',
+    'acc.quota.videos': 'Videos',
+    'acc.quota.ready': 'ready',
+    'acc.quota.until': 'cooling until {time} ({left})',
+    'acc.delete.confirm': 'Delete the account "{name}"? Its cookies are '
+        + 'removed from the database.',
+    'acc.added': 'Account added.',
+    'acc.renewed': 'New credentials: the account is back in rotation.',
+    'acc.secret.note': 'Cookies and the proxy are never shown again; '
+        + 'leave them empty to keep the stored values.',
+
+    'models.title': 'Models',
+    'models.add': 'Add model',
+    'models.edit': 'Edit model',
+    'models.model_id': 'Upstream model ID',
+    'models.kind': 'Kind',
+    'models.kind.text': 'text',
+    'models.kind.image': 'image',
+    'models.kind.video': 'video',
+    'models.pin': 'Pinned account',
+    'models.pin.none': 'no pin',
+    'models.position': 'Position',
+    'models.description': 'Description',
+    'models.delete.confirm': 'Delete the model "{name}"?',
+
+    'settings.title': 'Settings',
+    'settings.secret.set': 'set',
+    'settings.secret.unset': 'not set',
+    'settings.secret.clear': 'clear',
+    'settings.secret.hint': 'write-only: type a new value to replace it',
+    'settings.none_changed': 'Nothing changed.',
+    'settings.saved': 'Settings saved.',
+    'settings.proxy_test': 'Test proxy',
+    'settings.proxy_test.ok': 'The upstream answered HTTP {status} through '
+        + '{proxy} in {ms} ms.',
+    'settings.proxy_test.fail': 'Through {proxy}: {error}',
+    'settings.d.default_model': 'The model used when a request names none',
+    'settings.d.show_thoughts': 'Return thoughts as reasoning_content',
+    'settings.d.selection_strategy': 'How the next account is chosen',
+    'settings.d.max_attempts': 'Accounts tried per request',
+    'settings.d.cooldown_text_429': 'Seconds a text 429 cools an account '
+        + '(0: until midnight in Los Angeles)',
+    'settings.d.cooldown_server_error': 'Seconds a 5xx cools an account',
+    'settings.d.cooldown_network': 'Seconds a network error cools an account',
+    'settings.d.session_max_age': 'Seconds an upstream session serves a '
+        + 'conversation (0: no limit)',
+    'settings.d.proxy': 'Global outbound proxy URL',
+    'settings.d.proxy_enabled': 'Use the global proxy',
+    'settings.d.proxy_for': 'Traffic that uses the global proxy: google, '
+        + 'images, tempmail, sync',
+    'settings.d.history_retention_days': 'Days call logs are kept (0: '
+        + 'forever)',
+    'settings.d.history_max_rows': 'Most call log entries kept (0: no '
+        + 'limit)',
+    'settings.d.history_enabled': 'Record the text of chats (chat history)',
+    'settings.d.remote_sync_api_key': 'Key of the remote-sync peer',
+    'settings.d.image_base_url': 'Base URL of links to generated media',
+    'settings.d.history_max_chars': 'Bytes of prompt and of answer kept per '
+        + 'request',
+    'settings.d.auto_refresh_cookies': 'Re-login of expired accounts by the '
+        + 'helper',
+    'settings.d.tempmail_worker_url': 'URL of the temp-mail worker',
+    'settings.d.remote_sync_url': 'URL of the remote-sync peer',
+    'settings.d.sync_only_mode': 'This server only receives accounts (no '
+        + 'automatic re-login)',
+
+    'keys.title': 'API keys',
+    'keys.create': 'Create key',
+    'keys.name': 'Name',
+    'keys.models': 'Allowed models',
+    'keys.models.hint': 'comma-separated; empty: every model',
+    'keys.rpm': 'Requests per minute',
+    'keys.rpd': 'Requests per day',
+    'keys.limit.hint': '0: no limit',
+    'keys.expires': 'Expires',
+    'keys.expires.hint': 'empty: never',
+    'keys.image_format': 'Image format',
+    'keys.image_format.default': 'default',
+    'keys.prefix': 'Key',
+    'keys.state': 'State',
+    'keys.state.active': 'active',
+    'keys.state.revoked': 'revoked',
+    'keys.state.expired': 'expired',
+    'keys.limits': 'Limits',
+    'keys.requests': 'Requests',
+    'keys.last_used': 'Last used',
+    'keys.created': 'Created',
+    'keys.revoke': 'Revoke',
+    'keys.stats': 'Stats',
+    'keys.logs': 'Logs',
+    'keys.all_models': 'all',
+    'keys.new.title': 'Your new API key',
+    'keys.new.once': 'Copy it now: it is shown this once and only its hash '
+        + 'is stored.',
+    'keys.new.done': 'I have copied it',
+    'keys.revoke.confirm': 'Revoke the key "{name}"? Clients using it get '
+        + '401 at once.',
+    'keys.delete.confirm': 'Delete the key "{name}" and forget it?',
+    'keys.stats.title': 'Key "{name}"',
+    'keys.stats.requests': 'Requests (counted)',
+    'keys.stats.minute': 'This minute',
+    'keys.stats.today': 'Today',
+    'keys.stats.calls': 'Logged calls',
+    'keys.stats.errors': 'Logged errors',
+    'keys.stats.prompt': 'Prompt tokens',
+    'keys.stats.completion': 'Completion tokens',
+
+    'logs.title': 'Call logs',
+    'logs.key_id': 'API key ID',
+    'logs.limit': 'Rows',
+    'logs.filter': 'Filter',
+    'logs.clear': 'Clear filter',
+    'logs.stream': 'Stream',
+    'logs.attempts': 'Attempts',
+    'logs.latency': 'Latency',
+    'logs.ttfb': 'TTFB',
+    'logs.tokens': 'Tokens',
+    'logs.older': 'Older',
+    'logs.newest': 'Newest',
+    'logs.of_key': 'Calls of key {id}',
+
+    'history.title': 'Chat history',
+    'history.q': 'Search text',
+    'history.search': 'Search',
+    'history.prompt': 'Prompt',
+    'history.answer': 'Answer',
+    'history.latency': 'Latency',
+    'history.delete_all': 'Delete all history',
+    'history.delete_all.confirm': 'Delete every recorded chat? This cannot '
+        + 'be undone.',
+    'history.delete.confirm': 'Delete this chat?',
+    'history.deleted_n': '{n} chats deleted.',
+    'history.detail': 'Chat {id}',
+    'history.off': 'Recording is off: turn on the setting history_enabled '
+        + 'to record the text of chats.',
+
+    'config.title': 'Import / export',
+    'config.export': 'Export configuration',
+    'config.export.help': 'Downloads the configuration (accounts, models, '
+        + 'settings, API keys) as one JSON file. It can hold credentials: '
+        + 'keep it safe.',
+    'config.import': 'Import',
+    'config.import.help': 'Our own export, the reference\'s '
+        + 'business_gemini_session.json, or its SQLite database '
+        + '(geminibusiness.db).',
+    'config.import.file': 'File',
+    'config.import.confirm': 'Import "{name}"? Existing entries with the '
+        + 'same names are replaced.',
+    'config.import.done': 'Imported:',
+    'config.import.nofile': 'Choose a file first.',
+    'config.exported': 'Export downloaded.',
+
+    'security.title': 'Admin password',
+    'security.help': 'Sets the password for logging in to this console. '
+        + 'Setting it ends every session, this one too.',
+    'security.new': 'New password',
+    'security.repeat': 'Repeat it',
+    'security.short': 'The password needs at least 8 characters.',
+    'security.mismatch': 'The two passwords differ.',
+    'security.done': 'Password set. Log in with it.',
+    'security.method': 'You are logged in with: {method}',
+};
+
+const zh = {
+    'app.title': 'Gemini Pool 控制台',
+    'app.brand': 'Gemini Pool',
+
+    'nav.dashboard': '概览',
+    'nav.accounts': '账号',
+    'nav.models': '模型',
+    'nav.settings': '设置',
+    'nav.keys': 'API 密钥',
+    'nav.logs': '调用日志',
+    'nav.history': '对话记录',
+    'nav.config': '导入 / 导出',
+    'nav.security': '密码',
+
+    'top.language': '语言',
+    'top.theme': '主题',
+    'top.theme.light': '浅色',
+    'top.theme.dark': '深色',
+    'top.logout': '退出登录',
+
+    'login.title': '登录',
+    'login.password': '密码',
+    'login.secret': '管理密钥',
+    'login.with_password': '使用密码',
+    'login.with_secret': '使用管理密钥',
+    'login.submit': '登录',
+    'login.help.title': '首次启动？',
+    'login.help.body': '在设置密码之前没有密码。请使用管理密钥登录：除非设置了 '
+        + 'ADMIN_SECRET_KEY，nginx 会把它生成到数据库旁边的 '
+        + '<数据库>.admin-secret 文件中（使用 scripts/run 时为 '
+        + 'run/gemini_pool.db.admin-secret）。在服务器上查看：'
+        + 'cat run/gemini_pool.db.admin-secret',
+    'login.help.then': '然后在“密码”页设置密码。两种方式都会得到 12 小时的会话；'
+        + '浏览器不会保存管理密钥本身。',
+    'login.expired': '会话已结束，请重新登录。',
+    'login.no_password': '尚未设置密码：请先用管理密钥登录，再在“密码”页设置。',
+
+    'common.refresh': '刷新',
+    'common.save': '保存',
+    'common.cancel': '取消',
+    'common.close': '关闭',
+    'common.add': '添加',
+    'common.edit': '编辑',
+    'common.delete': '删除',
+    'common.confirm': '确认',
+    'common.yes': '是',
+    'common.no': '否',
+    'common.none': '无',
+    'common.never': '从不',
+    'common.actions': '操作',
+    'common.loading': '加载中…',
+    'common.empty': '暂无数据。',
+    'common.saved': '已保存。',
+    'common.deleted': '已删除。',
+    'common.enabled': '已启用',
+    'common.disabled': '已禁用',
+    'common.name': '名称',
+    'common.id': 'ID',
+    'common.time': '时间',
+    'common.status': '状态',
+    'common.model': '模型',
+    'common.account': '账号',
+    'common.key': 'API 密钥',
+    'common.error': '错误',
+    'common.more': '更多',
+    'common.previous': '上一页',
+    'common.next': '下一页',
+    'common.copy': '复制',
+    'common.copied': '已复制。',
+    'common.unchanged': '留空则保持不变',
+    'common.seconds': '{n} 秒',
+    'common.page': '第 {from}–{to} 条，共 {total} 条',
+
+    'err.network': '无法连接服务器：{msg}',
+    'err.http': '服务器返回 {status}：{msg}',
+    'err.not_available': '此服务器不提供该功能（{path} 返回 404）：'
+        + '模块版本比控制台旧。',
+    'err.bad_json_file': '该文件既不是 JSON 也不是 SQLite 数据库：{msg}',
+
+    'dash.title': '概览',
+    'dash.version': '版本',
+    'dash.accounts': '账号',
+    'dash.usable': '可用',
+    'dash.enabled': '已启用',
+    'dash.expired': 'Cookie 已过期',
+    'dash.cooling': '冷却中',
+    'dash.proxy': '全局代理',
+    'dash.proxy.off': '关闭',
+    'dash.proxy.none': '未设置',
+    'dash.requests': '请求数（自启动）',
+    'dash.failures': '失败数（自启动）',
+    'dash.auto': '每 15 秒自动刷新。',
+
+    'acc.title': '账号',
+    'acc.add': '添加账号',
+    'acc.edit': '编辑账号',
+    'acc.index': '#',
+    'acc.team_id': 'Team ID',
+    'acc.csesidx': 'csesidx',
+    'acc.secure_c_ses': '__Secure-C_SES Cookie',
+    'acc.host_c_oses': '__Host-C_OSES Cookie',
+    'acc.user_agent': 'User-Agent',
+    'acc.proxy': '代理',
+    'acc.proxy.hint': 'http://、https://、socks5:// 地址，或 "direct"',
+    'acc.proxy.clear': '移除该账号的代理',
+    'acc.state': '状态',
+    'acc.cooldowns': '冷却',
+    'acc.requests': '请求',
+    'acc.failures': '失败',
+    'acc.last_error': '最近错误',
+    'acc.available': '可用',
+    'acc.off': '已禁用',
+    'acc.expired': 'Cookie 已过期',
+    'acc.cooling': '冷却中',
+    'acc.cookie_set': '已设置',
+    'acc.cookie_unset': '未设置',
+    'acc.cookies': 'Cookie',
+    'acc.toggle': '启用',
+    'acc.test': '测试',
+    'acc.quota': '配额',
+    'acc.test.ok': '账号“{name}”：上游接受了它的 Cookie（HTTP {status}）。',
+    'acc.test.fail': '账号“{name}”：{error}（HTTP {status}）',
+    'acc.quota.title': '“{name}”的配额',
+    'acc.quota.text': '文本',
+    'acc.quota.images': '图片',
+    'acc.quota.videos': '视频',
+    'acc.quota.ready': '可用',
+    'acc.quota.until': '冷却至 {time}（剩余 {left}）',
+    'acc.delete.confirm': '删除账号“{name}”？它的 Cookie 将从数据库中移除。',
+    'acc.added': '账号已添加。',
+    'acc.renewed': '凭据已更新：账号重新参与轮换。',
+    'acc.secret.note': 'Cookie 和代理不会再显示；留空则保留已存储的值。',
+
+    'models.title': '模型',
+    'models.add': '添加模型',
+    'models.edit': '编辑模型',
+    'models.model_id': '上游模型 ID',
+    'models.kind': '类型',
+    'models.kind.text': '文本',
+    'models.kind.image': '图片',
+    'models.kind.video': '视频',
+    'models.pin': '绑定账号',
+    'models.pin.none': '不绑定',
+    'models.position': '排序',
+    'models.description': '描述',
+    'models.delete.confirm': '删除模型“{name}”？',
+
+    'settings.title': '设置',
+    'settings.secret.set': '已设置',
+    'settings.secret.unset': '未设置',
+    'settings.secret.clear': '清除',
+    'settings.secret.hint': '只写：输入新值以替换',
+    'settings.none_changed': '没有改动。',
+    'settings.saved': '设置已保存。',
+    'settings.proxy_test': '测试代理',
+    'settings.proxy_test.ok': '通过 {proxy} 访问上游：HTTP {status}，耗时 {ms} 毫秒。',
+    'settings.proxy_test.fail': '通过 {proxy}：{error}',
+    'settings.d.default_model': '请求未指定模型时使用的模型',
+    'settings.d.show_thoughts': '以 reasoning_content 返回思考过程',
+    'settings.d.selection_strategy': '选择下一个账号的方式',
+    'settings.d.max_attempts': '每个请求最多尝试的账号数',
+    'settings.d.cooldown_text_429': '文本 429 后账号冷却的秒数（0：到洛杉矶时间午夜）',
+    'settings.d.cooldown_server_error': '5xx 后账号冷却的秒数',
+    'settings.d.cooldown_network': '网络错误后账号冷却的秒数',
+    'settings.d.session_max_age': '一个上游会话服务一段对话的秒数（0：不限）',
+    'settings.d.proxy': '全局出站代理地址',
+    'settings.d.proxy_enabled': '使用全局代理',
+    'settings.d.proxy_for': '使用全局代理的流量：google、images、tempmail、sync',
+    'settings.d.history_retention_days': '调用日志保留天数（0：永久）',
+    'settings.d.history_max_rows': '调用日志最多保留条数（0：不限）',
+    'settings.d.history_enabled': '记录对话文本（对话记录）',
+    'settings.d.remote_sync_api_key': '远程同步对端的密钥',
+    'settings.d.image_base_url': '生成媒体链接的基础 URL',
+    'settings.d.history_max_chars': '每个请求保留的提问和回答字节数',
+    'settings.d.auto_refresh_cookies': '由辅助进程重新登录过期账号',
+    'settings.d.tempmail_worker_url': '临时邮箱 Worker 的 URL',
+    'settings.d.remote_sync_url': '远程同步对端的 URL',
+    'settings.d.sync_only_mode': '本服务器只接收账号（不自动重新登录）',
+
+    'keys.title': 'API 密钥',
+    'keys.create': '创建密钥',
+    'keys.name': '名称',
+    'keys.models': '允许的模型',
+    'keys.models.hint': '逗号分隔；留空：全部模型',
+    'keys.rpm': '每分钟请求数',
+    'keys.rpd': '每天请求数',
+    'keys.limit.hint': '0：不限',
+    'keys.expires': '过期时间',
+    'keys.expires.hint': '留空：永不过期',
+    'keys.image_format': '图片格式',
+    'keys.image_format.default': '默认',
+    'keys.prefix': '密钥',
+    'keys.state': '状态',
+    'keys.state.active': '有效',
+    'keys.state.revoked': '已吊销',
+    'keys.state.expired': '已过期',
+    'keys.limits': '限额',
+    'keys.requests': '请求',
+    'keys.last_used': '最近使用',
+    'keys.created': '创建时间',
+    'keys.revoke': '吊销',
+    'keys.stats': '统计',
+    'keys.logs': '日志',
+    'keys.all_models': '全部',
+    'keys.new.title': '新的 API 密钥',
+    'keys.new.once': '请立即复制：密钥只显示这一次，服务器只保存它的哈希。',
+    'keys.new.done': '我已复制',
+    'keys.revoke.confirm': '吊销密钥“{name}”？使用它的客户端将立即收到 401。',
+    'keys.delete.confirm': '删除密钥“{name}”？',
+    'keys.stats.title': '密钥“{name}”',
+    'keys.stats.requests': '请求数（计数）',
+    'keys.stats.minute': '本分钟',
+    'keys.stats.today': '今天',
+    'keys.stats.calls': '已记录调用',
+    'keys.stats.errors': '已记录错误',
+    'keys.stats.prompt': '提示词 token',
+    'keys.stats.completion': '回复 token',
+
+    'logs.title': '调用日志',
+    'logs.key_id': 'API 密钥 ID',
+    'logs.limit': '行数',
+    'logs.filter': '筛选',
+    'logs.clear': '清除筛选',
+    'logs.stream': '流式',
+    'logs.attempts': '尝试次数',
+    'logs.latency': '耗时',
+    'logs.ttfb': '首字节',
+    'logs.tokens': 'Token',
+    'logs.older': '更早',
+    'logs.newest': '最新',
+    'logs.of_key': '密钥 {id} 的调用',
+
+    'history.title': '对话记录',
+    'history.q': '搜索文本',
+    'history.search': '搜索',
+    'history.prompt': '提问',
+    'history.answer': '回答',
+    'history.latency': '耗时',
+    'history.delete_all': '删除全部记录',
+    'history.delete_all.confirm': '删除所有对话记录？此操作无法撤销。',
+    'history.delete.confirm': '删除这条对话？',
+    'history.deleted_n': '已删除 {n} 条对话。',
+    'history.detail': '对话 {id}',
+    'history.off': '记录已关闭：打开设置 history_enabled 以记录对话文本。',
+
+    'config.title': '导入 / 导出',
+    'config.export': '导出配置',
+    'config.export.help': '把配置（账号、模型、设置、API 密钥）下载为一个 '
+        + 'JSON 文件。其中可能包含凭据，请妥善保管。',
+    'config.import': '导入',
+    'config.import.help': '本系统的导出文件、参考实现的 '
+        + 'business_gemini_session.json，或其 SQLite 数据库'
+        + '（geminibusiness.db）。',
+    'config.import.file': '文件',
+    'config.import.confirm': '导入“{name}”？同名的现有条目将被替换。',
+    'config.import.done': '已导入：',
+    'config.import.nofile': '请先选择文件。',
+    'config.exported': '导出文件已下载。',
+
+    'security.title': '管理密码',
+    'security.help': '设置登录本控制台的密码。设置后所有会话（包括当前会话）'
+        + '都会结束。',
+    'security.new': '新密码',
+    'security.repeat': '再次输入',
+    'security.short': '密码至少需要 8 个字符。',
+    'security.mismatch': '两次输入的密码不一致。',
+    'security.done': '密码已设置，请用它登录。',
+    'security.method': '当前登录方式：{method}',
+};
+
+export const LANGS = [
+    { code: 'en', label: 'English', table: en },
+    { code: 'zh-CN', label: '简体中文', table: zh },
+];
+
+const STORE = 'gp-console-lang';
+
+let current = null;
+
+function tableOf(code) {
+    const l = LANGS.find((x) => x.code === code);
+    return l ? l.table : en;
+}
+
+/* the stored choice, else the browser's language */
+export function initialLang() {
+    let stored = null;
+
+    try {
+        stored = localStorage.getItem(STORE);
+    } catch (e) {
+        stored = null;
+    }
+
+    if (stored && LANGS.some((l) => l.code === stored)) {
+        return stored;
+    }
+
+    const nav = (navigator.languages && navigator.languages[0])
+                || navigator.language || 'en';
+
+    return /^zh\b/i.test(nav) ? 'zh-CN' : 'en';
+}
+
+export function setLang(code, remember) {
+    current = LANGS.some((l) => l.code === code) ? code : 'en';
+    document.documentElement.lang = current;
+
+    if (remember) {
+        try {
+            localStorage.setItem(STORE, current);
+        } catch (e) {
+            /* private mode: the choice lasts for this page */
+        }
+    }
+}
+
+export function getLang() {
+    return current || 'en';
+}
+
+export function t(key, vars) {
+    let s = tableOf(getLang())[key];
+
+    if (s === undefined) {
+        s = en[key];
+    }
+
+    if (s === undefined) {
+        return key;
+    }
+
+    if (vars) {
+        s = s.replace(/\{(\w+)\}/g, (m, k) =>
+            (Object.prototype.hasOwnProperty.call(vars, k)
+             ? String(vars[k]) : m));
+    }
+
+    return s;
+}
+
+export function has(key) {
+    return Object.prototype.hasOwnProperty.call(en, key);
+}
+
+/*
+ * static markup: data-i18n (text), data-i18n-placeholder,
+ * data-i18n-title, data-i18n-aria-label
+ */
+export function applyStatic(root) {
+    root.querySelectorAll('[data-i18n]').forEach((n) => {
+        n.textContent = t(n.dataset.i18n);
+    });
+
+    root.querySelectorAll('[data-i18n-placeholder]').forEach((n) => {
+        n.placeholder = t(n.dataset.i18nPlaceholder);
+    });
+
+    root.querySelectorAll('[data-i18n-title]').forEach((n) => {
+        n.title = t(n.dataset.i18nTitle);
+    });
+
+    root.querySelectorAll('[data-i18n-aria-label]').forEach((n) => {
+        n.setAttribute('aria-label', t(n.dataset.i18nAriaLabel));
+    });
+
+    document.title = t('app.title');
+}

@@ -1,0 +1,2596 @@
+
+/*
+ * Copyright (C) ngx_gemini_pool developers
+ *
+ * Configuration export and import, and migration from the reference
+ * ("Business Gemini Pool"): its business_gemini_session.json and its
+ * geminibusiness.db.  An import runs in one SQLite transaction: the first
+ * bad value rolls everything back and names the field; the caller loads
+ * the zone again after a commit.
+ */
+
+
+#include "ngx_http_gemini_pool_module.h"
+
+
+#define NGX_GP_EXPORT_FORMAT   "ngx_gemini_pool"
+#define NGX_GP_EXPORT_VERSION  1
+
+#define NGX_GP_SQLITE_MAGIC    "SQLite format 3"   /* and a NUL: 16 bytes */
+
+
+typedef struct {
+    ngx_log_t           *log;
+    sqlite3             *db;
+    const u_char        *key;         /* secrets at rest */
+    json_t              *skipped;     /* strings */
+    json_t              *updated;     /* strings */
+    json_t              *notes;       /* strings */
+    ngx_uint_t           accounts;
+    ngx_uint_t           models;
+    ngx_uint_t           settings;
+    ngx_uint_t           keys;
+    int64_t             *ids;         /* account id by index in the file */
+    ngx_uint_t           nids;
+    ngx_uint_t           ref;         /* the reference's lenient types */
+    char                *err;
+    size_t               errlen;
+} ngx_gp_imp_t;
+
+
+typedef struct {
+    const char          *name;
+    const char          *team_id;
+    const char          *csesidx;
+    const char          *secure_c_ses;
+    const char          *host_c_oses;
+    const char          *user_agent;
+    const char          *proxy;
+    const char          *tempmail_url;
+    const char          *tempmail_name;
+    int                  enabled;       /* -1: not given */
+    int                  expired;       /* -1: not given */
+    ngx_uint_t           placeholder;
+    char                 cses[24];
+} ngx_gp_imp_account_t;
+
+
+typedef struct {
+    const char          *name;
+    const char          *model_id;
+    const char          *kind;
+    const char          *description;
+    ngx_int_t            pin;           /* index in the file; -1: none */
+    int                  enabled;
+    int64_t              position;      /* -1: after the others */
+} ngx_gp_imp_model_t;
+
+
+typedef struct {
+    const char          *name;
+    const char          *hash;          /* NULL: not in the file */
+    const char          *prefix;
+    const char          *models;
+    const char          *image_format;
+    int                  enabled;
+    int64_t              expires;
+    int64_t              rpm;
+    int64_t              rpd;
+    int64_t              requests;
+    int64_t              last_used;
+    int64_t              created;       /* 0: now */
+} ngx_gp_imp_key_t;
+
+
+/* how each top-level key of the reference's configuration is imported */
+
+typedef struct {
+    const char          *key;
+    const char          *setting;       /* ours; NULL: not imported */
+    const char          *why;           /* when not imported */
+} ngx_gp_ref_key_t;
+
+
+static ngx_gp_ref_key_t  ngx_gp_ref_keys[] = {
+    { "proxy", "proxy", NULL },
+    { "proxy_enabled", "proxy_enabled", NULL },
+    { "image_base_url", "image_base_url", NULL },
+    { "tempmail_worker_url", "tempmail_worker_url", NULL },
+    { "auto_refresh_cookie", "auto_refresh_cookies", NULL },
+    { "remote_sync_url", "remote_sync_url", NULL },
+    { "remote_sync_api_key", "remote_sync_api_key", NULL },
+    { "sync_only_mode", "sync_only_mode", NULL },
+    { "upload_endpoint", "upload_endpoint", NULL },
+    { "upload_api_token", "upload_api_token", NULL },
+    { "admin_password_hash", NULL,
+      "a Werkzeug password hash is not imported; set the admin password "
+      "with PUT /api/auth/password" },
+    { "admin_secret_key", NULL,
+      "not imported: this server keeps its own admin secret "
+      "(ADMIN_SECRET_KEY or <database>.admin-secret); give it to remote "
+      "sync peers" },
+    { "api_tokens", NULL,
+      "legacy plain-text tokens, no longer accepted by the reference "
+      "either; not imported (create API keys)" },
+    { "log_level", NULL,
+      "not imported: nginx's error_log level applies" },
+    { NULL, NULL, NULL }
+};
+
+
+/* as sealed by store.c and hidden by admin.c */
+static const char  *ngx_gp_imp_secret_settings[] = {
+    "proxy", "remote_sync_api_key", NULL
+};
+
+
+static ngx_int_t ngx_gp_imp_fail(ngx_gp_imp_t *imp, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+
+static ngx_int_t
+ngx_gp_imp_fail(ngx_gp_imp_t *imp, const char *fmt, ...)
+{
+    va_list  args;
+
+    va_start(args, fmt);
+    (void) vsnprintf(imp->err, imp->errlen, fmt, args);
+    va_end(args);
+
+    return NGX_DECLINED;
+}
+
+
+static ngx_int_t
+ngx_gp_imp_note(json_t *list, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+
+static ngx_int_t
+ngx_gp_imp_note(json_t *list, const char *fmt, ...)
+{
+    va_list  args;
+    char     msg[320];
+
+    va_start(args, fmt);
+    (void) vsnprintf(msg, sizeof(msg), fmt, args);
+    va_end(args);
+
+    return json_array_append_new(list, json_string(msg)) == 0 ? NGX_OK
+                                                              : NGX_ERROR;
+}
+
+
+static ngx_uint_t
+ngx_gp_imp_secret_setting(const char *key)
+{
+    const char  **s;
+
+    for (s = ngx_gp_imp_secret_settings; *s; s++) {
+        if (ngx_strcmp(*s, key) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+static ngx_int_t
+ngx_gp_imp_sql_error(ngx_gp_imp_t *imp)
+{
+    ngx_log_error(NGX_LOG_ERR, imp->log, 0,
+                  "gemini pool: import: sqlite: %s", sqlite3_errmsg(imp->db));
+
+    (void) snprintf(imp->err, imp->errlen, "database error: %s",
+                    sqlite3_errmsg(imp->db));
+
+    return NGX_ERROR;
+}
+
+
+static ngx_int_t
+ngx_gp_imp_prepare(ngx_gp_imp_t *imp, const char *sql, sqlite3_stmt **st)
+{
+    if (sqlite3_prepare_v2(imp->db, sql, -1, st, NULL) != SQLITE_OK) {
+        *st = NULL;
+        return ngx_gp_imp_sql_error(imp);
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_gp_imp_step(ngx_gp_imp_t *imp, sqlite3_stmt *st)
+{
+    int  rc;
+
+    rc = sqlite3_step(st);
+
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        (void) ngx_gp_imp_sql_error(imp);
+        sqlite3_finalize(st);
+        return NGX_ERROR;
+    }
+
+    sqlite3_finalize(st);
+
+    return NGX_OK;
+}
+
+
+/* a secret bound sealed; NULL binds NULL (the column is kept) */
+
+static ngx_int_t
+ngx_gp_imp_bind_secret(ngx_gp_imp_t *imp, sqlite3_stmt *st, int col,
+    const char *aad, const char *plain)
+{
+    char  *enc;
+
+    if (plain == NULL) {
+        sqlite3_bind_null(st, col);
+        return NGX_OK;
+    }
+
+    if (plain[0] == '\0') {
+        sqlite3_bind_text(st, col, "", 0, SQLITE_STATIC);
+        return NGX_OK;
+    }
+
+    enc = ngx_gp_secret_encrypt(imp->key, aad, plain, ngx_strlen(plain));
+    if (enc == NULL) {
+        (void) snprintf(imp->err, imp->errlen, "encryption failed");
+        return NGX_ERROR;
+    }
+
+    sqlite3_bind_text(st, col, enc, -1, SQLITE_TRANSIENT);
+    free(enc);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_gp_imp_bind_str(sqlite3_stmt *st, int col, const char *s)
+{
+    if (s == NULL) {
+        sqlite3_bind_null(st, col);
+
+    } else {
+        sqlite3_bind_text(st, col, s, -1, SQLITE_TRANSIENT);
+    }
+}
+
+
+/* a stored secret, decrypted (or as stored when written in clear) */
+
+static char *
+ngx_gp_imp_open_secret(const u_char *key, const char *aad, sqlite3_stmt *st,
+    int col)
+{
+    char        *p;
+    size_t       len, plen;
+    const char  *text;
+
+    text = (const char *) sqlite3_column_text(st, col);
+    len = (size_t) sqlite3_column_bytes(st, col);
+
+    if (text == NULL) {
+        text = "";
+        len = 0;
+    }
+
+    if (!ngx_gp_secret_is_encrypted(text, len)) {
+        p = malloc(len + 1);
+        if (p) {
+            ngx_memcpy(p, text, len);
+            p[len] = '\0';
+        }
+
+        return p;
+    }
+
+    return ngx_gp_secret_decrypt(key, aad, text, len, &plen);
+}
+
+
+static void
+ngx_gp_imp_free_secret(char *p)
+{
+    if (p) {
+        ngx_explicit_memzero(p, ngx_strlen(p));
+        free(p);
+    }
+}
+
+
+/* JSON field helpers: NGX_OK, or NGX_DECLINED with the field named */
+
+static ngx_int_t
+ngx_gp_imp_str(ngx_gp_imp_t *imp, json_t *o, const char *label,
+    const char *key, size_t max, const char **out)
+{
+    json_t  *v;
+
+    *out = NULL;
+    v = json_object_get(o, key);
+
+    if (v == NULL || json_is_null(v)) {
+        return NGX_OK;
+    }
+
+    if (!json_is_string(v)) {
+        return ngx_gp_imp_fail(imp, "%s.%s: must be a string", label, key);
+    }
+
+    if (ngx_strlen(json_string_value(v)) != json_string_length(v)) {
+        return ngx_gp_imp_fail(imp, "%s.%s: contains NUL", label, key);
+    }
+
+    if (max && json_string_length(v) > max) {
+        return ngx_gp_imp_fail(imp, "%s.%s: longer than %zu bytes", label,
+                               key, max);
+    }
+
+    *out = json_string_value(v);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_gp_imp_bool(ngx_gp_imp_t *imp, json_t *o, const char *label,
+    const char *key, int *out)
+{
+    json_t      *v;
+    const char  *s;
+
+    v = json_object_get(o, key);
+
+    if (v == NULL || json_is_null(v)) {
+        return NGX_OK;
+    }
+
+    if (json_is_boolean(v)) {
+        *out = json_is_true(v);
+        return NGX_OK;
+    }
+
+    /* the reference's database keeps booleans as 0 and 1 */
+
+    if (imp->ref && json_is_integer(v)
+        && (json_integer_value(v) == 0 || json_integer_value(v) == 1))
+    {
+        *out = (int) json_integer_value(v);
+        return NGX_OK;
+    }
+
+    if (imp->ref && json_is_string(v)) {
+        s = json_string_value(v);
+
+        if (ngx_strcasecmp((u_char *) s, (u_char *) "true") == 0
+            || ngx_strcmp(s, "1") == 0)
+        {
+            *out = 1;
+            return NGX_OK;
+        }
+
+        if (ngx_strcasecmp((u_char *) s, (u_char *) "false") == 0
+            || ngx_strcmp(s, "0") == 0)
+        {
+            *out = 0;
+            return NGX_OK;
+        }
+    }
+
+    return ngx_gp_imp_fail(imp, "%s.%s: must be true or false", label, key);
+}
+
+
+static ngx_int_t
+ngx_gp_imp_int(ngx_gp_imp_t *imp, json_t *o, const char *label,
+    const char *key, int64_t min, int64_t *out)
+{
+    json_t  *v;
+
+    v = json_object_get(o, key);
+
+    if (v == NULL || json_is_null(v)) {
+        return NGX_OK;
+    }
+
+    if (!json_is_integer(v) || json_integer_value(v) < min) {
+        return ngx_gp_imp_fail(imp, "%s.%s: must be an integer of at least "
+                               "%lld", label, key, (long long) min);
+    }
+
+    *out = json_integer_value(v);
+
+    return NGX_OK;
+}
+
+
+/*
+ * A time: a Unix time, or the reference's UTC date and time
+ * "YYYY-MM-DD HH:MM:SS[.ffffff]" (also with "T").  null: 0.
+ */
+
+static ngx_int_t
+ngx_gp_imp_time(ngx_gp_imp_t *imp, json_t *o, const char *label,
+    const char *key, int64_t *out)
+{
+    int          y, mo, d, h, mi, s, n;
+    json_t      *v;
+    struct tm    tm;
+    const char  *p;
+
+    v = json_object_get(o, key);
+    *out = 0;
+
+    if (v == NULL || json_is_null(v)) {
+        return NGX_OK;
+    }
+
+    if (json_is_integer(v) && json_integer_value(v) >= 0) {
+        *out = json_integer_value(v);
+        return NGX_OK;
+    }
+
+    if (json_is_string(v)) {
+        p = json_string_value(v);
+        n = 0;
+
+        if (p[0] == '\0' || ngx_strcmp(p, "None") == 0) {
+            return NGX_OK;
+        }
+
+        if (sscanf(p, "%4d-%2d-%2d%*1[ T]%2d:%2d:%2d%n", &y, &mo, &d, &h,
+                   &mi, &s, &n) == 6
+            && n >= 19 && y >= 1970 && mo >= 1 && mo <= 12 && d >= 1
+            && d <= 31 && h <= 23 && mi <= 59 && s <= 60
+            && (p[n] == '\0' || p[n] == '.' || p[n] == 'Z' || p[n] == '+'))
+        {
+            ngx_memzero(&tm, sizeof(struct tm));
+            tm.tm_year = y - 1900;
+            tm.tm_mon = mo - 1;
+            tm.tm_mday = d;
+            tm.tm_hour = h;
+            tm.tm_min = mi;
+            tm.tm_sec = s;
+
+            *out = (int64_t) timegm(&tm);
+            return NGX_OK;
+        }
+    }
+
+    return ngx_gp_imp_fail(imp, "%s.%s: must be a Unix time or a date "
+                           "\"YYYY-MM-DD HH:MM:SS\"", label, key);
+}
+
+
+/* accounts */
+
+static ngx_int_t
+ngx_gp_imp_check_account(ngx_gp_imp_t *imp, const char *label,
+    ngx_gp_imp_account_t *a)
+{
+    const char  *p;
+
+    if (a->placeholder) {
+        return NGX_OK;
+    }
+
+    if (a->team_id == NULL || a->team_id[0] == '\0') {
+        return ngx_gp_imp_fail(imp, "%s.team_id: missing", label);
+    }
+
+    if (a->csesidx == NULL || a->csesidx[0] == '\0') {
+        return ngx_gp_imp_fail(imp, "%s.csesidx: missing", label);
+    }
+
+    for (p = a->csesidx; *p; p++) {
+        if (*p < '0' || *p > '9') {
+            return ngx_gp_imp_fail(imp, "%s.csesidx: must be digits",
+                                   label);
+        }
+    }
+
+    if (a->proxy && a->proxy[0] && ngx_strcmp(a->proxy, "direct") != 0
+        && !ngx_gp_proxy_valid((u_char *) a->proxy))
+    {
+        return ngx_gp_imp_fail(imp, "%s.proxy: must be \"direct\" or an "
+                               "http://, https://, socks5:// or socks5h:// "
+                               "URL", label);
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * An account of the file: added, or, when one with the same team_id and
+ * csesidx (or the same name) exists, updated with the fields given.  New
+ * credentials renew the account (cookie-expired flag and cooldowns go).
+ */
+
+static ngx_int_t
+ngx_gp_imp_account(ngx_gp_imp_t *imp, ngx_uint_t index,
+    ngx_gp_imp_account_t *a)
+{
+    int            same_ids;
+    char           label[48], *old;
+    int64_t        id;
+    ngx_int_t      renew;
+    const char    *why;
+    sqlite3_stmt  *st;
+
+    (void) snprintf(label, sizeof(label), "accounts[%u]", (unsigned) index);
+
+    if (ngx_gp_imp_check_account(imp, label, a) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    id = 0;
+    same_ids = 0;
+
+    if (!a->placeholder) {
+        if (ngx_gp_imp_prepare(imp, "SELECT id, team_id = ?1 AND "
+                               "csesidx = ?2, secure_c_ses FROM accounts "
+                               "WHERE (team_id = ?1 AND csesidx = ?2) OR "
+                               "(?3 != '' AND name = ?3) "
+                               "ORDER BY 2 DESC, id LIMIT 1", &st)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        sqlite3_bind_text(st, 1, a->team_id, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 2, a->csesidx, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 3, a->name ? a->name : "", -1,
+                          SQLITE_TRANSIENT);
+
+        renew = 0;
+
+        switch (sqlite3_step(st)) {
+
+        case SQLITE_ROW:
+            id = sqlite3_column_int64(st, 0);
+            same_ids = sqlite3_column_int(st, 1);
+
+            if (a->secure_c_ses) {
+                old = ngx_gp_imp_open_secret(imp->key,
+                                             "accounts.secure_c_ses", st, 2);
+                renew = (old == NULL || !same_ids
+                         || ngx_strcmp(old, a->secure_c_ses) != 0);
+                ngx_gp_imp_free_secret(old);
+            }
+
+            break;
+
+        case SQLITE_DONE:
+            break;
+
+        default:
+            (void) ngx_gp_imp_sql_error(imp);
+            sqlite3_finalize(st);
+            return NGX_ERROR;
+        }
+
+        sqlite3_finalize(st);
+
+    } else {
+        renew = 0;
+    }
+
+    if (id == 0 && !a->placeholder && a->secure_c_ses == NULL) {
+        return ngx_gp_imp_fail(imp, "%s.secure_c_ses: missing (a new "
+                               "account needs its cookies: export with "
+                               "?secrets=1)", label);
+    }
+
+    if (id == 0) {
+        if (ngx_gp_imp_prepare(imp, "INSERT INTO accounts (name, team_id, "
+                               "csesidx, secure_c_ses, host_c_oses, "
+                               "user_agent, proxy, enabled, cookie_expired, "
+                               "tempmail_url, tempmail_name) VALUES (?1, ?2, "
+                               "?3, ?4, ifnull(?5, ''), ifnull(?6, ''), "
+                               "ifnull(?7, ''), ?8, ?9, ifnull(?10, ''), "
+                               "ifnull(?11, ''))", &st)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        sqlite3_bind_text(st, 1, a->name ? a->name : "", -1,
+                          SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 2, a->placeholder ? "" : a->team_id, -1,
+                          SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 3, a->placeholder ? "" : a->csesidx, -1,
+                          SQLITE_TRANSIENT);
+
+        if (ngx_gp_imp_bind_secret(imp, st, 4, "accounts.secure_c_ses",
+                                   a->placeholder ? "" : a->secure_c_ses)
+            != NGX_OK
+            || ngx_gp_imp_bind_secret(imp, st, 5, "accounts.host_c_oses",
+                                      a->host_c_oses) != NGX_OK
+            || ngx_gp_imp_bind_secret(imp, st, 7, "accounts.proxy",
+                                      a->proxy) != NGX_OK)
+        {
+            sqlite3_finalize(st);
+            return NGX_ERROR;
+        }
+
+        ngx_gp_imp_bind_str(st, 6, a->user_agent);
+        sqlite3_bind_int(st, 8, a->placeholder ? 0 : (a->enabled != 0));
+        sqlite3_bind_int(st, 9, a->placeholder ? 1 : (a->expired == 1));
+        ngx_gp_imp_bind_str(st, 10, a->tempmail_url);
+        ngx_gp_imp_bind_str(st, 11, a->tempmail_name);
+
+        if (ngx_gp_imp_step(imp, st) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        id = sqlite3_last_insert_rowid(imp->db);
+
+        if (a->placeholder
+            && ngx_gp_imp_note(imp->notes, "%s: no credentials (a remote "
+                               "sync placeholder); added disabled and "
+                               "cookie-expired to keep the list positions",
+                               label) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+    } else {
+        if (ngx_gp_imp_prepare(imp, "UPDATE accounts SET "
+                               "name = coalesce(nullif(?2, ''), name), "
+                               "team_id = ?3, csesidx = ?4, "
+                               "secure_c_ses = coalesce(?5, secure_c_ses), "
+                               "host_c_oses = coalesce(?6, host_c_oses), "
+                               "user_agent = coalesce(?7, user_agent), "
+                               "proxy = coalesce(?8, proxy), "
+                               "enabled = coalesce(?9, enabled), "
+                               "cookie_expired = coalesce(?10, CASE WHEN ?12 "
+                               "THEN 0 ELSE cookie_expired END), "
+                               "tempmail_url = coalesce(?11, tempmail_url), "
+                               "tempmail_name = coalesce(?13, tempmail_name),"
+                               " updated_at = strftime('%s','now') "
+                               "WHERE id = ?1", &st)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        sqlite3_bind_int64(st, 1, id);
+        ngx_gp_imp_bind_str(st, 2, a->name);
+        sqlite3_bind_text(st, 3, a->team_id, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 4, a->csesidx, -1, SQLITE_TRANSIENT);
+
+        if (ngx_gp_imp_bind_secret(imp, st, 5, "accounts.secure_c_ses",
+                                   a->secure_c_ses) != NGX_OK
+            || ngx_gp_imp_bind_secret(imp, st, 6, "accounts.host_c_oses",
+                                      a->host_c_oses) != NGX_OK
+            || ngx_gp_imp_bind_secret(imp, st, 8, "accounts.proxy",
+                                      a->proxy) != NGX_OK)
+        {
+            sqlite3_finalize(st);
+            return NGX_ERROR;
+        }
+
+        ngx_gp_imp_bind_str(st, 7, a->user_agent);
+
+        if (a->enabled >= 0) {
+            sqlite3_bind_int(st, 9, a->enabled);
+        }
+
+        if (a->expired >= 0) {
+            sqlite3_bind_int(st, 10, a->expired);
+        }
+
+        ngx_gp_imp_bind_str(st, 11, a->tempmail_url);
+        sqlite3_bind_int(st, 12, (int) renew);
+        ngx_gp_imp_bind_str(st, 13, a->tempmail_name);
+
+        if (ngx_gp_imp_step(imp, st) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (renew) {
+            if (ngx_gp_imp_prepare(imp, "DELETE FROM account_state "
+                                   "WHERE account_id = ?", &st) != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+            sqlite3_bind_int64(st, 1, id);
+
+            if (ngx_gp_imp_step(imp, st) != NGX_OK) {
+                return NGX_ERROR;
+            }
+        }
+
+        why = same_ids ? "same team_id and csesidx" : "same name";
+
+        if (ngx_gp_imp_note(imp->updated, "%s: updated account %lld (%s)%s",
+                            label, (long long) id, why,
+                            renew ? "; new credentials renew it" : "")
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    imp->ids[index] = id;
+    imp->accounts++;
+
+    return NGX_OK;
+}
+
+
+/* models */
+
+static ngx_int_t
+ngx_gp_imp_model(ngx_gp_imp_t *imp, const char *label, ngx_gp_imp_model_t *m)
+{
+    ngx_int_t      exists;
+    sqlite3_stmt  *st;
+
+    if (m->name == NULL || m->name[0] == '\0') {
+        return ngx_gp_imp_fail(imp, "%s.%s: missing", label,
+                               imp->ref ? "id" : "name");
+    }
+
+    if (ngx_strcmp(m->kind, "text") != 0 && ngx_strcmp(m->kind, "image") != 0
+        && ngx_strcmp(m->kind, "video") != 0)
+    {
+        return ngx_gp_imp_fail(imp, "%s.kind: must be text, image or video",
+                               label);
+    }
+
+    if (m->pin >= 0 && (ngx_uint_t) m->pin >= imp->nids) {
+        if (ngx_gp_imp_note(imp->notes, "%s: its account %d is not in "
+                            "the file; imported without a pin", label,
+                            (int) m->pin) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        m->pin = -1;
+    }
+
+    if (ngx_gp_imp_prepare(imp, "SELECT 1 FROM models WHERE name = ?", &st)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    sqlite3_bind_text(st, 1, m->name, -1, SQLITE_TRANSIENT);
+    exists = (sqlite3_step(st) == SQLITE_ROW);
+    sqlite3_finalize(st);
+
+    if (ngx_gp_imp_prepare(imp, exists
+                           ? "UPDATE models SET model_id = ?2, kind = ?3, "
+                             "account_id = ?4, enabled = ?5, "
+                             "position = coalesce(?6, position), "
+                             "description = ?7 WHERE name = ?1"
+                           : "INSERT INTO models (name, model_id, kind, "
+                             "account_id, enabled, position, description) "
+                             "VALUES (?1, ?2, ?3, ?4, ?5, coalesce(?6, "
+                             "(SELECT ifnull(max(position), -1) + 1 "
+                             "FROM models)), ?7)", &st)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    sqlite3_bind_text(st, 1, m->name, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, m->model_id ? m->model_id : "", -1,
+                      SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, m->kind, -1, SQLITE_TRANSIENT);
+
+    if (m->pin >= 0) {
+        sqlite3_bind_int64(st, 4, imp->ids[m->pin]);
+    }
+
+    sqlite3_bind_int(st, 5, m->enabled != 0);
+
+    if (m->position >= 0) {
+        sqlite3_bind_int64(st, 6, m->position);
+    }
+
+    sqlite3_bind_text(st, 7, m->description ? m->description : "", -1,
+                      SQLITE_TRANSIENT);
+
+    if (ngx_gp_imp_step(imp, st) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (exists
+        && ngx_gp_imp_note(imp->updated, "%s: replaced model \"%s\"", label,
+                           m->name) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    imp->models++;
+
+    return NGX_OK;
+}
+
+
+/* settings: only those this version knows, typed and checked */
+
+static ngx_int_t
+ngx_gp_imp_setting(ngx_gp_imp_t *imp, const char *label, const char *key,
+    json_t *v)
+{
+    int            b;
+    char           buf[32], type[8];
+    json_t        *o;
+    int64_t        n;
+    ngx_int_t      rc;
+    const char    *text, *t;
+    sqlite3_stmt  *st;
+
+    if (ngx_gp_imp_prepare(imp, "SELECT type FROM settings WHERE key = ?",
+                           &st)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_finalize(st);
+
+        return ngx_gp_imp_note(imp->skipped, "%s: no such setting in this "
+                               "version; not imported", label);
+    }
+
+    t = (const char *) sqlite3_column_text(st, 0);
+    ngx_cpystrn((u_char *) type, (u_char *) (t ? t : "string"),
+                sizeof(type));
+    sqlite3_finalize(st);
+
+    /* the reference wrote "None" for an unset value */
+    if (imp->ref && json_is_string(v)
+        && ngx_strcmp(json_string_value(v), "None") == 0)
+    {
+        return ngx_gp_imp_note(imp->skipped, "%s: unset (\"None\"); not "
+                               "imported", label);
+    }
+
+    if (json_is_null(v)) {
+        if (!imp->ref) {
+            return ngx_gp_imp_fail(imp, "%s: must not be null", label);
+        }
+
+        return ngx_gp_imp_note(imp->skipped, "%s: unset (null); not "
+                               "imported", label);
+    }
+
+    o = json_pack("{s:O}", "v", v);
+    if (o == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (type[0] == 'b') {
+        b = 0;
+        rc = ngx_gp_imp_bool(imp, o, "settings", "v", &b);
+        text = b ? "true" : "false";
+
+    } else if (type[0] == 'i') {
+        n = 0;
+
+        if (imp->ref && json_is_string(v)
+            && ngx_atoi((u_char *) json_string_value(v),
+                        json_string_length(v)) != NGX_ERROR)
+        {
+            n = ngx_atoi((u_char *) json_string_value(v),
+                         json_string_length(v));
+            rc = NGX_OK;
+
+        } else {
+            rc = ngx_gp_imp_int(imp, o, "settings", "v", 0, &n);
+        }
+
+        (void) snprintf(buf, sizeof(buf), "%lld", (long long) n);
+        text = buf;
+
+    } else {
+        rc = ngx_gp_imp_str(imp, o, "settings", "v",
+                            NGX_GP_SETTING_VALUE_LEN - 1, &text);
+    }
+
+    json_decref(o);
+
+    if (rc != NGX_OK) {
+        /* the message names "settings.v": name the setting instead */
+        return ngx_gp_imp_fail(imp, "%s: must be %s", label,
+                               type[0] == 'b' ? "true or false"
+                               : type[0] == 'i' ? "a non-negative integer"
+                               : "a string of at most 511 bytes");
+    }
+
+    if (ngx_strcmp(key, "proxy") == 0 && text[0]
+        && !ngx_gp_proxy_valid((u_char *) text))
+    {
+        return ngx_gp_imp_fail(imp, "%s: not a proxy URL (http://, "
+                               "https://, socks5:// or socks5h://)", label);
+    }
+
+    if (ngx_strcmp(key, "selection_strategy") == 0
+        && ngx_strcmp(text, "round_robin") != 0
+        && ngx_strcmp(text, "least_in_flight") != 0)
+    {
+        return ngx_gp_imp_fail(imp, "%s: must be round_robin or "
+                               "least_in_flight", label);
+    }
+
+    if ((ngx_strcmp(key, "tempmail_worker_url") == 0
+         || ngx_strcmp(key, "remote_sync_url") == 0)
+        && text[0] && ngx_strncmp(text, "http://", 7) != 0
+        && ngx_strncmp(text, "https://", 8) != 0)
+    {
+        return ngx_gp_imp_fail(imp, "%s: must be empty or an http:// or "
+                               "https:// URL", label);
+    }
+
+    if (ngx_gp_imp_prepare(imp, "UPDATE settings SET value = ?1, "
+                           "updated_at = strftime('%s','now') "
+                           "WHERE key = ?2", &st)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (ngx_gp_imp_secret_setting(key)) {
+        if (ngx_gp_imp_bind_secret(imp, st, 1, "settings.value", text)
+            != NGX_OK)
+        {
+            sqlite3_finalize(st);
+            return NGX_ERROR;
+        }
+
+    } else {
+        sqlite3_bind_text(st, 1, text, -1, SQLITE_TRANSIENT);
+    }
+
+    sqlite3_bind_text(st, 2, key, -1, SQLITE_TRANSIENT);
+
+    if (ngx_gp_imp_step(imp, st) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    imp->settings++;
+
+    return NGX_OK;
+}
+
+
+/* API keys: by their SHA-256, the only form either side stores */
+
+static ngx_int_t
+ngx_gp_imp_key(ngx_gp_imp_t *imp, const char *label, ngx_gp_imp_key_t *k)
+{
+    size_t         i;
+    char           hash[65];
+    int64_t        id;
+    sqlite3_stmt  *st;
+
+    if (k->hash == NULL) {
+        return ngx_gp_imp_note(imp->skipped, "%s: no key_hash (an export "
+                               "made without ?secrets=1); not imported",
+                               label);
+    }
+
+    for (i = 0; k->hash[i] && i < 64; i++) {
+        if (!isxdigit((u_char) k->hash[i])) {
+            break;
+        }
+
+        hash[i] = (char) ngx_tolower(k->hash[i]);
+    }
+
+    if (i != 64 || k->hash[64] != '\0') {
+        return ngx_gp_imp_fail(imp, "%s.key_hash: must be a SHA-256 in hex "
+                               "(64 characters)", label);
+    }
+
+    hash[64] = '\0';
+
+    if (ngx_gp_imp_prepare(imp, "SELECT id FROM api_keys WHERE key_hash = ?",
+                           &st)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    sqlite3_bind_text(st, 1, hash, 64, SQLITE_TRANSIENT);
+    id = (sqlite3_step(st) == SQLITE_ROW) ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+
+    if (ngx_gp_imp_prepare(imp, id
+                           ? "UPDATE api_keys SET name = ?2, prefix = "
+                             "coalesce(nullif(?3, ''), prefix), "
+                             "enabled = ?4, expires_at = ?5, models = ?6, "
+                             "rpm = ?7, rpd = ?8, image_format = ?9, "
+                             "requests = max(requests, ?10), "
+                             "last_used_at = max(last_used_at, ?11) "
+                             "WHERE id = ?12"
+                           : "INSERT INTO api_keys (key_hash, name, prefix, "
+                             "enabled, expires_at, models, rpm, rpd, "
+                             "image_format, requests, last_used_at, "
+                             "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+                             "?7, ?8, ?9, ?10, ?11, CASE WHEN ?13 > 0 "
+                             "THEN ?13 ELSE strftime('%s','now') END)", &st)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (!id) {
+        sqlite3_bind_text(st, 1, hash, 64, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 13, k->created);
+
+    } else {
+        sqlite3_bind_int64(st, 12, id);
+    }
+
+    sqlite3_bind_text(st, 2, k->name ? k->name : "", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, k->prefix ? k->prefix : "", -1,
+                      SQLITE_TRANSIENT);
+    sqlite3_bind_int(st, 4, k->enabled != 0);
+    sqlite3_bind_int64(st, 5, k->expires);
+    sqlite3_bind_text(st, 6, k->models ? k->models : "", -1,
+                      SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 7, k->rpm);
+    sqlite3_bind_int64(st, 8, k->rpd);
+    sqlite3_bind_text(st, 9, k->image_format ? k->image_format : "", -1,
+                      SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 10, k->requests);
+    sqlite3_bind_int64(st, 11, k->last_used);
+
+    if (ngx_gp_imp_step(imp, st) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (id
+        && ngx_gp_imp_note(imp->updated, "%s: updated API key %lld (same "
+                           "key)", label, (long long) id) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    imp->keys++;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_gp_imp_array(ngx_gp_imp_t *imp, json_t *doc, const char *key,
+    json_t **out)
+{
+    json_t  *v;
+
+    v = json_object_get(doc, key);
+    *out = NULL;
+
+    if (v == NULL || json_is_null(v)) {
+        return NGX_OK;
+    }
+
+    if (!json_is_array(v)) {
+        return ngx_gp_imp_fail(imp, "%s: must be an array", key);
+    }
+
+    *out = v;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_gp_imp_ids(ngx_gp_imp_t *imp, json_t *accounts)
+{
+    imp->nids = accounts ? json_array_size(accounts) : 0;
+
+    imp->ids = ngx_calloc((imp->nids + 1) * sizeof(int64_t), imp->log);
+
+    return imp->ids ? NGX_OK : NGX_ERROR;
+}
+
+
+/* the reference: business_gemini_session.json, or its database as such */
+
+static ngx_int_t
+ngx_gp_imp_reference(ngx_gp_imp_t *imp, json_t *doc)
+{
+    int                    b;
+    char                   label[64];
+    size_t                 i;
+    json_t                *list, *o, *v;
+    int64_t                n;
+    ngx_int_t              rc;
+    const char            *key, *s, *api, *worker;
+    ngx_gp_ref_key_t      *rk;
+    ngx_gp_imp_key_t       k;
+    ngx_gp_imp_model_t     m;
+    ngx_gp_imp_account_t   a;
+
+    imp->ref = 1;
+
+    if (ngx_gp_imp_array(imp, doc, "accounts", &list) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    if (ngx_gp_imp_ids(imp, list) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; list && i < json_array_size(list); i++) {
+        o = json_array_get(list, i);
+        (void) snprintf(label, sizeof(label), "accounts[%u]", (unsigned) i);
+
+        if (!json_is_object(o)) {
+            return ngx_gp_imp_fail(imp, "%s: must be an object", label);
+        }
+
+        ngx_memzero(&a, sizeof(ngx_gp_imp_account_t));
+        a.enabled = 1;
+        a.expired = -1;
+        b = 1;
+
+        v = json_object_get(o, "csesidx");
+
+        if (json_is_integer(v) && json_integer_value(v) >= 0) {
+            (void) snprintf(a.cses, sizeof(a.cses), "%lld",
+                            (long long) json_integer_value(v));
+            a.csesidx = a.cses;
+
+        } else if (ngx_gp_imp_str(imp, o, label, "csesidx",
+                                  NGX_GP_CSESIDX_LEN - 1, &a.csesidx)
+                   != NGX_OK)
+        {
+            return NGX_DECLINED;
+        }
+
+        if (ngx_gp_imp_str(imp, o, label, "team_id", NGX_GP_TEAM_LEN - 1,
+                           &a.team_id) != NGX_OK
+            || ngx_gp_imp_str(imp, o, label, "secure_c_ses",
+                              NGX_GP_COOKIE_LEN - 1, &a.secure_c_ses)
+               != NGX_OK
+            || ngx_gp_imp_str(imp, o, label, "host_c_oses",
+                              NGX_GP_COOKIE_LEN - 1, &a.host_c_oses)
+               != NGX_OK
+            || ngx_gp_imp_str(imp, o, label, "user_agent",
+                              NGX_GP_UA_LEN - 1, &a.user_agent) != NGX_OK
+            || ngx_gp_imp_str(imp, o, label, "tempmail_url", 0,
+                              &a.tempmail_url) != NGX_OK
+            || ngx_gp_imp_str(imp, o, label, "tempmail_name", 0,
+                              &a.tempmail_name) != NGX_OK
+            || ngx_gp_imp_str(imp, o, label, "tempmail_worker_url", 0,
+                              &worker) != NGX_OK
+            || ngx_gp_imp_bool(imp, o, label, "available", &b) != NGX_OK)
+        {
+            return NGX_DECLINED;
+        }
+
+        a.enabled = b;
+
+        if (json_object_get(o, "cookie_expired")) {
+            b = 0;
+
+            if (ngx_gp_imp_bool(imp, o, label, "cookie_expired", &b)
+                != NGX_OK)
+            {
+                return NGX_DECLINED;
+            }
+
+            a.expired = b;
+        }
+
+        /*
+         * the reference names nothing; its mailbox is the best label
+         * (when it fits; otherwise the account is shown as "account-<id>")
+         */
+        if (a.tempmail_name && ngx_strlen(a.tempmail_name) < NGX_GP_NAME_LEN)
+        {
+            a.name = a.tempmail_name;
+        }
+
+        a.placeholder = (a.team_id == NULL || a.team_id[0] == '\0')
+                        && (a.csesidx == NULL || a.csesidx[0] == '\0')
+                        && (a.secure_c_ses == NULL
+                            || a.secure_c_ses[0] == '\0');
+
+        if (!a.placeholder
+            && (a.secure_c_ses == NULL || a.secure_c_ses[0] == '\0'))
+        {
+            return ngx_gp_imp_fail(imp, "%s.secure_c_ses: missing", label);
+        }
+
+        rc = ngx_gp_imp_account(imp, i, &a);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        if (worker && worker[0] && ngx_strcmp(worker, "None") != 0
+            && ngx_gp_imp_note(imp->skipped, "%s.tempmail_worker_url: no "
+                               "per-account worker URL here (the "
+                               "tempmail_worker_url setting is global); "
+                               "not imported", label) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    if (ngx_gp_imp_array(imp, doc, "models", &list) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    for (i = 0; list && i < json_array_size(list); i++) {
+        o = json_array_get(list, i);
+        (void) snprintf(label, sizeof(label), "models[%u]", (unsigned) i);
+
+        if (!json_is_object(o)) {
+            return ngx_gp_imp_fail(imp, "%s: must be an object", label);
+        }
+
+        ngx_memzero(&m, sizeof(ngx_gp_imp_model_t));
+        m.enabled = 1;
+        m.position = -1;
+        n = -1;
+        api = NULL;
+        s = NULL;
+
+        if (ngx_gp_imp_str(imp, o, label, "id", NGX_GP_MODEL_LEN - 1,
+                           &m.name) != NGX_OK
+            || ngx_gp_imp_str(imp, o, label, "api_model_id",
+                              NGX_GP_MODEL_LEN - 1, &api) != NGX_OK
+            || ngx_gp_imp_str(imp, o, label, "name", 0, &s) != NGX_OK
+            || ngx_gp_imp_str(imp, o, label, "description", 0,
+                              &m.description) != NGX_OK
+            || ngx_gp_imp_bool(imp, o, label, "enabled", &m.enabled)
+               != NGX_OK
+            || ngx_gp_imp_int(imp, o, label, "account_index", -1, &n)
+               != NGX_OK)
+        {
+            return NGX_DECLINED;
+        }
+
+        if (api && (ngx_strcmp(api, "null") == 0
+                    || ngx_strcmp(api, "None") == 0))
+        {
+            api = NULL;
+        }
+
+        m.model_id = api;
+        m.pin = (ngx_int_t) n;
+
+        if (m.description == NULL || m.description[0] == '\0') {
+            m.description = s;
+        }
+
+        /* as the reference tells the tool: by the model's names */
+        m.kind = "text";
+
+        if (m.name && ngx_strcmp(m.name, "gemini-image") == 0) {
+            m.kind = "image";
+
+        } else if ((m.name && ngx_strcasestrn((u_char *) m.name, "video",
+                                              5 - 1))
+                   || (s && ngx_strcasestrn((u_char *) s, "video", 5 - 1))
+                   || (api && ngx_strcasestrn((u_char *) api, "video",
+                                              5 - 1)))
+        {
+            m.kind = "video";
+        }
+
+        rc = ngx_gp_imp_model(imp, label, &m);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+    }
+
+    if (ngx_gp_imp_array(imp, doc, "api_keys", &list) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    for (i = 0; list && i < json_array_size(list); i++) {
+        o = json_array_get(list, i);
+        (void) snprintf(label, sizeof(label), "api_keys[%u]", (unsigned) i);
+
+        ngx_memzero(&k, sizeof(ngx_gp_imp_key_t));
+        k.enabled = 1;
+
+        if (ngx_gp_imp_str(imp, o, label, "key_hash", 0, &k.hash) != NGX_OK
+            || ngx_gp_imp_str(imp, o, label, "name", NGX_GP_NAME_LEN - 1,
+                              &k.name) != NGX_OK
+            || ngx_gp_imp_bool(imp, o, label, "is_active", &k.enabled)
+               != NGX_OK
+            || ngx_gp_imp_time(imp, o, label, "expires_at", &k.expires)
+               != NGX_OK
+            || ngx_gp_imp_time(imp, o, label, "last_used_at", &k.last_used)
+               != NGX_OK
+            || ngx_gp_imp_time(imp, o, label, "created_at", &k.created)
+               != NGX_OK
+            || ngx_gp_imp_int(imp, o, label, "usage_count", 0, &k.requests)
+               != NGX_OK)
+        {
+            return NGX_DECLINED;
+        }
+
+        if (k.hash == NULL) {
+            return ngx_gp_imp_fail(imp, "%s.key_hash: missing", label);
+        }
+
+        rc = ngx_gp_imp_key(imp, label, &k);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+    }
+
+    /* the rest of the top level: settings, or said why not */
+
+    json_object_foreach(doc, key, v) {
+
+        if (ngx_strcmp(key, "accounts") == 0
+            || ngx_strcmp(key, "models") == 0
+            || ngx_strcmp(key, "api_keys") == 0)
+        {
+            continue;
+        }
+
+        for (rk = ngx_gp_ref_keys; rk->key; rk++) {
+            if (ngx_strcmp(rk->key, key) == 0) {
+                break;
+            }
+        }
+
+        if (rk->key == NULL) {
+            rc = ngx_gp_imp_note(imp->skipped, "%.60s: unknown to this "
+                                 "version; not imported", key);
+
+        } else if (rk->setting == NULL) {
+            rc = ngx_gp_imp_note(imp->skipped, "%s: %s", key, rk->why);
+
+        } else {
+            rc = ngx_gp_imp_setting(imp, key, rk->setting, v);
+        }
+
+        if (rc != NGX_OK) {
+            return rc;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* our own export */
+
+static ngx_int_t
+ngx_gp_imp_ours(ngx_gp_imp_t *imp, json_t *doc)
+{
+    int                    b;
+    char                   label[64];
+    size_t                 i;
+    json_t                *list, *o, *v;
+    int64_t                n;
+    ngx_int_t              rc;
+    const char            *key;
+    ngx_gp_imp_key_t       k;
+    ngx_gp_imp_model_t     m;
+    ngx_gp_imp_account_t   a;
+
+    v = json_object_get(doc, "version");
+
+    if (!json_is_integer(v) || json_integer_value(v) < 1) {
+        return ngx_gp_imp_fail(imp, "version: must be a positive integer");
+    }
+
+    if (json_integer_value(v) > NGX_GP_EXPORT_VERSION) {
+        return ngx_gp_imp_fail(imp, "version: %lld is newer than this "
+                               "module's %d; use a newer module",
+                               (long long) json_integer_value(v),
+                               NGX_GP_EXPORT_VERSION);
+    }
+
+    if (ngx_gp_imp_array(imp, doc, "accounts", &list) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    if (ngx_gp_imp_ids(imp, list) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; list && i < json_array_size(list); i++) {
+        o = json_array_get(list, i);
+        (void) snprintf(label, sizeof(label), "accounts[%u]", (unsigned) i);
+
+        if (!json_is_object(o)) {
+            return ngx_gp_imp_fail(imp, "%s: must be an object", label);
+        }
+
+        ngx_memzero(&a, sizeof(ngx_gp_imp_account_t));
+        a.enabled = -1;
+        a.expired = -1;
+
+        if (ngx_gp_imp_str(imp, o, label, "name", NGX_GP_NAME_LEN - 1,
+                           &a.name) != NGX_OK
+            || ngx_gp_imp_str(imp, o, label, "team_id", NGX_GP_TEAM_LEN - 1,
+                              &a.team_id) != NGX_OK
+            || ngx_gp_imp_str(imp, o, label, "csesidx",
+                              NGX_GP_CSESIDX_LEN - 1, &a.csesidx) != NGX_OK
+            || ngx_gp_imp_str(imp, o, label, "secure_c_ses",
+                              NGX_GP_COOKIE_LEN - 1, &a.secure_c_ses)
+               != NGX_OK
+            || ngx_gp_imp_str(imp, o, label, "host_c_oses",
+                              NGX_GP_COOKIE_LEN - 1, &a.host_c_oses)
+               != NGX_OK
+            || ngx_gp_imp_str(imp, o, label, "user_agent",
+                              NGX_GP_UA_LEN - 1, &a.user_agent) != NGX_OK
+            || ngx_gp_imp_str(imp, o, label, "proxy", NGX_GP_PROXY_LEN - 1,
+                              &a.proxy) != NGX_OK
+            || ngx_gp_imp_str(imp, o, label, "tempmail_url", 0,
+                              &a.tempmail_url) != NGX_OK
+            || ngx_gp_imp_str(imp, o, label, "tempmail_name", 0,
+                              &a.tempmail_name) != NGX_OK
+            || ngx_gp_imp_bool(imp, o, label, "enabled", &a.enabled)
+               != NGX_OK
+            || ngx_gp_imp_bool(imp, o, label, "cookie_expired", &a.expired)
+               != NGX_OK)
+        {
+            return NGX_DECLINED;
+        }
+
+        /* no credentials at all: a placeholder (a remote sync's) */
+        b = a.secure_c_ses ? a.secure_c_ses[0] == '\0'
+                           : !json_is_true(json_object_get(o,
+                                                      "secure_c_ses_set"));
+
+        a.placeholder = b && (a.team_id == NULL || a.team_id[0] == '\0')
+                        && (a.csesidx == NULL || a.csesidx[0] == '\0');
+
+        if (a.secure_c_ses && a.secure_c_ses[0] == '\0' && !a.placeholder) {
+            return ngx_gp_imp_fail(imp, "%s.secure_c_ses: empty", label);
+        }
+
+        rc = ngx_gp_imp_account(imp, i, &a);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+    }
+
+    if (ngx_gp_imp_array(imp, doc, "models", &list) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    for (i = 0; list && i < json_array_size(list); i++) {
+        o = json_array_get(list, i);
+        (void) snprintf(label, sizeof(label), "models[%u]", (unsigned) i);
+
+        if (!json_is_object(o)) {
+            return ngx_gp_imp_fail(imp, "%s: must be an object", label);
+        }
+
+        ngx_memzero(&m, sizeof(ngx_gp_imp_model_t));
+        m.enabled = 1;
+        m.position = -1;
+        m.kind = "text";
+        n = -1;
+
+        if (ngx_gp_imp_str(imp, o, label, "name", NGX_GP_MODEL_LEN - 1,
+                           &m.name) != NGX_OK
+            || ngx_gp_imp_str(imp, o, label, "model_id",
+                              NGX_GP_MODEL_LEN - 1, &m.model_id) != NGX_OK
+            || ngx_gp_imp_str(imp, o, label, "kind", 0, &m.kind) != NGX_OK
+            || ngx_gp_imp_str(imp, o, label, "description", 0,
+                              &m.description) != NGX_OK
+            || ngx_gp_imp_bool(imp, o, label, "enabled", &m.enabled)
+               != NGX_OK
+            || ngx_gp_imp_int(imp, o, label, "position", 0, &m.position)
+               != NGX_OK
+            || ngx_gp_imp_int(imp, o, label, "account", 0, &n) != NGX_OK)
+        {
+            return NGX_DECLINED;
+        }
+
+        if (m.kind == NULL) {
+            m.kind = "text";
+        }
+
+        m.pin = (ngx_int_t) n;
+
+        rc = ngx_gp_imp_model(imp, label, &m);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+    }
+
+    v = json_object_get(doc, "settings");
+
+    if (v && !json_is_null(v) && !json_is_object(v)) {
+        return ngx_gp_imp_fail(imp, "settings: must be an object");
+    }
+
+    if (json_is_object(v)) {
+        json_object_foreach(v, key, o) {
+            (void) snprintf(label, sizeof(label), "settings.%.48s", key);
+
+            rc = ngx_gp_imp_setting(imp, label, key, o);
+            if (rc != NGX_OK) {
+                return rc;
+            }
+        }
+    }
+
+    if (ngx_gp_imp_array(imp, doc, "api_keys", &list) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    for (i = 0; list && i < json_array_size(list); i++) {
+        o = json_array_get(list, i);
+        (void) snprintf(label, sizeof(label), "api_keys[%u]", (unsigned) i);
+
+        if (!json_is_object(o)) {
+            return ngx_gp_imp_fail(imp, "%s: must be an object", label);
+        }
+
+        ngx_memzero(&k, sizeof(ngx_gp_imp_key_t));
+        k.enabled = 1;
+        b = 1;
+
+        if (ngx_gp_imp_str(imp, o, label, "key_hash", 0, &k.hash) != NGX_OK
+            || ngx_gp_imp_str(imp, o, label, "name", NGX_GP_NAME_LEN - 1,
+                              &k.name) != NGX_OK
+            || ngx_gp_imp_str(imp, o, label, "prefix", 15, &k.prefix)
+               != NGX_OK
+            || ngx_gp_imp_str(imp, o, label, "models",
+                              NGX_GP_KEY_MODELS_LEN - 1, &k.models) != NGX_OK
+            || ngx_gp_imp_str(imp, o, label, "image_format", 15,
+                              &k.image_format) != NGX_OK
+            || ngx_gp_imp_bool(imp, o, label, "enabled", &b) != NGX_OK
+            || ngx_gp_imp_time(imp, o, label, "expires_at", &k.expires)
+               != NGX_OK
+            || ngx_gp_imp_int(imp, o, label, "rpm", 0, &k.rpm) != NGX_OK
+            || ngx_gp_imp_int(imp, o, label, "rpd", 0, &k.rpd) != NGX_OK
+            || ngx_gp_imp_int(imp, o, label, "requests", 0, &k.requests)
+               != NGX_OK
+            || ngx_gp_imp_time(imp, o, label, "last_used_at", &k.last_used)
+               != NGX_OK
+            || ngx_gp_imp_time(imp, o, label, "created_at", &k.created)
+               != NGX_OK)
+        {
+            return NGX_DECLINED;
+        }
+
+        k.enabled = b;
+
+        rc = ngx_gp_imp_key(imp, label, &k);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * The reference's geminibusiness.db, read-only, into the shape of its
+ * JSON file (plus "api_keys"): the same import path serves both.
+ */
+
+typedef struct {
+    const char   *table;
+    const char   *columns[12];        /* required */
+    ngx_uint_t    required;
+} ngx_gp_ref_table_t;
+
+
+static ngx_gp_ref_table_t  ngx_gp_ref_tables[] = {
+    { "accounts", { "id", "team_id", "secure_c_ses", "host_c_oses",
+                    "csesidx", "user_agent", "available", NULL }, 1 },
+    { "models", { "id", "model_id", "name", "description", "api_model_id",
+                  "enabled", "account_index", NULL }, 0 },
+    { "system_config", { "key", "value", "value_type", NULL }, 0 },
+    { "api_keys", { "id", "key_hash", "name", "is_active", "expires_at",
+                    "usage_count", "last_used_at", "created_at", NULL }, 0 },
+    { NULL, { NULL }, 0 }
+};
+
+
+static json_t *
+ngx_gp_ref_value(sqlite3_stmt *st, int col)
+{
+    switch (sqlite3_column_type(st, col)) {
+
+    case SQLITE_NULL:
+        return json_null();
+
+    case SQLITE_INTEGER:
+        return json_integer(sqlite3_column_int64(st, col));
+
+    case SQLITE_FLOAT:
+        return json_real(sqlite3_column_double(st, col));
+
+    default:
+        return json_stringn((const char *) sqlite3_column_text(st, col),
+                            (size_t) sqlite3_column_bytes(st, col));
+    }
+}
+
+
+/* every row of a query as objects named by its columns */
+
+static ngx_int_t
+ngx_gp_ref_rows(ngx_gp_imp_t *imp, sqlite3 *ref, const char *sql,
+    const char *table, json_t *out)
+{
+    int            i, rc;
+    json_t        *o, *v;
+    sqlite3_stmt  *st;
+
+    if (sqlite3_prepare_v2(ref, sql, -1, &st, NULL) != SQLITE_OK) {
+        return ngx_gp_imp_fail(imp, "table %s: %s", table,
+                               sqlite3_errmsg(ref));
+    }
+
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        o = json_object();
+
+        if (o == NULL || json_array_append_new(out, o) != 0) {
+            sqlite3_finalize(st);
+            return NGX_ERROR;
+        }
+
+        for (i = 0; i < sqlite3_column_count(st); i++) {
+            v = ngx_gp_ref_value(st, i);
+
+            if (v == NULL
+                || json_object_set_new(o, sqlite3_column_name(st, i), v)
+                   != 0)
+            {
+                sqlite3_finalize(st);
+                return ngx_gp_imp_fail(imp, "table %s: a value is not "
+                                       "valid UTF-8", table);
+            }
+        }
+    }
+
+    if (rc != SQLITE_DONE) {
+        (void) ngx_gp_imp_fail(imp, "table %s: %s", table,
+                               sqlite3_errmsg(ref));
+        sqlite3_finalize(st);
+        return NGX_DECLINED;
+    }
+
+    sqlite3_finalize(st);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_gp_ref_check_table(ngx_gp_imp_t *imp, sqlite3 *ref,
+    ngx_gp_ref_table_t *t, ngx_uint_t *has_worker)
+{
+    int            rc;
+    char           sql[96];
+    ngx_uint_t     i, found, any;
+    const char    *name;
+    sqlite3_stmt  *st;
+
+    (void) snprintf(sql, sizeof(sql), "PRAGMA table_info(\"%s\")", t->table);
+
+    if (sqlite3_prepare_v2(ref, sql, -1, &st, NULL) != SQLITE_OK) {
+        return ngx_gp_imp_fail(imp, "the database cannot be read: %s",
+                               sqlite3_errmsg(ref));
+    }
+
+    for (i = 0; t->columns[i]; i++) {
+        sqlite3_reset(st);
+        found = 0;
+        any = 0;
+
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            any = 1;
+            name = (const char *) sqlite3_column_text(st, 1);
+
+            if (name && ngx_strcmp(name, t->columns[i]) == 0) {
+                found = 1;
+            }
+
+            if (has_worker && name
+                && ngx_strcmp(name, "tempmail_worker_url") == 0)
+            {
+                *has_worker = 1;
+            }
+        }
+
+        if (rc != SQLITE_DONE) {
+            (void) ngx_gp_imp_fail(imp, "the database cannot be read: %s",
+                                   sqlite3_errmsg(ref));
+            sqlite3_finalize(st);
+            return NGX_DECLINED;
+        }
+
+        if (!any) {
+            sqlite3_finalize(st);
+
+            if (t->required) {
+                return ngx_gp_imp_fail(imp, "the database has no table "
+                                       "\"%s\": not a reference "
+                                       "geminibusiness.db", t->table);
+            }
+
+            return NGX_DONE;
+        }
+
+        if (!found) {
+            sqlite3_finalize(st);
+            return ngx_gp_imp_fail(imp, "table %s: column \"%s\" missing: "
+                                   "not a reference geminibusiness.db",
+                                   t->table, t->columns[i]);
+        }
+    }
+
+    sqlite3_finalize(st);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_gp_ref_db_read(ngx_gp_imp_t *imp, sqlite3 *ref, json_t *doc)
+{
+    int                   rc;
+    json_t               *list, *v, *row;
+    size_t                i;
+    ngx_int_t             ok;
+    ngx_uint_t            worker;
+    const char           *key, *value, *type;
+    sqlite3_stmt         *st;
+    ngx_gp_ref_table_t   *t;
+    json_error_t          jerr;
+
+    static const char    *queries[] = {
+        "SELECT team_id, secure_c_ses, host_c_oses, csesidx, user_agent, "
+        "available, tempmail_url, tempmail_name%s FROM accounts ORDER BY id",
+        "SELECT model_id AS id, name, description, api_model_id, enabled, "
+        "account_index FROM models ORDER BY models.id",
+        "SELECT key, value, value_type FROM system_config ORDER BY id",
+        "SELECT key_hash, name, is_active, expires_at, usage_count, "
+        "last_used_at, created_at FROM api_keys ORDER BY id",
+    };
+
+    /* the quick check reads every page: a truncated file fails here */
+
+    if (sqlite3_prepare_v2(ref, "PRAGMA quick_check(1)", -1, &st, NULL)
+        != SQLITE_OK)
+    {
+        return ngx_gp_imp_fail(imp, "the body is not a usable SQLite "
+                               "database: %s", sqlite3_errmsg(ref));
+    }
+
+    rc = sqlite3_step(st);
+    value = (const char *) sqlite3_column_text(st, 0);
+
+    if (rc != SQLITE_ROW || value == NULL || ngx_strcmp(value, "ok") != 0) {
+        (void) ngx_gp_imp_fail(imp, "the SQLite database is damaged or "
+                               "truncated: %s",
+                               rc == SQLITE_ROW && value
+                               ? value : sqlite3_errmsg(ref));
+        sqlite3_finalize(st);
+        return NGX_DECLINED;
+    }
+
+    sqlite3_finalize(st);
+
+    for (i = 0, t = ngx_gp_ref_tables; t->table; t++, i++) {
+        worker = 0;
+
+        ok = ngx_gp_ref_check_table(imp, ref, t, i == 0 ? &worker : NULL);
+
+        if (ok == NGX_DONE) {
+            if (ngx_gp_imp_note(imp->skipped, "table %s: not in the "
+                                "database", t->table) != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+            continue;
+        }
+
+        if (ok != NGX_OK) {
+            return ok;
+        }
+
+        list = json_array();
+
+        if (list == NULL || json_object_set_new(doc, i == 2 ? "_config"
+                                                : t->table, list) != 0)
+        {
+            return NGX_ERROR;
+        }
+
+        if (i == 0) {
+            char  sql[256];
+
+            (void) snprintf(sql, sizeof(sql), queries[0],
+                            worker ? ", tempmail_worker_url" : "");
+
+            ok = ngx_gp_ref_rows(imp, ref, sql, t->table, list);
+
+        } else {
+            ok = ngx_gp_ref_rows(imp, ref, queries[i], t->table, list);
+        }
+
+        if (ok != NGX_OK) {
+            return ok;
+        }
+    }
+
+    /* system_config rows become top-level keys, typed as it types them */
+
+    list = json_object_get(doc, "_config");
+
+    for (i = 0; list && i < json_array_size(list); i++) {
+        row = json_array_get(list, i);
+        key = json_string_value(json_object_get(row, "key"));
+        value = json_string_value(json_object_get(row, "value"));
+        type = json_string_value(json_object_get(row, "value_type"));
+
+        if (key == NULL || ngx_strcmp(key, "accounts") == 0
+            || ngx_strcmp(key, "models") == 0
+            || ngx_strcmp(key, "api_keys") == 0
+            || ngx_strcmp(key, "_config") == 0)
+        {
+            continue;
+        }
+
+        if (value == NULL) {
+            v = json_null();
+
+        } else if (type && ngx_strcmp(type, "bool") == 0) {
+            v = json_boolean(ngx_strcasecmp((u_char *) value,
+                                            (u_char *) "true") == 0);
+
+        } else if (type && ngx_strcmp(type, "int") == 0
+                   && ngx_atoi((u_char *) value, ngx_strlen(value))
+                      != NGX_ERROR)
+        {
+            v = json_integer(ngx_atoi((u_char *) value, ngx_strlen(value)));
+
+        } else if (type && ngx_strcmp(type, "json") == 0) {
+            v = json_loads(value, JSON_DECODE_ANY, &jerr);
+
+            if (v == NULL) {
+                v = json_string(value);
+            }
+
+        } else {
+            v = json_string(value);
+        }
+
+        if (v == NULL || json_object_set_new(doc, key, v) != 0) {
+            return ngx_gp_imp_fail(imp, "system_config \"%.60s\": a value "
+                                   "is not valid UTF-8", key);
+        }
+    }
+
+    (void) json_object_del(doc, "_config");
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_gp_ref_db(ngx_gp_imp_t *imp, ngx_str_t *body, json_t *doc)
+{
+    int                                fd;
+    u_char                            *p;
+    sqlite3                           *ref;
+    ngx_int_t                          rc;
+    ngx_str_t                          path;
+    ngx_http_gemini_pool_main_conf_t  *gmcf;
+
+    if (body->len < 100
+        || ngx_memcmp(body->data, NGX_GP_SQLITE_MAGIC,
+                      sizeof(NGX_GP_SQLITE_MAGIC)) != 0)
+    {
+        return ngx_gp_imp_fail(imp, "the body is not an SQLite database "
+                               "(no \"SQLite format 3\" header)");
+    }
+
+    /* a private file beside the database: the worker can write there */
+
+    gmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_http_gemini_pool_module);
+
+    path.len = gmcf->database.len + sizeof(".import-XXXXXX");
+    path.data = ngx_alloc(path.len, imp->log);
+    if (path.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(path.data, gmcf->database.data, gmcf->database.len);
+    (void) ngx_cpystrn(p, (u_char *) ".import-XXXXXX",
+                       sizeof(".import-XXXXXX"));
+
+    fd = mkstemp((char *) path.data);
+    if (fd == -1) {
+        ngx_log_error(NGX_LOG_ERR, imp->log, ngx_errno,
+                      "gemini pool: import: mkstemp(\"%s\") failed",
+                      path.data);
+        ngx_free(path.data);
+        (void) snprintf(imp->err, imp->errlen, "cannot create a temporary "
+                        "file beside the database");
+        return NGX_ERROR;
+    }
+
+    if (ngx_write_fd(fd, body->data, body->len) != (ssize_t) body->len) {
+        ngx_log_error(NGX_LOG_ERR, imp->log, ngx_errno,
+                      "gemini pool: import: writing \"%s\" failed",
+                      path.data);
+        (void) ngx_close_file(fd);
+        (void) unlink((char *) path.data);
+        ngx_free(path.data);
+        (void) snprintf(imp->err, imp->errlen, "cannot write a temporary "
+                        "file beside the database");
+        return NGX_ERROR;
+    }
+
+    (void) ngx_close_file(fd);
+
+    ref = NULL;
+
+    if (sqlite3_open_v2((char *) path.data, &ref, SQLITE_OPEN_READONLY
+                        | SQLITE_OPEN_NOMUTEX, NULL)
+        != SQLITE_OK)
+    {
+        rc = ngx_gp_imp_fail(imp, "the body is not a usable SQLite "
+                             "database: %s",
+                             ref ? sqlite3_errmsg(ref) : "cannot open");
+
+    } else {
+
+        /* an uploaded file: its schema may not run anything */
+#ifdef SQLITE_DBCONFIG_TRUSTED_SCHEMA
+        (void) sqlite3_db_config(ref, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0,
+                                 NULL);
+#endif
+#ifdef SQLITE_DBCONFIG_DEFENSIVE
+        (void) sqlite3_db_config(ref, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+#endif
+
+        rc = ngx_gp_ref_db_read(imp, ref, doc);
+    }
+
+    sqlite3_close(ref);
+
+    if (unlink((char *) path.data) == -1) {
+        ngx_log_error(NGX_LOG_ERR, imp->log, ngx_errno,
+                      "gemini pool: import: unlink(\"%s\") failed",
+                      path.data);
+    }
+
+    ngx_free(path.data);
+
+    return rc;
+}
+
+
+/* at most what the zone holds: more would be dropped on load */
+
+static ngx_int_t
+ngx_gp_imp_limits(ngx_gp_imp_t *imp)
+{
+    int64_t        models, keys;
+    sqlite3_stmt  *st;
+
+    if (ngx_gp_imp_prepare(imp, "SELECT (SELECT count(*) FROM models "
+                           "WHERE enabled), (SELECT count(*) FROM api_keys)",
+                           &st)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        (void) ngx_gp_imp_sql_error(imp);
+        sqlite3_finalize(st);
+        return NGX_ERROR;
+    }
+
+    models = sqlite3_column_int64(st, 0);
+    keys = sqlite3_column_int64(st, 1);
+    sqlite3_finalize(st);
+
+    if (models > NGX_GP_MAX_MODELS) {
+        return ngx_gp_imp_fail(imp, "models: %lld enabled models after the "
+                               "import, at most %d are served",
+                               (long long) models, NGX_GP_MAX_MODELS);
+    }
+
+    if (keys > NGX_GP_MAX_KEYS) {
+        return ngx_gp_imp_fail(imp, "api_keys: %lld API keys after the "
+                               "import, at most %d are served",
+                               (long long) keys, NGX_GP_MAX_KEYS);
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * POST /api/config/import.  sqlite: the body is a database file (the
+ * reference's).  Returns NGX_OK with *result, NGX_DECLINED for a bad
+ * file (err says what is wrong), NGX_ERROR otherwise; nothing is changed
+ * unless NGX_OK (and not dry_run).
+ */
+
+ngx_int_t
+ngx_gp_config_import(ngx_http_request_t *r, ngx_str_t *body,
+    ngx_uint_t sqlite, ngx_uint_t dry_run, json_t **result, char *err,
+    size_t errlen)
+{
+    json_t                            *doc, *v;
+    ngx_int_t                          rc;
+    const char                        *format;
+    ngx_gp_imp_t                       imp;
+    json_error_t                       jerr;
+    ngx_http_gemini_pool_main_conf_t  *gmcf;
+
+    gmcf = ngx_http_get_module_main_conf(r, ngx_http_gemini_pool_module);
+
+    ngx_memzero(&imp, sizeof(ngx_gp_imp_t));
+    imp.log = r->connection->log;
+    imp.key = gmcf->secret_key;
+    imp.err = err;
+    imp.errlen = errlen;
+    err[0] = '\0';
+
+    *result = NULL;
+
+    if (body->len == 0) {
+        (void) ngx_gp_imp_fail(&imp, "the body is empty: send an export, "
+                               "business_gemini_session.json or "
+                               "geminibusiness.db");
+        return NGX_DECLINED;
+    }
+
+    if (!sqlite && body->len >= sizeof(NGX_GP_SQLITE_MAGIC)
+        && ngx_memcmp(body->data, NGX_GP_SQLITE_MAGIC,
+                      sizeof(NGX_GP_SQLITE_MAGIC)) == 0)
+    {
+        sqlite = 1;
+    }
+
+    imp.skipped = json_array();
+    imp.updated = json_array();
+    imp.notes = json_array();
+
+    if (imp.skipped == NULL || imp.updated == NULL || imp.notes == NULL) {
+        json_decref(imp.skipped);
+        json_decref(imp.updated);
+        json_decref(imp.notes);
+        return NGX_ERROR;
+    }
+
+    doc = NULL;
+    rc = NGX_OK;
+
+    if (sqlite) {
+        format = "reference-db";
+        doc = json_object();
+
+        rc = doc ? ngx_gp_ref_db(&imp, body, doc) : NGX_ERROR;
+
+    } else {
+        doc = json_loadb((char *) body->data, body->len, 0, &jerr);
+
+        if (doc == NULL) {
+            rc = ngx_gp_imp_fail(&imp, "the body is not JSON (line %d, "
+                                 "column %d: %s) nor an SQLite database",
+                                 jerr.line, jerr.column, jerr.text);
+
+        } else if (!json_is_object(doc)) {
+            rc = ngx_gp_imp_fail(&imp, "the body must be a JSON object "
+                                 "(an export or "
+                                 "business_gemini_session.json)");
+        }
+
+        v = doc ? json_object_get(doc, "format") : NULL;
+
+        if (rc != NGX_OK) {
+            format = "";
+
+        } else if (v == NULL) {
+            format = "reference-json";
+
+            if (json_object_get(doc, "accounts") == NULL
+                && json_object_get(doc, "models") == NULL)
+            {
+                rc = ngx_gp_imp_fail(&imp, "accounts: missing (neither an "
+                                     "export nor "
+                                     "business_gemini_session.json)");
+            }
+
+        } else if (json_is_string(v)
+                   && ngx_strcmp(json_string_value(v),
+                                 NGX_GP_EXPORT_FORMAT) == 0)
+        {
+            format = NGX_GP_EXPORT_FORMAT;
+
+        } else {
+            format = "";
+            rc = ngx_gp_imp_fail(&imp, "format: must be \"%s\"",
+                                 NGX_GP_EXPORT_FORMAT);
+        }
+    }
+
+    if (rc == NGX_OK) {
+        imp.db = ngx_gp_store_db(imp.log);
+
+        if (imp.db == NULL) {
+            (void) snprintf(err, errlen, "the database is not available");
+            rc = NGX_ERROR;
+
+        } else if (sqlite3_exec(imp.db, "BEGIN IMMEDIATE", NULL, NULL, NULL)
+                   != SQLITE_OK)
+        {
+            rc = ngx_gp_imp_sql_error(&imp);
+
+        } else {
+            rc = (format[0] == 'r') ? ngx_gp_imp_reference(&imp, doc)
+                                    : ngx_gp_imp_ours(&imp, doc);
+
+            if (rc == NGX_OK) {
+                rc = ngx_gp_imp_limits(&imp);
+            }
+
+            if (rc == NGX_OK && !dry_run
+                && sqlite3_exec(imp.db, "COMMIT", NULL, NULL, NULL)
+                   != SQLITE_OK)
+            {
+                rc = ngx_gp_imp_sql_error(&imp);
+            }
+
+            if (rc != NGX_OK || dry_run) {
+                (void) sqlite3_exec(imp.db, "ROLLBACK", NULL, NULL, NULL);
+            }
+        }
+    }
+
+    json_decref(doc);
+    ngx_free(imp.ids);
+
+    if (rc == NGX_OK) {
+        *result = json_pack("{s:s,s:b,s:{s:I,s:I,s:I,s:I},s:o,s:o,s:o}",
+                            "format", format,
+                            "dry_run", (int) dry_run,
+                            "imported",
+                            "accounts", (json_int_t) imp.accounts,
+                            "models", (json_int_t) imp.models,
+                            "settings", (json_int_t) imp.settings,
+                            "api_keys", (json_int_t) imp.keys,
+                            "updated", imp.updated,
+                            "skipped", imp.skipped,
+                            "notes", imp.notes);
+
+        if (*result == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                      "gemini pool: %s imported%s: %ui account(s), "
+                      "%ui model(s), %ui setting(s), %ui API key(s)",
+                      format, dry_run ? " (dry run, rolled back)" : "",
+                      imp.accounts, imp.models, imp.settings, imp.keys);
+
+        return NGX_OK;
+    }
+
+    json_decref(imp.skipped);
+    json_decref(imp.updated);
+    json_decref(imp.notes);
+
+    if (rc == NGX_DECLINED) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "gemini pool: import refused, nothing changed: %s",
+                      err);
+    }
+
+    return rc;
+}
+
+
+/* GET /api/config/export */
+
+static ngx_int_t
+ngx_gp_exp_add(json_t *list, json_t *o)
+{
+    if (o == NULL || json_array_append_new(list, o) != 0) {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static const char *
+ngx_gp_exp_text(sqlite3_stmt *st, int col)
+{
+    const char  *p;
+
+    p = (const char *) sqlite3_column_text(st, col);
+
+    return p ? p : "";
+}
+
+
+static ngx_int_t
+ngx_gp_exp_accounts(sqlite3 *db, const u_char *key, ngx_uint_t secrets,
+    json_t *doc, json_t *ids)
+{
+    char          *ses, *oses, *proxy;
+    json_t        *list, *o;
+    ngx_int_t      rc;
+    sqlite3_stmt  *st;
+
+    list = json_array();
+
+    if (list == NULL || json_object_set_new(doc, "accounts", list) != 0) {
+        return NGX_ERROR;
+    }
+
+    if (sqlite3_prepare_v2(db, "SELECT id, name, team_id, csesidx, "
+                           "secure_c_ses, host_c_oses, proxy, user_agent, "
+                           "enabled, cookie_expired, tempmail_url, "
+                           "tempmail_name FROM accounts ORDER BY id", -1,
+                           &st, NULL)
+        != SQLITE_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    rc = NGX_OK;
+
+    while (rc == NGX_OK && sqlite3_step(st) == SQLITE_ROW) {
+
+        o = json_pack("{s:s,s:s,s:s,s:s,s:b,s:b,s:s,s:s}",
+                      "name", ngx_gp_exp_text(st, 1),
+                      "team_id", ngx_gp_exp_text(st, 2),
+                      "csesidx", ngx_gp_exp_text(st, 3),
+                      "user_agent", ngx_gp_exp_text(st, 7),
+                      "enabled", sqlite3_column_int(st, 8),
+                      "cookie_expired", sqlite3_column_int(st, 9),
+                      "tempmail_url", ngx_gp_exp_text(st, 10),
+                      "tempmail_name", ngx_gp_exp_text(st, 11));
+
+        if (ngx_gp_exp_add(list, o) != NGX_OK
+            || json_array_append_new(ids,
+                                   json_integer(sqlite3_column_int64(st, 0)))
+               != 0)
+        {
+            rc = NGX_ERROR;
+            break;
+        }
+
+        if (!secrets) {
+            /* whether they are set, never what they are */
+            if (json_object_set_new(o, "secure_c_ses_set",
+                                    json_boolean(sqlite3_column_bytes(st, 4)))
+                || json_object_set_new(o, "host_c_oses_set",
+                                   json_boolean(sqlite3_column_bytes(st, 5)))
+                || json_object_set_new(o, "proxy_set",
+                                   json_boolean(sqlite3_column_bytes(st, 6))))
+            {
+                rc = NGX_ERROR;
+            }
+
+            continue;
+        }
+
+        ses = ngx_gp_imp_open_secret(key, "accounts.secure_c_ses", st, 4);
+        oses = ngx_gp_imp_open_secret(key, "accounts.host_c_oses", st, 5);
+        proxy = ngx_gp_imp_open_secret(key, "accounts.proxy", st, 6);
+
+        if (ses == NULL || oses == NULL || proxy == NULL
+            || json_object_set_new(o, "secure_c_ses", json_string(ses))
+            || json_object_set_new(o, "host_c_oses", json_string(oses))
+            || json_object_set_new(o, "proxy", json_string(proxy)))
+        {
+            rc = NGX_ERROR;
+        }
+
+        ngx_gp_imp_free_secret(ses);
+        ngx_gp_imp_free_secret(oses);
+        ngx_gp_imp_free_secret(proxy);
+    }
+
+    sqlite3_finalize(st);
+
+    return rc;
+}
+
+
+static ngx_int_t
+ngx_gp_exp_models(sqlite3 *db, json_t *doc, json_t *ids)
+{
+    size_t         i;
+    json_t        *list, *o, *pin;
+    int64_t        id;
+    ngx_int_t      rc;
+    sqlite3_stmt  *st;
+
+    list = json_array();
+
+    if (list == NULL || json_object_set_new(doc, "models", list) != 0) {
+        return NGX_ERROR;
+    }
+
+    if (sqlite3_prepare_v2(db, "SELECT name, model_id, kind, account_id, "
+                           "enabled, position, description FROM models "
+                           "ORDER BY position, name", -1, &st, NULL)
+        != SQLITE_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    rc = NGX_OK;
+
+    while (rc == NGX_OK && sqlite3_step(st) == SQLITE_ROW) {
+
+        /* a pin refers to the account's position in "accounts" */
+        pin = json_null();
+
+        if (sqlite3_column_type(st, 3) != SQLITE_NULL) {
+            id = sqlite3_column_int64(st, 3);
+
+            for (i = 0; i < json_array_size(ids); i++) {
+                if (json_integer_value(json_array_get(ids, i)) == id) {
+                    json_decref(pin);
+                    pin = json_integer((json_int_t) i);
+                    break;
+                }
+            }
+        }
+
+        o = json_pack("{s:s,s:s,s:s,s:o,s:b,s:I,s:s}",
+                      "name", ngx_gp_exp_text(st, 0),
+                      "model_id", ngx_gp_exp_text(st, 1),
+                      "kind", ngx_gp_exp_text(st, 2),
+                      "account", pin,
+                      "enabled", sqlite3_column_int(st, 4),
+                      "position", (json_int_t) sqlite3_column_int64(st, 5),
+                      "description", ngx_gp_exp_text(st, 6));
+
+        rc = ngx_gp_exp_add(list, o);
+    }
+
+    sqlite3_finalize(st);
+
+    return rc;
+}
+
+
+static ngx_int_t
+ngx_gp_exp_settings(sqlite3 *db, const u_char *key, ngx_uint_t secrets,
+    json_t *doc)
+{
+    char          *plain;
+    json_t        *obj, *v;
+    ngx_int_t      rc, n;
+    const char    *k, *type, *value;
+    sqlite3_stmt  *st;
+
+    obj = json_object();
+
+    if (obj == NULL || json_object_set_new(doc, "settings", obj) != 0) {
+        return NGX_ERROR;
+    }
+
+    if (sqlite3_prepare_v2(db, "SELECT key, type, value FROM settings "
+                           "ORDER BY key", -1, &st, NULL)
+        != SQLITE_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    rc = NGX_OK;
+
+    while (rc == NGX_OK && sqlite3_step(st) == SQLITE_ROW) {
+        k = ngx_gp_exp_text(st, 0);
+        type = ngx_gp_exp_text(st, 1);
+        value = ngx_gp_exp_text(st, 2);
+
+        if (ngx_gp_imp_secret_setting(k)) {
+            if (!secrets) {
+                continue;
+            }
+
+            plain = ngx_gp_imp_open_secret(key, "settings.value", st, 2);
+            v = plain ? json_string(plain) : NULL;
+            ngx_gp_imp_free_secret(plain);
+
+        } else if (ngx_strcmp(type, "int") == 0) {
+            n = ngx_atoi((u_char *) value, ngx_strlen(value));
+            v = (n == NGX_ERROR) ? json_string(value) : json_integer(n);
+
+        } else if (ngx_strcmp(type, "bool") == 0) {
+            v = json_boolean(ngx_strcmp(value, "true") == 0
+                             || ngx_strcmp(value, "1") == 0);
+
+        } else {
+            v = json_string(value);
+        }
+
+        if (v == NULL || json_object_set_new(obj, k, v) != 0) {
+            rc = NGX_ERROR;
+        }
+    }
+
+    sqlite3_finalize(st);
+
+    return rc;
+}
+
+
+static ngx_int_t
+ngx_gp_exp_keys(sqlite3 *db, ngx_uint_t secrets, json_t *doc)
+{
+    json_t        *list, *o;
+    ngx_int_t      rc;
+    sqlite3_stmt  *st;
+
+    list = json_array();
+
+    if (list == NULL || json_object_set_new(doc, "api_keys", list) != 0) {
+        return NGX_ERROR;
+    }
+
+    if (sqlite3_prepare_v2(db, "SELECT name, prefix, enabled, expires_at, "
+                           "models, rpm, rpd, image_format, requests, "
+                           "last_used_at, created_at, key_hash "
+                           "FROM api_keys ORDER BY id", -1, &st, NULL)
+        != SQLITE_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    rc = NGX_OK;
+
+    while (rc == NGX_OK && sqlite3_step(st) == SQLITE_ROW) {
+        o = json_pack("{s:s,s:s,s:b,s:I,s:s,s:I,s:I,s:s,s:I,s:I,s:I}",
+                      "name", ngx_gp_exp_text(st, 0),
+                      "prefix", ngx_gp_exp_text(st, 1),
+                      "enabled", sqlite3_column_int(st, 2),
+                      "expires_at", (json_int_t) sqlite3_column_int64(st, 3),
+                      "models", ngx_gp_exp_text(st, 4),
+                      "rpm", (json_int_t) sqlite3_column_int64(st, 5),
+                      "rpd", (json_int_t) sqlite3_column_int64(st, 6),
+                      "image_format", ngx_gp_exp_text(st, 7),
+                      "requests", (json_int_t) sqlite3_column_int64(st, 8),
+                      "last_used_at",
+                      (json_int_t) sqlite3_column_int64(st, 9),
+                      "created_at",
+                      (json_int_t) sqlite3_column_int64(st, 10));
+
+        if (ngx_gp_exp_add(list, o) != NGX_OK
+            || (secrets
+                && json_object_set_new(o, "key_hash",
+                                       json_string(ngx_gp_exp_text(st, 11)))
+                   != 0))
+        {
+            rc = NGX_ERROR;
+        }
+    }
+
+    sqlite3_finalize(st);
+
+    return rc;
+}
+
+
+static int
+ngx_gp_exp_schema(sqlite3 *db)
+{
+    int            v;
+    sqlite3_stmt  *st;
+
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL)
+        != SQLITE_OK)
+    {
+        return 0;
+    }
+
+    v = (sqlite3_step(st) == SQLITE_ROW) ? sqlite3_column_int(st, 0) : 0;
+    sqlite3_finalize(st);
+
+    return v;
+}
+
+
+/*
+ * One document with everything durable an operator configures: accounts,
+ * models, settings and API key metadata.  secrets: with the cookies,
+ * proxies, secret settings and key hashes (decrypted); without, they are
+ * left out and "..._set" says whether they exist.  Read in one
+ * transaction, so the parts agree.
+ */
+
+json_t *
+ngx_gp_config_export(ngx_http_request_t *r, ngx_uint_t secrets)
+{
+    json_t                            *doc, *ids;
+    sqlite3                           *db;
+    ngx_int_t                          rc;
+    ngx_http_gemini_pool_main_conf_t  *gmcf;
+
+    gmcf = ngx_http_get_module_main_conf(r, ngx_http_gemini_pool_module);
+
+    db = ngx_gp_store_db(r->connection->log);
+    if (db == NULL) {
+        return NULL;
+    }
+
+    doc = json_pack("{s:s,s:i,s:i,s:I,s:b}",
+                    "format", NGX_GP_EXPORT_FORMAT,
+                    "version", NGX_GP_EXPORT_VERSION,
+                    "schema", ngx_gp_exp_schema(db),
+                    "exported_at", (json_int_t) ngx_time(),
+                    "secrets", (int) secrets);
+    ids = json_array();
+
+    if (doc == NULL || ids == NULL
+        || sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+    {
+        json_decref(doc);
+        json_decref(ids);
+        return NULL;
+    }
+
+    rc = ngx_gp_exp_accounts(db, gmcf->secret_key, secrets, doc, ids);
+
+    if (rc == NGX_OK) {
+        rc = ngx_gp_exp_models(db, doc, ids);
+    }
+
+    if (rc == NGX_OK) {
+        rc = ngx_gp_exp_settings(db, gmcf->secret_key, secrets, doc);
+    }
+
+    if (rc == NGX_OK) {
+        rc = ngx_gp_exp_keys(db, secrets, doc);
+    }
+
+    (void) sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+
+    json_decref(ids);
+
+    if (rc != NGX_OK) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "gemini pool: export failed: %s", sqlite3_errmsg(db));
+        json_decref(doc);
+        return NULL;
+    }
+
+    ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                  "gemini pool: configuration exported%s",
+                  secrets ? " with secrets" : "");
+
+    return doc;
+}
