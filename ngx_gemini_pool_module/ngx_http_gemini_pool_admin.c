@@ -278,10 +278,10 @@ static ngx_int_t
 ngx_gp_admin_changed(ngx_http_request_t *r)
 {
     if (ngx_gp_store_reload(r->connection->log) != NGX_OK) {
-        return ngx_gp_admin_error(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                  "reload_failed", "the change was saved "
-                                  "but could not be loaded; see the error "
-                                  "log");
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "gemini pool: admin: the change was saved but could "
+                      "not be loaded into the zone");
+        return NGX_ERROR;
     }
 
     return NGX_OK;
@@ -571,7 +571,20 @@ ngx_gp_admin_dispatch(ngx_http_request_t *r, json_t *body)
             return rc;
         }
 
-        return rt->handler(a);
+        rc = rt->handler(a);
+
+        /* a handler's plain status becomes a JSON error too */
+        if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+            if (r->header_sent) {
+                return NGX_ERROR;
+            }
+
+            return ngx_gp_admin_error(r, rc, "internal_error",
+                                      "the request failed (%d); see the "
+                                      "error log", (int) rc);
+        }
+
+        return rc;
     }
 
     if (allowed) {

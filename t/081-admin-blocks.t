@@ -192,12 +192,13 @@ my @r = ("POST /api/auth/logout", "PUT /api/auth/password\n{}", "GET /api/auth/s
          "GET /api/keys", "POST /api/keys\n{}", "POST /api/keys/1/revoke", "DELETE /api/keys/1",
          "GET /api/status", "POST /api/proxy/test\n{}", "GET /api/logs", "GET /api/keys/1/logs",
          "GET /api/keys/1/stats", "GET /api/history", "GET /api/history/1",
-         "DELETE /api/history", "DELETE /api/history/1");
+         "DELETE /api/history", "DELETE /api/history/1", "GET /api/config/export",
+         "POST /api/config/import\n{}");
 \@r
 --- error_code eval
-[(401) x 31]
+[(401) x 33]
 --- response_body_like eval
-[(qr/"code":"unauthorized"/) x 31]
+[(qr/"code":"unauthorized"/) x 33]
 
 
 === TEST 10: the admin secret logs in too, and only the right one
