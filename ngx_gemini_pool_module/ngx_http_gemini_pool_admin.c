@@ -1732,8 +1732,19 @@ ngx_gp_admin_settings_update(ngx_gp_admin_t *a)
                                           key);
             }
 
+            if (ngx_strcmp(key, "image_format") == 0
+                && ngx_gp_media_format(text) < 0)
+            {
+                (void) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+                return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
+                                          "invalid_value", "\"%s\" must be "
+                                          "markdown, url, array or b64_json",
+                                          key);
+            }
+
             if ((ngx_strcmp(key, "tempmail_worker_url") == 0
-                 || ngx_strcmp(key, "remote_sync_url") == 0)
+                 || ngx_strcmp(key, "remote_sync_url") == 0
+                 || ngx_strcmp(key, "image_base_url") == 0)
                 && text[0] && ngx_strncmp(text, "http://", 7) != 0
                 && ngx_strncmp(text, "https://", 8) != 0)
             {

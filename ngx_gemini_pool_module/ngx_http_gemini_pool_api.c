@@ -78,6 +78,10 @@ ngx_gp_api_handler(ngx_http_request_t *r)
         return ngx_gp_models_handler(r, &id);
     }
 
+    if (ngx_gp_uri_ends(r, "/images/generations", NULL)) {
+        return ngx_gp_images_handler(r);
+    }
+
     ngx_gp_oai_error_set(&err, NGX_HTTP_NOT_FOUND, "invalid_request_error",
                          "unknown_url", NULL, "Unknown request URL: %s %.*s",
                          r->method == NGX_HTTP_POST ? "POST" : "GET",

@@ -115,6 +115,15 @@ typedef struct {
     unsigned                           tried_binding:1;
     unsigned                           bound:1;      /* bound session */
     unsigned                           omit_model:1;
+
+    /* generated media, and the artefact lines of image turns */
+    unsigned                           flushing:1;
+    ngx_uint_t                         images;      /* NGX_GP_IMAGES_ */
+    ngx_uint_t                         image_format;
+    ngx_gp_media_t                    *media;
+    ngx_gp_artefact_t                  artefact;
+    u_char                            *filtered;
+    size_t                             filtered_cap;
 } ngx_gp_chat_ctx_t;
 
 
@@ -156,6 +165,12 @@ static ngx_int_t ngx_gp_chat_output(ngx_gp_chat_ctx_t *ctx,
 static void ngx_gp_chat_drop_xfer(ngx_gp_chat_ctx_t *ctx);
 static void ngx_gp_chat_release(ngx_gp_chat_ctx_t *ctx, ngx_uint_t ok,
     const char *error);
+static ngx_int_t ngx_gp_chat_media_part(ngx_gp_chat_ctx_t *ctx,
+    ngx_gp_part_t *part);
+static void ngx_gp_chat_media_fetch(ngx_gp_chat_ctx_t *ctx);
+static void ngx_gp_chat_media_done(void *data);
+static ngx_int_t ngx_gp_chat_media_out(ngx_gp_chat_ctx_t *ctx);
+static void ngx_gp_chat_images_out(ngx_gp_chat_ctx_t *ctx);
 
 
 ngx_int_t
@@ -185,20 +200,31 @@ ngx_gp_chat_handler(ngx_http_request_t *r)
 static void
 ngx_gp_chat_body(ngx_http_request_t *r)
 {
-    ngx_int_t               rc;
-    time_t                  retry;
-    ngx_str_t               body, name;
-    ngx_gp_chat_ctx_t      *ctx;
-    ngx_pool_cleanup_t     *cln;
-    ngx_gp_oai_error_t      err;
-    u_char                  buf[NGX_GP_MODEL_LEN];
-
-    (void) retry;
+    ngx_str_t  body;
 
     if (ngx_gp_read_body(r, &body) != NGX_OK) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
+
+    ngx_gp_chat_start(r, &body, NGX_GP_IMAGES_NONE);
+}
+
+
+/*
+ * A chat completion body; images: the images API runs a chat turn of an
+ * image model and answers in its own shape (NGX_GP_IMAGES_URL, _B64).
+ */
+
+void
+ngx_gp_chat_start(ngx_http_request_t *r, ngx_str_t *body, ngx_uint_t images)
+{
+    ngx_int_t               rc, fmt;
+    ngx_str_t               name;
+    ngx_gp_chat_ctx_t      *ctx;
+    ngx_pool_cleanup_t     *cln;
+    ngx_gp_oai_error_t      err;
+    u_char                  buf[NGX_GP_MODEL_LEN];
 
     ctx = ngx_pcalloc(r->pool, sizeof(ngx_gp_chat_ctx_t));
     if (ctx == NULL) {
@@ -235,8 +261,10 @@ ngx_gp_chat_body(ngx_http_request_t *r)
     ctx->pending_ll = &ctx->pending;
     ctx->keepalive.data = r->connection;
     ctx->keepalive.log = r->connection->log;
+    ctx->images = images;
 
-    if (ngx_gp_chat_req_parse((char *) body.data, body.len, &ctx->req, &err)
+    if (ngx_gp_chat_req_parse((char *) body->data, body->len, &ctx->req,
+                              &err)
         != 0)
     {
         ngx_http_finalize_request(r, ngx_gp_send_error(r, &err));
@@ -272,10 +300,34 @@ ngx_gp_chat_body(ngx_http_request_t *r)
         return;
     }
 
+    if (images && ctx->model.kind != NGX_GP_MODEL_IMAGE) {
+        ngx_gp_oai_error_set(&err, NGX_HTTP_BAD_REQUEST,
+                             "invalid_request_error", "invalid_value",
+                             "model", "The model `%.*s` does not generate "
+                             "images", (int) ngx_min(name.len, 100),
+                             name.data);
+        ngx_http_finalize_request(r, ngx_gp_send_error(r, &err));
+        return;
+    }
+
     if (ngx_gp_api_key(r, &name, &ctx->key, &rc) != NGX_OK) {
         ngx_http_finalize_request(r, rc);
         return;
     }
+
+    fmt = ngx_gp_media_choose_format(r, ctx->req.image_format, &ctx->key);
+
+    if (fmt == NGX_ERROR) {
+        ngx_gp_oai_error_set(&err, NGX_HTTP_BAD_REQUEST,
+                             "invalid_request_error", "invalid_value",
+                             "image_format", "'image_format' must be "
+                             "\"markdown\", \"url\", \"array\" or "
+                             "\"b64_json\"");
+        ngx_http_finalize_request(r, ngx_gp_send_error(r, &err));
+        return;
+    }
+
+    ctx->image_format = fmt;
 
     ctx->stream = ctx->req.stream ? 1 : 0;
     ctx->show_thoughts = ngx_gp_zone_setting_number(ctx->zone,
@@ -485,6 +537,7 @@ ngx_gp_chat_cleanup(void *data)
     free(ctx->session);
     free(ctx->text);
     free(ctx->reasoning);
+    free(ctx->filtered);
 }
 
 
@@ -1066,10 +1119,32 @@ static ngx_int_t
 ngx_gp_chat_emit(ngx_gp_chat_ctx_t *ctx, ngx_uint_t thought, const char *p,
     size_t len)
 {
-    ngx_int_t  rc;
+    u_char     *nb;
+    ngx_int_t   rc;
 
     if (len == 0) {
         return NGX_OK;
+    }
+
+    if (!thought && !ctx->flushing) {
+        /* the artefact lines of image turns go, wherever they are cut */
+        if (len + sizeof(ctx->artefact.held) > ctx->filtered_cap) {
+            nb = realloc(ctx->filtered, len + sizeof(ctx->artefact.held));
+            if (nb == NULL) {
+                return NGX_ERROR;
+            }
+
+            ctx->filtered = nb;
+            ctx->filtered_cap = len + sizeof(ctx->artefact.held);
+        }
+
+        len = ngx_gp_artefact_filter(&ctx->artefact, (u_char *) p, len,
+                                     ctx->filtered);
+        p = (char *) ctx->filtered;
+
+        if (len == 0) {
+            return NGX_OK;
+        }
     }
 
     if (thought) {
@@ -1174,10 +1249,14 @@ ngx_gp_chat_element(void *data, const char *p, size_t len)
     for (i = 0; i < e.nparts; i++) {
         part = &e.parts[i];
 
-        if (part->kind != NGX_GP_PART_TEXT
-            && part->kind != NGX_GP_PART_THOUGHT)
+        if (part->kind == NGX_GP_PART_FILE
+            || part->kind == NGX_GP_PART_INLINE)
         {
-            /* generated media come with the media issue */
+            if (ngx_gp_chat_media_part(ctx, part) != NGX_OK) {
+                ngx_gp_element_free(&e);
+                return 1;
+            }
+
             continue;
         }
 
@@ -1219,6 +1298,7 @@ ngx_gp_chat_element(void *data, const char *p, size_t len)
 static void
 ngx_gp_chat_stream_done(ngx_gp_xfer_t *x)
 {
+    ngx_int_t           rc;
     ngx_gp_chat_ctx_t  *ctx = x->data;
 
     if (ctx->timer.timer_set) {
@@ -1259,7 +1339,23 @@ ngx_gp_chat_stream_done(ngx_gp_xfer_t *x)
         return;
     }
 
-    if (!ctx->got_text
+    if (ctx->artefact.nheld) {
+        /* held back as a possible artefact: it was not one */
+        ctx->flushing = 1;
+        rc = ngx_gp_chat_emit(ctx, 0, (char *) ctx->artefact.held,
+                              ctx->artefact.nheld);
+        ctx->artefact.nheld = 0;
+        ctx->artefact.midline = 1;
+        ctx->flushing = 0;
+
+        if (rc != NGX_OK) {
+            ngx_gp_chat_fail(ctx, NGX_GP_FAIL_INTERNAL, 0,
+                             "cannot send the answer");
+            return;
+        }
+    }
+
+    if (!ctx->got_text && ngx_gp_media_count(ctx->media) == 0
         && ngx_strcmp(ctx->finish_reason, "content_filter") != 0)
     {
         ngx_gp_chat_fail(ctx, NGX_GP_FAIL_EMPTY, 200,
@@ -1268,7 +1364,7 @@ ngx_gp_chat_stream_done(ngx_gp_xfer_t *x)
         return;
     }
 
-    ngx_gp_chat_finish(ctx);
+    ngx_gp_chat_media_fetch(ctx);
 }
 
 
@@ -1407,6 +1503,8 @@ ngx_gp_chat_fail(ngx_gp_chat_ctx_t *ctx, ngx_uint_t kind, long status,
         ctx->finish_reason = "stop";
         ctx->timed_out = 0;
         ctx->next_md5 = ctx->answer_md5;
+        ngx_gp_media_reset(ctx->media);
+        ngx_memzero(&ctx->artefact, sizeof(ngx_gp_artefact_t));
 
         ngx_gp_chat_attempt(ctx);
         return;
@@ -1495,7 +1593,7 @@ ngx_gp_chat_bind(ngx_gp_chat_ctx_t *ctx)
 static void
 ngx_gp_chat_finish(ngx_gp_chat_ctx_t *ctx)
 {
-    char                  *p;
+    char                  *p, *q;
     size_t                 len;
     ngx_int_t              rc;
     ngx_gp_usage_t         usage;
@@ -1515,6 +1613,13 @@ ngx_gp_chat_finish(ngx_gp_chat_ctx_t *ctx)
     }
 
     ngx_gp_chat_drop_xfer(ctx);
+
+    if (!ctx->error_sent && ngx_gp_media_count(ctx->media)
+        && ngx_gp_chat_media_out(ctx) != NGX_OK)
+    {
+        ngx_http_finalize_request(r, NGX_ERROR);
+        return;
+    }
 
     if (ctx->acct->id) {
         if (!ctx->error_sent) {
@@ -1575,6 +1680,11 @@ ngx_gp_chat_finish(ngx_gp_chat_ctx_t *ctx)
         return;
     }
 
+    if (ctx->images) {
+        ngx_gp_chat_images_out(ctx);
+        return;
+    }
+
     ngx_memzero(&c, sizeof(ngx_gp_completion_t));
     c.id = (char *) ctx->id;
     c.model = ctx->req.model ? ctx->req.model : (char *) ctx->model.name;
@@ -1587,6 +1697,204 @@ ngx_gp_chat_finish(ngx_gp_chat_ctx_t *ctx)
     c.usage = ctx->usage;
 
     p = ngx_gp_render_completion(&c, &len);
+    if (p == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    if (ngx_gp_media_count(ctx->media)
+        && (ctx->image_format == NGX_GP_FMT_ARRAY
+            || ctx->image_format == NGX_GP_FMT_B64))
+    {
+        /* message.content: the text and the media as content parts */
+        q = ngx_gp_media_completion(ctx->media, ctx->image_format, p, len,
+                                    &len);
+        free(p);
+        p = q;
+
+        if (p == NULL) {
+            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+    }
+
+    rc = ngx_gp_send_json(r, NGX_HTTP_OK, (u_char *) p, len);
+    free(p);
+
+    ngx_http_finalize_request(r, rc);
+}
+
+
+/* a media part of a streamed element: kept for after the text */
+
+static ngx_int_t
+ngx_gp_chat_media_part(ngx_gp_chat_ctx_t *ctx, ngx_gp_part_t *part)
+{
+    if (ctx->media == NULL) {
+        ctx->media = ngx_gp_media_create(ctx->r);
+    }
+
+    if (ctx->media == NULL || ngx_gp_media_add(ctx->media, part) != NGX_OK) {
+        ctx->fail = NGX_GP_FAIL_INTERNAL;
+        ngx_cpystrn((u_char *) ctx->fail_msg,
+                    (u_char *) "cannot keep a generated file",
+                    sizeof(ctx->fail_msg));
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * The text has ended: the turn's files are fetched into the media cache
+ * before the answer ends (SSE keep-alives go on meanwhile).
+ */
+
+static void
+ngx_gp_chat_media_fetch(ngx_gp_chat_ctx_t *ctx)
+{
+    ngx_int_t  rc;
+
+    if (ngx_gp_media_count(ctx->media) == 0) {
+        ngx_gp_chat_finish(ctx);
+        return;
+    }
+
+    ngx_gp_chat_drop_xfer(ctx);
+
+    rc = ngx_gp_media_fetch(ctx->media, ctx->acct, ctx->session,
+                            ngx_gp_chat_media_done, ctx);
+
+    if (rc == NGX_AGAIN) {
+        return;
+    }
+
+    ngx_gp_chat_finish(ctx);
+}
+
+
+static void
+ngx_gp_chat_media_done(void *data)
+{
+    ngx_gp_chat_ctx_t  *ctx = data;
+
+    ngx_gp_chat_finish(ctx);
+}
+
+
+/*
+ * The media after the text: markdown and url formats as text (appended
+ * to the answer, or one more delta), array and b64_json as content parts
+ * (the non-stream message is rewritten when it is rendered).
+ */
+
+static ngx_int_t
+ngx_gp_chat_media_out(ngx_gp_chat_ctx_t *ctx)
+{
+    char       *p;
+    size_t      len;
+    ngx_int_t   rc;
+    ngx_str_t   text;
+
+    if (ctx->images) {
+        return NGX_OK;
+    }
+
+    if (ctx->image_format == NGX_GP_FMT_MARKDOWN
+        || ctx->image_format == NGX_GP_FMT_URL)
+    {
+        if (ngx_gp_media_text(ctx->media, ctx->image_format,
+                              ctx->got_text ? (ctx->artefact.midline ? 1 : 2)
+                                            : 0,
+                              &text)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        /* the next turn sends the links back as part of this answer */
+        ngx_gp_chat_hash_text(&ctx->next_md5, (char *) text.data, text.len);
+
+        if (ctx->stream) {
+            /* the history keeps the links too */
+            if (ctx->history_max && ctx->text_len < ctx->history_max
+                && ngx_gp_chat_append(&ctx->text, &ctx->text_len,
+                                      &ctx->text_cap, ctx->history_max + 4,
+                                      (char *) text.data,
+                                      ngx_min(text.len, ctx->history_max + 4
+                                                        - ctx->text_len))
+                   == NGX_ERROR)
+            {
+                return NGX_ERROR;
+            }
+
+            rc = ngx_gp_chat_chunk(ctx, (char *) text.data, text.len, NULL,
+                                   0, NULL, NULL);
+
+            return rc == NGX_ERROR ? NGX_ERROR : NGX_OK;
+        }
+
+        rc = ngx_gp_chat_append(&ctx->text, &ctx->text_len, &ctx->text_cap,
+                                ctx->glcf->max_answer + text.len,
+                                (char *) text.data, text.len);
+
+        return rc == NGX_ERROR ? NGX_ERROR : NGX_OK;
+    }
+
+    if (!ctx->stream) {
+        return NGX_OK;
+    }
+
+    p = ngx_gp_media_chunk(ctx->media, ctx->image_format, (char *) ctx->id,
+                           ctx->req.model ? ctx->req.model
+                                          : (char *) ctx->model.name,
+                           ctx->created, !ctx->role_sent, &len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (!ctx->header_sent && ngx_gp_chat_header(ctx) != NGX_OK) {
+        free(p);
+        return NGX_ERROR;
+    }
+
+    ctx->role_sent = 1;
+
+    rc = ngx_gp_chat_send(ctx, (u_char *) p, len, 0);
+    free(p);
+
+    return rc == NGX_ERROR ? NGX_ERROR : NGX_OK;
+}
+
+
+/* the images API's answer: the images, or an error naming why none */
+
+static void
+ngx_gp_chat_images_out(ngx_gp_chat_ctx_t *ctx)
+{
+    char                *p;
+    size_t               len;
+    ngx_int_t            rc;
+    ngx_gp_oai_error_t   err;
+    ngx_http_request_t  *r;
+
+    r = ctx->r;
+
+    if (ngx_gp_media_ok(ctx->media) == 0) {
+        ngx_gp_oai_error_set(&err, NGX_HTTP_BAD_GATEWAY, "upstream_error",
+                             "no_image", NULL, "The upstream produced no "
+                             "image%s%.*s",
+                             ctx->text_len ? ": " : "",
+                             (int) ngx_min(ctx->text_len, 300),
+                             ctx->text ? (char *) ctx->text : "");
+        ngx_http_finalize_request(r, ngx_gp_send_error(r, &err));
+        return;
+    }
+
+    p = ngx_gp_media_images_response(ctx->media,
+                                     ctx->images == NGX_GP_IMAGES_B64,
+                                     ctx->created, &len);
     if (p == NULL) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;

@@ -157,3 +157,59 @@ ngx_gp_gemini_jwt_from_xsrf(ngx_gp_xfer_t *x, ngx_gp_account_copy_t *a,
 
     return jwt;
 }
+
+
+/*
+ * GET <session>:downloadFile?fileId=..&alt=media (spec §9.2), redirects
+ * followed; media traffic for the proxy choice.
+ */
+
+ngx_gp_xfer_t *
+ngx_gp_gemini_download(ngx_http_gemini_pool_main_conf_t *gmcf,
+    ngx_gp_account_copy_t *a, const char *session, const char *file_id,
+    ngx_log_t *log)
+{
+    char           *esc;
+    u_char         *p;
+    ngx_gp_xfer_t  *x;
+    u_char          url[2048];
+
+    x = ngx_gp_xfer_create(log, "downloadFile");
+    if (x == NULL) {
+        return NULL;
+    }
+
+    esc = curl_easy_escape(x->easy, file_id, 0);
+    if (esc == NULL) {
+        ngx_gp_xfer_destroy(x);
+        return NULL;
+    }
+
+    p = ngx_snprintf(url, sizeof(url) - 1,
+                     "%V/v1alpha/%s:downloadFile?fileId=%s&alt=media",
+                     &gmcf->api_url, session, esc);
+    *p = '\0';
+    curl_free(esc);
+
+    curl_easy_setopt(x->easy, CURLOPT_URL, (char *) url);
+    curl_easy_setopt(x->easy, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(x->easy, CURLOPT_MAXREDIRS, 5L);
+    curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS,
+                     (long) gmcf->download_timeout);
+    ngx_gp_xfer_proxy(x, NGX_GP_TRAFFIC_IMAGES, a->proxy);
+
+    if (ngx_gp_xfer_header(x, "accept: */*") != NGX_OK
+        || ngx_gp_xfer_header(x, "authorization: Bearer %s", a->jwt)
+           != NGX_OK
+        || ngx_gp_xfer_header(x, "origin: https://business.gemini.google")
+           != NGX_OK
+        || ngx_gp_xfer_header(x, "referer: https://business.gemini.google/")
+           != NGX_OK
+        || ngx_gp_xfer_header(x, "user-agent: " NGX_GP_WIDGET_UA) != NGX_OK)
+    {
+        ngx_gp_xfer_destroy(x);
+        return NULL;
+    }
+
+    return x;
+}

@@ -96,6 +96,9 @@ ngx_gp_helper_tick(void)
 
     /* requests should never wait for a JWT */
     ngx_gp_helper_jwt(z);
+
+    /* generated media: inactive=, then max_size= */
+    ngx_gp_media_evict((ngx_cycle_t *) ngx_cycle);
 }
 
 

@@ -33,6 +33,8 @@ static char *ngx_http_gemini_pool_media_cache(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_gemini_pool_handler(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+static char *ngx_http_gemini_pool_trusted_proxy(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
 static char *ngx_http_gemini_pool_url(ngx_conf_t *cf, void *post,
     void *data);
 static char *ngx_http_gemini_pool_proxy_url(ngx_conf_t *cf, void *post,
@@ -188,8 +190,22 @@ static ngx_command_t  ngx_http_gemini_pool_commands[] = {
       NULL },
 
     { ngx_string("gemini_pool_media_cache"),
-      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1234,
       ngx_http_gemini_pool_media_cache,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("gemini_pool_media"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_gemini_pool_handler,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      NGX_GP_HANDLER_MEDIA,
+      NULL },
+
+    { ngx_string("gemini_pool_trusted_proxy"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_gemini_pool_trusted_proxy,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
       NULL },
@@ -350,6 +366,7 @@ ngx_http_gemini_pool_create_main_conf(ngx_conf_t *cf)
     gmcf->max_host_connections = NGX_CONF_UNSET_UINT;
     gmcf->http2 = NGX_CONF_UNSET;
     gmcf->max_connections = NGX_CONF_UNSET_UINT;
+    gmcf->media_inactive = NGX_CONF_UNSET;
 
     return gmcf;
 }
@@ -410,6 +427,7 @@ ngx_http_gemini_pool_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(gmcf->download_timeout, 120000);
     ngx_conf_init_uint_value(gmcf->max_host_connections, 64);
     ngx_conf_init_value(gmcf->http2, 1);
+    ngx_conf_init_value(gmcf->media_inactive, 3600);
 
     if (gmcf->jwt_refresh < 1 || gmcf->jwt_refresh > NGX_GP_JWT_LIFETIME - 10)
     {
@@ -868,8 +886,11 @@ ngx_http_gemini_pool_media_cache(ngx_conf_t *cf, ngx_command_t *cmd,
 {
     ngx_http_gemini_pool_main_conf_t  *gmcf = conf;
 
-    ngx_str_t   *value;
+    ssize_t      n;
+    ngx_str_t   *value, s;
+    ngx_uint_t   i, k;
     ngx_path_t  *path;
+    u_char      *p;
 
     if (gmcf->helper_path) {
         return "is duplicate";
@@ -895,7 +916,124 @@ ngx_http_gemini_pool_media_cache(ngx_conf_t *cf, ngx_command_t *cmd,
     path->conf_file = cf->conf_file->file.name.data;
     path->line = cf->conf_file->line;
 
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "levels=", 7) == 0) {
+            /* like proxy_cache_path: "1", "1:2", "2:2:1" */
+            p = value[i].data + 7;
+            k = 0;
+
+            while (p < value[i].data + value[i].len) {
+                if (k == NGX_MAX_PATH_LEVEL || (*p != '1' && *p != '2')) {
+                    goto invalid;
+                }
+
+                path->level[k++] = *p++ - '0';
+
+                if (p < value[i].data + value[i].len && *p++ != ':') {
+                    goto invalid;
+                }
+            }
+
+            if (k == 0) {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "inactive=", 9) == 0) {
+            s.data = value[i].data + 9;
+            s.len = value[i].len - 9;
+
+            gmcf->media_inactive = ngx_parse_time(&s, 1);
+
+            if (gmcf->media_inactive == (time_t) NGX_ERROR
+                || gmcf->media_inactive < 1)
+            {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "max_size=", 9) == 0) {
+            s.data = value[i].data + 9;
+            s.len = value[i].len - 9;
+
+            n = ngx_parse_offset(&s);
+
+            if (n == NGX_ERROR) {
+                goto invalid;
+            }
+
+            gmcf->media_max_size = n;
+            continue;
+        }
+
+        goto invalid;
+    }
+
     gmcf->helper_path = path;
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid parameter \"%V\" of "
+                       "gemini_pool_media_cache: expected levels=1:2, "
+                       "inactive=<time> or max_size=<size>", &value[i]);
+
+    return NGX_CONF_ERROR;
+}
+
+
+/* X-Forwarded-Host and -Proto are honoured from these addresses only */
+
+static char *
+ngx_http_gemini_pool_trusted_proxy(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_gemini_pool_main_conf_t  *gmcf = conf;
+
+    ngx_int_t    rc;
+    ngx_str_t   *value;
+    ngx_cidr_t  *cidr;
+
+    value = cf->args->elts;
+
+    if (gmcf->trusted_proxies == NULL) {
+        gmcf->trusted_proxies = ngx_array_create(cf->pool, 2,
+                                                 sizeof(ngx_cidr_t));
+        if (gmcf->trusted_proxies == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    cidr = ngx_array_push(gmcf->trusted_proxies);
+    if (cidr == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (value[1].len == 5 && ngx_strcmp(value[1].data, "unix:") == 0) {
+        cidr->family = AF_UNIX;
+        return NGX_CONF_OK;
+    }
+
+    rc = ngx_ptocidr(&value[1], cidr);
+
+    if (rc == NGX_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid address or network \"%V\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (rc == NGX_DONE) {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "low address bits of %V are meaningless",
+                           &value[1]);
+    }
 
     return NGX_CONF_OK;
 }
@@ -931,7 +1069,9 @@ ngx_http_gemini_pool_handler(ngx_conf_t *cf, ngx_command_t *cmd,
                     : (cmd->offset == NGX_GP_HANDLER_ADMIN)
                       ? ngx_gp_admin_handler
                     : (cmd->offset == NGX_GP_HANDLER_METRICS)
-                      ? ngx_gp_metrics_handler : ngx_gp_health_handler;
+                      ? ngx_gp_metrics_handler
+                    : (cmd->offset == NGX_GP_HANDLER_MEDIA)
+                      ? ngx_gp_media_handler : ngx_gp_health_handler;
 
     return NGX_CONF_OK;
 }

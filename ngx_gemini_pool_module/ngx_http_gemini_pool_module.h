@@ -24,6 +24,7 @@
 #include "ngx_http_gemini_pool_openai.h"
 #include "ngx_http_gemini_pool_rules.h"
 #include "ngx_http_gemini_pool_crypto.h"
+#include "ngx_http_gemini_pool_artefact.h"
 
 
 #define NGX_GP_VERSION               "0.1.0"
@@ -58,6 +59,7 @@
 #define NGX_GP_HANDLER_HEALTH        2
 #define NGX_GP_HANDLER_ADMIN         3
 #define NGX_GP_HANDLER_METRICS       4
+#define NGX_GP_HANDLER_MEDIA         5
 
 /* API keys and admin sessions */
 #define NGX_GP_MAX_KEYS              256
@@ -235,6 +237,8 @@ typedef struct {
 
     uint64_t                 requests;
     uint64_t                 errors;
+
+    uint64_t                 media_written;  /* bytes put in the cache */
 } ngx_gp_shctx_t;
 
 typedef struct ngx_http_gemini_pool_main_conf_s
@@ -286,6 +290,10 @@ struct ngx_http_gemini_pool_main_conf_s {
     ngx_path_t              *helper_path;
     ngx_msec_t               helper_interval;
 
+    /* the media cache (helper_path): eviction */
+    time_t                   media_inactive;
+    off_t                    media_max_size;   /* 0: no limit */
+    ngx_array_t             *trusted_proxies;  /* ngx_cidr_t */
 };
 
 typedef struct {
@@ -443,6 +451,12 @@ void ngx_gp_store_close(void);
 /* request handlers */
 
 ngx_int_t ngx_gp_chat_handler(ngx_http_request_t *r);
+
+#define NGX_GP_IMAGES_NONE    0   /* a chat completion */
+#define NGX_GP_IMAGES_URL     1   /* the images API, "url" answer */
+#define NGX_GP_IMAGES_B64     2   /* the images API, "b64_json" answer */
+void ngx_gp_chat_start(ngx_http_request_t *r, ngx_str_t *body,
+    ngx_uint_t images);
 ngx_int_t ngx_gp_api_handler(ngx_http_request_t *r);
 ngx_int_t ngx_gp_admin_handler(ngx_http_request_t *r);
 ngx_int_t ngx_gp_metrics_handler(ngx_http_request_t *r);
@@ -491,6 +505,63 @@ ngx_int_t ngx_gp_config_import(ngx_http_request_t *r, ngx_str_t *body,
 
 ngx_int_t ngx_gp_chat_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+
+
+/* generated media: cache, delivery, /image/ and /video/, images API */
+
+#define NGX_GP_FMT_MARKDOWN          0
+#define NGX_GP_FMT_URL               1
+#define NGX_GP_FMT_ARRAY             2
+#define NGX_GP_FMT_B64               3
+
+typedef struct ngx_gp_media_s  ngx_gp_media_t;
+typedef void (*ngx_gp_media_done_pt)(void *data);
+
+ngx_gp_media_t *ngx_gp_media_create(ngx_http_request_t *r);
+ngx_int_t ngx_gp_media_add(ngx_gp_media_t *m, ngx_gp_part_t *part);
+void ngx_gp_media_reset(ngx_gp_media_t *m);
+ngx_uint_t ngx_gp_media_count(ngx_gp_media_t *m);
+ngx_uint_t ngx_gp_media_ok(ngx_gp_media_t *m);
+ngx_int_t ngx_gp_media_fetch(ngx_gp_media_t *m, ngx_gp_account_copy_t *a,
+    const char *session, ngx_gp_media_done_pt done, void *data);
+ngx_int_t ngx_gp_media_format(const char *name);
+ngx_int_t ngx_gp_media_choose_format(ngx_http_request_t *r,
+    const char *req_fmt, ngx_gp_key_t *k);
+ngx_int_t ngx_gp_media_text(ngx_gp_media_t *m, ngx_uint_t fmt,
+    ngx_uint_t after_text, ngx_str_t *out);
+char *ngx_gp_media_completion(ngx_gp_media_t *m, ngx_uint_t fmt,
+    const char *rendered, size_t rlen, size_t *len);
+char *ngx_gp_media_chunk(ngx_gp_media_t *m, ngx_uint_t fmt,
+    const char *id, const char *model, time_t created, ngx_uint_t role,
+    size_t *len);
+char *ngx_gp_media_images_response(ngx_gp_media_t *m, ngx_uint_t b64,
+    time_t created, size_t *len);
+ngx_int_t ngx_gp_media_handler(ngx_http_request_t *r);
+ngx_int_t ngx_gp_images_handler(ngx_http_request_t *r);
+void ngx_gp_media_evict(ngx_cycle_t *cycle);
+
+ngx_gp_xfer_t *ngx_gp_gemini_download(ngx_http_gemini_pool_main_conf_t *gmcf,
+    ngx_gp_account_copy_t *a, const char *session, const char *file_id,
+    ngx_log_t *log);
+
+/*
+ * An image generation (POST /v1/images/generations, and the edits of
+ * /v1/images/edits): the prompt, the count, the size hint, the answer's
+ * shape, and input images for edits (owned by the caller until the
+ * call, then by the request: they are released with it).
+ */
+typedef struct {
+    char                    *model;        /* NULL: the first image model */
+    char                    *prompt;       /* malloc'ed */
+    size_t                   prompt_len;
+    ngx_uint_t               n;            /* 1..10 */
+    char                    *size;         /* "1024x1024", NULL: auto */
+    ngx_uint_t               b64;          /* response_format b64_json */
+    ngx_gp_image_ref_t      *images;       /* malloc'ed, for edits */
+    size_t                   nimages;
+} ngx_gp_images_req_t;
+
+void ngx_gp_images_generate(ngx_http_request_t *r, ngx_gp_images_req_t *ir);
 
 
 /* the helper role */

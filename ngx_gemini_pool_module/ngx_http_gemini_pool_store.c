@@ -38,6 +38,8 @@ static ngx_gp_setting_default_t  ngx_gp_setting_defaults[] = {
     { "proxy_for", NGX_GP_SETTING_STRING, "google,images" },
     { "history_retention_days", NGX_GP_SETTING_INT, "30" },
     { "history_max_rows", NGX_GP_SETTING_INT, "100000" },
+    { "image_base_url", NGX_GP_SETTING_STRING, "" },
+    { "image_format", NGX_GP_SETTING_STRING, "markdown" },
     { "history_enabled", NGX_GP_SETTING_BOOL, "false" },
     { "auto_refresh_cookies", NGX_GP_SETTING_BOOL, "false" },
     { "tempmail_worker_url", NGX_GP_SETTING_STRING, "" },

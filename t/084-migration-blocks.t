@@ -95,9 +95,9 @@ X-Admin-Token: migration-blocks-secret-0123456789
 --- error_code eval
 [200, 401, 200, 200]
 --- response_body_like eval
-[qr/^\{"format":"reference-db","dry_run":true,"imported":\{"accounts":4,"models":6,"settings":6,"api_keys":3\}/,
+[qr/^\{"format":"reference-db","dry_run":true,"imported":\{"accounts":4,"models":6,"settings":7,"api_keys":3\}/,
  qr/"code":"invalid_api_key"/,
- qr/^\{"format":"reference-db","dry_run":false,"imported":\{"accounts":4,"models":6,"settings":6,"api_keys":3\}/,
+ qr/^\{"format":"reference-db","dry_run":false,"imported":\{"accounts":4,"models":6,"settings":7,"api_keys":3\}/,
  qr/"id":"gemini-business-pro"/]
 --- no_error_log
 [alert]
