@@ -190,6 +190,8 @@ const en = {
     'settings.d.history_enabled': 'Record the text of chats (chat history)',
     'settings.d.remote_sync_api_key': 'Key of the remote-sync peer',
     'settings.d.image_base_url': 'Base URL of links to generated media',
+    'settings.d.image_format': 'How generated media reach clients: '
+        + 'markdown, url, array or b64_json',
     'settings.d.history_max_chars': 'Bytes of prompt and of answer kept per '
         + 'request',
     'settings.d.auto_refresh_cookies': 'Re-login of expired accounts by the '
@@ -469,6 +471,7 @@ const zh = {
     'settings.d.history_enabled': '记录对话文本（对话记录）',
     'settings.d.remote_sync_api_key': '远程同步对端的密钥',
     'settings.d.image_base_url': '生成媒体链接的基础 URL',
+    'settings.d.image_format': '生成媒体交给客户端的方式：markdown、url、array 或 b64_json',
     'settings.d.history_max_chars': '每个请求保留的提问和回答字节数',
     'settings.d.auto_refresh_cookies': '由辅助进程重新登录过期账号',
     'settings.d.tempmail_worker_url': '临时邮箱 Worker 的 URL',

@@ -167,6 +167,15 @@ my ($en_keys, $zh_keys);
        'and the other way round');
     is(join(' ', sort grep { !$en_keys->{$_} } keys %used), '',
        'every key the console uses exists');
+
+    # every setting the module knows is described
+    open $js, '<', "$GeminiPool::ROOT/ngx_gemini_pool_module/"
+                   . "ngx_http_gemini_pool_store.c" or die $!;
+    my $store = do { local $/; <$js> };
+    my @settings = $store =~ /^\s*\{ "(\w+)", NGX_GP_SETTING_/mg;
+    cmp_ok(scalar @settings, '>', 10, 'the settings of store.c');
+    is(join(' ', grep { !$en_keys->{"settings.d.$_"} } @settings), '',
+       'every setting has a description');
 }
 
 # ----------------------------------------------------------------------
