@@ -1365,7 +1365,11 @@ ngx_gp_chat_emit(ngx_gp_chat_ctx_t *ctx, ngx_uint_t thought, const char *p,
     } else {
         ctx->got_text = 1;
         ctx->usage.completion_tokens += ngx_gp_estimate_tokens(p, len);
-        ngx_gp_chat_hash_text(&ctx->next_md5, p, len);
+
+        if (!ctx->by_id) {
+            /* the next turn's key; a conversation_id is a key itself */
+            ngx_gp_chat_hash_text(&ctx->next_md5, p, len);
+        }
     }
 
     ctx->useful = 1;
@@ -2223,6 +2227,23 @@ ngx_gp_chat_send(ngx_gp_chat_ctx_t *ctx, const u_char *p, size_t len,
 
     r = ctx->r;
 
+    if (ctx->pending) {
+        /* the last queued buffer first: fewer buffers, one iovec */
+        cl = (ngx_chain_t *) ((u_char *) ctx->pending_ll
+                              - offsetof(ngx_chain_t, next));
+        b = cl->buf;
+
+        n = ngx_min(len, (size_t) (b->end - b->last));
+        b->last = ngx_cpymem(b->last, p, n);
+        p += n;
+        len -= n;
+        ctx->pending_size += n;
+
+        if (len == 0) {
+            goto queued;
+        }
+    }
+
     do {
         cl = ngx_chain_get_free_buf(r->pool, &ctx->free);
         if (cl == NULL) {
@@ -2259,6 +2280,8 @@ ngx_gp_chat_send(ngx_gp_chat_ctx_t *ctx, const u_char *p, size_t len,
         ctx->pending_ll = &cl->next;
 
     } while (len);
+
+queued:
 
     if (ctx->defer && !last) {
         /* more events of the same moment may follow: one write for all */

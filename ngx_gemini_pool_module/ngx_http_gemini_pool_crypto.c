@@ -125,6 +125,33 @@ done:
 }
 
 
+/*
+ * SHA-256 fetched once per process (kept until it exits): with
+ * EVP_sha256() OpenSSL 3 looks the algorithm up again on every digest,
+ * about 1.4 us, once per API request
+ */
+
+static const EVP_MD *
+gp_sha256(void)
+{
+#if (OPENSSL_VERSION_NUMBER >= 0x30000000L)
+
+    static EVP_MD  *md;
+
+    if (md == NULL) {
+        md = EVP_MD_fetch(NULL, "SHA256", NULL);
+    }
+
+    if (md) {
+        return md;
+    }
+
+#endif
+
+    return EVP_sha256();
+}
+
+
 char *
 ngx_gp_sha256_hex(const void *p, size_t len)
 {
@@ -141,7 +168,7 @@ ngx_gp_sha256_hex(const void *p, size_t len)
         return NULL;
     }
 
-    if (EVP_Digest(p ? p : "", len, md, &md_len, EVP_sha256(), NULL) != 1
+    if (EVP_Digest(p ? p : "", len, md, &md_len, gp_sha256(), NULL) != 1
         || md_len != GP_SHA256_LEN)
     {
         free(out);

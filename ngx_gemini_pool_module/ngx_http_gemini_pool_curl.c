@@ -10,7 +10,13 @@
  *   the descriptor is closed.  Descriptors curl makes by itself (the
  *   threaded resolver's socket pair) are watched through a dup() that we
  *   own, so a late or missing removal cannot touch a reused descriptor.
- * - Events are level-triggered (curl expects that).
+ * - Events are level-triggered (curl expects that).  A pooled
+ *   connection's read event stays registered between transfers (the next
+ *   transfer on it wants it again): curl's removal only marks the socket
+ *   idle, and the first event on an idle socket removes the event then
+ *   (so a paused transfer or a connection closed by its peer while in the
+ *   pool costs at most one wake-up, never a spin).
+ * - Easy handles are reset and kept on a free list for the next transfer.
  * - One timer; curl is never called from inside its own callbacks, and
  *   completion handlers run after curl_multi_socket_action() returns.
  */
@@ -23,7 +29,11 @@ typedef struct {
     ngx_connection_t        *c;
     curl_socket_t            s;        /* curl's descriptor */
     unsigned                 foreign:1;
+    unsigned                 idle:1;   /* curl does not watch it now */
 } ngx_gp_sock_t;
+
+
+#define NGX_GP_XFER_FREE_MAX  64
 
 
 typedef struct {
@@ -37,6 +47,9 @@ typedef struct {
     ngx_uint_t               nsocks;
     ngx_uint_t               active;   /* transfers in the multi handle */
     ngx_uint_t               running;  /* inside socket_action */
+    ngx_gp_xfer_t           *free;     /* transfers with a reset easy
+                                          handle, for reuse */
+    ngx_uint_t               nfree;
 } ngx_gp_curl_t;
 
 
@@ -108,6 +121,21 @@ ngx_gp_curl_event_handler(ngx_event_t *ev)
     c = ev->data;
     gs = c->data;
     s = gs->s;
+
+    if (gs->idle) {
+        /*
+         * a pooled connection (its peer closed it or sent something) or
+         * a paused transfer: stop watching until curl asks again; curl
+         * checks a pooled connection before it reuses it
+         */
+
+        if (ev->active) {
+            ngx_del_event(ev, ev->write ? NGX_WRITE_EVENT : NGX_READ_EVENT,
+                          0);
+        }
+
+        return;
+    }
 
     mask = ev->write ? CURL_CSELECT_OUT : CURL_CSELECT_IN;
 
@@ -247,11 +275,10 @@ ngx_gp_curl_socket(CURL *easy, curl_socket_t s, int what, void *userp,
                 ngx_gp_curl_unwrap(gs);
 
             } else {
-                c = gs->c;
+                /* the read event stays until it fires (see the top) */
 
-                if (c->read->active) {
-                    ngx_del_event(c->read, NGX_READ_EVENT, 0);
-                }
+                c = gs->c;
+                gs->idle = 1;
 
                 if (c->write->active) {
                     ngx_del_event(c->write, NGX_WRITE_EVENT, 0);
@@ -279,7 +306,11 @@ ngx_gp_curl_socket(CURL *easy, curl_socket_t s, int what, void *userp,
             close(fd);
             return -1;
         }
+
+        gs = c->data;
     }
+
+    gs->idle = 0;
 
     if (what & CURL_POLL_IN) {
         if (!c->read->active
@@ -430,7 +461,8 @@ ngx_gp_curl_init_process(ngx_cycle_t *cycle)
 void
 ngx_gp_curl_exit_process(ngx_cycle_t *cycle)
 {
-    ngx_uint_t  i;
+    ngx_uint_t      i;
+    ngx_gp_xfer_t  *x;
 
     if (ngx_gp_curl.multi == NULL) {
         return;
@@ -439,6 +471,15 @@ ngx_gp_curl_exit_process(ngx_cycle_t *cycle)
     if (ngx_gp_curl.timer.timer_set) {
         ngx_del_timer(&ngx_gp_curl.timer);
     }
+
+    while (ngx_gp_curl.free) {
+        x = ngx_gp_curl.free;
+        ngx_gp_curl.free = x->next_free;
+        curl_easy_cleanup(x->easy);
+        ngx_free(x);
+    }
+
+    ngx_gp_curl.nfree = 0;
 
     /* closes pooled connections through ngx_gp_curl_close() */
     curl_multi_cleanup(ngx_gp_curl.multi);
@@ -502,21 +543,35 @@ ngx_gp_xfer_write(char *p, size_t size, size_t nmemb, void *data)
 ngx_gp_xfer_t *
 ngx_gp_xfer_create(ngx_log_t *log, const char *what)
 {
+    CURL                              *easy;
     ngx_gp_xfer_t                     *x;
     ngx_http_gemini_pool_main_conf_t  *gmcf;
 
     gmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
                                                ngx_http_gemini_pool_module);
 
-    x = ngx_calloc(sizeof(ngx_gp_xfer_t), log);
-    if (x == NULL) {
-        return NULL;
-    }
+    x = ngx_gp_curl.free;
 
-    x->easy = curl_easy_init();
-    if (x->easy == NULL) {
-        ngx_free(x);
-        return NULL;
+    if (x) {
+        /* a reset easy handle keeps its buffers */
+        ngx_gp_curl.free = x->next_free;
+        ngx_gp_curl.nfree--;
+
+        easy = x->easy;
+        ngx_memzero(x, sizeof(ngx_gp_xfer_t));
+        x->easy = easy;
+
+    } else {
+        x = ngx_calloc(sizeof(ngx_gp_xfer_t), log);
+        if (x == NULL) {
+            return NULL;
+        }
+
+        x->easy = curl_easy_init();
+        if (x->easy == NULL) {
+            ngx_free(x);
+            return NULL;
+        }
     }
 
     x->log = log;
@@ -595,12 +650,56 @@ ngx_gp_xfer_header(ngx_gp_xfer_t *x, const char *fmt, ...)
 }
 
 
+/*
+ * Request headers without allocation: one line kept in the transfer,
+ * "head" and "value" (at most NGX_GP_XFER_LINE_LEN - 1 bytes), followed
+ * by a constant list that outlives every transfer (a static one); lines
+ * added with ngx_gp_xfer_header() go before them.
+ */
+
+ngx_int_t
+ngx_gp_xfer_headers_fixed(ngx_gp_xfer_t *x, struct curl_slist *fixed,
+    const char *head, const u_char *value)
+{
+    size_t  h, v;
+
+    h = ngx_strlen(head);
+    v = ngx_strlen(value);
+
+    if (h + v >= sizeof(x->line)) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(x->line, head, h);
+    ngx_memcpy(x->line + h, value, v + 1);
+
+    x->fixed.data = (char *) x->line;
+    x->fixed.next = fixed;
+
+    return NGX_OK;
+}
+
+
 ngx_int_t
 ngx_gp_xfer_start(ngx_gp_xfer_t *x)
 {
-    CURLMcode  rc;
+    CURLMcode           rc;
+    struct curl_slist  *l;
 
-    if (x->headers) {
+    if (x->fixed.data) {
+        if (x->headers) {
+            /* unlinked again before the list is freed */
+            for (l = x->headers; l->next; l = l->next) { /* void */ }
+            l->next = &x->fixed;
+            x->headers_last = l;
+
+            curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->headers);
+
+        } else {
+            curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, &x->fixed);
+        }
+
+    } else if (x->headers) {
         curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->headers);
     }
 
@@ -657,11 +756,28 @@ ngx_gp_xfer_destroy(ngx_gp_xfer_t *x)
         ngx_gp_curl.active--;
     }
 
-    curl_easy_cleanup(x->easy);
+    if (x->headers_last) {
+        x->headers_last->next = NULL;
+    }
+
     curl_slist_free_all(x->headers);
     free(x->refused);
     free(x->body);
     free(x->buf);
+
+    if (ngx_gp_curl.multi && ngx_gp_curl.nfree < NGX_GP_XFER_FREE_MAX
+        && !ngx_exiting && !ngx_terminate && !ngx_quit)
+    {
+        /* options, headers and the body pointer go; buffers stay */
+        curl_easy_reset(x->easy);
+
+        x->next_free = ngx_gp_curl.free;
+        ngx_gp_curl.free = x;
+        ngx_gp_curl.nfree++;
+        return;
+    }
+
+    curl_easy_cleanup(x->easy);
     ngx_free(x);
 }
 

@@ -15,6 +15,24 @@
     "(KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36"
 
 
+/*
+ * The constant headers of every widget call (spec §5), after the
+ * authorization line the transfer keeps itself: libcurl only reads the
+ * list, so all transfers share it and none allocates one.
+ */
+
+static struct curl_slist  ngx_gp_widget_headers[] = {
+    { "accept: */*", &ngx_gp_widget_headers[1] },
+    { "accept-language: zh-CN,zh;q=0.9,en;q=0.8", &ngx_gp_widget_headers[2] },
+    { "content-type: application/json", &ngx_gp_widget_headers[3] },
+    { "origin: https://business.gemini.google", &ngx_gp_widget_headers[4] },
+    { "referer: https://business.gemini.google/", &ngx_gp_widget_headers[5] },
+    { "user-agent: " NGX_GP_WIDGET_UA, &ngx_gp_widget_headers[6] },
+    { "x-server-timeout: 1800", &ngx_gp_widget_headers[7] },
+    { "Expect:", NULL }
+};
+
+
 ngx_gp_xfer_t *
 ngx_gp_gemini_getoxsrf(ngx_http_gemini_pool_main_conf_t *gmcf,
     ngx_gp_account_copy_t *a, ngx_log_t *log)
@@ -104,20 +122,9 @@ ngx_gp_gemini_widget(ngx_http_gemini_pool_main_conf_t *gmcf,
         curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, (long) timeout);
     }
 
-    if (ngx_gp_xfer_header(x, "accept: */*") != NGX_OK
-        || ngx_gp_xfer_header(x, "accept-language: zh-CN,zh;q=0.9,en;q=0.8")
-           != NGX_OK
-        || ngx_gp_xfer_header(x, "authorization: Bearer %s", a->jwt)
-           != NGX_OK
-        || ngx_gp_xfer_header(x, "content-type: application/json")
-           != NGX_OK
-        || ngx_gp_xfer_header(x, "origin: https://business.gemini.google")
-           != NGX_OK
-        || ngx_gp_xfer_header(x, "referer: https://business.gemini.google/")
-           != NGX_OK
-        || ngx_gp_xfer_header(x, "user-agent: " NGX_GP_WIDGET_UA) != NGX_OK
-        || ngx_gp_xfer_header(x, "x-server-timeout: 1800") != NGX_OK
-        || ngx_gp_xfer_header(x, "Expect:") != NGX_OK)
+    if (ngx_gp_xfer_headers_fixed(x, ngx_gp_widget_headers,
+                                  "authorization: Bearer ", a->jwt)
+        != NGX_OK)
     {
         ngx_gp_xfer_destroy(x);
         return NULL;

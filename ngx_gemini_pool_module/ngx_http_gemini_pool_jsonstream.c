@@ -6,6 +6,7 @@
  */
 
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,11 @@
 
 #define JS_DEFAULT_MAX  (64 * 1024 * 1024)
 #define JS_MIN_CAP      4096
+
+/* 8 bytes at a time: a byte of x is zero (exact as a yes/no answer) */
+#define JS_ONES         0x0101010101010101ULL
+#define JS_HIGHS        0x8080808080808080ULL
+#define js_has_zero(x)  (((x) - JS_ONES) & ~(x) & JS_HIGHS)
 
 
 enum {
@@ -29,6 +35,7 @@ enum {
 };
 
 
+static const char *js_string_run(const char *p, const char *end);
 static int js_append(ngx_gp_jsonstream_t *js, const char *p, size_t len);
 static int js_fail(ngx_gp_jsonstream_t *js, const char *reason);
 
@@ -75,11 +82,20 @@ ngx_gp_jsonstream_feed(ngx_gp_jsonstream_t *js, const char *p, size_t len,
                 if (js->in_string) {
                     if (js->escape) {
                         js->escape = 0;
+                        continue;
+                    }
 
-                    } else if (c == '\\') {
+                    /* the text of a string up to its '"' or '\\' at once */
+                    p = js_string_run(p, end);
+
+                    if (p == end) {
+                        break;
+                    }
+
+                    if (*p == '\\') {
                         js->escape = 1;
 
-                    } else if (c == '"') {
+                    } else {
                         js->in_string = 0;
                     }
 
@@ -230,6 +246,33 @@ ngx_gp_jsonstream_free(ngx_gp_jsonstream_t *js)
     js->buf = NULL;
     js->len = 0;
     js->cap = 0;
+}
+
+
+/* the first '"' or '\\' from p on, or end */
+
+static const char *
+js_string_run(const char *p, const char *end)
+{
+    uint64_t  v;
+
+    while (end - p >= 8) {
+        memcpy(&v, p, 8);
+
+        if (js_has_zero(v ^ ('"' * JS_ONES))
+            | js_has_zero(v ^ ('\\' * JS_ONES)))
+        {
+            break;
+        }
+
+        p += 8;
+    }
+
+    while (p < end && *p != '"' && *p != '\\') {
+        p++;
+    }
+
+    return p;
 }
 
 

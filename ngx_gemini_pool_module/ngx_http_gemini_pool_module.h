@@ -315,6 +315,8 @@ typedef struct {
 
 typedef struct ngx_gp_xfer_s  ngx_gp_xfer_t;
 
+#define NGX_GP_XFER_LINE_LEN         (NGX_GP_JWT_LEN + 64)
+
 typedef size_t (*ngx_gp_xfer_data_pt)(ngx_gp_xfer_t *x, char *p,
     size_t len);
 typedef void (*ngx_gp_xfer_done_pt)(ngx_gp_xfer_t *x);
@@ -350,6 +352,13 @@ struct ngx_gp_xfer_s {
 
     u_char                   proxy[NGX_GP_PROXY_LEN];  /* the one used */
     char                    *refused;     /* the guard's reason, malloc'ed */
+
+    /* ngx_gp_xfer_headers_fixed(): a line here, then a constant list */
+    struct curl_slist        fixed;
+    struct curl_slist       *headers_last;  /* linked to fixed */
+    u_char                   line[NGX_GP_XFER_LINE_LEN];
+
+    ngx_gp_xfer_t           *next_free;
 };
 
 ngx_int_t ngx_gp_curl_init_process(ngx_cycle_t *cycle);
@@ -359,6 +368,8 @@ ngx_int_t ngx_gp_xfer_start(ngx_gp_xfer_t *x);
 void ngx_gp_xfer_resume(ngx_gp_xfer_t *x);
 void ngx_gp_xfer_destroy(ngx_gp_xfer_t *x);
 ngx_int_t ngx_gp_xfer_header(ngx_gp_xfer_t *x, const char *fmt, ...);
+ngx_int_t ngx_gp_xfer_headers_fixed(ngx_gp_xfer_t *x,
+    struct curl_slist *fixed, const char *head, const u_char *value);
 
 /* traffic kinds, for the proxy_for setting */
 #define NGX_GP_TRAFFIC_GOOGLE        0x01

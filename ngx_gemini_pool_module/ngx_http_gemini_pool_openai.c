@@ -23,12 +23,7 @@
 #define buf_lit(b, s)  buf_add(b, s, sizeof(s) - 1)
 
 
-typedef struct {
-    char            *p;
-    size_t           len;
-    size_t           cap;
-    int              failed;
-} gp_buf_t;
+typedef ngx_gp_buf_t  gp_buf_t;
 
 
 static int parse_root(json_t *root, ngx_gp_chat_req_t *req,
@@ -1776,6 +1771,36 @@ buf_finish(gp_buf_t *b, size_t *len)
     memset(b, 0, sizeof(gp_buf_t));
 
     return p;
+}
+
+
+/* the buffer and the escaper for the other pure parts */
+
+void
+ngx_gp_buf_add(ngx_gp_buf_t *b, const char *p, size_t n)
+{
+    buf_add(b, p, n);
+}
+
+
+void
+ngx_gp_buf_reserve(ngx_gp_buf_t *b, size_t n)
+{
+    buf_reserve(b, n);
+}
+
+
+void
+ngx_gp_buf_str(ngx_gp_buf_t *b, const char *p, size_t n)
+{
+    buf_str(b, p, n);
+}
+
+
+char *
+ngx_gp_buf_finish(ngx_gp_buf_t *b, size_t *len)
+{
+    return buf_finish(b, len);
 }
 
 

@@ -23,6 +23,25 @@
 
 
 /*
+ * A growing malloc'ed text buffer and its JSON string writer, shared with
+ * the request bodies of wire.c.  A failed allocation sets failed and makes
+ * ngx_gp_buf_finish() return NULL; zero-initialise before use.
+ */
+typedef struct {
+    char          *p;
+    size_t         len;
+    size_t         cap;
+    int            failed;
+} ngx_gp_buf_t;
+
+void ngx_gp_buf_add(ngx_gp_buf_t *b, const char *p, size_t n);
+void ngx_gp_buf_reserve(ngx_gp_buf_t *b, size_t n);
+/* a JSON string: '"', '\\' and controls escaped, invalid UTF-8 as U+FFFD */
+void ngx_gp_buf_str(ngx_gp_buf_t *b, const char *p, size_t n);
+char *ngx_gp_buf_finish(ngx_gp_buf_t *b, size_t *len);
+
+
+/*
  * An OpenAI error to send: HTTP status and the error object's fields.
  * ngx_gp_oai_error_set() copies param into param_buf and points param
  * there (validation errors name fields like "messages[2].role"), so

@@ -17,6 +17,7 @@
 #include <openssl/hmac.h>
 
 #include "ngx_http_gemini_pool_wire.h"
+#include "ngx_http_gemini_pool_openai.h"
 
 
 #define GP_XSSI          ")]}'"
@@ -26,6 +27,8 @@
 #define GP_AUD  "https://biz-discoveryengine.googleapis.com"
 
 #define out_lit(out, s)  dump_cb(s, sizeof(s) - 1, out)
+#define buf_lit(b, s)    ngx_gp_buf_add(b, s, sizeof(s) - 1)
+#define buf_cstr(b, s)   ngx_gp_buf_str(b, s, strlen(s))
 
 
 typedef struct {
@@ -44,6 +47,7 @@ static const char  b64_url[] =
 static char *b64_encode(const unsigned char *p, size_t len,
     const char *alphabet, int pad, size_t *out_len);
 static int b64_value(unsigned char c);
+static int fast_session(const char *p, size_t len, char **name);
 static char *str_dup(const char *s);
 static char *mem_dup(const char *p, size_t len);
 static const char *mem_find(const char *p, size_t len, const char *s);
@@ -342,11 +346,18 @@ done:
 
 /* request bodies */
 
+/*
+ * The two bodies of every chat turn are written directly (no jansson
+ * tree): the same compact JSON, keys in the order of spec §6 and §7.1, as
+ * json_pack() and a dump gave; strings through the escaper of openai.c,
+ * which writes invalid UTF-8 as U+FFFD.
+ */
+
 char *
 ngx_gp_body_create_session(const char *team_id, const char *name,
     size_t *len)
 {
-    json_t  *root;
+    ngx_gp_buf_t  b;
 
     if (team_id == NULL) {
         return NULL;
@@ -356,25 +367,27 @@ ngx_gp_body_create_session(const char *team_id, const char *name,
         name = "";
     }
 
-    root = json_pack("{s:s, s:{s:s}, s:{s:{s:s, s:s}}}",
-                     "configId", team_id,
-                     "additionalParams", "token", "-",
-                     "createSessionRequest",
-                         "session",
-                             "name", name,
-                             "displayName", name);
+    memset(&b, 0, sizeof(ngx_gp_buf_t));
+    ngx_gp_buf_reserve(&b, 256);
 
-    return dump_and_release(root, len);
+    buf_lit(&b, "{\"configId\":");
+    buf_cstr(&b, team_id);
+    buf_lit(&b, ",\"additionalParams\":{\"token\":\"-\"},"
+                "\"createSessionRequest\":{\"session\":{\"name\":");
+    buf_cstr(&b, name);
+    buf_lit(&b, ",\"displayName\":");
+    buf_cstr(&b, name);
+    buf_lit(&b, "}}}");
+
+    return ngx_gp_buf_finish(&b, len);
 }
 
 
 char *
 ngx_gp_body_stream_assist(const ngx_gp_assist_t *a, size_t *len)
 {
-    char        *text, *out;
-    size_t       i, text_len;
-    json_t      *files, *tools, *req, *root, *v;
-    const char  *lang, *tz;
+    size_t         i, n;
+    ngx_gp_buf_t   b;
 
     if (a->team_id == NULL || a->session == NULL
         || (a->text == NULL && a->text_len != 0))
@@ -382,105 +395,67 @@ ngx_gp_body_stream_assist(const ngx_gp_assist_t *a, size_t *len)
         return NULL;
     }
 
-    /* the client's text could carry invalid UTF-8: jansson refuses it */
+    memset(&b, 0, sizeof(ngx_gp_buf_t));
 
-    text = utf8_sanitize(a->text ? a->text : "", a->text_len, &text_len);
-    if (text == NULL) {
-        return NULL;
-    }
+    /* the fixed part is about 500 bytes */
+    ngx_gp_buf_reserve(&b, a->text_len < 65536 ? 1024 + a->text_len : 1024);
 
-    out = NULL;
-    req = NULL;
-    root = NULL;
+    buf_lit(&b, "{\"configId\":");
+    buf_cstr(&b, a->team_id);
+    buf_lit(&b, ",\"additionalParams\":{\"token\":\"-\"},"
+                "\"streamAssistRequest\":{\"session\":");
+    buf_cstr(&b, a->session);
+    buf_lit(&b, ",\"query\":{\"parts\":[{\"text\":");
+    ngx_gp_buf_str(&b, a->text ? a->text : "", a->text_len);
+    buf_lit(&b, "}]},\"filter\":\"\",\"fileIds\":[");
 
-    files = json_array();
-    tools = NULL;
-
-    if (files == NULL) {
-        goto done;
-    }
-
-    for (i = 0; a->file_ids != NULL && i < a->nfile_ids; i++) {
+    for (i = 0, n = 0; a->file_ids != NULL && i < a->nfile_ids; i++) {
         if (a->file_ids[i] == NULL) {
             continue;
         }
 
-        v = json_string(a->file_ids[i]);
-        if (v == NULL || json_array_append_new(files, v) != 0) {
-            goto done;
+        if (n++) {
+            buf_lit(&b, ",");
         }
+
+        buf_cstr(&b, a->file_ids[i]);
     }
+
+    buf_lit(&b, "],\"answerGenerationMode\":\"NORMAL\",\"toolsSpec\":");
 
     switch (a->tools) {
 
     case NGX_GP_TOOLS_IMAGE:
-        tools = json_pack("{s:{}}", "imageGenerationSpec");
+        buf_lit(&b, "{\"imageGenerationSpec\":{}}");
         break;
 
     case NGX_GP_TOOLS_VIDEO:
-        tools = json_pack("{s:{}}", "videoGenerationSpec");
+        buf_lit(&b, "{\"videoGenerationSpec\":{}}");
         break;
 
     default:
-        tools = json_pack("{s:{}, s:s, s:{}, s:{}}",
-                          "webGroundingSpec",
-                          "toolRegistry", "default_tool_registry",
-                          "imageGenerationSpec",
-                          "videoGenerationSpec");
+        buf_lit(&b, "{\"webGroundingSpec\":{},"
+                    "\"toolRegistry\":\"default_tool_registry\","
+                    "\"imageGenerationSpec\":{},"
+                    "\"videoGenerationSpec\":{}}");
         break;
     }
 
-    if (tools == NULL) {
-        goto done;
-    }
-
-    lang = a->language_code ? a->language_code : "zh-CN";
-    tz = a->time_zone ? a->time_zone : "Etc/GMT-8";
-
-    req = json_pack("{s:s, s:{s:[{s:s%}]}, s:s, s:O, s:s, s:O, s:s,"
-                    " s:{s:s}, s:s}",
-                    "session", a->session,
-                    "query", "parts", "text", text, text_len,
-                    "filter", "",
-                    "fileIds", files,
-                    "answerGenerationMode", "NORMAL",
-                    "toolsSpec", tools,
-                    "languageCode", lang,
-                    "userMetadata", "timeZone", tz,
-                    "assistSkippingMode", "REQUEST_ASSIST");
-    if (req == NULL) {
-        goto done;
-    }
+    buf_lit(&b, ",\"languageCode\":");
+    buf_cstr(&b, a->language_code ? a->language_code : "zh-CN");
+    buf_lit(&b, ",\"userMetadata\":{\"timeZone\":");
+    buf_cstr(&b, a->time_zone ? a->time_zone : "Etc/GMT-8");
+    buf_lit(&b, "},\"assistSkippingMode\":\"REQUEST_ASSIST\"");
 
     if (a->model_id && a->model_id[0]) {
-        v = json_pack("{s:s}", "modelId", a->model_id);
-
-        if (v == NULL
-            || json_object_set_new(req, "assistGenerationConfig", v) != 0)
-        {
-            goto done;
-        }
+        buf_lit(&b, ",\"assistGenerationConfig\":{\"modelId\":");
+        buf_cstr(&b, a->model_id);
+        buf_lit(&b, "}");
     }
 
-    root = json_pack("{s:s, s:{s:s}, s:O}",
-                     "configId", a->team_id,
-                     "additionalParams", "token", "-",
-                     "streamAssistRequest", req);
-    if (root == NULL) {
-        goto done;
-    }
+    buf_lit(&b, "}}");
 
-    out = dump_compact(root, len);
-
-done:
-
-    free(text);
-    json_decref(files);
-    json_decref(tools);
-    json_decref(req);
-    json_decref(root);
-
-    return out;
+    return ngx_gp_buf_finish(&b, len);
 }
 
 
@@ -550,6 +525,22 @@ ngx_gp_session_parse(const char *body, size_t len)
     char        *name;
     json_t      *root;
     const char  *s;
+
+    if (body == NULL) {
+        return NULL;
+    }
+
+    switch (fast_session(body, len, &name)) {
+
+    case 1:
+        return name;
+
+    case -1:
+        return NULL;
+
+    default:
+        break;
+    }
 
     root = load_object(body, len);
     if (root == NULL) {
@@ -723,6 +714,39 @@ fast_ws(gp_scan_t *sc)
 }
 
 
+/*
+ * Skips 8 bytes at a time while none is a control, non-ASCII, '"' or
+ * '\\' (each test is exact as a yes/no answer for the 8 bytes; the byte
+ * loops after it decide).
+ */
+
+#define GP_ONES             0x0101010101010101ULL
+#define GP_HIGHS            0x8080808080808080ULL
+#define gp_has_zero(x)      (((x) - GP_ONES) & ~(x) & GP_HIGHS)
+#define gp_has_below(x, n)  (((x) - (n) * GP_ONES) & ~(x) & GP_HIGHS)
+
+static const unsigned char *
+fast_plain_run(const unsigned char *s, const unsigned char *end)
+{
+    uint64_t  v;
+
+    while (end - s >= 8) {
+        memcpy(&v, s, 8);
+
+        if ((v & GP_HIGHS) | gp_has_below(v, 0x20)
+            | gp_has_zero(v ^ ('"' * GP_ONES))
+            | gp_has_zero(v ^ ('\\' * GP_ONES)))
+        {
+            break;
+        }
+
+        s += 8;
+    }
+
+    return s;
+}
+
+
 static int
 fast_hex4(const char *p, unsigned *v)
 {
@@ -765,7 +789,7 @@ fast_string(gp_scan_t *sc, gp_str_t *out)
     char                 *o;
     size_t                n, need;
     unsigned              cp, lo;
-    const unsigned char  *s, *end, *start;
+    const unsigned char  *s, *end, *start, *run;
 
     s = (const unsigned char *) sc->p + 1;
     end = (const unsigned char *) sc->end;
@@ -773,6 +797,8 @@ fast_string(gp_scan_t *sc, gp_str_t *out)
 
     /* the plain run: no escape */
     for ( ;; ) {
+        s = fast_plain_run(s, end);
+
         while (s < end && *s >= 0x20 && *s < 0x80 && *s != '"' && *s != '\\')
         {
             s++;
@@ -830,6 +856,21 @@ fast_string(gp_scan_t *sc, gp_str_t *out)
     }
 
     while (s < end) {
+
+        run = fast_plain_run(s, end);
+
+        if (run != s) {
+            if (o) {
+                memcpy(o, s, (size_t) (run - s));
+                o += run - s;
+            }
+
+            s = run;
+
+            if (s == end) {
+                break;
+            }
+        }
 
         if (*s == '"') {
             if (out) {
@@ -1561,6 +1602,86 @@ fast_decode(const char *p, size_t len, ngx_gp_element_t *e)
     free(sc.tmp);
 
     return rc;
+}
+
+
+/* the createSession answer {"session":{"name":...}} the same way */
+
+static int
+fast_session_name(gp_scan_t *sc, const char *k, size_t n, gp_fast_t *f,
+    int depth)
+{
+    if (!fast_key(k, n, "name")) {
+        return GP_FAST_SKIP;
+    }
+
+    /* a name that is not a string gives no session, as obj_str() */
+    return fast_session_info(sc, "session", sizeof("session") - 1, f, depth);
+}
+
+
+static int
+fast_session_root(gp_scan_t *sc, const char *k, size_t n, gp_fast_t *f,
+    int depth)
+{
+    if (!fast_key(k, n, "session")) {
+        return GP_FAST_SKIP;
+    }
+
+    fast_once(f->sar_info);
+
+    if (fast_peek(sc) != '{') {
+        return GP_FAST_SKIP;
+    }
+
+    return fast_object(sc, fast_session_name, f, depth);
+}
+
+
+/*
+ * 1: decided, *name is the malloc'ed non-empty session.name or NULL;
+ * 0: let jansson decide; -1: out of memory
+ */
+
+static int
+fast_session(const char *p, size_t len, char **name)
+{
+    int                rc;
+    gp_scan_t          sc;
+    gp_fast_t          f;
+    ngx_gp_element_t   e;
+
+    sc.p = p;
+    sc.end = p + len;
+    sc.tmp = NULL;
+    sc.tmp_cap = 0;
+
+    memset(&e, 0, sizeof(ngx_gp_element_t));
+    memset(&f, 0, sizeof(gp_fast_t));
+    f.e = &e;
+
+    fast_ws(&sc);
+    rc = fast_object(&sc, fast_session_root, &f, 0);
+
+    if (rc == GP_FAST_OK) {
+        fast_ws(&sc);
+
+        if (sc.p != sc.end) {
+            rc = GP_FAST_FALLBACK;
+        }
+    }
+
+    free(sc.tmp);
+
+    if (rc == GP_FAST_OK) {
+        *name = e.session;
+        return 1;
+    }
+
+    free(e.session);
+    *name = NULL;
+
+    return rc == GP_FAST_NOMEM ? -1 : 0;
 }
 
 

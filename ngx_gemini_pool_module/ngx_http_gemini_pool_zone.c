@@ -173,15 +173,17 @@ void
 ngx_gp_account_copy(ngx_gp_account_t *acc, ngx_uint_t i,
     ngx_gp_account_copy_t *a)
 {
+    /* the strings only, not their whole fields (5.5 KB), under the lock */
+
     a->id = acc->id;
     a->index = i;
-    ngx_memcpy(a->name, acc->name, NGX_GP_NAME_LEN);
-    ngx_memcpy(a->team_id, acc->team_id, NGX_GP_TEAM_LEN);
-    ngx_memcpy(a->csesidx, acc->csesidx, NGX_GP_CSESIDX_LEN);
-    ngx_memcpy(a->secure_c_ses, acc->secure_c_ses, NGX_GP_COOKIE_LEN);
-    ngx_memcpy(a->host_c_oses, acc->host_c_oses, NGX_GP_COOKIE_LEN);
-    ngx_memcpy(a->user_agent, acc->user_agent, NGX_GP_UA_LEN);
-    ngx_memcpy(a->proxy, acc->proxy, NGX_GP_PROXY_LEN);
+    ngx_cpystrn(a->name, acc->name, NGX_GP_NAME_LEN);
+    ngx_cpystrn(a->team_id, acc->team_id, NGX_GP_TEAM_LEN);
+    ngx_cpystrn(a->csesidx, acc->csesidx, NGX_GP_CSESIDX_LEN);
+    ngx_cpystrn(a->secure_c_ses, acc->secure_c_ses, NGX_GP_COOKIE_LEN);
+    ngx_cpystrn(a->host_c_oses, acc->host_c_oses, NGX_GP_COOKIE_LEN);
+    ngx_cpystrn(a->user_agent, acc->user_agent, NGX_GP_UA_LEN);
+    ngx_cpystrn(a->proxy, acc->proxy, NGX_GP_PROXY_LEN);
     a->jwt[0] = '\0';
 }
 
@@ -371,14 +373,14 @@ ngx_gp_zone_jwt(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a)
     age = now - acc->jwt_iat;
 
     if (acc->jwt[0] && age >= 0 && age < z->gmcf->jwt_refresh) {
-        ngx_memcpy(a->jwt, acc->jwt, NGX_GP_JWT_LEN);
+        ngx_cpystrn(a->jwt, acc->jwt, NGX_GP_JWT_LEN);
         rc = NGX_GP_JWT_FRESH;
 
     } else if (acc->jwt_refresh_pid
                && now - acc->jwt_refresh_started < NGX_GP_JWT_REFRESH_LOCK)
     {
         if (acc->jwt[0] && age >= 0 && age < NGX_GP_JWT_LIFETIME - 10) {
-            ngx_memcpy(a->jwt, acc->jwt, NGX_GP_JWT_LEN);
+            ngx_cpystrn(a->jwt, acc->jwt, NGX_GP_JWT_LEN);
             rc = NGX_GP_JWT_FRESH;
 
         } else {

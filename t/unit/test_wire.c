@@ -544,6 +544,234 @@ test_body_stream_assist_options(void **state)
 }
 
 
+/*
+ * The directly written body against jansson: random texts of ASCII,
+ * controls, quotes, NUL, valid multi-byte sequences and bytes that are
+ * never valid UTF-8 parse back to the text with U+FFFD for each invalid
+ * byte.
+ */
+
+static void
+test_body_stream_assist_escaping(void **state)
+{
+    char            *s, text[512], want[1024];
+    size_t           i, k, n, tl, wl, len;
+    json_t          *j, *v;
+    uint64_t         rs;
+    ngx_gp_assist_t  a;
+
+    static const char  *tokens[] = {
+        "a", "Z", " ", "\"", "\\", "/", "\n", "\r", "\t", "\b", "\f",
+        "\x01", "\x1f", "\x7f", "\xc3\xa9", "\xe4\xb8\xad",
+        "\xf0\x9f\x98\x80", "\xef\xbf\xbf", "\xff", "\xfe", "\x80"
+    };
+
+    rs = 11;
+
+    for (i = 0; i < 3000; i++) {
+        memset(&a, 0, sizeof(ngx_gp_assist_t));
+
+        tl = 0;
+        wl = 0;
+        n = unit_rand_n(&rs, 60);
+
+        for (k = 0; k < n; k++) {
+            const char  *t;
+            size_t       m;
+
+            if (unit_rand_n(&rs, 20) == 0) {
+                /* NUL goes through as \u0000 */
+                text[tl++] = '\0';
+                want[wl++] = '\0';
+                continue;
+            }
+
+            t = tokens[unit_rand_n(&rs, sizeof(tokens) / sizeof(tokens[0]))];
+            m = strlen(t);
+
+            memcpy(text + tl, t, m);
+            tl += m;
+
+            if (m == 1 && (unsigned char) t[0] >= 0x80) {
+                memcpy(want + wl, "\xef\xbf\xbd", 3);
+                wl += 3;
+
+            } else {
+                memcpy(want + wl, t, m);
+                wl += m;
+            }
+        }
+
+        a.team_id = (i & 1) ? "team \"x\"" : "t";
+        a.session = "collections/default_collection/engines/e/sessions/1";
+        a.text = text;
+        a.text_len = tl;
+        a.model_id = (i & 2) ? "gemini-2.5-pro" : NULL;
+
+        s = ngx_gp_body_stream_assist(&a, &len);
+        assert_non_null(s);
+        assert_int_equal(len, strlen(s));
+
+        j = json_loadb(s, len, JSON_ALLOW_NUL, NULL);
+        assert_non_null(j);
+
+        v = json_object_get(j, "streamAssistRequest");
+        v = json_object_get(v, "query");
+        v = json_array_get(json_object_get(v, "parts"), 0);
+        v = json_object_get(v, "text");
+
+        assert_true(json_is_string(v));
+        assert_int_equal(json_string_length(v), wl);
+        assert_memory_equal(json_string_value(v), want, wl);
+
+        assert_string_equal(json_string_value(json_object_get(j,
+                                                              "configId")),
+                            a.team_id);
+
+        json_decref(j);
+        free(s);
+    }
+}
+
+
+/*
+ * Text of streamed elements against jansson: strings of random runs
+ * (long plain runs, escapes, \u and surrogate pairs, UTF-8, raw controls,
+ * invalid bytes) at every alignment decode to what jansson reads, and
+ * fail where jansson fails.
+ */
+
+static void
+test_element_text_differential(void **state)
+{
+    int                rc;
+    char               elt[2048];
+    size_t             i, k, n, len, tl;
+    json_t            *j, *v;
+    uint64_t           rs;
+    const char        *err;
+    ngx_gp_element_t   e;
+
+    static const char  *tokens[] = {
+        "a", "Hello, world. ", "0123456789abcdefghijklmnop", " ", "/",
+        "\\n", "\\\"", "\\\\", "\\/", "\\t", "\\u0041", "\\u00e9",
+        "\\u4e2d", "\\ud83d\\ude00", "\\u0000", "\xc3\xa9", "\xe4\xb8\xad",
+        "\xf0\x9f\x98\x80", "**bold** ", "\x01", "\xff", "\\x", "\\ud800",
+        "\x7f", "~"
+    };
+
+    rs = 23;
+
+    for (i = 0; i < 20000; i++) {
+        len = (size_t) sprintf(elt, "%*s{\"streamAssistResponse\":{"
+                               "\"answer\":{\"replies\":[{\"groundedContent\":"
+                               "{\"content\":{\"text\":\"",
+                               (int) unit_rand_n(&rs, 8), "");
+        n = unit_rand_n(&rs, 24);
+
+        for (k = 0; k < n; k++) {
+            const char  *t;
+
+            /* the invalid ones (the last six) rarely */
+            t = tokens[unit_rand_n(&rs, sizeof(tokens) / sizeof(tokens[0])
+                                        - (unit_rand_n(&rs, 8) ? 6 : 0))];
+            len += (size_t) sprintf(elt + len, "%s", t);
+        }
+
+        len += (size_t) sprintf(elt + len, "\"}}}]}}}");
+
+        memset(&e, 0, sizeof(ngx_gp_element_t));
+        rc = ngx_gp_element_decode(elt, len, &e, &err);
+
+        j = json_loadb(elt, len, JSON_ALLOW_NUL, NULL);
+
+        if (j == NULL) {
+            assert_int_equal(rc, -1);
+            ngx_gp_element_free(&e);
+            continue;
+        }
+
+        assert_int_equal(rc, 0);
+
+        v = json_array_get(json_object_get(json_object_get(
+                json_object_get(j, "streamAssistResponse"), "answer"),
+                "replies"), 0);
+        v = json_object_get(json_object_get(json_object_get(v,
+                "groundedContent"), "content"), "text");
+        tl = json_string_length(v);
+
+        if (tl == 0) {
+            assert_int_equal(e.nparts, 0);
+
+        } else {
+            assert_int_equal(e.nparts, 1);
+            assert_int_equal(e.parts[0].kind, NGX_GP_PART_TEXT);
+            assert_int_equal(e.parts[0].len, tl);
+            assert_memory_equal(e.parts[0].text, json_string_value(v), tl);
+        }
+
+        json_decref(j);
+        ngx_gp_element_free(&e);
+    }
+}
+
+
+/* the createSession answer: the one-pass reader against jansson */
+
+static void
+test_session_parse_cases(void **state)
+{
+    char        *s;
+    size_t       i;
+    json_t      *j;
+    const char  *want;
+
+    static const char  *bodies[] = {
+        "{\"session\":{\"name\":\"a/b/sessions/1\",\"displayName\":\"x\"}}",
+        " {\"session\" : { \"displayName\":\"x\", \"name\" : \"s\\/1\\u00e9\","
+        "\"startTime\":\"2026\",\"n\":[1,{\"a\":null}],\"t\":true}} \n",
+        "{\"session\":{\"name\":\"\"}}",
+        "{\"session\":{\"name\":7}}",
+        "{\"session\":{\"name\":null}}",
+        "{\"session\":{\"name\":\"a\",\"name\":\"b\"}}",
+        "{\"session\":{\"name\":\"a\"},\"session\":{\"name\":\"b\"}}",
+        "{\"session\":{\"name\":\"a\\u0000b\"}}",
+        "{\"session\":\"x\"}",
+        "{\"other\":{\"name\":\"a\"}}",
+        "{\"session\":{\"name\":\"a\"}} x",
+        ")]}'{\"session\":{\"name\":\"a\"}}",
+        "{\"session\":{\"name\":\"a\",\"n\":1.5e3}}",
+        "{\"session\":{\"name\":\"a\xff\"}}",
+        "[1]",
+        ""
+    };
+
+    for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+        s = ngx_gp_session_parse(bodies[i], strlen(bodies[i]));
+
+        /* what the jansson-only code gave */
+        j = json_loadb(bodies[i], strlen(bodies[i]),
+                       JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+        want = json_string_value(json_object_get(json_object_get(j,
+                                                 "session"), "name"));
+        if (want && want[0] == '\0') {
+            want = NULL;
+        }
+
+        if (want == NULL) {
+            assert_null(s);
+
+        } else {
+            assert_non_null(s);
+            assert_string_equal(s, want);
+        }
+
+        free(s);
+        json_decref(j);
+    }
+}
+
+
 static void
 test_body_add_context_file(void **state)
 {
@@ -1112,6 +1340,9 @@ main(void)
         cmocka_unit_test(test_body_create_session),
         cmocka_unit_test(test_body_stream_assist_reference),
         cmocka_unit_test(test_body_stream_assist_options),
+        cmocka_unit_test(test_body_stream_assist_escaping),
+        cmocka_unit_test(test_element_text_differential),
+        cmocka_unit_test(test_session_parse_cases),
         cmocka_unit_test(test_body_add_context_file),
         cmocka_unit_test(test_body_list_files),
         cmocka_unit_test(test_session_and_file_id_parse),
