@@ -44,6 +44,7 @@ struct ngx_gp_input_s {
 
     /* fetching */
     ngx_uint_t                         fetch;
+    size_t                             fetched;   /* bytes, all URLs */
     ngx_uint_t                         hops;
     char                              *location;  /* malloc'ed */
     ngx_gp_xfer_t                     *xfer;
@@ -619,7 +620,9 @@ ngx_gp_input_fetch(ngx_gp_input_t *in, ngx_gp_oai_error_t *err)
     x->guard = 1;
     x->on_done = ngx_gp_input_fetch_done;
     x->data = in;
-    x->max = in->gmcf->fetch_max_size;
+    /* gemini_pool_fetch_max_size holds for all the URLs of a request */
+    x->max = in->gmcf->fetch_max_size - ngx_min(in->fetched,
+                                                 in->gmcf->fetch_max_size);
 
     /* the host: allowed by name, or judged by the address connected */
 
@@ -684,7 +687,7 @@ ngx_gp_input_fetch(ngx_gp_input_t *in, ngx_gp_oai_error_t *err)
     curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS,
                      (long) in->gmcf->fetch_timeout);
     curl_easy_setopt(x->easy, CURLOPT_MAXFILESIZE_LARGE,
-                     (curl_off_t) in->gmcf->fetch_max_size);
+                     (curl_off_t) x->max);
     ngx_gp_xfer_proxy(x, NGX_GP_TRAFFIC_IMAGES, NULL);
 
     if (x->proxied && !x->guard_off) {
@@ -774,7 +777,8 @@ ngx_gp_input_fetch_done(ngx_gp_xfer_t *x)
         ngx_gp_oai_error_set(&err, NGX_HTTP_BAD_REQUEST,
                              "invalid_request_error", "image_too_large",
                              "messages", "The image at %.200s is larger "
-                             "than gemini_pool_fetch_max_size (%zu bytes)",
+                             "than gemini_pool_fetch_max_size (%zu bytes "
+                             "for all the image URLs of a request)",
                              url, in->gmcf->fetch_max_size);
         goto failed;
     }
@@ -893,6 +897,7 @@ ngx_gp_input_fetch_done(ngx_gp_xfer_t *x)
 
     f->data = x->buf;
     f->len = x->len;
+    in->fetched += x->len;
     x->buf = NULL;
     x->len = 0;
 

@@ -154,7 +154,7 @@ main::img_chat(main::url_part("http://$::MOCK/remote/a.png?redirect=/remote/b.jp
 --- response_body_like: \[attached: image/jpeg 45 bytes
 
 
-=== TEST 9: an image over gemini_pool_fetch_max_size is a clear 400, with or without Content-Length
+=== TEST 9: images over gemini_pool_fetch_max_size (one, or all of a request) are a clear 400, with or without Content-Length
 --- http_config
     gemini_pool_fetch_allow 127.0.0.1;
     gemini_pool_fetch_max_size 4k;
@@ -163,13 +163,16 @@ main::img_chat(main::url_part("http://$::MOCK/remote/a.png?redirect=/remote/b.jp
 --- request eval
 [main::img_chat(main::url_part("http://$::MOCK/remote/big.png?size=5000")),
  main::img_chat(main::url_part("http://$::MOCK/remote/big.png?size=100000&chunked=1")),
- main::img_chat(main::url_part("http://$::MOCK/remote/small.png?size=4000"))]
+ main::img_chat(main::url_part("http://$::MOCK/remote/small.png?size=4000")),
+ main::img_chat(main::url_part("http://$::MOCK/remote/a.png?size=3000") . ","
+                . main::url_part("http://$::MOCK/remote/b.png?size=3000"))]
 --- error_code eval
-[400, 400, 200]
+[400, 400, 200, 400]
 --- response_body_like eval
-[qr/"message":"The image at http:[^"]+ is larger than gemini_pool_fetch_max_size \(4096 bytes\)","type":"invalid_request_error","param":"messages","code":"image_too_large"/,
+[qr/"message":"The image at http:[^"]+ is larger than gemini_pool_fetch_max_size \(4096 bytes for all the image URLs of a request\)","type":"invalid_request_error","param":"messages","code":"image_too_large"/,
  qr/"code":"image_too_large"/,
- qr/\[attached: image\/png 4000 bytes/]
+ qr/\[attached: image\/png 4000 bytes/,
+ qr/"message":"The image at http:[^"]+b\.png\?size=3000 is larger than gemini_pool_fetch_max_size/]
 
 
 === TEST 10: a URL that is not an image, or fails, is a clear 400
