@@ -131,24 +131,37 @@ done:
  * about 1.4 us, once per API request
  */
 
+#if (OPENSSL_VERSION_NUMBER >= 0x30000000L)
+static EVP_MD  *gp_sha256_md;
+#endif
+
+
 static const EVP_MD *
 gp_sha256(void)
 {
 #if (OPENSSL_VERSION_NUMBER >= 0x30000000L)
 
-    static EVP_MD  *md;
-
-    if (md == NULL) {
-        md = EVP_MD_fetch(NULL, "SHA256", NULL);
+    if (gp_sha256_md == NULL) {
+        gp_sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
     }
 
-    if (md) {
-        return md;
+    if (gp_sha256_md) {
+        return gp_sha256_md;
     }
 
 #endif
 
     return EVP_sha256();
+}
+
+
+void
+ngx_gp_crypto_cleanup(void)
+{
+#if (OPENSSL_VERSION_NUMBER >= 0x30000000L)
+    EVP_MD_free(gp_sha256_md);
+    gp_sha256_md = NULL;
+#endif
 }
 
 

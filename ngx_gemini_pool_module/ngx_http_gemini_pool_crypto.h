@@ -29,6 +29,9 @@ char *ngx_gp_random_hex(size_t n);
 /* lowercase hex SHA-256 of p (64 chars) */
 char *ngx_gp_sha256_hex(const void *p, size_t len);
 
+/* releases what the digests keep per process (at exit) */
+void ngx_gp_crypto_cleanup(void);
+
 
 /*
  * API keys: "sk-gp-" followed by 40 base62 characters from the CSPRNG.

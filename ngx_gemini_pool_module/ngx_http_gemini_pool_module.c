@@ -816,6 +816,7 @@ ngx_http_gemini_pool_exit_process(ngx_cycle_t *cycle)
     ngx_gp_helper_exit_process(cycle);
     ngx_gp_curl_exit_process(cycle);
     ngx_gp_store_close();
+    ngx_gp_crypto_cleanup();
 }
 
 
@@ -826,6 +827,8 @@ ngx_http_gemini_pool_exit_master(ngx_cycle_t *cycle)
         curl_global_cleanup();
         ngx_http_gemini_pool_curl_global = 0;
     }
+
+    ngx_gp_crypto_cleanup();
 }
 
 
