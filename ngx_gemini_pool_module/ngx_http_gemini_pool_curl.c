@@ -16,7 +16,8 @@
  *   idle, and the first event on an idle socket removes the event then
  *   (so a paused transfer or a connection closed by its peer while in the
  *   pool costs at most one wake-up, never a spin).
- * - Easy handles are reset and kept on a free list for the next transfer.
+ * - Easy handles are reset and kept on a free list for the next transfer,
+ *   as many as there are transfers in flight.
  * - One timer; curl is never called from inside its own callbacks, and
  *   completion handlers run after curl_multi_socket_action() returns.
  */
@@ -739,6 +740,9 @@ ngx_gp_xfer_resume(ngx_gp_xfer_t *x)
 void
 ngx_gp_xfer_destroy(ngx_gp_xfer_t *x)
 {
+    ngx_uint_t      cap;
+    ngx_gp_xfer_t  *f;
+
     if (x == NULL) {
         return;
     }
@@ -757,7 +761,25 @@ ngx_gp_xfer_destroy(ngx_gp_xfer_t *x)
     free(x->body);
     free(x->buf);
 
-    if (ngx_gp_curl.multi && ngx_gp_curl.nfree < NGX_GP_XFER_FREE_MAX
+    /*
+     * The free list holds as many handles as there are transfers in
+     * flight (at least NGX_GP_XFER_FREE_MAX): with a fixed cap, a load
+     * of more concurrent transfers than the cap made and destroyed easy
+     * handles all the time.  When the load falls, each transfer that
+     * ends frees one more handle until the list fits again.
+     */
+
+    cap = ngx_max(NGX_GP_XFER_FREE_MAX, ngx_gp_curl.active);
+
+    if (ngx_gp_curl.nfree > cap) {
+        f = ngx_gp_curl.free;
+        ngx_gp_curl.free = f->next_free;
+        ngx_gp_curl.nfree--;
+        curl_easy_cleanup(f->easy);
+        ngx_free(f);
+    }
+
+    if (ngx_gp_curl.multi && ngx_gp_curl.nfree < cap
         && !ngx_exiting && !ngx_terminate && !ngx_quit)
     {
         /* options, headers and the body pointer go; buffers stay */
