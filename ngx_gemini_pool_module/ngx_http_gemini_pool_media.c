@@ -1851,6 +1851,7 @@ typedef struct {
     ngx_str_t                path;
     time_t                   mtime;
     off_t                    size;
+    ngx_uint_t               part;    /* ".<name>.part": being written */
 } ngx_gp_media_file_t;
 
 
@@ -1864,6 +1865,7 @@ ngx_gp_media_noop(ngx_tree_ctx_t *ctx, ngx_str_t *path)
 static ngx_int_t
 ngx_gp_media_collect(ngx_tree_ctx_t *ctx, ngx_str_t *path)
 {
+    u_char               *p;
     ngx_array_t          *files = ctx->data;
     ngx_gp_media_file_t  *f;
 
@@ -1881,6 +1883,14 @@ ngx_gp_media_collect(ngx_tree_ctx_t *ctx, ngx_str_t *path)
     f->path.len = path->len;
     f->mtime = ctx->mtime;
     f->size = ctx->size;
+
+    p = path->data + path->len;
+
+    while (p > path->data && p[-1] != '/') {
+        p--;
+    }
+
+    f->part = (*p == '.');
 
     return NGX_OK;
 }
@@ -1983,6 +1993,13 @@ ngx_gp_media_evict(ngx_cycle_t *cycle)
 
             f[i].size = -1;
             removed++;
+            continue;
+        }
+
+        /* a download in progress: neither counted nor evicted (one left
+           behind by a crash goes when it is older than inactive) */
+        if (f[i].part) {
+            f[i].size = -1;
             continue;
         }
 
