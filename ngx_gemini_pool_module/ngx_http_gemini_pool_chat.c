@@ -20,6 +20,8 @@
 
 
 #define NGX_GP_BUF_SIZE        4096
+/* a chunk is rendered into the last buffer when it has this much room */
+#define NGX_GP_CHUNK_ROOM      1024
 #define NGX_GP_JWT_POLL        50
 
 typedef struct {
@@ -169,6 +171,12 @@ static void ngx_gp_chat_writer(ngx_http_request_t *r);
 static void ngx_gp_chat_timer_handler(ngx_event_t *ev);
 static void ngx_gp_chat_keepalive_handler(ngx_event_t *ev);
 static void ngx_gp_chat_flush_handler(ngx_event_t *ev);
+static ngx_int_t ngx_gp_chat_render(ngx_gp_chat_ctx_t *ctx,
+    const ngx_gp_chunk_t *c);
+static ngx_buf_t *ngx_gp_chat_tail(ngx_gp_chat_ctx_t *ctx);
+static ngx_buf_t *ngx_gp_chat_buf(ngx_gp_chat_ctx_t *ctx);
+static ngx_int_t ngx_gp_chat_queued(ngx_gp_chat_ctx_t *ctx,
+    ngx_uint_t last);
 static ngx_int_t ngx_gp_chat_output(ngx_gp_chat_ctx_t *ctx,
     ngx_chain_t *out, ngx_uint_t last);
 static void ngx_gp_chat_drop_xfer(ngx_gp_chat_ctx_t *ctx);
@@ -1872,14 +1880,7 @@ ngx_gp_chat_finish(ngx_gp_chat_ctx_t *ctx)
             chunk.created = ctx->created;
             chunk.usage = &usage;
 
-            p = ngx_gp_render_chunk(&chunk, &len);
-            if (p == NULL) {
-                ngx_http_finalize_request(r, NGX_ERROR);
-                return;
-            }
-
-            rc = ngx_gp_chat_send(ctx, (u_char *) p, len, 0);
-            free(p);
+            rc = ngx_gp_chat_render(ctx, &chunk);
 
             if (rc == NGX_ERROR) {
                 ngx_http_finalize_request(r, NGX_ERROR);
@@ -2170,10 +2171,7 @@ ngx_gp_chat_chunk(ngx_gp_chat_ctx_t *ctx, const char *content,
     size_t content_len, const char *reasoning, size_t reasoning_len,
     const char *finish_reason, const char *error)
 {
-    char            *p;
-    size_t           len;
-    ngx_int_t        rc;
-    ngx_gp_chunk_t   c;
+    ngx_gp_chunk_t  c;
 
     if (!ctx->header_sent && ngx_gp_chat_header(ctx) != NGX_OK) {
         return NGX_ERROR;
@@ -2199,15 +2197,7 @@ ngx_gp_chat_chunk(ngx_gp_chat_ctx_t *ctx, const char *content,
         }
     }
 
-    p = ngx_gp_render_chunk(&c, &len);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    rc = ngx_gp_chat_send(ctx, (u_char *) p, len, 0);
-    free(p);
-
-    return rc;
+    return ngx_gp_chat_render(ctx, &c);
 }
 
 
@@ -2220,68 +2210,141 @@ static ngx_int_t
 ngx_gp_chat_send(ngx_gp_chat_ctx_t *ctx, const u_char *p, size_t len,
     ngx_uint_t last)
 {
-    size_t               n;
-    ngx_buf_t           *b;
-    ngx_chain_t         *out, *cl;
-    ngx_http_request_t  *r;
-
-    r = ctx->r;
+    size_t       n;
+    ngx_buf_t   *b;
 
     if (ctx->pending) {
         /* the last queued buffer first: fewer buffers, one iovec */
-        cl = (ngx_chain_t *) ((u_char *) ctx->pending_ll
-                              - offsetof(ngx_chain_t, next));
-        b = cl->buf;
+        b = ngx_gp_chat_tail(ctx);
 
         n = ngx_min(len, (size_t) (b->end - b->last));
         b->last = ngx_cpymem(b->last, p, n);
         p += n;
         len -= n;
         ctx->pending_size += n;
-
-        if (len == 0) {
-            goto queued;
-        }
     }
 
-    do {
-        cl = ngx_chain_get_free_buf(r->pool, &ctx->free);
-        if (cl == NULL) {
+    /* (an empty event still queues a buffer to carry the flags) */
+
+    while (len || ctx->pending == NULL) {
+        b = ngx_gp_chat_buf(ctx);
+        if (b == NULL) {
             return NGX_ERROR;
         }
-
-        b = cl->buf;
-
-        if (b->start == NULL) {
-            b->start = ngx_palloc(r->pool, NGX_GP_BUF_SIZE);
-            if (b->start == NULL) {
-                return NGX_ERROR;
-            }
-
-            b->end = b->start + NGX_GP_BUF_SIZE;
-            b->tag = (ngx_buf_tag_t) &ngx_http_gemini_pool_module;
-            b->temporary = 1;
-        }
-
-        b->pos = b->start;
-        b->last = b->start;
-        b->flush = 0;
-        b->last_buf = 0;
-        b->last_in_chain = 0;
 
         n = ngx_min(len, (size_t) (b->end - b->start));
         b->last = ngx_cpymem(b->last, p, n);
         p += n;
         len -= n;
         ctx->pending_size += n;
+    }
 
-        cl->next = NULL;
-        *ctx->pending_ll = cl;
-        ctx->pending_ll = &cl->next;
+    return ngx_gp_chat_queued(ctx, last);
+}
 
-    } while (len);
 
-queued:
+/*
+ * Renders a chunk straight into the last queued buffer (or a new one);
+ * one that does not fit goes through a malloc'ed copy and
+ * ngx_gp_chat_send().
+ */
+
+static ngx_int_t
+ngx_gp_chat_render(ngx_gp_chat_ctx_t *ctx, const ngx_gp_chunk_t *c)
+{
+    char       *p;
+    size_t      len;
+    ngx_int_t   rc;
+    ngx_buf_t  *b;
+
+    b = ctx->pending ? ngx_gp_chat_tail(ctx) : NULL;
+
+    if (b == NULL || (size_t) (b->end - b->last) < NGX_GP_CHUNK_ROOM) {
+        b = ngx_gp_chat_buf(ctx);
+        if (b == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    p = ngx_gp_render_chunk_into(c, (char *) b->last,
+                                 (size_t) (b->end - b->last), &len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (p != (char *) b->last) {
+        rc = ngx_gp_chat_send(ctx, (u_char *) p, len, 0);
+        free(p);
+        return rc;
+    }
+
+    b->last += len;
+    ctx->pending_size += len;
+
+    return ngx_gp_chat_queued(ctx, 0);
+}
+
+
+/* the last queued buffer */
+
+static ngx_buf_t *
+ngx_gp_chat_tail(ngx_gp_chat_ctx_t *ctx)
+{
+    ngx_chain_t  *cl;
+
+    cl = (ngx_chain_t *) ((u_char *) ctx->pending_ll
+                          - offsetof(ngx_chain_t, next));
+
+    return cl->buf;
+}
+
+
+/* a recycled (or new) empty buffer, queued */
+
+static ngx_buf_t *
+ngx_gp_chat_buf(ngx_gp_chat_ctx_t *ctx)
+{
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    cl = ngx_chain_get_free_buf(ctx->r->pool, &ctx->free);
+    if (cl == NULL) {
+        return NULL;
+    }
+
+    b = cl->buf;
+
+    if (b->start == NULL) {
+        b->start = ngx_palloc(ctx->r->pool, NGX_GP_BUF_SIZE);
+        if (b->start == NULL) {
+            return NULL;
+        }
+
+        b->end = b->start + NGX_GP_BUF_SIZE;
+        b->tag = (ngx_buf_tag_t) &ngx_http_gemini_pool_module;
+        b->temporary = 1;
+    }
+
+    b->pos = b->start;
+    b->last = b->start;
+    b->flush = 0;
+    b->last_buf = 0;
+    b->last_in_chain = 0;
+
+    cl->next = NULL;
+    *ctx->pending_ll = cl;
+    ctx->pending_ll = &cl->next;
+
+    return b;
+}
+
+
+/* the queued events go now, or with the others of this moment */
+
+static ngx_int_t
+ngx_gp_chat_queued(ngx_gp_chat_ctx_t *ctx, ngx_uint_t last)
+{
+    ngx_chain_t  *out;
 
     if (ctx->defer && !last) {
         /* more events of the same moment may follow: one write for all */

@@ -16,7 +16,8 @@
  *   idle, and the first event on an idle socket removes the event then
  *   (so a paused transfer or a connection closed by its peer while in the
  *   pool costs at most one wake-up, never a spin).
- * - Easy handles are reset and kept on a free list for the next transfer.
+ * - Easy handles are reset and kept on a free list for the next transfer,
+ *   as many as there were transfers in flight lately.
  * - One timer; curl is never called from inside its own callbacks, and
  *   completion handlers run after curl_multi_socket_action() returns.
  */
@@ -33,7 +34,9 @@ typedef struct {
 } ngx_gp_sock_t;
 
 
-#define NGX_GP_XFER_FREE_MAX  64
+/* reset easy handles kept: about 25 KiB each (libcurl's buffers) */
+#define NGX_GP_XFER_FREE_MIN  64
+#define NGX_GP_XFER_FREE_MAX  512
 
 
 typedef struct {
@@ -50,6 +53,8 @@ typedef struct {
     ngx_gp_xfer_t           *free;     /* transfers with a reset easy
                                           handle, for reuse */
     ngx_uint_t               nfree;
+    ngx_uint_t               peak;     /* most transfers in flight lately */
+    ngx_msec_t               peak_time;
 } ngx_gp_curl_t;
 
 
@@ -715,6 +720,10 @@ ngx_gp_xfer_start(ngx_gp_xfer_t *x)
     x->added = 1;
     ngx_gp_curl.active++;
 
+    if (ngx_gp_curl.active > ngx_gp_curl.peak) {
+        ngx_gp_curl.peak = ngx_gp_curl.active;
+    }
+
     return NGX_OK;
 }
 
@@ -746,6 +755,9 @@ ngx_gp_xfer_resume(ngx_gp_xfer_t *x)
 void
 ngx_gp_xfer_destroy(ngx_gp_xfer_t *x)
 {
+    ngx_uint_t      cap;
+    ngx_gp_xfer_t  *f;
+
     if (x == NULL) {
         return;
     }
@@ -765,7 +777,31 @@ ngx_gp_xfer_destroy(ngx_gp_xfer_t *x)
     free(x->body);
     free(x->buf);
 
-    if (ngx_gp_curl.multi && ngx_gp_curl.nfree < NGX_GP_XFER_FREE_MAX
+    /*
+     * The free list holds as many handles as there were transfers in
+     * flight lately (64 to 512): with a fixed cap of 64, a load of more
+     * concurrent transfers made and destroyed easy handles all the time.
+     * The peak loses an eighth a second, and each transfer that ends
+     * frees one more handle until the list fits.
+     */
+
+    if (ngx_current_msec - ngx_gp_curl.peak_time >= 1000) {
+        ngx_gp_curl.peak -= ngx_gp_curl.peak / 8;
+        ngx_gp_curl.peak_time = ngx_current_msec;
+    }
+
+    cap = ngx_min(ngx_max(NGX_GP_XFER_FREE_MIN, ngx_gp_curl.peak),
+                  NGX_GP_XFER_FREE_MAX);
+
+    if (ngx_gp_curl.nfree > cap) {
+        f = ngx_gp_curl.free;
+        ngx_gp_curl.free = f->next_free;
+        ngx_gp_curl.nfree--;
+        curl_easy_cleanup(f->easy);
+        ngx_free(f);
+    }
+
+    if (ngx_gp_curl.multi && ngx_gp_curl.nfree < cap
         && !ngx_exiting && !ngx_terminate && !ngx_quit)
     {
         /* options, headers and the body pointer go; buffers stay */

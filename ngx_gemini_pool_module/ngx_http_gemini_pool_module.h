@@ -240,6 +240,8 @@ typedef struct {
     uint64_t                 errors;
 
     uint64_t                 media_written;  /* bytes put in the cache */
+
+    ngx_atomic_t             settings_gen;   /* bumped by each load */
 } ngx_gp_shctx_t;
 
 typedef struct ngx_http_gemini_pool_main_conf_s

@@ -28,6 +28,7 @@ typedef ngx_gp_buf_t  gp_buf_t;
 
 static int parse_root(json_t *root, ngx_gp_chat_req_t *req,
     ngx_gp_oai_error_t *err);
+static void render_chunk(gp_buf_t *b, const ngx_gp_chunk_t *c);
 static int parse_messages(json_t *list, ngx_gp_chat_req_t *req,
     ngx_gp_oai_error_t *err);
 static int parse_prompts(json_t *list, ngx_gp_chat_req_t *req,
@@ -87,6 +88,14 @@ ngx_gp_chat_req_parse(const char *body, size_t len, ngx_gp_chat_req_t *req,
 
     memset(req, 0, sizeof(ngx_gp_chat_req_t));
     memset(err, 0, sizeof(ngx_gp_oai_error_t));
+
+    /* the common shapes in one pass; anything else through jansson */
+
+    if (ngx_gp_chat_req_fast(body, len, req) == 0) {
+        return 0;
+    }
+
+    ngx_gp_chat_req_free(req);
 
     root = json_loadb(body ? body : "", body ? len : 0,
                       JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
@@ -1275,57 +1284,87 @@ ngx_gp_estimate_tokens(const char *p, size_t len)
 char *
 ngx_gp_render_chunk(const ngx_gp_chunk_t *c, size_t *len)
 {
-    int          comma;
-    gp_buf_t     b;
-    const char  *fr;
+    gp_buf_t  b;
 
     memset(&b, 0, sizeof(gp_buf_t));
 
-    buf_lit(&b, "data: {\"id\":");
-    buf_cstr(&b, c->id);
-    buf_lit(&b, ",\"object\":\"chat.completion.chunk\",\"created\":");
-    buf_int(&b, (int64_t) c->created);
-    buf_lit(&b, ",\"model\":");
-    buf_cstr(&b, c->model);
+    render_chunk(&b, c);
 
-    if (c->usage && c->error == NULL) {
-        buf_lit(&b, ",\"choices\":[],\"usage\":");
-        render_usage(&b, c->usage);
-        buf_lit(&b, "}\n\n");
+    return buf_finish(&b, len);
+}
 
-        return buf_finish(&b, len);
+
+char *
+ngx_gp_render_chunk_into(const ngx_gp_chunk_t *c, char *buf, size_t size,
+    size_t *len)
+{
+    gp_buf_t  b;
+
+    memset(&b, 0, sizeof(gp_buf_t));
+
+    if (size) {
+        b.p = buf;
+        b.cap = size;
+        b.ext = 1;
     }
 
-    buf_lit(&b, ",\"choices\":[{\"index\":0,\"delta\":{");
+    render_chunk(&b, c);
+
+    return buf_finish(&b, len);
+}
+
+
+static void
+render_chunk(gp_buf_t *b, const ngx_gp_chunk_t *c)
+{
+    int          comma;
+    const char  *fr;
+
+    buf_lit(b, "data: {\"id\":");
+    buf_cstr(b, c->id);
+    buf_lit(b, ",\"object\":\"chat.completion.chunk\",\"created\":");
+    buf_int(b, (int64_t) c->created);
+    buf_lit(b, ",\"model\":");
+    buf_cstr(b, c->model);
+
+    if (c->usage && c->error == NULL) {
+        buf_lit(b, ",\"choices\":[],\"usage\":");
+        render_usage(b, c->usage);
+        buf_lit(b, "}\n\n");
+
+        return;
+    }
+
+    buf_lit(b, ",\"choices\":[{\"index\":0,\"delta\":{");
 
     comma = 0;
 
     if (c->role) {
-        buf_lit(&b, "\"role\":");
-        buf_cstr(&b, c->role);
+        buf_lit(b, "\"role\":");
+        buf_cstr(b, c->role);
         comma = 1;
     }
 
     if (c->content) {
         if (comma) {
-            buf_lit(&b, ",");
+            buf_lit(b, ",");
         }
 
-        buf_lit(&b, "\"content\":");
-        buf_str(&b, c->content, c->content_len);
+        buf_lit(b, "\"content\":");
+        buf_str(b, c->content, c->content_len);
         comma = 1;
     }
 
     if (c->reasoning) {
         if (comma) {
-            buf_lit(&b, ",");
+            buf_lit(b, ",");
         }
 
-        buf_lit(&b, "\"reasoning_content\":");
-        buf_str(&b, c->reasoning, c->reasoning_len);
+        buf_lit(b, "\"reasoning_content\":");
+        buf_str(b, c->reasoning, c->reasoning_len);
     }
 
-    buf_lit(&b, "},\"finish_reason\":");
+    buf_lit(b, "},\"finish_reason\":");
 
     fr = c->finish_reason;
 
@@ -1333,24 +1372,22 @@ ngx_gp_render_chunk(const ngx_gp_chunk_t *c, size_t *len)
         fr = "stop";
     }
 
-    buf_cstr(&b, fr);
-    buf_lit(&b, "}]");
+    buf_cstr(b, fr);
+    buf_lit(b, "}]");
 
     if (c->error) {
-        buf_lit(&b, ",\"error\":{\"message\":");
-        buf_cstr(&b, c->error);
-        buf_lit(&b, ",\"type\":\"upstream_error\",\"param\":null,"
-                    "\"code\":null}");
+        buf_lit(b, ",\"error\":{\"message\":");
+        buf_cstr(b, c->error);
+        buf_lit(b, ",\"type\":\"upstream_error\",\"param\":null,"
+                   "\"code\":null}");
 
         if (c->usage) {
-            buf_lit(&b, ",\"usage\":");
-            render_usage(&b, c->usage);
+            buf_lit(b, ",\"usage\":");
+            render_usage(b, c->usage);
         }
     }
 
-    buf_lit(&b, "}\n\n");
-
-    return buf_finish(&b, len);
+    buf_lit(b, "}\n\n");
 }
 
 
@@ -1564,7 +1601,18 @@ buf_reserve(gp_buf_t *b, size_t n)
         cap *= 2;
     }
 
-    np = realloc(b->p, cap);
+    if (b->ext) {
+        /* the caller's storage is too small: the text moves out */
+        np = malloc(cap);
+        if (np != NULL) {
+            memcpy(np, b->p, b->len);
+            b->ext = 0;
+        }
+
+    } else {
+        np = realloc(b->p, cap);
+    }
+
     if (np == NULL) {
         b->failed = 1;
         return;
@@ -1756,7 +1804,10 @@ buf_finish(gp_buf_t *b, size_t *len)
     buf_add(b, "", 0);
 
     if (b->failed) {
-        free(b->p);
+        if (!b->ext) {
+            free(b->p);
+        }
+
         memset(b, 0, sizeof(gp_buf_t));
         return NULL;
     }

@@ -25,13 +25,16 @@
 /*
  * A growing malloc'ed text buffer and its JSON string writer, shared with
  * the request bodies of wire.c.  A failed allocation sets failed and makes
- * ngx_gp_buf_finish() return NULL; zero-initialise before use.
+ * ngx_gp_buf_finish() return NULL; zero-initialise before use.  With ext
+ * set, p and cap are the caller's storage: the text stays there while it
+ * fits and moves to a malloc'ed copy when it does not.
  */
 typedef struct {
     char          *p;
     size_t         len;
     size_t         cap;
     int            failed;
+    int            ext;       /* p is the caller's: never freed or grown */
 } ngx_gp_buf_t;
 
 void ngx_gp_buf_add(ngx_gp_buf_t *b, const char *p, size_t n);
@@ -120,6 +123,16 @@ int ngx_gp_chat_req_parse(const char *body, size_t len,
 void ngx_gp_chat_req_free(ngx_gp_chat_req_t *req);
 
 /*
+ * The fast path of ngx_gp_chat_req_parse() (in wire.c, with the element
+ * decoder's scanner): one pass over the common bodies (string contents,
+ * no content parts).  0: req is filled exactly as the jansson path fills
+ * it; 1: not handled (req may hold a part: free it, parse with jansson);
+ * -1: out of memory (the same).
+ */
+int ngx_gp_chat_req_fast(const char *body, size_t len,
+    ngx_gp_chat_req_t *req);
+
+/*
  * The query text for the upstream (spec §10).
  *
  * replay == 0: the last user message only; a Cursor-style
@@ -177,6 +190,12 @@ typedef struct {
 
 /* "data: {...}\n\n" */
 char *ngx_gp_render_chunk(const ngx_gp_chunk_t *c, size_t *len);
+/*
+ * The same into buf (size bytes, room for the terminating NUL included):
+ * returns buf when it fits, else a malloc'ed copy (free it), or NULL.
+ */
+char *ngx_gp_render_chunk_into(const ngx_gp_chunk_t *c, char *buf,
+    size_t size, size_t *len);
 
 typedef struct {
     const char            *id;

@@ -1057,6 +1057,7 @@ ngx_gp_store_load_settings(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
     ngx_shmtx_lock(&z->shpool->mutex);
     ngx_memcpy(z->sh->settings, s, n * sizeof(ngx_gp_setting_t));
     z->sh->nsettings = n;
+    z->sh->settings_gen++;
     ngx_shmtx_unlock(&z->shpool->mutex);
 
     return NGX_OK;

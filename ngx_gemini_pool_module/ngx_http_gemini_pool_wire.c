@@ -1096,7 +1096,10 @@ fast_skip(gp_scan_t *sc, int depth)
         return GP_FAST_FALLBACK;
 
     default:
-        /* -?(0|[1-9][0-9]*), at most 15 characters: jansson takes them */
+        /*
+         * -?(0|[1-9][0-9]*)(\.[0-9]+)?, at most 15 characters: jansson
+         * takes them
+         */
         q = sc->p;
 
         if (*q == '-') {
@@ -1111,6 +1114,20 @@ fast_skip(gp_scan_t *sc, int depth)
             q++;
 
         } else {
+            while (q < sc->end && *q >= '0' && *q <= '9') {
+                q++;
+            }
+        }
+
+        /* a fraction ("temperature": 0.7): no exponent, cannot overflow */
+
+        if (q < sc->end && *q == '.') {
+            q++;
+
+            if (q >= sc->end || *q < '0' || *q > '9') {
+                return GP_FAST_FALLBACK;
+            }
+
             while (q < sc->end && *q >= '0' && *q <= '9') {
                 q++;
             }
@@ -1250,6 +1267,19 @@ struct gp_fast_s {
     unsigned           has_text:1;
     const char        *text;        /* into the element or sc->tmp */
     size_t             text_len;
+
+    /* a chat request (ngx_gp_chat_req_fast()) */
+    ngx_gp_chat_req_t *req;
+    size_t             nalloc;      /* messages allocated */
+    unsigned           req_model:1;
+    unsigned           req_stream:1;
+    unsigned           req_options:1;
+    unsigned           req_usage:1;
+    unsigned           req_conv:1;
+    unsigned           req_format:1;
+    unsigned           req_messages:1;
+    unsigned           msg_role:1;
+    unsigned           msg_content:1;
 };
 
 
@@ -1682,6 +1712,351 @@ fast_session(const char *p, size_t len, char **name)
     *name = NULL;
 
     return rc == GP_FAST_NOMEM ? -1 : 0;
+}
+
+
+/*
+ * The common /v1/chat/completions bodies the same way: "model", "stream",
+ * "stream_options", "conversation_id", "image_format" and "messages" whose
+ * contents are strings or null; other members are skipped as jansson's
+ * reading ignores them.  Content parts, "prompts", duplicate members,
+ * unknown roles, a missing user message and every error go to jansson,
+ * which gives the same result or the error.
+ */
+
+static int
+fast_req_dup(gp_scan_t *sc, char **dst, size_t *len, int empty_null)
+{
+    gp_str_t  str;
+
+    if (fast_peek(sc) == 'n') {
+        if (sc->end - sc->p >= 4 && memcmp(sc->p, "null", 4) == 0) {
+            sc->p += 4;
+            return GP_FAST_OK;
+        }
+
+        return GP_FAST_FALLBACK;
+    }
+
+    if (fast_peek(sc) != '"' || fast_string(sc, &str) != GP_FAST_OK) {
+        return GP_FAST_FALLBACK;
+    }
+
+    if (len) {
+        *len = str.len;
+    }
+
+    if (str.len == 0 && empty_null) {
+        return GP_FAST_OK;
+    }
+
+    *dst = malloc(str.len + 1);
+    if (*dst == NULL) {
+        return GP_FAST_NOMEM;
+    }
+
+    memcpy(*dst, str.s, str.len);
+    (*dst)[str.len] = '\0';
+
+    return GP_FAST_OK;
+}
+
+
+static int
+fast_req_bool(gp_scan_t *sc, int *dst)
+{
+    if (sc->end - sc->p >= 4 && memcmp(sc->p, "true", 4) == 0) {
+        sc->p += 4;
+        *dst = 1;
+        return GP_FAST_OK;
+    }
+
+    if (sc->end - sc->p >= 5 && memcmp(sc->p, "false", 5) == 0) {
+        sc->p += 5;
+        *dst = 0;
+        return GP_FAST_OK;
+    }
+
+    if (sc->end - sc->p >= 4 && memcmp(sc->p, "null", 4) == 0) {
+        sc->p += 4;
+        return GP_FAST_OK;
+    }
+
+    return GP_FAST_FALLBACK;
+}
+
+
+static int
+fast_req_options(gp_scan_t *sc, const char *k, size_t n, gp_fast_t *f,
+    int depth)
+{
+    if (!fast_key(k, n, "include_usage")) {
+        return GP_FAST_SKIP;
+    }
+
+    fast_once(f->req_usage);
+
+    return fast_req_bool(sc, &f->req->include_usage);
+}
+
+
+static int
+fast_req_message(gp_scan_t *sc, const char *k, size_t n, gp_fast_t *f,
+    int depth)
+{
+    int                rc;
+    gp_str_t           str;
+    ngx_gp_message_t  *m;
+
+    m = &f->req->messages[f->req->nmessages - 1];
+
+    if (fast_key(k, n, "role")) {
+        fast_once(f->msg_role);
+
+        if (fast_peek(sc) != '"' || fast_string(sc, &str) != GP_FAST_OK) {
+            return GP_FAST_FALLBACK;
+        }
+
+        if (fast_key(str.s, str.len, "user")) {
+            m->role = NGX_GP_ROLE_USER;
+
+        } else if (fast_key(str.s, str.len, "assistant")) {
+            m->role = NGX_GP_ROLE_ASSISTANT;
+
+        } else if (fast_key(str.s, str.len, "system")
+                   || fast_key(str.s, str.len, "developer"))
+        {
+            m->role = NGX_GP_ROLE_SYSTEM;
+
+        } else if (fast_key(str.s, str.len, "tool")
+                   || fast_key(str.s, str.len, "function"))
+        {
+            m->role = NGX_GP_ROLE_TOOL;
+
+        } else {
+            return GP_FAST_FALLBACK;
+        }
+
+        return GP_FAST_OK;
+    }
+
+    if (fast_key(k, n, "content")) {
+        fast_once(f->msg_content);
+
+        rc = fast_req_dup(sc, &m->text, &m->len, 0);
+        if (rc == GP_FAST_OK && m->text == NULL) {
+            m->len = 0;     /* null */
+        }
+
+        return rc;
+    }
+
+    return GP_FAST_SKIP;
+}
+
+
+static int
+fast_req_messages(gp_scan_t *sc, gp_fast_t *f, int depth)
+{
+    int                 rc;
+    size_t              cap;
+    ngx_gp_chat_req_t  *req;
+    ngx_gp_message_t   *m;
+
+    req = f->req;
+
+    if (fast_peek(sc) != '[') {
+        return GP_FAST_FALLBACK;
+    }
+
+    sc->p++;
+    fast_ws(sc);
+
+    for ( ;; ) {
+        if (req->nmessages == f->nalloc) {
+            cap = f->nalloc ? f->nalloc * 2 : 8;
+
+            m = realloc(req->messages, cap * sizeof(ngx_gp_message_t));
+            if (m == NULL) {
+                return GP_FAST_NOMEM;
+            }
+
+            memset(m + f->nalloc, 0,
+                   (cap - f->nalloc) * sizeof(ngx_gp_message_t));
+            req->messages = m;
+            f->nalloc = cap;
+        }
+
+        req->nmessages++;
+        f->msg_role = 0;
+        f->msg_content = 0;
+
+        rc = fast_object(sc, fast_req_message, f, depth);
+        if (rc != GP_FAST_OK) {
+            return rc;
+        }
+
+        m = &req->messages[req->nmessages - 1];
+
+        if (!f->msg_role) {
+            return GP_FAST_FALLBACK;
+        }
+
+        if (m->text == NULL) {
+            m->text = malloc(1);
+            if (m->text == NULL) {
+                return GP_FAST_NOMEM;
+            }
+
+            m->text[0] = '\0';
+        }
+
+        fast_ws(sc);
+
+        if (fast_peek(sc) == ',') {
+            sc->p++;
+            fast_ws(sc);
+            continue;
+        }
+
+        if (fast_peek(sc) == ']') {
+            sc->p++;
+            return GP_FAST_OK;
+        }
+
+        return GP_FAST_FALLBACK;
+    }
+}
+
+
+static int
+fast_req_root(gp_scan_t *sc, const char *k, size_t n, gp_fast_t *f,
+    int depth)
+{
+    ngx_gp_chat_req_t  *req;
+
+    req = f->req;
+
+    switch (n) {
+
+    case 5:
+        if (fast_key(k, n, "model")) {
+            fast_once(f->req_model);
+            return fast_req_dup(sc, &req->model, NULL, 1);
+        }
+
+        break;
+
+    case 6:
+        if (fast_key(k, n, "stream")) {
+            fast_once(f->req_stream);
+            return fast_req_bool(sc, &req->stream);
+        }
+
+        break;
+
+    case 7:
+        if (fast_key(k, n, "prompts")) {
+            return GP_FAST_FALLBACK;
+        }
+
+        break;
+
+    case 8:
+        if (fast_key(k, n, "messages")) {
+            fast_once(f->req_messages);
+            return fast_req_messages(sc, f, depth);
+        }
+
+        break;
+
+    case 12:
+        if (fast_key(k, n, "image_format")) {
+            fast_once(f->req_format);
+            return fast_req_dup(sc, &req->image_format, NULL, 0);
+        }
+
+        break;
+
+    case 14:
+        if (fast_key(k, n, "stream_options")) {
+            fast_once(f->req_options);
+
+            if (fast_peek(sc) == '{') {
+                return fast_object(sc, fast_req_options, f, depth);
+            }
+
+            if (sc->end - sc->p >= 4 && memcmp(sc->p, "null", 4) == 0) {
+                sc->p += 4;
+                return GP_FAST_OK;
+            }
+
+            return GP_FAST_FALLBACK;
+        }
+
+        break;
+
+    case 15:
+        if (fast_key(k, n, "conversation_id")) {
+            fast_once(f->req_conv);
+            return fast_req_dup(sc, &req->conversation_id, NULL, 0);
+        }
+
+        break;
+    }
+
+    return GP_FAST_SKIP;
+}
+
+
+int
+ngx_gp_chat_req_fast(const char *body, size_t len, ngx_gp_chat_req_t *req)
+{
+    int         rc;
+    size_t      i;
+    gp_scan_t   sc;
+    gp_fast_t   f;
+
+    if (body == NULL) {
+        return 1;
+    }
+
+    sc.p = body;
+    sc.end = body + len;
+    sc.tmp = NULL;
+    sc.tmp_cap = 0;
+
+    memset(&f, 0, sizeof(gp_fast_t));
+    f.req = req;
+
+    fast_ws(&sc);
+    rc = fast_object(&sc, fast_req_root, &f, 0);
+
+    if (rc == GP_FAST_OK) {
+        fast_ws(&sc);
+
+        if (sc.p != sc.end) {
+            rc = GP_FAST_FALLBACK;
+        }
+    }
+
+    free(sc.tmp);
+
+    if (rc == GP_FAST_NOMEM) {
+        return -1;
+    }
+
+    if (rc != GP_FAST_OK) {
+        return 1;
+    }
+
+    for (i = 0; i < req->nmessages; i++) {
+        if (req->messages[i].role == NGX_GP_ROLE_USER) {
+            return 0;
+        }
+    }
+
+    return 1;
 }
 
 

@@ -457,30 +457,67 @@ ngx_gp_zone_cooldown(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
 }
 
 
+/*
+ * A per-process copy of the settings table.  Every request reads several
+ * settings, and the table changes only when the store loads it (admin
+ * changes, imports, remote sync), which bumps sh->settings_gen under the
+ * zone lock; a reader takes the lock and copies the table again only when
+ * the counter moved (or the zone is another one), so a request reads its
+ * settings without the lock.  A change made in one worker is seen by the
+ * others at their next lookup.
+ */
+
+static ngx_gp_shctx_t    *ngx_gp_settings_sh;
+static ngx_atomic_uint_t  ngx_gp_settings_gen;
+static ngx_uint_t         ngx_gp_nsettings;
+static ngx_gp_setting_t   ngx_gp_settings[NGX_GP_MAX_SETTINGS];
+
+
+static ngx_gp_setting_t *
+ngx_gp_zone_setting_find(ngx_gp_zone_t *z, const char *key)
+{
+    ngx_uint_t         i;
+    ngx_gp_shctx_t    *sh;
+
+    sh = z->sh;
+
+    if (sh != ngx_gp_settings_sh || sh->settings_gen != ngx_gp_settings_gen)
+    {
+        ngx_shmtx_lock(&z->shpool->mutex);
+
+        ngx_gp_nsettings = ngx_min(sh->nsettings, NGX_GP_MAX_SETTINGS);
+        ngx_memcpy(ngx_gp_settings, sh->settings,
+                   ngx_gp_nsettings * sizeof(ngx_gp_setting_t));
+        ngx_gp_settings_gen = sh->settings_gen;
+        ngx_gp_settings_sh = sh;
+
+        ngx_shmtx_unlock(&z->shpool->mutex);
+    }
+
+    for (i = 0; i < ngx_gp_nsettings; i++) {
+        if (ngx_strcmp(ngx_gp_settings[i].key, key) == 0) {
+            return &ngx_gp_settings[i];
+        }
+    }
+
+    return NULL;
+}
+
+
 ngx_int_t
 ngx_gp_zone_setting(ngx_gp_zone_t *z, const char *key, u_char *buf,
     size_t size)
 {
-    ngx_uint_t         i;
-    ngx_int_t          rc;
-    ngx_gp_shctx_t    *sh;
+    ngx_gp_setting_t  *s;
 
-    rc = NGX_DECLINED;
-    sh = z->sh;
-
-    ngx_shmtx_lock(&z->shpool->mutex);
-
-    for (i = 0; i < sh->nsettings; i++) {
-        if (ngx_strcmp(sh->settings[i].key, key) == 0) {
-            ngx_cpystrn(buf, sh->settings[i].value, size);
-            rc = NGX_OK;
-            break;
-        }
+    s = ngx_gp_zone_setting_find(z, key);
+    if (s == NULL) {
+        return NGX_DECLINED;
     }
 
-    ngx_shmtx_unlock(&z->shpool->mutex);
+    ngx_cpystrn(buf, s->value, size);
 
-    return rc;
+    return NGX_OK;
 }
 
 
@@ -488,25 +525,11 @@ ngx_int_t
 ngx_gp_zone_setting_number(ngx_gp_zone_t *z, const char *key,
     ngx_int_t dflt)
 {
-    ngx_uint_t         i;
-    ngx_int_t          n;
-    ngx_gp_shctx_t    *sh;
+    ngx_gp_setting_t  *s;
 
-    n = dflt;
-    sh = z->sh;
+    s = ngx_gp_zone_setting_find(z, key);
 
-    ngx_shmtx_lock(&z->shpool->mutex);
-
-    for (i = 0; i < sh->nsettings; i++) {
-        if (ngx_strcmp(sh->settings[i].key, key) == 0) {
-            n = sh->settings[i].number;
-            break;
-        }
-    }
-
-    ngx_shmtx_unlock(&z->shpool->mutex);
-
-    return n;
+    return s ? s->number : dflt;
 }
 
 

@@ -31,6 +31,10 @@ chunk(void)
 }
 
 
+static void assert_chunk_into(const ngx_gp_chunk_t *c, const char *exp,
+    size_t n);
+
+
 static void
 assert_chunk(const ngx_gp_chunk_t *c, const char *exp)
 {
@@ -49,7 +53,54 @@ assert_chunk(const ngx_gp_chunk_t *c, const char *exp)
     assert_memory_equal(s + n - 2, "\n\n", 2);
     assert_true(unit_json_valid(s + 6, n - 8));
 
+    assert_chunk_into(c, s, n);
+
     free(s);
+}
+
+
+/*
+ * ngx_gp_render_chunk_into() gives the same bytes in every size of the
+ * caller's buffer: in place when it fits with room to spare, else in a
+ * malloc'ed copy, and never writes past the size it was given.
+ */
+
+static void
+assert_chunk_into(const ngx_gp_chunk_t *c, const char *exp, size_t n)
+{
+    char    *buf, *p;
+    size_t   size, m;
+
+    buf = malloc(n + n / 8 + 64);
+    assert_non_null(buf);
+
+    for (size = 0; size < n + n / 8 + 64; size++) {
+        memset(buf, '#', n + n / 8 + 64);
+
+        p = ngx_gp_render_chunk_into(c, buf, size, &m);
+
+        assert_non_null(p);
+        assert_int_equal(m, n);
+        assert_memory_equal(p, exp, n);
+        assert_int_equal(p[n], '\0');
+
+        if (size < n + 1) {
+            assert_ptr_not_equal(p, buf);
+
+        } else if (size >= n + n / 8 + 16) {
+            assert_ptr_equal(p, buf);
+        }
+
+        if (p != buf) {
+            free(p);
+        }
+
+        if (size + 1 < n + n / 8 + 64) {
+            assert_int_equal(buf[size], '#');
+        }
+    }
+
+    free(buf);
 }
 
 
@@ -1058,6 +1109,312 @@ test_render_large(void **state)
 }
 
 
+/*
+ * The one-pass reader of request bodies against jansson: random bodies of
+ * the common shapes and of the ones it must leave to jansson.  Each is
+ * parsed as it is and with a leading member whose key holds an escape
+ * (ignored by jansson, refused by the fast path, so that copy always goes
+ * through jansson): both must agree, field by field.
+ */
+
+static const char  *rnd_text[] = {
+    "hello", " ", "x", "\\n", "\\\"", "\\\\", "\\/", "\\t", "\\u00e9",
+    "\\ud83d\\ude00", "\xc3\xa9", "\xe4\xb8\xad\xe6\x96\x87", "\\u0000",
+    "\\b\\f\\r", "0123456789abcdef0123", "\\u4e2d",
+    /* what jansson refuses */
+    "\t", "\\x", "\\ud800", "\xff", "\\udc00"
+};
+
+static const char  *rnd_role[] = {
+    "\"user\"", "\"user\"", "\"assistant\"", "\"system\"", "\"developer\"",
+    "\"tool\"", "\"function\"", "\"robot\"", "null", "1", "\"\\u0075ser\""
+};
+
+static const char  *rnd_extra[] = {
+    "\"temperature\":0.7", "\"temperature\":1", "\"max_tokens\":100",
+    "\"top_p\":-0.25", "\"user\":\"abc\"", "\"n\":null",
+    "\"tools\":[{\"type\":\"function\",\"f\":[1,2,{\"a\":true}]}]",
+    "\"x\":1e5", "\"x\":1.", "\"logit_bias\":{}", "\"seed\":12345678901234567"
+};
+
+
+static void
+rnd_cat(char *buf, size_t *n, size_t cap, const char *s)
+{
+    size_t  l;
+
+    l = strlen(s);
+    assert_true(*n + l < cap);
+    memcpy(buf + *n, s, l);
+    *n += l;
+    buf[*n] = '\0';
+}
+
+
+static void
+rnd_string(uint64_t *rs, char *buf, size_t *n, size_t cap, int invalid)
+{
+    size_t  i, k, len;
+
+    rnd_cat(buf, n, cap, "\"");
+
+    len = unit_rand_n(rs, 6);
+
+    for (i = 0; i < len; i++) {
+        k = unit_rand_n(rs, invalid ? 21 : 16);
+        rnd_cat(buf, n, cap, rnd_text[k]);
+    }
+
+    rnd_cat(buf, n, cap, "\"");
+}
+
+
+static void
+rnd_member(uint64_t *rs, char *buf, size_t *n, size_t cap, int which,
+    int invalid)
+{
+    size_t  i, k, nm;
+
+    switch (which) {
+
+    case 0:
+        rnd_cat(buf, n, cap, "\"model\":");
+        k = unit_rand_n(rs, 4);
+        if (k == 0) {
+            rnd_cat(buf, n, cap, "null");
+        } else if (k == 1) {
+            rnd_cat(buf, n, cap, "\"\"");
+        } else {
+            rnd_string(rs, buf, n, cap, invalid);
+        }
+        break;
+
+    case 1:
+        rnd_cat(buf, n, cap, "\"stream\":");
+        rnd_cat(buf, n, cap, (const char *[]) {"true", "false", "null",
+                                               "1"}[unit_rand_n(rs, 3
+                                                                + invalid)]);
+        break;
+
+    case 2:
+        rnd_cat(buf, n, cap, "\"stream_options\":");
+        rnd_cat(buf, n, cap, (const char *[]) {"null", "{}",
+                "{\"include_usage\":true}",
+                "{ \"a\" : [ ] , \"include_usage\" : false }",
+                "{\"include_usage\":null}", "[]",
+                "{\"include_usage\":1}"}[unit_rand_n(rs, 5 + 2 * invalid)]);
+        break;
+
+    case 3:
+    case 4:
+        rnd_cat(buf, n, cap, which == 3 ? "\"conversation_id\":"
+                                        : "\"image_format\":");
+        if (unit_rand_n(rs, 4) == 0) {
+            rnd_cat(buf, n, cap, "null");
+        } else {
+            rnd_string(rs, buf, n, cap, invalid);
+        }
+        break;
+
+    case 5:
+        rnd_cat(buf, n, cap, "\"messages\":[");
+        nm = unit_rand_n(rs, 4) + (invalid ? 0 : 1);
+
+        for (i = 0; i < nm; i++) {
+            if (i) {
+                rnd_cat(buf, n, cap, ", ");
+            }
+
+            rnd_cat(buf, n, cap, "{");
+
+            if (unit_rand_n(rs, 3) == 0) {
+                rnd_cat(buf, n, cap, "\"name\":\"n\",");
+            }
+
+            if (!invalid || unit_rand_n(rs, 8)) {
+                rnd_cat(buf, n, cap, "\"role\":");
+                rnd_cat(buf, n, cap, rnd_role[unit_rand_n(rs, invalid ? 11
+                                                              : 7)]);
+                rnd_cat(buf, n, cap, ",");
+            }
+
+            rnd_cat(buf, n, cap, "\"content\":");
+
+            k = unit_rand_n(rs, 8);
+            if (k == 0) {
+                rnd_cat(buf, n, cap, "null");
+            } else if (k == 1) {
+                rnd_cat(buf, n, cap, "[{\"type\":\"text\",\"text\":\"hi\"}]");
+            } else {
+                rnd_string(rs, buf, n, cap, invalid);
+            }
+
+            rnd_cat(buf, n, cap, "}");
+        }
+
+        rnd_cat(buf, n, cap, "]");
+        break;
+
+    default:
+        rnd_cat(buf, n, cap, rnd_extra[unit_rand_n(rs, invalid ? 11 : 8)]);
+        break;
+    }
+}
+
+
+static void
+req_equal(const ngx_gp_chat_req_t *a, const ngx_gp_chat_req_t *b)
+{
+    size_t  i;
+
+    if (a->model == NULL || b->model == NULL) {
+        assert_ptr_equal(a->model, b->model);
+    } else {
+        assert_string_equal(a->model, b->model);
+    }
+
+    assert_int_equal(a->stream, b->stream);
+    assert_int_equal(a->include_usage, b->include_usage);
+
+    if (a->conversation_id == NULL || b->conversation_id == NULL) {
+        assert_ptr_equal(a->conversation_id, b->conversation_id);
+    } else {
+        assert_string_equal(a->conversation_id, b->conversation_id);
+    }
+
+    if (a->image_format == NULL || b->image_format == NULL) {
+        assert_ptr_equal(a->image_format, b->image_format);
+    } else {
+        assert_string_equal(a->image_format, b->image_format);
+    }
+
+    assert_int_equal(a->nmessages, b->nmessages);
+
+    for (i = 0; i < a->nmessages; i++) {
+        assert_int_equal(a->messages[i].role, b->messages[i].role);
+        assert_int_equal(a->messages[i].len, b->messages[i].len);
+        assert_non_null(a->messages[i].text);
+        assert_non_null(b->messages[i].text);
+        assert_memory_equal(a->messages[i].text, b->messages[i].text,
+                            a->messages[i].len + 1);
+        assert_int_equal(a->messages[i].nimages, b->messages[i].nimages);
+    }
+}
+
+
+static void
+test_parse_fast_differential(void **state)
+{
+    int                 i, j, rc1, rc2, rcf, invalid, order[9];
+    char                body[8192], alt[8300];
+    size_t              n, fast, k, t;
+    uint64_t            rs;
+    ngx_gp_chat_req_t   r1, r2, rf;
+    ngx_gp_oai_error_t  e1, e2;
+
+    rs = 20261126;
+    fast = 0;
+
+    for (i = 0; i < 20000; i++) {
+        invalid = (unit_rand_n(&rs, 4) == 0);
+
+        for (j = 0; j < 9; j++) {
+            order[j] = j;
+        }
+
+        for (j = 8; j > 0; j--) {
+            k = unit_rand_n(&rs, (size_t) j + 1);
+            t = (size_t) order[j];
+            order[j] = order[k];
+            order[k] = (int) t;
+        }
+
+        n = 0;
+        body[0] = '\0';
+        rnd_cat(body, &n, sizeof(body), unit_rand_n(&rs, 2) ? "{" : " {\n");
+
+        k = 0;
+
+        for (j = 0; j < 9; j++) {
+            if (order[j] != 5 && unit_rand_n(&rs, 3) == 0) {
+                continue;
+            }
+
+            if (order[j] == 5 && invalid && unit_rand_n(&rs, 8) == 0) {
+                continue;
+            }
+
+            if (k++) {
+                rnd_cat(body, &n, sizeof(body),
+                        unit_rand_n(&rs, 2) ? "," : " ,\n  ");
+            }
+
+            rnd_member(&rs, body, &n, sizeof(body), order[j], invalid);
+
+            if (invalid && unit_rand_n(&rs, 10) == 0) {
+                /* a duplicate member */
+                rnd_cat(body, &n, sizeof(body), ",");
+                rnd_member(&rs, body, &n, sizeof(body), order[j], 0);
+            }
+        }
+
+        rnd_cat(body, &n, sizeof(body), "}");
+
+        if (invalid && unit_rand_n(&rs, 6) == 0) {
+            rnd_cat(body, &n, sizeof(body), " x");
+        }
+
+        /* the same with a member only jansson reads */
+        strcpy(alt, "{\"\\u0078\":0");
+        j = (int) (strchr(body, '{') - body);
+        if (body[j + 1] != '}') {
+            strcat(alt, ",");
+        }
+        strcat(alt, body + j + 1);
+
+        rcf = ngx_gp_chat_req_fast(alt, strlen(alt), &rf);
+        assert_int_equal(rcf, 1);
+        ngx_gp_chat_req_free(&rf);
+
+        memset(&rf, 0, sizeof(ngx_gp_chat_req_t));
+        rcf = ngx_gp_chat_req_fast(body, n, &rf);
+
+        rc1 = ngx_gp_chat_req_parse(body, n, &r1, &e1);
+        rc2 = ngx_gp_chat_req_parse(alt, strlen(alt), &r2, &e2);
+
+        if (rc1 != rc2) {
+            print_error("body %s: %d against %d (%s)\n", body, rc1, rc2,
+                        rc1 ? e1.message : e2.message);
+        }
+
+        assert_int_equal(rc1, rc2);
+
+        if (rcf == 0) {
+            fast++;
+            assert_int_equal(rc1, 0);
+            req_equal(&rf, &r2);
+        }
+
+        if (rc1 == 0) {
+            req_equal(&r1, &r2);
+
+        } else {
+            assert_int_equal(e1.status, e2.status);
+            assert_string_equal(e1.type, e2.type);
+        }
+
+        ngx_gp_chat_req_free(&rf);
+        ngx_gp_chat_req_free(&r1);
+        ngx_gp_chat_req_free(&r2);
+    }
+
+    print_message("fast path: %zu of 20000\n", fast);
+
+    /* the fast path took most of the valid shapes */
+    assert_true(fast > 2000);
+}
+
+
 int
 main(void)
 {
@@ -1082,6 +1439,7 @@ main(void)
         cmocka_unit_test(test_error_set_truncation),
         cmocka_unit_test(test_render_models),
         cmocka_unit_test(test_render_large),
+        cmocka_unit_test(test_parse_fast_differential),
     };
 
     UNIT_RUN("openai", tests);
