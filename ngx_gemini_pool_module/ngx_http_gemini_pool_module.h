@@ -200,6 +200,7 @@ typedef struct {
 } ngx_gp_login_t;
 
 typedef struct {
+    uint64_t                 layout;      /* NGX_GP_ZONE_LAYOUT */
     ngx_uint_t               naccounts;   /* slots in use at the front */
     ngx_uint_t               capacity;
     ngx_gp_account_t        *accounts;
@@ -243,6 +244,12 @@ typedef struct {
 
     ngx_atomic_t             settings_gen;   /* bumped by each load */
 } ngx_gp_shctx_t;
+
+/* a reload reuses a zone only when this build laid it out */
+#define NGX_GP_ZONE_LAYOUT                                                   \
+    ((uint64_t) 0x4750000000000000 + sizeof(ngx_gp_shctx_t)                  \
+     + ((uint64_t) sizeof(ngx_gp_account_t) << 24)                           \
+     + ((uint64_t) sizeof(ngx_gp_event_t) << 40))
 
 typedef struct ngx_http_gemini_pool_main_conf_s
     ngx_http_gemini_pool_main_conf_t;

@@ -92,6 +92,15 @@ ngx_gp_zone_init(ngx_shm_zone_t *shm_zone, void *data)
         ctx->sh = octx->sh;
         ctx->shpool = octx->shpool;
 
+        if (ctx->sh->layout != NGX_GP_ZONE_LAYOUT) {
+            ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
+                          "gemini_pool_zone \"%V\" was laid out by another "
+                          "build of the module: restart nginx instead of "
+                          "reloading it (or change the zone's name or size)",
+                          &shm_zone->shm.name);
+            return NGX_ERROR;
+        }
+
     } else {
         shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
 
@@ -109,6 +118,7 @@ ngx_gp_zone_init(ngx_shm_zone_t *shm_zone, void *data)
         }
 
         shpool->data = ctx->sh;
+        ctx->sh->layout = NGX_GP_ZONE_LAYOUT;
 
         ngx_rbtree_init(&ctx->sh->bindings, &ctx->sh->sentinel,
                         ngx_gp_binding_insert);
