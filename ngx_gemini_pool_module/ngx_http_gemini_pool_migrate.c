@@ -2241,6 +2241,24 @@ ngx_gp_exp_text(sqlite3_stmt *st, int col)
 }
 
 
+/* "name": part (a new array or object) joins the document; sql is ready */
+
+static ngx_int_t
+ngx_gp_exp_part(sqlite3 *db, json_t *doc, const char *name, json_t *part,
+    const char *sql, sqlite3_stmt **st)
+{
+    if (part == NULL || json_object_set_new(doc, name, part) != 0) {
+        return NGX_ERROR;
+    }
+
+    if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK) {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
 static ngx_int_t
 ngx_gp_exp_accounts(sqlite3 *db, const u_char *key, ngx_uint_t secrets,
     json_t *doc, json_t *ids)
@@ -2252,16 +2270,12 @@ ngx_gp_exp_accounts(sqlite3 *db, const u_char *key, ngx_uint_t secrets,
 
     list = json_array();
 
-    if (list == NULL || json_object_set_new(doc, "accounts", list) != 0) {
-        return NGX_ERROR;
-    }
-
-    if (sqlite3_prepare_v2(db, "SELECT id, name, team_id, csesidx, "
-                           "secure_c_ses, host_c_oses, proxy, user_agent, "
-                           "enabled, cookie_expired, tempmail_url, "
-                           "tempmail_name FROM accounts ORDER BY id", -1,
-                           &st, NULL)
-        != SQLITE_OK)
+    if (ngx_gp_exp_part(db, doc, "accounts", list,
+                        "SELECT id, name, team_id, csesidx, secure_c_ses, "
+                        "host_c_oses, proxy, user_agent, enabled, "
+                        "cookie_expired, tempmail_url, tempmail_name "
+                        "FROM accounts ORDER BY id", &st)
+        != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -2338,14 +2352,11 @@ ngx_gp_exp_models(sqlite3 *db, json_t *doc, json_t *ids)
 
     list = json_array();
 
-    if (list == NULL || json_object_set_new(doc, "models", list) != 0) {
-        return NGX_ERROR;
-    }
-
-    if (sqlite3_prepare_v2(db, "SELECT name, model_id, kind, account_id, "
-                           "enabled, position, description FROM models "
-                           "ORDER BY position, name", -1, &st, NULL)
-        != SQLITE_OK)
+    if (ngx_gp_exp_part(db, doc, "models", list,
+                        "SELECT name, model_id, kind, account_id, enabled, "
+                        "position, description FROM models "
+                        "ORDER BY position, name", &st)
+        != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -2399,13 +2410,10 @@ ngx_gp_exp_settings(sqlite3 *db, const u_char *key, ngx_uint_t secrets,
 
     obj = json_object();
 
-    if (obj == NULL || json_object_set_new(doc, "settings", obj) != 0) {
-        return NGX_ERROR;
-    }
-
-    if (sqlite3_prepare_v2(db, "SELECT key, type, value FROM settings "
-                           "ORDER BY key", -1, &st, NULL)
-        != SQLITE_OK)
+    if (ngx_gp_exp_part(db, doc, "settings", obj,
+                        "SELECT key, type, value FROM settings "
+                        "ORDER BY key", &st)
+        != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -2458,15 +2466,11 @@ ngx_gp_exp_keys(sqlite3 *db, ngx_uint_t secrets, json_t *doc)
 
     list = json_array();
 
-    if (list == NULL || json_object_set_new(doc, "api_keys", list) != 0) {
-        return NGX_ERROR;
-    }
-
-    if (sqlite3_prepare_v2(db, "SELECT name, prefix, enabled, expires_at, "
-                           "models, rpm, rpd, image_format, requests, "
-                           "last_used_at, created_at, key_hash "
-                           "FROM api_keys ORDER BY id", -1, &st, NULL)
-        != SQLITE_OK)
+    if (ngx_gp_exp_part(db, doc, "api_keys", list,
+                        "SELECT name, prefix, enabled, expires_at, models, "
+                        "rpm, rpd, image_format, requests, last_used_at, "
+                        "created_at, key_hash FROM api_keys ORDER BY id", &st)
+        != NGX_OK)
     {
         return NGX_ERROR;
     }
