@@ -185,17 +185,70 @@ ngx_gp_store_exec(sqlite3 *db, const char *sql, ngx_log_t *log)
 
 
 static ngx_int_t
+ngx_gp_store_error(sqlite3 *db, ngx_log_t *log)
+{
+    ngx_log_error(NGX_LOG_EMERG, log, 0, "gemini pool: sqlite: %s",
+                  sqlite3_errmsg(db));
+
+    return NGX_ERROR;
+}
+
+
+static ngx_int_t
+ngx_gp_store_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st,
+    ngx_log_t *log)
+{
+    if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK) {
+        return ngx_gp_store_error(db, log);
+    }
+
+    return NGX_OK;
+}
+
+
+/* after a load's loop: rc is what the last sqlite3_step() returned */
+
+static ngx_int_t
+ngx_gp_store_done(sqlite3 *db, sqlite3_stmt *st, int rc, ngx_log_t *log)
+{
+    sqlite3_finalize(st);
+
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        return ngx_gp_store_error(db, log);
+    }
+
+    return NGX_OK;
+}
+
+
+/* a load's table has more rows than the zone holds */
+
+static ngx_uint_t
+ngx_gp_store_full(ngx_uint_t n, ngx_uint_t max, const char *what,
+    const char *fate, ngx_log_t *log)
+{
+    if (n < max) {
+        return 0;
+    }
+
+    ngx_log_error(NGX_LOG_WARN, log, 0,
+                  "gemini pool: more than %ui %s, the rest are %s", max, what,
+                  fate);
+
+    return 1;
+}
+
+
+static ngx_int_t
 ngx_gp_store_migrate(sqlite3 *db, ngx_log_t *log)
 {
     int            version, target;
     sqlite3_stmt  *st;
     char           sql[64];
 
-    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL)
-        != SQLITE_OK)
+    if (ngx_gp_store_prepare(db, "PRAGMA user_version", &st, log)
+        != NGX_OK)
     {
-        ngx_log_error(NGX_LOG_EMERG, log, 0, "gemini pool: sqlite: %s",
-                      sqlite3_errmsg(db));
         return NGX_ERROR;
     }
 
@@ -250,13 +303,10 @@ ngx_gp_store_defaults(sqlite3 *db, ngx_log_t *log)
 
     static const char *types[] = { "string", "int", "bool" };
 
-    if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO settings "
-                           "(key, type, value) VALUES (?, ?, ?)", -1, &st,
-                           NULL)
-        != SQLITE_OK)
+    if (ngx_gp_store_prepare(db, "INSERT OR IGNORE INTO settings "
+                             "(key, type, value) VALUES (?, ?, ?)", &st, log)
+        != NGX_OK)
     {
-        ngx_log_error(NGX_LOG_EMERG, log, 0, "gemini pool: sqlite: %s",
-                      sqlite3_errmsg(db));
         return NGX_ERROR;
     }
 
@@ -268,9 +318,7 @@ ngx_gp_store_defaults(sqlite3 *db, ngx_log_t *log)
         sqlite3_bind_text(st, 3, d->value, -1, SQLITE_STATIC);
 
         if (sqlite3_step(st) != SQLITE_DONE) {
-            ngx_log_error(NGX_LOG_EMERG, log, 0, "gemini pool: sqlite: %s",
-                          sqlite3_errmsg(db));
-            rc = NGX_ERROR;
+            rc = ngx_gp_store_error(db, log);
             break;
         }
 
@@ -394,9 +442,7 @@ ngx_gp_store_seal_column(sqlite3 *db, ngx_gp_zone_t *z,
     ngx_sprintf((u_char *) sql, "SELECT rowid, %s FROM %s WHERE %s != '' "
                 "AND %s%Z", c->column, c->table, c->column, c->where);
 
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        ngx_log_error(NGX_LOG_EMERG, log, 0, "gemini pool: sqlite: %s",
-                      sqlite3_errmsg(db));
+    if (ngx_gp_store_prepare(db, sql, &st, log) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -595,20 +641,18 @@ ngx_gp_store_load_accounts(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
     ngx_gp_shctx_t    *sh;
     ngx_gp_account_t  *a, *old, *acc;
 
-    if (sqlite3_prepare_v2(db, "SELECT a.id, a.name, a.team_id, a.csesidx, "
-                           "a.secure_c_ses, a.host_c_oses, a.user_agent, "
-                           "a.enabled, a.cookie_expired, "
-                           "ifnull(s.cooldown_text, 0), "
-                           "ifnull(s.cooldown_images, 0), "
-                           "ifnull(s.cooldown_videos, 0), "
-                           "ifnull(s.last_error, ''), a.proxy "
-                           "FROM accounts a LEFT JOIN account_state s "
-                           "ON s.account_id = a.id ORDER BY a.id",
-                           -1, &st, NULL)
-        != SQLITE_OK)
+    if (ngx_gp_store_prepare(db, "SELECT a.id, a.name, a.team_id, "
+                             "a.csesidx, a.secure_c_ses, a.host_c_oses, "
+                             "a.user_agent, a.enabled, a.cookie_expired, "
+                             "ifnull(s.cooldown_text, 0), "
+                             "ifnull(s.cooldown_images, 0), "
+                             "ifnull(s.cooldown_videos, 0), "
+                             "ifnull(s.last_error, ''), a.proxy "
+                             "FROM accounts a LEFT JOIN account_state s "
+                             "ON s.account_id = a.id ORDER BY a.id",
+                             &st, log)
+        != NGX_OK)
     {
-        ngx_log_error(NGX_LOG_EMERG, log, 0, "gemini pool: sqlite: %s",
-                      sqlite3_errmsg(db));
         return NGX_ERROR;
     }
 
@@ -628,8 +672,7 @@ ngx_gp_store_load_accounts(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
         }
 
         if (rc != SQLITE_ROW) {
-            ngx_log_error(NGX_LOG_EMERG, log, 0, "gemini pool: sqlite: %s",
-                          sqlite3_errmsg(db));
+            (void) ngx_gp_store_error(db, log);
             sqlite3_finalize(st);
             ngx_free(a);
             return NGX_ERROR;
@@ -976,12 +1019,10 @@ ngx_gp_store_load_settings(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
     const char         *type;
     ngx_gp_setting_t    s[NGX_GP_MAX_SETTINGS];
 
-    if (sqlite3_prepare_v2(db, "SELECT key, type, value FROM settings "
-                           "ORDER BY key", -1, &st, NULL)
-        != SQLITE_OK)
+    if (ngx_gp_store_prepare(db, "SELECT key, type, value FROM settings "
+                             "ORDER BY key", &st, log)
+        != NGX_OK)
     {
-        ngx_log_error(NGX_LOG_EMERG, log, 0, "gemini pool: sqlite: %s",
-                      sqlite3_errmsg(db));
         return NGX_ERROR;
     }
 
@@ -989,10 +1030,9 @@ ngx_gp_store_load_settings(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
 
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 
-        if (n == NGX_GP_MAX_SETTINGS) {
-            ngx_log_error(NGX_LOG_WARN, log, 0,
-                          "gemini pool: more than %d settings, "
-                          "the rest are ignored", NGX_GP_MAX_SETTINGS);
+        if (ngx_gp_store_full(n, NGX_GP_MAX_SETTINGS, "settings", "ignored",
+                              log))
+        {
             break;
         }
 
@@ -1029,11 +1069,7 @@ ngx_gp_store_load_settings(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
         n++;
     }
 
-    sqlite3_finalize(st);
-
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        ngx_log_error(NGX_LOG_EMERG, log, 0, "gemini pool: sqlite: %s",
-                      sqlite3_errmsg(db));
+    if (ngx_gp_store_done(db, st, rc, log) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -1055,14 +1091,12 @@ ngx_gp_store_load_models(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
     const char        *kind;
     ngx_gp_model_t     m[NGX_GP_MAX_MODELS];
 
-    if (sqlite3_prepare_v2(db, "SELECT name, model_id, kind, "
-                           "ifnull(account_id, -1) FROM models "
-                           "WHERE enabled ORDER BY position, name",
-                           -1, &st, NULL)
-        != SQLITE_OK)
+    if (ngx_gp_store_prepare(db, "SELECT name, model_id, kind, "
+                             "ifnull(account_id, -1) FROM models "
+                             "WHERE enabled ORDER BY position, name",
+                             &st, log)
+        != NGX_OK)
     {
-        ngx_log_error(NGX_LOG_EMERG, log, 0, "gemini pool: sqlite: %s",
-                      sqlite3_errmsg(db));
         return NGX_ERROR;
     }
 
@@ -1070,10 +1104,9 @@ ngx_gp_store_load_models(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
 
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 
-        if (n == NGX_GP_MAX_MODELS) {
-            ngx_log_error(NGX_LOG_WARN, log, 0,
-                          "gemini pool: more than %d models, "
-                          "the rest are ignored", NGX_GP_MAX_MODELS);
+        if (ngx_gp_store_full(n, NGX_GP_MAX_MODELS, "models", "ignored",
+                              log))
+        {
             break;
         }
 
@@ -1091,11 +1124,7 @@ ngx_gp_store_load_models(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
         n++;
     }
 
-    sqlite3_finalize(st);
-
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        ngx_log_error(NGX_LOG_EMERG, log, 0, "gemini pool: sqlite: %s",
-                      sqlite3_errmsg(db));
+    if (ngx_gp_store_done(db, st, rc, log) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -1157,14 +1186,12 @@ ngx_gp_store_load_keys(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
         return NGX_ERROR;
     }
 
-    if (sqlite3_prepare_v2(db, "SELECT id, name, key_hash, enabled, "
-                           "expires_at, models, rpm, rpd, image_format, "
-                           "requests, last_used_at FROM api_keys "
-                           "ORDER BY id", -1, &st, NULL)
-        != SQLITE_OK)
+    if (ngx_gp_store_prepare(db, "SELECT id, name, key_hash, enabled, "
+                             "expires_at, models, rpm, rpd, image_format, "
+                             "requests, last_used_at FROM api_keys "
+                             "ORDER BY id", &st, log)
+        != NGX_OK)
     {
-        ngx_log_error(NGX_LOG_EMERG, log, 0, "gemini pool: sqlite: %s",
-                      sqlite3_errmsg(db));
         ngx_free(keys);
         return NGX_ERROR;
     }
@@ -1173,10 +1200,9 @@ ngx_gp_store_load_keys(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
 
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 
-        if (n == NGX_GP_MAX_KEYS) {
-            ngx_log_error(NGX_LOG_WARN, log, 0,
-                          "gemini pool: more than %d API keys, "
-                          "the rest are not loaded", NGX_GP_MAX_KEYS);
+        if (ngx_gp_store_full(n, NGX_GP_MAX_KEYS, "API keys", "not loaded",
+                              log))
+        {
             break;
         }
 
@@ -1213,11 +1239,7 @@ ngx_gp_store_load_keys(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
         n++;
     }
 
-    sqlite3_finalize(st);
-
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        ngx_log_error(NGX_LOG_EMERG, log, 0, "gemini pool: sqlite: %s",
-                      sqlite3_errmsg(db));
+    if (ngx_gp_store_done(db, st, rc, log) != NGX_OK) {
         ngx_free(keys);
         return NGX_ERROR;
     }
