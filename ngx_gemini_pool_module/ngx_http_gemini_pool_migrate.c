@@ -2241,17 +2241,144 @@ ngx_gp_exp_text(sqlite3_stmt *st, int col)
 }
 
 
-/* "name": part (a new array or object) joins the document; sql is ready */
+typedef struct {
+    const u_char  *key;
+    ngx_uint_t     secrets;
+    json_t        *ids;
+} ngx_gp_exp_t;
+
 
 static ngx_int_t
-ngx_gp_exp_part(sqlite3 *db, json_t *doc, const char *name, json_t *part,
-    const char *sql, sqlite3_stmt **st)
+ngx_gp_exp_account(ngx_gp_exp_t *ex, sqlite3_stmt *st, json_t *list)
 {
-    if (part == NULL || json_object_set_new(doc, name, part) != 0) {
+    char       *ses, *oses, *proxy;
+    json_t     *o;
+    ngx_int_t   rc;
+
+    o = json_pack("{s:s,s:s,s:s,s:s,s:b,s:b,s:s,s:s}",
+                  "name", ngx_gp_exp_text(st, 1),
+                  "team_id", ngx_gp_exp_text(st, 2),
+                  "csesidx", ngx_gp_exp_text(st, 3),
+                  "user_agent", ngx_gp_exp_text(st, 7),
+                  "enabled", sqlite3_column_int(st, 8),
+                  "cookie_expired", sqlite3_column_int(st, 9),
+                  "tempmail_url", ngx_gp_exp_text(st, 10),
+                  "tempmail_name", ngx_gp_exp_text(st, 11));
+
+    if (ngx_gp_exp_add(list, o) != NGX_OK
+        || json_array_append_new(ex->ids,
+                                 json_integer(sqlite3_column_int64(st, 0)))
+           != 0)
+    {
         return NGX_ERROR;
     }
 
-    if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK) {
+    if (!ex->secrets) {
+        /* whether they are set, never what they are */
+        if (json_object_set_new(o, "secure_c_ses_set",
+                                json_boolean(sqlite3_column_bytes(st, 4)))
+            || json_object_set_new(o, "host_c_oses_set",
+                                   json_boolean(sqlite3_column_bytes(st, 5)))
+            || json_object_set_new(o, "proxy_set",
+                                   json_boolean(sqlite3_column_bytes(st, 6))))
+        {
+            return NGX_ERROR;
+        }
+
+        return NGX_OK;
+    }
+
+    ses = ngx_gp_imp_open_secret(ex->key, "accounts.secure_c_ses", st, 4);
+    oses = ngx_gp_imp_open_secret(ex->key, "accounts.host_c_oses", st, 5);
+    proxy = ngx_gp_imp_open_secret(ex->key, "accounts.proxy", st, 6);
+
+    rc = NGX_OK;
+
+    if (ses == NULL || oses == NULL || proxy == NULL
+        || json_object_set_new(o, "secure_c_ses", json_string(ses))
+        || json_object_set_new(o, "host_c_oses", json_string(oses))
+        || json_object_set_new(o, "proxy", json_string(proxy)))
+    {
+        rc = NGX_ERROR;
+    }
+
+    ngx_gp_imp_free_secret(ses);
+    ngx_gp_imp_free_secret(oses);
+    ngx_gp_imp_free_secret(proxy);
+
+    return rc;
+}
+
+
+static ngx_int_t
+ngx_gp_exp_model(ngx_gp_exp_t *ex, sqlite3_stmt *st, json_t *list)
+{
+    size_t    i;
+    json_t   *o, *pin;
+    int64_t   id;
+
+    /* a pin refers to the account's position in "accounts" */
+    pin = json_null();
+
+    if (sqlite3_column_type(st, 3) != SQLITE_NULL) {
+        id = sqlite3_column_int64(st, 3);
+
+        for (i = 0; i < json_array_size(ex->ids); i++) {
+            if (json_integer_value(json_array_get(ex->ids, i)) == id) {
+                json_decref(pin);
+                pin = json_integer((json_int_t) i);
+                break;
+            }
+        }
+    }
+
+    o = json_pack("{s:s,s:s,s:s,s:o,s:b,s:I,s:s}",
+                  "name", ngx_gp_exp_text(st, 0),
+                  "model_id", ngx_gp_exp_text(st, 1),
+                  "kind", ngx_gp_exp_text(st, 2),
+                  "account", pin,
+                  "enabled", sqlite3_column_int(st, 4),
+                  "position", (json_int_t) sqlite3_column_int64(st, 5),
+                  "description", ngx_gp_exp_text(st, 6));
+
+    return ngx_gp_exp_add(list, o);
+}
+
+
+static ngx_int_t
+ngx_gp_exp_setting(ngx_gp_exp_t *ex, sqlite3_stmt *st, json_t *obj)
+{
+    char        *plain;
+    json_t      *v;
+    ngx_int_t    n;
+    const char  *k, *type, *value;
+
+    k = ngx_gp_exp_text(st, 0);
+    type = ngx_gp_exp_text(st, 1);
+    value = ngx_gp_exp_text(st, 2);
+
+    if (ngx_gp_imp_secret_setting(k)) {
+        if (!ex->secrets) {
+            return NGX_OK;
+        }
+
+        plain = ngx_gp_imp_open_secret(ex->key, "settings.value", st, 2);
+        v = plain ? json_string(plain) : NULL;
+        ngx_gp_imp_free_secret(plain);
+
+    } else if (ngx_strcmp(type, "int") == 0) {
+        n = ngx_atoi((u_char *) value, ngx_strlen(value));
+        v = (n == NGX_ERROR) ? json_string(value) : json_integer(n);
+
+    } else if (ngx_strcmp(type, "bool") == 0) {
+        v = json_boolean(ngx_strcmp(value, "true") == 0
+                         || ngx_strcmp(value, "1") == 0);
+
+    } else {
+        v = json_string(value);
+    }
+
+    if (v == NULL || json_object_set_new(obj, k, v) != 0) {
         return NGX_ERROR;
     }
 
@@ -2260,247 +2387,98 @@ ngx_gp_exp_part(sqlite3 *db, json_t *doc, const char *name, json_t *part,
 
 
 static ngx_int_t
-ngx_gp_exp_accounts(sqlite3 *db, const u_char *key, ngx_uint_t secrets,
-    json_t *doc, json_t *ids)
+ngx_gp_exp_key(ngx_gp_exp_t *ex, sqlite3_stmt *st, json_t *list)
 {
-    char          *ses, *oses, *proxy;
-    json_t        *list, *o;
-    ngx_int_t      rc;
-    sqlite3_stmt  *st;
+    json_t  *o;
 
-    list = json_array();
+    o = json_pack("{s:s,s:s,s:b,s:I,s:s,s:I,s:I,s:s,s:I,s:I,s:I}",
+                  "name", ngx_gp_exp_text(st, 0),
+                  "prefix", ngx_gp_exp_text(st, 1),
+                  "enabled", sqlite3_column_int(st, 2),
+                  "expires_at", (json_int_t) sqlite3_column_int64(st, 3),
+                  "models", ngx_gp_exp_text(st, 4),
+                  "rpm", (json_int_t) sqlite3_column_int64(st, 5),
+                  "rpd", (json_int_t) sqlite3_column_int64(st, 6),
+                  "image_format", ngx_gp_exp_text(st, 7),
+                  "requests", (json_int_t) sqlite3_column_int64(st, 8),
+                  "last_used_at", (json_int_t) sqlite3_column_int64(st, 9),
+                  "created_at", (json_int_t) sqlite3_column_int64(st, 10));
 
-    if (ngx_gp_exp_part(db, doc, "accounts", list,
-                        "SELECT id, name, team_id, csesidx, secure_c_ses, "
-                        "host_c_oses, proxy, user_agent, enabled, "
-                        "cookie_expired, tempmail_url, tempmail_name "
-                        "FROM accounts ORDER BY id", &st)
-        != NGX_OK)
+    if (ngx_gp_exp_add(list, o) != NGX_OK
+        || (ex->secrets
+            && json_object_set_new(o, "key_hash",
+                                   json_string(ngx_gp_exp_text(st, 11)))
+               != 0))
     {
         return NGX_ERROR;
     }
 
-    rc = NGX_OK;
-
-    while (rc == NGX_OK && sqlite3_step(st) == SQLITE_ROW) {
-
-        o = json_pack("{s:s,s:s,s:s,s:s,s:b,s:b,s:s,s:s}",
-                      "name", ngx_gp_exp_text(st, 1),
-                      "team_id", ngx_gp_exp_text(st, 2),
-                      "csesidx", ngx_gp_exp_text(st, 3),
-                      "user_agent", ngx_gp_exp_text(st, 7),
-                      "enabled", sqlite3_column_int(st, 8),
-                      "cookie_expired", sqlite3_column_int(st, 9),
-                      "tempmail_url", ngx_gp_exp_text(st, 10),
-                      "tempmail_name", ngx_gp_exp_text(st, 11));
-
-        if (ngx_gp_exp_add(list, o) != NGX_OK
-            || json_array_append_new(ids,
-                                   json_integer(sqlite3_column_int64(st, 0)))
-               != 0)
-        {
-            rc = NGX_ERROR;
-            break;
-        }
-
-        if (!secrets) {
-            /* whether they are set, never what they are */
-            if (json_object_set_new(o, "secure_c_ses_set",
-                                    json_boolean(sqlite3_column_bytes(st, 4)))
-                || json_object_set_new(o, "host_c_oses_set",
-                                   json_boolean(sqlite3_column_bytes(st, 5)))
-                || json_object_set_new(o, "proxy_set",
-                                   json_boolean(sqlite3_column_bytes(st, 6))))
-            {
-                rc = NGX_ERROR;
-            }
-
-            continue;
-        }
-
-        ses = ngx_gp_imp_open_secret(key, "accounts.secure_c_ses", st, 4);
-        oses = ngx_gp_imp_open_secret(key, "accounts.host_c_oses", st, 5);
-        proxy = ngx_gp_imp_open_secret(key, "accounts.proxy", st, 6);
-
-        if (ses == NULL || oses == NULL || proxy == NULL
-            || json_object_set_new(o, "secure_c_ses", json_string(ses))
-            || json_object_set_new(o, "host_c_oses", json_string(oses))
-            || json_object_set_new(o, "proxy", json_string(proxy)))
-        {
-            rc = NGX_ERROR;
-        }
-
-        ngx_gp_imp_free_secret(ses);
-        ngx_gp_imp_free_secret(oses);
-        ngx_gp_imp_free_secret(proxy);
-    }
-
-    sqlite3_finalize(st);
-
-    return rc;
+    return NGX_OK;
 }
 
 
+/*
+ * The document's parts, in this order: "models" refers to accounts by
+ * their position in "accounts".  row() adds one row of sql to the part.
+ */
+
+typedef struct {
+    const char    *name;
+    ngx_uint_t     object;
+    const char    *sql;
+    ngx_int_t    (*row)(ngx_gp_exp_t *ex, sqlite3_stmt *st, json_t *part);
+} ngx_gp_exp_part_t;
+
+
+static ngx_gp_exp_part_t  ngx_gp_exp_parts[] = {
+
+    { "accounts", 0,
+      "SELECT id, name, team_id, csesidx, secure_c_ses, host_c_oses, proxy, "
+      "user_agent, enabled, cookie_expired, tempmail_url, tempmail_name "
+      "FROM accounts ORDER BY id",
+      ngx_gp_exp_account },
+
+    { "models", 0,
+      "SELECT name, model_id, kind, account_id, enabled, position, "
+      "description FROM models ORDER BY position, name",
+      ngx_gp_exp_model },
+
+    { "settings", 1,
+      "SELECT key, type, value FROM settings ORDER BY key",
+      ngx_gp_exp_setting },
+
+    { "api_keys", 0,
+      "SELECT name, prefix, enabled, expires_at, models, rpm, rpd, "
+      "image_format, requests, last_used_at, created_at, key_hash "
+      "FROM api_keys ORDER BY id",
+      ngx_gp_exp_key },
+
+    { NULL, 0, NULL, NULL }
+};
+
+
 static ngx_int_t
-ngx_gp_exp_models(sqlite3 *db, json_t *doc, json_t *ids)
+ngx_gp_exp_part(sqlite3 *db, json_t *doc, ngx_gp_exp_part_t *p,
+    ngx_gp_exp_t *ex)
 {
-    size_t         i;
-    json_t        *list, *o, *pin;
-    int64_t        id;
+    json_t        *part;
     ngx_int_t      rc;
     sqlite3_stmt  *st;
 
-    list = json_array();
+    part = p->object ? json_object() : json_array();
 
-    if (ngx_gp_exp_part(db, doc, "models", list,
-                        "SELECT name, model_id, kind, account_id, enabled, "
-                        "position, description FROM models "
-                        "ORDER BY position, name", &st)
-        != NGX_OK)
-    {
+    if (part == NULL || json_object_set_new(doc, p->name, part) != 0) {
+        return NGX_ERROR;
+    }
+
+    if (sqlite3_prepare_v2(db, p->sql, -1, &st, NULL) != SQLITE_OK) {
         return NGX_ERROR;
     }
 
     rc = NGX_OK;
 
     while (rc == NGX_OK && sqlite3_step(st) == SQLITE_ROW) {
-
-        /* a pin refers to the account's position in "accounts" */
-        pin = json_null();
-
-        if (sqlite3_column_type(st, 3) != SQLITE_NULL) {
-            id = sqlite3_column_int64(st, 3);
-
-            for (i = 0; i < json_array_size(ids); i++) {
-                if (json_integer_value(json_array_get(ids, i)) == id) {
-                    json_decref(pin);
-                    pin = json_integer((json_int_t) i);
-                    break;
-                }
-            }
-        }
-
-        o = json_pack("{s:s,s:s,s:s,s:o,s:b,s:I,s:s}",
-                      "name", ngx_gp_exp_text(st, 0),
-                      "model_id", ngx_gp_exp_text(st, 1),
-                      "kind", ngx_gp_exp_text(st, 2),
-                      "account", pin,
-                      "enabled", sqlite3_column_int(st, 4),
-                      "position", (json_int_t) sqlite3_column_int64(st, 5),
-                      "description", ngx_gp_exp_text(st, 6));
-
-        rc = ngx_gp_exp_add(list, o);
-    }
-
-    sqlite3_finalize(st);
-
-    return rc;
-}
-
-
-static ngx_int_t
-ngx_gp_exp_settings(sqlite3 *db, const u_char *key, ngx_uint_t secrets,
-    json_t *doc)
-{
-    char          *plain;
-    json_t        *obj, *v;
-    ngx_int_t      rc, n;
-    const char    *k, *type, *value;
-    sqlite3_stmt  *st;
-
-    obj = json_object();
-
-    if (ngx_gp_exp_part(db, doc, "settings", obj,
-                        "SELECT key, type, value FROM settings "
-                        "ORDER BY key", &st)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    rc = NGX_OK;
-
-    while (rc == NGX_OK && sqlite3_step(st) == SQLITE_ROW) {
-        k = ngx_gp_exp_text(st, 0);
-        type = ngx_gp_exp_text(st, 1);
-        value = ngx_gp_exp_text(st, 2);
-
-        if (ngx_gp_imp_secret_setting(k)) {
-            if (!secrets) {
-                continue;
-            }
-
-            plain = ngx_gp_imp_open_secret(key, "settings.value", st, 2);
-            v = plain ? json_string(plain) : NULL;
-            ngx_gp_imp_free_secret(plain);
-
-        } else if (ngx_strcmp(type, "int") == 0) {
-            n = ngx_atoi((u_char *) value, ngx_strlen(value));
-            v = (n == NGX_ERROR) ? json_string(value) : json_integer(n);
-
-        } else if (ngx_strcmp(type, "bool") == 0) {
-            v = json_boolean(ngx_strcmp(value, "true") == 0
-                             || ngx_strcmp(value, "1") == 0);
-
-        } else {
-            v = json_string(value);
-        }
-
-        if (v == NULL || json_object_set_new(obj, k, v) != 0) {
-            rc = NGX_ERROR;
-        }
-    }
-
-    sqlite3_finalize(st);
-
-    return rc;
-}
-
-
-static ngx_int_t
-ngx_gp_exp_keys(sqlite3 *db, ngx_uint_t secrets, json_t *doc)
-{
-    json_t        *list, *o;
-    ngx_int_t      rc;
-    sqlite3_stmt  *st;
-
-    list = json_array();
-
-    if (ngx_gp_exp_part(db, doc, "api_keys", list,
-                        "SELECT name, prefix, enabled, expires_at, models, "
-                        "rpm, rpd, image_format, requests, last_used_at, "
-                        "created_at, key_hash FROM api_keys ORDER BY id", &st)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    rc = NGX_OK;
-
-    while (rc == NGX_OK && sqlite3_step(st) == SQLITE_ROW) {
-        o = json_pack("{s:s,s:s,s:b,s:I,s:s,s:I,s:I,s:s,s:I,s:I,s:I}",
-                      "name", ngx_gp_exp_text(st, 0),
-                      "prefix", ngx_gp_exp_text(st, 1),
-                      "enabled", sqlite3_column_int(st, 2),
-                      "expires_at", (json_int_t) sqlite3_column_int64(st, 3),
-                      "models", ngx_gp_exp_text(st, 4),
-                      "rpm", (json_int_t) sqlite3_column_int64(st, 5),
-                      "rpd", (json_int_t) sqlite3_column_int64(st, 6),
-                      "image_format", ngx_gp_exp_text(st, 7),
-                      "requests", (json_int_t) sqlite3_column_int64(st, 8),
-                      "last_used_at",
-                      (json_int_t) sqlite3_column_int64(st, 9),
-                      "created_at",
-                      (json_int_t) sqlite3_column_int64(st, 10));
-
-        if (ngx_gp_exp_add(list, o) != NGX_OK
-            || (secrets
-                && json_object_set_new(o, "key_hash",
-                                       json_string(ngx_gp_exp_text(st, 11)))
-                   != 0))
-        {
-            rc = NGX_ERROR;
-        }
+        rc = p->row(ex, st, part);
     }
 
     sqlite3_finalize(st);
@@ -2542,6 +2520,8 @@ ngx_gp_config_export(ngx_http_request_t *r, ngx_uint_t secrets)
     json_t                            *doc, *ids;
     sqlite3                           *db;
     ngx_int_t                          rc;
+    ngx_gp_exp_t                       ex;
+    ngx_gp_exp_part_t                 *p;
     ngx_http_gemini_pool_main_conf_t  *gmcf;
 
     gmcf = ngx_http_get_module_main_conf(r, ngx_http_gemini_pool_module);
@@ -2567,18 +2547,14 @@ ngx_gp_config_export(ngx_http_request_t *r, ngx_uint_t secrets)
         return NULL;
     }
 
-    rc = ngx_gp_exp_accounts(db, gmcf->secret_key, secrets, doc, ids);
+    ex.key = gmcf->secret_key;
+    ex.secrets = secrets;
+    ex.ids = ids;
 
-    if (rc == NGX_OK) {
-        rc = ngx_gp_exp_models(db, doc, ids);
-    }
+    rc = NGX_OK;
 
-    if (rc == NGX_OK) {
-        rc = ngx_gp_exp_settings(db, gmcf->secret_key, secrets, doc);
-    }
-
-    if (rc == NGX_OK) {
-        rc = ngx_gp_exp_keys(db, secrets, doc);
+    for (p = ngx_gp_exp_parts; rc == NGX_OK && p->name; p++) {
+        rc = ngx_gp_exp_part(db, doc, p, &ex);
     }
 
     (void) sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
