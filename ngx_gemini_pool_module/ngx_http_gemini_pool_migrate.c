@@ -1076,6 +1076,26 @@ ngx_gp_imp_key(ngx_gp_imp_t *imp, const char *label, ngx_gp_imp_key_t *k)
 }
 
 
+/* list[i], an object, labelled "<key>[i]" for messages; NULL: refused */
+
+static json_t *
+ngx_gp_imp_item(ngx_gp_imp_t *imp, json_t *list, size_t i, const char *key,
+    char *label, size_t size)
+{
+    json_t  *o;
+
+    o = json_array_get(list, i);
+    (void) snprintf(label, size, "%s[%u]", key, (unsigned) i);
+
+    if (!json_is_object(o)) {
+        (void) ngx_gp_imp_fail(imp, "%s: must be an object", label);
+        return NULL;
+    }
+
+    return o;
+}
+
+
 static ngx_int_t
 ngx_gp_imp_array(ngx_gp_imp_t *imp, json_t *doc, const char *key,
     json_t **out)
@@ -1138,11 +1158,9 @@ ngx_gp_imp_reference(ngx_gp_imp_t *imp, json_t *doc)
     }
 
     for (i = 0; list && i < json_array_size(list); i++) {
-        o = json_array_get(list, i);
-        (void) snprintf(label, sizeof(label), "accounts[%u]", (unsigned) i);
-
-        if (!json_is_object(o)) {
-            return ngx_gp_imp_fail(imp, "%s: must be an object", label);
+        o = ngx_gp_imp_item(imp, list, i, "accounts", label, sizeof(label));
+        if (o == NULL) {
+            return NGX_DECLINED;
         }
 
         ngx_memzero(&a, sizeof(ngx_gp_imp_account_t));
@@ -1239,11 +1257,9 @@ ngx_gp_imp_reference(ngx_gp_imp_t *imp, json_t *doc)
     }
 
     for (i = 0; list && i < json_array_size(list); i++) {
-        o = json_array_get(list, i);
-        (void) snprintf(label, sizeof(label), "models[%u]", (unsigned) i);
-
-        if (!json_is_object(o)) {
-            return ngx_gp_imp_fail(imp, "%s: must be an object", label);
+        o = ngx_gp_imp_item(imp, list, i, "models", label, sizeof(label));
+        if (o == NULL) {
+            return NGX_DECLINED;
         }
 
         ngx_memzero(&m, sizeof(ngx_gp_imp_model_t));
@@ -1415,11 +1431,9 @@ ngx_gp_imp_ours(ngx_gp_imp_t *imp, json_t *doc)
     }
 
     for (i = 0; list && i < json_array_size(list); i++) {
-        o = json_array_get(list, i);
-        (void) snprintf(label, sizeof(label), "accounts[%u]", (unsigned) i);
-
-        if (!json_is_object(o)) {
-            return ngx_gp_imp_fail(imp, "%s: must be an object", label);
+        o = ngx_gp_imp_item(imp, list, i, "accounts", label, sizeof(label));
+        if (o == NULL) {
+            return NGX_DECLINED;
         }
 
         ngx_memzero(&a, sizeof(ngx_gp_imp_account_t));
@@ -1477,11 +1491,9 @@ ngx_gp_imp_ours(ngx_gp_imp_t *imp, json_t *doc)
     }
 
     for (i = 0; list && i < json_array_size(list); i++) {
-        o = json_array_get(list, i);
-        (void) snprintf(label, sizeof(label), "models[%u]", (unsigned) i);
-
-        if (!json_is_object(o)) {
-            return ngx_gp_imp_fail(imp, "%s: must be an object", label);
+        o = ngx_gp_imp_item(imp, list, i, "models", label, sizeof(label));
+        if (o == NULL) {
+            return NGX_DECLINED;
         }
 
         ngx_memzero(&m, sizeof(ngx_gp_imp_model_t));
@@ -1540,11 +1552,9 @@ ngx_gp_imp_ours(ngx_gp_imp_t *imp, json_t *doc)
     }
 
     for (i = 0; list && i < json_array_size(list); i++) {
-        o = json_array_get(list, i);
-        (void) snprintf(label, sizeof(label), "api_keys[%u]", (unsigned) i);
-
-        if (!json_is_object(o)) {
-            return ngx_gp_imp_fail(imp, "%s: must be an object", label);
+        o = ngx_gp_imp_item(imp, list, i, "api_keys", label, sizeof(label));
+        if (o == NULL) {
+            return NGX_DECLINED;
         }
 
         ngx_memzero(&k, sizeof(ngx_gp_imp_key_t));
