@@ -123,12 +123,6 @@ static ngx_gp_admin_route_t  ngx_gp_admin_routes[] = {
 };
 
 
-/* settings that hold secrets are never returned by reads */
-static const char  *ngx_gp_secret_settings[] = {
-    "proxy", "remote_sync_api_key", NULL
-};
-
-
 ngx_int_t
 ngx_gp_admin_handler(ngx_http_request_t *r)
 {
@@ -1636,21 +1630,6 @@ ngx_gp_admin_account_toggle(ngx_gp_admin_t *a)
 
 /* settings */
 
-static ngx_uint_t
-ngx_gp_admin_secret_setting(const char *key)
-{
-    const char  **s;
-
-    for (s = ngx_gp_secret_settings; *s; s++) {
-        if (ngx_strcmp(*s, key) == 0) {
-            return 1;
-        }
-    }
-
-    return 0;
-}
-
-
 static ngx_int_t
 ngx_gp_admin_settings(ngx_gp_admin_t *a)
 {
@@ -1671,7 +1650,7 @@ ngx_gp_admin_settings(ngx_gp_admin_t *a)
     for (i = 0; i < z->sh->nsettings; i++) {
         s = &z->sh->settings[i];
 
-        if (ngx_gp_admin_secret_setting((char *) s->key)) {
+        if (ngx_gp_store_secret_setting((char *) s->key)) {
             /* never the secret itself: whether it is set */
             v = json_pack("{s:s,s:n,s:b}", "type", "secret", "value", "set",
                           s->value[0] != '\0');

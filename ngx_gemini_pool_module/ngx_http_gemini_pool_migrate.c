@@ -118,12 +118,6 @@ static ngx_gp_ref_key_t  ngx_gp_ref_keys[] = {
 };
 
 
-/* as sealed by store.c and hidden by admin.c */
-static const char  *ngx_gp_imp_secret_settings[] = {
-    "proxy", "remote_sync_api_key", NULL
-};
-
-
 static ngx_int_t ngx_gp_imp_fail(ngx_gp_imp_t *imp, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
@@ -164,21 +158,6 @@ ngx_gp_imp_note(json_t *list, const char *fmt, ...)
 
     return json_array_append_new(list, json_string(msg)) == 0 ? NGX_OK
                                                               : NGX_ERROR;
-}
-
-
-static ngx_uint_t
-ngx_gp_imp_secret_setting(const char *key)
-{
-    const char  **s;
-
-    for (s = ngx_gp_imp_secret_settings; *s; s++) {
-        if (ngx_strcmp(*s, key) == 0) {
-            return 1;
-        }
-    }
-
-    return 0;
 }
 
 
@@ -952,7 +931,7 @@ ngx_gp_imp_setting(ngx_gp_imp_t *imp, const char *label, const char *key,
         return NGX_ERROR;
     }
 
-    if (ngx_gp_imp_secret_setting(key)) {
+    if (ngx_gp_store_secret_setting(key)) {
         if (ngx_gp_imp_bind_secret(imp, st, 1, "settings.value", text)
             != NGX_OK)
         {
@@ -2367,7 +2346,7 @@ ngx_gp_exp_setting(ngx_gp_exp_t *ex, sqlite3_stmt *st, json_t *obj)
     type = ngx_gp_exp_text(st, 1);
     value = ngx_gp_exp_text(st, 2);
 
-    if (ngx_gp_imp_secret_setting(k)) {
+    if (ngx_gp_store_secret_setting(k)) {
         if (!ex->secrets) {
             return NGX_OK;
         }

@@ -418,6 +418,31 @@ static ngx_gp_secret_col_t  ngx_gp_secret_cols[] = {
 };
 
 
+/*
+ * The settings that hold secrets: sealed at rest (the "where" above),
+ * never returned by the admin API's reads, exported only with secrets.
+ */
+
+static const char  *ngx_gp_secret_settings[] = {
+    "proxy", "remote_sync_api_key", NULL
+};
+
+
+ngx_uint_t
+ngx_gp_store_secret_setting(const char *key)
+{
+    const char  **s;
+
+    for (s = ngx_gp_secret_settings; *s; s++) {
+        if (ngx_strcmp(*s, key) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
 typedef struct {
     int64_t   rowid;
     char     *text;
@@ -1039,9 +1064,7 @@ ngx_gp_store_load_settings(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
         ngx_gp_store_text(st, 0, s[n].key, NGX_GP_SETTING_KEY_LEN,
                           "setting key", 0, log);
 
-        if (ngx_strcmp(s[n].key, "proxy") == 0
-            || ngx_strcmp(s[n].key, "remote_sync_api_key") == 0)
-        {
+        if (ngx_gp_store_secret_setting((char *) s[n].key)) {
             if (ngx_gp_store_secret(st, 2, s[n].value,
                                     NGX_GP_SETTING_VALUE_LEN,
                                     "settings.value", 0, z, log)
