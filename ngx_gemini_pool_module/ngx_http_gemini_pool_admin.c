@@ -2314,34 +2314,56 @@ ngx_gp_admin_log_row(sqlite3_stmt *st)
 }
 
 
+/*
+ * A numeric query argument, kept in *out when absent; a value that is not
+ * a number (with max: from 1 to max) is answered with "\"<name>\" must be
+ * <must>" in *sent, and NGX_DECLINED.
+ */
+
+static ngx_int_t
+ngx_gp_admin_arg_int(ngx_gp_admin_t *a, const char *name, ngx_int_t max,
+    const char *must, ngx_int_t *out, ngx_int_t *sent)
+{
+    ngx_int_t  n;
+    ngx_str_t  arg;
+
+    if (ngx_http_arg(a->r, (u_char *) name, ngx_strlen(name), &arg)
+        != NGX_OK)
+    {
+        return NGX_OK;
+    }
+
+    n = ngx_atoi(arg.data, arg.len);
+
+    if (n == NGX_ERROR || (max && (n < 1 || n > max))) {
+        *sent = ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
+                                   "invalid_value", "\"%s\" must be %s",
+                                   name, must);
+        return NGX_DECLINED;
+    }
+
+    *out = n;
+
+    return NGX_OK;
+}
+
+
 static ngx_int_t
 ngx_gp_admin_logs(ngx_gp_admin_t *a)
 {
-    int64_t         key;
-    ngx_int_t       limit, before, n;
-    ngx_str_t       arg;
+    ngx_int_t       limit, before, key, n, sent;
     sqlite3_stmt   *st;
 
     limit = 100;
     before = 0;
     key = -1;
 
-    if (ngx_http_arg(a->r, (u_char *) "limit", 5, &arg) == NGX_OK) {
-        limit = ngx_atoi(arg.data, arg.len);
-        if (limit == NGX_ERROR || limit < 1 || limit > 1000) {
-            return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
-                                      "invalid_value", "\"limit\" must be "
-                                      "1 to 1000");
-        }
-    }
-
-    if (ngx_http_arg(a->r, (u_char *) "before", 6, &arg) == NGX_OK) {
-        before = ngx_atoi(arg.data, arg.len);
-        if (before == NGX_ERROR) {
-            return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
-                                      "invalid_value", "\"before\" must be "
-                                      "a log id");
-        }
+    if (ngx_gp_admin_arg_int(a, "limit", 1000, "1 to 1000", &limit, &sent)
+        != NGX_OK
+        || ngx_gp_admin_arg_int(a, "before", 0, "a log id", &before, &sent)
+           != NGX_OK)
+    {
+        return sent;
     }
 
     if (a->nseg == 3) {
@@ -2352,15 +2374,10 @@ ngx_gp_admin_logs(ngx_gp_admin_t *a)
 
         key = n;
 
-    } else if (ngx_http_arg(a->r, (u_char *) "key_id", 6, &arg) == NGX_OK) {
-        n = ngx_atoi(arg.data, arg.len);
-        if (n == NGX_ERROR) {
-            return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
-                                      "invalid_value", "\"key_id\" must be "
-                                      "a number");
-        }
-
-        key = n;
+    } else if (ngx_gp_admin_arg_int(a, "key_id", 0, "a number", &key, &sent)
+               != NGX_OK)
+    {
+        return sent;
     }
 
     st = ngx_gp_admin_prepare(a->r, "SELECT id, time, key_id, account, "
@@ -2498,8 +2515,8 @@ ngx_gp_admin_history(ngx_gp_admin_t *a)
     u_char        *like, *p;
     json_t        *list;
     int64_t        total;
-    ngx_int_t      limit, offset, key;
-    ngx_str_t      q, model, session, arg;
+    ngx_int_t      limit, offset, key, sent;
+    ngx_str_t      q, model, session;
     ngx_uint_t     i, pass;
     sqlite3_stmt  *st;
 
@@ -2507,31 +2524,15 @@ ngx_gp_admin_history(ngx_gp_admin_t *a)
     offset = 0;
     key = -1;
 
-    if (ngx_http_arg(a->r, (u_char *) "limit", 5, &arg) == NGX_OK) {
-        limit = ngx_atoi(arg.data, arg.len);
-        if (limit == NGX_ERROR || limit < 1 || limit > 500) {
-            return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
-                                      "invalid_value", "\"limit\" must be "
-                                      "1 to 500");
-        }
-    }
-
-    if (ngx_http_arg(a->r, (u_char *) "offset", 6, &arg) == NGX_OK) {
-        offset = ngx_atoi(arg.data, arg.len);
-        if (offset == NGX_ERROR) {
-            return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
-                                      "invalid_value", "\"offset\" must be "
-                                      "a number, 0 or more");
-        }
-    }
-
-    if (ngx_http_arg(a->r, (u_char *) "key_id", 6, &arg) == NGX_OK) {
-        key = ngx_atoi(arg.data, arg.len);
-        if (key == NGX_ERROR) {
-            return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
-                                      "invalid_value", "\"key_id\" must be "
-                                      "a number");
-        }
+    if (ngx_gp_admin_arg_int(a, "limit", 500, "1 to 500", &limit, &sent)
+        != NGX_OK
+        || ngx_gp_admin_arg_int(a, "offset", 0, "a number, 0 or more",
+                                &offset, &sent)
+           != NGX_OK
+        || ngx_gp_admin_arg_int(a, "key_id", 0, "a number", &key, &sent)
+           != NGX_OK)
+    {
+        return sent;
     }
 
     if (ngx_gp_admin_arg_text(a, "q", &q) != NGX_OK
@@ -2659,8 +2660,7 @@ static ngx_int_t
 ngx_gp_admin_history_delete(ngx_gp_admin_t *a)
 {
     int            rc;
-    ngx_int_t      id, before;
-    ngx_str_t      arg;
+    ngx_int_t      id, before, sent;
     sqlite3_stmt  *st;
 
     id = -1;
@@ -2672,13 +2672,11 @@ ngx_gp_admin_history_delete(ngx_gp_admin_t *a)
             return ngx_gp_admin_not_found(a, "history entry");
         }
 
-    } else if (ngx_http_arg(a->r, (u_char *) "before", 6, &arg) == NGX_OK) {
-        before = ngx_atoi(arg.data, arg.len);
-        if (before == NGX_ERROR) {
-            return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
-                                      "invalid_value", "\"before\" must be "
-                                      "a unix time");
-        }
+    } else if (ngx_gp_admin_arg_int(a, "before", 0, "a unix time", &before,
+                                    &sent)
+               != NGX_OK)
+    {
+        return sent;
     }
 
     st = ngx_gp_admin_prepare(a->r, "UPDATE call_logs SET prompt = NULL, "
