@@ -82,9 +82,18 @@ ngx_gp_api_handler(ngx_http_request_t *r)
         return ngx_gp_images_handler(r);
     }
 
+    if (ngx_gp_uri_ends(r, "/images/edits", NULL)) {
+        return ngx_gp_edits_handler(r);
+    }
+
+    if (ngx_gp_uri_ends(r, "/files", &id)) {
+        return ngx_gp_files_handler(r, &id);
+    }
+
     ngx_gp_oai_error_set(&err, NGX_HTTP_NOT_FOUND, "invalid_request_error",
                          "unknown_url", NULL, "Unknown request URL: %s %.*s",
-                         r->method == NGX_HTTP_POST ? "POST" : "GET",
+                         r->method == NGX_HTTP_POST ? "POST"
+                         : r->method == NGX_HTTP_DELETE ? "DELETE" : "GET",
                          (int) ngx_min(r->uri.len, 200), r->uri.data);
 
     return ngx_gp_send_error(r, &err);

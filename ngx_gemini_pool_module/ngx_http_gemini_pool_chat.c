@@ -61,6 +61,8 @@ typedef struct {
     ngx_gp_xfer_t                     *xfer;
     ngx_gp_jsonstream_t                js;
 
+    ngx_gp_input_t                    *in;          /* images, files */
+
     /* output */
     u_char                             id[40];
     time_t                             created;
@@ -115,6 +117,7 @@ typedef struct {
     unsigned                           tried_binding:1;
     unsigned                           bound:1;      /* bound session */
     unsigned                           omit_model:1;
+    unsigned                           pinned:1;     /* a file's session */
 
     /* generated media, and the artefact lines of image turns */
     unsigned                           flushing:1;
@@ -137,6 +140,12 @@ static void ngx_gp_chat_jwt(ngx_gp_chat_ctx_t *ctx);
 static void ngx_gp_chat_xsrf_done(ngx_gp_xfer_t *x);
 static void ngx_gp_chat_session(ngx_gp_chat_ctx_t *ctx);
 static void ngx_gp_chat_session_done(ngx_gp_xfer_t *x);
+static void ngx_gp_chat_inputs_ready(void *data, ngx_gp_oai_error_t *err);
+static void ngx_gp_chat_begin(ngx_gp_chat_ctx_t *ctx);
+static void ngx_gp_chat_pinned(ngx_gp_chat_ctx_t *ctx, int64_t account,
+    u_char *session);
+static void ngx_gp_chat_upload(ngx_gp_chat_ctx_t *ctx);
+static void ngx_gp_chat_upload_done(ngx_gp_xfer_t *x);
 static void ngx_gp_chat_stream(ngx_gp_chat_ctx_t *ctx);
 static size_t ngx_gp_chat_data(ngx_gp_xfer_t *x, char *p, size_t len);
 static int ngx_gp_chat_element(void *data, const char *p, size_t len);
@@ -370,6 +379,67 @@ ngx_gp_chat_start(ngx_http_request_t *r, ngx_str_t *body, ngx_uint_t images)
     /* a client that goes away cancels the upstream transfer */
     r->read_event_handler = ngx_http_test_reading;
     r->write_event_handler = ngx_gp_chat_writer;
+
+    /* images and files: decoded, fetched, looked up before any account */
+    rc = ngx_gp_input_prepare(r, &ctx->req, ctx->key.id, &ctx->in,
+                              ngx_gp_chat_inputs_ready, ctx, &err);
+
+    if (rc == NGX_ERROR) {
+        ngx_http_finalize_request(r, ngx_gp_send_error(r, &err));
+        return;
+    }
+
+    if (rc == NGX_AGAIN) {
+        return;
+    }
+
+    ngx_gp_chat_begin(ctx);
+}
+
+
+static void
+ngx_gp_chat_inputs_ready(void *data, ngx_gp_oai_error_t *err)
+{
+    ngx_gp_chat_ctx_t  *ctx = data;
+
+    if (err) {
+        ngx_http_finalize_request(ctx->r, ngx_gp_send_error(ctx->r, err));
+        return;
+    }
+
+    ngx_gp_chat_begin(ctx);
+}
+
+
+/*
+ * A turn that names an uploaded file runs on the account and in the
+ * session the file lives in, without failover: no other account holds
+ * the file.
+ */
+
+static void
+ngx_gp_chat_begin(ngx_gp_chat_ctx_t *ctx)
+{
+    u_char              *session;
+    int64_t              account;
+    ngx_gp_oai_error_t   err;
+
+    account = ngx_gp_input_account(ctx->in, &session);
+
+    if (account) {
+        if (ctx->model.account >= 0 && ctx->model.account != account) {
+            ngx_gp_oai_error_set(&err, NGX_HTTP_BAD_REQUEST,
+                                 "invalid_request_error", "file_conflict",
+                                 "model", "The model `%s` is pinned to "
+                                 "another account than the one holding "
+                                 "the file", ctx->model.name);
+            ngx_http_finalize_request(ctx->r,
+                                      ngx_gp_send_error(ctx->r, &err));
+            return;
+        }
+
+        ctx->max_attempts = 1;
+    }
 
     ngx_gp_chat_attempt(ctx);
 }
@@ -696,6 +766,7 @@ static void
 ngx_gp_chat_attempt(ngx_gp_chat_ctx_t *ctx)
 {
     time_t               retry, now, created, max_age;
+    u_char              *pin;
     int64_t              account_id;
     ngx_int_t            rc;
     ngx_gp_oai_error_t   err;
@@ -706,6 +777,16 @@ ngx_gp_chat_attempt(ngx_gp_chat_ctx_t *ctx)
     ctx->jwt_wait = 0;
     ctx->bound = 0;
     now = ngx_time();
+
+    /* a new session: the turn's files are uploaded into it again */
+    ngx_gp_input_restart(ctx->in);
+
+    account_id = ngx_gp_input_account(ctx->in, &pin);
+
+    if (account_id) {
+        ngx_gp_chat_pinned(ctx, account_id, pin);
+        return;
+    }
 
     /* a follow-up turn goes to its account and session when it can */
 
@@ -788,6 +869,80 @@ ngx_gp_chat_attempt(ngx_gp_chat_ctx_t *ctx)
 
 
 static void
+ngx_gp_chat_pinned(ngx_gp_chat_ctx_t *ctx, int64_t account, u_char *session)
+{
+    time_t               retry, now, created;
+    int64_t              bound_id;
+    ngx_int_t            rc;
+    ngx_uint_t           replay;
+    ngx_gp_oai_error_t   err;
+    u_char               bound[NGX_GP_SESSION_LEN];
+
+    now = ngx_time();
+
+    rc = ngx_gp_zone_pick(ctx->zone, ctx->acct, ctx->quota, account, &retry);
+
+    if (rc != NGX_OK) {
+        if (rc == NGX_AGAIN) {
+            ngx_gp_oai_error_set(&err, NGX_HTTP_TOO_MANY_REQUESTS,
+                                 "rate_limit_error", "no_account_available",
+                                 NULL, "The account holding the file is "
+                                 "cooling down; it is usable again in %d s",
+                                 (int) ngx_max(retry - now, 1));
+            ngx_gp_retry_after(ctx->r, ngx_max(retry - now, 1));
+
+        } else {
+            ngx_gp_oai_error_set(&err, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                 "server_error", "no_account_available",
+                                 NULL, "The account holding the file is "
+                                 "disabled, expired or removed; upload "
+                                 "the file again");
+        }
+
+        ctx->acct->id = 0;
+        ngx_http_finalize_request(ctx->r, ngx_gp_send_error(ctx->r, &err));
+        return;
+    }
+
+    /* the conversation may already live in that session */
+
+    replay = ctx->earlier_turns > 0;
+    ctx->session_created = now;
+
+    if (ctx->has_conv_key
+        && ngx_gp_zone_binding_get(ctx->zone, ctx->conv_key, &bound_id,
+                                   &created, bound)
+           == NGX_OK
+        && bound_id == account
+        && ngx_strcmp(bound, session) == 0)
+    {
+        replay = 0;
+        ctx->session_created = created;
+    }
+
+    free(ctx->session);
+    ctx->session = strdup((char *) session);
+
+    ngx_memcpy(ctx->account_name, ctx->acct->name, NGX_GP_NAME_LEN);
+    ctx->account_id = ctx->acct->id;
+    ctx->pinned = 1;
+
+    if (ctx->session == NULL || ngx_gp_chat_set_prompt(ctx, replay)
+                                != NGX_OK)
+    {
+        ngx_gp_chat_fail(ctx, NGX_GP_FAIL_INTERNAL, 0, "out of memory");
+        return;
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ctx->r->connection->log, 0,
+                   "gemini pool: turn with a file on account \"%s\" "
+                   "session \"%s\"", ctx->acct->name, session);
+
+    ngx_gp_chat_jwt(ctx);
+}
+
+
+static void
 ngx_gp_chat_jwt(ngx_gp_chat_ctx_t *ctx)
 {
     ngx_int_t       rc;
@@ -798,8 +953,8 @@ ngx_gp_chat_jwt(ngx_gp_chat_ctx_t *ctx)
     switch (rc) {
 
     case NGX_GP_JWT_FRESH:
-        if (ctx->bound) {
-            ngx_gp_chat_stream(ctx);
+        if (ctx->bound || ctx->pinned) {
+            ngx_gp_chat_upload(ctx);
 
         } else {
             ngx_gp_chat_session(ctx);
@@ -878,8 +1033,8 @@ ngx_gp_chat_xsrf_done(ngx_gp_xfer_t *x)
 
     ngx_gp_chat_drop_xfer(ctx);
 
-    if (ctx->bound) {
-        ngx_gp_chat_stream(ctx);
+    if (ctx->bound || ctx->pinned) {
+        ngx_gp_chat_upload(ctx);
 
     } else {
         ngx_gp_chat_session(ctx);
@@ -948,7 +1103,59 @@ ngx_gp_chat_session_done(ngx_gp_xfer_t *x)
     ctx->session_created = ngx_time();
 
     ngx_gp_chat_drop_xfer(ctx);
-    ngx_gp_chat_stream(ctx);
+    ngx_gp_chat_upload(ctx);
+}
+
+
+/* the turn's images and files go into the session, one at a time */
+
+static void
+ngx_gp_chat_upload(ngx_gp_chat_ctx_t *ctx)
+{
+    ngx_gp_xfer_t  *x;
+
+    if (!ngx_gp_input_pending(ctx->in)) {
+        ngx_gp_chat_stream(ctx);
+        return;
+    }
+
+    x = ngx_gp_input_upload(ctx->in, ctx->acct, ctx->session,
+                            ctx->r->connection->log);
+    if (x == NULL) {
+        ngx_gp_chat_fail(ctx, NGX_GP_FAIL_INTERNAL, 0,
+                         "cannot start widgetAddContextFile");
+        return;
+    }
+
+    x->on_done = ngx_gp_chat_upload_done;
+    x->data = ctx;
+    ctx->xfer = x;
+
+    if (ngx_gp_xfer_start(x) != NGX_OK) {
+        ngx_gp_chat_fail(ctx, NGX_GP_FAIL_INTERNAL, 0,
+                         "cannot start widgetAddContextFile");
+    }
+}
+
+
+static void
+ngx_gp_chat_upload_done(ngx_gp_xfer_t *x)
+{
+    ngx_gp_chat_ctx_t  *ctx = x->data;
+
+    if (x->result != CURLE_OK || x->status != 200) {
+        ngx_gp_chat_upstream_error(ctx, x);
+        return;
+    }
+
+    if (ngx_gp_input_uploaded(ctx->in, x) != NGX_OK) {
+        ngx_gp_chat_fail(ctx, NGX_GP_FAIL_SERVER, 200,
+                         "widgetAddContextFile answered without a fileId");
+        return;
+    }
+
+    ngx_gp_chat_drop_xfer(ctx);
+    ngx_gp_chat_upload(ctx);
 }
 
 
@@ -966,6 +1173,7 @@ ngx_gp_chat_stream(ngx_gp_chat_ctx_t *ctx)
     a.session = ctx->session;
     a.text = ctx->prompt;
     a.text_len = ctx->prompt_len;
+    a.file_ids = ngx_gp_input_ids(ctx->in, &a.nfile_ids);
     a.model_id = ctx->omit_model ? NULL : (char *) ctx->model.model_id;
     a.tools = ctx->model.kind == NGX_GP_MODEL_IMAGE ? NGX_GP_TOOLS_IMAGE
               : ctx->model.kind == NGX_GP_MODEL_VIDEO ? NGX_GP_TOOLS_VIDEO
@@ -1522,6 +1730,11 @@ ngx_gp_chat_fail(ngx_gp_chat_ctx_t *ctx, ngx_uint_t kind, long status,
                              "%s", msg);
         break;
     case NGX_GP_FAIL_REQUEST:
+        /* an unsupported type, a file the session lacks, ... */
+        if (ngx_gp_input_error(msg, status, &err) == NGX_OK) {
+            break;
+        }
+
         ngx_gp_oai_error_set(&err, NGX_HTTP_BAD_REQUEST,
                              "invalid_request_error", "upstream_rejected",
                              NULL, "%s", msg);

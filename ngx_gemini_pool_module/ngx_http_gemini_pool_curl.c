@@ -213,7 +213,13 @@ ngx_gp_curl_open(void *data, curlsocktype purpose,
     struct curl_sockaddr *addr)
 {
     ngx_socket_t       s;
+    ngx_gp_xfer_t     *x = data;
     ngx_connection_t  *c;
+
+    /* remote input media: only the addresses the fetch guard allows */
+    if (x && x->guard && ngx_gp_fetch_guard(x, &addr->addr) != NGX_OK) {
+        return CURL_SOCKET_BAD;
+    }
 
     s = ngx_socket(addr->family, addr->socktype, addr->protocol);
 
@@ -578,6 +584,7 @@ ngx_gp_xfer_create(ngx_log_t *log, const char *what)
     curl_easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, ngx_gp_xfer_write);
     curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, x);
     curl_easy_setopt(x->easy, CURLOPT_OPENSOCKETFUNCTION, ngx_gp_curl_open);
+    curl_easy_setopt(x->easy, CURLOPT_OPENSOCKETDATA, x);
     curl_easy_setopt(x->easy, CURLOPT_CLOSESOCKETFUNCTION,
                      ngx_gp_curl_close);
     curl_easy_setopt(x->easy, CURLOPT_BUFFERSIZE, 16384L);
@@ -754,6 +761,7 @@ ngx_gp_xfer_destroy(ngx_gp_xfer_t *x)
     }
 
     curl_slist_free_all(x->headers);
+    free(x->refused);
     free(x->body);
     free(x->buf);
 

@@ -154,6 +154,27 @@ static ngx_command_t  ngx_http_gemini_pool_commands[] = {
       offsetof(ngx_http_gemini_pool_main_conf_t, download_timeout),
       NULL },
 
+    { ngx_string("gemini_pool_fetch_allow"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_gp_fetch_allow,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("gemini_pool_fetch_max_size"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_gemini_pool_main_conf_t, fetch_max_size),
+      NULL },
+
+    { ngx_string("gemini_pool_fetch_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_gemini_pool_main_conf_t, fetch_timeout),
+      NULL },
+
     { ngx_string("gemini_pool_proxy"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_str_slot,
@@ -366,6 +387,8 @@ ngx_http_gemini_pool_create_main_conf(ngx_conf_t *cf)
     gmcf->max_host_connections = NGX_CONF_UNSET_UINT;
     gmcf->http2 = NGX_CONF_UNSET;
     gmcf->max_connections = NGX_CONF_UNSET_UINT;
+    gmcf->fetch_max_size = NGX_CONF_UNSET_SIZE;
+    gmcf->fetch_timeout = NGX_CONF_UNSET_MSEC;
     gmcf->media_inactive = NGX_CONF_UNSET;
 
     return gmcf;
@@ -427,6 +450,8 @@ ngx_http_gemini_pool_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(gmcf->download_timeout, 120000);
     ngx_conf_init_uint_value(gmcf->max_host_connections, 64);
     ngx_conf_init_value(gmcf->http2, 1);
+    ngx_conf_init_size_value(gmcf->fetch_max_size, 20 * 1024 * 1024);
+    ngx_conf_init_msec_value(gmcf->fetch_timeout, 30000);
     ngx_conf_init_value(gmcf->media_inactive, 3600);
 
     if (gmcf->jwt_refresh < 1 || gmcf->jwt_refresh > NGX_GP_JWT_LIFETIME - 10)

@@ -25,6 +25,7 @@
 #include "ngx_http_gemini_pool_rules.h"
 #include "ngx_http_gemini_pool_crypto.h"
 #include "ngx_http_gemini_pool_artefact.h"
+#include "ngx_http_gemini_pool_input.h"
 
 
 #define NGX_GP_VERSION               "0.1.0"
@@ -287,6 +288,12 @@ struct ngx_http_gemini_pool_main_conf_s {
     time_t                   jwt_refresh;      /* JWT reuse period */
 
     ngx_uint_t               max_connections;  /* curl, per process */
+
+    /* remote input media: the fetch guard's exceptions, limits */
+    ngx_array_t             *fetch_allow;      /* ngx_cidr_t */
+    ngx_array_t             *fetch_allow_hosts; /* ngx_str_t, lower case */
+    size_t                   fetch_max_size;
+    ngx_msec_t               fetch_timeout;
     ngx_path_t              *helper_path;
     ngx_msec_t               helper_interval;
 
@@ -340,8 +347,11 @@ struct ngx_gp_xfer_s {
     unsigned                 paused:1;
     unsigned                 overflow:1;  /* buf would exceed max */
     unsigned                 proxied:1;
+    unsigned                 guard:1;     /* check connected addresses */
+    unsigned                 guard_off:1; /* the host is allowed by name */
 
     u_char                   proxy[NGX_GP_PROXY_LEN];  /* the one used */
+    char                    *refused;     /* the guard's reason, malloc'ed */
 
     /* ngx_gp_xfer_headers_fixed(): a line here, then a constant list */
     struct curl_slist        fixed;
@@ -374,6 +384,10 @@ ngx_uint_t ngx_gp_proxy_valid(const u_char *url);
 const char *ngx_gp_xfer_describe(ngx_gp_xfer_t *x, u_char *buf,
     size_t size);
 ngx_uint_t ngx_gp_curl_active(void);
+
+
+/* the fetch guard, for curl's open-socket callback */
+ngx_int_t ngx_gp_fetch_guard(ngx_gp_xfer_t *x, struct sockaddr *sa);
 
 
 /* the upstream client */
@@ -447,6 +461,30 @@ ngx_int_t ngx_gp_store_reload(ngx_log_t *log);
 sqlite3 *ngx_gp_store_db(ngx_log_t *log);
 void ngx_gp_store_close(void);
 ngx_uint_t ngx_gp_store_secret_setting(const char *key);
+
+
+/* input media and /v1/files */
+
+typedef struct ngx_gp_input_s  ngx_gp_input_t;
+
+/* err NULL: the inputs are ready */
+typedef void (*ngx_gp_input_done_pt)(void *data, ngx_gp_oai_error_t *err);
+
+ngx_int_t ngx_gp_input_prepare(ngx_http_request_t *r,
+    ngx_gp_chat_req_t *req, int64_t key_id, ngx_gp_input_t **in,
+    ngx_gp_input_done_pt done, void *data, ngx_gp_oai_error_t *err);
+int64_t ngx_gp_input_account(ngx_gp_input_t *in, u_char **session);
+void ngx_gp_input_restart(ngx_gp_input_t *in);
+ngx_uint_t ngx_gp_input_pending(ngx_gp_input_t *in);
+ngx_gp_xfer_t *ngx_gp_input_upload(ngx_gp_input_t *in,
+    ngx_gp_account_copy_t *a, const char *session, ngx_log_t *log);
+ngx_int_t ngx_gp_input_uploaded(ngx_gp_input_t *in, ngx_gp_xfer_t *x);
+const char **ngx_gp_input_ids(ngx_gp_input_t *in, size_t *n);
+ngx_int_t ngx_gp_input_error(const char *msg, long status,
+    ngx_gp_oai_error_t *err);
+ngx_int_t ngx_gp_files_handler(ngx_http_request_t *r, ngx_str_t *id);
+ngx_int_t ngx_gp_edits_handler(ngx_http_request_t *r);
+char *ngx_gp_fetch_allow(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 
 
 /* request handlers */

@@ -162,6 +162,23 @@ static const char  *ngx_gp_migrations[] = {
     "ALTER TABLE call_logs ADD COLUMN prompt TEXT;"
     "ALTER TABLE call_logs ADD COLUMN answer TEXT;",
 
+    /* version 7: /v1/files, our id -> upstream file, session, account */
+    "CREATE TABLE files ("
+    "  id TEXT PRIMARY KEY,"
+    "  upstream_id TEXT NOT NULL,"
+    "  account_id INTEGER NOT NULL"
+    "    REFERENCES accounts(id) ON DELETE CASCADE,"
+    "  session TEXT NOT NULL,"
+    "  filename TEXT NOT NULL DEFAULT '',"
+    "  mime TEXT NOT NULL DEFAULT '',"
+    "  bytes INTEGER NOT NULL DEFAULT 0,"
+    "  purpose TEXT NOT NULL DEFAULT '',"
+    "  key_id INTEGER NOT NULL DEFAULT 0,"
+    "  sha256 TEXT NOT NULL DEFAULT '',"
+    "  created_at INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX files_key ON files (key_id, created_at);",
+
     NULL
 };
 

@@ -59,7 +59,7 @@ is(sqlite($db, 'PRAGMA user_version'), $latest, "schema version is $latest");
 is(sqlite($db, "SELECT group_concat(name, ',') FROM (SELECT name FROM "
                . "sqlite_master WHERE type = 'table' AND name NOT LIKE "
                . "'sqlite_%' ORDER BY name)"),
-   'account_state,accounts,admin,admin_sessions,api_keys,call_logs,models,settings',
+   'account_state,accounts,admin,admin_sessions,api_keys,call_logs,files,models,settings',
    'tables');
 is(sqlite($db, "SELECT type || ':' || value FROM settings "
                . "WHERE key = 'show_thoughts'"),
@@ -80,7 +80,7 @@ is(sqlite($db, "SELECT value FROM settings WHERE key = 'show_thoughts'"),
 # an older database is migrated step by step
 sqlite($db, 'DROP TABLE account_state; ALTER TABLE accounts DROP COLUMN proxy; '
             . 'DROP TABLE api_keys; DROP TABLE admin; DROP TABLE admin_sessions; '
-            . 'DROP TABLE call_logs; '
+            . 'DROP TABLE call_logs; DROP TABLE files; '
             . 'PRAGMA user_version = 1');
 ($ok, $out) = nginx_t("gemini_pool_zone z:1m;\ngemini_pool_database $db;");
 ok($ok, 'a version 1 database is accepted');
@@ -109,6 +109,20 @@ ok(!$ok, 'a proxy URL of an unknown scheme is refused');
 like($out, qr/invalid proxy "ftp:\/\/\*\*\*\@proxy\.example:21"/,
      'and the error names it with its credentials masked');
 unlike($out, qr/s3cret/, 'the password never reaches the log');
+
+($ok, $out) = nginx_t("gemini_pool_zone z:1m;\n"
+                      . "gemini_pool_database $dir/c.db;\n"
+                      . "gemini_pool_fetch_allow 10.0.0.0/8 ::1 images.internal;\n"
+                      . "gemini_pool_fetch_max_size 5m;\n"
+                      . "gemini_pool_fetch_timeout 10s;");
+ok($ok, 'the fetch directives: addresses, networks, hosts') or diag $out;
+
+($ok, $out) = nginx_t("gemini_pool_zone z:1m;\n"
+                      . "gemini_pool_database $dir/c.db;\n"
+                      . "gemini_pool_fetch_allow 10.0.0.0/8 http://evil/;");
+ok(!$ok, 'a fetch exception that is no address, network or host is refused');
+like($out, qr{invalid address, network or host "http://evil/"},
+     'and the error names it');
 
 ($ok, $out) = nginx_t("gemini_pool_zone z:1m;\n"
                       . "gemini_pool_database $dir/c.db;\n"

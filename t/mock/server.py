@@ -223,7 +223,8 @@ class State:
         self.defaults = {"chunk_size": args.chunk_size, "gap_ms": args.gap_ms,
                          "chunk_gap_ms": 0, "strict_fields": not args.lenient,
                          "implicit_media": True, "split_special": True, "idle_timeout": args.idle_timeout,
-                         "max_body": args.max_body, "max_log": 200000}
+                         "max_body": args.max_body, "max_log": 200000,
+                         "max_upload": 20 * 1024 * 1024}
         self.file_accounts = accounts
         self.open_streams = 0
         self.conns = 0
@@ -664,12 +665,16 @@ class Mock:
             endpoint = WIDGET_PATHS[upath]
         elif DOWNLOAD_RE.match(upath):
             endpoint = "download"
+        elif upath.startswith("/remote/"):
+            endpoint = "remote"
         rec = st.new_record(endpoint, req)
         t0 = time.monotonic()
         keep = True
         try:
             if endpoint == "getoxsrf":
                 keep = await self.h_getoxsrf(conn, req, rec)
+            elif endpoint == "remote":
+                keep = await self.h_remote(conn, req, rec, upath)
             elif endpoint == "other":
                 keep = await self.respond(conn, req, rec, 404, gerr(404, "Not found: %s %s" % (req.method, req.path)))
             else:
@@ -756,6 +761,52 @@ class Mock:
                                       truncate=bool(action.get("truncate")))
             return True, keep
         return False, True
+
+    # ---- remote media (a web server that input image URLs point at) ---------------
+    async def h_remote(self, conn, req, rec, upath):
+        """GET /remote/<name>[?type=..&size=..&status=..&redirect=..&delay_ms=..&chunked=1]:
+        a PNG (name *.png or default), a JPEG (*.jpg), or text (*.txt, *.html);
+        size pads the body to that many bytes; chunked sends it without a
+        Content-Length."""
+        q = req.query
+        d = q.get("delay_ms")
+        if d and d.isdigit():
+            await conn.sleep(int(d) / 1000.0)
+        if q.get("redirect"):
+            return await self.respond(conn, req, rec, 302, b"", ctype="text/plain",
+                                      headers=[("Location", q["redirect"])])
+        status = int(q["status"]) if q.get("status", "").isdigit() else 200
+        name = upath[len("/remote/"):]
+        if name.endswith(".jpg"):
+            body, ctype = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + hashlib.sha256(name.encode()).digest() + b"\xff\xd9", "image/jpeg"
+        elif name.endswith(".txt") or name.endswith(".html"):
+            body, ctype = b"<html>not an image</html>", "text/html" if name.endswith(".html") else "text/plain"
+        else:
+            body, ctype = make_png(name), "image/png"
+        size = q.get("size", "")
+        if size.isdigit() and int(size) > len(body):
+            body = body + b"\0" * (min(int(size), MAX_LONG) - len(body))
+        if "type" in q:
+            ctype = q["type"]
+        if status != 200:
+            body = b"no such image"
+        rec["upload"] = {"size": len(body), "sha256": hashlib.sha256(body).hexdigest(), "mimeType": ctype}
+        if q.get("chunked"):
+            rec["status"] = status
+            hdrs = [("Content-Type", ctype), ("Transfer-Encoding", "chunked"),
+                    ("X-Mock-Seq", str(rec["seq"]))]
+            out = conn.head(status, hdrs, not req.keep_alive)
+            for i in range(0, len(body), 65536):
+                piece = body[i:i + 65536]
+                out += b"%x\r\n" % len(piece) + piece + b"\r\n"
+                await conn.write(out)
+                out = b""
+            await conn.write(b"0\r\n\r\n")
+            rec["completed"] = True
+            if not req.keep_alive:
+                conn.close()
+            return req.keep_alive
+        return await self.respond(conn, req, rec, status, body, ctype=ctype)
 
     # ---- getoxsrf --------------------------------------------------------------
     async def h_getoxsrf(self, conn, req, rec):
@@ -996,6 +1047,9 @@ class Mock:
             return await self.respond(conn, req, rec, 400, gerr(400, "addContextFileRequest.mimeType is required."))
         if mime not in UPLOAD_MIMES:
             return await self.respond(conn, req, rec, 400, gerr(400, "Unsupported file type: %s" % mime))
+        limit = self.st.config["max_upload"]
+        if isinstance(r.get("fileContents"), str) and len(r["fileContents"]) * 3 // 4 > limit:
+            return await self.respond(conn, req, rec, 413, gerr(413, "File exceeds the maximum upload size of %d bytes." % limit))
         fc = r.get("fileContents")
         if not isinstance(fc, str) or not fc:
             return await self.respond(conn, req, rec, 400, gerr(400, "addContextFileRequest.fileContents is required."))

@@ -1,0 +1,2388 @@
+
+/*
+ * Copyright (C) ngx_gemini_pool developers
+ *
+ * Input media: the images and files of a chat turn (data: URLs, remote
+ * URLs fetched behind the fetch guard, uploaded files), uploaded with
+ * widgetAddContextFile into the session the turn uses; and /v1/files,
+ * whose uploads live in an upstream session of one account, mapped in
+ * SQLite; /v1/images/edits, an image turn with the uploaded images.
+ */
+
+
+#include "ngx_http_gemini_pool_module.h"
+
+#include <arpa/inet.h>
+
+
+#define NGX_GP_MAX_INPUTS      16
+#define NGX_GP_MAX_HOPS        3
+#define NGX_GP_FILE_ID_LEN     64
+#define NGX_GP_MIME_LEN        64
+#define NGX_GP_FILE_NAME_LEN   128
+#define NGX_GP_JWT_POLL        50
+
+
+typedef struct {
+    u_char                            *data;    /* to upload, malloc'ed */
+    size_t                             len;
+    char                               mime[NGX_GP_MIME_LEN];
+    char                               name[NGX_GP_FILE_NAME_LEN];
+    const char                        *url;     /* to fetch */
+    char                               id[NGX_GP_FILE_ID_LEN];
+    unsigned                           uploaded:1;
+} ngx_gp_input_file_t;
+
+
+struct ngx_gp_input_s {
+    ngx_http_request_t                *r;
+    ngx_http_gemini_pool_main_conf_t  *gmcf;
+
+    ngx_gp_input_file_t                files[NGX_GP_MAX_INPUTS];
+    ngx_uint_t                         nfiles;
+    const char                        *ids[NGX_GP_MAX_INPUTS];
+
+    /* fetching */
+    ngx_uint_t                         fetch;
+    size_t                             fetched;   /* bytes, all URLs */
+    ngx_uint_t                         hops;
+    char                              *location;  /* malloc'ed */
+    ngx_gp_xfer_t                     *xfer;
+    ngx_gp_input_done_pt               done;
+    void                              *data;
+
+    /* uploading: the next file */
+    ngx_uint_t                         upload;
+
+    /* a /v1/files upload lives in one account's session */
+    int64_t                            account_id;
+    u_char                             session[NGX_GP_SESSION_LEN];
+    u_char                             pin_file[NGX_GP_FILE_ID_LEN];
+};
+
+
+/* POST /v1/files: pick, JWT, createSession, widgetAddContextFile */
+typedef struct {
+    ngx_http_request_t                *r;
+    ngx_http_gemini_pool_main_conf_t  *gmcf;
+    ngx_gp_zone_t                     *zone;
+    ngx_gp_key_t                       key;
+    ngx_gp_account_copy_t              acct;
+    ngx_gp_xfer_t                     *xfer;
+    ngx_event_t                        timer;
+    ngx_msec_t                         jwt_wait;
+    ngx_uint_t                         attempts;
+    ngx_uint_t                         max_attempts;
+    char                              *session;
+    u_char                            *data;
+    size_t                             len;
+    char                               mime[NGX_GP_MIME_LEN];
+    char                               filename[NGX_GP_FILE_NAME_LEN];
+    char                               purpose[64];
+} ngx_gp_upload_t;
+
+
+static void ngx_gp_input_cleanup(void *data);
+static ngx_int_t ngx_gp_input_file_ref(ngx_gp_input_t *in,
+    ngx_gp_input_file_t *f, const char *id, int64_t key_id,
+    ngx_gp_oai_error_t *err);
+static ngx_int_t ngx_gp_input_fetch(ngx_gp_input_t *in,
+    ngx_gp_oai_error_t *err);
+static void ngx_gp_input_fetch_done(ngx_gp_xfer_t *x);
+static ngx_uint_t ngx_gp_type_ok(const char *mime);
+
+static ngx_int_t ngx_gp_files_list(ngx_http_request_t *r, ngx_gp_key_t *k);
+static ngx_int_t ngx_gp_files_get(ngx_http_request_t *r, ngx_gp_key_t *k,
+    ngx_str_t *id, ngx_uint_t del);
+static void ngx_gp_files_name(const ngx_gp_mpart_t *file, char *buf,
+    size_t size);
+static void ngx_gp_files_type(const ngx_gp_mpart_t *file, const char *name,
+    char *mime, size_t size);
+static void ngx_gp_files_body(ngx_http_request_t *r);
+static void ngx_gp_edits_body(ngx_http_request_t *r);
+static void ngx_gp_upload_cleanup(void *data);
+static void ngx_gp_upload_attempt(ngx_gp_upload_t *u);
+static void ngx_gp_upload_jwt(ngx_gp_upload_t *u);
+static void ngx_gp_upload_timer(ngx_event_t *ev);
+static void ngx_gp_upload_xsrf_done(ngx_gp_xfer_t *x);
+static void ngx_gp_upload_session(ngx_gp_upload_t *u);
+static void ngx_gp_upload_session_done(ngx_gp_xfer_t *x);
+static void ngx_gp_upload_file_done(ngx_gp_xfer_t *x);
+static void ngx_gp_upload_error(ngx_gp_upload_t *u, ngx_gp_xfer_t *x);
+static void ngx_gp_upload_fail(ngx_gp_upload_t *u, ngx_uint_t kind,
+    long status, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
+
+/* gemini_pool_fetch_allow 127.0.0.1 10.0.0.0/8 ::1 images.internal ...; */
+
+char *
+ngx_gp_fetch_allow(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_gemini_pool_main_conf_t *gmcf = conf;
+
+    ngx_int_t    rc;
+    ngx_str_t   *value, *host;
+    ngx_uint_t   i, j;
+    ngx_cidr_t  *cidr;
+
+    if (gmcf->fetch_allow == NULL) {
+        gmcf->fetch_allow = ngx_array_create(cf->pool, 4,
+                                             sizeof(ngx_cidr_t));
+        gmcf->fetch_allow_hosts = ngx_array_create(cf->pool, 4,
+                                                   sizeof(ngx_str_t));
+        if (gmcf->fetch_allow == NULL || gmcf->fetch_allow_hosts == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        cidr = ngx_array_push(gmcf->fetch_allow);
+        if (cidr == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        rc = ngx_ptocidr(&value[i], cidr);
+
+        if (rc == NGX_DONE) {
+            ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                               "low address bits of %V are meaningless",
+                               &value[i]);
+            continue;
+        }
+
+        if (rc == NGX_OK) {
+            continue;
+        }
+
+        gmcf->fetch_allow->nelts--;
+
+        /* a host name, allowed whatever it resolves to */
+
+        for (j = 0; j < value[i].len; j++) {
+            u_char  c = value[i].data[j];
+
+            if (!(c == '-' || c == '.' || (c >= '0' && c <= '9')
+                  || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')))
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid address, network or host "
+                                   "\"%V\"", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+        }
+
+        host = ngx_array_push(gmcf->fetch_allow_hosts);
+        if (host == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        host->len = value[i].len;
+        host->data = ngx_pnalloc(cf->pool, host->len + 1);
+        if (host->data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_strlow(host->data, value[i].data, host->len);
+        host->data[host->len] = '\0';
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * curl's open-socket callback asks here before a guarded transfer
+ * connects: the address actually connected is judged, so a name that
+ * resolves (or re-resolves) to a private address is refused too.
+ */
+
+ngx_int_t
+ngx_gp_fetch_guard(ngx_gp_xfer_t *x, struct sockaddr *sa)
+{
+    int                                family = 0;
+    u_char                            *a = NULL;
+    ngx_uint_t                         i, k;
+    ngx_cidr_t                        *cidr;
+    const char                        *why;
+    struct sockaddr_in                *sin = NULL;
+    struct sockaddr_in6               *sin6;
+    ngx_http_gemini_pool_main_conf_t  *gmcf;
+    char                               text[NGX_INET6_ADDRSTRLEN + 1];
+    u_char                             buf[160];
+
+    if (x->proxied || x->guard_off) {
+        /* the proxy is the operator's; the target host was judged */
+        return NGX_OK;
+    }
+
+    gmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_http_gemini_pool_module);
+
+    switch (sa->sa_family) {
+
+    case AF_INET:
+        sin = (struct sockaddr_in *) sa;
+        a = (u_char *) &sin->sin_addr;
+        family = 4;
+        break;
+
+    case AF_INET6:
+        sin6 = (struct sockaddr_in6 *) sa;
+        a = (u_char *) &sin6->sin6_addr;
+        family = 6;
+        break;
+
+    default:
+        why = "non-IP";
+        goto refused;
+    }
+
+    if (gmcf->fetch_allow) {
+        cidr = gmcf->fetch_allow->elts;
+
+        for (i = 0; i < gmcf->fetch_allow->nelts; i++) {
+
+            if (cidr[i].family == AF_INET && family == 4) {
+                if ((sin->sin_addr.s_addr & cidr[i].u.in.mask)
+                    == cidr[i].u.in.addr)
+                {
+                    return NGX_OK;
+                }
+            }
+
+            if (cidr[i].family == AF_INET6 && family == 6) {
+                for (k = 0; k < 16; k++) {
+                    if ((a[k] & cidr[i].u.in6.mask.s6_addr[k])
+                        != cidr[i].u.in6.addr.s6_addr[k])
+                    {
+                        break;
+                    }
+                }
+
+                if (k == 16) {
+                    return NGX_OK;
+                }
+            }
+        }
+    }
+
+    why = ngx_gp_addr_refused(family, a);
+
+    if (why == NULL) {
+        return NGX_OK;
+    }
+
+refused:
+
+    text[0] = '\0';
+
+    if (family == 4 || family == 6) {
+        (void) inet_ntop(family == 4 ? AF_INET : AF_INET6, a, text,
+                         sizeof(text));
+    }
+
+    ngx_snprintf(buf, sizeof(buf) - 1, "%s is a %s address%Z", text, why);
+
+    free(x->refused);
+    x->refused = strdup((char *) buf);
+
+    return NGX_DECLINED;
+}
+
+
+/* chat inputs */
+
+ngx_int_t
+ngx_gp_input_prepare(ngx_http_request_t *r, ngx_gp_chat_req_t *req,
+    int64_t key_id, ngx_gp_input_t **inp, ngx_gp_input_done_pt done,
+    void *data, ngx_gp_oai_error_t *err)
+{
+    size_t                i, last;
+    u_char               *bytes;
+    size_t                len;
+    ngx_uint_t            fetch;
+    ngx_gp_input_t       *in;
+    ngx_gp_message_t     *m;
+    ngx_pool_cleanup_t   *cln;
+    ngx_gp_image_ref_t   *img;
+    ngx_gp_input_file_t  *f;
+    const char           *sniffed;
+
+    *inp = NULL;
+
+    /* the images of the turn sent: the last user message (spec §10) */
+
+    for (last = req->nmessages; last > 0; last--) {
+        if (req->messages[last - 1].role == NGX_GP_ROLE_USER) {
+            break;
+        }
+    }
+
+    if (last == 0 || req->messages[last - 1].nimages == 0) {
+        return NGX_OK;
+    }
+
+    m = &req->messages[last - 1];
+
+    if (m->nimages > NGX_GP_MAX_INPUTS) {
+        ngx_gp_oai_error_set(err, NGX_HTTP_BAD_REQUEST,
+                             "invalid_request_error", "too_many_files",
+                             "messages", "A message may carry at most %d "
+                             "images or files; this one has %d",
+                             NGX_GP_MAX_INPUTS, (int) m->nimages);
+        return NGX_ERROR;
+    }
+
+    in = ngx_pcalloc(r->pool, sizeof(ngx_gp_input_t));
+    if (in == NULL) {
+        goto nomem;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        goto nomem;
+    }
+
+    cln->handler = ngx_gp_input_cleanup;
+    cln->data = in;
+
+    in->r = r;
+    in->gmcf = ngx_http_get_module_main_conf(r, ngx_http_gemini_pool_module);
+    in->done = done;
+    in->data = data;
+    *inp = in;
+
+    fetch = 0;
+
+    for (i = 0; i < m->nimages; i++) {
+        img = &m->images[i];
+        f = &in->files[in->nfiles++];
+
+        switch (img->kind) {
+
+        case NGX_GP_IMAGE_DATA:
+            bytes = ngx_gp_base64_decode_any(img->data, img->data_len, &len);
+
+            if (bytes == NULL || len == 0) {
+                free(bytes);
+                ngx_gp_oai_error_set(err, NGX_HTTP_BAD_REQUEST,
+                                     "invalid_request_error",
+                                     "invalid_value", "messages",
+                                     "Image %d of the last user message "
+                                     "has no valid base64 data",
+                                     (int) i + 1);
+                return NGX_ERROR;
+            }
+
+            f->data = bytes;
+            f->len = len;
+
+            ngx_cpystrn((u_char *) f->mime,
+                        (u_char *) (img->mime ? img->mime : "image/png"),
+                        sizeof(f->mime));
+
+            if (ngx_strcmp(f->mime, "application/octet-stream") == 0) {
+                sniffed = ngx_gp_mime_sniff(bytes, len);
+
+                if (sniffed) {
+                    ngx_cpystrn((u_char *) f->mime, (u_char *) sniffed,
+                                sizeof(f->mime));
+                }
+            }
+
+            if (!ngx_gp_type_ok(f->mime)) {
+                ngx_gp_oai_error_set(err, NGX_HTTP_BAD_REQUEST,
+                                     "invalid_request_error",
+                                     "unsupported_file_type", "messages",
+                                     "Unsupported file type %s in image %d "
+                                     "of the last user message: send an "
+                                     "image, a PDF or text", f->mime,
+                                     (int) i + 1);
+                return NGX_ERROR;
+            }
+
+            ngx_snprintf((u_char *) f->name, sizeof(f->name) - 1,
+                         "inline_%08xD.%s%Z", (uint32_t) ngx_random(),
+                         ngx_gp_mime_ext(f->mime));
+            break;
+
+        case NGX_GP_IMAGE_URL:
+            f->url = img->url;
+            fetch = 1;
+            break;
+
+        default: /* NGX_GP_IMAGE_FILE */
+            if (ngx_gp_input_file_ref(in, f, img->file_id, key_id, err)
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+            break;
+        }
+    }
+
+    if (!fetch) {
+        return NGX_OK;
+    }
+
+    in->fetch = 0;
+
+    if (ngx_gp_input_fetch(in, err) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return NGX_AGAIN;
+
+nomem:
+
+    ngx_gp_oai_error_set(err, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                         "server_error", "internal_error", NULL,
+                         "out of memory");
+    return NGX_ERROR;
+}
+
+
+static void
+ngx_gp_input_cleanup(void *data)
+{
+    ngx_gp_input_t  *in = data;
+
+    ngx_uint_t  i;
+
+    if (in->xfer) {
+        ngx_gp_xfer_destroy(in->xfer);
+        in->xfer = NULL;
+    }
+
+    for (i = 0; i < in->nfiles; i++) {
+        free(in->files[i].data);
+        in->files[i].data = NULL;
+    }
+
+    free(in->location);
+    in->location = NULL;
+}
+
+
+/* the media types the gateway passes on: images, PDF, text */
+
+static ngx_uint_t
+ngx_gp_type_ok(const char *mime)
+{
+    return ngx_strncmp(mime, "image/", 6) == 0
+           || ngx_strncmp(mime, "text/", 5) == 0
+           || ngx_strcmp(mime, "application/pdf") == 0;
+}
+
+
+/*
+ * A {"type":"file"} part: a numeric id is an upstream file id (spec §10,
+ * passed through); "file-..." is one of our uploads, which binds the turn
+ * to the account and session the file lives in.
+ */
+
+static ngx_int_t
+ngx_gp_input_file_ref(ngx_gp_input_t *in, ngx_gp_input_file_t *f,
+    const char *id, int64_t key_id, ngx_gp_oai_error_t *err)
+{
+    int                  rc;
+    size_t               len;
+    int64_t              account;
+    sqlite3             *db;
+    ngx_uint_t           digits;
+    const char          *p, *upstream, *session;
+    sqlite3_stmt        *st;
+
+    len = ngx_strlen(id);
+
+    for (digits = (len > 0), p = id; *p; p++) {
+        if (*p < '0' || *p > '9') {
+            digits = 0;
+            break;
+        }
+    }
+
+    if (digits && len < NGX_GP_FILE_ID_LEN) {
+        ngx_memcpy(f->id, id, len + 1);
+        return NGX_OK;
+    }
+
+    db = ngx_gp_store_db(in->r->connection->log);
+
+    if (db == NULL
+        || sqlite3_prepare_v2(db, "SELECT upstream_id, account_id, session "
+                              "FROM files WHERE id = ?1 AND key_id = ?2",
+                              -1, &st, NULL) != SQLITE_OK)
+    {
+        ngx_gp_oai_error_set(err, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                             "server_error", "internal_error", NULL,
+                             "the file table is not readable");
+        return NGX_ERROR;
+    }
+
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, key_id);
+
+    rc = sqlite3_step(st);
+
+    if (rc != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        ngx_gp_oai_error_set(err, NGX_HTTP_BAD_REQUEST,
+                             "invalid_request_error", "file_not_found",
+                             "messages", "No such file: %.64s (upload it "
+                             "with POST /v1/files, or pass an upstream "
+                             "file id)", id);
+        return NGX_ERROR;
+    }
+
+    upstream = (const char *) sqlite3_column_text(st, 0);
+    account = sqlite3_column_int64(st, 1);
+    session = (const char *) sqlite3_column_text(st, 2);
+
+    if (upstream == NULL || session == NULL
+        || ngx_strlen(upstream) >= NGX_GP_FILE_ID_LEN
+        || ngx_strlen(session) >= NGX_GP_SESSION_LEN)
+    {
+        sqlite3_finalize(st);
+        ngx_gp_oai_error_set(err, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                             "server_error", "internal_error", NULL,
+                             "the mapping of file %.64s is damaged", id);
+        return NGX_ERROR;
+    }
+
+    if (in->account_id
+        && (in->account_id != account
+            || ngx_strcmp(in->session, session) != 0))
+    {
+        sqlite3_finalize(st);
+        ngx_gp_oai_error_set(err, NGX_HTTP_BAD_REQUEST,
+                             "invalid_request_error", "file_conflict",
+                             "messages", "The files %s and %.64s were "
+                             "uploaded into different upstream sessions "
+                             "and cannot be used in one message",
+                             in->pin_file, id);
+        return NGX_ERROR;
+    }
+
+    ngx_cpystrn((u_char *) f->id, (u_char *) upstream, sizeof(f->id));
+    ngx_cpystrn(in->session, (u_char *) session, NGX_GP_SESSION_LEN);
+    ngx_cpystrn(in->pin_file, (u_char *) id, NGX_GP_FILE_ID_LEN);
+    in->account_id = account;
+
+    sqlite3_finalize(st);
+
+    return NGX_OK;
+}
+
+
+/* the next remote URL (or the redirect of the current one) */
+
+static ngx_int_t
+ngx_gp_input_fetch(ngx_gp_input_t *in, ngx_gp_oai_error_t *err)
+{
+    char                 *host;
+    CURLU                *h;
+    u_char               *p;
+    size_t                n;
+    ngx_str_t            *hosts;
+    ngx_uint_t            i, literal;
+    const char           *url, *why;
+    ngx_gp_xfer_t        *x;
+    ngx_gp_input_file_t  *f;
+    u_char                addr[16];
+    u_char                lower[256];
+
+    while (in->fetch < in->nfiles && in->files[in->fetch].url == NULL) {
+        in->fetch++;
+    }
+
+    if (in->fetch == in->nfiles) {
+        return NGX_DONE;
+    }
+
+    f = &in->files[in->fetch];
+    url = in->location ? in->location : f->url;
+
+    x = ngx_gp_xfer_create(in->r->connection->log, "image fetch");
+    if (x == NULL) {
+        goto nomem;
+    }
+
+    in->xfer = x;
+    x->guard = 1;
+    x->on_done = ngx_gp_input_fetch_done;
+    x->data = in;
+    /* gemini_pool_fetch_max_size holds for all the URLs of a request */
+    x->max = in->gmcf->fetch_max_size - ngx_min(in->fetched,
+                                                 in->gmcf->fetch_max_size);
+
+    /* the host: allowed by name, or judged by the address connected */
+
+    h = curl_url();
+    if (h == NULL) {
+        goto nomem;
+    }
+
+    host = NULL;
+
+    if (curl_url_set(h, CURLUPART_URL, url, 0) != CURLUE_OK
+        || curl_url_get(h, CURLUPART_HOST, &host, 0) != CURLUE_OK)
+    {
+        curl_url_cleanup(h);
+        ngx_gp_oai_error_set(err, NGX_HTTP_BAD_REQUEST,
+                             "invalid_request_error", "invalid_image_url",
+                             "messages", "The image URL %.200s is not a "
+                             "valid URL", url);
+        return NGX_ERROR;
+    }
+
+    curl_url_cleanup(h);
+
+    n = ngx_strlen(host);
+
+    if (n && host[0] == '[' && host[n - 1] == ']') {
+        ngx_memmove(host, host + 1, n - 2);
+        n -= 2;
+        host[n] = '\0';
+    }
+
+    n = ngx_min(n, sizeof(lower) - 1);
+    ngx_strlow(lower, (u_char *) host, n);
+    lower[n] = '\0';
+
+    literal = inet_pton(AF_INET, host, addr) == 1 ? 4
+              : inet_pton(AF_INET6, host, addr) == 1 ? 6 : 0;
+
+    curl_free(host);
+
+    if (in->gmcf->fetch_allow_hosts) {
+        hosts = in->gmcf->fetch_allow_hosts->elts;
+
+        for (i = 0; i < in->gmcf->fetch_allow_hosts->nelts; i++) {
+            if (hosts[i].len == n
+                && ngx_strncmp(hosts[i].data, lower, n) == 0)
+            {
+                x->guard_off = 1;
+            }
+        }
+    }
+
+    /*
+     * A connection of its own, never reused: a pooled connection was
+     * judged (or not) for another host, and curl asks no open-socket
+     * callback when it reuses one.
+     */
+    curl_easy_setopt(x->easy, CURLOPT_FRESH_CONNECT, 1L);
+    curl_easy_setopt(x->easy, CURLOPT_FORBID_REUSE, 1L);
+
+    curl_easy_setopt(x->easy, CURLOPT_URL, url);
+    curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS,
+                     (long) in->gmcf->fetch_timeout);
+    curl_easy_setopt(x->easy, CURLOPT_MAXFILESIZE_LARGE,
+                     (curl_off_t) x->max);
+    ngx_gp_xfer_proxy(x, NGX_GP_TRAFFIC_IMAGES, NULL);
+
+    if (x->proxied && !x->guard_off) {
+        /*
+         * Through a proxy the address connected is the proxy's: what the
+         * gateway can judge is a literal address or "localhost"; names
+         * are the proxy's to resolve (and to police).
+         */
+
+        why = NULL;
+
+        if (literal) {
+            why = ngx_gp_addr_refused(literal, addr);
+
+        } else if (ngx_strcmp(lower, "localhost") == 0
+                   || (n > 10
+                       && ngx_strcmp(lower + n - 10, ".localhost") == 0))
+        {
+            why = "loopback";
+        }
+
+        if (why && !x->guard_off) {
+            p = ngx_pnalloc(in->r->pool, 160);
+            if (p == NULL) {
+                goto nomem;
+            }
+
+            ngx_snprintf(p, 159, "%s is a %s address%Z", lower, why);
+            x->refused = strdup((char *) p);
+
+            ngx_gp_oai_error_set(err, NGX_HTTP_BAD_REQUEST,
+                                 "invalid_request_error",
+                                 "invalid_image_url", "messages",
+                                 "The image URL %.200s was refused: %s "
+                                 "(gemini_pool_fetch_allow can permit it)",
+                                 url, p);
+            return NGX_ERROR;
+        }
+    }
+
+    if (ngx_gp_xfer_header(x, "accept: image/*, application/pdf;q=0.9, "
+                           "*/*;q=0.5") != NGX_OK
+        || ngx_gp_xfer_header(x, "user-agent: ngx_gemini_pool/"
+                              NGX_GP_VERSION) != NGX_OK
+        || ngx_gp_xfer_start(x) != NGX_OK)
+    {
+        goto nomem;
+    }
+
+    return NGX_OK;
+
+nomem:
+
+    ngx_gp_oai_error_set(err, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                         "server_error", "internal_error", NULL,
+                         "cannot start the image fetch");
+    return NGX_ERROR;
+}
+
+
+static void
+ngx_gp_input_fetch_done(ngx_gp_xfer_t *x)
+{
+    char                 *ctype, *loc;
+    size_t                n;
+    ngx_int_t             rc;
+    const char           *url, *sniffed;
+    ngx_gp_input_t       *in = x->data;
+    ngx_gp_oai_error_t    err;
+    ngx_gp_input_file_t  *f;
+    char                  mime[NGX_GP_MIME_LEN];
+    u_char                reason[256];
+
+    f = &in->files[in->fetch];
+    url = in->location ? in->location : f->url;
+
+    if (x->refused) {
+        ngx_gp_oai_error_set(&err, NGX_HTTP_BAD_REQUEST,
+                             "invalid_request_error", "invalid_image_url",
+                             "messages", "The image URL %.200s was "
+                             "refused: %s (gemini_pool_fetch_allow can "
+                             "permit it)", url, x->refused);
+        goto failed;
+    }
+
+    if (x->overflow || x->result == CURLE_FILESIZE_EXCEEDED) {
+        ngx_gp_oai_error_set(&err, NGX_HTTP_BAD_REQUEST,
+                             "invalid_request_error", "image_too_large",
+                             "messages", "The image at %.200s is larger "
+                             "than gemini_pool_fetch_max_size (%zu bytes "
+                             "for all the image URLs of a request)",
+                             url, in->gmcf->fetch_max_size);
+        goto failed;
+    }
+
+    if (x->result == CURLE_OPERATION_TIMEDOUT) {
+        ngx_gp_oai_error_set(&err, NGX_HTTP_BAD_REQUEST,
+                             "invalid_request_error", "invalid_image_url",
+                             "messages", "The image URL %.200s did not "
+                             "answer within gemini_pool_fetch_timeout "
+                             "(%lu ms)", url,
+                             (unsigned long) in->gmcf->fetch_timeout);
+        goto failed;
+    }
+
+    if (x->result != CURLE_OK) {
+        ngx_gp_oai_error_set(&err, NGX_HTTP_BAD_REQUEST,
+                             "invalid_request_error", "invalid_image_url",
+                             "messages", "The image URL %.200s could not "
+                             "be fetched: %s", url,
+                             ngx_gp_xfer_describe(x, reason,
+                                                  sizeof(reason)));
+        goto failed;
+    }
+
+    if (x->status >= 300 && x->status < 400) {
+        loc = NULL;
+        (void) curl_easy_getinfo(x->easy, CURLINFO_REDIRECT_URL, &loc);
+
+        if (loc == NULL || ++in->hops > NGX_GP_MAX_HOPS
+            || (ngx_strncasecmp((u_char *) loc, (u_char *) "http://", 7)
+                != 0
+                && ngx_strncasecmp((u_char *) loc, (u_char *) "https://", 8)
+                   != 0))
+        {
+            ngx_gp_oai_error_set(&err, NGX_HTTP_BAD_REQUEST,
+                                 "invalid_request_error",
+                                 "invalid_image_url", "messages",
+                                 "The image URL %.200s redirects %s", url,
+                                 loc == NULL ? "nowhere"
+                                 : in->hops > NGX_GP_MAX_HOPS
+                                   ? "too often" : "to a non-HTTP URL");
+            goto failed;
+        }
+
+        loc = strdup(loc);
+
+        ngx_gp_xfer_destroy(x);
+        in->xfer = NULL;
+        free(in->location);
+        in->location = loc;
+
+        if (loc == NULL) {
+            ngx_gp_oai_error_set(&err, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                 "server_error", "internal_error", NULL,
+                                 "out of memory");
+            in->done(in->data, &err);
+            return;
+        }
+
+        goto next;
+    }
+
+    if (x->status != 200) {
+        ngx_gp_oai_error_set(&err, NGX_HTTP_BAD_REQUEST,
+                             "invalid_request_error", "invalid_image_url",
+                             "messages", "The image URL %.200s answered "
+                             "HTTP %ld", url, x->status);
+        goto failed;
+    }
+
+    if (x->len == 0) {
+        ngx_gp_oai_error_set(&err, NGX_HTTP_BAD_REQUEST,
+                             "invalid_request_error", "invalid_image_url",
+                             "messages", "The image URL %.200s answered "
+                             "with an empty body", url);
+        goto failed;
+    }
+
+    /* the type: the bytes say it when they are a known format */
+
+    ctype = NULL;
+    (void) curl_easy_getinfo(x->easy, CURLINFO_CONTENT_TYPE, &ctype);
+
+    n = ctype ? ngx_gp_mime_bare(ctype, ngx_strlen(ctype), mime,
+                                 sizeof(mime))
+              : 0;
+    if (n == 0) {
+        ngx_cpystrn((u_char *) mime, (u_char *) "application/octet-stream",
+                    sizeof(mime));
+    }
+
+    sniffed = ngx_gp_mime_sniff(x->buf, x->len);
+
+    if (sniffed
+        && (ngx_strncmp(mime, "image/", 6) == 0
+            || ngx_strcmp(mime, "application/octet-stream") == 0
+            || ngx_strcmp(mime, "binary/octet-stream") == 0
+            || ngx_strcmp(mime, "application/pdf") == 0))
+    {
+        ngx_cpystrn((u_char *) f->mime, (u_char *) sniffed,
+                    sizeof(f->mime));
+
+    } else if (ngx_strncmp(mime, "image/", 6) == 0
+               || ngx_strcmp(mime, "application/pdf") == 0)
+    {
+        ngx_cpystrn((u_char *) f->mime, (u_char *) mime, sizeof(f->mime));
+
+    } else {
+        ngx_gp_oai_error_set(&err, NGX_HTTP_BAD_REQUEST,
+                             "invalid_request_error",
+                             "unsupported_file_type", "messages",
+                             "The image URL %.200s returned %s, not an "
+                             "image", url, mime);
+        goto failed;
+    }
+
+    f->data = x->buf;
+    f->len = x->len;
+    in->fetched += x->len;
+    x->buf = NULL;
+    x->len = 0;
+
+    ngx_snprintf((u_char *) f->name, sizeof(f->name) - 1, "url_%08xD.%s%Z",
+                 (uint32_t) ngx_random(), ngx_gp_mime_ext(f->mime));
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, in->r->connection->log, 0,
+                   "gemini pool: fetched %s: %s, %uz bytes", url, f->mime,
+                   f->len);
+
+    ngx_gp_xfer_destroy(x);
+    in->xfer = NULL;
+    free(in->location);
+    in->location = NULL;
+    in->hops = 0;
+    in->fetch++;
+
+next:
+
+    rc = ngx_gp_input_fetch(in, &err);
+
+    if (rc == NGX_OK) {
+        return;
+    }
+
+    in->done(in->data, rc == NGX_DONE ? NULL : &err);
+    return;
+
+failed:
+
+    ngx_log_error(NGX_LOG_INFO, in->r->connection->log, 0,
+                  "gemini pool: %s", err.message);
+
+    ngx_gp_xfer_destroy(x);
+    in->xfer = NULL;
+
+    in->done(in->data, &err);
+}
+
+
+/* the account and session a /v1/files upload binds the turn to; 0 none */
+
+int64_t
+ngx_gp_input_account(ngx_gp_input_t *in, u_char **session)
+{
+    if (in == NULL || in->account_id == 0) {
+        return 0;
+    }
+
+    *session = in->session;
+
+    return in->account_id;
+}
+
+
+/* a new attempt (a new session): every file is uploaded again */
+
+void
+ngx_gp_input_restart(ngx_gp_input_t *in)
+{
+    ngx_uint_t  i;
+
+    if (in == NULL) {
+        return;
+    }
+
+    for (i = 0; i < in->nfiles; i++) {
+        if (in->files[i].data) {
+            in->files[i].uploaded = 0;
+            in->files[i].id[0] = '\0';
+        }
+    }
+
+    in->upload = 0;
+}
+
+
+/*
+ * The widgetAddContextFile transfer of the next file to upload into
+ * session (not started); NULL on failure.  Call it while
+ * ngx_gp_input_pending() says a file waits.
+ */
+
+ngx_gp_xfer_t *
+ngx_gp_input_upload(ngx_gp_input_t *in, ngx_gp_account_copy_t *a,
+    const char *session, ngx_log_t *log)
+{
+    char                 *body;
+    size_t                len;
+    ngx_gp_xfer_t        *x;
+    ngx_gp_input_file_t  *f;
+
+    if (in == NULL) {
+        return NULL;
+    }
+
+    while (in->upload < in->nfiles
+           && (in->files[in->upload].data == NULL
+               || in->files[in->upload].uploaded))
+    {
+        in->upload++;
+    }
+
+    if (in->upload == in->nfiles) {
+        return NULL;
+    }
+
+    f = &in->files[in->upload];
+
+    body = ngx_gp_body_add_context_file((char *) a->team_id, session,
+                                        f->name, f->mime, f->data, f->len,
+                                        &len);
+    if (body == NULL) {
+        return NULL;
+    }
+
+    x = ngx_gp_gemini_widget(in->gmcf, a, "widgetAddContextFile", body, len,
+                             in->gmcf->upload_timeout, log);
+    if (x == NULL) {
+        return NULL;
+    }
+
+    x->max = 64 * 1024;
+
+    return x;
+}
+
+
+/* 1: a file is waiting for its upload */
+
+ngx_uint_t
+ngx_gp_input_pending(ngx_gp_input_t *in)
+{
+    ngx_uint_t  i;
+
+    if (in == NULL) {
+        return 0;
+    }
+
+    for (i = in->upload; i < in->nfiles; i++) {
+        if (in->files[i].data && !in->files[i].uploaded) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+ngx_int_t
+ngx_gp_input_uploaded(ngx_gp_input_t *in, ngx_gp_xfer_t *x)
+{
+    char                 *id;
+    ngx_gp_input_file_t  *f;
+
+    f = &in->files[in->upload];
+
+    id = ngx_gp_file_id_parse((char *) x->buf, x->len);
+
+    if (id == NULL || ngx_strlen(id) >= NGX_GP_FILE_ID_LEN) {
+        free(id);
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(f->id, id, ngx_strlen(id) + 1);
+    free(id);
+
+    f->uploaded = 1;
+    in->upload++;
+
+    return NGX_OK;
+}
+
+
+/* streamAssistRequest.fileIds: every file of the turn, in order */
+
+const char **
+ngx_gp_input_ids(ngx_gp_input_t *in, size_t *n)
+{
+    ngx_uint_t  i;
+
+    *n = 0;
+
+    if (in == NULL) {
+        return NULL;
+    }
+
+    for (i = 0; i < in->nfiles; i++) {
+        if (in->files[i].id[0]) {
+            in->ids[(*n)++] = in->files[i].id;
+        }
+    }
+
+    return in->ids;
+}
+
+
+/*
+ * The client's error for an upstream refusal that concerns its files:
+ * an unsupported type, a file the session does not hold, a file too big.
+ */
+
+ngx_int_t
+ngx_gp_input_error(const char *msg, long status, ngx_gp_oai_error_t *err)
+{
+    if (ngx_strstr(msg, "Unsupported file type") != NULL) {
+        ngx_gp_oai_error_set(err, NGX_HTTP_BAD_REQUEST,
+                             "invalid_request_error",
+                             "unsupported_file_type", "messages", "%s",
+                             msg);
+        return NGX_OK;
+    }
+
+    if (ngx_strstr(msg, "File with ID") != NULL
+        && ngx_strstr(msg, "not found") != NULL)
+    {
+        ngx_gp_oai_error_set(err, NGX_HTTP_BAD_REQUEST,
+                             "invalid_request_error", "file_not_found",
+                             "messages", "A file of this message is not "
+                             "in the upstream session (it may have "
+                             "expired): %s", msg);
+        return NGX_OK;
+    }
+
+    if (status == 413
+        && ngx_strstr(msg, "widgetAddContextFile") != NULL)
+    {
+        ngx_gp_oai_error_set(err, NGX_HTTP_BAD_REQUEST,
+                             "invalid_request_error", "file_too_large",
+                             "messages", "The upstream refused a file as "
+                             "too large: %s", msg);
+        return NGX_OK;
+    }
+
+    return NGX_DECLINED;
+}
+
+
+/* /v1/files */
+
+static u_char *
+ngx_gp_files_object(u_char *p, u_char *last, sqlite3_stmt *st)
+{
+    const u_char  *id, *name, *purpose;
+
+    /* SELECT id, filename, bytes, purpose, created_at */
+
+    id = sqlite3_column_text(st, 0);
+    name = sqlite3_column_text(st, 1);
+    purpose = sqlite3_column_text(st, 3);
+
+    if (id == NULL || name == NULL || purpose == NULL) {
+        return p;
+    }
+
+    p = ngx_slprintf(p, last, "{\"id\":\"");
+    p = (u_char *) ngx_escape_json(p, (u_char *) id, ngx_strlen(id));
+    p = ngx_slprintf(p, last, "\",\"object\":\"file\",\"bytes\":%L,"
+                     "\"created_at\":%L,\"filename\":\"",
+                     (int64_t) sqlite3_column_int64(st, 2),
+                     (int64_t) sqlite3_column_int64(st, 4));
+    p = (u_char *) ngx_escape_json(p, (u_char *) name, ngx_strlen(name));
+    p = ngx_slprintf(p, last, "\",\"purpose\":\"");
+    p = (u_char *) ngx_escape_json(p, (u_char *) purpose,
+                                   ngx_strlen(purpose));
+    p = ngx_slprintf(p, last, "\",\"status\":\"processed\","
+                     "\"status_details\":null}");
+
+    return p;
+}
+
+
+/* room for one file object: escaping may grow a byte six-fold */
+
+#define NGX_GP_FILE_JSON  (256 + 6 * (NGX_GP_FILE_ID_LEN                     \
+                                      + NGX_GP_FILE_NAME_LEN + 64))
+
+
+ngx_int_t
+ngx_gp_files_handler(ngx_http_request_t *r, ngx_str_t *id)
+{
+    ngx_int_t            rc;
+    ngx_gp_key_t         key;
+    ngx_gp_oai_error_t   err;
+
+    if (r->method == NGX_HTTP_POST && id->len == 0) {
+        rc = ngx_http_read_client_request_body(r, ngx_gp_files_body);
+
+        if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+            return rc;
+        }
+
+        return NGX_DONE;
+    }
+
+    if (!(r->method & (NGX_HTTP_GET | NGX_HTTP_HEAD | NGX_HTTP_DELETE))
+        || (r->method == NGX_HTTP_DELETE && id->len == 0))
+    {
+        ngx_gp_oai_error_set(&err, NGX_HTTP_NOT_ALLOWED,
+                             "invalid_request_error", "method_not_allowed",
+                             NULL, "use POST or GET for /v1/files, GET or "
+                             "DELETE for /v1/files/{file_id}");
+        return ngx_gp_send_error(r, &err);
+    }
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (ngx_gp_api_key(r, NULL, &key, &rc) != NGX_OK) {
+        return rc;
+    }
+
+    if (id->len == 0) {
+        return ngx_gp_files_list(r, &key);
+    }
+
+    return ngx_gp_files_get(r, &key, id, r->method == NGX_HTTP_DELETE);
+}
+
+
+static ngx_int_t
+ngx_gp_files_list(ngx_http_request_t *r, ngx_gp_key_t *k)
+{
+    int            rc;
+    u_char        *p, *last, *start, *np;
+    size_t         size;
+    sqlite3       *db;
+    ngx_str_t      purpose;
+    ngx_uint_t     n;
+    sqlite3_stmt  *st;
+
+    db = ngx_gp_store_db(r->connection->log);
+
+    if (db == NULL
+        || sqlite3_prepare_v2(db, "SELECT id, filename, bytes, purpose, "
+                              "created_at FROM files WHERE key_id = ?1 "
+                              "AND (?2 = '' OR purpose = ?2) "
+                              "ORDER BY created_at DESC, rowid DESC",
+                              -1, &st, NULL) != SQLITE_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_http_arg(r, (u_char *) "purpose", 7, &purpose) != NGX_OK) {
+        ngx_str_set(&purpose, "");
+    }
+
+    sqlite3_bind_int64(st, 1, k->id);
+    sqlite3_bind_text(st, 2, (char *) purpose.data, (int) purpose.len,
+                      SQLITE_STATIC);
+
+    size = 64 + 16 * NGX_GP_FILE_JSON;
+    start = ngx_pnalloc(r->pool, size);
+    if (start == NULL) {
+        sqlite3_finalize(st);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    last = start + size;
+    p = ngx_slprintf(start, last, "{\"object\":\"list\",\"data\":[");
+
+    for (n = 0; (rc = sqlite3_step(st)) == SQLITE_ROW; n++) {
+
+        if ((size_t) (last - p) < NGX_GP_FILE_JSON + 64) {
+            /* grow: the list has no fixed bound */
+            size *= 2;
+            np = ngx_pnalloc(r->pool, size);
+            if (np == NULL) {
+                sqlite3_finalize(st);
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            p = ngx_cpymem(np, start, p - start);
+            start = np;
+            last = start + size;
+        }
+
+        if (n) {
+            *p++ = ',';
+        }
+
+        p = ngx_gp_files_object(p, last, st);
+    }
+
+    sqlite3_finalize(st);
+
+    if (rc != SQLITE_DONE) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "gemini pool: listing files failed: %s",
+                      sqlite3_errmsg(db));
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = ngx_slprintf(p, last, "],\"has_more\":false}");
+
+    return ngx_gp_send_json(r, NGX_HTTP_OK, start, p - start);
+}
+
+
+static ngx_int_t
+ngx_gp_files_get(ngx_http_request_t *r, ngx_gp_key_t *k, ngx_str_t *id,
+    ngx_uint_t del)
+{
+    int                  rc;
+    u_char              *p, *last, *start;
+    sqlite3             *db;
+    sqlite3_stmt        *st;
+    ngx_gp_oai_error_t   err;
+
+    db = ngx_gp_store_db(r->connection->log);
+
+    if (db == NULL
+        || sqlite3_prepare_v2(db, "SELECT id, filename, bytes, purpose, "
+                              "created_at FROM files WHERE id = ?1 "
+                              "AND key_id = ?2", -1, &st, NULL)
+           != SQLITE_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    sqlite3_bind_text(st, 1, (char *) id->data, (int) id->len,
+                      SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, k->id);
+
+    rc = sqlite3_step(st);
+
+    if (rc != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        ngx_gp_oai_error_set(&err, NGX_HTTP_NOT_FOUND,
+                             "invalid_request_error", "file_not_found",
+                             "file_id", "No such File object: %.*s",
+                             (int) ngx_min(id->len, 64), id->data);
+        return ngx_gp_send_error(r, &err);
+    }
+
+    start = ngx_pnalloc(r->pool, NGX_GP_FILE_JSON);
+    if (start == NULL) {
+        sqlite3_finalize(st);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    last = start + NGX_GP_FILE_JSON;
+
+    if (!del) {
+        p = ngx_gp_files_object(start, last, st);
+        sqlite3_finalize(st);
+        return ngx_gp_send_json(r, NGX_HTTP_OK, start, p - start);
+    }
+
+    sqlite3_finalize(st);
+
+    /* the upstream has no delete: the mapping goes, the file expires */
+
+    if (sqlite3_prepare_v2(db, "DELETE FROM files WHERE id = ?1 "
+                           "AND key_id = ?2", -1, &st, NULL) != SQLITE_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    sqlite3_bind_text(st, 1, (char *) id->data, (int) id->len,
+                      SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, k->id);
+
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+
+    if (rc != SQLITE_DONE) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "gemini pool: deleting a file failed: %s",
+                      sqlite3_errmsg(db));
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = ngx_slprintf(start, last, "{\"id\":\"");
+    p = (u_char *) ngx_escape_json(p, id->data, ngx_min(id->len, 64));
+    p = ngx_slprintf(p, last, "\",\"object\":\"file\",\"deleted\":true}");
+
+    return ngx_gp_send_json(r, NGX_HTTP_OK, start, p - start);
+}
+
+
+/*
+ * The name of an upload: the last path component of the part's file
+ * name, without controls and quotes, invalid UTF-8 as '_'; "upload".
+ */
+
+static void
+ngx_gp_files_name(const ngx_gp_mpart_t *file, char *buf, size_t size)
+{
+    u_char      *p, *s, *e, *q;
+    uint32_t     ch;
+
+    p = (u_char *) buf;
+
+    if (file->filename) {
+        s = (u_char *) file->filename;
+        e = s + file->filename_len;
+
+        for (q = s; q < e; q++) {
+            if (*q == '/' || *q == '\\') {
+                s = q + 1;
+            }
+        }
+
+        while (s < e && p + 4 < (u_char *) buf + size) {
+
+            if (*s < 0x80) {
+                if (*s >= 0x20 && *s != '"' && *s != 0x7f) {
+                    *p++ = *s;
+                }
+
+                s++;
+                continue;
+            }
+
+            q = s;
+            ch = ngx_utf8_decode(&q, e - s);
+
+            if (ch > 0x10ffff) {
+                *p++ = '_';
+                s++;
+                continue;
+            }
+
+            p = ngx_cpymem(p, s, q - s);
+            s = q;
+        }
+    }
+
+    if (p == (u_char *) buf) {
+        p = ngx_cpymem(p, "upload", sizeof("upload") - 1);
+    }
+
+    *p = '\0';
+}
+
+
+/* the type of an upload: the part's own, else its bytes', else .txt/.md */
+
+static void
+ngx_gp_files_type(const ngx_gp_mpart_t *file, const char *name, char *mime,
+    size_t size)
+{
+    char         ext[8];
+    const char  *sniffed, *dot;
+
+    if (file->type == NULL
+        || ngx_gp_mime_bare(file->type, file->type_len, mime, size) == 0)
+    {
+        ngx_cpystrn((u_char *) mime, (u_char *) "application/octet-stream",
+                    size);
+    }
+
+    if (ngx_strcmp(mime, "application/octet-stream") != 0) {
+        return;
+    }
+
+    sniffed = ngx_gp_mime_sniff((u_char *) file->data, file->len);
+
+    if (sniffed) {
+        ngx_cpystrn((u_char *) mime, (u_char *) sniffed, size);
+        return;
+    }
+
+    dot = strrchr(name, '.');
+
+    if (dot && ngx_strlen(dot + 1) < sizeof(ext)) {
+        ngx_strlow((u_char *) ext, (u_char *) dot + 1,
+                   ngx_strlen(dot + 1) + 1);
+
+        if (ngx_strcmp(ext, "txt") == 0 || ngx_strcmp(ext, "md") == 0) {
+            ngx_cpystrn((u_char *) mime, (u_char *) "text/plain", size);
+        }
+    }
+}
+
+
+static void
+ngx_gp_files_body(ngx_http_request_t *r)
+{
+    size_t                  n;
+    ngx_int_t               rc;
+    ngx_str_t               body;
+    ngx_table_elt_t        *ct;
+    ngx_gp_upload_t        *u;
+    const char             *reason;
+    ngx_pool_cleanup_t     *cln;
+    ngx_gp_oai_error_t      err;
+    const ngx_gp_mpart_t   *file, *purpose;
+    ngx_gp_mpart_t          parts[16];
+
+    if (ngx_gp_read_body(r, &body) != NGX_OK) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    u = ngx_pcalloc(r->pool, sizeof(ngx_gp_upload_t));
+    if (u == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    u->r = r;
+    u->gmcf = ngx_http_get_module_main_conf(r, ngx_http_gemini_pool_module);
+    u->zone = ngx_gp_zone();
+
+    if (ngx_gp_api_key(r, NULL, &u->key, &rc) != NGX_OK) {
+        ngx_http_finalize_request(r, rc);
+        return;
+    }
+
+    ct = r->headers_in.content_type;
+
+    if (ct == NULL
+        || ngx_gp_multipart_parse((char *) ct->value.data, ct->value.len,
+                                  (char *) body.data, body.len, parts,
+                                  sizeof(parts) / sizeof(parts[0]), &n,
+                                  &reason) != 0)
+    {
+        ngx_gp_oai_error_set(&err, NGX_HTTP_BAD_REQUEST,
+                             "invalid_request_error", "invalid_value",
+                             NULL, "POST /v1/files takes a "
+                             "multipart/form-data body with a \"file\" "
+                             "and a \"purpose\": %s",
+                             ct ? reason : "no Content-Type");
+        ngx_http_finalize_request(r, ngx_gp_send_error(r, &err));
+        return;
+    }
+
+    file = ngx_gp_multipart_get(parts, n, "file");
+    purpose = ngx_gp_multipart_get(parts, n, "purpose");
+
+    if (file == NULL || file->len == 0) {
+        ngx_gp_oai_error_set(&err, NGX_HTTP_BAD_REQUEST,
+                             "invalid_request_error",
+                             file ? "invalid_value"
+                                  : "missing_required_parameter",
+                             "file", file ? "The file is empty"
+                                          : "Missing required parameter: "
+                                            "'file'.");
+        ngx_http_finalize_request(r, ngx_gp_send_error(r, &err));
+        return;
+    }
+
+    if (purpose && (purpose->len == 0 || purpose->len >= sizeof(u->purpose)))
+    {
+        ngx_gp_oai_error_set(&err, NGX_HTTP_BAD_REQUEST,
+                             "invalid_request_error", "invalid_value",
+                             "purpose", "Invalid value for 'purpose'.");
+        ngx_http_finalize_request(r, ngx_gp_send_error(r, &err));
+        return;
+    }
+
+    if (purpose) {
+        ngx_memcpy(u->purpose, purpose->data, purpose->len);
+
+    } else {
+        ngx_cpystrn((u_char *) u->purpose, (u_char *) "user_data",
+                    sizeof(u->purpose));
+    }
+
+    ngx_gp_files_name(file, u->filename, sizeof(u->filename));
+    ngx_gp_files_type(file, u->filename, u->mime, sizeof(u->mime));
+
+    if (!ngx_gp_type_ok(u->mime)) {
+        ngx_gp_oai_error_set(&err, NGX_HTTP_BAD_REQUEST,
+                             "invalid_request_error",
+                             "unsupported_file_type", "file",
+                             "Unsupported file type %s: upload an image, "
+                             "a PDF or text", u->mime);
+        ngx_http_finalize_request(r, ngx_gp_send_error(r, &err));
+        return;
+    }
+
+    u->data = (u_char *) file->data;
+    u->len = file->len;
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    cln->handler = ngx_gp_upload_cleanup;
+    cln->data = u;
+
+    u->timer.handler = ngx_gp_upload_timer;
+    u->timer.data = r->connection;
+    u->timer.log = r->connection->log;
+
+    u->max_attempts = ngx_gp_zone_setting_number(u->zone, "max_attempts", 3);
+
+    ngx_shmtx_lock(&u->zone->shpool->mutex);
+    u->max_attempts = ngx_min(u->max_attempts, u->zone->sh->naccounts);
+    ngx_shmtx_unlock(&u->zone->shpool->mutex);
+
+    if (u->max_attempts == 0) {
+        u->max_attempts = 1;
+    }
+
+    r->read_event_handler = ngx_http_test_reading;
+    r->write_event_handler = ngx_http_request_empty_handler;
+
+    ngx_gp_upload_attempt(u);
+}
+
+
+static void
+ngx_gp_upload_cleanup(void *data)
+{
+    ngx_gp_upload_t  *u = data;
+
+    if (u->timer.timer_set) {
+        ngx_del_timer(&u->timer);
+    }
+
+    if (u->xfer) {
+        ngx_gp_xfer_destroy(u->xfer);
+        u->xfer = NULL;
+    }
+
+    if (u->acct.id) {
+        ngx_gp_zone_release(u->zone, &u->acct, 0, NULL);
+        u->acct.id = 0;
+    }
+
+    free(u->session);
+    u->session = NULL;
+}
+
+
+static void
+ngx_gp_upload_attempt(ngx_gp_upload_t *u)
+{
+    time_t               retry, now;
+    ngx_int_t            rc;
+    ngx_gp_oai_error_t   err;
+
+    u->attempts++;
+    u->jwt_wait = 0;
+    now = ngx_time();
+
+    rc = ngx_gp_zone_pick(u->zone, &u->acct, NGX_GP_QUOTA_TEXT, -1, &retry);
+
+    if (rc == NGX_OK) {
+        ngx_gp_upload_jwt(u);
+        return;
+    }
+
+    u->acct.id = 0;
+
+    if (rc == NGX_AGAIN) {
+        ngx_gp_oai_error_set(&err, NGX_HTTP_TOO_MANY_REQUESTS,
+                             "rate_limit_error", "no_account_available",
+                             NULL, "All accounts are cooling down; the "
+                             "earliest is usable again in %d s",
+                             (int) ngx_max(retry - now, 1));
+        ngx_gp_retry_after(u->r, ngx_max(retry - now, 1));
+
+    } else {
+        ngx_gp_oai_error_set(&err, NGX_HTTP_SERVICE_UNAVAILABLE,
+                             "server_error", "no_account_available", NULL,
+                             "No account is enabled in the pool");
+    }
+
+    ngx_http_finalize_request(u->r, ngx_gp_send_error(u->r, &err));
+}
+
+
+static void
+ngx_gp_upload_jwt(ngx_gp_upload_t *u)
+{
+    ngx_gp_xfer_t  *x;
+
+    switch (ngx_gp_zone_jwt(u->zone, &u->acct)) {
+
+    case NGX_GP_JWT_FRESH:
+        ngx_gp_upload_session(u);
+        return;
+
+    case NGX_GP_JWT_WAIT:
+        if (u->jwt_wait >= u->gmcf->xsrf_timeout) {
+            ngx_gp_upload_fail(u, NGX_GP_FAIL_TIMEOUT, 0,
+                               "timed out waiting for another process's "
+                               "getoxsrf");
+            return;
+        }
+
+        u->jwt_wait += NGX_GP_JWT_POLL;
+        ngx_add_timer(&u->timer, NGX_GP_JWT_POLL);
+        return;
+
+    case NGX_GP_JWT_FETCH:
+        x = ngx_gp_gemini_getoxsrf(u->gmcf, &u->acct, u->r->connection->log);
+
+        if (x) {
+            x->on_done = ngx_gp_upload_xsrf_done;
+            x->data = u;
+            u->xfer = x;
+
+            if (ngx_gp_xfer_start(x) == NGX_OK) {
+                return;
+            }
+        }
+
+        ngx_gp_zone_jwt_store(u->zone, &u->acct, NULL, 0);
+        ngx_gp_upload_fail(u, NGX_GP_FAIL_INTERNAL, 0,
+                           "cannot start getoxsrf");
+        return;
+
+    default:
+        ngx_gp_upload_fail(u, NGX_GP_FAIL_INTERNAL, 0,
+                           "account removed from the pool");
+        return;
+    }
+}
+
+
+static void
+ngx_gp_upload_timer(ngx_event_t *ev)
+{
+    ngx_connection_t    *c;
+    ngx_http_request_t  *r;
+    ngx_gp_upload_t     *u;
+    ngx_pool_cleanup_t  *cln;
+
+    c = ev->data;
+    r = c->data;
+
+    /* the upload of this request: the cleanup holds it */
+    for (cln = r->pool->cleanup; cln; cln = cln->next) {
+        if (cln->handler == ngx_gp_upload_cleanup) {
+            u = cln->data;
+            ngx_gp_upload_jwt(u);
+            return;
+        }
+    }
+}
+
+
+static void
+ngx_gp_upload_xsrf_done(ngx_gp_xfer_t *x)
+{
+    char             *jwt;
+    const char       *reason;
+    ngx_gp_upload_t  *u = x->data;
+
+    if (x->result != CURLE_OK || x->status != 200) {
+        ngx_gp_zone_jwt_store(u->zone, &u->acct, NULL, 0);
+        ngx_gp_upload_error(u, x);
+        return;
+    }
+
+    jwt = ngx_gp_gemini_jwt_from_xsrf(x, &u->acct, &reason);
+
+    if (jwt == NULL) {
+        ngx_gp_zone_jwt_store(u->zone, &u->acct, NULL, 0);
+        ngx_gp_upload_fail(u, NGX_GP_FAIL_AUTH, 200,
+                           "getoxsrf answer unusable: %s", reason);
+        return;
+    }
+
+    ngx_gp_zone_jwt_store(u->zone, &u->acct, jwt, ngx_time());
+    ngx_cpystrn(u->acct.jwt, (u_char *) jwt, NGX_GP_JWT_LEN);
+    free(jwt);
+
+    ngx_gp_xfer_destroy(x);
+    u->xfer = NULL;
+
+    ngx_gp_upload_session(u);
+}
+
+
+static void
+ngx_gp_upload_session(ngx_gp_upload_t *u)
+{
+    char           *body;
+    size_t          len;
+    ngx_gp_xfer_t  *x;
+    u_char          name[16];
+
+    ngx_sprintf(name, "%06xD%06xD%Z", (uint32_t) ngx_random() & 0xffffff,
+                (uint32_t) ngx_random() & 0xffffff);
+
+    body = ngx_gp_body_create_session((char *) u->acct.team_id,
+                                      (char *) name, &len);
+    if (body == NULL) {
+        ngx_gp_upload_fail(u, NGX_GP_FAIL_INTERNAL, 0, "out of memory");
+        return;
+    }
+
+    x = ngx_gp_gemini_widget(u->gmcf, &u->acct, "widgetCreateSession", body,
+                             len, u->gmcf->session_timeout,
+                             u->r->connection->log);
+    if (x) {
+        x->on_done = ngx_gp_upload_session_done;
+        x->data = u;
+        x->max = 256 * 1024;
+        u->xfer = x;
+
+        if (ngx_gp_xfer_start(x) == NGX_OK) {
+            return;
+        }
+    }
+
+    ngx_gp_upload_fail(u, NGX_GP_FAIL_INTERNAL, 0,
+                       "cannot start widgetCreateSession");
+}
+
+
+static void
+ngx_gp_upload_session_done(ngx_gp_xfer_t *x)
+{
+    char             *body;
+    size_t            len;
+    ngx_gp_upload_t  *u = x->data;
+
+    if (x->result != CURLE_OK || x->status != 200) {
+        ngx_gp_upload_error(u, x);
+        return;
+    }
+
+    free(u->session);
+    u->session = ngx_gp_session_parse((char *) x->buf, x->len);
+
+    ngx_gp_xfer_destroy(x);
+    u->xfer = NULL;
+
+    if (u->session == NULL) {
+        ngx_gp_upload_fail(u, NGX_GP_FAIL_SERVER, 200,
+                           "widgetCreateSession answered without a "
+                           "session");
+        return;
+    }
+
+    body = ngx_gp_body_add_context_file((char *) u->acct.team_id,
+                                        u->session, u->filename, u->mime,
+                                        u->data, u->len, &len);
+    if (body == NULL) {
+        ngx_gp_upload_fail(u, NGX_GP_FAIL_INTERNAL, 0, "out of memory");
+        return;
+    }
+
+    x = ngx_gp_gemini_widget(u->gmcf, &u->acct, "widgetAddContextFile",
+                             body, len, u->gmcf->upload_timeout,
+                             u->r->connection->log);
+    if (x) {
+        x->on_done = ngx_gp_upload_file_done;
+        x->data = u;
+        x->max = 64 * 1024;
+        u->xfer = x;
+
+        if (ngx_gp_xfer_start(x) == NGX_OK) {
+            return;
+        }
+    }
+
+    ngx_gp_upload_fail(u, NGX_GP_FAIL_INTERNAL, 0,
+                       "cannot start widgetAddContextFile");
+}
+
+
+static void
+ngx_gp_upload_file_done(ngx_gp_xfer_t *x)
+{
+    int                  rc;
+    char                *upstream, *id, *sha;
+    u_char              *p;
+    sqlite3             *db;
+    time_t               now;
+    sqlite3_stmt        *st;
+    ngx_gp_upload_t     *u = x->data;
+    ngx_http_request_t  *r;
+    u_char               json[NGX_GP_FILE_JSON];
+
+    r = u->r;
+
+    if (x->result != CURLE_OK || x->status != 200) {
+        ngx_gp_upload_error(u, x);
+        return;
+    }
+
+    upstream = ngx_gp_file_id_parse((char *) x->buf, x->len);
+
+    ngx_gp_xfer_destroy(x);
+    u->xfer = NULL;
+
+    if (upstream == NULL) {
+        ngx_gp_upload_fail(u, NGX_GP_FAIL_SERVER, 200,
+                           "widgetAddContextFile answered without a "
+                           "fileId");
+        return;
+    }
+
+    id = ngx_gp_random_hex(12);
+    sha = ngx_gp_sha256_hex(u->data, u->len);
+    db = ngx_gp_store_db(r->connection->log);
+    now = ngx_time();
+    rc = SQLITE_ERROR;
+
+    if (id && sha && db
+        && sqlite3_prepare_v2(db, "INSERT INTO files (id, upstream_id, "
+                              "account_id, session, filename, mime, bytes, "
+                              "purpose, key_id, sha256, created_at) VALUES "
+                              "('file-' || ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+                              "?9, ?10, ?11)", -1, &st, NULL) == SQLITE_OK)
+    {
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, upstream, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, u->acct.id);
+        sqlite3_bind_text(st, 4, u->session, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, u->filename, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 6, u->mime, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 7, (sqlite3_int64) u->len);
+        sqlite3_bind_text(st, 8, u->purpose, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 9, u->key.id);
+        sqlite3_bind_text(st, 10, sha, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 11, (sqlite3_int64) now);
+
+        rc = sqlite3_step(st);
+        sqlite3_finalize(st);
+    }
+
+    free(upstream);
+    free(sha);
+
+    if (rc != SQLITE_DONE) {
+        free(id);
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "gemini pool: storing a file failed: %s",
+                      db ? sqlite3_errmsg(db) : "no database");
+        ngx_gp_upload_fail(u, NGX_GP_FAIL_INTERNAL, 0,
+                           "the file could not be stored");
+        return;
+    }
+
+    ngx_gp_zone_release(u->zone, &u->acct, 1, NULL);
+    u->acct.id = 0;
+
+    p = ngx_slprintf(json, json + sizeof(json), "{\"id\":\"file-%s\","
+                     "\"object\":\"file\",\"bytes\":%uz,\"created_at\":%T,"
+                     "\"filename\":\"", id, u->len, now);
+    p = (u_char *) ngx_escape_json(p, (u_char *) u->filename,
+                                   ngx_strlen(u->filename));
+    p = ngx_slprintf(p, json + sizeof(json), "\",\"purpose\":\"");
+    p = (u_char *) ngx_escape_json(p, (u_char *) u->purpose,
+                                   ngx_strlen(u->purpose));
+    p = ngx_slprintf(p, json + sizeof(json), "\",\"status\":\"processed\","
+                     "\"status_details\":null}");
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "gemini pool: file file-%s (%s, %uz bytes) uploaded to "
+                  "account \"%s\"", id, u->mime, u->len, u->acct.name);
+
+    free(id);
+
+    ngx_http_finalize_request(r, ngx_gp_send_json(r, NGX_HTTP_OK, json,
+                                                  p - json));
+}
+
+
+static void
+ngx_gp_upload_error(ngx_gp_upload_t *u, ngx_gp_xfer_t *x)
+{
+    ngx_uint_t        kind;
+    ngx_gp_gerror_t   ge;
+    u_char            reason[256];
+
+    if (x->result == CURLE_OPERATION_TIMEDOUT && !x->proxied) {
+        ngx_gp_upload_fail(u, NGX_GP_FAIL_TIMEOUT, 0, "%s timed out",
+                           x->what);
+        return;
+    }
+
+    if (x->result != CURLE_OK && (x->status == 0 || x->status == 200)) {
+        ngx_gp_upload_fail(u, NGX_GP_FAIL_NETWORK, 0, "%s failed: %s",
+                           x->what,
+                           ngx_gp_xfer_describe(x, reason, sizeof(reason)));
+        return;
+    }
+
+    kind = (x->status == 401 || x->status == 403) ? NGX_GP_FAIL_AUTH
+           : (x->status == 429) ? NGX_GP_FAIL_RATE
+           : (x->status >= 500) ? NGX_GP_FAIL_SERVER
+           : NGX_GP_FAIL_REQUEST;
+
+    (void) ngx_gp_gerror_parse((char *) x->buf, x->len, &ge);
+
+    ngx_gp_upload_fail(u, kind, x->status, "%s answered %ld: %s", x->what,
+                       x->status, ge.message ? ge.message : "");
+
+    ngx_gp_gerror_free(&ge);
+}
+
+
+static void
+ngx_gp_upload_fail(ngx_gp_upload_t *u, ngx_uint_t kind, long status,
+    const char *fmt, ...)
+{
+    va_list              args;
+    ngx_uint_t           retry;
+    ngx_gp_verdict_t     v;
+    ngx_gp_cooldowns_t   cd;
+    ngx_gp_oai_error_t   err;
+    char                 msg[256];
+
+    va_start(args, fmt);
+    (void) vsnprintf(msg, sizeof(msg), fmt, args);
+    va_end(args);
+
+    if (u->xfer) {
+        ngx_gp_xfer_destroy(u->xfer);
+        u->xfer = NULL;
+    }
+
+    cd.text_429 = ngx_gp_zone_setting_number(u->zone, "cooldown_text_429", 0);
+    cd.server_error = ngx_gp_zone_setting_number(u->zone,
+                                                 "cooldown_server_error", 30);
+    cd.network = ngx_gp_zone_setting_number(u->zone, "cooldown_network", 120);
+
+    ngx_gp_rules_verdict((int) kind, NGX_GP_QUOTA_TEXT, ngx_time(), &cd, &v);
+
+    retry = v.retry && u->attempts < u->max_attempts;
+
+    if (u->acct.id) {
+        ngx_log_error(NGX_LOG_WARN, u->r->connection->log, 0,
+                      "gemini pool: account \"%s\" failed: %s; %s "
+                      "(file upload, attempt %ui of %ui)", u->acct.name,
+                      msg, retry ? "trying the next account" : "giving up",
+                      u->attempts, u->max_attempts);
+
+        if (v.until || v.expired) {
+            ngx_gp_zone_cooldown(u->zone, &u->acct, v.quota, v.until,
+                                 v.expired, msg);
+        }
+
+        ngx_gp_zone_release(u->zone, &u->acct, 0, msg);
+        u->acct.id = 0;
+    }
+
+    if (retry) {
+        ngx_gp_upload_attempt(u);
+        return;
+    }
+
+    if (kind == NGX_GP_FAIL_REQUEST
+        && ngx_gp_input_error(msg, status, &err) == NGX_OK)
+    {
+        err.param = "file";
+
+    } else if (kind == NGX_GP_FAIL_REQUEST) {
+        ngx_gp_oai_error_set(&err, NGX_HTTP_BAD_REQUEST,
+                             "invalid_request_error", "upstream_rejected",
+                             "file", "%s", msg);
+
+    } else if (kind == NGX_GP_FAIL_RATE) {
+        ngx_gp_oai_error_set(&err, NGX_HTTP_TOO_MANY_REQUESTS,
+                             "rate_limit_error", "upstream_rate_limited",
+                             NULL, "%s", msg);
+
+    } else if (kind == NGX_GP_FAIL_TIMEOUT) {
+        ngx_gp_oai_error_set(&err, NGX_HTTP_GATEWAY_TIME_OUT,
+                             "upstream_error", "upstream_timeout", NULL,
+                             "%s", msg);
+
+    } else if (kind == NGX_GP_FAIL_INTERNAL) {
+        ngx_gp_oai_error_set(&err, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                             "server_error", "internal_error", NULL, "%s",
+                             msg);
+
+    } else {
+        ngx_gp_oai_error_set(&err, NGX_HTTP_BAD_GATEWAY, "upstream_error",
+                             "upstream_failed", NULL, "%s", msg);
+    }
+
+    ngx_http_finalize_request(u->r, ngx_gp_send_error(u->r, &err));
+}
+
+
+/*
+ * POST /v1/images/edits: multipart "image" (or "image[]", several) and
+ * "prompt", with "n", "size", "response_format", "model" as for
+ * generations; runs as an image turn whose input images are the parts.
+ */
+
+ngx_int_t
+ngx_gp_edits_handler(ngx_http_request_t *r)
+{
+    ngx_int_t           rc;
+    ngx_gp_oai_error_t  err;
+
+    if (r->method != NGX_HTTP_POST) {
+        ngx_gp_oai_error_set(&err, NGX_HTTP_NOT_ALLOWED,
+                             "invalid_request_error", "method_not_allowed",
+                             NULL, "use POST for /v1/images/edits");
+        return ngx_gp_send_error(r, &err);
+    }
+
+    rc = ngx_http_read_client_request_body(r, ngx_gp_edits_body);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    return NGX_DONE;
+}
+
+
+/* a text field of a multipart body as a malloc'ed string, NULL: absent */
+
+static ngx_int_t
+ngx_gp_edits_field(const ngx_gp_mpart_t *parts, size_t n, const char *name,
+    size_t max, char **out)
+{
+    const ngx_gp_mpart_t  *f;
+
+    *out = NULL;
+
+    f = ngx_gp_multipart_get(parts, n, name);
+
+    if (f == NULL || f->len == 0) {
+        return NGX_OK;
+    }
+
+    if (f->len > max || ngx_strlchr((u_char *) f->data,
+                                    (u_char *) f->data + f->len, '\0'))
+    {
+        return NGX_ERROR;
+    }
+
+    *out = malloc(f->len + 1);
+    if (*out == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(*out, f->data, f->len);
+    (*out)[f->len] = '\0';
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_gp_edits_body(ngx_http_request_t *r)
+{
+    size_t                 i, n, k;
+    char                  *s, *p;
+    ngx_str_t              body, src, dst;
+    ngx_uint_t             bad;
+    const char            *reason, *field;
+    ngx_table_elt_t       *ct;
+    ngx_gp_oai_error_t     err;
+    ngx_gp_image_ref_t    *img;
+    ngx_gp_images_req_t    ir;
+    ngx_gp_mpart_t         parts[NGX_GP_MAX_INPUTS + 16];
+    char                   mime[NGX_GP_MIME_LEN];
+
+    ngx_memzero(&ir, sizeof(ngx_gp_images_req_t));
+    ir.n = 1;
+    s = NULL;
+
+    if (ngx_gp_read_body(r, &body) != NGX_OK) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ct = r->headers_in.content_type;
+
+    if (ct == NULL
+        || ngx_gp_multipart_parse((char *) ct->value.data, ct->value.len,
+                                  (char *) body.data, body.len, parts,
+                                  sizeof(parts) / sizeof(parts[0]), &n,
+                                  &reason) != 0)
+    {
+        ngx_gp_oai_error_set(&err, NGX_HTTP_BAD_REQUEST,
+                             "invalid_request_error", "invalid_value",
+                             NULL, "POST /v1/images/edits takes a "
+                             "multipart/form-data body with \"image\" and "
+                             "\"prompt\": %s",
+                             ct ? reason : "no Content-Type");
+        goto failed;
+    }
+
+    if (ngx_gp_multipart_get(parts, n, "mask")) {
+        ngx_gp_oai_error_set(&err, NGX_HTTP_BAD_REQUEST,
+                             "invalid_request_error", "unsupported_parameter",
+                             "mask", "Masks are not supported: the "
+                             "upstream edits the whole image; describe "
+                             "the area in the prompt");
+        goto failed;
+    }
+
+    field = "prompt";
+
+    if (ngx_gp_edits_field(parts, n, "prompt", 32000, &ir.prompt) != NGX_OK
+        || ir.prompt == NULL)
+    {
+        goto invalid;
+    }
+
+    ir.prompt_len = ngx_strlen(ir.prompt);
+
+    field = "n";
+
+    if (ngx_gp_edits_field(parts, n, "n", 8, &s) != NGX_OK) {
+        goto invalid;
+    }
+
+    if (s) {
+        k = 0;
+        bad = 0;
+
+        for (p = s; *p; p++) {
+            if (*p < '0' || *p > '9') {
+                bad = 1;
+                break;
+            }
+
+            k = k * 10 + (*p - '0');
+        }
+
+        free(s);
+        s = NULL;
+
+        if (bad || k < 1 || k > 10) {
+            goto invalid;
+        }
+
+        ir.n = k;
+    }
+
+    field = "size";
+
+    if (ngx_gp_edits_field(parts, n, "size", 16, &ir.size) != NGX_OK) {
+        goto invalid;
+    }
+
+    if (ir.size) {
+        p = ir.size;
+
+        while (*p >= '0' && *p <= '9') {
+            p++;
+        }
+
+        if (ngx_strcmp(ir.size, "auto") == 0) {
+            free(ir.size);
+            ir.size = NULL;
+
+        } else if (p == ir.size || *p != 'x' || p[1] < '0' || p[1] > '9') {
+            goto invalid;
+        }
+    }
+
+    field = "response_format";
+
+    if (ngx_gp_edits_field(parts, n, "response_format", 16, &s) != NGX_OK) {
+        goto invalid;
+    }
+
+    if (s) {
+        if (ngx_strcmp(s, "b64_json") == 0) {
+            ir.b64 = 1;
+
+        } else if (ngx_strcmp(s, "url") != 0) {
+            goto invalid;
+        }
+
+        free(s);
+        s = NULL;
+    }
+
+    field = "model";
+
+    if (ngx_gp_edits_field(parts, n, "model", NGX_GP_MODEL_LEN - 1,
+                           &ir.model) != NGX_OK)
+    {
+        goto invalid;
+    }
+
+    /* the images: "image", or "image[]" several times */
+
+    ir.images = calloc(NGX_GP_MAX_INPUTS, sizeof(ngx_gp_image_ref_t));
+    if (ir.images == NULL) {
+        goto nomem;
+    }
+
+    for (i = 0; i < n; i++) {
+        if (!((parts[i].name_len == 5
+               && ngx_strncmp(parts[i].name, "image", 5) == 0)
+              || (parts[i].name_len == 7
+                  && ngx_strncmp(parts[i].name, "image[]", 7) == 0)))
+        {
+            continue;
+        }
+
+        if (parts[i].len == 0) {
+            field = "image";
+            goto invalid;
+        }
+
+        if (ir.nimages == NGX_GP_MAX_INPUTS) {
+            ngx_gp_oai_error_set(&err, NGX_HTTP_BAD_REQUEST,
+                                 "invalid_request_error", "too_many_files",
+                                 "image", "At most %d images",
+                                 NGX_GP_MAX_INPUTS);
+            goto failed;
+        }
+
+        ngx_gp_files_type(&parts[i], "", mime, sizeof(mime));
+
+        if (ngx_strncmp(mime, "image/", 6) != 0) {
+            ngx_gp_oai_error_set(&err, NGX_HTTP_BAD_REQUEST,
+                                 "invalid_request_error",
+                                 "unsupported_file_type", "image",
+                                 "Unsupported file type %s: send PNG, "
+                                 "JPEG, GIF or WebP images", mime);
+            goto failed;
+        }
+
+        img = &ir.images[ir.nimages++];
+        img->kind = NGX_GP_IMAGE_DATA;
+        img->mime = strdup(mime);
+        img->data = malloc(ngx_base64_encoded_length(parts[i].len) + 1);
+
+        if (img->mime == NULL || img->data == NULL) {
+            goto nomem;
+        }
+
+        src.data = (u_char *) parts[i].data;
+        src.len = parts[i].len;
+        dst.data = (u_char *) img->data;
+
+        ngx_encode_base64(&dst, &src);
+
+        img->data[dst.len] = '\0';
+        img->data_len = dst.len;
+    }
+
+    if (ir.nimages == 0) {
+        ngx_gp_oai_error_set(&err, NGX_HTTP_BAD_REQUEST,
+                             "invalid_request_error",
+                             "missing_required_parameter", "image",
+                             "Missing required parameter: 'image'.");
+        goto failed;
+    }
+
+    /* takes ir's memory */
+    ngx_gp_images_generate(r, &ir);
+    return;
+
+invalid:
+
+    ngx_gp_oai_error_set(&err, NGX_HTTP_BAD_REQUEST, "invalid_request_error",
+                         ngx_strcmp(field, "prompt") == 0 && ir.prompt == NULL
+                         ? "missing_required_parameter" : "invalid_value",
+                         field, "Invalid or missing '%s'%s", field,
+                         ngx_strcmp(field, "n") == 0
+                         ? ": an integer from 1 to 10"
+                         : ngx_strcmp(field, "size") == 0
+                           ? ": \"auto\" or \"<width>x<height>\""
+                         : ngx_strcmp(field, "response_format") == 0
+                           ? ": \"url\" or \"b64_json\"" : "");
+    goto failed;
+
+nomem:
+
+    ngx_gp_oai_error_set(&err, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                         "server_error", "internal_error", NULL,
+                         "out of memory");
+
+failed:
+
+    free(s);
+
+    for (i = 0; i < ir.nimages; i++) {
+        free(ir.images[i].mime);
+        free(ir.images[i].data);
+    }
+
+    free(ir.images);
+    free(ir.prompt);
+    free(ir.size);
+    free(ir.model);
+
+    ngx_http_finalize_request(r, ngx_gp_send_error(r, &err));
+}
