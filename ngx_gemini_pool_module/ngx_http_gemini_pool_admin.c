@@ -81,6 +81,9 @@ static ngx_int_t ngx_gp_admin_import(ngx_gp_admin_t *a);
 static ngx_uint_t ngx_gp_admin_zone_expired(int64_t id);
 
 
+typedef json_t *(*ngx_gp_admin_row_pt)(sqlite3_stmt *st);
+
+
 static ngx_gp_admin_route_t  ngx_gp_admin_routes[] = {
     { NGX_HTTP_POST,   "auth/login",        ngx_gp_admin_login, 1 },
     { NGX_HTTP_POST,   "auth/logout",       ngx_gp_admin_logout, 0 },
@@ -117,12 +120,6 @@ static ngx_gp_admin_route_t  ngx_gp_admin_routes[] = {
     { NGX_HTTP_GET,    "config/export",     ngx_gp_admin_export, 0 },
     { NGX_HTTP_POST,   "config/import",     ngx_gp_admin_import, 0 },
     { 0, NULL, NULL, 0 }
-};
-
-
-/* settings that hold secrets are never returned by reads */
-static const char  *ngx_gp_secret_settings[] = {
-    "proxy", "remote_sync_api_key", NULL
 };
 
 
@@ -706,6 +703,68 @@ ngx_gp_admin_prepare(ngx_http_request_t *r, const char *sql)
     }
 
     return st;
+}
+
+
+/*
+ * Every row of a prepared statement as an array of what row() builds;
+ * the statement is finalized.  NULL when anything failed.
+ */
+
+static json_t *
+ngx_gp_admin_rows(sqlite3_stmt *st, ngx_gp_admin_row_pt row)
+{
+    json_t  *list, *j;
+
+    list = json_array();
+
+    while (list && sqlite3_step(st) == SQLITE_ROW) {
+        j = row(st);
+
+        if (j == NULL || json_array_append_new(list, j) != 0) {
+            json_decref(list);
+            list = NULL;
+        }
+    }
+
+    sqlite3_finalize(st);
+
+    return list;
+}
+
+
+/* a list route's answer: {"<name>": [rows]}; st NULL: it failed */
+
+static ngx_int_t
+ngx_gp_admin_list(ngx_gp_admin_t *a, sqlite3_stmt *st,
+    ngx_gp_admin_row_pt row, const char *name)
+{
+    json_t  *list;
+
+    if (st == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    list = ngx_gp_admin_rows(st, row);
+
+    if (list == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_gp_admin_json(a->r, NGX_HTTP_OK,
+                             json_pack("{s:o}", name, list));
+}
+
+
+/* 404 for the path's second segment: "no <what> \"<segment>\"" */
+
+static ngx_int_t
+ngx_gp_admin_not_found(ngx_gp_admin_t *a, const char *what)
+{
+    return ngx_gp_admin_error(a->r, NGX_HTTP_NOT_FOUND, "not_found",
+                              "no %s \"%.*s\"", what,
+                              (int) ngx_min(a->seg[1].len, 40),
+                              a->seg[1].data);
 }
 
 
@@ -1349,10 +1408,7 @@ ngx_gp_admin_account_update(ngx_gp_admin_t *a)
     id = ngx_gp_admin_account_ref(a, &a->seg[1], &index, &count);
 
     if (id < 0) {
-        return ngx_gp_admin_error(a->r, NGX_HTTP_NOT_FOUND, "not_found",
-                                  "no account \"%.*s\"",
-                                  (int) ngx_min(a->seg[1].len, 40),
-                                  a->seg[1].data);
+        return ngx_gp_admin_not_found(a, "account");
     }
 
     db = ngx_gp_store_db(a->r->connection->log);
@@ -1532,10 +1588,7 @@ ngx_gp_admin_account_simple(ngx_gp_admin_t *a, const char *sql)
     id = ngx_gp_admin_account_ref(a, &a->seg[1], &index, &count);
 
     if (id <= 0) {
-        return ngx_gp_admin_error(a->r, NGX_HTTP_NOT_FOUND, "not_found",
-                                  "no account \"%.*s\"",
-                                  (int) ngx_min(a->seg[1].len, 40),
-                                  a->seg[1].data);
+        return ngx_gp_admin_not_found(a, "account");
     }
 
     st = ngx_gp_admin_prepare(a->r, sql);
@@ -1577,21 +1630,6 @@ ngx_gp_admin_account_toggle(ngx_gp_admin_t *a)
 
 /* settings */
 
-static ngx_uint_t
-ngx_gp_admin_secret_setting(const char *key)
-{
-    const char  **s;
-
-    for (s = ngx_gp_secret_settings; *s; s++) {
-        if (ngx_strcmp(*s, key) == 0) {
-            return 1;
-        }
-    }
-
-    return 0;
-}
-
-
 static ngx_int_t
 ngx_gp_admin_settings(ngx_gp_admin_t *a)
 {
@@ -1612,7 +1650,7 @@ ngx_gp_admin_settings(ngx_gp_admin_t *a)
     for (i = 0; i < z->sh->nsettings; i++) {
         s = &z->sh->settings[i];
 
-        if (ngx_gp_admin_secret_setting((char *) s->key)) {
+        if (ngx_gp_store_secret_setting((char *) s->key)) {
             /* never the secret itself: whether it is set */
             v = json_pack("{s:s,s:n,s:b}", "type", "secret", "value", "set",
                           s->value[0] != '\0');
@@ -1800,74 +1838,58 @@ ngx_gp_admin_settings_update(ngx_gp_admin_t *a)
 
 /* API keys */
 
+static json_t *
+ngx_gp_admin_key_row(sqlite3_stmt *st)
+{
+    int64_t         id;
+    uint64_t        requests;
+    ngx_uint_t      k;
+    ngx_gp_zone_t  *z;
+
+    z = ngx_gp_zone();
+
+    id = sqlite3_column_int64(st, 0);
+    requests = (uint64_t) sqlite3_column_int64(st, 9);
+
+    /* the zone's counters are ahead of the database's */
+    ngx_shmtx_lock(&z->shpool->mutex);
+
+    for (k = 0; k < z->sh->nkeys; k++) {
+        if (z->sh->keys[k].id == id) {
+            requests = ngx_max(requests, z->sh->keys[k].requests);
+            break;
+        }
+    }
+
+    ngx_shmtx_unlock(&z->shpool->mutex);
+
+    return json_pack("{s:I,s:s,s:s,s:b,s:I,s:s,s:I,s:I,s:s,s:I,s:I,s:I}",
+                     "id", (json_int_t) id,
+                     "name", (char *) sqlite3_column_text(st, 1),
+                     "prefix", (char *) sqlite3_column_text(st, 2),
+                     "enabled", sqlite3_column_int(st, 3),
+                     "expires_at", (json_int_t) sqlite3_column_int64(st, 4),
+                     "models", (char *) sqlite3_column_text(st, 5),
+                     "rpm", (json_int_t) sqlite3_column_int64(st, 6),
+                     "rpd", (json_int_t) sqlite3_column_int64(st, 7),
+                     "image_format", (char *) sqlite3_column_text(st, 8),
+                     "requests", (json_int_t) requests,
+                     "last_used_at",
+                     (json_int_t) sqlite3_column_int64(st, 10),
+                     "created_at",
+                     (json_int_t) sqlite3_column_int64(st, 11));
+}
+
+
 static ngx_int_t
 ngx_gp_admin_keys(ngx_gp_admin_t *a)
 {
-    int             rc;
-    json_t         *list, *j;
-    ngx_uint_t      k;
-    sqlite3_stmt   *st;
-    ngx_gp_zone_t  *z;
-    int64_t         id;
-    uint64_t        requests;
-
-    st = ngx_gp_admin_prepare(a->r, "SELECT id, name, prefix, enabled, "
-                              "expires_at, models, rpm, rpd, image_format, "
-                              "requests, last_used_at, created_at "
-                              "FROM api_keys ORDER BY id");
-    if (st == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    list = json_array();
-    z = ngx_gp_zone();
-
-    while (list && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        id = sqlite3_column_int64(st, 0);
-        requests = (uint64_t) sqlite3_column_int64(st, 9);
-
-        /* the zone's counters are ahead of the database's */
-        ngx_shmtx_lock(&z->shpool->mutex);
-
-        for (k = 0; k < z->sh->nkeys; k++) {
-            if (z->sh->keys[k].id == id) {
-                requests = ngx_max(requests, z->sh->keys[k].requests);
-                break;
-            }
-        }
-
-        ngx_shmtx_unlock(&z->shpool->mutex);
-
-        j = json_pack("{s:I,s:s,s:s,s:b,s:I,s:s,s:I,s:I,s:s,s:I,s:I,s:I}",
-                      "id", (json_int_t) id,
-                      "name", (char *) sqlite3_column_text(st, 1),
-                      "prefix", (char *) sqlite3_column_text(st, 2),
-                      "enabled", sqlite3_column_int(st, 3),
-                      "expires_at", (json_int_t) sqlite3_column_int64(st, 4),
-                      "models", (char *) sqlite3_column_text(st, 5),
-                      "rpm", (json_int_t) sqlite3_column_int64(st, 6),
-                      "rpd", (json_int_t) sqlite3_column_int64(st, 7),
-                      "image_format", (char *) sqlite3_column_text(st, 8),
-                      "requests", (json_int_t) requests,
-                      "last_used_at",
-                      (json_int_t) sqlite3_column_int64(st, 10),
-                      "created_at",
-                      (json_int_t) sqlite3_column_int64(st, 11));
-
-        if (j == NULL || json_array_append_new(list, j) != 0) {
-            json_decref(list);
-            list = NULL;
-        }
-    }
-
-    sqlite3_finalize(st);
-
-    if (list == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return ngx_gp_admin_json(a->r, NGX_HTTP_OK,
-                             json_pack("{s:o}", "keys", list));
+    return ngx_gp_admin_list(a, ngx_gp_admin_prepare(a->r,
+                                    "SELECT id, name, prefix, enabled, "
+                                    "expires_at, models, rpm, rpd, "
+                                    "image_format, requests, last_used_at, "
+                                    "created_at FROM api_keys ORDER BY id"),
+                             ngx_gp_admin_key_row, "keys");
 }
 
 
@@ -2023,10 +2045,7 @@ ngx_gp_admin_key_simple(ngx_gp_admin_t *a, const char *sql)
     db = ngx_gp_store_db(a->r->connection->log);
 
     if (id == NGX_ERROR || db == NULL) {
-        return ngx_gp_admin_error(a->r, NGX_HTTP_NOT_FOUND, "not_found",
-                                  "no API key \"%.*s\"",
-                                  (int) ngx_min(a->seg[1].len, 40),
-                                  a->seg[1].data);
+        return ngx_gp_admin_not_found(a, "API key");
     }
 
     st = ngx_gp_admin_prepare(a->r, sql);
@@ -2269,57 +2288,96 @@ ngx_gp_admin_proxy_test(ngx_gp_admin_t *a)
 
 /* GET /api/logs[?limit=N&before=ID&key_id=K], GET /api/keys/<id>/logs */
 
+static json_t *
+ngx_gp_admin_log_row(sqlite3_stmt *st)
+{
+    return json_pack("{s:I,s:I,s:I,s:s,s:s,s:i,s:b,s:i,s:I,s:o,s:I,s:I,s:s}",
+                     "id", (json_int_t) sqlite3_column_int64(st, 0),
+                     "time", (json_int_t) sqlite3_column_int64(st, 1),
+                     "key_id", (json_int_t) sqlite3_column_int64(st, 2),
+                     "account", (char *) sqlite3_column_text(st, 3),
+                     "model", (char *) sqlite3_column_text(st, 4),
+                     "status", sqlite3_column_int(st, 5),
+                     "stream", sqlite3_column_int(st, 6),
+                     "attempts", sqlite3_column_int(st, 7),
+                     "latency_ms",
+                     (json_int_t) sqlite3_column_int64(st, 8),
+                     "ttfb_ms",
+                     sqlite3_column_type(st, 9) == SQLITE_NULL
+                     ? json_null()
+                     : json_integer(sqlite3_column_int64(st, 9)),
+                     "prompt_tokens",
+                     (json_int_t) sqlite3_column_int64(st, 10),
+                     "completion_tokens",
+                     (json_int_t) sqlite3_column_int64(st, 11),
+                     "error", (char *) sqlite3_column_text(st, 12));
+}
+
+
+/*
+ * A numeric query argument, kept in *out when absent; a value that is not
+ * a number (with max: from 1 to max) is answered with "\"<name>\" must be
+ * <must>" in *sent, and NGX_DECLINED.
+ */
+
+static ngx_int_t
+ngx_gp_admin_arg_int(ngx_gp_admin_t *a, const char *name, ngx_int_t max,
+    const char *must, ngx_int_t *out, ngx_int_t *sent)
+{
+    ngx_int_t  n;
+    ngx_str_t  arg;
+
+    if (ngx_http_arg(a->r, (u_char *) name, ngx_strlen(name), &arg)
+        != NGX_OK)
+    {
+        return NGX_OK;
+    }
+
+    n = ngx_atoi(arg.data, arg.len);
+
+    if (n == NGX_ERROR || (max && (n < 1 || n > max))) {
+        *sent = ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
+                                   "invalid_value", "\"%s\" must be %s",
+                                   name, must);
+        return NGX_DECLINED;
+    }
+
+    *out = n;
+
+    return NGX_OK;
+}
+
+
 static ngx_int_t
 ngx_gp_admin_logs(ngx_gp_admin_t *a)
 {
-    int64_t         key;
-    json_t         *list, *j;
-    ngx_int_t       limit, before, n;
-    ngx_str_t       arg;
+    ngx_int_t       limit, before, key, n, sent;
     sqlite3_stmt   *st;
 
     limit = 100;
     before = 0;
     key = -1;
 
-    if (ngx_http_arg(a->r, (u_char *) "limit", 5, &arg) == NGX_OK) {
-        limit = ngx_atoi(arg.data, arg.len);
-        if (limit == NGX_ERROR || limit < 1 || limit > 1000) {
-            return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
-                                      "invalid_value", "\"limit\" must be "
-                                      "1 to 1000");
-        }
-    }
-
-    if (ngx_http_arg(a->r, (u_char *) "before", 6, &arg) == NGX_OK) {
-        before = ngx_atoi(arg.data, arg.len);
-        if (before == NGX_ERROR) {
-            return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
-                                      "invalid_value", "\"before\" must be "
-                                      "a log id");
-        }
+    if (ngx_gp_admin_arg_int(a, "limit", 1000, "1 to 1000", &limit, &sent)
+        != NGX_OK
+        || ngx_gp_admin_arg_int(a, "before", 0, "a log id", &before, &sent)
+           != NGX_OK)
+    {
+        return sent;
     }
 
     if (a->nseg == 3) {
         n = ngx_atoi(a->seg[1].data, a->seg[1].len);
         if (n == NGX_ERROR) {
-            return ngx_gp_admin_error(a->r, NGX_HTTP_NOT_FOUND, "not_found",
-                                      "no API key \"%.*s\"",
-                                      (int) ngx_min(a->seg[1].len, 40),
-                                      a->seg[1].data);
+            return ngx_gp_admin_not_found(a, "API key");
         }
 
         key = n;
 
-    } else if (ngx_http_arg(a->r, (u_char *) "key_id", 6, &arg) == NGX_OK) {
-        n = ngx_atoi(arg.data, arg.len);
-        if (n == NGX_ERROR) {
-            return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
-                                      "invalid_value", "\"key_id\" must be "
-                                      "a number");
-        }
-
-        key = n;
+    } else if (ngx_gp_admin_arg_int(a, "key_id", 0, "a number", &key, &sent)
+               != NGX_OK)
+    {
+        return sent;
     }
 
     st = ngx_gp_admin_prepare(a->r, "SELECT id, time, key_id, account, "
@@ -2336,45 +2394,7 @@ ngx_gp_admin_logs(ngx_gp_admin_t *a)
     sqlite3_bind_int64(st, 2, before);
     sqlite3_bind_int64(st, 3, limit);
 
-    list = json_array();
-
-    while (list && sqlite3_step(st) == SQLITE_ROW) {
-        j = json_pack("{s:I,s:I,s:I,s:s,s:s,s:i,s:b,s:i,s:I,s:o,s:I,s:I,"
-                      "s:s}",
-                      "id", (json_int_t) sqlite3_column_int64(st, 0),
-                      "time", (json_int_t) sqlite3_column_int64(st, 1),
-                      "key_id", (json_int_t) sqlite3_column_int64(st, 2),
-                      "account", (char *) sqlite3_column_text(st, 3),
-                      "model", (char *) sqlite3_column_text(st, 4),
-                      "status", sqlite3_column_int(st, 5),
-                      "stream", sqlite3_column_int(st, 6),
-                      "attempts", sqlite3_column_int(st, 7),
-                      "latency_ms",
-                      (json_int_t) sqlite3_column_int64(st, 8),
-                      "ttfb_ms",
-                      sqlite3_column_type(st, 9) == SQLITE_NULL
-                      ? json_null()
-                      : json_integer(sqlite3_column_int64(st, 9)),
-                      "prompt_tokens",
-                      (json_int_t) sqlite3_column_int64(st, 10),
-                      "completion_tokens",
-                      (json_int_t) sqlite3_column_int64(st, 11),
-                      "error", (char *) sqlite3_column_text(st, 12));
-
-        if (j == NULL || json_array_append_new(list, j) != 0) {
-            json_decref(list);
-            list = NULL;
-        }
-    }
-
-    sqlite3_finalize(st);
-
-    if (list == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return ngx_gp_admin_json(a->r, NGX_HTTP_OK,
-                             json_pack("{s:o}", "logs", list));
+    return ngx_gp_admin_list(a, st, ngx_gp_admin_log_row, "logs");
 }
 
 
@@ -2482,14 +2502,21 @@ ngx_gp_admin_history_row(sqlite3_stmt *st, ngx_uint_t full)
 
 /* GET /api/history?q=&key_id=&model=&session=&limit=&offset= */
 
+static json_t *
+ngx_gp_admin_history_preview(sqlite3_stmt *st)
+{
+    return ngx_gp_admin_history_row(st, 0);
+}
+
+
 static ngx_int_t
 ngx_gp_admin_history(ngx_gp_admin_t *a)
 {
     u_char        *like, *p;
-    json_t        *list, *j;
+    json_t        *list;
     int64_t        total;
-    ngx_int_t      limit, offset, key;
-    ngx_str_t      q, model, session, arg;
+    ngx_int_t      limit, offset, key, sent;
+    ngx_str_t      q, model, session;
     ngx_uint_t     i, pass;
     sqlite3_stmt  *st;
 
@@ -2497,31 +2524,15 @@ ngx_gp_admin_history(ngx_gp_admin_t *a)
     offset = 0;
     key = -1;
 
-    if (ngx_http_arg(a->r, (u_char *) "limit", 5, &arg) == NGX_OK) {
-        limit = ngx_atoi(arg.data, arg.len);
-        if (limit == NGX_ERROR || limit < 1 || limit > 500) {
-            return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
-                                      "invalid_value", "\"limit\" must be "
-                                      "1 to 500");
-        }
-    }
-
-    if (ngx_http_arg(a->r, (u_char *) "offset", 6, &arg) == NGX_OK) {
-        offset = ngx_atoi(arg.data, arg.len);
-        if (offset == NGX_ERROR) {
-            return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
-                                      "invalid_value", "\"offset\" must be "
-                                      "a number, 0 or more");
-        }
-    }
-
-    if (ngx_http_arg(a->r, (u_char *) "key_id", 6, &arg) == NGX_OK) {
-        key = ngx_atoi(arg.data, arg.len);
-        if (key == NGX_ERROR) {
-            return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
-                                      "invalid_value", "\"key_id\" must be "
-                                      "a number");
-        }
+    if (ngx_gp_admin_arg_int(a, "limit", 500, "1 to 500", &limit, &sent)
+        != NGX_OK
+        || ngx_gp_admin_arg_int(a, "offset", 0, "a number, 0 or more",
+                                &offset, &sent)
+           != NGX_OK
+        || ngx_gp_admin_arg_int(a, "key_id", 0, "a number", &key, &sent)
+           != NGX_OK)
+    {
+        return sent;
     }
 
     if (ngx_gp_admin_arg_text(a, "q", &q) != NGX_OK
@@ -2593,18 +2604,7 @@ ngx_gp_admin_history(ngx_gp_admin_t *a)
         sqlite3_bind_int64(st, 6, limit);
         sqlite3_bind_int64(st, 7, offset);
 
-        list = json_array();
-
-        while (list && sqlite3_step(st) == SQLITE_ROW) {
-            j = ngx_gp_admin_history_row(st, 0);
-
-            if (j == NULL || json_array_append_new(list, j) != 0) {
-                json_decref(list);
-                list = NULL;
-            }
-        }
-
-        sqlite3_finalize(st);
+        list = ngx_gp_admin_rows(st, ngx_gp_admin_history_preview);
     }
 
     if (list == NULL) {
@@ -2641,10 +2641,7 @@ ngx_gp_admin_history_item(ngx_gp_admin_t *a)
 
     if (id == NGX_ERROR || sqlite3_step(st) != SQLITE_ROW) {
         sqlite3_finalize(st);
-        return ngx_gp_admin_error(a->r, NGX_HTTP_NOT_FOUND, "not_found",
-                                  "no history entry \"%.*s\"",
-                                  (int) ngx_min(a->seg[1].len, 40),
-                                  a->seg[1].data);
+        return ngx_gp_admin_not_found(a, "history entry");
     }
 
     j = ngx_gp_admin_history_row(st, 1);
@@ -2663,8 +2660,7 @@ static ngx_int_t
 ngx_gp_admin_history_delete(ngx_gp_admin_t *a)
 {
     int            rc;
-    ngx_int_t      id, before;
-    ngx_str_t      arg;
+    ngx_int_t      id, before, sent;
     sqlite3_stmt  *st;
 
     id = -1;
@@ -2673,19 +2669,14 @@ ngx_gp_admin_history_delete(ngx_gp_admin_t *a)
     if (a->nseg == 2) {
         id = ngx_atoi(a->seg[1].data, a->seg[1].len);
         if (id == NGX_ERROR) {
-            return ngx_gp_admin_error(a->r, NGX_HTTP_NOT_FOUND, "not_found",
-                                      "no history entry \"%.*s\"",
-                                      (int) ngx_min(a->seg[1].len, 40),
-                                      a->seg[1].data);
+            return ngx_gp_admin_not_found(a, "history entry");
         }
 
-    } else if (ngx_http_arg(a->r, (u_char *) "before", 6, &arg) == NGX_OK) {
-        before = ngx_atoi(arg.data, arg.len);
-        if (before == NGX_ERROR) {
-            return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
-                                      "invalid_value", "\"before\" must be "
-                                      "a unix time");
-        }
+    } else if (ngx_gp_admin_arg_int(a, "before", 0, "a unix time", &before,
+                                    &sent)
+               != NGX_OK)
+    {
+        return sent;
     }
 
     st = ngx_gp_admin_prepare(a->r, "UPDATE call_logs SET prompt = NULL, "
@@ -2747,10 +2738,7 @@ ngx_gp_admin_key_stats(ngx_gp_admin_t *a)
     ngx_shmtx_unlock(&z->shpool->mutex);
 
     if (!found) {
-        return ngx_gp_admin_error(a->r, NGX_HTTP_NOT_FOUND, "not_found",
-                                  "no API key \"%.*s\"",
-                                  (int) ngx_min(a->seg[1].len, 40),
-                                  a->seg[1].data);
+        return ngx_gp_admin_not_found(a, "API key");
     }
 
     st = ngx_gp_admin_prepare(a->r, "SELECT count(*), "
@@ -2855,10 +2843,7 @@ ngx_gp_admin_account_test(ngx_gp_admin_t *a)
     id = ngx_gp_admin_account_ref(a, &a->seg[1], &index, &count);
 
     if (id <= 0) {
-        return ngx_gp_admin_error(a->r, NGX_HTTP_NOT_FOUND, "not_found",
-                                  "no account \"%.*s\"",
-                                  (int) ngx_min(a->seg[1].len, 40),
-                                  a->seg[1].data);
+        return ngx_gp_admin_not_found(a, "account");
     }
 
     copy = ngx_pcalloc(a->r->pool, sizeof(ngx_gp_account_copy_t));
@@ -2905,10 +2890,7 @@ ngx_gp_admin_account_quota(ngx_gp_admin_t *a)
     id = ngx_gp_admin_account_ref(a, &a->seg[1], &index, &count);
 
     if (id <= 0) {
-        return ngx_gp_admin_error(a->r, NGX_HTTP_NOT_FOUND, "not_found",
-                                  "no account \"%.*s\"",
-                                  (int) ngx_min(a->seg[1].len, 40),
-                                  a->seg[1].data);
+        return ngx_gp_admin_not_found(a, "account");
     }
 
     z = ngx_gp_zone();
@@ -2943,48 +2925,32 @@ ngx_gp_admin_account_quota(ngx_gp_admin_t *a)
 
 /* models */
 
+static json_t *
+ngx_gp_admin_model_row(sqlite3_stmt *st)
+{
+    return json_pack("{s:s,s:s,s:s,s:o,s:b,s:i,s:s}",
+                     "name", (char *) sqlite3_column_text(st, 0),
+                     "model_id", (char *) sqlite3_column_text(st, 1),
+                     "kind", (char *) sqlite3_column_text(st, 2),
+                     "account_id",
+                     sqlite3_column_type(st, 3) == SQLITE_NULL
+                     ? json_null()
+                     : json_integer(sqlite3_column_int64(st, 3)),
+                     "enabled", sqlite3_column_int(st, 4),
+                     "position", sqlite3_column_int(st, 5),
+                     "description", (char *) sqlite3_column_text(st, 6));
+}
+
+
 static ngx_int_t
 ngx_gp_admin_models(ngx_gp_admin_t *a)
 {
-    json_t         *list, *j;
-    sqlite3_stmt   *st;
-
-    st = ngx_gp_admin_prepare(a->r, "SELECT name, model_id, kind, "
-                              "account_id, enabled, position, description "
-                              "FROM models ORDER BY position, name");
-    if (st == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    list = json_array();
-
-    while (list && sqlite3_step(st) == SQLITE_ROW) {
-        j = json_pack("{s:s,s:s,s:s,s:o,s:b,s:i,s:s}",
-                      "name", (char *) sqlite3_column_text(st, 0),
-                      "model_id", (char *) sqlite3_column_text(st, 1),
-                      "kind", (char *) sqlite3_column_text(st, 2),
-                      "account_id",
-                      sqlite3_column_type(st, 3) == SQLITE_NULL
-                      ? json_null()
-                      : json_integer(sqlite3_column_int64(st, 3)),
-                      "enabled", sqlite3_column_int(st, 4),
-                      "position", sqlite3_column_int(st, 5),
-                      "description", (char *) sqlite3_column_text(st, 6));
-
-        if (j == NULL || json_array_append_new(list, j) != 0) {
-            json_decref(list);
-            list = NULL;
-        }
-    }
-
-    sqlite3_finalize(st);
-
-    if (list == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return ngx_gp_admin_json(a->r, NGX_HTTP_OK,
-                             json_pack("{s:o}", "models", list));
+    return ngx_gp_admin_list(a, ngx_gp_admin_prepare(a->r,
+                                    "SELECT name, model_id, kind, "
+                                    "account_id, enabled, position, "
+                                    "description FROM models "
+                                    "ORDER BY position, name"),
+                             ngx_gp_admin_model_row, "models");
 }
 
 

@@ -118,12 +118,6 @@ static ngx_gp_ref_key_t  ngx_gp_ref_keys[] = {
 };
 
 
-/* as sealed by store.c and hidden by admin.c */
-static const char  *ngx_gp_imp_secret_settings[] = {
-    "proxy", "remote_sync_api_key", NULL
-};
-
-
 static ngx_int_t ngx_gp_imp_fail(ngx_gp_imp_t *imp, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
@@ -164,21 +158,6 @@ ngx_gp_imp_note(json_t *list, const char *fmt, ...)
 
     return json_array_append_new(list, json_string(msg)) == 0 ? NGX_OK
                                                               : NGX_ERROR;
-}
-
-
-static ngx_uint_t
-ngx_gp_imp_secret_setting(const char *key)
-{
-    const char  **s;
-
-    for (s = ngx_gp_imp_secret_settings; *s; s++) {
-        if (ngx_strcmp(*s, key) == 0) {
-            return 1;
-        }
-    }
-
-    return 0;
 }
 
 
@@ -952,7 +931,7 @@ ngx_gp_imp_setting(ngx_gp_imp_t *imp, const char *label, const char *key,
         return NGX_ERROR;
     }
 
-    if (ngx_gp_imp_secret_setting(key)) {
+    if (ngx_gp_store_secret_setting(key)) {
         if (ngx_gp_imp_bind_secret(imp, st, 1, "settings.value", text)
             != NGX_OK)
         {
@@ -1076,6 +1055,26 @@ ngx_gp_imp_key(ngx_gp_imp_t *imp, const char *label, ngx_gp_imp_key_t *k)
 }
 
 
+/* list[i], an object, labelled "<key>[i]" for messages; NULL: refused */
+
+static json_t *
+ngx_gp_imp_item(ngx_gp_imp_t *imp, json_t *list, size_t i, const char *key,
+    char *label, size_t size)
+{
+    json_t  *o;
+
+    o = json_array_get(list, i);
+    (void) snprintf(label, size, "%s[%u]", key, (unsigned) i);
+
+    if (!json_is_object(o)) {
+        (void) ngx_gp_imp_fail(imp, "%s: must be an object", label);
+        return NULL;
+    }
+
+    return o;
+}
+
+
 static ngx_int_t
 ngx_gp_imp_array(ngx_gp_imp_t *imp, json_t *doc, const char *key,
     json_t **out)
@@ -1138,11 +1137,9 @@ ngx_gp_imp_reference(ngx_gp_imp_t *imp, json_t *doc)
     }
 
     for (i = 0; list && i < json_array_size(list); i++) {
-        o = json_array_get(list, i);
-        (void) snprintf(label, sizeof(label), "accounts[%u]", (unsigned) i);
-
-        if (!json_is_object(o)) {
-            return ngx_gp_imp_fail(imp, "%s: must be an object", label);
+        o = ngx_gp_imp_item(imp, list, i, "accounts", label, sizeof(label));
+        if (o == NULL) {
+            return NGX_DECLINED;
         }
 
         ngx_memzero(&a, sizeof(ngx_gp_imp_account_t));
@@ -1239,11 +1236,9 @@ ngx_gp_imp_reference(ngx_gp_imp_t *imp, json_t *doc)
     }
 
     for (i = 0; list && i < json_array_size(list); i++) {
-        o = json_array_get(list, i);
-        (void) snprintf(label, sizeof(label), "models[%u]", (unsigned) i);
-
-        if (!json_is_object(o)) {
-            return ngx_gp_imp_fail(imp, "%s: must be an object", label);
+        o = ngx_gp_imp_item(imp, list, i, "models", label, sizeof(label));
+        if (o == NULL) {
+            return NGX_DECLINED;
         }
 
         ngx_memzero(&m, sizeof(ngx_gp_imp_model_t));
@@ -1415,11 +1410,9 @@ ngx_gp_imp_ours(ngx_gp_imp_t *imp, json_t *doc)
     }
 
     for (i = 0; list && i < json_array_size(list); i++) {
-        o = json_array_get(list, i);
-        (void) snprintf(label, sizeof(label), "accounts[%u]", (unsigned) i);
-
-        if (!json_is_object(o)) {
-            return ngx_gp_imp_fail(imp, "%s: must be an object", label);
+        o = ngx_gp_imp_item(imp, list, i, "accounts", label, sizeof(label));
+        if (o == NULL) {
+            return NGX_DECLINED;
         }
 
         ngx_memzero(&a, sizeof(ngx_gp_imp_account_t));
@@ -1477,11 +1470,9 @@ ngx_gp_imp_ours(ngx_gp_imp_t *imp, json_t *doc)
     }
 
     for (i = 0; list && i < json_array_size(list); i++) {
-        o = json_array_get(list, i);
-        (void) snprintf(label, sizeof(label), "models[%u]", (unsigned) i);
-
-        if (!json_is_object(o)) {
-            return ngx_gp_imp_fail(imp, "%s: must be an object", label);
+        o = ngx_gp_imp_item(imp, list, i, "models", label, sizeof(label));
+        if (o == NULL) {
+            return NGX_DECLINED;
         }
 
         ngx_memzero(&m, sizeof(ngx_gp_imp_model_t));
@@ -1540,11 +1531,9 @@ ngx_gp_imp_ours(ngx_gp_imp_t *imp, json_t *doc)
     }
 
     for (i = 0; list && i < json_array_size(list); i++) {
-        o = json_array_get(list, i);
-        (void) snprintf(label, sizeof(label), "api_keys[%u]", (unsigned) i);
-
-        if (!json_is_object(o)) {
-            return ngx_gp_imp_fail(imp, "%s: must be an object", label);
+        o = ngx_gp_imp_item(imp, list, i, "api_keys", label, sizeof(label));
+        if (o == NULL) {
+            return NGX_DECLINED;
         }
 
         ngx_memzero(&k, sizeof(ngx_gp_imp_key_t));
@@ -2241,262 +2230,244 @@ ngx_gp_exp_text(sqlite3_stmt *st, int col)
 }
 
 
+typedef struct {
+    const u_char  *key;
+    ngx_uint_t     secrets;
+    json_t        *ids;
+} ngx_gp_exp_t;
+
+
 static ngx_int_t
-ngx_gp_exp_accounts(sqlite3 *db, const u_char *key, ngx_uint_t secrets,
-    json_t *doc, json_t *ids)
+ngx_gp_exp_account(ngx_gp_exp_t *ex, sqlite3_stmt *st, json_t *list)
 {
-    char          *ses, *oses, *proxy;
-    json_t        *list, *o;
-    ngx_int_t      rc;
-    sqlite3_stmt  *st;
+    char       *ses, *oses, *proxy;
+    json_t     *o;
+    ngx_int_t   rc;
 
-    list = json_array();
+    o = json_pack("{s:s,s:s,s:s,s:s,s:b,s:b,s:s,s:s}",
+                  "name", ngx_gp_exp_text(st, 1),
+                  "team_id", ngx_gp_exp_text(st, 2),
+                  "csesidx", ngx_gp_exp_text(st, 3),
+                  "user_agent", ngx_gp_exp_text(st, 7),
+                  "enabled", sqlite3_column_int(st, 8),
+                  "cookie_expired", sqlite3_column_int(st, 9),
+                  "tempmail_url", ngx_gp_exp_text(st, 10),
+                  "tempmail_name", ngx_gp_exp_text(st, 11));
 
-    if (list == NULL || json_object_set_new(doc, "accounts", list) != 0) {
-        return NGX_ERROR;
-    }
-
-    if (sqlite3_prepare_v2(db, "SELECT id, name, team_id, csesidx, "
-                           "secure_c_ses, host_c_oses, proxy, user_agent, "
-                           "enabled, cookie_expired, tempmail_url, "
-                           "tempmail_name FROM accounts ORDER BY id", -1,
-                           &st, NULL)
-        != SQLITE_OK)
+    if (ngx_gp_exp_add(list, o) != NGX_OK
+        || json_array_append_new(ex->ids,
+                                 json_integer(sqlite3_column_int64(st, 0)))
+           != 0)
     {
         return NGX_ERROR;
     }
 
-    rc = NGX_OK;
-
-    while (rc == NGX_OK && sqlite3_step(st) == SQLITE_ROW) {
-
-        o = json_pack("{s:s,s:s,s:s,s:s,s:b,s:b,s:s,s:s}",
-                      "name", ngx_gp_exp_text(st, 1),
-                      "team_id", ngx_gp_exp_text(st, 2),
-                      "csesidx", ngx_gp_exp_text(st, 3),
-                      "user_agent", ngx_gp_exp_text(st, 7),
-                      "enabled", sqlite3_column_int(st, 8),
-                      "cookie_expired", sqlite3_column_int(st, 9),
-                      "tempmail_url", ngx_gp_exp_text(st, 10),
-                      "tempmail_name", ngx_gp_exp_text(st, 11));
-
-        if (ngx_gp_exp_add(list, o) != NGX_OK
-            || json_array_append_new(ids,
-                                   json_integer(sqlite3_column_int64(st, 0)))
-               != 0)
-        {
-            rc = NGX_ERROR;
-            break;
-        }
-
-        if (!secrets) {
-            /* whether they are set, never what they are */
-            if (json_object_set_new(o, "secure_c_ses_set",
-                                    json_boolean(sqlite3_column_bytes(st, 4)))
-                || json_object_set_new(o, "host_c_oses_set",
+    if (!ex->secrets) {
+        /* whether they are set, never what they are */
+        if (json_object_set_new(o, "secure_c_ses_set",
+                                json_boolean(sqlite3_column_bytes(st, 4)))
+            || json_object_set_new(o, "host_c_oses_set",
                                    json_boolean(sqlite3_column_bytes(st, 5)))
-                || json_object_set_new(o, "proxy_set",
+            || json_object_set_new(o, "proxy_set",
                                    json_boolean(sqlite3_column_bytes(st, 6))))
-            {
-                rc = NGX_ERROR;
-            }
-
-            continue;
-        }
-
-        ses = ngx_gp_imp_open_secret(key, "accounts.secure_c_ses", st, 4);
-        oses = ngx_gp_imp_open_secret(key, "accounts.host_c_oses", st, 5);
-        proxy = ngx_gp_imp_open_secret(key, "accounts.proxy", st, 6);
-
-        if (ses == NULL || oses == NULL || proxy == NULL
-            || json_object_set_new(o, "secure_c_ses", json_string(ses))
-            || json_object_set_new(o, "host_c_oses", json_string(oses))
-            || json_object_set_new(o, "proxy", json_string(proxy)))
         {
-            rc = NGX_ERROR;
+            return NGX_ERROR;
         }
 
-        ngx_gp_imp_free_secret(ses);
-        ngx_gp_imp_free_secret(oses);
-        ngx_gp_imp_free_secret(proxy);
+        return NGX_OK;
     }
 
-    sqlite3_finalize(st);
+    ses = ngx_gp_imp_open_secret(ex->key, "accounts.secure_c_ses", st, 4);
+    oses = ngx_gp_imp_open_secret(ex->key, "accounts.host_c_oses", st, 5);
+    proxy = ngx_gp_imp_open_secret(ex->key, "accounts.proxy", st, 6);
+
+    rc = NGX_OK;
+
+    if (ses == NULL || oses == NULL || proxy == NULL
+        || json_object_set_new(o, "secure_c_ses", json_string(ses))
+        || json_object_set_new(o, "host_c_oses", json_string(oses))
+        || json_object_set_new(o, "proxy", json_string(proxy)))
+    {
+        rc = NGX_ERROR;
+    }
+
+    ngx_gp_imp_free_secret(ses);
+    ngx_gp_imp_free_secret(oses);
+    ngx_gp_imp_free_secret(proxy);
 
     return rc;
 }
 
 
 static ngx_int_t
-ngx_gp_exp_models(sqlite3 *db, json_t *doc, json_t *ids)
+ngx_gp_exp_model(ngx_gp_exp_t *ex, sqlite3_stmt *st, json_t *list)
 {
-    size_t         i;
-    json_t        *list, *o, *pin;
-    int64_t        id;
+    size_t    i;
+    json_t   *o, *pin;
+    int64_t   id;
+
+    /* a pin refers to the account's position in "accounts" */
+    pin = json_null();
+
+    if (sqlite3_column_type(st, 3) != SQLITE_NULL) {
+        id = sqlite3_column_int64(st, 3);
+
+        for (i = 0; i < json_array_size(ex->ids); i++) {
+            if (json_integer_value(json_array_get(ex->ids, i)) == id) {
+                json_decref(pin);
+                pin = json_integer((json_int_t) i);
+                break;
+            }
+        }
+    }
+
+    o = json_pack("{s:s,s:s,s:s,s:o,s:b,s:I,s:s}",
+                  "name", ngx_gp_exp_text(st, 0),
+                  "model_id", ngx_gp_exp_text(st, 1),
+                  "kind", ngx_gp_exp_text(st, 2),
+                  "account", pin,
+                  "enabled", sqlite3_column_int(st, 4),
+                  "position", (json_int_t) sqlite3_column_int64(st, 5),
+                  "description", ngx_gp_exp_text(st, 6));
+
+    return ngx_gp_exp_add(list, o);
+}
+
+
+static ngx_int_t
+ngx_gp_exp_setting(ngx_gp_exp_t *ex, sqlite3_stmt *st, json_t *obj)
+{
+    char        *plain;
+    json_t      *v;
+    ngx_int_t    n;
+    const char  *k, *type, *value;
+
+    k = ngx_gp_exp_text(st, 0);
+    type = ngx_gp_exp_text(st, 1);
+    value = ngx_gp_exp_text(st, 2);
+
+    if (ngx_gp_store_secret_setting(k)) {
+        if (!ex->secrets) {
+            return NGX_OK;
+        }
+
+        plain = ngx_gp_imp_open_secret(ex->key, "settings.value", st, 2);
+        v = plain ? json_string(plain) : NULL;
+        ngx_gp_imp_free_secret(plain);
+
+    } else if (ngx_strcmp(type, "int") == 0) {
+        n = ngx_atoi((u_char *) value, ngx_strlen(value));
+        v = (n == NGX_ERROR) ? json_string(value) : json_integer(n);
+
+    } else if (ngx_strcmp(type, "bool") == 0) {
+        v = json_boolean(ngx_strcmp(value, "true") == 0
+                         || ngx_strcmp(value, "1") == 0);
+
+    } else {
+        v = json_string(value);
+    }
+
+    if (v == NULL || json_object_set_new(obj, k, v) != 0) {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_gp_exp_key(ngx_gp_exp_t *ex, sqlite3_stmt *st, json_t *list)
+{
+    json_t  *o;
+
+    o = json_pack("{s:s,s:s,s:b,s:I,s:s,s:I,s:I,s:s,s:I,s:I,s:I}",
+                  "name", ngx_gp_exp_text(st, 0),
+                  "prefix", ngx_gp_exp_text(st, 1),
+                  "enabled", sqlite3_column_int(st, 2),
+                  "expires_at", (json_int_t) sqlite3_column_int64(st, 3),
+                  "models", ngx_gp_exp_text(st, 4),
+                  "rpm", (json_int_t) sqlite3_column_int64(st, 5),
+                  "rpd", (json_int_t) sqlite3_column_int64(st, 6),
+                  "image_format", ngx_gp_exp_text(st, 7),
+                  "requests", (json_int_t) sqlite3_column_int64(st, 8),
+                  "last_used_at", (json_int_t) sqlite3_column_int64(st, 9),
+                  "created_at", (json_int_t) sqlite3_column_int64(st, 10));
+
+    if (ngx_gp_exp_add(list, o) != NGX_OK
+        || (ex->secrets
+            && json_object_set_new(o, "key_hash",
+                                   json_string(ngx_gp_exp_text(st, 11)))
+               != 0))
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * The document's parts, in this order: "models" refers to accounts by
+ * their position in "accounts".  row() adds one row of sql to the part.
+ */
+
+typedef struct {
+    const char    *name;
+    ngx_uint_t     object;
+    const char    *sql;
+    ngx_int_t    (*row)(ngx_gp_exp_t *ex, sqlite3_stmt *st, json_t *part);
+} ngx_gp_exp_part_t;
+
+
+static ngx_gp_exp_part_t  ngx_gp_exp_parts[] = {
+
+    { "accounts", 0,
+      "SELECT id, name, team_id, csesidx, secure_c_ses, host_c_oses, proxy, "
+      "user_agent, enabled, cookie_expired, tempmail_url, tempmail_name "
+      "FROM accounts ORDER BY id",
+      ngx_gp_exp_account },
+
+    { "models", 0,
+      "SELECT name, model_id, kind, account_id, enabled, position, "
+      "description FROM models ORDER BY position, name",
+      ngx_gp_exp_model },
+
+    { "settings", 1,
+      "SELECT key, type, value FROM settings ORDER BY key",
+      ngx_gp_exp_setting },
+
+    { "api_keys", 0,
+      "SELECT name, prefix, enabled, expires_at, models, rpm, rpd, "
+      "image_format, requests, last_used_at, created_at, key_hash "
+      "FROM api_keys ORDER BY id",
+      ngx_gp_exp_key },
+
+    { NULL, 0, NULL, NULL }
+};
+
+
+static ngx_int_t
+ngx_gp_exp_part(sqlite3 *db, json_t *doc, ngx_gp_exp_part_t *p,
+    ngx_gp_exp_t *ex)
+{
+    json_t        *part;
     ngx_int_t      rc;
     sqlite3_stmt  *st;
 
-    list = json_array();
+    part = p->object ? json_object() : json_array();
 
-    if (list == NULL || json_object_set_new(doc, "models", list) != 0) {
+    if (part == NULL || json_object_set_new(doc, p->name, part) != 0) {
         return NGX_ERROR;
     }
 
-    if (sqlite3_prepare_v2(db, "SELECT name, model_id, kind, account_id, "
-                           "enabled, position, description FROM models "
-                           "ORDER BY position, name", -1, &st, NULL)
-        != SQLITE_OK)
-    {
+    if (sqlite3_prepare_v2(db, p->sql, -1, &st, NULL) != SQLITE_OK) {
         return NGX_ERROR;
     }
 
     rc = NGX_OK;
 
     while (rc == NGX_OK && sqlite3_step(st) == SQLITE_ROW) {
-
-        /* a pin refers to the account's position in "accounts" */
-        pin = json_null();
-
-        if (sqlite3_column_type(st, 3) != SQLITE_NULL) {
-            id = sqlite3_column_int64(st, 3);
-
-            for (i = 0; i < json_array_size(ids); i++) {
-                if (json_integer_value(json_array_get(ids, i)) == id) {
-                    json_decref(pin);
-                    pin = json_integer((json_int_t) i);
-                    break;
-                }
-            }
-        }
-
-        o = json_pack("{s:s,s:s,s:s,s:o,s:b,s:I,s:s}",
-                      "name", ngx_gp_exp_text(st, 0),
-                      "model_id", ngx_gp_exp_text(st, 1),
-                      "kind", ngx_gp_exp_text(st, 2),
-                      "account", pin,
-                      "enabled", sqlite3_column_int(st, 4),
-                      "position", (json_int_t) sqlite3_column_int64(st, 5),
-                      "description", ngx_gp_exp_text(st, 6));
-
-        rc = ngx_gp_exp_add(list, o);
-    }
-
-    sqlite3_finalize(st);
-
-    return rc;
-}
-
-
-static ngx_int_t
-ngx_gp_exp_settings(sqlite3 *db, const u_char *key, ngx_uint_t secrets,
-    json_t *doc)
-{
-    char          *plain;
-    json_t        *obj, *v;
-    ngx_int_t      rc, n;
-    const char    *k, *type, *value;
-    sqlite3_stmt  *st;
-
-    obj = json_object();
-
-    if (obj == NULL || json_object_set_new(doc, "settings", obj) != 0) {
-        return NGX_ERROR;
-    }
-
-    if (sqlite3_prepare_v2(db, "SELECT key, type, value FROM settings "
-                           "ORDER BY key", -1, &st, NULL)
-        != SQLITE_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    rc = NGX_OK;
-
-    while (rc == NGX_OK && sqlite3_step(st) == SQLITE_ROW) {
-        k = ngx_gp_exp_text(st, 0);
-        type = ngx_gp_exp_text(st, 1);
-        value = ngx_gp_exp_text(st, 2);
-
-        if (ngx_gp_imp_secret_setting(k)) {
-            if (!secrets) {
-                continue;
-            }
-
-            plain = ngx_gp_imp_open_secret(key, "settings.value", st, 2);
-            v = plain ? json_string(plain) : NULL;
-            ngx_gp_imp_free_secret(plain);
-
-        } else if (ngx_strcmp(type, "int") == 0) {
-            n = ngx_atoi((u_char *) value, ngx_strlen(value));
-            v = (n == NGX_ERROR) ? json_string(value) : json_integer(n);
-
-        } else if (ngx_strcmp(type, "bool") == 0) {
-            v = json_boolean(ngx_strcmp(value, "true") == 0
-                             || ngx_strcmp(value, "1") == 0);
-
-        } else {
-            v = json_string(value);
-        }
-
-        if (v == NULL || json_object_set_new(obj, k, v) != 0) {
-            rc = NGX_ERROR;
-        }
-    }
-
-    sqlite3_finalize(st);
-
-    return rc;
-}
-
-
-static ngx_int_t
-ngx_gp_exp_keys(sqlite3 *db, ngx_uint_t secrets, json_t *doc)
-{
-    json_t        *list, *o;
-    ngx_int_t      rc;
-    sqlite3_stmt  *st;
-
-    list = json_array();
-
-    if (list == NULL || json_object_set_new(doc, "api_keys", list) != 0) {
-        return NGX_ERROR;
-    }
-
-    if (sqlite3_prepare_v2(db, "SELECT name, prefix, enabled, expires_at, "
-                           "models, rpm, rpd, image_format, requests, "
-                           "last_used_at, created_at, key_hash "
-                           "FROM api_keys ORDER BY id", -1, &st, NULL)
-        != SQLITE_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    rc = NGX_OK;
-
-    while (rc == NGX_OK && sqlite3_step(st) == SQLITE_ROW) {
-        o = json_pack("{s:s,s:s,s:b,s:I,s:s,s:I,s:I,s:s,s:I,s:I,s:I}",
-                      "name", ngx_gp_exp_text(st, 0),
-                      "prefix", ngx_gp_exp_text(st, 1),
-                      "enabled", sqlite3_column_int(st, 2),
-                      "expires_at", (json_int_t) sqlite3_column_int64(st, 3),
-                      "models", ngx_gp_exp_text(st, 4),
-                      "rpm", (json_int_t) sqlite3_column_int64(st, 5),
-                      "rpd", (json_int_t) sqlite3_column_int64(st, 6),
-                      "image_format", ngx_gp_exp_text(st, 7),
-                      "requests", (json_int_t) sqlite3_column_int64(st, 8),
-                      "last_used_at",
-                      (json_int_t) sqlite3_column_int64(st, 9),
-                      "created_at",
-                      (json_int_t) sqlite3_column_int64(st, 10));
-
-        if (ngx_gp_exp_add(list, o) != NGX_OK
-            || (secrets
-                && json_object_set_new(o, "key_hash",
-                                       json_string(ngx_gp_exp_text(st, 11)))
-                   != 0))
-        {
-            rc = NGX_ERROR;
-        }
+        rc = p->row(ex, st, part);
     }
 
     sqlite3_finalize(st);
@@ -2538,6 +2509,8 @@ ngx_gp_config_export(ngx_http_request_t *r, ngx_uint_t secrets)
     json_t                            *doc, *ids;
     sqlite3                           *db;
     ngx_int_t                          rc;
+    ngx_gp_exp_t                       ex;
+    ngx_gp_exp_part_t                 *p;
     ngx_http_gemini_pool_main_conf_t  *gmcf;
 
     gmcf = ngx_http_get_module_main_conf(r, ngx_http_gemini_pool_module);
@@ -2563,18 +2536,14 @@ ngx_gp_config_export(ngx_http_request_t *r, ngx_uint_t secrets)
         return NULL;
     }
 
-    rc = ngx_gp_exp_accounts(db, gmcf->secret_key, secrets, doc, ids);
+    ex.key = gmcf->secret_key;
+    ex.secrets = secrets;
+    ex.ids = ids;
 
-    if (rc == NGX_OK) {
-        rc = ngx_gp_exp_models(db, doc, ids);
-    }
+    rc = NGX_OK;
 
-    if (rc == NGX_OK) {
-        rc = ngx_gp_exp_settings(db, gmcf->secret_key, secrets, doc);
-    }
-
-    if (rc == NGX_OK) {
-        rc = ngx_gp_exp_keys(db, secrets, doc);
+    for (p = ngx_gp_exp_parts; rc == NGX_OK && p->name; p++) {
+        rc = ngx_gp_exp_part(db, doc, p, &ex);
     }
 
     (void) sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);

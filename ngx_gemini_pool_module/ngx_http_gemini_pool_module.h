@@ -469,6 +469,7 @@ ngx_int_t ngx_gp_store_save_state(ngx_cycle_t *cycle, ngx_gp_zone_t *z);
 ngx_int_t ngx_gp_store_reload(ngx_log_t *log);
 sqlite3 *ngx_gp_store_db(ngx_log_t *log);
 void ngx_gp_store_close(void);
+ngx_uint_t ngx_gp_store_secret_setting(const char *key);
 
 
 /* input media and /v1/files */

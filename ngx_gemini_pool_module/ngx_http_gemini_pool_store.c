@@ -202,17 +202,70 @@ ngx_gp_store_exec(sqlite3 *db, const char *sql, ngx_log_t *log)
 
 
 static ngx_int_t
+ngx_gp_store_error(sqlite3 *db, ngx_log_t *log)
+{
+    ngx_log_error(NGX_LOG_EMERG, log, 0, "gemini pool: sqlite: %s",
+                  sqlite3_errmsg(db));
+
+    return NGX_ERROR;
+}
+
+
+static ngx_int_t
+ngx_gp_store_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st,
+    ngx_log_t *log)
+{
+    if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK) {
+        return ngx_gp_store_error(db, log);
+    }
+
+    return NGX_OK;
+}
+
+
+/* after a load's loop: rc is what the last sqlite3_step() returned */
+
+static ngx_int_t
+ngx_gp_store_done(sqlite3 *db, sqlite3_stmt *st, int rc, ngx_log_t *log)
+{
+    sqlite3_finalize(st);
+
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        return ngx_gp_store_error(db, log);
+    }
+
+    return NGX_OK;
+}
+
+
+/* a load's table has more rows than the zone holds */
+
+static ngx_uint_t
+ngx_gp_store_full(ngx_uint_t n, ngx_uint_t max, const char *what,
+    const char *fate, ngx_log_t *log)
+{
+    if (n < max) {
+        return 0;
+    }
+
+    ngx_log_error(NGX_LOG_WARN, log, 0,
+                  "gemini pool: more than %ui %s, the rest are %s", max, what,
+                  fate);
+
+    return 1;
+}
+
+
+static ngx_int_t
 ngx_gp_store_migrate(sqlite3 *db, ngx_log_t *log)
 {
     int            version, target;
     sqlite3_stmt  *st;
     char           sql[64];
 
-    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL)
-        != SQLITE_OK)
+    if (ngx_gp_store_prepare(db, "PRAGMA user_version", &st, log)
+        != NGX_OK)
     {
-        ngx_log_error(NGX_LOG_EMERG, log, 0, "gemini pool: sqlite: %s",
-                      sqlite3_errmsg(db));
         return NGX_ERROR;
     }
 
@@ -267,13 +320,10 @@ ngx_gp_store_defaults(sqlite3 *db, ngx_log_t *log)
 
     static const char *types[] = { "string", "int", "bool" };
 
-    if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO settings "
-                           "(key, type, value) VALUES (?, ?, ?)", -1, &st,
-                           NULL)
-        != SQLITE_OK)
+    if (ngx_gp_store_prepare(db, "INSERT OR IGNORE INTO settings "
+                             "(key, type, value) VALUES (?, ?, ?)", &st, log)
+        != NGX_OK)
     {
-        ngx_log_error(NGX_LOG_EMERG, log, 0, "gemini pool: sqlite: %s",
-                      sqlite3_errmsg(db));
         return NGX_ERROR;
     }
 
@@ -285,9 +335,7 @@ ngx_gp_store_defaults(sqlite3 *db, ngx_log_t *log)
         sqlite3_bind_text(st, 3, d->value, -1, SQLITE_STATIC);
 
         if (sqlite3_step(st) != SQLITE_DONE) {
-            ngx_log_error(NGX_LOG_EMERG, log, 0, "gemini pool: sqlite: %s",
-                          sqlite3_errmsg(db));
-            rc = NGX_ERROR;
+            rc = ngx_gp_store_error(db, log);
             break;
         }
 
@@ -387,6 +435,31 @@ static ngx_gp_secret_col_t  ngx_gp_secret_cols[] = {
 };
 
 
+/*
+ * The settings that hold secrets: sealed at rest (the "where" above),
+ * never returned by the admin API's reads, exported only with secrets.
+ */
+
+static const char  *ngx_gp_secret_settings[] = {
+    "proxy", "remote_sync_api_key", NULL
+};
+
+
+ngx_uint_t
+ngx_gp_store_secret_setting(const char *key)
+{
+    const char  **s;
+
+    for (s = ngx_gp_secret_settings; *s; s++) {
+        if (ngx_strcmp(*s, key) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
 typedef struct {
     int64_t   rowid;
     char     *text;
@@ -411,9 +484,7 @@ ngx_gp_store_seal_column(sqlite3 *db, ngx_gp_zone_t *z,
     ngx_sprintf((u_char *) sql, "SELECT rowid, %s FROM %s WHERE %s != '' "
                 "AND %s%Z", c->column, c->table, c->column, c->where);
 
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        ngx_log_error(NGX_LOG_EMERG, log, 0, "gemini pool: sqlite: %s",
-                      sqlite3_errmsg(db));
+    if (ngx_gp_store_prepare(db, sql, &st, log) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -612,20 +683,18 @@ ngx_gp_store_load_accounts(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
     ngx_gp_shctx_t    *sh;
     ngx_gp_account_t  *a, *old, *acc;
 
-    if (sqlite3_prepare_v2(db, "SELECT a.id, a.name, a.team_id, a.csesidx, "
-                           "a.secure_c_ses, a.host_c_oses, a.user_agent, "
-                           "a.enabled, a.cookie_expired, "
-                           "ifnull(s.cooldown_text, 0), "
-                           "ifnull(s.cooldown_images, 0), "
-                           "ifnull(s.cooldown_videos, 0), "
-                           "ifnull(s.last_error, ''), a.proxy "
-                           "FROM accounts a LEFT JOIN account_state s "
-                           "ON s.account_id = a.id ORDER BY a.id",
-                           -1, &st, NULL)
-        != SQLITE_OK)
+    if (ngx_gp_store_prepare(db, "SELECT a.id, a.name, a.team_id, "
+                             "a.csesidx, a.secure_c_ses, a.host_c_oses, "
+                             "a.user_agent, a.enabled, a.cookie_expired, "
+                             "ifnull(s.cooldown_text, 0), "
+                             "ifnull(s.cooldown_images, 0), "
+                             "ifnull(s.cooldown_videos, 0), "
+                             "ifnull(s.last_error, ''), a.proxy "
+                             "FROM accounts a LEFT JOIN account_state s "
+                             "ON s.account_id = a.id ORDER BY a.id",
+                             &st, log)
+        != NGX_OK)
     {
-        ngx_log_error(NGX_LOG_EMERG, log, 0, "gemini pool: sqlite: %s",
-                      sqlite3_errmsg(db));
         return NGX_ERROR;
     }
 
@@ -645,8 +714,7 @@ ngx_gp_store_load_accounts(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
         }
 
         if (rc != SQLITE_ROW) {
-            ngx_log_error(NGX_LOG_EMERG, log, 0, "gemini pool: sqlite: %s",
-                          sqlite3_errmsg(db));
+            (void) ngx_gp_store_error(db, log);
             sqlite3_finalize(st);
             ngx_free(a);
             return NGX_ERROR;
@@ -993,12 +1061,10 @@ ngx_gp_store_load_settings(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
     const char         *type;
     ngx_gp_setting_t    s[NGX_GP_MAX_SETTINGS];
 
-    if (sqlite3_prepare_v2(db, "SELECT key, type, value FROM settings "
-                           "ORDER BY key", -1, &st, NULL)
-        != SQLITE_OK)
+    if (ngx_gp_store_prepare(db, "SELECT key, type, value FROM settings "
+                             "ORDER BY key", &st, log)
+        != NGX_OK)
     {
-        ngx_log_error(NGX_LOG_EMERG, log, 0, "gemini pool: sqlite: %s",
-                      sqlite3_errmsg(db));
         return NGX_ERROR;
     }
 
@@ -1006,19 +1072,16 @@ ngx_gp_store_load_settings(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
 
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 
-        if (n == NGX_GP_MAX_SETTINGS) {
-            ngx_log_error(NGX_LOG_WARN, log, 0,
-                          "gemini pool: more than %d settings, "
-                          "the rest are ignored", NGX_GP_MAX_SETTINGS);
+        if (ngx_gp_store_full(n, NGX_GP_MAX_SETTINGS, "settings", "ignored",
+                              log))
+        {
             break;
         }
 
         ngx_gp_store_text(st, 0, s[n].key, NGX_GP_SETTING_KEY_LEN,
                           "setting key", 0, log);
 
-        if (ngx_strcmp(s[n].key, "proxy") == 0
-            || ngx_strcmp(s[n].key, "remote_sync_api_key") == 0)
-        {
+        if (ngx_gp_store_secret_setting((char *) s[n].key)) {
             if (ngx_gp_store_secret(st, 2, s[n].value,
                                     NGX_GP_SETTING_VALUE_LEN,
                                     "settings.value", 0, z, log)
@@ -1046,11 +1109,7 @@ ngx_gp_store_load_settings(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
         n++;
     }
 
-    sqlite3_finalize(st);
-
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        ngx_log_error(NGX_LOG_EMERG, log, 0, "gemini pool: sqlite: %s",
-                      sqlite3_errmsg(db));
+    if (ngx_gp_store_done(db, st, rc, log) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -1073,14 +1132,12 @@ ngx_gp_store_load_models(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
     const char        *kind;
     ngx_gp_model_t     m[NGX_GP_MAX_MODELS];
 
-    if (sqlite3_prepare_v2(db, "SELECT name, model_id, kind, "
-                           "ifnull(account_id, -1) FROM models "
-                           "WHERE enabled ORDER BY position, name",
-                           -1, &st, NULL)
-        != SQLITE_OK)
+    if (ngx_gp_store_prepare(db, "SELECT name, model_id, kind, "
+                             "ifnull(account_id, -1) FROM models "
+                             "WHERE enabled ORDER BY position, name",
+                             &st, log)
+        != NGX_OK)
     {
-        ngx_log_error(NGX_LOG_EMERG, log, 0, "gemini pool: sqlite: %s",
-                      sqlite3_errmsg(db));
         return NGX_ERROR;
     }
 
@@ -1088,10 +1145,9 @@ ngx_gp_store_load_models(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
 
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 
-        if (n == NGX_GP_MAX_MODELS) {
-            ngx_log_error(NGX_LOG_WARN, log, 0,
-                          "gemini pool: more than %d models, "
-                          "the rest are ignored", NGX_GP_MAX_MODELS);
+        if (ngx_gp_store_full(n, NGX_GP_MAX_MODELS, "models", "ignored",
+                              log))
+        {
             break;
         }
 
@@ -1109,11 +1165,7 @@ ngx_gp_store_load_models(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
         n++;
     }
 
-    sqlite3_finalize(st);
-
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        ngx_log_error(NGX_LOG_EMERG, log, 0, "gemini pool: sqlite: %s",
-                      sqlite3_errmsg(db));
+    if (ngx_gp_store_done(db, st, rc, log) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -1175,14 +1227,12 @@ ngx_gp_store_load_keys(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
         return NGX_ERROR;
     }
 
-    if (sqlite3_prepare_v2(db, "SELECT id, name, key_hash, enabled, "
-                           "expires_at, models, rpm, rpd, image_format, "
-                           "requests, last_used_at FROM api_keys "
-                           "ORDER BY id", -1, &st, NULL)
-        != SQLITE_OK)
+    if (ngx_gp_store_prepare(db, "SELECT id, name, key_hash, enabled, "
+                             "expires_at, models, rpm, rpd, image_format, "
+                             "requests, last_used_at FROM api_keys "
+                             "ORDER BY id", &st, log)
+        != NGX_OK)
     {
-        ngx_log_error(NGX_LOG_EMERG, log, 0, "gemini pool: sqlite: %s",
-                      sqlite3_errmsg(db));
         ngx_free(keys);
         return NGX_ERROR;
     }
@@ -1191,10 +1241,9 @@ ngx_gp_store_load_keys(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
 
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 
-        if (n == NGX_GP_MAX_KEYS) {
-            ngx_log_error(NGX_LOG_WARN, log, 0,
-                          "gemini pool: more than %d API keys, "
-                          "the rest are not loaded", NGX_GP_MAX_KEYS);
+        if (ngx_gp_store_full(n, NGX_GP_MAX_KEYS, "API keys", "not loaded",
+                              log))
+        {
             break;
         }
 
@@ -1231,11 +1280,7 @@ ngx_gp_store_load_keys(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
         n++;
     }
 
-    sqlite3_finalize(st);
-
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        ngx_log_error(NGX_LOG_EMERG, log, 0, "gemini pool: sqlite: %s",
-                      sqlite3_errmsg(db));
+    if (ngx_gp_store_done(db, st, rc, log) != NGX_OK) {
         ngx_free(keys);
         return NGX_ERROR;
     }

@@ -218,3 +218,35 @@ my @r = ("POST /api/auth/logout", "PUT /api/auth/password\n{}", "GET /api/auth/s
 --- no_error_log
 [alert]
 [crit]
+
+
+=== TEST 11: a bad query argument or path segment names itself in the error
+--- config
+    location /api/ { gemini_pool_admin; }
+--- more_headers
+X-Admin-Token: blocks-admin-secret-0123456789
+--- request eval
+["GET /api/logs?limit=0", "GET /api/logs?limit=10&before=x",
+ "GET /api/logs?key_id=-1", "GET /api/keys/zz/logs",
+ "GET /api/history?limit=501", "GET /api/history?offset=-3",
+ "GET /api/history?key_id=k", "DELETE /api/history?before=soon",
+ "DELETE /api/history/abc", "POST /api/keys/abc/revoke",
+ "POST /api/accounts/nobody/toggle", "GET /api/logs?limit=1000&before=1"]
+--- error_code eval
+[400, 400, 400, 404, 400, 400, 400, 400, 404, 404, 404, 200]
+--- response_body eval
+['{"error":{"message":"\"limit\" must be 1 to 1000","code":"invalid_value"}}',
+ '{"error":{"message":"\"before\" must be a log id","code":"invalid_value"}}',
+ '{"error":{"message":"\"key_id\" must be a number","code":"invalid_value"}}',
+ '{"error":{"message":"no API key \"zz\"","code":"not_found"}}',
+ '{"error":{"message":"\"limit\" must be 1 to 500","code":"invalid_value"}}',
+ '{"error":{"message":"\"offset\" must be a number, 0 or more","code":"invalid_value"}}',
+ '{"error":{"message":"\"key_id\" must be a number","code":"invalid_value"}}',
+ '{"error":{"message":"\"before\" must be a unix time","code":"invalid_value"}}',
+ '{"error":{"message":"no history entry \"abc\"","code":"not_found"}}',
+ '{"error":{"message":"no API key \"abc\"","code":"not_found"}}',
+ '{"error":{"message":"no account \"nobody\"","code":"not_found"}}',
+ '{"logs":[]}']
+--- no_error_log
+[alert]
+[crit]
