@@ -1640,7 +1640,6 @@ ngx_gp_chat_fail(ngx_gp_chat_ctx_t *ctx, ngx_uint_t kind, long status,
     va_list              args;
     ngx_uint_t           retry;
     ngx_gp_verdict_t     v;
-    ngx_gp_cooldowns_t   cd;
     ngx_gp_oai_error_t   err;
     char                 msg[256];
 
@@ -1648,14 +1647,7 @@ ngx_gp_chat_fail(ngx_gp_chat_ctx_t *ctx, ngx_uint_t kind, long status,
     (void) vsnprintf(msg, sizeof(msg), fmt, args);
     va_end(args);
 
-    cd.text_429 = ngx_gp_zone_setting_number(ctx->zone, "cooldown_text_429",
-                                             0);
-    cd.server_error = ngx_gp_zone_setting_number(ctx->zone,
-                                                 "cooldown_server_error", 30);
-    cd.network = ngx_gp_zone_setting_number(ctx->zone, "cooldown_network",
-                                            120);
-
-    ngx_gp_rules_verdict((int) kind, (int) ctx->quota, ngx_time(), &cd, &v);
+    ngx_gp_zone_verdict(ctx->zone, kind, ctx->quota, &v);
 
     ctx->last_fail = kind;
     ngx_cpystrn(ctx->last_error, (u_char *) msg, sizeof(ctx->last_error));

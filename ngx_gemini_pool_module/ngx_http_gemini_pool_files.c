@@ -2002,7 +2002,6 @@ ngx_gp_upload_fail(ngx_gp_upload_t *u, ngx_uint_t kind, long status,
     va_list              args;
     ngx_uint_t           retry;
     ngx_gp_verdict_t     v;
-    ngx_gp_cooldowns_t   cd;
     ngx_gp_oai_error_t   err;
     char                 msg[256];
 
@@ -2015,12 +2014,7 @@ ngx_gp_upload_fail(ngx_gp_upload_t *u, ngx_uint_t kind, long status,
         u->xfer = NULL;
     }
 
-    cd.text_429 = ngx_gp_zone_setting_number(u->zone, "cooldown_text_429", 0);
-    cd.server_error = ngx_gp_zone_setting_number(u->zone,
-                                                 "cooldown_server_error", 30);
-    cd.network = ngx_gp_zone_setting_number(u->zone, "cooldown_network", 120);
-
-    ngx_gp_rules_verdict((int) kind, NGX_GP_QUOTA_TEXT, ngx_time(), &cd, &v);
+    ngx_gp_zone_verdict(u->zone, kind, NGX_GP_QUOTA_TEXT, &v);
 
     retry = v.retry && u->attempts < u->max_attempts;
 

@@ -509,6 +509,8 @@ ngx_int_t ngx_gp_api_handler(ngx_http_request_t *r);
 ngx_int_t ngx_gp_admin_handler(ngx_http_request_t *r);
 ngx_int_t ngx_gp_metrics_handler(ngx_http_request_t *r);
 void ngx_gp_zone_event(ngx_gp_zone_t *z, ngx_gp_event_t *e);
+void ngx_gp_zone_verdict(ngx_gp_zone_t *z, ngx_uint_t kind,
+    ngx_uint_t quota, ngx_gp_verdict_t *v);
 double ngx_gp_bucket(ngx_uint_t i);
 void ngx_gp_zone_events_release(ngx_gp_zone_t *z, ngx_gp_event_t *ev,
     ngx_uint_t n);

@@ -1008,3 +1008,20 @@ ngx_gp_zone_events_take(ngx_gp_zone_t *z, ngx_gp_event_t *out,
 
     return n;
 }
+
+
+/* the verdict on a failure, with the operator's cooldown settings */
+
+void
+ngx_gp_zone_verdict(ngx_gp_zone_t *z, ngx_uint_t kind, ngx_uint_t quota,
+    ngx_gp_verdict_t *v)
+{
+    ngx_gp_cooldowns_t  cd;
+
+    cd.text_429 = ngx_gp_zone_setting_number(z, "cooldown_text_429", 0);
+    cd.server_error = ngx_gp_zone_setting_number(z, "cooldown_server_error",
+                                                 30);
+    cd.network = ngx_gp_zone_setting_number(z, "cooldown_network", 120);
+
+    ngx_gp_rules_verdict((int) kind, (int) quota, ngx_time(), &cd, v);
+}
