@@ -462,12 +462,29 @@ ngx_int_t
 ngx_gp_send_json(ngx_http_request_t *r, ngx_uint_t status, u_char *p,
     size_t len)
 {
+    ngx_buf_t  *b;
+
+    b = ngx_create_temp_buf(r->pool, len);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->last = ngx_cpymem(b->last, p, len);
+
+    return ngx_gp_send_json_buf(r, status, b);
+}
+
+
+/* the same with the body already in a buffer of the request's pool */
+
+ngx_int_t
+ngx_gp_send_json_buf(ngx_http_request_t *r, ngx_uint_t status, ngx_buf_t *b)
+{
     ngx_int_t     rc;
-    ngx_buf_t    *b;
     ngx_chain_t   out;
 
     r->headers_out.status = status;
-    r->headers_out.content_length_n = len;
+    r->headers_out.content_length_n = b->last - b->pos;
     ngx_str_set(&r->headers_out.content_type, "application/json");
     r->headers_out.content_type_len = r->headers_out.content_type.len;
 
@@ -477,12 +494,6 @@ ngx_gp_send_json(ngx_http_request_t *r, ngx_uint_t status, u_char *p,
         return rc;
     }
 
-    b = ngx_create_temp_buf(r->pool, len);
-    if (b == NULL) {
-        return NGX_ERROR;
-    }
-
-    b->last = ngx_cpymem(b->last, p, len);
     b->last_buf = (r == r->main) ? 1 : 0;
     b->last_in_chain = 1;
 

@@ -127,12 +127,41 @@ size_t
 ngx_gp_artefact_filter(ngx_gp_artefact_t *st, const unsigned char *p,
     size_t len, unsigned char *out)
 {
-    size_t  i, k;
+    size_t                i, k, run;
+    const unsigned char  *nl;
 
     k = 0;
+    i = 0;
 
-    for (i = 0; i < len; i++) {
+    while (i < len) {
+
+        if (st->dropping) {
+            /* the rest of an artefact line: on to its newline */
+            nl = memchr(p + i, '\n', len - i);
+            if (nl == NULL) {
+                break;
+            }
+
+            i = nl - p;
+
+        } else if (st->nheld == 0) {
+            /* plain text goes in runs up to a byte that may matter */
+            run = i;
+
+            while (i < len && p[i] != '<' && p[i] != 'I' && p[i] != '\n') {
+                i++;
+            }
+
+            if (i > run) {
+                memcpy(out + k, p + run, i - run);
+                k += i - run;
+                st->midline = 1;
+                continue;
+            }
+        }
+
         k += ngx_gp_artefact_char(st, p[i], out + k);
+        i++;
     }
 
     return k;

@@ -1807,8 +1807,10 @@ static void
 ngx_gp_chat_finish(ngx_gp_chat_ctx_t *ctx)
 {
     char                  *p, *q;
-    size_t                 len;
+    size_t                 len, size;
     ngx_int_t              rc;
+    ngx_buf_t             *b;
+    ngx_uint_t             parts;
     ngx_gp_usage_t         usage;
     ngx_gp_completion_t    c;
     ngx_gp_chunk_t         chunk;
@@ -1902,16 +1904,52 @@ ngx_gp_chat_finish(ngx_gp_chat_ctx_t *ctx)
     c.finish_reason = ctx->finish_reason;
     c.usage = ctx->usage;
 
-    p = ngx_gp_render_completion(&c, &len);
-    if (p == NULL) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
+    parts = ngx_gp_media_count(ctx->media)
+            && (ctx->image_format == NGX_GP_FMT_ARRAY
+                || ctx->image_format == NGX_GP_FMT_B64);
+
+    if (!parts) {
+        /*
+         * Rendered straight into the response buffer, sized for the usual
+         * escaping; only an answer that does not fit goes through a
+         * malloc'ed copy (a growing heap buffer cost a realloc a turn).
+         */
+
+        size = 1024 + c.content_len + c.content_len / 8
+               + ngx_strlen(c.model) + ngx_strlen(c.id);
+
+        if (c.reasoning) {
+            size += c.reasoning_len + c.reasoning_len / 8;
+        }
+
+        b = ngx_create_temp_buf(r->pool, size);
+        if (b == NULL) {
+            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        p = ngx_gp_render_completion_into(&c, (char *) b->pos, size, &len);
+        if (p == NULL) {
+            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        if (p == (char *) b->pos) {
+            b->last = b->pos + len;
+            ngx_http_finalize_request(r,
+                                      ngx_gp_send_json_buf(r, NGX_HTTP_OK, b));
+            return;
+        }
+
+    } else {
+        p = ngx_gp_render_completion(&c, &len);
+        if (p == NULL) {
+            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
     }
 
-    if (ngx_gp_media_count(ctx->media)
-        && (ctx->image_format == NGX_GP_FMT_ARRAY
-            || ctx->image_format == NGX_GP_FMT_B64))
-    {
+    if (parts) {
         /* message.content: the text and the media as content parts */
         q = ngx_gp_media_completion(ctx->media, ctx->image_format, p, len,
                                     &len);

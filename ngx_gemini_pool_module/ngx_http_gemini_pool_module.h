@@ -532,6 +532,8 @@ ngx_int_t ngx_gp_health_handler(ngx_http_request_t *r);
 ngx_int_t ngx_gp_send_error(ngx_http_request_t *r, ngx_gp_oai_error_t *err);
 ngx_int_t ngx_gp_send_json(ngx_http_request_t *r, ngx_uint_t status,
     u_char *p, size_t len);
+ngx_int_t ngx_gp_send_json_buf(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_buf_t *b);
 ngx_int_t ngx_gp_read_body(ngx_http_request_t *r, ngx_str_t *body);
 
 

@@ -1394,9 +1394,23 @@ render_chunk(gp_buf_t *b, const ngx_gp_chunk_t *c)
 char *
 ngx_gp_render_completion(const ngx_gp_completion_t *c, size_t *len)
 {
+    return ngx_gp_render_completion_into(c, NULL, 0, len);
+}
+
+
+char *
+ngx_gp_render_completion_into(const ngx_gp_completion_t *c, char *buf,
+    size_t size, size_t *len)
+{
     gp_buf_t  b;
 
     memset(&b, 0, sizeof(gp_buf_t));
+
+    if (size) {
+        b.p = buf;
+        b.cap = size;
+        b.ext = 1;
+    }
 
     buf_lit(&b, "{\"id\":");
     buf_cstr(&b, c->id);

@@ -211,6 +211,9 @@ typedef struct {
 
 /* a chat.completion object */
 char *ngx_gp_render_completion(const ngx_gp_completion_t *c, size_t *len);
+/* the same into buf, as ngx_gp_render_chunk_into() */
+char *ngx_gp_render_completion_into(const ngx_gp_completion_t *c, char *buf,
+    size_t size, size_t *len);
 
 /* {"error":{"message","type","param","code"}} */
 char *ngx_gp_render_error(const ngx_gp_oai_error_t *err, size_t *len);
