@@ -2,8 +2,16 @@
 /*
  * Copyright (C) ngx_gemini_pool developers
  *
- * libcurl's multi-socket API driven by nginx's event loop, one multi
- * handle per process.
+ * libcurl's multi-socket API driven by nginx's event loop: one multi
+ * handle per process, or eight ("shards") when upstream calls go over
+ * HTTP/1.1.  With HTTP/1.1 every call in flight holds a connection of
+ * its own, and libcurl 7.88 walks its connection list twice per call
+ * (looking for an idle one to reuse, and again when the call is
+ * removed): at 256 calls in flight those walks cost 4-5 % of a worker.
+ * A transfer goes to the shard with the fewest transfers, so a quiet
+ * process keeps using one connection pool and each shard's list stays
+ * an eighth as long.  Over HTTP/2 one multi handle is kept: all calls to
+ * a host share one connection there.
  *
  * - Sockets are ours: curl opens and closes them through our callbacks,
  *   so the nginx connection that wraps a socket goes away exactly when
@@ -27,7 +35,18 @@
 
 
 typedef struct {
+    CURLM                   *multi;
+    ngx_event_t              timer;
+    ngx_uint_t               active;   /* transfers in this multi handle */
+} ngx_gp_shard_t;
+
+
+#define NGX_GP_CURL_SHARDS  8
+
+
+typedef struct {
     ngx_connection_t        *c;
+    ngx_gp_shard_t          *shard;    /* whose connection it is */
     curl_socket_t            s;        /* curl's descriptor */
     unsigned                 foreign:1;
     unsigned                 idle:1;   /* curl does not watch it now */
@@ -40,15 +59,15 @@ typedef struct {
 
 
 typedef struct {
-    CURLM                   *multi;
+    ngx_gp_shard_t           shard[NGX_GP_CURL_SHARDS];
+    ngx_uint_t               nshards;  /* 0: not initialised */
     ngx_log_t               *log;
-    ngx_event_t              timer;
-    ngx_connection_t         dummy;    /* the timer's data, for debug logs */
+    ngx_connection_t         dummy;    /* the timers' data, for debug logs */
     ngx_gp_sock_t          **socks;    /* indexed by curl's descriptor; the
                                           entries never move, the index
                                           grows */
     ngx_uint_t               nsocks;
-    ngx_uint_t               active;   /* transfers in the multi handle */
+    ngx_uint_t               active;   /* transfers in the multi handles */
     ngx_uint_t               running;  /* inside socket_action */
     ngx_gp_xfer_t           *free;     /* transfers with a reset easy
                                           handle, for reuse */
@@ -62,6 +81,7 @@ static ngx_gp_curl_t  ngx_gp_curl;
 
 
 static void ngx_gp_curl_process(void);
+static void ngx_gp_curl_process_shard(ngx_gp_shard_t *shard);
 
 
 /* the entry of a descriptor; create: allocate one when there is none */
@@ -149,7 +169,7 @@ ngx_gp_curl_event_handler(ngx_event_t *ev)
     }
 
     ngx_gp_curl.running++;
-    (void) curl_multi_socket_action(ngx_gp_curl.multi, s, mask, &running);
+    (void) curl_multi_socket_action(gs->shard->multi, s, mask, &running);
     ngx_gp_curl.running--;
 
     ngx_gp_curl_process();
@@ -315,6 +335,7 @@ ngx_gp_curl_socket(CURL *easy, curl_socket_t s, int what, void *userp,
         gs = c->data;
     }
 
+    gs->shard = userp;
     gs->idle = 0;
 
     if (what & CURL_POLL_IN) {
@@ -346,11 +367,15 @@ ngx_gp_curl_socket(CURL *easy, curl_socket_t s, int what, void *userp,
 static void
 ngx_gp_curl_timer_handler(ngx_event_t *ev)
 {
-    int  running;
+    int              running;
+    ngx_gp_shard_t  *shard;
+
+    shard = (ngx_gp_shard_t *) ((u_char *) ev
+                                - offsetof(ngx_gp_shard_t, timer));
 
     ngx_gp_curl.running++;
-    (void) curl_multi_socket_action(ngx_gp_curl.multi, CURL_SOCKET_TIMEOUT,
-                                    0, &running);
+    (void) curl_multi_socket_action(shard->multi, CURL_SOCKET_TIMEOUT, 0,
+                                    &running);
     ngx_gp_curl.running--;
 
     ngx_gp_curl_process();
@@ -362,7 +387,7 @@ ngx_gp_curl_timer(CURLM *multi, long timeout_ms, void *userp)
 {
     ngx_event_t  *ev;
 
-    ev = &ngx_gp_curl.timer;
+    ev = &((ngx_gp_shard_t *) userp)->timer;
 
     if (ev->timer_set) {
         ngx_del_timer(ev);
@@ -380,15 +405,26 @@ ngx_gp_curl_timer(CURLM *multi, long timeout_ms, void *userp)
 static void
 ngx_gp_curl_process(void)
 {
-    int             pending;
-    CURLMsg        *msg;
-    ngx_gp_xfer_t  *x;
+    ngx_uint_t  i;
 
     if (ngx_gp_curl.running) {
         return;
     }
 
-    while ((msg = curl_multi_info_read(ngx_gp_curl.multi, &pending))) {
+    for (i = 0; i < ngx_gp_curl.nshards; i++) {
+        ngx_gp_curl_process_shard(&ngx_gp_curl.shard[i]);
+    }
+}
+
+
+static void
+ngx_gp_curl_process_shard(ngx_gp_shard_t *shard)
+{
+    int             pending;
+    CURLMsg        *msg;
+    ngx_gp_xfer_t  *x;
+
+    while ((msg = curl_multi_info_read(shard->multi, &pending))) {
 
         if (msg->msg != CURLMSG_DONE) {
             continue;
@@ -405,9 +441,10 @@ ngx_gp_curl_process(void)
         (void) curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE,
                                  &x->status);
 
-        curl_multi_remove_handle(ngx_gp_curl.multi, x->easy);
+        curl_multi_remove_handle(shard->multi, x->easy);
         x->added = 0;
         x->done = 1;
+        shard->active--;
         ngx_gp_curl.active--;
 
         ngx_log_debug4(NGX_LOG_DEBUG_HTTP, x->log, 0,
@@ -424,40 +461,59 @@ ngx_gp_curl_process(void)
 ngx_int_t
 ngx_gp_curl_init_process(ngx_cycle_t *cycle)
 {
+    ngx_uint_t                         i, n, total, host;
+    ngx_gp_shard_t                    *shard;
     ngx_http_gemini_pool_main_conf_t  *gmcf;
 
     gmcf = ngx_http_cycle_get_module_main_conf(cycle,
                                                ngx_http_gemini_pool_module);
 
     ngx_gp_curl.log = cycle->log;
-
-    ngx_gp_curl.multi = curl_multi_init();
-    if (ngx_gp_curl.multi == NULL) {
-        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
-                      "gemini pool: curl_multi_init() failed");
-        return NGX_ERROR;
-    }
-
-    curl_multi_setopt(ngx_gp_curl.multi, CURLMOPT_SOCKETFUNCTION,
-                      ngx_gp_curl_socket);
-    curl_multi_setopt(ngx_gp_curl.multi, CURLMOPT_TIMERFUNCTION,
-                      ngx_gp_curl_timer);
-    curl_multi_setopt(ngx_gp_curl.multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
-                      (long) gmcf->max_connections);
-    curl_multi_setopt(ngx_gp_curl.multi, CURLMOPT_MAXCONNECTS,
-                      (long) gmcf->max_connections);
-    curl_multi_setopt(ngx_gp_curl.multi, CURLMOPT_MAX_HOST_CONNECTIONS,
-                      (long) gmcf->max_host_connections);
-
-    /* streams of one host share an HTTP/2 connection when offered */
-    curl_multi_setopt(ngx_gp_curl.multi, CURLMOPT_PIPELINING,
-                      gmcf->http2 ? CURLPIPE_MULTIPLEX : CURLPIPE_NOTHING);
-
     ngx_gp_curl.dummy.fd = (ngx_socket_t) -1;
-    ngx_gp_curl.timer.handler = ngx_gp_curl_timer_handler;
-    ngx_gp_curl.timer.log = cycle->log;
-    ngx_gp_curl.timer.data = &ngx_gp_curl.dummy;
-    ngx_gp_curl.timer.cancelable = 1;
+
+    /* HTTP/2 to the API host: one connection carries every call */
+    n = (gmcf->http2 && gmcf->api_url.len > 8
+         && ngx_strncasecmp(gmcf->api_url.data, (u_char *) "https://", 8)
+            == 0)
+        ? 1 : NGX_GP_CURL_SHARDS;
+
+    /* the limits are shared out; each shard gets at least one */
+    total = (gmcf->max_connections + n - 1) / n;
+    host = (gmcf->max_host_connections + n - 1) / n;
+
+    for (i = 0; i < n; i++) {
+        shard = &ngx_gp_curl.shard[i];
+
+        shard->multi = curl_multi_init();
+        if (shard->multi == NULL) {
+            ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                          "gemini pool: curl_multi_init() failed");
+            return NGX_ERROR;
+        }
+
+        ngx_gp_curl.nshards = i + 1;
+
+        curl_multi_setopt(shard->multi, CURLMOPT_SOCKETFUNCTION,
+                          ngx_gp_curl_socket);
+        curl_multi_setopt(shard->multi, CURLMOPT_SOCKETDATA, shard);
+        curl_multi_setopt(shard->multi, CURLMOPT_TIMERFUNCTION,
+                          ngx_gp_curl_timer);
+        curl_multi_setopt(shard->multi, CURLMOPT_TIMERDATA, shard);
+        curl_multi_setopt(shard->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
+                          (long) total);
+        curl_multi_setopt(shard->multi, CURLMOPT_MAXCONNECTS, (long) total);
+        curl_multi_setopt(shard->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+                          (long) host);
+
+        /* streams of one host share an HTTP/2 connection when offered */
+        curl_multi_setopt(shard->multi, CURLMOPT_PIPELINING,
+                          gmcf->http2 ? CURLPIPE_MULTIPLEX : CURLPIPE_NOTHING);
+
+        shard->timer.handler = ngx_gp_curl_timer_handler;
+        shard->timer.log = cycle->log;
+        shard->timer.data = &ngx_gp_curl.dummy;
+        shard->timer.cancelable = 1;
+    }
 
     return NGX_OK;
 }
@@ -469,12 +525,14 @@ ngx_gp_curl_exit_process(ngx_cycle_t *cycle)
     ngx_uint_t      i;
     ngx_gp_xfer_t  *x;
 
-    if (ngx_gp_curl.multi == NULL) {
+    if (ngx_gp_curl.nshards == 0) {
         return;
     }
 
-    if (ngx_gp_curl.timer.timer_set) {
-        ngx_del_timer(&ngx_gp_curl.timer);
+    for (i = 0; i < ngx_gp_curl.nshards; i++) {
+        if (ngx_gp_curl.shard[i].timer.timer_set) {
+            ngx_del_timer(&ngx_gp_curl.shard[i].timer);
+        }
     }
 
     while (ngx_gp_curl.free) {
@@ -487,8 +545,12 @@ ngx_gp_curl_exit_process(ngx_cycle_t *cycle)
     ngx_gp_curl.nfree = 0;
 
     /* closes pooled connections through ngx_gp_curl_close() */
-    curl_multi_cleanup(ngx_gp_curl.multi);
-    ngx_gp_curl.multi = NULL;
+    for (i = 0; i < ngx_gp_curl.nshards; i++) {
+        curl_multi_cleanup(ngx_gp_curl.shard[i].multi);
+        ngx_gp_curl.shard[i].multi = NULL;
+    }
+
+    ngx_gp_curl.nshards = 0;
 
     for (i = 0; i < ngx_gp_curl.nsocks; i++) {
         if (ngx_gp_curl.socks[i]) {
@@ -545,10 +607,38 @@ ngx_gp_xfer_write(char *p, size_t size, size_t nmemb, void *data)
 }
 
 
+static ngx_gp_xfer_t *ngx_gp_xfer_get(ngx_log_t *log, const char *what,
+    ngx_uint_t widget);
+
+
 ngx_gp_xfer_t *
 ngx_gp_xfer_create(ngx_log_t *log, const char *what)
 {
+    return ngx_gp_xfer_get(log, what, 0);
+}
+
+
+/*
+ * A transfer for a widget POST (ngx_gp_gemini_widget()): a free handle
+ * that last served one keeps its options, and the caller sets only what
+ * differs between such calls (URL, body, timeout, headers at the start).
+ * curl_easy_reset() and setting some twenty options again cost about 3 %
+ * of a worker's CPU per upstream call (strdup and free of each string
+ * option included).
+ */
+
+ngx_gp_xfer_t *
+ngx_gp_xfer_create_widget(ngx_log_t *log, const char *what)
+{
+    return ngx_gp_xfer_get(log, what, 1);
+}
+
+
+static ngx_gp_xfer_t *
+ngx_gp_xfer_get(ngx_log_t *log, const char *what, ngx_uint_t widget)
+{
     CURL                              *easy;
+    ngx_uint_t                         sticky;
     ngx_gp_xfer_t                     *x;
     ngx_http_gemini_pool_main_conf_t  *gmcf;
 
@@ -563,8 +653,23 @@ ngx_gp_xfer_create(ngx_log_t *log, const char *what)
         ngx_gp_curl.nfree--;
 
         easy = x->easy;
+        sticky = x->sticky;
         ngx_memzero(x, sizeof(ngx_gp_xfer_t));
         x->easy = easy;
+
+        x->log = log;
+        x->what = what;
+        x->max = 4 * 1024 * 1024;
+        x->widget = widget;
+
+        if (sticky) {
+            if (widget) {
+                /* every option as the last widget call left it */
+                return x;
+            }
+
+            curl_easy_reset(x->easy);
+        }
 
     } else {
         x = ngx_calloc(sizeof(ngx_gp_xfer_t), log);
@@ -582,6 +687,7 @@ ngx_gp_xfer_create(ngx_log_t *log, const char *what)
     x->log = log;
     x->what = what;
     x->max = 4 * 1024 * 1024;
+    x->widget = widget;
 
     curl_easy_setopt(x->easy, CURLOPT_PRIVATE, x);
     curl_easy_setopt(x->easy, CURLOPT_NOSIGNAL, 1L);
@@ -689,6 +795,8 @@ ngx_int_t
 ngx_gp_xfer_start(ngx_gp_xfer_t *x)
 {
     CURLMcode           rc;
+    ngx_uint_t          i;
+    ngx_gp_shard_t     *shard;
     struct curl_slist  *l;
 
     if (x->fixed.data) {
@@ -708,7 +816,16 @@ ngx_gp_xfer_start(ngx_gp_xfer_t *x)
         curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->headers);
     }
 
-    rc = curl_multi_add_handle(ngx_gp_curl.multi, x->easy);
+    /* the shard with the fewest transfers; the first one of equals */
+    shard = &ngx_gp_curl.shard[0];
+
+    for (i = 1; i < ngx_gp_curl.nshards; i++) {
+        if (ngx_gp_curl.shard[i].active < shard->active) {
+            shard = &ngx_gp_curl.shard[i];
+        }
+    }
+
+    rc = curl_multi_add_handle(shard->multi, x->easy);
 
     if (rc != CURLM_OK) {
         ngx_log_error(NGX_LOG_ERR, x->log, 0,
@@ -718,6 +835,8 @@ ngx_gp_xfer_start(ngx_gp_xfer_t *x)
     }
 
     x->added = 1;
+    x->shard = shard;
+    shard->active++;
     ngx_gp_curl.active++;
 
     if (ngx_gp_curl.active > ngx_gp_curl.peak) {
@@ -755,16 +874,19 @@ ngx_gp_xfer_resume(ngx_gp_xfer_t *x)
 void
 ngx_gp_xfer_destroy(ngx_gp_xfer_t *x)
 {
-    ngx_uint_t      cap;
-    ngx_gp_xfer_t  *f;
+    ngx_uint_t       cap;
+    ngx_gp_xfer_t   *f;
+    ngx_gp_shard_t  *shard;
 
     if (x == NULL) {
         return;
     }
 
     if (x->added) {
-        curl_multi_remove_handle(ngx_gp_curl.multi, x->easy);
+        shard = x->shard;
+        curl_multi_remove_handle(shard->multi, x->easy);
         x->added = 0;
+        shard->active--;
         ngx_gp_curl.active--;
     }
 
@@ -801,11 +923,20 @@ ngx_gp_xfer_destroy(ngx_gp_xfer_t *x)
         ngx_free(f);
     }
 
-    if (ngx_gp_curl.multi && ngx_gp_curl.nfree < cap
+    if (ngx_gp_curl.nshards && ngx_gp_curl.nfree < cap
         && !ngx_exiting && !ngx_terminate && !ngx_quit)
     {
-        /* options, headers and the body pointer go; buffers stay */
-        curl_easy_reset(x->easy);
+        /*
+         * A widget call's handle keeps its options for the next one; a
+         * proxy would stay set, so a proxied one is reset too.  Reset:
+         * options, headers and the body pointer go; buffers stay.
+         */
+
+        x->sticky = x->widget && !x->proxied && !x->guard;
+
+        if (!x->sticky) {
+            curl_easy_reset(x->easy);
+        }
 
         x->next_free = ngx_gp_curl.free;
         ngx_gp_curl.free = x;

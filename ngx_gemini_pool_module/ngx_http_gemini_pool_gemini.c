@@ -98,7 +98,8 @@ ngx_gp_gemini_widget(ngx_http_gemini_pool_main_conf_t *gmcf,
     ngx_gp_xfer_t  *x;
     u_char          url[1024];
 
-    x = ngx_gp_xfer_create(log, method);
+    /* only the options below may differ between two widget calls */
+    x = ngx_gp_xfer_create_widget(log, method);
     if (x == NULL) {
         free(body);
         return NULL;
@@ -118,9 +119,7 @@ ngx_gp_gemini_widget(ngx_http_gemini_pool_main_conf_t *gmcf,
     curl_easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE_LARGE,
                      (curl_off_t) len);
 
-    if (timeout) {
-        curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, (long) timeout);
-    }
+    curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, (long) timeout);
 
     if (ngx_gp_xfer_headers_fixed(x, ngx_gp_widget_headers,
                                   "authorization: Bearer ", a->jwt)

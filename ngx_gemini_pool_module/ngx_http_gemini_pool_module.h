@@ -358,6 +358,8 @@ struct ngx_gp_xfer_s {
     unsigned                 proxied:1;
     unsigned                 guard:1;     /* check connected addresses */
     unsigned                 guard_off:1; /* the host is allowed by name */
+    unsigned                 widget:1;    /* ngx_gp_xfer_create_widget() */
+    unsigned                 sticky:1;    /* free, options of a widget call */
 
     u_char                   proxy[NGX_GP_PROXY_LEN];  /* the one used */
     char                    *refused;     /* the guard's reason, malloc'ed */
@@ -367,12 +369,14 @@ struct ngx_gp_xfer_s {
     struct curl_slist       *headers_last;  /* linked to fixed */
     u_char                   line[NGX_GP_XFER_LINE_LEN];
 
+    void                    *shard;       /* curl.c: its multi handle */
     ngx_gp_xfer_t           *next_free;
 };
 
 ngx_int_t ngx_gp_curl_init_process(ngx_cycle_t *cycle);
 void ngx_gp_curl_exit_process(ngx_cycle_t *cycle);
 ngx_gp_xfer_t *ngx_gp_xfer_create(ngx_log_t *log, const char *what);
+ngx_gp_xfer_t *ngx_gp_xfer_create_widget(ngx_log_t *log, const char *what);
 ngx_int_t ngx_gp_xfer_start(ngx_gp_xfer_t *x);
 void ngx_gp_xfer_resume(ngx_gp_xfer_t *x);
 void ngx_gp_xfer_destroy(ngx_gp_xfer_t *x);
