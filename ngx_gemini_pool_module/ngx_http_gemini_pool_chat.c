@@ -1335,6 +1335,7 @@ static ngx_int_t
 ngx_gp_chat_emit(ngx_gp_chat_ctx_t *ctx, ngx_uint_t thought, const char *p,
     size_t len)
 {
+    size_t      want;
     u_char     *nb;
     ngx_int_t   rc;
 
@@ -1345,13 +1346,17 @@ ngx_gp_chat_emit(ngx_gp_chat_ctx_t *ctx, ngx_uint_t thought, const char *p,
     if (!thought && !ctx->flushing) {
         /* the artefact lines of image turns go, wherever they are cut */
         if (len + sizeof(ctx->artefact.held) > ctx->filtered_cap) {
-            nb = realloc(ctx->filtered, len + sizeof(ctx->artefact.held));
+            /* grown in steps: fragments come in all lengths */
+            want = ngx_max(len + sizeof(ctx->artefact.held),
+                           ngx_max(ctx->filtered_cap * 2, 512));
+
+            nb = realloc(ctx->filtered, want);
             if (nb == NULL) {
                 return NGX_ERROR;
             }
 
             ctx->filtered = nb;
-            ctx->filtered_cap = len + sizeof(ctx->artefact.held);
+            ctx->filtered_cap = want;
         }
 
         len = ngx_gp_artefact_filter(&ctx->artefact, (u_char *) p, len,
