@@ -657,21 +657,9 @@ ngx_gp_xfer_get(ngx_log_t *log, const char *what, ngx_uint_t widget)
         ngx_memzero(x, sizeof(ngx_gp_xfer_t));
         x->easy = easy;
 
-        x->log = log;
-        x->what = what;
-        x->max = 4 * 1024 * 1024;
-        x->widget = widget;
-
-        if (sticky) {
-            if (widget) {
-                /* every option as the last widget call left it */
-                return x;
-            }
-
-            curl_easy_reset(x->easy);
-        }
-
     } else {
+        sticky = 0;
+
         x = ngx_calloc(sizeof(ngx_gp_xfer_t), log);
         if (x == NULL) {
             return NULL;
@@ -688,6 +676,15 @@ ngx_gp_xfer_get(ngx_log_t *log, const char *what, ngx_uint_t widget)
     x->what = what;
     x->max = 4 * 1024 * 1024;
     x->widget = widget;
+
+    if (sticky) {
+        if (widget) {
+            /* every option as the last widget call left it */
+            return x;
+        }
+
+        curl_easy_reset(x->easy);
+    }
 
     curl_easy_setopt(x->easy, CURLOPT_PRIVATE, x);
     curl_easy_setopt(x->easy, CURLOPT_NOSIGNAL, 1L);

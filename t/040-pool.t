@@ -337,3 +337,17 @@ POST /v1/chat/completions
 --- response_body_like: echo: lif
 --- no_error_log
 invalid value
+
+
+=== TEST 21: a long answer after a createSession with a short limit is not cut (reused easy handles keep no old timeout)
+--- http_config
+    gemini_pool_session_timeout 1s;
+--- config
+    location /v1/ { gemini_pool_api; }
+--- request eval
+["POST /v1/chat/completions\n{\"messages\":[{\"role\":\"user\",\"content\":\"slow one MOCK:gap=300\"}]}",
+ "POST /v1/chat/completions\n{\"messages\":[{\"role\":\"user\",\"content\":\"slow two MOCK:gap=300\"}]}"]
+--- response_body_like eval
+["echo: slow one", "echo: slow two"]
+--- no_error_log
+timed out
