@@ -36,6 +36,7 @@ enum {
 
 
 static const char *js_string_run(const char *p, const char *end);
+static const char *js_plain_run(const char *p, const char *end);
 static int js_append(ngx_gp_jsonstream_t *js, const char *p, size_t len);
 static int js_fail(ngx_gp_jsonstream_t *js, const char *reason);
 
@@ -101,6 +102,15 @@ ngx_gp_jsonstream_feed(ngx_gp_jsonstream_t *js, const char *p, size_t len,
 
                     continue;
                 }
+
+                /* blanks, ':', ',' and scalars at once */
+                p = js_plain_run(p, end);
+
+                if (p == end) {
+                    break;
+                }
+
+                c = (unsigned char) *p;
 
                 if (c == '"') {
                     js->in_string = 1;
@@ -269,6 +279,37 @@ js_string_run(const char *p, const char *end)
     }
 
     while (p < end && *p != '"' && *p != '\\') {
+        p++;
+    }
+
+    return p;
+}
+
+
+/*
+ * Outside strings: the first byte from p on that may be '"' or a bracket,
+ * or end.  "x | 0x26 == 0x7f" holds for '[', ']', '{', '}' (and for 'Y',
+ * 'y', '_', DEL, which the caller passes over as the scalars they are).
+ */
+
+static const char *
+js_plain_run(const char *p, const char *end)
+{
+    uint64_t  v;
+
+    while (end - p >= 8) {
+        memcpy(&v, p, 8);
+
+        if (js_has_zero(v ^ ('"' * JS_ONES))
+            | js_has_zero((v | (0x26 * JS_ONES)) ^ (0x7f * JS_ONES)))
+        {
+            break;
+        }
+
+        p += 8;
+    }
+
+    while (p < end && *p != '"' && (*p | 0x26) != 0x7f) {
         p++;
     }
 

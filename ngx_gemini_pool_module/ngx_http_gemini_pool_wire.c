@@ -705,11 +705,29 @@ typedef struct {
 static void
 fast_ws(gp_scan_t *sc)
 {
-    while (sc->p < sc->end
-           && (*sc->p == ' ' || *sc->p == '\n' || *sc->p == '\r'
-               || *sc->p == '\t'))
-    {
-        sc->p++;
+    uint64_t  v;
+
+    for ( ;; ) {
+        /* the indentation of pretty-printed JSON, 8 spaces at a time */
+        while (sc->end - sc->p >= 8) {
+            memcpy(&v, sc->p, 8);
+
+            if (v != 0x2020202020202020ULL) {
+                break;
+            }
+
+            sc->p += 8;
+        }
+
+        if (sc->p < sc->end
+            && (*sc->p == ' ' || *sc->p == '\n' || *sc->p == '\r'
+                || *sc->p == '\t'))
+        {
+            sc->p++;
+            continue;
+        }
+
+        return;
     }
 }
 
