@@ -44,7 +44,10 @@
 #define NGX_GP_SETTING_KEY_LEN       48
 #define NGX_GP_SETTING_VALUE_LEN     512
 
+/* a build may set it (-DNGX_GP_MAX_MODELS=N): the zone's layout changes */
+#ifndef NGX_GP_MAX_MODELS
 #define NGX_GP_MAX_MODELS            64
+#endif
 #define NGX_GP_MODEL_LEN             64
 
 /* a getoxsrf in flight is trusted for this long before another starts */
