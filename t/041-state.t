@@ -15,12 +15,6 @@ use GeminiPool::Server;
 my $http = HTTP::Tiny->new(timeout => 10);
 my $json = JSON::PP->new->utf8;
 
-sub health {
-    my ($srv) = @_;
-    my $res = $http->get($srv->url('/health?detail=1'));
-    return eval { $json->decode($res->{content}) } || {};
-}
-
 sub chat_req {
     my ($srv, $text) = @_;
     my $res = $http->post($srv->url('/v1/chat/completions'), {
@@ -28,23 +22,6 @@ sub chat_req {
                                                 content => $text}]}),
     });
     return $res->{status};
-}
-
-# waits until cond returns true (up to secs); returns its last value
-sub wait_for {
-    my ($secs, $cond) = @_;
-    my $end = time + $secs;
-    my $v;
-    while (!($v = $cond->()) && time < $end) {
-        sleep 0.1;
-    }
-    return $v;
-}
-
-sub account {
-    my ($h, $name) = @_;
-    my ($a) = grep { $_->{name} eq $name } @{$h->{pool} || []};
-    return $a || {};
 }
 
 my $server = <<'END';
@@ -59,13 +36,13 @@ END
                                       server => $server);
     $srv->start;
 
-    my $h = wait_for(3, sub { my $h = health($srv);
+    my $h = wait_for(3, sub { my $h = $srv->health;
                               $h->{helper}{ticks} ? $h : undef });
     is($h->{helper}{pid}, $srv->pid,
        'single process: the helper role runs in the nginx process');
     my $t1 = $h->{helper}{ticks};
     sleep 0.6;
-    cmp_ok(health($srv)->{helper}{ticks}, '>', $t1, 'and it ticks');
+    cmp_ok($srv->health->{helper}{ticks}, '>', $t1, 'and it ticks');
 
     $srv->stop;
 }
@@ -79,7 +56,7 @@ my $srv = GeminiPool::Server->new(name => 'state-master', server => $server,
                                   master => 1, workers => 2);
 $srv->start;
 
-my $h = wait_for(3, sub { my $h = health($srv);
+my $h = wait_for(3, sub { my $h = $srv->health;
                           $h->{helper}{ticks} ? $h : undef });
 my $helper = $h->{helper}{pid};
 my $pids = $srv->pids;
@@ -90,13 +67,13 @@ ok(!grep({ $_ == $helper } @{$pids->{workers}}), 'not in a worker');
 
 kill 'KILL', $helper;
 
-my $new = wait_for(5, sub { my $p = health($srv)->{helper}{pid};
+my $new = wait_for(5, sub { my $p = $srv->health->{helper}{pid};
                             $p && $p != $helper ? $p : undef });
 ok($new, "after kill -9 a new helper runs (pid " . ($new // 'none') . ")");
 ok($new && kill(0, $new), 'and it is alive');
-my $t1 = health($srv)->{helper}{ticks};
+my $t1 = $srv->health->{helper}{ticks};
 sleep 0.6;
-cmp_ok(health($srv)->{helper}{ticks}, '>', $t1, 'and it ticks');
+cmp_ok($srv->health->{helper}{ticks}, '>', $t1, 'and it ticks');
 like($srv->error_log_text,
      qr/gemini pool helper started, pid $new \(helper process\)/,
      'its start is logged');
@@ -110,10 +87,10 @@ GeminiPool::mock_post('/__mock/inject', {account => 'acc2',
 
 is(chat_req($srv, 'one'), 200, 'a request that fails over twice succeeds');
 
-$h = health($srv);
-my $cool = account($h, 'acc1')->{cooldown_until}{text};
+$h = $srv->health;
+my $cool = pool_account($h, 'acc1')->{cooldown_until}{text};
 ok($cool > time + 60, 'acc1 cools down after its 429');
-ok(account($h, 'acc2')->{cookie_expired}, 'acc2 is marked cookie-expired');
+ok(pool_account($h, 'acc2')->{cookie_expired}, 'acc2 is marked cookie-expired');
 
 # reload: the zone keeps the state, accounts are read again
 
@@ -122,14 +99,14 @@ GeminiPool::sql("INSERT INTO accounts (name, team_id, csesidx, secure_c_ses) "
 
 kill 'HUP', $srv->pid;
 
-$h = wait_for(5, sub { my $h = health($srv);
+$h = wait_for(5, sub { my $h = $srv->health;
                        $h->{accounts}{total} == 4 ? $h : undef });
 ok($h, 'a reload loads the accounts from the database');
-is(account($h, 'acc1')->{cooldown_until}{text}, $cool,
+is(pool_account($h, 'acc1')->{cooldown_until}{text}, $cool,
    'the cooldown survives the reload');
-ok(account($h, 'acc2')->{cookie_expired}, 'so does the expired flag');
+ok(pool_account($h, 'acc2')->{cookie_expired}, 'so does the expired flag');
 
-my $after = wait_for(5, sub { my $p = health($srv)->{helper}{pid};
+my $after = wait_for(5, sub { my $p = $srv->health->{helper}{pid};
                               $p && $p != $new ? $p : undef });
 ok($after, 'the reload replaced the helper process');
 
@@ -144,13 +121,13 @@ is(GeminiPool::sql("SELECT cooldown_text FROM account_state s JOIN accounts a "
    $cool, 'the cooldown is in the database');
 
 $srv->start;
-$h = wait_for(3, sub { my $h = health($srv); $h->{pool} ? $h : undef });
-is(account($h, 'acc1')->{cooldown_until}{text}, $cool,
+$h = wait_for(3, sub { my $h = $srv->health; $h->{pool} ? $h : undef });
+is(pool_account($h, 'acc1')->{cooldown_until}{text}, $cool,
    'the cooldown survives a restart');
-ok(account($h, 'acc2')->{cookie_expired},
+ok(pool_account($h, 'acc2')->{cookie_expired},
    'so does the expired flag');
-ok(!account($h, 'acc3')->{cookie_expired}
-   && !account($h, 'acc3')->{cooldown_until}{text},
+ok(!pool_account($h, 'acc3')->{cookie_expired}
+   && !pool_account($h, 'acc3')->{cooldown_until}{text},
    'the healthy account stays healthy');
 unlike($srv->error_log_text, qr/\[(alert|emerg|crit)\]/, 'no alerts');
 

@@ -28,12 +28,6 @@ system("$GeminiPool::ROOT/scripts/build", '--builddir',
     or BAIL_OUT('cannot build the second module');
 ok(-f $other, 'a second build with another zone layout');
 
-sub health {
-    my ($srv) = @_;
-    my $res = $http->get($srv->url('/health?detail=1'));
-    return eval { $json->decode($res->{content}) } || {};
-}
-
 sub chat_req {
     my ($srv, $text) = @_;
     my $res = $http->post($srv->url('/v1/chat/completions'), {
@@ -41,16 +35,6 @@ sub chat_req {
                                                 content => $text}]}),
     });
     return ($res->{status}, $res->{content});
-}
-
-sub wait_for {
-    my ($secs, $cond) = @_;
-    my $end = time + $secs;
-    my $v;
-    while (!($v = $cond->()) && time < $end) {
-        sleep 0.1;
-    }
-    return $v;
 }
 
 sub use_module {
@@ -104,7 +88,7 @@ ok($ignored, 'and logs that the rest are ignored');
 # acc1 within two requests)
 sub cooldown {
     my ($srv) = @_;
-    my ($a) = grep { $_->{name} eq 'acc1' } @{health($srv)->{pool} || []};
+    my ($a) = grep { $_->{name} eq 'acc1' } @{$srv->health->{pool} || []};
     return ($a && $a->{cooldown_until}{text}) || 0;
 }
 

@@ -138,17 +138,6 @@ sub chat_once {
     };
 }
 
-sub health {
-    my $res = $http->get($srv->url('/health?detail=1'));
-    return eval { $JSON->decode($res->{content}) } || {};
-}
-
-sub account {
-    my ($h, $name) = @_;
-    my ($a) = grep { $_->{name} eq $name } @{ $h->{pool} || [] };
-    return $a || {};
-}
-
 # the module's own lines of the error log
 sub gp_lines {
     return join '', grep { /gemini|proxy|TLS|certificate|SSL/i }
@@ -408,14 +397,14 @@ if (scenario(name => 'dead-proxy',
     is(scalar(grep { $_ eq 'acc1' } map { @{ $_->{accounts} } } @r), 0,
        'acc1 never reached the upstream');
 
-    my $h = health();
-    my $left = (account($h, 'acc1')->{cooldown_until}{text} // 0) - time;
+    my $h = $srv->health;
+    my $left = (pool_account($h, 'acc1')->{cooldown_until}{text} // 0) - time;
     ok($left > 100 && $left <= 121,
        sprintf('acc1 cools down for the network cooldown (%.0f s left)',
                $left))
         or diag(GeminiPool::pool_summary($JSON->encode($h)));
-    ok(!account($h, 'acc2')->{cooldown_until}{text}
-       || account($h, 'acc2')->{cooldown_until}{text} <= time,
+    ok(!pool_account($h, 'acc2')->{cooldown_until}{text}
+       || pool_account($h, 'acc2')->{cooldown_until}{text} <= time,
        'acc2 does not');
 
     my $log = $srv->error_log_text;
@@ -453,7 +442,7 @@ if (scenario(name => 'credentials',
     unlike($log, qr/\Q$WRONG\E/, 'nor the wrong one');
     unlike($srv->access_log_text, qr/\Q$SECRET\E|\Q$WRONG\E/,
            'nor in the access log');
-    unlike($JSON->encode(health()), qr/\Q$SECRET\E|\Q$WRONG\E/,
+    unlike($JSON->encode($srv->health), qr/\Q$SECRET\E|\Q$WRONG\E/,
            'nor in /health?detail=1');
     my ($line) = grep { /acc2/ && /proxy/i && /fail/i } split /\n/, $log;
     ok($line, 'the failing proxy of acc2 is logged') or explain_failure();

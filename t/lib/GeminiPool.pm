@@ -27,6 +27,7 @@ use File::Path qw(make_path);
 use HTTP::Tiny;
 use JSON::PP;
 use POSIX ();
+use Time::HiRes ();
 
 our $ROOT = abs_path(dirname(__FILE__) . '/../..');
 our $MODULE = $ENV{TEST_NGINX_GP_MODULE}
@@ -70,7 +71,8 @@ sub export_helpers {
     no strict 'refs';
     *{"${caller}::$_"} = \&{"GeminiPool::$_"}
         for qw(mock_get mock_post mock_requests mock_stats sql
-               set_accounts mock_url chat pool_summary);
+               set_accounts mock_url chat pool_summary pool_account
+               wait_for);
 }
 
 sub start_mock {
@@ -215,6 +217,24 @@ sub chat {
         content => $json,
     });
     return $res->{content};
+}
+
+# one account of a /health?detail=1 answer ({} when it is not there)
+sub pool_account {
+    my ($h, $name) = @_;
+    my ($a) = grep { $_->{name} eq $name } @{ $h->{pool} || [] };
+    return $a || {};
+}
+
+# calls cond every 0.1 s until it returns true or secs pass; its last value
+sub wait_for {
+    my ($secs, $cond) = @_;
+    my $end = Time::HiRes::time() + $secs;
+    my $v;
+    while (!($v = $cond->()) && Time::HiRes::time() < $end) {
+        Time::HiRes::sleep(0.1);
+    }
+    return $v;
 }
 
 # the next midnight in America/Los_Angeles, from the system's tz data

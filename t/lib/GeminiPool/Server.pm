@@ -45,6 +45,7 @@ use strict;
 use warnings;
 
 use File::Path qw(make_path remove_tree);
+use HTTP::Tiny;
 use IO::Socket::INET;
 use POSIX qw(WNOHANG);
 use Time::HiRes qw(sleep time);
@@ -360,6 +361,14 @@ sub _slurp {
     local $/;
     my $t = <$fh>;
     return $t // '';
+}
+
+# GET /health?detail=1, decoded ({} when the answer is not JSON)
+sub health {
+    my ($self) = @_;
+    my $res = HTTP::Tiny->new(timeout => 10)
+              ->get($self->url('/health?detail=1'));
+    return eval { $GeminiPool::JSON->decode($res->{content}) } || {};
 }
 
 sub error_log_text  { _slurp($_[0]->error_log) }
