@@ -16,6 +16,7 @@ use utf8;
 
 use lib 't/lib';
 use Test::More;
+use File::Find ();
 use File::Temp ();
 use HTTP::Tiny;
 use JSON::PP;
@@ -35,6 +36,15 @@ binmode(Test::More->builder->$_, ':encoding(UTF-8)')
     for qw(output failure_output todo_output);
 
 my $CI = ($ENV{CI} // '') =~ /^(?:1|true|yes)$/i;
+
+# the console's JavaScript: the entry app.js, i18n.js and the ES modules
+# under js/ (core and one per view), as paths below admin-ui/
+my @JS;
+File::Find::find({ no_chdir => 1, wanted => sub {
+    push @JS, $1 if m{^\Q$GeminiPool::ROOT\E/admin-ui/(.+\.js)$};
+} }, "$GeminiPool::ROOT/admin-ui");
+@JS = sort @JS;
+
 my $json = JSON::PP->new->utf8->canonical->allow_nonref;
 my $http = HTTP::Tiny->new(timeout => 10, max_redirect => 0);
 
@@ -93,8 +103,10 @@ unlike($res->{headers}{'content-security-policy'} // '', qr/unsafe-inline/,
        'nothing unsafe-inline');
 is($res->{headers}{'x-content-type-options'}, 'nosniff', 'nosniff');
 
-for my $f (['app.js', qr{^application/javascript; charset=utf-8$}],
-           ['i18n.js', qr{^application/javascript; charset=utf-8$}],
+cmp_ok(scalar(grep { m{^js/views/\w+\.js$} } @JS), '>=', 9,
+       'the views are modules of their own');
+for my $f ((map { [$_, qr{^application/javascript; charset=utf-8$}] }
+            'app.js', 'i18n.js', grep { m{/} } @JS),
            ['style.css', qr{^text/css; charset=utf-8$}],
            ['favicon.svg', qr{^image/svg\+xml$}])
 {
@@ -130,8 +142,30 @@ is($st, 200, 'logout');
 ($st) = req('GET', '/api/auth/status', undef, Cookie => $cookie);
 is($st, 401, 'logout ends it');
 
+# every module the console imports exists (and is one of @JS)
+{
+    my %js = map { $_ => 1 } @JS;
+    my @bad;
+    for my $f (@JS) {
+        open my $js, '<', "$GeminiPool::ROOT/admin-ui/$f" or die "$f: $!";
+        my $src = do { local $/; <$js> };
+        (my $dir = $f) =~ s{[^/]*$}{};
+        my @from = $src =~ /^\s*(?:import|export)\b[^;]*?\bfrom\s+'([^']+)'/mg;
+        push @from, $src =~ /^\s*import\s+'([^']+)'/mg;
+
+        for my $m (@from) {
+            my $p = $m =~ m{^\.\.?/} ? "$dir$m" : "<$m>";
+            $p =~ s{(^|/)\./}{$1}g;
+            1 while $p =~ s{[^/.][^/]*/\.\./}{};
+            push @bad, "$f: $m" unless $js{$p};
+        }
+    }
+    is("@bad", '', 'every import is a module of admin-ui/, by a relative '
+       . 'path (no CDN, no build step)');
+}
+
 # no server data through an HTML parser anywhere in the console
-for my $f (qw(app.js i18n.js)) {
+for my $f (@JS) {
     open my $js, '<', "$GeminiPool::ROOT/admin-ui/$f" or die "$f: $!";
     my $src = do { local $/; <$js> };
     $src =~ s{/\*.*?\*/}{}gs;                 # comments may name them
@@ -151,8 +185,11 @@ my ($en_keys, $zh_keys);
     $en_keys = { map { $_ => 1 } ($en // '') =~ /^\s{4}'([\w.]+)':/mg };
     $zh_keys = { map { $_ => 1 } ($zh // '') =~ /^\s{4}'([\w.]+)':/mg };
 
-    open $js, '<', "$GeminiPool::ROOT/admin-ui/app.js" or die $!;
-    my $app = do { local $/; <$js> };
+    my $app = '';
+    for my $f (grep { $_ ne 'i18n.js' } @JS) {
+        open $js, '<', "$GeminiPool::ROOT/admin-ui/$f" or die "$f: $!";
+        $app .= do { local $/; <$js> };
+    }
     open $js, '<', "$GeminiPool::ROOT/admin-ui/index.html" or die $!;
     my $html = do { local $/; <$js> };
 
