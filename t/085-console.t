@@ -683,6 +683,52 @@ ok(wait_js('document.querySelector("#setting-proxy-state") && '
 ($st, $d) = admin('GET', '/api/settings');
 ok(!$d->{settings}{proxy}{set}, 'the API says not set');
 
+# the choices and bounds are the API's: "allowed" and "min"/"max" of each
+# entry of GET /api/settings (a page fetch that adds some, to be sure the
+# console follows them whatever this server sends)
+sub settings_again {
+    js('document.querySelector("#settings-form").dataset.stale = "1"');
+    click('#view-settings .view-head button');
+    return wait_js('document.querySelector("#settings-form") && '
+                   . '!document.querySelector("#settings-form")'
+                   . '.dataset.stale');
+}
+
+js('window.__fetch = window.fetch; window.fetch = async (u, i) => { '
+   . 'const r = await window.__fetch(u, i); '
+   . 'if (!/\/api\/settings$/.test(u) || (i && i.method !== "GET")) '
+   . 'return r; const d = await r.json(); const s = d.settings; '
+   . 's.selection_strategy.allowed = ["round_robin", "least_in_flight", '
+   . '"console_choice"]; s.default_model.allowed = ["gemini-auto", '
+   . '"gemini-2.5-flash"]; s.max_attempts.min = 1; '
+   . 's.max_attempts.max = 7; return new Response(JSON.stringify(d), '
+   . '{ status: 200, headers: { "Content-Type": "application/json" } }); '
+   . '}; true');
+ok(settings_again(), 'the settings with other allowed values');
+is(js('[...document.querySelector("#setting-selection_strategy").options]'
+      . '.map((o) => o.value).join(" ")'),
+   'round_robin least_in_flight console_choice',
+   'the choices are the API\'s "allowed"');
+is(js('document.querySelector("#setting-selection_strategy").value'),
+   'least_in_flight', 'the current one chosen');
+is(js('document.querySelector("#setting-default_model").tagName'), 'SELECT',
+   'a text setting with "allowed" is a choice');
+is(js('document.querySelector("#setting-max_attempts").min'), '1',
+   'a number\'s "min"');
+is(js('document.querySelector("#setting-max_attempts").max'), '7',
+   'and "max"');
+
+js('window.fetch = window.__fetch; true');
+ok(settings_again(), 'the settings as this server has them');
+($st, $d) = admin('GET', '/api/settings');
+is(js('document.querySelector("#setting-max_attempts").getAttribute("max")'),
+   $d->{settings}{max_attempts}{max}, 'its "max" for max_attempts');
+is(js('[...document.querySelector("#setting-selection_strategy").options]'
+      . '.map((o) => o.value).join(" ")'),
+   join(' ', @{ $d->{settings}{selection_strategy}{allowed}
+                // ['round_robin', 'least_in_flight'] }),
+   'its choices for selection_strategy');
+
 # ----------------------------------------------------------------------
 # chat history and config: the routes, or a clear "not available"
 

@@ -15,6 +15,11 @@ import { toast } from '../toast.js';
 import { head, button, busy } from '../widgets.js';
 
 
+/*
+ * The choices of a setting come from GET /api/settings ("allowed"), the
+ * bounds of a number too ("min", "max").  FALLBACK for a server without
+ * "allowed": this table and its one use below go once it has them.
+ */
 const ENUMS = {
     selection_strategy: ['round_robin', 'least_in_flight'],
 };
@@ -88,14 +93,24 @@ export const settings = {
         for (const key of keys) {
             const st = state.settings[key];
             const id = 'setting-' + key;
+            const choices = st.allowed || ENUMS[key];  /* FALLBACK: ENUMS */
             let input;
             let extra = null;
 
             if (st.type === 'bool') {
                 input = el('input', { id, type: 'checkbox', class: 'switch',
                                       checked: !!st.value });
+            } else if (st.type !== 'secret' && Array.isArray(choices)) {
+                input = el('select', { id },
+                           choices.map((v) =>
+                               el('option', { value: String(v),
+                                              text: String(v),
+                                              selected: String(v)
+                                                  === String(st.value) })));
             } else if (st.type === 'int') {
-                input = el('input', { id, type: 'number', min: 0, step: 1,
+                input = el('input', { id, type: 'number', step: 1,
+                                      min: st.min !== undefined ? st.min : 0,
+                                      max: st.max,
                                       value: String(st.value) });
             } else if (st.type === 'secret') {
                 /* write-only: never prefilled */
@@ -114,11 +129,6 @@ export const settings = {
                     st.set ? el('label', { class: 'inline' }, clr,
                                 t('settings.secret.clear')) : null,
                     key === 'proxy' ? proxyTestButton(input) : null);
-            } else if (ENUMS[key]) {
-                input = el('select', { id },
-                           ENUMS[key].map((v) =>
-                               el('option', { value: v, text: v,
-                                              selected: v === st.value })));
             } else {
                 input = el('input', { id, type: 'text',
                                       value: st.value === null
@@ -162,7 +172,7 @@ export const settings = {
                 } else if (st.type === 'int') {
                     const v = input.value.trim();
 
-                    if (!/^\d+$/.test(v)) {
+                    if (!(st.min < 0 ? /^-?\d+$/ : /^\d+$/).test(v)) {
                         err.textContent = key + ': '
                             + t('err.http', { status: 400,
                                               msg: 'not a number' });
