@@ -9,8 +9,8 @@
 import { t } from '../i18n.js';
 
 
-export const API = (document.querySelector('meta[name="gp-api"]') || {}).content
-            || '/api/';
+export const API = (document.querySelector('meta[name="gp-api"]')
+                    || {}).content || '/api/';
 
 /* what a 401 calls (the login view's loggedOut), set by app.js */
 let expired = null;

@@ -29,7 +29,7 @@ let loginMessage = '';
 let loginInfo = false;      /* the message is news, not an error */
 let loginModeNow = null;
 
-export function renderLogin() {
+function renderLogin() {
     const s = clear(section('login'));
     const mode = loginModeNow || loginMode();
 
