@@ -1,9 +1,11 @@
 # The operator console (admin-ui/) served by nginx with the location block
 # of nginx.conf.example, driven in Debian's real Chromium (headless, over
 # the DevTools pipe: t/lib/GeminiPool/Chromium.pm): content types and
-# headers, login with the admin secret, accounts (add, a hostile name
-# shown as text, bad input shown, toggle, delete), models, an API key
-# shown once, settings (typed, secret write-only, errors), call logs,
+# headers, the ES modules (every one served as JavaScript, imported by a
+# relative path, no circle), login with the admin secret, accounts (add,
+# a hostile name shown as text, bad input shown, toggle, delete), models,
+# an API key shown once, settings (typed, choices and bounds from the
+# API, secret write-only, errors), call logs,
 # chat history and config import/export (or their "not available"
 # notice), the language and theme switches, setting the password,
 # logout.
@@ -142,10 +144,11 @@ is($st, 200, 'logout');
 ($st) = req('GET', '/api/auth/status', undef, Cookie => $cookie);
 is($st, 401, 'logout ends it');
 
-# every module the console imports exists (and is one of @JS)
+# every module the console imports exists (and is one of @JS), and no
+# two import each other, directly or round a circle
 {
     my %js = map { $_ => 1 } @JS;
-    my @bad;
+    my (@bad, %dep);
     for my $f (@JS) {
         open my $js, '<', "$GeminiPool::ROOT/admin-ui/$f" or die "$f: $!";
         my $src = do { local $/; <$js> };
@@ -158,10 +161,27 @@ is($st, 401, 'logout ends it');
             $p =~ s{(^|/)\./}{$1}g;
             1 while $p =~ s{[^/.][^/]*/\.\./}{};
             push @bad, "$f: $m" unless $js{$p};
+            $dep{$f}{$p} = 1;
         }
     }
     is("@bad", '', 'every import is a module of admin-ui/, by a relative '
        . 'path (no CDN, no build step)');
+
+    my (%done, @circles);
+    my $walk;
+    $walk = sub {
+        my ($f, @path) = @_;
+        if (grep { $_ eq $f } @path) {
+            push @circles, join(' -> ', @path, $f);
+            return;
+        }
+        return if $done{$f};
+        $walk->($_, @path, $f) for sort keys %{ $dep{$f} // {} };
+        $done{$f} = 1;
+    };
+    $walk->($_) for @JS;
+    is("@circles", '', 'the imports go one way (no circle)');
+    cmp_ok(scalar(keys %dep), '>', 10, 'of the modules\' imports');
 }
 
 # no server data through an HTML parser anywhere in the console
