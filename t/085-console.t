@@ -1,9 +1,11 @@
 # The operator console (admin-ui/) served by nginx with the location block
 # of nginx.conf.example, driven in Debian's real Chromium (headless, over
 # the DevTools pipe: t/lib/GeminiPool/Chromium.pm): content types and
-# headers, login with the admin secret, accounts (add, a hostile name
-# shown as text, bad input shown, toggle, delete), models, an API key
-# shown once, settings (typed, secret write-only, errors), call logs,
+# headers, the ES modules (every one served as JavaScript, imported by a
+# relative path, no circle), login with the admin secret, accounts (add,
+# a hostile name shown as text, bad input shown, toggle, delete), models,
+# an API key shown once, settings (typed, choices and bounds from the
+# API, secret write-only, errors), call logs,
 # chat history and config import/export (or their "not available"
 # notice), the language and theme switches, setting the password,
 # logout.
@@ -16,6 +18,7 @@ use utf8;
 
 use lib 't/lib';
 use Test::More;
+use File::Find ();
 use File::Temp ();
 use HTTP::Tiny;
 use JSON::PP;
@@ -35,6 +38,15 @@ binmode(Test::More->builder->$_, ':encoding(UTF-8)')
     for qw(output failure_output todo_output);
 
 my $CI = ($ENV{CI} // '') =~ /^(?:1|true|yes)$/i;
+
+# the console's JavaScript: the entry app.js, i18n.js and the ES modules
+# under js/ (core and one per view), as paths below admin-ui/
+my @JS;
+File::Find::find({ no_chdir => 1, wanted => sub {
+    push @JS, $1 if m{^\Q$GeminiPool::ROOT\E/admin-ui/(.+\.js)$};
+} }, "$GeminiPool::ROOT/admin-ui");
+@JS = sort @JS;
+
 my $json = JSON::PP->new->utf8->canonical->allow_nonref;
 my $http = HTTP::Tiny->new(timeout => 10, max_redirect => 0);
 
@@ -93,8 +105,10 @@ unlike($res->{headers}{'content-security-policy'} // '', qr/unsafe-inline/,
        'nothing unsafe-inline');
 is($res->{headers}{'x-content-type-options'}, 'nosniff', 'nosniff');
 
-for my $f (['app.js', qr{^application/javascript; charset=utf-8$}],
-           ['i18n.js', qr{^application/javascript; charset=utf-8$}],
+cmp_ok(scalar(grep { m{^js/views/\w+\.js$} } @JS), '>=', 9,
+       'the views are modules of their own');
+for my $f ((map { [$_, qr{^application/javascript; charset=utf-8$}] }
+            'app.js', 'i18n.js', grep { m{/} } @JS),
            ['style.css', qr{^text/css; charset=utf-8$}],
            ['favicon.svg', qr{^image/svg\+xml$}])
 {
@@ -130,8 +144,48 @@ is($st, 200, 'logout');
 ($st) = req('GET', '/api/auth/status', undef, Cookie => $cookie);
 is($st, 401, 'logout ends it');
 
+# every module the console imports exists (and is one of @JS), and no
+# two import each other, directly or round a circle
+{
+    my %js = map { $_ => 1 } @JS;
+    my (@bad, %dep);
+    for my $f (@JS) {
+        open my $js, '<', "$GeminiPool::ROOT/admin-ui/$f" or die "$f: $!";
+        my $src = do { local $/; <$js> };
+        (my $dir = $f) =~ s{[^/]*$}{};
+        my @from = $src =~ /^\s*(?:import|export)\b[^;]*?\bfrom\s+'([^']+)'/mg;
+        push @from, $src =~ /^\s*import\s+'([^']+)'/mg;
+
+        for my $m (@from) {
+            my $p = $m =~ m{^\.\.?/} ? "$dir$m" : "<$m>";
+            $p =~ s{(^|/)\./}{$1}g;
+            1 while $p =~ s{[^/.][^/]*/\.\./}{};
+            push @bad, "$f: $m" unless $js{$p};
+            $dep{$f}{$p} = 1;
+        }
+    }
+    is("@bad", '', 'every import is a module of admin-ui/, by a relative '
+       . 'path (no CDN, no build step)');
+
+    my (%done, @circles);
+    my $walk;
+    $walk = sub {
+        my ($f, @path) = @_;
+        if (grep { $_ eq $f } @path) {
+            push @circles, join(' -> ', @path, $f);
+            return;
+        }
+        return if $done{$f};
+        $walk->($_, @path, $f) for sort keys %{ $dep{$f} // {} };
+        $done{$f} = 1;
+    };
+    $walk->($_) for @JS;
+    is("@circles", '', 'the imports go one way (no circle)');
+    cmp_ok(scalar(keys %dep), '>', 10, 'of the modules\' imports');
+}
+
 # no server data through an HTML parser anywhere in the console
-for my $f (qw(app.js i18n.js)) {
+for my $f (@JS) {
     open my $js, '<', "$GeminiPool::ROOT/admin-ui/$f" or die "$f: $!";
     my $src = do { local $/; <$js> };
     $src =~ s{/\*.*?\*/}{}gs;                 # comments may name them
@@ -151,8 +205,11 @@ my ($en_keys, $zh_keys);
     $en_keys = { map { $_ => 1 } ($en // '') =~ /^\s{4}'([\w.]+)':/mg };
     $zh_keys = { map { $_ => 1 } ($zh // '') =~ /^\s{4}'([\w.]+)':/mg };
 
-    open $js, '<', "$GeminiPool::ROOT/admin-ui/app.js" or die $!;
-    my $app = do { local $/; <$js> };
+    my $app = '';
+    for my $f (grep { $_ ne 'i18n.js' } @JS) {
+        open $js, '<', "$GeminiPool::ROOT/admin-ui/$f" or die "$f: $!";
+        $app .= do { local $/; <$js> };
+    }
     open $js, '<', "$GeminiPool::ROOT/admin-ui/index.html" or die $!;
     my $html = do { local $/; <$js> };
 
@@ -645,6 +702,52 @@ ok(wait_js('document.querySelector("#setting-proxy-state") && '
            . '=== "not set"'), 'cleared');
 ($st, $d) = admin('GET', '/api/settings');
 ok(!$d->{settings}{proxy}{set}, 'the API says not set');
+
+# the choices and bounds are the API's: "allowed" and "min"/"max" of each
+# entry of GET /api/settings (a page fetch that adds some, to be sure the
+# console follows them whatever this server sends)
+sub settings_again {
+    js('document.querySelector("#settings-form").dataset.stale = "1"');
+    click('#view-settings .view-head button');
+    return wait_js('document.querySelector("#settings-form") && '
+                   . '!document.querySelector("#settings-form")'
+                   . '.dataset.stale');
+}
+
+js('window.__fetch = window.fetch; window.fetch = async (u, i) => { '
+   . 'const r = await window.__fetch(u, i); '
+   . 'if (!/\/api\/settings$/.test(u) || (i && i.method !== "GET")) '
+   . 'return r; const d = await r.json(); const s = d.settings; '
+   . 's.selection_strategy.allowed = ["round_robin", "least_in_flight", '
+   . '"console_choice"]; s.default_model.allowed = ["gemini-auto", '
+   . '"gemini-2.5-flash"]; s.max_attempts.min = 1; '
+   . 's.max_attempts.max = 7; return new Response(JSON.stringify(d), '
+   . '{ status: 200, headers: { "Content-Type": "application/json" } }); '
+   . '}; true');
+ok(settings_again(), 'the settings with other allowed values');
+is(js('[...document.querySelector("#setting-selection_strategy").options]'
+      . '.map((o) => o.value).join(" ")'),
+   'round_robin least_in_flight console_choice',
+   'the choices are the API\'s "allowed"');
+is(js('document.querySelector("#setting-selection_strategy").value'),
+   'least_in_flight', 'the current one chosen');
+is(js('document.querySelector("#setting-default_model").tagName'), 'SELECT',
+   'a text setting with "allowed" is a choice');
+is(js('document.querySelector("#setting-max_attempts").min'), '1',
+   'a number\'s "min"');
+is(js('document.querySelector("#setting-max_attempts").max'), '7',
+   'and "max"');
+
+js('window.fetch = window.__fetch; true');
+ok(settings_again(), 'the settings as this server has them');
+($st, $d) = admin('GET', '/api/settings');
+is(js('document.querySelector("#setting-max_attempts").getAttribute("max")'),
+   $d->{settings}{max_attempts}{max}, 'its "max" for max_attempts');
+is(js('[...document.querySelector("#setting-selection_strategy").options]'
+      . '.map((o) => o.value).join(" ")'),
+   join(' ', @{ $d->{settings}{selection_strategy}{allowed}
+                // ['round_robin', 'least_in_flight'] }),
+   'its choices for selection_strategy');
 
 # ----------------------------------------------------------------------
 # chat history and config: the routes, or a clear "not available"

@@ -1,0 +1,21 @@
+/*
+ * What the console knows between renderings: the session, the view on
+ * screen, its refresh timer and the lists the views share (the logs view
+ * names keys from the keys view's list, the models view pins accounts).
+ */
+
+
+export const state = {
+    authed: false,
+    method: '',
+    view: null,
+    timer: null,
+    accounts: [],
+    models: [],
+    settings: null,
+    keys: [],
+    logs: { rows: [], key_id: '', limit: 50, before: [] },
+    history: { q: '', key_id: '', model: '', limit: 50, offset: 0,
+               data: null, missing: false },
+    newKey: null,
+};

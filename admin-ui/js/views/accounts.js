@@ -1,0 +1,272 @@
+/*
+ * The accounts view: the list, add and edit, enable, live test, quota,
+ * delete.
+ *
+ * The console's rule: data from the server never goes through innerHTML
+ * or any other HTML parser; every node is made by el() (js/dom.js), and
+ * text goes in as text nodes.
+ */
+
+import { t } from '../../i18n.js';
+import { el, clear, section } from '../dom.js';
+import { state } from '../state.js';
+import { api, errText } from '../api.js';
+import { now, fmtTime, fmtLeft, fmtNum } from '../format.js';
+import { toast, fail } from '../toast.js';
+import { ask, formDialog, infoDialog } from '../dialogs.js';
+import { table, head, button, busy } from '../widgets.js';
+
+
+function accountState(a) {
+    const n = now();
+    const cool = a.cooldown_until || {};
+
+    if (!a.enabled) {
+        return ['off', t('acc.off')];
+    }
+
+    if (a.cookie_expired) {
+        return ['expired', t('acc.expired')];
+    }
+
+    if ((cool.text || 0) > n) {
+        return ['cooling', t('acc.cooling')];
+    }
+
+    return ['ok', t('acc.available')];
+}
+
+function accountForm(a) {
+    const edit = !!a;
+    const keep = t('common.unchanged');
+
+    const fields = [
+        { name: 'name', label: t('common.name'), value: edit ? a.name : '' },
+        { name: 'team_id', label: t('acc.team_id'), required: !edit,
+          value: edit ? a.team_id : '' },
+        { name: 'csesidx', label: t('acc.csesidx'), required: !edit,
+          value: edit ? a.csesidx : '', pattern: '[0-9]*' },
+        { name: 'secure_c_ses', label: t('acc.secure_c_ses'),
+          type: 'textarea', required: !edit,
+          placeholder: edit ? (a.secure_c_ses_set ? t('acc.cookie_set')
+                                                 : t('acc.cookie_unset'))
+                              + ' — ' + keep : '' },
+        { name: 'host_c_oses', label: t('acc.host_c_oses'),
+          type: 'textarea',
+          placeholder: edit ? (a.host_c_oses_set ? t('acc.cookie_set')
+                                                : t('acc.cookie_unset'))
+                              + ' — ' + keep : '' },
+        { name: 'user_agent', label: t('acc.user_agent'),
+          value: edit ? a.user_agent : '' },
+        { name: 'proxy', label: t('acc.proxy'),
+          placeholder: edit && a.proxy ? a.proxy + ' — ' + keep : '',
+          hint: t('acc.proxy.hint') },
+    ];
+
+    if (edit) {
+        fields.push({ name: 'proxy_clear', type: 'checkbox',
+                      label: t('acc.proxy.clear') });
+    }
+
+    fields.push({ name: 'enabled', type: 'checkbox',
+                  label: t('common.enabled'),
+                  value: edit ? a.enabled : true });
+
+    formDialog(edit ? t('acc.edit') : t('acc.add'), fields, async (v) => {
+        const body = {};
+
+        if (!edit) {
+            for (const k of ['name', 'team_id', 'csesidx', 'secure_c_ses',
+                             'host_c_oses', 'user_agent', 'proxy'])
+            {
+                const x = v[k].trim();
+
+                if (x !== '') {
+                    body[k] = x;
+                }
+            }
+
+            body.enabled = v.enabled;
+            await api('POST', 'accounts', body);
+            toast(t('acc.added'));
+
+        } else {
+            for (const k of ['name', 'team_id', 'csesidx', 'user_agent']) {
+                if (v[k].trim() !== (a[k] || '')) {
+                    body[k] = v[k].trim();
+                }
+            }
+
+            for (const k of ['secure_c_ses', 'host_c_oses', 'proxy']) {
+                if (v[k].trim() !== '') {
+                    body[k] = v[k].trim();
+                }
+            }
+
+            if (v.proxy_clear) {
+                body.proxy = '';
+            }
+
+            if (v.enabled !== !!a.enabled) {
+                body.enabled = v.enabled;
+            }
+
+            if (!Object.keys(body).length) {
+                toast(t('settings.none_changed'));
+                return;
+            }
+
+            const r = await api('PATCH', 'accounts/id:' + a.id, body);
+            toast(r && r.renewed ? t('acc.renewed') : t('common.saved'));
+        }
+
+        await accounts.load();
+    }, { note: edit ? t('acc.secret.note') : null });
+}
+
+async function accountQuota(a) {
+    const q = await api('GET', 'accounts/id:' + a.id + '/quota');
+    const rows = ['text', 'images', 'videos'].map((k) => {
+        const x = (q.quota || {})[k] || {};
+
+        return el('tr', null,
+                  el('th', { text: t('acc.quota.' + k) }),
+                  el('td', { text: x.seconds > 0
+                      ? t('acc.quota.until', { time: fmtTime(x.until),
+                                               left: fmtLeft(x.seconds) })
+                      : t('acc.quota.ready') }));
+    });
+
+    if (q.cookie_expired) {
+        rows.unshift(el('tr', null,
+                        el('th', { text: t('acc.state') }),
+                        el('td', { text: t('acc.expired') })));
+    }
+
+    infoDialog(t('acc.quota.title', { name: a.name || '#' + a.id }),
+               el('table', { class: 'kv' }, el('tbody', null, rows)));
+}
+
+export const accounts = {
+    error: null,
+
+    async load() {
+        try {
+            const d = await api('GET', 'accounts');
+            state.accounts = d.accounts || [];
+            this.error = null;
+        } catch (e) {
+            this.error = errText(e);
+        }
+
+        if (state.view === 'accounts') {
+            this.render();
+        }
+    },
+
+    render() {
+        const s = clear(section('accounts'));
+        const n = now();
+
+        s.append(head(t('acc.title'),
+                      button(t('common.refresh'), () => this.load()),
+                      el('button', { id: 'account-add', type: 'button',
+                                     class: 'primary', text: t('acc.add'),
+                                     onclick: () => accountForm(null) })));
+
+        if (this.error) {
+            s.append(el('p', { class: 'notice error', text: this.error }));
+        }
+
+        const rows = state.accounts.map((a) => {
+            const [cls, label] = accountState(a);
+            const cool = a.cooldown_until || {};
+            const cools = ['text', 'images', 'videos']
+                .filter((k) => (cool[k] || 0) > n)
+                .map((k) => t('acc.quota.' + k) + ' '
+                            + fmtLeft(cool[k] - n));
+
+            const toggle = el('input', {
+                type: 'checkbox', class: 'switch', checked: !!a.enabled,
+                'aria-label': t('acc.toggle'),
+                onchange: (ev) => busy(ev.target, async () => {
+                    try {
+                        await api('POST', 'accounts/id:' + a.id + '/toggle',
+                                  {});
+                    } finally {
+                        await this.load();
+                    }
+                }),
+            });
+
+            const test = el('button', { type: 'button', class: 'ghost small',
+                                        text: t('acc.test') });
+            test.addEventListener('click', () => busy(test, async () => {
+                const r = await api('POST', 'accounts/id:' + a.id + '/test',
+                                    {});
+                const name = a.name || '#' + a.id;
+
+                if (r.ok) {
+                    toast(t('acc.test.ok', { name, status: r.status }));
+                } else {
+                    toast(t('acc.test.fail', { name, status: r.status,
+                                               error: r.error || '' }),
+                          'error');
+                }
+            }));
+
+            return el('tr', { dataset: { id: a.id } },
+                el('td', { text: a.index }),
+                el('td', { class: 'name', text: a.name }),
+                el('td', null,
+                   el('div', { class: 'mono', text: a.team_id }),
+                   el('div', { class: 'mono muted', text: a.csesidx })),
+                el('td', null,
+                   el('div', { text: 'C_SES: ' + (a.secure_c_ses_set
+                       ? t('acc.cookie_set') : t('acc.cookie_unset')) }),
+                   el('div', { text: 'C_OSES: ' + (a.host_c_oses_set
+                       ? t('acc.cookie_set') : t('acc.cookie_unset')) }),
+                   a.proxy ? el('div', { class: 'mono muted',
+                                         text: a.proxy }) : null),
+                el('td', null, el('span', { class: 'badge ' + cls,
+                                            text: label })),
+                el('td', { text: cools.join(', ') || '–' }),
+                el('td', { class: 'num',
+                           text: fmtNum(a.requests) + ' / '
+                                 + fmtNum(a.failures) }),
+                el('td', { class: 'error-text', text: a.last_error || '' }),
+                el('td', null, toggle),
+                el('td', { class: 'row-actions' },
+                   button(t('common.edit'), () => accountForm(a),
+                          'ghost small'),
+                   test,
+                   button(t('acc.quota'),
+                          () => accountQuota(a).catch(fail), 'ghost small'),
+                   button(t('common.delete'), async () => {
+                       if (!await ask(t('acc.delete.confirm',
+                                        { name: a.name || '#' + a.id }),
+                                      t('common.delete')))
+                       {
+                           return;
+                       }
+
+                       try {
+                           await api('DELETE', 'accounts/id:' + a.id);
+                           toast(t('common.deleted'));
+                       } catch (e) {
+                           fail(e);
+                       }
+
+                       await this.load();
+                   }, 'danger small')));
+        });
+
+        s.append(table([t('acc.index'), t('common.name'),
+                        t('acc.team_id') + ' / ' + t('acc.csesidx'),
+                        t('acc.cookies'), t('acc.state'), t('acc.cooldowns'),
+                        t('acc.requests') + ' / ' + t('acc.failures'),
+                        t('acc.last_error'), t('acc.toggle'),
+                        t('common.actions')], rows,
+                       { cls: 'accounts' }));
+    },
+};

@@ -1,0 +1,170 @@
+/*
+ * The login view, and the session: login with the password or the admin
+ * secret (the mode remembered), logged in and logged out.
+ *
+ * The console's rule: data from the server never goes through innerHTML
+ * or any other HTML parser; every node is made by el() (js/dom.js), and
+ * text goes in as text nodes.
+ */
+
+import { t } from '../../i18n.js';
+import { el, $, clear, section } from '../dom.js';
+import { state } from '../state.js';
+import { api, errText } from '../api.js';
+import { showOnly, stopTimer, route } from '../router.js';
+
+
+const MODE = 'gp-console-login-mode';
+
+function loginMode() {
+    try {
+        return localStorage.getItem(MODE) === 'secret' ? 'secret'
+                                                       : 'password';
+    } catch (e) {
+        return 'password';
+    }
+}
+
+let loginMessage = '';
+let loginInfo = false;      /* the message is news, not an error */
+let loginModeNow = null;
+
+function renderLogin() {
+    const s = clear(section('login'));
+    const mode = loginModeNow || loginMode();
+
+    const input = el('input', {
+        id: 'login-input', name: mode, type: 'password', required: true,
+        autofocus: true,
+        autocomplete: mode === 'password' ? 'current-password' : 'off',
+    });
+    const err = el('p', { id: 'login-error',
+                          class: loginInfo ? 'notice ok' : 'form-error',
+                          role: 'alert', hidden: !loginMessage,
+                          text: loginMessage });
+
+    const radio = (m) => el('label', { class: 'radio' },
+        el('input', { type: 'radio', name: 'login-mode', value: m,
+                      checked: m === mode,
+                      onchange: () => {
+                          loginModeNow = m;
+                          loginMessage = '';
+                          renderLogin();
+                          $('#login-input').focus();
+                      } }),
+        t(m === 'password' ? 'login.with_password' : 'login.with_secret'));
+
+    const submit = el('button', { id: 'login-submit', type: 'submit',
+                                  class: 'primary',
+                                  text: t('login.submit') });
+
+    const form = el('form', { id: 'login-form', class: 'form' },
+        el('div', { class: 'modes' }, radio('password'), radio('secret')),
+        el('div', { class: 'field' },
+           el('label', { for: 'login-input',
+                         text: t(mode === 'password' ? 'login.password'
+                                                     : 'login.secret') }),
+           input),
+        err,
+        el('div', { class: 'actions' }, submit));
+
+    form.addEventListener('submit', async (ev) => {
+        ev.preventDefault();
+
+        const body = {};
+        body[mode] = input.value;
+        submit.disabled = true;
+
+        try {
+            await api('POST', 'auth/login', body, { login: true });
+
+            try {
+                localStorage.setItem(MODE, mode);
+            } catch (e) {
+                /* not remembered */
+            }
+
+            loginMessage = '';
+            loginModeNow = null;
+            await loggedIn();
+        } catch (e) {
+            if (e.code === 'no_password') {
+                loginModeNow = 'secret';
+                loginMessage = t('login.no_password');
+                loginInfo = true;
+                renderLogin();
+                return;
+            }
+
+            err.className = 'form-error';
+            err.textContent = errText(e);
+            err.hidden = false;
+        } finally {
+            submit.disabled = false;
+        }
+    });
+
+    s.append(el('div', { class: 'login card' },
+        el('h1', { text: t('login.title') }),
+        form,
+        el('div', { class: 'help' },
+           el('h2', { text: t('login.help.title') }),
+           el('p', { text: t('login.help.body') }),
+           el('p', { text: t('login.help.then') }))));
+}
+
+
+export function loggedOut(message, info) {
+    state.authed = false;
+    state.view = null;
+    stopTimer();
+    loginMessage = message || '';
+    loginInfo = !!info;
+    $('#nav').hidden = true;
+    $('#logout').hidden = true;
+    document.querySelectorAll('dialog').forEach((d) => d.remove());
+    renderLogin();
+    showOnly('login');
+}
+
+export async function loggedIn() {
+    let who;
+
+    try {
+        who = await api('GET', 'auth/status', undefined, { login: true });
+    } catch (e) {
+        loggedOut(e.status === 401 ? '' : errText(e));
+        return;
+    }
+
+    state.authed = true;
+    state.method = who.method || '';
+    $('#nav').hidden = false;
+    $('#logout').hidden = false;
+    route();
+}
+
+export async function logout() {
+    try {
+        await api('POST', 'auth/logout', {}, { login: true });
+    } catch (e) {
+        /* the session is gone from the browser either way */
+    }
+
+    state.newKey = null;
+    loggedOut('');
+}
+
+/* a new password ends every session: the login asks for it next */
+export function passwordSet(message) {
+    try {
+        localStorage.setItem(MODE, 'password');
+    } catch (e) {
+        /* not remembered */
+    }
+
+    loginModeNow = 'password';
+    loggedOut(message, true);
+}
+
+export const login = { render: renderLogin };
