@@ -19,6 +19,7 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "ngx_http_gemini_pool_text.h"
 #include "ngx_http_gemini_pool_jsonstream.h"
 #include "ngx_http_gemini_pool_wire.h"
 #include "ngx_http_gemini_pool_openai.h"
