@@ -1060,12 +1060,8 @@ fast_req_dup(ngx_gp_scan_t *sc, char **dst, size_t *len, int empty_null)
     ngx_gp_scan_str_t  str;
 
     if (ngx_gp_scan_peek(sc) == 'n') {
-        if (sc->end - sc->p >= 4 && memcmp(sc->p, "null", 4) == 0) {
-            sc->p += 4;
-            return NGX_GP_SCAN_OK;
-        }
-
-        return NGX_GP_SCAN_FALLBACK;
+        return ngx_gp_scan_lit(sc, "null") ? NGX_GP_SCAN_OK
+                                           : NGX_GP_SCAN_FALLBACK;
     }
 
     if (ngx_gp_scan_peek(sc) != '"'
@@ -1097,24 +1093,18 @@ fast_req_dup(ngx_gp_scan_t *sc, char **dst, size_t *len, int empty_null)
 static int
 fast_req_bool(ngx_gp_scan_t *sc, int *dst)
 {
-    if (sc->end - sc->p >= 4 && memcmp(sc->p, "true", 4) == 0) {
-        sc->p += 4;
+    if (ngx_gp_scan_lit(sc, "true")) {
         *dst = 1;
         return NGX_GP_SCAN_OK;
     }
 
-    if (sc->end - sc->p >= 5 && memcmp(sc->p, "false", 5) == 0) {
-        sc->p += 5;
+    if (ngx_gp_scan_lit(sc, "false")) {
         *dst = 0;
         return NGX_GP_SCAN_OK;
     }
 
-    if (sc->end - sc->p >= 4 && memcmp(sc->p, "null", 4) == 0) {
-        sc->p += 4;
-        return NGX_GP_SCAN_OK;
-    }
-
-    return NGX_GP_SCAN_FALLBACK;
+    return ngx_gp_scan_lit(sc, "null") ? NGX_GP_SCAN_OK
+                                       : NGX_GP_SCAN_FALLBACK;
 }
 
 
@@ -1192,77 +1182,57 @@ fast_req_message(ngx_gp_scan_t *sc, const char *k, size_t n, void *data,
 }
 
 
+/* one element of "messages": an object with a role */
+
 static int
-fast_req_messages(ngx_gp_scan_t *sc, gp_req_fast_t *f, int depth)
+fast_req_message_element(ngx_gp_scan_t *sc, void *data, int depth)
 {
     int                 rc;
     size_t              cap;
+    gp_req_fast_t      *f = data;
     ngx_gp_chat_req_t  *req;
     ngx_gp_message_t   *m;
 
     req = f->req;
 
-    if (ngx_gp_scan_peek(sc) != '[') {
+    if (req->nmessages == f->nalloc) {
+        cap = f->nalloc ? f->nalloc * 2 : 8;
+
+        m = realloc(req->messages, cap * sizeof(ngx_gp_message_t));
+        if (m == NULL) {
+            return NGX_GP_SCAN_NOMEM;
+        }
+
+        memset(m + f->nalloc, 0, (cap - f->nalloc) * sizeof(ngx_gp_message_t));
+        req->messages = m;
+        f->nalloc = cap;
+    }
+
+    req->nmessages++;
+    f->msg_role = 0;
+    f->msg_content = 0;
+
+    rc = ngx_gp_scan_object(sc, fast_req_message, f, depth);
+    if (rc != NGX_GP_SCAN_OK) {
+        return rc;
+    }
+
+    m = &req->messages[req->nmessages - 1];
+
+    if (!f->msg_role) {
         return NGX_GP_SCAN_FALLBACK;
     }
 
-    sc->p++;
-    ngx_gp_scan_ws(sc);
-
-    for ( ;; ) {
-        if (req->nmessages == f->nalloc) {
-            cap = f->nalloc ? f->nalloc * 2 : 8;
-
-            m = realloc(req->messages, cap * sizeof(ngx_gp_message_t));
-            if (m == NULL) {
-                return NGX_GP_SCAN_NOMEM;
-            }
-
-            memset(m + f->nalloc, 0,
-                   (cap - f->nalloc) * sizeof(ngx_gp_message_t));
-            req->messages = m;
-            f->nalloc = cap;
-        }
-
-        req->nmessages++;
-        f->msg_role = 0;
-        f->msg_content = 0;
-
-        rc = ngx_gp_scan_object(sc, fast_req_message, f, depth);
-        if (rc != NGX_GP_SCAN_OK) {
-            return rc;
-        }
-
-        m = &req->messages[req->nmessages - 1];
-
-        if (!f->msg_role) {
-            return NGX_GP_SCAN_FALLBACK;
-        }
-
+    if (m->text == NULL) {
+        m->text = malloc(1);
         if (m->text == NULL) {
-            m->text = malloc(1);
-            if (m->text == NULL) {
-                return NGX_GP_SCAN_NOMEM;
-            }
-
-            m->text[0] = '\0';
+            return NGX_GP_SCAN_NOMEM;
         }
 
-        ngx_gp_scan_ws(sc);
-
-        if (ngx_gp_scan_peek(sc) == ',') {
-            sc->p++;
-            ngx_gp_scan_ws(sc);
-            continue;
-        }
-
-        if (ngx_gp_scan_peek(sc) == ']') {
-            sc->p++;
-            return NGX_GP_SCAN_OK;
-        }
-
-        return NGX_GP_SCAN_FALLBACK;
+        m->text[0] = '\0';
     }
+
+    return NGX_GP_SCAN_OK;
 }
 
 
@@ -1303,7 +1273,7 @@ fast_req_root(ngx_gp_scan_t *sc, const char *k, size_t n, void *data,
     case 8:
         if (ngx_gp_scan_key(k, n, "messages")) {
             ngx_gp_scan_once(f->req_messages);
-            return fast_req_messages(sc, f, depth);
+            return ngx_gp_scan_array(sc, fast_req_message_element, f, depth);
         }
 
         break;
@@ -1324,12 +1294,8 @@ fast_req_root(ngx_gp_scan_t *sc, const char *k, size_t n, void *data,
                 return ngx_gp_scan_object(sc, fast_req_options, f, depth);
             }
 
-            if (sc->end - sc->p >= 4 && memcmp(sc->p, "null", 4) == 0) {
-                sc->p += 4;
-                return NGX_GP_SCAN_OK;
-            }
-
-            return NGX_GP_SCAN_FALLBACK;
+            return ngx_gp_scan_lit(sc, "null") ? NGX_GP_SCAN_OK
+                                               : NGX_GP_SCAN_FALLBACK;
         }
 
         break;
@@ -1352,33 +1318,16 @@ ngx_gp_chat_req_fast(const char *body, size_t len, ngx_gp_chat_req_t *req)
 {
     int            rc;
     size_t         i;
-    ngx_gp_scan_t  sc;
     gp_req_fast_t  f;
 
     if (body == NULL) {
         return 1;
     }
 
-    sc.p = body;
-    sc.end = body + len;
-    sc.tmp = NULL;
-    sc.tmp_cap = 0;
-
     memset(&f, 0, sizeof(gp_req_fast_t));
     f.req = req;
 
-    ngx_gp_scan_ws(&sc);
-    rc = ngx_gp_scan_object(&sc, fast_req_root, &f, 0);
-
-    if (rc == NGX_GP_SCAN_OK) {
-        ngx_gp_scan_ws(&sc);
-
-        if (sc.p != sc.end) {
-            rc = NGX_GP_SCAN_FALLBACK;
-        }
-    }
-
-    free(sc.tmp);
+    rc = ngx_gp_scan_json(body, len, fast_req_root, &f);
 
     if (rc == NGX_GP_SCAN_NOMEM) {
         return -1;

@@ -858,6 +858,33 @@ ngx_gp_scan_string(ngx_gp_scan_t *sc, ngx_gp_scan_str_t *out)
 
 
 
+/*
+ * After a member or an element: GP_SCAN_MORE when another follows (the
+ * ',' consumed), NGX_GP_SCAN_OK at the close (consumed), else fallback.
+ */
+
+#define GP_SCAN_MORE  3
+
+static int
+fast_next(ngx_gp_scan_t *sc, char close)
+{
+    ngx_gp_scan_ws(sc);
+
+    if (sc->p < sc->end && *sc->p == ',') {
+        sc->p++;
+        ngx_gp_scan_ws(sc);
+        return GP_SCAN_MORE;
+    }
+
+    if (sc->p < sc->end && *sc->p == close) {
+        sc->p++;
+        return NGX_GP_SCAN_OK;
+    }
+
+    return NGX_GP_SCAN_FALLBACK;
+}
+
+
 /* skips any value; numbers only in the plain forms jansson never refuses */
 
 static int
@@ -918,45 +945,24 @@ fast_skip(ngx_gp_scan_t *sc, int depth)
                 return rc;
             }
 
-            ngx_gp_scan_ws(sc);
+            rc = fast_next(sc, close);
 
-            if (sc->p < sc->end && *sc->p == ',') {
-                sc->p++;
-                ngx_gp_scan_ws(sc);
-                continue;
+            if (rc != GP_SCAN_MORE) {
+                return rc;
             }
-
-            if (sc->p < sc->end && *sc->p == close) {
-                sc->p++;
-                return NGX_GP_SCAN_OK;
-            }
-
-            return NGX_GP_SCAN_FALLBACK;
         }
 
     case 't':
-        if (sc->end - sc->p >= 4 && memcmp(sc->p, "true", 4) == 0) {
-            sc->p += 4;
-            return NGX_GP_SCAN_OK;
-        }
-
-        return NGX_GP_SCAN_FALLBACK;
+        return ngx_gp_scan_lit(sc, "true") ? NGX_GP_SCAN_OK
+                                           : NGX_GP_SCAN_FALLBACK;
 
     case 'f':
-        if (sc->end - sc->p >= 5 && memcmp(sc->p, "false", 5) == 0) {
-            sc->p += 5;
-            return NGX_GP_SCAN_OK;
-        }
-
-        return NGX_GP_SCAN_FALLBACK;
+        return ngx_gp_scan_lit(sc, "false") ? NGX_GP_SCAN_OK
+                                            : NGX_GP_SCAN_FALLBACK;
 
     case 'n':
-        if (sc->end - sc->p >= 4 && memcmp(sc->p, "null", 4) == 0) {
-            sc->p += 4;
-            return NGX_GP_SCAN_OK;
-        }
-
-        return NGX_GP_SCAN_FALLBACK;
+        return ngx_gp_scan_lit(sc, "null") ? NGX_GP_SCAN_OK
+                                           : NGX_GP_SCAN_FALLBACK;
 
     default:
         /*
@@ -1068,21 +1074,79 @@ ngx_gp_scan_object(ngx_gp_scan_t *sc, ngx_gp_scan_member_pt cb, void *data,
             return rc;
         }
 
-        ngx_gp_scan_ws(sc);
+        rc = fast_next(sc, '}');
 
-        if (sc->p < sc->end && *sc->p == ',') {
-            sc->p++;
-            ngx_gp_scan_ws(sc);
-            continue;
+        if (rc != GP_SCAN_MORE) {
+            return rc;
         }
+    }
+}
 
-        if (sc->p < sc->end && *sc->p == '}') {
-            sc->p++;
-            return NGX_GP_SCAN_OK;
-        }
 
+int
+ngx_gp_scan_array(ngx_gp_scan_t *sc, ngx_gp_scan_element_pt cb, void *data,
+    int depth)
+{
+    int  rc;
+
+    if (depth > NGX_GP_SCAN_DEPTH || sc->p >= sc->end || *sc->p != '[') {
         return NGX_GP_SCAN_FALLBACK;
     }
+
+    sc->p++;
+    ngx_gp_scan_ws(sc);
+
+    if (sc->p < sc->end && *sc->p == ']') {
+        sc->p++;
+        return NGX_GP_SCAN_OK;
+    }
+
+    for ( ;; ) {
+        rc = cb(sc, data, depth + 1);
+
+        if (rc == NGX_GP_SCAN_SKIP) {
+            rc = fast_skip(sc, depth + 1);
+        }
+
+        if (rc != NGX_GP_SCAN_OK) {
+            return rc;
+        }
+
+        rc = fast_next(sc, ']');
+
+        if (rc != GP_SCAN_MORE) {
+            return rc;
+        }
+    }
+}
+
+
+int
+ngx_gp_scan_json(const char *p, size_t len, ngx_gp_scan_member_pt cb,
+    void *data)
+{
+    int            rc;
+    ngx_gp_scan_t  sc;
+
+    sc.p = p;
+    sc.end = p + len;
+    sc.tmp = NULL;
+    sc.tmp_cap = 0;
+
+    ngx_gp_scan_ws(&sc);
+    rc = ngx_gp_scan_object(&sc, cb, data, 0);
+
+    if (rc == NGX_GP_SCAN_OK) {
+        ngx_gp_scan_ws(&sc);
+
+        if (sc.p != sc.end) {
+            rc = NGX_GP_SCAN_FALLBACK;
+        }
+    }
+
+    free(sc.tmp);
+
+    return rc;
 }
 
 
@@ -1115,8 +1179,7 @@ struct gp_fast_s {
 static int
 fast_true(ngx_gp_scan_t *sc, gp_fast_t *f)
 {
-    if (sc->end - sc->p >= 4 && memcmp(sc->p, "true", 4) == 0) {
-        sc->p += 4;
+    if (ngx_gp_scan_lit(sc, "true")) {
         f->thought = 1;
         return NGX_GP_SCAN_OK;
     }
@@ -1224,72 +1287,43 @@ fast_reply(ngx_gp_scan_t *sc, const char *k, size_t n, void *data, int depth)
 }
 
 
+/* one element of answer.replies: objects are read, the rest ignored */
+
 static int
-fast_replies(ngx_gp_scan_t *sc, gp_fast_t *f, int depth)
+fast_reply_element(ngx_gp_scan_t *sc, void *data, int depth)
 {
-    int  rc;
+    int         rc;
+    gp_fast_t  *f = data;
 
-    if (depth > NGX_GP_SCAN_DEPTH) {
-        return NGX_GP_SCAN_FALLBACK;
+    if (ngx_gp_scan_peek(sc) != '{') {
+        return NGX_GP_SCAN_SKIP;
     }
 
-    sc->p++;                                    /* '[' */
-    ngx_gp_scan_ws(sc);
+    f->reply_gc = 0;
+    f->reply_thought = 0;
+    f->gc_content = 0;
+    f->content_text = 0;
+    f->content_thought = 0;
+    f->thought = 0;
+    f->has_text = 0;
 
-    if (ngx_gp_scan_peek(sc) == ']') {
-        sc->p++;
-        return NGX_GP_SCAN_OK;
+    rc = ngx_gp_scan_object(sc, fast_reply, f, depth);
+    if (rc != NGX_GP_SCAN_OK) {
+        return rc;
     }
 
-    for ( ;; ) {
-
-        if (ngx_gp_scan_peek(sc) == '{') {
-            f->reply_gc = 0;
-            f->reply_thought = 0;
-            f->gc_content = 0;
-            f->content_text = 0;
-            f->content_thought = 0;
-            f->thought = 0;
-            f->has_text = 0;
-
-            rc = ngx_gp_scan_object(sc, fast_reply, f, depth + 1);
-            if (rc != NGX_GP_SCAN_OK) {
-                return rc;
-            }
-
-            /* a text is only taken from an object "content" */
-            if (f->has_text && f->text_len > 0) {
-                if (add_part(f->e, f->thought ? NGX_GP_PART_THOUGHT
-                                              : NGX_GP_PART_TEXT,
-                             f->text, f->text_len, NULL, NULL, NULL)
-                    != 0)
-                {
-                    return NGX_GP_SCAN_NOMEM;
-                }
-            }
-
-        } else {
-            rc = fast_skip(sc, depth + 1);      /* not an object: ignored */
-            if (rc != NGX_GP_SCAN_OK) {
-                return rc;
-            }
+    /* a text is only taken from an object "content" */
+    if (f->has_text && f->text_len > 0) {
+        if (add_part(f->e, f->thought ? NGX_GP_PART_THOUGHT
+                                      : NGX_GP_PART_TEXT,
+                     f->text, f->text_len, NULL, NULL, NULL)
+            != 0)
+        {
+            return NGX_GP_SCAN_NOMEM;
         }
-
-        ngx_gp_scan_ws(sc);
-
-        if (ngx_gp_scan_peek(sc) == ',') {
-            sc->p++;
-            ngx_gp_scan_ws(sc);
-            continue;
-        }
-
-        if (ngx_gp_scan_peek(sc) == ']') {
-            sc->p++;
-            return NGX_GP_SCAN_OK;
-        }
-
-        return NGX_GP_SCAN_FALLBACK;
     }
+
+    return NGX_GP_SCAN_OK;
 }
 
 
@@ -1335,7 +1369,7 @@ fast_answer(ngx_gp_scan_t *sc, const char *k, size_t n, void *data,
             return NGX_GP_SCAN_SKIP;
         }
 
-        return fast_replies(sc, f, depth);
+        return ngx_gp_scan_array(sc, fast_reply_element, f, depth);
     }
 
     if (ngx_gp_scan_key(k, n, "assistSkippedReasons")
@@ -1448,33 +1482,13 @@ fast_root(ngx_gp_scan_t *sc, const char *k, size_t n, void *data, int depth)
 static int
 fast_decode(const char *p, size_t len, ngx_gp_element_t *e)
 {
-    int            rc;
-    ngx_gp_scan_t  sc;
-    gp_fast_t      f;
-
-    sc.p = p;
-    sc.end = p + len;
-    sc.tmp = NULL;
-    sc.tmp_cap = 0;
+    gp_fast_t  f;
 
     memset(&f, 0, sizeof(gp_fast_t));
     f.e = e;
     e->state = NGX_GP_STATE_NONE;
 
-    ngx_gp_scan_ws(&sc);
-    rc = ngx_gp_scan_object(&sc, fast_root, &f, 0);
-
-    if (rc == NGX_GP_SCAN_OK) {
-        ngx_gp_scan_ws(&sc);
-
-        if (sc.p != sc.end) {
-            rc = NGX_GP_SCAN_FALLBACK;
-        }
-    }
-
-    free(sc.tmp);
-
-    return rc;
+    return ngx_gp_scan_json(p, len, fast_root, &f);
 }
 
 
@@ -1523,31 +1537,14 @@ static int
 fast_session(const char *p, size_t len, char **name)
 {
     int               rc;
-    ngx_gp_scan_t     sc;
     gp_fast_t         f;
     ngx_gp_element_t  e;
-
-    sc.p = p;
-    sc.end = p + len;
-    sc.tmp = NULL;
-    sc.tmp_cap = 0;
 
     memset(&e, 0, sizeof(ngx_gp_element_t));
     memset(&f, 0, sizeof(gp_fast_t));
     f.e = &e;
 
-    ngx_gp_scan_ws(&sc);
-    rc = ngx_gp_scan_object(&sc, fast_session_root, &f, 0);
-
-    if (rc == NGX_GP_SCAN_OK) {
-        ngx_gp_scan_ws(&sc);
-
-        if (sc.p != sc.end) {
-            rc = NGX_GP_SCAN_FALLBACK;
-        }
-    }
-
-    free(sc.tmp);
+    rc = ngx_gp_scan_json(p, len, fast_session_root, &f);
 
     if (rc == NGX_GP_SCAN_OK) {
         *name = e.session;

@@ -208,6 +208,41 @@ int ngx_gp_scan_string(ngx_gp_scan_t *sc, ngx_gp_scan_str_t *out);
 int ngx_gp_scan_object(ngx_gp_scan_t *sc, ngx_gp_scan_member_pt cb,
     void *data, int depth);
 
+/*
+ * The whole text p (JSON whitespace around) is one object, walked with cb;
+ * the unescape buffer is released at the end.
+ */
+int ngx_gp_scan_json(const char *p, size_t len, ngx_gp_scan_member_pt cb,
+    void *data);
+
+/*
+ * Walks an array at sc->p: for each element cb consumes it
+ * (NGX_GP_SCAN_OK) or returns NGX_GP_SCAN_SKIP to have it skipped.
+ */
+typedef int (*ngx_gp_scan_element_pt)(ngx_gp_scan_t *sc, void *data,
+    int depth);
+
+int ngx_gp_scan_array(ngx_gp_scan_t *sc, ngx_gp_scan_element_pt cb,
+    void *data, int depth);
+
+
+/* 1 and past it when the literal true, false or null is at sc->p */
+
+static inline int
+ngx_gp_scan_literal(ngx_gp_scan_t *sc, const char *lit, size_t n)
+{
+    if ((size_t) (sc->end - sc->p) >= n && memcmp(sc->p, lit, n) == 0) {
+        sc->p += n;
+        return 1;
+    }
+
+    return 0;
+}
+
+
+#define ngx_gp_scan_lit(sc, lit)                                             \
+    ngx_gp_scan_literal(sc, lit, sizeof(lit) - 1)
+
 #define ngx_gp_scan_key(k, n, lit)                                           \
     ((n) == sizeof(lit) - 1 && memcmp(k, lit, sizeof(lit) - 1) == 0)
 
