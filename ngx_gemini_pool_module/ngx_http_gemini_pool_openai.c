@@ -1031,12 +1031,12 @@ nomem(ngx_gp_oai_error_t *err)
 
 /*
  * The fast path of ngx_gp_chat_req_parse() for the common bodies, over
- * the scanner of wire.c: "model", "stream",
- * "stream_options", "conversation_id", "image_format" and "messages" whose
- * contents are strings or null; other members are skipped as jansson's
- * reading ignores them.  Content parts, "prompts", duplicate members,
- * unknown roles, a missing user message and every error go to jansson,
- * which gives the same result or the error.
+ * the scanner of wire.c: "model", "stream", "stream_options",
+ * "conversation_id", "image_format" and "messages" whose contents are
+ * strings or null; other members are skipped as jansson's reading ignores
+ * them.  Content parts, "prompts", duplicate members, unknown roles, a
+ * missing user message and every error go to jansson, which gives the
+ * same result or the error.
  */
 
 typedef struct {

@@ -7,9 +7,9 @@
  * rendering chat.completion objects, chat.completion.chunk SSE events,
  * model lists and error objects.
  *
- * Pure C over jansson: no nginx.  Every char * returned or stored in a
- * result struct is malloc'ed; release results with the matching free
- * function, rendered text with free().
+ * Pure C over jansson, text.c and the scanner of wire.c: no nginx.  Every
+ * char * returned or stored in a result struct is malloc'ed; release
+ * results with the matching free function, rendered text with free().
  */
 
 
@@ -105,9 +105,9 @@ void ngx_gp_chat_req_free(ngx_gp_chat_req_t *req);
 /*
  * The fast path of ngx_gp_chat_req_parse() (over the JSON scanner of
  * wire.c): one pass over the common bodies (string contents, no content
- * parts).  0: req is filled exactly as the jansson path fills
- * it; 1: not handled (req may hold a part: free it, parse with jansson);
- * -1: out of memory (the same).
+ * parts); req must be zeroed.  0: req is filled exactly as the jansson
+ * path fills it; 1: not handled (req may hold a part: free it, parse with
+ * jansson); -1: out of memory (the same).
  */
 int ngx_gp_chat_req_fast(const char *body, size_t len,
     ngx_gp_chat_req_t *req);

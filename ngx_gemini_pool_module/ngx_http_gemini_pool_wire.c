@@ -220,8 +220,8 @@ done:
 /*
  * The two bodies of every chat turn are written directly (no jansson
  * tree): the same compact JSON, keys in the order of spec §6 and §7.1, as
- * json_pack() and a dump gave; strings through the escaper of openai.c,
- * which writes invalid UTF-8 as U+FFFD.
+ * json_pack() and a dump gave; strings through ngx_gp_buf_str() of
+ * text.c, which writes invalid UTF-8 as U+FFFD.
  */
 
 char *

@@ -4,9 +4,10 @@
  *
  * The Gemini Enterprise wire format, as pure functions: the JWT (spec §4),
  * the getoxsrf answer (§3), widget request bodies (§6, §7.1, §8, §9.1),
- * streamed element decoding (§7.4, §7.5) and Google error bodies (§5).
+ * streamed element decoding (§7.4, §7.5) and Google error bodies (§5);
+ * and the one-pass JSON scanner of the fast paths (here and openai.c).
  *
- * Pure C over jansson and OpenSSL: no nginx.  Every char * returned or
+ * Pure C over jansson, OpenSSL and text.c: no nginx.  Every char * returned or
  * stored in a result struct is malloc'ed and released by the matching
  * free function (or free() where said).
  */

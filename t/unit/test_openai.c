@@ -1383,6 +1383,7 @@ test_parse_fast_differential(void **state)
         }
         strcat(alt, body + j + 1);
 
+        memset(&rf, 0, sizeof(ngx_gp_chat_req_t));
         rcf = ngx_gp_chat_req_fast(alt, strlen(alt), &rf);
         assert_int_equal(rcf, 1);
         ngx_gp_chat_req_free(&rf);
