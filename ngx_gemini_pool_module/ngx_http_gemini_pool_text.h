@@ -20,6 +20,21 @@
 #include <string.h>
 
 
+/*
+ * Eight bytes at a time (x is a uint64_t of them): whether a byte is zero,
+ * or below n (n <= 0x80), exact as a yes/no answer for the eight; and the
+ * byte c eight times.
+ */
+
+#define NGX_GP_SWAR_ONES         0x0101010101010101ULL
+#define NGX_GP_SWAR_HIGHS        0x8080808080808080ULL
+#define ngx_gp_swar_zero(x)                                                  \
+    (((x) - NGX_GP_SWAR_ONES) & ~(x) & NGX_GP_SWAR_HIGHS)
+#define ngx_gp_swar_below(x, n)                                              \
+    (((x) - (n) * NGX_GP_SWAR_ONES) & ~(x) & NGX_GP_SWAR_HIGHS)
+#define ngx_gp_swar_byte(c)      ((c) * NGX_GP_SWAR_ONES)
+
+
 /* UTF-8 */
 
 /*

@@ -583,11 +583,6 @@ ngx_gp_scan_ws(ngx_gp_scan_t *sc)
  * loops after it decide).
  */
 
-#define GP_ONES             0x0101010101010101ULL
-#define GP_HIGHS            0x8080808080808080ULL
-#define gp_has_zero(x)      (((x) - GP_ONES) & ~(x) & GP_HIGHS)
-#define gp_has_below(x, n)  (((x) - (n) * GP_ONES) & ~(x) & GP_HIGHS)
-
 static const unsigned char *
 fast_plain_run(const unsigned char *s, const unsigned char *end)
 {
@@ -596,9 +591,9 @@ fast_plain_run(const unsigned char *s, const unsigned char *end)
     while (end - s >= 8) {
         memcpy(&v, s, 8);
 
-        if ((v & GP_HIGHS) | gp_has_below(v, 0x20)
-            | gp_has_zero(v ^ ('"' * GP_ONES))
-            | gp_has_zero(v ^ ('\\' * GP_ONES)))
+        if ((v & NGX_GP_SWAR_HIGHS) | ngx_gp_swar_below(v, 0x20)
+            | ngx_gp_swar_zero(v ^ ngx_gp_swar_byte('"'))
+            | ngx_gp_swar_zero(v ^ ngx_gp_swar_byte('\\')))
         {
             break;
         }
