@@ -167,20 +167,3 @@ ngx_gp_artefact_filter(ngx_gp_artefact_t *st, const unsigned char *p,
     return k;
 }
 
-
-/* the end of the text: what is held is no artefact */
-
-size_t
-ngx_gp_artefact_flush(ngx_gp_artefact_t *st, unsigned char *out)
-{
-    size_t  n;
-
-    n = st->nheld;
-
-    if (n) {
-        memcpy(out, st->held, n);
-        st->nheld = 0;
-    }
-
-    return n;
-}

@@ -29,12 +29,13 @@ typedef struct {
     unsigned       drop_nl:1;    /* its newline goes too */
 } ngx_gp_artefact_t;
 
-/* zero the state before the first call; out needs len + 40 bytes */
+/*
+ * Zero the state before the first call; out needs len + 40 bytes.  At the
+ * end of the text, what is held (held, nheld) is no artefact: the caller
+ * sends it.
+ */
 size_t ngx_gp_artefact_filter(ngx_gp_artefact_t *st, const unsigned char *p,
     size_t len, unsigned char *out);
-
-/* at the end of the text: what is held is no artefact (out: 40 bytes) */
-size_t ngx_gp_artefact_flush(ngx_gp_artefact_t *st, unsigned char *out);
 
 
 #endif /* _NGX_HTTP_GEMINI_POOL_ARTEFACT_H_INCLUDED_ */

@@ -516,25 +516,6 @@ ngx_gp_chat_record(ngx_gp_chat_ctx_t *ctx)
 }
 
 
-/* a byte length cut to at most max without splitting a UTF-8 sequence */
-
-static size_t
-ngx_gp_chat_utf8_cut(const u_char *p, size_t len, size_t max)
-{
-    if (len <= max) {
-        return len;
-    }
-
-    len = max;
-
-    while (len && (p[len] & 0xc0) == 0x80) {
-        len--;
-    }
-
-    return len;
-}
-
-
 /* the history text: the last user message, then the answer's text */
 
 static void
@@ -554,10 +535,9 @@ ngx_gp_chat_history(ngx_gp_chat_ctx_t *ctx, ngx_gp_event_t *e)
         }
     }
 
-    plen = m ? ngx_gp_chat_utf8_cut((u_char *) m->text, m->len,
-                                    ctx->history_max)
-             : 0;
-    alen = ngx_gp_chat_utf8_cut(ctx->text, ctx->text_len, ctx->history_max);
+    plen = m ? ngx_gp_utf8_cut(m->text, m->len, ctx->history_max) : 0;
+    alen = ngx_gp_utf8_cut((char *) ctx->text, ctx->text_len,
+                           ctx->history_max);
 
     /* the request's pool is being destroyed: the zone copies this */
     t = ngx_alloc(plen + alen + 1, ctx->r->connection->log);

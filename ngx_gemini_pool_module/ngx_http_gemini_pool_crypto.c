@@ -19,6 +19,7 @@
 #include <openssl/rand.h>
 
 #include "ngx_http_gemini_pool_crypto.h"
+#include "ngx_http_gemini_pool_text.h"
 
 
 #define GP_SHA256_LEN         32
@@ -49,9 +50,6 @@
 
 static const char  gp_hex[] = "0123456789abcdef";
 
-static const char  gp_b64url[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
 static const char  gp_base62[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
@@ -60,11 +58,6 @@ static void gp_hex_encode(const unsigned char *p, size_t n, char *out);
 static int gp_hex_value(unsigned char c);
 static int gp_hex_decode(const char *p, size_t len, unsigned char *out);
 static int gp_is_lower_hex(const char *p, size_t len);
-static size_t gp_b64url_len(size_t n);
-static void gp_b64url_encode(const unsigned char *p, size_t n, char *out);
-static int gp_b64_value(unsigned char c, int std);
-static int gp_b64_decode(const char *p, size_t len, int std,
-    unsigned char *out, size_t *out_len);
 static int gp_random(unsigned char *p, size_t n);
 static int gp_token_sign(const char *secret, size_t secret_len,
     const char *p, size_t len, char sig[GP_TOKEN_SIG_LEN + 1]);
@@ -553,7 +546,8 @@ ngx_gp_key_parse(const char *text, size_t len, unsigned char key[32])
         rc = gp_hex_decode(text, len, buf);
 
     } else if (len == 43 || len == 44) {
-        rc = gp_b64_decode(text, len, 1, buf, &n) == 0 && n == 32 ? 0 : -1;
+        rc = ngx_gp_base64_decode_strict(text, len, 1, buf, &n) == 0
+             && n == 32 ? 0 : -1;
 
     } else {
         return -1;
@@ -586,7 +580,8 @@ ngx_gp_secret_encrypt(const unsigned char key[32], const char *aad,
     n = GP_GCM_NONCE_LEN + len + GP_GCM_TAG_LEN;
 
     bin = malloc(n);
-    out = malloc(GP_ENC_PREFIX_LEN + gp_b64url_len(n) + 1);
+    out = malloc(GP_ENC_PREFIX_LEN + ngx_gp_base64_len(n, NGX_GP_BASE64_URL)
+                 + 1);
 
     if (bin == NULL || out == NULL) {
         goto failed;
@@ -601,7 +596,8 @@ ngx_gp_secret_encrypt(const unsigned char key[32], const char *aad,
     }
 
     memcpy(out, GP_ENC_PREFIX, GP_ENC_PREFIX_LEN);
-    gp_b64url_encode(bin, n, out + GP_ENC_PREFIX_LEN);
+    (void) ngx_gp_base64_encode_to(bin, n, NGX_GP_BASE64_URL,
+                                   out + GP_ENC_PREFIX_LEN);
 
     free(bin);
 
@@ -631,8 +627,8 @@ ngx_gp_secret_decrypt(const unsigned char key[32], const char *aad,
     text += GP_ENC_PREFIX_LEN;
     len -= GP_ENC_PREFIX_LEN;
 
-    if (len > gp_b64url_len(GP_GCM_NONCE_LEN + GP_GCM_MAX_PLAIN
-                            + GP_GCM_TAG_LEN))
+    if (len > ngx_gp_base64_len(GP_GCM_NONCE_LEN + GP_GCM_MAX_PLAIN
+                                + GP_GCM_TAG_LEN, NGX_GP_BASE64_URL))
     {
         return NULL;
     }
@@ -644,7 +640,7 @@ ngx_gp_secret_decrypt(const unsigned char key[32], const char *aad,
 
     plain = NULL;
 
-    if (gp_b64_decode(text, len, 0, bin, &n) != 0
+    if (ngx_gp_base64_decode_strict(text, len, 0, bin, &n) != 0
         || n < GP_GCM_NONCE_LEN + GP_GCM_TAG_LEN)
     {
         goto failed;
@@ -692,7 +688,7 @@ ngx_gp_secret_is_encrypted(const char *text, size_t len)
 }
 
 
-/* hex and base64url */
+/* hex */
 
 static void
 gp_hex_encode(const unsigned char *p, size_t n, char *out)
@@ -770,154 +766,6 @@ gp_is_lower_hex(const char *p, size_t len)
 }
 
 
-/* characters of the unpadded base64url form of n bytes */
-
-static size_t
-gp_b64url_len(size_t n)
-{
-    return n / 3 * 4 + (n % 3 ? n % 3 + 1 : 0);
-}
-
-
-static void
-gp_b64url_encode(const unsigned char *p, size_t n, char *out)
-{
-    size_t    i, o;
-    uint32_t  v;
-
-    o = 0;
-
-    for (i = 0; i + 2 < n; i += 3) {
-        v = (uint32_t) p[i] << 16 | (uint32_t) p[i + 1] << 8 | p[i + 2];
-        out[o++] = gp_b64url[v >> 18];
-        out[o++] = gp_b64url[(v >> 12) & 0x3f];
-        out[o++] = gp_b64url[(v >> 6) & 0x3f];
-        out[o++] = gp_b64url[v & 0x3f];
-    }
-
-    switch (n - i) {
-
-    case 1:
-        v = (uint32_t) p[i] << 16;
-        out[o++] = gp_b64url[v >> 18];
-        out[o++] = gp_b64url[(v >> 12) & 0x3f];
-        break;
-
-    case 2:
-        v = (uint32_t) p[i] << 16 | (uint32_t) p[i + 1] << 8;
-        out[o++] = gp_b64url[v >> 18];
-        out[o++] = gp_b64url[(v >> 12) & 0x3f];
-        out[o++] = gp_b64url[(v >> 6) & 0x3f];
-        break;
-    }
-
-    out[o] = '\0';
-}
-
-
-/* std: also '+', '/' and the '=' padding of standard base64 */
-
-static int
-gp_b64_value(unsigned char c, int std)
-{
-    if (c >= 'A' && c <= 'Z') {
-        return c - 'A';
-    }
-
-    if (c >= 'a' && c <= 'z') {
-        return c - 'a' + 26;
-    }
-
-    if (c >= '0' && c <= '9') {
-        return c - '0' + 52;
-    }
-
-    if (c == '-' || c == '_') {
-        return c == '-' ? 62 : 63;
-    }
-
-    if (std && (c == '+' || c == '/')) {
-        return c == '+' ? 62 : 63;
-    }
-
-    return -1;
-}
-
-
-/*
- * Strict decoding: no whitespace, no padding unless std (then it must be
- * complete), and the unused low bits of the last character must be zero
- * so that every byte string has exactly one accepted text.  out holds at
- * least len / 4 * 3 + 2 bytes.
- */
-
-static int
-gp_b64_decode(const char *p, size_t len, int std, unsigned char *out,
-    size_t *out_len)
-{
-    int       v;
-    size_t    i, o, pad;
-    uint32_t  acc;
-
-    pad = 0;
-
-    if (std && len % 4 == 0) {
-        while (pad < 2 && len > pad && p[len - pad - 1] == '=') {
-            pad++;
-        }
-    }
-
-    len -= pad;
-
-    if (len % 4 == 1 || (pad && len % 4 != 4 - pad)) {
-        return -1;
-    }
-
-    acc = 0;
-    o = 0;
-
-    for (i = 0; i < len; i++) {
-        v = gp_b64_value((unsigned char) p[i], std);
-        if (v < 0) {
-            return -1;
-        }
-
-        acc = acc << 6 | (uint32_t) v;
-
-        if (i % 4 == 3) {
-            out[o++] = (unsigned char) (acc >> 16);
-            out[o++] = (unsigned char) (acc >> 8);
-            out[o++] = (unsigned char) acc;
-            acc = 0;
-        }
-    }
-
-    switch (len % 4) {
-
-    case 2:
-        if (acc & 0x0f) {
-            return -1;
-        }
-
-        out[o++] = (unsigned char) (acc >> 4);
-        break;
-
-    case 3:
-        if (acc & 0x03) {
-            return -1;
-        }
-
-        out[o++] = (unsigned char) (acc >> 10);
-        out[o++] = (unsigned char) (acc >> 2);
-        break;
-    }
-
-    *out_len = o;
-
-    return 0;
-}
-
-
 /* OpenSSL */
 
 static int
@@ -964,7 +812,8 @@ gp_token_sign(const char *secret, size_t secret_len, const char *p,
         != NULL
         && mac_len == GP_SHA256_LEN)
     {
-        gp_b64url_encode(mac, GP_SHA256_LEN, sig);
+        (void) ngx_gp_base64_encode_to(mac, GP_SHA256_LEN, NGX_GP_BASE64_URL,
+                                       sig);
         rc = 0;
     }
 

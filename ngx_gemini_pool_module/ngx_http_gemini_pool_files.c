@@ -12,8 +12,6 @@
 
 #include "ngx_http_gemini_pool_module.h"
 
-#include <arpa/inet.h>
-
 
 #define NGX_GP_MAX_INPUTS      16
 #define NGX_GP_MAX_HOPS        3
@@ -115,186 +113,6 @@ static void ngx_gp_upload_fail(ngx_gp_upload_t *u, ngx_uint_t kind,
     __attribute__((format(printf, 4, 5)))
 #endif
     ;
-
-
-/* gemini_pool_fetch_allow 127.0.0.1 10.0.0.0/8 ::1 images.internal ...; */
-
-char *
-ngx_gp_fetch_allow(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_http_gemini_pool_main_conf_t *gmcf = conf;
-
-    ngx_int_t    rc;
-    ngx_str_t   *value, *host;
-    ngx_uint_t   i, j;
-    ngx_cidr_t  *cidr;
-
-    if (gmcf->fetch_allow == NULL) {
-        gmcf->fetch_allow = ngx_array_create(cf->pool, 4,
-                                             sizeof(ngx_cidr_t));
-        gmcf->fetch_allow_hosts = ngx_array_create(cf->pool, 4,
-                                                   sizeof(ngx_str_t));
-        if (gmcf->fetch_allow == NULL || gmcf->fetch_allow_hosts == NULL) {
-            return NGX_CONF_ERROR;
-        }
-    }
-
-    value = cf->args->elts;
-
-    for (i = 1; i < cf->args->nelts; i++) {
-
-        cidr = ngx_array_push(gmcf->fetch_allow);
-        if (cidr == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        rc = ngx_ptocidr(&value[i], cidr);
-
-        if (rc == NGX_DONE) {
-            ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
-                               "low address bits of %V are meaningless",
-                               &value[i]);
-            continue;
-        }
-
-        if (rc == NGX_OK) {
-            continue;
-        }
-
-        gmcf->fetch_allow->nelts--;
-
-        /* a host name, allowed whatever it resolves to */
-
-        for (j = 0; j < value[i].len; j++) {
-            u_char  c = value[i].data[j];
-
-            if (!(c == '-' || c == '.' || (c >= '0' && c <= '9')
-                  || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')))
-            {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "invalid address, network or host "
-                                   "\"%V\"", &value[i]);
-                return NGX_CONF_ERROR;
-            }
-        }
-
-        host = ngx_array_push(gmcf->fetch_allow_hosts);
-        if (host == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        host->len = value[i].len;
-        host->data = ngx_pnalloc(cf->pool, host->len + 1);
-        if (host->data == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        ngx_strlow(host->data, value[i].data, host->len);
-        host->data[host->len] = '\0';
-    }
-
-    return NGX_CONF_OK;
-}
-
-
-/*
- * curl's open-socket callback asks here before a guarded transfer
- * connects: the address actually connected is judged, so a name that
- * resolves (or re-resolves) to a private address is refused too.
- */
-
-ngx_int_t
-ngx_gp_fetch_guard(ngx_gp_xfer_t *x, struct sockaddr *sa)
-{
-    int                                family = 0;
-    u_char                            *a = NULL;
-    ngx_uint_t                         i, k;
-    ngx_cidr_t                        *cidr;
-    const char                        *why;
-    struct sockaddr_in                *sin = NULL;
-    struct sockaddr_in6               *sin6;
-    ngx_http_gemini_pool_main_conf_t  *gmcf;
-    char                               text[NGX_INET6_ADDRSTRLEN + 1];
-    u_char                             buf[160];
-
-    if (x->proxied || x->guard_off) {
-        /* the proxy is the operator's; the target host was judged */
-        return NGX_OK;
-    }
-
-    gmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
-                                               ngx_http_gemini_pool_module);
-
-    switch (sa->sa_family) {
-
-    case AF_INET:
-        sin = (struct sockaddr_in *) sa;
-        a = (u_char *) &sin->sin_addr;
-        family = 4;
-        break;
-
-    case AF_INET6:
-        sin6 = (struct sockaddr_in6 *) sa;
-        a = (u_char *) &sin6->sin6_addr;
-        family = 6;
-        break;
-
-    default:
-        why = "non-IP";
-        goto refused;
-    }
-
-    if (gmcf->fetch_allow) {
-        cidr = gmcf->fetch_allow->elts;
-
-        for (i = 0; i < gmcf->fetch_allow->nelts; i++) {
-
-            if (cidr[i].family == AF_INET && family == 4) {
-                if ((sin->sin_addr.s_addr & cidr[i].u.in.mask)
-                    == cidr[i].u.in.addr)
-                {
-                    return NGX_OK;
-                }
-            }
-
-            if (cidr[i].family == AF_INET6 && family == 6) {
-                for (k = 0; k < 16; k++) {
-                    if ((a[k] & cidr[i].u.in6.mask.s6_addr[k])
-                        != cidr[i].u.in6.addr.s6_addr[k])
-                    {
-                        break;
-                    }
-                }
-
-                if (k == 16) {
-                    return NGX_OK;
-                }
-            }
-        }
-    }
-
-    why = ngx_gp_addr_refused(family, a);
-
-    if (why == NULL) {
-        return NGX_OK;
-    }
-
-refused:
-
-    text[0] = '\0';
-
-    if (family == 4 || family == 6) {
-        (void) inet_ntop(family == 4 ? AF_INET : AF_INET6, a, text,
-                         sizeof(text));
-    }
-
-    ngx_snprintf(buf, sizeof(buf) - 1, "%s is a %s address%Z", text, why);
-
-    free(x->refused);
-    x->refused = strdup((char *) buf);
-
-    return NGX_DECLINED;
-}
 
 
 /* chat inputs */
@@ -588,17 +406,9 @@ ngx_gp_input_file_ref(ngx_gp_input_t *in, ngx_gp_input_file_t *f,
 static ngx_int_t
 ngx_gp_input_fetch(ngx_gp_input_t *in, ngx_gp_oai_error_t *err)
 {
-    char                 *host;
-    CURLU                *h;
-    u_char               *p;
-    size_t                n;
-    ngx_str_t            *hosts;
-    ngx_uint_t            i, literal;
-    const char           *url, *why;
+    const char           *url;
     ngx_gp_xfer_t        *x;
     ngx_gp_input_file_t  *f;
-    u_char                addr[16];
-    u_char                lower[256];
 
     while (in->fetch < in->nfiles && in->files[in->fetch].url == NULL) {
         in->fetch++;
@@ -624,57 +434,6 @@ ngx_gp_input_fetch(ngx_gp_input_t *in, ngx_gp_oai_error_t *err)
     x->max = in->gmcf->fetch_max_size - ngx_min(in->fetched,
                                                  in->gmcf->fetch_max_size);
 
-    /* the host: allowed by name, or judged by the address connected */
-
-    h = curl_url();
-    if (h == NULL) {
-        goto nomem;
-    }
-
-    host = NULL;
-
-    if (curl_url_set(h, CURLUPART_URL, url, 0) != CURLUE_OK
-        || curl_url_get(h, CURLUPART_HOST, &host, 0) != CURLUE_OK)
-    {
-        curl_url_cleanup(h);
-        ngx_gp_oai_error_set(err, NGX_HTTP_BAD_REQUEST,
-                             "invalid_request_error", "invalid_image_url",
-                             "messages", "The image URL %.200s is not a "
-                             "valid URL", url);
-        return NGX_ERROR;
-    }
-
-    curl_url_cleanup(h);
-
-    n = ngx_strlen(host);
-
-    if (n && host[0] == '[' && host[n - 1] == ']') {
-        ngx_memmove(host, host + 1, n - 2);
-        n -= 2;
-        host[n] = '\0';
-    }
-
-    n = ngx_min(n, sizeof(lower) - 1);
-    ngx_strlow(lower, (u_char *) host, n);
-    lower[n] = '\0';
-
-    literal = inet_pton(AF_INET, host, addr) == 1 ? 4
-              : inet_pton(AF_INET6, host, addr) == 1 ? 6 : 0;
-
-    curl_free(host);
-
-    if (in->gmcf->fetch_allow_hosts) {
-        hosts = in->gmcf->fetch_allow_hosts->elts;
-
-        for (i = 0; i < in->gmcf->fetch_allow_hosts->nelts; i++) {
-            if (hosts[i].len == n
-                && ngx_strncmp(hosts[i].data, lower, n) == 0)
-            {
-                x->guard_off = 1;
-            }
-        }
-    }
-
     /*
      * A connection of its own, never reused: a pooled connection was
      * judged (or not) for another host, and curl asks no open-socket
@@ -690,42 +449,30 @@ ngx_gp_input_fetch(ngx_gp_input_t *in, ngx_gp_oai_error_t *err)
                      (curl_off_t) x->max);
     ngx_gp_xfer_proxy(x, NGX_GP_TRAFFIC_IMAGES, NULL);
 
-    if (x->proxied && !x->guard_off) {
-        /*
-         * Through a proxy the address connected is the proxy's: what the
-         * gateway can judge is a literal address or "localhost"; names
-         * are the proxy's to resolve (and to police).
-         */
+    /* the host: allowed by name, or judged by the address connected */
 
-        why = NULL;
+    switch (ngx_gp_fetch_host(x, url)) {
 
-        if (literal) {
-            why = ngx_gp_addr_refused(literal, addr);
+    case NGX_OK:
+        break;
 
-        } else if (ngx_strcmp(lower, "localhost") == 0
-                   || (n > 10
-                       && ngx_strcmp(lower + n - 10, ".localhost") == 0))
-        {
-            why = "loopback";
-        }
+    case NGX_DECLINED:
+        ngx_gp_oai_error_set(err, NGX_HTTP_BAD_REQUEST,
+                             "invalid_request_error", "invalid_image_url",
+                             "messages", "The image URL %.200s was refused: "
+                             "%s (gemini_pool_fetch_allow can permit it)",
+                             url, x->refused);
+        return NGX_ERROR;
 
-        if (why && !x->guard_off) {
-            p = ngx_pnalloc(in->r->pool, 160);
-            if (p == NULL) {
-                goto nomem;
-            }
+    case NGX_ERROR:
+        ngx_gp_oai_error_set(err, NGX_HTTP_BAD_REQUEST,
+                             "invalid_request_error", "invalid_image_url",
+                             "messages", "The image URL %.200s is not a "
+                             "valid URL", url);
+        return NGX_ERROR;
 
-            ngx_snprintf(p, 159, "%s is a %s address%Z", lower, why);
-            x->refused = strdup((char *) p);
-
-            ngx_gp_oai_error_set(err, NGX_HTTP_BAD_REQUEST,
-                                 "invalid_request_error",
-                                 "invalid_image_url", "messages",
-                                 "The image URL %.200s was refused: %s "
-                                 "(gemini_pool_fetch_allow can permit it)",
-                                 url, p);
-            return NGX_ERROR;
-        }
+    default:
+        goto nomem;
     }
 
     if (ngx_gp_xfer_header(x, "accept: image/*, application/pdf;q=0.9, "

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ngx_http_gemini_pool_input.h"
+#include "ngx_http_gemini_pool_text.h"
 
 
 typedef struct {
@@ -160,59 +161,6 @@ ngx_gp_addr_refused(int family, const unsigned char *a)
 
 /* multipart/form-data */
 
-static int
-ngx_gp_ci_prefix(const char *p, size_t len, const char *s)
-{
-    size_t  i, n;
-    char    c;
-
-    n = strlen(s);
-
-    if (len < n) {
-        return 0;
-    }
-
-    for (i = 0; i < n; i++) {
-        c = p[i];
-
-        if (c >= 'A' && c <= 'Z') {
-            c = (char) (c - 'A' + 'a');
-        }
-
-        if (c != s[i]) {
-            return 0;
-        }
-    }
-
-    return 1;
-}
-
-
-static const char *
-ngx_gp_find(const char *p, size_t len, const char *s, size_t n)
-{
-    const char  *last;
-
-    if (n == 0 || len < n) {
-        return NULL;
-    }
-
-    for (last = p + len - n; p <= last; p++) {
-        p = memchr(p, s[0], (size_t) (last - p) + 1);
-
-        if (p == NULL) {
-            return NULL;
-        }
-
-        if (memcmp(p, s, n) == 0) {
-            return p;
-        }
-    }
-
-    return NULL;
-}
-
-
 /*
  * A parameter of a header value: name="value" or name=value; the value
  * is returned without quotes (backslash escapes are kept as they are).
@@ -254,7 +202,7 @@ ngx_gp_param(const char *p, size_t len, const char *name, const char **v,
             p++;
         }
 
-        if ((size_t) (end - p) <= n || !ngx_gp_ci_prefix(p, end - p, name)
+        if ((size_t) (end - p) <= n || !ngx_gp_prefix_ci(p, end - p, name)
             || p[n] != '=')
         {
             continue;
@@ -305,7 +253,7 @@ ngx_gp_multipart_parse(const char *ctype, size_t ctype_len,
 
     *n = 0;
 
-    if (!ngx_gp_ci_prefix(ctype, ctype_len, "multipart/form-data")) {
+    if (!ngx_gp_prefix_ci(ctype, ctype_len, "multipart/form-data")) {
         *err = "the body is not multipart/form-data";
         return -1;
     }
@@ -328,7 +276,7 @@ ngx_gp_multipart_parse(const char *ctype, size_t ctype_len,
         p = body + dlen - 2;
 
     } else {
-        p = ngx_gp_find(body, len, delim, dlen);
+        p = ngx_gp_mem_find(body, len, delim, dlen);
 
         if (p == NULL) {
             *err = "the body has no boundary";
@@ -356,7 +304,7 @@ ngx_gp_multipart_parse(const char *ctype, size_t ctype_len,
 
         p += 2;
 
-        hend = ngx_gp_find(p, (size_t) (end - p), "\r\n\r\n", 4);
+        hend = ngx_gp_mem_find(p, (size_t) (end - p), "\r\n\r\n", 4);
 
         if (hend == NULL && end - p >= 2 && p[0] == '\r' && p[1] == '\n') {
             hend = p - 2;           /* a part without headers */
@@ -367,7 +315,8 @@ ngx_gp_multipart_parse(const char *ctype, size_t ctype_len,
             return -1;
         }
 
-        next = ngx_gp_find(hend + 4, (size_t) (end - hend - 4), delim, dlen);
+        next = ngx_gp_mem_find(hend + 4, (size_t) (end - hend - 4), delim,
+                               dlen);
 
         if (next == NULL) {
             *err = "the body ends without its closing boundary";
@@ -385,7 +334,8 @@ ngx_gp_multipart_parse(const char *ctype, size_t ctype_len,
         part->len = (size_t) (next - part->data);
 
         for (line = p; line < hend; line = eol + 2) {
-            eol = ngx_gp_find(line, (size_t) (hend + 2 - line), "\r\n", 2);
+            eol = ngx_gp_mem_find(line, (size_t) (hend + 2 - line), "\r\n",
+                                  2);
 
             if (eol == NULL) {
                 break;
@@ -393,7 +343,7 @@ ngx_gp_multipart_parse(const char *ctype, size_t ctype_len,
 
             hlen = (size_t) (eol - line);
 
-            if (ngx_gp_ci_prefix(line, hlen, "content-disposition:")) {
+            if (ngx_gp_prefix_ci(line, hlen, "content-disposition:")) {
                 if (ngx_gp_param(line, hlen, "name", &v, &vlen)) {
                     part->name = v;
                     part->name_len = vlen;
@@ -404,7 +354,7 @@ ngx_gp_multipart_parse(const char *ctype, size_t ctype_len,
                     part->filename_len = vlen;
                 }
 
-            } else if (ngx_gp_ci_prefix(line, hlen, "content-type:")) {
+            } else if (ngx_gp_prefix_ci(line, hlen, "content-type:")) {
                 v = line + sizeof("content-type:") - 1;
 
                 while (v < eol && (*v == ' ' || *v == '\t')) {

@@ -11,15 +11,11 @@
 #include <string.h>
 
 #include "ngx_http_gemini_pool_jsonstream.h"
+#include "ngx_http_gemini_pool_text.h"
 
 
 #define JS_DEFAULT_MAX  (64 * 1024 * 1024)
 #define JS_MIN_CAP      4096
-
-/* 8 bytes at a time: a byte of x is zero (exact as a yes/no answer) */
-#define JS_ONES         0x0101010101010101ULL
-#define JS_HIGHS        0x8080808080808080ULL
-#define js_has_zero(x)  (((x) - JS_ONES) & ~(x) & JS_HIGHS)
 
 
 enum {
@@ -269,8 +265,8 @@ js_string_run(const char *p, const char *end)
     while (end - p >= 8) {
         memcpy(&v, p, 8);
 
-        if (js_has_zero(v ^ ('"' * JS_ONES))
-            | js_has_zero(v ^ ('\\' * JS_ONES)))
+        if (ngx_gp_swar_zero(v ^ ngx_gp_swar_byte('"'))
+            | ngx_gp_swar_zero(v ^ ngx_gp_swar_byte('\\')))
         {
             break;
         }
@@ -300,8 +296,9 @@ js_plain_run(const char *p, const char *end)
     while (end - p >= 8) {
         memcpy(&v, p, 8);
 
-        if (js_has_zero(v ^ ('"' * JS_ONES))
-            | js_has_zero((v | (0x26 * JS_ONES)) ^ (0x7f * JS_ONES)))
+        if (ngx_gp_swar_zero(v ^ ngx_gp_swar_byte('"'))
+            | ngx_gp_swar_zero((v | ngx_gp_swar_byte(0x26))
+                               ^ ngx_gp_swar_byte(0x7f)))
         {
             break;
         }

@@ -19,6 +19,7 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "ngx_http_gemini_pool_text.h"
 #include "ngx_http_gemini_pool_jsonstream.h"
 #include "ngx_http_gemini_pool_wire.h"
 #include "ngx_http_gemini_pool_openai.h"
@@ -403,7 +404,7 @@ ngx_uint_t ngx_gp_curl_active(void);
 
 
 /* the fetch guard, for curl's open-socket callback */
-ngx_int_t ngx_gp_fetch_guard(ngx_gp_xfer_t *x, struct sockaddr *sa);
+#include "ngx_http_gemini_pool_guard.h"
 
 
 /* the upstream client */
@@ -500,7 +501,6 @@ ngx_int_t ngx_gp_input_error(const char *msg, long status,
     ngx_gp_oai_error_t *err);
 ngx_int_t ngx_gp_files_handler(ngx_http_request_t *r, ngx_str_t *id);
 ngx_int_t ngx_gp_edits_handler(ngx_http_request_t *r);
-char *ngx_gp_fetch_allow(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 
 
 /* request handlers */

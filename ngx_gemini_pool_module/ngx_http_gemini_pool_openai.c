@@ -16,19 +16,15 @@
 #include <jansson.h>
 
 #include "ngx_http_gemini_pool_openai.h"
+#include "ngx_http_gemini_pool_wire.h"
 
 
 #define GP_PARAM_LEN  96
 
-#define buf_lit(b, s)  buf_add(b, s, sizeof(s) - 1)
-
-
-typedef ngx_gp_buf_t  gp_buf_t;
-
 
 static int parse_root(json_t *root, ngx_gp_chat_req_t *req,
     ngx_gp_oai_error_t *err);
-static void render_chunk(gp_buf_t *b, const ngx_gp_chunk_t *c);
+static void render_chunk(ngx_gp_buf_t *b, const ngx_gp_chunk_t *c);
 static int parse_messages(json_t *list, ngx_gp_chat_req_t *req,
     ngx_gp_oai_error_t *err);
 static int parse_prompts(json_t *list, ngx_gp_chat_req_t *req,
@@ -37,7 +33,7 @@ static int parse_role(json_t *v, const char *param, int dflt, int *role,
     ngx_gp_oai_error_t *err);
 static int parse_content(json_t *content, const char *param,
     ngx_gp_message_t *m, ngx_gp_oai_error_t *err);
-static int parse_part(json_t *part, const char *param, gp_buf_t *text,
+static int parse_part(json_t *part, const char *param, ngx_gp_buf_t *text,
     size_t *ntext, ngx_gp_message_t *m, ngx_gp_oai_error_t *err);
 static int parse_url(const char *url, size_t len, const char *param,
     ngx_gp_message_t *m, ngx_gp_oai_error_t *err);
@@ -56,24 +52,12 @@ static const char *type_name(json_t *v);
 static int nomem(ngx_gp_oai_error_t *err);
 static void user_query(const char *p, size_t len, const char **out,
     size_t *out_len);
-static void paragraph(gp_buf_t *b, const ngx_gp_message_t *m);
-static void render_usage(gp_buf_t *b, const ngx_gp_usage_t *u);
-static void render_model(gp_buf_t *b, const char *id, time_t created,
+static void paragraph(ngx_gp_buf_t *b, const ngx_gp_message_t *m);
+static void render_usage(ngx_gp_buf_t *b, const ngx_gp_usage_t *u);
+static void render_model(ngx_gp_buf_t *b, const char *id, time_t created,
     const char *owned_by);
 
-static void buf_reserve(gp_buf_t *b, size_t n);
-static void buf_add(gp_buf_t *b, const char *p, size_t n);
-static void buf_str(gp_buf_t *b, const char *p, size_t n);
-static void buf_cstr(gp_buf_t *b, const char *s);
-static void buf_int(gp_buf_t *b, int64_t v);
-static void buf_uint(gp_buf_t *b, uint64_t v);
-static char *buf_finish(gp_buf_t *b, size_t *len);
 
-static size_t utf8_seq(const unsigned char *p, size_t n);
-static char *mem_dup(const char *p, size_t len);
-static const char *mem_find(const char *p, size_t len, const char *s,
-    size_t n);
-static int has_prefix_ci(const char *p, size_t len, const char *prefix);
 
 
 /* request parsing */
@@ -179,7 +163,7 @@ parse_root(json_t *root, ngx_gp_chat_req_t *req, ngx_gp_oai_error_t *err)
         /* "" is treated as absent: the caller applies its default */
 
         if (json_string_length(v) > 0) {
-            req->model = mem_dup(json_string_value(v),
+            req->model = ngx_gp_mem_dup(json_string_value(v),
                                  json_string_length(v));
             if (req->model == NULL) {
                 return nomem(err);
@@ -410,11 +394,12 @@ parse_prompts(json_t *list, ngx_gp_chat_req_t *req, ngx_gp_oai_error_t *err)
         }
 
         if (json_is_string(v)) {
-            m->text = mem_dup(json_string_value(v), json_string_length(v));
+            m->text = ngx_gp_mem_dup(json_string_value(v),
+                                     json_string_length(v));
             m->len = json_string_length(v);
 
         } else {
-            m->text = mem_dup("", 0);
+            m->text = ngx_gp_mem_dup("", 0);
         }
 
         if (m->text == NULL) {
@@ -527,18 +512,18 @@ static int
 parse_content(json_t *content, const char *param, ngx_gp_message_t *m,
     ngx_gp_oai_error_t *err)
 {
-    char      sub[GP_PARAM_LEN], idx[24];
-    size_t    i, ntext;
-    gp_buf_t  text;
+    char          sub[GP_PARAM_LEN], idx[24];
+    size_t        i, ntext;
+    ngx_gp_buf_t  text;
 
     if (content == NULL || json_is_null(content)) {
-        m->text = mem_dup("", 0);
+        m->text = ngx_gp_mem_dup("", 0);
         return m->text ? 0 : nomem(err);
     }
 
     if (json_is_string(content)) {
         m->len = json_string_length(content);
-        m->text = mem_dup(json_string_value(content), m->len);
+        m->text = ngx_gp_mem_dup(json_string_value(content), m->len);
         return m->text ? 0 : nomem(err);
     }
 
@@ -551,7 +536,7 @@ parse_content(json_t *content, const char *param, ngx_gp_message_t *m,
         return -1;
     }
 
-    memset(&text, 0, sizeof(gp_buf_t));
+    memset(&text, 0, sizeof(ngx_gp_buf_t));
     ntext = 0;
 
     for (i = 0; i < json_array_size(content); i++) {
@@ -567,14 +552,14 @@ parse_content(json_t *content, const char *param, ngx_gp_message_t *m,
         }
     }
 
-    m->text = buf_finish(&text, &m->len);
+    m->text = ngx_gp_buf_finish(&text, &m->len);
 
     return m->text ? 0 : nomem(err);
 }
 
 
 static int
-parse_part(json_t *part, const char *param, gp_buf_t *text, size_t *ntext,
+parse_part(json_t *part, const char *param, ngx_gp_buf_t *text, size_t *ntext,
     ngx_gp_message_t *m, ngx_gp_oai_error_t *err)
 {
     char         sub[GP_PARAM_LEN];
@@ -683,10 +668,10 @@ parse_part(json_t *part, const char *param, gp_buf_t *text, size_t *ntext,
 text:
 
     if ((*ntext)++) {
-        buf_lit(text, "\n");
+        ngx_gp_buf_lit(text, "\n");
     }
 
-    buf_add(text, json_string_value(v), json_string_length(v));
+    ngx_gp_buf_add(text, json_string_value(v), json_string_length(v));
 
     return text->failed ? nomem(err) : 0;
 }
@@ -699,14 +684,14 @@ parse_url(const char *url, size_t len, const char *param,
     size_t               i, n;
     ngx_gp_image_ref_t  *img;
 
-    if (has_prefix_ci(url, len, "data:")) {
+    if (ngx_gp_prefix_ci(url, len, "data:")) {
         return parse_data_url(url, len, param, m, err);
     }
 
-    if (has_prefix_ci(url, len, "http://")) {
+    if (ngx_gp_prefix_ci(url, len, "http://")) {
         n = sizeof("http://") - 1;
 
-    } else if (has_prefix_ci(url, len, "https://")) {
+    } else if (ngx_gp_prefix_ci(url, len, "https://")) {
         n = sizeof("https://") - 1;
 
     } else {
@@ -734,7 +719,7 @@ parse_url(const char *url, size_t len, const char *param,
     }
 
     img->kind = NGX_GP_IMAGE_URL;
-    img->url = mem_dup(url, len);
+    img->url = ngx_gp_mem_dup(url, len);
 
     return img->url ? 0 : nomem(err);
 }
@@ -793,7 +778,7 @@ parse_data_url(const char *url, size_t len, const char *param,
         semi = memchr(seg, ';', (size_t) (comma - seg));
 
         if (((semi ? semi : comma) - seg) == 6
-            && has_prefix_ci(seg, 6, "base64"))
+            && ngx_gp_prefix_ci(seg, 6, "base64"))
         {
             b64 = 1;
         }
@@ -817,10 +802,10 @@ parse_data_url(const char *url, size_t len, const char *param,
     img->kind = NGX_GP_IMAGE_DATA;
 
     if (n == 0) {
-        img->mime = mem_dup("image/png", sizeof("image/png") - 1);
+        img->mime = ngx_gp_mem_dup("image/png", sizeof("image/png") - 1);
 
     } else {
-        img->mime = mem_dup(p, n);
+        img->mime = ngx_gp_mem_dup(p, n);
 
         for (o = img->mime; o && *o; o++) {
             if (*o >= 'A' && *o <= 'Z') {
@@ -897,7 +882,7 @@ add_file(ngx_gp_message_t *m, const char *id, size_t len,
     }
 
     img->kind = NGX_GP_IMAGE_FILE;
-    img->file_id = mem_dup(id, len);
+    img->file_id = ngx_gp_mem_dup(id, len);
 
     return img->file_id ? 0 : nomem(err);
 }
@@ -940,7 +925,7 @@ opt_string(json_t *root, const char *key, char **dst,
         return -1;
     }
 
-    *dst = mem_dup(json_string_value(v), json_string_length(v));
+    *dst = ngx_gp_mem_dup(json_string_value(v), json_string_length(v));
 
     return *dst ? 0 : nomem(err);
 }
@@ -1044,17 +1029,335 @@ nomem(ngx_gp_oai_error_t *err)
 }
 
 
+/*
+ * The fast path of ngx_gp_chat_req_parse() for the common bodies, over
+ * the scanner of wire.c: "model", "stream", "stream_options",
+ * "conversation_id", "image_format" and "messages" whose contents are
+ * strings or null; other members are skipped as jansson's reading ignores
+ * them.  Content parts, "prompts", duplicate members, unknown roles, a
+ * missing user message and every error go to jansson, which gives the
+ * same result or the error.
+ */
+
+typedef struct {
+    ngx_gp_chat_req_t  *req;
+    size_t              nalloc;      /* messages allocated */
+    unsigned            req_model:1;
+    unsigned            req_stream:1;
+    unsigned            req_options:1;
+    unsigned            req_usage:1;
+    unsigned            req_conv:1;
+    unsigned            req_format:1;
+    unsigned            req_messages:1;
+    unsigned            msg_role:1;
+    unsigned            msg_content:1;
+} gp_req_fast_t;
+
+
+static int
+fast_req_dup(ngx_gp_scan_t *sc, char **dst, size_t *len, int empty_null)
+{
+    ngx_gp_scan_str_t  str;
+
+    if (ngx_gp_scan_peek(sc) == 'n') {
+        return ngx_gp_scan_lit(sc, "null") ? NGX_GP_SCAN_OK
+                                           : NGX_GP_SCAN_FALLBACK;
+    }
+
+    if (ngx_gp_scan_peek(sc) != '"'
+        || ngx_gp_scan_string(sc, &str) != NGX_GP_SCAN_OK)
+    {
+        return NGX_GP_SCAN_FALLBACK;
+    }
+
+    if (len) {
+        *len = str.len;
+    }
+
+    if (str.len == 0 && empty_null) {
+        return NGX_GP_SCAN_OK;
+    }
+
+    *dst = malloc(str.len + 1);
+    if (*dst == NULL) {
+        return NGX_GP_SCAN_NOMEM;
+    }
+
+    memcpy(*dst, str.s, str.len);
+    (*dst)[str.len] = '\0';
+
+    return NGX_GP_SCAN_OK;
+}
+
+
+static int
+fast_req_bool(ngx_gp_scan_t *sc, int *dst)
+{
+    if (ngx_gp_scan_lit(sc, "true")) {
+        *dst = 1;
+        return NGX_GP_SCAN_OK;
+    }
+
+    if (ngx_gp_scan_lit(sc, "false")) {
+        *dst = 0;
+        return NGX_GP_SCAN_OK;
+    }
+
+    return ngx_gp_scan_lit(sc, "null") ? NGX_GP_SCAN_OK
+                                       : NGX_GP_SCAN_FALLBACK;
+}
+
+
+static int
+fast_req_options(ngx_gp_scan_t *sc, const char *k, size_t n, void *data,
+    int depth)
+{
+    gp_req_fast_t  *f = data;
+
+    if (!ngx_gp_scan_key(k, n, "include_usage")) {
+        return NGX_GP_SCAN_SKIP;
+    }
+
+    ngx_gp_scan_once(f->req_usage);
+
+    return fast_req_bool(sc, &f->req->include_usage);
+}
+
+
+static int
+fast_req_message(ngx_gp_scan_t *sc, const char *k, size_t n, void *data,
+    int depth)
+{
+    int                rc;
+    gp_req_fast_t     *f = data;
+    ngx_gp_message_t  *m;
+    ngx_gp_scan_str_t  str;
+
+    m = &f->req->messages[f->req->nmessages - 1];
+
+    if (ngx_gp_scan_key(k, n, "role")) {
+        ngx_gp_scan_once(f->msg_role);
+
+        if (ngx_gp_scan_peek(sc) != '"'
+            || ngx_gp_scan_string(sc, &str) != NGX_GP_SCAN_OK)
+        {
+            return NGX_GP_SCAN_FALLBACK;
+        }
+
+        if (ngx_gp_scan_key(str.s, str.len, "user")) {
+            m->role = NGX_GP_ROLE_USER;
+
+        } else if (ngx_gp_scan_key(str.s, str.len, "assistant")) {
+            m->role = NGX_GP_ROLE_ASSISTANT;
+
+        } else if (ngx_gp_scan_key(str.s, str.len, "system")
+                   || ngx_gp_scan_key(str.s, str.len, "developer"))
+        {
+            m->role = NGX_GP_ROLE_SYSTEM;
+
+        } else if (ngx_gp_scan_key(str.s, str.len, "tool")
+                   || ngx_gp_scan_key(str.s, str.len, "function"))
+        {
+            m->role = NGX_GP_ROLE_TOOL;
+
+        } else {
+            return NGX_GP_SCAN_FALLBACK;
+        }
+
+        return NGX_GP_SCAN_OK;
+    }
+
+    if (ngx_gp_scan_key(k, n, "content")) {
+        ngx_gp_scan_once(f->msg_content);
+
+        rc = fast_req_dup(sc, &m->text, &m->len, 0);
+        if (rc == NGX_GP_SCAN_OK && m->text == NULL) {
+            m->len = 0;     /* null */
+        }
+
+        return rc;
+    }
+
+    return NGX_GP_SCAN_SKIP;
+}
+
+
+/* one element of "messages": an object with a role */
+
+static int
+fast_req_message_element(ngx_gp_scan_t *sc, void *data, int depth)
+{
+    int                 rc;
+    size_t              cap;
+    gp_req_fast_t      *f = data;
+    ngx_gp_chat_req_t  *req;
+    ngx_gp_message_t   *m;
+
+    req = f->req;
+
+    if (req->nmessages == f->nalloc) {
+        cap = f->nalloc ? f->nalloc * 2 : 8;
+
+        m = realloc(req->messages, cap * sizeof(ngx_gp_message_t));
+        if (m == NULL) {
+            return NGX_GP_SCAN_NOMEM;
+        }
+
+        memset(m + f->nalloc, 0, (cap - f->nalloc) * sizeof(ngx_gp_message_t));
+        req->messages = m;
+        f->nalloc = cap;
+    }
+
+    req->nmessages++;
+    f->msg_role = 0;
+    f->msg_content = 0;
+
+    rc = ngx_gp_scan_object(sc, fast_req_message, f, depth);
+    if (rc != NGX_GP_SCAN_OK) {
+        return rc;
+    }
+
+    m = &req->messages[req->nmessages - 1];
+
+    if (!f->msg_role) {
+        return NGX_GP_SCAN_FALLBACK;
+    }
+
+    if (m->text == NULL) {
+        m->text = malloc(1);
+        if (m->text == NULL) {
+            return NGX_GP_SCAN_NOMEM;
+        }
+
+        m->text[0] = '\0';
+    }
+
+    return NGX_GP_SCAN_OK;
+}
+
+
+static int
+fast_req_root(ngx_gp_scan_t *sc, const char *k, size_t n, void *data,
+    int depth)
+{
+    gp_req_fast_t      *f = data;
+    ngx_gp_chat_req_t  *req;
+
+    req = f->req;
+
+    switch (n) {
+
+    case 5:
+        if (ngx_gp_scan_key(k, n, "model")) {
+            ngx_gp_scan_once(f->req_model);
+            return fast_req_dup(sc, &req->model, NULL, 1);
+        }
+
+        break;
+
+    case 6:
+        if (ngx_gp_scan_key(k, n, "stream")) {
+            ngx_gp_scan_once(f->req_stream);
+            return fast_req_bool(sc, &req->stream);
+        }
+
+        break;
+
+    case 7:
+        if (ngx_gp_scan_key(k, n, "prompts")) {
+            return NGX_GP_SCAN_FALLBACK;
+        }
+
+        break;
+
+    case 8:
+        if (ngx_gp_scan_key(k, n, "messages")) {
+            ngx_gp_scan_once(f->req_messages);
+            return ngx_gp_scan_array(sc, fast_req_message_element, f, depth);
+        }
+
+        break;
+
+    case 12:
+        if (ngx_gp_scan_key(k, n, "image_format")) {
+            ngx_gp_scan_once(f->req_format);
+            return fast_req_dup(sc, &req->image_format, NULL, 0);
+        }
+
+        break;
+
+    case 14:
+        if (ngx_gp_scan_key(k, n, "stream_options")) {
+            ngx_gp_scan_once(f->req_options);
+
+            if (ngx_gp_scan_peek(sc) == '{') {
+                return ngx_gp_scan_object(sc, fast_req_options, f, depth);
+            }
+
+            return ngx_gp_scan_lit(sc, "null") ? NGX_GP_SCAN_OK
+                                               : NGX_GP_SCAN_FALLBACK;
+        }
+
+        break;
+
+    case 15:
+        if (ngx_gp_scan_key(k, n, "conversation_id")) {
+            ngx_gp_scan_once(f->req_conv);
+            return fast_req_dup(sc, &req->conversation_id, NULL, 0);
+        }
+
+        break;
+    }
+
+    return NGX_GP_SCAN_SKIP;
+}
+
+
+int
+ngx_gp_chat_req_fast(const char *body, size_t len, ngx_gp_chat_req_t *req)
+{
+    int            rc;
+    size_t         i;
+    gp_req_fast_t  f;
+
+    if (body == NULL) {
+        return 1;
+    }
+
+    memset(&f, 0, sizeof(gp_req_fast_t));
+    f.req = req;
+
+    rc = ngx_gp_scan_json(body, len, fast_req_root, &f);
+
+    if (rc == NGX_GP_SCAN_NOMEM) {
+        return -1;
+    }
+
+    if (rc != NGX_GP_SCAN_OK) {
+        return 1;
+    }
+
+    for (i = 0; i < req->nmessages; i++) {
+        if (req->messages[i].role == NGX_GP_ROLE_USER) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
 /* the upstream prompt */
 
 char *
 ngx_gp_chat_prompt(const ngx_gp_chat_req_t *req, int replay, size_t *len)
 {
     size_t                   i, last, nsys, n;
-    gp_buf_t                 b;
+    ngx_gp_buf_t             b;
     const char              *p;
     const ngx_gp_message_t  *m;
 
-    memset(&b, 0, sizeof(gp_buf_t));
+    memset(&b, 0, sizeof(ngx_gp_buf_t));
 
     last = req->nmessages;
 
@@ -1080,17 +1383,17 @@ ngx_gp_chat_prompt(const ngx_gp_chat_req_t *req, int replay, size_t *len)
         }
 
         if (nsys++) {
-            buf_lit(&b, "\n\n");
+            ngx_gp_buf_lit(&b, "\n\n");
 
         } else {
-            buf_lit(&b, "[System Instruction]\n");
+            ngx_gp_buf_lit(&b, "[System Instruction]\n");
         }
 
-        buf_add(&b, m->text, m->len);
+        ngx_gp_buf_add(&b, m->text, m->len);
     }
 
     if (nsys) {
-        buf_lit(&b, "\n\n[User Message]\n");
+        ngx_gp_buf_lit(&b, "\n\n[User Message]\n");
     }
 
     n = 0;
@@ -1109,9 +1412,9 @@ ngx_gp_chat_prompt(const ngx_gp_chat_req_t *req, int replay, size_t *len)
         m = &req->messages[last];
 
         user_query(m->text, m->len, &p, &n);
-        buf_add(&b, p, n);
+        ngx_gp_buf_add(&b, p, n);
 
-        return buf_finish(&b, len);
+        return ngx_gp_buf_finish(&b, len);
     }
 
     /* a transcript of the earlier turns, then the last user message */
@@ -1128,18 +1431,18 @@ ngx_gp_chat_prompt(const ngx_gp_chat_req_t *req, int replay, size_t *len)
         }
 
         if (n++) {
-            buf_lit(&b, "\n\n");
+            ngx_gp_buf_lit(&b, "\n\n");
         }
 
         paragraph(&b, m);
     }
 
-    return buf_finish(&b, len);
+    return ngx_gp_buf_finish(&b, len);
 }
 
 
 static void
-paragraph(gp_buf_t *b, const ngx_gp_message_t *m)
+paragraph(ngx_gp_buf_t *b, const ngx_gp_message_t *m)
 {
     size_t       i, n;
     const char  *p;
@@ -1147,30 +1450,30 @@ paragraph(gp_buf_t *b, const ngx_gp_message_t *m)
     switch (m->role) {
 
     case NGX_GP_ROLE_USER:
-        buf_lit(b, "User:");
+        ngx_gp_buf_lit(b, "User:");
         user_query(m->text, m->len, &p, &n);
         break;
 
     case NGX_GP_ROLE_ASSISTANT:
-        buf_lit(b, "Assistant:");
+        ngx_gp_buf_lit(b, "Assistant:");
         p = m->text;
         n = m->len;
         break;
 
     default:
-        buf_lit(b, "Tool:");
+        ngx_gp_buf_lit(b, "Tool:");
         p = m->text;
         n = m->len;
         break;
     }
 
     if (n) {
-        buf_lit(b, " ");
-        buf_add(b, p, n);
+        ngx_gp_buf_lit(b, " ");
+        ngx_gp_buf_add(b, p, n);
     }
 
     for (i = 0; i < m->nimages; i++) {
-        buf_lit(b, " [image]");
+        ngx_gp_buf_lit(b, " [image]");
     }
 }
 
@@ -1191,14 +1494,14 @@ user_query(const char *p, size_t len, const char **out, size_t *out_len)
         return;
     }
 
-    open = mem_find(p, len, "<user_query>", sizeof("<user_query>") - 1);
+    open = ngx_gp_mem_find(p, len, "<user_query>", sizeof("<user_query>") - 1);
     if (open == NULL) {
         return;
     }
 
     s = open + sizeof("<user_query>") - 1;
 
-    close = mem_find(s, (size_t) (p + len - s), "</user_query>",
+    close = ngx_gp_mem_find(s, (size_t) (p + len - s), "</user_query>",
                      sizeof("</user_query>") - 1);
     if (close == NULL) {
         return;
@@ -1246,7 +1549,7 @@ ngx_gp_estimate_tokens(const char *p, size_t len)
             continue;
         }
 
-        n = utf8_seq(s, (size_t) (end - s));
+        n = ngx_gp_utf8_seq(s, (size_t) (end - s));
 
         if (n == 0) {
             run++;
@@ -1254,16 +1557,7 @@ ngx_gp_estimate_tokens(const char *p, size_t len)
             continue;
         }
 
-        if (n == 2) {
-            cp = ((uint32_t) (s[0] & 0x1f) << 6) | (s[1] & 0x3f);
-
-        } else if (n == 3) {
-            cp = ((uint32_t) (s[0] & 0x0f) << 12)
-                 | ((uint32_t) (s[1] & 0x3f) << 6) | (s[2] & 0x3f);
-
-        } else {
-            cp = 0x10000;
-        }
+        cp = ngx_gp_utf8_cp(s, n);
 
         if (cp >= 0x2e80 || (cp >= 0x1100 && cp <= 0x11ff)) {
             /* CJK, kana, hangul and everything above: one each */
@@ -1282,25 +1576,12 @@ ngx_gp_estimate_tokens(const char *p, size_t len)
 
 
 char *
-ngx_gp_render_chunk(const ngx_gp_chunk_t *c, size_t *len)
-{
-    gp_buf_t  b;
-
-    memset(&b, 0, sizeof(gp_buf_t));
-
-    render_chunk(&b, c);
-
-    return buf_finish(&b, len);
-}
-
-
-char *
 ngx_gp_render_chunk_into(const ngx_gp_chunk_t *c, char *buf, size_t size,
     size_t *len)
 {
-    gp_buf_t  b;
+    ngx_gp_buf_t  b;
 
-    memset(&b, 0, sizeof(gp_buf_t));
+    memset(&b, 0, sizeof(ngx_gp_buf_t));
 
     if (size) {
         b.p = buf;
@@ -1310,61 +1591,61 @@ ngx_gp_render_chunk_into(const ngx_gp_chunk_t *c, char *buf, size_t size,
 
     render_chunk(&b, c);
 
-    return buf_finish(&b, len);
+    return ngx_gp_buf_finish(&b, len);
 }
 
 
 static void
-render_chunk(gp_buf_t *b, const ngx_gp_chunk_t *c)
+render_chunk(ngx_gp_buf_t *b, const ngx_gp_chunk_t *c)
 {
     int          comma;
     const char  *fr;
 
-    buf_lit(b, "data: {\"id\":");
-    buf_cstr(b, c->id);
-    buf_lit(b, ",\"object\":\"chat.completion.chunk\",\"created\":");
-    buf_int(b, (int64_t) c->created);
-    buf_lit(b, ",\"model\":");
-    buf_cstr(b, c->model);
+    ngx_gp_buf_lit(b, "data: {\"id\":");
+    ngx_gp_buf_cstr(b, c->id);
+    ngx_gp_buf_lit(b, ",\"object\":\"chat.completion.chunk\",\"created\":");
+    ngx_gp_buf_int(b, (int64_t) c->created);
+    ngx_gp_buf_lit(b, ",\"model\":");
+    ngx_gp_buf_cstr(b, c->model);
 
     if (c->usage && c->error == NULL) {
-        buf_lit(b, ",\"choices\":[],\"usage\":");
+        ngx_gp_buf_lit(b, ",\"choices\":[],\"usage\":");
         render_usage(b, c->usage);
-        buf_lit(b, "}\n\n");
+        ngx_gp_buf_lit(b, "}\n\n");
 
         return;
     }
 
-    buf_lit(b, ",\"choices\":[{\"index\":0,\"delta\":{");
+    ngx_gp_buf_lit(b, ",\"choices\":[{\"index\":0,\"delta\":{");
 
     comma = 0;
 
     if (c->role) {
-        buf_lit(b, "\"role\":");
-        buf_cstr(b, c->role);
+        ngx_gp_buf_lit(b, "\"role\":");
+        ngx_gp_buf_cstr(b, c->role);
         comma = 1;
     }
 
     if (c->content) {
         if (comma) {
-            buf_lit(b, ",");
+            ngx_gp_buf_lit(b, ",");
         }
 
-        buf_lit(b, "\"content\":");
-        buf_str(b, c->content, c->content_len);
+        ngx_gp_buf_lit(b, "\"content\":");
+        ngx_gp_buf_str(b, c->content, c->content_len);
         comma = 1;
     }
 
     if (c->reasoning) {
         if (comma) {
-            buf_lit(b, ",");
+            ngx_gp_buf_lit(b, ",");
         }
 
-        buf_lit(b, "\"reasoning_content\":");
-        buf_str(b, c->reasoning, c->reasoning_len);
+        ngx_gp_buf_lit(b, "\"reasoning_content\":");
+        ngx_gp_buf_str(b, c->reasoning, c->reasoning_len);
     }
 
-    buf_lit(b, "},\"finish_reason\":");
+    ngx_gp_buf_lit(b, "},\"finish_reason\":");
 
     fr = c->finish_reason;
 
@@ -1372,22 +1653,22 @@ render_chunk(gp_buf_t *b, const ngx_gp_chunk_t *c)
         fr = "stop";
     }
 
-    buf_cstr(b, fr);
-    buf_lit(b, "}]");
+    ngx_gp_buf_cstr(b, fr);
+    ngx_gp_buf_lit(b, "}]");
 
     if (c->error) {
-        buf_lit(b, ",\"error\":{\"message\":");
-        buf_cstr(b, c->error);
-        buf_lit(b, ",\"type\":\"upstream_error\",\"param\":null,"
+        ngx_gp_buf_lit(b, ",\"error\":{\"message\":");
+        ngx_gp_buf_cstr(b, c->error);
+        ngx_gp_buf_lit(b, ",\"type\":\"upstream_error\",\"param\":null,"
                    "\"code\":null}");
 
         if (c->usage) {
-            buf_lit(b, ",\"usage\":");
+            ngx_gp_buf_lit(b, ",\"usage\":");
             render_usage(b, c->usage);
         }
     }
 
-    buf_lit(b, "}\n\n");
+    ngx_gp_buf_lit(b, "}\n\n");
 }
 
 
@@ -1402,9 +1683,9 @@ char *
 ngx_gp_render_completion_into(const ngx_gp_completion_t *c, char *buf,
     size_t size, size_t *len)
 {
-    gp_buf_t  b;
+    ngx_gp_buf_t  b;
 
-    memset(&b, 0, sizeof(gp_buf_t));
+    memset(&b, 0, sizeof(ngx_gp_buf_t));
 
     if (size) {
         b.p = buf;
@@ -1412,52 +1693,52 @@ ngx_gp_render_completion_into(const ngx_gp_completion_t *c, char *buf,
         b.ext = 1;
     }
 
-    buf_lit(&b, "{\"id\":");
-    buf_cstr(&b, c->id);
-    buf_lit(&b, ",\"object\":\"chat.completion\",\"created\":");
-    buf_int(&b, (int64_t) c->created);
-    buf_lit(&b, ",\"model\":");
-    buf_cstr(&b, c->model);
-    buf_lit(&b, ",\"choices\":[{\"index\":0,\"message\":{\"role\":"
+    ngx_gp_buf_lit(&b, "{\"id\":");
+    ngx_gp_buf_cstr(&b, c->id);
+    ngx_gp_buf_lit(&b, ",\"object\":\"chat.completion\",\"created\":");
+    ngx_gp_buf_int(&b, (int64_t) c->created);
+    ngx_gp_buf_lit(&b, ",\"model\":");
+    ngx_gp_buf_cstr(&b, c->model);
+    ngx_gp_buf_lit(&b, ",\"choices\":[{\"index\":0,\"message\":{\"role\":"
                 "\"assistant\",\"content\":");
-    buf_str(&b, c->content, c->content_len);
+    ngx_gp_buf_str(&b, c->content, c->content_len);
 
     if (c->reasoning) {
-        buf_lit(&b, ",\"reasoning_content\":");
-        buf_str(&b, c->reasoning, c->reasoning_len);
+        ngx_gp_buf_lit(&b, ",\"reasoning_content\":");
+        ngx_gp_buf_str(&b, c->reasoning, c->reasoning_len);
     }
 
-    buf_lit(&b, "},\"finish_reason\":");
-    buf_cstr(&b, c->finish_reason);
-    buf_lit(&b, "}],\"usage\":");
+    ngx_gp_buf_lit(&b, "},\"finish_reason\":");
+    ngx_gp_buf_cstr(&b, c->finish_reason);
+    ngx_gp_buf_lit(&b, "}],\"usage\":");
     render_usage(&b, &c->usage);
-    buf_lit(&b, "}");
+    ngx_gp_buf_lit(&b, "}");
 
-    return buf_finish(&b, len);
+    return ngx_gp_buf_finish(&b, len);
 }
 
 
 char *
 ngx_gp_render_error(const ngx_gp_oai_error_t *err, size_t *len)
 {
-    gp_buf_t     b;
-    const char  *p;
+    ngx_gp_buf_t  b;
+    const char   *p;
 
-    memset(&b, 0, sizeof(gp_buf_t));
+    memset(&b, 0, sizeof(ngx_gp_buf_t));
 
-    buf_lit(&b, "{\"error\":{\"message\":");
+    ngx_gp_buf_lit(&b, "{\"error\":{\"message\":");
     p = memchr(err->message, '\0', sizeof(err->message));
-    buf_str(&b, err->message,
+    ngx_gp_buf_str(&b, err->message,
             p ? (size_t) (p - err->message) : sizeof(err->message));
-    buf_lit(&b, ",\"type\":");
-    buf_cstr(&b, err->type ? err->type : "api_error");
-    buf_lit(&b, ",\"param\":");
-    buf_cstr(&b, err->param);
-    buf_lit(&b, ",\"code\":");
-    buf_cstr(&b, err->code);
-    buf_lit(&b, "}}");
+    ngx_gp_buf_lit(&b, ",\"type\":");
+    ngx_gp_buf_cstr(&b, err->type ? err->type : "api_error");
+    ngx_gp_buf_lit(&b, ",\"param\":");
+    ngx_gp_buf_cstr(&b, err->param);
+    ngx_gp_buf_lit(&b, ",\"code\":");
+    ngx_gp_buf_cstr(&b, err->code);
+    ngx_gp_buf_lit(&b, "}}");
 
-    return buf_finish(&b, len);
+    return ngx_gp_buf_finish(&b, len);
 }
 
 
@@ -1465,24 +1746,24 @@ char *
 ngx_gp_render_models(const char *const *ids, size_t n, time_t created,
     const char *owned_by, size_t *len)
 {
-    size_t    i;
-    gp_buf_t  b;
+    size_t        i;
+    ngx_gp_buf_t  b;
 
-    memset(&b, 0, sizeof(gp_buf_t));
+    memset(&b, 0, sizeof(ngx_gp_buf_t));
 
-    buf_lit(&b, "{\"object\":\"list\",\"data\":[");
+    ngx_gp_buf_lit(&b, "{\"object\":\"list\",\"data\":[");
 
     for (i = 0; i < n; i++) {
         if (i) {
-            buf_lit(&b, ",");
+            ngx_gp_buf_lit(&b, ",");
         }
 
         render_model(&b, ids[i], created, owned_by);
     }
 
-    buf_lit(&b, "]}");
+    ngx_gp_buf_lit(&b, "]}");
 
-    return buf_finish(&b, len);
+    return ngx_gp_buf_finish(&b, len);
 }
 
 
@@ -1490,13 +1771,13 @@ char *
 ngx_gp_render_model(const char *id, time_t created, const char *owned_by,
     size_t *len)
 {
-    gp_buf_t  b;
+    ngx_gp_buf_t  b;
 
-    memset(&b, 0, sizeof(gp_buf_t));
+    memset(&b, 0, sizeof(ngx_gp_buf_t));
 
     render_model(&b, id, created, owned_by);
 
-    return buf_finish(&b, len);
+    return ngx_gp_buf_finish(&b, len);
 }
 
 
@@ -1504,10 +1785,9 @@ void
 ngx_gp_oai_error_set(ngx_gp_oai_error_t *err, int status, const char *type,
     const char *code, const char *param, const char *fmt, ...)
 {
-    int                   n;
-    size_t                len, i, k;
-    va_list               args;
-    const unsigned char  *s;
+    int      n;
+    size_t   len;
+    va_list  args;
 
     err->status = status;
     err->type = type;
@@ -1546,453 +1826,34 @@ ngx_gp_oai_error_set(ngx_gp_oai_error_t *err, int status, const char *type,
 
     /* truncated: do not leave half a UTF-8 character at the end */
 
-    len = sizeof(err->message) - 1;
-    s = (const unsigned char *) err->message;
-
-    for (k = 0; k < 4 && k < len; k++) {
-        i = len - 1 - k;
-
-        if ((s[i] & 0xc0) != 0x80) {
-            if (s[i] >= 0xc0 && utf8_seq(&s[i], len - i) == 0) {
-                err->message[i] = '\0';
-            }
-
-            break;
-        }
-    }
+    len = ngx_gp_utf8_cut(err->message, (size_t) n,
+                          sizeof(err->message) - 1);
+    err->message[len] = '\0';
 }
 
 
 static void
-render_usage(gp_buf_t *b, const ngx_gp_usage_t *u)
+render_usage(ngx_gp_buf_t *b, const ngx_gp_usage_t *u)
 {
-    buf_lit(b, "{\"prompt_tokens\":");
-    buf_uint(b, u->prompt_tokens);
-    buf_lit(b, ",\"completion_tokens\":");
-    buf_uint(b, u->completion_tokens);
-    buf_lit(b, ",\"total_tokens\":");
-    buf_uint(b, u->prompt_tokens + u->completion_tokens);
-    buf_lit(b, "}");
+    ngx_gp_buf_lit(b, "{\"prompt_tokens\":");
+    ngx_gp_buf_uint(b, u->prompt_tokens);
+    ngx_gp_buf_lit(b, ",\"completion_tokens\":");
+    ngx_gp_buf_uint(b, u->completion_tokens);
+    ngx_gp_buf_lit(b, ",\"total_tokens\":");
+    ngx_gp_buf_uint(b, u->prompt_tokens + u->completion_tokens);
+    ngx_gp_buf_lit(b, "}");
 }
 
 
 static void
-render_model(gp_buf_t *b, const char *id, time_t created,
+render_model(ngx_gp_buf_t *b, const char *id, time_t created,
     const char *owned_by)
 {
-    buf_lit(b, "{\"id\":");
-    buf_cstr(b, id);
-    buf_lit(b, ",\"object\":\"model\",\"created\":");
-    buf_int(b, (int64_t) created);
-    buf_lit(b, ",\"owned_by\":");
-    buf_cstr(b, owned_by);
-    buf_lit(b, "}");
-}
-
-
-/* the output buffer and the JSON string escaper */
-
-/* makes room for n more bytes and the terminating NUL */
-
-static void
-buf_reserve(gp_buf_t *b, size_t n)
-{
-    char    *np;
-    size_t   cap;
-
-    if (b->failed || (b->p != NULL && n < b->cap - b->len)) {
-        return;
-    }
-
-    if (n > SIZE_MAX / 4 - b->len) {
-        b->failed = 1;
-        return;
-    }
-
-    cap = b->cap ? b->cap : 256;
-
-    while (cap <= b->len + n) {
-        cap *= 2;
-    }
-
-    if (b->ext) {
-        /* the caller's storage is too small: the text moves out */
-        np = malloc(cap);
-        if (np != NULL) {
-            memcpy(np, b->p, b->len);
-            b->ext = 0;
-        }
-
-    } else {
-        np = realloc(b->p, cap);
-    }
-
-    if (np == NULL) {
-        b->failed = 1;
-        return;
-    }
-
-    b->p = np;
-    b->cap = cap;
-}
-
-
-static void
-buf_add(gp_buf_t *b, const char *p, size_t n)
-{
-    buf_reserve(b, n);
-
-    if (b->failed) {
-        return;
-    }
-
-    if (n) {
-        memcpy(b->p + b->len, p, n);
-        b->len += n;
-    }
-}
-
-
-/*
- * A JSON string: '"', '\' and control characters escaped, other text
- * copied as UTF-8, every byte of an invalid sequence replaced by U+FFFD.
- * NULL renders as null.
- */
-
-static void
-buf_str(gp_buf_t *b, const char *p, size_t n)
-{
-    char                  esc[8];
-    size_t                k;
-    const unsigned char  *s, *end, *run;
-
-    static const char  hex[] = "0123456789abcdef";
-
-    if (p == NULL) {
-        buf_lit(b, "null");
-        return;
-    }
-
-    buf_add(b, "\"", 1);
-
-    /* room for the usual case in one go */
-
-    if (n < SIZE_MAX / 4) {
-        buf_reserve(b, n + n / 8 + 2);
-    }
-
-    s = (const unsigned char *) p;
-    end = s + n;
-
-    while (s < end) {
-        run = s;
-
-        while (s < end && *s >= 0x20 && *s < 0x80 && *s != '"' && *s != '\\')
-        {
-            s++;
-        }
-
-        if (s > run) {
-            buf_add(b, (const char *) run, (size_t) (s - run));
-        }
-
-        if (s == end) {
-            break;
-        }
-
-        if (*s >= 0x80) {
-            k = utf8_seq(s, (size_t) (end - s));
-
-            if (k == 0) {
-                buf_lit(b, "\xef\xbf\xbd");
-                s++;
-
-            } else {
-                buf_add(b, (const char *) s, k);
-                s += k;
-            }
-
-            continue;
-        }
-
-        esc[0] = '\\';
-
-        switch (*s) {
-
-        case '"':
-        case '\\':
-            esc[1] = (char) *s;
-            k = 2;
-            break;
-
-        case '\n':
-            esc[1] = 'n';
-            k = 2;
-            break;
-
-        case '\r':
-            esc[1] = 'r';
-            k = 2;
-            break;
-
-        case '\t':
-            esc[1] = 't';
-            k = 2;
-            break;
-
-        case '\b':
-            esc[1] = 'b';
-            k = 2;
-            break;
-
-        case '\f':
-            esc[1] = 'f';
-            k = 2;
-            break;
-
-        default:
-            esc[1] = 'u';
-            esc[2] = '0';
-            esc[3] = '0';
-            esc[4] = hex[*s >> 4];
-            esc[5] = hex[*s & 0xf];
-            k = 6;
-            break;
-        }
-
-        buf_add(b, esc, k);
-        s++;
-    }
-
-    buf_add(b, "\"", 1);
-}
-
-
-static void
-buf_cstr(gp_buf_t *b, const char *s)
-{
-    buf_str(b, s, s ? strlen(s) : 0);
-}
-
-
-static void
-buf_int(gp_buf_t *b, int64_t v)
-{
-    uint64_t  u;
-
-    if (v < 0) {
-        buf_lit(b, "-");
-        u = (uint64_t) 0 - (uint64_t) v;
-
-    } else {
-        u = (uint64_t) v;
-    }
-
-    buf_uint(b, u);
-}
-
-
-static void
-buf_uint(gp_buf_t *b, uint64_t v)
-{
-    char   tmp[24], *p;
-
-    p = tmp + sizeof(tmp);
-
-    do {
-        *--p = (char) ('0' + v % 10);
-        v /= 10;
-    } while (v);
-
-    buf_add(b, p, (size_t) (tmp + sizeof(tmp) - p));
-}
-
-
-/* NUL-terminates and hands the text over; NULL when anything failed */
-
-static char *
-buf_finish(gp_buf_t *b, size_t *len)
-{
-    char  *p;
-
-    buf_add(b, "", 0);
-
-    if (b->failed) {
-        if (!b->ext) {
-            free(b->p);
-        }
-
-        memset(b, 0, sizeof(gp_buf_t));
-        return NULL;
-    }
-
-    p = b->p;
-    p[b->len] = '\0';
-
-    if (len) {
-        *len = b->len;
-    }
-
-    memset(b, 0, sizeof(gp_buf_t));
-
-    return p;
-}
-
-
-/* the buffer and the escaper for the other pure parts */
-
-void
-ngx_gp_buf_add(ngx_gp_buf_t *b, const char *p, size_t n)
-{
-    buf_add(b, p, n);
-}
-
-
-void
-ngx_gp_buf_reserve(ngx_gp_buf_t *b, size_t n)
-{
-    buf_reserve(b, n);
-}
-
-
-void
-ngx_gp_buf_str(ngx_gp_buf_t *b, const char *p, size_t n)
-{
-    buf_str(b, p, n);
-}
-
-
-char *
-ngx_gp_buf_finish(ngx_gp_buf_t *b, size_t *len)
-{
-    return buf_finish(b, len);
-}
-
-
-/* helpers */
-
-/* length of the valid UTF-8 sequence at p, or 0 */
-
-static size_t
-utf8_seq(const unsigned char *p, size_t n)
-{
-    unsigned char  c, lo, hi;
-
-    c = p[0];
-
-    if (c < 0x80) {
-        return 1;
-    }
-
-    if (c < 0xc2 || c > 0xf4) {
-        return 0;
-    }
-
-    lo = 0x80;
-    hi = 0xbf;
-
-    if (c < 0xe0) {
-        return (n >= 2 && p[1] >= lo && p[1] <= hi) ? 2 : 0;
-    }
-
-    if (c == 0xe0) {
-        lo = 0xa0;
-
-    } else if (c == 0xed) {
-        hi = 0x9f;
-
-    } else if (c == 0xf0) {
-        lo = 0x90;
-
-    } else if (c == 0xf4) {
-        hi = 0x8f;
-    }
-
-    if (n < 2 || p[1] < lo || p[1] > hi) {
-        return 0;
-    }
-
-    if (c < 0xf0) {
-        return (n >= 3 && (p[2] & 0xc0) == 0x80) ? 3 : 0;
-    }
-
-    return (n >= 4 && (p[2] & 0xc0) == 0x80 && (p[3] & 0xc0) == 0x80)
-           ? 4 : 0;
-}
-
-
-static char *
-mem_dup(const char *p, size_t len)
-{
-    char  *s;
-
-    if (len == SIZE_MAX) {
-        return NULL;
-    }
-
-    s = malloc(len + 1);
-    if (s == NULL) {
-        return NULL;
-    }
-
-    if (len) {
-        memcpy(s, p, len);
-    }
-
-    s[len] = '\0';
-
-    return s;
-}
-
-
-static const char *
-mem_find(const char *p, size_t len, const char *s, size_t n)
-{
-    const char  *end;
-
-    if (n == 0 || n > len) {
-        return NULL;
-    }
-
-    end = p + len - n;
-
-    for ( /* void */ ; p <= end; p++) {
-        p = memchr(p, s[0], (size_t) (end - p) + 1);
-
-        if (p == NULL) {
-            return NULL;
-        }
-
-        if (memcmp(p, s, n) == 0) {
-            return p;
-        }
-    }
-
-    return NULL;
-}
-
-
-static int
-has_prefix_ci(const char *p, size_t len, const char *prefix)
-{
-    size_t         i;
-    unsigned char  c;
-
-    for (i = 0; prefix[i]; i++) {
-        if (i >= len) {
-            return 0;
-        }
-
-        c = (unsigned char) p[i];
-
-        if (c >= 'A' && c <= 'Z') {
-            c = (unsigned char) (c - 'A' + 'a');
-        }
-
-        if (c != (unsigned char) prefix[i]) {
-            return 0;
-        }
-    }
-
-    return 1;
+    ngx_gp_buf_lit(b, "{\"id\":");
+    ngx_gp_buf_cstr(b, id);
+    ngx_gp_buf_lit(b, ",\"object\":\"model\",\"created\":");
+    ngx_gp_buf_int(b, (int64_t) created);
+    ngx_gp_buf_lit(b, ",\"owned_by\":");
+    ngx_gp_buf_cstr(b, owned_by);
+    ngx_gp_buf_lit(b, "}");
 }

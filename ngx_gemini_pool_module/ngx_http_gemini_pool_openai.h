@@ -7,9 +7,9 @@
  * rendering chat.completion objects, chat.completion.chunk SSE events,
  * model lists and error objects.
  *
- * Pure C over jansson: no nginx.  Every char * returned or stored in a
- * result struct is malloc'ed; release results with the matching free
- * function, rendered text with free().
+ * Pure C over jansson, text.c and the scanner of wire.c: no nginx.  Every
+ * char * returned or stored in a result struct is malloc'ed; release
+ * results with the matching free function, rendered text with free().
  */
 
 
@@ -21,27 +21,7 @@
 #include <stdint.h>
 #include <time.h>
 
-
-/*
- * A growing malloc'ed text buffer and its JSON string writer, shared with
- * the request bodies of wire.c.  A failed allocation sets failed and makes
- * ngx_gp_buf_finish() return NULL; zero-initialise before use.  With ext
- * set, p and cap are the caller's storage: the text stays there while it
- * fits and moves to a malloc'ed copy when it does not.
- */
-typedef struct {
-    char          *p;
-    size_t         len;
-    size_t         cap;
-    int            failed;
-    int            ext;       /* p is the caller's: never freed or grown */
-} ngx_gp_buf_t;
-
-void ngx_gp_buf_add(ngx_gp_buf_t *b, const char *p, size_t n);
-void ngx_gp_buf_reserve(ngx_gp_buf_t *b, size_t n);
-/* a JSON string: '"', '\\' and controls escaped, invalid UTF-8 as U+FFFD */
-void ngx_gp_buf_str(ngx_gp_buf_t *b, const char *p, size_t n);
-char *ngx_gp_buf_finish(ngx_gp_buf_t *b, size_t *len);
+#include "ngx_http_gemini_pool_text.h"
 
 
 /*
@@ -123,11 +103,11 @@ int ngx_gp_chat_req_parse(const char *body, size_t len,
 void ngx_gp_chat_req_free(ngx_gp_chat_req_t *req);
 
 /*
- * The fast path of ngx_gp_chat_req_parse() (in wire.c, with the element
- * decoder's scanner): one pass over the common bodies (string contents,
- * no content parts).  0: req is filled exactly as the jansson path fills
- * it; 1: not handled (req may hold a part: free it, parse with jansson);
- * -1: out of memory (the same).
+ * The fast path of ngx_gp_chat_req_parse() (over the JSON scanner of
+ * wire.c): one pass over the common bodies (string contents, no content
+ * parts); req must be zeroed.  0: req is filled exactly as the jansson
+ * path fills it; 1: not handled (req may hold a part: free it, parse with
+ * jansson); -1: out of memory (the same).
  */
 int ngx_gp_chat_req_fast(const char *body, size_t len,
     ngx_gp_chat_req_t *req);
@@ -188,11 +168,10 @@ typedef struct {
                                             with "error":{...} */
 } ngx_gp_chunk_t;
 
-/* "data: {...}\n\n" */
-char *ngx_gp_render_chunk(const ngx_gp_chunk_t *c, size_t *len);
 /*
- * The same into buf (size bytes, room for the terminating NUL included):
- * returns buf when it fits, else a malloc'ed copy (free it), or NULL.
+ * "data: {...}\n\n" into buf (size bytes, room for the terminating NUL
+ * included): returns buf when it fits, else a malloc'ed copy (free it),
+ * or NULL.
  */
 char *ngx_gp_render_chunk_into(const ngx_gp_chunk_t *c, char *buf,
     size_t size, size_t *len);

@@ -17,7 +17,6 @@
 #include <openssl/hmac.h>
 
 #include "ngx_http_gemini_pool_wire.h"
-#include "ngx_http_gemini_pool_openai.h"
 
 
 #define GP_XSSI          ")]}'"
@@ -26,37 +25,14 @@
 #define GP_ISS  "https://business.gemini.google"
 #define GP_AUD  "https://biz-discoveryengine.googleapis.com"
 
-#define out_lit(out, s)  dump_cb(s, sizeof(s) - 1, out)
-#define buf_lit(b, s)    ngx_gp_buf_add(b, s, sizeof(s) - 1)
-#define buf_cstr(b, s)   ngx_gp_buf_str(b, s, strlen(s))
 
-
-typedef struct {
-    char            *p;
-    size_t           len;
-    size_t           cap;
-} gp_out_t;
-
-
-static const char  b64_std[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-static const char  b64_url[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-
-static char *b64_encode(const unsigned char *p, size_t len,
-    const char *alphabet, int pad, size_t *out_len);
-static int b64_value(unsigned char c);
+static int fast_skip(ngx_gp_scan_t *sc, int depth);
 static int fast_session(const char *p, size_t len, char **name);
-static char *str_dup(const char *s);
-static char *mem_dup(const char *p, size_t len);
-static const char *mem_find(const char *p, size_t len, const char *s);
-static size_t utf8_seq(const unsigned char *p, size_t n);
-static char *utf8_sanitize(const char *p, size_t len, size_t *out_len);
 static const char *skip_xssi(const char *p, size_t *len);
 static json_t *load_object(const char *body, size_t len);
 static int dump_cb(const char *buffer, size_t size, void *data);
-static int out_ascii_str(gp_out_t *out, const char *prefix, const char *s);
+static int out_ascii_str(ngx_gp_buf_t *b, const char *prefix,
+    const char *s);
 static char *dump_compact(json_t *json, size_t *len);
 static char *dump_and_release(json_t *json, size_t *len);
 static const char *obj_str(json_t *obj, const char *key);
@@ -73,107 +49,6 @@ static int join_skipped(ngx_gp_element_t *e, json_t *list);
 static int join_policy(ngx_gp_element_t *e, json_t *result);
 static int append_text(char **dst, const char *p, size_t len,
     const char *sep);
-
-
-/* base64 */
-
-char *
-ngx_gp_base64url_encode(const unsigned char *p, size_t len, size_t *out_len)
-{
-    return b64_encode(p, len, b64_url, 0, out_len);
-}
-
-
-unsigned char *
-ngx_gp_base64_decode_any(const char *p, size_t len, size_t *out_len)
-{
-    int             v, pad;
-    size_t          i, n, o;
-    uint32_t        acc;
-    unsigned char  *out, c;
-
-    if (len > SIZE_MAX - 4) {
-        return NULL;
-    }
-
-    out = malloc(len / 4 * 3 + 4);
-    if (out == NULL) {
-        return NULL;
-    }
-
-    acc = 0;
-    n = 0;
-    o = 0;
-    pad = 0;
-
-    for (i = 0; i < len; i++) {
-        c = (unsigned char) p[i];
-
-        if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
-            continue;
-        }
-
-        if (c == '=') {
-            pad++;
-            continue;
-        }
-
-        v = b64_value(c);
-
-        if (v < 0 || pad) {
-            /* a foreign byte, or data after the padding */
-            goto invalid;
-        }
-
-        acc = (acc << 6) | (uint32_t) v;
-        n++;
-
-        if (n % 4 == 0) {
-            out[o++] = (unsigned char) (acc >> 16);
-            out[o++] = (unsigned char) (acc >> 8);
-            out[o++] = (unsigned char) acc;
-            acc = 0;
-        }
-    }
-
-    switch (n % 4) {
-
-    case 1:
-        goto invalid;
-
-    case 2:
-        out[o++] = (unsigned char) (acc >> 4);
-        break;
-
-    case 3:
-        out[o++] = (unsigned char) (acc >> 10);
-        out[o++] = (unsigned char) (acc >> 2);
-        break;
-    }
-
-    /*
-     * like Python's decoder after re-padding: partial padding is fine,
-     * padding where nothing is missing is not
-     */
-
-    if (pad > 2 || (pad && n % 4 == 0)) {
-        goto invalid;
-    }
-
-    out[o] = '\0';
-
-    if (out_len) {
-        *out_len = o;
-    }
-
-    return out;
-
-invalid:
-
-    free(out);
-
-    return NULL;
-}
 
 
 /* getoxsrf and the JWT */
@@ -209,8 +84,8 @@ ngx_gp_xsrf_parse(const char *body, size_t len, char **key_id,
         goto failed;
     }
 
-    *key_id = str_dup(kid);
-    *xsrf_token = str_dup(token);
+    *key_id = ngx_gp_str_dup(kid);
+    *xsrf_token = ngx_gp_str_dup(token);
 
     if (*key_id == NULL || *xsrf_token == NULL) {
         *err = "out of memory";
@@ -238,10 +113,10 @@ ngx_gp_jwt_build(const char *key_id, const char *xsrf_token,
     const char *csesidx, time_t now)
 {
     int             rc;
-    char           *hb, *pb, *sb, *token, num[32];
+    char           *hb, *pb, *sb, *token;
     size_t          key_len, hb_len, pb_len, sb_len, n;
-    gp_out_t        h, p;
     unsigned int    mac_len;
+    ngx_gp_buf_t    h, p;
     unsigned char  *key, mac[EVP_MAX_MD_SIZE];
 
     if (key_id == NULL || xsrf_token == NULL || csesidx == NULL) {
@@ -253,8 +128,8 @@ ngx_gp_jwt_build(const char *key_id, const char *xsrf_token,
     pb = NULL;
     sb = NULL;
 
-    memset(&h, 0, sizeof(gp_out_t));
-    memset(&p, 0, sizeof(gp_out_t));
+    memset(&h, 0, sizeof(ngx_gp_buf_t));
+    memset(&p, 0, sizeof(ngx_gp_buf_t));
 
     key = ngx_gp_base64_decode_any(xsrf_token, strlen(xsrf_token), &key_len);
     if (key == NULL || key_len == 0 || key_len > INT_MAX) {
@@ -267,34 +142,30 @@ ngx_gp_jwt_build(const char *key_id, const char *xsrf_token,
      * keys in spec order, ASCII only with lowercase \u escapes.
      */
 
-    rc = out_lit(&h, "{\"alg\":\"HS256\",\"typ\":\"JWT\",\"kid\":");
-    rc |= out_ascii_str(&h, "", key_id);
-    rc |= out_lit(&h, "}");
+    ngx_gp_buf_lit(&h, "{\"alg\":\"HS256\",\"typ\":\"JWT\",\"kid\":");
+    rc = out_ascii_str(&h, "", key_id);
+    ngx_gp_buf_lit(&h, "}");
 
-    rc |= out_lit(&p, "{\"iss\":\"" GP_ISS "\",\"aud\":\"" GP_AUD "\","
-                      "\"sub\":");
+    ngx_gp_buf_lit(&p, "{\"iss\":\"" GP_ISS "\",\"aud\":\"" GP_AUD "\","
+                       "\"sub\":");
     rc |= out_ascii_str(&p, "csesidx/", csesidx);
 
-    snprintf(num, sizeof(num), "%lld", (long long) now);
-    rc |= out_lit(&p, ",\"iat\":");
-    rc |= dump_cb(num, strlen(num), &p);
+    ngx_gp_buf_lit(&p, ",\"iat\":");
+    ngx_gp_buf_int(&p, (int64_t) now);
+    ngx_gp_buf_lit(&p, ",\"exp\":");
+    ngx_gp_buf_int(&p, (int64_t) now + NGX_GP_JWT_LIFETIME);
+    ngx_gp_buf_lit(&p, ",\"nbf\":");
+    ngx_gp_buf_int(&p, (int64_t) now);
+    ngx_gp_buf_lit(&p, "}");
 
-    snprintf(num, sizeof(num), "%lld",
-             (long long) now + NGX_GP_JWT_LIFETIME);
-    rc |= out_lit(&p, ",\"exp\":");
-    rc |= dump_cb(num, strlen(num), &p);
-
-    snprintf(num, sizeof(num), "%lld", (long long) now);
-    rc |= out_lit(&p, ",\"nbf\":");
-    rc |= dump_cb(num, strlen(num), &p);
-    rc |= out_lit(&p, "}");
-
-    if (rc != 0) {
+    if (rc != 0 || h.failed || p.failed) {
         goto done;
     }
 
-    hb = ngx_gp_base64url_encode((unsigned char *) h.p, h.len, &hb_len);
-    pb = ngx_gp_base64url_encode((unsigned char *) p.p, p.len, &pb_len);
+    hb = ngx_gp_base64_encode((unsigned char *) h.p, h.len,
+                              NGX_GP_BASE64_URL, &hb_len);
+    pb = ngx_gp_base64_encode((unsigned char *) p.p, p.len,
+                              NGX_GP_BASE64_URL, &pb_len);
 
     if (hb == NULL || pb == NULL) {
         goto done;
@@ -321,7 +192,7 @@ ngx_gp_jwt_build(const char *key_id, const char *xsrf_token,
         goto done;
     }
 
-    sb = ngx_gp_base64url_encode(mac, mac_len, &sb_len);
+    sb = ngx_gp_base64_encode(mac, mac_len, NGX_GP_BASE64_URL, &sb_len);
     if (sb == NULL || sb_len > 63) {
         free(token);
         token = NULL;
@@ -349,8 +220,8 @@ done:
 /*
  * The two bodies of every chat turn are written directly (no jansson
  * tree): the same compact JSON, keys in the order of spec §6 and §7.1, as
- * json_pack() and a dump gave; strings through the escaper of openai.c,
- * which writes invalid UTF-8 as U+FFFD.
+ * json_pack() and a dump gave; strings through ngx_gp_buf_str() of
+ * text.c, which writes invalid UTF-8 as U+FFFD.
  */
 
 char *
@@ -370,14 +241,14 @@ ngx_gp_body_create_session(const char *team_id, const char *name,
     memset(&b, 0, sizeof(ngx_gp_buf_t));
     ngx_gp_buf_reserve(&b, 256);
 
-    buf_lit(&b, "{\"configId\":");
-    buf_cstr(&b, team_id);
-    buf_lit(&b, ",\"additionalParams\":{\"token\":\"-\"},"
+    ngx_gp_buf_lit(&b, "{\"configId\":");
+    ngx_gp_buf_cstr(&b, team_id);
+    ngx_gp_buf_lit(&b, ",\"additionalParams\":{\"token\":\"-\"},"
                 "\"createSessionRequest\":{\"session\":{\"name\":");
-    buf_cstr(&b, name);
-    buf_lit(&b, ",\"displayName\":");
-    buf_cstr(&b, name);
-    buf_lit(&b, "}}}");
+    ngx_gp_buf_cstr(&b, name);
+    ngx_gp_buf_lit(&b, ",\"displayName\":");
+    ngx_gp_buf_cstr(&b, name);
+    ngx_gp_buf_lit(&b, "}}}");
 
     return ngx_gp_buf_finish(&b, len);
 }
@@ -386,8 +257,8 @@ ngx_gp_body_create_session(const char *team_id, const char *name,
 char *
 ngx_gp_body_stream_assist(const ngx_gp_assist_t *a, size_t *len)
 {
-    size_t         i, n;
-    ngx_gp_buf_t   b;
+    size_t        i, n;
+    ngx_gp_buf_t  b;
 
     if (a->team_id == NULL || a->session == NULL
         || (a->text == NULL && a->text_len != 0))
@@ -400,14 +271,14 @@ ngx_gp_body_stream_assist(const ngx_gp_assist_t *a, size_t *len)
     /* the fixed part is about 500 bytes */
     ngx_gp_buf_reserve(&b, a->text_len < 65536 ? 1024 + a->text_len : 1024);
 
-    buf_lit(&b, "{\"configId\":");
-    buf_cstr(&b, a->team_id);
-    buf_lit(&b, ",\"additionalParams\":{\"token\":\"-\"},"
+    ngx_gp_buf_lit(&b, "{\"configId\":");
+    ngx_gp_buf_cstr(&b, a->team_id);
+    ngx_gp_buf_lit(&b, ",\"additionalParams\":{\"token\":\"-\"},"
                 "\"streamAssistRequest\":{\"session\":");
-    buf_cstr(&b, a->session);
-    buf_lit(&b, ",\"query\":{\"parts\":[{\"text\":");
+    ngx_gp_buf_cstr(&b, a->session);
+    ngx_gp_buf_lit(&b, ",\"query\":{\"parts\":[{\"text\":");
     ngx_gp_buf_str(&b, a->text ? a->text : "", a->text_len);
-    buf_lit(&b, "}]},\"filter\":\"\",\"fileIds\":[");
+    ngx_gp_buf_lit(&b, "}]},\"filter\":\"\",\"fileIds\":[");
 
     for (i = 0, n = 0; a->file_ids != NULL && i < a->nfile_ids; i++) {
         if (a->file_ids[i] == NULL) {
@@ -415,45 +286,45 @@ ngx_gp_body_stream_assist(const ngx_gp_assist_t *a, size_t *len)
         }
 
         if (n++) {
-            buf_lit(&b, ",");
+            ngx_gp_buf_lit(&b, ",");
         }
 
-        buf_cstr(&b, a->file_ids[i]);
+        ngx_gp_buf_cstr(&b, a->file_ids[i]);
     }
 
-    buf_lit(&b, "],\"answerGenerationMode\":\"NORMAL\",\"toolsSpec\":");
+    ngx_gp_buf_lit(&b, "],\"answerGenerationMode\":\"NORMAL\",\"toolsSpec\":");
 
     switch (a->tools) {
 
     case NGX_GP_TOOLS_IMAGE:
-        buf_lit(&b, "{\"imageGenerationSpec\":{}}");
+        ngx_gp_buf_lit(&b, "{\"imageGenerationSpec\":{}}");
         break;
 
     case NGX_GP_TOOLS_VIDEO:
-        buf_lit(&b, "{\"videoGenerationSpec\":{}}");
+        ngx_gp_buf_lit(&b, "{\"videoGenerationSpec\":{}}");
         break;
 
     default:
-        buf_lit(&b, "{\"webGroundingSpec\":{},"
+        ngx_gp_buf_lit(&b, "{\"webGroundingSpec\":{},"
                     "\"toolRegistry\":\"default_tool_registry\","
                     "\"imageGenerationSpec\":{},"
                     "\"videoGenerationSpec\":{}}");
         break;
     }
 
-    buf_lit(&b, ",\"languageCode\":");
-    buf_cstr(&b, a->language_code ? a->language_code : "zh-CN");
-    buf_lit(&b, ",\"userMetadata\":{\"timeZone\":");
-    buf_cstr(&b, a->time_zone ? a->time_zone : "Etc/GMT-8");
-    buf_lit(&b, "},\"assistSkippingMode\":\"REQUEST_ASSIST\"");
+    ngx_gp_buf_lit(&b, ",\"languageCode\":");
+    ngx_gp_buf_cstr(&b, a->language_code ? a->language_code : "zh-CN");
+    ngx_gp_buf_lit(&b, ",\"userMetadata\":{\"timeZone\":");
+    ngx_gp_buf_cstr(&b, a->time_zone ? a->time_zone : "Etc/GMT-8");
+    ngx_gp_buf_lit(&b, "},\"assistSkippingMode\":\"REQUEST_ASSIST\"");
 
     if (a->model_id && a->model_id[0]) {
-        buf_lit(&b, ",\"assistGenerationConfig\":{\"modelId\":");
-        buf_cstr(&b, a->model_id);
-        buf_lit(&b, "}");
+        ngx_gp_buf_lit(&b, ",\"assistGenerationConfig\":{\"modelId\":");
+        ngx_gp_buf_cstr(&b, a->model_id);
+        ngx_gp_buf_lit(&b, "}");
     }
 
-    buf_lit(&b, "}}");
+    ngx_gp_buf_lit(&b, "}}");
 
     return ngx_gp_buf_finish(&b, len);
 }
@@ -474,7 +345,7 @@ ngx_gp_body_add_context_file(const char *team_id, const char *session,
         return NULL;
     }
 
-    b64 = b64_encode(data, data_len, b64_std, 1, &b64_len);
+    b64 = ngx_gp_base64_encode(data, data_len, NGX_GP_BASE64_STD, &b64_len);
     if (b64 == NULL) {
         return NULL;
     }
@@ -549,7 +420,7 @@ ngx_gp_session_parse(const char *body, size_t len)
 
     s = obj_str(json_object_get(root, "session"), "name");
 
-    name = (s && s[0]) ? str_dup(s) : NULL;
+    name = (s && s[0]) ? ngx_gp_str_dup(s) : NULL;
 
     json_decref(root);
 
@@ -574,12 +445,12 @@ ngx_gp_file_id_parse(const char *body, size_t len)
     id = NULL;
 
     if (json_is_string(v) && json_string_length(v) > 0) {
-        id = str_dup(json_string_value(v));
+        id = ngx_gp_str_dup(json_string_value(v));
 
     } else if (json_is_integer(v)) {
         snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
                  json_integer_value(v));
-        id = str_dup(num);
+        id = ngx_gp_str_dup(num);
     }
 
     json_decref(root);
@@ -592,7 +463,7 @@ int
 ngx_gp_gerror_parse(const char *body, size_t len, ngx_gp_gerror_t *e)
 {
     int          rc;
-    size_t       i, n;
+    size_t       n;
     json_t      *root, *err;
     const char  *p;
 
@@ -615,7 +486,7 @@ ngx_gp_gerror_parse(const char *body, size_t len, ngx_gp_gerror_t *e)
 
         } else if (json_is_string(err)) {
             /* {"error":"text"}, as some proxies answer */
-            e->message = str_dup(json_string_value(err));
+            e->message = ngx_gp_str_dup(json_string_value(err));
             rc = 0;
 
         } else if (obj_str(root, "message") || obj_str(root, "status")) {
@@ -628,7 +499,7 @@ ngx_gp_gerror_parse(const char *body, size_t len, ngx_gp_gerror_t *e)
     }
 
     if (rc == 0 && e->message == NULL) {
-        e->message = str_dup(e->status ? e->status : "unknown error");
+        e->message = ngx_gp_str_dup(e->status ? e->status : "unknown error");
     }
 
     if (rc != 0) {
@@ -642,19 +513,10 @@ ngx_gp_gerror_parse(const char *body, size_t len, ngx_gp_gerror_t *e)
             len = 0;
         }
 
-        n = len < GP_ERROR_PREFIX ? len : GP_ERROR_PREFIX;
-
         /* do not cut a multi-byte character in two */
+        n = ngx_gp_utf8_cut(body, len, GP_ERROR_PREFIX);
 
-        for (i = 0;
-             i < 3 && n > 0 && n < len
-             && ((unsigned char) body[n] & 0xc0) == 0x80;
-             i++)
-        {
-            n--;
-        }
-
-        e->message = utf8_sanitize(body, n, NULL);
+        e->message = ngx_gp_utf8_sanitize(body, n, NULL);
     }
 
     return rc;
@@ -675,35 +537,18 @@ ngx_gp_gerror_free(ngx_gp_gerror_t *e)
 
 
 /*
- * A fast path for the common streamed elements (text, thoughts, state,
- * session): one pass over the bytes, no jansson tree.  It accepts only
- * what it fully understands, as strictly as jansson would parse it;
- * anything else (media, errors, policy results, duplicate keys, odd
- * numbers, bad escapes, deep nesting) returns GP_FAST_FALLBACK and the
- * element goes through the jansson path, so results never differ.
+ * The JSON scanner of the fast paths (see the header), and the fast path
+ * for the common streamed elements (text, thoughts, state, session): one
+ * pass over the bytes, no jansson tree.  It accepts only what it fully
+ * understands, as strictly as jansson would parse it; anything else
+ * (media, errors, policy results, duplicate keys, odd numbers, bad
+ * escapes, deep nesting) returns NGX_GP_SCAN_FALLBACK and the element
+ * goes through the jansson path, so results never differ.
  */
 
-#define GP_FAST_OK         0
-#define GP_FAST_FALLBACK   1
-#define GP_FAST_NOMEM     -1
-#define GP_FAST_DEPTH     64
 
-typedef struct {
-    const char  *p;
-    const char  *end;
-    char        *tmp;       /* unescape buffer */
-    size_t       tmp_cap;
-} gp_scan_t;
-
-typedef struct {
-    const char  *s;         /* decoded bytes (into the element or tmp) */
-    size_t       len;
-    int          nul;       /* contains U+0000 */
-} gp_str_t;
-
-
-static void
-fast_ws(gp_scan_t *sc)
+void
+ngx_gp_scan_ws(ngx_gp_scan_t *sc)
 {
     uint64_t  v;
 
@@ -738,11 +583,6 @@ fast_ws(gp_scan_t *sc)
  * loops after it decide).
  */
 
-#define GP_ONES             0x0101010101010101ULL
-#define GP_HIGHS            0x8080808080808080ULL
-#define gp_has_zero(x)      (((x) - GP_ONES) & ~(x) & GP_HIGHS)
-#define gp_has_below(x, n)  (((x) - (n) * GP_ONES) & ~(x) & GP_HIGHS)
-
 static const unsigned char *
 fast_plain_run(const unsigned char *s, const unsigned char *end)
 {
@@ -751,9 +591,9 @@ fast_plain_run(const unsigned char *s, const unsigned char *end)
     while (end - s >= 8) {
         memcpy(&v, s, 8);
 
-        if ((v & GP_HIGHS) | gp_has_below(v, 0x20)
-            | gp_has_zero(v ^ ('"' * GP_ONES))
-            | gp_has_zero(v ^ ('\\' * GP_ONES)))
+        if ((v & NGX_GP_SWAR_HIGHS) | ngx_gp_swar_below(v, 0x20)
+            | ngx_gp_swar_zero(v ^ ngx_gp_swar_byte('"'))
+            | ngx_gp_swar_zero(v ^ ngx_gp_swar_byte('\\')))
         {
             break;
         }
@@ -801,8 +641,8 @@ fast_hex4(const char *p, unsigned *v)
  * there are no escapes, else into sc->tmp (valid until the next call).
  */
 
-static int
-fast_string(gp_scan_t *sc, gp_str_t *out)
+int
+ngx_gp_scan_string(ngx_gp_scan_t *sc, ngx_gp_scan_str_t *out)
 {
     char                 *o;
     size_t                n, need;
@@ -823,13 +663,13 @@ fast_string(gp_scan_t *sc, gp_str_t *out)
         }
 
         if (s >= end || *s < 0x20) {
-            return GP_FAST_FALLBACK;
+            return NGX_GP_SCAN_FALLBACK;
         }
 
         if (*s >= 0x80) {
-            n = utf8_seq(s, (size_t) (end - s));
+            n = ngx_gp_utf8_seq(s, (size_t) (end - s));
             if (n == 0) {
-                return GP_FAST_FALLBACK;
+                return NGX_GP_SCAN_FALLBACK;
             }
 
             s += n;
@@ -847,7 +687,7 @@ fast_string(gp_scan_t *sc, gp_str_t *out)
         }
 
         sc->p = (const char *) s + 1;
-        return GP_FAST_OK;
+        return NGX_GP_SCAN_OK;
     }
 
     /* escapes: decode the rest into tmp (never longer than the source) */
@@ -860,7 +700,7 @@ fast_string(gp_scan_t *sc, gp_str_t *out)
         if (need > sc->tmp_cap) {
             o = realloc(sc->tmp, need);
             if (o == NULL) {
-                return GP_FAST_NOMEM;
+                return NGX_GP_SCAN_NOMEM;
             }
 
             sc->tmp = o;
@@ -897,17 +737,17 @@ fast_string(gp_scan_t *sc, gp_str_t *out)
             }
 
             sc->p = (const char *) s + 1;
-            return GP_FAST_OK;
+            return NGX_GP_SCAN_OK;
         }
 
         if (*s < 0x20) {
-            return GP_FAST_FALLBACK;
+            return NGX_GP_SCAN_FALLBACK;
         }
 
         if (*s >= 0x80) {
-            n = utf8_seq(s, (size_t) (end - s));
+            n = ngx_gp_utf8_seq(s, (size_t) (end - s));
             if (n == 0) {
-                return GP_FAST_FALLBACK;
+                return NGX_GP_SCAN_FALLBACK;
             }
 
             if (o) {
@@ -929,7 +769,7 @@ fast_string(gp_scan_t *sc, gp_str_t *out)
         }
 
         if (end - s < 2) {
-            return GP_FAST_FALLBACK;
+            return NGX_GP_SCAN_FALLBACK;
         }
 
         switch (s[1]) {
@@ -953,11 +793,11 @@ fast_string(gp_scan_t *sc, gp_str_t *out)
             break;
         case 'u':
             if (end - s < 6 || fast_hex4((const char *) s + 2, &cp) != 0) {
-                return GP_FAST_FALLBACK;
+                return NGX_GP_SCAN_FALLBACK;
             }
 
             if (cp >= 0xdc00 && cp <= 0xdfff) {
-                return GP_FAST_FALLBACK;          /* a lone low surrogate */
+                return NGX_GP_SCAN_FALLBACK;          /* a lone low surrogate */
             }
 
             if (cp >= 0xd800 && cp <= 0xdbff) {
@@ -965,7 +805,7 @@ fast_string(gp_scan_t *sc, gp_str_t *out)
                     || fast_hex4((const char *) s + 8, &lo) != 0
                     || lo < 0xdc00 || lo > 0xdfff)
                 {
-                    return GP_FAST_FALLBACK;
+                    return NGX_GP_SCAN_FALLBACK;
                 }
 
                 cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
@@ -998,7 +838,7 @@ fast_string(gp_scan_t *sc, gp_str_t *out)
 
             continue;
         default:
-            return GP_FAST_FALLBACK;
+            return NGX_GP_SCAN_FALLBACK;
         }
 
         if (o) {
@@ -1008,110 +848,116 @@ fast_string(gp_scan_t *sc, gp_str_t *out)
         s += 2;
     }
 
-    return GP_FAST_FALLBACK;
+    return NGX_GP_SCAN_FALLBACK;
 }
 
+
+
+/*
+ * After a member or an element: GP_SCAN_MORE when another follows (the
+ * ',' consumed), NGX_GP_SCAN_OK at the close (consumed), else fallback.
+ */
+
+#define GP_SCAN_MORE  3
+
+static int
+fast_next(ngx_gp_scan_t *sc, char close)
+{
+    ngx_gp_scan_ws(sc);
+
+    if (sc->p < sc->end && *sc->p == ',') {
+        sc->p++;
+        ngx_gp_scan_ws(sc);
+        return GP_SCAN_MORE;
+    }
+
+    if (sc->p < sc->end && *sc->p == close) {
+        sc->p++;
+        return NGX_GP_SCAN_OK;
+    }
+
+    return NGX_GP_SCAN_FALLBACK;
+}
 
 
 /* skips any value; numbers only in the plain forms jansson never refuses */
 
 static int
-fast_skip(gp_scan_t *sc, int depth)
+fast_skip(ngx_gp_scan_t *sc, int depth)
 {
     int          rc;
     char         close;
     const char  *q;
 
-    if (depth > GP_FAST_DEPTH) {
-        return GP_FAST_FALLBACK;
+    if (depth > NGX_GP_SCAN_DEPTH) {
+        return NGX_GP_SCAN_FALLBACK;
     }
 
-    fast_ws(sc);
+    ngx_gp_scan_ws(sc);
 
     if (sc->p >= sc->end) {
-        return GP_FAST_FALLBACK;
+        return NGX_GP_SCAN_FALLBACK;
     }
 
     switch (*sc->p) {
 
     case '"':
-        return fast_string(sc, NULL);
+        return ngx_gp_scan_string(sc, NULL);
 
     case '{':
     case '[':
         close = (*sc->p == '{') ? '}' : ']';
         sc->p++;
-        fast_ws(sc);
+        ngx_gp_scan_ws(sc);
 
         if (sc->p < sc->end && *sc->p == close) {
             sc->p++;
-            return GP_FAST_OK;
+            return NGX_GP_SCAN_OK;
         }
 
         for ( ;; ) {
             if (close == '}') {
                 if (sc->p >= sc->end || *sc->p != '"') {
-                    return GP_FAST_FALLBACK;
+                    return NGX_GP_SCAN_FALLBACK;
                 }
 
-                rc = fast_string(sc, NULL);
-                if (rc != GP_FAST_OK) {
+                rc = ngx_gp_scan_string(sc, NULL);
+                if (rc != NGX_GP_SCAN_OK) {
                     return rc;
                 }
 
-                fast_ws(sc);
+                ngx_gp_scan_ws(sc);
 
                 if (sc->p >= sc->end || *sc->p != ':') {
-                    return GP_FAST_FALLBACK;
+                    return NGX_GP_SCAN_FALLBACK;
                 }
 
                 sc->p++;
             }
 
             rc = fast_skip(sc, depth + 1);
-            if (rc != GP_FAST_OK) {
+            if (rc != NGX_GP_SCAN_OK) {
                 return rc;
             }
 
-            fast_ws(sc);
+            rc = fast_next(sc, close);
 
-            if (sc->p < sc->end && *sc->p == ',') {
-                sc->p++;
-                fast_ws(sc);
-                continue;
+            if (rc != GP_SCAN_MORE) {
+                return rc;
             }
-
-            if (sc->p < sc->end && *sc->p == close) {
-                sc->p++;
-                return GP_FAST_OK;
-            }
-
-            return GP_FAST_FALLBACK;
         }
 
     case 't':
-        if (sc->end - sc->p >= 4 && memcmp(sc->p, "true", 4) == 0) {
-            sc->p += 4;
-            return GP_FAST_OK;
-        }
-
-        return GP_FAST_FALLBACK;
+        return ngx_gp_scan_lit(sc, "true") ? NGX_GP_SCAN_OK
+                                           : NGX_GP_SCAN_FALLBACK;
 
     case 'f':
-        if (sc->end - sc->p >= 5 && memcmp(sc->p, "false", 5) == 0) {
-            sc->p += 5;
-            return GP_FAST_OK;
-        }
-
-        return GP_FAST_FALLBACK;
+        return ngx_gp_scan_lit(sc, "false") ? NGX_GP_SCAN_OK
+                                            : NGX_GP_SCAN_FALLBACK;
 
     case 'n':
-        if (sc->end - sc->p >= 4 && memcmp(sc->p, "null", 4) == 0) {
-            sc->p += 4;
-            return GP_FAST_OK;
-        }
-
-        return GP_FAST_FALLBACK;
+        return ngx_gp_scan_lit(sc, "null") ? NGX_GP_SCAN_OK
+                                           : NGX_GP_SCAN_FALLBACK;
 
     default:
         /*
@@ -1125,7 +971,7 @@ fast_skip(gp_scan_t *sc, int depth)
         }
 
         if (q >= sc->end || *q < '0' || *q > '9') {
-            return GP_FAST_FALLBACK;
+            return NGX_GP_SCAN_FALLBACK;
         }
 
         if (*q == '0') {
@@ -1143,7 +989,7 @@ fast_skip(gp_scan_t *sc, int depth)
             q++;
 
             if (q >= sc->end || *q < '0' || *q > '9') {
-                return GP_FAST_FALLBACK;
+                return NGX_GP_SCAN_FALLBACK;
             }
 
             while (q < sc->end && *q >= '0' && *q <= '9') {
@@ -1155,114 +1001,148 @@ fast_skip(gp_scan_t *sc, int depth)
             || (q < sc->end && (*q == '.' || *q == 'e' || *q == 'E'
                                 || (*q >= '0' && *q <= '9'))))
         {
-            return GP_FAST_FALLBACK;
+            return NGX_GP_SCAN_FALLBACK;
         }
 
         sc->p = q;
-        return GP_FAST_OK;
+        return NGX_GP_SCAN_OK;
     }
 }
 
 
-/*
- * Walks an object at sc->p: for each member cb(key) consumes the value
- * (GP_FAST_OK) or returns GP_FAST_SKIP to have it skipped.  Keys are raw
- * bytes: a key with an escape sends the element to jansson.
- */
-
-#define GP_FAST_SKIP       2
-
 typedef struct gp_fast_s  gp_fast_t;
 
-typedef int (*gp_member_pt)(gp_scan_t *sc, const char *key, size_t len,
-    gp_fast_t *f, int depth);
 
-static int
-fast_object(gp_scan_t *sc, gp_member_pt cb, gp_fast_t *f, int depth)
+int
+ngx_gp_scan_object(ngx_gp_scan_t *sc, ngx_gp_scan_member_pt cb, void *data,
+    int depth)
 {
     int          rc;
     size_t       klen;
     const char  *key;
 
-    if (depth > GP_FAST_DEPTH || sc->p >= sc->end || *sc->p != '{') {
-        return GP_FAST_FALLBACK;
+    if (depth > NGX_GP_SCAN_DEPTH || sc->p >= sc->end || *sc->p != '{') {
+        return NGX_GP_SCAN_FALLBACK;
     }
 
     sc->p++;
-    fast_ws(sc);
+    ngx_gp_scan_ws(sc);
 
     if (sc->p < sc->end && *sc->p == '}') {
         sc->p++;
-        return GP_FAST_OK;
+        return NGX_GP_SCAN_OK;
     }
 
     for ( ;; ) {
         if (sc->p >= sc->end || *sc->p != '"') {
-            return GP_FAST_FALLBACK;
+            return NGX_GP_SCAN_FALLBACK;
         }
 
         key = sc->p + 1;
-        rc = fast_string(sc, NULL);
-        if (rc != GP_FAST_OK) {
+        rc = ngx_gp_scan_string(sc, NULL);
+        if (rc != NGX_GP_SCAN_OK) {
             return rc;
         }
 
         klen = (size_t) (sc->p - 1 - key);
 
         if (memchr(key, '\\', klen) != NULL) {
-            return GP_FAST_FALLBACK;
+            return NGX_GP_SCAN_FALLBACK;
         }
 
-        fast_ws(sc);
+        ngx_gp_scan_ws(sc);
 
         if (sc->p >= sc->end || *sc->p != ':') {
-            return GP_FAST_FALLBACK;
+            return NGX_GP_SCAN_FALLBACK;
         }
 
         sc->p++;
-        fast_ws(sc);
+        ngx_gp_scan_ws(sc);
 
-        rc = cb(sc, key, klen, f, depth + 1);
+        rc = cb(sc, key, klen, data, depth + 1);
 
-        if (rc == GP_FAST_SKIP) {
+        if (rc == NGX_GP_SCAN_SKIP) {
             rc = fast_skip(sc, depth + 1);
         }
 
-        if (rc != GP_FAST_OK) {
+        if (rc != NGX_GP_SCAN_OK) {
             return rc;
         }
 
-        fast_ws(sc);
+        rc = fast_next(sc, '}');
 
-        if (sc->p < sc->end && *sc->p == ',') {
-            sc->p++;
-            fast_ws(sc);
-            continue;
+        if (rc != GP_SCAN_MORE) {
+            return rc;
         }
-
-        if (sc->p < sc->end && *sc->p == '}') {
-            sc->p++;
-            return GP_FAST_OK;
-        }
-
-        return GP_FAST_FALLBACK;
     }
 }
 
 
-#define fast_key(k, n, lit)                                                  \
-    ((n) == sizeof(lit) - 1 && memcmp(k, lit, sizeof(lit) - 1) == 0)
+int
+ngx_gp_scan_array(ngx_gp_scan_t *sc, ngx_gp_scan_element_pt cb, void *data,
+    int depth)
+{
+    int  rc;
 
-#define fast_peek(sc)  ((sc)->p < (sc)->end ? *(sc)->p : '\0')
+    if (depth > NGX_GP_SCAN_DEPTH || sc->p >= sc->end || *sc->p != '[') {
+        return NGX_GP_SCAN_FALLBACK;
+    }
 
-/* a key seen twice: jansson keeps the last one, let it decide */
-#define fast_once(flag)                                                      \
-    do {                                                                     \
-        if (flag) {                                                          \
-            return GP_FAST_FALLBACK;                                         \
-        }                                                                    \
-        flag = 1;                                                            \
-    } while (0)
+    sc->p++;
+    ngx_gp_scan_ws(sc);
+
+    if (sc->p < sc->end && *sc->p == ']') {
+        sc->p++;
+        return NGX_GP_SCAN_OK;
+    }
+
+    for ( ;; ) {
+        rc = cb(sc, data, depth + 1);
+
+        if (rc == NGX_GP_SCAN_SKIP) {
+            rc = fast_skip(sc, depth + 1);
+        }
+
+        if (rc != NGX_GP_SCAN_OK) {
+            return rc;
+        }
+
+        rc = fast_next(sc, ']');
+
+        if (rc != GP_SCAN_MORE) {
+            return rc;
+        }
+    }
+}
+
+
+int
+ngx_gp_scan_json(const char *p, size_t len, ngx_gp_scan_member_pt cb,
+    void *data)
+{
+    int            rc;
+    ngx_gp_scan_t  sc;
+
+    sc.p = p;
+    sc.end = p + len;
+    sc.tmp = NULL;
+    sc.tmp_cap = 0;
+
+    ngx_gp_scan_ws(&sc);
+    rc = ngx_gp_scan_object(&sc, cb, data, 0);
+
+    if (rc == NGX_GP_SCAN_OK) {
+        ngx_gp_scan_ws(&sc);
+
+        if (sc.p != sc.end) {
+            rc = NGX_GP_SCAN_FALLBACK;
+        }
+    }
+
+    free(sc.tmp);
+
+    return rc;
+}
 
 
 struct gp_fast_s {
@@ -1286,403 +1166,360 @@ struct gp_fast_s {
     const char        *text;        /* into the element or sc->tmp */
     size_t             text_len;
 
-    /* a chat request (ngx_gp_chat_req_fast()) */
-    ngx_gp_chat_req_t *req;
-    size_t             nalloc;      /* messages allocated */
-    unsigned           req_model:1;
-    unsigned           req_stream:1;
-    unsigned           req_options:1;
-    unsigned           req_usage:1;
-    unsigned           req_conv:1;
-    unsigned           req_format:1;
-    unsigned           req_messages:1;
-    unsigned           msg_role:1;
-    unsigned           msg_content:1;
 };
 
 
 /* json_is_true(): only the literal true counts, anything else is skipped */
 
 static int
-fast_true(gp_scan_t *sc, gp_fast_t *f)
+fast_true(ngx_gp_scan_t *sc, gp_fast_t *f)
 {
-    if (sc->end - sc->p >= 4 && memcmp(sc->p, "true", 4) == 0) {
-        sc->p += 4;
+    if (ngx_gp_scan_lit(sc, "true")) {
         f->thought = 1;
-        return GP_FAST_OK;
+        return NGX_GP_SCAN_OK;
     }
 
-    return GP_FAST_SKIP;
+    return NGX_GP_SCAN_SKIP;
 }
 
 
 static int
-fast_content(gp_scan_t *sc, const char *k, size_t n, gp_fast_t *f,
+fast_content(ngx_gp_scan_t *sc, const char *k, size_t n, void *data,
     int depth)
 {
-    int       rc;
-    gp_str_t  s;
+    int                rc;
+    ngx_gp_scan_str_t  s;
+    gp_fast_t         *f = data;
 
-    if (fast_key(k, n, "text")) {
-        fast_once(f->content_text);
+    if (ngx_gp_scan_key(k, n, "text")) {
+        ngx_gp_scan_once(f->content_text);
 
-        if (fast_peek(sc) != '"') {
-            return GP_FAST_SKIP;
+        if (ngx_gp_scan_peek(sc) != '"') {
+            return NGX_GP_SCAN_SKIP;
         }
 
         /* only this string of the reply is decoded: tmp stays valid */
-        rc = fast_string(sc, &s);
-        if (rc != GP_FAST_OK) {
+        rc = ngx_gp_scan_string(sc, &s);
+        if (rc != NGX_GP_SCAN_OK) {
             return rc;
         }
 
         f->text = s.s;
         f->text_len = s.len;
         f->has_text = 1;
-        return GP_FAST_OK;
+        return NGX_GP_SCAN_OK;
     }
 
-    if (fast_key(k, n, "thought")) {
-        fast_once(f->content_thought);
+    if (ngx_gp_scan_key(k, n, "thought")) {
+        ngx_gp_scan_once(f->content_thought);
         return fast_true(sc, f);
     }
 
-    if (fast_key(k, n, "file") || fast_key(k, n, "inlineData")
-        || fast_key(k, n, "imageBytes") || fast_key(k, n, "attachments"))
+    if (ngx_gp_scan_key(k, n, "file") || ngx_gp_scan_key(k, n, "inlineData")
+        || ngx_gp_scan_key(k, n, "imageBytes")
+        || ngx_gp_scan_key(k, n, "attachments"))
     {
-        return GP_FAST_FALLBACK;
+        return NGX_GP_SCAN_FALLBACK;
     }
 
-    return GP_FAST_SKIP;
+    return NGX_GP_SCAN_SKIP;
 }
 
 
 static int
-fast_grounded(gp_scan_t *sc, const char *k, size_t n, gp_fast_t *f,
+fast_grounded(ngx_gp_scan_t *sc, const char *k, size_t n, void *data,
     int depth)
 {
-    if (fast_key(k, n, "content")) {
-        fast_once(f->gc_content);
+    gp_fast_t  *f = data;
 
-        if (fast_peek(sc) != '{') {
-            return GP_FAST_SKIP;
+    if (ngx_gp_scan_key(k, n, "content")) {
+        ngx_gp_scan_once(f->gc_content);
+
+        if (ngx_gp_scan_peek(sc) != '{') {
+            return NGX_GP_SCAN_SKIP;
         }
 
-        return fast_object(sc, fast_content, f, depth);
+        return ngx_gp_scan_object(sc, fast_content, f, depth);
     }
 
-    if (fast_key(k, n, "inlineData") || fast_key(k, n, "attachments")) {
-        return GP_FAST_FALLBACK;
+    if (ngx_gp_scan_key(k, n, "inlineData")
+        || ngx_gp_scan_key(k, n, "attachments"))
+    {
+        return NGX_GP_SCAN_FALLBACK;
     }
 
-    return GP_FAST_SKIP;
+    return NGX_GP_SCAN_SKIP;
 }
 
 
 static int
-fast_reply(gp_scan_t *sc, const char *k, size_t n, gp_fast_t *f, int depth)
+fast_reply(ngx_gp_scan_t *sc, const char *k, size_t n, void *data, int depth)
 {
-    if (fast_key(k, n, "groundedContent")) {
-        fast_once(f->reply_gc);
+    gp_fast_t  *f = data;
 
-        if (fast_peek(sc) != '{') {
-            return GP_FAST_SKIP;
+    if (ngx_gp_scan_key(k, n, "groundedContent")) {
+        ngx_gp_scan_once(f->reply_gc);
+
+        if (ngx_gp_scan_peek(sc) != '{') {
+            return NGX_GP_SCAN_SKIP;
         }
 
-        return fast_object(sc, fast_grounded, f, depth);
+        return ngx_gp_scan_object(sc, fast_grounded, f, depth);
     }
 
-    if (fast_key(k, n, "thought")) {
-        fast_once(f->reply_thought);
+    if (ngx_gp_scan_key(k, n, "thought")) {
+        ngx_gp_scan_once(f->reply_thought);
         return fast_true(sc, f);
     }
 
-    if (fast_key(k, n, "attachments") || fast_key(k, n, "generatedImages")) {
-        return GP_FAST_FALLBACK;
+    if (ngx_gp_scan_key(k, n, "attachments")
+        || ngx_gp_scan_key(k, n, "generatedImages"))
+    {
+        return NGX_GP_SCAN_FALLBACK;
     }
 
-    return GP_FAST_SKIP;
+    return NGX_GP_SCAN_SKIP;
 }
 
 
+/* one element of answer.replies: objects are read, the rest ignored */
+
 static int
-fast_replies(gp_scan_t *sc, gp_fast_t *f, int depth)
+fast_reply_element(ngx_gp_scan_t *sc, void *data, int depth)
 {
-    int  rc;
+    int         rc;
+    gp_fast_t  *f = data;
 
-    if (depth > GP_FAST_DEPTH) {
-        return GP_FAST_FALLBACK;
+    if (ngx_gp_scan_peek(sc) != '{') {
+        return NGX_GP_SCAN_SKIP;
     }
 
-    sc->p++;                                    /* '[' */
-    fast_ws(sc);
+    f->reply_gc = 0;
+    f->reply_thought = 0;
+    f->gc_content = 0;
+    f->content_text = 0;
+    f->content_thought = 0;
+    f->thought = 0;
+    f->has_text = 0;
 
-    if (fast_peek(sc) == ']') {
-        sc->p++;
-        return GP_FAST_OK;
+    rc = ngx_gp_scan_object(sc, fast_reply, f, depth);
+    if (rc != NGX_GP_SCAN_OK) {
+        return rc;
     }
 
-    for ( ;; ) {
-
-        if (fast_peek(sc) == '{') {
-            f->reply_gc = 0;
-            f->reply_thought = 0;
-            f->gc_content = 0;
-            f->content_text = 0;
-            f->content_thought = 0;
-            f->thought = 0;
-            f->has_text = 0;
-
-            rc = fast_object(sc, fast_reply, f, depth + 1);
-            if (rc != GP_FAST_OK) {
-                return rc;
-            }
-
-            /* a text is only taken from an object "content" */
-            if (f->has_text && f->text_len > 0) {
-                if (add_part(f->e, f->thought ? NGX_GP_PART_THOUGHT
-                                              : NGX_GP_PART_TEXT,
-                             f->text, f->text_len, NULL, NULL, NULL)
-                    != 0)
-                {
-                    return GP_FAST_NOMEM;
-                }
-            }
-
-        } else {
-            rc = fast_skip(sc, depth + 1);      /* not an object: ignored */
-            if (rc != GP_FAST_OK) {
-                return rc;
-            }
+    /* a text is only taken from an object "content" */
+    if (f->has_text && f->text_len > 0) {
+        if (add_part(f->e, f->thought ? NGX_GP_PART_THOUGHT
+                                      : NGX_GP_PART_TEXT,
+                     f->text, f->text_len, NULL, NULL, NULL)
+            != 0)
+        {
+            return NGX_GP_SCAN_NOMEM;
         }
-
-        fast_ws(sc);
-
-        if (fast_peek(sc) == ',') {
-            sc->p++;
-            fast_ws(sc);
-            continue;
-        }
-
-        if (fast_peek(sc) == ']') {
-            sc->p++;
-            return GP_FAST_OK;
-        }
-
-        return GP_FAST_FALLBACK;
     }
+
+    return NGX_GP_SCAN_OK;
 }
 
 
 static int
-fast_answer(gp_scan_t *sc, const char *k, size_t n, gp_fast_t *f,
+fast_answer(ngx_gp_scan_t *sc, const char *k, size_t n, void *data,
     int depth)
 {
-    int       rc;
-    gp_str_t  s;
+    int                rc;
+    ngx_gp_scan_str_t  s;
+    gp_fast_t         *f = data;
 
-    if (fast_key(k, n, "state")) {
-        fast_once(f->answer_state);
+    if (ngx_gp_scan_key(k, n, "state")) {
+        ngx_gp_scan_once(f->answer_state);
 
-        if (fast_peek(sc) != '"') {
-            return GP_FAST_SKIP;
+        if (ngx_gp_scan_peek(sc) != '"') {
+            return NGX_GP_SCAN_SKIP;
         }
 
-        rc = fast_string(sc, &s);
-        if (rc != GP_FAST_OK) {
+        rc = ngx_gp_scan_string(sc, &s);
+        if (rc != NGX_GP_SCAN_OK) {
             return rc;
         }
 
         if (s.nul) {
-            return GP_FAST_FALLBACK;
+            return NGX_GP_SCAN_FALLBACK;
         }
 
-        f->e->state = fast_key(s.s, s.len, "IN_PROGRESS")
+        f->e->state = ngx_gp_scan_key(s.s, s.len, "IN_PROGRESS")
                       ? NGX_GP_STATE_IN_PROGRESS
-                      : fast_key(s.s, s.len, "SUCCEEDED")
+                      : ngx_gp_scan_key(s.s, s.len, "SUCCEEDED")
                       ? NGX_GP_STATE_SUCCEEDED
-                      : fast_key(s.s, s.len, "SKIPPED")
+                      : ngx_gp_scan_key(s.s, s.len, "SKIPPED")
                       ? NGX_GP_STATE_SKIPPED
-                      : fast_key(s.s, s.len, "FAILED")
+                      : ngx_gp_scan_key(s.s, s.len, "FAILED")
                       ? NGX_GP_STATE_FAILED : NGX_GP_STATE_OTHER;
-        return GP_FAST_OK;
+        return NGX_GP_SCAN_OK;
     }
 
-    if (fast_key(k, n, "replies")) {
-        fast_once(f->answer_replies);
+    if (ngx_gp_scan_key(k, n, "replies")) {
+        ngx_gp_scan_once(f->answer_replies);
 
-        if (fast_peek(sc) != '[') {
-            return GP_FAST_SKIP;
+        if (ngx_gp_scan_peek(sc) != '[') {
+            return NGX_GP_SCAN_SKIP;
         }
 
-        return fast_replies(sc, f, depth);
+        return ngx_gp_scan_array(sc, fast_reply_element, f, depth);
     }
 
-    if (fast_key(k, n, "assistSkippedReasons")
-        || fast_key(k, n, "customerPolicyEnforcementResult")
-        || fast_key(k, n, "generatedImages"))
+    if (ngx_gp_scan_key(k, n, "assistSkippedReasons")
+        || ngx_gp_scan_key(k, n, "customerPolicyEnforcementResult")
+        || ngx_gp_scan_key(k, n, "generatedImages"))
     {
-        return GP_FAST_FALLBACK;
+        return NGX_GP_SCAN_FALLBACK;
     }
 
-    return GP_FAST_SKIP;
+    return NGX_GP_SCAN_SKIP;
 }
 
 
 static int
-fast_session_info(gp_scan_t *sc, const char *k, size_t n, gp_fast_t *f,
+fast_session_info(ngx_gp_scan_t *sc, const char *k, size_t n, void *data,
     int depth)
 {
-    int       rc;
-    gp_str_t  s;
+    int                rc;
+    ngx_gp_scan_str_t  s;
+    gp_fast_t         *f = data;
 
-    if (!fast_key(k, n, "session")) {
-        return GP_FAST_SKIP;
+    if (!ngx_gp_scan_key(k, n, "session")) {
+        return NGX_GP_SCAN_SKIP;
     }
 
-    fast_once(f->info_session);
+    ngx_gp_scan_once(f->info_session);
 
-    if (fast_peek(sc) != '"') {
-        return GP_FAST_SKIP;
+    if (ngx_gp_scan_peek(sc) != '"') {
+        return NGX_GP_SCAN_SKIP;
     }
 
-    rc = fast_string(sc, &s);
-    if (rc != GP_FAST_OK) {
+    rc = ngx_gp_scan_string(sc, &s);
+    if (rc != NGX_GP_SCAN_OK) {
         return rc;
     }
 
     if (s.nul) {
-        return GP_FAST_FALLBACK;
+        return NGX_GP_SCAN_FALLBACK;
     }
 
     if (s.len) {
-        f->e->session = mem_dup(s.s, s.len);
+        f->e->session = ngx_gp_mem_dup(s.s, s.len);
         if (f->e->session == NULL) {
-            return GP_FAST_NOMEM;
+            return NGX_GP_SCAN_NOMEM;
         }
     }
 
-    return GP_FAST_OK;
+    return NGX_GP_SCAN_OK;
 }
 
 
 static int
-fast_sar(gp_scan_t *sc, const char *k, size_t n, gp_fast_t *f, int depth)
+fast_sar(ngx_gp_scan_t *sc, const char *k, size_t n, void *data, int depth)
 {
-    if (fast_key(k, n, "sessionInfo")) {
-        fast_once(f->sar_info);
+    gp_fast_t  *f = data;
 
-        if (fast_peek(sc) != '{') {
-            return GP_FAST_SKIP;
+    if (ngx_gp_scan_key(k, n, "sessionInfo")) {
+        ngx_gp_scan_once(f->sar_info);
+
+        if (ngx_gp_scan_peek(sc) != '{') {
+            return NGX_GP_SCAN_SKIP;
         }
 
-        return fast_object(sc, fast_session_info, f, depth);
+        return ngx_gp_scan_object(sc, fast_session_info, f, depth);
     }
 
-    if (fast_key(k, n, "answer")) {
-        fast_once(f->sar_answer);
+    if (ngx_gp_scan_key(k, n, "answer")) {
+        ngx_gp_scan_once(f->sar_answer);
 
-        if (fast_peek(sc) != '{') {
-            return GP_FAST_SKIP;
+        if (ngx_gp_scan_peek(sc) != '{') {
+            return NGX_GP_SCAN_SKIP;
         }
 
-        return fast_object(sc, fast_answer, f, depth);
+        return ngx_gp_scan_object(sc, fast_answer, f, depth);
     }
 
-    if (fast_key(k, n, "generatedImages")) {
-        return GP_FAST_FALLBACK;
+    if (ngx_gp_scan_key(k, n, "generatedImages")) {
+        return NGX_GP_SCAN_FALLBACK;
     }
 
-    return GP_FAST_SKIP;
+    return NGX_GP_SCAN_SKIP;
 }
 
 
 static int
-fast_root(gp_scan_t *sc, const char *k, size_t n, gp_fast_t *f, int depth)
+fast_root(ngx_gp_scan_t *sc, const char *k, size_t n, void *data, int depth)
 {
-    if (fast_key(k, n, "error")) {
-        return GP_FAST_FALLBACK;
+    gp_fast_t  *f = data;
+
+    if (ngx_gp_scan_key(k, n, "error")) {
+        return NGX_GP_SCAN_FALLBACK;
     }
 
-    if (fast_key(k, n, "streamAssistResponse")) {
-        fast_once(f->root_sar);
+    if (ngx_gp_scan_key(k, n, "streamAssistResponse")) {
+        ngx_gp_scan_once(f->root_sar);
 
-        if (fast_peek(sc) != '{') {
-            return GP_FAST_SKIP;
+        if (ngx_gp_scan_peek(sc) != '{') {
+            return NGX_GP_SCAN_SKIP;
         }
 
-        return fast_object(sc, fast_sar, f, depth);
+        return ngx_gp_scan_object(sc, fast_sar, f, depth);
     }
 
-    return GP_FAST_SKIP;
+    return NGX_GP_SCAN_SKIP;
 }
 
 
-/* GP_FAST_OK: e is complete; otherwise the caller frees e and falls back */
+/* NGX_GP_SCAN_OK: e is complete; otherwise the caller frees e and falls back */
 
 static int
 fast_decode(const char *p, size_t len, ngx_gp_element_t *e)
 {
-    int         rc;
-    gp_scan_t   sc;
-    gp_fast_t   f;
-
-    sc.p = p;
-    sc.end = p + len;
-    sc.tmp = NULL;
-    sc.tmp_cap = 0;
+    gp_fast_t  f;
 
     memset(&f, 0, sizeof(gp_fast_t));
     f.e = e;
     e->state = NGX_GP_STATE_NONE;
 
-    fast_ws(&sc);
-    rc = fast_object(&sc, fast_root, &f, 0);
-
-    if (rc == GP_FAST_OK) {
-        fast_ws(&sc);
-
-        if (sc.p != sc.end) {
-            rc = GP_FAST_FALLBACK;
-        }
-    }
-
-    free(sc.tmp);
-
-    return rc;
+    return ngx_gp_scan_json(p, len, fast_root, &f);
 }
 
 
 /* the createSession answer {"session":{"name":...}} the same way */
 
 static int
-fast_session_name(gp_scan_t *sc, const char *k, size_t n, gp_fast_t *f,
+fast_session_name(ngx_gp_scan_t *sc, const char *k, size_t n, void *data,
     int depth)
 {
-    if (!fast_key(k, n, "name")) {
-        return GP_FAST_SKIP;
+    if (!ngx_gp_scan_key(k, n, "name")) {
+        return NGX_GP_SCAN_SKIP;
     }
 
     /* a name that is not a string gives no session, as obj_str() */
-    return fast_session_info(sc, "session", sizeof("session") - 1, f, depth);
+    return fast_session_info(sc, "session", sizeof("session") - 1, data,
+                             depth);
 }
 
 
 static int
-fast_session_root(gp_scan_t *sc, const char *k, size_t n, gp_fast_t *f,
+fast_session_root(ngx_gp_scan_t *sc, const char *k, size_t n, void *data,
     int depth)
 {
-    if (!fast_key(k, n, "session")) {
-        return GP_FAST_SKIP;
+    gp_fast_t  *f = data;
+
+    if (!ngx_gp_scan_key(k, n, "session")) {
+        return NGX_GP_SCAN_SKIP;
     }
 
-    fast_once(f->sar_info);
+    ngx_gp_scan_once(f->sar_info);
 
-    if (fast_peek(sc) != '{') {
-        return GP_FAST_SKIP;
+    if (ngx_gp_scan_peek(sc) != '{') {
+        return NGX_GP_SCAN_SKIP;
     }
 
-    return fast_object(sc, fast_session_name, f, depth);
+    return ngx_gp_scan_object(sc, fast_session_name, f, depth);
 }
 
 
@@ -1694,34 +1531,17 @@ fast_session_root(gp_scan_t *sc, const char *k, size_t n, gp_fast_t *f,
 static int
 fast_session(const char *p, size_t len, char **name)
 {
-    int                rc;
-    gp_scan_t          sc;
-    gp_fast_t          f;
-    ngx_gp_element_t   e;
-
-    sc.p = p;
-    sc.end = p + len;
-    sc.tmp = NULL;
-    sc.tmp_cap = 0;
+    int               rc;
+    gp_fast_t         f;
+    ngx_gp_element_t  e;
 
     memset(&e, 0, sizeof(ngx_gp_element_t));
     memset(&f, 0, sizeof(gp_fast_t));
     f.e = &e;
 
-    fast_ws(&sc);
-    rc = fast_object(&sc, fast_session_root, &f, 0);
+    rc = ngx_gp_scan_json(p, len, fast_session_root, &f);
 
-    if (rc == GP_FAST_OK) {
-        fast_ws(&sc);
-
-        if (sc.p != sc.end) {
-            rc = GP_FAST_FALLBACK;
-        }
-    }
-
-    free(sc.tmp);
-
-    if (rc == GP_FAST_OK) {
+    if (rc == NGX_GP_SCAN_OK) {
         *name = e.session;
         return 1;
     }
@@ -1729,352 +1549,7 @@ fast_session(const char *p, size_t len, char **name)
     free(e.session);
     *name = NULL;
 
-    return rc == GP_FAST_NOMEM ? -1 : 0;
-}
-
-
-/*
- * The common /v1/chat/completions bodies the same way: "model", "stream",
- * "stream_options", "conversation_id", "image_format" and "messages" whose
- * contents are strings or null; other members are skipped as jansson's
- * reading ignores them.  Content parts, "prompts", duplicate members,
- * unknown roles, a missing user message and every error go to jansson,
- * which gives the same result or the error.
- */
-
-static int
-fast_req_dup(gp_scan_t *sc, char **dst, size_t *len, int empty_null)
-{
-    gp_str_t  str;
-
-    if (fast_peek(sc) == 'n') {
-        if (sc->end - sc->p >= 4 && memcmp(sc->p, "null", 4) == 0) {
-            sc->p += 4;
-            return GP_FAST_OK;
-        }
-
-        return GP_FAST_FALLBACK;
-    }
-
-    if (fast_peek(sc) != '"' || fast_string(sc, &str) != GP_FAST_OK) {
-        return GP_FAST_FALLBACK;
-    }
-
-    if (len) {
-        *len = str.len;
-    }
-
-    if (str.len == 0 && empty_null) {
-        return GP_FAST_OK;
-    }
-
-    *dst = malloc(str.len + 1);
-    if (*dst == NULL) {
-        return GP_FAST_NOMEM;
-    }
-
-    memcpy(*dst, str.s, str.len);
-    (*dst)[str.len] = '\0';
-
-    return GP_FAST_OK;
-}
-
-
-static int
-fast_req_bool(gp_scan_t *sc, int *dst)
-{
-    if (sc->end - sc->p >= 4 && memcmp(sc->p, "true", 4) == 0) {
-        sc->p += 4;
-        *dst = 1;
-        return GP_FAST_OK;
-    }
-
-    if (sc->end - sc->p >= 5 && memcmp(sc->p, "false", 5) == 0) {
-        sc->p += 5;
-        *dst = 0;
-        return GP_FAST_OK;
-    }
-
-    if (sc->end - sc->p >= 4 && memcmp(sc->p, "null", 4) == 0) {
-        sc->p += 4;
-        return GP_FAST_OK;
-    }
-
-    return GP_FAST_FALLBACK;
-}
-
-
-static int
-fast_req_options(gp_scan_t *sc, const char *k, size_t n, gp_fast_t *f,
-    int depth)
-{
-    if (!fast_key(k, n, "include_usage")) {
-        return GP_FAST_SKIP;
-    }
-
-    fast_once(f->req_usage);
-
-    return fast_req_bool(sc, &f->req->include_usage);
-}
-
-
-static int
-fast_req_message(gp_scan_t *sc, const char *k, size_t n, gp_fast_t *f,
-    int depth)
-{
-    int                rc;
-    gp_str_t           str;
-    ngx_gp_message_t  *m;
-
-    m = &f->req->messages[f->req->nmessages - 1];
-
-    if (fast_key(k, n, "role")) {
-        fast_once(f->msg_role);
-
-        if (fast_peek(sc) != '"' || fast_string(sc, &str) != GP_FAST_OK) {
-            return GP_FAST_FALLBACK;
-        }
-
-        if (fast_key(str.s, str.len, "user")) {
-            m->role = NGX_GP_ROLE_USER;
-
-        } else if (fast_key(str.s, str.len, "assistant")) {
-            m->role = NGX_GP_ROLE_ASSISTANT;
-
-        } else if (fast_key(str.s, str.len, "system")
-                   || fast_key(str.s, str.len, "developer"))
-        {
-            m->role = NGX_GP_ROLE_SYSTEM;
-
-        } else if (fast_key(str.s, str.len, "tool")
-                   || fast_key(str.s, str.len, "function"))
-        {
-            m->role = NGX_GP_ROLE_TOOL;
-
-        } else {
-            return GP_FAST_FALLBACK;
-        }
-
-        return GP_FAST_OK;
-    }
-
-    if (fast_key(k, n, "content")) {
-        fast_once(f->msg_content);
-
-        rc = fast_req_dup(sc, &m->text, &m->len, 0);
-        if (rc == GP_FAST_OK && m->text == NULL) {
-            m->len = 0;     /* null */
-        }
-
-        return rc;
-    }
-
-    return GP_FAST_SKIP;
-}
-
-
-static int
-fast_req_messages(gp_scan_t *sc, gp_fast_t *f, int depth)
-{
-    int                 rc;
-    size_t              cap;
-    ngx_gp_chat_req_t  *req;
-    ngx_gp_message_t   *m;
-
-    req = f->req;
-
-    if (fast_peek(sc) != '[') {
-        return GP_FAST_FALLBACK;
-    }
-
-    sc->p++;
-    fast_ws(sc);
-
-    for ( ;; ) {
-        if (req->nmessages == f->nalloc) {
-            cap = f->nalloc ? f->nalloc * 2 : 8;
-
-            m = realloc(req->messages, cap * sizeof(ngx_gp_message_t));
-            if (m == NULL) {
-                return GP_FAST_NOMEM;
-            }
-
-            memset(m + f->nalloc, 0,
-                   (cap - f->nalloc) * sizeof(ngx_gp_message_t));
-            req->messages = m;
-            f->nalloc = cap;
-        }
-
-        req->nmessages++;
-        f->msg_role = 0;
-        f->msg_content = 0;
-
-        rc = fast_object(sc, fast_req_message, f, depth);
-        if (rc != GP_FAST_OK) {
-            return rc;
-        }
-
-        m = &req->messages[req->nmessages - 1];
-
-        if (!f->msg_role) {
-            return GP_FAST_FALLBACK;
-        }
-
-        if (m->text == NULL) {
-            m->text = malloc(1);
-            if (m->text == NULL) {
-                return GP_FAST_NOMEM;
-            }
-
-            m->text[0] = '\0';
-        }
-
-        fast_ws(sc);
-
-        if (fast_peek(sc) == ',') {
-            sc->p++;
-            fast_ws(sc);
-            continue;
-        }
-
-        if (fast_peek(sc) == ']') {
-            sc->p++;
-            return GP_FAST_OK;
-        }
-
-        return GP_FAST_FALLBACK;
-    }
-}
-
-
-static int
-fast_req_root(gp_scan_t *sc, const char *k, size_t n, gp_fast_t *f,
-    int depth)
-{
-    ngx_gp_chat_req_t  *req;
-
-    req = f->req;
-
-    switch (n) {
-
-    case 5:
-        if (fast_key(k, n, "model")) {
-            fast_once(f->req_model);
-            return fast_req_dup(sc, &req->model, NULL, 1);
-        }
-
-        break;
-
-    case 6:
-        if (fast_key(k, n, "stream")) {
-            fast_once(f->req_stream);
-            return fast_req_bool(sc, &req->stream);
-        }
-
-        break;
-
-    case 7:
-        if (fast_key(k, n, "prompts")) {
-            return GP_FAST_FALLBACK;
-        }
-
-        break;
-
-    case 8:
-        if (fast_key(k, n, "messages")) {
-            fast_once(f->req_messages);
-            return fast_req_messages(sc, f, depth);
-        }
-
-        break;
-
-    case 12:
-        if (fast_key(k, n, "image_format")) {
-            fast_once(f->req_format);
-            return fast_req_dup(sc, &req->image_format, NULL, 0);
-        }
-
-        break;
-
-    case 14:
-        if (fast_key(k, n, "stream_options")) {
-            fast_once(f->req_options);
-
-            if (fast_peek(sc) == '{') {
-                return fast_object(sc, fast_req_options, f, depth);
-            }
-
-            if (sc->end - sc->p >= 4 && memcmp(sc->p, "null", 4) == 0) {
-                sc->p += 4;
-                return GP_FAST_OK;
-            }
-
-            return GP_FAST_FALLBACK;
-        }
-
-        break;
-
-    case 15:
-        if (fast_key(k, n, "conversation_id")) {
-            fast_once(f->req_conv);
-            return fast_req_dup(sc, &req->conversation_id, NULL, 0);
-        }
-
-        break;
-    }
-
-    return GP_FAST_SKIP;
-}
-
-
-int
-ngx_gp_chat_req_fast(const char *body, size_t len, ngx_gp_chat_req_t *req)
-{
-    int         rc;
-    size_t      i;
-    gp_scan_t   sc;
-    gp_fast_t   f;
-
-    if (body == NULL) {
-        return 1;
-    }
-
-    sc.p = body;
-    sc.end = body + len;
-    sc.tmp = NULL;
-    sc.tmp_cap = 0;
-
-    memset(&f, 0, sizeof(gp_fast_t));
-    f.req = req;
-
-    fast_ws(&sc);
-    rc = fast_object(&sc, fast_req_root, &f, 0);
-
-    if (rc == GP_FAST_OK) {
-        fast_ws(&sc);
-
-        if (sc.p != sc.end) {
-            rc = GP_FAST_FALLBACK;
-        }
-    }
-
-    free(sc.tmp);
-
-    if (rc == GP_FAST_NOMEM) {
-        return -1;
-    }
-
-    if (rc != GP_FAST_OK) {
-        return 1;
-    }
-
-    for (i = 0; i < req->nmessages; i++) {
-        if (req->messages[i].role == NGX_GP_ROLE_USER) {
-            return 0;
-        }
-    }
-
-    return 1;
+    return rc == NGX_GP_SCAN_NOMEM ? -1 : 0;
 }
 
 
@@ -2090,10 +1565,10 @@ ngx_gp_element_decode(const char *p, size_t len, ngx_gp_element_t *e,
 
     switch (fast_decode(p, len, e)) {
 
-    case GP_FAST_OK:
+    case NGX_GP_SCAN_OK:
         return 0;
 
-    case GP_FAST_NOMEM:
+    case NGX_GP_SCAN_NOMEM:
         *err = "out of memory";
         return -1;
 
@@ -2115,7 +1590,7 @@ ngx_gp_element_decode(const char *p, size_t len, ngx_gp_element_t *e,
         gerror_fill(v, &e->error);
 
         if (e->error.message == NULL) {
-            e->error.message = str_dup(e->error.status ? e->error.status
+            e->error.message = ngx_gp_str_dup(e->error.status ? e->error.status
                                                        : "unknown error");
             if (e->error.message == NULL) {
                 goto nomem;
@@ -2130,7 +1605,7 @@ ngx_gp_element_decode(const char *p, size_t len, ngx_gp_element_t *e,
         v = json_object_get(v, "session");
 
         if (json_is_string(v) && json_string_length(v) > 0) {
-            e->session = str_dup(json_string_value(v));
+            e->session = ngx_gp_str_dup(json_string_value(v));
             if (e->session == NULL) {
                 goto nomem;
             }
@@ -2185,59 +1660,6 @@ ngx_gp_element_free(ngx_gp_element_t *e)
     free(e->policy);
 
     memset(e, 0, sizeof(ngx_gp_element_t));
-}
-
-
-size_t
-ngx_gp_strip_artefacts(char *p, size_t len)
-{
-    char        *w, *r, *end, *eol, *next;
-    const char  *m;
-
-    static const char  nano[] = "Image generated by Nano Banana Pro";
-    static const char  size[] = "<ctrl46>Image size:";
-
-    r = p;
-    w = p;
-    end = p + len;
-
-    while (r < end) {
-        eol = memchr(r, '\n', (size_t) (end - r));
-        next = eol ? eol + 1 : end;
-
-        if (eol == NULL) {
-            eol = end;
-        }
-
-        if (mem_find(r, (size_t) (eol - r), nano) != NULL) {
-            /* the whole line goes, with its newline */
-            r = next;
-            continue;
-        }
-
-        m = mem_find(r, (size_t) (eol - r), size);
-
-        if (m == r) {
-            r = next;
-            continue;
-        }
-
-        if (m != NULL) {
-            /* glued to the end of a text line: drop the marker's tail */
-            memmove(w, r, (size_t) (m - r));
-            w += m - r;
-            memmove(w, eol, (size_t) (next - eol));
-            w += next - eol;
-            r = next;
-            continue;
-        }
-
-        memmove(w, r, (size_t) (next - r));
-        w += next - r;
-        r = next;
-    }
-
-    return (size_t) (w - p);
 }
 
 
@@ -2503,7 +1925,7 @@ add_part(ngx_gp_element_t *e, int kind, const char *text, size_t len,
     part->kind = kind;
 
     if (text) {
-        part->text = mem_dup(text, len);
+        part->text = ngx_gp_mem_dup(text, len);
         if (part->text == NULL) {
             return -1;
         }
@@ -2512,21 +1934,21 @@ add_part(ngx_gp_element_t *e, int kind, const char *text, size_t len,
     }
 
     if (mime) {
-        part->mime = str_dup(mime);
+        part->mime = ngx_gp_str_dup(mime);
         if (part->mime == NULL) {
             return -1;
         }
     }
 
     if (file_id) {
-        part->file_id = str_dup(file_id);
+        part->file_id = ngx_gp_str_dup(file_id);
         if (part->file_id == NULL) {
             return -1;
         }
     }
 
     if (name && name[0]) {
-        part->name = str_dup(name);
+        part->name = ngx_gp_str_dup(name);
         if (part->name == NULL) {
             return -1;
         }
@@ -2665,12 +2087,13 @@ gerror_fill(json_t *err, ngx_gp_gerror_t *e)
 
     s = obj_str(err, "status");
     if (s && s[0]) {
-        e->status = str_dup(s);
+        e->status = ngx_gp_str_dup(s);
     }
 
     v = json_object_get(err, "message");
     if (json_is_string(v)) {
-        e->message = mem_dup(json_string_value(v), json_string_length(v));
+        e->message = ngx_gp_mem_dup(json_string_value(v),
+                                    json_string_length(v));
     }
 
     details = json_object_get(err, "details");
@@ -2680,7 +2103,7 @@ gerror_fill(json_t *err, ngx_gp_gerror_t *e)
             s = obj_str(json_array_get(details, i), "reason");
 
             if (s && s[0]) {
-                e->reason = str_dup(s);
+                e->reason = ngx_gp_str_dup(s);
                 break;
             }
         }
@@ -2689,255 +2112,6 @@ gerror_fill(json_t *err, ngx_gp_gerror_t *e)
 
 
 /* general helpers */
-
-static char *
-b64_encode(const unsigned char *p, size_t len, const char *alphabet,
-    int pad, size_t *out_len)
-{
-    char      *out, *o;
-    size_t     i, rest;
-    uint32_t   v;
-
-    if (len > (SIZE_MAX - 8) / 4 * 3) {
-        return NULL;
-    }
-
-    out = malloc((len + 2) / 3 * 4 + 1);
-    if (out == NULL) {
-        return NULL;
-    }
-
-    o = out;
-
-    for (i = 0; i + 2 < len; i += 3) {
-        v = ((uint32_t) p[i] << 16) | ((uint32_t) p[i + 1] << 8) | p[i + 2];
-
-        *o++ = alphabet[(v >> 18) & 0x3f];
-        *o++ = alphabet[(v >> 12) & 0x3f];
-        *o++ = alphabet[(v >> 6) & 0x3f];
-        *o++ = alphabet[v & 0x3f];
-    }
-
-    rest = len - i;
-
-    if (rest == 1) {
-        v = (uint32_t) p[i] << 16;
-
-        *o++ = alphabet[(v >> 18) & 0x3f];
-        *o++ = alphabet[(v >> 12) & 0x3f];
-
-        if (pad) {
-            *o++ = '=';
-            *o++ = '=';
-        }
-
-    } else if (rest == 2) {
-        v = ((uint32_t) p[i] << 16) | ((uint32_t) p[i + 1] << 8);
-
-        *o++ = alphabet[(v >> 18) & 0x3f];
-        *o++ = alphabet[(v >> 12) & 0x3f];
-        *o++ = alphabet[(v >> 6) & 0x3f];
-
-        if (pad) {
-            *o++ = '=';
-        }
-    }
-
-    *o = '\0';
-
-    if (out_len) {
-        *out_len = (size_t) (o - out);
-    }
-
-    return out;
-}
-
-
-static int
-b64_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z') {
-        return c - 'A';
-    }
-
-    if (c >= 'a' && c <= 'z') {
-        return c - 'a' + 26;
-    }
-
-    if (c >= '0' && c <= '9') {
-        return c - '0' + 52;
-    }
-
-    if (c == '+' || c == '-') {
-        return 62;
-    }
-
-    if (c == '/' || c == '_') {
-        return 63;
-    }
-
-    return -1;
-}
-
-
-static char *
-str_dup(const char *s)
-{
-    return s ? mem_dup(s, strlen(s)) : NULL;
-}
-
-
-static char *
-mem_dup(const char *p, size_t len)
-{
-    char  *s;
-
-    if (len == SIZE_MAX) {
-        return NULL;
-    }
-
-    s = malloc(len + 1);
-    if (s == NULL) {
-        return NULL;
-    }
-
-    if (len) {
-        memcpy(s, p, len);
-    }
-
-    s[len] = '\0';
-
-    return s;
-}
-
-
-static const char *
-mem_find(const char *p, size_t len, const char *s)
-{
-    size_t       n;
-    const char  *end;
-
-    n = strlen(s);
-
-    if (n > len) {
-        return NULL;
-    }
-
-    end = p + len - n;
-
-    for ( /* void */ ; p <= end; p++) {
-        p = memchr(p, s[0], (size_t) (end - p) + 1);
-
-        if (p == NULL) {
-            return NULL;
-        }
-
-        if (memcmp(p, s, n) == 0) {
-            return p;
-        }
-    }
-
-    return NULL;
-}
-
-
-/* length of the valid UTF-8 sequence at p, or 0 */
-
-static size_t
-utf8_seq(const unsigned char *p, size_t n)
-{
-    unsigned char  c, lo, hi;
-
-    c = p[0];
-
-    if (c < 0x80) {
-        return 1;
-    }
-
-    if (c < 0xc2 || c > 0xf4) {
-        return 0;
-    }
-
-    lo = 0x80;
-    hi = 0xbf;
-
-    if (c < 0xe0) {
-        return (n >= 2 && p[1] >= lo && p[1] <= hi) ? 2 : 0;
-    }
-
-    if (c == 0xe0) {
-        lo = 0xa0;
-
-    } else if (c == 0xed) {
-        hi = 0x9f;
-
-    } else if (c == 0xf0) {
-        lo = 0x90;
-
-    } else if (c == 0xf4) {
-        hi = 0x8f;
-    }
-
-    if (n < 2 || p[1] < lo || p[1] > hi) {
-        return 0;
-    }
-
-    if (c < 0xf0) {
-        return (n >= 3 && (p[2] & 0xc0) == 0x80) ? 3 : 0;
-    }
-
-    return (n >= 4 && (p[2] & 0xc0) == 0x80 && (p[3] & 0xc0) == 0x80)
-           ? 4 : 0;
-}
-
-
-/* a malloc'ed copy where every invalid byte (and NUL) becomes U+FFFD */
-
-static char *
-utf8_sanitize(const char *p, size_t len, size_t *out_len)
-{
-    char                 *out, *o;
-    size_t                n;
-    const unsigned char  *s, *end;
-
-    if (len > (SIZE_MAX - 1) / 3) {
-        return NULL;
-    }
-
-    out = malloc(len * 3 + 1);
-    if (out == NULL) {
-        return NULL;
-    }
-
-    o = out;
-    s = (const unsigned char *) p;
-    end = s + len;
-
-    while (s < end) {
-        n = (*s == '\0') ? 0 : utf8_seq(s, (size_t) (end - s));
-
-        if (n == 0) {
-            *o++ = (char) 0xef;
-            *o++ = (char) 0xbf;
-            *o++ = (char) 0xbd;
-            s++;
-            continue;
-        }
-
-        memcpy(o, s, n);
-        o += n;
-        s += n;
-    }
-
-    *o = '\0';
-
-    if (out_len) {
-        *out_len = (size_t) (o - out);
-    }
-
-    return out;
-}
-
 
 static const char *
 skip_xssi(const char *p, size_t *len)
@@ -3003,39 +2177,16 @@ obj_str(json_t *obj, const char *key)
 }
 
 
+/* json_dump_callback() into an ngx_gp_buf_t */
+
 static int
 dump_cb(const char *buffer, size_t size, void *data)
 {
-    char      *p;
-    size_t     cap;
-    gp_out_t  *out;
+    ngx_gp_buf_t  *b = data;
 
-    out = data;
+    ngx_gp_buf_add(b, buffer, size);
 
-    if (out->len + size + 1 > out->cap) {
-        cap = out->cap ? out->cap : 1024;
-
-        while (cap < out->len + size + 1) {
-            if (cap > SIZE_MAX / 2) {
-                return -1;
-            }
-
-            cap *= 2;
-        }
-
-        p = realloc(out->p, cap);
-        if (p == NULL) {
-            return -1;
-        }
-
-        out->p = p;
-        out->cap = cap;
-    }
-
-    memcpy(out->p + out->len, buffer, size);
-    out->len += size;
-
-    return 0;
+    return b->failed ? -1 : 0;
 }
 
 
@@ -3043,32 +2194,31 @@ dump_cb(const char *buffer, size_t size, void *data)
  * A JSON string of prefix and s the way Python's json.dumps() writes it
  * with ensure_ascii: \" \\ \n \r \t \b \f, other controls and all
  * non-ASCII as lowercase \uXXXX (surrogate pairs above U+FFFF).
- * Returns -1 on invalid UTF-8 or memory.
+ * Returns -1 on invalid UTF-8 (memory: b->failed).
  */
 
 static int
-out_ascii_str(gp_out_t *out, const char *prefix, const char *s)
+out_ascii_str(ngx_gp_buf_t *b, const char *prefix, const char *s)
 {
-    int                   rc;
     char                  esc[16];
     size_t                n, k;
     uint32_t              cp;
     const unsigned char  *p, *end;
 
-    rc = out_lit(out, "\"");
-    rc |= dump_cb(prefix, strlen(prefix), out);
+    ngx_gp_buf_lit(b, "\"");
+    ngx_gp_buf_add(b, prefix, strlen(prefix));
 
     p = (const unsigned char *) s;
     end = p + strlen(s);
 
-    while (p < end && rc == 0) {
+    while (p < end && !b->failed) {
 
         if (*p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\') {
-            rc = dump_cb((const char *) p++, 1, out);
+            ngx_gp_buf_add(b, (const char *) p++, 1);
             continue;
         }
 
-        n = utf8_seq(p, (size_t) (end - p));
+        n = ngx_gp_utf8_seq(p, (size_t) (end - p));
         if (n == 0) {
             return -1;
         }
@@ -3104,21 +2254,7 @@ out_ascii_str(gp_out_t *out, const char *prefix, const char *s)
             break;
 
         default:
-            if (n == 1) {
-                cp = *p;
-
-            } else if (n == 2) {
-                cp = ((uint32_t) (p[0] & 0x1f) << 6) | (p[1] & 0x3f);
-
-            } else if (n == 3) {
-                cp = ((uint32_t) (p[0] & 0x0f) << 12)
-                     | ((uint32_t) (p[1] & 0x3f) << 6) | (p[2] & 0x3f);
-
-            } else {
-                cp = ((uint32_t) (p[0] & 0x07) << 18)
-                     | ((uint32_t) (p[1] & 0x3f) << 12)
-                     | ((uint32_t) (p[2] & 0x3f) << 6) | (p[3] & 0x3f);
-            }
+            cp = ngx_gp_utf8_cp(p, n);
 
             if (cp < 0x10000) {
                 k = (size_t) snprintf(esc, sizeof(esc), "\\u%04x",
@@ -3134,11 +2270,13 @@ out_ascii_str(gp_out_t *out, const char *prefix, const char *s)
             break;
         }
 
-        rc = dump_cb(esc, k, out);
+        ngx_gp_buf_add(b, esc, k);
         p += n;
     }
 
-    return rc | out_lit(out, "\"");
+    ngx_gp_buf_lit(b, "\"");
+
+    return 0;
 }
 
 
@@ -3147,27 +2285,18 @@ out_ascii_str(gp_out_t *out, const char *prefix, const char *s)
 static char *
 dump_compact(json_t *json, size_t *len)
 {
-    gp_out_t  out;
+    ngx_gp_buf_t  b;
 
-    out.p = NULL;
-    out.len = 0;
-    out.cap = 0;
+    memset(&b, 0, sizeof(ngx_gp_buf_t));
 
-    if (json_dump_callback(json, dump_cb, &out, JSON_COMPACT | JSON_ENCODE_ANY)
-        != 0
-        || out.p == NULL)
+    if (json_dump_callback(json, dump_cb, &b, JSON_COMPACT | JSON_ENCODE_ANY)
+        != 0)
     {
-        free(out.p);
+        free(b.p);
         return NULL;
     }
 
-    out.p[out.len] = '\0';
-
-    if (len) {
-        *len = out.len;
-    }
-
-    return out.p;
+    return ngx_gp_buf_finish(&b, len);
 }
 
 

@@ -356,3 +356,21 @@ main::img_chat(main::url_part("http://$::MOCK/remote/slow.png?delay_ms=3000"))
  qr/refused: localhost is a loopback address/,
  qr/\[attached: image\/png 1\d\d bytes/,
  qr/^\[\s*\{[^\]]*"target":\s*"http:\/\/images\.example\/remote\/cat\.png"/s]
+
+
+=== TEST 22: an allowed IPv4 address holds for its IPv4-mapped IPv6 form too
+--- http_config
+    gemini_pool_fetch_allow 127.0.0.1;
+--- config
+    location /v1/ { gemini_pool_api; }
+    location /mock/ { proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/__mock/; }
+--- request eval
+[main::img_chat(main::url_part("http://[::ffff:127.0.0.1]:$ENV{TEST_NGINX_MOCK_PORT}/remote/cat.png")),
+ "GET /mock/requests?endpoint=remote"]
+--- error_code eval
+[200, 200]
+--- response_body_like eval
+[qr/"content":"echo: what is it \[attached: image\/png 1\d\d bytes sha256:[0-9a-f]{12}\]\\n/,
+ qr/"path":\s*"\/remote\/cat\.png"/]
+--- no_error_log
+[error]

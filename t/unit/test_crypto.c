@@ -13,7 +13,7 @@
 
 #include "unit.h"
 #include "ngx_http_gemini_pool_crypto.h"
-#include "ngx_http_gemini_pool_wire.h"
+#include "ngx_http_gemini_pool_text.h"
 
 
 #define PW             "correct horse battery"
@@ -76,7 +76,7 @@ sign(const char *secret, size_t secret_len, const char *msg)
                          (const unsigned char *) msg, strlen(msg), mac,
                          &mac_len));
 
-    sig = ngx_gp_base64url_encode(mac, mac_len, &sig_len);
+    sig = ngx_gp_base64_encode(mac, mac_len, NGX_GP_BASE64_URL, &sig_len);
     assert_non_null(sig);
 
     len = strlen(msg) + 1 + sig_len + 1;
@@ -936,7 +936,7 @@ test_secret_reject(void **state)
     for (i = 0; i < n * 8; i++) {
         bin[i / 8] ^= (unsigned char) (1 << (i % 8));
 
-        e = ngx_gp_base64url_encode(bin, n, &elen);
+        e = ngx_gp_base64_encode(bin, n, NGX_GP_BASE64_URL, &elen);
         assert_non_null(e);
 
         t = malloc(7 + elen + 1);
@@ -954,7 +954,8 @@ test_secret_reject(void **state)
     /* ciphertext bytes dropped or added, re-encoded as valid base64url */
 
     for (i = 0; i < 3; i++) {
-        e = ngx_gp_base64url_encode(bin, n - 1 - i, &elen);
+        e = ngx_gp_base64_encode(bin, n - 1 - i, NGX_GP_BASE64_URL,
+                                 &elen);
         assert_non_null(e);
         t = malloc(7 + elen + 1);
         assert_non_null(t);

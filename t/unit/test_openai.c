@@ -35,13 +35,24 @@ static void assert_chunk_into(const ngx_gp_chunk_t *c, const char *exp,
     size_t n);
 
 
+/* a malloc'ed chunk: the storage given is too small to hold any */
+
+static char *
+render_chunk(const ngx_gp_chunk_t *c, size_t *n)
+{
+    char  tiny[1];
+
+    return ngx_gp_render_chunk_into(c, tiny, sizeof(tiny), n);
+}
+
+
 static void
 assert_chunk(const ngx_gp_chunk_t *c, const char *exp)
 {
     char    *s;
     size_t   n;
 
-    s = ngx_gp_render_chunk(c, &n);
+    s = render_chunk(c, &n);
 
     assert_non_null(s);
     assert_string_equal(s, exp);
@@ -873,7 +884,7 @@ test_render_random_round_trip(void **state)
         c.content = in;
         c.content_len = len;
 
-        s = ngx_gp_render_chunk(&c, &n);
+        s = render_chunk(&c, &n);
         assert_non_null(s);
         assert_int_equal(n, strlen(s));
 
@@ -1097,7 +1108,7 @@ test_render_large(void **state)
     c.content = in;
     c.content_len = len;
 
-    s = ngx_gp_render_chunk(&c, &n);
+    s = render_chunk(&c, &n);
     assert_non_null(s);
     assert_int_equal(n, strlen(HEAD) + strlen("\"choices\":[{\"index\":0,"
                      "\"delta\":{\"content\":\"\"},\"finish_reason\":null}]}"
@@ -1372,6 +1383,7 @@ test_parse_fast_differential(void **state)
         }
         strcat(alt, body + j + 1);
 
+        memset(&rf, 0, sizeof(ngx_gp_chat_req_t));
         rcf = ngx_gp_chat_req_fast(alt, strlen(alt), &rf);
         assert_int_equal(rcf, 1);
         ngx_gp_chat_req_free(&rf);
