@@ -1098,41 +1098,6 @@ ngx_gp_media_valid_host(u_char *p, size_t len)
 }
 
 
-static ngx_str_t *
-ngx_gp_media_header(ngx_http_request_t *r, const char *name)
-{
-    size_t            len;
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
-
-    len = ngx_strlen(name);
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len == len
-            && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
-        {
-            return &h[i].value;
-        }
-    }
-
-    return NULL;
-}
-
-
 static ngx_int_t
 ngx_gp_media_base(ngx_gp_media_t *m)
 {
@@ -1140,6 +1105,7 @@ ngx_gp_media_base(ngx_gp_media_t *m)
     u_char                            *p, *comma;
     ngx_str_t                          scheme, host, *v;
     ngx_gp_zone_t                     *z;
+    ngx_table_elt_t                   *h;
     ngx_http_request_t                *r;
     ngx_http_core_srv_conf_t          *cscf;
     ngx_http_gemini_pool_main_conf_t  *gmcf;
@@ -1195,7 +1161,8 @@ ngx_gp_media_base(ngx_gp_media_t *m)
         && ngx_cidr_match(r->connection->sockaddr, gmcf->trusted_proxies)
            == NGX_OK)
     {
-        v = ngx_gp_media_header(r, "X-Forwarded-Proto");
+        h = ngx_gp_header_in(r, "X-Forwarded-Proto");
+        v = h ? &h->value : NULL;
 
         if (v && v->len >= 5 && ngx_strncasecmp(v->data, (u_char *) "https",
                                                 5) == 0)
@@ -1208,7 +1175,8 @@ ngx_gp_media_base(ngx_gp_media_t *m)
             ngx_str_set(&scheme, "http");
         }
 
-        v = ngx_gp_media_header(r, "X-Forwarded-Host");
+        h = ngx_gp_header_in(r, "X-Forwarded-Host");
+        v = h ? &h->value : NULL;
 
         if (v) {
             /* the first of a list, as the nearest proxy saw it */

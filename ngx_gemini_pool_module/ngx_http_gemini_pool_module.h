@@ -435,7 +435,6 @@ char *ngx_gp_gemini_jwt_from_xsrf(ngx_gp_xfer_t *x,
 ngx_int_t ngx_gp_zone_init(ngx_shm_zone_t *shm_zone, void *data);
 void ngx_gp_account_copy(ngx_gp_account_t *acc, ngx_uint_t i,
     ngx_gp_account_copy_t *a);
-void ngx_gp_retry_after(ngx_http_request_t *r, time_t delay);
 ngx_gp_zone_t *ngx_gp_zone(void);
 #define NGX_GP_PICK_ROUND_ROBIN    0
 #define NGX_GP_PICK_LEAST_IN_FLIGHT 1
@@ -525,23 +524,15 @@ ngx_uint_t ngx_gp_zone_events_take(ngx_gp_zone_t *z, ngx_gp_event_t *out,
     ngx_uint_t max);
 ngx_int_t ngx_gp_store_save_events(ngx_cycle_t *cycle, ngx_gp_zone_t *z);
 
-/* API keys on /v1: NGX_OK (key copied to k), or an error sent */
+/* ngx_gp_zone_key_check() */
 #define NGX_GP_KEY_OK         0
 #define NGX_GP_KEY_MISSING    1
 #define NGX_GP_KEY_INVALID    2
 #define NGX_GP_KEY_LIMITED    3
 #define NGX_GP_KEY_MODEL      4
-ngx_int_t ngx_gp_api_key(ngx_http_request_t *r, ngx_str_t *model,
-    ngx_gp_key_t *k, ngx_int_t *sent);
 ngx_int_t ngx_gp_zone_key_check(ngx_gp_zone_t *z, const u_char *hash,
     ngx_str_t *model, ngx_gp_key_t *k, time_t *retry);
 ngx_int_t ngx_gp_health_handler(ngx_http_request_t *r);
-ngx_int_t ngx_gp_send_error(ngx_http_request_t *r, ngx_gp_oai_error_t *err);
-ngx_int_t ngx_gp_send_json(ngx_http_request_t *r, ngx_uint_t status,
-    u_char *p, size_t len);
-ngx_int_t ngx_gp_send_json_buf(ngx_http_request_t *r, ngx_uint_t status,
-    ngx_buf_t *b);
-ngx_int_t ngx_gp_read_body(ngx_http_request_t *r, ngx_str_t *body);
 
 
 /* configuration export and import, migration from the reference */
@@ -628,6 +619,12 @@ void ngx_gp_images_generate(ngx_http_request_t *r, ngx_gp_images_req_t *ir);
 ngx_int_t ngx_gp_helper_init_process(ngx_cycle_t *cycle);
 ngx_msec_t ngx_gp_helper_manager(void *data);
 void ngx_gp_helper_exit_process(ngx_cycle_t *cycle);
+
+
+/* the files of the nginx side, bottom up */
+
+#include "ngx_http_gemini_pool_http.h"
+#include "ngx_http_gemini_pool_apikey.h"
 
 
 extern ngx_module_t  ngx_http_gemini_pool_module;
