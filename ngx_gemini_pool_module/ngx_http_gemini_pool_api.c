@@ -70,7 +70,7 @@ ngx_gp_api_handler(ngx_http_request_t *r)
     }
 
     if (ngx_gp_uri_ends(r, "/chat/completions", NULL)) {
-        return ngx_gp_chat_handler(r);
+        return ngx_gp_chat_handler(r, &ngx_gp_surface_openai);
     }
 
     if (ngx_gp_uri_ends(r, "/models", &id)) {
@@ -78,11 +78,11 @@ ngx_gp_api_handler(ngx_http_request_t *r)
     }
 
     if (ngx_gp_uri_ends(r, "/images/generations", NULL)) {
-        return ngx_gp_images_handler(r);
+        return ngx_gp_chat_handler(r, &ngx_gp_surface_images);
     }
 
     if (ngx_gp_uri_ends(r, "/images/edits", NULL)) {
-        return ngx_gp_edits_handler(r);
+        return ngx_gp_chat_handler(r, &ngx_gp_surface_images_edits);
     }
 
     if (ngx_gp_uri_ends(r, "/files", &id)) {
