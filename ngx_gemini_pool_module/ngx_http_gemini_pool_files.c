@@ -2070,4 +2070,3 @@ ngx_gp_upload_fail(ngx_gp_upload_t *u, ngx_uint_t kind, long status,
 
     ngx_http_finalize_request(u->r, ngx_gp_send_error(u->r, &err));
 }
-

@@ -10,8 +10,9 @@
  * directory (levels like proxy_cache_path), evicted by the helper role,
  * and served by nginx itself under /image/ and /video/.
  *
- * Also: the artefact lines of image turns, the four delivery formats
- * (markdown, url, array, b64_json) and the images API answer.
+ * Also: the delivery formats (markdown, url, array, b64_json), the media
+ * as text links, and what the surfaces need to render them in their own
+ * shapes (ngx_gp_media_info(), _link(), _failure(), _data_url()).
  */
 
 
@@ -1341,10 +1342,7 @@ ngx_gp_media_text(ngx_gp_media_t *m, ngx_uint_t fmt, ngx_uint_t after_text,
         }
 
         if (it[i].state != NGX_GP_MEDIA_DONE) {
-            p = ngx_sprintf(p, "(%s %ui could not be retrieved: %s)",
-                            it[i].video ? "video" : "image", it[i].index,
-                            it[i].error[0] ? (char *) it[i].error
-                                           : "unknown error");
+            p += ngx_gp_media_failure(m, i, p, sizeof(it[i].error) + 64);
             continue;
         }
 
