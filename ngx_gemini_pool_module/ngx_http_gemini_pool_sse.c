@@ -15,6 +15,8 @@
 #define NGX_GP_BUF_SIZE        4096
 
 
+static ngx_int_t ngx_gp_sse_copy(ngx_gp_sse_t *sse, const u_char *p,
+    size_t len);
 static ngx_buf_t *ngx_gp_sse_tail(ngx_gp_sse_t *sse);
 static ngx_buf_t *ngx_gp_sse_buf(ngx_gp_sse_t *sse);
 static ngx_int_t ngx_gp_sse_queued(ngx_gp_sse_t *sse, ngx_uint_t last);
@@ -78,13 +80,52 @@ ngx_gp_sse_header(ngx_gp_sse_t *sse, const char *content_type, size_t len)
 
 
 /*
- * Copies one event into recycled buffers and queues it; NGX_AGAIN when
- * the client has not taken it all.
+ * Copies one event, framed by the caller, into recycled buffers and
+ * queues it; NGX_AGAIN when the client has not taken it all.
  */
 
 ngx_int_t
 ngx_gp_sse_send(ngx_gp_sse_t *sse, const u_char *p, size_t len,
     ngx_uint_t last)
+{
+    if (ngx_gp_sse_copy(sse, p, len) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_gp_sse_queued(sse, last);
+}
+
+
+/* one event: "event: <event>\n" (when event is not NULL), "data: <p>\n\n" */
+
+ngx_int_t
+ngx_gp_sse_event(ngx_gp_sse_t *sse, const char *event, const u_char *p,
+    size_t len, ngx_uint_t last)
+{
+    if (event
+        && (ngx_gp_sse_copy(sse, (u_char *) "event: ", 7) != NGX_OK
+            || ngx_gp_sse_copy(sse, (u_char *) event, ngx_strlen(event))
+               != NGX_OK
+            || ngx_gp_sse_copy(sse, (u_char *) "\n", 1) != NGX_OK))
+    {
+        return NGX_ERROR;
+    }
+
+    if (ngx_gp_sse_copy(sse, (u_char *) "data: ", 6) != NGX_OK
+        || ngx_gp_sse_copy(sse, p, len) != NGX_OK
+        || ngx_gp_sse_copy(sse, (u_char *) "\n\n", 2) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_gp_sse_queued(sse, last);
+}
+
+
+/* bytes at the end of the queue, in as few buffers as they fit */
+
+static ngx_int_t
+ngx_gp_sse_copy(ngx_gp_sse_t *sse, const u_char *p, size_t len)
 {
     size_t      n;
     ngx_buf_t  *b;
@@ -115,7 +156,7 @@ ngx_gp_sse_send(ngx_gp_sse_t *sse, const u_char *p, size_t len,
         sse->pending_size += n;
     }
 
-    return ngx_gp_sse_queued(sse, last);
+    return NGX_OK;
 }
 
 

@@ -39,9 +39,12 @@ void ngx_gp_sse_init(ngx_gp_sse_t *sse, ngx_http_request_t *r);
 /* 200 with content_type, no length, no caching, no proxy buffering */
 ngx_int_t ngx_gp_sse_header(ngx_gp_sse_t *sse, const char *content_type,
     size_t len);
-/* one event (or part of one) copied into the queue; NGX_AGAIN: busy */
+/* bytes framed by the caller, copied into the queue; NGX_AGAIN: busy */
 ngx_int_t ngx_gp_sse_send(ngx_gp_sse_t *sse, const u_char *p, size_t len,
     ngx_uint_t last);
+/* one event, "event: <event>\n" (event not NULL) and "data: <p>\n\n" */
+ngx_int_t ngx_gp_sse_event(ngx_gp_sse_t *sse, const char *event,
+    const u_char *p, size_t len, ngx_uint_t last);
 /* a buffer with at least room bytes free at its end, queued */
 ngx_buf_t *ngx_gp_sse_room(ngx_gp_sse_t *sse, size_t room);
 /* len bytes written at b->last of the buffer of ngx_gp_sse_room() */

@@ -292,14 +292,13 @@ ngx_gp_openai_completion_parts(ngx_gp_reply_t *o, ngx_gp_media_t *m,
 }
 
 
-/* one SSE chunk whose delta.content is the media as parts; malloc'ed */
+/* a chat.completion.chunk whose delta.content is the media as parts */
 
 static char *
 ngx_gp_openai_media_chunk(ngx_gp_reply_t *o, ngx_gp_media_t *m,
     size_t *len)
 {
-    char    *s, *out;
-    size_t   n;
+    char    *s;
     json_t  *root, *delta, *parts;
 
     parts = json_array();
@@ -328,24 +327,11 @@ ngx_gp_openai_media_chunk(ngx_gp_reply_t *o, ngx_gp_media_t *m,
     s = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(root);
 
-    if (s == NULL) {
-        return NULL;
+    if (s) {
+        *len = ngx_strlen(s);
     }
 
-    n = ngx_strlen(s);
-
-    out = malloc(n + sizeof("data: \n\n"));
-    if (out == NULL) {
-        free(s);
-        return NULL;
-    }
-
-    ngx_sprintf((u_char *) out, "data: %s\n\n%Z", s);
-    free(s);
-
-    *len = n + sizeof("data: \n\n") - 1;
-
-    return out;
+    return s;
 }
 
 
@@ -384,7 +370,7 @@ ngx_gp_openai_media(ngx_gp_reply_t *o, ngx_gp_media_t *m)
 
     o->role_sent = 1;
 
-    rc = ngx_gp_sse_send(&o->sse, (u_char *) p, len, 0);
+    rc = ngx_gp_sse_event(&o->sse, NULL, (u_char *) p, len, 0);
     free(p);
 
     return rc == NGX_ERROR ? NGX_ERROR : NGX_OK;
@@ -436,8 +422,8 @@ ngx_gp_openai_finish(ngx_gp_reply_t *o, ngx_gp_answer_t *a)
             }
         }
 
-        return ngx_gp_sse_send(&o->sse, (u_char *) "data: [DONE]\n\n",
-                               sizeof("data: [DONE]\n\n") - 1, 1);
+        return ngx_gp_sse_event(&o->sse, NULL, (u_char *) "[DONE]",
+                                sizeof("[DONE]") - 1, 1);
     }
 
     ngx_memzero(&c, sizeof(ngx_gp_completion_t));
