@@ -2,17 +2,20 @@
 /*
  * Copyright (C) ngx_gemini_pool developers
  *
- * POST /v1/chat/completions: the request state machine.
+ * A chat turn, the request state machine behind every client surface
+ * (surface.h: OpenAI chat completions, the images API, ...).
  *
- *   body -> parse -> account -> JWT (zone or getoxsrf) -> createSession
- *        -> streamAssist -> split -> decode -> render -> output filter
+ *   body -> surface parse -> account -> JWT (zone or getoxsrf)
+ *        -> createSession -> streamAssist -> split -> decode
+ *        -> surface delta / media / finish -> SSE writer or JSON
  *
  * The response header is committed only when the upstream produced its
  * first useful element (or when a keep-alive must be sent), so errors at
  * the start of a turn still move to the next account.  Output buffers are
- * recycled (free/busy chains), and the upstream transfer is paused while
- * the client has not taken what was sent: memory per request does not
- * grow with the answer.
+ * recycled (sse.c), and the upstream transfer is paused while the client
+ * has not taken what was sent: memory per request does not grow with the
+ * answer.  This file renders nothing itself: errors are the neutral
+ * ngx_gp_oai_error_t, sent in the surface's shape.
  */
 
 
