@@ -2,26 +2,26 @@
 /*
  * Copyright (C) ngx_gemini_pool developers
  *
- * POST /v1/chat/completions: the request state machine.
+ * A chat turn, the request state machine behind every client surface
+ * (surface.h: OpenAI chat completions, the images API, ...).
  *
- *   body -> parse -> account -> JWT (zone or getoxsrf) -> createSession
- *        -> streamAssist -> split -> decode -> render -> output filter
+ *   body -> surface parse -> account -> JWT (zone or getoxsrf)
+ *        -> createSession -> streamAssist -> split -> decode
+ *        -> surface delta / media / finish -> SSE writer or JSON
  *
  * The response header is committed only when the upstream produced its
  * first useful element (or when a keep-alive must be sent), so errors at
  * the start of a turn still move to the next account.  Output buffers are
- * recycled (free/busy chains), and the upstream transfer is paused while
- * the client has not taken what was sent: memory per request does not
- * grow with the answer.
+ * recycled (sse.c), and the upstream transfer is paused while the client
+ * has not taken what was sent: memory per request does not grow with the
+ * answer.  This file renders nothing itself: errors are the neutral
+ * ngx_gp_oai_error_t, sent in the surface's shape.
  */
 
 
 #include "ngx_http_gemini_pool_module.h"
 
 
-#define NGX_GP_BUF_SIZE        4096
-/* a chunk is rendered into the last buffer when it has this much room */
-#define NGX_GP_CHUNK_ROOM      1024
 #define NGX_GP_JWT_POLL        50
 
 typedef struct {
@@ -65,12 +65,8 @@ typedef struct {
 
     ngx_gp_input_t                    *in;          /* images, files */
 
-    /* output */
-    u_char                             id[40];
-    time_t                             created;
-    ngx_chain_t                       *free;
-    ngx_chain_t                       *busy;
-    ngx_msec_t                         last_output;
+    /* output: the surface, its stream */
+    ngx_gp_reply_t                     out;
 
     u_char                            *text;        /* non-stream answer,
                                                        or the history's */
@@ -92,18 +88,8 @@ typedef struct {
     ngx_event_t                        timer;       /* waits, timeouts */
     ngx_event_t                        keepalive;
 
-    /* SSE events made in one go (one upstream read, the end) leave in one
-       write: they wait here until the posted flush event runs */
-    ngx_chain_t                       *pending;
-    ngx_chain_t                      **pending_ll;
-    size_t                             pending_size;
-    ngx_event_t                        flush;
-    unsigned                           defer:1;
-
     unsigned                           stream:1;
     unsigned                           show_thoughts:1;
-    unsigned                           header_sent:1;
-    unsigned                           role_sent:1;
     unsigned                           useful:1;     /* answer started */
     unsigned                           got_text:1;
     unsigned                           got_thought:1;
@@ -113,7 +99,6 @@ typedef struct {
     unsigned                           timed_out:1;
     unsigned                           overflow:1;
     unsigned                           client_error:1;
-    unsigned                           error_sent:1;
     unsigned                           has_conv_key:1;
     unsigned                           by_id:1;      /* conversation_id */
     unsigned                           tried_binding:1;
@@ -123,8 +108,6 @@ typedef struct {
 
     /* generated media, and the artefact lines of image turns */
     unsigned                           flushing:1;
-    ngx_uint_t                         images;      /* NGX_GP_IMAGES_ */
-    ngx_uint_t                         image_format;
     ngx_gp_media_t                    *media;
     ngx_gp_artefact_t                  artefact;
     u_char                            *filtered;
@@ -132,7 +115,6 @@ typedef struct {
 } ngx_gp_chat_ctx_t;
 
 
-static void ngx_gp_chat_body(ngx_http_request_t *r);
 static void ngx_gp_chat_cleanup(void *data);
 static void ngx_gp_chat_history(ngx_gp_chat_ctx_t *ctx, ngx_gp_event_t *e);
 static void ngx_gp_chat_keys(ngx_gp_chat_ctx_t *ctx);
@@ -160,25 +142,15 @@ static void ngx_gp_chat_fail(ngx_gp_chat_ctx_t *ctx, ngx_uint_t kind,
     ;
 static void ngx_gp_chat_upstream_error(ngx_gp_chat_ctx_t *ctx,
     ngx_gp_xfer_t *x);
+static void ngx_gp_chat_start(ngx_http_request_t *r, ngx_str_t *body,
+    const ngx_gp_surface_t *surface);
+static void ngx_gp_chat_error(ngx_gp_chat_ctx_t *ctx,
+    ngx_gp_oai_error_t *err);
 static void ngx_gp_chat_finish(ngx_gp_chat_ctx_t *ctx);
-static ngx_int_t ngx_gp_chat_header(ngx_gp_chat_ctx_t *ctx);
-static ngx_int_t ngx_gp_chat_send(ngx_gp_chat_ctx_t *ctx, const u_char *p,
-    size_t len, ngx_uint_t last);
-static ngx_int_t ngx_gp_chat_chunk(ngx_gp_chat_ctx_t *ctx,
-    const char *content, size_t content_len, const char *reasoning,
-    size_t reasoning_len, const char *finish_reason, const char *error);
 static void ngx_gp_chat_writer(ngx_http_request_t *r);
 static void ngx_gp_chat_timer_handler(ngx_event_t *ev);
 static void ngx_gp_chat_keepalive_handler(ngx_event_t *ev);
 static void ngx_gp_chat_flush_handler(ngx_event_t *ev);
-static ngx_int_t ngx_gp_chat_render(ngx_gp_chat_ctx_t *ctx,
-    const ngx_gp_chunk_t *c);
-static ngx_buf_t *ngx_gp_chat_tail(ngx_gp_chat_ctx_t *ctx);
-static ngx_buf_t *ngx_gp_chat_buf(ngx_gp_chat_ctx_t *ctx);
-static ngx_int_t ngx_gp_chat_queued(ngx_gp_chat_ctx_t *ctx,
-    ngx_uint_t last);
-static ngx_int_t ngx_gp_chat_output(ngx_gp_chat_ctx_t *ctx,
-    ngx_chain_t *out, ngx_uint_t last);
 static void ngx_gp_chat_drop_xfer(ngx_gp_chat_ctx_t *ctx);
 static void ngx_gp_chat_release(ngx_gp_chat_ctx_t *ctx, ngx_uint_t ok,
     const char *error);
@@ -187,24 +159,34 @@ static ngx_int_t ngx_gp_chat_media_part(ngx_gp_chat_ctx_t *ctx,
 static void ngx_gp_chat_media_fetch(ngx_gp_chat_ctx_t *ctx);
 static void ngx_gp_chat_media_done(void *data);
 static ngx_int_t ngx_gp_chat_media_out(ngx_gp_chat_ctx_t *ctx);
-static void ngx_gp_chat_images_out(ngx_gp_chat_ctx_t *ctx);
 
+
+/*
+ * A chat turn behind a client surface (surface.h): the surface's body
+ * handler calls ngx_gp_chat_body() with it.
+ */
 
 ngx_int_t
-ngx_gp_chat_handler(ngx_http_request_t *r)
+ngx_gp_chat_handler(ngx_http_request_t *r, const ngx_gp_surface_t *surface)
 {
-    ngx_int_t  rc;
+    ngx_int_t       rc;
+    ngx_gp_reply_t  o;
 
     if (r->method != NGX_HTTP_POST) {
         ngx_gp_oai_error_t  err;
 
         ngx_gp_oai_error_set(&err, NGX_HTTP_NOT_ALLOWED,
                              "invalid_request_error", "method_not_allowed",
-                             NULL, "use POST for /v1/chat/completions");
-        return ngx_gp_send_error(r, &err);
+                             NULL, "use POST for %s", surface->path);
+
+        ngx_memzero(&o, sizeof(ngx_gp_reply_t));
+        o.r = r;
+        o.surface = surface;
+
+        return surface->error(&o, &err);
     }
 
-    rc = ngx_http_read_client_request_body(r, ngx_gp_chat_body);
+    rc = ngx_http_read_client_request_body(r, surface->body);
 
     if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
         return rc;
@@ -214,8 +196,8 @@ ngx_gp_chat_handler(ngx_http_request_t *r)
 }
 
 
-static void
-ngx_gp_chat_body(ngx_http_request_t *r)
+void
+ngx_gp_chat_body(ngx_http_request_t *r, const ngx_gp_surface_t *surface)
 {
     ngx_str_t  body;
 
@@ -224,17 +206,13 @@ ngx_gp_chat_body(ngx_http_request_t *r)
         return;
     }
 
-    ngx_gp_chat_start(r, &body, NGX_GP_IMAGES_NONE);
+    ngx_gp_chat_start(r, &body, surface);
 }
 
 
-/*
- * A chat completion body; images: the images API runs a chat turn of an
- * image model and answers in its own shape (NGX_GP_IMAGES_URL, _B64).
- */
-
-void
-ngx_gp_chat_start(ngx_http_request_t *r, ngx_str_t *body, ngx_uint_t images)
+static void
+ngx_gp_chat_start(ngx_http_request_t *r, ngx_str_t *body,
+    const ngx_gp_surface_t *surface)
 {
     ngx_int_t               rc, fmt;
     ngx_str_t               name;
@@ -262,7 +240,10 @@ ngx_gp_chat_start(ngx_http_request_t *r, ngx_str_t *body, ngx_uint_t images)
     ctx->gmcf = ngx_http_get_module_main_conf(r, ngx_http_gemini_pool_module);
     ctx->glcf = ngx_http_get_module_loc_conf(r, ngx_http_gemini_pool_module);
     ctx->zone = ngx_gp_zone();
-    ctx->created = ngx_time();
+    ctx->out.r = r;
+    ctx->out.surface = surface;
+    ctx->out.req = &ctx->req;
+    ctx->out.created = ngx_time();
     ctx->finish_reason = "stop";
     ctx->ttfb = -1;
 
@@ -272,19 +253,14 @@ ngx_gp_chat_start(ngx_http_request_t *r, ngx_str_t *body, ngx_uint_t images)
     ctx->timer.data = r->connection;
     ctx->timer.log = r->connection->log;
     ctx->keepalive.handler = ngx_gp_chat_keepalive_handler;
-    ctx->flush.handler = ngx_gp_chat_flush_handler;
-    ctx->flush.data = r->connection;
-    ctx->flush.log = r->connection->log;
-    ctx->pending_ll = &ctx->pending;
     ctx->keepalive.data = r->connection;
     ctx->keepalive.log = r->connection->log;
-    ctx->images = images;
 
-    if (ngx_gp_chat_req_parse((char *) body->data, body->len, &ctx->req,
-                              &err)
-        != 0)
-    {
-        ngx_http_finalize_request(r, ngx_gp_send_error(r, &err));
+    ngx_gp_sse_init(&ctx->out.sse, r);
+    ctx->out.sse.flush.handler = ngx_gp_chat_flush_handler;
+
+    if (surface->parse(&ctx->out, body, &err) != NGX_OK) {
+        ngx_gp_chat_error(ctx, &err);
         return;
     }
 
@@ -313,22 +289,25 @@ ngx_gp_chat_start(ngx_http_request_t *r, ngx_str_t *body, ngx_uint_t images)
                              "model", "The model `%.*s` does not exist; "
                              "GET /v1/models lists the models",
                              (int) ngx_min(name.len, 100), name.data);
-        ngx_http_finalize_request(r, ngx_gp_send_error(r, &err));
+        ngx_gp_chat_error(ctx, &err);
         return;
     }
 
-    if (images && ctx->model.kind != NGX_GP_MODEL_IMAGE) {
-        ngx_gp_oai_error_set(&err, NGX_HTTP_BAD_REQUEST,
-                             "invalid_request_error", "invalid_value",
-                             "model", "The model `%.*s` does not generate "
-                             "images", (int) ngx_min(name.len, 100),
-                             name.data);
-        ngx_http_finalize_request(r, ngx_gp_send_error(r, &err));
+    if (surface->model(&ctx->out, &ctx->model, &name, &err) != NGX_OK) {
+        ngx_gp_chat_error(ctx, &err);
         return;
     }
 
-    if (ngx_gp_api_key(r, &name, &ctx->key, &rc) != NGX_OK) {
-        ngx_http_finalize_request(r, rc);
+    rc = ngx_gp_api_key_check(r, &name, &ctx->key, &err);
+
+    if (rc != NGX_OK) {
+        if (rc == NGX_DECLINED) {
+            ngx_gp_chat_error(ctx, &err);
+
+        } else {
+            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        }
+
         return;
     }
 
@@ -340,13 +319,16 @@ ngx_gp_chat_start(ngx_http_request_t *r, ngx_str_t *body, ngx_uint_t images)
                              "image_format", "'image_format' must be "
                              "\"markdown\", \"url\", \"array\" or "
                              "\"b64_json\"");
-        ngx_http_finalize_request(r, ngx_gp_send_error(r, &err));
+        ngx_gp_chat_error(ctx, &err);
         return;
     }
 
-    ctx->image_format = fmt;
+    ctx->out.image_format = fmt;
+    ctx->out.model = ctx->req.model ? ctx->req.model
+                                    : (char *) ctx->model.name;
 
     ctx->stream = ctx->req.stream ? 1 : 0;
+    ctx->out.stream = ctx->stream;
     ctx->show_thoughts = ngx_gp_zone_setting_number(ctx->zone,
                                                     "show_thoughts", 0);
 
@@ -359,10 +341,6 @@ ngx_gp_chat_start(ngx_http_request_t *r, ngx_str_t *body, ngx_uint_t images)
                  : NGX_GP_QUOTA_TEXT;
 
     ngx_gp_chat_keys(ctx);
-
-    ngx_sprintf(ctx->id, "chatcmpl-%08xD%08xD%08xD%Z",
-                (uint32_t) ngx_random(), (uint32_t) ngx_random(),
-                (uint32_t) ngx_random());
 
     ctx->acct = ngx_palloc(r->pool, sizeof(ngx_gp_account_copy_t));
     if (ctx->acct == NULL) {
@@ -393,7 +371,7 @@ ngx_gp_chat_start(ngx_http_request_t *r, ngx_str_t *body, ngx_uint_t images)
                               ngx_gp_chat_inputs_ready, ctx, &err);
 
     if (rc == NGX_ERROR) {
-        ngx_http_finalize_request(r, ngx_gp_send_error(r, &err));
+        ngx_gp_chat_error(ctx, &err);
         return;
     }
 
@@ -405,13 +383,23 @@ ngx_gp_chat_start(ngx_http_request_t *r, ngx_str_t *body, ngx_uint_t images)
 }
 
 
+/* an error before the answer, in the surface's shape */
+
+static void
+ngx_gp_chat_error(ngx_gp_chat_ctx_t *ctx, ngx_gp_oai_error_t *err)
+{
+    ngx_http_finalize_request(ctx->r,
+                              ctx->out.surface->error(&ctx->out, err));
+}
+
+
 static void
 ngx_gp_chat_inputs_ready(void *data, ngx_gp_oai_error_t *err)
 {
     ngx_gp_chat_ctx_t  *ctx = data;
 
     if (err) {
-        ngx_http_finalize_request(ctx->r, ngx_gp_send_error(ctx->r, err));
+        ngx_gp_chat_error(ctx, err);
         return;
     }
 
@@ -441,8 +429,7 @@ ngx_gp_chat_begin(ngx_gp_chat_ctx_t *ctx)
                                  "model", "The model `%s` is pinned to "
                                  "another account than the one holding "
                                  "the file", ctx->model.name);
-            ngx_http_finalize_request(ctx->r,
-                                      ngx_gp_send_error(ctx->r, &err));
+            ngx_gp_chat_error(ctx, &err);
             return;
         }
 
@@ -491,7 +478,7 @@ ngx_gp_chat_record(ngx_gp_chat_ctx_t *ctx)
     e.prompt_tokens = (uint32_t) ctx->usage.prompt_tokens;
     e.completion_tokens = (uint32_t) ctx->usage.completion_tokens;
 
-    if (e.status >= 400 || ctx->error_sent) {
+    if (e.status >= 400 || ctx->out.error_sent) {
         ngx_memcpy(e.error, ctx->last_error, sizeof(e.error));
     }
 
@@ -570,8 +557,8 @@ ngx_gp_chat_cleanup(void *data)
         ngx_del_timer(&ctx->timer);
     }
 
-    if (ctx->flush.posted) {
-        ngx_delete_posted_event(&ctx->flush);
+    if (ctx->out.sse.flush.posted) {
+        ngx_delete_posted_event(&ctx->out.sse.flush);
     }
 
     if (ctx->keepalive.timer_set) {
@@ -852,7 +839,7 @@ ngx_gp_chat_attempt(ngx_gp_chat_ctx_t *ctx)
                              NULL, "No account is enabled in the pool");
     }
 
-    ngx_http_finalize_request(ctx->r, ngx_gp_send_error(ctx->r, &err));
+    ngx_gp_chat_error(ctx, &err);
 }
 
 
@@ -888,7 +875,7 @@ ngx_gp_chat_pinned(ngx_gp_chat_ctx_t *ctx, int64_t account, u_char *session)
         }
 
         ctx->acct->id = 0;
-        ngx_http_finalize_request(ctx->r, ngx_gp_send_error(ctx->r, &err));
+        ngx_gp_chat_error(ctx, &err);
         return;
     }
 
@@ -1241,7 +1228,9 @@ ngx_gp_chat_data(ngx_gp_xfer_t *x, char *p, size_t len)
         return len ? len : 1;
     }
 
-    if (ctx->stream && (ctx->busy || ctx->pending_size >= 16384)) {
+    if (ctx->stream
+        && (ctx->out.sse.busy || ctx->out.sse.pending_size >= 16384))
+    {
         /* the client has not taken what we sent: hold the upstream */
         x->paused = 1;
 
@@ -1259,9 +1248,9 @@ ngx_gp_chat_data(ngx_gp_xfer_t *x, char *p, size_t len)
 
     ngx_add_timer(&ctx->timer, ctx->gmcf->idle_timeout);
 
-    ctx->defer = ctx->stream;
+    ctx->out.sse.defer = ctx->stream;
     rc = ngx_gp_jsonstream_feed(&ctx->js, p, len, ngx_gp_chat_element, ctx);
-    ctx->defer = 0;
+    ctx->out.sse.defer = 0;
 
     if (rc == NGX_GP_JS_ERROR) {
         ctx->fail = NGX_GP_FAIL_NETWORK;
@@ -1378,8 +1367,11 @@ ngx_gp_chat_emit(ngx_gp_chat_ctx_t *ctx, ngx_uint_t thought, const char *p,
             return NGX_ERROR;
         }
 
-        rc = thought ? ngx_gp_chat_chunk(ctx, NULL, 0, p, len, NULL, NULL)
-                     : ngx_gp_chat_chunk(ctx, p, len, NULL, 0, NULL, NULL);
+        if (!ctx->out.sse.header_sent) {
+            ngx_gp_chat_ttfb(ctx);
+        }
+
+        rc = ctx->out.surface->delta(&ctx->out, p, len, thought);
 
         if (rc == NGX_ERROR) {
             ctx->client_error = 1;
@@ -1648,7 +1640,7 @@ ngx_gp_chat_fail(ngx_gp_chat_ctx_t *ctx, ngx_uint_t kind, long status,
         ngx_del_timer(&ctx->timer);
     }
 
-    retry = v.retry && !ctx->header_sent
+    retry = v.retry && !ctx->out.sse.header_sent
             && ctx->attempts < ctx->max_attempts;
 
     if (ctx->acct->id) {
@@ -1675,10 +1667,9 @@ ngx_gp_chat_fail(ngx_gp_chat_ctx_t *ctx, ngx_uint_t kind, long status,
         ctx->omit_model = 1;
     }
 
-    if (ctx->header_sent) {
-        /* the answer has started: end the stream with an error chunk */
-        (void) ngx_gp_chat_chunk(ctx, NULL, 0, NULL, 0, NULL, msg);
-        ctx->error_sent = 1;
+    if (ctx->out.sse.header_sent) {
+        /* the answer has started: end the stream with an error */
+        (void) ctx->out.surface->stop(&ctx->out, msg);
         ngx_gp_chat_finish(ctx);
         return;
     }
@@ -1739,7 +1730,7 @@ ngx_gp_chat_fail(ngx_gp_chat_ctx_t *ctx, ngx_uint_t kind, long status,
     ctx->zone->sh->errors++;
     ngx_shmtx_unlock(&ctx->zone->shpool->mutex);
 
-    ngx_http_finalize_request(ctx->r, ngx_gp_send_error(ctx->r, &err));
+    ngx_gp_chat_error(ctx, &err);
 }
 
 
@@ -1791,15 +1782,8 @@ ngx_gp_chat_bind(ngx_gp_chat_ctx_t *ctx)
 static void
 ngx_gp_chat_finish(ngx_gp_chat_ctx_t *ctx)
 {
-    char                  *p, *q;
-    size_t                 len, size;
-    ngx_int_t              rc;
-    ngx_buf_t             *b;
-    ngx_uint_t             parts;
-    ngx_gp_usage_t         usage;
-    ngx_gp_completion_t    c;
-    ngx_gp_chunk_t         chunk;
-    ngx_http_request_t    *r;
+    ngx_gp_answer_t      a;
+    ngx_http_request_t  *r;
 
     r = ctx->r;
     ctx->finished = 1;
@@ -1814,7 +1798,7 @@ ngx_gp_chat_finish(ngx_gp_chat_ctx_t *ctx)
 
     ngx_gp_chat_drop_xfer(ctx);
 
-    if (!ctx->error_sent && ngx_gp_media_count(ctx->media)
+    if (!ctx->out.error_sent && ngx_gp_media_count(ctx->media)
         && ngx_gp_chat_media_out(ctx) != NGX_OK)
     {
         ngx_http_finalize_request(r, NGX_ERROR);
@@ -1822,7 +1806,7 @@ ngx_gp_chat_finish(ngx_gp_chat_ctx_t *ctx)
     }
 
     if (ctx->acct->id) {
-        if (!ctx->error_sent) {
+        if (!ctx->out.error_sent) {
             ngx_gp_chat_bind(ctx);
         }
 
@@ -1831,126 +1815,15 @@ ngx_gp_chat_finish(ngx_gp_chat_ctx_t *ctx)
 
     ngx_gp_chat_ttfb(ctx);
 
-    if (ctx->stream) {
-        if (!ctx->header_sent && ngx_gp_chat_header(ctx) != NGX_OK) {
-            ngx_http_finalize_request(r, NGX_ERROR);
-            return;
-        }
+    a.text = ctx->text;
+    a.text_len = ctx->text_len;
+    a.reasoning = ctx->reasoning;
+    a.reasoning_len = ctx->reasoning_len;
+    a.finish_reason = ctx->finish_reason;
+    a.usage = ctx->usage;
+    a.media = ctx->media;
 
-        /* the finish chunk, the usage and [DONE]: one write */
-        ctx->defer = 1;
-
-        if (!ctx->error_sent
-            && ngx_gp_chat_chunk(ctx, NULL, 0, NULL, 0, ctx->finish_reason,
-                                 NULL)
-               == NGX_ERROR)
-        {
-            ngx_http_finalize_request(r, NGX_ERROR);
-            return;
-        }
-
-        if (ctx->req.include_usage) {
-            usage = ctx->usage;
-
-            ngx_memzero(&chunk, sizeof(ngx_gp_chunk_t));
-            chunk.id = (char *) ctx->id;
-            chunk.model = ctx->req.model ? ctx->req.model
-                                         : (char *) ctx->model.name;
-            chunk.created = ctx->created;
-            chunk.usage = &usage;
-
-            rc = ngx_gp_chat_render(ctx, &chunk);
-
-            if (rc == NGX_ERROR) {
-                ngx_http_finalize_request(r, NGX_ERROR);
-                return;
-            }
-        }
-
-        rc = ngx_gp_chat_send(ctx, (u_char *) "data: [DONE]\n\n",
-                              sizeof("data: [DONE]\n\n") - 1, 1);
-        ngx_http_finalize_request(r, rc);
-        return;
-    }
-
-    if (ctx->images) {
-        ngx_gp_chat_images_out(ctx);
-        return;
-    }
-
-    ngx_memzero(&c, sizeof(ngx_gp_completion_t));
-    c.id = (char *) ctx->id;
-    c.model = ctx->req.model ? ctx->req.model : (char *) ctx->model.name;
-    c.created = ctx->created;
-    c.content = ctx->text ? (char *) ctx->text : "";
-    c.content_len = ctx->text_len;
-    c.reasoning = ctx->reasoning ? (char *) ctx->reasoning : NULL;
-    c.reasoning_len = ctx->reasoning_len;
-    c.finish_reason = ctx->finish_reason;
-    c.usage = ctx->usage;
-
-    parts = ngx_gp_media_count(ctx->media)
-            && (ctx->image_format == NGX_GP_FMT_ARRAY
-                || ctx->image_format == NGX_GP_FMT_B64);
-
-    if (!parts) {
-        /*
-         * Rendered straight into the response buffer, sized for the usual
-         * escaping; only an answer that does not fit goes through a
-         * malloc'ed copy (a growing heap buffer cost a realloc a turn).
-         */
-
-        size = 1024 + c.content_len + c.content_len / 8
-               + ngx_strlen(c.model) + ngx_strlen(c.id);
-
-        if (c.reasoning) {
-            size += c.reasoning_len + c.reasoning_len / 8;
-        }
-
-        b = ngx_create_temp_buf(r->pool, size);
-        if (b == NULL) {
-            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return;
-        }
-
-        p = ngx_gp_render_completion_into(&c, (char *) b->pos, size, &len);
-        if (p == NULL) {
-            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return;
-        }
-
-        if (p == (char *) b->pos) {
-            b->last = b->pos + len;
-            ngx_http_finalize_request(r,
-                                      ngx_gp_send_json_buf(r, NGX_HTTP_OK, b));
-            return;
-        }
-
-    } else {
-        p = ngx_gp_render_completion(&c, &len);
-        if (p == NULL) {
-            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return;
-        }
-    }
-
-    if (parts) {
-        /* message.content: the text and the media as content parts */
-        q = ngx_gp_media_completion(ctx->media, ctx->image_format, p, len,
-                                    &len);
-        free(p);
-        p = q;
-
-        if (p == NULL) {
-            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return;
-        }
-    }
-
-    rc = ngx_gp_send_json(r, NGX_HTTP_OK, (u_char *) p, len);
-    free(p);
-
-    ngx_http_finalize_request(r, rc);
+    ngx_http_finalize_request(r, ctx->out.surface->finish(&ctx->out, &a));
 }
 
 
@@ -2013,433 +1886,62 @@ ngx_gp_chat_media_done(void *data)
 
 
 /*
- * The media after the text: markdown and url formats as text (appended
- * to the answer, or one more delta), array and b64_json as content parts
- * (the non-stream message is rewritten when it is rendered).
+ * The media after the text, as the surface delivers them; or as text
+ * (the markdown and url formats): appended to the answer, or one more
+ * delta.
  */
 
 static ngx_int_t
 ngx_gp_chat_media_out(ngx_gp_chat_ctx_t *ctx)
 {
-    char       *p;
-    size_t      len;
-    ngx_int_t   rc;
-    ngx_str_t   text;
+    ngx_int_t  rc;
+    ngx_str_t  text;
 
-    if (ctx->images) {
-        return NGX_OK;
+    rc = ctx->out.surface->media(&ctx->out, ctx->media);
+
+    if (rc != NGX_DECLINED) {
+        return rc == NGX_ERROR ? NGX_ERROR : NGX_OK;
     }
 
-    if (ctx->image_format == NGX_GP_FMT_MARKDOWN
-        || ctx->image_format == NGX_GP_FMT_URL)
+    if (ngx_gp_media_text(ctx->media, ctx->out.image_format,
+                          ctx->got_text ? (ctx->artefact.midline ? 1 : 2) : 0,
+                          &text)
+        != NGX_OK)
     {
-        if (ngx_gp_media_text(ctx->media, ctx->image_format,
-                              ctx->got_text ? (ctx->artefact.midline ? 1 : 2)
-                                            : 0,
-                              &text)
-            != NGX_OK)
+        return NGX_ERROR;
+    }
+
+    /* the next turn sends the links back as part of this answer */
+    ngx_gp_chat_hash_text(&ctx->next_md5, (char *) text.data, text.len);
+
+    if (ctx->stream) {
+        /* the history keeps the links too */
+        if (ctx->history_max && ctx->text_len < ctx->history_max
+            && ngx_gp_chat_append(&ctx->text, &ctx->text_len,
+                                  &ctx->text_cap, ctx->history_max + 4,
+                                  (char *) text.data,
+                                  ngx_min(text.len, ctx->history_max + 4
+                                                    - ctx->text_len))
+               == NGX_ERROR)
         {
             return NGX_ERROR;
         }
 
-        /* the next turn sends the links back as part of this answer */
-        ngx_gp_chat_hash_text(&ctx->next_md5, (char *) text.data, text.len);
-
-        if (ctx->stream) {
-            /* the history keeps the links too */
-            if (ctx->history_max && ctx->text_len < ctx->history_max
-                && ngx_gp_chat_append(&ctx->text, &ctx->text_len,
-                                      &ctx->text_cap, ctx->history_max + 4,
-                                      (char *) text.data,
-                                      ngx_min(text.len, ctx->history_max + 4
-                                                        - ctx->text_len))
-                   == NGX_ERROR)
-            {
-                return NGX_ERROR;
-            }
-
-            rc = ngx_gp_chat_chunk(ctx, (char *) text.data, text.len, NULL,
-                                   0, NULL, NULL);
-
-            return rc == NGX_ERROR ? NGX_ERROR : NGX_OK;
+        if (!ctx->out.sse.header_sent) {
+            ngx_gp_chat_ttfb(ctx);
         }
 
-        rc = ngx_gp_chat_append(&ctx->text, &ctx->text_len, &ctx->text_cap,
-                                ctx->glcf->max_answer + text.len,
-                                (char *) text.data, text.len);
+        rc = ctx->out.surface->delta(&ctx->out, (char *) text.data, text.len,
+                                     0);
 
         return rc == NGX_ERROR ? NGX_ERROR : NGX_OK;
     }
 
-    if (!ctx->stream) {
-        return NGX_OK;
-    }
-
-    p = ngx_gp_media_chunk(ctx->media, ctx->image_format, (char *) ctx->id,
-                           ctx->req.model ? ctx->req.model
-                                          : (char *) ctx->model.name,
-                           ctx->created, !ctx->role_sent, &len);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    if (!ctx->header_sent && ngx_gp_chat_header(ctx) != NGX_OK) {
-        free(p);
-        return NGX_ERROR;
-    }
-
-    ctx->role_sent = 1;
-
-    rc = ngx_gp_chat_send(ctx, (u_char *) p, len, 0);
-    free(p);
+    rc = ngx_gp_chat_append(&ctx->text, &ctx->text_len, &ctx->text_cap,
+                            ctx->glcf->max_answer + text.len,
+                            (char *) text.data, text.len);
 
     return rc == NGX_ERROR ? NGX_ERROR : NGX_OK;
-}
-
-
-/* the images API's answer: the images, or an error naming why none */
-
-static void
-ngx_gp_chat_images_out(ngx_gp_chat_ctx_t *ctx)
-{
-    char                *p;
-    size_t               len;
-    ngx_int_t            rc;
-    ngx_gp_oai_error_t   err;
-    ngx_http_request_t  *r;
-
-    r = ctx->r;
-
-    if (ngx_gp_media_ok(ctx->media) == 0) {
-        ngx_gp_oai_error_set(&err, NGX_HTTP_BAD_GATEWAY, "upstream_error",
-                             "no_image", NULL, "The upstream produced no "
-                             "image%s%.*s",
-                             ctx->text_len ? ": " : "",
-                             (int) ngx_min(ctx->text_len, 300),
-                             ctx->text ? (char *) ctx->text : "");
-        ngx_http_finalize_request(r, ngx_gp_send_error(r, &err));
-        return;
-    }
-
-    p = ngx_gp_media_images_response(ctx->media,
-                                     ctx->images == NGX_GP_IMAGES_B64,
-                                     ctx->created, &len);
-    if (p == NULL) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    rc = ngx_gp_send_json(r, NGX_HTTP_OK, (u_char *) p, len);
-    free(p);
-
-    ngx_http_finalize_request(r, rc);
-}
-
-
-static ngx_int_t
-ngx_gp_chat_header(ngx_gp_chat_ctx_t *ctx)
-{
-    ngx_int_t            rc;
-    ngx_table_elt_t     *h;
-    ngx_http_request_t  *r;
-
-    r = ctx->r;
-
-    r->headers_out.status = NGX_HTTP_OK;
-    ngx_str_set(&r->headers_out.content_type, "text/event-stream");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-    r->headers_out.content_length_n = -1;
-
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    h->hash = 1;
-    ngx_str_set(&h->key, "Cache-Control");
-    ngx_str_set(&h->value, "no-cache");
-
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    h->hash = 1;
-    ngx_str_set(&h->key, "X-Accel-Buffering");
-    ngx_str_set(&h->value, "no");
-
-    ctx->header_sent = 1;
-    ngx_gp_chat_ttfb(ctx);
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_gp_chat_chunk(ngx_gp_chat_ctx_t *ctx, const char *content,
-    size_t content_len, const char *reasoning, size_t reasoning_len,
-    const char *finish_reason, const char *error)
-{
-    ngx_gp_chunk_t  c;
-
-    if (!ctx->header_sent && ngx_gp_chat_header(ctx) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    ngx_memzero(&c, sizeof(ngx_gp_chunk_t));
-    c.id = (char *) ctx->id;
-    c.model = ctx->req.model ? ctx->req.model : (char *) ctx->model.name;
-    c.created = ctx->created;
-    c.content = content;
-    c.content_len = content_len;
-    c.reasoning = reasoning;
-    c.reasoning_len = reasoning_len;
-    c.finish_reason = finish_reason;
-    c.error = error;
-
-    if (!ctx->role_sent) {
-        c.role = "assistant";
-        ctx->role_sent = 1;
-
-        if (content == NULL && reasoning == NULL) {
-            c.content = "";
-        }
-    }
-
-    return ngx_gp_chat_render(ctx, &c);
-}
-
-
-/*
- * Copies one event into recycled buffers and passes it down the filter
- * chain with flush set; NGX_AGAIN when the client has not taken it all.
- */
-
-static ngx_int_t
-ngx_gp_chat_send(ngx_gp_chat_ctx_t *ctx, const u_char *p, size_t len,
-    ngx_uint_t last)
-{
-    size_t       n;
-    ngx_buf_t   *b;
-
-    if (ctx->pending) {
-        /* the last queued buffer first: fewer buffers, one iovec */
-        b = ngx_gp_chat_tail(ctx);
-
-        n = ngx_min(len, (size_t) (b->end - b->last));
-        b->last = ngx_cpymem(b->last, p, n);
-        p += n;
-        len -= n;
-        ctx->pending_size += n;
-    }
-
-    /* (an empty event still queues a buffer to carry the flags) */
-
-    while (len || ctx->pending == NULL) {
-        b = ngx_gp_chat_buf(ctx);
-        if (b == NULL) {
-            return NGX_ERROR;
-        }
-
-        n = ngx_min(len, (size_t) (b->end - b->start));
-        b->last = ngx_cpymem(b->last, p, n);
-        p += n;
-        len -= n;
-        ctx->pending_size += n;
-    }
-
-    return ngx_gp_chat_queued(ctx, last);
-}
-
-
-/*
- * Renders a chunk straight into the last queued buffer (or a new one);
- * one that does not fit goes through a malloc'ed copy and
- * ngx_gp_chat_send().
- */
-
-static ngx_int_t
-ngx_gp_chat_render(ngx_gp_chat_ctx_t *ctx, const ngx_gp_chunk_t *c)
-{
-    char       *p;
-    size_t      len;
-    ngx_int_t   rc;
-    ngx_buf_t  *b;
-
-    b = ctx->pending ? ngx_gp_chat_tail(ctx) : NULL;
-
-    if (b == NULL || (size_t) (b->end - b->last) < NGX_GP_CHUNK_ROOM) {
-        b = ngx_gp_chat_buf(ctx);
-        if (b == NULL) {
-            return NGX_ERROR;
-        }
-    }
-
-    p = ngx_gp_render_chunk_into(c, (char *) b->last,
-                                 (size_t) (b->end - b->last), &len);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    if (p != (char *) b->last) {
-        rc = ngx_gp_chat_send(ctx, (u_char *) p, len, 0);
-        free(p);
-        return rc;
-    }
-
-    b->last += len;
-    ctx->pending_size += len;
-
-    return ngx_gp_chat_queued(ctx, 0);
-}
-
-
-/* the last queued buffer */
-
-static ngx_buf_t *
-ngx_gp_chat_tail(ngx_gp_chat_ctx_t *ctx)
-{
-    ngx_chain_t  *cl;
-
-    cl = (ngx_chain_t *) ((u_char *) ctx->pending_ll
-                          - offsetof(ngx_chain_t, next));
-
-    return cl->buf;
-}
-
-
-/* a recycled (or new) empty buffer, queued */
-
-static ngx_buf_t *
-ngx_gp_chat_buf(ngx_gp_chat_ctx_t *ctx)
-{
-    ngx_buf_t    *b;
-    ngx_chain_t  *cl;
-
-    cl = ngx_chain_get_free_buf(ctx->r->pool, &ctx->free);
-    if (cl == NULL) {
-        return NULL;
-    }
-
-    b = cl->buf;
-
-    if (b->start == NULL) {
-        b->start = ngx_palloc(ctx->r->pool, NGX_GP_BUF_SIZE);
-        if (b->start == NULL) {
-            return NULL;
-        }
-
-        b->end = b->start + NGX_GP_BUF_SIZE;
-        b->tag = (ngx_buf_tag_t) &ngx_http_gemini_pool_module;
-        b->temporary = 1;
-    }
-
-    b->pos = b->start;
-    b->last = b->start;
-    b->flush = 0;
-    b->last_buf = 0;
-    b->last_in_chain = 0;
-
-    cl->next = NULL;
-    *ctx->pending_ll = cl;
-    ctx->pending_ll = &cl->next;
-
-    return b;
-}
-
-
-/* the queued events go now, or with the others of this moment */
-
-static ngx_int_t
-ngx_gp_chat_queued(ngx_gp_chat_ctx_t *ctx, ngx_uint_t last)
-{
-    ngx_chain_t  *out;
-
-    if (ctx->defer && !last) {
-        /* more events of the same moment may follow: one write for all */
-        if (!ctx->flush.posted) {
-            ngx_post_event(&ctx->flush, &ngx_posted_events);
-        }
-
-        return NGX_OK;
-    }
-
-    if (ctx->flush.posted) {
-        ngx_delete_posted_event(&ctx->flush);
-    }
-
-    out = ctx->pending;
-    ctx->pending = NULL;
-    ctx->pending_ll = &ctx->pending;
-    ctx->pending_size = 0;
-
-    return ngx_gp_chat_output(ctx, out, last);
-}
-
-
-/*
- * Passes the events down the filter chain with flush set on the last
- * buffer; NGX_AGAIN when the client has not taken it all.
- */
-
-static ngx_int_t
-ngx_gp_chat_output(ngx_gp_chat_ctx_t *ctx, ngx_chain_t *out,
-    ngx_uint_t last)
-{
-    ngx_int_t                  rc;
-    ngx_buf_t                 *b;
-    ngx_chain_t               *cl;
-    ngx_connection_t          *c;
-    ngx_http_request_t        *r;
-    ngx_http_core_loc_conf_t  *clcf;
-
-    r = ctx->r;
-    c = r->connection;
-
-    if (out == NULL) {
-        return NGX_OK;
-    }
-
-    for (cl = out; cl->next; cl = cl->next) { /* void */ }
-
-    b = cl->buf;
-    b->flush = 1;
-
-    if (last) {
-        b->last_buf = (r == r->main) ? 1 : 0;
-        b->last_in_chain = 1;
-    }
-
-    rc = ngx_http_output_filter(r, out);
-
-    ngx_chain_update_chains(r->pool, &ctx->free, &ctx->busy, &out,
-                            (ngx_buf_tag_t) &ngx_http_gemini_pool_module);
-
-    ctx->last_output = ngx_current_msec;
-
-    if (rc == NGX_ERROR) {
-        return NGX_ERROR;
-    }
-
-    if (ctx->busy && !last) {
-        clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
-
-        if (ngx_handle_write_event(c->write, clcf->send_lowat) != NGX_OK) {
-            return NGX_ERROR;
-        }
-
-        if (c->write->active && !c->write->ready && !c->write->timer_set) {
-            ngx_add_timer(c->write, clcf->send_timeout);
-        }
-    }
-
-    return rc;
 }
 
 
@@ -2449,7 +1951,6 @@ static void
 ngx_gp_chat_flush_handler(ngx_event_t *ev)
 {
     ngx_int_t            rc;
-    ngx_chain_t         *out;
     ngx_connection_t    *c;
     ngx_http_request_t  *r;
     ngx_gp_chat_ctx_t   *ctx;
@@ -2458,23 +1959,18 @@ ngx_gp_chat_flush_handler(ngx_event_t *ev)
     r = c->data;
     ctx = ngx_http_get_module_ctx(r, ngx_http_gemini_pool_module);
 
-    if (ctx == NULL || ctx->pending == NULL) {
+    if (ctx == NULL || ctx->out.sse.pending == NULL) {
         return;
     }
 
-    out = ctx->pending;
-    ctx->pending = NULL;
-    ctx->pending_ll = &ctx->pending;
-    ctx->pending_size = 0;
-
-    rc = ngx_gp_chat_output(ctx, out, 0);
+    rc = ngx_gp_sse_flush(&ctx->out.sse);
 
     if (rc == NGX_ERROR) {
         ngx_http_finalize_request(r, NGX_ERROR);
         return;
     }
 
-    if (!ctx->busy && ctx->xfer && ctx->xfer->paused) {
+    if (!ctx->out.sse.busy && ctx->xfer && ctx->xfer->paused) {
         ngx_add_timer(&ctx->timer, ctx->gmcf->idle_timeout);
 
         /* may run completion handlers: r may be gone afterwards */
@@ -2488,11 +1984,9 @@ ngx_gp_chat_flush_handler(ngx_event_t *ev)
 static void
 ngx_gp_chat_writer(ngx_http_request_t *r)
 {
-    ngx_int_t                  rc;
-    ngx_chain_t               *out;
-    ngx_event_t               *wev;
-    ngx_gp_chat_ctx_t         *ctx;
-    ngx_http_core_loc_conf_t  *clcf;
+    ngx_int_t            rc;
+    ngx_event_t         *wev;
+    ngx_gp_chat_ctx_t   *ctx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_gemini_pool_module);
     wev = r->connection->write;
@@ -2505,38 +1999,19 @@ ngx_gp_chat_writer(ngx_http_request_t *r)
         return;
     }
 
-    if (ctx == NULL || !ctx->header_sent) {
+    if (ctx == NULL || !ctx->out.sse.header_sent) {
         return;
     }
 
-    rc = ngx_http_output_filter(r, NULL);
-
-    out = NULL;
-    ngx_chain_update_chains(r->pool, &ctx->free, &ctx->busy, &out,
-                            (ngx_buf_tag_t) &ngx_http_gemini_pool_module);
+    rc = ngx_gp_sse_writer(&ctx->out.sse);
 
     if (rc == NGX_ERROR) {
         ngx_http_finalize_request(r, NGX_ERROR);
         return;
     }
 
-    if (ctx->busy) {
-        clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
-
-        if (ngx_handle_write_event(wev, clcf->send_lowat) != NGX_OK) {
-            ngx_http_finalize_request(r, NGX_ERROR);
-            return;
-        }
-
-        if (!wev->timer_set) {
-            ngx_add_timer(wev, clcf->send_timeout);
-        }
-
+    if (rc == NGX_AGAIN) {
         return;
-    }
-
-    if (wev->timer_set) {
-        ngx_del_timer(wev);
     }
 
     if (ctx->xfer && ctx->xfer->paused) {
@@ -2581,26 +2056,26 @@ ngx_gp_chat_keepalive_handler(ngx_event_t *ev)
     ngx_http_request_t  *r;
     ngx_gp_chat_ctx_t   *ctx;
 
-    static u_char  comment[] = ": keep-alive\n\n";
-
     c = ev->data;
     r = c->data;
     ctx = ngx_http_get_module_ctx(r, ngx_http_gemini_pool_module);
 
-    idle = ngx_current_msec - ctx->last_output;
+    idle = ngx_current_msec - ctx->out.sse.last_output;
 
-    if (!ctx->header_sent || idle >= ctx->glcf->keepalive) {
+    if (!ctx->out.sse.header_sent || idle >= ctx->glcf->keepalive) {
 
-        if (!ctx->busy) {
+        if (!ctx->out.sse.busy) {
             /* a silence this long commits the response */
-            if (!ctx->header_sent && ngx_gp_chat_header(ctx) != NGX_OK) {
-                ngx_http_finalize_request(r, NGX_ERROR);
-                return;
+            if (!ctx->out.sse.header_sent) {
+                ngx_gp_chat_ttfb(ctx);
+
+                if (ctx->out.surface->begin(&ctx->out) != NGX_OK) {
+                    ngx_http_finalize_request(r, NGX_ERROR);
+                    return;
+                }
             }
 
-            if (ngx_gp_chat_send(ctx, comment, sizeof(comment) - 1, 0)
-                == NGX_ERROR)
-            {
+            if (ngx_gp_sse_keepalive(&ctx->out.sse) == NGX_ERROR) {
                 ngx_http_finalize_request(r, NGX_ERROR);
                 return;
             }

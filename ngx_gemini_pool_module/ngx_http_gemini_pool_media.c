@@ -10,8 +10,9 @@
  * directory (levels like proxy_cache_path), evicted by the helper role,
  * and served by nginx itself under /image/ and /video/.
  *
- * Also: the artefact lines of image turns, the four delivery formats
- * (markdown, url, array, b64_json) and the images API answer.
+ * Also: the delivery formats (markdown, url, array, b64_json), the media
+ * as text links, and what the surfaces need to render them in their own
+ * shapes (ngx_gp_media_info(), _link(), _failure(), _data_url()).
  */
 
 
@@ -1098,41 +1099,6 @@ ngx_gp_media_valid_host(u_char *p, size_t len)
 }
 
 
-static ngx_str_t *
-ngx_gp_media_header(ngx_http_request_t *r, const char *name)
-{
-    size_t            len;
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
-
-    len = ngx_strlen(name);
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len == len
-            && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
-        {
-            return &h[i].value;
-        }
-    }
-
-    return NULL;
-}
-
-
 static ngx_int_t
 ngx_gp_media_base(ngx_gp_media_t *m)
 {
@@ -1140,6 +1106,7 @@ ngx_gp_media_base(ngx_gp_media_t *m)
     u_char                            *p, *comma;
     ngx_str_t                          scheme, host, *v;
     ngx_gp_zone_t                     *z;
+    ngx_table_elt_t                   *h;
     ngx_http_request_t                *r;
     ngx_http_core_srv_conf_t          *cscf;
     ngx_http_gemini_pool_main_conf_t  *gmcf;
@@ -1195,7 +1162,8 @@ ngx_gp_media_base(ngx_gp_media_t *m)
         && ngx_cidr_match(r->connection->sockaddr, gmcf->trusted_proxies)
            == NGX_OK)
     {
-        v = ngx_gp_media_header(r, "X-Forwarded-Proto");
+        h = ngx_gp_header_in(r, "X-Forwarded-Proto");
+        v = h ? &h->value : NULL;
 
         if (v && v->len >= 5 && ngx_strncasecmp(v->data, (u_char *) "https",
                                                 5) == 0)
@@ -1208,7 +1176,8 @@ ngx_gp_media_base(ngx_gp_media_t *m)
             ngx_str_set(&scheme, "http");
         }
 
-        v = ngx_gp_media_header(r, "X-Forwarded-Host");
+        h = ngx_gp_header_in(r, "X-Forwarded-Host");
+        v = h ? &h->value : NULL;
 
         if (v) {
             /* the first of a list, as the nearest proxy saw it */
@@ -1373,10 +1342,7 @@ ngx_gp_media_text(ngx_gp_media_t *m, ngx_uint_t fmt, ngx_uint_t after_text,
         }
 
         if (it[i].state != NGX_GP_MEDIA_DONE) {
-            p = ngx_sprintf(p, "(%s %ui could not be retrieved: %s)",
-                            it[i].video ? "video" : "image", it[i].index,
-                            it[i].error[0] ? (char *) it[i].error
-                                           : "unknown error");
+            p += ngx_gp_media_failure(m, i, p, sizeof(it[i].error) + 64);
             continue;
         }
 
@@ -1399,10 +1365,10 @@ ngx_gp_media_text(ngx_gp_media_t *m, ngx_uint_t fmt, ngx_uint_t after_text,
 }
 
 
-/* a cached file as a data: URL, malloc'ed */
+/* a cached file as a data: URL, malloc'ed; NULL: not available */
 
-static char *
-ngx_gp_media_data_url(ngx_gp_media_item_t *it)
+char *
+ngx_gp_media_data_url(ngx_gp_media_t *m, ngx_uint_t i)
 {
     char         *s;
     size_t        len;
@@ -1411,7 +1377,11 @@ ngx_gp_media_data_url(ngx_gp_media_item_t *it)
     ngx_str_t     src, dst;
     ngx_path_t   *root;
     ngx_file_info_t  fi;
+    ngx_gp_media_item_t  *it;
     u_char        path[NGX_MAX_PATH];
+
+    it = m->items.elts;
+    it = &it[i];
 
     root = ngx_gp_media_root();
 
@@ -1469,222 +1439,54 @@ ngx_gp_media_data_url(ngx_gp_media_item_t *it)
 }
 
 
-/* the media as OpenAI content parts; text parts note the failures */
+/* one medium of the turn, for the surfaces that render them */
 
-static json_t *
-ngx_gp_media_parts(ngx_gp_media_t *m, ngx_uint_t fmt, json_t *parts)
+void
+ngx_gp_media_info(ngx_gp_media_t *m, ngx_uint_t i, ngx_gp_media_info_t *info)
 {
-    char                 *data;
-    json_t               *part, *url;
-    ngx_uint_t            i;
     ngx_gp_media_item_t  *it;
-    u_char                buf[1024];
+
+    it = m->items.elts;
+
+    info->ok = (it[i].state == NGX_GP_MEDIA_DONE);
+    info->video = it[i].video;
+    info->index = it[i].index;
+}
+
+
+/* its public URL, NUL-terminated */
+
+size_t
+ngx_gp_media_link(ngx_gp_media_t *m, ngx_uint_t i, u_char *buf, size_t size)
+{
+    ngx_gp_media_item_t  *it;
 
     (void) ngx_gp_media_base(m);
 
     it = m->items.elts;
 
-    for (i = 0; i < m->items.nelts; i++) {
-
-        if (it[i].state != NGX_GP_MEDIA_DONE) {
-            ngx_snprintf(buf, sizeof(buf) - 1,
-                         "(%s %ui could not be retrieved: %s)%Z",
-                         it[i].video ? "video" : "image", it[i].index,
-                         it[i].error[0] ? (char *) it[i].error
-                                        : "unknown error");
-            part = json_pack("{s:s, s:s}", "type", "text", "text",
-                             (char *) buf);
-
-        } else {
-            data = NULL;
-
-            if (fmt == NGX_GP_FMT_B64 && !it[i].video) {
-                data = ngx_gp_media_data_url(&it[i]);
-            }
-
-            if (data == NULL) {
-                (void) ngx_gp_media_url(m, &it[i], buf, sizeof(buf));
-            }
-
-            url = json_string(data ? data : (char *) buf);
-            free(data);
-
-            part = json_pack("{s:s, s:{s:o}}", "type", "image_url",
-                             "image_url", "url", url);
-        }
-
-        if (part == NULL || json_array_append_new(parts, part) != 0) {
-            return NULL;
-        }
-    }
-
-    return parts;
+    return ngx_gp_media_url(m, &it[i], buf, size);
 }
 
 
-/*
- * A rendered chat.completion whose message.content becomes an array of
- * parts: the text (when any), then the media.  malloc'ed.
- */
+/* the note for one that could not be fetched, NUL-terminated */
 
-char *
-ngx_gp_media_completion(ngx_gp_media_t *m, ngx_uint_t fmt,
-    const char *rendered, size_t rlen, size_t *len)
+size_t
+ngx_gp_media_failure(ngx_gp_media_t *m, ngx_uint_t i, u_char *buf,
+    size_t size)
 {
-    char        *s;
-    json_t      *root, *msg, *parts, *text;
-    const char  *t;
-
-    root = json_loadb(rendered, rlen, 0, NULL);
-    if (root == NULL) {
-        return NULL;
-    }
-
-    msg = json_object_get(json_array_get(json_object_get(root, "choices"),
-                                         0),
-                          "message");
-    text = json_object_get(msg, "content");
-    t = json_string_value(text);
-
-    parts = json_array();
-
-    if (parts && t && t[0]) {
-        (void) json_array_append_new(parts,
-                                     json_pack("{s:s, s:O}", "type", "text",
-                                               "text", text));
-    }
-
-    if (msg == NULL || parts == NULL
-        || ngx_gp_media_parts(m, fmt, parts) == NULL
-        || json_object_set_new(msg, "content", parts) != 0)
-    {
-        json_decref(parts);
-        json_decref(root);
-        return NULL;
-    }
-
-    s = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(root);
-
-    if (s) {
-        *len = ngx_strlen(s);
-    }
-
-    return s;
-}
-
-
-/* one SSE chunk whose delta.content is the media as parts; malloc'ed */
-
-char *
-ngx_gp_media_chunk(ngx_gp_media_t *m, ngx_uint_t fmt, const char *id,
-    const char *model, time_t created, ngx_uint_t role, size_t *len)
-{
-    char    *s, *out;
-    size_t   n;
-    json_t  *root, *delta, *parts;
-
-    parts = json_array();
-    if (parts == NULL || ngx_gp_media_parts(m, fmt, parts) == NULL) {
-        json_decref(parts);
-        return NULL;
-    }
-
-    delta = role ? json_pack("{s:s, s:o}", "role", "assistant", "content",
-                             parts)
-                 : json_pack("{s:o}", "content", parts);
-
-    root = delta ? json_pack("{s:s, s:s, s:I, s:s, s:[{s:i, s:o, s:n}]}",
-                             "id", id, "object", "chat.completion.chunk",
-                             "created", (json_int_t) created, "model", model,
-                             "choices", "index", 0, "delta", delta,
-                             "finish_reason")
-                 : NULL;
-
-    if (root == NULL) {
-        return NULL;
-    }
-
-    s = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(root);
-
-    if (s == NULL) {
-        return NULL;
-    }
-
-    n = ngx_strlen(s);
-
-    out = malloc(n + sizeof("data: \n\n"));
-    if (out == NULL) {
-        free(s);
-        return NULL;
-    }
-
-    ngx_sprintf((u_char *) out, "data: %s\n\n%Z", s);
-    free(s);
-
-    *len = n + sizeof("data: \n\n") - 1;
-
-    return out;
-}
-
-
-/* {"created":T,"data":[{"url"} | {"b64_json"}]}, malloc'ed */
-
-char *
-ngx_gp_media_images_response(ngx_gp_media_t *m, ngx_uint_t b64,
-    time_t created, size_t *len)
-{
-    char                 *s, *data, *comma;
-    json_t               *root, *list, *item;
-    ngx_uint_t            i;
+    u_char               *p;
     ngx_gp_media_item_t  *it;
-    u_char                buf[1024];
-
-    (void) ngx_gp_media_base(m);
-
-    list = json_array();
-    if (list == NULL) {
-        return NULL;
-    }
 
     it = m->items.elts;
 
-    for (i = 0; i < m->items.nelts; i++) {
-        if (it[i].state != NGX_GP_MEDIA_DONE) {
-            continue;
-        }
+    p = ngx_snprintf(buf, size - 1, "(%s %ui could not be retrieved: %s)",
+                     it[i].video ? "video" : "image", it[i].index,
+                     it[i].error[0] ? (char *) it[i].error
+                                    : "unknown error");
+    *p = '\0';
 
-        if (b64 && (data = ngx_gp_media_data_url(&it[i])) != NULL) {
-            comma = ngx_strchr(data, ',');
-            item = json_pack("{s:s}", "b64_json", comma ? comma + 1 : data);
-            free(data);
-
-        } else {
-            (void) ngx_gp_media_url(m, &it[i], buf, sizeof(buf));
-            item = json_pack("{s:s}", "url", (char *) buf);
-        }
-
-        if (item == NULL || json_array_append_new(list, item) != 0) {
-            json_decref(list);
-            return NULL;
-        }
-    }
-
-    root = json_pack("{s:I, s:o}", "created", (json_int_t) created, "data",
-                     list);
-    if (root == NULL) {
-        return NULL;
-    }
-
-    s = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(root);
-
-    if (s) {
-        *len = ngx_strlen(s);
-    }
-
-    return s;
+    return p - buf;
 }
 
 
@@ -2035,359 +1837,4 @@ ngx_gp_media_evict(ngx_cycle_t *cycle)
     }
 
     ngx_destroy_pool(pool);
-}
-
-
-/* POST /v1/images/generations */
-
-static void ngx_gp_images_body(ngx_http_request_t *r);
-
-
-ngx_int_t
-ngx_gp_images_handler(ngx_http_request_t *r)
-{
-    ngx_int_t           rc;
-    ngx_gp_oai_error_t  err;
-
-    if (r->method != NGX_HTTP_POST) {
-        ngx_gp_oai_error_set(&err, NGX_HTTP_NOT_ALLOWED,
-                             "invalid_request_error", "method_not_allowed",
-                             NULL, "use POST for /v1/images/generations");
-        return ngx_gp_send_error(r, &err);
-    }
-
-    rc = ngx_http_read_client_request_body(r, ngx_gp_images_body);
-
-    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
-        return rc;
-    }
-
-    return NGX_DONE;
-}
-
-
-static ngx_int_t
-ngx_gp_images_size_valid(const char *s)
-{
-    const char  *p;
-
-    if (ngx_strcmp(s, "auto") == 0) {
-        return 1;
-    }
-
-    p = s;
-
-    while (*p >= '0' && *p <= '9') {
-        p++;
-    }
-
-    if (p == s || p - s > 5 || *p != 'x') {
-        return 0;
-    }
-
-    s = ++p;
-
-    while (*p >= '0' && *p <= '9') {
-        p++;
-    }
-
-    return p > s && p - s <= 5 && *p == '\0';
-}
-
-
-static void
-ngx_gp_images_body(ngx_http_request_t *r)
-{
-    json_t               *root, *v;
-    ngx_str_t             body;
-    json_error_t          jerr;
-    const char           *s;
-    ngx_gp_oai_error_t    err;
-    ngx_gp_images_req_t   ir;
-
-    if (ngx_gp_read_body(r, &body) != NGX_OK) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    ngx_memzero(&ir, sizeof(ngx_gp_images_req_t));
-    ir.n = 1;
-
-    root = json_loadb((char *) body.data, body.len, 0, &jerr);
-
-    if (root == NULL || !json_is_object(root)) {
-        ngx_gp_oai_error_set(&err, NGX_HTTP_BAD_REQUEST,
-                             "invalid_request_error", "invalid_json", NULL,
-                             "The body is not a JSON object");
-        goto failed;
-    }
-
-    v = json_object_get(root, "prompt");
-    s = json_string_value(v);
-
-    if (s == NULL || s[0] == '\0') {
-        ngx_gp_oai_error_set(&err, NGX_HTTP_BAD_REQUEST,
-                             "invalid_request_error",
-                             v ? "invalid_type" : "missing_required_parameter",
-                             "prompt", "'prompt' must be a non-empty string");
-        goto failed;
-    }
-
-    ir.prompt_len = json_string_length(v);
-
-    v = json_object_get(root, "n");
-
-    if (v && !json_is_null(v)) {
-        if (!json_is_integer(v) || json_integer_value(v) < 1
-            || json_integer_value(v) > 10)
-        {
-            ngx_gp_oai_error_set(&err, NGX_HTTP_BAD_REQUEST,
-                                 "invalid_request_error", "invalid_value",
-                                 "n", "'n' must be an integer from 1 to 10");
-            goto failed;
-        }
-
-        ir.n = (ngx_uint_t) json_integer_value(v);
-    }
-
-    v = json_object_get(root, "size");
-
-    if (v && !json_is_null(v)) {
-        if (!json_is_string(v)
-            || !ngx_gp_images_size_valid(json_string_value(v)))
-        {
-            ngx_gp_oai_error_set(&err, NGX_HTTP_BAD_REQUEST,
-                                 "invalid_request_error", "invalid_value",
-                                 "size", "'size' must be \"auto\" or "
-                                 "\"<width>x<height>\", like \"1024x1024\"");
-            goto failed;
-        }
-
-        if (ngx_strcmp(json_string_value(v), "auto") != 0) {
-            ir.size = strdup(json_string_value(v));
-            if (ir.size == NULL) {
-                goto oom;
-            }
-        }
-    }
-
-    v = json_object_get(root, "response_format");
-
-    if (v && !json_is_null(v)) {
-        s = json_string_value(v);
-
-        if (s == NULL
-            || (ngx_strcmp(s, "url") != 0 && ngx_strcmp(s, "b64_json") != 0))
-        {
-            ngx_gp_oai_error_set(&err, NGX_HTTP_BAD_REQUEST,
-                                 "invalid_request_error", "invalid_value",
-                                 "response_format", "'response_format' must "
-                                 "be \"url\" or \"b64_json\"");
-            goto failed;
-        }
-
-        ir.b64 = (s[0] == 'b');
-    }
-
-    v = json_object_get(root, "model");
-
-    if (v && !json_is_null(v)) {
-        if (!json_is_string(v)) {
-            ngx_gp_oai_error_set(&err, NGX_HTTP_BAD_REQUEST,
-                                 "invalid_request_error", "invalid_type",
-                                 "model", "'model' must be a string");
-            goto failed;
-        }
-
-        if (json_string_length(v)) {
-            ir.model = strdup(json_string_value(v));
-            if (ir.model == NULL) {
-                goto oom;
-            }
-        }
-    }
-
-    ir.prompt = malloc(ir.prompt_len + 1);
-    if (ir.prompt == NULL) {
-        goto oom;
-    }
-
-    ngx_memcpy(ir.prompt, json_string_value(json_object_get(root, "prompt")),
-               ir.prompt_len + 1);
-
-    json_decref(root);
-
-    ngx_gp_images_generate(r, &ir);
-    return;
-
-oom:
-
-    ngx_gp_oai_error_set(&err, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                         "server_error", "internal_error", NULL,
-                         "out of memory");
-
-failed:
-
-    json_decref(root);
-    free(ir.size);
-    free(ir.model);
-    free(ir.prompt);
-
-    ngx_http_finalize_request(r, ngx_gp_send_error(r, &err));
-}
-
-
-/*
- * Runs an image generation as a chat turn of an image model: the prompt
- * (with the count and size as hints: the upstream has no such fields),
- * the input images of an edit as image parts.  Takes ir's memory.
- */
-
-void
-ngx_gp_images_generate(ngx_http_request_t *r, ngx_gp_images_req_t *ir)
-{
-    char            *text, *s;
-    u_char          *p;
-    size_t           i;
-    json_t          *root, *content, *part;
-    ngx_str_t        body;
-    ngx_uint_t       k, started;
-    ngx_gp_zone_t   *z;
-    const char      *model;
-    ngx_gp_image_ref_t  *img;
-    u_char           name[NGX_GP_MODEL_LEN];
-
-    z = ngx_gp_zone();
-    model = ir->model;
-
-    if (model == NULL || ngx_strncmp(model, "dall-e", 6) == 0
-        || ngx_strncmp(model, "gpt-image", 9) == 0)
-    {
-        /* OpenAI's names, and none: the first image model */
-        ngx_cpystrn(name, (u_char *) "gemini-image", sizeof(name));
-
-        ngx_shmtx_lock(&z->shpool->mutex);
-
-        for (k = 0; k < z->sh->nmodels; k++) {
-            if (z->sh->models[k].kind == NGX_GP_MODEL_IMAGE) {
-                ngx_cpystrn(name, z->sh->models[k].name, sizeof(name));
-                break;
-            }
-        }
-
-        ngx_shmtx_unlock(&z->shpool->mutex);
-
-        model = (char *) name;
-    }
-
-    text = malloc(ir->prompt_len + 128);
-    root = NULL;
-    s = NULL;
-    started = 0;
-
-    if (text == NULL) {
-        goto failed;
-    }
-
-    p = ngx_cpymem(text, ir->prompt, ir->prompt_len);
-
-    if (ir->n > 1) {
-        p = ngx_sprintf(p, "\n\n(Generate %ui separate images.)", ir->n);
-    }
-
-    if (ir->size) {
-        p = ngx_sprintf(p, "%s(Size: %s.)", ir->n > 1 ? "\n" : "\n\n",
-                        ir->size);
-    }
-
-    *p = '\0';
-
-    content = json_array();
-    root = json_pack("{s:s, s:[{s:s, s:o}]}", "model", model, "messages",
-                     "role", "user", "content", content);
-    part = json_pack("{s:s, s:s%}", "type", "text", "text", text,
-                     (size_t) (p - (u_char *) text));
-
-    if (root == NULL || part == NULL
-        || json_array_append_new(content, part) != 0)
-    {
-        goto failed;
-    }
-
-    for (i = 0; i < ir->nimages; i++) {
-        img = &ir->images[i];
-
-        if (img->kind == NGX_GP_IMAGE_FILE && img->file_id) {
-            part = json_pack("{s:s, s:s}", "type", "file", "file_id",
-                             img->file_id);
-
-        } else if (img->kind == NGX_GP_IMAGE_URL && img->url) {
-            part = json_pack("{s:s, s:{s:s}}", "type", "image_url",
-                             "image_url", "url", img->url);
-
-        } else if (img->data) {
-            s = malloc(img->data_len + 64);
-            if (s == NULL) {
-                goto failed;
-            }
-
-            p = ngx_sprintf((u_char *) s, "data:%s;base64,",
-                            img->mime ? img->mime : "image/png");
-            p = ngx_cpymem(p, img->data, img->data_len);
-            *p = '\0';
-
-            part = json_pack("{s:s, s:{s:s}}", "type", "image_url",
-                             "image_url", "url", s);
-            free(s);
-            s = NULL;
-
-        } else {
-            continue;
-        }
-
-        if (part == NULL || json_array_append_new(content, part) != 0) {
-            goto failed;
-        }
-    }
-
-    s = json_dumps(root, JSON_COMPACT);
-    if (s == NULL) {
-        goto failed;
-    }
-
-    json_decref(root);
-    root = NULL;
-    free(text);
-    text = NULL;
-
-    body.data = (u_char *) s;
-    body.len = ngx_strlen(s);
-
-    ngx_gp_chat_start(r, &body, ir->b64 ? NGX_GP_IMAGES_B64
-                                        : NGX_GP_IMAGES_URL);
-
-    free(s);
-    started = 1;
-
-failed:
-
-    if (!started) {
-        free(text);
-        json_decref(root);
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-    }
-
-    for (i = 0; i < ir->nimages; i++) {
-        img = &ir->images[i];
-        free(img->mime);
-        free(img->data);
-        free(img->url);
-        free(img->file_id);
-    }
-
-    free(ir->images);
-    free(ir->model);
-    free(ir->prompt);
-    free(ir->size);
-    ngx_memzero(ir, sizeof(ngx_gp_images_req_t));
 }

@@ -27,6 +27,7 @@
 #include "ngx_http_gemini_pool_crypto.h"
 #include "ngx_http_gemini_pool_artefact.h"
 #include "ngx_http_gemini_pool_input.h"
+#include "ngx_http_gemini_pool_images.h"
 
 
 #define NGX_GP_VERSION               "0.1.0"
@@ -436,7 +437,6 @@ char *ngx_gp_gemini_jwt_from_xsrf(ngx_gp_xfer_t *x,
 ngx_int_t ngx_gp_zone_init(ngx_shm_zone_t *shm_zone, void *data);
 void ngx_gp_account_copy(ngx_gp_account_t *acc, ngx_uint_t i,
     ngx_gp_account_copy_t *a);
-void ngx_gp_retry_after(ngx_http_request_t *r, time_t delay);
 ngx_gp_zone_t *ngx_gp_zone(void);
 #define NGX_GP_PICK_ROUND_ROBIN    0
 #define NGX_GP_PICK_LEAST_IN_FLIGHT 1
@@ -500,18 +500,10 @@ const char **ngx_gp_input_ids(ngx_gp_input_t *in, size_t *n);
 ngx_int_t ngx_gp_input_error(const char *msg, long status,
     ngx_gp_oai_error_t *err);
 ngx_int_t ngx_gp_files_handler(ngx_http_request_t *r, ngx_str_t *id);
-ngx_int_t ngx_gp_edits_handler(ngx_http_request_t *r);
 
 
 /* request handlers */
 
-ngx_int_t ngx_gp_chat_handler(ngx_http_request_t *r);
-
-#define NGX_GP_IMAGES_NONE    0   /* a chat completion */
-#define NGX_GP_IMAGES_URL     1   /* the images API, "url" answer */
-#define NGX_GP_IMAGES_B64     2   /* the images API, "b64_json" answer */
-void ngx_gp_chat_start(ngx_http_request_t *r, ngx_str_t *body,
-    ngx_uint_t images);
 ngx_int_t ngx_gp_api_handler(ngx_http_request_t *r);
 ngx_int_t ngx_gp_admin_handler(ngx_http_request_t *r);
 ngx_int_t ngx_gp_metrics_handler(ngx_http_request_t *r);
@@ -525,23 +517,15 @@ ngx_uint_t ngx_gp_zone_events_take(ngx_gp_zone_t *z, ngx_gp_event_t *out,
     ngx_uint_t max);
 ngx_int_t ngx_gp_store_save_events(ngx_cycle_t *cycle, ngx_gp_zone_t *z);
 
-/* API keys on /v1: NGX_OK (key copied to k), or an error sent */
+/* ngx_gp_zone_key_check() */
 #define NGX_GP_KEY_OK         0
 #define NGX_GP_KEY_MISSING    1
 #define NGX_GP_KEY_INVALID    2
 #define NGX_GP_KEY_LIMITED    3
 #define NGX_GP_KEY_MODEL      4
-ngx_int_t ngx_gp_api_key(ngx_http_request_t *r, ngx_str_t *model,
-    ngx_gp_key_t *k, ngx_int_t *sent);
 ngx_int_t ngx_gp_zone_key_check(ngx_gp_zone_t *z, const u_char *hash,
     ngx_str_t *model, ngx_gp_key_t *k, time_t *retry);
 ngx_int_t ngx_gp_health_handler(ngx_http_request_t *r);
-ngx_int_t ngx_gp_send_error(ngx_http_request_t *r, ngx_gp_oai_error_t *err);
-ngx_int_t ngx_gp_send_json(ngx_http_request_t *r, ngx_uint_t status,
-    u_char *p, size_t len);
-ngx_int_t ngx_gp_send_json_buf(ngx_http_request_t *r, ngx_uint_t status,
-    ngx_buf_t *b);
-ngx_int_t ngx_gp_read_body(ngx_http_request_t *r, ngx_str_t *body);
 
 
 /* configuration export and import, migration from the reference */
@@ -566,7 +550,7 @@ ngx_int_t ngx_gp_chat_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 
 
-/* generated media: cache, delivery, /image/ and /video/, images API */
+/* generated media: cache, delivery, /image/ and /video/ */
 
 #define NGX_GP_FMT_MARKDOWN          0
 #define NGX_GP_FMT_URL               1
@@ -588,46 +572,27 @@ ngx_int_t ngx_gp_media_choose_format(ngx_http_request_t *r,
     const char *req_fmt, ngx_gp_key_t *k);
 ngx_int_t ngx_gp_media_text(ngx_gp_media_t *m, ngx_uint_t fmt,
     ngx_uint_t after_text, ngx_str_t *out);
-char *ngx_gp_media_completion(ngx_gp_media_t *m, ngx_uint_t fmt,
-    const char *rendered, size_t rlen, size_t *len);
-char *ngx_gp_media_chunk(ngx_gp_media_t *m, ngx_uint_t fmt,
-    const char *id, const char *model, time_t created, ngx_uint_t role,
-    size_t *len);
-char *ngx_gp_media_images_response(ngx_gp_media_t *m, ngx_uint_t b64,
-    time_t created, size_t *len);
 ngx_int_t ngx_gp_media_handler(ngx_http_request_t *r);
-ngx_int_t ngx_gp_images_handler(ngx_http_request_t *r);
 void ngx_gp_media_evict(ngx_cycle_t *cycle);
 
 ngx_gp_xfer_t *ngx_gp_gemini_download(ngx_http_gemini_pool_main_conf_t *gmcf,
     ngx_gp_account_copy_t *a, const char *session, const char *file_id,
     ngx_log_t *log);
 
-/*
- * An image generation (POST /v1/images/generations, and the edits of
- * /v1/images/edits): the prompt, the count, the size hint, the answer's
- * shape, and input images for edits (owned by the caller until the
- * call, then by the request: they are released with it).
- */
-typedef struct {
-    char                    *model;        /* NULL: the first image model */
-    char                    *prompt;       /* malloc'ed */
-    size_t                   prompt_len;
-    ngx_uint_t               n;            /* 1..10 */
-    char                    *size;         /* "1024x1024", NULL: auto */
-    ngx_uint_t               b64;          /* response_format b64_json */
-    ngx_gp_image_ref_t      *images;       /* malloc'ed, for edits */
-    size_t                   nimages;
-} ngx_gp_images_req_t;
-
-void ngx_gp_images_generate(ngx_http_request_t *r, ngx_gp_images_req_t *ir);
-
-
 /* the helper role */
 
 ngx_int_t ngx_gp_helper_init_process(ngx_cycle_t *cycle);
 ngx_msec_t ngx_gp_helper_manager(void *data);
 void ngx_gp_helper_exit_process(ngx_cycle_t *cycle);
+
+
+/* the files of the nginx side, bottom up */
+
+#include "ngx_http_gemini_pool_http.h"
+#include "ngx_http_gemini_pool_apikey.h"
+#include "ngx_http_gemini_pool_sse.h"
+#include "ngx_http_gemini_pool_media.h"
+#include "ngx_http_gemini_pool_surface.h"
 
 
 extern ngx_module_t  ngx_http_gemini_pool_module;
