@@ -1630,52 +1630,135 @@ ngx_gp_admin_account_toggle(ngx_gp_admin_t *a)
 
 /* settings */
 
+/*
+ * {"settings": {key: {"type", "value" | "set", "default", ["allowed"],
+ * ["min", "max"]}}}: every setting of the table with its effective
+ * value, secrets only as whether they are set.
+ */
+
+static json_t *
+ngx_gp_admin_setting_json(ngx_uint_t i, ngx_gp_setting_t *s)
+{
+    json_t                      *v, *allowed;
+    const char *const           *c;
+    const ngx_gp_setting_def_t  *d;
+
+    d = ngx_gp_setting_def(i);
+
+    switch (d->type) {
+
+    case NGX_GP_SETTING_SECRET:
+        /* never the secret itself: whether it is set */
+        v = json_pack("{s:s,s:n,s:b,s:s}", "type", "secret", "value",
+                      "set", s->value[0] != '\0', "default", d->dflt);
+        break;
+
+    case NGX_GP_SETTING_INT:
+        v = json_pack("{s:s,s:I,s:I,s:I}", "type", "int", "value",
+                      (json_int_t) s->number, "default",
+                      (json_int_t) ngx_atoi((u_char *) d->dflt,
+                                            ngx_strlen(d->dflt)),
+                      "min", (json_int_t) d->min);
+
+        if (v && d->max >= 0
+            && json_object_set_new(v, "max", json_integer(d->max)) != 0)
+        {
+            json_decref(v);
+            v = NULL;
+        }
+
+        break;
+
+    case NGX_GP_SETTING_BOOL:
+        v = json_pack("{s:s,s:b,s:b}", "type", "bool", "value",
+                      (int) s->number, "default",
+                      ngx_strcmp(d->dflt, "true") == 0);
+        break;
+
+    default:
+        v = json_pack("{s:s,s:s,s:s}", "type", "string", "value",
+                      (char *) s->value, "default", d->dflt);
+        break;
+    }
+
+    if (v && d->allowed) {
+        allowed = json_array();
+
+        for (c = d->allowed; allowed && *c; c++) {
+            if (json_array_append_new(allowed, json_string(*c)) != 0) {
+                json_decref(allowed);
+                allowed = NULL;
+            }
+        }
+
+        if (allowed == NULL
+            || json_object_set_new(v, "allowed", allowed) != 0)
+        {
+            json_decref(v);
+            v = NULL;
+        }
+    }
+
+    return v;
+}
+
+
 static ngx_int_t
 ngx_gp_admin_settings(ngx_gp_admin_t *a)
 {
     json_t            *obj, *v;
-    ngx_uint_t         i;
+    ngx_uint_t         i, k, j, order[NGX_GP_SET_N];
     ngx_gp_zone_t     *z;
     ngx_gp_setting_t  *s;
 
     z = ngx_gp_zone();
 
-    obj = json_object();
-    if (obj == NULL) {
+    /* by key, as the settings table of SQLite lists them */
+
+    for (i = 0; i < NGX_GP_SET_N; i++) {
+        for (j = i; j > 0; j--) {
+            k = order[j - 1];
+
+            if (ngx_strcmp(ngx_gp_setting_def(k)->key,
+                           ngx_gp_setting_def(i)->key) < 0)
+            {
+                break;
+            }
+
+            order[j] = k;
+        }
+
+        order[j] = i;
+    }
+
+    s = ngx_palloc(a->r->pool, sizeof(z->sh->settings));
+    if (s == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     ngx_shmtx_lock(&z->shpool->mutex);
+    ngx_memcpy(s, z->sh->settings, sizeof(z->sh->settings));
+    ngx_shmtx_unlock(&z->shpool->mutex);
 
-    for (i = 0; i < z->sh->nsettings; i++) {
-        s = &z->sh->settings[i];
+    obj = json_object();
 
-        if (ngx_gp_store_secret_setting((char *) s->key)) {
-            /* never the secret itself: whether it is set */
-            v = json_pack("{s:s,s:n,s:b}", "type", "secret", "value", "set",
-                          s->value[0] != '\0');
+    for (i = 0; obj && i < NGX_GP_SET_N; i++) {
+        k = order[i];
+        v = ngx_gp_admin_setting_json(k, &s[k]);
 
-        } else if (s->type == NGX_GP_SETTING_INT) {
-            v = json_pack("{s:s,s:I}", "type", "int", "value",
-                          (json_int_t) s->number);
-
-        } else if (s->type == NGX_GP_SETTING_BOOL) {
-            v = json_pack("{s:s,s:b}", "type", "bool", "value",
-                          (int) s->number);
-
-        } else {
-            v = json_pack("{s:s,s:s}", "type", "string", "value",
-                          (char *) s->value);
-        }
-
-        if (v == NULL || json_object_set_new(obj, (char *) s->key, v) != 0) {
-            ngx_shmtx_unlock(&z->shpool->mutex);
+        if (v == NULL
+            || json_object_set_new(obj, ngx_gp_setting_def(k)->key, v) != 0)
+        {
             json_decref(obj);
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            obj = NULL;
         }
     }
 
-    ngx_shmtx_unlock(&z->shpool->mutex);
+    ngx_explicit_memzero(s, sizeof(z->sh->settings));
+
+    if (obj == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     return ngx_gp_admin_json(a->r, NGX_HTTP_OK,
                              json_pack("{s:o}", "settings", obj));
@@ -1683,148 +1766,78 @@ ngx_gp_admin_settings(ngx_gp_admin_t *a)
 
 
 /*
- * {"key": value, ...}: every key must be a known setting and every value
- * of its type; one transaction, so one bad value changes nothing.
+ * {"key": value, ...}: every key must be a setting of the table and every
+ * value of its type and pass the table's check (the one the import uses);
+ * one transaction, so one bad value changes nothing.  Secrets are sealed
+ * as they are written.
  */
 
 static ngx_int_t
 ngx_gp_admin_settings_update(ngx_gp_admin_t *a)
 {
-    int               rc;
-    char              buf[32];
-    json_t           *v;
-    sqlite3          *db;
-    ngx_uint_t        i, found;
-    const char       *key, *type, *text;
-    sqlite3_stmt     *st;
-    ngx_gp_zone_t    *z;
-    ngx_gp_setting_t  settings[NGX_GP_MAX_SETTINGS];
-    ngx_uint_t        n;
+    char         buf[32];
+    json_t      *v;
+    ngx_int_t    i, n;
+    const char  *key, *text, *err;
 
     if (a->body == NULL || json_object_size(a->body) == 0) {
         return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST, "invalid_json",
                                   "a JSON object of settings is required");
     }
 
-    z = ngx_gp_zone();
-
-    ngx_shmtx_lock(&z->shpool->mutex);
-    n = z->sh->nsettings;
-    ngx_memcpy(settings, z->sh->settings, n * sizeof(ngx_gp_setting_t));
-    ngx_shmtx_unlock(&z->shpool->mutex);
-
-    db = ngx_gp_store_db(a->r->connection->log);
-    if (db == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    /* all checked before anything is written */
 
     json_object_foreach(a->body, key, v) {
 
-        found = 0;
-        type = NULL;
+        i = ngx_gp_setting_index(key);
 
-        for (i = 0; i < n; i++) {
-            if (ngx_strcmp(settings[i].key, key) == 0) {
-                found = 1;
-                type = settings[i].type == NGX_GP_SETTING_INT ? "int"
-                       : settings[i].type == NGX_GP_SETTING_BOOL ? "bool"
-                       : "string";
-                break;
-            }
-        }
-
-        if (!found) {
-            (void) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        if (i == NGX_ERROR) {
             return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
                                       "unknown_setting",
                                       "unknown setting \"%.60s\"", key);
         }
 
-        if (type[0] == 'i' && json_is_integer(v)
-            && json_integer_value(v) >= 0)
-        {
-            (void) snprintf(buf, sizeof(buf), "%lld",
-                            (long long) json_integer_value(v));
-            text = buf;
+        text = ngx_gp_setting_json_text(i, v, buf, sizeof(buf));
 
-        } else if (type[0] == 'b' && json_is_boolean(v)) {
-            text = json_is_true(v) ? "true" : "false";
-
-        } else if (type[0] == 's' && json_is_string(v)
-                   && json_string_length(v) < NGX_GP_SETTING_VALUE_LEN)
-        {
-            text = json_string_value(v);
-
-            if (ngx_strcmp(key, "selection_strategy") == 0
-                && ngx_strcmp(text, "round_robin") != 0
-                && ngx_strcmp(text, "least_in_flight") != 0)
-            {
-                (void) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-                return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
-                                          "invalid_value", "\"%s\" must be "
-                                          "round_robin or least_in_flight",
-                                          key);
-            }
-
-            if (ngx_strcmp(key, "image_format") == 0
-                && ngx_gp_media_format(text) < 0)
-            {
-                (void) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-                return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
-                                          "invalid_value", "\"%s\" must be "
-                                          "markdown, url, array or b64_json",
-                                          key);
-            }
-
-            if ((ngx_strcmp(key, "tempmail_worker_url") == 0
-                 || ngx_strcmp(key, "remote_sync_url") == 0
-                 || ngx_strcmp(key, "image_base_url") == 0)
-                && text[0] && ngx_strncmp(text, "http://", 7) != 0
-                && ngx_strncmp(text, "https://", 8) != 0)
-            {
-                (void) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-                return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
-                                          "invalid_value", "\"%s\" must be "
-                                          "empty or an http:// or https:// "
-                                          "URL", key);
-            }
-
-        } else {
-            (void) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        if (text == NULL) {
             return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
                                       "invalid_type", "\"%.60s\" must be %s",
                                       key,
-                                      type[0] == 'i' ? "a non-negative integer"
-                                      : type[0] == 'b' ? "true or false"
-                                      : "a string (under 512 bytes)");
+                                      ngx_gp_setting_def(i)->type
+                                      == NGX_GP_SETTING_INT
+                                      ? "a non-negative integer"
+                                      : ngx_gp_setting_def(i)->type
+                                        == NGX_GP_SETTING_BOOL
+                                        ? "true or false"
+                                        : "a string (under 512 bytes)");
         }
 
-        if (sqlite3_prepare_v2(db, "UPDATE settings SET value = ?, "
-                               "updated_at = strftime('%s','now') "
-                               "WHERE key = ?", -1, &st, NULL)
-            != SQLITE_OK)
+        err = ngx_gp_setting_check(i, (u_char *) text, &n);
+
+        if (err) {
+            return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
+                                      "invalid_value", "\"%s\": %s", key,
+                                      err);
+        }
+    }
+
+    if (ngx_gp_store_begin(a->r->connection->log) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    json_object_foreach(a->body, key, v) {
+        i = ngx_gp_setting_index(key);
+        text = ngx_gp_setting_json_text(i, v, buf, sizeof(buf));
+
+        if (ngx_gp_store_setting_put(i, text, a->r->connection->log)
+            != NGX_OK)
         {
-            (void) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        sqlite3_bind_text(st, 1, text, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 2, key, -1, SQLITE_TRANSIENT);
-
-        rc = ngx_gp_admin_exec(a->r, st);
-
-        if (rc != SQLITE_DONE) {
-            (void) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+            ngx_gp_store_rollback(a->r->connection->log);
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
     }
 
-    if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        (void) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    if (ngx_gp_store_commit(a->r->connection->log) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -2112,9 +2125,7 @@ ngx_gp_admin_status(ngx_gp_admin_t *a)
 
     ngx_shmtx_unlock(&z->shpool->mutex);
 
-    if (ngx_gp_zone_setting(z, "proxy", proxy, sizeof(proxy)) != NGX_OK) {
-        proxy[0] = '\0';
-    }
+    ngx_gp_setting_str(z, NGX_GP_SET_PROXY, proxy, sizeof(proxy));
 
     (void) ngx_gp_mask_url((char *) proxy, masked, sizeof(masked));
 
@@ -2124,8 +2135,8 @@ ngx_gp_admin_status(ngx_gp_admin_t *a)
                                        "accounts", "total", (int) total,
                                        "usable", (int) usable,
                                        "proxy", "enabled",
-                                       (int) ngx_gp_zone_setting_number(z,
-                                                      "proxy_enabled", 1),
+                                       (int) ngx_gp_setting_int(z,
+                                                NGX_GP_SET_PROXY_ENABLED),
                                        "url", (char *) masked));
 }
 

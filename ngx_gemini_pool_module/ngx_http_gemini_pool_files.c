@@ -1590,7 +1590,7 @@ ngx_gp_files_body(ngx_http_request_t *r)
     u->timer.data = r->connection;
     u->timer.log = r->connection->log;
 
-    u->max_attempts = ngx_gp_zone_setting_number(u->zone, "max_attempts", 3);
+    u->max_attempts = ngx_gp_setting_int(u->zone, NGX_GP_SET_MAX_ATTEMPTS);
 
     ngx_shmtx_lock(&u->zone->shpool->mutex);
     u->max_attempts = ngx_min(u->max_attempts, u->zone->sh->naccounts);

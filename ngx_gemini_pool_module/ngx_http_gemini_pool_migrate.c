@@ -810,34 +810,21 @@ static ngx_int_t
 ngx_gp_imp_setting(ngx_gp_imp_t *imp, const char *label, const char *key,
     json_t *v)
 {
-    int            b;
-    char           buf[32], type[8];
-    json_t        *o;
-    int64_t        n;
-    ngx_int_t      rc;
-    const char    *text, *t;
-    sqlite3_stmt  *st;
+    int           b;
+    char          buf[32];
+    json_t       *o;
+    int64_t       n;
+    ngx_int_t     rc, i, number;
+    const char   *text, *type, *err;
 
-    if (ngx_gp_imp_prepare(imp, "SELECT type FROM settings WHERE key = ?",
-                           &st)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
+    i = ngx_gp_setting_index(key);
 
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
-
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_finalize(st);
-
+    if (i == NGX_ERROR) {
         return ngx_gp_imp_note(imp->skipped, "%s: no such setting in this "
                                "version; not imported", label);
     }
 
-    t = (const char *) sqlite3_column_text(st, 0);
-    ngx_cpystrn((u_char *) type, (u_char *) (t ? t : "string"),
-                sizeof(type));
-    sqlite3_finalize(st);
+    type = ngx_gp_setting_type_name(i);
 
     /* the reference wrote "None" for an unset value */
     if (imp->ref && json_is_string(v)
@@ -899,54 +886,16 @@ ngx_gp_imp_setting(ngx_gp_imp_t *imp, const char *label, const char *key,
                                : "a string of at most 511 bytes");
     }
 
-    if (ngx_strcmp(key, "proxy") == 0 && text[0]
-        && !ngx_gp_proxy_valid((u_char *) text))
-    {
-        return ngx_gp_imp_fail(imp, "%s: not a proxy URL (http://, "
-                               "https://, socks5:// or socks5h://)", label);
+    /* the table's check, the one PUT /api/settings uses */
+
+    err = ngx_gp_setting_check(i, (u_char *) text, &number);
+
+    if (err) {
+        return ngx_gp_imp_fail(imp, "%s: %s", label, err);
     }
 
-    if (ngx_strcmp(key, "selection_strategy") == 0
-        && ngx_strcmp(text, "round_robin") != 0
-        && ngx_strcmp(text, "least_in_flight") != 0)
-    {
-        return ngx_gp_imp_fail(imp, "%s: must be round_robin or "
-                               "least_in_flight", label);
-    }
-
-    if ((ngx_strcmp(key, "tempmail_worker_url") == 0
-         || ngx_strcmp(key, "remote_sync_url") == 0)
-        && text[0] && ngx_strncmp(text, "http://", 7) != 0
-        && ngx_strncmp(text, "https://", 8) != 0)
-    {
-        return ngx_gp_imp_fail(imp, "%s: must be empty or an http:// or "
-                               "https:// URL", label);
-    }
-
-    if (ngx_gp_imp_prepare(imp, "UPDATE settings SET value = ?1, "
-                           "updated_at = strftime('%s','now') "
-                           "WHERE key = ?2", &st)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    if (ngx_gp_store_secret_setting(key)) {
-        if (ngx_gp_imp_bind_secret(imp, st, 1, "settings.value", text)
-            != NGX_OK)
-        {
-            sqlite3_finalize(st);
-            return NGX_ERROR;
-        }
-
-    } else {
-        sqlite3_bind_text(st, 1, text, -1, SQLITE_TRANSIENT);
-    }
-
-    sqlite3_bind_text(st, 2, key, -1, SQLITE_TRANSIENT);
-
-    if (ngx_gp_imp_step(imp, st) != NGX_OK) {
-        return NGX_ERROR;
+    if (ngx_gp_store_setting_put(i, text, imp->log) != NGX_OK) {
+        return ngx_gp_imp_sql_error(imp);
     }
 
     imp->settings++;
@@ -2334,44 +2283,63 @@ ngx_gp_exp_model(ngx_gp_exp_t *ex, sqlite3_stmt *st, json_t *list)
 }
 
 
+/* the settings of the table, typed by it; secrets only with secrets */
+
 static ngx_int_t
-ngx_gp_exp_setting(ngx_gp_exp_t *ex, sqlite3_stmt *st, json_t *obj)
+ngx_gp_exp_settings(ngx_gp_exp_t *ex, json_t *obj, ngx_log_t *log)
 {
-    char        *plain;
-    json_t      *v;
-    ngx_int_t    n;
-    const char  *k, *type, *value;
+    json_t            *v;
+    ngx_int_t          n, rc;
+    ngx_uint_t         i;
+    const char        *value;
+    u_char             present[NGX_GP_SET_N];
+    ngx_gp_setting_t  *s;
 
-    k = ngx_gp_exp_text(st, 0);
-    type = ngx_gp_exp_text(st, 1);
-    value = ngx_gp_exp_text(st, 2);
-
-    if (ngx_gp_store_secret_setting(k)) {
-        if (!ex->secrets) {
-            return NGX_OK;
-        }
-
-        plain = ngx_gp_imp_open_secret(ex->key, "settings.value", st, 2);
-        v = plain ? json_string(plain) : NULL;
-        ngx_gp_imp_free_secret(plain);
-
-    } else if (ngx_strcmp(type, "int") == 0) {
-        n = ngx_atoi((u_char *) value, ngx_strlen(value));
-        v = (n == NGX_ERROR) ? json_string(value) : json_integer(n);
-
-    } else if (ngx_strcmp(type, "bool") == 0) {
-        v = json_boolean(ngx_strcmp(value, "true") == 0
-                         || ngx_strcmp(value, "1") == 0);
-
-    } else {
-        v = json_string(value);
-    }
-
-    if (v == NULL || json_object_set_new(obj, k, v) != 0) {
+    s = ngx_alloc(NGX_GP_SET_N * sizeof(ngx_gp_setting_t), log);
+    if (s == NULL) {
         return NGX_ERROR;
     }
 
-    return NGX_OK;
+    rc = ngx_gp_store_settings_read(s, present, log);
+
+    for (i = 0; rc == NGX_OK && i < NGX_GP_SET_N; i++) {
+
+        if (!present[i]
+            || (ngx_gp_setting_secret(i) && !ex->secrets))
+        {
+            continue;
+        }
+
+        value = (const char *) s[i].value;
+
+        switch (ngx_gp_setting_def(i)->type) {
+
+        case NGX_GP_SETTING_INT:
+            n = ngx_atoi((u_char *) value, ngx_strlen(value));
+            v = (n == NGX_ERROR) ? json_string(value) : json_integer(n);
+            break;
+
+        case NGX_GP_SETTING_BOOL:
+            v = json_boolean(ngx_strcmp(value, "true") == 0
+                             || ngx_strcmp(value, "1") == 0);
+            break;
+
+        default:
+            v = json_string(value);
+            break;
+        }
+
+        if (v == NULL
+            || json_object_set_new(obj, ngx_gp_setting_def(i)->key, v) != 0)
+        {
+            rc = NGX_ERROR;
+        }
+    }
+
+    ngx_explicit_memzero(s, NGX_GP_SET_N * sizeof(ngx_gp_setting_t));
+    ngx_free(s);
+
+    return rc;
 }
 
 
@@ -2432,9 +2400,7 @@ static ngx_gp_exp_part_t  ngx_gp_exp_parts[] = {
       "description FROM models ORDER BY position, name",
       ngx_gp_exp_model },
 
-    { "settings", 1,
-      "SELECT key, type, value FROM settings ORDER BY key",
-      ngx_gp_exp_setting },
+    { "settings", 1, NULL, NULL },      /* ngx_gp_exp_settings() */
 
     { "api_keys", 0,
       "SELECT name, prefix, enabled, expires_at, models, rpm, rpd, "
@@ -2448,7 +2414,7 @@ static ngx_gp_exp_part_t  ngx_gp_exp_parts[] = {
 
 static ngx_int_t
 ngx_gp_exp_part(sqlite3 *db, json_t *doc, ngx_gp_exp_part_t *p,
-    ngx_gp_exp_t *ex)
+    ngx_gp_exp_t *ex, ngx_log_t *log)
 {
     json_t        *part;
     ngx_int_t      rc;
@@ -2458,6 +2424,10 @@ ngx_gp_exp_part(sqlite3 *db, json_t *doc, ngx_gp_exp_part_t *p,
 
     if (part == NULL || json_object_set_new(doc, p->name, part) != 0) {
         return NGX_ERROR;
+    }
+
+    if (p->sql == NULL) {
+        return ngx_gp_exp_settings(ex, part, log);
     }
 
     if (sqlite3_prepare_v2(db, p->sql, -1, &st, NULL) != SQLITE_OK) {
@@ -2543,7 +2513,7 @@ ngx_gp_config_export(ngx_http_request_t *r, ngx_uint_t secrets)
     rc = NGX_OK;
 
     for (p = ngx_gp_exp_parts; rc == NGX_OK && p->name; p++) {
-        rc = ngx_gp_exp_part(db, doc, p, &ex);
+        rc = ngx_gp_exp_part(db, doc, p, &ex, r->connection->log);
     }
 
     (void) sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);

@@ -228,6 +228,50 @@ unlike($res->{content}, qr/secret\@/, 'without its value');
 is($d->{proxy}{url}, 'http://***@127.0.0.1:9', 'status shows the proxy masked');
 admin('PUT', '/api/settings', {proxy => ''});
 
+# one typed table: GET says the default, the allowed values and the bounds
+
+($st, $d) = admin('GET', '/api/settings');
+is($d->{settings}{max_attempts}{default}, 3, 'an int setting shows its default');
+is($d->{settings}{max_attempts}{min}, 0, 'and its lower bound');
+is_deeply($d->{settings}{image_format}{allowed},
+          ['markdown', 'url', 'array', 'b64_json'],
+          'a choice shows its allowed values');
+is($d->{settings}{image_format}{default}, 'markdown', 'and its default');
+is_deeply($d->{settings}{selection_strategy}{allowed},
+          ['round_robin', 'least_in_flight'], 'selection_strategy too');
+is($d->{settings}{show_thoughts}{default}, JSON::PP::false, 'a bool default');
+ok(!exists $d->{settings}{proxy}{allowed}, 'no allowed list for free text');
+
+# the check the import makes: a proxy that is not a proxy URL is refused
+
+($st, $d) = admin('PUT', '/api/settings', {proxy => 'ftp://x'});
+is($st, 400, 'a proxy setting that is not a proxy URL: 400');
+is($d->{error}{code}, 'invalid_value', 'invalid_value');
+like($d->{error}{message}, qr/not a proxy URL/, 'saying why');
+($st, $d) = admin('PUT', '/api/settings', {proxy_for => 'google,mail'});
+is($st, 400, 'an unknown traffic kind in proxy_for: 400');
+($st, $d) = admin('PUT', '/api/settings', {max_attempts => 5,
+                                           image_format => 'gif'});
+is($st, 400, 'a bad image_format: 400');
+($st, $d) = admin('GET', '/api/settings');
+is($d->{settings}{max_attempts}{value}, 2, 'and nothing of it changed');
+
+# secrets are sealed as they are written, not at the next load: a
+# trigger records every value the admin API writes into settings
+
+GeminiPool::sql("CREATE TABLE IF NOT EXISTS t_audit (k TEXT, v TEXT); "
+                . "CREATE TRIGGER t_audit_s AFTER UPDATE ON settings BEGIN "
+                . "INSERT INTO t_audit VALUES (new.key, new.value); END;");
+($st) = admin('PUT', '/api/settings',
+              {proxy => 'http://u:sealed-pw@127.0.0.1:9'});
+is($st, 200, 'a secret setting written');
+my $audit = GeminiPool::sql("SELECT group_concat(v, ' | ') FROM t_audit "
+                            . "WHERE k = 'proxy'");
+unlike($audit, qr/sealed-pw/, 'the proxy never reached SQLite in clear');
+like($audit, qr/^enc:v1:/, 'it was written sealed');
+GeminiPool::sql("DROP TRIGGER t_audit_s; DROP TABLE t_audit");
+admin('PUT', '/api/settings', {proxy => ''});
+
 # proxy test
 
 ($st, $d) = admin('POST', '/api/proxy/test', {});

@@ -1,0 +1,66 @@
+
+/*
+ * Copyright (C) ngx_gemini_pool developers
+ *
+ * The store: the one owner of SQLite.  ngx_http_gemini_pool_store.c
+ * opens the database, migrates its schema, loads the zone and keeps the
+ * process's connection and its transactions; the store_<topic>.c files
+ * read and write one topic each, sealing secrets inside.  No other file
+ * prepares SQL.
+ */
+
+
+#ifndef _NGX_HTTP_GEMINI_POOL_STORE_H_INCLUDED_
+#define _NGX_HTTP_GEMINI_POOL_STORE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <sqlite3.h>
+
+
+struct ngx_gp_zone_s;
+
+
+/* ngx_http_gemini_pool_store.c: the database, the zone's load */
+
+ngx_int_t ngx_gp_store_open(ngx_str_t *path, ngx_log_t *log, sqlite3 **db);
+ngx_int_t ngx_gp_store_load(ngx_cycle_t *cycle, ngx_str_t *path,
+    struct ngx_gp_zone_s *z);
+ngx_int_t ngx_gp_store_zone_init(ngx_shm_zone_t *shm_zone, void *data);
+ngx_int_t ngx_gp_store_save_state(ngx_cycle_t *cycle,
+    struct ngx_gp_zone_s *z);
+ngx_int_t ngx_gp_store_save_events(ngx_cycle_t *cycle,
+    struct ngx_gp_zone_s *z);
+ngx_int_t ngx_gp_store_reload(ngx_log_t *log);
+sqlite3 *ngx_gp_store_db(ngx_log_t *log);
+void ngx_gp_store_close(void);
+
+/* one transaction on the process's connection (BEGIN IMMEDIATE) */
+ngx_int_t ngx_gp_store_begin(ngx_log_t *log);
+ngx_int_t ngx_gp_store_commit(ngx_log_t *log);
+void ngx_gp_store_rollback(ngx_log_t *log);
+const char *ngx_gp_store_errmsg(void);
+
+/* a secret as stored: "enc:v1:..." (free() it), NULL on failure */
+char *ngx_gp_store_seal_text(const char *aad, const char *plain);
+
+/* for the store_<topic>.c files only */
+ngx_int_t ngx_gp_store_prepare(sqlite3 *db, const char *sql,
+    sqlite3_stmt **st, ngx_log_t *log);
+void ngx_gp_store_text(sqlite3_stmt *st, int col, u_char *dst, size_t size,
+    const char *what, int64_t id, ngx_log_t *log);
+ngx_int_t ngx_gp_store_secret(sqlite3_stmt *st, int col, u_char *dst,
+    size_t size, const char *aad, int64_t id, struct ngx_gp_zone_s *z,
+    ngx_log_t *log);
+
+
+/* ngx_http_gemini_pool_store_settings.c */
+
+ngx_int_t ngx_gp_store_setting_put(ngx_uint_t i, const char *value,
+    ngx_log_t *log);
+ngx_int_t ngx_gp_store_settings_read(ngx_gp_setting_t *s, u_char *present,
+    ngx_log_t *log);
+
+
+#endif /* _NGX_HTTP_GEMINI_POOL_STORE_H_INCLUDED_ */
