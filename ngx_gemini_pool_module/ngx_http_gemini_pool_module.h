@@ -28,6 +28,7 @@
 #include "ngx_http_gemini_pool_input.h"
 #include "ngx_http_gemini_pool_settings.h"
 #include "ngx_http_gemini_pool_store.h"
+#include "ngx_http_gemini_pool_filemap.h"
 
 
 #define NGX_GP_VERSION               "0.1.0"
@@ -217,6 +218,9 @@ typedef struct {
     ngx_queue_t              lru;
     ngx_uint_t               nbindings;
     uint64_t                 evictions;
+
+    ngx_gp_filemap_entry_t  *files;       /* NGX_GP_FILEMAP_SLOTS */
+    ngx_uint_t               files_next;
 
     time_t                   loaded;      /* last load from SQLite */
     ngx_uint_t               loads;

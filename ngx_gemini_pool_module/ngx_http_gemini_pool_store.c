@@ -1139,7 +1139,8 @@ ngx_gp_store_load_all(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
         || ngx_gp_store_load_accounts(db, z, log) != NGX_OK
         || ngx_gp_store_load_settings(db, z, log) != NGX_OK
         || ngx_gp_store_load_models(db, z, log) != NGX_OK
-        || ngx_gp_store_load_keys(db, z, log) != NGX_OK)
+        || ngx_gp_store_load_keys(db, z, log) != NGX_OK
+        || ngx_gp_store_load_files(db, z, log) != NGX_OK)
     {
         return NGX_ERROR;
     }

@@ -63,4 +63,30 @@ ngx_int_t ngx_gp_store_settings_read(ngx_gp_setting_t *s, u_char *present,
     ngx_log_t *log);
 
 
+/* ngx_http_gemini_pool_store_files.c: our uploads (/v1/files) */
+
+typedef struct {
+    const char              *id;          /* "file-..." */
+    const char              *filename;
+    const char              *purpose;
+    int64_t                  bytes;
+    int64_t                  created_at;
+} ngx_gp_store_file_t;
+
+typedef ngx_int_t (*ngx_gp_store_file_pt)(void *data, ngx_gp_store_file_t *f);
+
+ngx_int_t ngx_gp_store_files_list(int64_t key_id, ngx_str_t *purpose,
+    ngx_gp_store_file_pt each, void *data, ngx_log_t *log);
+ngx_int_t ngx_gp_store_file_get(int64_t key_id, ngx_str_t *id,
+    ngx_gp_store_file_pt each, void *data, ngx_log_t *log);
+ngx_int_t ngx_gp_store_file_delete(int64_t key_id, ngx_str_t *id,
+    ngx_log_t *log);
+ngx_int_t ngx_gp_store_file_add(const char *id, const char *upstream,
+    int64_t account_id, const char *session, const char *filename,
+    const char *mime, size_t bytes, const char *purpose, int64_t key_id,
+    const char *sha256, time_t now, ngx_log_t *log);
+ngx_int_t ngx_gp_store_load_files(sqlite3 *db, struct ngx_gp_zone_s *z,
+    ngx_log_t *log);
+
+
 #endif /* _NGX_HTTP_GEMINI_POOL_STORE_H_INCLUDED_ */

@@ -128,6 +128,11 @@ ngx_gp_zone_init(ngx_shm_zone_t *shm_zone, void *data)
             return NGX_ERROR;
         }
 
+        ctx->sh->files = ngx_gp_filemap_create(shpool);
+        if (ctx->sh->files == NULL) {
+            return NGX_ERROR;
+        }
+
         len = sizeof(" in gemini_pool_zone \"\"") + shm_zone->shm.name.len;
 
         shpool->log_ctx = ngx_slab_alloc(shpool, len);
