@@ -85,8 +85,6 @@ ngx_int_t ngx_gp_store_file_add(const char *id, const char *upstream,
     int64_t account_id, const char *session, const char *filename,
     const char *mime, size_t bytes, const char *purpose, int64_t key_id,
     const char *sha256, time_t now, ngx_log_t *log);
-ngx_int_t ngx_gp_store_load_files(sqlite3 *db, struct ngx_gp_zone_s *z,
-    ngx_log_t *log);
 
 
 #endif /* _NGX_HTTP_GEMINI_POOL_STORE_H_INCLUDED_ */

@@ -2,8 +2,8 @@
 /*
  * Copyright (C) ngx_gemini_pool developers
  *
- * The store's files: the /v1/files bookkeeping of our uploads, and the
- * newest of them loaded into the zone's ring for the chat path.
+ * The store's files: the /v1/files bookkeeping of our uploads (the zone's
+ * ring of them, for the chat path, is loaded by the store's zone load).
  */
 
 
@@ -207,68 +207,6 @@ ngx_gp_store_file_add(const char *id, const char *upstream,
     {
         ngx_gp_filemap_put(ngx_gp_zone(), &e);
     }
-
-    return NGX_OK;
-}
-
-
-/* the zone's load: the newest NGX_GP_FILEMAP_SLOTS uploads into the ring */
-
-ngx_int_t
-ngx_gp_store_load_files(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
-{
-    int                      rc;
-    ngx_uint_t               n;
-    sqlite3_stmt            *st;
-    ngx_gp_filemap_entry_t  *e;
-
-    e = ngx_alloc(NGX_GP_FILEMAP_SLOTS * sizeof(ngx_gp_filemap_entry_t),
-                  log);
-    if (e == NULL) {
-        return NGX_ERROR;
-    }
-
-    if (ngx_gp_store_prepare(db, "SELECT id, key_id, upstream_id, "
-                             "account_id, session FROM files "
-                             "ORDER BY created_at DESC, rowid DESC LIMIT ?1",
-                             &st, log)
-        != NGX_OK)
-    {
-        ngx_free(e);
-        return NGX_ERROR;
-    }
-
-    sqlite3_bind_int(st, 1, NGX_GP_FILEMAP_SLOTS);
-
-    /* newest first from SQLite, oldest first into the ring */
-
-    n = NGX_GP_FILEMAP_SLOTS;
-
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW && n > 0) {
-        if (ngx_gp_filemap_entry(&e[n - 1],
-                                 (const char *) sqlite3_column_text(st, 0),
-                                 sqlite3_column_int64(st, 1),
-                                 (const char *) sqlite3_column_text(st, 2),
-                                 sqlite3_column_int64(st, 3),
-                                 (const char *) sqlite3_column_text(st, 4))
-            == NGX_OK)
-        {
-            n--;
-        }
-    }
-
-    sqlite3_finalize(st);
-
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-        ngx_log_error(NGX_LOG_EMERG, log, 0, "gemini pool: sqlite: %s",
-                      sqlite3_errmsg(db));
-        ngx_free(e);
-        return NGX_ERROR;
-    }
-
-    ngx_gp_filemap_load(z, &e[n], NGX_GP_FILEMAP_SLOTS - n);
-
-    ngx_free(e);
 
     return NGX_OK;
 }
