@@ -1238,16 +1238,42 @@ ngx_gp_admin_check_fields(ngx_gp_admin_t *a, char *msg, size_t size)
 }
 
 
+/* the body's string fields; others NULL (unchanged) */
+
+static void
+ngx_gp_admin_account_body(ngx_gp_admin_t *a, ngx_gp_store_account_t *acc)
+{
+    json_t  *v;
+
+#define ngx_gp_admin_body_str(key)                                           \
+    (json_is_string(json_object_get(a->body, key))                           \
+     ? json_string_value(json_object_get(a->body, key)) : NULL)
+
+    acc->name = ngx_gp_admin_body_str("name");
+    acc->team_id = ngx_gp_admin_body_str("team_id");
+    acc->csesidx = ngx_gp_admin_body_str("csesidx");
+    acc->secure_c_ses = ngx_gp_admin_body_str("secure_c_ses");
+    acc->host_c_oses = ngx_gp_admin_body_str("host_c_oses");
+    acc->user_agent = ngx_gp_admin_body_str("user_agent");
+    acc->proxy = ngx_gp_admin_body_str("proxy");
+
+#undef ngx_gp_admin_body_str
+
+    v = json_object_get(a->body, "enabled");
+    acc->enabled = json_is_boolean(v) ? (json_is_true(v) ? 1 : 0) : -1;
+}
+
+
 static ngx_int_t
 ngx_gp_admin_account_add(ngx_gp_admin_t *a)
 {
-    int64_t                 id;
-    json_t                 *v;
-    ngx_uint_t              i;
-    const char             *err;
-    sqlite3_stmt           *st;
-    ngx_gp_admin_field_t   *f;
-    char                    msg[160];
+    int64_t                  id;
+    json_t                  *v;
+    ngx_uint_t               i;
+    const char              *err;
+    ngx_gp_admin_field_t    *f;
+    ngx_gp_store_account_t   acc;
+    char                     msg[160];
 
     if (a->body == NULL) {
         return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST, "invalid_json",
@@ -1277,29 +1303,15 @@ ngx_gp_admin_account_add(ngx_gp_admin_t *a)
         }
     }
 
-    st = ngx_gp_admin_prepare(a->r, "INSERT INTO accounts (name, team_id, "
-                              "csesidx, secure_c_ses, host_c_oses, "
-                              "user_agent, proxy, enabled) VALUES "
-                              "(?, ?, ?, ?, ?, ?, ?, ?)");
-    if (st == NULL) {
+    /* the cookies and the proxy are sealed as they are written */
+
+    ngx_gp_admin_account_body(a, &acc);
+
+    if (ngx_gp_store_account_add(&acc, &id, a->r->connection->log)
+        != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    for (i = 0, f = ngx_gp_admin_account_fields; f->column; f++, i++) {
-        v = json_object_get(a->body, f->column);
-        sqlite3_bind_text(st, (int) i + 1,
-                          json_is_string(v) ? json_string_value(v) : "", -1,
-                          SQLITE_TRANSIENT);
-    }
-
-    v = json_object_get(a->body, "enabled");
-    sqlite3_bind_int(st, 8, v && json_is_false(v) ? 0 : 1);
-
-    if (ngx_gp_admin_exec(a->r, st) != SQLITE_DONE) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    id = sqlite3_last_insert_rowid(ngx_gp_store_db(a->r->connection->log));
 
     if (ngx_gp_admin_changed(a->r) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -1382,17 +1394,12 @@ ngx_gp_admin_account_ref(ngx_gp_admin_t *a, ngx_str_t *ref,
 static ngx_int_t
 ngx_gp_admin_account_update(ngx_gp_admin_t *a)
 {
-    int64_t                 id;
-    json_t                 *v;
-    ngx_int_t               renew;
-    ngx_uint_t              index, count, i;
-    const char             *err;
-    sqlite3                *db;
-    sqlite3_stmt           *st;
-    ngx_gp_zone_t          *z;
-    ngx_gp_admin_field_t   *f;
-    char                    msg[160];
-    char                    sql[512], *p;
+    int64_t                  id;
+    ngx_uint_t               index, count, i, renew;
+    const char              *err;
+    ngx_gp_zone_t           *z;
+    ngx_gp_store_account_t   acc;
+    char                     msg[160];
 
     if (a->body == NULL) {
         return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST, "invalid_json",
@@ -1411,11 +1418,6 @@ ngx_gp_admin_account_update(ngx_gp_admin_t *a)
         return ngx_gp_admin_not_found(a, "account");
     }
 
-    db = ngx_gp_store_db(a->r->connection->log);
-    if (db == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
     if (id == 0) {
         if (index > count + 100) {
             return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
@@ -1426,98 +1428,34 @@ ngx_gp_admin_account_update(ngx_gp_admin_t *a)
         }
 
         /* placeholders up to the position, as the reference does */
-        for (i = count; i <= index; i++) {
-            st = ngx_gp_admin_prepare(a->r, "INSERT INTO accounts "
-                                      "(team_id, csesidx, secure_c_ses, "
-                                      "enabled, cookie_expired) VALUES "
-                                      "('', '', '', 0, 1)");
-            if (st == NULL || ngx_gp_admin_exec(a->r, st) != SQLITE_DONE) {
-                return NGX_HTTP_INTERNAL_SERVER_ERROR;
-            }
-        }
-
-        id = sqlite3_last_insert_rowid(db);
-    }
-
-    p = sql;
-    p = (char *) ngx_cpymem(p, "UPDATE accounts SET updated_at = "
-                            "strftime('%s','now')",
-                            sizeof("UPDATE accounts SET updated_at = "
-                                   "strftime('%s','now')") - 1);
-
-    for (f = ngx_gp_admin_account_fields; f->column; f++) {
-        v = json_object_get(a->body, f->column);
-
-        if (json_is_string(v)) {
-            p = (char *) ngx_sprintf((u_char *) p, ", %s = :%s", f->column,
-                                     f->column);
+        if (ngx_gp_store_account_placeholders(index + 1 - count, &id,
+                                              a->r->connection->log)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
     }
 
-    v = json_object_get(a->body, "enabled");
+    /* the cookies and the proxy are sealed as they are written */
 
-    if (json_is_boolean(v)) {
-        p = (char *) ngx_sprintf((u_char *) p, ", enabled = %d",
-                                 json_is_true(v) ? 1 : 0);
-    }
+    ngx_gp_admin_account_body(a, &acc);
 
-    p = (char *) ngx_sprintf((u_char *) p, " WHERE id = %L%Z", id);
-
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    for (f = ngx_gp_admin_account_fields; f->column; f++) {
-        v = json_object_get(a->body, f->column);
-
-        if (json_is_string(v)) {
-            p = (char *) ngx_sprintf((u_char *) msg, ":%s%Z", f->column);
-            sqlite3_bind_text(st, sqlite3_bind_parameter_index(st, msg),
-                              json_string_value(v), -1, SQLITE_TRANSIENT);
-        }
-    }
-
-    if (ngx_gp_admin_exec(a->r, st) != SQLITE_DONE) {
+    if (ngx_gp_store_account_update(id, &acc, a->r->connection->log)
+        != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     /* complete credentials bring an expired account back */
 
-    renew = json_is_string(json_object_get(a->body, "secure_c_ses"))
-            || json_is_string(json_object_get(a->body, "csesidx"));
+    renew = 0;
 
-    if (renew) {
-        /* expired in the database, or only in the zone so far */
-        if (sqlite3_prepare_v2(db, "UPDATE accounts SET cookie_expired = 0, "
-                               "enabled = 1 WHERE id = ?1 AND "
-                               "(cookie_expired OR ?2) "
-                               "AND secure_c_ses != '' AND csesidx != ''",
-                               -1, &st, NULL)
-            != SQLITE_OK)
-        {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        sqlite3_bind_int64(st, 1, id);
-        sqlite3_bind_int(st, 2, (int) ngx_gp_admin_zone_expired(id));
-
-        if (ngx_gp_admin_exec(a->r, st) != SQLITE_DONE) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        renew = sqlite3_changes(db) > 0;
-
-        if (renew) {
-            if (sqlite3_prepare_v2(db, "DELETE FROM account_state WHERE "
-                                   "account_id = ?", -1, &st, NULL)
-                != SQLITE_OK)
-            {
-                return NGX_HTTP_INTERNAL_SERVER_ERROR;
-            }
-
-            sqlite3_bind_int64(st, 1, id);
-            (void) ngx_gp_admin_exec(a->r, st);
-        }
+    if ((acc.secure_c_ses || acc.csesidx)
+        && ngx_gp_store_account_renew(id, ngx_gp_admin_zone_expired(id),
+                                      &renew, a->r->connection->log)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     if (ngx_gp_admin_changed(a->r) != NGX_OK) {
@@ -1579,11 +1517,11 @@ ngx_gp_admin_zone_expired(int64_t id)
 
 
 static ngx_int_t
-ngx_gp_admin_account_simple(ngx_gp_admin_t *a, const char *sql)
+ngx_gp_admin_account_simple(ngx_gp_admin_t *a,
+    ngx_int_t (*op)(int64_t id, ngx_log_t *log))
 {
     int64_t         id;
     ngx_uint_t      index, count;
-    sqlite3_stmt   *st;
 
     id = ngx_gp_admin_account_ref(a, &a->seg[1], &index, &count);
 
@@ -1591,14 +1529,7 @@ ngx_gp_admin_account_simple(ngx_gp_admin_t *a, const char *sql)
         return ngx_gp_admin_not_found(a, "account");
     }
 
-    st = ngx_gp_admin_prepare(a->r, sql);
-    if (st == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    sqlite3_bind_int64(st, 1, id);
-
-    if (ngx_gp_admin_exec(a->r, st) != SQLITE_DONE
+    if (op(id, a->r->connection->log) != NGX_OK
         || ngx_gp_admin_changed(a->r) != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -1613,18 +1544,14 @@ ngx_gp_admin_account_simple(ngx_gp_admin_t *a, const char *sql)
 static ngx_int_t
 ngx_gp_admin_account_delete(ngx_gp_admin_t *a)
 {
-    return ngx_gp_admin_account_simple(a, "DELETE FROM accounts "
-                                          "WHERE id = ?");
+    return ngx_gp_admin_account_simple(a, ngx_gp_store_account_delete);
 }
 
 
 static ngx_int_t
 ngx_gp_admin_account_toggle(ngx_gp_admin_t *a)
 {
-    return ngx_gp_admin_account_simple(a, "UPDATE accounts SET enabled = "
-                                          "NOT enabled, updated_at = "
-                                          "strftime('%s','now') "
-                                          "WHERE id = ?");
+    return ngx_gp_admin_account_simple(a, ngx_gp_store_account_toggle);
 }
 
 

@@ -87,4 +87,29 @@ ngx_int_t ngx_gp_store_file_add(const char *id, const char *upstream,
     const char *sha256, time_t now, ngx_log_t *log);
 
 
+/* ngx_http_gemini_pool_store_accounts.c */
+
+typedef struct {
+    const char              *name;        /* NULL: unchanged (or "") */
+    const char              *team_id;
+    const char              *csesidx;
+    const char              *secure_c_ses;   /* sealed */
+    const char              *host_c_oses;    /* sealed */
+    const char              *user_agent;
+    const char              *proxy;          /* sealed */
+    ngx_int_t                enabled;        /* -1: unchanged (or 1) */
+} ngx_gp_store_account_t;
+
+ngx_int_t ngx_gp_store_account_add(ngx_gp_store_account_t *a, int64_t *id,
+    ngx_log_t *log);
+ngx_int_t ngx_gp_store_account_placeholders(ngx_uint_t n, int64_t *last,
+    ngx_log_t *log);
+ngx_int_t ngx_gp_store_account_update(int64_t id, ngx_gp_store_account_t *a,
+    ngx_log_t *log);
+ngx_int_t ngx_gp_store_account_renew(int64_t id, ngx_uint_t zone_expired,
+    ngx_uint_t *renewed, ngx_log_t *log);
+ngx_int_t ngx_gp_store_account_delete(int64_t id, ngx_log_t *log);
+ngx_int_t ngx_gp_store_account_toggle(int64_t id, ngx_log_t *log);
+
+
 #endif /* _NGX_HTTP_GEMINI_POOL_STORE_H_INCLUDED_ */

@@ -83,6 +83,34 @@ is($st, 400, 'no team_id: 400');
                   {team_id => 't', csesidx => 5, secure_c_ses => 's'});
 is($st, 400, 'a number where a string belongs: 400');
 
+# account secrets are sealed as the admin API writes them: a trigger
+# records what reaches SQLite before any load could seal it
+
+GeminiPool::sql("CREATE TABLE t_acc_audit (c TEXT, h TEXT, p TEXT); "
+    . "CREATE TRIGGER t_acc_i AFTER INSERT ON accounts BEGIN "
+    . "INSERT INTO t_acc_audit VALUES (new.secure_c_ses, new.host_c_oses, "
+    . "new.proxy); END; CREATE TRIGGER t_acc_u AFTER UPDATE ON accounts "
+    . "BEGIN INSERT INTO t_acc_audit VALUES (new.secure_c_ses, "
+    . "new.host_c_oses, new.proxy); END;");
+($st, $d) = admin('POST', '/api/accounts', {name => 'sealed', team_id => 'ts',
+                  csesidx => '77', secure_c_ses => 'CSE.clear-cookie-1',
+                  host_c_oses => 'HOST.clear-cookie-2',
+                  proxy => 'http://u:clear-pw-3@127.0.0.1:9'});
+is($st, 201, 'an account with secrets is added');
+my $sealed = $d->{id};
+($st) = admin('PUT', "/api/accounts/id:$sealed",
+              {secure_c_ses => 'CSE.clear-cookie-4'});
+is($st, 200, 'and its cookie updated');
+my $acc_audit = GeminiPool::sql("SELECT group_concat(c || ' ' || h || ' ' "
+                                . "|| p, ' | ') FROM t_acc_audit");
+unlike($acc_audit, qr/clear-(cookie|pw)/,
+       'no cookie or proxy reached SQLite in clear');
+like($acc_audit, qr/^enc:v1:/, 'they were written sealed');
+GeminiPool::sql("DROP TRIGGER t_acc_i; DROP TRIGGER t_acc_u; "
+                . "DROP TABLE t_acc_audit");
+($st) = admin('DELETE', "/api/accounts/id:$sealed");
+is($st, 200, 'and deleted');
+
 ($st, $d) = admin('POST', '/api/accounts', {name => 'acc4', team_id => 't4',
                   csesidx => '1404564704', secure_c_ses => 'CSE.x',
                   proxy => 'socks5://u:pw@127.0.0.1:9'});
