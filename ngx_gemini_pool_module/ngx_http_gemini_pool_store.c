@@ -1732,3 +1732,56 @@ ngx_gp_store_seal_text(const char *aad, const char *plain)
     return ngx_gp_secret_encrypt(gmcf->secret_key, aad, plain,
                                  ngx_strlen(plain));
 }
+
+
+/* for the store_<topic>.c files: a statement's rows as a JSON array */
+
+json_t *
+ngx_gp_store_rows(sqlite3_stmt *st, ngx_gp_store_row_pt row)
+{
+    json_t  *list, *j;
+
+    list = json_array();
+
+    while (list && sqlite3_step(st) == SQLITE_ROW) {
+        j = row(st);
+
+        if (j == NULL || json_array_append_new(list, j) != 0) {
+            json_decref(list);
+            list = NULL;
+        }
+    }
+
+    sqlite3_finalize(st);
+
+    return list;
+}
+
+
+/*
+ * A statement run to its end and finalized: NGX_OK, or NGX_ERROR logged;
+ * *changes (when given) the rows it changed.
+ */
+
+ngx_int_t
+ngx_gp_store_run(sqlite3_stmt *st, ngx_uint_t *changes, ngx_log_t *log)
+{
+    int       rc;
+    sqlite3  *db;
+
+    db = sqlite3_db_handle(st);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        ngx_log_error(NGX_LOG_ERR, log, 0, "gemini pool: sqlite: %s",
+                      sqlite3_errmsg(db));
+        return NGX_ERROR;
+    }
+
+    if (changes) {
+        *changes = (ngx_uint_t) sqlite3_changes(db);
+    }
+
+    return NGX_OK;
+}

@@ -17,6 +17,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <sqlite3.h>
+#include <jansson.h>
 
 
 struct ngx_gp_zone_s;
@@ -52,6 +53,10 @@ void ngx_gp_store_text(sqlite3_stmt *st, int col, u_char *dst, size_t size,
     const char *what, int64_t id, ngx_log_t *log);
 ngx_int_t ngx_gp_store_secret(sqlite3_stmt *st, int col, u_char *dst,
     size_t size, const char *aad, int64_t id, struct ngx_gp_zone_s *z,
+    ngx_log_t *log);
+typedef json_t *(*ngx_gp_store_row_pt)(sqlite3_stmt *st);
+json_t *ngx_gp_store_rows(sqlite3_stmt *st, ngx_gp_store_row_pt row);
+ngx_int_t ngx_gp_store_run(sqlite3_stmt *st, ngx_uint_t *changes,
     ngx_log_t *log);
 
 
@@ -110,6 +115,79 @@ ngx_int_t ngx_gp_store_account_renew(int64_t id, ngx_uint_t zone_expired,
     ngx_uint_t *renewed, ngx_log_t *log);
 ngx_int_t ngx_gp_store_account_delete(int64_t id, ngx_log_t *log);
 ngx_int_t ngx_gp_store_account_toggle(int64_t id, ngx_log_t *log);
+
+
+/* ngx_http_gemini_pool_store_admin.c: the console's password, sessions */
+
+ngx_uint_t ngx_gp_store_session_live(const char *id, time_t now,
+    ngx_log_t *log);
+ngx_int_t ngx_gp_store_session_add(const char *id, time_t expires,
+    ngx_str_t *client, ngx_log_t *log);
+ngx_int_t ngx_gp_store_session_revoke(const char *id, ngx_log_t *log);
+ngx_int_t ngx_gp_store_password_get(ngx_pool_t *pool, char **hash,
+    ngx_log_t *log);
+ngx_int_t ngx_gp_store_password_set(const char *hash, ngx_log_t *log);
+
+
+/* ngx_http_gemini_pool_store_keys.c */
+
+typedef struct {
+    const char              *name;
+    const char              *hash;        /* SHA-256 of the key, hex */
+    const char              *prefix;      /* the key's first 10 bytes */
+    int64_t                  expires;
+    const char              *models;
+    int64_t                  rpm;
+    int64_t                  rpd;
+    const char              *image_format;
+} ngx_gp_store_key_t;
+
+json_t *ngx_gp_store_keys_list(ngx_log_t *log);
+ngx_int_t ngx_gp_store_key_add(ngx_gp_store_key_t *k, int64_t *id,
+    ngx_log_t *log);
+ngx_int_t ngx_gp_store_key_revoke(int64_t id, ngx_log_t *log);
+ngx_int_t ngx_gp_store_key_delete(int64_t id, ngx_log_t *log);
+ngx_int_t ngx_gp_store_key_log_stats(int64_t id, int64_t *out,
+    ngx_log_t *log);
+
+
+/* ngx_http_gemini_pool_store_logs.c: the call log and chat history */
+
+typedef struct {
+    ngx_str_t                q;
+    int64_t                  key;         /* < 0: any */
+    ngx_str_t                model;       /* "": any */
+    ngx_str_t                session;     /* "": any */
+    int64_t                  limit;
+    int64_t                  offset;
+} ngx_gp_store_history_q_t;
+
+json_t *ngx_gp_store_logs_list(int64_t key, int64_t before, int64_t limit,
+    ngx_log_t *log);
+json_t *ngx_gp_store_history_list(ngx_gp_store_history_q_t *h,
+    int64_t *total, ngx_pool_t *pool, ngx_log_t *log);
+ngx_int_t ngx_gp_store_history_item(int64_t id, json_t **j, ngx_log_t *log);
+ngx_int_t ngx_gp_store_history_erase(int64_t id, int64_t before,
+    ngx_uint_t *erased, ngx_log_t *log);
+
+
+/* ngx_http_gemini_pool_store_models.c */
+
+typedef struct {
+    const char              *name;
+    const char              *model_id;    /* NULL: not given */
+    const char              *kind;
+    const char              *description;
+    int64_t                  account;     /* > 0: pinned to it */
+    ngx_uint_t               has_account; /* account_id given (or null) */
+    ngx_int_t                enabled;     /* -1: not given */
+    ngx_uint_t               has_position;
+    int64_t                  position;
+} ngx_gp_store_model_t;
+
+json_t *ngx_gp_store_models_list(ngx_log_t *log);
+ngx_int_t ngx_gp_store_model_put(ngx_gp_store_model_t *m, ngx_log_t *log);
+ngx_int_t ngx_gp_store_model_delete(ngx_str_t *name, ngx_log_t *log);
 
 
 #endif /* _NGX_HTTP_GEMINI_POOL_STORE_H_INCLUDED_ */
