@@ -13,15 +13,11 @@
 #include "ngx_http_gemini_pool_module.h"
 
 
-#define NGX_GP_EXPORT_FORMAT   "ngx_gemini_pool"
-#define NGX_GP_EXPORT_VERSION  1
-
 #define NGX_GP_SQLITE_MAGIC    "SQLite format 3"   /* and a NUL: 16 bytes */
 
 
 typedef struct {
     ngx_log_t           *log;
-    sqlite3             *db;
     const u_char        *key;         /* secrets at rest */
     json_t              *skipped;     /* strings */
     json_t              *updated;     /* strings */
@@ -38,48 +34,10 @@ typedef struct {
 } ngx_gp_imp_t;
 
 
-typedef struct {
-    const char          *name;
-    const char          *team_id;
-    const char          *csesidx;
-    const char          *secure_c_ses;
-    const char          *host_c_oses;
-    const char          *user_agent;
-    const char          *proxy;
-    const char          *tempmail_url;
-    const char          *tempmail_name;
-    int                  enabled;       /* -1: not given */
-    int                  expired;       /* -1: not given */
-    ngx_uint_t           placeholder;
-    char                 cses[24];
-} ngx_gp_imp_account_t;
+typedef ngx_gp_store_import_account_t  ngx_gp_imp_account_t;
+typedef ngx_gp_store_import_model_t    ngx_gp_imp_model_t;
+typedef ngx_gp_store_import_key_t      ngx_gp_imp_key_t;
 
-
-typedef struct {
-    const char          *name;
-    const char          *model_id;
-    const char          *kind;
-    const char          *description;
-    ngx_int_t            pin;           /* index in the file; -1: none */
-    int                  enabled;
-    int64_t              position;      /* -1: after the others */
-} ngx_gp_imp_model_t;
-
-
-typedef struct {
-    const char          *name;
-    const char          *hash;          /* NULL: not in the file */
-    const char          *prefix;
-    const char          *models;
-    const char          *image_format;
-    int                  enabled;
-    int64_t              expires;
-    int64_t              rpm;
-    int64_t              rpd;
-    int64_t              requests;
-    int64_t              last_used;
-    int64_t              created;       /* 0: now */
-} ngx_gp_imp_key_t;
 
 
 /* how each top-level key of the reference's configuration is imported */
@@ -165,128 +123,12 @@ static ngx_int_t
 ngx_gp_imp_sql_error(ngx_gp_imp_t *imp)
 {
     ngx_log_error(NGX_LOG_ERR, imp->log, 0,
-                  "gemini pool: import: sqlite: %s", sqlite3_errmsg(imp->db));
+                  "gemini pool: import: sqlite: %s", ngx_gp_store_errmsg());
 
     (void) snprintf(imp->err, imp->errlen, "database error: %s",
-                    sqlite3_errmsg(imp->db));
+                    ngx_gp_store_errmsg());
 
     return NGX_ERROR;
-}
-
-
-static ngx_int_t
-ngx_gp_imp_prepare(ngx_gp_imp_t *imp, const char *sql, sqlite3_stmt **st)
-{
-    if (sqlite3_prepare_v2(imp->db, sql, -1, st, NULL) != SQLITE_OK) {
-        *st = NULL;
-        return ngx_gp_imp_sql_error(imp);
-    }
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_gp_imp_step(ngx_gp_imp_t *imp, sqlite3_stmt *st)
-{
-    int  rc;
-
-    rc = sqlite3_step(st);
-
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-        (void) ngx_gp_imp_sql_error(imp);
-        sqlite3_finalize(st);
-        return NGX_ERROR;
-    }
-
-    sqlite3_finalize(st);
-
-    return NGX_OK;
-}
-
-
-/* a secret bound sealed; NULL binds NULL (the column is kept) */
-
-static ngx_int_t
-ngx_gp_imp_bind_secret(ngx_gp_imp_t *imp, sqlite3_stmt *st, int col,
-    const char *aad, const char *plain)
-{
-    char  *enc;
-
-    if (plain == NULL) {
-        sqlite3_bind_null(st, col);
-        return NGX_OK;
-    }
-
-    if (plain[0] == '\0') {
-        sqlite3_bind_text(st, col, "", 0, SQLITE_STATIC);
-        return NGX_OK;
-    }
-
-    enc = ngx_gp_secret_encrypt(imp->key, aad, plain, ngx_strlen(plain));
-    if (enc == NULL) {
-        (void) snprintf(imp->err, imp->errlen, "encryption failed");
-        return NGX_ERROR;
-    }
-
-    sqlite3_bind_text(st, col, enc, -1, SQLITE_TRANSIENT);
-    free(enc);
-
-    return NGX_OK;
-}
-
-
-static void
-ngx_gp_imp_bind_str(sqlite3_stmt *st, int col, const char *s)
-{
-    if (s == NULL) {
-        sqlite3_bind_null(st, col);
-
-    } else {
-        sqlite3_bind_text(st, col, s, -1, SQLITE_TRANSIENT);
-    }
-}
-
-
-/* a stored secret, decrypted (or as stored when written in clear) */
-
-static char *
-ngx_gp_imp_open_secret(const u_char *key, const char *aad, sqlite3_stmt *st,
-    int col)
-{
-    char        *p;
-    size_t       len, plen;
-    const char  *text;
-
-    text = (const char *) sqlite3_column_text(st, col);
-    len = (size_t) sqlite3_column_bytes(st, col);
-
-    if (text == NULL) {
-        text = "";
-        len = 0;
-    }
-
-    if (!ngx_gp_secret_is_encrypted(text, len)) {
-        p = malloc(len + 1);
-        if (p) {
-            ngx_memcpy(p, text, len);
-            p[len] = '\0';
-        }
-
-        return p;
-    }
-
-    return ngx_gp_secret_decrypt(key, aad, text, len, &plen);
-}
-
-
-static void
-ngx_gp_imp_free_secret(char *p)
-{
-    if (p) {
-        ngx_explicit_memzero(p, ngx_strlen(p));
-        free(p);
-    }
 }
 
 
@@ -503,12 +345,11 @@ static ngx_int_t
 ngx_gp_imp_account(ngx_gp_imp_t *imp, ngx_uint_t index,
     ngx_gp_imp_account_t *a)
 {
-    int            same_ids;
-    char           label[48], *old;
-    int64_t        id;
-    ngx_int_t      renew;
-    const char    *why;
-    sqlite3_stmt  *st;
+    char                           label[48];
+    int64_t                        id;
+    ngx_int_t                      rc;
+    const char                    *why;
+    ngx_gp_store_import_result_t   res;
 
     (void) snprintf(label, sizeof(label), "accounts[%u]", (unsigned) index);
 
@@ -516,108 +357,21 @@ ngx_gp_imp_account(ngx_gp_imp_t *imp, ngx_uint_t index,
         return NGX_DECLINED;
     }
 
-    id = 0;
-    same_ids = 0;
+    rc = ngx_gp_store_import_account(a, &res, imp->log);
 
-    if (!a->placeholder) {
-        if (ngx_gp_imp_prepare(imp, "SELECT id, team_id = ?1 AND "
-                               "csesidx = ?2, secure_c_ses FROM accounts "
-                               "WHERE (team_id = ?1 AND csesidx = ?2) OR "
-                               "(?3 != '' AND name = ?3) "
-                               "ORDER BY 2 DESC, id LIMIT 1", &st)
-            != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-
-        sqlite3_bind_text(st, 1, a->team_id, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 2, a->csesidx, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 3, a->name ? a->name : "", -1,
-                          SQLITE_TRANSIENT);
-
-        renew = 0;
-
-        switch (sqlite3_step(st)) {
-
-        case SQLITE_ROW:
-            id = sqlite3_column_int64(st, 0);
-            same_ids = sqlite3_column_int(st, 1);
-
-            if (a->secure_c_ses) {
-                old = ngx_gp_imp_open_secret(imp->key,
-                                             "accounts.secure_c_ses", st, 2);
-                renew = (old == NULL || !same_ids
-                         || ngx_strcmp(old, a->secure_c_ses) != 0);
-                ngx_gp_imp_free_secret(old);
-            }
-
-            break;
-
-        case SQLITE_DONE:
-            break;
-
-        default:
-            (void) ngx_gp_imp_sql_error(imp);
-            sqlite3_finalize(st);
-            return NGX_ERROR;
-        }
-
-        sqlite3_finalize(st);
-
-    } else {
-        renew = 0;
+    if (rc == NGX_ERROR) {
+        return ngx_gp_imp_sql_error(imp);
     }
 
-    if (id == 0 && !a->placeholder && a->secure_c_ses == NULL) {
+    if (rc == NGX_DECLINED) {
         return ngx_gp_imp_fail(imp, "%s.secure_c_ses: missing (a new "
                                "account needs its cookies: export with "
                                "?secrets=1)", label);
     }
 
-    if (id == 0) {
-        if (ngx_gp_imp_prepare(imp, "INSERT INTO accounts (name, team_id, "
-                               "csesidx, secure_c_ses, host_c_oses, "
-                               "user_agent, proxy, enabled, cookie_expired, "
-                               "tempmail_url, tempmail_name) VALUES (?1, ?2, "
-                               "?3, ?4, ifnull(?5, ''), ifnull(?6, ''), "
-                               "ifnull(?7, ''), ?8, ?9, ifnull(?10, ''), "
-                               "ifnull(?11, ''))", &st)
-            != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
+    id = res.id;
 
-        sqlite3_bind_text(st, 1, a->name ? a->name : "", -1,
-                          SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 2, a->placeholder ? "" : a->team_id, -1,
-                          SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 3, a->placeholder ? "" : a->csesidx, -1,
-                          SQLITE_TRANSIENT);
-
-        if (ngx_gp_imp_bind_secret(imp, st, 4, "accounts.secure_c_ses",
-                                   a->placeholder ? "" : a->secure_c_ses)
-            != NGX_OK
-            || ngx_gp_imp_bind_secret(imp, st, 5, "accounts.host_c_oses",
-                                      a->host_c_oses) != NGX_OK
-            || ngx_gp_imp_bind_secret(imp, st, 7, "accounts.proxy",
-                                      a->proxy) != NGX_OK)
-        {
-            sqlite3_finalize(st);
-            return NGX_ERROR;
-        }
-
-        ngx_gp_imp_bind_str(st, 6, a->user_agent);
-        sqlite3_bind_int(st, 8, a->placeholder ? 0 : (a->enabled != 0));
-        sqlite3_bind_int(st, 9, a->placeholder ? 1 : (a->expired == 1));
-        ngx_gp_imp_bind_str(st, 10, a->tempmail_url);
-        ngx_gp_imp_bind_str(st, 11, a->tempmail_name);
-
-        if (ngx_gp_imp_step(imp, st) != NGX_OK) {
-            return NGX_ERROR;
-        }
-
-        id = sqlite3_last_insert_rowid(imp->db);
-
+    if (!res.updated) {
         if (a->placeholder
             && ngx_gp_imp_note(imp->notes, "%s: no credentials (a remote "
                                "sync placeholder); added disabled and "
@@ -628,78 +382,11 @@ ngx_gp_imp_account(ngx_gp_imp_t *imp, ngx_uint_t index,
         }
 
     } else {
-        if (ngx_gp_imp_prepare(imp, "UPDATE accounts SET "
-                               "name = coalesce(nullif(?2, ''), name), "
-                               "team_id = ?3, csesidx = ?4, "
-                               "secure_c_ses = coalesce(?5, secure_c_ses), "
-                               "host_c_oses = coalesce(?6, host_c_oses), "
-                               "user_agent = coalesce(?7, user_agent), "
-                               "proxy = coalesce(?8, proxy), "
-                               "enabled = coalesce(?9, enabled), "
-                               "cookie_expired = coalesce(?10, CASE WHEN ?12 "
-                               "THEN 0 ELSE cookie_expired END), "
-                               "tempmail_url = coalesce(?11, tempmail_url), "
-                               "tempmail_name = coalesce(?13, tempmail_name),"
-                               " updated_at = strftime('%s','now') "
-                               "WHERE id = ?1", &st)
-            != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-
-        sqlite3_bind_int64(st, 1, id);
-        ngx_gp_imp_bind_str(st, 2, a->name);
-        sqlite3_bind_text(st, 3, a->team_id, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 4, a->csesidx, -1, SQLITE_TRANSIENT);
-
-        if (ngx_gp_imp_bind_secret(imp, st, 5, "accounts.secure_c_ses",
-                                   a->secure_c_ses) != NGX_OK
-            || ngx_gp_imp_bind_secret(imp, st, 6, "accounts.host_c_oses",
-                                      a->host_c_oses) != NGX_OK
-            || ngx_gp_imp_bind_secret(imp, st, 8, "accounts.proxy",
-                                      a->proxy) != NGX_OK)
-        {
-            sqlite3_finalize(st);
-            return NGX_ERROR;
-        }
-
-        ngx_gp_imp_bind_str(st, 7, a->user_agent);
-
-        if (a->enabled >= 0) {
-            sqlite3_bind_int(st, 9, a->enabled);
-        }
-
-        if (a->expired >= 0) {
-            sqlite3_bind_int(st, 10, a->expired);
-        }
-
-        ngx_gp_imp_bind_str(st, 11, a->tempmail_url);
-        sqlite3_bind_int(st, 12, (int) renew);
-        ngx_gp_imp_bind_str(st, 13, a->tempmail_name);
-
-        if (ngx_gp_imp_step(imp, st) != NGX_OK) {
-            return NGX_ERROR;
-        }
-
-        if (renew) {
-            if (ngx_gp_imp_prepare(imp, "DELETE FROM account_state "
-                                   "WHERE account_id = ?", &st) != NGX_OK)
-            {
-                return NGX_ERROR;
-            }
-
-            sqlite3_bind_int64(st, 1, id);
-
-            if (ngx_gp_imp_step(imp, st) != NGX_OK) {
-                return NGX_ERROR;
-            }
-        }
-
-        why = same_ids ? "same team_id and csesidx" : "same name";
+        why = res.same_ids ? "same team_id and csesidx" : "same name";
 
         if (ngx_gp_imp_note(imp->updated, "%s: updated account %lld (%s)%s",
                             label, (long long) id, why,
-                            renew ? "; new credentials renew it" : "")
+                            res.renewed ? "; new credentials renew it" : "")
             != NGX_OK)
         {
             return NGX_ERROR;
@@ -718,8 +405,7 @@ ngx_gp_imp_account(ngx_gp_imp_t *imp, ngx_uint_t index,
 static ngx_int_t
 ngx_gp_imp_model(ngx_gp_imp_t *imp, const char *label, ngx_gp_imp_model_t *m)
 {
-    ngx_int_t      exists;
-    sqlite3_stmt  *st;
+    ngx_uint_t  exists;
 
     if (m->name == NULL || m->name[0] == '\0') {
         return ngx_gp_imp_fail(imp, "%s.%s: missing", label,
@@ -744,51 +430,11 @@ ngx_gp_imp_model(ngx_gp_imp_t *imp, const char *label, ngx_gp_imp_model_t *m)
         m->pin = -1;
     }
 
-    if (ngx_gp_imp_prepare(imp, "SELECT 1 FROM models WHERE name = ?", &st)
+    if (ngx_gp_store_import_model(m, m->pin >= 0 ? imp->ids[m->pin] : 0,
+                                  &exists, imp->log)
         != NGX_OK)
     {
-        return NGX_ERROR;
-    }
-
-    sqlite3_bind_text(st, 1, m->name, -1, SQLITE_TRANSIENT);
-    exists = (sqlite3_step(st) == SQLITE_ROW);
-    sqlite3_finalize(st);
-
-    if (ngx_gp_imp_prepare(imp, exists
-                           ? "UPDATE models SET model_id = ?2, kind = ?3, "
-                             "account_id = ?4, enabled = ?5, "
-                             "position = coalesce(?6, position), "
-                             "description = ?7 WHERE name = ?1"
-                           : "INSERT INTO models (name, model_id, kind, "
-                             "account_id, enabled, position, description) "
-                             "VALUES (?1, ?2, ?3, ?4, ?5, coalesce(?6, "
-                             "(SELECT ifnull(max(position), -1) + 1 "
-                             "FROM models)), ?7)", &st)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    sqlite3_bind_text(st, 1, m->name, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, m->model_id ? m->model_id : "", -1,
-                      SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 3, m->kind, -1, SQLITE_TRANSIENT);
-
-    if (m->pin >= 0) {
-        sqlite3_bind_int64(st, 4, imp->ids[m->pin]);
-    }
-
-    sqlite3_bind_int(st, 5, m->enabled != 0);
-
-    if (m->position >= 0) {
-        sqlite3_bind_int64(st, 6, m->position);
-    }
-
-    sqlite3_bind_text(st, 7, m->description ? m->description : "", -1,
-                      SQLITE_TRANSIENT);
-
-    if (ngx_gp_imp_step(imp, st) != NGX_OK) {
-        return NGX_ERROR;
+        return ngx_gp_imp_sql_error(imp);
     }
 
     if (exists
@@ -909,10 +555,9 @@ ngx_gp_imp_setting(ngx_gp_imp_t *imp, const char *label, const char *key,
 static ngx_int_t
 ngx_gp_imp_key(ngx_gp_imp_t *imp, const char *label, ngx_gp_imp_key_t *k)
 {
-    size_t         i;
-    char           hash[65];
-    int64_t        id;
-    sqlite3_stmt  *st;
+    size_t    i;
+    char      hash[65];
+    int64_t   id;
 
     if (k->hash == NULL) {
         return ngx_gp_imp_note(imp->skipped, "%s: no key_hash (an export "
@@ -935,60 +580,8 @@ ngx_gp_imp_key(ngx_gp_imp_t *imp, const char *label, ngx_gp_imp_key_t *k)
 
     hash[64] = '\0';
 
-    if (ngx_gp_imp_prepare(imp, "SELECT id FROM api_keys WHERE key_hash = ?",
-                           &st)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    sqlite3_bind_text(st, 1, hash, 64, SQLITE_TRANSIENT);
-    id = (sqlite3_step(st) == SQLITE_ROW) ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_finalize(st);
-
-    if (ngx_gp_imp_prepare(imp, id
-                           ? "UPDATE api_keys SET name = ?2, prefix = "
-                             "coalesce(nullif(?3, ''), prefix), "
-                             "enabled = ?4, expires_at = ?5, models = ?6, "
-                             "rpm = ?7, rpd = ?8, image_format = ?9, "
-                             "requests = max(requests, ?10), "
-                             "last_used_at = max(last_used_at, ?11) "
-                             "WHERE id = ?12"
-                           : "INSERT INTO api_keys (key_hash, name, prefix, "
-                             "enabled, expires_at, models, rpm, rpd, "
-                             "image_format, requests, last_used_at, "
-                             "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
-                             "?7, ?8, ?9, ?10, ?11, CASE WHEN ?13 > 0 "
-                             "THEN ?13 ELSE strftime('%s','now') END)", &st)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    if (!id) {
-        sqlite3_bind_text(st, 1, hash, 64, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(st, 13, k->created);
-
-    } else {
-        sqlite3_bind_int64(st, 12, id);
-    }
-
-    sqlite3_bind_text(st, 2, k->name ? k->name : "", -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 3, k->prefix ? k->prefix : "", -1,
-                      SQLITE_TRANSIENT);
-    sqlite3_bind_int(st, 4, k->enabled != 0);
-    sqlite3_bind_int64(st, 5, k->expires);
-    sqlite3_bind_text(st, 6, k->models ? k->models : "", -1,
-                      SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 7, k->rpm);
-    sqlite3_bind_int64(st, 8, k->rpd);
-    sqlite3_bind_text(st, 9, k->image_format ? k->image_format : "", -1,
-                      SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 10, k->requests);
-    sqlite3_bind_int64(st, 11, k->last_used);
-
-    if (ngx_gp_imp_step(imp, st) != NGX_OK) {
-        return NGX_ERROR;
+    if (ngx_gp_store_import_key(k, hash, &id, imp->log) != NGX_OK) {
+        return ngx_gp_imp_sql_error(imp);
     }
 
     if (id
@@ -1935,26 +1528,11 @@ ngx_gp_ref_db(ngx_gp_imp_t *imp, ngx_str_t *body, json_t *doc)
 static ngx_int_t
 ngx_gp_imp_limits(ngx_gp_imp_t *imp)
 {
-    int64_t        models, keys;
-    sqlite3_stmt  *st;
+    int64_t  models, keys;
 
-    if (ngx_gp_imp_prepare(imp, "SELECT (SELECT count(*) FROM models "
-                           "WHERE enabled), (SELECT count(*) FROM api_keys)",
-                           &st)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
+    if (ngx_gp_store_import_counts(&models, &keys, imp->log) != NGX_OK) {
+        return ngx_gp_imp_sql_error(imp);
     }
-
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        (void) ngx_gp_imp_sql_error(imp);
-        sqlite3_finalize(st);
-        return NGX_ERROR;
-    }
-
-    models = sqlite3_column_int64(st, 0);
-    keys = sqlite3_column_int64(st, 1);
-    sqlite3_finalize(st);
 
     if (models > NGX_GP_MAX_MODELS) {
         return ngx_gp_imp_fail(imp, "models: %lld enabled models after the "
@@ -2080,15 +1658,11 @@ ngx_gp_config_import(ngx_http_request_t *r, ngx_str_t *body,
     }
 
     if (rc == NGX_OK) {
-        imp.db = ngx_gp_store_db(imp.log);
-
-        if (imp.db == NULL) {
+        if (ngx_gp_store_db(imp.log) == NULL) {
             (void) snprintf(err, errlen, "the database is not available");
             rc = NGX_ERROR;
 
-        } else if (sqlite3_exec(imp.db, "BEGIN IMMEDIATE", NULL, NULL, NULL)
-                   != SQLITE_OK)
-        {
+        } else if (ngx_gp_store_begin(imp.log) != NGX_OK) {
             rc = ngx_gp_imp_sql_error(&imp);
 
         } else {
@@ -2100,14 +1674,13 @@ ngx_gp_config_import(ngx_http_request_t *r, ngx_str_t *body,
             }
 
             if (rc == NGX_OK && !dry_run
-                && sqlite3_exec(imp.db, "COMMIT", NULL, NULL, NULL)
-                   != SQLITE_OK)
+                && ngx_gp_store_commit(imp.log) != NGX_OK)
             {
                 rc = ngx_gp_imp_sql_error(&imp);
             }
 
             if (rc != NGX_OK || dry_run) {
-                (void) sqlite3_exec(imp.db, "ROLLBACK", NULL, NULL, NULL);
+                ngx_gp_store_rollback(imp.log);
             }
         }
     }
@@ -2155,381 +1728,15 @@ ngx_gp_config_import(ngx_http_request_t *r, ngx_str_t *body,
 }
 
 
-/* GET /api/config/export */
-
-static ngx_int_t
-ngx_gp_exp_add(json_t *list, json_t *o)
-{
-    if (o == NULL || json_array_append_new(list, o) != 0) {
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
-}
-
-
-static const char *
-ngx_gp_exp_text(sqlite3_stmt *st, int col)
-{
-    const char  *p;
-
-    p = (const char *) sqlite3_column_text(st, col);
-
-    return p ? p : "";
-}
-
-
-typedef struct {
-    const u_char  *key;
-    ngx_uint_t     secrets;
-    json_t        *ids;
-} ngx_gp_exp_t;
-
-
-static ngx_int_t
-ngx_gp_exp_account(ngx_gp_exp_t *ex, sqlite3_stmt *st, json_t *list)
-{
-    char       *ses, *oses, *proxy;
-    json_t     *o;
-    ngx_int_t   rc;
-
-    o = json_pack("{s:s,s:s,s:s,s:s,s:b,s:b,s:s,s:s}",
-                  "name", ngx_gp_exp_text(st, 1),
-                  "team_id", ngx_gp_exp_text(st, 2),
-                  "csesidx", ngx_gp_exp_text(st, 3),
-                  "user_agent", ngx_gp_exp_text(st, 7),
-                  "enabled", sqlite3_column_int(st, 8),
-                  "cookie_expired", sqlite3_column_int(st, 9),
-                  "tempmail_url", ngx_gp_exp_text(st, 10),
-                  "tempmail_name", ngx_gp_exp_text(st, 11));
-
-    if (ngx_gp_exp_add(list, o) != NGX_OK
-        || json_array_append_new(ex->ids,
-                                 json_integer(sqlite3_column_int64(st, 0)))
-           != 0)
-    {
-        return NGX_ERROR;
-    }
-
-    if (!ex->secrets) {
-        /* whether they are set, never what they are */
-        if (json_object_set_new(o, "secure_c_ses_set",
-                                json_boolean(sqlite3_column_bytes(st, 4)))
-            || json_object_set_new(o, "host_c_oses_set",
-                                   json_boolean(sqlite3_column_bytes(st, 5)))
-            || json_object_set_new(o, "proxy_set",
-                                   json_boolean(sqlite3_column_bytes(st, 6))))
-        {
-            return NGX_ERROR;
-        }
-
-        return NGX_OK;
-    }
-
-    ses = ngx_gp_imp_open_secret(ex->key, "accounts.secure_c_ses", st, 4);
-    oses = ngx_gp_imp_open_secret(ex->key, "accounts.host_c_oses", st, 5);
-    proxy = ngx_gp_imp_open_secret(ex->key, "accounts.proxy", st, 6);
-
-    rc = NGX_OK;
-
-    if (ses == NULL || oses == NULL || proxy == NULL
-        || json_object_set_new(o, "secure_c_ses", json_string(ses))
-        || json_object_set_new(o, "host_c_oses", json_string(oses))
-        || json_object_set_new(o, "proxy", json_string(proxy)))
-    {
-        rc = NGX_ERROR;
-    }
-
-    ngx_gp_imp_free_secret(ses);
-    ngx_gp_imp_free_secret(oses);
-    ngx_gp_imp_free_secret(proxy);
-
-    return rc;
-}
-
-
-static ngx_int_t
-ngx_gp_exp_model(ngx_gp_exp_t *ex, sqlite3_stmt *st, json_t *list)
-{
-    size_t    i;
-    json_t   *o, *pin;
-    int64_t   id;
-
-    /* a pin refers to the account's position in "accounts" */
-    pin = json_null();
-
-    if (sqlite3_column_type(st, 3) != SQLITE_NULL) {
-        id = sqlite3_column_int64(st, 3);
-
-        for (i = 0; i < json_array_size(ex->ids); i++) {
-            if (json_integer_value(json_array_get(ex->ids, i)) == id) {
-                json_decref(pin);
-                pin = json_integer((json_int_t) i);
-                break;
-            }
-        }
-    }
-
-    o = json_pack("{s:s,s:s,s:s,s:o,s:b,s:I,s:s}",
-                  "name", ngx_gp_exp_text(st, 0),
-                  "model_id", ngx_gp_exp_text(st, 1),
-                  "kind", ngx_gp_exp_text(st, 2),
-                  "account", pin,
-                  "enabled", sqlite3_column_int(st, 4),
-                  "position", (json_int_t) sqlite3_column_int64(st, 5),
-                  "description", ngx_gp_exp_text(st, 6));
-
-    return ngx_gp_exp_add(list, o);
-}
-
-
-/* the settings of the table, typed by it; secrets only with secrets */
-
-static ngx_int_t
-ngx_gp_exp_settings(ngx_gp_exp_t *ex, json_t *obj, ngx_log_t *log)
-{
-    json_t            *v;
-    ngx_int_t          n, rc;
-    ngx_uint_t         i;
-    const char        *value;
-    u_char             present[NGX_GP_SET_N];
-    ngx_gp_setting_t  *s;
-
-    s = ngx_alloc(NGX_GP_SET_N * sizeof(ngx_gp_setting_t), log);
-    if (s == NULL) {
-        return NGX_ERROR;
-    }
-
-    rc = ngx_gp_store_settings_read(s, present, log);
-
-    for (i = 0; rc == NGX_OK && i < NGX_GP_SET_N; i++) {
-
-        if (!present[i]
-            || (ngx_gp_setting_secret(i) && !ex->secrets))
-        {
-            continue;
-        }
-
-        value = (const char *) s[i].value;
-
-        switch (ngx_gp_setting_def(i)->type) {
-
-        case NGX_GP_SETTING_INT:
-            n = ngx_atoi((u_char *) value, ngx_strlen(value));
-            v = (n == NGX_ERROR) ? json_string(value) : json_integer(n);
-            break;
-
-        case NGX_GP_SETTING_BOOL:
-            v = json_boolean(ngx_strcmp(value, "true") == 0
-                             || ngx_strcmp(value, "1") == 0);
-            break;
-
-        default:
-            v = json_string(value);
-            break;
-        }
-
-        if (v == NULL
-            || json_object_set_new(obj, ngx_gp_setting_def(i)->key, v) != 0)
-        {
-            rc = NGX_ERROR;
-        }
-    }
-
-    ngx_explicit_memzero(s, NGX_GP_SET_N * sizeof(ngx_gp_setting_t));
-    ngx_free(s);
-
-    return rc;
-}
-
-
-static ngx_int_t
-ngx_gp_exp_key(ngx_gp_exp_t *ex, sqlite3_stmt *st, json_t *list)
-{
-    json_t  *o;
-
-    o = json_pack("{s:s,s:s,s:b,s:I,s:s,s:I,s:I,s:s,s:I,s:I,s:I}",
-                  "name", ngx_gp_exp_text(st, 0),
-                  "prefix", ngx_gp_exp_text(st, 1),
-                  "enabled", sqlite3_column_int(st, 2),
-                  "expires_at", (json_int_t) sqlite3_column_int64(st, 3),
-                  "models", ngx_gp_exp_text(st, 4),
-                  "rpm", (json_int_t) sqlite3_column_int64(st, 5),
-                  "rpd", (json_int_t) sqlite3_column_int64(st, 6),
-                  "image_format", ngx_gp_exp_text(st, 7),
-                  "requests", (json_int_t) sqlite3_column_int64(st, 8),
-                  "last_used_at", (json_int_t) sqlite3_column_int64(st, 9),
-                  "created_at", (json_int_t) sqlite3_column_int64(st, 10));
-
-    if (ngx_gp_exp_add(list, o) != NGX_OK
-        || (ex->secrets
-            && json_object_set_new(o, "key_hash",
-                                   json_string(ngx_gp_exp_text(st, 11)))
-               != 0))
-    {
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
-}
-
-
-/*
- * The document's parts, in this order: "models" refers to accounts by
- * their position in "accounts".  row() adds one row of sql to the part.
- */
-
-typedef struct {
-    const char    *name;
-    ngx_uint_t     object;
-    const char    *sql;
-    ngx_int_t    (*row)(ngx_gp_exp_t *ex, sqlite3_stmt *st, json_t *part);
-} ngx_gp_exp_part_t;
-
-
-static ngx_gp_exp_part_t  ngx_gp_exp_parts[] = {
-
-    { "accounts", 0,
-      "SELECT id, name, team_id, csesidx, secure_c_ses, host_c_oses, proxy, "
-      "user_agent, enabled, cookie_expired, tempmail_url, tempmail_name "
-      "FROM accounts ORDER BY id",
-      ngx_gp_exp_account },
-
-    { "models", 0,
-      "SELECT name, model_id, kind, account_id, enabled, position, "
-      "description FROM models ORDER BY position, name",
-      ngx_gp_exp_model },
-
-    { "settings", 1, NULL, NULL },      /* ngx_gp_exp_settings() */
-
-    { "api_keys", 0,
-      "SELECT name, prefix, enabled, expires_at, models, rpm, rpd, "
-      "image_format, requests, last_used_at, created_at, key_hash "
-      "FROM api_keys ORDER BY id",
-      ngx_gp_exp_key },
-
-    { NULL, 0, NULL, NULL }
-};
-
-
-static ngx_int_t
-ngx_gp_exp_part(sqlite3 *db, json_t *doc, ngx_gp_exp_part_t *p,
-    ngx_gp_exp_t *ex, ngx_log_t *log)
-{
-    json_t        *part;
-    ngx_int_t      rc;
-    sqlite3_stmt  *st;
-
-    part = p->object ? json_object() : json_array();
-
-    if (part == NULL || json_object_set_new(doc, p->name, part) != 0) {
-        return NGX_ERROR;
-    }
-
-    if (p->sql == NULL) {
-        return ngx_gp_exp_settings(ex, part, log);
-    }
-
-    if (sqlite3_prepare_v2(db, p->sql, -1, &st, NULL) != SQLITE_OK) {
-        return NGX_ERROR;
-    }
-
-    rc = NGX_OK;
-
-    while (rc == NGX_OK && sqlite3_step(st) == SQLITE_ROW) {
-        rc = p->row(ex, st, part);
-    }
-
-    sqlite3_finalize(st);
-
-    return rc;
-}
-
-
-static int
-ngx_gp_exp_schema(sqlite3 *db)
-{
-    int            v;
-    sqlite3_stmt  *st;
-
-    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL)
-        != SQLITE_OK)
-    {
-        return 0;
-    }
-
-    v = (sqlite3_step(st) == SQLITE_ROW) ? sqlite3_column_int(st, 0) : 0;
-    sqlite3_finalize(st);
-
-    return v;
-}
-
-
 /*
  * One document with everything durable an operator configures: accounts,
  * models, settings and API key metadata.  secrets: with the cookies,
  * proxies, secret settings and key hashes (decrypted); without, they are
- * left out and "..._set" says whether they exist.  Read in one
- * transaction, so the parts agree.
+ * left out and "..._set" says whether they exist.
  */
 
 json_t *
 ngx_gp_config_export(ngx_http_request_t *r, ngx_uint_t secrets)
 {
-    json_t                            *doc, *ids;
-    sqlite3                           *db;
-    ngx_int_t                          rc;
-    ngx_gp_exp_t                       ex;
-    ngx_gp_exp_part_t                 *p;
-    ngx_http_gemini_pool_main_conf_t  *gmcf;
-
-    gmcf = ngx_http_get_module_main_conf(r, ngx_http_gemini_pool_module);
-
-    db = ngx_gp_store_db(r->connection->log);
-    if (db == NULL) {
-        return NULL;
-    }
-
-    doc = json_pack("{s:s,s:i,s:i,s:I,s:b}",
-                    "format", NGX_GP_EXPORT_FORMAT,
-                    "version", NGX_GP_EXPORT_VERSION,
-                    "schema", ngx_gp_exp_schema(db),
-                    "exported_at", (json_int_t) ngx_time(),
-                    "secrets", (int) secrets);
-    ids = json_array();
-
-    if (doc == NULL || ids == NULL
-        || sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
-    {
-        json_decref(doc);
-        json_decref(ids);
-        return NULL;
-    }
-
-    ex.key = gmcf->secret_key;
-    ex.secrets = secrets;
-    ex.ids = ids;
-
-    rc = NGX_OK;
-
-    for (p = ngx_gp_exp_parts; rc == NGX_OK && p->name; p++) {
-        rc = ngx_gp_exp_part(db, doc, p, &ex, r->connection->log);
-    }
-
-    (void) sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-
-    json_decref(ids);
-
-    if (rc != NGX_OK) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "gemini pool: export failed: %s", sqlite3_errmsg(db));
-        json_decref(doc);
-        return NULL;
-    }
-
-    ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
-                  "gemini pool: configuration exported%s",
-                  secrets ? " with secrets" : "");
-
-    return doc;
+    return ngx_gp_store_export(secrets, r->connection->log);
 }
