@@ -261,4 +261,19 @@ ngx_int_t ngx_gp_store_import_counts(int64_t *models, int64_t *keys,
     ngx_log_t *log);
 
 
+/* ngx_http_gemini_pool_store_ref.c: the reference's geminibusiness.db */
+
+#define NGX_GP_SQLITE_MAGIC    "SQLite format 3"   /* and a NUL: 16 bytes */
+
+typedef struct {
+    ngx_log_t               *log;
+    json_t                  *skipped;     /* notes: strings */
+    char                    *err;
+    size_t                   errlen;
+} ngx_gp_store_ref_t;
+
+ngx_int_t ngx_gp_store_ref_read(ngx_gp_store_ref_t *ref, ngx_str_t *body,
+    json_t *doc);
+
+
 #endif /* _NGX_HTTP_GEMINI_POOL_STORE_H_INCLUDED_ */
