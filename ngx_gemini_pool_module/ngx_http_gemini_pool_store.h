@@ -54,6 +54,9 @@ void ngx_gp_store_text(sqlite3_stmt *st, int col, u_char *dst, size_t size,
 ngx_int_t ngx_gp_store_secret(sqlite3_stmt *st, int col, u_char *dst,
     size_t size, const char *aad, int64_t id, struct ngx_gp_zone_s *z,
     ngx_log_t *log);
+char *ngx_gp_store_open_secret(const u_char *key, const char *aad,
+    sqlite3_stmt *st, int col);
+void ngx_gp_store_free_secret(char *p);
 typedef json_t *(*ngx_gp_store_row_pt)(sqlite3_stmt *st);
 json_t *ngx_gp_store_rows(sqlite3_stmt *st, ngx_gp_store_row_pt row);
 ngx_int_t ngx_gp_store_run(sqlite3_stmt *st, ngx_uint_t *changes,
@@ -196,9 +199,6 @@ ngx_int_t ngx_gp_store_model_delete(ngx_str_t *name, ngx_log_t *log);
 #define NGX_GP_EXPORT_VERSION  1
 
 json_t *ngx_gp_store_export(ngx_uint_t secrets, ngx_log_t *log);
-char *ngx_gp_store_open_secret(const u_char *key, const char *aad,
-    sqlite3_stmt *st, int col);
-void ngx_gp_store_free_secret(char *p);
 
 
 /* ngx_http_gemini_pool_store_import.c: the configuration import */

@@ -11,48 +11,6 @@
 #include "ngx_http_gemini_pool_module.h"
 
 
-/* a stored secret, decrypted (or as stored when written in clear) */
-
-char *
-ngx_gp_store_open_secret(const u_char *key, const char *aad, sqlite3_stmt *st,
-    int col)
-{
-    char        *p;
-    size_t       len, plen;
-    const char  *text;
-
-    text = (const char *) sqlite3_column_text(st, col);
-    len = (size_t) sqlite3_column_bytes(st, col);
-
-    if (text == NULL) {
-        text = "";
-        len = 0;
-    }
-
-    if (!ngx_gp_secret_is_encrypted(text, len)) {
-        p = malloc(len + 1);
-        if (p) {
-            ngx_memcpy(p, text, len);
-            p[len] = '\0';
-        }
-
-        return p;
-    }
-
-    return ngx_gp_secret_decrypt(key, aad, text, len, &plen);
-}
-
-
-void
-ngx_gp_store_free_secret(char *p)
-{
-    if (p) {
-        ngx_explicit_memzero(p, ngx_strlen(p));
-        free(p);
-    }
-}
-
-
 /* GET /api/config/export */
 
 static ngx_int_t

@@ -13,13 +13,13 @@
 #include "ngx_http_gemini_pool_module.h"
 
 
-static ngx_int_t ngx_gp_store_ref_fail(ngx_gp_store_ref_t *imp,
+static ngx_int_t ngx_gp_ref_fail(ngx_gp_store_ref_t *imp,
     const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
-static ngx_int_t ngx_gp_store_ref_note(json_t *list, const char *fmt, ...)
+static ngx_int_t ngx_gp_ref_note(json_t *list, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
 #endif
@@ -27,7 +27,7 @@ static ngx_int_t ngx_gp_store_ref_note(json_t *list, const char *fmt, ...)
 
 
 static ngx_int_t
-ngx_gp_store_ref_fail(ngx_gp_store_ref_t *imp, const char *fmt, ...)
+ngx_gp_ref_fail(ngx_gp_store_ref_t *imp, const char *fmt, ...)
 {
     va_list  args;
 
@@ -40,7 +40,7 @@ ngx_gp_store_ref_fail(ngx_gp_store_ref_t *imp, const char *fmt, ...)
 
 
 static ngx_int_t
-ngx_gp_store_ref_note(json_t *list, const char *fmt, ...)
+ngx_gp_ref_note(json_t *list, const char *fmt, ...)
 {
     va_list  args;
     char     msg[320];
@@ -110,7 +110,7 @@ ngx_gp_ref_rows(ngx_gp_store_ref_t *imp, sqlite3 *ref, const char *sql,
     sqlite3_stmt  *st;
 
     if (sqlite3_prepare_v2(ref, sql, -1, &st, NULL) != SQLITE_OK) {
-        return ngx_gp_store_ref_fail(imp, "table %s: %s", table,
+        return ngx_gp_ref_fail(imp, "table %s: %s", table,
                                sqlite3_errmsg(ref));
     }
 
@@ -130,14 +130,14 @@ ngx_gp_ref_rows(ngx_gp_store_ref_t *imp, sqlite3 *ref, const char *sql,
                    != 0)
             {
                 sqlite3_finalize(st);
-                return ngx_gp_store_ref_fail(imp, "table %s: a value is not "
+                return ngx_gp_ref_fail(imp, "table %s: a value is not "
                                        "valid UTF-8", table);
             }
         }
     }
 
     if (rc != SQLITE_DONE) {
-        (void) ngx_gp_store_ref_fail(imp, "table %s: %s", table,
+        (void) ngx_gp_ref_fail(imp, "table %s: %s", table,
                                sqlite3_errmsg(ref));
         sqlite3_finalize(st);
         return NGX_DECLINED;
@@ -162,7 +162,7 @@ ngx_gp_ref_check_table(ngx_gp_store_ref_t *imp, sqlite3 *ref,
     (void) snprintf(sql, sizeof(sql), "PRAGMA table_info(\"%s\")", t->table);
 
     if (sqlite3_prepare_v2(ref, sql, -1, &st, NULL) != SQLITE_OK) {
-        return ngx_gp_store_ref_fail(imp, "the database cannot be read: %s",
+        return ngx_gp_ref_fail(imp, "the database cannot be read: %s",
                                sqlite3_errmsg(ref));
     }
 
@@ -187,7 +187,7 @@ ngx_gp_ref_check_table(ngx_gp_store_ref_t *imp, sqlite3 *ref,
         }
 
         if (rc != SQLITE_DONE) {
-            (void) ngx_gp_store_ref_fail(imp, "the database cannot be read: %s",
+            (void) ngx_gp_ref_fail(imp, "the database cannot be read: %s",
                                    sqlite3_errmsg(ref));
             sqlite3_finalize(st);
             return NGX_DECLINED;
@@ -197,7 +197,7 @@ ngx_gp_ref_check_table(ngx_gp_store_ref_t *imp, sqlite3 *ref,
             sqlite3_finalize(st);
 
             if (t->required) {
-                return ngx_gp_store_ref_fail(imp, "the database has no table "
+                return ngx_gp_ref_fail(imp, "the database has no table "
                                        "\"%s\": not a reference "
                                        "geminibusiness.db", t->table);
             }
@@ -207,7 +207,7 @@ ngx_gp_ref_check_table(ngx_gp_store_ref_t *imp, sqlite3 *ref,
 
         if (!found) {
             sqlite3_finalize(st);
-            return ngx_gp_store_ref_fail(imp, "table %s: column \"%s\" missing: "
+            return ngx_gp_ref_fail(imp, "table %s: column \"%s\" missing: "
                                    "not a reference geminibusiness.db",
                                    t->table, t->columns[i]);
         }
@@ -247,7 +247,7 @@ ngx_gp_ref_db_read(ngx_gp_store_ref_t *imp, sqlite3 *ref, json_t *doc)
     if (sqlite3_prepare_v2(ref, "PRAGMA quick_check(1)", -1, &st, NULL)
         != SQLITE_OK)
     {
-        return ngx_gp_store_ref_fail(imp, "the body is not a usable SQLite "
+        return ngx_gp_ref_fail(imp, "the body is not a usable SQLite "
                                "database: %s", sqlite3_errmsg(ref));
     }
 
@@ -255,7 +255,7 @@ ngx_gp_ref_db_read(ngx_gp_store_ref_t *imp, sqlite3 *ref, json_t *doc)
     value = (const char *) sqlite3_column_text(st, 0);
 
     if (rc != SQLITE_ROW || value == NULL || ngx_strcmp(value, "ok") != 0) {
-        (void) ngx_gp_store_ref_fail(imp, "the SQLite database is damaged or "
+        (void) ngx_gp_ref_fail(imp, "the SQLite database is damaged or "
                                "truncated: %s",
                                rc == SQLITE_ROW && value
                                ? value : sqlite3_errmsg(ref));
@@ -271,7 +271,7 @@ ngx_gp_ref_db_read(ngx_gp_store_ref_t *imp, sqlite3 *ref, json_t *doc)
         ok = ngx_gp_ref_check_table(imp, ref, t, i == 0 ? &worker : NULL);
 
         if (ok == NGX_DONE) {
-            if (ngx_gp_store_ref_note(imp->skipped, "table %s: not in the "
+            if (ngx_gp_ref_note(imp->skipped, "table %s: not in the "
                                 "database", t->table) != NGX_OK)
             {
                 return NGX_ERROR;
@@ -352,7 +352,7 @@ ngx_gp_ref_db_read(ngx_gp_store_ref_t *imp, sqlite3 *ref, json_t *doc)
         }
 
         if (v == NULL || json_object_set_new(doc, key, v) != 0) {
-            return ngx_gp_store_ref_fail(imp, "system_config \"%.60s\": a value "
+            return ngx_gp_ref_fail(imp, "system_config \"%.60s\": a value "
                                    "is not valid UTF-8", key);
         }
     }
@@ -377,7 +377,7 @@ ngx_gp_store_ref_read(ngx_gp_store_ref_t *imp, ngx_str_t *body, json_t *doc)
         || ngx_memcmp(body->data, NGX_GP_SQLITE_MAGIC,
                       sizeof(NGX_GP_SQLITE_MAGIC)) != 0)
     {
-        return ngx_gp_store_ref_fail(imp, "the body is not an SQLite database "
+        return ngx_gp_ref_fail(imp, "the body is not an SQLite database "
                                "(no \"SQLite format 3\" header)");
     }
 
@@ -427,7 +427,7 @@ ngx_gp_store_ref_read(ngx_gp_store_ref_t *imp, ngx_str_t *body, json_t *doc)
                         | SQLITE_OPEN_NOMUTEX, NULL)
         != SQLITE_OK)
     {
-        rc = ngx_gp_store_ref_fail(imp, "the body is not a usable SQLite "
+        rc = ngx_gp_ref_fail(imp, "the body is not a usable SQLite "
                              "database: %s",
                              ref ? sqlite3_errmsg(ref) : "cannot open");
 
