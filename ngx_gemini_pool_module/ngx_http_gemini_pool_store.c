@@ -2,9 +2,12 @@
 /*
  * Copyright (C) ngx_gemini_pool developers
  *
- * SQLite, the durable store: schema and migrations, and loading the zone.
- * The schema version is SQLite's user_version; every migration step runs
- * in one transaction, so a failed step changes nothing.
+ * SQLite, the durable store: schema and migrations, loading the zone (its
+ * init callback: zone.c lays it out, this file fills it), the process's
+ * connection and its transactions, the helper's writes of state and
+ * events, and the helpers the store_<topic>.c files share.  The schema
+ * version is SQLite's user_version; every migration step runs in one
+ * transaction, so a failed step changes nothing.
  */
 
 
@@ -378,9 +381,10 @@ ngx_gp_store_text(sqlite3_stmt *st, int col, u_char *dst, size_t size,
 
 /*
  * Secrets at rest.  Every value in these columns is kept as "enc:v1:..."
- * (AES-256-GCM, the column's name as associated data).  Writers may store
- * plain text (the account script, the admin API): loading encrypts it in
- * place, so the database holds no secret in clear past the next load.
+ * (AES-256-GCM, the column's name as associated data).  The store's own
+ * writers (the admin API, the import) seal as they write; an outside
+ * writer (the account script) may store plain text: loading encrypts it
+ * in place, so the database holds no secret in clear past the next load.
  */
 
 typedef struct {
@@ -1692,6 +1696,8 @@ ngx_gp_store_commit(ngx_log_t *log)
         || sqlite3_exec(ngx_gp_process_db, "COMMIT", NULL, NULL, NULL)
            != SQLITE_OK)
     {
+        ngx_log_error(NGX_LOG_ERR, log, 0, "gemini pool: commit failed: %s",
+                      ngx_gp_store_errmsg());
         ngx_gp_store_rollback(log);
         return NGX_ERROR;
     }
