@@ -64,24 +64,6 @@ ngx_gp_store_account_bind(sqlite3_stmt *st, int col, ngx_uint_t i,
 }
 
 
-static ngx_int_t
-ngx_gp_store_account_step(sqlite3 *db, sqlite3_stmt *st, ngx_log_t *log)
-{
-    int  rc;
-
-    rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-
-    if (rc != SQLITE_DONE) {
-        ngx_log_error(NGX_LOG_ERR, log, 0, "gemini pool: accounts: "
-                      "sqlite: %s", sqlite3_errmsg(db));
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
-}
-
-
 /* a new account: NULL fields are stored empty; *id its id */
 
 ngx_int_t
@@ -121,7 +103,7 @@ ngx_gp_store_account_add(ngx_gp_store_account_t *a, int64_t *id,
 
     sqlite3_bind_int(st, 8, a->enabled == 0 ? 0 : 1);
 
-    if (ngx_gp_store_account_step(db, st, log) != NGX_OK) {
+    if (ngx_gp_store_run(st, NULL, log) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -152,7 +134,7 @@ ngx_gp_store_account_placeholders(ngx_uint_t n, int64_t *last,
                                  "enabled, cookie_expired) VALUES "
                                  "('', '', '', 0, 1)", &st, log)
             != NGX_OK
-            || ngx_gp_store_account_step(db, st, log) != NGX_OK)
+            || ngx_gp_store_run(st, NULL, log) != NGX_OK)
         {
             return NGX_ERROR;
         }
@@ -220,7 +202,7 @@ ngx_gp_store_account_update(int64_t id, ngx_gp_store_account_t *a,
         free(enc);
     }
 
-    return ngx_gp_store_account_step(db, st, log);
+    return ngx_gp_store_run(st, NULL, log);
 }
 
 
@@ -235,6 +217,7 @@ ngx_gp_store_account_renew(int64_t id, ngx_uint_t zone_expired,
     ngx_uint_t *renewed, ngx_log_t *log)
 {
     sqlite3       *db;
+    ngx_uint_t     changes;
     sqlite3_stmt  *st;
 
     *renewed = 0;
@@ -255,11 +238,11 @@ ngx_gp_store_account_renew(int64_t id, ngx_uint_t zone_expired,
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int(st, 2, (int) zone_expired);
 
-    if (ngx_gp_store_account_step(db, st, log) != NGX_OK) {
+    if (ngx_gp_store_run(st, &changes, log) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    if (sqlite3_changes(db) == 0) {
+    if (changes == 0) {
         return NGX_OK;
     }
 
@@ -270,7 +253,7 @@ ngx_gp_store_account_renew(int64_t id, ngx_uint_t zone_expired,
         == NGX_OK)
     {
         sqlite3_bind_int64(st, 1, id);
-        (void) ngx_gp_store_account_step(db, st, log);
+        (void) ngx_gp_store_run(st, NULL, log);
     }
 
     return NGX_OK;
@@ -295,7 +278,7 @@ ngx_gp_store_account_delete(int64_t id, ngx_log_t *log)
 
     sqlite3_bind_int64(st, 1, id);
 
-    return ngx_gp_store_account_step(db, st, log);
+    return ngx_gp_store_run(st, NULL, log);
 }
 
 
@@ -319,5 +302,5 @@ ngx_gp_store_account_toggle(int64_t id, ngx_log_t *log)
 
     sqlite3_bind_int64(st, 1, id);
 
-    return ngx_gp_store_account_step(db, st, log);
+    return ngx_gp_store_run(st, NULL, log);
 }

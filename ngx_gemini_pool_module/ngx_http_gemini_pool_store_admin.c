@@ -10,24 +10,6 @@
 #include "ngx_http_gemini_pool_module.h"
 
 
-static ngx_int_t
-ngx_gp_store_admin_step(sqlite3 *db, sqlite3_stmt *st, ngx_log_t *log)
-{
-    int  rc;
-
-    rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-
-    if (rc != SQLITE_DONE) {
-        ngx_log_error(NGX_LOG_ERR, log, 0, "gemini pool: admin: sqlite: %s",
-                      sqlite3_errmsg(db));
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
-}
-
-
 /* 1: a session of this id, not revoked, not expired at now */
 
 ngx_uint_t
@@ -82,7 +64,7 @@ ngx_gp_store_session_add(const char *id, time_t expires, ngx_str_t *client,
     sqlite3_bind_text(st, 3, (char *) client->data, (int) client->len,
                       SQLITE_TRANSIENT);
 
-    return ngx_gp_store_admin_step(db, st, log);
+    return ngx_gp_store_run(st, NULL, log);
 }
 
 
@@ -110,7 +92,7 @@ ngx_gp_store_session_revoke(const char *id, ngx_log_t *log)
         sqlite3_bind_text(st, 1, id, 32, SQLITE_TRANSIENT);
     }
 
-    return ngx_gp_store_admin_step(db, st, log);
+    return ngx_gp_store_run(st, NULL, log);
 }
 
 
@@ -177,7 +159,7 @@ ngx_gp_store_password_set(const char *hash, ngx_log_t *log)
 
     sqlite3_bind_text(st, 1, hash, -1, SQLITE_TRANSIENT);
 
-    if (ngx_gp_store_admin_step(db, st, log) != NGX_OK) {
+    if (ngx_gp_store_run(st, NULL, log) != NGX_OK) {
         return NGX_ERROR;
     }
 

@@ -120,7 +120,6 @@ ngx_gp_store_file_get(int64_t key_id, ngx_str_t *id,
 ngx_int_t
 ngx_gp_store_file_delete(int64_t key_id, ngx_str_t *id, ngx_log_t *log)
 {
-    int            rc;
     sqlite3       *db;
     sqlite3_stmt  *st;
 
@@ -138,13 +137,7 @@ ngx_gp_store_file_delete(int64_t key_id, ngx_str_t *id, ngx_log_t *log)
                       SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, key_id);
 
-    rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-
-    if (rc != SQLITE_DONE) {
-        ngx_log_error(NGX_LOG_ERR, log, 0,
-                      "gemini pool: deleting a file failed: %s",
-                      sqlite3_errmsg(db));
+    if (ngx_gp_store_run(st, NULL, log) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -162,7 +155,6 @@ ngx_gp_store_file_add(const char *id, const char *upstream,
     const char *mime, size_t bytes, const char *purpose, int64_t key_id,
     const char *sha256, time_t now, ngx_log_t *log)
 {
-    int                     rc;
     sqlite3                *db;
     sqlite3_stmt           *st;
     ngx_gp_filemap_entry_t  e;
@@ -192,13 +184,7 @@ ngx_gp_store_file_add(const char *id, const char *upstream,
     sqlite3_bind_text(st, 10, sha256, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 11, (sqlite3_int64) now);
 
-    rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-
-    if (rc != SQLITE_DONE) {
-        ngx_log_error(NGX_LOG_ERR, log, 0,
-                      "gemini pool: storing a file failed: %s",
-                      sqlite3_errmsg(db));
+    if (ngx_gp_store_run(st, NULL, log) != NGX_OK) {
         return NGX_ERROR;
     }
 

@@ -18,9 +18,9 @@
 ngx_int_t
 ngx_gp_store_setting_put(ngx_uint_t i, const char *value, ngx_log_t *log)
 {
-    int            rc;
     char          *enc;
     sqlite3       *db;
+    ngx_int_t      rc;
     sqlite3_stmt  *st;
 
     db = ngx_gp_store_db(log);
@@ -52,18 +52,11 @@ ngx_gp_store_setting_put(ngx_uint_t i, const char *value, ngx_log_t *log)
     sqlite3_bind_text(st, 2, ngx_gp_settings_table[i].key, -1,
                       SQLITE_STATIC);
 
-    rc = sqlite3_step(st);
+    rc = ngx_gp_store_run(st, NULL, log);
 
-    sqlite3_finalize(st);
     free(enc);
 
-    if (rc != SQLITE_DONE) {
-        ngx_log_error(NGX_LOG_ERR, log, 0, "gemini pool: sqlite: %s",
-                      sqlite3_errmsg(db));
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
+    return rc;
 }
 
 
