@@ -81,9 +81,6 @@ static ngx_int_t ngx_gp_admin_import(ngx_gp_admin_t *a);
 static ngx_uint_t ngx_gp_admin_zone_expired(int64_t id);
 
 
-typedef json_t *(*ngx_gp_admin_row_pt)(sqlite3_stmt *st);
-
-
 static ngx_gp_admin_route_t  ngx_gp_admin_routes[] = {
     { NGX_HTTP_POST,   "auth/login",        ngx_gp_admin_login, 1 },
     { NGX_HTTP_POST,   "auth/logout",       ngx_gp_admin_logout, 0 },
@@ -290,29 +287,7 @@ ngx_gp_admin_changed(ngx_http_request_t *r)
 static ngx_int_t
 ngx_gp_admin_session_live(ngx_http_request_t *r, const char *id)
 {
-    int            rc;
-    sqlite3       *db;
-    sqlite3_stmt  *st;
-
-    db = ngx_gp_store_db(r->connection->log);
-    if (db == NULL) {
-        return 0;
-    }
-
-    if (sqlite3_prepare_v2(db, "SELECT 1 FROM admin_sessions WHERE id = ? "
-                           "AND revoked = 0 AND expires_at > ?", -1, &st,
-                           NULL)
-        != SQLITE_OK)
-    {
-        return 0;
-    }
-
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, ngx_time());
-    rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-
-    return rc == SQLITE_ROW;
+    return ngx_gp_store_session_live(id, ngx_time(), r->connection->log);
 }
 
 
@@ -598,29 +573,6 @@ ngx_gp_admin_dispatch(ngx_http_request_t *r, json_t *body)
 }
 
 
-static char *
-ngx_pstrdup_gp(ngx_pool_t *pool, const char *s)
-{
-    size_t   len;
-    char    *p;
-
-    if (s == NULL) {
-        return NULL;
-    }
-
-    len = ngx_strlen(s);
-
-    p = ngx_pnalloc(pool, len + 1);
-    if (p == NULL) {
-        return NULL;
-    }
-
-    ngx_memcpy(p, s, len + 1);
-
-    return p;
-}
-
-
 /* helpers for JSON fields */
 
 static const char *
@@ -666,87 +618,11 @@ ngx_gp_admin_int(ngx_gp_admin_t *a, const char *key, int64_t *out,
 }
 
 
-static int
-ngx_gp_admin_exec(ngx_http_request_t *r, sqlite3_stmt *st)
-{
-    int  rc;
-
-    rc = sqlite3_step(st);
-
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "gemini pool: admin: sqlite: %s",
-                      sqlite3_errmsg(sqlite3_db_handle(st)));
-    }
-
-    sqlite3_finalize(st);
-
-    return rc;
-}
-
-
-static sqlite3_stmt *
-ngx_gp_admin_prepare(ngx_http_request_t *r, const char *sql)
-{
-    sqlite3       *db;
-    sqlite3_stmt  *st;
-
-    db = ngx_gp_store_db(r->connection->log);
-    if (db == NULL) {
-        return NULL;
-    }
-
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "gemini pool: admin: sqlite: %s", sqlite3_errmsg(db));
-        return NULL;
-    }
-
-    return st;
-}
-
-
-/*
- * Every row of a prepared statement as an array of what row() builds;
- * the statement is finalized.  NULL when anything failed.
- */
-
-static json_t *
-ngx_gp_admin_rows(sqlite3_stmt *st, ngx_gp_admin_row_pt row)
-{
-    json_t  *list, *j;
-
-    list = json_array();
-
-    while (list && sqlite3_step(st) == SQLITE_ROW) {
-        j = row(st);
-
-        if (j == NULL || json_array_append_new(list, j) != 0) {
-            json_decref(list);
-            list = NULL;
-        }
-    }
-
-    sqlite3_finalize(st);
-
-    return list;
-}
-
-
-/* a list route's answer: {"<name>": [rows]}; st NULL: it failed */
+/* a list route's answer: {"<name>": [rows]}; list NULL: it failed */
 
 static ngx_int_t
-ngx_gp_admin_list(ngx_gp_admin_t *a, sqlite3_stmt *st,
-    ngx_gp_admin_row_pt row, const char *name)
+ngx_gp_admin_list(ngx_gp_admin_t *a, json_t *list, const char *name)
 {
-    json_t  *list;
-
-    if (st == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    list = ngx_gp_admin_rows(st, row);
-
     if (list == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -808,7 +684,6 @@ ngx_gp_admin_login(ngx_gp_admin_t *a)
     ngx_int_t                          bad, ok, rc;
     ngx_str_t                          t;
     const char                        *password, *secret;
-    sqlite3_stmt                      *st;
     ngx_gp_zone_t                     *z;
     ngx_gp_login_t                    *l;
     ngx_table_elt_t                   *h;
@@ -859,20 +734,11 @@ ngx_gp_admin_login(ngx_gp_admin_t *a)
         goto verified;
     }
 
-    st = ngx_gp_admin_prepare(r, "SELECT value FROM admin "
-                                 "WHERE key = 'password_hash'");
-    if (st == NULL) {
+    if (ngx_gp_store_password_get(r->pool, &hash, r->connection->log)
+        != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    hash = NULL;
-
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        hash = ngx_pstrdup_gp(r->pool,
-                              (char *) sqlite3_column_text(st, 0));
-    }
-
-    sqlite3_finalize(st);
 
     if (hash == NULL) {
         return ngx_gp_admin_error(r, NGX_HTTP_FORBIDDEN, "no_password",
@@ -913,19 +779,10 @@ verified:
     /* the id is the first field of the token */
     ngx_cpystrn((u_char *) id, (u_char *) token, 33);
 
-    st = ngx_gp_admin_prepare(r, "INSERT INTO admin_sessions "
-                                 "(id, expires_at, client) VALUES (?, ?, ?)");
-    if (st == NULL) {
-        free(token);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    sqlite3_bind_text(st, 1, id, 32, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 2, expires);
-    sqlite3_bind_text(st, 3, (char *) r->connection->addr_text.data,
-                      (int) r->connection->addr_text.len, SQLITE_TRANSIENT);
-
-    if (ngx_gp_admin_exec(r, st) != SQLITE_DONE) {
+    if (ngx_gp_store_session_add(id, expires, &r->connection->addr_text,
+                                 r->connection->log)
+        != NGX_OK)
+    {
         free(token);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -976,7 +833,6 @@ ngx_gp_admin_logout(ngx_gp_admin_t *a)
 {
     char                 id[40];
     ngx_str_t            token, name;
-    sqlite3_stmt        *st;
     ngx_table_elt_t     *h;
     ngx_http_request_t  *r;
 
@@ -1001,15 +857,7 @@ ngx_gp_admin_logout(ngx_gp_admin_t *a)
     if (token.len >= 32 && token.data[32] == '.') {
         ngx_cpystrn((u_char *) id, token.data, 33);
 
-        st = ngx_gp_admin_prepare(r, "UPDATE admin_sessions SET revoked = 1 "
-                                     "WHERE id = ?");
-        if (st == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        sqlite3_bind_text(st, 1, id, 32, SQLITE_TRANSIENT);
-
-        if (ngx_gp_admin_exec(r, st) != SQLITE_DONE) {
+        if (ngx_gp_store_session_revoke(id, r->connection->log) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
     }
@@ -1030,9 +878,8 @@ static ngx_int_t
 ngx_gp_admin_password(ngx_gp_admin_t *a)
 {
     char           *hash;
-    ngx_int_t       bad;
+    ngx_int_t       bad, rc;
     const char     *password;
-    sqlite3_stmt   *st;
 
     bad = 0;
     password = ngx_gp_admin_str(a, "password", &bad);
@@ -1048,25 +895,12 @@ ngx_gp_admin_password(ngx_gp_admin_t *a)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    st = ngx_gp_admin_prepare(a->r, "INSERT OR REPLACE INTO admin "
-                                    "(key, value) VALUES "
-                                    "('password_hash', ?)");
-    if (st == NULL) {
-        free(hash);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    sqlite3_bind_text(st, 1, hash, -1, SQLITE_TRANSIENT);
-    free(hash);
-
-    if (ngx_gp_admin_exec(a->r, st) != SQLITE_DONE) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
     /* a new password ends every session */
 
-    st = ngx_gp_admin_prepare(a->r, "UPDATE admin_sessions SET revoked = 1");
-    if (st == NULL || ngx_gp_admin_exec(a->r, st) != SQLITE_DONE) {
+    rc = ngx_gp_store_password_set(hash, a->r->connection->log);
+    free(hash);
+
+    if (rc != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -1238,16 +1072,42 @@ ngx_gp_admin_check_fields(ngx_gp_admin_t *a, char *msg, size_t size)
 }
 
 
+/* the body's string fields; others NULL (unchanged) */
+
+static void
+ngx_gp_admin_account_body(ngx_gp_admin_t *a, ngx_gp_store_account_t *acc)
+{
+    json_t  *v;
+
+#define ngx_gp_admin_body_str(key)                                           \
+    (json_is_string(json_object_get(a->body, key))                           \
+     ? json_string_value(json_object_get(a->body, key)) : NULL)
+
+    acc->name = ngx_gp_admin_body_str("name");
+    acc->team_id = ngx_gp_admin_body_str("team_id");
+    acc->csesidx = ngx_gp_admin_body_str("csesidx");
+    acc->secure_c_ses = ngx_gp_admin_body_str("secure_c_ses");
+    acc->host_c_oses = ngx_gp_admin_body_str("host_c_oses");
+    acc->user_agent = ngx_gp_admin_body_str("user_agent");
+    acc->proxy = ngx_gp_admin_body_str("proxy");
+
+#undef ngx_gp_admin_body_str
+
+    v = json_object_get(a->body, "enabled");
+    acc->enabled = json_is_boolean(v) ? (json_is_true(v) ? 1 : 0) : -1;
+}
+
+
 static ngx_int_t
 ngx_gp_admin_account_add(ngx_gp_admin_t *a)
 {
-    int64_t                 id;
-    json_t                 *v;
-    ngx_uint_t              i;
-    const char             *err;
-    sqlite3_stmt           *st;
-    ngx_gp_admin_field_t   *f;
-    char                    msg[160];
+    int64_t                  id;
+    json_t                  *v;
+    ngx_uint_t               i;
+    const char              *err;
+    ngx_gp_admin_field_t    *f;
+    ngx_gp_store_account_t   acc;
+    char                     msg[160];
 
     if (a->body == NULL) {
         return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST, "invalid_json",
@@ -1277,29 +1137,15 @@ ngx_gp_admin_account_add(ngx_gp_admin_t *a)
         }
     }
 
-    st = ngx_gp_admin_prepare(a->r, "INSERT INTO accounts (name, team_id, "
-                              "csesidx, secure_c_ses, host_c_oses, "
-                              "user_agent, proxy, enabled) VALUES "
-                              "(?, ?, ?, ?, ?, ?, ?, ?)");
-    if (st == NULL) {
+    /* the cookies and the proxy are sealed as they are written */
+
+    ngx_gp_admin_account_body(a, &acc);
+
+    if (ngx_gp_store_account_add(&acc, &id, a->r->connection->log)
+        != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    for (i = 0, f = ngx_gp_admin_account_fields; f->column; f++, i++) {
-        v = json_object_get(a->body, f->column);
-        sqlite3_bind_text(st, (int) i + 1,
-                          json_is_string(v) ? json_string_value(v) : "", -1,
-                          SQLITE_TRANSIENT);
-    }
-
-    v = json_object_get(a->body, "enabled");
-    sqlite3_bind_int(st, 8, v && json_is_false(v) ? 0 : 1);
-
-    if (ngx_gp_admin_exec(a->r, st) != SQLITE_DONE) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    id = sqlite3_last_insert_rowid(ngx_gp_store_db(a->r->connection->log));
 
     if (ngx_gp_admin_changed(a->r) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -1382,17 +1228,12 @@ ngx_gp_admin_account_ref(ngx_gp_admin_t *a, ngx_str_t *ref,
 static ngx_int_t
 ngx_gp_admin_account_update(ngx_gp_admin_t *a)
 {
-    int64_t                 id;
-    json_t                 *v;
-    ngx_int_t               renew;
-    ngx_uint_t              index, count, i;
-    const char             *err;
-    sqlite3                *db;
-    sqlite3_stmt           *st;
-    ngx_gp_zone_t          *z;
-    ngx_gp_admin_field_t   *f;
-    char                    msg[160];
-    char                    sql[512], *p;
+    int64_t                  id;
+    ngx_uint_t               index, count, i, renew;
+    const char              *err;
+    ngx_gp_zone_t           *z;
+    ngx_gp_store_account_t   acc;
+    char                     msg[160];
 
     if (a->body == NULL) {
         return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST, "invalid_json",
@@ -1411,11 +1252,6 @@ ngx_gp_admin_account_update(ngx_gp_admin_t *a)
         return ngx_gp_admin_not_found(a, "account");
     }
 
-    db = ngx_gp_store_db(a->r->connection->log);
-    if (db == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
     if (id == 0) {
         if (index > count + 100) {
             return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
@@ -1426,98 +1262,34 @@ ngx_gp_admin_account_update(ngx_gp_admin_t *a)
         }
 
         /* placeholders up to the position, as the reference does */
-        for (i = count; i <= index; i++) {
-            st = ngx_gp_admin_prepare(a->r, "INSERT INTO accounts "
-                                      "(team_id, csesidx, secure_c_ses, "
-                                      "enabled, cookie_expired) VALUES "
-                                      "('', '', '', 0, 1)");
-            if (st == NULL || ngx_gp_admin_exec(a->r, st) != SQLITE_DONE) {
-                return NGX_HTTP_INTERNAL_SERVER_ERROR;
-            }
-        }
-
-        id = sqlite3_last_insert_rowid(db);
-    }
-
-    p = sql;
-    p = (char *) ngx_cpymem(p, "UPDATE accounts SET updated_at = "
-                            "strftime('%s','now')",
-                            sizeof("UPDATE accounts SET updated_at = "
-                                   "strftime('%s','now')") - 1);
-
-    for (f = ngx_gp_admin_account_fields; f->column; f++) {
-        v = json_object_get(a->body, f->column);
-
-        if (json_is_string(v)) {
-            p = (char *) ngx_sprintf((u_char *) p, ", %s = :%s", f->column,
-                                     f->column);
+        if (ngx_gp_store_account_placeholders(index + 1 - count, &id,
+                                              a->r->connection->log)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
     }
 
-    v = json_object_get(a->body, "enabled");
+    /* the cookies and the proxy are sealed as they are written */
 
-    if (json_is_boolean(v)) {
-        p = (char *) ngx_sprintf((u_char *) p, ", enabled = %d",
-                                 json_is_true(v) ? 1 : 0);
-    }
+    ngx_gp_admin_account_body(a, &acc);
 
-    p = (char *) ngx_sprintf((u_char *) p, " WHERE id = %L%Z", id);
-
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    for (f = ngx_gp_admin_account_fields; f->column; f++) {
-        v = json_object_get(a->body, f->column);
-
-        if (json_is_string(v)) {
-            p = (char *) ngx_sprintf((u_char *) msg, ":%s%Z", f->column);
-            sqlite3_bind_text(st, sqlite3_bind_parameter_index(st, msg),
-                              json_string_value(v), -1, SQLITE_TRANSIENT);
-        }
-    }
-
-    if (ngx_gp_admin_exec(a->r, st) != SQLITE_DONE) {
+    if (ngx_gp_store_account_update(id, &acc, a->r->connection->log)
+        != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     /* complete credentials bring an expired account back */
 
-    renew = json_is_string(json_object_get(a->body, "secure_c_ses"))
-            || json_is_string(json_object_get(a->body, "csesidx"));
+    renew = 0;
 
-    if (renew) {
-        /* expired in the database, or only in the zone so far */
-        if (sqlite3_prepare_v2(db, "UPDATE accounts SET cookie_expired = 0, "
-                               "enabled = 1 WHERE id = ?1 AND "
-                               "(cookie_expired OR ?2) "
-                               "AND secure_c_ses != '' AND csesidx != ''",
-                               -1, &st, NULL)
-            != SQLITE_OK)
-        {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        sqlite3_bind_int64(st, 1, id);
-        sqlite3_bind_int(st, 2, (int) ngx_gp_admin_zone_expired(id));
-
-        if (ngx_gp_admin_exec(a->r, st) != SQLITE_DONE) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        renew = sqlite3_changes(db) > 0;
-
-        if (renew) {
-            if (sqlite3_prepare_v2(db, "DELETE FROM account_state WHERE "
-                                   "account_id = ?", -1, &st, NULL)
-                != SQLITE_OK)
-            {
-                return NGX_HTTP_INTERNAL_SERVER_ERROR;
-            }
-
-            sqlite3_bind_int64(st, 1, id);
-            (void) ngx_gp_admin_exec(a->r, st);
-        }
+    if ((acc.secure_c_ses || acc.csesidx)
+        && ngx_gp_store_account_renew(id, ngx_gp_admin_zone_expired(id),
+                                      &renew, a->r->connection->log)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     if (ngx_gp_admin_changed(a->r) != NGX_OK) {
@@ -1579,11 +1351,11 @@ ngx_gp_admin_zone_expired(int64_t id)
 
 
 static ngx_int_t
-ngx_gp_admin_account_simple(ngx_gp_admin_t *a, const char *sql)
+ngx_gp_admin_account_simple(ngx_gp_admin_t *a,
+    ngx_int_t (*op)(int64_t id, ngx_log_t *log))
 {
     int64_t         id;
     ngx_uint_t      index, count;
-    sqlite3_stmt   *st;
 
     id = ngx_gp_admin_account_ref(a, &a->seg[1], &index, &count);
 
@@ -1591,14 +1363,7 @@ ngx_gp_admin_account_simple(ngx_gp_admin_t *a, const char *sql)
         return ngx_gp_admin_not_found(a, "account");
     }
 
-    st = ngx_gp_admin_prepare(a->r, sql);
-    if (st == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    sqlite3_bind_int64(st, 1, id);
-
-    if (ngx_gp_admin_exec(a->r, st) != SQLITE_DONE
+    if (op(id, a->r->connection->log) != NGX_OK
         || ngx_gp_admin_changed(a->r) != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -1613,69 +1378,148 @@ ngx_gp_admin_account_simple(ngx_gp_admin_t *a, const char *sql)
 static ngx_int_t
 ngx_gp_admin_account_delete(ngx_gp_admin_t *a)
 {
-    return ngx_gp_admin_account_simple(a, "DELETE FROM accounts "
-                                          "WHERE id = ?");
+    return ngx_gp_admin_account_simple(a, ngx_gp_store_account_delete);
 }
 
 
 static ngx_int_t
 ngx_gp_admin_account_toggle(ngx_gp_admin_t *a)
 {
-    return ngx_gp_admin_account_simple(a, "UPDATE accounts SET enabled = "
-                                          "NOT enabled, updated_at = "
-                                          "strftime('%s','now') "
-                                          "WHERE id = ?");
+    return ngx_gp_admin_account_simple(a, ngx_gp_store_account_toggle);
 }
 
 
 /* settings */
 
+/*
+ * {"settings": {key: {"type", "value" | "set", "default", ["allowed"],
+ * ["min", "max"]}}}: every setting of the table with its effective
+ * value, secrets only as whether they are set.
+ */
+
+static json_t *
+ngx_gp_admin_setting_json(ngx_uint_t i, ngx_gp_setting_t *s)
+{
+    json_t                      *v, *allowed;
+    const char *const           *c;
+    const ngx_gp_setting_def_t  *d;
+
+    d = ngx_gp_setting_def(i);
+
+    switch (d->type) {
+
+    case NGX_GP_SETTING_SECRET:
+        /* never the secret itself: whether it is set */
+        v = json_pack("{s:s,s:n,s:b,s:s}", "type", "secret", "value",
+                      "set", s->value[0] != '\0', "default", d->dflt);
+        break;
+
+    case NGX_GP_SETTING_INT:
+        v = json_pack("{s:s,s:I,s:I,s:I}", "type", "int", "value",
+                      (json_int_t) s->number, "default",
+                      (json_int_t) ngx_atoi((u_char *) d->dflt,
+                                            ngx_strlen(d->dflt)),
+                      "min", (json_int_t) d->min);
+
+        if (v && d->max >= 0
+            && json_object_set_new(v, "max", json_integer(d->max)) != 0)
+        {
+            json_decref(v);
+            v = NULL;
+        }
+
+        break;
+
+    case NGX_GP_SETTING_BOOL:
+        v = json_pack("{s:s,s:b,s:b}", "type", "bool", "value",
+                      (int) s->number, "default",
+                      ngx_strcmp(d->dflt, "true") == 0);
+        break;
+
+    default:
+        v = json_pack("{s:s,s:s,s:s}", "type", "string", "value",
+                      (char *) s->value, "default", d->dflt);
+        break;
+    }
+
+    if (v && d->allowed) {
+        allowed = json_array();
+
+        for (c = d->allowed; allowed && *c; c++) {
+            if (json_array_append_new(allowed, json_string(*c)) != 0) {
+                json_decref(allowed);
+                allowed = NULL;
+            }
+        }
+
+        if (allowed == NULL
+            || json_object_set_new(v, "allowed", allowed) != 0)
+        {
+            json_decref(v);
+            v = NULL;
+        }
+    }
+
+    return v;
+}
+
+
 static ngx_int_t
 ngx_gp_admin_settings(ngx_gp_admin_t *a)
 {
     json_t            *obj, *v;
-    ngx_uint_t         i;
+    ngx_uint_t         i, k, j, order[NGX_GP_SET_N];
     ngx_gp_zone_t     *z;
     ngx_gp_setting_t  *s;
 
     z = ngx_gp_zone();
 
-    obj = json_object();
-    if (obj == NULL) {
+    /* by key, as the settings table of SQLite lists them */
+
+    for (i = 0; i < NGX_GP_SET_N; i++) {
+        for (j = i; j > 0; j--) {
+            k = order[j - 1];
+
+            if (ngx_strcmp(ngx_gp_setting_def(k)->key,
+                           ngx_gp_setting_def(i)->key) < 0)
+            {
+                break;
+            }
+
+            order[j] = k;
+        }
+
+        order[j] = i;
+    }
+
+    s = ngx_palloc(a->r->pool, sizeof(z->sh->settings));
+    if (s == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     ngx_shmtx_lock(&z->shpool->mutex);
+    ngx_memcpy(s, z->sh->settings, sizeof(z->sh->settings));
+    ngx_shmtx_unlock(&z->shpool->mutex);
 
-    for (i = 0; i < z->sh->nsettings; i++) {
-        s = &z->sh->settings[i];
+    obj = json_object();
 
-        if (ngx_gp_store_secret_setting((char *) s->key)) {
-            /* never the secret itself: whether it is set */
-            v = json_pack("{s:s,s:n,s:b}", "type", "secret", "value", "set",
-                          s->value[0] != '\0');
+    for (i = 0; obj && i < NGX_GP_SET_N; i++) {
+        k = order[i];
+        v = ngx_gp_admin_setting_json(k, &s[k]);
 
-        } else if (s->type == NGX_GP_SETTING_INT) {
-            v = json_pack("{s:s,s:I}", "type", "int", "value",
-                          (json_int_t) s->number);
-
-        } else if (s->type == NGX_GP_SETTING_BOOL) {
-            v = json_pack("{s:s,s:b}", "type", "bool", "value",
-                          (int) s->number);
-
-        } else {
-            v = json_pack("{s:s,s:s}", "type", "string", "value",
-                          (char *) s->value);
-        }
-
-        if (v == NULL || json_object_set_new(obj, (char *) s->key, v) != 0) {
-            ngx_shmtx_unlock(&z->shpool->mutex);
+        if (v == NULL
+            || json_object_set_new(obj, ngx_gp_setting_def(k)->key, v) != 0)
+        {
             json_decref(obj);
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            obj = NULL;
         }
     }
 
-    ngx_shmtx_unlock(&z->shpool->mutex);
+    ngx_explicit_memzero(s, sizeof(z->sh->settings));
+
+    if (obj == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     return ngx_gp_admin_json(a->r, NGX_HTTP_OK,
                              json_pack("{s:o}", "settings", obj));
@@ -1683,148 +1527,78 @@ ngx_gp_admin_settings(ngx_gp_admin_t *a)
 
 
 /*
- * {"key": value, ...}: every key must be a known setting and every value
- * of its type; one transaction, so one bad value changes nothing.
+ * {"key": value, ...}: every key must be a setting of the table and every
+ * value of its type and pass the table's check (the one the import uses);
+ * one transaction, so one bad value changes nothing.  Secrets are sealed
+ * as they are written.
  */
 
 static ngx_int_t
 ngx_gp_admin_settings_update(ngx_gp_admin_t *a)
 {
-    int               rc;
-    char              buf[32];
-    json_t           *v;
-    sqlite3          *db;
-    ngx_uint_t        i, found;
-    const char       *key, *type, *text;
-    sqlite3_stmt     *st;
-    ngx_gp_zone_t    *z;
-    ngx_gp_setting_t  settings[NGX_GP_MAX_SETTINGS];
-    ngx_uint_t        n;
+    char         buf[32];
+    json_t      *v;
+    ngx_int_t    i, n;
+    const char  *key, *text, *err;
 
     if (a->body == NULL || json_object_size(a->body) == 0) {
         return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST, "invalid_json",
                                   "a JSON object of settings is required");
     }
 
-    z = ngx_gp_zone();
-
-    ngx_shmtx_lock(&z->shpool->mutex);
-    n = z->sh->nsettings;
-    ngx_memcpy(settings, z->sh->settings, n * sizeof(ngx_gp_setting_t));
-    ngx_shmtx_unlock(&z->shpool->mutex);
-
-    db = ngx_gp_store_db(a->r->connection->log);
-    if (db == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    /* all checked before anything is written */
 
     json_object_foreach(a->body, key, v) {
 
-        found = 0;
-        type = NULL;
+        i = ngx_gp_setting_index(key);
 
-        for (i = 0; i < n; i++) {
-            if (ngx_strcmp(settings[i].key, key) == 0) {
-                found = 1;
-                type = settings[i].type == NGX_GP_SETTING_INT ? "int"
-                       : settings[i].type == NGX_GP_SETTING_BOOL ? "bool"
-                       : "string";
-                break;
-            }
-        }
-
-        if (!found) {
-            (void) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        if (i == NGX_ERROR) {
             return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
                                       "unknown_setting",
                                       "unknown setting \"%.60s\"", key);
         }
 
-        if (type[0] == 'i' && json_is_integer(v)
-            && json_integer_value(v) >= 0)
-        {
-            (void) snprintf(buf, sizeof(buf), "%lld",
-                            (long long) json_integer_value(v));
-            text = buf;
+        text = ngx_gp_setting_json_text(i, v, buf, sizeof(buf));
 
-        } else if (type[0] == 'b' && json_is_boolean(v)) {
-            text = json_is_true(v) ? "true" : "false";
-
-        } else if (type[0] == 's' && json_is_string(v)
-                   && json_string_length(v) < NGX_GP_SETTING_VALUE_LEN)
-        {
-            text = json_string_value(v);
-
-            if (ngx_strcmp(key, "selection_strategy") == 0
-                && ngx_strcmp(text, "round_robin") != 0
-                && ngx_strcmp(text, "least_in_flight") != 0)
-            {
-                (void) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-                return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
-                                          "invalid_value", "\"%s\" must be "
-                                          "round_robin or least_in_flight",
-                                          key);
-            }
-
-            if (ngx_strcmp(key, "image_format") == 0
-                && ngx_gp_media_format(text) < 0)
-            {
-                (void) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-                return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
-                                          "invalid_value", "\"%s\" must be "
-                                          "markdown, url, array or b64_json",
-                                          key);
-            }
-
-            if ((ngx_strcmp(key, "tempmail_worker_url") == 0
-                 || ngx_strcmp(key, "remote_sync_url") == 0
-                 || ngx_strcmp(key, "image_base_url") == 0)
-                && text[0] && ngx_strncmp(text, "http://", 7) != 0
-                && ngx_strncmp(text, "https://", 8) != 0)
-            {
-                (void) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-                return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
-                                          "invalid_value", "\"%s\" must be "
-                                          "empty or an http:// or https:// "
-                                          "URL", key);
-            }
-
-        } else {
-            (void) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        if (text == NULL) {
             return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
                                       "invalid_type", "\"%.60s\" must be %s",
                                       key,
-                                      type[0] == 'i' ? "a non-negative integer"
-                                      : type[0] == 'b' ? "true or false"
-                                      : "a string (under 512 bytes)");
+                                      ngx_gp_setting_def(i)->type
+                                      == NGX_GP_SETTING_INT
+                                      ? "a non-negative integer"
+                                      : ngx_gp_setting_def(i)->type
+                                        == NGX_GP_SETTING_BOOL
+                                        ? "true or false"
+                                        : "a string (under 512 bytes)");
         }
 
-        if (sqlite3_prepare_v2(db, "UPDATE settings SET value = ?, "
-                               "updated_at = strftime('%s','now') "
-                               "WHERE key = ?", -1, &st, NULL)
-            != SQLITE_OK)
+        err = ngx_gp_setting_check(i, (u_char *) text, &n);
+
+        if (err) {
+            return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
+                                      "invalid_value", "\"%s\": %s", key,
+                                      err);
+        }
+    }
+
+    if (ngx_gp_store_begin(a->r->connection->log) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    json_object_foreach(a->body, key, v) {
+        i = ngx_gp_setting_index(key);
+        text = ngx_gp_setting_json_text(i, v, buf, sizeof(buf));
+
+        if (ngx_gp_store_setting_put(i, text, a->r->connection->log)
+            != NGX_OK)
         {
-            (void) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        sqlite3_bind_text(st, 1, text, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 2, key, -1, SQLITE_TRANSIENT);
-
-        rc = ngx_gp_admin_exec(a->r, st);
-
-        if (rc != SQLITE_DONE) {
-            (void) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+            ngx_gp_store_rollback(a->r->connection->log);
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
     }
 
-    if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        (void) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    if (ngx_gp_store_commit(a->r->connection->log) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -1838,71 +1612,24 @@ ngx_gp_admin_settings_update(ngx_gp_admin_t *a)
 
 /* API keys */
 
-static json_t *
-ngx_gp_admin_key_row(sqlite3_stmt *st)
-{
-    int64_t         id;
-    uint64_t        requests;
-    ngx_uint_t      k;
-    ngx_gp_zone_t  *z;
-
-    z = ngx_gp_zone();
-
-    id = sqlite3_column_int64(st, 0);
-    requests = (uint64_t) sqlite3_column_int64(st, 9);
-
-    /* the zone's counters are ahead of the database's */
-    ngx_shmtx_lock(&z->shpool->mutex);
-
-    for (k = 0; k < z->sh->nkeys; k++) {
-        if (z->sh->keys[k].id == id) {
-            requests = ngx_max(requests, z->sh->keys[k].requests);
-            break;
-        }
-    }
-
-    ngx_shmtx_unlock(&z->shpool->mutex);
-
-    return json_pack("{s:I,s:s,s:s,s:b,s:I,s:s,s:I,s:I,s:s,s:I,s:I,s:I}",
-                     "id", (json_int_t) id,
-                     "name", (char *) sqlite3_column_text(st, 1),
-                     "prefix", (char *) sqlite3_column_text(st, 2),
-                     "enabled", sqlite3_column_int(st, 3),
-                     "expires_at", (json_int_t) sqlite3_column_int64(st, 4),
-                     "models", (char *) sqlite3_column_text(st, 5),
-                     "rpm", (json_int_t) sqlite3_column_int64(st, 6),
-                     "rpd", (json_int_t) sqlite3_column_int64(st, 7),
-                     "image_format", (char *) sqlite3_column_text(st, 8),
-                     "requests", (json_int_t) requests,
-                     "last_used_at",
-                     (json_int_t) sqlite3_column_int64(st, 10),
-                     "created_at",
-                     (json_int_t) sqlite3_column_int64(st, 11));
-}
-
-
 static ngx_int_t
 ngx_gp_admin_keys(ngx_gp_admin_t *a)
 {
-    return ngx_gp_admin_list(a, ngx_gp_admin_prepare(a->r,
-                                    "SELECT id, name, prefix, enabled, "
-                                    "expires_at, models, rpm, rpd, "
-                                    "image_format, requests, last_used_at, "
-                                    "created_at FROM api_keys ORDER BY id"),
-                             ngx_gp_admin_key_row, "keys");
+    return ngx_gp_admin_list(a, ngx_gp_store_keys_list(a->r->connection->log),
+                             "keys");
 }
 
 
 static ngx_int_t
 ngx_gp_admin_key_add(ngx_gp_admin_t *a)
 {
-    char          *key, *hash, models[NGX_GP_KEY_MODELS_LEN], *p;
-    json_t        *v, *m;
-    size_t         i, len;
-    int64_t        expires, rpm, rpd, id;
-    ngx_int_t      bad, rc;
-    const char    *name, *format;
-    sqlite3_stmt  *st;
+    char                *key, *hash, models[NGX_GP_KEY_MODELS_LEN], *p;
+    json_t              *v, *m;
+    size_t               i, len;
+    int64_t              expires, rpm, rpd, id;
+    ngx_int_t            bad, rc;
+    const char          *name, *format;
+    ngx_gp_store_key_t   sk;
 
     bad = 0;
     expires = 0;
@@ -1988,32 +1715,23 @@ ngx_gp_admin_key_add(ngx_gp_admin_t *a)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    st = ngx_gp_admin_prepare(a->r, "INSERT INTO api_keys (name, key_hash, "
-                              "prefix, expires_at, models, rpm, rpd, "
-                              "image_format) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-    if (st == NULL) {
-        free(key);
-        free(hash);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    sk.name = name ? name : "";
+    sk.hash = hash;
+    sk.prefix = key;
+    sk.expires = expires;
+    sk.models = models;
+    sk.rpm = rpm;
+    sk.rpd = rpd;
+    sk.image_format = format ? format : "";
 
-    sqlite3_bind_text(st, 1, name ? name : "", -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, hash, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 3, key, 10, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 4, expires);
-    sqlite3_bind_text(st, 5, models, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 6, rpm);
-    sqlite3_bind_int64(st, 7, rpd);
-    sqlite3_bind_text(st, 8, format ? format : "", -1, SQLITE_TRANSIENT);
+    rc = ngx_gp_store_key_add(&sk, &id, a->r->connection->log);
 
     free(hash);
 
-    if (ngx_gp_admin_exec(a->r, st) != SQLITE_DONE) {
+    if (rc != NGX_OK) {
         free(key);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    id = sqlite3_last_insert_rowid(ngx_gp_store_db(a->r->connection->log));
 
     if (ngx_gp_admin_changed(a->r) != NGX_OK) {
         free(key);
@@ -2034,37 +1752,25 @@ ngx_gp_admin_key_add(ngx_gp_admin_t *a)
 
 
 static ngx_int_t
-ngx_gp_admin_key_simple(ngx_gp_admin_t *a, const char *sql)
+ngx_gp_admin_key_simple(ngx_gp_admin_t *a,
+    ngx_int_t (*op)(int64_t id, ngx_log_t *log))
 {
-    ngx_int_t       id;
-    sqlite3        *db;
-    sqlite3_stmt   *st;
+    ngx_int_t  id, rc;
 
     id = ngx_atoi(a->seg[1].data, a->seg[1].len);
 
-    db = ngx_gp_store_db(a->r->connection->log);
-
-    if (id == NGX_ERROR || db == NULL) {
+    if (id == NGX_ERROR) {
         return ngx_gp_admin_not_found(a, "API key");
     }
 
-    st = ngx_gp_admin_prepare(a->r, sql);
-    if (st == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    rc = op(id, a->r->connection->log);
 
-    sqlite3_bind_int64(st, 1, id);
-
-    if (ngx_gp_admin_exec(a->r, st) != SQLITE_DONE) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (sqlite3_changes(db) == 0) {
+    if (rc == NGX_DECLINED) {
         return ngx_gp_admin_error(a->r, NGX_HTTP_NOT_FOUND, "not_found",
                                   "no API key %d", (int) id);
     }
 
-    if (ngx_gp_admin_changed(a->r) != NGX_OK) {
+    if (rc != NGX_OK || ngx_gp_admin_changed(a->r) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -2075,15 +1781,14 @@ ngx_gp_admin_key_simple(ngx_gp_admin_t *a, const char *sql)
 static ngx_int_t
 ngx_gp_admin_key_revoke(ngx_gp_admin_t *a)
 {
-    return ngx_gp_admin_key_simple(a, "UPDATE api_keys SET enabled = 0 "
-                                      "WHERE id = ?");
+    return ngx_gp_admin_key_simple(a, ngx_gp_store_key_revoke);
 }
 
 
 static ngx_int_t
 ngx_gp_admin_key_delete(ngx_gp_admin_t *a)
 {
-    return ngx_gp_admin_key_simple(a, "DELETE FROM api_keys WHERE id = ?");
+    return ngx_gp_admin_key_simple(a, ngx_gp_store_key_delete);
 }
 
 
@@ -2112,9 +1817,7 @@ ngx_gp_admin_status(ngx_gp_admin_t *a)
 
     ngx_shmtx_unlock(&z->shpool->mutex);
 
-    if (ngx_gp_zone_setting(z, "proxy", proxy, sizeof(proxy)) != NGX_OK) {
-        proxy[0] = '\0';
-    }
+    ngx_gp_setting_str(z, NGX_GP_SET_PROXY, proxy, sizeof(proxy));
 
     (void) ngx_gp_mask_url((char *) proxy, masked, sizeof(masked));
 
@@ -2124,8 +1827,8 @@ ngx_gp_admin_status(ngx_gp_admin_t *a)
                                        "accounts", "total", (int) total,
                                        "usable", (int) usable,
                                        "proxy", "enabled",
-                                       (int) ngx_gp_zone_setting_number(z,
-                                                      "proxy_enabled", 1),
+                                       (int) ngx_gp_setting_int(z,
+                                                NGX_GP_SET_PROXY_ENABLED),
                                        "url", (char *) masked));
 }
 
@@ -2288,32 +1991,6 @@ ngx_gp_admin_proxy_test(ngx_gp_admin_t *a)
 
 /* GET /api/logs[?limit=N&before=ID&key_id=K], GET /api/keys/<id>/logs */
 
-static json_t *
-ngx_gp_admin_log_row(sqlite3_stmt *st)
-{
-    return json_pack("{s:I,s:I,s:I,s:s,s:s,s:i,s:b,s:i,s:I,s:o,s:I,s:I,s:s}",
-                     "id", (json_int_t) sqlite3_column_int64(st, 0),
-                     "time", (json_int_t) sqlite3_column_int64(st, 1),
-                     "key_id", (json_int_t) sqlite3_column_int64(st, 2),
-                     "account", (char *) sqlite3_column_text(st, 3),
-                     "model", (char *) sqlite3_column_text(st, 4),
-                     "status", sqlite3_column_int(st, 5),
-                     "stream", sqlite3_column_int(st, 6),
-                     "attempts", sqlite3_column_int(st, 7),
-                     "latency_ms",
-                     (json_int_t) sqlite3_column_int64(st, 8),
-                     "ttfb_ms",
-                     sqlite3_column_type(st, 9) == SQLITE_NULL
-                     ? json_null()
-                     : json_integer(sqlite3_column_int64(st, 9)),
-                     "prompt_tokens",
-                     (json_int_t) sqlite3_column_int64(st, 10),
-                     "completion_tokens",
-                     (json_int_t) sqlite3_column_int64(st, 11),
-                     "error", (char *) sqlite3_column_text(st, 12));
-}
-
-
 /*
  * A numeric query argument, kept in *out when absent; a value that is not
  * a number (with max: from 1 to max) is answered with "\"<name>\" must be
@@ -2352,7 +2029,6 @@ static ngx_int_t
 ngx_gp_admin_logs(ngx_gp_admin_t *a)
 {
     ngx_int_t       limit, before, key, n, sent;
-    sqlite3_stmt   *st;
 
     limit = 100;
     before = 0;
@@ -2380,21 +2056,9 @@ ngx_gp_admin_logs(ngx_gp_admin_t *a)
         return sent;
     }
 
-    st = ngx_gp_admin_prepare(a->r, "SELECT id, time, key_id, account, "
-                              "model, status, stream, attempts, latency_ms, "
-                              "ttfb_ms, prompt_tokens, completion_tokens, "
-                              "error FROM call_logs WHERE (?1 < 0 OR "
-                              "key_id = ?1) AND (?2 = 0 OR id < ?2) "
-                              "ORDER BY id DESC LIMIT ?3");
-    if (st == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    sqlite3_bind_int64(st, 1, key);
-    sqlite3_bind_int64(st, 2, before);
-    sqlite3_bind_int64(st, 3, limit);
-
-    return ngx_gp_admin_list(a, st, ngx_gp_admin_log_row, "logs");
+    return ngx_gp_admin_list(a, ngx_gp_store_logs_list(key, before, limit,
+                                                       a->r->connection->log),
+                             "logs");
 }
 
 
@@ -2438,87 +2102,15 @@ ngx_gp_admin_arg_text(ngx_gp_admin_t *a, const char *name, ngx_str_t *out)
 }
 
 
-static json_t *
-ngx_gp_admin_column_text(sqlite3_stmt *st, int col)
-{
-    json_t  *j;
-
-    if (sqlite3_column_type(st, col) == SQLITE_NULL) {
-        return json_null();
-    }
-
-    j = json_stringn((const char *) sqlite3_column_text(st, col),
-                     sqlite3_column_bytes(st, col));
-
-    return j ? j : json_string("");
-}
-
-
-#define NGX_GP_HISTORY_COLUMNS                                               \
-    "c.id, c.time, c.key_id, coalesce(k.name, ''), c.model, c.account, "    \
-    "c.status, c.stream, c.latency_ms, c.session, c.prompt_tokens, "         \
-    "c.completion_tokens, c.error, "
-
-#define NGX_GP_HISTORY_FROM                                                  \
-    " FROM call_logs c LEFT JOIN api_keys k ON k.id = c.key_id "
-
-static json_t *
-ngx_gp_admin_history_row(sqlite3_stmt *st, ngx_uint_t full)
-{
-    json_t  *j;
-
-    j = json_pack("{s:I,s:I,s:I,s:s,s:s,s:s,s:i,s:b,s:I,s:s,s:I,s:I,s:s}",
-                  "id", (json_int_t) sqlite3_column_int64(st, 0),
-                  "time", (json_int_t) sqlite3_column_int64(st, 1),
-                  "key_id", (json_int_t) sqlite3_column_int64(st, 2),
-                  "key_name", (char *) sqlite3_column_text(st, 3),
-                  "model", (char *) sqlite3_column_text(st, 4),
-                  "account", (char *) sqlite3_column_text(st, 5),
-                  "status", sqlite3_column_int(st, 6),
-                  "stream", sqlite3_column_int(st, 7),
-                  "latency_ms", (json_int_t) sqlite3_column_int64(st, 8),
-                  "session", (char *) sqlite3_column_text(st, 9),
-                  "prompt_tokens",
-                  (json_int_t) sqlite3_column_int64(st, 10),
-                  "completion_tokens",
-                  (json_int_t) sqlite3_column_int64(st, 11),
-                  "error", (char *) sqlite3_column_text(st, 12));
-    if (j == NULL) {
-        return NULL;
-    }
-
-    if (json_object_set_new(j, full ? "prompt" : "prompt_preview",
-                            ngx_gp_admin_column_text(st, 13)) != 0
-        || json_object_set_new(j, full ? "answer" : "answer_preview",
-                               ngx_gp_admin_column_text(st, 14)) != 0)
-    {
-        json_decref(j);
-        return NULL;
-    }
-
-    return j;
-}
-
-
 /* GET /api/history?q=&key_id=&model=&session=&limit=&offset= */
-
-static json_t *
-ngx_gp_admin_history_preview(sqlite3_stmt *st)
-{
-    return ngx_gp_admin_history_row(st, 0);
-}
-
 
 static ngx_int_t
 ngx_gp_admin_history(ngx_gp_admin_t *a)
 {
-    u_char        *like, *p;
-    json_t        *list;
-    int64_t        total;
-    ngx_int_t      limit, offset, key, sent;
-    ngx_str_t      q, model, session;
-    ngx_uint_t     i, pass;
-    sqlite3_stmt  *st;
+    json_t                    *list;
+    int64_t                    total;
+    ngx_int_t                  limit, offset, key, sent;
+    ngx_gp_store_history_q_t   h;
 
     limit = 50;
     offset = 0;
@@ -2535,78 +2127,19 @@ ngx_gp_admin_history(ngx_gp_admin_t *a)
         return sent;
     }
 
-    if (ngx_gp_admin_arg_text(a, "q", &q) != NGX_OK
-        || ngx_gp_admin_arg_text(a, "model", &model) != NGX_OK
-        || ngx_gp_admin_arg_text(a, "session", &session) != NGX_OK)
+    if (ngx_gp_admin_arg_text(a, "q", &h.q) != NGX_OK
+        || ngx_gp_admin_arg_text(a, "model", &h.model) != NGX_OK
+        || ngx_gp_admin_arg_text(a, "session", &h.session) != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    /* q matches anywhere in the prompt or the answer, literally */
-    like = ngx_pnalloc(a->r->pool, q.len * 2 + 3);
-    if (like == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    h.key = key;
+    h.limit = limit;
+    h.offset = offset;
 
-    p = like;
-    *p++ = '%';
-
-    for (i = 0; i < q.len; i++) {
-        if (q.data[i] == '%' || q.data[i] == '_' || q.data[i] == '\\') {
-            *p++ = '\\';
-        }
-
-        *p++ = q.data[i];
-    }
-
-    *p++ = '%';
-
-    total = 0;
-    list = NULL;
-
-    for (pass = 0; pass < 2; pass++) {
-        st = ngx_gp_admin_prepare(a->r, pass == 0
-                 ? "SELECT count(*)" NGX_GP_HISTORY_FROM
-                   "WHERE c.prompt IS NOT NULL AND (?1 = 0 OR c.prompt "
-                   "LIKE ?2 ESCAPE '\\' OR c.answer LIKE ?2 ESCAPE '\\') "
-                   "AND (?3 < 0 OR c.key_id = ?3) AND (?4 = '' OR "
-                   "c.model = ?4) AND (?5 = '' OR c.session = ?5)"
-                 : "SELECT " NGX_GP_HISTORY_COLUMNS
-                   "substr(c.prompt, 1, 200), substr(c.answer, 1, 200)"
-                   NGX_GP_HISTORY_FROM
-                   "WHERE c.prompt IS NOT NULL AND (?1 = 0 OR c.prompt "
-                   "LIKE ?2 ESCAPE '\\' OR c.answer LIKE ?2 ESCAPE '\\') "
-                   "AND (?3 < 0 OR c.key_id = ?3) AND (?4 = '' OR "
-                   "c.model = ?4) AND (?5 = '' OR c.session = ?5) "
-                   "ORDER BY c.id DESC LIMIT ?6 OFFSET ?7");
-        if (st == NULL) {
-            json_decref(list);
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        sqlite3_bind_int(st, 1, q.len > 0);
-        sqlite3_bind_text(st, 2, (char *) like, p - like, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, key);
-        sqlite3_bind_text(st, 4, model.len ? (char *) model.data : "",
-                          model.len, SQLITE_STATIC);
-        sqlite3_bind_text(st, 5, session.len ? (char *) session.data : "",
-                          session.len, SQLITE_STATIC);
-
-        if (pass == 0) {
-            if (sqlite3_step(st) == SQLITE_ROW) {
-                total = sqlite3_column_int64(st, 0);
-            }
-
-            sqlite3_finalize(st);
-            continue;
-        }
-
-        sqlite3_bind_int64(st, 6, limit);
-        sqlite3_bind_int64(st, 7, offset);
-
-        list = ngx_gp_admin_rows(st, ngx_gp_admin_history_preview);
-    }
-
+    list = ngx_gp_store_history_list(&h, &total, a->r->pool,
+                                     a->r->connection->log);
     if (list == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -2624,28 +2157,24 @@ ngx_gp_admin_history(ngx_gp_admin_t *a)
 static ngx_int_t
 ngx_gp_admin_history_item(ngx_gp_admin_t *a)
 {
-    json_t        *j;
-    ngx_int_t      id;
-    sqlite3_stmt  *st;
+    json_t     *j;
+    ngx_int_t   id, rc;
 
     id = ngx_atoi(a->seg[1].data, a->seg[1].len);
 
-    st = ngx_gp_admin_prepare(a->r, "SELECT " NGX_GP_HISTORY_COLUMNS
-                              "c.prompt, c.answer" NGX_GP_HISTORY_FROM
-                              "WHERE c.id = ? AND c.prompt IS NOT NULL");
-    if (st == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    sqlite3_bind_int64(st, 1, id);
-
-    if (id == NGX_ERROR || sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_finalize(st);
+    if (id == NGX_ERROR) {
         return ngx_gp_admin_not_found(a, "history entry");
     }
 
-    j = ngx_gp_admin_history_row(st, 1);
-    sqlite3_finalize(st);
+    rc = ngx_gp_store_history_item(id, &j, a->r->connection->log);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_gp_admin_not_found(a, "history entry");
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     return ngx_gp_admin_json(a->r, NGX_HTTP_OK, j);
 }
@@ -2659,9 +2188,8 @@ ngx_gp_admin_history_item(ngx_gp_admin_t *a)
 static ngx_int_t
 ngx_gp_admin_history_delete(ngx_gp_admin_t *a)
 {
-    int            rc;
-    ngx_int_t      id, before, sent;
-    sqlite3_stmt  *st;
+    ngx_int_t   id, before, sent;
+    ngx_uint_t  erased;
 
     id = -1;
     before = 0;
@@ -2679,33 +2207,21 @@ ngx_gp_admin_history_delete(ngx_gp_admin_t *a)
         return sent;
     }
 
-    st = ngx_gp_admin_prepare(a->r, "UPDATE call_logs SET prompt = NULL, "
-                              "answer = NULL WHERE prompt IS NOT NULL AND "
-                              "(?1 < 0 OR id = ?1) AND (?2 = 0 OR "
-                              "time < ?2)");
-    if (st == NULL) {
+    if (ngx_gp_store_history_erase(id, before, &erased,
+                                   a->r->connection->log)
+        != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int64(st, 2, before);
-
-    rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-
-    if (rc != SQLITE_DONE) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    rc = sqlite3_changes(ngx_gp_store_db(a->r->connection->log));
-
-    if (id >= 0 && rc == 0) {
+    if (id >= 0 && erased == 0) {
         return ngx_gp_admin_error(a->r, NGX_HTTP_NOT_FOUND, "not_found",
                                   "no history entry %d", (int) id);
     }
 
     return ngx_gp_admin_json(a->r, NGX_HTTP_OK,
-                             json_pack("{s:b,s:i}", "ok", 1, "deleted", rc));
+                             json_pack("{s:b,s:i}", "ok", 1, "deleted",
+                                       (int) erased));
 }
 
 
@@ -2714,9 +2230,9 @@ ngx_gp_admin_history_delete(ngx_gp_admin_t *a)
 static ngx_int_t
 ngx_gp_admin_key_stats(ngx_gp_admin_t *a)
 {
+    int64_t         logged[4];
     ngx_int_t       id;
     ngx_uint_t      i, found;
-    sqlite3_stmt   *st;
     ngx_gp_zone_t  *z;
     ngx_gp_key_t    k;
     json_int_t      calls, errors, prompt, completion;
@@ -2741,26 +2257,16 @@ ngx_gp_admin_key_stats(ngx_gp_admin_t *a)
         return ngx_gp_admin_not_found(a, "API key");
     }
 
-    st = ngx_gp_admin_prepare(a->r, "SELECT count(*), "
-                              "ifnull(sum(status >= 400), 0), "
-                              "ifnull(sum(prompt_tokens), 0), "
-                              "ifnull(sum(completion_tokens), 0) "
-                              "FROM call_logs WHERE key_id = ?");
-    if (st == NULL) {
+    if (ngx_gp_store_key_log_stats(id, logged, a->r->connection->log)
+        != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    sqlite3_bind_int64(st, 1, id);
-    calls = errors = prompt = completion = 0;
-
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        calls = sqlite3_column_int64(st, 0);
-        errors = sqlite3_column_int64(st, 1);
-        prompt = sqlite3_column_int64(st, 2);
-        completion = sqlite3_column_int64(st, 3);
-    }
-
-    sqlite3_finalize(st);
+    calls = logged[0];
+    errors = logged[1];
+    prompt = logged[2];
+    completion = logged[3];
 
     return ngx_gp_admin_json(a->r, NGX_HTTP_OK,
                              json_pack("{s:I,s:s,s:I,s:I,s:I,s:I,s:I,s:I,"
@@ -2925,32 +2431,12 @@ ngx_gp_admin_account_quota(ngx_gp_admin_t *a)
 
 /* models */
 
-static json_t *
-ngx_gp_admin_model_row(sqlite3_stmt *st)
-{
-    return json_pack("{s:s,s:s,s:s,s:o,s:b,s:i,s:s}",
-                     "name", (char *) sqlite3_column_text(st, 0),
-                     "model_id", (char *) sqlite3_column_text(st, 1),
-                     "kind", (char *) sqlite3_column_text(st, 2),
-                     "account_id",
-                     sqlite3_column_type(st, 3) == SQLITE_NULL
-                     ? json_null()
-                     : json_integer(sqlite3_column_int64(st, 3)),
-                     "enabled", sqlite3_column_int(st, 4),
-                     "position", sqlite3_column_int(st, 5),
-                     "description", (char *) sqlite3_column_text(st, 6));
-}
-
-
 static ngx_int_t
 ngx_gp_admin_models(ngx_gp_admin_t *a)
 {
-    return ngx_gp_admin_list(a, ngx_gp_admin_prepare(a->r,
-                                    "SELECT name, model_id, kind, "
-                                    "account_id, enabled, position, "
-                                    "description FROM models "
-                                    "ORDER BY position, name"),
-                             ngx_gp_admin_model_row, "models");
+    return ngx_gp_admin_list(a,
+                             ngx_gp_store_models_list(a->r->connection->log),
+                             "models");
 }
 
 
@@ -2963,12 +2449,12 @@ ngx_gp_admin_models(ngx_gp_admin_t *a)
 static ngx_int_t
 ngx_gp_admin_model_put(ngx_gp_admin_t *a)
 {
-    json_t         *v;
-    int64_t         account;
-    ngx_int_t       bad;
-    const char     *name, *model_id, *kind, *desc;
-    sqlite3_stmt   *st;
-    u_char          buf[NGX_GP_MODEL_LEN];
+    json_t                *v;
+    int64_t                account;
+    ngx_int_t              bad;
+    const char            *name, *model_id, *kind, *desc;
+    ngx_gp_store_model_t   m;
+    u_char                 buf[NGX_GP_MODEL_LEN];
 
     if (a->body == NULL) {
         return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST, "invalid_json",
@@ -3031,50 +2517,21 @@ ngx_gp_admin_model_put(ngx_gp_admin_t *a)
                                   "\"description\"");
     }
 
-    st = ngx_gp_admin_prepare(a->r,
-        "INSERT INTO models (name, model_id, kind, account_id, enabled, "
-        "position, description) VALUES (?1, ifnull(?2, ''), "
-        "ifnull(?3, 'text'), ?4, ifnull(?5, 1), ifnull(?6, 0), "
-        "ifnull(?7, '')) ON CONFLICT (name) DO UPDATE SET "
-        "model_id = ifnull(?2, model_id), kind = ifnull(?3, kind), "
-        "account_id = CASE WHEN ?8 THEN ?4 ELSE account_id END, "
-        "enabled = ifnull(?5, enabled), position = ifnull(?6, position), "
-        "description = ifnull(?7, description)");
-    if (st == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-
-    if (model_id) {
-        sqlite3_bind_text(st, 2, model_id, -1, SQLITE_TRANSIENT);
-    }
-
-    if (kind) {
-        sqlite3_bind_text(st, 3, kind, -1, SQLITE_TRANSIENT);
-    }
-
-    if (account > 0) {
-        sqlite3_bind_int64(st, 4, account);
-    }
+    m.name = name;
+    m.model_id = model_id;
+    m.kind = kind;
+    m.description = desc;
+    m.account = account;
+    m.has_account = (json_object_get(a->body, "account_id") != NULL);
 
     v = json_object_get(a->body, "enabled");
-    if (v) {
-        sqlite3_bind_int(st, 5, json_is_true(v) ? 1 : 0);
-    }
+    m.enabled = v ? (json_is_true(v) ? 1 : 0) : -1;
 
     v = json_object_get(a->body, "position");
-    if (v) {
-        sqlite3_bind_int64(st, 6, json_integer_value(v));
-    }
+    m.has_position = (v != NULL);
+    m.position = v ? json_integer_value(v) : 0;
 
-    if (desc) {
-        sqlite3_bind_text(st, 7, desc, -1, SQLITE_TRANSIENT);
-    }
-
-    sqlite3_bind_int(st, 8, json_object_get(a->body, "account_id") != NULL);
-
-    if (ngx_gp_admin_exec(a->r, st) != SQLITE_DONE
+    if (ngx_gp_store_model_put(&m, a->r->connection->log) != NGX_OK
         || ngx_gp_admin_changed(a->r) != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -3087,31 +2544,18 @@ ngx_gp_admin_model_put(ngx_gp_admin_t *a)
 static ngx_int_t
 ngx_gp_admin_model_delete(ngx_gp_admin_t *a)
 {
-    sqlite3        *db;
-    sqlite3_stmt   *st;
+    ngx_int_t  rc;
 
-    st = ngx_gp_admin_prepare(a->r, "DELETE FROM models WHERE name = ?");
-    if (st == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    rc = ngx_gp_store_model_delete(&a->seg[1], a->r->connection->log);
 
-    sqlite3_bind_text(st, 1, (char *) a->seg[1].data, (int) a->seg[1].len,
-                      SQLITE_TRANSIENT);
-
-    if (ngx_gp_admin_exec(a->r, st) != SQLITE_DONE) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    db = ngx_gp_store_db(a->r->connection->log);
-
-    if (sqlite3_changes(db) == 0) {
+    if (rc == NGX_DECLINED) {
         return ngx_gp_admin_error(a->r, NGX_HTTP_NOT_FOUND, "not_found",
                                   "no model \"%.*s\"",
                                   (int) ngx_min(a->seg[1].len, 64),
                                   a->seg[1].data);
     }
 
-    if (ngx_gp_admin_changed(a->r) != NGX_OK) {
+    if (rc != NGX_OK || ngx_gp_admin_changed(a->r) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 

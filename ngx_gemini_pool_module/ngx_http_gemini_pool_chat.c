@@ -269,11 +269,8 @@ ngx_gp_chat_start(ngx_http_request_t *r, ngx_str_t *body,
         name.len = ngx_strlen(ctx->req.model);
 
     } else {
-        if (ngx_gp_zone_setting(ctx->zone, "default_model", buf, sizeof(buf))
-            != NGX_OK)
-        {
-            ngx_cpystrn(buf, (u_char *) "gemini-auto", sizeof(buf));
-        }
+        ngx_gp_setting_str(ctx->zone, NGX_GP_SET_DEFAULT_MODEL, buf,
+                           sizeof(buf));
 
         name.data = buf;
         name.len = ngx_strlen(buf);
@@ -329,12 +326,12 @@ ngx_gp_chat_start(ngx_http_request_t *r, ngx_str_t *body,
 
     ctx->stream = ctx->req.stream ? 1 : 0;
     ctx->out.stream = ctx->stream;
-    ctx->show_thoughts = ngx_gp_zone_setting_number(ctx->zone,
-                                                    "show_thoughts", 0);
+    ctx->show_thoughts = ngx_gp_setting_int(ctx->zone,
+                                            NGX_GP_SET_SHOW_THOUGHTS);
 
-    if (ngx_gp_zone_setting_number(ctx->zone, "history_enabled", 0)) {
-        ctx->history_max = (size_t) ngx_max(ngx_gp_zone_setting_number(
-                               ctx->zone, "history_max_chars", 65536), 1);
+    if (ngx_gp_setting_int(ctx->zone, NGX_GP_SET_HISTORY_ENABLED)) {
+        ctx->history_max = (size_t) ngx_max(ngx_gp_setting_int(ctx->zone,
+                               NGX_GP_SET_HISTORY_MAX_CHARS), 1);
     }
     ctx->quota = ctx->model.kind == NGX_GP_MODEL_IMAGE ? NGX_GP_QUOTA_IMAGES
                  : ctx->model.kind == NGX_GP_MODEL_VIDEO ? NGX_GP_QUOTA_VIDEOS
@@ -350,8 +347,8 @@ ngx_gp_chat_start(ngx_http_request_t *r, ngx_str_t *body,
 
     ctx->acct->id = 0;
 
-    ctx->max_attempts = ngx_gp_zone_setting_number(ctx->zone,
-                                                   "max_attempts", 3);
+    ctx->max_attempts = ngx_gp_setting_int(ctx->zone,
+                                           NGX_GP_SET_MAX_ATTEMPTS);
 
     ngx_shmtx_lock(&ctx->zone->shpool->mutex);
     ctx->max_attempts = ngx_min(ctx->max_attempts, ctx->zone->sh->naccounts);
@@ -768,8 +765,7 @@ ngx_gp_chat_attempt(ngx_gp_chat_ctx_t *ctx)
     if (ctx->has_conv_key && !ctx->tried_binding) {
         ctx->tried_binding = 1;
 
-        max_age = ngx_gp_zone_setting_number(ctx->zone, "session_max_age",
-                                             21600);
+        max_age = ngx_gp_setting_int(ctx->zone, NGX_GP_SET_SESSION_MAX_AGE);
 
         if (ngx_gp_zone_binding_get(ctx->zone, ctx->conv_key, &account_id,
                                     &created, session)

@@ -974,15 +974,13 @@ ngx_gp_xfer_proxy(ngx_gp_xfer_t *x, ngx_uint_t traffic,
         gmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
                                                 ngx_http_gemini_pool_module);
 
-        if (z && ngx_gp_zone_setting_number(z, "proxy_enabled", 1)
-            && (ngx_gp_zone_setting_number(z, "proxy_for",
-                                           NGX_GP_TRAFFIC_GOOGLE
-                                           | NGX_GP_TRAFFIC_IMAGES)
-                & traffic))
+        if (z && ngx_gp_setting_int(z, NGX_GP_SET_PROXY_ENABLED)
+            && (ngx_gp_setting_int(z, NGX_GP_SET_PROXY_FOR) & traffic))
         {
-            if (ngx_gp_zone_setting(z, "proxy", x->proxy, NGX_GP_PROXY_LEN)
-                != NGX_OK || x->proxy[0] == '\0')
-            {
+            ngx_gp_setting_str(z, NGX_GP_SET_PROXY, x->proxy,
+                               NGX_GP_PROXY_LEN);
+
+            if (x->proxy[0] == '\0') {
                 if (gmcf->proxy.len && gmcf->proxy.len < NGX_GP_PROXY_LEN) {
                     ngx_cpystrn(x->proxy, gmcf->proxy.data,
                                 gmcf->proxy.len + 1);
@@ -995,30 +993,6 @@ ngx_gp_xfer_proxy(ngx_gp_xfer_t *x, ngx_uint_t traffic,
         curl_easy_setopt(x->easy, CURLOPT_PROXY, (char *) x->proxy);
         x->proxied = 1;
     }
-}
-
-
-/* 1 for the proxy URLs the module accepts */
-
-ngx_uint_t
-ngx_gp_proxy_valid(const u_char *url)
-{
-    static const char  *schemes[] = {
-        "http://", "https://", "socks5://", "socks5h://", "socks4://",
-        "socks4a://", NULL
-    };
-
-    const char  **s;
-
-    for (s = schemes; *s; s++) {
-        if (ngx_strncasecmp((u_char *) url, (u_char *) *s, ngx_strlen(*s))
-            == 0 && url[ngx_strlen(*s)] != '\0')
-        {
-            return 1;
-        }
-    }
-
-    return 0;
 }
 
 

@@ -310,13 +310,10 @@ static ngx_int_t
 ngx_gp_input_file_ref(ngx_gp_input_t *in, ngx_gp_input_file_t *f,
     const char *id, int64_t key_id, ngx_gp_oai_error_t *err)
 {
-    int                  rc;
-    size_t               len;
-    int64_t              account;
-    sqlite3             *db;
-    ngx_uint_t           digits;
-    const char          *p, *upstream, *session;
-    sqlite3_stmt        *st;
+    size_t                   len;
+    ngx_uint_t               digits;
+    const char              *p;
+    ngx_gp_filemap_entry_t   e;
 
     len = ngx_strlen(id);
 
@@ -332,26 +329,9 @@ ngx_gp_input_file_ref(ngx_gp_input_t *in, ngx_gp_input_file_t *f,
         return NGX_OK;
     }
 
-    db = ngx_gp_store_db(in->r->connection->log);
+    /* the zone's ring of uploads: the chat path never reads SQLite */
 
-    if (db == NULL
-        || sqlite3_prepare_v2(db, "SELECT upstream_id, account_id, session "
-                              "FROM files WHERE id = ?1 AND key_id = ?2",
-                              -1, &st, NULL) != SQLITE_OK)
-    {
-        ngx_gp_oai_error_set(err, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                             "server_error", "internal_error", NULL,
-                             "the file table is not readable");
-        return NGX_ERROR;
-    }
-
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, key_id);
-
-    rc = sqlite3_step(st);
-
-    if (rc != SQLITE_ROW) {
-        sqlite3_finalize(st);
+    if (ngx_gp_filemap_get(ngx_gp_zone(), id, key_id, &e) != NGX_OK) {
         ngx_gp_oai_error_set(err, NGX_HTTP_BAD_REQUEST,
                              "invalid_request_error", "file_not_found",
                              "messages", "No such file: %.64s (upload it "
@@ -360,26 +340,10 @@ ngx_gp_input_file_ref(ngx_gp_input_t *in, ngx_gp_input_file_t *f,
         return NGX_ERROR;
     }
 
-    upstream = (const char *) sqlite3_column_text(st, 0);
-    account = sqlite3_column_int64(st, 1);
-    session = (const char *) sqlite3_column_text(st, 2);
-
-    if (upstream == NULL || session == NULL
-        || ngx_strlen(upstream) >= NGX_GP_FILE_ID_LEN
-        || ngx_strlen(session) >= NGX_GP_SESSION_LEN)
-    {
-        sqlite3_finalize(st);
-        ngx_gp_oai_error_set(err, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                             "server_error", "internal_error", NULL,
-                             "the mapping of file %.64s is damaged", id);
-        return NGX_ERROR;
-    }
-
     if (in->account_id
-        && (in->account_id != account
-            || ngx_strcmp(in->session, session) != 0))
+        && (in->account_id != e.account_id
+            || ngx_strcmp(in->session, e.session) != 0))
     {
-        sqlite3_finalize(st);
         ngx_gp_oai_error_set(err, NGX_HTTP_BAD_REQUEST,
                              "invalid_request_error", "file_conflict",
                              "messages", "The files %s and %.64s were "
@@ -389,12 +353,10 @@ ngx_gp_input_file_ref(ngx_gp_input_t *in, ngx_gp_input_file_t *f,
         return NGX_ERROR;
     }
 
-    ngx_cpystrn((u_char *) f->id, (u_char *) upstream, sizeof(f->id));
-    ngx_cpystrn(in->session, (u_char *) session, NGX_GP_SESSION_LEN);
+    ngx_cpystrn((u_char *) f->id, e.upstream, sizeof(f->id));
+    ngx_cpystrn(in->session, e.session, NGX_GP_SESSION_LEN);
     ngx_cpystrn(in->pin_file, (u_char *) id, NGX_GP_FILE_ID_LEN);
-    in->account_id = account;
-
-    sqlite3_finalize(st);
+    in->account_id = e.account_id;
 
     return NGX_OK;
 }
@@ -885,30 +847,18 @@ ngx_gp_input_error(const char *msg, long status, ngx_gp_oai_error_t *err)
 /* /v1/files */
 
 static u_char *
-ngx_gp_files_object(u_char *p, u_char *last, sqlite3_stmt *st)
+ngx_gp_files_object(u_char *p, u_char *last, ngx_gp_store_file_t *f)
 {
-    const u_char  *id, *name, *purpose;
-
-    /* SELECT id, filename, bytes, purpose, created_at */
-
-    id = sqlite3_column_text(st, 0);
-    name = sqlite3_column_text(st, 1);
-    purpose = sqlite3_column_text(st, 3);
-
-    if (id == NULL || name == NULL || purpose == NULL) {
-        return p;
-    }
-
     p = ngx_slprintf(p, last, "{\"id\":\"");
-    p = (u_char *) ngx_escape_json(p, (u_char *) id, ngx_strlen(id));
+    p = (u_char *) ngx_escape_json(p, (u_char *) f->id, ngx_strlen(f->id));
     p = ngx_slprintf(p, last, "\",\"object\":\"file\",\"bytes\":%L,"
                      "\"created_at\":%L,\"filename\":\"",
-                     (int64_t) sqlite3_column_int64(st, 2),
-                     (int64_t) sqlite3_column_int64(st, 4));
-    p = (u_char *) ngx_escape_json(p, (u_char *) name, ngx_strlen(name));
+                     f->bytes, f->created_at);
+    p = (u_char *) ngx_escape_json(p, (u_char *) f->filename,
+                                   ngx_strlen(f->filename));
     p = ngx_slprintf(p, last, "\",\"purpose\":\"");
-    p = (u_char *) ngx_escape_json(p, (u_char *) purpose,
-                                   ngx_strlen(purpose));
+    p = (u_char *) ngx_escape_json(p, (u_char *) f->purpose,
+                                   ngx_strlen(f->purpose));
     p = ngx_slprintf(p, last, "\",\"status\":\"processed\","
                      "\"status_details\":null}");
 
@@ -966,82 +916,78 @@ ngx_gp_files_handler(ngx_http_request_t *r, ngx_str_t *id)
 }
 
 
+typedef struct {
+    ngx_pool_t      *pool;
+    u_char          *start;
+    u_char          *p;
+    u_char          *last;
+    ngx_uint_t       n;
+} ngx_gp_files_out_t;
+
+
+static ngx_int_t
+ngx_gp_files_row(void *data, ngx_gp_store_file_t *f)
+{
+    size_t               size;
+    u_char              *np;
+    ngx_gp_files_out_t  *o = data;
+
+    if ((size_t) (o->last - o->p) < NGX_GP_FILE_JSON + 64) {
+        /* grow: the list has no fixed bound */
+        size = 2 * (o->last - o->start);
+        np = ngx_pnalloc(o->pool, size);
+        if (np == NULL) {
+            return NGX_ERROR;
+        }
+
+        o->p = ngx_cpymem(np, o->start, o->p - o->start);
+        o->start = np;
+        o->last = np + size;
+    }
+
+    if (o->n++) {
+        *o->p++ = ',';
+    }
+
+    o->p = ngx_gp_files_object(o->p, o->last, f);
+
+    return NGX_OK;
+}
+
+
 static ngx_int_t
 ngx_gp_files_list(ngx_http_request_t *r, ngx_gp_key_t *k)
 {
-    int            rc;
-    u_char        *p, *last, *start, *np;
-    size_t         size;
-    sqlite3       *db;
-    ngx_str_t      purpose;
-    ngx_uint_t     n;
-    sqlite3_stmt  *st;
-
-    db = ngx_gp_store_db(r->connection->log);
-
-    if (db == NULL
-        || sqlite3_prepare_v2(db, "SELECT id, filename, bytes, purpose, "
-                              "created_at FROM files WHERE key_id = ?1 "
-                              "AND (?2 = '' OR purpose = ?2) "
-                              "ORDER BY created_at DESC, rowid DESC",
-                              -1, &st, NULL) != SQLITE_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    size_t              size;
+    ngx_str_t           purpose;
+    ngx_gp_files_out_t  o;
 
     if (ngx_http_arg(r, (u_char *) "purpose", 7, &purpose) != NGX_OK) {
         ngx_str_set(&purpose, "");
     }
 
-    sqlite3_bind_int64(st, 1, k->id);
-    sqlite3_bind_text(st, 2, (char *) purpose.data, (int) purpose.len,
-                      SQLITE_STATIC);
-
     size = 64 + 16 * NGX_GP_FILE_JSON;
-    start = ngx_pnalloc(r->pool, size);
-    if (start == NULL) {
-        sqlite3_finalize(st);
+
+    o.pool = r->pool;
+    o.n = 0;
+    o.start = ngx_pnalloc(r->pool, size);
+    if (o.start == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    last = start + size;
-    p = ngx_slprintf(start, last, "{\"object\":\"list\",\"data\":[");
+    o.last = o.start + size;
+    o.p = ngx_slprintf(o.start, o.last, "{\"object\":\"list\",\"data\":[");
 
-    for (n = 0; (rc = sqlite3_step(st)) == SQLITE_ROW; n++) {
-
-        if ((size_t) (last - p) < NGX_GP_FILE_JSON + 64) {
-            /* grow: the list has no fixed bound */
-            size *= 2;
-            np = ngx_pnalloc(r->pool, size);
-            if (np == NULL) {
-                sqlite3_finalize(st);
-                return NGX_HTTP_INTERNAL_SERVER_ERROR;
-            }
-
-            p = ngx_cpymem(np, start, p - start);
-            start = np;
-            last = start + size;
-        }
-
-        if (n) {
-            *p++ = ',';
-        }
-
-        p = ngx_gp_files_object(p, last, st);
-    }
-
-    sqlite3_finalize(st);
-
-    if (rc != SQLITE_DONE) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "gemini pool: listing files failed: %s",
-                      sqlite3_errmsg(db));
+    if (ngx_gp_store_files_list(k->id, &purpose, ngx_gp_files_row, &o,
+                                r->connection->log)
+        != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    p = ngx_slprintf(p, last, "],\"has_more\":false}");
+    o.p = ngx_slprintf(o.p, o.last, "],\"has_more\":false}");
 
-    return ngx_gp_send_json(r, NGX_HTTP_OK, start, p - start);
+    return ngx_gp_send_json(r, NGX_HTTP_OK, o.start, o.p - o.start);
 }
 
 
@@ -1049,31 +995,32 @@ static ngx_int_t
 ngx_gp_files_get(ngx_http_request_t *r, ngx_gp_key_t *k, ngx_str_t *id,
     ngx_uint_t del)
 {
-    int                  rc;
     u_char              *p, *last, *start;
-    sqlite3             *db;
-    sqlite3_stmt        *st;
+    ngx_int_t            rc;
+    ngx_gp_files_out_t   o;
     ngx_gp_oai_error_t   err;
 
-    db = ngx_gp_store_db(r->connection->log);
-
-    if (db == NULL
-        || sqlite3_prepare_v2(db, "SELECT id, filename, bytes, purpose, "
-                              "created_at FROM files WHERE id = ?1 "
-                              "AND key_id = ?2", -1, &st, NULL)
-           != SQLITE_OK)
-    {
+    start = ngx_pnalloc(r->pool, NGX_GP_FILE_JSON + 64);
+    if (start == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    sqlite3_bind_text(st, 1, (char *) id->data, (int) id->len,
-                      SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, k->id);
+    last = start + NGX_GP_FILE_JSON + 64;
 
-    rc = sqlite3_step(st);
+    o.pool = r->pool;
+    o.n = 0;
+    o.start = start;
+    o.p = start;
+    o.last = last;
 
-    if (rc != SQLITE_ROW) {
-        sqlite3_finalize(st);
+    rc = ngx_gp_store_file_get(k->id, id, ngx_gp_files_row, &o,
+                               r->connection->log);
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc == NGX_DECLINED) {
         ngx_gp_oai_error_set(&err, NGX_HTTP_NOT_FOUND,
                              "invalid_request_error", "file_not_found",
                              "file_id", "No such File object: %.*s",
@@ -1081,41 +1028,13 @@ ngx_gp_files_get(ngx_http_request_t *r, ngx_gp_key_t *k, ngx_str_t *id,
         return ngx_gp_send_error(r, &err);
     }
 
-    start = ngx_pnalloc(r->pool, NGX_GP_FILE_JSON);
-    if (start == NULL) {
-        sqlite3_finalize(st);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    last = start + NGX_GP_FILE_JSON;
-
     if (!del) {
-        p = ngx_gp_files_object(start, last, st);
-        sqlite3_finalize(st);
-        return ngx_gp_send_json(r, NGX_HTTP_OK, start, p - start);
+        return ngx_gp_send_json(r, NGX_HTTP_OK, o.start, o.p - o.start);
     }
-
-    sqlite3_finalize(st);
 
     /* the upstream has no delete: the mapping goes, the file expires */
 
-    if (sqlite3_prepare_v2(db, "DELETE FROM files WHERE id = ?1 "
-                           "AND key_id = ?2", -1, &st, NULL) != SQLITE_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    sqlite3_bind_text(st, 1, (char *) id->data, (int) id->len,
-                      SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, k->id);
-
-    rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-
-    if (rc != SQLITE_DONE) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "gemini pool: deleting a file failed: %s",
-                      sqlite3_errmsg(db));
+    if (ngx_gp_store_file_delete(k->id, id, r->connection->log) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -1336,7 +1255,7 @@ ngx_gp_files_body(ngx_http_request_t *r)
     u->timer.data = r->connection;
     u->timer.log = r->connection->log;
 
-    u->max_attempts = ngx_gp_zone_setting_number(u->zone, "max_attempts", 3);
+    u->max_attempts = ngx_gp_setting_int(u->zone, NGX_GP_SET_MAX_ATTEMPTS);
 
     ngx_shmtx_lock(&u->zone->shpool->mutex);
     u->max_attempts = ngx_min(u->max_attempts, u->zone->sh->naccounts);
@@ -1611,14 +1530,13 @@ ngx_gp_upload_session_done(ngx_gp_xfer_t *x)
 static void
 ngx_gp_upload_file_done(ngx_gp_xfer_t *x)
 {
-    int                  rc;
     char                *upstream, *id, *sha;
     u_char              *p;
-    sqlite3             *db;
     time_t               now;
-    sqlite3_stmt        *st;
+    ngx_int_t            rc;
     ngx_gp_upload_t     *u = x->data;
     ngx_http_request_t  *r;
+    u_char               fid[NGX_GP_FILE_ID_LEN];
     u_char               json[NGX_GP_FILE_JSON];
 
     r = u->r;
@@ -1642,41 +1560,23 @@ ngx_gp_upload_file_done(ngx_gp_xfer_t *x)
 
     id = ngx_gp_random_hex(12);
     sha = ngx_gp_sha256_hex(u->data, u->len);
-    db = ngx_gp_store_db(r->connection->log);
     now = ngx_time();
-    rc = SQLITE_ERROR;
+    rc = NGX_ERROR;
 
-    if (id && sha && db
-        && sqlite3_prepare_v2(db, "INSERT INTO files (id, upstream_id, "
-                              "account_id, session, filename, mime, bytes, "
-                              "purpose, key_id, sha256, created_at) VALUES "
-                              "('file-' || ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
-                              "?9, ?10, ?11)", -1, &st, NULL) == SQLITE_OK)
-    {
-        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, upstream, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, u->acct.id);
-        sqlite3_bind_text(st, 4, u->session, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 5, u->filename, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 6, u->mime, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 7, (sqlite3_int64) u->len);
-        sqlite3_bind_text(st, 8, u->purpose, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 9, u->key.id);
-        sqlite3_bind_text(st, 10, sha, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 11, (sqlite3_int64) now);
+    if (id && sha) {
+        (void) ngx_sprintf(fid, "file-%s%Z", id);
 
-        rc = sqlite3_step(st);
-        sqlite3_finalize(st);
+        rc = ngx_gp_store_file_add((char *) fid, upstream, u->acct.id,
+                                   u->session, u->filename, u->mime, u->len,
+                                   u->purpose, u->key.id, sha, now,
+                                   r->connection->log);
     }
 
     free(upstream);
     free(sha);
 
-    if (rc != SQLITE_DONE) {
+    if (rc != NGX_OK) {
         free(id);
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "gemini pool: storing a file failed: %s",
-                      db ? sqlite3_errmsg(db) : "no database");
         ngx_gp_upload_fail(u, NGX_GP_FAIL_INTERNAL, 0,
                            "the file could not be stored");
         return;

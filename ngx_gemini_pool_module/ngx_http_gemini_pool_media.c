@@ -1119,9 +1119,9 @@ ngx_gp_media_base(ngx_gp_media_t *m)
     r = m->r;
     z = ngx_gp_zone();
 
-    if (ngx_gp_zone_setting(z, "image_base_url", buf, sizeof(buf)) == NGX_OK
-        && buf[0])
-    {
+    ngx_gp_setting_str(z, NGX_GP_SET_IMAGE_BASE_URL, buf, sizeof(buf));
+
+    if (buf[0]) {
         len = ngx_strlen(buf);
 
         m->base.data = ngx_pnalloc(r->pool, len + 1);
@@ -1247,7 +1247,6 @@ ngx_gp_media_choose_format(ngx_http_request_t *r, const char *req_fmt,
     ngx_gp_key_t *k)
 {
     ngx_int_t  f;
-    u_char     buf[32];
 
     f = ngx_gp_media_format(req_fmt);
 
@@ -1263,17 +1262,8 @@ ngx_gp_media_choose_format(ngx_http_request_t *r, const char *req_fmt,
         }
     }
 
-    if (ngx_gp_zone_setting(ngx_gp_zone(), "image_format", buf, sizeof(buf))
-        == NGX_OK)
-    {
-        f = ngx_gp_media_format((char *) buf);
-
-        if (f >= 0) {
-            return f;
-        }
-    }
-
-    return NGX_GP_FMT_MARKDOWN;
+    /* the index in the setting's allowed values is NGX_GP_FMT_* */
+    return ngx_gp_setting_int(ngx_gp_zone(), NGX_GP_SET_IMAGE_FORMAT);
 }
 
 

@@ -13,16 +13,9 @@
 #include "ngx_http_gemini_pool_module.h"
 
 
-#define NGX_GP_EXPORT_FORMAT   "ngx_gemini_pool"
-#define NGX_GP_EXPORT_VERSION  1
-
-#define NGX_GP_SQLITE_MAGIC    "SQLite format 3"   /* and a NUL: 16 bytes */
-
 
 typedef struct {
     ngx_log_t           *log;
-    sqlite3             *db;
-    const u_char        *key;         /* secrets at rest */
     json_t              *skipped;     /* strings */
     json_t              *updated;     /* strings */
     json_t              *notes;       /* strings */
@@ -38,48 +31,10 @@ typedef struct {
 } ngx_gp_imp_t;
 
 
-typedef struct {
-    const char          *name;
-    const char          *team_id;
-    const char          *csesidx;
-    const char          *secure_c_ses;
-    const char          *host_c_oses;
-    const char          *user_agent;
-    const char          *proxy;
-    const char          *tempmail_url;
-    const char          *tempmail_name;
-    int                  enabled;       /* -1: not given */
-    int                  expired;       /* -1: not given */
-    ngx_uint_t           placeholder;
-    char                 cses[24];
-} ngx_gp_imp_account_t;
+typedef ngx_gp_store_import_account_t  ngx_gp_imp_account_t;
+typedef ngx_gp_store_import_model_t    ngx_gp_imp_model_t;
+typedef ngx_gp_store_import_key_t      ngx_gp_imp_key_t;
 
-
-typedef struct {
-    const char          *name;
-    const char          *model_id;
-    const char          *kind;
-    const char          *description;
-    ngx_int_t            pin;           /* index in the file; -1: none */
-    int                  enabled;
-    int64_t              position;      /* -1: after the others */
-} ngx_gp_imp_model_t;
-
-
-typedef struct {
-    const char          *name;
-    const char          *hash;          /* NULL: not in the file */
-    const char          *prefix;
-    const char          *models;
-    const char          *image_format;
-    int                  enabled;
-    int64_t              expires;
-    int64_t              rpm;
-    int64_t              rpd;
-    int64_t              requests;
-    int64_t              last_used;
-    int64_t              created;       /* 0: now */
-} ngx_gp_imp_key_t;
 
 
 /* how each top-level key of the reference's configuration is imported */
@@ -165,128 +120,12 @@ static ngx_int_t
 ngx_gp_imp_sql_error(ngx_gp_imp_t *imp)
 {
     ngx_log_error(NGX_LOG_ERR, imp->log, 0,
-                  "gemini pool: import: sqlite: %s", sqlite3_errmsg(imp->db));
+                  "gemini pool: import: sqlite: %s", ngx_gp_store_errmsg());
 
     (void) snprintf(imp->err, imp->errlen, "database error: %s",
-                    sqlite3_errmsg(imp->db));
+                    ngx_gp_store_errmsg());
 
     return NGX_ERROR;
-}
-
-
-static ngx_int_t
-ngx_gp_imp_prepare(ngx_gp_imp_t *imp, const char *sql, sqlite3_stmt **st)
-{
-    if (sqlite3_prepare_v2(imp->db, sql, -1, st, NULL) != SQLITE_OK) {
-        *st = NULL;
-        return ngx_gp_imp_sql_error(imp);
-    }
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_gp_imp_step(ngx_gp_imp_t *imp, sqlite3_stmt *st)
-{
-    int  rc;
-
-    rc = sqlite3_step(st);
-
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-        (void) ngx_gp_imp_sql_error(imp);
-        sqlite3_finalize(st);
-        return NGX_ERROR;
-    }
-
-    sqlite3_finalize(st);
-
-    return NGX_OK;
-}
-
-
-/* a secret bound sealed; NULL binds NULL (the column is kept) */
-
-static ngx_int_t
-ngx_gp_imp_bind_secret(ngx_gp_imp_t *imp, sqlite3_stmt *st, int col,
-    const char *aad, const char *plain)
-{
-    char  *enc;
-
-    if (plain == NULL) {
-        sqlite3_bind_null(st, col);
-        return NGX_OK;
-    }
-
-    if (plain[0] == '\0') {
-        sqlite3_bind_text(st, col, "", 0, SQLITE_STATIC);
-        return NGX_OK;
-    }
-
-    enc = ngx_gp_secret_encrypt(imp->key, aad, plain, ngx_strlen(plain));
-    if (enc == NULL) {
-        (void) snprintf(imp->err, imp->errlen, "encryption failed");
-        return NGX_ERROR;
-    }
-
-    sqlite3_bind_text(st, col, enc, -1, SQLITE_TRANSIENT);
-    free(enc);
-
-    return NGX_OK;
-}
-
-
-static void
-ngx_gp_imp_bind_str(sqlite3_stmt *st, int col, const char *s)
-{
-    if (s == NULL) {
-        sqlite3_bind_null(st, col);
-
-    } else {
-        sqlite3_bind_text(st, col, s, -1, SQLITE_TRANSIENT);
-    }
-}
-
-
-/* a stored secret, decrypted (or as stored when written in clear) */
-
-static char *
-ngx_gp_imp_open_secret(const u_char *key, const char *aad, sqlite3_stmt *st,
-    int col)
-{
-    char        *p;
-    size_t       len, plen;
-    const char  *text;
-
-    text = (const char *) sqlite3_column_text(st, col);
-    len = (size_t) sqlite3_column_bytes(st, col);
-
-    if (text == NULL) {
-        text = "";
-        len = 0;
-    }
-
-    if (!ngx_gp_secret_is_encrypted(text, len)) {
-        p = malloc(len + 1);
-        if (p) {
-            ngx_memcpy(p, text, len);
-            p[len] = '\0';
-        }
-
-        return p;
-    }
-
-    return ngx_gp_secret_decrypt(key, aad, text, len, &plen);
-}
-
-
-static void
-ngx_gp_imp_free_secret(char *p)
-{
-    if (p) {
-        ngx_explicit_memzero(p, ngx_strlen(p));
-        free(p);
-    }
 }
 
 
@@ -503,12 +342,11 @@ static ngx_int_t
 ngx_gp_imp_account(ngx_gp_imp_t *imp, ngx_uint_t index,
     ngx_gp_imp_account_t *a)
 {
-    int            same_ids;
-    char           label[48], *old;
-    int64_t        id;
-    ngx_int_t      renew;
-    const char    *why;
-    sqlite3_stmt  *st;
+    char                           label[48];
+    int64_t                        id;
+    ngx_int_t                      rc;
+    const char                    *why;
+    ngx_gp_store_import_result_t   res;
 
     (void) snprintf(label, sizeof(label), "accounts[%u]", (unsigned) index);
 
@@ -516,108 +354,21 @@ ngx_gp_imp_account(ngx_gp_imp_t *imp, ngx_uint_t index,
         return NGX_DECLINED;
     }
 
-    id = 0;
-    same_ids = 0;
+    rc = ngx_gp_store_import_account(a, &res, imp->log);
 
-    if (!a->placeholder) {
-        if (ngx_gp_imp_prepare(imp, "SELECT id, team_id = ?1 AND "
-                               "csesidx = ?2, secure_c_ses FROM accounts "
-                               "WHERE (team_id = ?1 AND csesidx = ?2) OR "
-                               "(?3 != '' AND name = ?3) "
-                               "ORDER BY 2 DESC, id LIMIT 1", &st)
-            != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-
-        sqlite3_bind_text(st, 1, a->team_id, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 2, a->csesidx, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 3, a->name ? a->name : "", -1,
-                          SQLITE_TRANSIENT);
-
-        renew = 0;
-
-        switch (sqlite3_step(st)) {
-
-        case SQLITE_ROW:
-            id = sqlite3_column_int64(st, 0);
-            same_ids = sqlite3_column_int(st, 1);
-
-            if (a->secure_c_ses) {
-                old = ngx_gp_imp_open_secret(imp->key,
-                                             "accounts.secure_c_ses", st, 2);
-                renew = (old == NULL || !same_ids
-                         || ngx_strcmp(old, a->secure_c_ses) != 0);
-                ngx_gp_imp_free_secret(old);
-            }
-
-            break;
-
-        case SQLITE_DONE:
-            break;
-
-        default:
-            (void) ngx_gp_imp_sql_error(imp);
-            sqlite3_finalize(st);
-            return NGX_ERROR;
-        }
-
-        sqlite3_finalize(st);
-
-    } else {
-        renew = 0;
+    if (rc == NGX_ERROR) {
+        return ngx_gp_imp_sql_error(imp);
     }
 
-    if (id == 0 && !a->placeholder && a->secure_c_ses == NULL) {
+    if (rc == NGX_DECLINED) {
         return ngx_gp_imp_fail(imp, "%s.secure_c_ses: missing (a new "
                                "account needs its cookies: export with "
                                "?secrets=1)", label);
     }
 
-    if (id == 0) {
-        if (ngx_gp_imp_prepare(imp, "INSERT INTO accounts (name, team_id, "
-                               "csesidx, secure_c_ses, host_c_oses, "
-                               "user_agent, proxy, enabled, cookie_expired, "
-                               "tempmail_url, tempmail_name) VALUES (?1, ?2, "
-                               "?3, ?4, ifnull(?5, ''), ifnull(?6, ''), "
-                               "ifnull(?7, ''), ?8, ?9, ifnull(?10, ''), "
-                               "ifnull(?11, ''))", &st)
-            != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
+    id = res.id;
 
-        sqlite3_bind_text(st, 1, a->name ? a->name : "", -1,
-                          SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 2, a->placeholder ? "" : a->team_id, -1,
-                          SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 3, a->placeholder ? "" : a->csesidx, -1,
-                          SQLITE_TRANSIENT);
-
-        if (ngx_gp_imp_bind_secret(imp, st, 4, "accounts.secure_c_ses",
-                                   a->placeholder ? "" : a->secure_c_ses)
-            != NGX_OK
-            || ngx_gp_imp_bind_secret(imp, st, 5, "accounts.host_c_oses",
-                                      a->host_c_oses) != NGX_OK
-            || ngx_gp_imp_bind_secret(imp, st, 7, "accounts.proxy",
-                                      a->proxy) != NGX_OK)
-        {
-            sqlite3_finalize(st);
-            return NGX_ERROR;
-        }
-
-        ngx_gp_imp_bind_str(st, 6, a->user_agent);
-        sqlite3_bind_int(st, 8, a->placeholder ? 0 : (a->enabled != 0));
-        sqlite3_bind_int(st, 9, a->placeholder ? 1 : (a->expired == 1));
-        ngx_gp_imp_bind_str(st, 10, a->tempmail_url);
-        ngx_gp_imp_bind_str(st, 11, a->tempmail_name);
-
-        if (ngx_gp_imp_step(imp, st) != NGX_OK) {
-            return NGX_ERROR;
-        }
-
-        id = sqlite3_last_insert_rowid(imp->db);
-
+    if (!res.updated) {
         if (a->placeholder
             && ngx_gp_imp_note(imp->notes, "%s: no credentials (a remote "
                                "sync placeholder); added disabled and "
@@ -628,78 +379,11 @@ ngx_gp_imp_account(ngx_gp_imp_t *imp, ngx_uint_t index,
         }
 
     } else {
-        if (ngx_gp_imp_prepare(imp, "UPDATE accounts SET "
-                               "name = coalesce(nullif(?2, ''), name), "
-                               "team_id = ?3, csesidx = ?4, "
-                               "secure_c_ses = coalesce(?5, secure_c_ses), "
-                               "host_c_oses = coalesce(?6, host_c_oses), "
-                               "user_agent = coalesce(?7, user_agent), "
-                               "proxy = coalesce(?8, proxy), "
-                               "enabled = coalesce(?9, enabled), "
-                               "cookie_expired = coalesce(?10, CASE WHEN ?12 "
-                               "THEN 0 ELSE cookie_expired END), "
-                               "tempmail_url = coalesce(?11, tempmail_url), "
-                               "tempmail_name = coalesce(?13, tempmail_name),"
-                               " updated_at = strftime('%s','now') "
-                               "WHERE id = ?1", &st)
-            != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-
-        sqlite3_bind_int64(st, 1, id);
-        ngx_gp_imp_bind_str(st, 2, a->name);
-        sqlite3_bind_text(st, 3, a->team_id, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 4, a->csesidx, -1, SQLITE_TRANSIENT);
-
-        if (ngx_gp_imp_bind_secret(imp, st, 5, "accounts.secure_c_ses",
-                                   a->secure_c_ses) != NGX_OK
-            || ngx_gp_imp_bind_secret(imp, st, 6, "accounts.host_c_oses",
-                                      a->host_c_oses) != NGX_OK
-            || ngx_gp_imp_bind_secret(imp, st, 8, "accounts.proxy",
-                                      a->proxy) != NGX_OK)
-        {
-            sqlite3_finalize(st);
-            return NGX_ERROR;
-        }
-
-        ngx_gp_imp_bind_str(st, 7, a->user_agent);
-
-        if (a->enabled >= 0) {
-            sqlite3_bind_int(st, 9, a->enabled);
-        }
-
-        if (a->expired >= 0) {
-            sqlite3_bind_int(st, 10, a->expired);
-        }
-
-        ngx_gp_imp_bind_str(st, 11, a->tempmail_url);
-        sqlite3_bind_int(st, 12, (int) renew);
-        ngx_gp_imp_bind_str(st, 13, a->tempmail_name);
-
-        if (ngx_gp_imp_step(imp, st) != NGX_OK) {
-            return NGX_ERROR;
-        }
-
-        if (renew) {
-            if (ngx_gp_imp_prepare(imp, "DELETE FROM account_state "
-                                   "WHERE account_id = ?", &st) != NGX_OK)
-            {
-                return NGX_ERROR;
-            }
-
-            sqlite3_bind_int64(st, 1, id);
-
-            if (ngx_gp_imp_step(imp, st) != NGX_OK) {
-                return NGX_ERROR;
-            }
-        }
-
-        why = same_ids ? "same team_id and csesidx" : "same name";
+        why = res.same_ids ? "same team_id and csesidx" : "same name";
 
         if (ngx_gp_imp_note(imp->updated, "%s: updated account %lld (%s)%s",
                             label, (long long) id, why,
-                            renew ? "; new credentials renew it" : "")
+                            res.renewed ? "; new credentials renew it" : "")
             != NGX_OK)
         {
             return NGX_ERROR;
@@ -718,8 +402,7 @@ ngx_gp_imp_account(ngx_gp_imp_t *imp, ngx_uint_t index,
 static ngx_int_t
 ngx_gp_imp_model(ngx_gp_imp_t *imp, const char *label, ngx_gp_imp_model_t *m)
 {
-    ngx_int_t      exists;
-    sqlite3_stmt  *st;
+    ngx_uint_t  exists;
 
     if (m->name == NULL || m->name[0] == '\0') {
         return ngx_gp_imp_fail(imp, "%s.%s: missing", label,
@@ -744,51 +427,11 @@ ngx_gp_imp_model(ngx_gp_imp_t *imp, const char *label, ngx_gp_imp_model_t *m)
         m->pin = -1;
     }
 
-    if (ngx_gp_imp_prepare(imp, "SELECT 1 FROM models WHERE name = ?", &st)
+    if (ngx_gp_store_import_model(m, m->pin >= 0 ? imp->ids[m->pin] : 0,
+                                  &exists, imp->log)
         != NGX_OK)
     {
-        return NGX_ERROR;
-    }
-
-    sqlite3_bind_text(st, 1, m->name, -1, SQLITE_TRANSIENT);
-    exists = (sqlite3_step(st) == SQLITE_ROW);
-    sqlite3_finalize(st);
-
-    if (ngx_gp_imp_prepare(imp, exists
-                           ? "UPDATE models SET model_id = ?2, kind = ?3, "
-                             "account_id = ?4, enabled = ?5, "
-                             "position = coalesce(?6, position), "
-                             "description = ?7 WHERE name = ?1"
-                           : "INSERT INTO models (name, model_id, kind, "
-                             "account_id, enabled, position, description) "
-                             "VALUES (?1, ?2, ?3, ?4, ?5, coalesce(?6, "
-                             "(SELECT ifnull(max(position), -1) + 1 "
-                             "FROM models)), ?7)", &st)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    sqlite3_bind_text(st, 1, m->name, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, m->model_id ? m->model_id : "", -1,
-                      SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 3, m->kind, -1, SQLITE_TRANSIENT);
-
-    if (m->pin >= 0) {
-        sqlite3_bind_int64(st, 4, imp->ids[m->pin]);
-    }
-
-    sqlite3_bind_int(st, 5, m->enabled != 0);
-
-    if (m->position >= 0) {
-        sqlite3_bind_int64(st, 6, m->position);
-    }
-
-    sqlite3_bind_text(st, 7, m->description ? m->description : "", -1,
-                      SQLITE_TRANSIENT);
-
-    if (ngx_gp_imp_step(imp, st) != NGX_OK) {
-        return NGX_ERROR;
+        return ngx_gp_imp_sql_error(imp);
     }
 
     if (exists
@@ -810,34 +453,21 @@ static ngx_int_t
 ngx_gp_imp_setting(ngx_gp_imp_t *imp, const char *label, const char *key,
     json_t *v)
 {
-    int            b;
-    char           buf[32], type[8];
-    json_t        *o;
-    int64_t        n;
-    ngx_int_t      rc;
-    const char    *text, *t;
-    sqlite3_stmt  *st;
+    int           b;
+    char          buf[32];
+    json_t       *o;
+    int64_t       n;
+    ngx_int_t     rc, i, number;
+    const char   *text, *type, *err;
 
-    if (ngx_gp_imp_prepare(imp, "SELECT type FROM settings WHERE key = ?",
-                           &st)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
+    i = ngx_gp_setting_index(key);
 
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
-
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_finalize(st);
-
+    if (i == NGX_ERROR) {
         return ngx_gp_imp_note(imp->skipped, "%s: no such setting in this "
                                "version; not imported", label);
     }
 
-    t = (const char *) sqlite3_column_text(st, 0);
-    ngx_cpystrn((u_char *) type, (u_char *) (t ? t : "string"),
-                sizeof(type));
-    sqlite3_finalize(st);
+    type = ngx_gp_setting_type_name(i);
 
     /* the reference wrote "None" for an unset value */
     if (imp->ref && json_is_string(v)
@@ -899,54 +529,16 @@ ngx_gp_imp_setting(ngx_gp_imp_t *imp, const char *label, const char *key,
                                : "a string of at most 511 bytes");
     }
 
-    if (ngx_strcmp(key, "proxy") == 0 && text[0]
-        && !ngx_gp_proxy_valid((u_char *) text))
-    {
-        return ngx_gp_imp_fail(imp, "%s: not a proxy URL (http://, "
-                               "https://, socks5:// or socks5h://)", label);
+    /* the table's check, the one PUT /api/settings uses */
+
+    err = ngx_gp_setting_check(i, (u_char *) text, &number);
+
+    if (err) {
+        return ngx_gp_imp_fail(imp, "%s: %s", label, err);
     }
 
-    if (ngx_strcmp(key, "selection_strategy") == 0
-        && ngx_strcmp(text, "round_robin") != 0
-        && ngx_strcmp(text, "least_in_flight") != 0)
-    {
-        return ngx_gp_imp_fail(imp, "%s: must be round_robin or "
-                               "least_in_flight", label);
-    }
-
-    if ((ngx_strcmp(key, "tempmail_worker_url") == 0
-         || ngx_strcmp(key, "remote_sync_url") == 0)
-        && text[0] && ngx_strncmp(text, "http://", 7) != 0
-        && ngx_strncmp(text, "https://", 8) != 0)
-    {
-        return ngx_gp_imp_fail(imp, "%s: must be empty or an http:// or "
-                               "https:// URL", label);
-    }
-
-    if (ngx_gp_imp_prepare(imp, "UPDATE settings SET value = ?1, "
-                           "updated_at = strftime('%s','now') "
-                           "WHERE key = ?2", &st)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    if (ngx_gp_store_secret_setting(key)) {
-        if (ngx_gp_imp_bind_secret(imp, st, 1, "settings.value", text)
-            != NGX_OK)
-        {
-            sqlite3_finalize(st);
-            return NGX_ERROR;
-        }
-
-    } else {
-        sqlite3_bind_text(st, 1, text, -1, SQLITE_TRANSIENT);
-    }
-
-    sqlite3_bind_text(st, 2, key, -1, SQLITE_TRANSIENT);
-
-    if (ngx_gp_imp_step(imp, st) != NGX_OK) {
-        return NGX_ERROR;
+    if (ngx_gp_store_setting_put(i, text, imp->log) != NGX_OK) {
+        return ngx_gp_imp_sql_error(imp);
     }
 
     imp->settings++;
@@ -960,10 +552,9 @@ ngx_gp_imp_setting(ngx_gp_imp_t *imp, const char *label, const char *key,
 static ngx_int_t
 ngx_gp_imp_key(ngx_gp_imp_t *imp, const char *label, ngx_gp_imp_key_t *k)
 {
-    size_t         i;
-    char           hash[65];
-    int64_t        id;
-    sqlite3_stmt  *st;
+    size_t    i;
+    char      hash[65];
+    int64_t   id;
 
     if (k->hash == NULL) {
         return ngx_gp_imp_note(imp->skipped, "%s: no key_hash (an export "
@@ -986,60 +577,8 @@ ngx_gp_imp_key(ngx_gp_imp_t *imp, const char *label, ngx_gp_imp_key_t *k)
 
     hash[64] = '\0';
 
-    if (ngx_gp_imp_prepare(imp, "SELECT id FROM api_keys WHERE key_hash = ?",
-                           &st)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    sqlite3_bind_text(st, 1, hash, 64, SQLITE_TRANSIENT);
-    id = (sqlite3_step(st) == SQLITE_ROW) ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_finalize(st);
-
-    if (ngx_gp_imp_prepare(imp, id
-                           ? "UPDATE api_keys SET name = ?2, prefix = "
-                             "coalesce(nullif(?3, ''), prefix), "
-                             "enabled = ?4, expires_at = ?5, models = ?6, "
-                             "rpm = ?7, rpd = ?8, image_format = ?9, "
-                             "requests = max(requests, ?10), "
-                             "last_used_at = max(last_used_at, ?11) "
-                             "WHERE id = ?12"
-                           : "INSERT INTO api_keys (key_hash, name, prefix, "
-                             "enabled, expires_at, models, rpm, rpd, "
-                             "image_format, requests, last_used_at, "
-                             "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
-                             "?7, ?8, ?9, ?10, ?11, CASE WHEN ?13 > 0 "
-                             "THEN ?13 ELSE strftime('%s','now') END)", &st)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    if (!id) {
-        sqlite3_bind_text(st, 1, hash, 64, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(st, 13, k->created);
-
-    } else {
-        sqlite3_bind_int64(st, 12, id);
-    }
-
-    sqlite3_bind_text(st, 2, k->name ? k->name : "", -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 3, k->prefix ? k->prefix : "", -1,
-                      SQLITE_TRANSIENT);
-    sqlite3_bind_int(st, 4, k->enabled != 0);
-    sqlite3_bind_int64(st, 5, k->expires);
-    sqlite3_bind_text(st, 6, k->models ? k->models : "", -1,
-                      SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 7, k->rpm);
-    sqlite3_bind_int64(st, 8, k->rpd);
-    sqlite3_bind_text(st, 9, k->image_format ? k->image_format : "", -1,
-                      SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 10, k->requests);
-    sqlite3_bind_int64(st, 11, k->last_used);
-
-    if (ngx_gp_imp_step(imp, st) != NGX_OK) {
-        return NGX_ERROR;
+    if (ngx_gp_store_import_key(k, hash, &id, imp->log) != NGX_OK) {
+        return ngx_gp_imp_sql_error(imp);
     }
 
     if (id
@@ -1576,436 +1115,16 @@ ngx_gp_imp_ours(ngx_gp_imp_t *imp, json_t *doc)
 }
 
 
-/*
- * The reference's geminibusiness.db, read-only, into the shape of its
- * JSON file (plus "api_keys"): the same import path serves both.
- */
-
-typedef struct {
-    const char   *table;
-    const char   *columns[12];        /* required */
-    ngx_uint_t    required;
-} ngx_gp_ref_table_t;
-
-
-static ngx_gp_ref_table_t  ngx_gp_ref_tables[] = {
-    { "accounts", { "id", "team_id", "secure_c_ses", "host_c_oses",
-                    "csesidx", "user_agent", "available", NULL }, 1 },
-    { "models", { "id", "model_id", "name", "description", "api_model_id",
-                  "enabled", "account_index", NULL }, 0 },
-    { "system_config", { "key", "value", "value_type", NULL }, 0 },
-    { "api_keys", { "id", "key_hash", "name", "is_active", "expires_at",
-                    "usage_count", "last_used_at", "created_at", NULL }, 0 },
-    { NULL, { NULL }, 0 }
-};
-
-
-static json_t *
-ngx_gp_ref_value(sqlite3_stmt *st, int col)
-{
-    switch (sqlite3_column_type(st, col)) {
-
-    case SQLITE_NULL:
-        return json_null();
-
-    case SQLITE_INTEGER:
-        return json_integer(sqlite3_column_int64(st, col));
-
-    case SQLITE_FLOAT:
-        return json_real(sqlite3_column_double(st, col));
-
-    default:
-        return json_stringn((const char *) sqlite3_column_text(st, col),
-                            (size_t) sqlite3_column_bytes(st, col));
-    }
-}
-
-
-/* every row of a query as objects named by its columns */
-
-static ngx_int_t
-ngx_gp_ref_rows(ngx_gp_imp_t *imp, sqlite3 *ref, const char *sql,
-    const char *table, json_t *out)
-{
-    int            i, rc;
-    json_t        *o, *v;
-    sqlite3_stmt  *st;
-
-    if (sqlite3_prepare_v2(ref, sql, -1, &st, NULL) != SQLITE_OK) {
-        return ngx_gp_imp_fail(imp, "table %s: %s", table,
-                               sqlite3_errmsg(ref));
-    }
-
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        o = json_object();
-
-        if (o == NULL || json_array_append_new(out, o) != 0) {
-            sqlite3_finalize(st);
-            return NGX_ERROR;
-        }
-
-        for (i = 0; i < sqlite3_column_count(st); i++) {
-            v = ngx_gp_ref_value(st, i);
-
-            if (v == NULL
-                || json_object_set_new(o, sqlite3_column_name(st, i), v)
-                   != 0)
-            {
-                sqlite3_finalize(st);
-                return ngx_gp_imp_fail(imp, "table %s: a value is not "
-                                       "valid UTF-8", table);
-            }
-        }
-    }
-
-    if (rc != SQLITE_DONE) {
-        (void) ngx_gp_imp_fail(imp, "table %s: %s", table,
-                               sqlite3_errmsg(ref));
-        sqlite3_finalize(st);
-        return NGX_DECLINED;
-    }
-
-    sqlite3_finalize(st);
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_gp_ref_check_table(ngx_gp_imp_t *imp, sqlite3 *ref,
-    ngx_gp_ref_table_t *t, ngx_uint_t *has_worker)
-{
-    int            rc;
-    char           sql[96];
-    ngx_uint_t     i, found, any;
-    const char    *name;
-    sqlite3_stmt  *st;
-
-    (void) snprintf(sql, sizeof(sql), "PRAGMA table_info(\"%s\")", t->table);
-
-    if (sqlite3_prepare_v2(ref, sql, -1, &st, NULL) != SQLITE_OK) {
-        return ngx_gp_imp_fail(imp, "the database cannot be read: %s",
-                               sqlite3_errmsg(ref));
-    }
-
-    for (i = 0; t->columns[i]; i++) {
-        sqlite3_reset(st);
-        found = 0;
-        any = 0;
-
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            any = 1;
-            name = (const char *) sqlite3_column_text(st, 1);
-
-            if (name && ngx_strcmp(name, t->columns[i]) == 0) {
-                found = 1;
-            }
-
-            if (has_worker && name
-                && ngx_strcmp(name, "tempmail_worker_url") == 0)
-            {
-                *has_worker = 1;
-            }
-        }
-
-        if (rc != SQLITE_DONE) {
-            (void) ngx_gp_imp_fail(imp, "the database cannot be read: %s",
-                                   sqlite3_errmsg(ref));
-            sqlite3_finalize(st);
-            return NGX_DECLINED;
-        }
-
-        if (!any) {
-            sqlite3_finalize(st);
-
-            if (t->required) {
-                return ngx_gp_imp_fail(imp, "the database has no table "
-                                       "\"%s\": not a reference "
-                                       "geminibusiness.db", t->table);
-            }
-
-            return NGX_DONE;
-        }
-
-        if (!found) {
-            sqlite3_finalize(st);
-            return ngx_gp_imp_fail(imp, "table %s: column \"%s\" missing: "
-                                   "not a reference geminibusiness.db",
-                                   t->table, t->columns[i]);
-        }
-    }
-
-    sqlite3_finalize(st);
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_gp_ref_db_read(ngx_gp_imp_t *imp, sqlite3 *ref, json_t *doc)
-{
-    int                   rc;
-    json_t               *list, *v, *row;
-    size_t                i;
-    ngx_int_t             ok;
-    ngx_uint_t            worker;
-    const char           *key, *value, *type;
-    sqlite3_stmt         *st;
-    ngx_gp_ref_table_t   *t;
-    json_error_t          jerr;
-
-    static const char    *queries[] = {
-        "SELECT team_id, secure_c_ses, host_c_oses, csesidx, user_agent, "
-        "available, tempmail_url, tempmail_name%s FROM accounts ORDER BY id",
-        "SELECT model_id AS id, name, description, api_model_id, enabled, "
-        "account_index FROM models ORDER BY models.id",
-        "SELECT key, value, value_type FROM system_config ORDER BY id",
-        "SELECT key_hash, name, is_active, expires_at, usage_count, "
-        "last_used_at, created_at FROM api_keys ORDER BY id",
-    };
-
-    /* the quick check reads every page: a truncated file fails here */
-
-    if (sqlite3_prepare_v2(ref, "PRAGMA quick_check(1)", -1, &st, NULL)
-        != SQLITE_OK)
-    {
-        return ngx_gp_imp_fail(imp, "the body is not a usable SQLite "
-                               "database: %s", sqlite3_errmsg(ref));
-    }
-
-    rc = sqlite3_step(st);
-    value = (const char *) sqlite3_column_text(st, 0);
-
-    if (rc != SQLITE_ROW || value == NULL || ngx_strcmp(value, "ok") != 0) {
-        (void) ngx_gp_imp_fail(imp, "the SQLite database is damaged or "
-                               "truncated: %s",
-                               rc == SQLITE_ROW && value
-                               ? value : sqlite3_errmsg(ref));
-        sqlite3_finalize(st);
-        return NGX_DECLINED;
-    }
-
-    sqlite3_finalize(st);
-
-    for (i = 0, t = ngx_gp_ref_tables; t->table; t++, i++) {
-        worker = 0;
-
-        ok = ngx_gp_ref_check_table(imp, ref, t, i == 0 ? &worker : NULL);
-
-        if (ok == NGX_DONE) {
-            if (ngx_gp_imp_note(imp->skipped, "table %s: not in the "
-                                "database", t->table) != NGX_OK)
-            {
-                return NGX_ERROR;
-            }
-
-            continue;
-        }
-
-        if (ok != NGX_OK) {
-            return ok;
-        }
-
-        list = json_array();
-
-        if (list == NULL || json_object_set_new(doc, i == 2 ? "_config"
-                                                : t->table, list) != 0)
-        {
-            return NGX_ERROR;
-        }
-
-        if (i == 0) {
-            char  sql[256];
-
-            (void) snprintf(sql, sizeof(sql), queries[0],
-                            worker ? ", tempmail_worker_url" : "");
-
-            ok = ngx_gp_ref_rows(imp, ref, sql, t->table, list);
-
-        } else {
-            ok = ngx_gp_ref_rows(imp, ref, queries[i], t->table, list);
-        }
-
-        if (ok != NGX_OK) {
-            return ok;
-        }
-    }
-
-    /* system_config rows become top-level keys, typed as it types them */
-
-    list = json_object_get(doc, "_config");
-
-    for (i = 0; list && i < json_array_size(list); i++) {
-        row = json_array_get(list, i);
-        key = json_string_value(json_object_get(row, "key"));
-        value = json_string_value(json_object_get(row, "value"));
-        type = json_string_value(json_object_get(row, "value_type"));
-
-        if (key == NULL || ngx_strcmp(key, "accounts") == 0
-            || ngx_strcmp(key, "models") == 0
-            || ngx_strcmp(key, "api_keys") == 0
-            || ngx_strcmp(key, "_config") == 0)
-        {
-            continue;
-        }
-
-        if (value == NULL) {
-            v = json_null();
-
-        } else if (type && ngx_strcmp(type, "bool") == 0) {
-            v = json_boolean(ngx_strcasecmp((u_char *) value,
-                                            (u_char *) "true") == 0);
-
-        } else if (type && ngx_strcmp(type, "int") == 0
-                   && ngx_atoi((u_char *) value, ngx_strlen(value))
-                      != NGX_ERROR)
-        {
-            v = json_integer(ngx_atoi((u_char *) value, ngx_strlen(value)));
-
-        } else if (type && ngx_strcmp(type, "json") == 0) {
-            v = json_loads(value, JSON_DECODE_ANY, &jerr);
-
-            if (v == NULL) {
-                v = json_string(value);
-            }
-
-        } else {
-            v = json_string(value);
-        }
-
-        if (v == NULL || json_object_set_new(doc, key, v) != 0) {
-            return ngx_gp_imp_fail(imp, "system_config \"%.60s\": a value "
-                                   "is not valid UTF-8", key);
-        }
-    }
-
-    (void) json_object_del(doc, "_config");
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_gp_ref_db(ngx_gp_imp_t *imp, ngx_str_t *body, json_t *doc)
-{
-    int                                fd;
-    u_char                            *p;
-    sqlite3                           *ref;
-    ngx_int_t                          rc;
-    ngx_str_t                          path;
-    ngx_http_gemini_pool_main_conf_t  *gmcf;
-
-    if (body->len < 100
-        || ngx_memcmp(body->data, NGX_GP_SQLITE_MAGIC,
-                      sizeof(NGX_GP_SQLITE_MAGIC)) != 0)
-    {
-        return ngx_gp_imp_fail(imp, "the body is not an SQLite database "
-                               "(no \"SQLite format 3\" header)");
-    }
-
-    /* a private file beside the database: the worker can write there */
-
-    gmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
-                                               ngx_http_gemini_pool_module);
-
-    path.len = gmcf->database.len + sizeof(".import-XXXXXX");
-    path.data = ngx_alloc(path.len, imp->log);
-    if (path.data == NULL) {
-        return NGX_ERROR;
-    }
-
-    p = ngx_cpymem(path.data, gmcf->database.data, gmcf->database.len);
-    (void) ngx_cpystrn(p, (u_char *) ".import-XXXXXX",
-                       sizeof(".import-XXXXXX"));
-
-    fd = mkstemp((char *) path.data);
-    if (fd == -1) {
-        ngx_log_error(NGX_LOG_ERR, imp->log, ngx_errno,
-                      "gemini pool: import: mkstemp(\"%s\") failed",
-                      path.data);
-        ngx_free(path.data);
-        (void) snprintf(imp->err, imp->errlen, "cannot create a temporary "
-                        "file beside the database");
-        return NGX_ERROR;
-    }
-
-    if (ngx_write_fd(fd, body->data, body->len) != (ssize_t) body->len) {
-        ngx_log_error(NGX_LOG_ERR, imp->log, ngx_errno,
-                      "gemini pool: import: writing \"%s\" failed",
-                      path.data);
-        (void) ngx_close_file(fd);
-        (void) unlink((char *) path.data);
-        ngx_free(path.data);
-        (void) snprintf(imp->err, imp->errlen, "cannot write a temporary "
-                        "file beside the database");
-        return NGX_ERROR;
-    }
-
-    (void) ngx_close_file(fd);
-
-    ref = NULL;
-
-    if (sqlite3_open_v2((char *) path.data, &ref, SQLITE_OPEN_READONLY
-                        | SQLITE_OPEN_NOMUTEX, NULL)
-        != SQLITE_OK)
-    {
-        rc = ngx_gp_imp_fail(imp, "the body is not a usable SQLite "
-                             "database: %s",
-                             ref ? sqlite3_errmsg(ref) : "cannot open");
-
-    } else {
-
-        /* an uploaded file: its schema may not run anything */
-#ifdef SQLITE_DBCONFIG_TRUSTED_SCHEMA
-        (void) sqlite3_db_config(ref, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0,
-                                 NULL);
-#endif
-#ifdef SQLITE_DBCONFIG_DEFENSIVE
-        (void) sqlite3_db_config(ref, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
-#endif
-
-        rc = ngx_gp_ref_db_read(imp, ref, doc);
-    }
-
-    sqlite3_close(ref);
-
-    if (unlink((char *) path.data) == -1) {
-        ngx_log_error(NGX_LOG_ERR, imp->log, ngx_errno,
-                      "gemini pool: import: unlink(\"%s\") failed",
-                      path.data);
-    }
-
-    ngx_free(path.data);
-
-    return rc;
-}
-
-
 /* at most what the zone holds: more would be dropped on load */
 
 static ngx_int_t
 ngx_gp_imp_limits(ngx_gp_imp_t *imp)
 {
-    int64_t        models, keys;
-    sqlite3_stmt  *st;
+    int64_t  models, keys;
 
-    if (ngx_gp_imp_prepare(imp, "SELECT (SELECT count(*) FROM models "
-                           "WHERE enabled), (SELECT count(*) FROM api_keys)",
-                           &st)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
+    if (ngx_gp_store_import_counts(&models, &keys, imp->log) != NGX_OK) {
+        return ngx_gp_imp_sql_error(imp);
     }
-
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        (void) ngx_gp_imp_sql_error(imp);
-        sqlite3_finalize(st);
-        return NGX_ERROR;
-    }
-
-    models = sqlite3_column_int64(st, 0);
-    keys = sqlite3_column_int64(st, 1);
-    sqlite3_finalize(st);
 
     if (models > NGX_GP_MAX_MODELS) {
         return ngx_gp_imp_fail(imp, "models: %lld enabled models after the "
@@ -2035,18 +1154,15 @@ ngx_gp_config_import(ngx_http_request_t *r, ngx_str_t *body,
     ngx_uint_t sqlite, ngx_uint_t dry_run, json_t **result, char *err,
     size_t errlen)
 {
-    json_t                            *doc, *v;
-    ngx_int_t                          rc;
-    const char                        *format;
-    ngx_gp_imp_t                       imp;
-    json_error_t                       jerr;
-    ngx_http_gemini_pool_main_conf_t  *gmcf;
-
-    gmcf = ngx_http_get_module_main_conf(r, ngx_http_gemini_pool_module);
+    json_t              *doc, *v;
+    ngx_int_t            rc;
+    const char          *format;
+    ngx_gp_imp_t         imp;
+    json_error_t         jerr;
+    ngx_gp_store_ref_t   ref;
 
     ngx_memzero(&imp, sizeof(ngx_gp_imp_t));
     imp.log = r->connection->log;
-    imp.key = gmcf->secret_key;
     imp.err = err;
     imp.errlen = errlen;
     err[0] = '\0';
@@ -2085,7 +1201,12 @@ ngx_gp_config_import(ngx_http_request_t *r, ngx_str_t *body,
         format = "reference-db";
         doc = json_object();
 
-        rc = doc ? ngx_gp_ref_db(&imp, body, doc) : NGX_ERROR;
+        ref.log = imp.log;
+        ref.skipped = imp.skipped;
+        ref.err = imp.err;
+        ref.errlen = imp.errlen;
+
+        rc = doc ? ngx_gp_store_ref_read(&ref, body, doc) : NGX_ERROR;
 
     } else {
         doc = json_loadb((char *) body->data, body->len, 0, &jerr);
@@ -2131,15 +1252,11 @@ ngx_gp_config_import(ngx_http_request_t *r, ngx_str_t *body,
     }
 
     if (rc == NGX_OK) {
-        imp.db = ngx_gp_store_db(imp.log);
-
-        if (imp.db == NULL) {
+        if (ngx_gp_store_db(imp.log) == NULL) {
             (void) snprintf(err, errlen, "the database is not available");
             rc = NGX_ERROR;
 
-        } else if (sqlite3_exec(imp.db, "BEGIN IMMEDIATE", NULL, NULL, NULL)
-                   != SQLITE_OK)
-        {
+        } else if (ngx_gp_store_begin(imp.log) != NGX_OK) {
             rc = ngx_gp_imp_sql_error(&imp);
 
         } else {
@@ -2151,14 +1268,13 @@ ngx_gp_config_import(ngx_http_request_t *r, ngx_str_t *body,
             }
 
             if (rc == NGX_OK && !dry_run
-                && sqlite3_exec(imp.db, "COMMIT", NULL, NULL, NULL)
-                   != SQLITE_OK)
+                && ngx_gp_store_commit(imp.log) != NGX_OK)
             {
                 rc = ngx_gp_imp_sql_error(&imp);
             }
 
             if (rc != NGX_OK || dry_run) {
-                (void) sqlite3_exec(imp.db, "ROLLBACK", NULL, NULL, NULL);
+                ngx_gp_store_rollback(imp.log);
             }
         }
     }
@@ -2206,360 +1322,15 @@ ngx_gp_config_import(ngx_http_request_t *r, ngx_str_t *body,
 }
 
 
-/* GET /api/config/export */
-
-static ngx_int_t
-ngx_gp_exp_add(json_t *list, json_t *o)
-{
-    if (o == NULL || json_array_append_new(list, o) != 0) {
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
-}
-
-
-static const char *
-ngx_gp_exp_text(sqlite3_stmt *st, int col)
-{
-    const char  *p;
-
-    p = (const char *) sqlite3_column_text(st, col);
-
-    return p ? p : "";
-}
-
-
-typedef struct {
-    const u_char  *key;
-    ngx_uint_t     secrets;
-    json_t        *ids;
-} ngx_gp_exp_t;
-
-
-static ngx_int_t
-ngx_gp_exp_account(ngx_gp_exp_t *ex, sqlite3_stmt *st, json_t *list)
-{
-    char       *ses, *oses, *proxy;
-    json_t     *o;
-    ngx_int_t   rc;
-
-    o = json_pack("{s:s,s:s,s:s,s:s,s:b,s:b,s:s,s:s}",
-                  "name", ngx_gp_exp_text(st, 1),
-                  "team_id", ngx_gp_exp_text(st, 2),
-                  "csesidx", ngx_gp_exp_text(st, 3),
-                  "user_agent", ngx_gp_exp_text(st, 7),
-                  "enabled", sqlite3_column_int(st, 8),
-                  "cookie_expired", sqlite3_column_int(st, 9),
-                  "tempmail_url", ngx_gp_exp_text(st, 10),
-                  "tempmail_name", ngx_gp_exp_text(st, 11));
-
-    if (ngx_gp_exp_add(list, o) != NGX_OK
-        || json_array_append_new(ex->ids,
-                                 json_integer(sqlite3_column_int64(st, 0)))
-           != 0)
-    {
-        return NGX_ERROR;
-    }
-
-    if (!ex->secrets) {
-        /* whether they are set, never what they are */
-        if (json_object_set_new(o, "secure_c_ses_set",
-                                json_boolean(sqlite3_column_bytes(st, 4)))
-            || json_object_set_new(o, "host_c_oses_set",
-                                   json_boolean(sqlite3_column_bytes(st, 5)))
-            || json_object_set_new(o, "proxy_set",
-                                   json_boolean(sqlite3_column_bytes(st, 6))))
-        {
-            return NGX_ERROR;
-        }
-
-        return NGX_OK;
-    }
-
-    ses = ngx_gp_imp_open_secret(ex->key, "accounts.secure_c_ses", st, 4);
-    oses = ngx_gp_imp_open_secret(ex->key, "accounts.host_c_oses", st, 5);
-    proxy = ngx_gp_imp_open_secret(ex->key, "accounts.proxy", st, 6);
-
-    rc = NGX_OK;
-
-    if (ses == NULL || oses == NULL || proxy == NULL
-        || json_object_set_new(o, "secure_c_ses", json_string(ses))
-        || json_object_set_new(o, "host_c_oses", json_string(oses))
-        || json_object_set_new(o, "proxy", json_string(proxy)))
-    {
-        rc = NGX_ERROR;
-    }
-
-    ngx_gp_imp_free_secret(ses);
-    ngx_gp_imp_free_secret(oses);
-    ngx_gp_imp_free_secret(proxy);
-
-    return rc;
-}
-
-
-static ngx_int_t
-ngx_gp_exp_model(ngx_gp_exp_t *ex, sqlite3_stmt *st, json_t *list)
-{
-    size_t    i;
-    json_t   *o, *pin;
-    int64_t   id;
-
-    /* a pin refers to the account's position in "accounts" */
-    pin = json_null();
-
-    if (sqlite3_column_type(st, 3) != SQLITE_NULL) {
-        id = sqlite3_column_int64(st, 3);
-
-        for (i = 0; i < json_array_size(ex->ids); i++) {
-            if (json_integer_value(json_array_get(ex->ids, i)) == id) {
-                json_decref(pin);
-                pin = json_integer((json_int_t) i);
-                break;
-            }
-        }
-    }
-
-    o = json_pack("{s:s,s:s,s:s,s:o,s:b,s:I,s:s}",
-                  "name", ngx_gp_exp_text(st, 0),
-                  "model_id", ngx_gp_exp_text(st, 1),
-                  "kind", ngx_gp_exp_text(st, 2),
-                  "account", pin,
-                  "enabled", sqlite3_column_int(st, 4),
-                  "position", (json_int_t) sqlite3_column_int64(st, 5),
-                  "description", ngx_gp_exp_text(st, 6));
-
-    return ngx_gp_exp_add(list, o);
-}
-
-
-static ngx_int_t
-ngx_gp_exp_setting(ngx_gp_exp_t *ex, sqlite3_stmt *st, json_t *obj)
-{
-    char        *plain;
-    json_t      *v;
-    ngx_int_t    n;
-    const char  *k, *type, *value;
-
-    k = ngx_gp_exp_text(st, 0);
-    type = ngx_gp_exp_text(st, 1);
-    value = ngx_gp_exp_text(st, 2);
-
-    if (ngx_gp_store_secret_setting(k)) {
-        if (!ex->secrets) {
-            return NGX_OK;
-        }
-
-        plain = ngx_gp_imp_open_secret(ex->key, "settings.value", st, 2);
-        v = plain ? json_string(plain) : NULL;
-        ngx_gp_imp_free_secret(plain);
-
-    } else if (ngx_strcmp(type, "int") == 0) {
-        n = ngx_atoi((u_char *) value, ngx_strlen(value));
-        v = (n == NGX_ERROR) ? json_string(value) : json_integer(n);
-
-    } else if (ngx_strcmp(type, "bool") == 0) {
-        v = json_boolean(ngx_strcmp(value, "true") == 0
-                         || ngx_strcmp(value, "1") == 0);
-
-    } else {
-        v = json_string(value);
-    }
-
-    if (v == NULL || json_object_set_new(obj, k, v) != 0) {
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_gp_exp_key(ngx_gp_exp_t *ex, sqlite3_stmt *st, json_t *list)
-{
-    json_t  *o;
-
-    o = json_pack("{s:s,s:s,s:b,s:I,s:s,s:I,s:I,s:s,s:I,s:I,s:I}",
-                  "name", ngx_gp_exp_text(st, 0),
-                  "prefix", ngx_gp_exp_text(st, 1),
-                  "enabled", sqlite3_column_int(st, 2),
-                  "expires_at", (json_int_t) sqlite3_column_int64(st, 3),
-                  "models", ngx_gp_exp_text(st, 4),
-                  "rpm", (json_int_t) sqlite3_column_int64(st, 5),
-                  "rpd", (json_int_t) sqlite3_column_int64(st, 6),
-                  "image_format", ngx_gp_exp_text(st, 7),
-                  "requests", (json_int_t) sqlite3_column_int64(st, 8),
-                  "last_used_at", (json_int_t) sqlite3_column_int64(st, 9),
-                  "created_at", (json_int_t) sqlite3_column_int64(st, 10));
-
-    if (ngx_gp_exp_add(list, o) != NGX_OK
-        || (ex->secrets
-            && json_object_set_new(o, "key_hash",
-                                   json_string(ngx_gp_exp_text(st, 11)))
-               != 0))
-    {
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
-}
-
-
-/*
- * The document's parts, in this order: "models" refers to accounts by
- * their position in "accounts".  row() adds one row of sql to the part.
- */
-
-typedef struct {
-    const char    *name;
-    ngx_uint_t     object;
-    const char    *sql;
-    ngx_int_t    (*row)(ngx_gp_exp_t *ex, sqlite3_stmt *st, json_t *part);
-} ngx_gp_exp_part_t;
-
-
-static ngx_gp_exp_part_t  ngx_gp_exp_parts[] = {
-
-    { "accounts", 0,
-      "SELECT id, name, team_id, csesidx, secure_c_ses, host_c_oses, proxy, "
-      "user_agent, enabled, cookie_expired, tempmail_url, tempmail_name "
-      "FROM accounts ORDER BY id",
-      ngx_gp_exp_account },
-
-    { "models", 0,
-      "SELECT name, model_id, kind, account_id, enabled, position, "
-      "description FROM models ORDER BY position, name",
-      ngx_gp_exp_model },
-
-    { "settings", 1,
-      "SELECT key, type, value FROM settings ORDER BY key",
-      ngx_gp_exp_setting },
-
-    { "api_keys", 0,
-      "SELECT name, prefix, enabled, expires_at, models, rpm, rpd, "
-      "image_format, requests, last_used_at, created_at, key_hash "
-      "FROM api_keys ORDER BY id",
-      ngx_gp_exp_key },
-
-    { NULL, 0, NULL, NULL }
-};
-
-
-static ngx_int_t
-ngx_gp_exp_part(sqlite3 *db, json_t *doc, ngx_gp_exp_part_t *p,
-    ngx_gp_exp_t *ex)
-{
-    json_t        *part;
-    ngx_int_t      rc;
-    sqlite3_stmt  *st;
-
-    part = p->object ? json_object() : json_array();
-
-    if (part == NULL || json_object_set_new(doc, p->name, part) != 0) {
-        return NGX_ERROR;
-    }
-
-    if (sqlite3_prepare_v2(db, p->sql, -1, &st, NULL) != SQLITE_OK) {
-        return NGX_ERROR;
-    }
-
-    rc = NGX_OK;
-
-    while (rc == NGX_OK && sqlite3_step(st) == SQLITE_ROW) {
-        rc = p->row(ex, st, part);
-    }
-
-    sqlite3_finalize(st);
-
-    return rc;
-}
-
-
-static int
-ngx_gp_exp_schema(sqlite3 *db)
-{
-    int            v;
-    sqlite3_stmt  *st;
-
-    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL)
-        != SQLITE_OK)
-    {
-        return 0;
-    }
-
-    v = (sqlite3_step(st) == SQLITE_ROW) ? sqlite3_column_int(st, 0) : 0;
-    sqlite3_finalize(st);
-
-    return v;
-}
-
-
 /*
  * One document with everything durable an operator configures: accounts,
  * models, settings and API key metadata.  secrets: with the cookies,
  * proxies, secret settings and key hashes (decrypted); without, they are
- * left out and "..._set" says whether they exist.  Read in one
- * transaction, so the parts agree.
+ * left out and "..._set" says whether they exist.
  */
 
 json_t *
 ngx_gp_config_export(ngx_http_request_t *r, ngx_uint_t secrets)
 {
-    json_t                            *doc, *ids;
-    sqlite3                           *db;
-    ngx_int_t                          rc;
-    ngx_gp_exp_t                       ex;
-    ngx_gp_exp_part_t                 *p;
-    ngx_http_gemini_pool_main_conf_t  *gmcf;
-
-    gmcf = ngx_http_get_module_main_conf(r, ngx_http_gemini_pool_module);
-
-    db = ngx_gp_store_db(r->connection->log);
-    if (db == NULL) {
-        return NULL;
-    }
-
-    doc = json_pack("{s:s,s:i,s:i,s:I,s:b}",
-                    "format", NGX_GP_EXPORT_FORMAT,
-                    "version", NGX_GP_EXPORT_VERSION,
-                    "schema", ngx_gp_exp_schema(db),
-                    "exported_at", (json_int_t) ngx_time(),
-                    "secrets", (int) secrets);
-    ids = json_array();
-
-    if (doc == NULL || ids == NULL
-        || sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
-    {
-        json_decref(doc);
-        json_decref(ids);
-        return NULL;
-    }
-
-    ex.key = gmcf->secret_key;
-    ex.secrets = secrets;
-    ex.ids = ids;
-
-    rc = NGX_OK;
-
-    for (p = ngx_gp_exp_parts; rc == NGX_OK && p->name; p++) {
-        rc = ngx_gp_exp_part(db, doc, p, &ex);
-    }
-
-    (void) sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-
-    json_decref(ids);
-
-    if (rc != NGX_OK) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "gemini pool: export failed: %s", sqlite3_errmsg(db));
-        json_decref(doc);
-        return NULL;
-    }
-
-    ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
-                  "gemini pool: configuration exported%s",
-                  secrets ? " with secrets" : "");
-
-    return doc;
+    return ngx_gp_store_export(secrets, r->connection->log);
 }

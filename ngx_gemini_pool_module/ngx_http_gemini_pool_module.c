@@ -900,7 +900,7 @@ ngx_http_gemini_pool_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    gmcf->shm_zone->init = ngx_gp_zone_init;
+    gmcf->shm_zone->init = ngx_gp_store_zone_init;
     gmcf->shm_zone->data = ctx;
     gmcf->zone_name = name;
 

@@ -28,6 +28,9 @@
 #include "ngx_http_gemini_pool_artefact.h"
 #include "ngx_http_gemini_pool_input.h"
 #include "ngx_http_gemini_pool_images.h"
+#include "ngx_http_gemini_pool_settings.h"
+#include "ngx_http_gemini_pool_store.h"
+#include "ngx_http_gemini_pool_filemap.h"
 
 
 #define NGX_GP_VERSION               "0.1.0"
@@ -42,9 +45,6 @@
 #define NGX_GP_JWT_LEN               1024
 #define NGX_GP_PROXY_LEN             512
 
-#define NGX_GP_MAX_SETTINGS          64
-#define NGX_GP_SETTING_KEY_LEN       48
-#define NGX_GP_SETTING_VALUE_LEN     512
 
 /* a build may set it (-DNGX_GP_MAX_MODELS=N): the zone's layout changes */
 #ifndef NGX_GP_MAX_MODELS
@@ -102,17 +102,6 @@ typedef struct {
     ngx_uint_t               state_gen;   /* cooldowns or expiry changed */
     ngx_uint_t               saved_gen;   /* persisted by the helper */
 } ngx_gp_account_t;
-
-#define NGX_GP_SETTING_STRING        0
-#define NGX_GP_SETTING_INT           1
-#define NGX_GP_SETTING_BOOL          2
-
-typedef struct {
-    u_char                   key[NGX_GP_SETTING_KEY_LEN];
-    ngx_uint_t               type;
-    u_char                   value[NGX_GP_SETTING_VALUE_LEN];
-    ngx_int_t                number;      /* int and bool, parsed */
-} ngx_gp_setting_t;
 
 /* a conversation bound to an account and an upstream session */
 typedef struct {
@@ -211,8 +200,7 @@ typedef struct {
     ngx_gp_account_t        *accounts;
     ngx_uint_t               rr_cursor;
 
-    ngx_uint_t               nsettings;
-    ngx_gp_setting_t         settings[NGX_GP_MAX_SETTINGS];
+    ngx_gp_setting_t         settings[NGX_GP_SET_N];  /* by NGX_GP_SET_* */
 
     ngx_uint_t               nmodels;
     ngx_gp_model_t           models[NGX_GP_MAX_MODELS];
@@ -232,6 +220,9 @@ typedef struct {
     ngx_queue_t              lru;
     ngx_uint_t               nbindings;
     uint64_t                 evictions;
+
+    ngx_gp_filemap_entry_t  *files;       /* NGX_GP_FILEMAP_SLOTS */
+    ngx_uint_t               files_next;
 
     time_t                   loaded;      /* last load from SQLite */
     ngx_uint_t               loads;
@@ -259,7 +250,7 @@ typedef struct {
 typedef struct ngx_http_gemini_pool_main_conf_s
     ngx_http_gemini_pool_main_conf_t;
 
-typedef struct {
+typedef struct ngx_gp_zone_s {
     ngx_gp_shctx_t                    *sh;
     ngx_slab_pool_t                   *shpool;
     ngx_http_gemini_pool_main_conf_t  *gmcf;
@@ -398,7 +389,6 @@ ngx_int_t ngx_gp_xfer_headers_fixed(ngx_gp_xfer_t *x,
 void ngx_gp_xfer_proxy(ngx_gp_xfer_t *x, ngx_uint_t traffic,
     const u_char *account_proxy);
 size_t ngx_gp_mask_url(const char *url, u_char *buf, size_t size);
-ngx_uint_t ngx_gp_proxy_valid(const u_char *url);
 const char *ngx_gp_xfer_describe(ngx_gp_xfer_t *x, u_char *buf,
     size_t size);
 ngx_uint_t ngx_gp_curl_active(void);
@@ -455,10 +445,6 @@ void ngx_gp_zone_jwt_store(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
     const char *jwt, time_t iat);
 void ngx_gp_zone_cooldown(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
     ngx_uint_t quota, time_t until, ngx_uint_t expired, const char *error);
-ngx_int_t ngx_gp_zone_setting(ngx_gp_zone_t *z, const char *key,
-    u_char *buf, size_t size);
-ngx_int_t ngx_gp_zone_setting_number(ngx_gp_zone_t *z, const char *key,
-    ngx_int_t dflt);
 ngx_int_t ngx_gp_zone_binding_get(ngx_gp_zone_t *z, u_char *key,
     int64_t *account_id, time_t *created, u_char *session);
 void ngx_gp_zone_binding_set(ngx_gp_zone_t *z, u_char *key,
@@ -468,16 +454,7 @@ ngx_int_t ngx_gp_zone_model(ngx_gp_zone_t *z, ngx_str_t *name,
     ngx_gp_model_t *m);
 
 
-/* SQLite */
-
-ngx_int_t ngx_gp_store_open(ngx_str_t *path, ngx_log_t *log, sqlite3 **db);
-ngx_int_t ngx_gp_store_load(ngx_cycle_t *cycle, ngx_str_t *path,
-    ngx_gp_zone_t *z);
-ngx_int_t ngx_gp_store_save_state(ngx_cycle_t *cycle, ngx_gp_zone_t *z);
-ngx_int_t ngx_gp_store_reload(ngx_log_t *log);
-sqlite3 *ngx_gp_store_db(ngx_log_t *log);
-void ngx_gp_store_close(void);
-ngx_uint_t ngx_gp_store_secret_setting(const char *key);
+/* SQLite: ngx_http_gemini_pool_store.h */
 
 
 /* input media and /v1/files */
@@ -515,7 +492,6 @@ void ngx_gp_zone_events_release(ngx_gp_zone_t *z, ngx_gp_event_t *ev,
     ngx_uint_t n);
 ngx_uint_t ngx_gp_zone_events_take(ngx_gp_zone_t *z, ngx_gp_event_t *out,
     ngx_uint_t max);
-ngx_int_t ngx_gp_store_save_events(ngx_cycle_t *cycle, ngx_gp_zone_t *z);
 
 /* ngx_gp_zone_key_check() */
 #define NGX_GP_KEY_OK         0

@@ -2,53 +2,16 @@
 /*
  * Copyright (C) ngx_gemini_pool developers
  *
- * SQLite, the durable store: schema and migrations, and loading the zone.
- * The schema version is SQLite's user_version; every migration step runs
- * in one transaction, so a failed step changes nothing.
+ * SQLite, the durable store: schema and migrations, loading the zone (its
+ * init callback: zone.c lays it out, this file fills it), the process's
+ * connection and its transactions, the helper's writes of state and
+ * events, and the helpers the store_<topic>.c files share.  The schema
+ * version is SQLite's user_version; every migration step runs in one
+ * transaction, so a failed step changes nothing.
  */
 
 
 #include "ngx_http_gemini_pool_module.h"
-
-
-typedef struct {
-    const char    *key;
-    ngx_uint_t     type;
-    const char    *value;
-} ngx_gp_setting_default_t;
-
-
-/*
- * The settings known to this version and their defaults.  A later issue
- * adds a setting by adding a row here: it is inserted into the table on
- * the next start without touching values an operator already changed.
- */
-
-static ngx_gp_setting_default_t  ngx_gp_setting_defaults[] = {
-    { "default_model", NGX_GP_SETTING_STRING, "gemini-auto" },
-    { "show_thoughts", NGX_GP_SETTING_BOOL, "false" },
-    { "selection_strategy", NGX_GP_SETTING_STRING, "round_robin" },
-    { "max_attempts", NGX_GP_SETTING_INT, "3" },
-    { "cooldown_text_429", NGX_GP_SETTING_INT, "0" },
-    { "cooldown_server_error", NGX_GP_SETTING_INT, "30" },
-    { "cooldown_network", NGX_GP_SETTING_INT, "120" },
-    { "session_max_age", NGX_GP_SETTING_INT, "21600" },
-    { "proxy", NGX_GP_SETTING_STRING, "" },
-    { "proxy_enabled", NGX_GP_SETTING_BOOL, "true" },
-    { "proxy_for", NGX_GP_SETTING_STRING, "google,images" },
-    { "history_retention_days", NGX_GP_SETTING_INT, "30" },
-    { "history_max_rows", NGX_GP_SETTING_INT, "100000" },
-    { "image_base_url", NGX_GP_SETTING_STRING, "" },
-    { "image_format", NGX_GP_SETTING_STRING, "markdown" },
-    { "history_enabled", NGX_GP_SETTING_BOOL, "false" },
-    { "auto_refresh_cookies", NGX_GP_SETTING_BOOL, "false" },
-    { "tempmail_worker_url", NGX_GP_SETTING_STRING, "" },
-    { "remote_sync_url", NGX_GP_SETTING_STRING, "" },
-    { "remote_sync_api_key", NGX_GP_SETTING_STRING, "" },
-    { "sync_only_mode", NGX_GP_SETTING_BOOL, "false" },
-    { "history_max_chars", NGX_GP_SETTING_INT, "65536" },
-    { NULL, 0, NULL }
-};
 
 
 static const char  *ngx_gp_migrations[] = {
@@ -211,7 +174,7 @@ ngx_gp_store_error(sqlite3 *db, ngx_log_t *log)
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_gp_store_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st,
     ngx_log_t *log)
 {
@@ -311,14 +274,17 @@ ngx_gp_store_migrate(sqlite3 *db, ngx_log_t *log)
 }
 
 
+/*
+ * Every setting of the table is inserted with its default on start,
+ * without touching values an operator already changed.
+ */
+
 static ngx_int_t
 ngx_gp_store_defaults(sqlite3 *db, ngx_log_t *log)
 {
-    ngx_int_t                  rc;
-    sqlite3_stmt              *st;
-    ngx_gp_setting_default_t  *d;
-
-    static const char *types[] = { "string", "int", "bool" };
+    ngx_int_t      rc;
+    ngx_uint_t     i;
+    sqlite3_stmt  *st;
 
     if (ngx_gp_store_prepare(db, "INSERT OR IGNORE INTO settings "
                              "(key, type, value) VALUES (?, ?, ?)", &st, log)
@@ -329,10 +295,13 @@ ngx_gp_store_defaults(sqlite3 *db, ngx_log_t *log)
 
     rc = NGX_OK;
 
-    for (d = ngx_gp_setting_defaults; d->key; d++) {
-        sqlite3_bind_text(st, 1, d->key, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, types[d->type], -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, d->value, -1, SQLITE_STATIC);
+    for (i = 0; i < NGX_GP_SET_N; i++) {
+        sqlite3_bind_text(st, 1, ngx_gp_settings_table[i].key, -1,
+                          SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, ngx_gp_setting_type_name(i), -1,
+                          SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, ngx_gp_settings_table[i].dflt, -1,
+                          SQLITE_STATIC);
 
         if (sqlite3_step(st) != SQLITE_DONE) {
             rc = ngx_gp_store_error(db, log);
@@ -383,7 +352,7 @@ ngx_gp_store_open(ngx_str_t *path, ngx_log_t *log, sqlite3 **db)
 }
 
 
-static void
+void
 ngx_gp_store_text(sqlite3_stmt *st, int col, u_char *dst, size_t size,
     const char *what, int64_t id, ngx_log_t *log)
 {
@@ -412,9 +381,10 @@ ngx_gp_store_text(sqlite3_stmt *st, int col, u_char *dst, size_t size,
 
 /*
  * Secrets at rest.  Every value in these columns is kept as "enc:v1:..."
- * (AES-256-GCM, the column's name as associated data).  Writers may store
- * plain text (the account script, the admin API): loading encrypts it in
- * place, so the database holds no secret in clear past the next load.
+ * (AES-256-GCM, the column's name as associated data).  The store's own
+ * writers (the admin API, the import) seal as they write; an outside
+ * writer (the account script) may store plain text: loading encrypts it
+ * in place, so the database holds no secret in clear past the next load.
  */
 
 typedef struct {
@@ -429,35 +399,9 @@ static ngx_gp_secret_col_t  ngx_gp_secret_cols[] = {
     { "accounts", "secure_c_ses", "1", "accounts.secure_c_ses" },
     { "accounts", "host_c_oses", "1", "accounts.host_c_oses" },
     { "accounts", "proxy", "1", "accounts.proxy" },
-    { "settings", "value", "key IN ('proxy', 'remote_sync_api_key')",
-      "settings.value" },
+    { "settings", "value", NULL, "settings.value" },   /* secret ones */
     { NULL, NULL, NULL, NULL }
 };
-
-
-/*
- * The settings that hold secrets: sealed at rest (the "where" above),
- * never returned by the admin API's reads, exported only with secrets.
- */
-
-static const char  *ngx_gp_secret_settings[] = {
-    "proxy", "remote_sync_api_key", NULL
-};
-
-
-ngx_uint_t
-ngx_gp_store_secret_setting(const char *key)
-{
-    const char  **s;
-
-    for (s = ngx_gp_secret_settings; *s; s++) {
-        if (ngx_strcmp(*s, key) == 0) {
-            return 1;
-        }
-    }
-
-    return 0;
-}
 
 
 typedef struct {
@@ -471,7 +415,8 @@ ngx_gp_store_seal_column(sqlite3 *db, ngx_gp_zone_t *z,
     ngx_gp_secret_col_t *c, ngx_log_t *log)
 {
     int                                 rc;
-    char                               *plain, *enc, sql[256];
+    u_char                             *p;
+    char                               *plain, *enc, sql[512];
     size_t                              len, plen, n, cap, i;
     int64_t                             rowid;
     const char                         *text;
@@ -481,8 +426,24 @@ ngx_gp_store_seal_column(sqlite3 *db, ngx_gp_zone_t *z,
 
     gmcf = z->gmcf;
 
-    ngx_sprintf((u_char *) sql, "SELECT rowid, %s FROM %s WHERE %s != '' "
-                "AND %s%Z", c->column, c->table, c->column, c->where);
+    if (c->where) {
+        ngx_sprintf((u_char *) sql, "SELECT rowid, %s FROM %s WHERE %s != '' "
+                    "AND %s%Z", c->column, c->table, c->column, c->where);
+
+    } else {
+        /* the settings whose row of the table says secret */
+        p = ngx_sprintf((u_char *) sql, "SELECT rowid, %s FROM %s WHERE "
+                        "%s != '' AND key IN (''", c->column, c->table,
+                        c->column);
+
+        for (i = 0; i < NGX_GP_SET_N; i++) {
+            if (ngx_gp_setting_secret(i)) {
+                p = ngx_sprintf(p, ", '%s'", ngx_gp_settings_table[i].key);
+            }
+        }
+
+        ngx_sprintf(p, ")%Z");
+    }
 
     if (ngx_gp_store_prepare(db, sql, &st, log) != NGX_OK) {
         return NGX_ERROR;
@@ -631,7 +592,7 @@ ngx_gp_store_seal(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
 
 /* a sealed column into dst, decrypted */
 
-static ngx_int_t
+ngx_int_t
 ngx_gp_store_secret(sqlite3_stmt *st, int col, u_char *dst, size_t size,
     const char *aad, int64_t id, ngx_gp_zone_t *z, ngx_log_t *log)
 {
@@ -891,199 +852,45 @@ ngx_gp_store_load_accounts(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
 }
 
 
-/* "google,images" -> NGX_GP_TRAFFIC_GOOGLE|NGX_GP_TRAFFIC_IMAGES */
-
-static ngx_int_t
-ngx_gp_store_traffic(ngx_gp_setting_t *s, ngx_log_t *log)
-{
-    u_char      *p, *q, *last;
-    size_t       len;
-    ngx_uint_t   i, found;
-
-    static struct {
-        const char  *name;
-        ngx_uint_t   bit;
-    } kinds[] = {
-        { "google", NGX_GP_TRAFFIC_GOOGLE },
-        { "images", NGX_GP_TRAFFIC_IMAGES },
-        { "tempmail", NGX_GP_TRAFFIC_TEMPMAIL },
-        { "sync", NGX_GP_TRAFFIC_SYNC },
-    };
-
-    s->number = 0;
-    p = s->value;
-    last = p + ngx_strlen(p);
-
-    while (p < last) {
-        q = ngx_strlchr(p, last, ',');
-        if (q == NULL) {
-            q = last;
-        }
-
-        while (p < q && *p == ' ') {
-            p++;
-        }
-
-        len = q - p;
-
-        while (len && p[len - 1] == ' ') {
-            len--;
-        }
-
-        found = (len == 0);
-
-        for (i = 0; !found && i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-            if (len == ngx_strlen(kinds[i].name)
-                && ngx_strncmp(p, kinds[i].name, len) == 0)
-            {
-                s->number |= kinds[i].bit;
-                found = 1;
-            }
-        }
-
-        if (!found) {
-            ngx_log_error(NGX_LOG_ERR, log, 0,
-                          "gemini pool: setting \"proxy_for\": unknown "
-                          "traffic \"%*s\" (google, images, tempmail, "
-                          "sync); its default applies", len, p);
-            return NGX_ERROR;
-        }
-
-        p = q + 1;
-    }
-
-    return NGX_OK;
-}
-
-
 /*
- * The number a worker uses: ints and bools parsed, enumerated strings
- * mapped.  A bad value is refused with a line in the log and the
- * setting's default applies.
+ * Every slot of the zone gets a value: the stored one when the table's
+ * check takes it, else (with a line in the log) the default.  Rows of
+ * settings this version does not know are left alone.
  */
-
-static ngx_int_t
-ngx_gp_store_setting_number(ngx_gp_setting_t *s, ngx_log_t *log)
-{
-    size_t       len;
-    ngx_int_t    n;
-
-    len = ngx_strlen(s->value);
-
-    switch (s->type) {
-
-    case NGX_GP_SETTING_INT:
-        n = (len && s->value[0] == '-') ? NGX_ERROR
-                                         : ngx_atoi(s->value, len);
-        if (n == NGX_ERROR) {
-            goto invalid;
-        }
-
-        s->number = n;
-        return NGX_OK;
-
-    case NGX_GP_SETTING_BOOL:
-        if (ngx_strcmp(s->value, "true") == 0
-            || ngx_strcmp(s->value, "1") == 0)
-        {
-            s->number = 1;
-
-        } else if (ngx_strcmp(s->value, "false") == 0
-                   || ngx_strcmp(s->value, "0") == 0)
-        {
-            s->number = 0;
-
-        } else {
-            goto invalid;
-        }
-
-        return NGX_OK;
-
-    default:
-        s->number = 0;
-
-        if (ngx_strcmp(s->key, "proxy_for") == 0) {
-            return ngx_gp_store_traffic(s, log);
-        }
-
-        if (ngx_strcmp(s->key, "proxy") == 0 && s->value[0]
-            && !ngx_gp_proxy_valid(s->value))
-        {
-            u_char  masked[NGX_GP_PROXY_LEN];
-
-            (void) ngx_gp_mask_url((char *) s->value, masked,
-                                   sizeof(masked));
-            ngx_log_error(NGX_LOG_ERR, log, 0,
-                          "gemini pool: setting \"proxy\" is not a proxy "
-                          "URL (\"%s\"): http://, https://, socks5:// or "
-                          "socks5h:// expected; gemini_pool_proxy applies",
-                          masked);
-            return NGX_ERROR;
-        }
-
-        if ((ngx_strcmp(s->key, "tempmail_worker_url") == 0
-             || ngx_strcmp(s->key, "remote_sync_url") == 0)
-            && s->value[0]
-            && ngx_strncmp(s->value, "http://", 7) != 0
-            && ngx_strncmp(s->value, "https://", 8) != 0)
-        {
-            goto invalid;
-        }
-
-        if (ngx_strcmp(s->key, "selection_strategy") == 0) {
-            if (ngx_strcmp(s->value, "least_in_flight") == 0) {
-                s->number = NGX_GP_PICK_LEAST_IN_FLIGHT;
-
-            } else if (ngx_strcmp(s->value, "round_robin") != 0) {
-                goto invalid;
-            }
-        }
-
-        return NGX_OK;
-    }
-
-invalid:
-
-    ngx_log_error(NGX_LOG_ERR, log, 0,
-                  "gemini pool: setting \"%s\" has an invalid value \"%s\", "
-                  "its default applies", s->key, s->value);
-
-    return NGX_ERROR;
-}
-
 
 static ngx_int_t
 ngx_gp_store_load_settings(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
 {
-    int                 rc;
-    ngx_uint_t          n;
-    sqlite3_stmt       *st;
-    const char         *type;
-    ngx_gp_setting_t    s[NGX_GP_MAX_SETTINGS];
+    int                rc;
+    u_char             masked[NGX_GP_PROXY_LEN];
+    ngx_int_t          i;
+    ngx_uint_t         k;
+    const char        *key, *err;
+    sqlite3_stmt      *st;
+    ngx_gp_setting_t   s[NGX_GP_SET_N], v;
 
-    if (ngx_gp_store_prepare(db, "SELECT key, type, value FROM settings "
+    for (k = 0; k < NGX_GP_SET_N; k++) {
+        ngx_gp_setting_default(k, &s[k]);
+    }
+
+    if (ngx_gp_store_prepare(db, "SELECT key, value FROM settings "
                              "ORDER BY key", &st, log)
         != NGX_OK)
     {
         return NGX_ERROR;
     }
 
-    n = 0;
-
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 
-        if (ngx_gp_store_full(n, NGX_GP_MAX_SETTINGS, "settings", "ignored",
-                              log))
-        {
-            break;
+        key = (const char *) sqlite3_column_text(st, 0);
+        i = key ? ngx_gp_setting_index(key) : NGX_ERROR;
+
+        if (i == NGX_ERROR) {
+            continue;
         }
 
-        ngx_gp_store_text(st, 0, s[n].key, NGX_GP_SETTING_KEY_LEN,
-                          "setting key", 0, log);
-
-        if (ngx_gp_store_secret_setting((char *) s[n].key)) {
-            if (ngx_gp_store_secret(st, 2, s[n].value,
-                                    NGX_GP_SETTING_VALUE_LEN,
+        if (ngx_gp_setting_secret(i)) {
+            if (ngx_gp_store_secret(st, 1, v.value, NGX_GP_SETTING_VALUE_LEN,
                                     "settings.value", 0, z, log)
                 != NGX_OK)
             {
@@ -1092,21 +899,33 @@ ngx_gp_store_load_settings(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
             }
 
         } else {
-            ngx_gp_store_text(st, 2, s[n].value, NGX_GP_SETTING_VALUE_LEN,
+            ngx_gp_store_text(st, 1, v.value, NGX_GP_SETTING_VALUE_LEN,
                               "setting value", 0, log);
         }
 
-        type = (const char *) sqlite3_column_text(st, 1);
-        s[n].type = (type && ngx_strcmp(type, "int") == 0)
-                    ? NGX_GP_SETTING_INT
-                    : (type && ngx_strcmp(type, "bool") == 0)
-                      ? NGX_GP_SETTING_BOOL : NGX_GP_SETTING_STRING;
+        err = ngx_gp_setting_check(i, v.value, &v.number);
 
-        if (ngx_gp_store_setting_number(&s[n], log) != NGX_OK) {
+        if (err == NULL) {
+            s[i] = v;
             continue;
         }
 
-        n++;
+        if (i == NGX_GP_SET_PROXY) {
+            (void) ngx_gp_mask_url((char *) v.value, masked, sizeof(masked));
+            ngx_log_error(NGX_LOG_ERR, log, 0,
+                          "gemini pool: setting \"proxy\" is not a proxy "
+                          "URL (\"%s\"): http://, https://, socks5:// or "
+                          "socks5h:// expected; gemini_pool_proxy applies",
+                          masked);
+
+        } else {
+            ngx_log_error(NGX_LOG_ERR, log, 0,
+                          "gemini pool: setting \"%s\" has an invalid value "
+                          "\"%s\" (%s), its default applies", key,
+                          v.value, err);
+        }
+
+        ngx_explicit_memzero(v.value, NGX_GP_SETTING_VALUE_LEN);
     }
 
     if (ngx_gp_store_done(db, st, rc, log) != NGX_OK) {
@@ -1114,10 +933,11 @@ ngx_gp_store_load_settings(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
     }
 
     ngx_shmtx_lock(&z->shpool->mutex);
-    ngx_memcpy(z->sh->settings, s, n * sizeof(ngx_gp_setting_t));
-    z->sh->nsettings = n;
+    ngx_memcpy(z->sh->settings, s, sizeof(s));
     z->sh->settings_gen++;
     ngx_shmtx_unlock(&z->shpool->mutex);
+
+    ngx_explicit_memzero(s, sizeof(s));
 
     return NGX_OK;
 }
@@ -1316,6 +1136,68 @@ ngx_gp_store_load_keys(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
 }
 
 
+/* the zone's load: the newest NGX_GP_FILEMAP_SLOTS uploads into the ring */
+
+static ngx_int_t
+ngx_gp_store_load_files(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
+{
+    int                      rc;
+    ngx_uint_t               n;
+    sqlite3_stmt            *st;
+    ngx_gp_filemap_entry_t  *e;
+
+    e = ngx_alloc(NGX_GP_FILEMAP_SLOTS * sizeof(ngx_gp_filemap_entry_t),
+                  log);
+    if (e == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_gp_store_prepare(db, "SELECT id, key_id, upstream_id, "
+                             "account_id, session FROM files "
+                             "ORDER BY created_at DESC, rowid DESC LIMIT ?1",
+                             &st, log)
+        != NGX_OK)
+    {
+        ngx_free(e);
+        return NGX_ERROR;
+    }
+
+    sqlite3_bind_int(st, 1, NGX_GP_FILEMAP_SLOTS);
+
+    /* newest first from SQLite, oldest first into the ring */
+
+    n = NGX_GP_FILEMAP_SLOTS;
+
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && n > 0) {
+        if (ngx_gp_filemap_entry(&e[n - 1],
+                                 (const char *) sqlite3_column_text(st, 0),
+                                 sqlite3_column_int64(st, 1),
+                                 (const char *) sqlite3_column_text(st, 2),
+                                 sqlite3_column_int64(st, 3),
+                                 (const char *) sqlite3_column_text(st, 4))
+            == NGX_OK)
+        {
+            n--;
+        }
+    }
+
+    sqlite3_finalize(st);
+
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        ngx_log_error(NGX_LOG_EMERG, log, 0, "gemini pool: sqlite: %s",
+                      sqlite3_errmsg(db));
+        ngx_free(e);
+        return NGX_ERROR;
+    }
+
+    ngx_gp_filemap_load(z, &e[n], NGX_GP_FILEMAP_SLOTS - n);
+
+    ngx_free(e);
+
+    return NGX_OK;
+}
+
+
 static ngx_int_t
 ngx_gp_store_load_all(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
 {
@@ -1323,7 +1205,8 @@ ngx_gp_store_load_all(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
         || ngx_gp_store_load_accounts(db, z, log) != NGX_OK
         || ngx_gp_store_load_settings(db, z, log) != NGX_OK
         || ngx_gp_store_load_models(db, z, log) != NGX_OK
-        || ngx_gp_store_load_keys(db, z, log) != NGX_OK)
+        || ngx_gp_store_load_keys(db, z, log) != NGX_OK
+        || ngx_gp_store_load_files(db, z, log) != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -1373,6 +1256,30 @@ ngx_gp_store_load(ngx_cycle_t *cycle, ngx_str_t *path, ngx_gp_zone_t *z)
     ngx_shmtx_unlock(&z->shpool->mutex);
 
     return rc;
+}
+
+
+/*
+ * The zone's init callback: zone.c lays the zone out, the store fills it
+ * from SQLite (on start and on every reload: the database is the truth).
+ */
+
+ngx_int_t
+ngx_gp_store_zone_init(ngx_shm_zone_t *shm_zone, void *data)
+{
+    ngx_gp_zone_t  *ctx;
+
+    if (ngx_gp_zone_init(shm_zone, data) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (data == NULL && shm_zone->shm.exists) {
+        return NGX_OK;
+    }
+
+    ctx = shm_zone->data;
+
+    return ngx_gp_store_load(ctx->cycle, &ctx->gmcf->database, ctx);
 }
 
 
@@ -1705,8 +1612,8 @@ ngx_gp_store_save_events(ngx_cycle_t *cycle, ngx_gp_zone_t *z)
 
     if (rc == SQLITE_OK && now - retention >= 60) {
         retention = now;
-        days = ngx_gp_zone_setting_number(z, "history_retention_days", 30);
-        rows = ngx_gp_zone_setting_number(z, "history_max_rows", 100000);
+        days = ngx_gp_setting_int(z, NGX_GP_SET_HISTORY_RETENTION_DAYS);
+        rows = ngx_gp_setting_int(z, NGX_GP_SET_HISTORY_MAX_ROWS);
 
         if (sqlite3_prepare_v2(db, "DELETE FROM call_logs WHERE "
                                "(?1 > 0 AND time < ?2) OR (?3 > 0 AND id <= "
@@ -1760,4 +1667,169 @@ ngx_gp_store_save_events(ngx_cycle_t *cycle, ngx_gp_zone_t *z)
     ngx_gp_store_close();
 
     return NGX_ERROR;
+}
+
+
+/* transactions on the process's connection */
+
+ngx_int_t
+ngx_gp_store_begin(ngx_log_t *log)
+{
+    sqlite3  *db;
+
+    db = ngx_gp_store_db(log);
+
+    if (db == NULL
+        || sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_gp_store_commit(ngx_log_t *log)
+{
+    if (ngx_gp_process_db == NULL
+        || sqlite3_exec(ngx_gp_process_db, "COMMIT", NULL, NULL, NULL)
+           != SQLITE_OK)
+    {
+        ngx_log_error(NGX_LOG_ERR, log, 0, "gemini pool: commit failed: %s",
+                      ngx_gp_store_errmsg());
+        ngx_gp_store_rollback(log);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+void
+ngx_gp_store_rollback(ngx_log_t *log)
+{
+    if (ngx_gp_process_db
+        && !sqlite3_get_autocommit(ngx_gp_process_db))
+    {
+        (void) sqlite3_exec(ngx_gp_process_db, "ROLLBACK", NULL, NULL, NULL);
+    }
+}
+
+
+const char *
+ngx_gp_store_errmsg(void)
+{
+    return ngx_gp_process_db ? sqlite3_errmsg(ngx_gp_process_db)
+                             : "the database is not open";
+}
+
+
+/* sealed with the current key, the column's name as associated data */
+
+char *
+ngx_gp_store_seal_text(const char *aad, const char *plain)
+{
+    ngx_http_gemini_pool_main_conf_t  *gmcf;
+
+    gmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_http_gemini_pool_module);
+
+    return ngx_gp_secret_encrypt(gmcf->secret_key, aad, plain,
+                                 ngx_strlen(plain));
+}
+
+
+/* for the store_<topic>.c files: a statement's rows as a JSON array */
+
+json_t *
+ngx_gp_store_rows(sqlite3_stmt *st, ngx_gp_store_row_pt row)
+{
+    json_t  *list, *j;
+
+    list = json_array();
+
+    while (list && sqlite3_step(st) == SQLITE_ROW) {
+        j = row(st);
+
+        if (j == NULL || json_array_append_new(list, j) != 0) {
+            json_decref(list);
+            list = NULL;
+        }
+    }
+
+    sqlite3_finalize(st);
+
+    return list;
+}
+
+
+/*
+ * A statement run to its end and finalized: NGX_OK, or NGX_ERROR logged;
+ * *changes (when given) the rows it changed.
+ */
+
+ngx_int_t
+ngx_gp_store_run(sqlite3_stmt *st, ngx_uint_t *changes, ngx_log_t *log)
+{
+    int       rc;
+    sqlite3  *db;
+
+    db = sqlite3_db_handle(st);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        ngx_log_error(NGX_LOG_ERR, log, 0, "gemini pool: sqlite: %s",
+                      sqlite3_errmsg(db));
+        return NGX_ERROR;
+    }
+
+    if (changes) {
+        *changes = (ngx_uint_t) sqlite3_changes(db);
+    }
+
+    return NGX_OK;
+}
+
+
+/* a stored secret, decrypted (or as stored when written in clear) */
+
+char *
+ngx_gp_store_open_secret(const u_char *key, const char *aad, sqlite3_stmt *st,
+    int col)
+{
+    char        *p;
+    size_t       len, plen;
+    const char  *text;
+
+    text = (const char *) sqlite3_column_text(st, col);
+    len = (size_t) sqlite3_column_bytes(st, col);
+
+    if (text == NULL) {
+        text = "";
+        len = 0;
+    }
+
+    if (!ngx_gp_secret_is_encrypted(text, len)) {
+        p = malloc(len + 1);
+        if (p) {
+            ngx_memcpy(p, text, len);
+            p[len] = '\0';
+        }
+
+        return p;
+    }
+
+    return ngx_gp_secret_decrypt(key, aad, text, len, &plen);
+}
+
+
+void
+ngx_gp_store_free_secret(char *p)
+{
+    if (p) {
+        ngx_explicit_memzero(p, ngx_strlen(p));
+        free(p);
+    }
 }

@@ -80,13 +80,11 @@ ngx_gp_zone_init(ngx_shm_zone_t *shm_zone, void *data)
 {
     ngx_gp_zone_t  *octx = data;
 
-    size_t                             len;
-    ngx_gp_zone_t                     *ctx;
-    ngx_slab_pool_t                   *shpool;
-    ngx_http_gemini_pool_main_conf_t  *gmcf;
+    size_t            len;
+    ngx_gp_zone_t    *ctx;
+    ngx_slab_pool_t  *shpool;
 
     ctx = shm_zone->data;
-    gmcf = ctx->gmcf;
 
     if (octx) {
         ctx->sh = octx->sh;
@@ -130,6 +128,11 @@ ngx_gp_zone_init(ngx_shm_zone_t *shm_zone, void *data)
             return NGX_ERROR;
         }
 
+        ctx->sh->files = ngx_gp_filemap_create(shpool);
+        if (ctx->sh->files == NULL) {
+            return NGX_ERROR;
+        }
+
         len = sizeof(" in gemini_pool_zone \"\"") + shm_zone->shm.name.len;
 
         shpool->log_ctx = ngx_slab_alloc(shpool, len);
@@ -139,10 +142,6 @@ ngx_gp_zone_init(ngx_shm_zone_t *shm_zone, void *data)
 
         ngx_sprintf(shpool->log_ctx, " in gemini_pool_zone \"%V\"%Z",
                     &shm_zone->shm.name);
-    }
-
-    if (ngx_gp_store_load(ctx->cycle, &gmcf->database, ctx) != NGX_OK) {
-        return NGX_ERROR;
     }
 
     return NGX_OK;
@@ -219,8 +218,7 @@ ngx_gp_zone_pick(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
     ngx_gp_shctx_t     *sh;
     ngx_gp_account_t   *acc;
 
-    strategy = ngx_gp_zone_setting_number(z, "selection_strategy",
-                                          NGX_GP_PICK_ROUND_ROBIN);
+    strategy = ngx_gp_setting_int(z, NGX_GP_SET_SELECTION_STRATEGY);
     now = ngx_time();
     sh = z->sh;
     *retry_at = 0;
@@ -464,82 +462,6 @@ ngx_gp_zone_cooldown(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
     }
 
     ngx_shmtx_unlock(&z->shpool->mutex);
-}
-
-
-/*
- * A per-process copy of the settings table.  Every request reads several
- * settings, and the table changes only when the store loads it (admin
- * changes, imports, remote sync), which bumps sh->settings_gen under the
- * zone lock; a reader takes the lock and copies the table again only when
- * the counter moved (or the zone is another one), so a request reads its
- * settings without the lock.  A change made in one worker is seen by the
- * others at their next lookup.
- */
-
-static ngx_gp_shctx_t    *ngx_gp_settings_sh;
-static ngx_atomic_uint_t  ngx_gp_settings_gen;
-static ngx_uint_t         ngx_gp_nsettings;
-static ngx_gp_setting_t   ngx_gp_settings[NGX_GP_MAX_SETTINGS];
-
-
-static ngx_gp_setting_t *
-ngx_gp_zone_setting_find(ngx_gp_zone_t *z, const char *key)
-{
-    ngx_uint_t         i;
-    ngx_gp_shctx_t    *sh;
-
-    sh = z->sh;
-
-    if (sh != ngx_gp_settings_sh || sh->settings_gen != ngx_gp_settings_gen)
-    {
-        ngx_shmtx_lock(&z->shpool->mutex);
-
-        ngx_gp_nsettings = ngx_min(sh->nsettings, NGX_GP_MAX_SETTINGS);
-        ngx_memcpy(ngx_gp_settings, sh->settings,
-                   ngx_gp_nsettings * sizeof(ngx_gp_setting_t));
-        ngx_gp_settings_gen = sh->settings_gen;
-        ngx_gp_settings_sh = sh;
-
-        ngx_shmtx_unlock(&z->shpool->mutex);
-    }
-
-    for (i = 0; i < ngx_gp_nsettings; i++) {
-        if (ngx_strcmp(ngx_gp_settings[i].key, key) == 0) {
-            return &ngx_gp_settings[i];
-        }
-    }
-
-    return NULL;
-}
-
-
-ngx_int_t
-ngx_gp_zone_setting(ngx_gp_zone_t *z, const char *key, u_char *buf,
-    size_t size)
-{
-    ngx_gp_setting_t  *s;
-
-    s = ngx_gp_zone_setting_find(z, key);
-    if (s == NULL) {
-        return NGX_DECLINED;
-    }
-
-    ngx_cpystrn(buf, s->value, size);
-
-    return NGX_OK;
-}
-
-
-ngx_int_t
-ngx_gp_zone_setting_number(ngx_gp_zone_t *z, const char *key,
-    ngx_int_t dflt)
-{
-    ngx_gp_setting_t  *s;
-
-    s = ngx_gp_zone_setting_find(z, key);
-
-    return s ? s->number : dflt;
 }
 
 
@@ -1018,10 +940,9 @@ ngx_gp_zone_verdict(ngx_gp_zone_t *z, ngx_uint_t kind, ngx_uint_t quota,
 {
     ngx_gp_cooldowns_t  cd;
 
-    cd.text_429 = ngx_gp_zone_setting_number(z, "cooldown_text_429", 0);
-    cd.server_error = ngx_gp_zone_setting_number(z, "cooldown_server_error",
-                                                 30);
-    cd.network = ngx_gp_zone_setting_number(z, "cooldown_network", 120);
+    cd.text_429 = ngx_gp_setting_int(z, NGX_GP_SET_COOLDOWN_TEXT_429);
+    cd.server_error = ngx_gp_setting_int(z, NGX_GP_SET_COOLDOWN_SERVER_ERROR);
+    cd.network = ngx_gp_setting_int(z, NGX_GP_SET_COOLDOWN_NETWORK);
 
     ngx_gp_rules_verdict((int) kind, (int) quota, ngx_time(), &cd, v);
 }

@@ -83,6 +83,34 @@ is($st, 400, 'no team_id: 400');
                   {team_id => 't', csesidx => 5, secure_c_ses => 's'});
 is($st, 400, 'a number where a string belongs: 400');
 
+# account secrets are sealed as the admin API writes them: a trigger
+# records what reaches SQLite before any load could seal it
+
+GeminiPool::sql("CREATE TABLE t_acc_audit (c TEXT, h TEXT, p TEXT); "
+    . "CREATE TRIGGER t_acc_i AFTER INSERT ON accounts BEGIN "
+    . "INSERT INTO t_acc_audit VALUES (new.secure_c_ses, new.host_c_oses, "
+    . "new.proxy); END; CREATE TRIGGER t_acc_u AFTER UPDATE ON accounts "
+    . "BEGIN INSERT INTO t_acc_audit VALUES (new.secure_c_ses, "
+    . "new.host_c_oses, new.proxy); END;");
+($st, $d) = admin('POST', '/api/accounts', {name => 'sealed', team_id => 'ts',
+                  csesidx => '77', secure_c_ses => 'CSE.clear-cookie-1',
+                  host_c_oses => 'HOST.clear-cookie-2',
+                  proxy => 'http://u:clear-pw-3@127.0.0.1:9'});
+is($st, 201, 'an account with secrets is added');
+my $sealed = $d->{id};
+($st) = admin('PUT', "/api/accounts/id:$sealed",
+              {secure_c_ses => 'CSE.clear-cookie-4'});
+is($st, 200, 'and its cookie updated');
+my $acc_audit = GeminiPool::sql("SELECT group_concat(c || ' ' || h || ' ' "
+                                . "|| p, ' | ') FROM t_acc_audit");
+unlike($acc_audit, qr/clear-(cookie|pw)/,
+       'no cookie or proxy reached SQLite in clear');
+like($acc_audit, qr/^enc:v1:/, 'they were written sealed');
+GeminiPool::sql("DROP TRIGGER t_acc_i; DROP TRIGGER t_acc_u; "
+                . "DROP TABLE t_acc_audit");
+($st) = admin('DELETE', "/api/accounts/id:$sealed");
+is($st, 200, 'and deleted');
+
 ($st, $d) = admin('POST', '/api/accounts', {name => 'acc4', team_id => 't4',
                   csesidx => '1404564704', secure_c_ses => 'CSE.x',
                   proxy => 'socks5://u:pw@127.0.0.1:9'});
@@ -226,6 +254,50 @@ ok($d->{settings}{proxy}{set}, 'a secret setting reads as set');
 unlike($res->{content}, qr/secret\@/, 'without its value');
 ($st, $d, $res) = admin('GET', '/api/status');
 is($d->{proxy}{url}, 'http://***@127.0.0.1:9', 'status shows the proxy masked');
+admin('PUT', '/api/settings', {proxy => ''});
+
+# one typed table: GET says the default, the allowed values and the bounds
+
+($st, $d) = admin('GET', '/api/settings');
+is($d->{settings}{max_attempts}{default}, 3, 'an int setting shows its default');
+is($d->{settings}{max_attempts}{min}, 0, 'and its lower bound');
+is_deeply($d->{settings}{image_format}{allowed},
+          ['markdown', 'url', 'array', 'b64_json'],
+          'a choice shows its allowed values');
+is($d->{settings}{image_format}{default}, 'markdown', 'and its default');
+is_deeply($d->{settings}{selection_strategy}{allowed},
+          ['round_robin', 'least_in_flight'], 'selection_strategy too');
+is($d->{settings}{show_thoughts}{default}, JSON::PP::false, 'a bool default');
+ok(!exists $d->{settings}{proxy}{allowed}, 'no allowed list for free text');
+
+# the check the import makes: a proxy that is not a proxy URL is refused
+
+($st, $d) = admin('PUT', '/api/settings', {proxy => 'ftp://x'});
+is($st, 400, 'a proxy setting that is not a proxy URL: 400');
+is($d->{error}{code}, 'invalid_value', 'invalid_value');
+like($d->{error}{message}, qr/not a proxy URL/, 'saying why');
+($st, $d) = admin('PUT', '/api/settings', {proxy_for => 'google,mail'});
+is($st, 400, 'an unknown traffic kind in proxy_for: 400');
+($st, $d) = admin('PUT', '/api/settings', {max_attempts => 5,
+                                           image_format => 'gif'});
+is($st, 400, 'a bad image_format: 400');
+($st, $d) = admin('GET', '/api/settings');
+is($d->{settings}{max_attempts}{value}, 2, 'and nothing of it changed');
+
+# secrets are sealed as they are written, not at the next load: a
+# trigger records every value the admin API writes into settings
+
+GeminiPool::sql("CREATE TABLE IF NOT EXISTS t_audit (k TEXT, v TEXT); "
+                . "CREATE TRIGGER t_audit_s AFTER UPDATE ON settings BEGIN "
+                . "INSERT INTO t_audit VALUES (new.key, new.value); END;");
+($st) = admin('PUT', '/api/settings',
+              {proxy => 'http://u:sealed-pw@127.0.0.1:9'});
+is($st, 200, 'a secret setting written');
+my $audit = GeminiPool::sql("SELECT group_concat(v, ' | ') FROM t_audit "
+                            . "WHERE k = 'proxy'");
+unlike($audit, qr/sealed-pw/, 'the proxy never reached SQLite in clear');
+like($audit, qr/^enc:v1:/, 'it was written sealed');
+GeminiPool::sql("DROP TRIGGER t_audit_s; DROP TABLE t_audit");
 admin('PUT', '/api/settings', {proxy => ''});
 
 # proxy test

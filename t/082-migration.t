@@ -449,6 +449,18 @@ my @bad = (
      '{"format":"ngx_gemini_pool","version":1,"accounts":[' . $valid
      . '],"settings":{"max_attempts":"many"}}', undef,
      qr/^settings\.max_attempts: must be a non-negative integer/],
+    ['our format, an image_format PUT /api/settings refuses too',
+     '{"format":"ngx_gemini_pool","version":1,"accounts":[' . $valid
+     . '],"settings":{"image_format":"gif"}}', undef,
+     qr/^settings\.image_format: must be markdown, url, array or b64_json/],
+    ['our format, an image_base_url that is not http(s)',
+     '{"format":"ngx_gemini_pool","version":1,"accounts":[' . $valid
+     . '],"settings":{"image_base_url":"ftp://x/"}}', undef,
+     qr/^settings\.image_base_url: must be empty or an http/],
+    ['our format, an unknown traffic kind in proxy_for',
+     '{"format":"ngx_gemini_pool","version":1,"accounts":[' . $valid
+     . '],"settings":{"proxy_for":"google,mail"}}', undef,
+     qr/^settings\.proxy_for: must list google/],
     ['our format, a null setting',
      '{"format":"ngx_gemini_pool","version":1,"settings":{"proxy":null}}',
      undef, qr/^settings\.proxy: must not be null/],

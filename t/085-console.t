@@ -227,10 +227,10 @@ my ($en_keys, $zh_keys);
 
     # every setting the module knows is described
     open $js, '<', "$GeminiPool::ROOT/ngx_gemini_pool_module/"
-                   . "ngx_http_gemini_pool_store.c" or die $!;
+                   . "ngx_http_gemini_pool_settings.c" or die $!;
     my $store = do { local $/; <$js> };
-    my @settings = $store =~ /^\s*\{ "(\w+)", NGX_GP_SETTING_/mg;
-    cmp_ok(scalar @settings, '>', 10, 'the settings of store.c');
+    my @settings = $store =~ /^\s*[SCF]\("(\w+)",/mg;
+    cmp_ok(scalar @settings, '>', 10, 'the settings of the settings table');
     is(join(' ', grep { !$en_keys->{"settings.d.$_"} } @settings), '',
        'every setting has a description');
 }

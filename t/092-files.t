@@ -228,6 +228,16 @@ $sa = last_record('streamAssist');
 is($sa->{account}, 'acc1', 'on the file\'s account');
 is($sa->{session}, $f1_session, 'in the file\'s session');
 
+# the chat path reads the zone's ring of uploads, never SQLite: with the
+# files table out of the way a chat naming a file still runs
+
+sql("ALTER TABLE files RENAME TO files_away");
+($st, $d) = chat_with_file($f1->{id}, text => 'no sqlite');
+is($st, 200, 'a chat with a file while SQLite has no files table: 200');
+is(last_record('streamAssist')->{session}, $f1_session,
+   'in the file\'s session');
+sql("ALTER TABLE files_away RENAME TO files");
+
 # no failover for a file-bound turn: no other account holds the file
 
 mock_post('/__mock/inject', {account => 'acc1', endpoint => 'streamAssist',

@@ -171,7 +171,9 @@ sub slurp {
 
 sub sql {
     my ($stmt) = @_;
-    open my $fh, '-|', 'sqlite3', '-batch', $DB, $stmt
+    # waits for the helper's writes (the module's busy timeout is 5 s too)
+    open my $fh, '-|', 'sqlite3', '-batch', '-cmd', '.timeout 5000', $DB,
+        $stmt
         or die "sqlite3: $!";
     local $/;
     my $out = <$fh>;

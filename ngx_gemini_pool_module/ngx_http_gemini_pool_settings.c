@@ -1,0 +1,386 @@
+
+/*
+ * Copyright (C) ngx_gemini_pool developers
+ *
+ * The settings table and its one check, used by the store's load, the
+ * admin API's PUT /api/settings and the configuration import alike; and
+ * the typed getters the request paths read the zone's slots with.
+ */
+
+
+#include "ngx_http_gemini_pool_module.h"
+
+
+static const char *ngx_gp_setting_url(const u_char *value,
+    ngx_int_t *number);
+static const char *ngx_gp_setting_proxy(const u_char *value,
+    ngx_int_t *number);
+static const char *ngx_gp_setting_traffic(const u_char *value,
+    ngx_int_t *number);
+
+
+/* the order of NGX_GP_PICK_* and NGX_GP_FMT_* */
+
+static const char *const  ngx_gp_strategies[] = {
+    "round_robin", "least_in_flight", NULL
+};
+
+static const char *const  ngx_gp_image_formats[] = {
+    "markdown", "url", "array", "b64_json", NULL
+};
+
+
+/*
+ * The settings known to this version.  The store inserts every row's
+ * default into SQLite on start without touching values an operator
+ * changed; a stored value its check refuses is logged and the default
+ * applies.
+ */
+
+#define S(key, type, dflt)  { key, type, dflt, NULL, 0, -1, NULL }
+#define C(key, dflt, allowed)                                                \
+    { key, NGX_GP_SETTING_CHOICE, dflt, allowed, 0, -1, NULL }
+#define F(key, type, dflt, check)  { key, type, dflt, NULL, 0, -1, check }
+
+const ngx_gp_setting_def_t  ngx_gp_settings_table[NGX_GP_SET_N] = {
+    S("default_model", NGX_GP_SETTING_STRING, "gemini-auto"),
+    S("show_thoughts", NGX_GP_SETTING_BOOL, "false"),
+    C("selection_strategy", "round_robin", ngx_gp_strategies),
+    S("max_attempts", NGX_GP_SETTING_INT, "3"),
+    S("cooldown_text_429", NGX_GP_SETTING_INT, "0"),
+    S("cooldown_server_error", NGX_GP_SETTING_INT, "30"),
+    S("cooldown_network", NGX_GP_SETTING_INT, "120"),
+    S("session_max_age", NGX_GP_SETTING_INT, "21600"),
+    F("proxy", NGX_GP_SETTING_SECRET, "", ngx_gp_setting_proxy),
+    S("proxy_enabled", NGX_GP_SETTING_BOOL, "true"),
+    F("proxy_for", NGX_GP_SETTING_STRING, "google,images",
+      ngx_gp_setting_traffic),
+    S("history_retention_days", NGX_GP_SETTING_INT, "30"),
+    S("history_max_rows", NGX_GP_SETTING_INT, "100000"),
+    F("image_base_url", NGX_GP_SETTING_STRING, "", ngx_gp_setting_url),
+    C("image_format", "markdown", ngx_gp_image_formats),
+    S("history_enabled", NGX_GP_SETTING_BOOL, "false"),
+    S("auto_refresh_cookies", NGX_GP_SETTING_BOOL, "false"),
+    F("tempmail_worker_url", NGX_GP_SETTING_STRING, "", ngx_gp_setting_url),
+    F("remote_sync_url", NGX_GP_SETTING_STRING, "", ngx_gp_setting_url),
+    S("remote_sync_api_key", NGX_GP_SETTING_SECRET, ""),
+    S("sync_only_mode", NGX_GP_SETTING_BOOL, "false"),
+    S("history_max_chars", NGX_GP_SETTING_INT, "65536"),
+};
+
+#undef S
+#undef C
+#undef F
+
+
+ngx_int_t
+ngx_gp_setting_index(const char *key)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < NGX_GP_SET_N; i++) {
+        if (ngx_strcmp(ngx_gp_settings_table[i].key, key) == 0) {
+            return i;
+        }
+    }
+
+    return NGX_ERROR;
+}
+
+
+/* the type as SQLite's settings.type and the JSON value have it */
+
+const char *
+ngx_gp_setting_type_name(ngx_uint_t i)
+{
+    switch (ngx_gp_settings_table[i].type) {
+
+    case NGX_GP_SETTING_INT:
+        return "int";
+
+    case NGX_GP_SETTING_BOOL:
+        return "bool";
+
+    default:
+        return "string";
+    }
+}
+
+
+/*
+ * The one check: NULL and the value's number, or a phrase saying what is
+ * wrong (it follows "<key>: " in the caller's message).
+ */
+
+const char *
+ngx_gp_setting_check(ngx_uint_t i, const u_char *value, ngx_int_t *number)
+{
+    size_t                       len;
+    ngx_int_t                    n;
+    const char *const           *a;
+    const ngx_gp_setting_def_t  *d;
+
+    d = &ngx_gp_settings_table[i];
+    len = ngx_strlen(value);
+    *number = 0;
+
+    if (len >= NGX_GP_SETTING_VALUE_LEN) {
+        return "must be shorter than 512 bytes";
+    }
+
+    switch (d->type) {
+
+    case NGX_GP_SETTING_INT:
+        n = (len && value[0] == '-') ? NGX_ERROR
+                                     : ngx_atoi((u_char *) value, len);
+        if (n == NGX_ERROR || n < d->min || (d->max >= 0 && n > d->max)) {
+            return "must be a non-negative integer";
+        }
+
+        *number = n;
+        return NULL;
+
+    case NGX_GP_SETTING_BOOL:
+        if (ngx_strcmp(value, "true") == 0 || ngx_strcmp(value, "1") == 0) {
+            *number = 1;
+            return NULL;
+        }
+
+        if (ngx_strcmp(value, "false") == 0 || ngx_strcmp(value, "0") == 0) {
+            return NULL;
+        }
+
+        return "must be true or false";
+
+    case NGX_GP_SETTING_CHOICE:
+        for (a = d->allowed; *a; a++) {
+            if (ngx_strcmp(value, *a) == 0) {
+                *number = a - d->allowed;
+                return NULL;
+            }
+        }
+
+        return (i == NGX_GP_SET_IMAGE_FORMAT)
+               ? "must be markdown, url, array or b64_json"
+               : "must be round_robin or least_in_flight";
+
+    default:
+        return d->check ? d->check(value, number) : NULL;
+    }
+}
+
+
+/*
+ * A JSON value as the text to store: an integer of an INT, true or false
+ * of a BOOL, a string of the others; NULL when the type is wrong.
+ */
+
+const char *
+ngx_gp_setting_json_text(ngx_uint_t i, json_t *v, char *buf, size_t size)
+{
+    switch (ngx_gp_settings_table[i].type) {
+
+    case NGX_GP_SETTING_INT:
+        if (!json_is_integer(v) || json_integer_value(v) < 0) {
+            return NULL;
+        }
+
+        (void) snprintf(buf, size, "%lld", (long long) json_integer_value(v));
+        return buf;
+
+    case NGX_GP_SETTING_BOOL:
+        return json_is_boolean(v) ? (json_is_true(v) ? "true" : "false")
+                                  : NULL;
+
+    default:
+        if (!json_is_string(v)
+            || json_string_length(v) >= NGX_GP_SETTING_VALUE_LEN)
+        {
+            return NULL;
+        }
+
+        return json_string_value(v);
+    }
+}
+
+
+void
+ngx_gp_setting_default(ngx_uint_t i, ngx_gp_setting_t *s)
+{
+    ngx_cpystrn(s->value, (u_char *) ngx_gp_settings_table[i].dflt,
+                NGX_GP_SETTING_VALUE_LEN);
+    (void) ngx_gp_setting_check(i, s->value, &s->number);
+}
+
+
+static const char *
+ngx_gp_setting_url(const u_char *value, ngx_int_t *number)
+{
+    if (value[0] && ngx_strncmp(value, "http://", 7) != 0
+        && ngx_strncmp(value, "https://", 8) != 0)
+    {
+        return "must be empty or an http:// or https:// URL";
+    }
+
+    return NULL;
+}
+
+
+static const char *
+ngx_gp_setting_proxy(const u_char *value, ngx_int_t *number)
+{
+    if (value[0] && !ngx_gp_proxy_valid(value)) {
+        return "not a proxy URL (http://, https://, socks5:// or "
+               "socks5h://)";
+    }
+
+    return NULL;
+}
+
+
+/* "google,images" -> NGX_GP_TRAFFIC_GOOGLE|NGX_GP_TRAFFIC_IMAGES */
+
+static const char *
+ngx_gp_setting_traffic(const u_char *value, ngx_int_t *number)
+{
+    size_t        len;
+    ngx_uint_t    i, found;
+    const u_char  *p, *q, *last;
+
+    static struct {
+        const char  *name;
+        ngx_uint_t   bit;
+    } kinds[] = {
+        { "google", NGX_GP_TRAFFIC_GOOGLE },
+        { "images", NGX_GP_TRAFFIC_IMAGES },
+        { "tempmail", NGX_GP_TRAFFIC_TEMPMAIL },
+        { "sync", NGX_GP_TRAFFIC_SYNC },
+    };
+
+    p = value;
+    last = p + ngx_strlen(p);
+
+    while (p < last) {
+        q = ngx_strlchr((u_char *) p, (u_char *) last, ',');
+        if (q == NULL) {
+            q = last;
+        }
+
+        while (p < q && *p == ' ') {
+            p++;
+        }
+
+        len = q - p;
+
+        while (len && p[len - 1] == ' ') {
+            len--;
+        }
+
+        found = (len == 0);
+
+        for (i = 0; !found && i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+            if (len == ngx_strlen(kinds[i].name)
+                && ngx_strncmp(p, kinds[i].name, len) == 0)
+            {
+                *number |= kinds[i].bit;
+                found = 1;
+            }
+        }
+
+        if (!found) {
+            return "must list google, images, tempmail or sync, "
+                   "comma-separated";
+        }
+
+        p = q + 1;
+    }
+
+    return NULL;
+}
+
+
+/* 1 for the proxy URLs the module accepts */
+
+ngx_uint_t
+ngx_gp_proxy_valid(const u_char *url)
+{
+    static const char  *schemes[] = {
+        "http://", "https://", "socks5://", "socks5h://", "socks4://",
+        "socks4a://", NULL
+    };
+
+    const char  **s;
+
+    for (s = schemes; *s; s++) {
+        if (ngx_strncasecmp((u_char *) url, (u_char *) *s, ngx_strlen(*s))
+            == 0 && url[ngx_strlen(*s)] != '\0')
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * A per-process copy of the zone's slots.  Every request reads several
+ * settings, and the slots change only when the store loads them (admin
+ * changes, imports, remote sync), which bumps sh->settings_gen under the
+ * zone lock; a reader takes the lock and copies the slots again only when
+ * the counter moved (or the zone is another one), so a request reads its
+ * settings without the lock.  A change made in one worker is seen by the
+ * others at their next lookup.  Before the first load the defaults apply.
+ */
+
+static ngx_gp_shctx_t    *ngx_gp_settings_sh;
+static ngx_atomic_uint_t  ngx_gp_settings_gen;
+static ngx_gp_setting_t   ngx_gp_settings[NGX_GP_SET_N];
+
+
+static ngx_gp_setting_t *
+ngx_gp_setting_slot(ngx_gp_zone_t *z, ngx_uint_t i)
+{
+    ngx_uint_t       k;
+    ngx_gp_shctx_t  *sh;
+
+    sh = z->sh;
+
+    if (sh != ngx_gp_settings_sh || sh->settings_gen != ngx_gp_settings_gen)
+    {
+        ngx_shmtx_lock(&z->shpool->mutex);
+
+        if (sh->settings_gen == 0) {
+            for (k = 0; k < NGX_GP_SET_N; k++) {
+                ngx_gp_setting_default(k, &ngx_gp_settings[k]);
+            }
+
+        } else {
+            ngx_memcpy(ngx_gp_settings, sh->settings,
+                       sizeof(ngx_gp_settings));
+        }
+
+        ngx_gp_settings_gen = sh->settings_gen;
+        ngx_gp_settings_sh = sh;
+
+        ngx_shmtx_unlock(&z->shpool->mutex);
+    }
+
+    return &ngx_gp_settings[i];
+}
+
+
+/* ints, bools (1/0), choices (the index in allowed), proxy_for (bits) */
+
+ngx_int_t
+ngx_gp_setting_int(ngx_gp_zone_t *z, ngx_uint_t i)
+{
+    return ngx_gp_setting_slot(z, i)->number;
+}
+
+
+void
+ngx_gp_setting_str(ngx_gp_zone_t *z, ngx_uint_t i, u_char *buf, size_t size)
+{
+    ngx_cpystrn(buf, ngx_gp_setting_slot(z, i)->value, size);
+}

@@ -1,0 +1,103 @@
+
+/*
+ * Copyright (C) ngx_gemini_pool developers
+ *
+ * The settings: one typed table (key, type, default, allowed values,
+ * check, secret), their slots in the zone indexed by name, and the typed
+ * getters.  A new setting is one row here, one NGX_GP_SET_* name and its
+ * i18n description in the console.
+ */
+
+
+#ifndef _NGX_HTTP_GEMINI_POOL_SETTINGS_H_INCLUDED_
+#define _NGX_HTTP_GEMINI_POOL_SETTINGS_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <jansson.h>
+
+
+#define NGX_GP_SETTING_KEY_LEN       48
+#define NGX_GP_SETTING_VALUE_LEN     512
+
+/* types: how a value is written in JSON and what its number is */
+#define NGX_GP_SETTING_STRING        0
+#define NGX_GP_SETTING_INT           1   /* a non-negative integer */
+#define NGX_GP_SETTING_BOOL          2   /* true/false: 1/0 */
+#define NGX_GP_SETTING_CHOICE        3   /* one of allowed: its index */
+#define NGX_GP_SETTING_SECRET        4   /* a string sealed at rest */
+
+/* the settings, in the table's order */
+typedef enum {
+    NGX_GP_SET_DEFAULT_MODEL = 0,
+    NGX_GP_SET_SHOW_THOUGHTS,
+    NGX_GP_SET_SELECTION_STRATEGY,
+    NGX_GP_SET_MAX_ATTEMPTS,
+    NGX_GP_SET_COOLDOWN_TEXT_429,
+    NGX_GP_SET_COOLDOWN_SERVER_ERROR,
+    NGX_GP_SET_COOLDOWN_NETWORK,
+    NGX_GP_SET_SESSION_MAX_AGE,
+    NGX_GP_SET_PROXY,
+    NGX_GP_SET_PROXY_ENABLED,
+    NGX_GP_SET_PROXY_FOR,
+    NGX_GP_SET_HISTORY_RETENTION_DAYS,
+    NGX_GP_SET_HISTORY_MAX_ROWS,
+    NGX_GP_SET_IMAGE_BASE_URL,
+    NGX_GP_SET_IMAGE_FORMAT,
+    NGX_GP_SET_HISTORY_ENABLED,
+    NGX_GP_SET_AUTO_REFRESH_COOKIES,
+    NGX_GP_SET_TEMPMAIL_WORKER_URL,
+    NGX_GP_SET_REMOTE_SYNC_URL,
+    NGX_GP_SET_REMOTE_SYNC_API_KEY,
+    NGX_GP_SET_SYNC_ONLY_MODE,
+    NGX_GP_SET_HISTORY_MAX_CHARS,
+    NGX_GP_SET_N
+} ngx_gp_setting_e;
+
+/*
+ * A check refuses a value with a phrase that follows "<key>: " ("must be
+ * ...", "not a ..."), or sets *number and returns NULL.
+ */
+typedef const char *(*ngx_gp_setting_check_pt)(const u_char *value,
+    ngx_int_t *number);
+
+typedef struct {
+    const char                *key;
+    ngx_uint_t                 type;
+    const char                *dflt;
+    const char *const         *allowed;   /* CHOICE: NULL-terminated */
+    int64_t                    min;       /* INT */
+    int64_t                    max;       /* INT; -1: none */
+    ngx_gp_setting_check_pt    check;     /* STRING, SECRET: or NULL */
+} ngx_gp_setting_def_t;
+
+/* a slot in the zone: the value as stored and its number */
+typedef struct {
+    ngx_int_t                  number;
+    u_char                     value[NGX_GP_SETTING_VALUE_LEN];
+} ngx_gp_setting_t;
+
+
+extern const ngx_gp_setting_def_t  ngx_gp_settings_table[NGX_GP_SET_N];
+
+struct ngx_gp_zone_s;
+
+ngx_int_t ngx_gp_setting_index(const char *key);
+#define ngx_gp_setting_def(i)        (&ngx_gp_settings_table[i])
+#define ngx_gp_setting_secret(i)                                             \
+    (ngx_gp_settings_table[i].type == NGX_GP_SETTING_SECRET)
+const char *ngx_gp_setting_check(ngx_uint_t i, const u_char *value,
+    ngx_int_t *number);
+const char *ngx_gp_setting_type_name(ngx_uint_t i);
+const char *ngx_gp_setting_json_text(ngx_uint_t i, json_t *v, char *buf,
+    size_t size);
+void ngx_gp_setting_default(ngx_uint_t i, ngx_gp_setting_t *s);
+ngx_uint_t ngx_gp_proxy_valid(const u_char *url);
+
+ngx_int_t ngx_gp_setting_int(struct ngx_gp_zone_s *z, ngx_uint_t i);
+void ngx_gp_setting_str(struct ngx_gp_zone_s *z, ngx_uint_t i, u_char *buf,
+    size_t size);
+
+
+#endif /* _NGX_HTTP_GEMINI_POOL_SETTINGS_H_INCLUDED_ */
