@@ -17,12 +17,9 @@ import { head, button, busy } from '../widgets.js';
 
 /*
  * The choices of a setting come from GET /api/settings ("allowed"), the
- * bounds of a number too ("min", "max").  FALLBACK for a server without
- * "allowed": this table and its one use below go once it has them.
+ * bounds of a number too ("min", "max"): the server's one table.
  */
-const ENUMS = {
-    selection_strategy: ['round_robin', 'least_in_flight'],
-};
+
 
 /* POST /api/proxy/test: the typed proxy, else the configured one */
 function proxyTestButton(input) {
@@ -93,7 +90,7 @@ export const settings = {
         for (const key of keys) {
             const st = state.settings[key];
             const id = 'setting-' + key;
-            const choices = st.allowed || ENUMS[key];  /* FALLBACK: ENUMS */
+            const choices = st.allowed;   /* the server's table (settings.c) */
             let input;
             let extra = null;
 
