@@ -482,7 +482,6 @@ ngx_int_t ngx_gp_files_handler(ngx_http_request_t *r, ngx_str_t *id);
 /* request handlers */
 
 ngx_int_t ngx_gp_api_handler(ngx_http_request_t *r);
-ngx_int_t ngx_gp_admin_handler(ngx_http_request_t *r);
 ngx_int_t ngx_gp_metrics_handler(ngx_http_request_t *r);
 void ngx_gp_zone_event(ngx_gp_zone_t *z, ngx_gp_event_t *e);
 void ngx_gp_zone_verdict(ngx_gp_zone_t *z, ngx_uint_t kind,
@@ -569,6 +568,7 @@ void ngx_gp_helper_exit_process(ngx_cycle_t *cycle);
 #include "ngx_http_gemini_pool_sse.h"
 #include "ngx_http_gemini_pool_media.h"
 #include "ngx_http_gemini_pool_surface.h"
+#include "ngx_http_gemini_pool_admin.h"
 
 
 extern ngx_module_t  ngx_http_gemini_pool_module;

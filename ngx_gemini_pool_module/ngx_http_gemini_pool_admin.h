@@ -1,0 +1,109 @@
+
+/*
+ * Copyright (C) ngx_gemini_pool developers
+ *
+ * The admin JSON API under /api/, split by topic, top first:
+ * admin_routes.c (the route table, the dispatch, the gate), the topic
+ * files admin_auth.c, admin_accounts.c, admin_keys.c, admin_logs.c,
+ * admin_settings.c, admin_models.c and admin_config.c, and below them
+ * admin_io.c (replies, errors, body fields, query arguments).
+ */
+
+
+#ifndef _NGX_HTTP_GEMINI_POOL_ADMIN_H_INCLUDED_
+#define _NGX_HTTP_GEMINI_POOL_ADMIN_H_INCLUDED_
+
+
+#define NGX_GP_COOKIE          "gp_admin"
+
+
+typedef struct {
+    ngx_http_request_t  *r;
+    json_t              *body;          /* request JSON or NULL */
+    ngx_str_t            path;          /* after "/api/" */
+    ngx_str_t            seg[4];        /* path segments */
+    ngx_uint_t           nseg;
+    unsigned             by_cookie:1;
+} ngx_gp_admin_t;
+
+
+/* ngx_http_gemini_pool_admin_routes.c */
+
+ngx_int_t ngx_gp_admin_handler(ngx_http_request_t *r);
+
+
+/* the route handlers, by topic */
+
+/* ngx_http_gemini_pool_admin_auth.c */
+ngx_int_t ngx_gp_admin_token_ok(ngx_http_request_t *r, ngx_str_t *token,
+    char *id);
+ngx_int_t ngx_gp_admin_login(ngx_gp_admin_t *a);
+ngx_int_t ngx_gp_admin_logout(ngx_gp_admin_t *a);
+ngx_int_t ngx_gp_admin_password(ngx_gp_admin_t *a);
+ngx_int_t ngx_gp_admin_whoami(ngx_gp_admin_t *a);
+
+/* ngx_http_gemini_pool_admin_accounts.c */
+ngx_int_t ngx_gp_admin_accounts(ngx_gp_admin_t *a);
+ngx_int_t ngx_gp_admin_account_add(ngx_gp_admin_t *a);
+ngx_int_t ngx_gp_admin_account_update(ngx_gp_admin_t *a);
+ngx_int_t ngx_gp_admin_account_delete(ngx_gp_admin_t *a);
+ngx_int_t ngx_gp_admin_account_toggle(ngx_gp_admin_t *a);
+ngx_int_t ngx_gp_admin_account_quota(ngx_gp_admin_t *a);
+ngx_int_t ngx_gp_admin_account_test(ngx_gp_admin_t *a);
+ngx_int_t ngx_gp_admin_status(ngx_gp_admin_t *a);
+ngx_int_t ngx_gp_admin_proxy_test(ngx_gp_admin_t *a);
+
+/* ngx_http_gemini_pool_admin_keys.c */
+ngx_int_t ngx_gp_admin_keys(ngx_gp_admin_t *a);
+ngx_int_t ngx_gp_admin_key_add(ngx_gp_admin_t *a);
+ngx_int_t ngx_gp_admin_key_revoke(ngx_gp_admin_t *a);
+ngx_int_t ngx_gp_admin_key_delete(ngx_gp_admin_t *a);
+ngx_int_t ngx_gp_admin_key_stats(ngx_gp_admin_t *a);
+
+/* ngx_http_gemini_pool_admin_logs.c */
+ngx_int_t ngx_gp_admin_logs(ngx_gp_admin_t *a);
+ngx_int_t ngx_gp_admin_history(ngx_gp_admin_t *a);
+ngx_int_t ngx_gp_admin_history_item(ngx_gp_admin_t *a);
+ngx_int_t ngx_gp_admin_history_delete(ngx_gp_admin_t *a);
+
+/* ngx_http_gemini_pool_admin_settings.c */
+ngx_int_t ngx_gp_admin_settings(ngx_gp_admin_t *a);
+ngx_int_t ngx_gp_admin_settings_update(ngx_gp_admin_t *a);
+
+/* ngx_http_gemini_pool_admin_models.c */
+ngx_int_t ngx_gp_admin_models(ngx_gp_admin_t *a);
+ngx_int_t ngx_gp_admin_model_put(ngx_gp_admin_t *a);
+ngx_int_t ngx_gp_admin_model_delete(ngx_gp_admin_t *a);
+
+/* ngx_http_gemini_pool_admin_config.c */
+ngx_int_t ngx_gp_admin_export(ngx_gp_admin_t *a);
+ngx_int_t ngx_gp_admin_import(ngx_gp_admin_t *a);
+
+
+/* ngx_http_gemini_pool_admin_io.c: what the topic files share */
+
+/* JSON out: takes the reference of j */
+ngx_int_t ngx_gp_admin_json(ngx_http_request_t *r, ngx_uint_t status,
+    json_t *j);
+ngx_int_t ngx_gp_admin_error(ngx_http_request_t *r, ngx_uint_t status,
+    const char *code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+ngx_int_t ngx_gp_admin_ok(ngx_http_request_t *r);
+ngx_int_t ngx_gp_admin_changed(ngx_http_request_t *r);
+const char *ngx_gp_admin_str(ngx_gp_admin_t *a, const char *key,
+    ngx_int_t *bad);
+ngx_int_t ngx_gp_admin_int(ngx_gp_admin_t *a, const char *key, int64_t *out,
+    ngx_int_t *bad);
+ngx_int_t ngx_gp_admin_list(ngx_gp_admin_t *a, json_t *list,
+    const char *name);
+ngx_int_t ngx_gp_admin_not_found(ngx_gp_admin_t *a, const char *what);
+ngx_int_t ngx_gp_admin_arg_int(ngx_gp_admin_t *a, const char *name,
+    ngx_int_t max, const char *must, ngx_int_t *out, ngx_int_t *sent);
+ngx_int_t ngx_gp_admin_arg_text(ngx_gp_admin_t *a, const char *name,
+    ngx_str_t *out);
+
+
+#endif /* _NGX_HTTP_GEMINI_POOL_ADMIN_H_INCLUDED_ */

@@ -1,0 +1,826 @@
+
+/*
+ * Copyright (C) ngx_gemini_pool developers
+ *
+ * Admin accounts: the list, add, partial update (also the remote-sync
+ * receiver), delete, enable/disable, the quota cooldowns, the pool's
+ * status, the proxy test and the live account test.
+ */
+
+
+#include "ngx_http_gemini_pool_module.h"
+
+
+static ngx_uint_t ngx_gp_admin_zone_expired(int64_t id);
+
+
+/* GET /api/accounts */
+
+static json_t *
+ngx_gp_admin_account_json(ngx_gp_account_t *acc, ngx_uint_t index,
+    time_t now)
+{
+    u_char   proxy[NGX_GP_PROXY_LEN];
+
+    (void) ngx_gp_mask_url((char *) acc->proxy, proxy, sizeof(proxy));
+
+    return json_pack("{s:i,s:I,s:s,s:s,s:s,s:b,s:b,s:b,s:b,s:s,s:s,"
+                     "s:{s:I,s:I,s:I},s:b,s:I,s:I,s:s}",
+                     "index", (int) index,
+                     "id", (json_int_t) acc->id,
+                     "name", (char *) acc->name,
+                     "team_id", (char *) acc->team_id,
+                     "csesidx", (char *) acc->csesidx,
+                     "secure_c_ses_set", acc->secure_c_ses[0] != '\0',
+                     "host_c_oses_set", acc->host_c_oses[0] != '\0',
+                     "enabled", (int) acc->enabled,
+                     "cookie_expired", (int) acc->cookie_expired,
+                     "user_agent", (char *) acc->user_agent,
+                     "proxy", (char *) proxy,
+                     "cooldown_until",
+                     "text", (json_int_t) acc->cooldown_until[0],
+                     "images", (json_int_t) acc->cooldown_until[1],
+                     "videos", (json_int_t) acc->cooldown_until[2],
+                     "available", acc->enabled && !acc->cookie_expired
+                                  && acc->cooldown_until[0] <= now,
+                     "requests", (json_int_t) acc->requests,
+                     "failures", (json_int_t) acc->failures,
+                     "last_error", (char *) acc->last_error);
+}
+
+
+ngx_int_t
+ngx_gp_admin_accounts(ngx_gp_admin_t *a)
+{
+    json_t            *list, *j;
+    time_t             now;
+    ngx_uint_t         i;
+    ngx_gp_zone_t     *z;
+
+    z = ngx_gp_zone();
+    now = ngx_time();
+
+    list = json_array();
+    if (list == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+
+    for (i = 0; i < z->sh->naccounts; i++) {
+        j = ngx_gp_admin_account_json(&z->sh->accounts[i], i, now);
+
+        if (j == NULL || json_array_append_new(list, j) != 0) {
+            ngx_shmtx_unlock(&z->shpool->mutex);
+            json_decref(list);
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    ngx_shmtx_unlock(&z->shpool->mutex);
+
+    return ngx_gp_admin_json(a->r, NGX_HTTP_OK,
+                             json_pack("{s:o,s:i}", "accounts", list,
+                                       "total", (int) json_array_size(list)));
+}
+
+
+typedef struct {
+    const char   *column;
+    size_t        max;
+    ngx_uint_t    digits;     /* only 0-9 */
+    ngx_uint_t    url;        /* a proxy URL or "direct" */
+} ngx_gp_admin_field_t;
+
+
+static ngx_gp_admin_field_t  ngx_gp_admin_account_fields[] = {
+    { "name", NGX_GP_NAME_LEN - 1, 0, 0 },
+    { "team_id", NGX_GP_TEAM_LEN - 1, 0, 0 },
+    { "csesidx", NGX_GP_CSESIDX_LEN - 1, 1, 0 },
+    { "secure_c_ses", NGX_GP_COOKIE_LEN - 1, 0, 0 },
+    { "host_c_oses", NGX_GP_COOKIE_LEN - 1, 0, 0 },
+    { "user_agent", NGX_GP_UA_LEN - 1, 0, 0 },
+    { "proxy", NGX_GP_PROXY_LEN - 1, 0, 1 },
+    { NULL, 0, 0, 0 }
+};
+
+
+/* checks the string fields present in the body; NULL or a message */
+
+static const char *
+ngx_gp_admin_check_fields(ngx_gp_admin_t *a, char *msg, size_t size)
+{
+    size_t                  len, i;
+    json_t                 *v;
+    const char             *s;
+    ngx_gp_admin_field_t   *f;
+
+    for (f = ngx_gp_admin_account_fields; f->column; f++) {
+        v = json_object_get(a->body, f->column);
+
+        if (v == NULL || json_is_null(v)) {
+            continue;
+        }
+
+        if (!json_is_string(v)) {
+            (void) snprintf(msg, size, "\"%s\" must be a string", f->column);
+            return msg;
+        }
+
+        s = json_string_value(v);
+        len = json_string_length(v);
+
+        if (len > f->max || ngx_strlen(s) != len) {
+            (void) snprintf(msg, size, "\"%s\" is longer than %zu bytes "
+                            "or contains NUL", f->column, f->max);
+            return msg;
+        }
+
+        for (i = 0; f->digits && i < len; i++) {
+            if (s[i] < '0' || s[i] > '9') {
+                (void) snprintf(msg, size, "\"%s\" must be digits",
+                                f->column);
+                return msg;
+            }
+        }
+
+        if (f->url && len && ngx_strcmp(s, "direct") != 0
+            && ngx_strncmp(s, "http://", 7) != 0
+            && ngx_strncmp(s, "https://", 8) != 0
+            && ngx_strncmp(s, "socks5://", 9) != 0
+            && ngx_strncmp(s, "socks5h://", 10) != 0)
+        {
+            (void) snprintf(msg, size, "\"%s\" must be \"direct\" or an "
+                            "http://, https://, socks5:// or socks5h:// "
+                            "URL", f->column);
+            return msg;
+        }
+    }
+
+    v = json_object_get(a->body, "enabled");
+
+    if (v && !json_is_null(v) && !json_is_boolean(v)) {
+        (void) snprintf(msg, size, "\"enabled\" must be true or false");
+        return msg;
+    }
+
+    return NULL;
+}
+
+
+/* the body's string fields; others NULL (unchanged) */
+
+static void
+ngx_gp_admin_account_body(ngx_gp_admin_t *a, ngx_gp_store_account_t *acc)
+{
+    json_t  *v;
+
+#define ngx_gp_admin_body_str(key)                                           \
+    (json_is_string(json_object_get(a->body, key))                           \
+     ? json_string_value(json_object_get(a->body, key)) : NULL)
+
+    acc->name = ngx_gp_admin_body_str("name");
+    acc->team_id = ngx_gp_admin_body_str("team_id");
+    acc->csesidx = ngx_gp_admin_body_str("csesidx");
+    acc->secure_c_ses = ngx_gp_admin_body_str("secure_c_ses");
+    acc->host_c_oses = ngx_gp_admin_body_str("host_c_oses");
+    acc->user_agent = ngx_gp_admin_body_str("user_agent");
+    acc->proxy = ngx_gp_admin_body_str("proxy");
+
+#undef ngx_gp_admin_body_str
+
+    v = json_object_get(a->body, "enabled");
+    acc->enabled = json_is_boolean(v) ? (json_is_true(v) ? 1 : 0) : -1;
+}
+
+
+ngx_int_t
+ngx_gp_admin_account_add(ngx_gp_admin_t *a)
+{
+    int64_t                  id;
+    json_t                  *v;
+    ngx_uint_t               i;
+    const char              *err;
+    ngx_gp_admin_field_t    *f;
+    ngx_gp_store_account_t   acc;
+    char                     msg[160];
+
+    if (a->body == NULL) {
+        return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST, "invalid_json",
+                                  "a JSON object is required");
+    }
+
+    err = ngx_gp_admin_check_fields(a, msg, sizeof(msg));
+    if (err) {
+        return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
+                                  "invalid_value", "%s", err);
+    }
+
+    for (i = 1; i < 4; i++) {
+        f = &ngx_gp_admin_account_fields[i];
+        v = json_object_get(a->body, f->column);
+
+        if (i != 2 && (v == NULL || json_string_length(v) == 0)) {
+            return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
+                                      "missing_field", "\"%s\" is required",
+                                      f->column);
+        }
+
+        if (i == 2 && (v == NULL || json_string_length(v) == 0)) {
+            return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
+                                      "missing_field",
+                                      "\"csesidx\" is required");
+        }
+    }
+
+    /* the cookies and the proxy are sealed as they are written */
+
+    ngx_gp_admin_account_body(a, &acc);
+
+    if (ngx_gp_store_account_add(&acc, &id, a->r->connection->log)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_gp_admin_changed(a->r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_gp_admin_json(a->r, NGX_HTTP_CREATED,
+                             json_pack("{s:b,s:I}", "success", 1, "id",
+                                       (json_int_t) id));
+}
+
+
+/*
+ * <ref>: a list position (as the reference and its remote sync use) or
+ * "id:<N>" (a stable identity).  Returns the id, 0 when the position is
+ * past the end (*count: the number of accounts), -1 when malformed or
+ * unknown.
+ */
+
+static int64_t
+ngx_gp_admin_account_ref(ngx_gp_admin_t *a, ngx_str_t *ref,
+    ngx_uint_t *index, ngx_uint_t *count)
+{
+    int64_t         id;
+    ngx_int_t       n;
+    ngx_uint_t      i;
+    ngx_gp_zone_t  *z;
+
+    z = ngx_gp_zone();
+    id = -1;
+
+    if (ref->len > 3 && ngx_strncmp(ref->data, "id:", 3) == 0) {
+        n = ngx_atoi(ref->data + 3, ref->len - 3);
+        if (n == NGX_ERROR) {
+            return -1;
+        }
+
+        ngx_shmtx_lock(&z->shpool->mutex);
+
+        *count = z->sh->naccounts;
+
+        for (i = 0; i < z->sh->naccounts; i++) {
+            if (z->sh->accounts[i].id == n) {
+                *index = i;
+                id = n;
+                break;
+            }
+        }
+
+        ngx_shmtx_unlock(&z->shpool->mutex);
+
+        return id;
+    }
+
+    n = ngx_atoi(ref->data, ref->len);
+    if (n == NGX_ERROR) {
+        return -1;
+    }
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+
+    *count = z->sh->naccounts;
+    *index = (ngx_uint_t) n;
+
+    id = ((ngx_uint_t) n < z->sh->naccounts)
+         ? z->sh->accounts[n].id : 0;
+
+    ngx_shmtx_unlock(&z->shpool->mutex);
+
+    return id;
+}
+
+
+/*
+ * Partial update.  Also the remote-sync receiver (spec §15): a position
+ * past the end appends placeholder accounts up to it, and an account that
+ * gets complete credentials leaves the cookie-expired state and its
+ * cooldowns behind.
+ */
+
+ngx_int_t
+ngx_gp_admin_account_update(ngx_gp_admin_t *a)
+{
+    int64_t                  id;
+    ngx_uint_t               index, count, i, renew;
+    const char              *err;
+    ngx_gp_zone_t           *z;
+    ngx_gp_store_account_t   acc;
+    char                     msg[160];
+
+    if (a->body == NULL) {
+        return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST, "invalid_json",
+                                  "a JSON object is required");
+    }
+
+    err = ngx_gp_admin_check_fields(a, msg, sizeof(msg));
+    if (err) {
+        return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
+                                  "invalid_value", "%s", err);
+    }
+
+    id = ngx_gp_admin_account_ref(a, &a->seg[1], &index, &count);
+
+    if (id < 0) {
+        return ngx_gp_admin_not_found(a, "account");
+    }
+
+    if (id == 0) {
+        if (index > count + 100) {
+            return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
+                                      "invalid_value", "account position "
+                                      "%lu is too far past the end (%lu)",
+                                      (unsigned long) index,
+                                      (unsigned long) count);
+        }
+
+        /* placeholders up to the position, as the reference does */
+        if (ngx_gp_store_account_placeholders(index + 1 - count, &id,
+                                              a->r->connection->log)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    /* the cookies and the proxy are sealed as they are written */
+
+    ngx_gp_admin_account_body(a, &acc);
+
+    if (ngx_gp_store_account_update(id, &acc, a->r->connection->log)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* complete credentials bring an expired account back */
+
+    renew = 0;
+
+    if ((acc.secure_c_ses || acc.csesidx)
+        && ngx_gp_store_account_renew(id, ngx_gp_admin_zone_expired(id),
+                                      &renew, a->r->connection->log)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_gp_admin_changed(a->r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (renew) {
+        z = ngx_gp_zone();
+
+        ngx_shmtx_lock(&z->shpool->mutex);
+
+        for (i = 0; i < z->sh->naccounts; i++) {
+            if (z->sh->accounts[i].id == id) {
+                z->sh->accounts[i].cookie_expired = 0;
+                z->sh->accounts[i].jwt[0] = '\0';
+                ngx_memzero(z->sh->accounts[i].cooldown_until,
+                            sizeof(z->sh->accounts[i].cooldown_until));
+                z->sh->accounts[i].state_gen++;
+                break;
+            }
+        }
+
+        ngx_shmtx_unlock(&z->shpool->mutex);
+
+        ngx_log_error(NGX_LOG_NOTICE, a->r->connection->log, 0,
+                      "gemini pool: account %L has new credentials and is "
+                      "back in rotation", id);
+    }
+
+    return ngx_gp_admin_json(a->r, NGX_HTTP_OK,
+                             json_pack("{s:b,s:I,s:b}", "success", 1, "id",
+                                       (json_int_t) id, "renewed",
+                                       (int) renew));
+}
+
+
+static ngx_uint_t
+ngx_gp_admin_zone_expired(int64_t id)
+{
+    ngx_uint_t      i, expired;
+    ngx_gp_zone_t  *z;
+
+    z = ngx_gp_zone();
+    expired = 0;
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+
+    for (i = 0; i < z->sh->naccounts; i++) {
+        if (z->sh->accounts[i].id == id) {
+            expired = z->sh->accounts[i].cookie_expired;
+            break;
+        }
+    }
+
+    ngx_shmtx_unlock(&z->shpool->mutex);
+
+    return expired;
+}
+
+
+static ngx_int_t
+ngx_gp_admin_account_simple(ngx_gp_admin_t *a,
+    ngx_int_t (*op)(int64_t id, ngx_log_t *log))
+{
+    int64_t         id;
+    ngx_uint_t      index, count;
+
+    id = ngx_gp_admin_account_ref(a, &a->seg[1], &index, &count);
+
+    if (id <= 0) {
+        return ngx_gp_admin_not_found(a, "account");
+    }
+
+    if (op(id, a->r->connection->log) != NGX_OK
+        || ngx_gp_admin_changed(a->r) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_gp_admin_json(a->r, NGX_HTTP_OK,
+                             json_pack("{s:b,s:I}", "success", 1, "id",
+                                       (json_int_t) id));
+}
+
+
+ngx_int_t
+ngx_gp_admin_account_delete(ngx_gp_admin_t *a)
+{
+    return ngx_gp_admin_account_simple(a, ngx_gp_store_account_delete);
+}
+
+
+ngx_int_t
+ngx_gp_admin_account_toggle(ngx_gp_admin_t *a)
+{
+    return ngx_gp_admin_account_simple(a, ngx_gp_store_account_toggle);
+}
+
+
+/* GET /api/accounts/<i>/quota: the cooldowns, absolute and remaining */
+
+ngx_int_t
+ngx_gp_admin_account_quota(ngx_gp_admin_t *a)
+{
+    time_t          now, t[NGX_GP_QUOTA_N];
+    int64_t         id;
+    ngx_uint_t      index, count, i, expired;
+    ngx_gp_zone_t  *z;
+
+    id = ngx_gp_admin_account_ref(a, &a->seg[1], &index, &count);
+
+    if (id <= 0) {
+        return ngx_gp_admin_not_found(a, "account");
+    }
+
+    z = ngx_gp_zone();
+    now = ngx_time();
+    expired = 0;
+    ngx_memzero(t, sizeof(t));
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+
+    for (i = 0; i < z->sh->naccounts; i++) {
+        if (z->sh->accounts[i].id == id) {
+            ngx_memcpy(t, z->sh->accounts[i].cooldown_until, sizeof(t));
+            expired = z->sh->accounts[i].cookie_expired;
+            break;
+        }
+    }
+
+    ngx_shmtx_unlock(&z->shpool->mutex);
+
+    return ngx_gp_admin_json(a->r, NGX_HTTP_OK,
+        json_pack("{s:I,s:b,s:{s:{s:I,s:I},s:{s:I,s:I},s:{s:I,s:I}}}",
+                  "id", (json_int_t) id, "cookie_expired", (int) expired,
+                  "quota",
+                  "text", "until", (json_int_t) t[0], "seconds",
+                  (json_int_t) ngx_max(t[0] - now, 0),
+                  "images", "until", (json_int_t) t[1], "seconds",
+                  (json_int_t) ngx_max(t[1] - now, 0),
+                  "videos", "until", (json_int_t) t[2], "seconds",
+                  (json_int_t) ngx_max(t[2] - now, 0)));
+}
+
+
+/* GET /api/status: the version, the accounts, the global proxy */
+
+ngx_int_t
+ngx_gp_admin_status(ngx_gp_admin_t *a)
+{
+    time_t            now;
+    ngx_uint_t        i, usable, total;
+    ngx_gp_zone_t    *z;
+    ngx_gp_account_t *acc;
+    u_char            proxy[NGX_GP_PROXY_LEN], masked[NGX_GP_PROXY_LEN];
+
+    z = ngx_gp_zone();
+    now = ngx_time();
+    usable = 0;
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+
+    total = z->sh->naccounts;
+
+    for (i = 0; i < total; i++) {
+        acc = &z->sh->accounts[i];
+        usable += acc->enabled && !acc->cookie_expired
+                  && acc->cooldown_until[NGX_GP_QUOTA_TEXT] <= now;
+    }
+
+    ngx_shmtx_unlock(&z->shpool->mutex);
+
+    ngx_gp_setting_str(z, NGX_GP_SET_PROXY, proxy, sizeof(proxy));
+
+    (void) ngx_gp_mask_url((char *) proxy, masked, sizeof(masked));
+
+    return ngx_gp_admin_json(a->r, NGX_HTTP_OK,
+                             json_pack("{s:s,s:{s:i,s:i},s:{s:b,s:s}}",
+                                       "version", NGX_GP_VERSION,
+                                       "accounts", "total", (int) total,
+                                       "usable", (int) usable,
+                                       "proxy", "enabled",
+                                       (int) ngx_gp_setting_int(z,
+                                                NGX_GP_SET_PROXY_ENABLED),
+                                       "url", (char *) masked));
+}
+
+
+/*
+ * POST /api/proxy/test [{"proxy": URL}]: can the upstream be reached
+ * through that proxy (or the configured global one)?  The answer comes
+ * from a real getoxsrf-host request made with libcurl, asynchronously.
+ */
+
+static void
+ngx_gp_admin_proxy_cleanup(void *data)
+{
+    ngx_gp_xfer_t  **xp = data;
+
+    if (*xp) {
+        ngx_gp_xfer_destroy(*xp);
+        *xp = NULL;
+    }
+}
+
+
+/*
+ * Runs x for the request: x->data becomes {x, r, extra}; the request's
+ * pool cleanup ends a transfer whose client went away, and done()
+ * finalizes the request.
+ */
+
+static ngx_int_t
+ngx_gp_admin_async(ngx_http_request_t *r, ngx_gp_xfer_t *x,
+    ngx_gp_xfer_done_pt done, void *extra)
+{
+    ngx_gp_xfer_t       **xp;
+    ngx_pool_cleanup_t   *cln;
+
+    xp = ngx_palloc(r->pool, 3 * sizeof(void *));
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+
+    if (xp == NULL || cln == NULL) {
+        ngx_gp_xfer_destroy(x);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    xp[0] = x;
+    xp[1] = (ngx_gp_xfer_t *) r;
+    xp[2] = extra;
+    cln->handler = ngx_gp_admin_proxy_cleanup;
+    cln->data = xp;
+
+    x->on_done = done;
+    x->data = xp;
+
+    if (ngx_gp_xfer_start(x) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    r->read_event_handler = ngx_http_test_reading;
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_gp_admin_proxy_done(ngx_gp_xfer_t *x)
+{
+    double               total;
+    ngx_int_t            rc;
+    ngx_gp_xfer_t      **xp;
+    ngx_http_request_t  *r;
+    u_char               reason[256], proxy[NGX_GP_PROXY_LEN];
+
+    xp = x->data;
+    r = (ngx_http_request_t *) xp[1];
+
+    total = 0;
+    (void) curl_easy_getinfo(x->easy, CURLINFO_TOTAL_TIME, &total);
+    (void) ngx_gp_mask_url((char *) x->proxy, proxy, sizeof(proxy));
+
+    if (x->result == CURLE_OK) {
+        rc = ngx_gp_admin_json(r, NGX_HTTP_OK,
+                               json_pack("{s:b,s:s,s:i,s:i}", "ok", 1,
+                                         "proxy", (char *) proxy,
+                                         "status", (int) x->status,
+                                         "elapsed_ms",
+                                         (int) (total * 1000)));
+
+    } else {
+        rc = ngx_gp_admin_json(r, NGX_HTTP_OK,
+                               json_pack("{s:b,s:s,s:s,s:i}", "ok", 0,
+                                         "proxy", (char *) proxy,
+                                         "error",
+                                         ngx_gp_xfer_describe(x, reason,
+                                                              sizeof(reason)),
+                                         "elapsed_ms",
+                                         (int) (total * 1000)));
+    }
+
+    ngx_gp_xfer_destroy(x);
+    xp[0] = NULL;
+
+    ngx_http_finalize_request(r, rc);
+}
+
+
+ngx_int_t
+ngx_gp_admin_proxy_test(ngx_gp_admin_t *a)
+{
+    u_char                            *p;
+    ngx_int_t                          bad;
+    const char                        *url;
+    ngx_gp_xfer_t                     *x;
+    ngx_http_request_t                *r;
+    ngx_http_gemini_pool_main_conf_t  *gmcf;
+    u_char                             target[1024];
+
+    r = a->r;
+    gmcf = ngx_http_get_module_main_conf(r, ngx_http_gemini_pool_module);
+    bad = 0;
+
+    url = ngx_gp_admin_str(a, "proxy", &bad);
+
+    if (bad || (url && url[0] && !ngx_gp_proxy_valid((u_char *) url))
+        || (url && ngx_strlen(url) >= NGX_GP_PROXY_LEN))
+    {
+        return ngx_gp_admin_error(r, NGX_HTTP_BAD_REQUEST, "invalid_value",
+                                  "\"proxy\" must be an http://, https://, "
+                                  "socks5:// or socks5h:// URL");
+    }
+
+    x = ngx_gp_xfer_create(r->connection->log, "proxy test");
+    if (x == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (url && url[0]) {
+        ngx_cpystrn(x->proxy, (u_char *) url, NGX_GP_PROXY_LEN);
+        curl_easy_setopt(x->easy, CURLOPT_PROXY, (char *) x->proxy);
+        x->proxied = 1;
+
+    } else {
+        ngx_gp_xfer_proxy(x, NGX_GP_TRAFFIC_GOOGLE, NULL);
+    }
+
+    if (!x->proxied) {
+        ngx_gp_xfer_destroy(x);
+        return ngx_gp_admin_error(r, NGX_HTTP_BAD_REQUEST, "no_proxy",
+                                  "no proxy given and none configured");
+    }
+
+    p = ngx_snprintf(target, sizeof(target) - 1, "%V/", &gmcf->auth_url);
+    *p = '\0';
+
+    curl_easy_setopt(x->easy, CURLOPT_URL, (char *) target);
+    curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, 10000L);
+    x->max = 64 * 1024;
+
+    return ngx_gp_admin_async(r, x, ngx_gp_admin_proxy_done, NULL);
+}
+
+
+/* POST /api/accounts/<i>/test: a live getoxsrf with its cookies */
+
+static void
+ngx_gp_admin_test_done(ngx_gp_xfer_t *x)
+{
+    char                *jwt;
+    ngx_int_t            rc;
+    const char          *err;
+    ngx_gp_xfer_t      **xp;
+    ngx_gp_gerror_t      ge;
+    ngx_http_request_t  *r;
+    u_char               reason[256];
+
+    xp = x->data;
+    r = (ngx_http_request_t *) xp[1];
+    err = NULL;
+    jwt = NULL;
+
+    if (x->result != CURLE_OK) {
+        err = ngx_gp_xfer_describe(x, reason, sizeof(reason));
+
+    } else if (x->status != 200) {
+        (void) ngx_gp_gerror_parse((char *) x->buf, x->len, &ge);
+        ngx_snprintf(reason, sizeof(reason) - 1, "getoxsrf answered %l: %s%Z",
+                     x->status, ge.message ? ge.message : "");
+        ngx_gp_gerror_free(&ge);
+        err = (char *) reason;
+
+    } else {
+        jwt = ngx_gp_gemini_jwt_from_xsrf(x, (ngx_gp_account_copy_t *) xp[2],
+                                          &err);
+    }
+
+    rc = ngx_gp_admin_json(r, NGX_HTTP_OK,
+                           err ? json_pack("{s:b,s:i,s:s}", "ok", 0,
+                                           "status", (int) x->status,
+                                           "error", err)
+                               : json_pack("{s:b,s:i}", "ok", 1, "status",
+                                           (int) x->status));
+    free(jwt);
+
+    ngx_gp_xfer_destroy(x);
+    xp[0] = NULL;
+
+    ngx_http_finalize_request(r, rc);
+}
+
+
+ngx_int_t
+ngx_gp_admin_account_test(ngx_gp_admin_t *a)
+{
+    int64_t                            id;
+    ngx_uint_t                         index, count, i;
+    ngx_gp_xfer_t                     *x;
+    ngx_gp_zone_t                     *z;
+    ngx_gp_account_t                  *acc;
+    ngx_gp_account_copy_t             *copy;
+    ngx_http_gemini_pool_main_conf_t  *gmcf;
+
+    id = ngx_gp_admin_account_ref(a, &a->seg[1], &index, &count);
+
+    if (id <= 0) {
+        return ngx_gp_admin_not_found(a, "account");
+    }
+
+    copy = ngx_pcalloc(a->r->pool, sizeof(ngx_gp_account_copy_t));
+    if (copy == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    z = ngx_gp_zone();
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+
+    for (i = 0; i < z->sh->naccounts; i++) {
+        acc = &z->sh->accounts[i];
+
+        if (acc->id == id) {
+            ngx_gp_account_copy(acc, i, copy);
+            break;
+        }
+    }
+
+    ngx_shmtx_unlock(&z->shpool->mutex);
+
+    gmcf = ngx_http_get_module_main_conf(a->r, ngx_http_gemini_pool_module);
+
+    x = ngx_gp_gemini_getoxsrf(gmcf, copy, a->r->connection->log);
+    if (x == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_gp_admin_async(a->r, x, ngx_gp_admin_test_done, copy);
+}

@@ -1,0 +1,254 @@
+
+/*
+ * Copyright (C) ngx_gemini_pool developers
+ *
+ * Admin API keys: the list, a new key (shown once, stored as a hash),
+ * revoke, delete and a key's usage stats.
+ */
+
+
+#include "ngx_http_gemini_pool_module.h"
+
+
+/* GET /api/keys */
+
+ngx_int_t
+ngx_gp_admin_keys(ngx_gp_admin_t *a)
+{
+    return ngx_gp_admin_list(a, ngx_gp_store_keys_list(a->r->connection->log),
+                             "keys");
+}
+
+
+ngx_int_t
+ngx_gp_admin_key_add(ngx_gp_admin_t *a)
+{
+    char                *key, *hash, models[NGX_GP_KEY_MODELS_LEN], *p;
+    json_t              *v, *m;
+    size_t               i, len;
+    int64_t              expires, rpm, rpd, id;
+    ngx_int_t            bad, rc;
+    const char          *name, *format;
+    ngx_gp_store_key_t   sk;
+
+    bad = 0;
+    expires = 0;
+    rpm = 0;
+    rpd = 0;
+
+    name = ngx_gp_admin_str(a, "name", &bad);
+    format = ngx_gp_admin_str(a, "image_format", &bad);
+    (void) ngx_gp_admin_int(a, "expires_at", &expires, &bad);
+    (void) ngx_gp_admin_int(a, "rpm", &rpm, &bad);
+    (void) ngx_gp_admin_int(a, "rpd", &rpd, &bad);
+
+    if (bad || (name && ngx_strlen(name) >= NGX_GP_NAME_LEN)) {
+        return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST, "invalid_value",
+                                  "\"name\" and \"image_format\" are strings, "
+                                  "\"expires_at\", \"rpm\" and \"rpd\" "
+                                  "non-negative integers");
+    }
+
+    if (format && format[0] && ngx_strcmp(format, "markdown") != 0
+        && ngx_strcmp(format, "url") != 0 && ngx_strcmp(format, "array") != 0
+        && ngx_strcmp(format, "b64_json") != 0)
+    {
+        return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST, "invalid_value",
+                                  "\"image_format\" must be markdown, url, "
+                                  "array or b64_json");
+    }
+
+    /* "models": an array of model names (or a comma-separated string) */
+
+    models[0] = '\0';
+    v = a->body ? json_object_get(a->body, "models") : NULL;
+    p = models;
+
+    if (json_is_string(v)) {
+        if (json_string_length(v) >= sizeof(models)) {
+            return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
+                                      "invalid_value", "\"models\" is too "
+                                      "long");
+        }
+
+        ngx_cpystrn((u_char *) models, (u_char *) json_string_value(v),
+                    sizeof(models));
+
+    } else if (json_is_array(v)) {
+        json_array_foreach(v, i, m) {
+            if (!json_is_string(m)) {
+                return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
+                                          "invalid_value", "\"models\" must "
+                                          "be an array of strings");
+            }
+
+            len = json_string_length(m);
+
+            if ((size_t) (p - models) + len + 2 > sizeof(models)) {
+                return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
+                                          "invalid_value", "\"models\" is "
+                                          "too long");
+            }
+
+            if (p != models) {
+                *p++ = ',';
+            }
+
+            p = (char *) ngx_cpymem(p, json_string_value(m), len);
+            *p = '\0';
+        }
+
+    } else if (v && !json_is_null(v)) {
+        return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
+                                  "invalid_value", "\"models\" must be an "
+                                  "array of model names");
+    }
+
+    key = ngx_gp_api_key_new();
+    if (key == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    hash = ngx_gp_sha256_hex(key, ngx_strlen(key));
+    if (hash == NULL) {
+        free(key);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    sk.name = name ? name : "";
+    sk.hash = hash;
+    sk.prefix = key;
+    sk.expires = expires;
+    sk.models = models;
+    sk.rpm = rpm;
+    sk.rpd = rpd;
+    sk.image_format = format ? format : "";
+
+    rc = ngx_gp_store_key_add(&sk, &id, a->r->connection->log);
+
+    free(hash);
+
+    if (rc != NGX_OK) {
+        free(key);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_gp_admin_changed(a->r) != NGX_OK) {
+        free(key);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* the key itself is shown this once; only its hash is stored */
+    rc = ngx_gp_admin_json(a->r, NGX_HTTP_CREATED,
+                           json_pack("{s:b,s:I,s:s,s:s}", "success", 1,
+                                     "id", (json_int_t) id, "key", key,
+                                     "name", name ? name : ""));
+
+    ngx_explicit_memzero(key, ngx_strlen(key));
+    free(key);
+
+    return rc;
+}
+
+
+static ngx_int_t
+ngx_gp_admin_key_simple(ngx_gp_admin_t *a,
+    ngx_int_t (*op)(int64_t id, ngx_log_t *log))
+{
+    ngx_int_t  id, rc;
+
+    id = ngx_atoi(a->seg[1].data, a->seg[1].len);
+
+    if (id == NGX_ERROR) {
+        return ngx_gp_admin_not_found(a, "API key");
+    }
+
+    rc = op(id, a->r->connection->log);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_gp_admin_error(a->r, NGX_HTTP_NOT_FOUND, "not_found",
+                                  "no API key %d", (int) id);
+    }
+
+    if (rc != NGX_OK || ngx_gp_admin_changed(a->r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_gp_admin_ok(a->r);
+}
+
+
+ngx_int_t
+ngx_gp_admin_key_revoke(ngx_gp_admin_t *a)
+{
+    return ngx_gp_admin_key_simple(a, ngx_gp_store_key_revoke);
+}
+
+
+ngx_int_t
+ngx_gp_admin_key_delete(ngx_gp_admin_t *a)
+{
+    return ngx_gp_admin_key_simple(a, ngx_gp_store_key_delete);
+}
+
+
+/* GET /api/keys/<id>/stats: usage of one key from the zone and the log */
+
+ngx_int_t
+ngx_gp_admin_key_stats(ngx_gp_admin_t *a)
+{
+    int64_t         logged[4];
+    ngx_int_t       id;
+    ngx_uint_t      i, found;
+    ngx_gp_zone_t  *z;
+    ngx_gp_key_t    k;
+    json_int_t      calls, errors, prompt, completion;
+
+    id = ngx_atoi(a->seg[1].data, a->seg[1].len);
+    z = ngx_gp_zone();
+    found = 0;
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+
+    for (i = 0; id != NGX_ERROR && i < z->sh->nkeys; i++) {
+        if (z->sh->keys[i].id == id) {
+            k = z->sh->keys[i];
+            found = 1;
+            break;
+        }
+    }
+
+    ngx_shmtx_unlock(&z->shpool->mutex);
+
+    if (!found) {
+        return ngx_gp_admin_not_found(a, "API key");
+    }
+
+    if (ngx_gp_store_key_log_stats(id, logged, a->r->connection->log)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    calls = logged[0];
+    errors = logged[1];
+    prompt = logged[2];
+    completion = logged[3];
+
+    return ngx_gp_admin_json(a->r, NGX_HTTP_OK,
+                             json_pack("{s:I,s:s,s:I,s:I,s:I,s:I,s:I,s:I,"
+                                       "s:I,s:I}",
+                                       "id", (json_int_t) k.id,
+                                       "name", (char *) k.name,
+                                       "requests", (json_int_t) k.requests,
+                                       "last_used_at",
+                                       (json_int_t) k.last_used,
+                                       "requests_this_minute",
+                                       (json_int_t) k.minute_count,
+                                       "requests_today",
+                                       (json_int_t) k.day_count,
+                                       "logged_calls", calls,
+                                       "logged_errors", errors,
+                                       "prompt_tokens", prompt,
+                                       "completion_tokens", completion));
+}

@@ -1,0 +1,143 @@
+
+/*
+ * Copyright (C) ngx_gemini_pool developers
+ *
+ * Admin models: the list, create or update, delete.
+ */
+
+
+#include "ngx_http_gemini_pool_module.h"
+
+
+/* GET /api/models */
+
+ngx_int_t
+ngx_gp_admin_models(ngx_gp_admin_t *a)
+{
+    return ngx_gp_admin_list(a,
+                             ngx_gp_store_models_list(a->r->connection->log),
+                             "models");
+}
+
+
+/*
+ * POST /api/models {"name", ...} creates or replaces; PUT /api/models/<name>
+ * updates the fields given.  account_id: an account id to pin the model to,
+ * or null for none.
+ */
+
+ngx_int_t
+ngx_gp_admin_model_put(ngx_gp_admin_t *a)
+{
+    json_t                *v;
+    int64_t                account;
+    ngx_int_t              bad;
+    const char            *name, *model_id, *kind, *desc;
+    ngx_gp_store_model_t   m;
+    u_char                 buf[NGX_GP_MODEL_LEN];
+
+    if (a->body == NULL) {
+        return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST, "invalid_json",
+                                  "a JSON object is required");
+    }
+
+    bad = 0;
+
+    if (a->nseg == 2) {
+        if (a->seg[1].len == 0 || a->seg[1].len >= NGX_GP_MODEL_LEN) {
+            return ngx_gp_admin_error(a->r, NGX_HTTP_NOT_FOUND, "not_found",
+                                      "bad model name");
+        }
+
+        ngx_memcpy(buf, a->seg[1].data, a->seg[1].len);
+        buf[a->seg[1].len] = '\0';
+        name = (char *) buf;
+
+    } else {
+        name = ngx_gp_admin_str(a, "name", &bad);
+    }
+
+    model_id = ngx_gp_admin_str(a, "model_id", &bad);
+    kind = ngx_gp_admin_str(a, "kind", &bad);
+    desc = ngx_gp_admin_str(a, "description", &bad);
+
+    v = json_object_get(a->body, "account_id");
+    account = -1;
+
+    if (json_is_integer(v) && json_integer_value(v) > 0) {
+        account = json_integer_value(v);
+
+    } else if (v && !json_is_null(v)) {
+        bad = 1;
+    }
+
+    v = json_object_get(a->body, "enabled");
+    if (v && !json_is_boolean(v)) {
+        bad = 1;
+    }
+
+    v = json_object_get(a->body, "position");
+    if (v && !json_is_integer(v)) {
+        bad = 1;
+    }
+
+    if (bad || name == NULL || name[0] == '\0'
+        || ngx_strlen(name) >= NGX_GP_MODEL_LEN
+        || (model_id && ngx_strlen(model_id) >= NGX_GP_MODEL_LEN)
+        || (kind && ngx_strcmp(kind, "text") != 0
+            && ngx_strcmp(kind, "image") != 0
+            && ngx_strcmp(kind, "video") != 0))
+    {
+        return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
+                                  "invalid_value", "a model has \"name\" "
+                                  "and optional \"model_id\" (strings under "
+                                  "64 bytes), \"kind\" (text, image or "
+                                  "video), \"account_id\" (an id or null), "
+                                  "\"enabled\" (bool), \"position\" (int), "
+                                  "\"description\"");
+    }
+
+    m.name = name;
+    m.model_id = model_id;
+    m.kind = kind;
+    m.description = desc;
+    m.account = account;
+    m.has_account = (json_object_get(a->body, "account_id") != NULL);
+
+    v = json_object_get(a->body, "enabled");
+    m.enabled = v ? (json_is_true(v) ? 1 : 0) : -1;
+
+    v = json_object_get(a->body, "position");
+    m.has_position = (v != NULL);
+    m.position = v ? json_integer_value(v) : 0;
+
+    if (ngx_gp_store_model_put(&m, a->r->connection->log) != NGX_OK
+        || ngx_gp_admin_changed(a->r) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_gp_admin_ok(a->r);
+}
+
+
+ngx_int_t
+ngx_gp_admin_model_delete(ngx_gp_admin_t *a)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_gp_store_model_delete(&a->seg[1], a->r->connection->log);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_gp_admin_error(a->r, NGX_HTTP_NOT_FOUND, "not_found",
+                                  "no model \"%.*s\"",
+                                  (int) ngx_min(a->seg[1].len, 64),
+                                  a->seg[1].data);
+    }
+
+    if (rc != NGX_OK || ngx_gp_admin_changed(a->r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_gp_admin_ok(a->r);
+}
