@@ -820,6 +820,7 @@ ngx_gp_chat_no_upstream(ngx_gp_upstream_t *u, ngx_gp_failure_t *f)
     ngx_gp_oai_error_t   err;
 
     if (f->kind == NGX_GP_FAIL_NONE) {
+        ngx_gp_upstream_action(u, NULL);
         ngx_gp_upstream_error(f, NULL, &err);
 
         if (f->retry_after) {
@@ -1258,10 +1259,9 @@ ngx_gp_chat_stream_done(ngx_gp_xfer_t *x)
         ngx_del_timer(&ctx->timer);
     }
 
-    ngx_gp_upstream_action(&ctx->u, NULL);
-
     if (ctx->client_error) {
         /* the client went away: not the account's fault */
+        ngx_gp_upstream_action(&ctx->u, NULL);
         ngx_gp_chat_drop_xfer(ctx);
         ngx_gp_chat_release(ctx, 1, NULL);
         ngx_http_finalize_request(ctx->r, NGX_ERROR);
@@ -1319,6 +1319,8 @@ ngx_gp_chat_stream_done(ngx_gp_xfer_t *x)
         return;
     }
 
+    ngx_gp_upstream_action(&ctx->u, NULL);
+
     ngx_gp_chat_media_fetch(ctx);
 }
 
@@ -1370,7 +1372,6 @@ ngx_gp_chat_fail(ngx_gp_chat_ctx_t *ctx, ngx_uint_t kind, long status,
     ngx_cpystrn(ctx->last_error, (u_char *) msg, sizeof(ctx->last_error));
 
     ngx_gp_chat_drop_xfer(ctx);
-    ngx_gp_upstream_action(&ctx->u, NULL);
 
     if (ctx->timer.timer_set) {
         ngx_del_timer(&ctx->timer);

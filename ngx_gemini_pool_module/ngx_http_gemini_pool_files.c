@@ -1623,6 +1623,7 @@ ngx_gp_upload_no_upstream(ngx_gp_upstream_t *us, ngx_gp_failure_t *f)
     ngx_gp_oai_error_t   err;
 
     if (f->kind == NGX_GP_FAIL_NONE) {
+        ngx_gp_upstream_action(us, NULL);
         ngx_gp_upstream_error(f, NULL, &err);
 
         if (f->retry_after) {
@@ -1653,12 +1654,12 @@ ngx_gp_upload_file_done(ngx_gp_xfer_t *x)
 
     r = u->r;
 
-    ngx_gp_upstream_action(&u->upstream, NULL);
-
     if (ngx_gp_upstream_classify(x, &f) != NGX_GP_FAIL_NONE) {
         ngx_gp_upload_failed(u, &f);
         return;
     }
+
+    ngx_gp_upstream_action(&u->upstream, NULL);
 
     upstream = ngx_gp_file_id_parse((char *) x->buf, x->len);
 

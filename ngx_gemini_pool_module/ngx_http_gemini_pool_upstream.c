@@ -528,7 +528,11 @@ ngx_gp_upstream_abort(ngx_gp_upstream_t *u, ngx_gp_failure_t *f)
         u->fetching = 0;
     }
 
-    ngx_gp_upstream_action(u, NULL);
+    if (u->mode != NGX_GP_UPSTREAM_SESSION) {
+        ngx_gp_upstream_action(u, NULL);
+    }
+
+    /* SESSION: the log's action stays until ngx_gp_upstream_next() */
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, u->log, 0,
                    "gemini pool: upstream failure \"%s\": %s",
@@ -588,8 +592,10 @@ ngx_gp_upstream_classify(ngx_gp_xfer_t *x, ngx_gp_failure_t *f)
 /*
  * An attempt failed (more: the request could still go to another
  * account): the failure is counted, the pool's rules are applied to the
- * account (cooldown, expiry), the account is released.  1: the caller
- * may start the sequence again on another account.
+ * account (cooldown, expiry), the account is released, the failure is
+ * logged "while" the state the request was in, and the log's action is
+ * put back.  1: the caller may start the sequence again on another
+ * account.
  */
 
 ngx_uint_t
@@ -626,6 +632,8 @@ ngx_gp_upstream_next(ngx_gp_upstream_t *u, ngx_gp_failure_t *f,
 
         ngx_gp_upstream_release(u, 0, f->msg);
     }
+
+    ngx_gp_upstream_action(u, NULL);
 
     return retry;
 }
