@@ -116,7 +116,6 @@ typedef struct {
     unsigned                           by_id:1;      /* conversation_id */
     unsigned                           bound:1;      /* bound session */
     unsigned                           omit_model:1;
-    unsigned                           pinned:1;     /* a file's session */
 
     /* generated media, and the artefact lines of image turns */
     unsigned                           flushing:1;
@@ -632,8 +631,7 @@ static void
 ngx_gp_chat_release(ngx_gp_chat_ctx_t *ctx, ngx_uint_t ok,
     const char *error)
 {
-    ngx_gp_zone_release(ctx->zone, ctx->acct, ok, error);
-    ctx->acct->id = 0;
+    ngx_gp_upstream_release(&ctx->u, ok, error);
 }
 
 
@@ -795,7 +793,6 @@ ngx_gp_chat_ready(ngx_gp_upstream_t *u)
 
     ctx->session_created = u->session_created;
     ctx->bound = u->bound;
-    ctx->pinned = u->pin_account != 0;
     ngx_memcpy(ctx->account_name, ctx->acct->name, NGX_GP_NAME_LEN);
     ctx->account_id = ctx->acct->id;
 
@@ -838,6 +835,16 @@ ngx_gp_chat_no_upstream(ngx_gp_upstream_t *u, ngx_gp_failure_t *f)
     if (ctx->acct->id) {
         ngx_memcpy(ctx->account_name, ctx->acct->name, NGX_GP_NAME_LEN);
         ctx->account_id = ctx->acct->id;
+    }
+
+    /* a bound session's account that fails loses the binding */
+    ctx->bound = u->bound;
+
+    if (u->session) {
+        /* the call log names the session */
+        free(ctx->session);
+        ctx->session = u->session;
+        u->session = NULL;
     }
 
     ngx_gp_chat_fail(ctx, f->kind, f->status, "%s", f->msg);

@@ -567,14 +567,12 @@ ngx_gp_upstream_classify(ngx_gp_xfer_t *x, ngx_gp_failure_t *f)
 
     case NGX_GP_FAIL_TIMEOUT:
         (void) snprintf(f->msg, sizeof(f->msg), "%s timed out", x->what);
-        f->status = 0;
         break;
 
     case NGX_GP_FAIL_NETWORK:
         (void) snprintf(f->msg, sizeof(f->msg), "%s %s: %s", x->what,
                         x->status ? "broken" : "failed",
                         ngx_gp_xfer_describe(x, reason, sizeof(reason)));
-        f->status = 0;
         break;
 
     default:
