@@ -2816,12 +2816,13 @@ ngx_gp_admin_test_cleanup(void *data)
 static ngx_int_t
 ngx_gp_admin_account_test(ngx_gp_admin_t *a)
 {
-    int64_t              id;
-    ngx_uint_t           index, count, i;
-    ngx_gp_zone_t       *z;
-    ngx_gp_account_t    *acc;
-    ngx_gp_upstream_t   *u;
-    ngx_pool_cleanup_t  *cln;
+    int64_t                 id;
+    ngx_uint_t              index, count, i;
+    ngx_gp_zone_t          *z;
+    ngx_gp_account_t       *acc;
+    ngx_gp_upstream_t      *u;
+    ngx_pool_cleanup_t     *cln;
+    ngx_gp_account_copy_t  *copy;
 
     id = ngx_gp_admin_account_ref(a, &a->seg[1], &index, &count);
 
@@ -2830,9 +2831,10 @@ ngx_gp_admin_account_test(ngx_gp_admin_t *a)
     }
 
     u = ngx_pcalloc(a->r->pool, sizeof(ngx_gp_upstream_t));
+    copy = ngx_pcalloc(a->r->pool, sizeof(ngx_gp_account_copy_t));
     cln = ngx_pool_cleanup_add(a->r->pool, 0);
 
-    if (u == NULL || cln == NULL) {
+    if (u == NULL || copy == NULL || cln == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -2844,7 +2846,7 @@ ngx_gp_admin_account_test(ngx_gp_admin_t *a)
         acc = &z->sh->accounts[i];
 
         if (acc->id == id) {
-            ngx_gp_account_copy(acc, i, &u->acct);
+            ngx_gp_account_copy(acc, i, copy);
             break;
         }
     }
@@ -2853,6 +2855,7 @@ ngx_gp_admin_account_test(ngx_gp_admin_t *a)
 
     /* the pool is left as it is: no JWT stored, no cooldown */
     u->mode = NGX_GP_UPSTREAM_PROBE;
+    u->acct = copy;
     u->zone = z;
     u->log = a->r->connection->log;
     u->ready = ngx_gp_admin_test_ready;

@@ -36,7 +36,8 @@ typedef struct {
     size_t                             prompt_len;
 
     ngx_gp_upstream_t                  u;           /* account, JWT */
-    ngx_gp_account_copy_t             *acct;        /* &u.acct */
+    ngx_gp_account_copy_t             *acct;
+    ngx_uint_t                         max_attempts;
     ngx_uint_t                         quota;
 
     /* the conversation: the key it is bound under, the key of its next
@@ -357,28 +358,24 @@ ngx_gp_chat_start(ngx_http_request_t *r, ngx_str_t *body, ngx_uint_t images)
                 (uint32_t) ngx_random(), (uint32_t) ngx_random(),
                 (uint32_t) ngx_random());
 
-    ctx->acct = &ctx->u.acct;
-    ctx->u.data = ctx;
-    ctx->u.ready = ngx_gp_chat_ready;
-    ctx->u.fail = ngx_gp_chat_no_upstream;
-    ctx->u.log = r->connection->log;
-    ctx->u.zone = ctx->zone;
-    ctx->u.mode = NGX_GP_UPSTREAM_SESSION;
-    ctx->u.quota = ctx->quota;
-    ctx->u.only = ctx->model.account;
-    ctx->u.conv_key = ctx->has_conv_key ? ctx->conv_key : NULL;
+    ctx->acct = ngx_palloc(r->pool, sizeof(ngx_gp_account_copy_t));
+    if (ctx->acct == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
 
-    ctx->u.max_attempts = ngx_gp_zone_setting_number(ctx->zone,
-                                                     "max_attempts", 3);
+    ctx->acct->id = 0;
+
+    ctx->max_attempts = ngx_gp_zone_setting_number(ctx->zone,
+                                                   "max_attempts", 3);
 
     ngx_shmtx_lock(&ctx->zone->shpool->mutex);
-    ctx->u.max_attempts = ngx_min(ctx->u.max_attempts,
-                                  ctx->zone->sh->naccounts);
+    ctx->max_attempts = ngx_min(ctx->max_attempts, ctx->zone->sh->naccounts);
     ctx->zone->sh->requests++;
     ngx_shmtx_unlock(&ctx->zone->shpool->mutex);
 
-    if (ctx->u.max_attempts == 0) {
-        ctx->u.max_attempts = 1;
+    if (ctx->max_attempts == 0) {
+        ctx->max_attempts = 1;
     }
 
     /* a client that goes away cancels the upstream transfer */
@@ -443,10 +440,23 @@ ngx_gp_chat_begin(ngx_gp_chat_ctx_t *ctx)
             return;
         }
 
-        ctx->u.max_attempts = 1;
+        ctx->max_attempts = 1;
         ctx->u.pin_account = account;
         ctx->u.pin_session = session;
     }
+
+    /* the upstream: what the turn needs from the pool */
+    ctx->u.data = ctx;
+    ctx->u.ready = ngx_gp_chat_ready;
+    ctx->u.fail = ngx_gp_chat_no_upstream;
+    ctx->u.log = ctx->r->connection->log;
+    ctx->u.zone = ctx->zone;
+    ctx->u.mode = NGX_GP_UPSTREAM_SESSION;
+    ctx->u.quota = ctx->quota;
+    ctx->u.only = ctx->model.account;
+    ctx->u.max_attempts = ctx->max_attempts;
+    ctx->u.conv_key = ctx->has_conv_key ? ctx->conv_key : NULL;
+    ctx->u.acct = ctx->acct;
 
     ngx_gp_chat_attempt(ctx);
 }

@@ -67,6 +67,7 @@ typedef struct {
     ngx_gp_zone_t                     *zone;
     ngx_gp_key_t                       key;
     ngx_gp_upstream_t                  upstream;
+    ngx_gp_account_copy_t              acct;
     ngx_gp_xfer_t                     *xfer;
     u_char                            *data;
     size_t                             len;
@@ -1541,6 +1542,7 @@ ngx_gp_files_body(ngx_http_request_t *r)
     u->upstream.quota = NGX_GP_QUOTA_TEXT;
     u->upstream.only = -1;
     u->upstream.what = "file upload";
+    u->upstream.acct = &u->acct;
 
     u->upstream.max_attempts = ngx_gp_zone_setting_number(u->zone,
                                                           "max_attempts", 3);
@@ -1587,7 +1589,7 @@ ngx_gp_upload_ready(ngx_gp_upstream_t *us)
 
     ngx_gp_upstream_action(us, "uploading a file");
 
-    body = ngx_gp_body_add_context_file((char *) us->acct.team_id,
+    body = ngx_gp_body_add_context_file((char *) u->acct.team_id,
                                         us->session, u->filename, u->mime,
                                         u->data, u->len, &len);
     if (body == NULL) {
@@ -1595,7 +1597,7 @@ ngx_gp_upload_ready(ngx_gp_upstream_t *us)
         return;
     }
 
-    x = ngx_gp_gemini_widget(u->gmcf, &us->acct, "widgetAddContextFile",
+    x = ngx_gp_gemini_widget(u->gmcf, &u->acct, "widgetAddContextFile",
                              body, len, u->gmcf->upload_timeout,
                              u->r->connection->log);
     if (x) {
@@ -1691,7 +1693,7 @@ ngx_gp_upload_file_done(ngx_gp_xfer_t *x)
     {
         sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, upstream, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, u->upstream.acct.id);
+        sqlite3_bind_int64(st, 3, u->acct.id);
         sqlite3_bind_text(st, 4, u->upstream.session, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 5, u->filename, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 6, u->mime, -1, SQLITE_STATIC);
@@ -1733,8 +1735,7 @@ ngx_gp_upload_file_done(ngx_gp_xfer_t *x)
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "gemini pool: file file-%s (%s, %uz bytes) uploaded to "
-                  "account \"%s\"", id, u->mime, u->len,
-                  u->upstream.acct.name);
+                  "account \"%s\"", id, u->mime, u->len, u->acct.name);
 
     free(id);
 

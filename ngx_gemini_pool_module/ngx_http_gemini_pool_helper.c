@@ -33,13 +33,14 @@ static void ngx_gp_helper_track(ngx_gp_upstream_t *u, ngx_uint_t add);
 
 /* a JWT refresh: the upstream, its own log (for the log's action) */
 typedef struct {
-    ngx_gp_upstream_t    u;
-    ngx_log_t            log;
+    ngx_gp_upstream_t      u;
+    ngx_gp_account_copy_t  acct;
+    ngx_log_t              log;
 } ngx_gp_helper_refresh_t;
 
 
 /* the helper's JWT refreshes in flight, ended at exit */
-static ngx_gp_upstream_t  *ngx_gp_helper_xfers[NGX_GP_HELPER_XSRF];
+static ngx_gp_upstream_t  *ngx_gp_helper_refreshes[NGX_GP_HELPER_XSRF];
 static ngx_uint_t          ngx_gp_helper_xsrf;
 
 
@@ -161,7 +162,7 @@ ngx_gp_helper_jwt(ngx_gp_zone_t *z)
         acc->jwt_refresh_started = now;
         acc->xsrf_calls++;
 
-        ngx_gp_account_copy(acc, i, &h->u.acct);
+        ngx_gp_account_copy(acc, i, &h->acct);
 
         list[n++] = h;
     }
@@ -172,6 +173,7 @@ ngx_gp_helper_jwt(ngx_gp_zone_t *z)
         h = list[i];
 
         h->log = *ngx_cycle->log;
+        h->u.acct = &h->acct;
         h->u.log = &h->log;
         h->u.zone = z;
         h->u.mode = NGX_GP_UPSTREAM_REFRESH;
@@ -181,7 +183,7 @@ ngx_gp_helper_jwt(ngx_gp_zone_t *z)
 
         ngx_log_debug1(NGX_LOG_DEBUG_CORE, ngx_cycle->log, 0,
                        "gemini pool helper: refreshing the JWT of \"%s\"",
-                       h->u.acct.name);
+                       h->acct.name);
 
         ngx_gp_helper_track(&h->u, 1);
         ngx_gp_upstream_start(&h->u);
@@ -195,8 +197,8 @@ ngx_gp_helper_track(ngx_gp_upstream_t *u, ngx_uint_t add)
     ngx_uint_t  i;
 
     for (i = 0; i < NGX_GP_HELPER_XSRF; i++) {
-        if (ngx_gp_helper_xfers[i] == (add ? NULL : u)) {
-            ngx_gp_helper_xfers[i] = add ? u : NULL;
+        if (ngx_gp_helper_refreshes[i] == (add ? NULL : u)) {
+            ngx_gp_helper_refreshes[i] = add ? u : NULL;
 
             if (add) {
                 ngx_gp_helper_xsrf++;
@@ -219,10 +221,10 @@ ngx_gp_helper_exit_process(ngx_cycle_t *cycle)
     ngx_uint_t  i;
 
     for (i = 0; i < NGX_GP_HELPER_XSRF; i++) {
-        if (ngx_gp_helper_xfers[i]) {
-            ngx_gp_upstream_finalize(ngx_gp_helper_xfers[i]);
-            ngx_free(ngx_gp_helper_xfers[i]->data);
-            ngx_gp_helper_xfers[i] = NULL;
+        if (ngx_gp_helper_refreshes[i]) {
+            ngx_gp_upstream_finalize(ngx_gp_helper_refreshes[i]);
+            ngx_free(ngx_gp_helper_refreshes[i]->data);
+            ngx_gp_helper_refreshes[i] = NULL;
         }
     }
 
@@ -245,7 +247,7 @@ ngx_gp_helper_jwt_failed(ngx_gp_upstream_t *u, ngx_gp_failure_t *f)
 {
     ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
                   "gemini pool helper: JWT refresh of account \"%s\" "
-                  "failed: %s", u->acct.name, f->msg);
+                  "failed: %s", u->acct->name, f->msg);
 
     ngx_gp_helper_track(u, 0);
     ngx_free(u->data);

@@ -63,7 +63,8 @@ struct ngx_gp_media_s {
     ngx_uint_t               pending;
     ngx_uint_t               next_index;
 
-    ngx_gp_upstream_t        u;           /* the turn's account, JWT */
+    ngx_gp_account_copy_t    acct;
+    ngx_gp_upstream_t        u;           /* the turn's JWT */
     char                    *session;     /* malloc'ed */
     ngx_gp_xfer_t           *xfer;        /* listFiles */
 
@@ -631,7 +632,8 @@ ngx_gp_media_fetch(ngx_gp_media_t *m, ngx_gp_account_copy_t *a,
 
     /* a long turn may have outlived the JWT that nobody refreshed */
 
-    m->u.acct = *a;
+    m->acct = *a;
+    m->u.acct = &m->acct;
     m->u.data = m;
     m->u.ready = ngx_gp_media_jwt_ready;
     m->u.fail = ngx_gp_media_jwt_failed;
@@ -701,12 +703,12 @@ ngx_gp_media_list(ngx_gp_media_t *m)
     z = ngx_gp_zone();
     m->listed = 1;
 
-    body = ngx_gp_body_list_files((char *) m->u.acct.team_id, m->session,
+    body = ngx_gp_body_list_files((char *) m->acct.team_id, m->session,
                                   &len);
     x = NULL;
 
     if (body) {
-        x = ngx_gp_gemini_widget(z->gmcf, &m->u.acct,
+        x = ngx_gp_gemini_widget(z->gmcf, &m->acct,
                                  "widgetListSessionFileMetadata", body, len,
                                  z->gmcf->session_timeout, m->log);
     }
@@ -808,7 +810,7 @@ ngx_gp_media_downloads(ngx_gp_media_t *m)
             continue;
         }
 
-        x = ngx_gp_gemini_download(z->gmcf, &m->u.acct,
+        x = ngx_gp_gemini_download(z->gmcf, &m->acct,
                                    it[i].session ? it[i].session
                                                  : m->session,
                                    it[i].file_id, m->log);

@@ -72,7 +72,7 @@ ngx_gp_upstream_start(ngx_gp_upstream_t *u)
         ngx_log_debug2(NGX_LOG_DEBUG_HTTP, u->log, 0,
                        "gemini pool: %s JWT of account \"%s\"",
                        u->mode == NGX_GP_UPSTREAM_JWT ? "the" : "a new",
-                       u->acct.name);
+                       u->acct->name);
 
         if (u->mode == NGX_GP_UPSTREAM_JWT) {
             ngx_gp_upstream_jwt(u);
@@ -109,12 +109,12 @@ ngx_gp_upstream_start(ngx_gp_upstream_t *u)
         }
     }
 
-    rc = ngx_gp_zone_pick(u->zone, &u->acct, u->quota, u->only, &retry);
+    rc = ngx_gp_zone_pick(u->zone, u->acct, u->quota, u->only, &retry);
 
     if (rc == NGX_OK) {
         ngx_log_debug2(NGX_LOG_DEBUG_HTTP, u->log, 0,
                        "gemini pool: attempt %ui on account \"%s\"",
-                       u->attempts, u->acct.name);
+                       u->attempts, u->acct->name);
 
         ngx_gp_upstream_jwt(u);
         return;
@@ -134,7 +134,7 @@ ngx_gp_upstream_pinned(ngx_gp_upstream_t *u)
     ngx_int_t  rc;
     u_char     bound[NGX_GP_SESSION_LEN];
 
-    rc = ngx_gp_zone_pick(u->zone, &u->acct, u->quota,
+    rc = ngx_gp_zone_pick(u->zone, u->acct, u->quota,
                           (ngx_int_t) u->pin_account, &retry);
 
     if (rc != NGX_OK) {
@@ -167,7 +167,7 @@ ngx_gp_upstream_pinned(ngx_gp_upstream_t *u)
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, u->log, 0,
                    "gemini pool: turn with a file on account \"%s\" "
-                   "session \"%s\"", u->acct.name, u->session);
+                   "session \"%s\"", u->acct->name, u->session);
 
     ngx_gp_upstream_jwt(u);
 }
@@ -188,7 +188,7 @@ ngx_gp_upstream_binding(ngx_gp_upstream_t *u)
                                 &created, session)
         != NGX_OK
         || (max_age && ngx_time() - created >= max_age)
-        || ngx_gp_zone_take(u->zone, &u->acct, account_id, u->quota)
+        || ngx_gp_zone_take(u->zone, u->acct, account_id, u->quota)
            != NGX_OK)
     {
         return NGX_DECLINED;
@@ -209,7 +209,7 @@ ngx_gp_upstream_binding(ngx_gp_upstream_t *u)
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, u->log, 0,
                    "gemini pool: follow-up turn on account \"%s\" "
-                   "session \"%s\"", u->acct.name, session);
+                   "session \"%s\"", u->acct->name, session);
 
     return NGX_OK;
 }
@@ -224,14 +224,14 @@ ngx_gp_upstream_jwt(ngx_gp_upstream_t *u)
 
     ngx_gp_upstream_action(u, "getting a JWT");
 
-    rc = ngx_gp_zone_jwt(u->zone, &u->acct);
+    rc = ngx_gp_zone_jwt(u->zone, u->acct);
 
     switch (rc) {
 
     case NGX_GP_JWT_FRESH:
         ngx_log_debug1(NGX_LOG_DEBUG_HTTP, u->log, 0,
                        "gemini pool: JWT of account \"%s\" from the zone",
-                       u->acct.name);
+                       u->acct->name);
 
         if (u->mode == NGX_GP_UPSTREAM_SESSION && u->session == NULL) {
             ngx_gp_upstream_session(u);
@@ -276,7 +276,7 @@ ngx_gp_upstream_jwt(ngx_gp_upstream_t *u)
     if (u->jwt_wait == 0) {
         ngx_log_debug1(NGX_LOG_DEBUG_HTTP, u->log, 0,
                        "gemini pool: waiting for another process's JWT "
-                       "of account \"%s\"", u->acct.name);
+                       "of account \"%s\"", u->acct->name);
     }
 
     u->jwt_wait += NGX_GP_JWT_POLL;
@@ -296,7 +296,7 @@ ngx_gp_upstream_xsrf(ngx_gp_upstream_t *u)
 {
     ngx_gp_xfer_t  *x;
 
-    x = ngx_gp_gemini_getoxsrf(u->zone->gmcf, &u->acct, u->log);
+    x = ngx_gp_gemini_getoxsrf(u->zone->gmcf, u->acct, u->log);
 
     if (x) {
         x->on_done = ngx_gp_upstream_xsrf_done;
@@ -325,7 +325,7 @@ ngx_gp_upstream_xsrf_done(ngx_gp_xfer_t *x)
         return;
     }
 
-    jwt = ngx_gp_gemini_jwt_from_xsrf(x, &u->acct, &err);
+    jwt = ngx_gp_gemini_jwt_from_xsrf(x, u->acct, &err);
 
     if (jwt == NULL) {
         ngx_gp_upstream_fail(u, NGX_GP_FAIL_AUTH, 200,
@@ -334,11 +334,11 @@ ngx_gp_upstream_xsrf_done(ngx_gp_xfer_t *x)
     }
 
     if (u->mode != NGX_GP_UPSTREAM_PROBE) {
-        ngx_gp_zone_jwt_store(u->zone, &u->acct, jwt, ngx_time());
+        ngx_gp_zone_jwt_store(u->zone, u->acct, jwt, ngx_time());
         u->fetching = 0;
     }
 
-    ngx_cpystrn(u->acct.jwt, (u_char *) jwt, NGX_GP_JWT_LEN);
+    ngx_cpystrn(u->acct->jwt, (u_char *) jwt, NGX_GP_JWT_LEN);
     free(jwt);
 
     ngx_gp_xfer_destroy(x);
@@ -346,7 +346,7 @@ ngx_gp_upstream_xsrf_done(ngx_gp_xfer_t *x)
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, u->log, 0,
                    "gemini pool: JWT of account \"%s\" from getoxsrf",
-                   u->acct.name);
+                   u->acct->name);
 
     if (u->mode == NGX_GP_UPSTREAM_SESSION && u->session == NULL) {
         ngx_gp_upstream_session(u);
@@ -370,14 +370,14 @@ ngx_gp_upstream_session(ngx_gp_upstream_t *u)
     ngx_sprintf(name, "%06xD%06xD%Z", (uint32_t) ngx_random() & 0xffffff,
                 (uint32_t) ngx_random() & 0xffffff);
 
-    body = ngx_gp_body_create_session((char *) u->acct.team_id,
+    body = ngx_gp_body_create_session((char *) u->acct->team_id,
                                       (char *) name, &len);
     if (body == NULL) {
         ngx_gp_upstream_fail(u, NGX_GP_FAIL_INTERNAL, 0, "out of memory");
         return;
     }
 
-    x = ngx_gp_gemini_widget(u->zone->gmcf, &u->acct, "widgetCreateSession",
+    x = ngx_gp_gemini_widget(u->zone->gmcf, u->acct, "widgetCreateSession",
                              body, len, u->zone->gmcf->session_timeout,
                              u->log);
     if (x) {
@@ -422,7 +422,7 @@ ngx_gp_upstream_session_done(ngx_gp_xfer_t *x)
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, u->log, 0,
                    "gemini pool: new session \"%s\" on account \"%s\"",
-                   u->session, u->acct.name);
+                   u->session, u->acct->name);
 
     ngx_gp_upstream_ready(u);
 }
@@ -434,7 +434,7 @@ ngx_gp_upstream_ready(ngx_gp_upstream_t *u)
     ngx_gp_upstream_action(u, NULL);
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, u->log, 0,
-                   "gemini pool: account \"%s\" ready", u->acct.name);
+                   "gemini pool: account \"%s\" ready", u->acct->name);
 
     u->ready(u);
 }
@@ -480,7 +480,7 @@ ngx_gp_upstream_no_account(ngx_gp_upstream_t *u, ngx_int_t rc,
 {
     ngx_gp_failure_t  f;
 
-    u->acct.id = 0;
+    u->acct->id = 0;
 
     f.kind = NGX_GP_FAIL_NONE;
     f.status = 0;
@@ -524,7 +524,7 @@ ngx_gp_upstream_abort(ngx_gp_upstream_t *u, ngx_gp_failure_t *f)
 
     if (u->fetching) {
         /* releases the zone's refresh lock this process took */
-        ngx_gp_zone_jwt_store(u->zone, &u->acct, NULL, 0);
+        ngx_gp_zone_jwt_store(u->zone, u->acct, NULL, 0);
         u->fetching = 0;
     }
 
@@ -614,17 +614,17 @@ ngx_gp_upstream_next(ngx_gp_upstream_t *u, ngx_gp_failure_t *f,
 
     retry = v->retry && more && u->attempts < u->max_attempts;
 
-    if (u->acct.id) {
+    if (u->acct->id) {
         /* one line per failover: the account, the reason, what next */
         ngx_log_error(NGX_LOG_WARN, u->log, 0,
                       "gemini pool: account \"%s\" failed: %s; %s "
-                      "(%s%sattempt %ui of %ui)", u->acct.name, f->msg,
+                      "(%s%sattempt %ui of %ui)", u->acct->name, f->msg,
                       retry ? "trying the next account" : "giving up",
                       u->what ? u->what : "", u->what ? ", " : "",
                       u->attempts, u->max_attempts);
 
         if (v->until || v->expired) {
-            ngx_gp_zone_cooldown(z, &u->acct, v->quota, v->until,
+            ngx_gp_zone_cooldown(z, u->acct, v->quota, v->until,
                                  v->expired, f->msg);
         }
 
@@ -641,8 +641,8 @@ void
 ngx_gp_upstream_release(ngx_gp_upstream_t *u, ngx_uint_t ok,
     const char *error)
 {
-    ngx_gp_zone_release(u->zone, &u->acct, ok, error);
-    u->acct.id = 0;
+    ngx_gp_zone_release(u->zone, u->acct, ok, error);
+    u->acct->id = 0;
 }
 
 
@@ -661,11 +661,11 @@ ngx_gp_upstream_finalize(ngx_gp_upstream_t *u)
     }
 
     if (u->fetching) {
-        ngx_gp_zone_jwt_store(u->zone, &u->acct, NULL, 0);
+        ngx_gp_zone_jwt_store(u->zone, u->acct, NULL, 0);
         u->fetching = 0;
     }
 
-    if (u->acct.id && u->mode == NGX_GP_UPSTREAM_SESSION) {
+    if (u->acct && u->acct->id && u->mode == NGX_GP_UPSTREAM_SESSION) {
         ngx_gp_upstream_release(u, 0, NULL);
     }
 

@@ -4,10 +4,12 @@
  *
  * The upstream client: an account, its JWT and a session for a request,
  * in the manner of ngx_http_upstream_t.  The caller fills in what the
- * request needs and gets ready(u) with the account copy, the JWT and the
- * session, or fail(u, f) with the failure; it reports the failures of
- * its own calls with ngx_gp_upstream_next(), which applies the pool's
+ * request needs (and where the account copy goes: u->acct) and gets
+ * ready(u) with the account, its JWT in u->acct->jwt and the session in
+ * u->session, or fail(u, f) with the failure; it reports the failures
+ * of its own calls with ngx_gp_upstream_next(), which applies the pool's
  * rules to the account and says whether another account may be tried.
+ * The upstream lives in the caller's context: nothing is allocated.
  */
 
 
@@ -53,7 +55,7 @@ struct ngx_gp_upstream_s {
     /* event ident must be after 3 words (void *) as in ngx_connection_t */
     ngx_int_t                          ident;
 
-    /* filled by the caller */
+    /* filled by the caller (and acct below) */
     ngx_log_t                         *log;
     ngx_gp_zone_t                     *zone;
     ngx_uint_t                         mode;        /* NGX_GP_UPSTREAM_ */
@@ -70,8 +72,8 @@ struct ngx_gp_upstream_s {
     u_char                            *conv_key;
     time_t                             session_max_age;
 
-    /* what the upstream found */
-    ngx_gp_account_copy_t              acct;        /* id 0: none held */
+    /* what the upstream found: the caller's storage, acct->id 0: none */
+    ngx_gp_account_copy_t             *acct;
     char                              *session;     /* malloc'ed */
     time_t                             session_created;
     ngx_uint_t                         attempts;
