@@ -171,7 +171,9 @@ sub slurp {
 
 sub sql {
     my ($stmt) = @_;
-    open my $fh, '-|', 'sqlite3', '-batch', $DB, $stmt
+    # the helper may be writing (its state, the call log): wait for it
+    open my $fh, '-|', 'sqlite3', '-batch', '-cmd', '.timeout 5000', $DB,
+        $stmt
         or die "sqlite3: $!";
     local $/;
     my $out = <$fh>;
