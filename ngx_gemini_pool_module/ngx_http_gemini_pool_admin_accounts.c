@@ -733,61 +733,45 @@ ngx_gp_admin_proxy_test(ngx_gp_admin_t *a)
 /* POST /api/accounts/<i>/test: a live getoxsrf with its cookies */
 
 static void
-ngx_gp_admin_test_done(ngx_gp_xfer_t *x)
+ngx_gp_admin_test_ready(ngx_gp_upstream_t *u)
 {
-    char                *jwt;
-    ngx_int_t            rc;
-    const char          *err;
-    ngx_gp_xfer_t      **xp;
-    ngx_gp_gerror_t      ge;
-    ngx_http_request_t  *r;
-    u_char               reason[256];
+    ngx_http_request_t  *r = u->data;
 
-    xp = x->data;
-    r = (ngx_http_request_t *) xp[1];
-    err = NULL;
-    jwt = NULL;
+    ngx_http_finalize_request(r, ngx_gp_admin_json(r, NGX_HTTP_OK,
+                                 json_pack("{s:b,s:i}", "ok", 1, "status",
+                                           200)));
+}
 
-    if (x->result != CURLE_OK) {
-        err = ngx_gp_xfer_describe(x, reason, sizeof(reason));
 
-    } else if (x->status != 200) {
-        (void) ngx_gp_gerror_parse((char *) x->buf, x->len, &ge);
-        ngx_snprintf(reason, sizeof(reason) - 1, "getoxsrf answered %l: %s%Z",
-                     x->status, ge.message ? ge.message : "");
-        ngx_gp_gerror_free(&ge);
-        err = (char *) reason;
+static void
+ngx_gp_admin_test_failed(ngx_gp_upstream_t *u, ngx_gp_failure_t *f)
+{
+    ngx_http_request_t  *r = u->data;
 
-    } else {
-        jwt = ngx_gp_gemini_jwt_from_xsrf(x, (ngx_gp_account_copy_t *) xp[2],
-                                          &err);
-    }
+    ngx_http_finalize_request(r, ngx_gp_admin_json(r, NGX_HTTP_OK,
+                                 json_pack("{s:b,s:i,s:s}", "ok", 0,
+                                           "status", (int) f->status,
+                                           "error", f->msg)));
+}
 
-    rc = ngx_gp_admin_json(r, NGX_HTTP_OK,
-                           err ? json_pack("{s:b,s:i,s:s}", "ok", 0,
-                                           "status", (int) x->status,
-                                           "error", err)
-                               : json_pack("{s:b,s:i}", "ok", 1, "status",
-                                           (int) x->status));
-    free(jwt);
 
-    ngx_gp_xfer_destroy(x);
-    xp[0] = NULL;
-
-    ngx_http_finalize_request(r, rc);
+static void
+ngx_gp_admin_test_cleanup(void *data)
+{
+    ngx_gp_upstream_finalize(data);
 }
 
 
 ngx_int_t
 ngx_gp_admin_account_test(ngx_gp_admin_t *a)
 {
-    int64_t                            id;
-    ngx_uint_t                         index, count, i;
-    ngx_gp_xfer_t                     *x;
-    ngx_gp_zone_t                     *z;
-    ngx_gp_account_t                  *acc;
-    ngx_gp_account_copy_t             *copy;
-    ngx_http_gemini_pool_main_conf_t  *gmcf;
+    int64_t                 id;
+    ngx_uint_t              index, count, i;
+    ngx_gp_zone_t          *z;
+    ngx_gp_account_t       *acc;
+    ngx_gp_upstream_t      *u;
+    ngx_pool_cleanup_t     *cln;
+    ngx_gp_account_copy_t  *copy;
 
     id = ngx_gp_admin_account_ref(a, &a->seg[1], &index, &count);
 
@@ -795,8 +779,11 @@ ngx_gp_admin_account_test(ngx_gp_admin_t *a)
         return ngx_gp_admin_not_found(a, "account");
     }
 
+    u = ngx_pcalloc(a->r->pool, sizeof(ngx_gp_upstream_t));
     copy = ngx_pcalloc(a->r->pool, sizeof(ngx_gp_account_copy_t));
-    if (copy == NULL) {
+    cln = ngx_pool_cleanup_add(a->r->pool, 0);
+
+    if (u == NULL || copy == NULL || cln == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -815,12 +802,21 @@ ngx_gp_admin_account_test(ngx_gp_admin_t *a)
 
     ngx_shmtx_unlock(&z->shpool->mutex);
 
-    gmcf = ngx_http_get_module_main_conf(a->r, ngx_http_gemini_pool_module);
+    /* the pool is left as it is: no JWT stored, no cooldown */
+    u->mode = NGX_GP_UPSTREAM_PROBE;
+    u->acct = copy;
+    u->zone = z;
+    u->log = a->r->connection->log;
+    u->ready = ngx_gp_admin_test_ready;
+    u->fail = ngx_gp_admin_test_failed;
+    u->data = a->r;
 
-    x = ngx_gp_gemini_getoxsrf(gmcf, copy, a->r->connection->log);
-    if (x == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    cln->handler = ngx_gp_admin_test_cleanup;
+    cln->data = u;
 
-    return ngx_gp_admin_async(a->r, x, ngx_gp_admin_test_done, copy);
+    a->r->read_event_handler = ngx_http_test_reading;
+
+    ngx_gp_upstream_start(u);
+
+    return NGX_DONE;
 }

@@ -5,8 +5,8 @@
  * A chat turn, the request state machine behind every client surface
  * (surface.h: OpenAI chat completions, the images API, ...).
  *
- *   body -> surface parse -> account -> JWT (zone or getoxsrf)
- *        -> createSession -> streamAssist -> split -> decode
+ *   body -> surface parse -> upstream (account, JWT, session: upstream.c)
+ *        -> addContextFile -> streamAssist -> split -> decode
  *        -> surface delta / media / finish -> SSE writer or JSON
  *
  * The response header is committed only when the upstream produced its
@@ -22,7 +22,6 @@
 #include "ngx_http_gemini_pool_module.h"
 
 
-#define NGX_GP_JWT_POLL        50
 
 typedef struct {
     ngx_http_request_t                *r;
@@ -35,11 +34,10 @@ typedef struct {
     char                              *prompt;
     size_t                             prompt_len;
 
+    ngx_gp_upstream_t                  u;           /* account, JWT */
     ngx_gp_account_copy_t             *acct;
-    ngx_uint_t                         attempts;
     ngx_uint_t                         max_attempts;
     ngx_uint_t                         quota;
-    ngx_msec_t                         jwt_wait;
 
     /* the conversation: the key it is bound under, the key of its next
        turn (the history so far, then this turn's answer, hashed) */
@@ -101,10 +99,8 @@ typedef struct {
     unsigned                           client_error:1;
     unsigned                           has_conv_key:1;
     unsigned                           by_id:1;      /* conversation_id */
-    unsigned                           tried_binding:1;
     unsigned                           bound:1;      /* bound session */
     unsigned                           omit_model:1;
-    unsigned                           pinned:1;     /* a file's session */
 
     /* generated media, and the artefact lines of image turns */
     unsigned                           flushing:1;
@@ -120,14 +116,11 @@ static void ngx_gp_chat_history(ngx_gp_chat_ctx_t *ctx, ngx_gp_event_t *e);
 static void ngx_gp_chat_keys(ngx_gp_chat_ctx_t *ctx);
 static void ngx_gp_chat_ttfb(ngx_gp_chat_ctx_t *ctx);
 static void ngx_gp_chat_attempt(ngx_gp_chat_ctx_t *ctx);
-static void ngx_gp_chat_jwt(ngx_gp_chat_ctx_t *ctx);
-static void ngx_gp_chat_xsrf_done(ngx_gp_xfer_t *x);
-static void ngx_gp_chat_session(ngx_gp_chat_ctx_t *ctx);
-static void ngx_gp_chat_session_done(ngx_gp_xfer_t *x);
+static void ngx_gp_chat_ready(ngx_gp_upstream_t *u);
+static void ngx_gp_chat_no_upstream(ngx_gp_upstream_t *u,
+    ngx_gp_failure_t *f);
 static void ngx_gp_chat_inputs_ready(void *data, ngx_gp_oai_error_t *err);
 static void ngx_gp_chat_begin(ngx_gp_chat_ctx_t *ctx);
-static void ngx_gp_chat_pinned(ngx_gp_chat_ctx_t *ctx, int64_t account,
-    u_char *session);
 static void ngx_gp_chat_upload(ngx_gp_chat_ctx_t *ctx);
 static void ngx_gp_chat_upload_done(ngx_gp_xfer_t *x);
 static void ngx_gp_chat_stream(ngx_gp_chat_ctx_t *ctx);
@@ -431,7 +424,22 @@ ngx_gp_chat_begin(ngx_gp_chat_ctx_t *ctx)
         }
 
         ctx->max_attempts = 1;
+        ctx->u.pin_account = account;
+        ctx->u.pin_session = session;
     }
+
+    /* the upstream: what the turn needs from the pool */
+    ctx->u.data = ctx;
+    ctx->u.ready = ngx_gp_chat_ready;
+    ctx->u.fail = ngx_gp_chat_no_upstream;
+    ctx->u.log = ctx->r->connection->log;
+    ctx->u.zone = ctx->zone;
+    ctx->u.mode = NGX_GP_UPSTREAM_SESSION;
+    ctx->u.quota = ctx->quota;
+    ctx->u.only = ctx->model.account;
+    ctx->u.max_attempts = ctx->max_attempts;
+    ctx->u.conv_key = ctx->has_conv_key ? ctx->conv_key : NULL;
+    ctx->u.acct = ctx->acct;
 
     ngx_gp_chat_attempt(ctx);
 }
@@ -469,7 +477,7 @@ ngx_gp_chat_record(ngx_gp_chat_ctx_t *ctx)
                            ? NGX_HTTP_CLIENT_CLOSED_REQUEST
                            : r->headers_out.status);
     e.stream = ctx->stream;
-    e.attempts = (uint8_t) ngx_min(ctx->attempts, 255);
+    e.attempts = (uint8_t) ngx_min(ctx->u.attempts, 255);
     e.latency_ms = (uint32_t) ngx_max(ms, 0);
     e.ttfb_ms = (int32_t) ctx->ttfb;
     e.prompt_tokens = (uint32_t) ctx->usage.prompt_tokens;
@@ -569,9 +577,8 @@ ngx_gp_chat_cleanup(void *data)
 
     ngx_gp_chat_drop_xfer(ctx);
 
-    if (ctx->acct && ctx->acct->id) {
-        ngx_gp_chat_release(ctx, 0, NULL);
-    }
+    /* the account, a getoxsrf or a wait in progress */
+    ngx_gp_upstream_finalize(&ctx->u);
 
     ngx_gp_jsonstream_free(&ctx->js);
     ngx_gp_chat_req_free(&ctx->req);
@@ -597,8 +604,7 @@ static void
 ngx_gp_chat_release(ngx_gp_chat_ctx_t *ctx, ngx_uint_t ok,
     const char *error)
 {
-    ngx_gp_zone_release(ctx->zone, ctx->acct, ok, error);
-    ctx->acct->id = 0;
+    ngx_gp_upstream_release(&ctx->u, ok, error);
 }
 
 
@@ -737,344 +743,84 @@ ngx_gp_chat_set_prompt(ngx_gp_chat_ctx_t *ctx, ngx_uint_t replay)
 static void
 ngx_gp_chat_attempt(ngx_gp_chat_ctx_t *ctx)
 {
-    time_t               retry, now, created, max_age;
-    u_char              *pin;
-    int64_t              account_id;
-    ngx_int_t            rc;
-    ngx_gp_oai_error_t   err;
-    u_char               session[NGX_GP_SESSION_LEN];
-
-    ctx->attempts++;
     ctx->fail = 0;
-    ctx->jwt_wait = 0;
     ctx->bound = 0;
-    now = ngx_time();
 
     /* a new session: the turn's files are uploaded into it again */
     ngx_gp_input_restart(ctx->in);
 
-    account_id = ngx_gp_input_account(ctx->in, &pin);
-
-    if (account_id) {
-        ngx_gp_chat_pinned(ctx, account_id, pin);
-        return;
-    }
-
-    /* a follow-up turn goes to its account and session when it can */
-
-    if (ctx->has_conv_key && !ctx->tried_binding) {
-        ctx->tried_binding = 1;
-
-        max_age = ngx_gp_setting_int(ctx->zone, NGX_GP_SET_SESSION_MAX_AGE);
-
-        if (ngx_gp_zone_binding_get(ctx->zone, ctx->conv_key, &account_id,
-                                    &created, session)
-            == NGX_OK
-            && (max_age == 0 || now - created < max_age)
-            && ngx_gp_zone_take(ctx->zone, ctx->acct, account_id,
-                                ctx->quota)
-               == NGX_OK)
-        {
-            free(ctx->session);
-            ctx->session = strdup((char *) session);
-
-            if (ctx->session == NULL || ngx_gp_chat_set_prompt(ctx, 0)
-                                        != NGX_OK)
-            {
-                ngx_gp_chat_fail(ctx, NGX_GP_FAIL_INTERNAL, 0,
-                                 "out of memory");
-                return;
-            }
-
-            ctx->bound = 1;
-            ctx->session_created = created;
-            ngx_memcpy(ctx->account_name, ctx->acct->name, NGX_GP_NAME_LEN);
-            ctx->account_id = ctx->acct->id;
-
-            ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ctx->r->connection->log, 0,
-                           "gemini pool: follow-up turn on account \"%s\" "
-                           "session \"%s\"", ctx->acct->name, session);
-
-            ngx_gp_chat_jwt(ctx);
-            return;
-        }
-    }
-
-    rc = ngx_gp_zone_pick(ctx->zone, ctx->acct, ctx->quota,
-                          ctx->model.account, &retry);
-
-    if (rc == NGX_OK) {
-        ngx_memcpy(ctx->account_name, ctx->acct->name, NGX_GP_NAME_LEN);
-        ctx->account_id = ctx->acct->id;
-
-        /* a new session must learn the earlier turns: replay them */
-        if (ngx_gp_chat_set_prompt(ctx, ctx->earlier_turns > 0) != NGX_OK) {
-            ngx_gp_chat_fail(ctx, NGX_GP_FAIL_INTERNAL, 0, "out of memory");
-            return;
-        }
-
-        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ctx->r->connection->log, 0,
-                       "gemini pool: attempt %ui on account \"%s\"",
-                       ctx->attempts, ctx->acct->name);
-        ngx_gp_chat_jwt(ctx);
-        return;
-    }
-
-    if (rc == NGX_AGAIN) {
-        ngx_gp_oai_error_set(&err, NGX_HTTP_TOO_MANY_REQUESTS,
-                             "rate_limit_error", "no_account_available",
-                             NULL, "All accounts are cooling down; the "
-                             "earliest is usable again in %d s",
-                             (int) ngx_max(retry - now, 1));
-
-        ngx_gp_retry_after(ctx->r, ngx_max(retry - now, 1));
-
-    } else {
-        ngx_gp_oai_error_set(&err, NGX_HTTP_SERVICE_UNAVAILABLE,
-                             "server_error", "no_account_available",
-                             NULL, "No account is enabled in the pool");
-    }
-
-    ngx_gp_chat_error(ctx, &err);
+    ngx_gp_upstream_start(&ctx->u);
 }
 
 
+/* an account, its JWT and a session: the turn's own calls follow */
+
 static void
-ngx_gp_chat_pinned(ngx_gp_chat_ctx_t *ctx, int64_t account, u_char *session)
+ngx_gp_chat_ready(ngx_gp_upstream_t *u)
 {
-    time_t               retry, now, created;
-    int64_t              bound_id;
-    ngx_int_t            rc;
-    ngx_uint_t           replay;
+    ngx_gp_chat_ctx_t  *ctx = u->data;
+
+    free(ctx->session);
+    ctx->session = u->session;
+    u->session = NULL;
+
+    ctx->session_created = u->session_created;
+    ctx->bound = u->bound;
+    ngx_memcpy(ctx->account_name, ctx->acct->name, NGX_GP_NAME_LEN);
+    ctx->account_id = ctx->acct->id;
+
+    /* a new session must learn the earlier turns: replay them */
+    if (ngx_gp_chat_set_prompt(ctx, ctx->earlier_turns > 0 && !u->resumed)
+        != NGX_OK)
+    {
+        ngx_gp_chat_fail(ctx, NGX_GP_FAIL_INTERNAL, 0, "out of memory");
+        return;
+    }
+
+    ngx_gp_chat_upload(ctx);
+}
+
+
+/* no account, or no JWT or session on the account chosen */
+
+static void
+ngx_gp_chat_no_upstream(ngx_gp_upstream_t *u, ngx_gp_failure_t *f)
+{
+    ngx_gp_chat_ctx_t   *ctx = u->data;
     ngx_gp_oai_error_t   err;
-    u_char               bound[NGX_GP_SESSION_LEN];
 
-    now = ngx_time();
+    if (f->kind == NGX_GP_FAIL_NONE) {
+        ngx_gp_upstream_action(u, NULL);
+        ngx_gp_upstream_error(f, NULL, &err);
 
-    rc = ngx_gp_zone_pick(ctx->zone, ctx->acct, ctx->quota, account, &retry);
-
-    if (rc != NGX_OK) {
-        if (rc == NGX_AGAIN) {
-            ngx_gp_oai_error_set(&err, NGX_HTTP_TOO_MANY_REQUESTS,
-                                 "rate_limit_error", "no_account_available",
-                                 NULL, "The account holding the file is "
-                                 "cooling down; it is usable again in %d s",
-                                 (int) ngx_max(retry - now, 1));
-            ngx_gp_retry_after(ctx->r, ngx_max(retry - now, 1));
-
-        } else {
-            ngx_gp_oai_error_set(&err, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                 "server_error", "no_account_available",
-                                 NULL, "The account holding the file is "
-                                 "disabled, expired or removed; upload "
-                                 "the file again");
+        if (f->retry_after) {
+            ngx_gp_retry_after(ctx->r, f->retry_after);
         }
 
-        ctx->acct->id = 0;
         ngx_gp_chat_error(ctx, &err);
         return;
     }
 
-    /* the conversation may already live in that session */
-
-    replay = ctx->earlier_turns > 0;
-    ctx->session_created = now;
-
-    if (ctx->has_conv_key
-        && ngx_gp_zone_binding_get(ctx->zone, ctx->conv_key, &bound_id,
-                                   &created, bound)
-           == NGX_OK
-        && bound_id == account
-        && ngx_strcmp(bound, session) == 0)
-    {
-        replay = 0;
-        ctx->session_created = created;
+    if (f->status) {
+        ctx->upstream_status = f->status;
     }
 
-    free(ctx->session);
-    ctx->session = strdup((char *) session);
-
-    ngx_memcpy(ctx->account_name, ctx->acct->name, NGX_GP_NAME_LEN);
-    ctx->account_id = ctx->acct->id;
-    ctx->pinned = 1;
-
-    if (ctx->session == NULL || ngx_gp_chat_set_prompt(ctx, replay)
-                                != NGX_OK)
-    {
-        ngx_gp_chat_fail(ctx, NGX_GP_FAIL_INTERNAL, 0, "out of memory");
-        return;
+    if (ctx->acct->id) {
+        ngx_memcpy(ctx->account_name, ctx->acct->name, NGX_GP_NAME_LEN);
+        ctx->account_id = ctx->acct->id;
     }
 
-    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ctx->r->connection->log, 0,
-                   "gemini pool: turn with a file on account \"%s\" "
-                   "session \"%s\"", ctx->acct->name, session);
+    /* a bound session's account that fails loses the binding */
+    ctx->bound = u->bound;
 
-    ngx_gp_chat_jwt(ctx);
-}
-
-
-static void
-ngx_gp_chat_jwt(ngx_gp_chat_ctx_t *ctx)
-{
-    ngx_int_t       rc;
-    ngx_gp_xfer_t  *x;
-
-    rc = ngx_gp_zone_jwt(ctx->zone, ctx->acct);
-
-    switch (rc) {
-
-    case NGX_GP_JWT_FRESH:
-        if (ctx->bound || ctx->pinned) {
-            ngx_gp_chat_upload(ctx);
-
-        } else {
-            ngx_gp_chat_session(ctx);
-        }
-
-        return;
-
-    case NGX_GP_JWT_WAIT:
-        if (ctx->jwt_wait >= ctx->gmcf->xsrf_timeout) {
-            ngx_gp_chat_fail(ctx, NGX_GP_FAIL_TIMEOUT, 0,
-                             "timed out waiting for another process's "
-                             "getoxsrf");
-            return;
-        }
-
-        ctx->jwt_wait += NGX_GP_JWT_POLL;
-        ngx_add_timer(&ctx->timer, NGX_GP_JWT_POLL);
-        return;
-
-    case NGX_GP_JWT_FETCH:
-        x = ngx_gp_gemini_getoxsrf(ctx->gmcf, ctx->acct,
-                                   ctx->r->connection->log);
-        if (x == NULL) {
-            ngx_gp_zone_jwt_store(ctx->zone, ctx->acct, NULL, 0);
-            ngx_gp_chat_fail(ctx, NGX_GP_FAIL_INTERNAL, 0,
-                             "cannot start getoxsrf");
-            return;
-        }
-
-        x->on_done = ngx_gp_chat_xsrf_done;
-        x->data = ctx;
-        ctx->xfer = x;
-
-        if (ngx_gp_xfer_start(x) != NGX_OK) {
-            ngx_gp_zone_jwt_store(ctx->zone, ctx->acct, NULL, 0);
-            ngx_gp_chat_fail(ctx, NGX_GP_FAIL_INTERNAL, 0,
-                             "cannot start getoxsrf");
-        }
-
-        return;
-
-    default:
-        /* the account vanished in a reload */
-        ngx_gp_chat_fail(ctx, NGX_GP_FAIL_INTERNAL, 0,
-                         "account removed from the pool");
-        return;
-    }
-}
-
-
-static void
-ngx_gp_chat_xsrf_done(ngx_gp_xfer_t *x)
-{
-    char               *jwt;
-    const char         *err;
-    ngx_gp_chat_ctx_t  *ctx = x->data;
-
-    if (x->result != CURLE_OK || x->status != 200) {
-        ngx_gp_zone_jwt_store(ctx->zone, ctx->acct, NULL, 0);
-        ngx_gp_chat_upstream_error(ctx, x);
-        return;
+    if (u->session) {
+        /* the call log names the session */
+        free(ctx->session);
+        ctx->session = u->session;
+        u->session = NULL;
     }
 
-    jwt = ngx_gp_gemini_jwt_from_xsrf(x, ctx->acct, &err);
-
-    if (jwt == NULL) {
-        ngx_gp_zone_jwt_store(ctx->zone, ctx->acct, NULL, 0);
-        ngx_gp_chat_fail(ctx, NGX_GP_FAIL_AUTH, 200,
-                         "getoxsrf answer unusable: %s", err);
-        return;
-    }
-
-    ngx_gp_zone_jwt_store(ctx->zone, ctx->acct, jwt, ngx_time());
-    ngx_cpystrn(ctx->acct->jwt, (u_char *) jwt, NGX_GP_JWT_LEN);
-    free(jwt);
-
-    ngx_gp_chat_drop_xfer(ctx);
-
-    if (ctx->bound || ctx->pinned) {
-        ngx_gp_chat_upload(ctx);
-
-    } else {
-        ngx_gp_chat_session(ctx);
-    }
-}
-
-
-static void
-ngx_gp_chat_session(ngx_gp_chat_ctx_t *ctx)
-{
-    char            *body;
-    size_t           len;
-    ngx_gp_xfer_t   *x;
-    u_char           name[16];
-
-    ngx_sprintf(name, "%06xD%06xD%Z", (uint32_t) ngx_random() & 0xffffff,
-                (uint32_t) ngx_random() & 0xffffff);
-
-    body = ngx_gp_body_create_session((char *) ctx->acct->team_id,
-                                      (char *) name, &len);
-    if (body == NULL) {
-        ngx_gp_chat_fail(ctx, NGX_GP_FAIL_INTERNAL, 0, "out of memory");
-        return;
-    }
-
-    x = ngx_gp_gemini_widget(ctx->gmcf, ctx->acct, "widgetCreateSession",
-                             body, len, ctx->gmcf->session_timeout,
-                             ctx->r->connection->log);
-    if (x == NULL) {
-        ngx_gp_chat_fail(ctx, NGX_GP_FAIL_INTERNAL, 0,
-                         "cannot start widgetCreateSession");
-        return;
-    }
-
-    x->on_done = ngx_gp_chat_session_done;
-    x->data = ctx;
-    x->max = 256 * 1024;
-    ctx->xfer = x;
-
-    if (ngx_gp_xfer_start(x) != NGX_OK) {
-        ngx_gp_chat_fail(ctx, NGX_GP_FAIL_INTERNAL, 0,
-                         "cannot start widgetCreateSession");
-    }
-}
-
-
-static void
-ngx_gp_chat_session_done(ngx_gp_xfer_t *x)
-{
-    ngx_gp_chat_ctx_t  *ctx = x->data;
-
-    if (x->result != CURLE_OK || x->status != 200) {
-        ngx_gp_chat_upstream_error(ctx, x);
-        return;
-    }
-
-    free(ctx->session);
-    ctx->session = ngx_gp_session_parse((char *) x->buf, x->len);
-
-    if (ctx->session == NULL) {
-        ngx_gp_chat_fail(ctx, NGX_GP_FAIL_SERVER, 200,
-                         "widgetCreateSession answered without a session");
-        return;
-    }
-
-    ctx->session_created = ngx_time();
-
-    ngx_gp_chat_drop_xfer(ctx);
-    ngx_gp_chat_upload(ctx);
+    ngx_gp_chat_fail(ctx, f->kind, f->status, "%s", f->msg);
 }
 
 
@@ -1089,6 +835,8 @@ ngx_gp_chat_upload(ngx_gp_chat_ctx_t *ctx)
         ngx_gp_chat_stream(ctx);
         return;
     }
+
+    ngx_gp_upstream_action(&ctx->u, "uploading a file");
 
     x = ngx_gp_input_upload(ctx->in, ctx->acct, ctx->session,
                             ctx->r->connection->log);
@@ -1137,6 +885,8 @@ ngx_gp_chat_stream(ngx_gp_chat_ctx_t *ctx)
     size_t            len;
     ngx_gp_xfer_t    *x;
     ngx_gp_assist_t   a;
+
+    ngx_gp_upstream_action(&ctx->u, "reading the answer stream");
 
     ngx_memzero(&a, sizeof(ngx_gp_assist_t));
 
@@ -1496,6 +1246,7 @@ ngx_gp_chat_stream_done(ngx_gp_xfer_t *x)
 
     if (ctx->client_error) {
         /* the client went away: not the account's fault */
+        ngx_gp_upstream_action(&ctx->u, NULL);
         ngx_gp_chat_drop_xfer(ctx);
         ngx_gp_chat_release(ctx, 1, NULL);
         ngx_http_finalize_request(ctx->r, NGX_ERROR);
@@ -1553,6 +1304,8 @@ ngx_gp_chat_stream_done(ngx_gp_xfer_t *x)
         return;
     }
 
+    ngx_gp_upstream_action(&ctx->u, NULL);
+
     ngx_gp_chat_media_fetch(ctx);
 }
 
@@ -1562,47 +1315,21 @@ ngx_gp_chat_stream_done(ngx_gp_xfer_t *x)
 static void
 ngx_gp_chat_upstream_error(ngx_gp_chat_ctx_t *ctx, ngx_gp_xfer_t *x)
 {
-    ngx_uint_t        kind;
-    ngx_gp_gerror_t   ge;
-    u_char            reason[256];
+    ngx_gp_failure_t  f;
 
     if (x->status) {
         ctx->upstream_status = x->status;
     }
 
-    if (ctx->timed_out
-        || (x->result == CURLE_OPERATION_TIMEDOUT && !x->proxied))
-    {
+    if (ctx->timed_out) {
         ngx_gp_chat_fail(ctx, NGX_GP_FAIL_TIMEOUT, 0, "%s timed out",
                          x->what);
         return;
     }
 
-    if (x->result != CURLE_OK && (x->status == 0 || x->status == 200)) {
-        ngx_gp_chat_fail(ctx, NGX_GP_FAIL_NETWORK, 0, "%s %s: %s", x->what,
-                         x->status ? "broken" : "failed",
-                         ngx_gp_xfer_describe(x, reason, sizeof(reason)));
-        return;
-    }
+    (void) ngx_gp_upstream_classify(x, &f);
 
-    kind = (x->status == 401 || x->status == 403) ? NGX_GP_FAIL_AUTH
-           : (x->status == 429) ? NGX_GP_FAIL_RATE
-           : (x->status >= 500) ? NGX_GP_FAIL_SERVER
-           : NGX_GP_FAIL_REQUEST;
-
-    (void) ngx_gp_gerror_parse((char *) x->buf, x->len, &ge);
-
-    /* another user's session: the binding goes, the account is fine */
-    if (kind == NGX_GP_FAIL_AUTH && x->buf
-        && ngx_gp_rules_not_owned((char *) x->buf, x->len))
-    {
-        kind = NGX_GP_FAIL_NOT_OWNED;
-    }
-
-    ngx_gp_chat_fail(ctx, kind, x->status, "%s answered %ld: %s", x->what,
-                     x->status, ge.message ? ge.message : "");
-
-    ngx_gp_gerror_free(&ge);
+    ngx_gp_chat_fail(ctx, f.kind, f.status, "%s", f.msg);
 }
 
 
@@ -1610,25 +1337,24 @@ static void
 ngx_gp_chat_fail(ngx_gp_chat_ctx_t *ctx, ngx_uint_t kind, long status,
     const char *fmt, ...)
 {
+    char                *msg;
     va_list              args;
     ngx_uint_t           retry;
     ngx_gp_verdict_t     v;
+    ngx_gp_failure_t     f;
     ngx_gp_oai_error_t   err;
-    char                 msg[256];
+
+    f.kind = kind;
+    f.status = status;
+    f.retry_after = 0;
+    msg = f.msg;
 
     va_start(args, fmt);
-    (void) vsnprintf(msg, sizeof(msg), fmt, args);
+    (void) vsnprintf(msg, sizeof(f.msg), fmt, args);
     va_end(args);
-
-    ngx_gp_zone_verdict(ctx->zone, kind, ctx->quota, &v);
 
     ctx->last_fail = kind;
     ngx_cpystrn(ctx->last_error, (u_char *) msg, sizeof(ctx->last_error));
-
-    /* every upstream failure counts, also those a failover hides */
-    ngx_shmtx_lock(&ctx->zone->shpool->mutex);
-    ctx->zone->sh->metrics.failures[ngx_min(kind, 9)]++;
-    ngx_shmtx_unlock(&ctx->zone->shpool->mutex);
 
     ngx_gp_chat_drop_xfer(ctx);
 
@@ -1636,24 +1362,9 @@ ngx_gp_chat_fail(ngx_gp_chat_ctx_t *ctx, ngx_uint_t kind, long status,
         ngx_del_timer(&ctx->timer);
     }
 
-    retry = v.retry && !ctx->out.sse.header_sent
-            && ctx->attempts < ctx->max_attempts;
-
-    if (ctx->acct->id) {
-        /* one line per failover: the account, the reason, what next */
-        ngx_log_error(NGX_LOG_WARN, ctx->r->connection->log, 0,
-                      "gemini pool: account \"%s\" failed: %s; %s "
-                      "(attempt %ui of %ui)", ctx->acct->name, msg,
-                      retry ? "trying the next account" : "giving up",
-                      ctx->attempts, ctx->max_attempts);
-
-        if (v.until || v.expired) {
-            ngx_gp_zone_cooldown(ctx->zone, ctx->acct, v.quota, v.until,
-                                 v.expired, msg);
-        }
-
-        ngx_gp_chat_release(ctx, 0, msg);
-    }
+    /* counted, the account cooled down and released, one line logged */
+    retry = ngx_gp_upstream_next(&ctx->u, &f, !ctx->out.sse.header_sent,
+                                 &v);
 
     if (v.drop_session && ctx->bound && ctx->has_conv_key) {
         ngx_gp_zone_binding_delete(ctx->zone, ctx->conv_key);
@@ -1690,37 +1401,8 @@ ngx_gp_chat_fail(ngx_gp_chat_ctx_t *ctx, ngx_uint_t kind, long status,
         return;
     }
 
-    switch (kind) {
-    case NGX_GP_FAIL_RATE:
-        ngx_gp_oai_error_set(&err, NGX_HTTP_TOO_MANY_REQUESTS,
-                             "rate_limit_error", "upstream_rate_limited",
-                             NULL, "%s", msg);
-        break;
-    case NGX_GP_FAIL_TIMEOUT:
-        ngx_gp_oai_error_set(&err, NGX_HTTP_GATEWAY_TIME_OUT,
-                             "upstream_error", "upstream_timeout", NULL,
-                             "%s", msg);
-        break;
-    case NGX_GP_FAIL_REQUEST:
-        /* an unsupported type, a file the session lacks, ... */
-        if (ngx_gp_input_error(msg, status, &err) == NGX_OK) {
-            break;
-        }
-
-        ngx_gp_oai_error_set(&err, NGX_HTTP_BAD_REQUEST,
-                             "invalid_request_error", "upstream_rejected",
-                             NULL, "%s", msg);
-        break;
-    case NGX_GP_FAIL_INTERNAL:
-        ngx_gp_oai_error_set(&err, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                             "server_error", "internal_error", NULL, "%s",
-                             msg);
-        break;
-    default:
-        ngx_gp_oai_error_set(&err, NGX_HTTP_BAD_GATEWAY, "upstream_error",
-                             "upstream_failed", NULL, "%s", msg);
-        break;
-    }
+    /* an unsupported file type, a file the session lacks, ... */
+    ngx_gp_upstream_error(&f, NULL, &err);
 
     ngx_shmtx_lock(&ctx->zone->shpool->mutex);
     ctx->zone->sh->errors++;
@@ -2031,8 +1713,6 @@ ngx_gp_chat_timer_handler(ngx_event_t *ev)
     ctx = ngx_http_get_module_ctx(r, ngx_http_gemini_pool_module);
 
     if (ctx->xfer == NULL) {
-        /* waiting for another process's getoxsrf */
-        ngx_gp_chat_jwt(ctx);
         return;
     }
 
@@ -2115,7 +1795,7 @@ ngx_gp_chat_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
         break;
 
     case NGX_GP_VAR_ATTEMPTS:
-        p = ngx_sprintf(p, "%ui", ctx->attempts);
+        p = ngx_sprintf(p, "%ui", ctx->u.attempts);
         break;
 
     case NGX_GP_VAR_UPSTREAM_STATUS:

@@ -264,6 +264,9 @@ ngx_gp_curl_open(void *data, curlsocktype purpose,
         return CURL_SOCKET_BAD;
     }
 
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ngx_gp_curl.log, 0,
+                   "gemini pool: upstream socket %d opened", s);
+
     return s;
 }
 
@@ -274,6 +277,9 @@ ngx_gp_curl_close(void *data, curl_socket_t s)
     ngx_gp_sock_t  *gs;
 
     gs = ngx_gp_curl_sock(s, 0);
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ngx_gp_curl.log, 0,
+                   "gemini pool: upstream socket %d closed", s);
 
     if (gs && gs->c && !gs->foreign) {
         ngx_gp_curl_unwrap(gs);
@@ -293,6 +299,13 @@ ngx_gp_curl_socket(CURL *easy, curl_socket_t s, int what, void *userp,
     ngx_connection_t  *c;
 
     gs = ngx_gp_curl_sock(s, 0);
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ngx_gp_curl.log, 0,
+                   "gemini pool: upstream socket %d %s", s,
+                   what == CURL_POLL_REMOVE ? "removed"
+                   : what == CURL_POLL_IN ? "waits to read"
+                   : what == CURL_POLL_OUT ? "waits to write"
+                   : "waits to read and write");
 
     if (what == CURL_POLL_REMOVE) {
         if (gs && gs->c) {
@@ -581,7 +594,14 @@ ngx_gp_xfer_write(char *p, size_t size, size_t nmemb, void *data)
     len = size * nmemb;
 
     if (x->on_data) {
-        return x->on_data(x, p, len);
+        n = x->on_data(x, p, len);
+
+        if (n == CURL_WRITEFUNC_PAUSE) {
+            ngx_log_debug1(NGX_LOG_DEBUG_HTTP, x->log, 0,
+                           "gemini pool: %s paused", x->what);
+        }
+
+        return n;
     }
 
     if (x->len + len > x->max) {
@@ -831,6 +851,9 @@ ngx_gp_xfer_start(ngx_gp_xfer_t *x)
         return NGX_ERROR;
     }
 
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, x->log, 0,
+                   "gemini pool: %s started", x->what);
+
     x->added = 1;
     x->shard = shard;
     shard->active++;
@@ -857,6 +880,9 @@ ngx_gp_xfer_resume(ngx_gp_xfer_t *x)
     }
 
     x->paused = 0;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, x->log, 0,
+                   "gemini pool: %s resumed", x->what);
 
     /* may deliver held data right away, through on_data */
     ngx_gp_curl.running++;

@@ -18,7 +18,6 @@
 #define NGX_GP_FILE_ID_LEN     64
 #define NGX_GP_MIME_LEN        64
 #define NGX_GP_FILE_NAME_LEN   128
-#define NGX_GP_JWT_POLL        50
 
 
 typedef struct {
@@ -59,19 +58,15 @@ struct ngx_gp_input_s {
 };
 
 
-/* POST /v1/files: pick, JWT, createSession, widgetAddContextFile */
+/* POST /v1/files: upstream (account, JWT, session), widgetAddContextFile */
 typedef struct {
     ngx_http_request_t                *r;
     ngx_http_gemini_pool_main_conf_t  *gmcf;
     ngx_gp_zone_t                     *zone;
     ngx_gp_key_t                       key;
+    ngx_gp_upstream_t                  upstream;
     ngx_gp_account_copy_t              acct;
     ngx_gp_xfer_t                     *xfer;
-    ngx_event_t                        timer;
-    ngx_msec_t                         jwt_wait;
-    ngx_uint_t                         attempts;
-    ngx_uint_t                         max_attempts;
-    char                              *session;
     u_char                            *data;
     size_t                             len;
     char                               mime[NGX_GP_MIME_LEN];
@@ -98,20 +93,13 @@ static void ngx_gp_files_type(const ngx_gp_mpart_t *file, const char *name,
     char *mime, size_t size);
 static void ngx_gp_files_body(ngx_http_request_t *r);
 static void ngx_gp_upload_cleanup(void *data);
-static void ngx_gp_upload_attempt(ngx_gp_upload_t *u);
-static void ngx_gp_upload_jwt(ngx_gp_upload_t *u);
-static void ngx_gp_upload_timer(ngx_event_t *ev);
-static void ngx_gp_upload_xsrf_done(ngx_gp_xfer_t *x);
-static void ngx_gp_upload_session(ngx_gp_upload_t *u);
-static void ngx_gp_upload_session_done(ngx_gp_xfer_t *x);
+static void ngx_gp_upload_ready(ngx_gp_upstream_t *us);
+static void ngx_gp_upload_no_upstream(ngx_gp_upstream_t *us,
+    ngx_gp_failure_t *f);
 static void ngx_gp_upload_file_done(ngx_gp_xfer_t *x);
-static void ngx_gp_upload_error(ngx_gp_upload_t *u, ngx_gp_xfer_t *x);
 static void ngx_gp_upload_fail(ngx_gp_upload_t *u, ngx_uint_t kind,
-    long status, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 4, 5)))
-#endif
-    ;
+    const char *msg);
+static void ngx_gp_upload_failed(ngx_gp_upload_t *u, ngx_gp_failure_t *f);
 
 
 /* chat inputs */
@@ -803,47 +791,6 @@ ngx_gp_input_ids(ngx_gp_input_t *in, size_t *n)
 }
 
 
-/*
- * The client's error for an upstream refusal that concerns its files:
- * an unsupported type, a file the session does not hold, a file too big.
- */
-
-ngx_int_t
-ngx_gp_input_error(const char *msg, long status, ngx_gp_oai_error_t *err)
-{
-    if (ngx_strstr(msg, "Unsupported file type") != NULL) {
-        ngx_gp_oai_error_set(err, NGX_HTTP_BAD_REQUEST,
-                             "invalid_request_error",
-                             "unsupported_file_type", "messages", "%s",
-                             msg);
-        return NGX_OK;
-    }
-
-    if (ngx_strstr(msg, "File with ID") != NULL
-        && ngx_strstr(msg, "not found") != NULL)
-    {
-        ngx_gp_oai_error_set(err, NGX_HTTP_BAD_REQUEST,
-                             "invalid_request_error", "file_not_found",
-                             "messages", "A file of this message is not "
-                             "in the upstream session (it may have "
-                             "expired): %s", msg);
-        return NGX_OK;
-    }
-
-    if (status == 413
-        && ngx_strstr(msg, "widgetAddContextFile") != NULL)
-    {
-        ngx_gp_oai_error_set(err, NGX_HTTP_BAD_REQUEST,
-                             "invalid_request_error", "file_too_large",
-                             "messages", "The upstream refused a file as "
-                             "too large: %s", msg);
-        return NGX_OK;
-    }
-
-    return NGX_DECLINED;
-}
-
-
 /* /v1/files */
 
 static u_char *
@@ -1251,24 +1198,33 @@ ngx_gp_files_body(ngx_http_request_t *r)
     cln->handler = ngx_gp_upload_cleanup;
     cln->data = u;
 
-    u->timer.handler = ngx_gp_upload_timer;
-    u->timer.data = r->connection;
-    u->timer.log = r->connection->log;
+    u->upstream.data = u;
+    u->upstream.ready = ngx_gp_upload_ready;
+    u->upstream.fail = ngx_gp_upload_no_upstream;
+    u->upstream.log = r->connection->log;
+    u->upstream.zone = u->zone;
+    u->upstream.mode = NGX_GP_UPSTREAM_SESSION;
+    u->upstream.quota = NGX_GP_QUOTA_TEXT;
+    u->upstream.only = -1;
+    u->upstream.what = "file upload";
+    u->upstream.acct = &u->acct;
 
-    u->max_attempts = ngx_gp_setting_int(u->zone, NGX_GP_SET_MAX_ATTEMPTS);
+    u->upstream.max_attempts = ngx_gp_setting_int(u->zone,
+                                                  NGX_GP_SET_MAX_ATTEMPTS);
 
     ngx_shmtx_lock(&u->zone->shpool->mutex);
-    u->max_attempts = ngx_min(u->max_attempts, u->zone->sh->naccounts);
+    u->upstream.max_attempts = ngx_min(u->upstream.max_attempts,
+                                       u->zone->sh->naccounts);
     ngx_shmtx_unlock(&u->zone->shpool->mutex);
 
-    if (u->max_attempts == 0) {
-        u->max_attempts = 1;
+    if (u->upstream.max_attempts == 0) {
+        u->upstream.max_attempts = 1;
     }
 
     r->read_event_handler = ngx_http_test_reading;
     r->write_event_handler = ngx_http_request_empty_handler;
 
-    ngx_gp_upload_attempt(u);
+    ngx_gp_upstream_start(&u->upstream);
 }
 
 
@@ -1277,234 +1233,32 @@ ngx_gp_upload_cleanup(void *data)
 {
     ngx_gp_upload_t  *u = data;
 
-    if (u->timer.timer_set) {
-        ngx_del_timer(&u->timer);
-    }
-
     if (u->xfer) {
         ngx_gp_xfer_destroy(u->xfer);
         u->xfer = NULL;
     }
 
-    if (u->acct.id) {
-        ngx_gp_zone_release(u->zone, &u->acct, 0, NULL);
-        u->acct.id = 0;
-    }
-
-    free(u->session);
-    u->session = NULL;
+    ngx_gp_upstream_finalize(&u->upstream);
 }
 
 
-static void
-ngx_gp_upload_attempt(ngx_gp_upload_t *u)
-{
-    time_t               retry, now;
-    ngx_int_t            rc;
-    ngx_gp_oai_error_t   err;
-
-    u->attempts++;
-    u->jwt_wait = 0;
-    now = ngx_time();
-
-    rc = ngx_gp_zone_pick(u->zone, &u->acct, NGX_GP_QUOTA_TEXT, -1, &retry);
-
-    if (rc == NGX_OK) {
-        ngx_gp_upload_jwt(u);
-        return;
-    }
-
-    u->acct.id = 0;
-
-    if (rc == NGX_AGAIN) {
-        ngx_gp_oai_error_set(&err, NGX_HTTP_TOO_MANY_REQUESTS,
-                             "rate_limit_error", "no_account_available",
-                             NULL, "All accounts are cooling down; the "
-                             "earliest is usable again in %d s",
-                             (int) ngx_max(retry - now, 1));
-        ngx_gp_retry_after(u->r, ngx_max(retry - now, 1));
-
-    } else {
-        ngx_gp_oai_error_set(&err, NGX_HTTP_SERVICE_UNAVAILABLE,
-                             "server_error", "no_account_available", NULL,
-                             "No account is enabled in the pool");
-    }
-
-    ngx_http_finalize_request(u->r, ngx_gp_send_error(u->r, &err));
-}
-
+/* an account, its JWT and a new session: the file goes into it */
 
 static void
-ngx_gp_upload_jwt(ngx_gp_upload_t *u)
-{
-    ngx_gp_xfer_t  *x;
-
-    switch (ngx_gp_zone_jwt(u->zone, &u->acct)) {
-
-    case NGX_GP_JWT_FRESH:
-        ngx_gp_upload_session(u);
-        return;
-
-    case NGX_GP_JWT_WAIT:
-        if (u->jwt_wait >= u->gmcf->xsrf_timeout) {
-            ngx_gp_upload_fail(u, NGX_GP_FAIL_TIMEOUT, 0,
-                               "timed out waiting for another process's "
-                               "getoxsrf");
-            return;
-        }
-
-        u->jwt_wait += NGX_GP_JWT_POLL;
-        ngx_add_timer(&u->timer, NGX_GP_JWT_POLL);
-        return;
-
-    case NGX_GP_JWT_FETCH:
-        x = ngx_gp_gemini_getoxsrf(u->gmcf, &u->acct, u->r->connection->log);
-
-        if (x) {
-            x->on_done = ngx_gp_upload_xsrf_done;
-            x->data = u;
-            u->xfer = x;
-
-            if (ngx_gp_xfer_start(x) == NGX_OK) {
-                return;
-            }
-        }
-
-        ngx_gp_zone_jwt_store(u->zone, &u->acct, NULL, 0);
-        ngx_gp_upload_fail(u, NGX_GP_FAIL_INTERNAL, 0,
-                           "cannot start getoxsrf");
-        return;
-
-    default:
-        ngx_gp_upload_fail(u, NGX_GP_FAIL_INTERNAL, 0,
-                           "account removed from the pool");
-        return;
-    }
-}
-
-
-static void
-ngx_gp_upload_timer(ngx_event_t *ev)
-{
-    ngx_connection_t    *c;
-    ngx_http_request_t  *r;
-    ngx_gp_upload_t     *u;
-    ngx_pool_cleanup_t  *cln;
-
-    c = ev->data;
-    r = c->data;
-
-    /* the upload of this request: the cleanup holds it */
-    for (cln = r->pool->cleanup; cln; cln = cln->next) {
-        if (cln->handler == ngx_gp_upload_cleanup) {
-            u = cln->data;
-            ngx_gp_upload_jwt(u);
-            return;
-        }
-    }
-}
-
-
-static void
-ngx_gp_upload_xsrf_done(ngx_gp_xfer_t *x)
-{
-    char             *jwt;
-    const char       *reason;
-    ngx_gp_upload_t  *u = x->data;
-
-    if (x->result != CURLE_OK || x->status != 200) {
-        ngx_gp_zone_jwt_store(u->zone, &u->acct, NULL, 0);
-        ngx_gp_upload_error(u, x);
-        return;
-    }
-
-    jwt = ngx_gp_gemini_jwt_from_xsrf(x, &u->acct, &reason);
-
-    if (jwt == NULL) {
-        ngx_gp_zone_jwt_store(u->zone, &u->acct, NULL, 0);
-        ngx_gp_upload_fail(u, NGX_GP_FAIL_AUTH, 200,
-                           "getoxsrf answer unusable: %s", reason);
-        return;
-    }
-
-    ngx_gp_zone_jwt_store(u->zone, &u->acct, jwt, ngx_time());
-    ngx_cpystrn(u->acct.jwt, (u_char *) jwt, NGX_GP_JWT_LEN);
-    free(jwt);
-
-    ngx_gp_xfer_destroy(x);
-    u->xfer = NULL;
-
-    ngx_gp_upload_session(u);
-}
-
-
-static void
-ngx_gp_upload_session(ngx_gp_upload_t *u)
-{
-    char           *body;
-    size_t          len;
-    ngx_gp_xfer_t  *x;
-    u_char          name[16];
-
-    ngx_sprintf(name, "%06xD%06xD%Z", (uint32_t) ngx_random() & 0xffffff,
-                (uint32_t) ngx_random() & 0xffffff);
-
-    body = ngx_gp_body_create_session((char *) u->acct.team_id,
-                                      (char *) name, &len);
-    if (body == NULL) {
-        ngx_gp_upload_fail(u, NGX_GP_FAIL_INTERNAL, 0, "out of memory");
-        return;
-    }
-
-    x = ngx_gp_gemini_widget(u->gmcf, &u->acct, "widgetCreateSession", body,
-                             len, u->gmcf->session_timeout,
-                             u->r->connection->log);
-    if (x) {
-        x->on_done = ngx_gp_upload_session_done;
-        x->data = u;
-        x->max = 256 * 1024;
-        u->xfer = x;
-
-        if (ngx_gp_xfer_start(x) == NGX_OK) {
-            return;
-        }
-    }
-
-    ngx_gp_upload_fail(u, NGX_GP_FAIL_INTERNAL, 0,
-                       "cannot start widgetCreateSession");
-}
-
-
-static void
-ngx_gp_upload_session_done(ngx_gp_xfer_t *x)
+ngx_gp_upload_ready(ngx_gp_upstream_t *us)
 {
     char             *body;
     size_t            len;
-    ngx_gp_upload_t  *u = x->data;
+    ngx_gp_xfer_t    *x;
+    ngx_gp_upload_t  *u = us->data;
 
-    if (x->result != CURLE_OK || x->status != 200) {
-        ngx_gp_upload_error(u, x);
-        return;
-    }
-
-    free(u->session);
-    u->session = ngx_gp_session_parse((char *) x->buf, x->len);
-
-    ngx_gp_xfer_destroy(x);
-    u->xfer = NULL;
-
-    if (u->session == NULL) {
-        ngx_gp_upload_fail(u, NGX_GP_FAIL_SERVER, 200,
-                           "widgetCreateSession answered without a "
-                           "session");
-        return;
-    }
+    ngx_gp_upstream_action(us, "uploading a file");
 
     body = ngx_gp_body_add_context_file((char *) u->acct.team_id,
-                                        u->session, u->filename, u->mime,
+                                        us->session, u->filename, u->mime,
                                         u->data, u->len, &len);
     if (body == NULL) {
-        ngx_gp_upload_fail(u, NGX_GP_FAIL_INTERNAL, 0, "out of memory");
+        ngx_gp_upload_fail(u, NGX_GP_FAIL_INTERNAL, "out of memory");
         return;
     }
 
@@ -1522,8 +1276,32 @@ ngx_gp_upload_session_done(ngx_gp_xfer_t *x)
         }
     }
 
-    ngx_gp_upload_fail(u, NGX_GP_FAIL_INTERNAL, 0,
+    ngx_gp_upload_fail(u, NGX_GP_FAIL_INTERNAL,
                        "cannot start widgetAddContextFile");
+}
+
+
+/* no account, or no JWT or session on the account chosen */
+
+static void
+ngx_gp_upload_no_upstream(ngx_gp_upstream_t *us, ngx_gp_failure_t *f)
+{
+    ngx_gp_upload_t     *u = us->data;
+    ngx_gp_oai_error_t   err;
+
+    if (f->kind == NGX_GP_FAIL_NONE) {
+        ngx_gp_upstream_action(us, NULL);
+        ngx_gp_upstream_error(f, NULL, &err);
+
+        if (f->retry_after) {
+            ngx_gp_retry_after(u->r, f->retry_after);
+        }
+
+        ngx_http_finalize_request(u->r, ngx_gp_send_error(u->r, &err));
+        return;
+    }
+
+    ngx_gp_upload_failed(u, f);
 }
 
 
@@ -1535,16 +1313,19 @@ ngx_gp_upload_file_done(ngx_gp_xfer_t *x)
     time_t               now;
     ngx_int_t            rc;
     ngx_gp_upload_t     *u = x->data;
+    ngx_gp_failure_t     f;
     ngx_http_request_t  *r;
     u_char               fid[NGX_GP_FILE_ID_LEN];
     u_char               json[NGX_GP_FILE_JSON];
 
     r = u->r;
 
-    if (x->result != CURLE_OK || x->status != 200) {
-        ngx_gp_upload_error(u, x);
+    if (ngx_gp_upstream_classify(x, &f) != NGX_GP_FAIL_NONE) {
+        ngx_gp_upload_failed(u, &f);
         return;
     }
+
+    ngx_gp_upstream_action(&u->upstream, NULL);
 
     upstream = ngx_gp_file_id_parse((char *) x->buf, x->len);
 
@@ -1552,9 +1333,12 @@ ngx_gp_upload_file_done(ngx_gp_xfer_t *x)
     u->xfer = NULL;
 
     if (upstream == NULL) {
-        ngx_gp_upload_fail(u, NGX_GP_FAIL_SERVER, 200,
-                           "widgetAddContextFile answered without a "
-                           "fileId");
+        f.kind = NGX_GP_FAIL_SERVER;
+        f.status = 200;
+        f.retry_after = 0;
+        ngx_cpystrn((u_char *) f.msg, (u_char *) "widgetAddContextFile "
+                    "answered without a fileId", sizeof(f.msg));
+        ngx_gp_upload_failed(u, &f);
         return;
     }
 
@@ -1567,8 +1351,8 @@ ngx_gp_upload_file_done(ngx_gp_xfer_t *x)
         (void) ngx_sprintf(fid, "file-%s%Z", id);
 
         rc = ngx_gp_store_file_add((char *) fid, upstream, u->acct.id,
-                                   u->session, u->filename, u->mime, u->len,
-                                   u->purpose, u->key.id, sha, now,
+                                   u->upstream.session, u->filename, u->mime,
+                                   u->len, u->purpose, u->key.id, sha, now,
                                    r->connection->log);
     }
 
@@ -1577,13 +1361,12 @@ ngx_gp_upload_file_done(ngx_gp_xfer_t *x)
 
     if (rc != NGX_OK) {
         free(id);
-        ngx_gp_upload_fail(u, NGX_GP_FAIL_INTERNAL, 0,
+        ngx_gp_upload_fail(u, NGX_GP_FAIL_INTERNAL,
                            "the file could not be stored");
         return;
     }
 
-    ngx_gp_zone_release(u->zone, &u->acct, 1, NULL);
-    u->acct.id = 0;
+    ngx_gp_upstream_release(&u->upstream, 1, NULL);
 
     p = ngx_slprintf(json, json + sizeof(json), "{\"id\":\"file-%s\","
                      "\"object\":\"file\",\"bytes\":%uz,\"created_at\":%T,"
@@ -1608,112 +1391,36 @@ ngx_gp_upload_file_done(ngx_gp_xfer_t *x)
 
 
 static void
-ngx_gp_upload_error(ngx_gp_upload_t *u, ngx_gp_xfer_t *x)
+ngx_gp_upload_fail(ngx_gp_upload_t *u, ngx_uint_t kind, const char *msg)
 {
-    ngx_uint_t        kind;
-    ngx_gp_gerror_t   ge;
-    u_char            reason[256];
+    ngx_gp_failure_t  f;
 
-    if (x->result == CURLE_OPERATION_TIMEDOUT && !x->proxied) {
-        ngx_gp_upload_fail(u, NGX_GP_FAIL_TIMEOUT, 0, "%s timed out",
-                           x->what);
-        return;
-    }
+    f.kind = kind;
+    f.status = 0;
+    f.retry_after = 0;
+    ngx_cpystrn((u_char *) f.msg, (u_char *) msg, sizeof(f.msg));
 
-    if (x->result != CURLE_OK && (x->status == 0 || x->status == 200)) {
-        ngx_gp_upload_fail(u, NGX_GP_FAIL_NETWORK, 0, "%s failed: %s",
-                           x->what,
-                           ngx_gp_xfer_describe(x, reason, sizeof(reason)));
-        return;
-    }
-
-    kind = (x->status == 401 || x->status == 403) ? NGX_GP_FAIL_AUTH
-           : (x->status == 429) ? NGX_GP_FAIL_RATE
-           : (x->status >= 500) ? NGX_GP_FAIL_SERVER
-           : NGX_GP_FAIL_REQUEST;
-
-    (void) ngx_gp_gerror_parse((char *) x->buf, x->len, &ge);
-
-    ngx_gp_upload_fail(u, kind, x->status, "%s answered %ld: %s", x->what,
-                       x->status, ge.message ? ge.message : "");
-
-    ngx_gp_gerror_free(&ge);
+    ngx_gp_upload_failed(u, &f);
 }
 
 
 static void
-ngx_gp_upload_fail(ngx_gp_upload_t *u, ngx_uint_t kind, long status,
-    const char *fmt, ...)
+ngx_gp_upload_failed(ngx_gp_upload_t *u, ngx_gp_failure_t *f)
 {
-    va_list              args;
-    ngx_uint_t           retry;
     ngx_gp_verdict_t     v;
     ngx_gp_oai_error_t   err;
-    char                 msg[256];
-
-    va_start(args, fmt);
-    (void) vsnprintf(msg, sizeof(msg), fmt, args);
-    va_end(args);
 
     if (u->xfer) {
         ngx_gp_xfer_destroy(u->xfer);
         u->xfer = NULL;
     }
 
-    ngx_gp_zone_verdict(u->zone, kind, NGX_GP_QUOTA_TEXT, &v);
-
-    retry = v.retry && u->attempts < u->max_attempts;
-
-    if (u->acct.id) {
-        ngx_log_error(NGX_LOG_WARN, u->r->connection->log, 0,
-                      "gemini pool: account \"%s\" failed: %s; %s "
-                      "(file upload, attempt %ui of %ui)", u->acct.name,
-                      msg, retry ? "trying the next account" : "giving up",
-                      u->attempts, u->max_attempts);
-
-        if (v.until || v.expired) {
-            ngx_gp_zone_cooldown(u->zone, &u->acct, v.quota, v.until,
-                                 v.expired, msg);
-        }
-
-        ngx_gp_zone_release(u->zone, &u->acct, 0, msg);
-        u->acct.id = 0;
-    }
-
-    if (retry) {
-        ngx_gp_upload_attempt(u);
+    if (ngx_gp_upstream_next(&u->upstream, f, 1, &v)) {
+        ngx_gp_upstream_start(&u->upstream);
         return;
     }
 
-    if (kind == NGX_GP_FAIL_REQUEST
-        && ngx_gp_input_error(msg, status, &err) == NGX_OK)
-    {
-        err.param = "file";
-
-    } else if (kind == NGX_GP_FAIL_REQUEST) {
-        ngx_gp_oai_error_set(&err, NGX_HTTP_BAD_REQUEST,
-                             "invalid_request_error", "upstream_rejected",
-                             "file", "%s", msg);
-
-    } else if (kind == NGX_GP_FAIL_RATE) {
-        ngx_gp_oai_error_set(&err, NGX_HTTP_TOO_MANY_REQUESTS,
-                             "rate_limit_error", "upstream_rate_limited",
-                             NULL, "%s", msg);
-
-    } else if (kind == NGX_GP_FAIL_TIMEOUT) {
-        ngx_gp_oai_error_set(&err, NGX_HTTP_GATEWAY_TIME_OUT,
-                             "upstream_error", "upstream_timeout", NULL,
-                             "%s", msg);
-
-    } else if (kind == NGX_GP_FAIL_INTERNAL) {
-        ngx_gp_oai_error_set(&err, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                             "server_error", "internal_error", NULL, "%s",
-                             msg);
-
-    } else {
-        ngx_gp_oai_error_set(&err, NGX_HTTP_BAD_GATEWAY, "upstream_error",
-                             "upstream_failed", NULL, "%s", msg);
-    }
+    ngx_gp_upstream_error(f, "file", &err);
 
     ngx_http_finalize_request(u->r, ngx_gp_send_error(u->r, &err));
 }

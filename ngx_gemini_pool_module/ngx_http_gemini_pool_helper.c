@@ -18,8 +18,10 @@
 static void ngx_gp_helper_tick(void);
 static void ngx_gp_helper_timer(ngx_event_t *ev);
 static void ngx_gp_helper_jwt(ngx_gp_zone_t *z);
-static void ngx_gp_helper_jwt_done(ngx_gp_xfer_t *x);
-static void ngx_gp_helper_track(ngx_gp_xfer_t *x, ngx_uint_t add);
+static void ngx_gp_helper_jwt_ready(ngx_gp_upstream_t *u);
+static void ngx_gp_helper_jwt_failed(ngx_gp_upstream_t *u,
+    ngx_gp_failure_t *f);
+static void ngx_gp_helper_track(ngx_gp_upstream_t *u, ngx_uint_t add);
 
 
 /* at most this many getoxsrf calls of the helper in flight */
@@ -29,9 +31,17 @@ static void ngx_gp_helper_track(ngx_gp_xfer_t *x, ngx_uint_t add);
 #define NGX_GP_HELPER_ACTIVE 600
 
 
-/* the helper's getoxsrf transfers in flight, ended at exit */
-static ngx_gp_xfer_t    *ngx_gp_helper_xfers[NGX_GP_HELPER_XSRF];
-static ngx_uint_t        ngx_gp_helper_xsrf;
+/* a JWT refresh: the upstream, its own log (for the log's action) */
+typedef struct {
+    ngx_gp_upstream_t      u;
+    ngx_gp_account_copy_t  acct;
+    ngx_log_t              log;
+} ngx_gp_helper_refresh_t;
+
+
+/* the helper's JWT refreshes in flight, ended at exit */
+static ngx_gp_upstream_t  *ngx_gp_helper_refreshes[NGX_GP_HELPER_XSRF];
+static ngx_uint_t          ngx_gp_helper_xsrf;
 
 
 static ngx_event_t       ngx_gp_helper_ev;
@@ -113,16 +123,13 @@ ngx_gp_helper_tick(void)
 static void
 ngx_gp_helper_jwt(ngx_gp_zone_t *z)
 {
-    time_t                             now, age, ahead;
-    ngx_uint_t                         i, n;
-    ngx_gp_xfer_t                     *x;
-    ngx_gp_account_t                  *acc;
-    ngx_gp_account_copy_t             *a, *list[NGX_GP_HELPER_XSRF];
-    ngx_http_gemini_pool_main_conf_t  *gmcf;
+    time_t                    now, age, ahead;
+    ngx_uint_t                i, n;
+    ngx_gp_account_t         *acc;
+    ngx_gp_helper_refresh_t  *h, *list[NGX_GP_HELPER_XSRF];
 
-    gmcf = z->gmcf;
     now = ngx_time();
-    ahead = gmcf->jwt_refresh - gmcf->jwt_refresh / 4;
+    ahead = z->gmcf->jwt_refresh - z->gmcf->jwt_refresh / 4;
     n = 0;
 
     ngx_shmtx_lock(&z->shpool->mutex);
@@ -145,60 +152,53 @@ ngx_gp_helper_jwt(ngx_gp_zone_t *z)
             continue;
         }
 
-        a = ngx_alloc(sizeof(ngx_gp_account_copy_t), ngx_cycle->log);
-        if (a == NULL) {
+        h = ngx_calloc(sizeof(ngx_gp_helper_refresh_t), ngx_cycle->log);
+        if (h == NULL) {
             break;
         }
 
+        /* the refresh lock: the upstream releases it */
         acc->jwt_refresh_pid = ngx_pid;
         acc->jwt_refresh_started = now;
         acc->xsrf_calls++;
 
-        ngx_gp_account_copy(acc, i, a);
+        ngx_gp_account_copy(acc, i, &h->acct);
 
-        list[n++] = a;
+        list[n++] = h;
     }
 
     ngx_shmtx_unlock(&z->shpool->mutex);
 
     for (i = 0; i < n; i++) {
-        a = list[i];
+        h = list[i];
 
-        x = ngx_gp_gemini_getoxsrf(gmcf, a, ngx_cycle->log);
-
-        if (x == NULL) {
-            ngx_gp_zone_jwt_store(z, a, NULL, 0);
-            ngx_free(a);
-            continue;
-        }
-
-        x->on_done = ngx_gp_helper_jwt_done;
-        x->data = a;
-
-        if (ngx_gp_xfer_start(x) != NGX_OK) {
-            ngx_gp_zone_jwt_store(z, a, NULL, 0);
-            ngx_gp_xfer_destroy(x);
-            ngx_free(a);
-            continue;
-        }
-
-        ngx_gp_helper_track(x, 1);
+        h->log = *ngx_cycle->log;
+        h->u.acct = &h->acct;
+        h->u.log = &h->log;
+        h->u.zone = z;
+        h->u.mode = NGX_GP_UPSTREAM_REFRESH;
+        h->u.ready = ngx_gp_helper_jwt_ready;
+        h->u.fail = ngx_gp_helper_jwt_failed;
+        h->u.data = h;
 
         ngx_log_debug1(NGX_LOG_DEBUG_CORE, ngx_cycle->log, 0,
                        "gemini pool helper: refreshing the JWT of \"%s\"",
-                       a->name);
+                       h->acct.name);
+
+        ngx_gp_helper_track(&h->u, 1);
+        ngx_gp_upstream_start(&h->u);
     }
 }
 
 
 static void
-ngx_gp_helper_track(ngx_gp_xfer_t *x, ngx_uint_t add)
+ngx_gp_helper_track(ngx_gp_upstream_t *u, ngx_uint_t add)
 {
     ngx_uint_t  i;
 
     for (i = 0; i < NGX_GP_HELPER_XSRF; i++) {
-        if (ngx_gp_helper_xfers[i] == (add ? NULL : x)) {
-            ngx_gp_helper_xfers[i] = add ? x : NULL;
+        if (ngx_gp_helper_refreshes[i] == (add ? NULL : u)) {
+            ngx_gp_helper_refreshes[i] = add ? u : NULL;
 
             if (add) {
                 ngx_gp_helper_xsrf++;
@@ -221,10 +221,10 @@ ngx_gp_helper_exit_process(ngx_cycle_t *cycle)
     ngx_uint_t  i;
 
     for (i = 0; i < NGX_GP_HELPER_XSRF; i++) {
-        if (ngx_gp_helper_xfers[i]) {
-            ngx_free(ngx_gp_helper_xfers[i]->data);
-            ngx_gp_xfer_destroy(ngx_gp_helper_xfers[i]);
-            ngx_gp_helper_xfers[i] = NULL;
+        if (ngx_gp_helper_refreshes[i]) {
+            ngx_gp_upstream_finalize(ngx_gp_helper_refreshes[i]);
+            ngx_free(ngx_gp_helper_refreshes[i]->data);
+            ngx_gp_helper_refreshes[i] = NULL;
         }
     }
 
@@ -233,44 +233,24 @@ ngx_gp_helper_exit_process(ngx_cycle_t *cycle)
 
 
 static void
-ngx_gp_helper_jwt_done(ngx_gp_xfer_t *x)
+ngx_gp_helper_jwt_ready(ngx_gp_upstream_t *u)
 {
-    char                   *jwt;
-    const char             *err;
-    ngx_gp_zone_t          *z;
-    ngx_gp_account_copy_t  *a = x->data;
-    u_char                  reason[256];
+    ngx_gp_helper_track(u, 0);
+    ngx_free(u->data);
+}
 
-    ngx_gp_helper_track(x, 0);
 
-    z = ngx_gp_zone();
-    jwt = NULL;
-    err = NULL;
+/* a request retries and classifies the failure on its own path */
 
-    if (x->result == CURLE_OK && x->status == 200) {
-        jwt = ngx_gp_gemini_jwt_from_xsrf(x, a, &err);
+static void
+ngx_gp_helper_jwt_failed(ngx_gp_upstream_t *u, ngx_gp_failure_t *f)
+{
+    ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                  "gemini pool helper: JWT refresh of account \"%s\" "
+                  "failed: %s", u->acct->name, f->msg);
 
-    } else {
-        err = x->result != CURLE_OK
-              ? ngx_gp_xfer_describe(x, reason, sizeof(reason))
-              : "getoxsrf failed";
-    }
-
-    if (z) {
-        /* NULL releases the refresh lock; a request retries and classifies
-           the failure on its own path */
-        ngx_gp_zone_jwt_store(z, a, jwt, ngx_time());
-    }
-
-    if (jwt == NULL) {
-        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
-                      "gemini pool helper: JWT refresh of account \"%s\" "
-                      "failed: %s (status %l)", a->name, err, x->status);
-    }
-
-    free(jwt);
-    ngx_free(a);
-    ngx_gp_xfer_destroy(x);
+    ngx_gp_helper_track(u, 0);
+    ngx_free(u->data);
 }
 
 

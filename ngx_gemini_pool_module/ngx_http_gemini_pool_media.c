@@ -65,8 +65,9 @@ struct ngx_gp_media_s {
     ngx_uint_t               next_index;
 
     ngx_gp_account_copy_t    acct;
+    ngx_gp_upstream_t        u;           /* the turn's JWT */
     char                    *session;     /* malloc'ed */
-    ngx_gp_xfer_t           *xfer;        /* getoxsrf or listFiles */
+    ngx_gp_xfer_t           *xfer;        /* listFiles */
 
     ngx_gp_media_done_pt     done;
     void                    *data;
@@ -81,7 +82,9 @@ struct ngx_gp_media_s {
 
 static void ngx_gp_media_cleanup(void *data);
 static void ngx_gp_media_item_free(ngx_gp_media_item_t *it);
-static void ngx_gp_media_xsrf_done(ngx_gp_xfer_t *x);
+static void ngx_gp_media_jwt_ready(ngx_gp_upstream_t *u);
+static void ngx_gp_media_jwt_failed(ngx_gp_upstream_t *u,
+    ngx_gp_failure_t *f);
 static void ngx_gp_media_list(ngx_gp_media_t *m);
 static void ngx_gp_media_list_done(ngx_gp_xfer_t *x);
 static void ngx_gp_media_downloads(ngx_gp_media_t *m);
@@ -181,6 +184,8 @@ ngx_gp_media_reset(ngx_gp_media_t *m)
         ngx_gp_xfer_destroy(m->xfer);
         m->xfer = NULL;
     }
+
+    ngx_gp_upstream_finalize(&m->u);
 }
 
 
@@ -589,10 +594,7 @@ ngx_int_t
 ngx_gp_media_fetch(ngx_gp_media_t *m, ngx_gp_account_copy_t *a,
     const char *session, ngx_gp_media_done_pt done, void *data)
 {
-    ngx_int_t             rc;
     ngx_uint_t            i, n;
-    ngx_gp_zone_t        *z;
-    ngx_gp_xfer_t        *x;
     ngx_gp_media_item_t  *it;
 
     (void) ngx_gp_media_base(m);
@@ -620,7 +622,6 @@ ngx_gp_media_fetch(ngx_gp_media_t *m, ngx_gp_account_copy_t *a,
         return NGX_OK;
     }
 
-    m->acct = *a;
     m->done = done;
     m->data = data;
 
@@ -630,63 +631,27 @@ ngx_gp_media_fetch(ngx_gp_media_t *m, ngx_gp_account_copy_t *a,
         return NGX_ERROR;
     }
 
-    z = ngx_gp_zone();
-    rc = ngx_gp_zone_jwt(z, &m->acct);
+    /* a long turn may have outlived the JWT that nobody refreshed */
 
-    if (rc == NGX_GP_JWT_FETCH) {
-        /* a long turn outlived the JWT and nobody refreshed it */
-        x = ngx_gp_gemini_getoxsrf(z->gmcf, &m->acct, m->log);
+    m->acct = *a;
+    m->u.acct = &m->acct;
+    m->u.data = m;
+    m->u.ready = ngx_gp_media_jwt_ready;
+    m->u.fail = ngx_gp_media_jwt_failed;
+    m->u.log = m->log;
+    m->u.zone = ngx_gp_zone();
+    m->u.mode = NGX_GP_UPSTREAM_JWT;
 
-        if (x != NULL) {
-            x->on_done = ngx_gp_media_xsrf_done;
-            x->data = m;
-
-            if (ngx_gp_xfer_start(x) == NGX_OK) {
-                m->xfer = x;
-                return NGX_AGAIN;
-            }
-
-            ngx_gp_xfer_destroy(x);
-        }
-
-        ngx_gp_zone_jwt_store(z, &m->acct, NULL, 0);
-    }
-
-    /* NGX_GP_JWT_WAIT: the turn's own JWT is still good for a while */
-
-    ngx_gp_media_list(m);
+    ngx_gp_upstream_start(&m->u);
 
     return NGX_AGAIN;
 }
 
 
 static void
-ngx_gp_media_xsrf_done(ngx_gp_xfer_t *x)
+ngx_gp_media_jwt_ready(ngx_gp_upstream_t *u)
 {
-    char            *jwt;
-    const char      *err;
-    ngx_gp_zone_t   *z;
-    ngx_gp_media_t  *m = x->data;
-
-    z = ngx_gp_zone();
-    jwt = NULL;
-
-    if (x->result == CURLE_OK && x->status == 200) {
-        jwt = ngx_gp_gemini_jwt_from_xsrf(x, &m->acct, &err);
-    }
-
-    if (jwt || !m->refreshed) {
-        /* NULL: releases the zone's refresh lock this process took */
-        ngx_gp_zone_jwt_store(z, &m->acct, jwt, ngx_time());
-    }
-
-    if (jwt) {
-        ngx_cpystrn(m->acct.jwt, (u_char *) jwt, NGX_GP_JWT_LEN);
-        free(jwt);
-    }
-
-    m->xfer = NULL;
-    ngx_gp_xfer_destroy(x);
+    ngx_gp_media_t  *m = u->data;
 
     if (m->listed) {
         ngx_gp_media_downloads(m);
@@ -694,6 +659,37 @@ ngx_gp_media_xsrf_done(ngx_gp_xfer_t *x)
     }
 
     ngx_gp_media_list(m);
+}
+
+
+/* no new JWT: the turn's own may still do */
+
+static void
+ngx_gp_media_jwt_failed(ngx_gp_upstream_t *u, ngx_gp_failure_t *f)
+{
+    ngx_uint_t            i;
+    ngx_gp_media_t       *m = u->data;
+    ngx_gp_media_item_t  *it;
+
+    if (m->refreshed && f->kind == NGX_GP_FAIL_INTERNAL) {
+        /* no getoxsrf could start: the downloads stay refused */
+
+        it = m->items.elts;
+
+        for (i = 0; i < m->items.nelts; i++) {
+            if (it[i].state == NGX_GP_MEDIA_PENDING) {
+                ngx_gp_media_fail(&it[i], "downloadFile answered 401");
+            }
+        }
+
+        if (m->done) {
+            m->done(m->data);
+        }
+
+        return;
+    }
+
+    ngx_gp_media_jwt_ready(u);
 }
 
 
@@ -1029,37 +1025,14 @@ ngx_gp_media_download_done(ngx_gp_xfer_t *x)
 static void
 ngx_gp_media_settle(ngx_gp_media_t *m)
 {
-    ngx_uint_t            i;
-    ngx_gp_zone_t        *z;
-    ngx_gp_xfer_t        *x;
-    ngx_gp_media_item_t  *it;
-
     if (m->retry && !m->refreshed) {
+        /* the downloads refused the JWT: once more with a new one */
         m->refreshed = 1;
         m->retry = 0;
+        m->u.mode = NGX_GP_UPSTREAM_REFRESH;
 
-        z = ngx_gp_zone();
-        x = ngx_gp_gemini_getoxsrf(z->gmcf, &m->acct, m->log);
-
-        if (x) {
-            x->on_done = ngx_gp_media_xsrf_done;
-            x->data = m;
-
-            if (ngx_gp_xfer_start(x) == NGX_OK) {
-                m->xfer = x;
-                return;
-            }
-
-            ngx_gp_xfer_destroy(x);
-        }
-
-        it = m->items.elts;
-
-        for (i = 0; i < m->items.nelts; i++) {
-            if (it[i].state == NGX_GP_MEDIA_PENDING) {
-                ngx_gp_media_fail(&it[i], "downloadFile answered 401");
-            }
-        }
+        ngx_gp_upstream_start(&m->u);
+        return;
     }
 
     if (m->done) {

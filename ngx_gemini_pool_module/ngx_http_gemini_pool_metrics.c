@@ -50,9 +50,6 @@ ngx_gp_metrics_handler(ngx_http_request_t *r)
 
     static const char  *classes[] = { "0xx", "1xx", "2xx", "3xx", "4xx",
                                       "5xx" };
-    static const char  *kinds[] = { "none", "auth", "rate_limit", "server",
-                                    "network", "timeout", "request",
-                                    "empty", "internal", "not_owned" };
 
     if (!(r->method & (NGX_HTTP_GET | NGX_HTTP_HEAD))) {
         return NGX_HTTP_NOT_ALLOWED;
@@ -119,9 +116,9 @@ ngx_gp_metrics_handler(ngx_http_request_t *r)
                      "that ended in an upstream failure, by its kind.\n"
                      "# TYPE gemini_pool_errors_total counter\n");
 
-    for (i = 1; i < 10; i++) {
+    for (i = 1; i < NGX_GP_FAIL_N; i++) {
         p = ngx_slprintf(p, last, "gemini_pool_errors_total{kind=\"%s\"} "
-                         "%uL\n", kinds[i], m.failures[i]);
+                         "%uL\n", ngx_gp_fail_kinds[i].name, m.failures[i]);
     }
 
     p = ngx_gp_metrics_histogram(p, last,

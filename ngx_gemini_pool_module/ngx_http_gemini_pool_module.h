@@ -175,7 +175,7 @@ typedef struct {
 
 typedef struct {
     uint64_t                 requests[6];       /* by status class 1xx.. */
-    uint64_t                 failures[10];      /* by NGX_GP_FAIL_* */
+    uint64_t                 failures[NGX_GP_FAIL_N];  /* by kind */
     uint64_t                 latency[NGX_GP_BUCKETS + 1];
     double                   latency_sum;
     uint64_t                 ttfb[NGX_GP_BUCKETS + 1];
@@ -454,6 +454,9 @@ ngx_int_t ngx_gp_zone_model(ngx_gp_zone_t *z, ngx_str_t *name,
     ngx_gp_model_t *m);
 
 
+#include "ngx_http_gemini_pool_upstream.h"
+
+
 /* SQLite: ngx_http_gemini_pool_store.h */
 
 
@@ -474,8 +477,6 @@ ngx_gp_xfer_t *ngx_gp_input_upload(ngx_gp_input_t *in,
     ngx_gp_account_copy_t *a, const char *session, ngx_log_t *log);
 ngx_int_t ngx_gp_input_uploaded(ngx_gp_input_t *in, ngx_gp_xfer_t *x);
 const char **ngx_gp_input_ids(ngx_gp_input_t *in, size_t *n);
-ngx_int_t ngx_gp_input_error(const char *msg, long status,
-    ngx_gp_oai_error_t *err);
 ngx_int_t ngx_gp_files_handler(ngx_http_request_t *r, ngx_str_t *id);
 
 

@@ -10,6 +10,20 @@
 #include "ngx_http_gemini_pool_rules.h"
 
 
+const ngx_gp_fail_kind_t  ngx_gp_fail_kinds[NGX_GP_FAIL_N] = {
+    { "none", 502, "upstream_error", "upstream_failed" },
+    { "auth", 502, "upstream_error", "upstream_failed" },
+    { "rate_limit", 429, "rate_limit_error", "upstream_rate_limited" },
+    { "server", 502, "upstream_error", "upstream_failed" },
+    { "network", 502, "upstream_error", "upstream_failed" },
+    { "timeout", 504, "upstream_error", "upstream_timeout" },
+    { "request", 400, "invalid_request_error", "upstream_rejected" },
+    { "empty", 502, "upstream_error", "upstream_failed" },
+    { "internal", 500, "server_error", "internal_error" },
+    { "not_owned", 502, "upstream_error", "upstream_failed" }
+};
+
+
 /* days since 1970-01-01 of a civil date (proleptic Gregorian) */
 
 static long
@@ -158,6 +172,43 @@ ngx_gp_rules_verdict(int kind, int quota, time_t now,
         v->retry = 0;
         break;
     }
+}
+
+
+int
+ngx_gp_rules_classify(long status, CURLcode result, int proxied,
+    const char *body, size_t len)
+{
+    if (result == CURLE_OPERATION_TIMEDOUT && !proxied) {
+        return NGX_GP_FAIL_TIMEOUT;
+    }
+
+    if (result != CURLE_OK && (status == 0 || status == 200)) {
+        return NGX_GP_FAIL_NETWORK;
+    }
+
+    if (status == 200) {
+        return NGX_GP_FAIL_NONE;
+    }
+
+    if (status == 401 || status == 403) {
+        /* another user's session: the binding goes, the account is fine */
+        if (body && ngx_gp_rules_not_owned(body, len)) {
+            return NGX_GP_FAIL_NOT_OWNED;
+        }
+
+        return NGX_GP_FAIL_AUTH;
+    }
+
+    if (status == 429) {
+        return NGX_GP_FAIL_RATE;
+    }
+
+    if (status >= 500) {
+        return NGX_GP_FAIL_SERVER;
+    }
+
+    return NGX_GP_FAIL_REQUEST;
 }
 
 

@@ -17,8 +17,11 @@
 #include <stddef.h>
 #include <time.h>
 
+#include <curl/curl.h>
+
 
 /* why an attempt failed */
+#define NGX_GP_FAIL_NONE        0
 #define NGX_GP_FAIL_AUTH        1     /* 401/403 */
 #define NGX_GP_FAIL_RATE        2     /* 429 */
 #define NGX_GP_FAIL_SERVER      3     /* 5xx */
@@ -28,6 +31,21 @@
 #define NGX_GP_FAIL_EMPTY       7     /* thoughts only, no answer */
 #define NGX_GP_FAIL_INTERNAL    8
 #define NGX_GP_FAIL_NOT_OWNED   9     /* session of another user */
+#define NGX_GP_FAIL_N           10    /* kinds, NGX_GP_FAIL_NONE included */
+
+
+/*
+ * A kind of failure: its name (a metrics label, in logs) and the error a
+ * request that ends with it gets: HTTP status, OpenAI error type, code.
+ */
+typedef struct {
+    const char  *name;
+    int          status;
+    const char  *type;
+    const char  *code;
+} ngx_gp_fail_kind_t;
+
+extern const ngx_gp_fail_kind_t  ngx_gp_fail_kinds[NGX_GP_FAIL_N];
 
 /* quota types: cooldowns are kept per type */
 #define NGX_GP_QUOTA_TEXT       0
@@ -59,6 +77,15 @@ typedef struct {
  */
 void ngx_gp_rules_verdict(int kind, int quota, time_t now,
     const ngx_gp_cooldowns_t *cd, ngx_gp_verdict_t *v);
+
+/*
+ * The kind of failure of a finished upstream transfer: its HTTP status (0:
+ * none), curl's result, whether it went through a proxy (a proxy that
+ * times out is a network failure), and the start of its body;
+ * NGX_GP_FAIL_NONE for a 200 that arrived whole.
+ */
+int ngx_gp_rules_classify(long status, CURLcode result, int proxied,
+    const char *body, size_t len);
 
 /* the first midnight in America/Los_Angeles strictly after now */
 time_t ngx_gp_next_pt_midnight(time_t now);

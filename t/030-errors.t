@@ -202,6 +202,49 @@ POST /v1/chat/completions
 account "acc1" failed: getoxsrf answered 401: Session has expired.
 
 
+=== TEST 13c: a failover line says what the request was doing: getting a JWT
+--- gp_setup
+mock_post('/__mock/inject', {account => 'acc1', endpoint => 'getoxsrf',
+                             action => {expired => \1}});
+--- config
+    location /v1/ { gemini_pool_api; }
+--- request
+POST /v1/chat/completions
+{"messages":[{"role":"user","content":"expired"}]}
+--- error_code: 200
+--- error_log eval
+qr/account "acc1" failed: getoxsrf answered 401: Session has expired\.; trying the next account \(attempt 1 of 3\) while getting a JWT, client: /
+
+
+=== TEST 13d: a failover line says what the request was doing: creating a session
+--- gp_setup
+mock_post('/__mock/inject', {account => 'acc1', endpoint => 'createSession',
+                             action => {status => 500, body => 'boom'}});
+--- config
+    location /v1/ { gemini_pool_api; }
+--- request
+POST /v1/chat/completions
+{"messages":[{"role":"user","content":"no session"}]}
+--- error_code: 200
+--- response_body_like: "content":"echo: no session
+--- error_log eval
+qr/account "acc1" failed: widgetCreateSession answered 500: [^;]*; trying the next account \(attempt 1 of 3\) while creating a session, client: /
+
+
+=== TEST 13e: a failover line says what the request was doing: reading the answer stream
+--- gp_setup
+mock_post('/__mock/inject', {account => 'acc1', endpoint => 'streamAssist',
+                             action => {status => 429, body => 'quota'}});
+--- config
+    location /v1/ { gemini_pool_api; }
+--- request
+POST /v1/chat/completions
+{"messages":[{"role":"user","content":"fail over"}]}
+--- error_code: 200
+--- error_log eval
+qr/account "acc1" failed: widgetStreamAssist answered 429: [^;]*; trying the next account \(attempt 1 of 3\) while reading the answer stream, client: /
+
+
 === TEST 14: no enabled account: 503
 --- gp_setup
 sql("UPDATE accounts SET enabled = 0");

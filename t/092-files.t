@@ -330,6 +330,9 @@ is(sql("SELECT a.name FROM files f JOIN accounts a ON a.id = f.account_id "
 like($srv->error_log_text,
      qr/account "$tries[0]{account}" failed: widgetAddContextFile answered 500: Internal error encountered\.; trying the next account \(file upload, attempt 1 of 3\)/,
      'one warn line for the failover');
+like($srv->error_log_text,
+     qr/\(file upload, attempt 1 of 3\) while uploading a file, client: /,
+     'it says what the request was doing');
 
 # POST /v1/images/edits: the images go up with the prompt, as an image turn
 

@@ -3673,6 +3673,81 @@ test_not_owned(void **state)
 }
 
 
+static void
+test_classify(void **state)
+{
+    const char  *mine = "{\"error\":{\"message\":\"quota\"}}";
+    const char  *other = "Session is not owned by the provided user.";
+
+    assert_int_equal(ngx_gp_rules_classify(200, CURLE_OK, 0, NULL, 0),
+                     NGX_GP_FAIL_NONE);
+    assert_int_equal(ngx_gp_rules_classify(0, CURLE_OPERATION_TIMEDOUT, 0,
+                                           NULL, 0),
+                     NGX_GP_FAIL_TIMEOUT);
+
+    /* through a proxy, a timeout is the proxy's failure */
+    assert_int_equal(ngx_gp_rules_classify(0, CURLE_OPERATION_TIMEDOUT, 1,
+                                           NULL, 0),
+                     NGX_GP_FAIL_NETWORK);
+    assert_int_equal(ngx_gp_rules_classify(0, CURLE_COULDNT_CONNECT, 0,
+                                           NULL, 0),
+                     NGX_GP_FAIL_NETWORK);
+
+    /* a 200 cut short */
+    assert_int_equal(ngx_gp_rules_classify(200, CURLE_RECV_ERROR, 0,
+                                           NULL, 0),
+                     NGX_GP_FAIL_NETWORK);
+
+    assert_int_equal(ngx_gp_rules_classify(401, CURLE_OK, 0, mine,
+                                           strlen(mine)),
+                     NGX_GP_FAIL_AUTH);
+    assert_int_equal(ngx_gp_rules_classify(403, CURLE_OK, 0, NULL, 0),
+                     NGX_GP_FAIL_AUTH);
+    assert_int_equal(ngx_gp_rules_classify(403, CURLE_OK, 0, other,
+                                           strlen(other)),
+                     NGX_GP_FAIL_NOT_OWNED);
+    assert_int_equal(ngx_gp_rules_classify(429, CURLE_OK, 0, mine,
+                                           strlen(mine)),
+                     NGX_GP_FAIL_RATE);
+    assert_int_equal(ngx_gp_rules_classify(500, CURLE_OK, 0, NULL, 0),
+                     NGX_GP_FAIL_SERVER);
+    assert_int_equal(ngx_gp_rules_classify(503, CURLE_RECV_ERROR, 0,
+                                           NULL, 0),
+                     NGX_GP_FAIL_SERVER);
+    assert_int_equal(ngx_gp_rules_classify(400, CURLE_OK, 0, NULL, 0),
+                     NGX_GP_FAIL_REQUEST);
+    assert_int_equal(ngx_gp_rules_classify(404, CURLE_OK, 0, NULL, 0),
+                     NGX_GP_FAIL_REQUEST);
+    assert_int_equal(ngx_gp_rules_classify(413, CURLE_OK, 0, NULL, 0),
+                     NGX_GP_FAIL_REQUEST);
+}
+
+
+static void
+test_fail_kinds(void **state)
+{
+    int  i;
+
+    for (i = 0; i < NGX_GP_FAIL_N; i++) {
+        assert_non_null(ngx_gp_fail_kinds[i].name);
+        assert_non_null(ngx_gp_fail_kinds[i].type);
+        assert_non_null(ngx_gp_fail_kinds[i].code);
+    }
+
+    assert_string_equal(ngx_gp_fail_kinds[NGX_GP_FAIL_RATE].name,
+                        "rate_limit");
+    assert_int_equal(ngx_gp_fail_kinds[NGX_GP_FAIL_RATE].status, 429);
+    assert_int_equal(ngx_gp_fail_kinds[NGX_GP_FAIL_TIMEOUT].status, 504);
+    assert_string_equal(ngx_gp_fail_kinds[NGX_GP_FAIL_TIMEOUT].code,
+                        "upstream_timeout");
+    assert_int_equal(ngx_gp_fail_kinds[NGX_GP_FAIL_REQUEST].status, 400);
+    assert_int_equal(ngx_gp_fail_kinds[NGX_GP_FAIL_INTERNAL].status, 500);
+    assert_string_equal(ngx_gp_fail_kinds[NGX_GP_FAIL_NOT_OWNED].name,
+                        "not_owned");
+    assert_int_equal(ngx_gp_fail_kinds[NGX_GP_FAIL_SERVER].status, 502);
+}
+
+
 int
 main(void)
 {
@@ -3680,6 +3755,8 @@ main(void)
         cmocka_unit_test(test_pt_midnight),
         cmocka_unit_test(test_verdicts),
         cmocka_unit_test(test_not_owned),
+        cmocka_unit_test(test_classify),
+        cmocka_unit_test(test_fail_kinds),
     };
 
     UNIT_RUN("rules", tests);
