@@ -2,7 +2,13 @@
 /*
  * Copyright (C) ngx_gemini_pool developers
  *
- * The common header of the nginx side of the module.
+ * The common header of the nginx side of the module: the pure parts'
+ * headers first, then one section per nginx-side file in the order of the
+ * layers, bottom up (docs/architecture.md): the zone, the configuration,
+ * curl and the fetch guard, the response layer, the upstream's calls, the
+ * upstream client, input and generated media, the surfaces, chat,
+ * migration, the admin API, the helper, dispatch.  A file with a header
+ * of its own is named here by its #include.
  */
 
 
@@ -73,7 +79,7 @@
 #define NGX_GP_LOGIN_SLOTS           128
 
 
-/* the zone */
+/* ngx_http_gemini_pool_zone.c: the shared zone's layout */
 
 typedef struct {
     int64_t                  id;          /* SQLite rowid; 0: free slot */
@@ -258,7 +264,70 @@ typedef struct ngx_gp_zone_s {
 } ngx_gp_zone_t;
 
 
-/* configuration */
+/* ngx_http_gemini_pool_zone.c: what a caller gets of an account, and the
+   zone's functions */
+
+typedef struct {
+    int64_t                  id;
+    ngx_uint_t               index;
+    u_char                   name[NGX_GP_NAME_LEN];
+    u_char                   team_id[NGX_GP_TEAM_LEN];
+    u_char                   csesidx[NGX_GP_CSESIDX_LEN];
+    u_char                   secure_c_ses[NGX_GP_COOKIE_LEN];
+    u_char                   host_c_oses[NGX_GP_COOKIE_LEN];
+    u_char                   user_agent[NGX_GP_UA_LEN];
+    u_char                   proxy[NGX_GP_PROXY_LEN];
+    u_char                   jwt[NGX_GP_JWT_LEN];
+} ngx_gp_account_copy_t;
+
+ngx_int_t ngx_gp_zone_init(ngx_shm_zone_t *shm_zone, void *data);
+void ngx_gp_account_copy(ngx_gp_account_t *acc, ngx_uint_t i,
+    ngx_gp_account_copy_t *a);
+ngx_gp_zone_t *ngx_gp_zone(void);
+#define NGX_GP_PICK_ROUND_ROBIN    0
+#define NGX_GP_PICK_LEAST_IN_FLIGHT 1
+ngx_int_t ngx_gp_zone_pick(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
+    ngx_uint_t quota, ngx_int_t only, time_t *retry_at);
+ngx_int_t ngx_gp_zone_take(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
+    int64_t id, ngx_uint_t quota);
+void ngx_gp_zone_release(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
+    ngx_uint_t ok, const char *error);
+
+#define NGX_GP_JWT_FRESH      0   /* a->jwt holds a usable token */
+#define NGX_GP_JWT_FETCH      1   /* the caller must run getoxsrf */
+#define NGX_GP_JWT_WAIT       2   /* another process is fetching it */
+ngx_int_t ngx_gp_zone_jwt(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a);
+void ngx_gp_zone_jwt_store(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
+    const char *jwt, time_t iat);
+void ngx_gp_zone_cooldown(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
+    ngx_uint_t quota, time_t until, ngx_uint_t expired, const char *error);
+ngx_int_t ngx_gp_zone_binding_get(ngx_gp_zone_t *z, u_char *key,
+    int64_t *account_id, time_t *created, u_char *session);
+void ngx_gp_zone_binding_set(ngx_gp_zone_t *z, u_char *key,
+    int64_t account_id, time_t created, const char *session);
+void ngx_gp_zone_binding_delete(ngx_gp_zone_t *z, u_char *key);
+ngx_int_t ngx_gp_zone_model(ngx_gp_zone_t *z, ngx_str_t *name,
+    ngx_gp_model_t *m);
+void ngx_gp_zone_event(ngx_gp_zone_t *z, ngx_gp_event_t *e);
+void ngx_gp_zone_verdict(ngx_gp_zone_t *z, ngx_uint_t kind,
+    ngx_uint_t quota, ngx_gp_verdict_t *v);
+double ngx_gp_bucket(ngx_uint_t i);
+void ngx_gp_zone_events_release(ngx_gp_zone_t *z, ngx_gp_event_t *ev,
+    ngx_uint_t n);
+ngx_uint_t ngx_gp_zone_events_take(ngx_gp_zone_t *z, ngx_gp_event_t *out,
+    ngx_uint_t max);
+
+/* ngx_gp_zone_key_check() */
+#define NGX_GP_KEY_OK         0
+#define NGX_GP_KEY_MISSING    1
+#define NGX_GP_KEY_INVALID    2
+#define NGX_GP_KEY_LIMITED    3
+#define NGX_GP_KEY_MODEL      4
+ngx_int_t ngx_gp_zone_key_check(ngx_gp_zone_t *z, const u_char *hash,
+    ngx_str_t *model, ngx_gp_key_t *k, time_t *retry);
+
+
+/* ngx_http_gemini_pool_module.c: the configuration */
 
 struct ngx_http_gemini_pool_main_conf_s {
     ngx_shm_zone_t          *shm_zone;
@@ -316,7 +385,7 @@ typedef struct {
 } ngx_http_gemini_pool_loc_conf_t;
 
 
-/* libcurl bridge */
+/* ngx_http_gemini_pool_curl.c: libcurl on nginx's event loop */
 
 typedef struct ngx_gp_xfer_s  ngx_gp_xfer_t;
 
@@ -394,24 +463,19 @@ const char *ngx_gp_xfer_describe(ngx_gp_xfer_t *x, u_char *buf,
 ngx_uint_t ngx_gp_curl_active(void);
 
 
-/* the fetch guard, for curl's open-socket callback */
+/* ngx_http_gemini_pool_guard.c: the fetch guard, for curl's open-socket
+   callback */
+
 #include "ngx_http_gemini_pool_guard.h"
 
 
-/* the upstream client */
+/* ngx_http_gemini_pool_http.c, _apikey.c: answering a request */
 
-typedef struct {
-    int64_t                  id;
-    ngx_uint_t               index;
-    u_char                   name[NGX_GP_NAME_LEN];
-    u_char                   team_id[NGX_GP_TEAM_LEN];
-    u_char                   csesidx[NGX_GP_CSESIDX_LEN];
-    u_char                   secure_c_ses[NGX_GP_COOKIE_LEN];
-    u_char                   host_c_oses[NGX_GP_COOKIE_LEN];
-    u_char                   user_agent[NGX_GP_UA_LEN];
-    u_char                   proxy[NGX_GP_PROXY_LEN];
-    u_char                   jwt[NGX_GP_JWT_LEN];
-} ngx_gp_account_copy_t;
+#include "ngx_http_gemini_pool_http.h"
+#include "ngx_http_gemini_pool_apikey.h"
+
+
+/* ngx_http_gemini_pool_gemini.c: the upstream's calls as transfers */
 
 ngx_gp_xfer_t *ngx_gp_gemini_getoxsrf(ngx_http_gemini_pool_main_conf_t *gmcf,
     ngx_gp_account_copy_t *a, ngx_log_t *log);
@@ -420,47 +484,17 @@ ngx_gp_xfer_t *ngx_gp_gemini_widget(ngx_http_gemini_pool_main_conf_t *gmcf,
     ngx_msec_t timeout, ngx_log_t *log);
 char *ngx_gp_gemini_jwt_from_xsrf(ngx_gp_xfer_t *x,
     ngx_gp_account_copy_t *a, const char **err);
+ngx_gp_xfer_t *ngx_gp_gemini_download(ngx_http_gemini_pool_main_conf_t *gmcf,
+    ngx_gp_account_copy_t *a, const char *session, const char *file_id,
+    ngx_log_t *log);
 
 
-/* the zone */
-
-ngx_int_t ngx_gp_zone_init(ngx_shm_zone_t *shm_zone, void *data);
-void ngx_gp_account_copy(ngx_gp_account_t *acc, ngx_uint_t i,
-    ngx_gp_account_copy_t *a);
-ngx_gp_zone_t *ngx_gp_zone(void);
-#define NGX_GP_PICK_ROUND_ROBIN    0
-#define NGX_GP_PICK_LEAST_IN_FLIGHT 1
-ngx_int_t ngx_gp_zone_pick(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
-    ngx_uint_t quota, ngx_int_t only, time_t *retry_at);
-ngx_int_t ngx_gp_zone_take(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
-    int64_t id, ngx_uint_t quota);
-void ngx_gp_zone_release(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
-    ngx_uint_t ok, const char *error);
-
-#define NGX_GP_JWT_FRESH      0   /* a->jwt holds a usable token */
-#define NGX_GP_JWT_FETCH      1   /* the caller must run getoxsrf */
-#define NGX_GP_JWT_WAIT       2   /* another process is fetching it */
-ngx_int_t ngx_gp_zone_jwt(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a);
-void ngx_gp_zone_jwt_store(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
-    const char *jwt, time_t iat);
-void ngx_gp_zone_cooldown(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
-    ngx_uint_t quota, time_t until, ngx_uint_t expired, const char *error);
-ngx_int_t ngx_gp_zone_binding_get(ngx_gp_zone_t *z, u_char *key,
-    int64_t *account_id, time_t *created, u_char *session);
-void ngx_gp_zone_binding_set(ngx_gp_zone_t *z, u_char *key,
-    int64_t account_id, time_t created, const char *session);
-void ngx_gp_zone_binding_delete(ngx_gp_zone_t *z, u_char *key);
-ngx_int_t ngx_gp_zone_model(ngx_gp_zone_t *z, ngx_str_t *name,
-    ngx_gp_model_t *m);
-
+/* ngx_http_gemini_pool_upstream.c: the upstream client */
 
 #include "ngx_http_gemini_pool_upstream.h"
 
 
-/* SQLite: ngx_http_gemini_pool_store.h */
-
-
-/* input media and /v1/files */
+/* ngx_http_gemini_pool_files.c: input media and /v1/files */
 
 typedef struct ngx_gp_input_s  ngx_gp_input_t;
 
@@ -480,53 +514,8 @@ const char **ngx_gp_input_ids(ngx_gp_input_t *in, size_t *n);
 ngx_int_t ngx_gp_files_handler(ngx_http_request_t *r, ngx_str_t *id);
 
 
-/* request handlers */
-
-ngx_int_t ngx_gp_api_handler(ngx_http_request_t *r);
-ngx_int_t ngx_gp_metrics_handler(ngx_http_request_t *r);
-void ngx_gp_zone_event(ngx_gp_zone_t *z, ngx_gp_event_t *e);
-void ngx_gp_zone_verdict(ngx_gp_zone_t *z, ngx_uint_t kind,
-    ngx_uint_t quota, ngx_gp_verdict_t *v);
-double ngx_gp_bucket(ngx_uint_t i);
-void ngx_gp_zone_events_release(ngx_gp_zone_t *z, ngx_gp_event_t *ev,
-    ngx_uint_t n);
-ngx_uint_t ngx_gp_zone_events_take(ngx_gp_zone_t *z, ngx_gp_event_t *out,
-    ngx_uint_t max);
-
-/* ngx_gp_zone_key_check() */
-#define NGX_GP_KEY_OK         0
-#define NGX_GP_KEY_MISSING    1
-#define NGX_GP_KEY_INVALID    2
-#define NGX_GP_KEY_LIMITED    3
-#define NGX_GP_KEY_MODEL      4
-ngx_int_t ngx_gp_zone_key_check(ngx_gp_zone_t *z, const u_char *hash,
-    ngx_str_t *model, ngx_gp_key_t *k, time_t *retry);
-ngx_int_t ngx_gp_health_handler(ngx_http_request_t *r);
-
-
-/* configuration export and import, migration from the reference */
-
-json_t *ngx_gp_config_export(ngx_http_request_t *r, ngx_uint_t secrets);
-ngx_int_t ngx_gp_config_import(ngx_http_request_t *r, ngx_str_t *body,
-    ngx_uint_t sqlite, ngx_uint_t dry_run, json_t **result, char *err,
-    size_t errlen);
-
-
-/* variables */
-
-#define NGX_GP_VAR_ACCOUNT           0
-#define NGX_GP_VAR_ATTEMPTS          1
-#define NGX_GP_VAR_UPSTREAM_STATUS   2
-#define NGX_GP_VAR_MODEL             3
-#define NGX_GP_VAR_API_KEY           4
-#define NGX_GP_VAR_TTFB              5
-#define NGX_GP_VAR_CONVERSATION      6
-
-ngx_int_t ngx_gp_chat_variable(ngx_http_request_t *r,
-    ngx_http_variable_value_t *v, uintptr_t data);
-
-
-/* generated media: cache, delivery, /image/ and /video/ */
+/* ngx_http_gemini_pool_media.c: generated media, the cache, /image/ and
+   /video/ */
 
 #define NGX_GP_FMT_MARKDOWN          0
 #define NGX_GP_FMT_URL               1
@@ -551,25 +540,56 @@ ngx_int_t ngx_gp_media_text(ngx_gp_media_t *m, ngx_uint_t fmt,
 ngx_int_t ngx_gp_media_handler(ngx_http_request_t *r);
 void ngx_gp_media_evict(ngx_cycle_t *cycle);
 
-ngx_gp_xfer_t *ngx_gp_gemini_download(ngx_http_gemini_pool_main_conf_t *gmcf,
-    ngx_gp_account_copy_t *a, const char *session, const char *file_id,
-    ngx_log_t *log);
+#include "ngx_http_gemini_pool_media.h"
 
-/* the helper role */
+
+/* ngx_http_gemini_pool_sse.c, _surface_*.c: the client surfaces */
+
+#include "ngx_http_gemini_pool_sse.h"
+#include "ngx_http_gemini_pool_surface.h"
+
+
+/* ngx_http_gemini_pool_chat.c: variables */
+
+#define NGX_GP_VAR_ACCOUNT           0
+#define NGX_GP_VAR_ATTEMPTS          1
+#define NGX_GP_VAR_UPSTREAM_STATUS   2
+#define NGX_GP_VAR_MODEL             3
+#define NGX_GP_VAR_API_KEY           4
+#define NGX_GP_VAR_TTFB              5
+#define NGX_GP_VAR_CONVERSATION      6
+
+ngx_int_t ngx_gp_chat_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+
+
+/* ngx_http_gemini_pool_migrate.c: export, import, migration from the
+   reference */
+
+json_t *ngx_gp_config_export(ngx_http_request_t *r, ngx_uint_t secrets);
+ngx_int_t ngx_gp_config_import(ngx_http_request_t *r, ngx_str_t *body,
+    ngx_uint_t sqlite, ngx_uint_t dry_run, json_t **result, char *err,
+    size_t errlen);
+
+
+/* ngx_http_gemini_pool_admin_*.c: the admin API */
+
+#include "ngx_http_gemini_pool_admin.h"
+
+
+/* ngx_http_gemini_pool_helper.c: the helper role */
 
 ngx_int_t ngx_gp_helper_init_process(ngx_cycle_t *cycle);
 ngx_msec_t ngx_gp_helper_manager(void *data);
 void ngx_gp_helper_exit_process(ngx_cycle_t *cycle);
 
 
-/* the files of the nginx side, bottom up */
+/* ngx_http_gemini_pool_api.c, _metrics.c: dispatch, models, health,
+   metrics */
 
-#include "ngx_http_gemini_pool_http.h"
-#include "ngx_http_gemini_pool_apikey.h"
-#include "ngx_http_gemini_pool_sse.h"
-#include "ngx_http_gemini_pool_media.h"
-#include "ngx_http_gemini_pool_surface.h"
-#include "ngx_http_gemini_pool_admin.h"
+ngx_int_t ngx_gp_api_handler(ngx_http_request_t *r);
+ngx_int_t ngx_gp_health_handler(ngx_http_request_t *r);
+ngx_int_t ngx_gp_metrics_handler(ngx_http_request_t *r);
 
 
 extern ngx_module_t  ngx_http_gemini_pool_module;
