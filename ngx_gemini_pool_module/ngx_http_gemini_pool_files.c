@@ -5,8 +5,9 @@
  * Input media: the images and files of a chat turn (data: URLs, remote
  * URLs fetched behind the fetch guard, uploaded files), uploaded with
  * widgetAddContextFile into the session the turn uses; and /v1/files,
- * whose uploads live in an upstream session of one account, mapped in
- * SQLite; /v1/images/edits, an image turn with the uploaded images.
+ * whose uploads live in an upstream session of one account, recorded
+ * through the store (store_files.c) and found by a chat turn in the
+ * zone's ring of uploads (filemap.c), never in SQLite.
  */
 
 
