@@ -1857,3 +1857,23 @@ render_model(ngx_gp_buf_t *b, const char *id, time_t created,
     ngx_gp_buf_cstr(b, owned_by);
     ngx_gp_buf_lit(b, "}");
 }
+
+
+char *
+ngx_gp_json_dump(json_t *root, size_t *len)
+{
+    char  *s;
+
+    if (root == NULL) {
+        return NULL;
+    }
+
+    s = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(root);
+
+    if (s) {
+        *len = strlen(s);
+    }
+
+    return s;
+}

@@ -21,6 +21,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "ngx_http_gemini_pool_text.h"
 
 
@@ -196,6 +198,13 @@ char *ngx_gp_render_completion_into(const ngx_gp_completion_t *c, char *buf,
 
 /* {"error":{"message","type","param","code"}} */
 char *ngx_gp_render_error(const ngx_gp_oai_error_t *err, size_t *len);
+
+/*
+ * A JSON document as compact text in insertion order (malloc'ed, its
+ * length in *len); root is released whatever happens.  NULL: root was
+ * NULL or out of memory.
+ */
+char *ngx_gp_json_dump(json_t *root, size_t *len);
 
 /* {"object":"list","data":[{"id","object":"model","created","owned_by"}]} */
 char *ngx_gp_render_models(const char *const *ids, size_t n, time_t created,

@@ -276,7 +276,7 @@ ngx_gp_images_error(ngx_gp_reply_t *o, ngx_gp_oai_error_t *err)
 static char *
 ngx_gp_images_response(ngx_gp_reply_t *o, ngx_gp_media_t *m, size_t *len)
 {
-    char                 *s, *data, *comma;
+    char                 *data, *comma;
     json_t               *root, *list, *item;
     ngx_uint_t            i, n;
     ngx_gp_media_info_t   info;
@@ -318,14 +318,7 @@ ngx_gp_images_response(ngx_gp_reply_t *o, ngx_gp_media_t *m, size_t *len)
         return NULL;
     }
 
-    s = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(root);
-
-    if (s) {
-        *len = ngx_strlen(s);
-    }
-
-    return s;
+    return ngx_gp_json_dump(root, len);
 }
 
 

@@ -249,7 +249,6 @@ static char *
 ngx_gp_openai_completion_parts(ngx_gp_reply_t *o, ngx_gp_media_t *m,
     const char *rendered, size_t rlen, size_t *len)
 {
-    char        *s;
     json_t      *root, *msg, *parts, *text;
     const char  *t;
 
@@ -281,14 +280,7 @@ ngx_gp_openai_completion_parts(ngx_gp_reply_t *o, ngx_gp_media_t *m,
         return NULL;
     }
 
-    s = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(root);
-
-    if (s) {
-        *len = ngx_strlen(s);
-    }
-
-    return s;
+    return ngx_gp_json_dump(root, len);
 }
 
 
@@ -298,7 +290,6 @@ static char *
 ngx_gp_openai_media_chunk(ngx_gp_reply_t *o, ngx_gp_media_t *m,
     size_t *len)
 {
-    char    *s;
     json_t  *root, *delta, *parts;
 
     parts = json_array();
@@ -324,14 +315,7 @@ ngx_gp_openai_media_chunk(ngx_gp_reply_t *o, ngx_gp_media_t *m,
         return NULL;
     }
 
-    s = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(root);
-
-    if (s) {
-        *len = ngx_strlen(s);
-    }
-
-    return s;
+    return ngx_gp_json_dump(root, len);
 }
 
 
