@@ -490,7 +490,8 @@ ngx_gp_media_store(ngx_gp_media_item_t *it, const u_char *p, size_t len)
     ngx_snprintf(it->tmp, sizeof(it->tmp) - 1, "%V/.%s.part%Z", &root->name,
                  it->name);
 
-    it->fd = open((char *) it->tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    it->fd = open((char *) it->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW,
+                  0644);
 
     if (it->fd == NGX_INVALID_FILE) {
         ngx_log_error(NGX_LOG_ERR, it->media->log, ngx_errno,
@@ -823,8 +824,8 @@ ngx_gp_media_downloads(ngx_gp_media_t *m)
         ngx_snprintf(it[i].tmp, sizeof(it[i].tmp) - 1, "%V/.%s.part%Z",
                      &root->name, it[i].name);
 
-        it[i].fd = open((char *) it[i].tmp, O_WRONLY | O_CREAT | O_TRUNC,
-                        0644);
+        it[i].fd = open((char *) it[i].tmp,
+                        O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0644);
 
         if (it[i].fd == NGX_INVALID_FILE) {
             ngx_log_error(NGX_LOG_ERR, m->log, ngx_errno,
@@ -1328,6 +1329,59 @@ ngx_gp_media_text(ngx_gp_media_t *m, ngx_uint_t fmt, ngx_uint_t after_text,
 }
 
 
+/*
+ * Opens a cached file for reading one component at a time below the
+ * cache's directory, each with O_NOFOLLOW: a symbolic link planted in the
+ * cache (a level or the file) is not followed, as the /image/ and /video/
+ * handler refuses it with nginx's disable_symlinks.
+ */
+
+static ngx_fd_t
+ngx_gp_media_open(ngx_path_t *root, u_char *path)
+{
+    int      dfd, fd, flags;
+    u_char  *p, *next;
+
+    p = path + root->name.len;
+
+    if (*p != '/') {
+        return NGX_INVALID_FILE;
+    }
+
+    *p = '\0';
+    dfd = open((char *) path, O_RDONLY | O_DIRECTORY);
+    *p++ = '/';
+
+    if (dfd == -1) {
+        return NGX_INVALID_FILE;
+    }
+
+    for ( ;; ) {
+        next = (u_char *) ngx_strchr(p, '/');
+        flags = O_RDONLY | O_NOFOLLOW | (next ? O_DIRECTORY : 0);
+
+        if (next) {
+            *next = '\0';
+        }
+
+        fd = openat(dfd, (char *) p, flags);
+
+        if (next) {
+            *next = '/';
+        }
+
+        (void) close(dfd);
+
+        if (fd == -1 || next == NULL) {
+            return fd;
+        }
+
+        dfd = fd;
+        p = next + 1;
+    }
+}
+
+
 /* a cached file as a data: URL, malloc'ed; NULL: not available */
 
 char *
@@ -1355,12 +1409,13 @@ ngx_gp_media_data_url(ngx_gp_media_t *m, ngx_uint_t i)
         return NULL;
     }
 
-    fd = ngx_open_file(path, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    fd = ngx_gp_media_open(root, path);
     if (fd == NGX_INVALID_FILE) {
         return NULL;
     }
 
     if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR
+        || !ngx_is_file(&fi)
         || ngx_file_size(&fi) > NGX_GP_MEDIA_B64_MAX)
     {
         (void) ngx_close_file(fd);
@@ -1533,9 +1588,22 @@ ngx_gp_media_handler(ngx_http_request_t *r)
     of.errors = clcf->open_file_cache_errors;
     of.events = clcf->open_file_cache_events;
 
+#if (NGX_HAVE_OPENAT)
+    /* a symbolic link below the cache's directory is not followed */
+    of.disable_symlinks = NGX_DISABLE_SYMLINKS_ON;
+    of.disable_symlinks_from = root->name.len;
+#endif
+
     if (ngx_open_cached_file(clcf->open_file_cache, &path, &of, r->pool)
         != NGX_OK)
     {
+        if (of.err == NGX_ELOOP || of.err == NGX_EMLINK) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, of.err,
+                          "gemini pool: \"%s\" in the media cache is a "
+                          "symbolic link, not served", path.data);
+            return NGX_HTTP_NOT_FOUND;
+        }
+
         if (of.err != NGX_ENOENT && of.err != NGX_ENOTDIR) {
             ngx_log_error(NGX_LOG_CRIT, r->connection->log, of.err,
                           "%s \"%s\" failed", of.failed, path.data);
@@ -1620,44 +1688,94 @@ typedef struct {
 } ngx_gp_media_file_t;
 
 
-static ngx_int_t
-ngx_gp_media_noop(ngx_tree_ctx_t *ctx, ngx_str_t *path)
-{
-    return NGX_OK;
-}
+/*
+ * Collects the regular files under dir, descending into real directories
+ * only: lstat(), never stat(), so a symbolic link planted in the cache
+ * (to a file or to a directory outside it) is neither followed, counted
+ * nor removed (ngx_walk_tree() would stat() it, and walk into a linked
+ * directory and evict the files there).
+ */
 
-
 static ngx_int_t
-ngx_gp_media_collect(ngx_tree_ctx_t *ctx, ngx_str_t *path)
+ngx_gp_media_walk(ngx_array_t *files, ngx_str_t *dir, ngx_uint_t depth,
+    ngx_log_t *log)
 {
     u_char               *p;
-    ngx_array_t          *files = ctx->data;
+    size_t                len;
+    ngx_int_t             rc;
+    ngx_str_t             path;
+    ngx_dir_t             d;
     ngx_gp_media_file_t  *f;
 
-    f = ngx_array_push(files);
-    if (f == NULL) {
-        return NGX_ABORT;
+    if (ngx_open_dir(dir, &d) == NGX_ERROR) {
+        if (ngx_errno != NGX_ENOENT) {
+            ngx_log_error(NGX_LOG_CRIT, log, ngx_errno,
+                          ngx_open_dir_n " \"%V\" failed", dir);
+        }
+
+        return NGX_OK;
     }
 
-    f->path.data = ngx_pnalloc(files->pool, path->len + 1);
-    if (f->path.data == NULL) {
-        return NGX_ABORT;
+    rc = NGX_OK;
+
+    for ( ;; ) {
+        ngx_set_errno(0);
+
+        if (ngx_read_dir(&d) == NGX_ERROR) {
+            break;
+        }
+
+        len = ngx_de_namelen(&d);
+        p = ngx_de_name(&d);
+
+        if (p[0] == '.' && (len == 1 || (len == 2 && p[1] == '.'))) {
+            continue;
+        }
+
+        path.len = dir->len + 1 + len;
+        path.data = ngx_pnalloc(files->pool, path.len + 1);
+        if (path.data == NULL) {
+            rc = NGX_ABORT;
+            break;
+        }
+
+        ngx_sprintf(path.data, "%V/%s%Z", dir, p);
+
+        if (ngx_de_link_info(path.data, &d) == NGX_FILE_ERROR) {
+            continue;
+        }
+
+        if (S_ISDIR(d.info.st_mode)) {
+            if (depth < NGX_MAX_PATH_LEVEL
+                && ngx_gp_media_walk(files, &path, depth + 1, log)
+                   == NGX_ABORT)
+            {
+                rc = NGX_ABORT;
+                break;
+            }
+
+            continue;
+        }
+
+        if (!S_ISREG(d.info.st_mode)) {
+            continue;
+        }
+
+        f = ngx_array_push(files);
+        if (f == NULL) {
+            rc = NGX_ABORT;
+            break;
+        }
+
+        f->path = path;
+        f->mtime = d.info.st_mtime;
+        f->size = d.info.st_size;
+        f->part = (p[0] == '.');
     }
 
-    ngx_memcpy(f->path.data, path->data, path->len + 1);
-    f->path.len = path->len;
-    f->mtime = ctx->mtime;
-    f->size = ctx->size;
+    (void) ngx_close_dir(&d);
 
-    p = path->data + path->len;
-
-    while (p > path->data && p[-1] != '/') {
-        p--;
-    }
-
-    f->part = (*p == '.');
-
-    return NGX_OK;
+    return rc;
 }
 
 
@@ -1687,7 +1805,6 @@ ngx_gp_media_evict(ngx_cycle_t *cycle)
     ngx_pool_t                        *pool;
     ngx_gp_zone_t                     *z;
     ngx_array_t                        files;
-    ngx_tree_ctx_t                     tree;
     ngx_gp_media_file_t               *f;
     ngx_http_gemini_pool_main_conf_t  *gmcf;
 
@@ -1732,15 +1849,8 @@ ngx_gp_media_evict(ngx_cycle_t *cycle)
         return;
     }
 
-    ngx_memzero(&tree, sizeof(ngx_tree_ctx_t));
-    tree.file_handler = ngx_gp_media_collect;
-    tree.pre_tree_handler = ngx_gp_media_noop;
-    tree.post_tree_handler = ngx_gp_media_noop;
-    tree.spec_handler = ngx_gp_media_noop;
-    tree.data = &files;
-    tree.log = cycle->log;
-
-    (void) ngx_walk_tree(&tree, &gmcf->helper_path->name);
+    (void) ngx_gp_media_walk(&files, &gmcf->helper_path->name, 0,
+                             cycle->log);
 
     f = files.elts;
     total = 0;

@@ -317,10 +317,76 @@ ngx_gp_store_defaults(sqlite3 *db, ngx_log_t *log)
 }
 
 
+/*
+ * The database holds the call logs and the chat history: like the key and
+ * secret files it is readable by its owner only.  A new file is created
+ * 0600 before SQLite opens it (an empty file is an empty database, and
+ * SQLite gives its journal the database's mode); an existing one, or a
+ * companion file, with looser bits is tightened with a notice.
+ */
+
+static void
+ngx_gp_store_file_mode(ngx_str_t *path, ngx_log_t *log)
+{
+    int           fd;
+    char          was[8], now[8];
+    u_char        name[NGX_MAX_PATH];
+    ngx_uint_t    i;
+    struct stat   st;
+
+    static const char  *suffix[] = { "", "-journal", "-wal", "-shm" };
+
+    for (i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+
+        if (path->len + ngx_strlen(suffix[i]) >= sizeof(name)) {
+            return;
+        }
+
+        ngx_sprintf(name, "%V%s%Z", path, suffix[i]);
+
+        if (stat((char *) name, &st) == -1) {
+            if (i == 0 && ngx_errno == NGX_ENOENT) {
+                fd = open((char *) name, O_WRONLY | O_CREAT | O_EXCL, 0600);
+
+                /* a failure is SQLite's to report, with its own words */
+
+                if (fd != -1) {
+                    (void) close(fd);
+                }
+            }
+
+            continue;
+        }
+
+        if ((st.st_mode & 077) == 0) {
+            continue;
+        }
+
+        (void) snprintf(was, sizeof(was), "%04o",
+                        (unsigned) (st.st_mode & 07777));
+        (void) snprintf(now, sizeof(now), "%04o",
+                        (unsigned) (st.st_mode & 07700));
+
+        if (chmod((char *) name, st.st_mode & 07700) == -1) {
+            ngx_log_error(NGX_LOG_WARN, log, ngx_errno,
+                          "gemini pool: \"%s\" is mode %s, readable by "
+                          "others, and chmod() failed", name, was);
+            continue;
+        }
+
+        ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                      "gemini pool: \"%s\" was mode %s, now %s (readable "
+                      "by its owner only)", name, was, now);
+    }
+}
+
+
 ngx_int_t
 ngx_gp_store_open(ngx_str_t *path, ngx_log_t *log, sqlite3 **db)
 {
     int  rc;
+
+    ngx_gp_store_file_mode(path, log);
 
     rc = sqlite3_open_v2((char *) path->data, db,
                          SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE

@@ -541,7 +541,8 @@ ngx_gp_gerror_free(ngx_gp_gerror_t *e)
  * for the common streamed elements (text, thoughts, state, session): one
  * pass over the bytes, no jansson tree.  It accepts only what it fully
  * understands, as strictly as jansson would parse it; anything else
- * (media, errors, policy results, duplicate keys, odd numbers, bad
+ * (media, errors, policy results, duplicate keys, a key with an escape
+ * at any depth, as jansson refuses "\u0000" in keys, odd numbers, bad
  * escapes, deep nesting) returns NGX_GP_SCAN_FALLBACK and the element
  * goes through the jansson path, so results never differ.
  */
@@ -887,7 +888,7 @@ fast_skip(ngx_gp_scan_t *sc, int depth)
 {
     int          rc;
     char         close;
-    const char  *q;
+    const char  *q, *key;
 
     if (depth > NGX_GP_SCAN_DEPTH) {
         return NGX_GP_SCAN_FALLBACK;
@@ -921,9 +922,20 @@ fast_skip(ngx_gp_scan_t *sc, int depth)
                     return NGX_GP_SCAN_FALLBACK;
                 }
 
+                key = sc->p + 1;
+
                 rc = ngx_gp_scan_string(sc, NULL);
                 if (rc != NGX_GP_SCAN_OK) {
                     return rc;
+                }
+
+                /*
+                 * jansson refuses "\u0000" in a key: a key with an escape
+                 * is left to it, as ngx_gp_scan_object() does
+                 */
+
+                if (memchr(key, '\\', (size_t) (sc->p - 1 - key)) != NULL) {
+                    return NGX_GP_SCAN_FALLBACK;
                 }
 
                 ngx_gp_scan_ws(sc);

@@ -68,9 +68,26 @@ is(sqlite($db, "SELECT count(*) FROM models WHERE name IN "
                . "('gemini-auto', 'gemini-image', 'gemini-video')"),
    '3', 'default models');
 
+# call logs and history live in the database: its owner's only
+is(sprintf('%04o', (stat $db)[2] & 07777), '0600',
+   'the database is created mode 0600');
+
 ($ok, $out) = nginx_t("gemini_pool_zone z:1m;\ngemini_pool_database $db;");
 ok($ok, 'a second start reuses the database');
 unlike($out, qr/migrated/, 'without migrating it again');
+
+chmod 0644, $db or die $!;
+open my $jfh, '>', "$db-journal" or die $!;
+close $jfh;
+chmod 0664, "$db-journal" or die $!;
+($ok, $out) = nginx_t("gemini_pool_zone z:1m;\ngemini_pool_database $db;");
+ok($ok, 'a database readable by others still starts');
+is(sprintf('%04o', (stat $db)[2] & 07777), '0600',
+   'its mode is tightened to 0600');
+like($out, qr/\[notice\].*"\Q$db\E" was mode 0644, now 0600/,
+     'with a notice');
+ok(!-e "$db-journal" || ((stat "$db-journal")[2] & 077) == 0,
+   'a companion file too');
 
 sqlite($db, "UPDATE settings SET value = 'true' WHERE key = 'show_thoughts'");
 ($ok, $out) = nginx_t("gemini_pool_zone z:1m;\ngemini_pool_database $db;");

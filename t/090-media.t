@@ -991,3 +991,81 @@ sub { main::content_of($_[0]) }
 Here you go.
 
 (image 1 could not be retrieved: downloadFile answered 401: Request had invalid authentication credentials.)
+
+
+=== TEST 38: a symbolic link planted in the media cache is not served
+--- gp_setup
+my $root = $Test::Nginx::Util::ServRoot;
+File::Path::remove_tree("$root/media_link", "$root/outside");
+File::Path::make_path("$root/media_link", "$root/outside");
+for my $f ("$root/outside/secret.txt") {
+    open my $fh, '>', $f or die $!;
+    print $fh "outside the cache\n";
+    close $fh;
+}
+symlink("$root/outside/secret.txt",
+        "$root/media_link/00112233445566778899aabbccddeeff.png") or die $!;
+--- http_config
+    gemini_pool_media_cache media_link;
+--- config
+    location /image/ { gemini_pool_media; }
+--- request
+GET /image/00112233445566778899aabbccddeeff.png
+--- error_code: 404
+--- response_body_unlike: outside the cache
+--- error_log
+is a symbolic link, not served
+
+
+=== TEST 39: a level directory that is a symbolic link is not followed
+--- gp_setup
+my $root = $Test::Nginx::Util::ServRoot;
+File::Path::remove_tree("$root/media_lvl", "$root/outside2");
+File::Path::make_path("$root/media_lvl", "$root/outside2/de");
+open my $fh, '>', "$root/outside2/de/0123456789abcdef0123456789abcdef.png"
+    or die $!;
+print $fh "outside the cache\n";
+close $fh;
+symlink("$root/outside2", "$root/media_lvl/f") or die $!;
+--- http_config
+    gemini_pool_media_cache media_lvl levels=1:2;
+--- config
+    location /image/ { gemini_pool_media; }
+--- request
+GET /image/0123456789abcdef0123456789abcdef.png
+--- error_code: 404
+--- response_body_unlike: outside the cache
+
+
+=== TEST 40: eviction neither follows a link nor walks into a linked directory
+--- gp_setup
+my $root = $Test::Nginx::Util::ServRoot;
+File::Path::remove_tree("$root/media_evict", "$root/outside3");
+File::Path::make_path("$root/media_evict", "$root/outside3");
+for my $f ("$root/outside3/old.png", "$root/outside3/file.png") {
+    open my $fh, '>', $f or die $!;
+    print $fh "outside the cache\n";
+    close $fh;
+    utime(time - 86400, time - 86400, $f) or die $!;
+}
+symlink("$root/outside3", "$root/media_evict/dir") or die $!;
+symlink("$root/outside3/file.png",
+        "$root/media_evict/00112233445566778899aabbccddeeff.png") or die $!;
+--- http_config
+    gemini_pool_media_cache media_evict inactive=1s;
+--- config
+    location /t {
+        return 200 "ok\n";
+    }
+--- request
+GET /t
+--- response_body_filters eval
+sub {
+    sleep 3;
+    my $root = $Test::Nginx::Util::ServRoot;
+    return CORE::join(' ', map { -e "$root/outside3/$_" ? 'kept' : 'removed' }
+                     qw(old.png file.png)) . "\n";
+}
+--- response_body
+kept kept
+--- timeout: 10

@@ -1145,7 +1145,9 @@ static const char  *rnd_extra[] = {
     "\"temperature\":0.7", "\"temperature\":1", "\"max_tokens\":100",
     "\"top_p\":-0.25", "\"user\":\"abc\"", "\"n\":null",
     "\"tools\":[{\"type\":\"function\",\"f\":[1,2,{\"a\":true}]}]",
-    "\"x\":1e5", "\"x\":1.", "\"logit_bias\":{}", "\"seed\":12345678901234567"
+    "\"x\":1e5", "\"x\":1.", "\"logit_bias\":{}", "\"seed\":12345678901234567",
+    /* jansson refuses NUL in a key, wherever it is */
+    "\"logit_bias\":{\"a\\u0000b\":1}", "\"tools\":[{\"\\u0000\":null}]"
 };
 
 
@@ -1267,7 +1269,7 @@ rnd_member(uint64_t *rs, char *buf, size_t *n, size_t cap, int which,
         break;
 
     default:
-        rnd_cat(buf, n, cap, rnd_extra[unit_rand_n(rs, invalid ? 11 : 8)]);
+        rnd_cat(buf, n, cap, rnd_extra[unit_rand_n(rs, invalid ? 13 : 8)]);
         break;
     }
 }
@@ -1427,6 +1429,125 @@ test_parse_fast_differential(void **state)
 }
 
 
+/*
+ * "\u0000": jansson takes it in a value (the text keeps its length) and
+ * refuses it in a key, at any depth; the fast path does the same.
+ */
+
+static void
+test_parse_nul(void **state)
+{
+    int                 rc;
+    size_t              i;
+    const char         *body;
+    ngx_gp_chat_req_t   r;
+    ngx_gp_oai_error_t  e;
+
+    static const char  *refused[] = {
+        "{\"a\\u0000\":1,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}",
+        "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],"
+            "\"logit_bias\":{\"\\u0000\":1}}",
+        "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],"
+            "\"tools\":[{\"type\":\"function\",\"f\":{\"a\\u0000b\":[]}}]}",
+        "{\"messages\":[{\"role\":\"user\",\"x\":{\"\\u0000\":0},"
+            "\"content\":\"x\"}]}",
+        "{\"stream_options\":{\"k\":{\"\\u0000\":true}},"
+            "\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}"
+    };
+
+    for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        memset(&r, 0, sizeof(ngx_gp_chat_req_t));
+        assert_int_equal(ngx_gp_chat_req_fast(refused[i], strlen(refused[i]),
+                                              &r), 1);
+        ngx_gp_chat_req_free(&r);
+
+        rc = ngx_gp_chat_req_parse(refused[i], strlen(refused[i]), &r, &e);
+        assert_int_equal(rc, -1);
+        assert_int_equal(e.status, 400);
+        assert_string_equal(e.code, "invalid_json");
+        assert_non_null(strstr(e.message, "NUL byte in object key"));
+        ngx_gp_chat_req_free(&r);
+    }
+
+    /* in values: taken, by both paths, with the length */
+
+    body = "{\"model\":\"m\\u0000\",\"messages\":[{\"role\":\"user\","
+           "\"content\":\"a\\u0000b\"}],\"n\":\"\\u0000\"}";
+
+    memset(&r, 0, sizeof(ngx_gp_chat_req_t));
+    assert_int_equal(ngx_gp_chat_req_fast(body, strlen(body), &r), 0);
+    assert_int_equal(r.messages[0].len, 3);
+    ngx_gp_chat_req_free(&r);
+
+    rc = ngx_gp_chat_req_parse(body, strlen(body), &r, &e);
+    assert_int_equal(rc, 0);
+    assert_int_equal(r.messages[0].len, 3);
+    assert_memory_equal(r.messages[0].text, "a\0b", 4);
+    assert_string_equal(r.model, "m");
+    ngx_gp_chat_req_free(&r);
+}
+
+
+/*
+ * Mutated bodies: whatever the fast path takes, jansson takes too, with
+ * the same fields (the copy with an escaped key goes through jansson).
+ */
+
+static void
+test_parse_fast_mutated(void **state)
+{
+    int                 rc, rcf;
+    char                body[1024], alt[1100];
+    size_t              i, n, fast;
+    uint64_t            rs;
+    ngx_gp_chat_req_t   r, rf;
+    ngx_gp_oai_error_t  e;
+
+    static const char  *seeds[] = {
+        "{\"model\":\"gemini-auto\",\"stream\":true,\"stream_options\":"
+        "{\"include_usage\":true},\"messages\":[{\"role\":\"system\","
+        "\"content\":\"be\"},{\"role\":\"user\",\"content\":\"hello\"}],"
+        "\"tools\":[{\"type\":\"function\",\"f\":{\"a\":[1,2]}}],"
+        "\"logit_bias\":{\"12\":1}}",
+        "{\"messages\":[{\"role\":\"user\",\"name\":\"x\",\"content\":"
+        "\"hi\"}],\"temperature\":0.7,\"conversation_id\":\"c1\","
+        "\"image_format\":\"url\"}"
+    };
+
+    rs = 20261206;
+    fast = 0;
+
+    for (i = 0; i < 5000; i++) {
+        n = unit_mutate(&rs, seeds[i % 2], body);
+
+        memset(&rf, 0, sizeof(ngx_gp_chat_req_t));
+        rcf = ngx_gp_chat_req_fast(body, n, &rf);
+
+        if (rcf == 0) {
+            fast++;
+
+            strcpy(alt, "{\"\\u0078\":0,");
+            strcat(alt, strchr(body, '{') + 1);
+
+            rc = ngx_gp_chat_req_parse(alt, strlen(alt), &r, &e);
+
+            if (rc != 0) {
+                print_error("body %s: %s\n", body, e.message);
+            }
+
+            assert_int_equal(rc, 0);
+            req_equal(&rf, &r);
+            ngx_gp_chat_req_free(&r);
+        }
+
+        ngx_gp_chat_req_free(&rf);
+    }
+
+    print_message("fast path: %zu of 5000 mutated\n", fast);
+    assert_true(fast > 500);
+}
+
+
 int
 main(void)
 {
@@ -1451,6 +1572,8 @@ main(void)
         cmocka_unit_test(test_error_set_truncation),
         cmocka_unit_test(test_render_models),
         cmocka_unit_test(test_render_large),
+        cmocka_unit_test(test_parse_nul),
+        cmocka_unit_test(test_parse_fast_mutated),
         cmocka_unit_test(test_parse_fast_differential),
     };
 

@@ -1171,6 +1171,156 @@ test_element_not_object(void **state)
 }
 
 
+/*
+ * "\u0000" in a key: jansson refuses the element wherever the key is
+ * (a skipped member too), and so does the decoder; in a value it is text.
+ */
+
+static void
+test_element_nul(void **state)
+{
+    size_t             i;
+    const char        *err, *body;
+    ngx_gp_element_t   e;
+
+    static const char  *refused[] = {
+        "{\"a\\u0000\":1}",
+        "{\"streamAssistResponse\":{\"meta\":{\"\\u0000\":1}}}",
+        "{\"streamAssistResponse\":{\"answer\":{\"replies\":[{"
+            "\"groundedContent\":{\"content\":{\"text\":\"hi\","
+            "\"x\":[{\"a\\u0000b\":null}]}}}]}}}",
+        "{\"x\":{\"streamAssistResponse\":{\"answer\\u0000\":{}}}}"
+    };
+
+    for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        memset(&e, 0, sizeof(ngx_gp_element_t));
+        err = NULL;
+        assert_int_equal(ngx_gp_element_decode(refused[i], strlen(refused[i]),
+                                               &e, &err), -1);
+        assert_non_null(err);
+        ngx_gp_element_free(&e);
+
+        assert_null(ngx_gp_session_parse(refused[i], strlen(refused[i])));
+    }
+
+    body = "{\"streamAssistResponse\":{\"answer\":{\"replies\":[{"
+           "\"groundedContent\":{\"content\":{\"text\":\"a\\u0000b\"}}}]}}}";
+
+    assert_int_equal(ngx_gp_element_decode(body, strlen(body), &e, &err), 0);
+    assert_int_equal(e.nparts, 1);
+    assert_int_equal(e.parts[0].len, 3);
+    assert_memory_equal(e.parts[0].text, "a\0b", 3);
+    ngx_gp_element_free(&e);
+}
+
+
+static void
+element_equal(const ngx_gp_element_t *a, const ngx_gp_element_t *b)
+{
+    size_t  i;
+
+    assert_int_equal(a->is_error, b->is_error);
+    assert_int_equal(a->state, b->state);
+    assert_int_equal(a->session == NULL, b->session == NULL);
+
+    if (a->session) {
+        assert_string_equal(a->session, b->session);
+    }
+
+    assert_int_equal(a->nparts, b->nparts);
+
+    for (i = 0; i < a->nparts; i++) {
+        assert_int_equal(a->parts[i].kind, b->parts[i].kind);
+        assert_int_equal(a->parts[i].len, b->parts[i].len);
+
+        if (a->parts[i].len) {
+            assert_memory_equal(a->parts[i].text, b->parts[i].text,
+                                a->parts[i].len);
+        }
+    }
+}
+
+
+/*
+ * Mutated elements and createSession answers: the decoder fails exactly
+ * where jansson fails, and reads what the jansson path reads (the copy
+ * with an escaped key first always goes through jansson).
+ */
+
+static void
+test_element_mutated(void **state)
+{
+    int                rc, rc2;
+    char               elt[1024], alt[1100], *s1, *s2;
+    size_t             i, n;
+    json_t            *j;
+    uint64_t           rs;
+    const char        *err;
+    ngx_gp_element_t   e, e2;
+
+    static const char  *seeds[] = {
+        "{\"streamAssistResponse\":{\"sessionInfo\":{\"session\":\"s/1\"},"
+        "\"answer\":{\"state\":\"IN_PROGRESS\",\"replies\":[{"
+        "\"groundedContent\":{\"content\":{\"text\":\"hello\","
+        "\"thought\":false},\"x\":{\"k\":[1,{\"a\":null}]}}}]}}}",
+        "{\"streamAssistResponse\":{\"answer\":{\"state\":\"SUCCEEDED\","
+        "\"replies\":[{\"groundedContent\":{\"content\":{\"text\":\"hm\","
+        "\"thought\":true}}}]},\"assistToken\":\"t\",\"meta\":{\"a\":"
+        "{\"b\":\"c\"}}}}",
+        "{\"session\":{\"name\":\"collections/c/engines/e/sessions/1\","
+        "\"x\":{\"y\":[true,false]}}}"
+    };
+
+    rs = 20261206;
+
+    for (i = 0; i < 6000; i++) {
+        n = unit_mutate(&rs, seeds[i % 3], elt);
+
+        memset(&e, 0, sizeof(ngx_gp_element_t));
+        rc = ngx_gp_element_decode(elt, n, &e, &err);
+
+        j = json_loadb(elt, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+
+        if ((rc == 0) != (j != NULL && json_is_object(j))) {
+            print_error("element %s: %d\n", elt, rc);
+        }
+
+        assert_int_equal(rc == 0, j != NULL && json_is_object(j));
+        json_decref(j);
+
+        if (rc == 0) {
+            strcpy(alt, "{\"\\u0078\":0,");
+            strcat(alt, strchr(elt, '{') + 1);
+
+            memset(&e2, 0, sizeof(ngx_gp_element_t));
+            rc2 = ngx_gp_element_decode(alt, strlen(alt), &e2, &err);
+
+            if (rc2 == 0) {
+                element_equal(&e, &e2);
+            }
+
+            ngx_gp_element_free(&e2);
+
+            s1 = ngx_gp_session_parse(elt, n);
+            s2 = ngx_gp_session_parse(alt, strlen(alt));
+
+            if (rc2 == 0) {
+                assert_int_equal(s1 == NULL, s2 == NULL);
+
+                if (s1) {
+                    assert_string_equal(s1, s2);
+                }
+            }
+
+            free(s1);
+            free(s2);
+        }
+
+        ngx_gp_element_free(&e);
+    }
+}
+
+
 int
 main(void)
 {
@@ -1196,6 +1346,8 @@ main(void)
         cmocka_unit_test(test_element_skipped_policy),
         cmocka_unit_test(test_element_error),
         cmocka_unit_test(test_element_not_object),
+        cmocka_unit_test(test_element_nul),
+        cmocka_unit_test(test_element_mutated),
     };
 
     UNIT_RUN("wire", tests);

@@ -97,4 +97,60 @@ unit_utf8_valid(const char *p, size_t len)
 }
 
 
+/*
+ * A mutation of a JSON text for the differential tests of the fast paths
+ * against jansson: one to three deletions, overwrites or insertions of
+ * bytes and tokens (escapes, "\u0000" in keys and values, structure).
+ * out must hold strlen(in) + 3 * 16 + 1 bytes.
+ */
+
+static inline size_t
+unit_mutate(uint64_t *s, const char *in, char *out)
+{
+    int          m;
+    size_t       len, pos, tl;
+    const char  *t;
+
+    static const char  *tokens[] = {
+        "\\u0000", "\"", "{", "}", "[", "]", ",", ":", "\\", "\\u0041",
+        "a", "1", "-", "e", "0", "null", "true", " ", "\"\\u0000\":1,",
+        "\"a\\u0000b\":", "\\ud800", "\xff", "\xc3\xa9", "\"k\":1,",
+        "\\\"", "\\/"
+    };
+
+    len = strlen(in);
+    memcpy(out, in, len + 1);
+
+    for (m = 1 + (int) unit_rand_n(s, 3); m > 0; m--) {
+        pos = unit_rand_n(s, len + 1);
+        t = tokens[unit_rand_n(s, sizeof(tokens) / sizeof(tokens[0]))];
+        tl = strlen(t);
+
+        switch (unit_rand_n(s, 3)) {
+
+        case 0:
+            if (pos < len) {
+                memmove(out + pos, out + pos + 1, len - pos);
+                len--;
+            }
+            break;
+
+        case 1:
+            if (pos < len) {
+                out[pos] = t[0];
+            }
+            break;
+
+        default:
+            memmove(out + pos + tl, out + pos, len - pos + 1);
+            memcpy(out + pos, t, tl);
+            len += tl;
+            break;
+        }
+    }
+
+    return len;
+}
+
+
 #endif /* _UNIT_H_INCLUDED_ */
