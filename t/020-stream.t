@@ -113,3 +113,19 @@ POST /v1/chat/completions
 --- response_body_like eval
 qr/"content":"[^\n]*"finish_reason":null\}\]\}\n\ndata: \{"error":\{"message":"[^"]+","type":"upstream_error","param":null,"code":"upstream_failed"\}\}\n\ndata: \{"id":"chatcmpl-[0-9a-f]+","object":"chat\.completion\.chunk","created":\d+,"model":"[^"]+","choices":\[\],"usage":\{"prompt_tokens":[1-9]\d*,"completion_tokens":\d+,"total_tokens":[1-9]\d*\}\}\n\ndata: \[DONE\]\n\n\z/s
 --- response_body_unlike: "finish_reason":"
+
+
+=== TEST 8: a stream committed by keep-alives, then an error before any content: the error event alone
+--- config
+    location /v1/ {
+        gemini_pool_sse_keepalive 300ms;
+        gemini_pool_api;
+    }
+--- request
+POST /v1/chat/completions
+{"stream":true,"messages":[{"role":"user","content":"wait MOCK:silence=1000 MOCK:early_stream_error"}]}
+--- error_code: 200
+--- response_body_like eval
+qr/\A(?:: keep-alive\n\n){2,}data: \{"error":\{"message":"upstream error in stream: 429 [^"]*","type":"[a-z_]+","param":null,"code":"[a-z_]+"\}\}\n\ndata: \[DONE\]\n\n\z/
+--- response_body_unlike: "finish_reason"
+--- timeout: 5
