@@ -1375,8 +1375,9 @@ ngx_gp_chat_fail(ngx_gp_chat_ctx_t *ctx, ngx_uint_t kind, long status,
     }
 
     if (ctx->out.sse.header_sent) {
-        /* the answer has started: end the stream with an error */
-        (void) ctx->out.surface->stop(&ctx->out, msg);
+        /* the answer has started: the surface sends the error */
+        ngx_gp_upstream_error(&f, NULL, &err);
+        (void) ctx->out.surface->stop(&ctx->out, &err);
         ngx_gp_chat_finish(ctx);
         return;
     }

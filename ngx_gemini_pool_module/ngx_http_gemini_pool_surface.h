@@ -90,9 +90,11 @@ struct ngx_gp_surface_s {
     /* an error before the answer: the whole response; returns the rc */
     ngx_int_t  (*error)(ngx_gp_reply_t *o, ngx_gp_oai_error_t *err);
 
-    /* an error after the header: ends the stream's events (finish() still
-       follows); sets o->error_sent */
-    ngx_int_t  (*stop)(ngx_gp_reply_t *o, const char *message);
+    /* an error after the header (the answer is cut): sends the error in
+       the surface's own shape, never as a normal end, and sets
+       o->error_sent; finish() still follows and then ends the framing
+       only (no finish reason) */
+    ngx_int_t  (*stop)(ngx_gp_reply_t *o, ngx_gp_oai_error_t *err);
 };
 
 

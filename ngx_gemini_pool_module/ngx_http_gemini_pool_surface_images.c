@@ -30,7 +30,8 @@ static ngx_int_t ngx_gp_images_finish(ngx_gp_reply_t *o,
     ngx_gp_answer_t *a);
 static ngx_int_t ngx_gp_images_error(ngx_gp_reply_t *o,
     ngx_gp_oai_error_t *err);
-static ngx_int_t ngx_gp_images_stop(ngx_gp_reply_t *o, const char *message);
+static ngx_int_t ngx_gp_images_stop(ngx_gp_reply_t *o,
+    ngx_gp_oai_error_t *err);
 
 
 const ngx_gp_surface_t  ngx_gp_surface_images = {
@@ -256,7 +257,7 @@ ngx_gp_images_media(ngx_gp_reply_t *o, ngx_gp_media_t *m)
 
 
 static ngx_int_t
-ngx_gp_images_stop(ngx_gp_reply_t *o, const char *message)
+ngx_gp_images_stop(ngx_gp_reply_t *o, ngx_gp_oai_error_t *err)
 {
     o->error_sent = 1;
 

@@ -29,10 +29,11 @@ static ngx_int_t ngx_gp_openai_finish(ngx_gp_reply_t *o,
     ngx_gp_answer_t *a);
 static ngx_int_t ngx_gp_openai_error(ngx_gp_reply_t *o,
     ngx_gp_oai_error_t *err);
-static ngx_int_t ngx_gp_openai_stop(ngx_gp_reply_t *o, const char *message);
+static ngx_int_t ngx_gp_openai_stop(ngx_gp_reply_t *o,
+    ngx_gp_oai_error_t *err);
 static ngx_int_t ngx_gp_openai_chunk(ngx_gp_reply_t *o, const char *content,
     size_t content_len, const char *reasoning, size_t reasoning_len,
-    const char *finish_reason, const char *error);
+    const char *finish_reason);
 static ngx_int_t ngx_gp_openai_render(ngx_gp_reply_t *o,
     const ngx_gp_chunk_t *c);
 
@@ -98,19 +99,39 @@ static ngx_int_t
 ngx_gp_openai_delta(ngx_gp_reply_t *o, const char *p, size_t len,
     ngx_uint_t thought)
 {
-    return thought ? ngx_gp_openai_chunk(o, NULL, 0, p, len, NULL, NULL)
-                   : ngx_gp_openai_chunk(o, p, len, NULL, 0, NULL, NULL);
+    return thought ? ngx_gp_openai_chunk(o, NULL, 0, p, len, NULL)
+                   : ngx_gp_openai_chunk(o, p, len, NULL, 0, NULL);
 }
 
 
-static ngx_int_t
-ngx_gp_openai_stop(ngx_gp_reply_t *o, const char *message)
-{
-    ngx_int_t  rc;
+/*
+ * The answer was cut after it started: the error goes as an event of its
+ * own, data: {"error":{...}}, the shape of an error response, and no chunk
+ * carries a finish_reason; finish() then sends [DONE].  The openai SDKs
+ * raise an APIError on an event with an "error" key, after the chunks
+ * they have yielded; a client reading finish_reason never sees "stop".
+ */
 
-    /* the answer has started: end the stream with an error chunk */
-    rc = ngx_gp_openai_chunk(o, NULL, 0, NULL, 0, NULL, message);
+static ngx_int_t
+ngx_gp_openai_stop(ngx_gp_reply_t *o, ngx_gp_oai_error_t *err)
+{
+    char       *p;
+    size_t      len;
+    ngx_int_t   rc;
+
     o->error_sent = 1;
+
+    if (!o->sse.header_sent && ngx_gp_openai_begin(o) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_gp_render_error(err, &len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    rc = ngx_gp_sse_event(&o->sse, NULL, (u_char *) p, len, 0);
+    free(p);
 
     return rc;
 }
@@ -126,7 +147,7 @@ ngx_gp_openai_error(ngx_gp_reply_t *o, ngx_gp_oai_error_t *err)
 static ngx_int_t
 ngx_gp_openai_chunk(ngx_gp_reply_t *o, const char *content,
     size_t content_len, const char *reasoning, size_t reasoning_len,
-    const char *finish_reason, const char *error)
+    const char *finish_reason)
 {
     ngx_gp_chunk_t  c;
 
@@ -143,7 +164,6 @@ ngx_gp_openai_chunk(ngx_gp_reply_t *o, const char *content,
     c.reasoning = reasoning;
     c.reasoning_len = reasoning_len;
     c.finish_reason = finish_reason;
-    c.error = error;
 
     if (!o->role_sent) {
         c.role = "assistant";
@@ -385,8 +405,7 @@ ngx_gp_openai_finish(ngx_gp_reply_t *o, ngx_gp_answer_t *a)
         o->sse.defer = 1;
 
         if (!o->error_sent
-            && ngx_gp_openai_chunk(o, NULL, 0, NULL, 0, a->finish_reason,
-                                   NULL)
+            && ngx_gp_openai_chunk(o, NULL, 0, NULL, 0, a->finish_reason)
                == NGX_ERROR)
         {
             return NGX_ERROR;

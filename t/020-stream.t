@@ -89,3 +89,43 @@ qr/END-OF-LONG-ANSWER.*"finish_reason":"stop".*data: \[DONE\]\n\n\z/s
 --- timeout: 10
 --- no_error_log
 [error]
+
+
+=== TEST 6: a stream cut after content: the error as its own event, no finish_reason, then [DONE]
+--- config
+    location /v1/ { gemini_pool_api; }
+--- request
+POST /v1/chat/completions
+{"stream":true,"messages":[{"role":"user","content":"cut me MOCK:truncate"}]}
+--- error_code: 200
+--- response_body_like eval
+qr/\Adata: \{"id":"chatcmpl-[^\n]*"role":"assistant"[^\n]*\n\n(?:data: \{"id":"chatcmpl-[^\n]*"finish_reason":null\}\]\}\n\n)*data: \{"error":\{"message":"[^"]+","type":"upstream_error","param":null,"code":"upstream_failed"\}\}\n\ndata: \[DONE\]\n\n\z/s
+--- response_body_unlike: "finish_reason":"
+
+
+=== TEST 7: a cut stream with include_usage: the error event, the usage chunk, [DONE]
+--- config
+    location /v1/ { gemini_pool_api; }
+--- request
+POST /v1/chat/completions
+{"stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"cut me MOCK:truncate"}]}
+--- error_code: 200
+--- response_body_like eval
+qr/"content":"[^\n]*"finish_reason":null\}\]\}\n\ndata: \{"error":\{"message":"[^"]+","type":"upstream_error","param":null,"code":"upstream_failed"\}\}\n\ndata: \{"id":"chatcmpl-[0-9a-f]+","object":"chat\.completion\.chunk","created":\d+,"model":"[^"]+","choices":\[\],"usage":\{"prompt_tokens":[1-9]\d*,"completion_tokens":\d+,"total_tokens":[1-9]\d*\}\}\n\ndata: \[DONE\]\n\n\z/s
+--- response_body_unlike: "finish_reason":"
+
+
+=== TEST 8: a stream committed by keep-alives, then an error before any content: the error event alone
+--- config
+    location /v1/ {
+        gemini_pool_sse_keepalive 300ms;
+        gemini_pool_api;
+    }
+--- request
+POST /v1/chat/completions
+{"stream":true,"messages":[{"role":"user","content":"wait MOCK:silence=1000 MOCK:early_stream_error"}]}
+--- error_code: 200
+--- response_body_like eval
+qr/\A(?:: keep-alive\n\n){2,}data: \{"error":\{"message":"upstream error in stream: 429 [^"]*","type":"[a-z_]+","param":null,"code":"[a-z_]+"\}\}\n\ndata: \[DONE\]\n\n\z/
+--- response_body_unlike: "finish_reason"
+--- timeout: 5

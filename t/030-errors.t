@@ -149,7 +149,7 @@ POST /v1/chat/completions
 account "acc1" failed
 
 
-=== TEST 11: an in-stream error after content ends the stream with an error chunk and [DONE]
+=== TEST 11: an in-stream error after content: the error as its own event, no finish_reason, then [DONE]
 --- config
     location /v1/ { gemini_pool_api; }
 --- request
@@ -157,7 +157,8 @@ POST /v1/chat/completions
 {"stream":true,"messages":[{"role":"user","content":"MOCK:stream_error"}]}
 --- error_code: 200
 --- response_body_like eval
-qr/"content":"echo: .*\n\ndata: \{[^\n]*"finish_reason":"stop"\}\],"error":\{"message":"upstream error in stream: 429 [^"]*","type":"upstream_error","param":null,"code":null\}\}\n\ndata: \[DONE\]\n\n\z/s
+qr/\A(?:data: \{"id":"chatcmpl-[^\n]*"finish_reason":null\}\]\}\n\n)+data: \{"error":\{"message":"upstream error in stream: 429 [^"]*","type":"[a-z_]+","param":null,"code":(?:null|"[a-z_]+")\}\}\n\ndata: \[DONE\]\n\n\z/s
+--- response_body_unlike: "finish_reason":"
 
 
 === TEST 12: every account failing gives the last error as an OpenAI error

@@ -129,10 +129,34 @@ is($nf->{code}, 'model_not_found', 'code model_not_found');
 is($nf->{type}, 'invalid_request_error', 'type invalid_request_error');
 is($nf->{param}, 'model', 'param model');
 
-# what reached the upstream: the three answered calls, not the 404
+# an answer cut after it started: the text so far, then an error the
+# client catches (the SDK raises APIError on the "error" event); never a
+# finish_reason "stop"
+for my $name (qw(cut_error cut_truncate)) {
+    my $c = $r->{$name} // {};
+    like($c->{content} // '', qr/^echo: cut/, "$name: the partial text came");
+    ok(length($c->{content} // '') < length("echo: cut MOCK:x$TAIL"),
+       "$name: and only part of it");
+    ok($c->{thrown}, "$name: then the SDK throws");
+    ok($c->{is_api_error}, "$name: an APIError") or diag "got $c->{name}";
+    is($c->{finish_reason}, undef, "$name: no chunk carried a finish_reason");
+    like($c->{message} // '', qr/\S/, "$name: with the upstream's message");
+}
+like($r->{cut_error}{message} // '', qr/429/, 'cut_error: the 429 in it');
+like($r->{cut_truncate}{code} // '', qr/^upstream_/,
+     'cut_truncate: code upstream_*');
+
+ok($r->{cut_helper}{thrown}, 'stream helper: a cut answer rejects');
+ok($r->{cut_helper}{is_api_error}, 'stream helper: with the APIError')
+    or diag "got $r->{cut_helper}{name}: $r->{cut_helper}{message}";
+
+# what reached the upstream: the three answered calls, not the 404, and
+# the three cut ones
 my @q = map { $_->{query_text} } @{ mock_requests('streamAssist') };
-is(scalar @q, 3, 'three streamAssist calls upstream (none for the 404)');
-is_deeply([grep { $_ ne $prompt } @q], [], 'each with the prompt');
+is(scalar @q, 6, 'six streamAssist calls upstream (none for the 404)');
+is_deeply([grep { $_ ne $prompt && !/^cut MOCK:/ } @q], [],
+          'each with the prompt');
+is(scalar(grep { $_ eq $prompt } @q), 3, 'three with the prompt');
 
 $srv->stop;
 

@@ -10,6 +10,8 @@
 //    stream_helper: {content, finish_reason},
 //    models: {object, ids},
 //    not_found: {thrown, is_not_found, is_api_error, name, status, code, type, param, message},
+//    cut_error, cut_truncate: {content, chunks, finish_reason, thrown, is_api_error, name, type, code, message},
+//    cut_helper: {thrown, is_api_error, name, message},
 //    errors: [...]}      (one entry per step that threw unexpectedly)
 // and exits 0; the .t judges the values.
 
@@ -127,6 +129,59 @@ await step('not_found', async () => {
             code: e.code ?? null,
             type: e.type ?? null,
             param: e.param ?? null,
+            message: e.message,
+        };
+    }
+});
+
+// an answer cut after it started (the mock's in-stream error, then a
+// truncated stream): the chunks so far, then an APIError the caller can
+// catch; no chunk says finish_reason "stop"
+for (const [name, directive] of [['cut_error', 'MOCK:stream_error'],
+                                 ['cut_truncate', 'MOCK:truncate']]) {
+    await step(name, async () => {
+        const res = {
+            content: '', chunks: 0, finish_reason: null, thrown: false,
+        };
+        try {
+            const s = await client.chat.completions.create({
+                model: 'gemini-2.5-flash',
+                messages: [{ role: 'user', content: `cut ${directive}` }],
+                stream: true,
+            });
+            for await (const chunk of s) {
+                res.chunks++;
+                const c = chunk.choices[0];
+                if (!c) continue;
+                if (c.delta.content) res.content += c.delta.content;
+                if (c.finish_reason) res.finish_reason = c.finish_reason;
+            }
+        } catch (e) {
+            res.thrown = true;
+            res.is_api_error = e instanceof APIError;
+            res.name = e.constructor.name;
+            res.type = e.type ?? null;
+            res.code = e.code ?? null;
+            res.message = e.message;
+        }
+        return res;
+    });
+}
+
+// the same through the SDK's helper: its promise rejects with the APIError
+await step('cut_helper', async () => {
+    try {
+        const s = client.chat.completions.stream({
+            model: 'gemini-2.5-flash',
+            messages: [{ role: 'user', content: 'cut MOCK:stream_error' }],
+        });
+        await s.finalChatCompletion();
+        return { thrown: false };
+    } catch (e) {
+        return {
+            thrown: true,
+            is_api_error: e instanceof APIError,
+            name: e.constructor.name,
             message: e.message,
         };
     }
