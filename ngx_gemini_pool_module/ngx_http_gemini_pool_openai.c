@@ -1598,8 +1598,7 @@ ngx_gp_render_chunk_into(const ngx_gp_chunk_t *c, char *buf, size_t size,
 static void
 render_chunk(ngx_gp_buf_t *b, const ngx_gp_chunk_t *c)
 {
-    int          comma;
-    const char  *fr;
+    int  comma;
 
     ngx_gp_buf_lit(b, "data: {\"id\":");
     ngx_gp_buf_cstr(b, c->id);
@@ -1608,7 +1607,7 @@ render_chunk(ngx_gp_buf_t *b, const ngx_gp_chunk_t *c)
     ngx_gp_buf_lit(b, ",\"model\":");
     ngx_gp_buf_cstr(b, c->model);
 
-    if (c->usage && c->error == NULL) {
+    if (c->usage) {
         ngx_gp_buf_lit(b, ",\"choices\":[],\"usage\":");
         render_usage(b, c->usage);
         ngx_gp_buf_lit(b, "}\n\n");
@@ -1647,28 +1646,8 @@ render_chunk(ngx_gp_buf_t *b, const ngx_gp_chunk_t *c)
 
     ngx_gp_buf_lit(b, "},\"finish_reason\":");
 
-    fr = c->finish_reason;
-
-    if (fr == NULL && c->error) {
-        fr = "stop";
-    }
-
-    ngx_gp_buf_cstr(b, fr);
-    ngx_gp_buf_lit(b, "}]");
-
-    if (c->error) {
-        ngx_gp_buf_lit(b, ",\"error\":{\"message\":");
-        ngx_gp_buf_cstr(b, c->error);
-        ngx_gp_buf_lit(b, ",\"type\":\"upstream_error\",\"param\":null,"
-                   "\"code\":null}");
-
-        if (c->usage) {
-            ngx_gp_buf_lit(b, ",\"usage\":");
-            render_usage(b, c->usage);
-        }
-    }
-
-    ngx_gp_buf_lit(b, "}\n\n");
+    ngx_gp_buf_cstr(b, c->finish_reason);
+    ngx_gp_buf_lit(b, "}]}\n\n");
 }
 
 

@@ -166,8 +166,6 @@ typedef struct {
     const char            *finish_reason; /* NULL: JSON null */
     const ngx_gp_usage_t  *usage;        /* non-NULL: usage chunk with
                                             "choices":[] */
-    const char            *error;        /* non-NULL: mid-stream error chunk
-                                            with "error":{...} */
 } ngx_gp_chunk_t;
 
 /*

@@ -730,7 +730,7 @@ test_render_chunks(void **state)
 
 
 static void
-test_render_usage_and_error_chunks(void **state)
+test_render_usage_chunks(void **state)
 {
     ngx_gp_usage_t  u;
     ngx_gp_chunk_t  c;
@@ -741,25 +741,6 @@ test_render_usage_and_error_chunks(void **state)
     c = chunk();
     c.usage = &u;
     assert_chunk(&c, HEAD "\"choices\":[],\"usage\":{\"prompt_tokens\":54,"
-                 "\"completion_tokens\":129,\"total_tokens\":183}}\n\n");
-
-    c = chunk();
-    c.error = "Resource has been exhausted (\"quota\").";
-    assert_chunk(&c, HEAD "\"choices\":[{\"index\":0,\"delta\":{},"
-                 "\"finish_reason\":\"stop\"}],\"error\":{\"message\":"
-                 "\"Resource has been exhausted (\\\"quota\\\").\","
-                 "\"type\":\"upstream_error\",\"param\":null,"
-                 "\"code\":null}}\n\n");
-
-    /* an explicit finish reason wins; usage rides along */
-
-    c.finish_reason = "error";
-    c.usage = &u;
-    assert_chunk(&c, HEAD "\"choices\":[{\"index\":0,\"delta\":{},"
-                 "\"finish_reason\":\"error\"}],\"error\":{\"message\":"
-                 "\"Resource has been exhausted (\\\"quota\\\").\","
-                 "\"type\":\"upstream_error\",\"param\":null,"
-                 "\"code\":null},\"usage\":{\"prompt_tokens\":54,"
                  "\"completion_tokens\":129,\"total_tokens\":183}}\n\n");
 
     /* huge counts */
@@ -1564,7 +1545,7 @@ main(void)
         cmocka_unit_test(test_prompt_no_user),
         cmocka_unit_test(test_estimate_tokens),
         cmocka_unit_test(test_render_chunks),
-        cmocka_unit_test(test_render_usage_and_error_chunks),
+        cmocka_unit_test(test_render_usage_chunks),
         cmocka_unit_test(test_render_invalid_utf8),
         cmocka_unit_test(test_render_random_round_trip),
         cmocka_unit_test(test_render_completion),
