@@ -173,10 +173,14 @@ const en = {
     'settings.d.show_thoughts': 'Return thoughts as reasoning_content',
     'settings.d.selection_strategy': 'How the next account is chosen',
     'settings.d.max_attempts': 'Accounts tried per request',
-    'settings.d.cooldown_text_429': 'Seconds a text 429 cools an account '
-        + '(0: until midnight in Los Angeles)',
+    'settings.d.cooldown_text_429': 'Seconds a text quota 429 cools an '
+        + 'account (0: until midnight in Los Angeles)',
     'settings.d.cooldown_server_error': 'Seconds a 5xx cools an account',
     'settings.d.cooldown_network': 'Seconds a network error cools an account',
+    'settings.d.cooldown_rate_limit': 'Seconds an overload 429, or a first '
+        + '429 that does not say why, cools an account',
+    'settings.d.rate_limit_window': 'A second unexplained 429 within this '
+        + 'many seconds cools until the quota resets (0: at once)',
     'settings.d.session_max_age': 'Seconds an upstream session serves a '
         + 'conversation (0: no limit)',
     'settings.d.proxy': 'Global outbound proxy URL',
@@ -459,9 +463,11 @@ const zh = {
     'settings.d.show_thoughts': '以 reasoning_content 返回思考过程',
     'settings.d.selection_strategy': '选择下一个账号的方式',
     'settings.d.max_attempts': '每个请求最多尝试的账号数',
-    'settings.d.cooldown_text_429': '文本 429 后账号冷却的秒数（0：到洛杉矶时间午夜）',
+    'settings.d.cooldown_text_429': '文本配额 429 后账号冷却的秒数（0：到洛杉矶时间午夜）',
     'settings.d.cooldown_server_error': '5xx 后账号冷却的秒数',
     'settings.d.cooldown_network': '网络错误后账号冷却的秒数',
+    'settings.d.cooldown_rate_limit': '过载 429 或未说明原因的首次 429 后账号冷却的秒数',
+    'settings.d.rate_limit_window': '此秒数内再次出现未说明原因的 429 则冷却到配额重置（0：立即）',
     'settings.d.session_max_age': '一个上游会话服务一段对话的秒数（0：不限）',
     'settings.d.proxy': '全局出站代理地址',
     'settings.d.proxy_enabled': '使用全局代理',

@@ -403,6 +403,8 @@ ngx_gp_admin_account_update(ngx_gp_admin_t *a)
                 z->sh->accounts[i].jwt[0] = '\0';
                 ngx_memzero(z->sh->accounts[i].cooldown_until,
                             sizeof(z->sh->accounts[i].cooldown_until));
+                ngx_memzero(z->sh->accounts[i].rate_limited,
+                            sizeof(z->sh->accounts[i].rate_limited));
                 z->sh->accounts[i].state_gen++;
                 break;
             }

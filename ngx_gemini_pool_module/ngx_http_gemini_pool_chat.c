@@ -1165,9 +1165,8 @@ ngx_gp_chat_element(void *data, const char *p, size_t len)
     }
 
     if (e.is_error) {
-        ctx->fail = (e.error.code == 429) ? NGX_GP_FAIL_RATE
-                    : (e.error.code == 401 || e.error.code == 403)
-                      ? NGX_GP_FAIL_AUTH : NGX_GP_FAIL_SERVER;
+        ctx->fail = ngx_gp_rules_stream_error(e.error.code, e.error.reason,
+                                              e.error.message);
         ctx->fail_status = e.error.code;
         ctx->stream_error = 1;
         ngx_snprintf((u_char *) ctx->fail_msg, sizeof(ctx->fail_msg) - 1,

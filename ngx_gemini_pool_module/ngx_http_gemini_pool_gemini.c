@@ -133,15 +133,21 @@ ngx_gp_gemini_widget(ngx_http_gemini_pool_main_conf_t *gmcf,
 }
 
 
-/* the JWT from a finished getoxsrf transfer, malloc'ed */
+/*
+ * The JWT from a finished getoxsrf transfer, malloc'ed; or NULL with a
+ * reason in *err and what was wrong in *rc (NGX_GP_XSRF_*: a token that
+ * makes no JWT is GARBAGE).
+ */
 
 char *
 ngx_gp_gemini_jwt_from_xsrf(ngx_gp_xfer_t *x, ngx_gp_account_copy_t *a,
-    const char **err)
+    const char **err, int *rc)
 {
     char  *kid, *token, *jwt;
 
-    if (ngx_gp_xsrf_parse((char *) x->buf, x->len, &kid, &token, err) != 0) {
+    *rc = ngx_gp_xsrf_parse((char *) x->buf, x->len, &kid, &token, err);
+
+    if (*rc != NGX_GP_XSRF_OK) {
         return NULL;
     }
 
@@ -152,6 +158,7 @@ ngx_gp_gemini_jwt_from_xsrf(ngx_gp_xfer_t *x, ngx_gp_account_copy_t *a,
 
     if (jwt == NULL) {
         *err = "cannot build a JWT from the getoxsrf answer";
+        *rc = NGX_GP_XSRF_GARBAGE;
     }
 
     return jwt;

@@ -99,6 +99,8 @@ typedef struct {
     time_t                   jwt_refresh_started;
     ngx_pid_t                jwt_refresh_pid;
     time_t                   cooldown_until[NGX_GP_QUOTA_N];
+    time_t                   rate_limited[NGX_GP_QUOTA_N];  /* last 429
+                                          that did not say why */
     ngx_uint_t               in_flight;
     uint64_t                 requests;
     uint64_t                 failures;
@@ -309,8 +311,8 @@ void ngx_gp_zone_binding_delete(ngx_gp_zone_t *z, u_char *key);
 ngx_int_t ngx_gp_zone_model(ngx_gp_zone_t *z, ngx_str_t *name,
     ngx_gp_model_t *m);
 void ngx_gp_zone_event(ngx_gp_zone_t *z, ngx_gp_event_t *e);
-void ngx_gp_zone_verdict(ngx_gp_zone_t *z, ngx_uint_t kind,
-    ngx_uint_t quota, ngx_gp_verdict_t *v);
+void ngx_gp_zone_verdict(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
+    ngx_uint_t kind, ngx_uint_t quota, ngx_gp_verdict_t *v);
 double ngx_gp_bucket(ngx_uint_t i);
 void ngx_gp_zone_events_release(ngx_gp_zone_t *z, ngx_gp_event_t *ev,
     ngx_uint_t n);
@@ -483,7 +485,7 @@ ngx_gp_xfer_t *ngx_gp_gemini_widget(ngx_http_gemini_pool_main_conf_t *gmcf,
     ngx_gp_account_copy_t *a, const char *method, char *body, size_t len,
     ngx_msec_t timeout, ngx_log_t *log);
 char *ngx_gp_gemini_jwt_from_xsrf(ngx_gp_xfer_t *x,
-    ngx_gp_account_copy_t *a, const char **err);
+    ngx_gp_account_copy_t *a, const char **err, int *rc);
 ngx_gp_xfer_t *ngx_gp_gemini_download(ngx_http_gemini_pool_main_conf_t *gmcf,
     ngx_gp_account_copy_t *a, const char *session, const char *file_id,
     ngx_log_t *log);

@@ -20,7 +20,39 @@ const ngx_gp_fail_kind_t  ngx_gp_fail_kinds[NGX_GP_FAIL_N] = {
     { "request", 400, "invalid_request_error", "upstream_rejected" },
     { "empty", 502, "upstream_error", "upstream_failed" },
     { "internal", 500, "server_error", "internal_error" },
-    { "not_owned", 502, "upstream_error", "upstream_failed" }
+    { "not_owned", 502, "upstream_error", "upstream_failed" },
+    { "overloaded", 429, "rate_limit_error", "upstream_rate_limited" },
+    { "quota", 429, "rate_limit_error", "upstream_rate_limited" }
+};
+
+
+static int ngx_gp_rules_has(const char *text, size_t len, const char *needle);
+static int ngx_gp_rules_says(const char *text, const char *const *words);
+static time_t ngx_gp_rules_quota_reset(int quota, time_t now,
+    const ngx_gp_cooldowns_t *cd);
+
+
+/*
+ * The words by which a 429 says why (case does not matter): in its
+ * reason first, then in its message.  "Resource has been exhausted (e.g.
+ * check quota)." is Google's text for every RESOURCE_EXHAUSTED and says
+ * nothing.
+ */
+
+static const char *const  ngx_gp_reason_overload[] = {
+    "OVERLOAD", NULL                    /* LLM_OVERLOADED, MODEL_OVERLOADED */
+};
+
+static const char *const  ngx_gp_reason_quota[] = {
+    "DAILY", "PER_DAY", NULL            /* DAILY_LIMIT_EXCEEDED */
+};
+
+static const char *const  ngx_gp_message_quota[] = {
+    "per day", "daily", NULL
+};
+
+static const char *const  ngx_gp_message_overload[] = {
+    "overload", "per minute", "try again later", "temporarily", NULL
 };
 
 
@@ -121,8 +153,21 @@ ngx_gp_next_pt_midnight(time_t now)
 }
 
 
+/* the rest of a used-up quota: text_429 for text, else PT midnight */
+
+static time_t
+ngx_gp_rules_quota_reset(int quota, time_t now, const ngx_gp_cooldowns_t *cd)
+{
+    if (quota == NGX_GP_QUOTA_TEXT && cd->text_429 > 0) {
+        return now + cd->text_429;
+    }
+
+    return ngx_gp_next_pt_midnight(now);
+}
+
+
 void
-ngx_gp_rules_verdict(int kind, int quota, time_t now,
+ngx_gp_rules_verdict(int kind, int quota, time_t now, time_t last_rate,
     const ngx_gp_cooldowns_t *cd, ngx_gp_verdict_t *v)
 {
     memset(v, 0, sizeof(ngx_gp_verdict_t));
@@ -137,14 +182,42 @@ ngx_gp_rules_verdict(int kind, int quota, time_t now,
         v->drop_session = 1;
         break;
 
+    case NGX_GP_FAIL_QUOTA:
+        v->quota = quota;
+        v->until = ngx_gp_rules_quota_reset(quota, now, cd);
+        break;
+
+    case NGX_GP_FAIL_OVERLOAD:
+        v->quota = quota;
+        v->until = cd->rate_limit ? now + cd->rate_limit : 0;
+        break;
+
     case NGX_GP_FAIL_RATE:
         v->quota = quota;
 
-        if (quota == NGX_GP_QUOTA_TEXT && cd->text_429 > 0) {
-            v->until = now + cd->text_429;
+        if (cd->rate_window == 0) {
+            /* the reference's rule: every 429 is the quota */
+            v->until = ngx_gp_rules_quota_reset(quota, now, cd);
+            break;
+        }
+
+        if (last_rate == 0 || last_rate > now) {
+            last_rate = 0;
+
+        } else if (now - last_rate < cd->rate_limit) {
+            /* the same moment: other requests in flight met it too */
+            v->until = last_rate + cd->rate_limit;
+            break;
+        }
+
+        v->rate_mark = 1;
+
+        if (last_rate && now - last_rate < cd->rate_window) {
+            /* again after the short rest: the quota is used up */
+            v->until = ngx_gp_rules_quota_reset(quota, now, cd);
 
         } else {
-            v->until = ngx_gp_next_pt_midnight(now);
+            v->until = cd->rate_limit ? now + cd->rate_limit : 0;
         }
 
         break;
@@ -213,12 +286,79 @@ ngx_gp_rules_classify(long status, CURLcode result, int proxied,
 
 
 int
+ngx_gp_rules_rate_kind(const char *reason, const char *message)
+{
+    if (ngx_gp_rules_says(reason, ngx_gp_reason_overload)) {
+        return NGX_GP_FAIL_OVERLOAD;
+    }
+
+    if (ngx_gp_rules_says(reason, ngx_gp_reason_quota)) {
+        return NGX_GP_FAIL_QUOTA;
+    }
+
+    if (ngx_gp_rules_says(message, ngx_gp_message_quota)) {
+        return NGX_GP_FAIL_QUOTA;
+    }
+
+    if (ngx_gp_rules_says(message, ngx_gp_message_overload)) {
+        return NGX_GP_FAIL_OVERLOAD;
+    }
+
+    return NGX_GP_FAIL_RATE;
+}
+
+
+int
+ngx_gp_rules_stream_error(int code, const char *reason, const char *message)
+{
+    if (code == 429) {
+        return ngx_gp_rules_rate_kind(reason, message);
+    }
+
+    if (code == 401 || code == 403) {
+        return NGX_GP_FAIL_AUTH;
+    }
+
+    return NGX_GP_FAIL_SERVER;
+}
+
+
+int
 ngx_gp_rules_not_owned(const char *text, size_t len)
 {
-    static const char  needle[] = "not owned by the provided user";
-    size_t             n, i;
+    return ngx_gp_rules_has(text, len, "not owned by the provided user");
+}
 
-    n = sizeof(needle) - 1;
+
+/* 1 when text (NULL: none) holds one of words, whatever their case */
+
+static int
+ngx_gp_rules_says(const char *text, const char *const *words)
+{
+    size_t  len;
+
+    if (text == NULL) {
+        return 0;
+    }
+
+    len = strlen(text);
+
+    for ( /* void */ ; *words; words++) {
+        if (ngx_gp_rules_has(text, len, *words)) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+static int
+ngx_gp_rules_has(const char *text, size_t len, const char *needle)
+{
+    size_t  n, i;
+
+    n = strlen(needle);
 
     for (i = 0; i + n <= len; i++) {
         if (strncasecmp(text + i, needle, n) == 0) {

@@ -23,7 +23,7 @@
 /* why an attempt failed */
 #define NGX_GP_FAIL_NONE        0
 #define NGX_GP_FAIL_AUTH        1     /* 401/403 */
-#define NGX_GP_FAIL_RATE        2     /* 429 */
+#define NGX_GP_FAIL_RATE        2     /* 429 that does not say why */
 #define NGX_GP_FAIL_SERVER      3     /* 5xx */
 #define NGX_GP_FAIL_NETWORK     4     /* connect, reset, truncated */
 #define NGX_GP_FAIL_TIMEOUT     5
@@ -31,7 +31,9 @@
 #define NGX_GP_FAIL_EMPTY       7     /* thoughts only, no answer */
 #define NGX_GP_FAIL_INTERNAL    8
 #define NGX_GP_FAIL_NOT_OWNED   9     /* session of another user */
-#define NGX_GP_FAIL_N           10    /* kinds, NGX_GP_FAIL_NONE included */
+#define NGX_GP_FAIL_OVERLOAD    10    /* 429: overloaded, try again soon */
+#define NGX_GP_FAIL_QUOTA       11    /* 429: a daily quota is used up */
+#define NGX_GP_FAIL_N           12    /* kinds, NGX_GP_FAIL_NONE included */
 
 
 /*
@@ -54,11 +56,18 @@ extern const ngx_gp_fail_kind_t  ngx_gp_fail_kinds[NGX_GP_FAIL_N];
 #define NGX_GP_QUOTA_N          3
 
 
-/* durations, from settings; 0 for a 429 means "until PT midnight" */
+/*
+ * Durations, from settings.  text_429: a text quota's rest, 0: until PT
+ * midnight.  rate_limit: the short rest of an overload or of a first 429
+ * that does not say why; rate_window: a second such 429 within it (after
+ * the short rest) means the quota, 0: every such 429 means the quota.
+ */
 typedef struct {
     time_t      text_429;
     time_t      server_error;
     time_t      network;
+    time_t      rate_limit;
+    time_t      rate_window;
 } ngx_gp_cooldowns_t;
 
 
@@ -69,14 +78,33 @@ typedef struct {
     unsigned    drop_session:1; /* forget the conversation's binding */
     unsigned    retry:1;        /* another account may succeed */
     unsigned    omit_model:1;   /* retry without the model id */
+    unsigned    rate_mark:1;    /* now is the account's last 429 that did
+                                   not say why, for its quota type */
 } ngx_gp_verdict_t;
 
 
 /*
- * The reaction to a failure of kind on a request of quota type quota.
+ * The reaction to a failure of kind on a request of quota type quota;
+ * last_rate is the account's last 429 of that quota type that did not
+ * say why (the time the verdict marked with rate_mark; 0: none).
  */
-void ngx_gp_rules_verdict(int kind, int quota, time_t now,
+void ngx_gp_rules_verdict(int kind, int quota, time_t now, time_t last_rate,
     const ngx_gp_cooldowns_t *cd, ngx_gp_verdict_t *v);
+
+/*
+ * What a 429 says of itself, by the Google error's reason (details[].
+ * reason) and message, either NULL: NGX_GP_FAIL_OVERLOAD (busy now),
+ * NGX_GP_FAIL_QUOTA (used up for the day) or NGX_GP_FAIL_RATE (it does
+ * not say).
+ */
+int ngx_gp_rules_rate_kind(const char *reason, const char *message);
+
+/*
+ * The kind of an error element inside a streamed answer (spec §7.4):
+ * {"error":{"code","message","status","details"}}.
+ */
+int ngx_gp_rules_stream_error(int code, const char *reason,
+    const char *message);
 
 /*
  * The kind of failure of a finished upstream transfer: its HTTP status (0:

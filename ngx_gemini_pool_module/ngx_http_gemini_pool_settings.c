@@ -50,6 +50,8 @@ const ngx_gp_setting_def_t  ngx_gp_settings_table[NGX_GP_SET_N] = {
     S("cooldown_text_429", NGX_GP_SETTING_INT, "0"),
     S("cooldown_server_error", NGX_GP_SETTING_INT, "30"),
     S("cooldown_network", NGX_GP_SETTING_INT, "120"),
+    S("cooldown_rate_limit", NGX_GP_SETTING_INT, "60"),
+    S("rate_limit_window", NGX_GP_SETTING_INT, "600"),
     S("session_max_age", NGX_GP_SETTING_INT, "21600"),
     F("proxy", NGX_GP_SETTING_SECRET, "", ngx_gp_setting_proxy),
     S("proxy_enabled", NGX_GP_SETTING_BOOL, "true"),

@@ -316,8 +316,10 @@ ngx_gp_upstream_xsrf(ngx_gp_upstream_t *u)
 static void
 ngx_gp_upstream_xsrf_done(ngx_gp_xfer_t *x)
 {
+    int                 rc;
     char               *jwt;
     const char         *err;
+    ngx_uint_t          kind;
     ngx_gp_upstream_t  *u = x->data;
 
     if (x->result != CURLE_OK || x->status != 200) {
@@ -325,11 +327,21 @@ ngx_gp_upstream_xsrf_done(ngx_gp_xfer_t *x)
         return;
     }
 
-    jwt = ngx_gp_gemini_jwt_from_xsrf(x, u->acct, &err);
+    jwt = ngx_gp_gemini_jwt_from_xsrf(x, u->acct, &err, &rc);
 
     if (jwt == NULL) {
-        ngx_gp_upstream_fail(u, NGX_GP_FAIL_AUTH, 200,
-                             "getoxsrf answer unusable: %s", err);
+        /*
+         * only a JSON answer without keyId refuses the cookies (spec
+         * §3); bytes that are no JSON object (cut short, garbage, an
+         * intercepting proxy's page) are the way there failing, as a
+         * broken stream is: a cooldown, the account is not expired
+         */
+        kind = (rc == NGX_GP_XSRF_REFUSED) ? NGX_GP_FAIL_AUTH
+               : (rc == NGX_GP_XSRF_NOMEM) ? NGX_GP_FAIL_INTERNAL
+               : NGX_GP_FAIL_NETWORK;
+
+        ngx_gp_upstream_fail(u, kind, 200, "getoxsrf answer unusable: %s",
+                             err);
         return;
     }
 
@@ -577,6 +589,12 @@ ngx_gp_upstream_classify(ngx_gp_xfer_t *x, ngx_gp_failure_t *f)
 
     default:
         (void) ngx_gp_gerror_parse((char *) x->buf, x->len, &ge);
+
+        if (f->kind == NGX_GP_FAIL_RATE) {
+            /* overload, a used-up quota, or it does not say */
+            f->kind = ngx_gp_rules_rate_kind(ge.reason, ge.message);
+        }
+
         (void) snprintf(f->msg, sizeof(f->msg), "%s answered %ld: %s",
                         x->what, x->status, ge.message ? ge.message : "");
         ngx_gp_gerror_free(&ge);
@@ -605,7 +623,7 @@ ngx_gp_upstream_next(ngx_gp_upstream_t *u, ngx_gp_failure_t *f,
 
     z = u->zone;
 
-    ngx_gp_zone_verdict(z, f->kind, u->quota, v);
+    ngx_gp_zone_verdict(z, u->acct, f->kind, u->quota, v);
 
     /* every upstream failure counts, also those a failover hides */
     ngx_shmtx_lock(&z->shpool->mutex);

@@ -57,6 +57,7 @@ int
 ngx_gp_xsrf_parse(const char *body, size_t len, char **key_id,
     char **xsrf_token, const char **err)
 {
+    int          rc;
     json_t      *root;
     const char  *kid, *token;
 
@@ -68,11 +69,13 @@ ngx_gp_xsrf_parse(const char *body, size_t len, char **key_id,
     root = load_object(body, len);
     if (root == NULL) {
         *err = "getoxsrf answer is not a JSON object";
-        return -1;
+        return NGX_GP_XSRF_GARBAGE;
     }
 
     kid = obj_str(root, "keyId");
     token = obj_str(root, "xsrfToken");
+
+    rc = NGX_GP_XSRF_REFUSED;
 
     if (kid == NULL || kid[0] == '\0') {
         *err = "getoxsrf answer has no keyId";
@@ -93,18 +96,19 @@ ngx_gp_xsrf_parse(const char *body, size_t len, char **key_id,
         free(*xsrf_token);
         *key_id = NULL;
         *xsrf_token = NULL;
+        rc = NGX_GP_XSRF_NOMEM;
         goto failed;
     }
 
     json_decref(root);
 
-    return 0;
+    return NGX_GP_XSRF_OK;
 
 failed:
 
     json_decref(root);
 
-    return -1;
+    return rc;
 }
 
 

@@ -27,9 +27,17 @@
 
 /*
  * getoxsrf answer: optional ")]}'" prefix, whitespace, then a JSON object
- * with "keyId" and "xsrfToken".  Returns 0 and sets *key_id / *xsrf_token
- * (malloc'ed), or -1 with a static reason in *err.
+ * with "keyId" and "xsrfToken".  Returns NGX_GP_XSRF_OK and sets *key_id
+ * / *xsrf_token (malloc'ed), or another NGX_GP_XSRF_* with a static
+ * reason in *err: REFUSED for a JSON object without them (spec §3: the
+ * cookies are refused), GARBAGE for bytes that are no JSON object (an
+ * answer cut short, a proxy's page), NOMEM when memory ran out.
  */
+#define NGX_GP_XSRF_OK          0
+#define NGX_GP_XSRF_REFUSED    -1
+#define NGX_GP_XSRF_GARBAGE    -2
+#define NGX_GP_XSRF_NOMEM      -3
+
 int ngx_gp_xsrf_parse(const char *body, size_t len, char **key_id,
     char **xsrf_token, const char **err);
 

@@ -932,17 +932,47 @@ ngx_gp_zone_events_take(ngx_gp_zone_t *z, ngx_gp_event_t *out,
 }
 
 
-/* the verdict on a failure, with the operator's cooldown settings */
+/*
+ * The verdict on a failure of account a (NULL or id 0: none), with the
+ * operator's cooldown settings; a 429 that does not say why is judged
+ * against the account's last one and marked under the zone's lock, so
+ * that two processes meeting it at once judge it once.
+ */
 
 void
-ngx_gp_zone_verdict(ngx_gp_zone_t *z, ngx_uint_t kind, ngx_uint_t quota,
-    ngx_gp_verdict_t *v)
+ngx_gp_zone_verdict(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
+    ngx_uint_t kind, ngx_uint_t quota, ngx_gp_verdict_t *v)
 {
-    ngx_gp_cooldowns_t  cd;
+    time_t               now;
+    ngx_uint_t           q;
+    ngx_gp_account_t    *acc;
+    ngx_gp_cooldowns_t   cd;
 
     cd.text_429 = ngx_gp_setting_int(z, NGX_GP_SET_COOLDOWN_TEXT_429);
     cd.server_error = ngx_gp_setting_int(z, NGX_GP_SET_COOLDOWN_SERVER_ERROR);
     cd.network = ngx_gp_setting_int(z, NGX_GP_SET_COOLDOWN_NETWORK);
+    cd.rate_limit = ngx_gp_setting_int(z, NGX_GP_SET_COOLDOWN_RATE_LIMIT);
+    cd.rate_window = ngx_gp_setting_int(z, NGX_GP_SET_RATE_LIMIT_WINDOW);
 
-    ngx_gp_rules_verdict((int) kind, (int) quota, ngx_time(), &cd, v);
+    now = ngx_time();
+
+    if (kind != NGX_GP_FAIL_RATE || a == NULL || a->id == 0) {
+        ngx_gp_rules_verdict((int) kind, (int) quota, now, 0, &cd, v);
+        return;
+    }
+
+    q = (quota < NGX_GP_QUOTA_N) ? quota : NGX_GP_QUOTA_TEXT;
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+
+    acc = ngx_gp_zone_find(z, a);
+
+    ngx_gp_rules_verdict((int) kind, (int) quota, now,
+                         acc ? acc->rate_limited[q] : 0, &cd, v);
+
+    if (acc && v->rate_mark) {
+        acc->rate_limited[q] = now;
+    }
+
+    ngx_shmtx_unlock(&z->shpool->mutex);
 }

@@ -246,6 +246,91 @@ POST /v1/chat/completions
 qr/account "acc1" failed: widgetStreamAssist answered 429: [^;]*; trying the next account \(attempt 1 of 3\) while reading the answer stream, client: /
 
 
+=== TEST 13f: a getoxsrf answer cut short is no refusal: the account cools down, it is not expired
+--- gp_setup
+mock_post('/__mock/inject', {account => 'acc1', endpoint => 'getoxsrf',
+                             action => {malformed => \1}});
+--- config
+    location /v1/ { gemini_pool_api; }
+    location /health { gemini_pool_health; }
+--- request eval
+["POST /v1/chat/completions\n{\"messages\":[{\"role\":\"user\",\"content\":\"garbled\"}]}",
+ "GET /health?detail=1"]
+--- response_body_filters eval
+sub { $_[0] =~ /^\{"status"/ ? GeminiPool::pool_summary($_[0]) : ($_[0] =~ /echo: garbled/ ? "answered\n" : $_[0]) }
+--- response_body eval
+["answered\n",
+ "acc1 expired=0 text=~120 images=0 videos=0\nacc2 expired=0 text=0 images=0 videos=0\nacc3 expired=0 text=0 images=0 videos=0\n"]
+
+
+=== TEST 13f2: the failover line says the getoxsrf answer was not JSON
+--- gp_setup
+mock_post('/__mock/inject', {account => 'acc1', endpoint => 'getoxsrf',
+                             action => {malformed => \1}});
+--- config
+    location /v1/ { gemini_pool_api; }
+--- request
+POST /v1/chat/completions
+{"messages":[{"role":"user","content":"garbled"}]}
+--- error_code: 200
+--- error_log eval
+qr/account "acc1" failed: getoxsrf answer unusable: getoxsrf answer is not a JSON object; trying the next account \(attempt 1 of 3\) while getting a JWT/
+
+
+=== TEST 13g: an intercepting proxy's page instead of getoxsrf's answer: a cooldown, not expiry
+--- gp_setup
+mock_post('/__mock/inject', {account => 'acc1', endpoint => 'getoxsrf',
+                             action => {status => 200, content_type => 'text/html',
+                                        body => '<!DOCTYPE html><html><body>Access to this site is blocked by your network policy.</body></html>'}});
+--- config
+    location /v1/ { gemini_pool_api; }
+    location /health { gemini_pool_health; }
+--- request eval
+["POST /v1/chat/completions\n{\"messages\":[{\"role\":\"user\",\"content\":\"proxied\"}]}",
+ "GET /health?detail=1"]
+--- response_body_filters eval
+sub { $_[0] =~ /^\{"status"/ ? GeminiPool::pool_summary($_[0]) : ($_[0] =~ /echo: proxied/ ? "answered\n" : $_[0]) }
+--- response_body eval
+["answered\n",
+ "acc1 expired=0 text=~120 images=0 videos=0\nacc2 expired=0 text=0 images=0 videos=0\nacc3 expired=0 text=0 images=0 videos=0\n"]
+
+
+=== TEST 13h: malformed getoxsrf answers on every account leave the whole pool unexpired
+--- gp_setup
+mock_post('/__mock/inject', {account => undef, endpoint => 'getoxsrf', times => 3,
+                             action => {malformed => \1}});
+--- config
+    location /v1/ { gemini_pool_api; }
+    location /health { gemini_pool_health; }
+--- request eval
+["POST /v1/chat/completions\n{\"messages\":[{\"role\":\"user\",\"content\":\"outage\"}]}",
+ "GET /health?detail=1"]
+--- error_code eval
+[502, 503]
+--- response_body_filters eval
+sub { $_[0] =~ /^\{"status"/ ? GeminiPool::pool_summary($_[0]) : $_[0] }
+--- response_body eval
+[qr/"code":"upstream_failed"/,
+ "acc1 expired=0 text=~120 images=0 videos=0\nacc2 expired=0 text=~120 images=0 videos=0\nacc3 expired=0 text=~120 images=0 videos=0\n"]
+
+
+=== TEST 13i: a well-formed getoxsrf answer without keyId refuses the cookies: expired
+--- gp_setup
+mock_post('/__mock/inject', {account => 'acc1', endpoint => 'getoxsrf',
+                             action => {missing_key_id => \1}});
+--- config
+    location /v1/ { gemini_pool_api; }
+    location /health { gemini_pool_health; }
+--- request eval
+["POST /v1/chat/completions\n{\"messages\":[{\"role\":\"user\",\"content\":\"no key\"}]}",
+ "GET /health?detail=1"]
+--- response_body_filters eval
+sub { $_[0] =~ /^\{"status"/ ? GeminiPool::pool_summary($_[0]) : ($_[0] =~ /echo: no key/ ? "answered\n" : $_[0]) }
+--- response_body eval
+["answered\n",
+ "acc1 expired=1 text=0 images=0 videos=0\nacc2 expired=0 text=0 images=0 videos=0\nacc3 expired=0 text=0 images=0 videos=0\n"]
+
+
 === TEST 14: no enabled account: 503
 --- gp_setup
 sql("UPDATE accounts SET enabled = 0");

@@ -26,10 +26,10 @@ __DATA__
 --- timeout: 30
 
 
-=== TEST 2: a text 429 cools the account until the next midnight in Los Angeles
+=== TEST 2: a text 429 that names the daily quota cools the account until the next midnight in Los Angeles
 --- init
 GeminiPool::chat('{"messages":[{"role":"user","content":"x"}]}');
-GeminiPool::mock_post('/__mock/inject', {account => 'acc2', endpoint => 'streamAssist', action => {status => 429, body => {error => {code => 429, message => 'quota', status => 'RESOURCE_EXHAUSTED'}}}});
+GeminiPool::mock_post('/__mock/inject', {account => 'acc2', endpoint => 'streamAssist', action => {status => 429, body => {error => {code => 429, message => "Quota exceeded for quota metric 'Assist requests' and limit 'Assist requests per day'", status => 'RESOURCE_EXHAUSTED'}}}});
 GeminiPool::chat('{"messages":[{"role":"user","content":"y"}]}');
 --- config
     location /v1/ { gemini_pool_api; }
@@ -44,11 +44,98 @@ acc2 expired=0 text=midnight images=0 videos=0
 acc3 expired=0 text=0 images=0 videos=0
 
 
-=== TEST 3: cooldown_text_429 sets a shorter wait for text
+=== TEST 3: cooldown_text_429 sets a shorter wait for a used-up text quota
 --- gp_setup
-GeminiPool::setting('cooldown_text_429', 'int', '60');
+GeminiPool::setting('cooldown_text_429', 'int', '300');
 --- init
-GeminiPool::mock_post('/__mock/inject', {account => 'acc1', endpoint => 'streamAssist', action => {status => 429, body => 'quota'}});
+GeminiPool::mock_post('/__mock/inject', {account => 'acc1', endpoint => 'streamAssist', action => {status => 429, body => {error => {code => 429, message => 'Daily limit reached', status => 'RESOURCE_EXHAUSTED', details => [{reason => 'DAILY_LIMIT_EXCEEDED'}]}}}});
+GeminiPool::chat('{"messages":[{"role":"user","content":"y"}]}');
+--- config
+    location /v1/ { gemini_pool_api; }
+    location /health { gemini_pool_health; }
+--- request
+GET /health?detail=1
+--- response_body_filters eval
+\&GeminiPool::pool_summary
+--- response_body
+acc1 expired=0 text=~300 images=0 videos=0
+acc2 expired=0 text=0 images=0 videos=0
+acc3 expired=0 text=0 images=0 videos=0
+
+
+=== TEST 4: an image 429 cools only the images quota
+--- init
+GeminiPool::mock_post('/__mock/inject', {account => 'acc1', endpoint => 'streamAssist', action => {status => 429, body => 'images per day: quota exceeded'}});
+GeminiPool::chat('{"model":"gemini-image","messages":[{"role":"user","content":"a cat MOCK:text"}]}');
+--- config
+    location /v1/ { gemini_pool_api; }
+    location /health { gemini_pool_health; }
+--- request
+GET /health?detail=1
+--- response_body_filters eval
+\&GeminiPool::pool_summary
+--- response_body
+acc1 expired=0 text=0 images=midnight videos=0
+acc2 expired=0 text=0 images=0 videos=0
+acc3 expired=0 text=0 images=0 videos=0
+
+
+=== TEST 4b: an overload 429 (LLM_OVERLOADED) cools briefly, not until midnight
+--- init
+GeminiPool::mock_post('/__mock/inject', {account => 'acc1', endpoint => 'streamAssist', action => {directives => 'MOCK:429'}});
+GeminiPool::chat('{"messages":[{"role":"user","content":"busy"}]}');
+--- config
+    location /v1/ { gemini_pool_api; }
+    location /health { gemini_pool_health; }
+--- request
+GET /health?detail=1
+--- response_body_filters eval
+\&GeminiPool::pool_summary
+--- response_body
+acc1 expired=0 text=~60 images=0 videos=0
+acc2 expired=0 text=0 images=0 videos=0
+acc3 expired=0 text=0 images=0 videos=0
+
+
+=== TEST 4c: an overloaded image model cools only the images quota, briefly
+--- init
+GeminiPool::mock_post('/__mock/inject', {account => 'acc1', endpoint => 'streamAssist', action => {directives => 'MOCK:429'}});
+GeminiPool::chat('{"model":"gemini-image","messages":[{"role":"user","content":"a cat MOCK:text"}]}');
+--- config
+    location /v1/ { gemini_pool_api; }
+    location /health { gemini_pool_health; }
+--- request
+GET /health?detail=1
+--- response_body_filters eval
+\&GeminiPool::pool_summary
+--- response_body
+acc1 expired=0 text=0 images=~60 videos=0
+acc2 expired=0 text=0 images=0 videos=0
+acc3 expired=0 text=0 images=0 videos=0
+
+
+=== TEST 4d: a first 429 that does not say why cools for cooldown_rate_limit
+--- gp_setup
+GeminiPool::setting('cooldown_rate_limit', 'int', '90');
+--- init
+GeminiPool::mock_post('/__mock/inject', {account => 'acc1', endpoint => 'streamAssist', action => {status => 429, body => {error => {code => 429, message => 'Resource has been exhausted (e.g. check quota).', status => 'RESOURCE_EXHAUSTED'}}}});
+GeminiPool::chat('{"messages":[{"role":"user","content":"y"}]}');
+--- config
+    location /v1/ { gemini_pool_api; }
+    location /health { gemini_pool_health; }
+--- request
+GET /health?detail=1
+--- response_body_filters eval
+\&GeminiPool::pool_summary
+--- response_body
+acc1 expired=0 text=~90 images=0 videos=0
+acc2 expired=0 text=0 images=0 videos=0
+acc3 expired=0 text=0 images=0 videos=0
+
+
+=== TEST 4e: an unexplained in-stream 429 before the answer cools briefly too
+--- init
+GeminiPool::mock_post('/__mock/inject', {account => 'acc1', endpoint => 'streamAssist', action => {directives => 'MOCK:early_stream_error'}});
 GeminiPool::chat('{"messages":[{"role":"user","content":"y"}]}');
 --- config
     location /v1/ { gemini_pool_api; }
@@ -63,10 +150,15 @@ acc2 expired=0 text=0 images=0 videos=0
 acc3 expired=0 text=0 images=0 videos=0
 
 
-=== TEST 4: an image 429 cools only the images quota
+=== TEST 4f: the same account's second unexplained 429 after its short rest, within rate_limit_window, cools until midnight
+--- gp_setup
+GeminiPool::setting('cooldown_rate_limit', 'int', '1');
+sql("UPDATE models SET account_id = 1 WHERE name = 'gemini-2.5-pro'");
 --- init
-GeminiPool::mock_post('/__mock/inject', {account => 'acc1', endpoint => 'streamAssist', action => {status => 429, body => 'quota'}});
-GeminiPool::chat('{"model":"gemini-image","messages":[{"role":"user","content":"a cat MOCK:text"}]}');
+GeminiPool::mock_post('/__mock/inject', {account => 'acc1', endpoint => 'streamAssist', times => 2, action => {status => 429, body => 'quota'}});
+GeminiPool::chat('{"model":"gemini-2.5-pro","messages":[{"role":"user","content":"one"}]}');
+select(undef, undef, undef, 1.5);
+GeminiPool::chat('{"model":"gemini-2.5-pro","messages":[{"role":"user","content":"two"}]}');
 --- config
     location /v1/ { gemini_pool_api; }
     location /health { gemini_pool_health; }
@@ -75,9 +167,50 @@ GET /health?detail=1
 --- response_body_filters eval
 \&GeminiPool::pool_summary
 --- response_body
-acc1 expired=0 text=0 images=midnight videos=0
+acc1 expired=0 text=midnight images=0 videos=0
 acc2 expired=0 text=0 images=0 videos=0
 acc3 expired=0 text=0 images=0 videos=0
+
+
+=== TEST 4g: after rate_limit_window a 429 that does not say why is a first one again
+--- gp_setup
+GeminiPool::setting('cooldown_rate_limit', 'int', '1');
+GeminiPool::setting('rate_limit_window', 'int', '1');
+sql("UPDATE models SET account_id = 1 WHERE name = 'gemini-2.5-pro'");
+--- init
+GeminiPool::mock_post('/__mock/inject', {account => 'acc1', endpoint => 'streamAssist', times => 2, action => {status => 429, body => 'quota'}});
+GeminiPool::chat('{"model":"gemini-2.5-pro","messages":[{"role":"user","content":"one"}]}');
+select(undef, undef, undef, 2.2);
+GeminiPool::chat('{"model":"gemini-2.5-pro","messages":[{"role":"user","content":"two"}]}');
+--- config
+    location /v1/ { gemini_pool_api; }
+    location /health { gemini_pool_health; }
+--- request
+GET /health?detail=1
+--- response_body_filters eval
+sub { $_[0] =~ /"name":"acc1".*?"cooldown_until":\{"text":(\d+)/s ? ($1 > time + 60 ? "long\n" : "short\n") : $_[0] }
+--- response_body
+short
+
+
+=== TEST 4h: rate_limit_window 0 keeps the reference's rule: every 429 is the quota
+--- gp_setup
+GeminiPool::setting('rate_limit_window', 'int', '0');
+--- init
+GeminiPool::mock_post('/__mock/inject', {account => 'acc1', endpoint => 'streamAssist', action => {status => 429, body => 'quota'}});
+GeminiPool::chat('{"messages":[{"role":"user","content":"y"}]}');
+--- config
+    location /v1/ { gemini_pool_api; }
+    location /health { gemini_pool_health; }
+--- request
+GET /health?detail=1
+--- response_body_filters eval
+\&GeminiPool::pool_summary
+--- response_body
+acc1 expired=0 text=midnight images=0 videos=0
+acc2 expired=0 text=0 images=0 videos=0
+acc3 expired=0 text=0 images=0 videos=0
+
 
 
 === TEST 5: a widget 401 sets the account aside as cookie-expired

@@ -78,10 +78,12 @@ like($srv->error_log_text,
      qr/gemini pool helper started, pid $new \(helper process\)/,
      'its start is logged');
 
-# state: a cooldown (429) on acc1, an expired cookie (401) on acc2
+# state: a cooldown (a daily quota 429) on acc1, an expired cookie (401) on
+# acc2
 
 GeminiPool::mock_post('/__mock/inject', {account => 'acc1',
-    endpoint => 'streamAssist', action => {status => 429, body => 'quota'}});
+    endpoint => 'streamAssist',
+    action => {status => 429, body => 'daily quota exceeded'}});
 GeminiPool::mock_post('/__mock/inject', {account => 'acc2',
     endpoint => 'getoxsrf', action => {expired => JSON::PP::true}});
 

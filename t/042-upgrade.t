@@ -93,7 +93,8 @@ sub cooldown {
 }
 
 GeminiPool::mock_post('/__mock/inject', {account => 'acc1',
-    endpoint => 'streamAssist', action => {status => 429, body => 'quota'}});
+    endpoint => 'streamAssist',
+    action => {status => 429, body => 'daily quota exceeded'}});
 my $ok = 0;
 for my $i (1 .. 2) {
     ($st) = chat_req($srv, "cool acc1 $i");

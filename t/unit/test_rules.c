@@ -3604,60 +3604,212 @@ test_verdicts(void **state)
 {
     time_t              now = 1795679940;   /* 2026-11-25 23:59 PST */
     ngx_gp_verdict_t    v;
-    ngx_gp_cooldowns_t  cd = { 0, 30, 120 };
+    ngx_gp_cooldowns_t  cd = { 0, 30, 120, 60, 0 };   /* no window */
 
-    ngx_gp_rules_verdict(NGX_GP_FAIL_RATE, NGX_GP_QUOTA_TEXT, now, &cd, &v);
+    ngx_gp_rules_verdict(NGX_GP_FAIL_RATE, NGX_GP_QUOTA_TEXT, now, 0, &cd, &v);
     assert_int_equal(v.quota, NGX_GP_QUOTA_TEXT);
     assert_int_equal((long long) v.until, 1795680000LL);
     assert_true(v.retry);
     assert_false(v.expired);
 
     cd.text_429 = 300;
-    ngx_gp_rules_verdict(NGX_GP_FAIL_RATE, NGX_GP_QUOTA_TEXT, now, &cd, &v);
+    ngx_gp_rules_verdict(NGX_GP_FAIL_RATE, NGX_GP_QUOTA_TEXT, now, 0, &cd, &v);
     assert_int_equal((long long) v.until, (long long) now + 300);
 
-    ngx_gp_rules_verdict(NGX_GP_FAIL_RATE, NGX_GP_QUOTA_IMAGES, now, &cd,
+    ngx_gp_rules_verdict(NGX_GP_FAIL_RATE, NGX_GP_QUOTA_IMAGES, now, 0, &cd,
                          &v);
     assert_int_equal(v.quota, NGX_GP_QUOTA_IMAGES);
     assert_int_equal((long long) v.until, 1795680000LL);
 
-    ngx_gp_rules_verdict(NGX_GP_FAIL_AUTH, NGX_GP_QUOTA_TEXT, now, &cd, &v);
+    ngx_gp_rules_verdict(NGX_GP_FAIL_AUTH, NGX_GP_QUOTA_TEXT, now, 0, &cd, &v);
     assert_true(v.expired);
     assert_true(v.drop_session);
     assert_true(v.retry);
     assert_int_equal((long long) v.until, 0);
 
-    ngx_gp_rules_verdict(NGX_GP_FAIL_SERVER, NGX_GP_QUOTA_VIDEOS, now, &cd,
+    ngx_gp_rules_verdict(NGX_GP_FAIL_SERVER, NGX_GP_QUOTA_VIDEOS, now, 0, &cd,
                          &v);
     assert_int_equal(v.quota, NGX_GP_QUOTA_TEXT);
     assert_int_equal((long long) v.until, (long long) now + 30);
     assert_true(v.omit_model);
     assert_true(v.retry);
 
-    ngx_gp_rules_verdict(NGX_GP_FAIL_TIMEOUT, NGX_GP_QUOTA_TEXT, now, &cd,
+    ngx_gp_rules_verdict(NGX_GP_FAIL_TIMEOUT, NGX_GP_QUOTA_TEXT, now, 0, &cd,
                          &v);
     assert_int_equal((long long) v.until, (long long) now + 120);
     assert_false(v.omit_model);
 
-    ngx_gp_rules_verdict(NGX_GP_FAIL_NETWORK, NGX_GP_QUOTA_TEXT, now, &cd,
+    ngx_gp_rules_verdict(NGX_GP_FAIL_NETWORK, NGX_GP_QUOTA_TEXT, now, 0, &cd,
                          &v);
     assert_int_equal((long long) v.until, (long long) now + 120);
 
-    ngx_gp_rules_verdict(NGX_GP_FAIL_NOT_OWNED, NGX_GP_QUOTA_TEXT, now, &cd,
+    ngx_gp_rules_verdict(NGX_GP_FAIL_NOT_OWNED, NGX_GP_QUOTA_TEXT, now, 0, &cd,
                          &v);
     assert_true(v.drop_session);
     assert_true(v.retry);
     assert_int_equal((long long) v.until, 0);
     assert_false(v.expired);
 
-    ngx_gp_rules_verdict(NGX_GP_FAIL_EMPTY, NGX_GP_QUOTA_TEXT, now, &cd, &v);
+    ngx_gp_rules_verdict(NGX_GP_FAIL_EMPTY, NGX_GP_QUOTA_TEXT, now, 0, &cd, &v);
     assert_true(v.retry);
     assert_int_equal((long long) v.until, 0);
 
-    ngx_gp_rules_verdict(NGX_GP_FAIL_REQUEST, NGX_GP_QUOTA_TEXT, now, &cd,
+    ngx_gp_rules_verdict(NGX_GP_FAIL_REQUEST, NGX_GP_QUOTA_TEXT, now, 0, &cd,
                          &v);
     assert_false(v.retry);
     assert_int_equal((long long) v.until, 0);
+}
+
+
+static void
+test_rate_kinds(void **state)
+{
+    /* the mock's and Gemini Enterprise's overload (spec §5) */
+    assert_int_equal(ngx_gp_rules_rate_kind("LLM_OVERLOADED",
+                         "Resource has been exhausted (e.g. check quota)."),
+                     NGX_GP_FAIL_OVERLOAD);
+
+    /* Google's text for every RESOURCE_EXHAUSTED says nothing */
+    assert_int_equal(ngx_gp_rules_rate_kind(NULL,
+                         "Resource has been exhausted (e.g. check quota)."),
+                     NGX_GP_FAIL_RATE);
+    assert_int_equal(ngx_gp_rules_rate_kind(NULL, "quota"), NGX_GP_FAIL_RATE);
+    assert_int_equal(ngx_gp_rules_rate_kind(NULL, NULL), NGX_GP_FAIL_RATE);
+    assert_int_equal(ngx_gp_rules_rate_kind("RATE_LIMIT_EXCEEDED", NULL),
+                     NGX_GP_FAIL_RATE);
+
+    assert_int_equal(ngx_gp_rules_rate_kind("DAILY_LIMIT_EXCEEDED", NULL),
+                     NGX_GP_FAIL_QUOTA);
+    assert_int_equal(ngx_gp_rules_rate_kind(NULL, "Quota exceeded for "
+                         "quota metric 'Assist requests' and limit "
+                         "'Assist requests per day'"),
+                     NGX_GP_FAIL_QUOTA);
+    assert_int_equal(ngx_gp_rules_rate_kind(NULL, "Daily limit reached"),
+                     NGX_GP_FAIL_QUOTA);
+    assert_int_equal(ngx_gp_rules_rate_kind(NULL, "Quota exceeded for "
+                         "quota metric 'Requests' and limit 'Requests per "
+                         "minute'"),
+                     NGX_GP_FAIL_OVERLOAD);
+    assert_int_equal(ngx_gp_rules_rate_kind(NULL, "The model is "
+                         "overloaded. Please try again later."),
+                     NGX_GP_FAIL_OVERLOAD);
+
+    /* the reason is read before the message */
+    assert_int_equal(ngx_gp_rules_rate_kind("LLM_OVERLOADED",
+                                            "daily quota"),
+                     NGX_GP_FAIL_OVERLOAD);
+
+    assert_int_equal(ngx_gp_rules_stream_error(429, "LLM_OVERLOADED", "x"),
+                     NGX_GP_FAIL_OVERLOAD);
+    assert_int_equal(ngx_gp_rules_stream_error(429, NULL, "check quota"),
+                     NGX_GP_FAIL_RATE);
+    assert_int_equal(ngx_gp_rules_stream_error(401, NULL, "x"),
+                     NGX_GP_FAIL_AUTH);
+    assert_int_equal(ngx_gp_rules_stream_error(403, NULL, NULL),
+                     NGX_GP_FAIL_AUTH);
+    assert_int_equal(ngx_gp_rules_stream_error(500, NULL, NULL),
+                     NGX_GP_FAIL_SERVER);
+}
+
+
+static void
+test_rate_escalation(void **state)
+{
+    time_t              now = 1795679000;   /* 2026-11-25 23:43 PST */
+    time_t              midnight = 1795680000;
+    ngx_gp_verdict_t    v;
+    ngx_gp_cooldowns_t  cd = { 0, 30, 120, 60, 600 };
+
+    /* an overload rests briefly, whatever came before */
+    ngx_gp_rules_verdict(NGX_GP_FAIL_OVERLOAD, NGX_GP_QUOTA_TEXT, now,
+                         now - 100, &cd, &v);
+    assert_int_equal((long long) v.until, (long long) now + 60);
+    assert_false(v.rate_mark);
+    assert_true(v.retry);
+    assert_false(v.expired);
+
+    ngx_gp_rules_verdict(NGX_GP_FAIL_OVERLOAD, NGX_GP_QUOTA_IMAGES, now, 0,
+                         &cd, &v);
+    assert_int_equal(v.quota, NGX_GP_QUOTA_IMAGES);
+    assert_int_equal((long long) v.until, (long long) now + 60);
+
+    /* a quota that says so rests until it resets */
+    ngx_gp_rules_verdict(NGX_GP_FAIL_QUOTA, NGX_GP_QUOTA_TEXT, now, 0, &cd,
+                         &v);
+    assert_int_equal((long long) v.until, (long long) midnight);
+    assert_false(v.rate_mark);
+
+    ngx_gp_rules_verdict(NGX_GP_FAIL_QUOTA, NGX_GP_QUOTA_VIDEOS, now, 0,
+                         &cd, &v);
+    assert_int_equal(v.quota, NGX_GP_QUOTA_VIDEOS);
+    assert_int_equal((long long) v.until, (long long) midnight);
+
+    /* a first 429 that does not say: a short rest, marked */
+    ngx_gp_rules_verdict(NGX_GP_FAIL_RATE, NGX_GP_QUOTA_TEXT, now, 0, &cd,
+                         &v);
+    assert_int_equal((long long) v.until, (long long) now + 60);
+    assert_true(v.rate_mark);
+    assert_true(v.retry);
+
+    /* others in flight meet it in the same moment: the same rest */
+    ngx_gp_rules_verdict(NGX_GP_FAIL_RATE, NGX_GP_QUOTA_TEXT, now + 5, now,
+                         &cd, &v);
+    assert_int_equal((long long) v.until, (long long) now + 60);
+    assert_false(v.rate_mark);
+
+    /* again after the short rest, within the window: the quota */
+    ngx_gp_rules_verdict(NGX_GP_FAIL_RATE, NGX_GP_QUOTA_TEXT, now + 70, now,
+                         &cd, &v);
+    assert_int_equal((long long) v.until, (long long) midnight);
+    assert_true(v.rate_mark);
+
+    ngx_gp_rules_verdict(NGX_GP_FAIL_RATE, NGX_GP_QUOTA_TEXT, now + 599,
+                         now, &cd, &v);
+    assert_int_equal((long long) v.until, (long long) midnight);
+
+    /* after the window: a first one again */
+    ngx_gp_rules_verdict(NGX_GP_FAIL_RATE, NGX_GP_QUOTA_TEXT, now + 600,
+                         now, &cd, &v);
+    assert_int_equal((long long) v.until, (long long) now + 660);
+    assert_true(v.rate_mark);
+
+    /* a mark from the future (a clock set back) counts as none */
+    ngx_gp_rules_verdict(NGX_GP_FAIL_RATE, NGX_GP_QUOTA_TEXT, now,
+                         now + 1000, &cd, &v);
+    assert_int_equal((long long) v.until, (long long) now + 60);
+    assert_true(v.rate_mark);
+
+    /* cooldown_text_429 is the text quota's rest */
+    cd.text_429 = 7200;
+    ngx_gp_rules_verdict(NGX_GP_FAIL_RATE, NGX_GP_QUOTA_TEXT, now + 70, now,
+                         &cd, &v);
+    assert_int_equal((long long) v.until, (long long) now + 70 + 7200);
+    ngx_gp_rules_verdict(NGX_GP_FAIL_RATE, NGX_GP_QUOTA_IMAGES, now + 70,
+                         now, &cd, &v);
+    assert_int_equal((long long) v.until, (long long) midnight);
+    cd.text_429 = 0;
+
+    /* no short rest: failover only; a repeat within the window escalates */
+    cd.rate_limit = 0;
+    ngx_gp_rules_verdict(NGX_GP_FAIL_RATE, NGX_GP_QUOTA_TEXT, now, 0, &cd,
+                         &v);
+    assert_int_equal((long long) v.until, 0);
+    assert_true(v.rate_mark);
+    assert_true(v.retry);
+    ngx_gp_rules_verdict(NGX_GP_FAIL_OVERLOAD, NGX_GP_QUOTA_TEXT, now, 0,
+                         &cd, &v);
+    assert_int_equal((long long) v.until, 0);
+    ngx_gp_rules_verdict(NGX_GP_FAIL_RATE, NGX_GP_QUOTA_TEXT, now + 1, now,
+                         &cd, &v);
+    assert_int_equal((long long) v.until, (long long) midnight);
+
+    /* no window: every 429 that does not say is the quota (reference) */
+    cd.rate_limit = 60;
+    cd.rate_window = 0;
+    ngx_gp_rules_verdict(NGX_GP_FAIL_RATE, NGX_GP_QUOTA_TEXT, now, 0, &cd,
+                         &v);
+    assert_int_equal((long long) v.until, (long long) midnight);
+    assert_false(v.rate_mark);
 }
 
 
@@ -3745,6 +3897,12 @@ test_fail_kinds(void **state)
     assert_string_equal(ngx_gp_fail_kinds[NGX_GP_FAIL_NOT_OWNED].name,
                         "not_owned");
     assert_int_equal(ngx_gp_fail_kinds[NGX_GP_FAIL_SERVER].status, 502);
+    assert_string_equal(ngx_gp_fail_kinds[NGX_GP_FAIL_OVERLOAD].name,
+                        "overloaded");
+    assert_int_equal(ngx_gp_fail_kinds[NGX_GP_FAIL_OVERLOAD].status, 429);
+    assert_string_equal(ngx_gp_fail_kinds[NGX_GP_FAIL_QUOTA].name, "quota");
+    assert_string_equal(ngx_gp_fail_kinds[NGX_GP_FAIL_QUOTA].code,
+                        "upstream_rate_limited");
 }
 
 
@@ -3754,6 +3912,8 @@ main(void)
     const struct CMUnitTest  tests[] = {
         cmocka_unit_test(test_pt_midnight),
         cmocka_unit_test(test_verdicts),
+        cmocka_unit_test(test_rate_kinds),
+        cmocka_unit_test(test_rate_escalation),
         cmocka_unit_test(test_not_owned),
         cmocka_unit_test(test_classify),
         cmocka_unit_test(test_fail_kinds),

@@ -93,7 +93,7 @@ test_xsrf_parse(void **state)
            "\"status\":\"EXPIRED_SIGN_IN\"}";
 
     rc = ngx_gp_xsrf_parse(body, strlen(body), &kid, &token, &err);
-    assert_int_equal(rc, -1);
+    assert_int_equal(rc, NGX_GP_XSRF_REFUSED);
     assert_null(kid);
     assert_null(token);
     assert_string_equal(err, "getoxsrf answer has no keyId");
@@ -101,20 +101,42 @@ test_xsrf_parse(void **state)
     body = "{\"keyId\":\"k\",\"xsrfToken\":\"\"}";
 
     rc = ngx_gp_xsrf_parse(body, strlen(body), &kid, &token, &err);
-    assert_int_equal(rc, -1);
+    assert_int_equal(rc, NGX_GP_XSRF_REFUSED);
     assert_null(kid);
     assert_string_equal(err, "getoxsrf answer has no xsrfToken");
 
     body = ")]}'\n<html>";
 
     rc = ngx_gp_xsrf_parse(body, strlen(body), &kid, &token, &err);
-    assert_int_equal(rc, -1);
+    assert_int_equal(rc, NGX_GP_XSRF_GARBAGE);
     assert_string_equal(err, "getoxsrf answer is not a JSON object");
 
     body = "[\"keyId\"]";
 
     rc = ngx_gp_xsrf_parse(body, strlen(body), &kid, &token, &err);
-    assert_int_equal(rc, -1);
+    assert_int_equal(rc, NGX_GP_XSRF_GARBAGE);
+    assert_null(kid);
+    assert_null(token);
+
+    /* the mock's "malformed": an answer cut short is no refusal */
+    body = ")]}'\n{\"xsrfToken\": \"AAAA\", \"keyId\": ";
+
+    rc = ngx_gp_xsrf_parse(body, strlen(body), &kid, &token, &err);
+    assert_int_equal(rc, NGX_GP_XSRF_GARBAGE);
+    assert_null(kid);
+    assert_null(token);
+
+    /* an intercepting proxy's page */
+    body = "<!DOCTYPE html><html><body>Access denied</body></html>";
+
+    rc = ngx_gp_xsrf_parse(body, strlen(body), &kid, &token, &err);
+    assert_int_equal(rc, NGX_GP_XSRF_GARBAGE);
+
+    /* a well-formed answer that lacks keyId refuses the cookies */
+    body = ")]}'\n{\"xsrfToken\":\"QUJD\"}";
+
+    rc = ngx_gp_xsrf_parse(body, strlen(body), &kid, &token, &err);
+    assert_int_equal(rc, NGX_GP_XSRF_REFUSED);
     assert_null(kid);
     assert_null(token);
 }
