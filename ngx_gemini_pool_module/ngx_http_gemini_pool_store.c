@@ -884,6 +884,8 @@ ngx_gp_store_load_accounts(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
                 a[i].jwt_iat = old[k].jwt_iat;
                 ngx_memcpy(a[i].cooldown_until, old[k].cooldown_until,
                            sizeof(a[i].cooldown_until));
+                ngx_memcpy(a[i].rate_limited, old[k].rate_limited,
+                           sizeof(a[i].rate_limited));
                 ngx_memcpy(a[i].last_error, old[k].last_error,
                            sizeof(a[i].last_error));
             }

@@ -172,6 +172,36 @@ acc2 expired=0 text=0 images=0 videos=0
 acc3 expired=0 text=0 images=0 videos=0
 
 
+=== TEST 4f2: the mark of a first unexplained 429 survives a zone reload (an admin change) between the two 429s
+--- gp_setup
+GeminiPool::setting('cooldown_rate_limit', 'int', '1');
+sql("UPDATE models SET account_id = 1 WHERE name = 'gemini-2.5-pro'");
+--- init
+GeminiPool::mock_post('/__mock/inject', {account => 'acc1', endpoint => 'streamAssist', times => 2, action => {status => 429, body => 'quota'}});
+GeminiPool::chat('{"model":"gemini-2.5-pro","messages":[{"role":"user","content":"one"}]}');
+my $secret = GeminiPool::slurp("$GeminiPool::DB.admin-secret");
+$secret =~ s/\s+$//;
+my $res = HTTP::Tiny->new(timeout => 10)->request('PUT',
+    'http://127.0.0.1:' . Test::Nginx::Socket::server_port() . '/api/settings',
+    {headers => {'X-Admin-Token' => $secret, 'Content-Type' => 'application/json'},
+     content => '{"history_max_rows":99999}'});
+die "admin PUT: $res->{status} $res->{content}" unless $res->{success};
+select(undef, undef, undef, 1.5);
+GeminiPool::chat('{"model":"gemini-2.5-pro","messages":[{"role":"user","content":"two"}]}');
+--- config
+    location /v1/ { gemini_pool_api; }
+    location /api/ { gemini_pool_admin; }
+    location /health { gemini_pool_health; }
+--- request
+GET /health?detail=1
+--- response_body_filters eval
+\&GeminiPool::pool_summary
+--- response_body
+acc1 expired=0 text=midnight images=0 videos=0
+acc2 expired=0 text=0 images=0 videos=0
+acc3 expired=0 text=0 images=0 videos=0
+
+
 === TEST 4g: after rate_limit_window a 429 that does not say why is a first one again
 --- gp_setup
 GeminiPool::setting('cooldown_rate_limit', 'int', '1');
