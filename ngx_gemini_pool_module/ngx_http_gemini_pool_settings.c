@@ -37,37 +37,48 @@ static const char *const  ngx_gp_image_formats[] = {
  * applies.
  */
 
-#define S(key, type, dflt)  { key, type, dflt, NULL, 0, -1, NULL }
-#define C(key, dflt, allowed)                                                \
-    { key, NGX_GP_SETTING_CHOICE, dflt, allowed, 0, -1, NULL }
-#define F(key, type, dflt, check)  { key, type, dflt, NULL, 0, -1, check }
+#define S(name, key, type, dflt)                                            \
+    [NGX_GP_SET_ ## name] = { key, type, dflt, NULL, 0, -1, NULL }
+#define C(name, key, dflt, allowed)                                         \
+    [NGX_GP_SET_ ## name] = { key, NGX_GP_SETTING_CHOICE, dflt, allowed,   \
+                              0, -1, NULL }
+#define F(name, key, type, dflt, check)                                     \
+    [NGX_GP_SET_ ## name] = { key, type, dflt, NULL, 0, -1, check }
+
+/* indexed by name: a row out of the enum's order still lands in its slot */
 
 const ngx_gp_setting_def_t  ngx_gp_settings_table[NGX_GP_SET_N] = {
-    S("default_model", NGX_GP_SETTING_STRING, "gemini-auto"),
-    S("show_thoughts", NGX_GP_SETTING_BOOL, "false"),
-    C("selection_strategy", "round_robin", ngx_gp_strategies),
-    S("max_attempts", NGX_GP_SETTING_INT, "3"),
-    S("cooldown_text_429", NGX_GP_SETTING_INT, "0"),
-    S("cooldown_server_error", NGX_GP_SETTING_INT, "30"),
-    S("cooldown_network", NGX_GP_SETTING_INT, "120"),
-    S("cooldown_rate_limit", NGX_GP_SETTING_INT, "60"),
-    S("rate_limit_window", NGX_GP_SETTING_INT, "600"),
-    S("session_max_age", NGX_GP_SETTING_INT, "21600"),
-    F("proxy", NGX_GP_SETTING_SECRET, "", ngx_gp_setting_proxy),
-    S("proxy_enabled", NGX_GP_SETTING_BOOL, "true"),
-    F("proxy_for", NGX_GP_SETTING_STRING, "google,images",
-      ngx_gp_setting_traffic),
-    S("history_retention_days", NGX_GP_SETTING_INT, "30"),
-    S("history_max_rows", NGX_GP_SETTING_INT, "100000"),
-    F("image_base_url", NGX_GP_SETTING_STRING, "", ngx_gp_setting_url),
-    C("image_format", "markdown", ngx_gp_image_formats),
-    S("history_enabled", NGX_GP_SETTING_BOOL, "false"),
-    S("auto_refresh_cookies", NGX_GP_SETTING_BOOL, "false"),
-    F("tempmail_worker_url", NGX_GP_SETTING_STRING, "", ngx_gp_setting_url),
-    F("remote_sync_url", NGX_GP_SETTING_STRING, "", ngx_gp_setting_url),
-    S("remote_sync_api_key", NGX_GP_SETTING_SECRET, ""),
-    S("sync_only_mode", NGX_GP_SETTING_BOOL, "false"),
-    S("history_max_chars", NGX_GP_SETTING_INT, "65536"),
+    S(DEFAULT_MODEL, "default_model", NGX_GP_SETTING_STRING, "gemini-auto"),
+    S(SHOW_THOUGHTS, "show_thoughts", NGX_GP_SETTING_BOOL, "false"),
+    C(SELECTION_STRATEGY, "selection_strategy",
+      "round_robin", ngx_gp_strategies),
+    S(MAX_ATTEMPTS, "max_attempts", NGX_GP_SETTING_INT, "3"),
+    S(COOLDOWN_TEXT_429, "cooldown_text_429", NGX_GP_SETTING_INT, "0"),
+    S(COOLDOWN_SERVER_ERROR, "cooldown_server_error", NGX_GP_SETTING_INT, "30"),
+    S(COOLDOWN_NETWORK, "cooldown_network", NGX_GP_SETTING_INT, "120"),
+    S(COOLDOWN_RATE_LIMIT, "cooldown_rate_limit", NGX_GP_SETTING_INT, "60"),
+    S(RATE_LIMIT_WINDOW, "rate_limit_window", NGX_GP_SETTING_INT, "600"),
+    S(SESSION_MAX_AGE, "session_max_age", NGX_GP_SETTING_INT, "21600"),
+    F(PROXY, "proxy", NGX_GP_SETTING_SECRET, "", ngx_gp_setting_proxy),
+    S(PROXY_ENABLED, "proxy_enabled", NGX_GP_SETTING_BOOL, "true"),
+    F(PROXY_FOR, "proxy_for",
+      NGX_GP_SETTING_STRING, "google,images", ngx_gp_setting_traffic),
+    S(HISTORY_RETENTION_DAYS, "history_retention_days",
+      NGX_GP_SETTING_INT, "30"),
+    S(HISTORY_MAX_ROWS, "history_max_rows", NGX_GP_SETTING_INT, "100000"),
+    F(IMAGE_BASE_URL, "image_base_url",
+      NGX_GP_SETTING_STRING, "", ngx_gp_setting_url),
+    C(IMAGE_FORMAT, "image_format", "markdown", ngx_gp_image_formats),
+    S(HISTORY_ENABLED, "history_enabled", NGX_GP_SETTING_BOOL, "false"),
+    S(AUTO_REFRESH_COOKIES, "auto_refresh_cookies",
+      NGX_GP_SETTING_BOOL, "false"),
+    F(TEMPMAIL_WORKER_URL, "tempmail_worker_url",
+      NGX_GP_SETTING_STRING, "", ngx_gp_setting_url),
+    F(REMOTE_SYNC_URL, "remote_sync_url",
+      NGX_GP_SETTING_STRING, "", ngx_gp_setting_url),
+    S(REMOTE_SYNC_API_KEY, "remote_sync_api_key", NGX_GP_SETTING_SECRET, ""),
+    S(SYNC_ONLY_MODE, "sync_only_mode", NGX_GP_SETTING_BOOL, "false"),
+    S(HISTORY_MAX_CHARS, "history_max_chars", NGX_GP_SETTING_INT, "65536"),
 };
 
 #undef S
