@@ -94,29 +94,6 @@ ngx_gp_imp_fail(ngx_gp_imp_t *imp, const char *fmt, ...)
 
 
 static ngx_int_t
-ngx_gp_imp_note(json_t *list, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-
-
-static ngx_int_t
-ngx_gp_imp_note(json_t *list, const char *fmt, ...)
-{
-    va_list  args;
-    char     msg[320];
-
-    va_start(args, fmt);
-    (void) vsnprintf(msg, sizeof(msg), fmt, args);
-    va_end(args);
-
-    return json_array_append_new(list, json_string(msg)) == 0 ? NGX_OK
-                                                              : NGX_ERROR;
-}
-
-
-static ngx_int_t
 ngx_gp_imp_sql_error(ngx_gp_imp_t *imp)
 {
     ngx_log_error(NGX_LOG_ERR, imp->log, 0,
@@ -370,7 +347,7 @@ ngx_gp_imp_account(ngx_gp_imp_t *imp, ngx_uint_t index,
 
     if (!res.updated) {
         if (a->placeholder
-            && ngx_gp_imp_note(imp->notes, "%s: no credentials (a remote "
+            && ngx_gp_json_note(imp->notes, "%s: no credentials (a remote "
                                "sync placeholder); added disabled and "
                                "cookie-expired to keep the list positions",
                                label) != NGX_OK)
@@ -381,7 +358,7 @@ ngx_gp_imp_account(ngx_gp_imp_t *imp, ngx_uint_t index,
     } else {
         why = res.same_ids ? "same team_id and csesidx" : "same name";
 
-        if (ngx_gp_imp_note(imp->updated, "%s: updated account %lld (%s)%s",
+        if (ngx_gp_json_note(imp->updated, "%s: updated account %lld (%s)%s",
                             label, (long long) id, why,
                             res.renewed ? "; new credentials renew it" : "")
             != NGX_OK)
@@ -417,7 +394,7 @@ ngx_gp_imp_model(ngx_gp_imp_t *imp, const char *label, ngx_gp_imp_model_t *m)
     }
 
     if (m->pin >= 0 && (ngx_uint_t) m->pin >= imp->nids) {
-        if (ngx_gp_imp_note(imp->notes, "%s: its account %d is not in "
+        if (ngx_gp_json_note(imp->notes, "%s: its account %d is not in "
                             "the file; imported without a pin", label,
                             (int) m->pin) != NGX_OK)
         {
@@ -435,7 +412,7 @@ ngx_gp_imp_model(ngx_gp_imp_t *imp, const char *label, ngx_gp_imp_model_t *m)
     }
 
     if (exists
-        && ngx_gp_imp_note(imp->updated, "%s: replaced model \"%s\"", label,
+        && ngx_gp_json_note(imp->updated, "%s: replaced model \"%s\"", label,
                            m->name) != NGX_OK)
     {
         return NGX_ERROR;
@@ -463,7 +440,7 @@ ngx_gp_imp_setting(ngx_gp_imp_t *imp, const char *label, const char *key,
     i = ngx_gp_setting_index(key);
 
     if (i == NGX_ERROR) {
-        return ngx_gp_imp_note(imp->skipped, "%s: no such setting in this "
+        return ngx_gp_json_note(imp->skipped, "%s: no such setting in this "
                                "version; not imported", label);
     }
 
@@ -473,7 +450,7 @@ ngx_gp_imp_setting(ngx_gp_imp_t *imp, const char *label, const char *key,
     if (imp->ref && json_is_string(v)
         && ngx_strcmp(json_string_value(v), "None") == 0)
     {
-        return ngx_gp_imp_note(imp->skipped, "%s: unset (\"None\"); not "
+        return ngx_gp_json_note(imp->skipped, "%s: unset (\"None\"); not "
                                "imported", label);
     }
 
@@ -482,7 +459,7 @@ ngx_gp_imp_setting(ngx_gp_imp_t *imp, const char *label, const char *key,
             return ngx_gp_imp_fail(imp, "%s: must not be null", label);
         }
 
-        return ngx_gp_imp_note(imp->skipped, "%s: unset (null); not "
+        return ngx_gp_json_note(imp->skipped, "%s: unset (null); not "
                                "imported", label);
     }
 
@@ -557,7 +534,7 @@ ngx_gp_imp_key(ngx_gp_imp_t *imp, const char *label, ngx_gp_imp_key_t *k)
     int64_t   id;
 
     if (k->hash == NULL) {
-        return ngx_gp_imp_note(imp->skipped, "%s: no key_hash (an export "
+        return ngx_gp_json_note(imp->skipped, "%s: no key_hash (an export "
                                "made without ?secrets=1); not imported",
                                label);
     }
@@ -582,7 +559,7 @@ ngx_gp_imp_key(ngx_gp_imp_t *imp, const char *label, ngx_gp_imp_key_t *k)
     }
 
     if (id
-        && ngx_gp_imp_note(imp->updated, "%s: updated API key %lld (same "
+        && ngx_gp_json_note(imp->updated, "%s: updated API key %lld (same "
                            "key)", label, (long long) id) != NGX_OK)
     {
         return NGX_ERROR;
@@ -761,7 +738,7 @@ ngx_gp_imp_reference(ngx_gp_imp_t *imp, json_t *doc)
         }
 
         if (worker && worker[0] && ngx_strcmp(worker, "None") != 0
-            && ngx_gp_imp_note(imp->skipped, "%s.tempmail_worker_url: no "
+            && ngx_gp_json_note(imp->skipped, "%s.tempmail_worker_url: no "
                                "per-account worker URL here (the "
                                "tempmail_worker_url setting is global); "
                                "not imported", label) != NGX_OK)
@@ -892,11 +869,11 @@ ngx_gp_imp_reference(ngx_gp_imp_t *imp, json_t *doc)
         }
 
         if (rk->key == NULL) {
-            rc = ngx_gp_imp_note(imp->skipped, "%.60s: unknown to this "
+            rc = ngx_gp_json_note(imp->skipped, "%.60s: unknown to this "
                                  "version; not imported", key);
 
         } else if (rk->setting == NULL) {
-            rc = ngx_gp_imp_note(imp->skipped, "%s: %s", key, rk->why);
+            rc = ngx_gp_json_note(imp->skipped, "%s: %s", key, rk->why);
 
         } else {
             rc = ngx_gp_imp_setting(imp, key, rk->setting, v);

@@ -1856,3 +1856,17 @@ ngx_gp_json_dump(json_t *root, size_t *len)
 
     return s;
 }
+
+
+int
+ngx_gp_json_note(json_t *list, const char *fmt, ...)
+{
+    va_list  args;
+    char     msg[320];
+
+    va_start(args, fmt);
+    (void) vsnprintf(msg, sizeof(msg), fmt, args);
+    va_end(args);
+
+    return json_array_append_new(list, json_string(msg)) == 0 ? 0 : -1;
+}

@@ -204,6 +204,13 @@ char *ngx_gp_render_error(const ngx_gp_oai_error_t *err, size_t *len);
  */
 char *ngx_gp_json_dump(json_t *root, size_t *len);
 
+/* a formatted line (at most 319 bytes) appended to a JSON array: 0, -1 */
+int ngx_gp_json_note(json_t *list, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
 /* {"object":"list","data":[{"id","object":"model","created","owned_by"}]} */
 char *ngx_gp_render_models(const char *const *ids, size_t n, time_t created,
     const char *owned_by, size_t *len);

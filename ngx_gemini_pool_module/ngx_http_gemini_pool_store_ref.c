@@ -19,11 +19,6 @@ static ngx_int_t ngx_gp_ref_fail(ngx_gp_store_ref_t *imp,
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
-static ngx_int_t ngx_gp_ref_note(json_t *list, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
 
 
 static ngx_int_t
@@ -36,21 +31,6 @@ ngx_gp_ref_fail(ngx_gp_store_ref_t *imp, const char *fmt, ...)
     va_end(args);
 
     return NGX_DECLINED;
-}
-
-
-static ngx_int_t
-ngx_gp_ref_note(json_t *list, const char *fmt, ...)
-{
-    va_list  args;
-    char     msg[320];
-
-    va_start(args, fmt);
-    (void) vsnprintf(msg, sizeof(msg), fmt, args);
-    va_end(args);
-
-    return json_array_append_new(list, json_string(msg)) == 0 ? NGX_OK
-                                                              : NGX_ERROR;
 }
 
 
@@ -271,7 +251,7 @@ ngx_gp_ref_db_read(ngx_gp_store_ref_t *imp, sqlite3 *ref, json_t *doc)
         ok = ngx_gp_ref_check_table(imp, ref, t, i == 0 ? &worker : NULL);
 
         if (ok == NGX_DONE) {
-            if (ngx_gp_ref_note(imp->skipped, "table %s: not in the "
+            if (ngx_gp_json_note(imp->skipped, "table %s: not in the "
                                 "database", t->table) != NGX_OK)
             {
                 return NGX_ERROR;
