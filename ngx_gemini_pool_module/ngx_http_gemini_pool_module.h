@@ -565,6 +565,11 @@ ngx_int_t ngx_gp_chat_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 
 
+/* ngx_http_gemini_pool_signin.c: one e-mail-code login (the helper's) */
+
+#include "ngx_http_gemini_pool_signin.h"
+
+
 /* ngx_http_gemini_pool_migrate.c: export, import, migration from the
    reference */
 
