@@ -229,6 +229,9 @@ ngx_gp_chat_start(ngx_http_request_t *r, ngx_str_t *body,
     cln->handler = ngx_gp_chat_cleanup;
     cln->data = ctx;
 
+    /* a reload waits for this turn (released by the cleanup) */
+    ngx_gp_hold_worker();
+
     ctx->r = r;
     ctx->gmcf = ngx_http_get_module_main_conf(r, ngx_http_gemini_pool_module);
     ctx->glcf = ngx_http_get_module_loc_conf(r, ngx_http_gemini_pool_module);
@@ -587,6 +590,8 @@ ngx_gp_chat_cleanup(void *data)
     free(ctx->text);
     free(ctx->reasoning);
     free(ctx->filtered);
+
+    ngx_gp_release_worker();
 }
 
 

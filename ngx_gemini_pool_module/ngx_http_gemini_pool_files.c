@@ -1199,6 +1199,9 @@ ngx_gp_files_body(ngx_http_request_t *r)
     cln->handler = ngx_gp_upload_cleanup;
     cln->data = u;
 
+    /* a reload waits for this upload (released by the cleanup) */
+    ngx_gp_hold_worker();
+
     u->upstream.data = u;
     u->upstream.ready = ngx_gp_upload_ready;
     u->upstream.fail = ngx_gp_upload_no_upstream;
@@ -1240,6 +1243,8 @@ ngx_gp_upload_cleanup(void *data)
     }
 
     ngx_gp_upstream_finalize(&u->upstream);
+
+    ngx_gp_release_worker();
 }
 
 

@@ -98,6 +98,9 @@ ngx_gp_helper_tick(void)
     ngx_log_debug1(NGX_LOG_DEBUG_CORE, ngx_cycle->log, 0,
                    "gemini pool helper tick %P", ngx_pid);
 
+    /* the requests in flight of processes that are gone */
+    ngx_gp_zone_holders_check(z);
+
     /* cooldowns and expiry flags survive a restart */
     (void) ngx_gp_store_save_state((ngx_cycle_t *) ngx_cycle, z);
 

@@ -4,12 +4,25 @@
  *
  * The bottom layer of the responses: JSON bodies and OpenAI error
  * objects sent in one go, the request body as one string, Retry-After,
- * and the lookup of a request header by name.  Every handler above uses
- * these; this file calls nothing above it.
+ * the lookup of a request header by name, and the hold that keeps a
+ * worker alive through a graceful shutdown while a request runs.  Every
+ * handler above uses these; this file calls nothing above it.
  */
 
 
 #include "ngx_http_gemini_pool_module.h"
+
+
+/* the timer of the hold fires this often to stay in the tree */
+#define NGX_GP_HOLD_INTERVAL  3600000
+
+
+static void ngx_gp_hold_handler(ngx_event_t *ev);
+
+
+static ngx_event_t       ngx_gp_hold_ev;
+static ngx_connection_t  ngx_gp_hold_dummy;
+static ngx_uint_t        ngx_gp_holds;
 
 
 /* the first request header of this name (case-insensitive), or NULL */
@@ -187,4 +200,57 @@ ngx_gp_read_body(ngx_http_request_t *r, ngx_str_t *body)
     body->len = p - body->data;
 
     return NGX_OK;
+}
+
+
+/*
+ * A worker told to quit (nginx -s reload, -s quit) exits as soon as only
+ * cancelable timers are left (ngx_event_no_timers_left()); the upstream
+ * calls of a request run on libcurl's timer, which is cancelable so that
+ * idle pooled connections do not keep a worker, and a request between
+ * two calls may have no timer at all.  Every request of the module holds
+ * the worker from its start to its pool's cleanup: one timer per process,
+ * non-cancelable while a request runs, cancelable when none does.  A
+ * count and a flag per request: no allocation, no system call.
+ */
+
+void
+ngx_gp_hold_worker(void)
+{
+    if (ngx_gp_holds++) {
+        return;
+    }
+
+    ngx_gp_hold_ev.cancelable = 0;
+
+    if (!ngx_gp_hold_ev.timer_set) {
+        ngx_gp_hold_dummy.fd = (ngx_socket_t) -1;
+        ngx_gp_hold_ev.handler = ngx_gp_hold_handler;
+        ngx_gp_hold_ev.data = &ngx_gp_hold_dummy;
+        ngx_gp_hold_ev.log = ngx_cycle->log;
+
+        ngx_add_timer(&ngx_gp_hold_ev, NGX_GP_HOLD_INTERVAL);
+    }
+}
+
+
+void
+ngx_gp_release_worker(void)
+{
+    if (ngx_gp_holds == 0) {
+        return;
+    }
+
+    if (--ngx_gp_holds == 0) {
+        ngx_gp_hold_ev.cancelable = 1;
+    }
+}
+
+
+static void
+ngx_gp_hold_handler(ngx_event_t *ev)
+{
+    if (ngx_gp_holds) {
+        ngx_add_timer(ev, NGX_GP_HOLD_INTERVAL);
+    }
 }

@@ -19,6 +19,10 @@ ngx_int_t ngx_gp_send_json_buf(ngx_http_request_t *r, ngx_uint_t status,
 /* an OpenAI error object with its status */
 ngx_int_t ngx_gp_send_error(ngx_http_request_t *r, ngx_gp_oai_error_t *err);
 ngx_int_t ngx_gp_read_body(ngx_http_request_t *r, ngx_str_t *body);
+/* a request of the module runs: the worker stays through a graceful
+   shutdown until the last one ends */
+void ngx_gp_hold_worker(void);
+void ngx_gp_release_worker(void);
 
 
 #endif /* _NGX_HTTP_GEMINI_POOL_HTTP_H_INCLUDED_ */

@@ -806,6 +806,9 @@ ngx_http_gemini_pool_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
+    /* this process slot's last holder of requests in flight is gone */
+    ngx_gp_zone_holder_start(gmcf->shm_zone->data);
+
     return ngx_gp_helper_init_process(cycle);
 }
 

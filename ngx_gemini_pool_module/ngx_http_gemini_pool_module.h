@@ -111,6 +111,20 @@ typedef struct {
     ngx_uint_t               saved_gen;   /* persisted by the helper */
 } ngx_gp_account_t;
 
+/*
+ * The requests in flight one process holds on each account, by account
+ * index: the zone keeps one per nginx process slot, so that the share of
+ * a process that is gone (kill -9, a crash, an old worker) is given back
+ * (docs/architecture.md, "Who owns a request in flight").
+ */
+typedef struct {
+    ngx_pid_t                pid;         /* 0: free */
+    ngx_uint_t               nheld;       /* entries of held */
+    uint32_t                *held;        /* in the slab; NULL: none yet */
+} ngx_gp_holder_t;
+
+#define NGX_GP_HOLDERS               NGX_MAX_PROCESSES
+
 /* a conversation bound to an account and an upstream session */
 typedef struct {
     ngx_rbtree_node_t        node;        /* key: first bytes of key */
@@ -247,6 +261,10 @@ typedef struct {
     uint64_t                 media_written;  /* bytes put in the cache */
 
     ngx_atomic_t             settings_gen;   /* bumped by each load */
+
+    /* by ngx_process_slot: who holds the accounts' in_flight */
+    ngx_gp_holder_t          holders[NGX_GP_HOLDERS];
+    uint64_t                 given_back;     /* requests of dead processes */
 } ngx_gp_shctx_t;
 
 /* a reload reuses a zone only when this build laid it out */
@@ -294,6 +312,10 @@ ngx_int_t ngx_gp_zone_take(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
     int64_t id, ngx_uint_t quota);
 void ngx_gp_zone_release(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
     ngx_uint_t ok, const char *error);
+void ngx_gp_zone_holder_start(ngx_gp_zone_t *z);
+void ngx_gp_zone_holders_check(ngx_gp_zone_t *z);
+void ngx_gp_zone_holders_move_locked(ngx_gp_zone_t *z, ngx_int_t *from,
+    ngx_uint_t n);
 
 #define NGX_GP_JWT_FRESH      0   /* a->jwt holds a usable token */
 #define NGX_GP_JWT_FETCH      1   /* the caller must run getoxsrf */

@@ -705,7 +705,7 @@ ngx_gp_store_load_accounts(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
 {
     size_t             n, cap;
     ngx_uint_t         i, k;
-    ngx_int_t          rc;
+    ngx_int_t          rc, *from;
     sqlite3_stmt      *st;
     ngx_gp_shctx_t    *sh;
     ngx_gp_account_t  *a, *old, *acc;
@@ -832,6 +832,16 @@ ngx_gp_store_load_accounts(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
         return NGX_ERROR;
     }
 
+    /* where each account was: the holders' counts follow it */
+
+    from = ngx_alloc(n * sizeof(ngx_int_t) + 1, log);
+    if (from == NULL) {
+        ngx_shmtx_unlock(&z->shpool->mutex);
+        ngx_free(old);
+        ngx_free(a);
+        return NGX_ERROR;
+    }
+
     if (sh->naccounts) {
         ngx_memcpy(old, sh->accounts,
                    sh->naccounts * sizeof(ngx_gp_account_t));
@@ -847,6 +857,7 @@ ngx_gp_store_load_accounts(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
             ngx_log_error(NGX_LOG_EMERG, log, 0,
                           "gemini pool: the zone is too small for %uz "
                           "accounts; raise its size", n);
+            ngx_free(from);
             ngx_free(old);
             ngx_free(a);
             return NGX_ERROR;
@@ -863,10 +874,14 @@ ngx_gp_store_load_accounts(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
     /* runtime state follows the account by id; new credentials drop it */
 
     for (i = 0; i < n; i++) {
+        from[i] = -1;
+
         for (k = 0; k < sh->naccounts; k++) {
             if (old[k].id != a[i].id) {
                 continue;
             }
+
+            from[i] = (ngx_int_t) k;
 
             /*
              * the zone is newer than the database (the helper persists
@@ -904,6 +919,9 @@ ngx_gp_store_load_accounts(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
     ngx_memzero(sh->accounts, sh->capacity * sizeof(ngx_gp_account_t));
     ngx_memcpy(sh->accounts, a, n * sizeof(ngx_gp_account_t));
     sh->naccounts = n;
+
+    ngx_gp_zone_holders_move_locked(z, from, n);
+    ngx_free(from);
 
     if (sh->rr_cursor >= n) {
         sh->rr_cursor = 0;

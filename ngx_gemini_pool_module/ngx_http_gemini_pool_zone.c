@@ -11,6 +11,9 @@
 #include "ngx_http_gemini_pool_module.h"
 
 
+static void ngx_gp_zone_hold(ngx_gp_zone_t *z, ngx_uint_t i);
+static ngx_gp_holder_t *ngx_gp_zone_holder(ngx_gp_zone_t *z);
+static uint64_t ngx_gp_zone_give_back(ngx_gp_zone_t *z, ngx_gp_holder_t *h);
 static void ngx_gp_zone_event_text(ngx_gp_zone_t *z, ngx_gp_event_t *e);
 static void ngx_gp_zone_event_text_free(ngx_gp_zone_t *z, ngx_gp_event_t *e);
 
@@ -273,6 +276,7 @@ ngx_gp_zone_pick(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
         acc = &sh->accounts[best];
         sh->rr_cursor = (best + 1) % n;
         acc->in_flight++;
+        ngx_gp_zone_hold(z, best);
         acc->requests++;
         acc->last_used = now;
         ngx_gp_account_copy(acc, best, a);
@@ -312,6 +316,7 @@ ngx_gp_zone_take(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a, int64_t id,
         }
 
         acc->in_flight++;
+        ngx_gp_zone_hold(z, i);
         acc->requests++;
         acc->last_used = ngx_time();
         ngx_gp_account_copy(acc, i, a);
@@ -329,15 +334,36 @@ void
 ngx_gp_zone_release(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
     ngx_uint_t ok, const char *error)
 {
+    ngx_uint_t         i;
+    ngx_gp_holder_t   *h;
     ngx_gp_account_t  *acc;
 
     ngx_shmtx_lock(&z->shpool->mutex);
 
     acc = ngx_gp_zone_find(z, a);
 
+    if (acc == NULL && a->id) {
+
+        /* the accounts were laid out again (a reload) while it ran */
+
+        for (i = 0; i < z->sh->naccounts; i++) {
+            if (z->sh->accounts[i].id == a->id) {
+                acc = &z->sh->accounts[i];
+                break;
+            }
+        }
+    }
+
     if (acc) {
         if (acc->in_flight) {
             acc->in_flight--;
+        }
+
+        i = acc - z->sh->accounts;
+        h = ngx_gp_zone_holder(z);
+
+        if (h && i < h->nheld && h->held[i]) {
+            h->held[i]--;
         }
 
         if (!ok) {
@@ -351,6 +377,213 @@ ngx_gp_zone_release(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
     }
 
     ngx_shmtx_unlock(&z->shpool->mutex);
+}
+
+
+/*
+ * Who owns a request in flight.  An account's in_flight is the sum of the
+ * holders' counts: one holder per nginx process slot (ngx_process_slot),
+ * with the process's pid and its count per account index.  Taking an
+ * account raises both under the lock already held; a process that dies
+ * (kill -9, a crash, an old worker that exits with requests) cannot lower
+ * them, so its holder's counts are given back when the process is known
+ * to be gone: nginx gives a slot to a new process only after it reaped
+ * the old one (ngx_gp_zone_holder_start(), and the first take of a
+ * process), and the helper checks each tick that every holder's pid is
+ * alive (ngx_gp_zone_holders_check()).
+ */
+
+static void
+ngx_gp_zone_hold(ngx_gp_zone_t *z, ngx_uint_t i)
+{
+    ngx_gp_holder_t  *h;
+
+    h = ngx_gp_zone_holder(z);
+
+    if (h && i < h->nheld) {
+        h->held[i]++;
+    }
+}
+
+
+/* this process's holder, claimed (and sized) on first use; NULL: none */
+
+static ngx_gp_holder_t *
+ngx_gp_zone_holder(ngx_gp_zone_t *z)
+{
+    uint32_t          *held;
+    uint64_t           n;
+    ngx_gp_holder_t   *h;
+
+    if ((ngx_uint_t) ngx_process_slot >= NGX_GP_HOLDERS) {
+        return NULL;
+    }
+
+    h = &z->sh->holders[ngx_process_slot];
+
+    if (h->pid == ngx_pid && h->nheld >= z->sh->naccounts) {
+        return h;
+    }
+
+    if (h->pid != ngx_pid) {
+        n = ngx_gp_zone_give_back(z, h);
+
+        if (n) {
+            ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
+                          "gemini pool: %uL request(s) in flight of a "
+                          "process that is gone given back", n);
+        }
+
+        h->pid = ngx_pid;
+    }
+
+    if (h->nheld < z->sh->capacity) {
+        held = ngx_slab_calloc_locked(z->shpool,
+                                      z->sh->capacity * sizeof(uint32_t));
+
+        if (held == NULL) {
+            /* counted without an owner, as before; tried again next time */
+            return h;
+        }
+
+        if (h->held) {
+            ngx_memcpy(held, h->held, h->nheld * sizeof(uint32_t));
+            ngx_slab_free_locked(z->shpool, h->held);
+        }
+
+        h->held = held;
+        h->nheld = z->sh->capacity;
+    }
+
+    return h;
+}
+
+
+/* a holder whose process is gone: its counts leave the accounts */
+
+static uint64_t
+ngx_gp_zone_give_back(ngx_gp_zone_t *z, ngx_gp_holder_t *h)
+{
+    uint64_t           total;
+    ngx_uint_t         i, n;
+    ngx_gp_account_t  *acc;
+
+    total = 0;
+
+    if (h->held) {
+        n = ngx_min(h->nheld, z->sh->naccounts);
+
+        for (i = 0; i < n; i++) {
+            if (h->held[i] == 0) {
+                continue;
+            }
+
+            acc = &z->sh->accounts[i];
+            acc->in_flight -= ngx_min(acc->in_flight, h->held[i]);
+            total += h->held[i];
+        }
+
+        ngx_slab_free_locked(z->shpool, h->held);
+    }
+
+    h->pid = 0;
+    h->held = NULL;
+    h->nheld = 0;
+    z->sh->given_back += total;
+
+    return total;
+}
+
+
+/* a process starts: the slot's last owner is gone (nginx reaped it) */
+
+void
+ngx_gp_zone_holder_start(ngx_gp_zone_t *z)
+{
+    ngx_shmtx_lock(&z->shpool->mutex);
+    (void) ngx_gp_zone_holder(z);
+    ngx_shmtx_unlock(&z->shpool->mutex);
+}
+
+
+/* the helper's tick: holders of processes that are gone give back */
+
+void
+ngx_gp_zone_holders_check(ngx_gp_zone_t *z)
+{
+    uint64_t          n;
+    ngx_pid_t         pid;
+    ngx_uint_t        i;
+    ngx_gp_holder_t  *h;
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+
+    for (i = 0; i < NGX_GP_HOLDERS; i++) {
+        h = &z->sh->holders[i];
+        pid = h->pid;
+
+        if (pid == 0 || pid == ngx_pid) {
+            continue;
+        }
+
+        /* a pid that is reused keeps the counts until its slot is */
+
+        if (kill(pid, 0) == -1 && ngx_errno == NGX_ESRCH) {
+            n = ngx_gp_zone_give_back(z, h);
+
+            if (n) {
+                ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
+                              "gemini pool: %uL request(s) in flight of "
+                              "process %P, which is gone, given back",
+                              n, pid);
+            }
+        }
+    }
+
+    ngx_shmtx_unlock(&z->shpool->mutex);
+}
+
+
+/*
+ * The store laid the accounts out again (a reload): each holder's counts
+ * follow their account, from[i] being the old index of the new i (-1:
+ * new).  Under the zone's lock, after sh->accounts and naccounts are set.
+ */
+
+void
+ngx_gp_zone_holders_move_locked(ngx_gp_zone_t *z, ngx_int_t *from,
+    ngx_uint_t n)
+{
+    uint32_t          *held;
+    ngx_uint_t         i, k;
+    ngx_gp_holder_t   *h;
+
+    for (k = 0; k < NGX_GP_HOLDERS; k++) {
+        h = &z->sh->holders[k];
+
+        if (h->held == NULL) {
+            continue;
+        }
+
+        held = ngx_slab_calloc_locked(z->shpool,
+                                      z->sh->capacity * sizeof(uint32_t));
+
+        if (held == NULL) {
+            /* the counts stay in in_flight, without an owner */
+            ngx_memzero(h->held, h->nheld * sizeof(uint32_t));
+            continue;
+        }
+
+        for (i = 0; i < n && i < z->sh->capacity; i++) {
+            if (from[i] >= 0 && (ngx_uint_t) from[i] < h->nheld) {
+                held[i] = h->held[from[i]];
+            }
+        }
+
+        ngx_slab_free_locked(z->shpool, h->held);
+        h->held = held;
+        h->nheld = z->sh->capacity;
+    }
 }
 
 
