@@ -591,6 +591,8 @@ ngx_gp_admin_proxy_cleanup(void *data)
         ngx_gp_xfer_destroy(*xp);
         *xp = NULL;
     }
+
+    ngx_gp_release_worker();
 }
 
 
@@ -620,6 +622,9 @@ ngx_gp_admin_async(ngx_http_request_t *r, ngx_gp_xfer_t *x,
     xp[2] = extra;
     cln->handler = ngx_gp_admin_proxy_cleanup;
     cln->data = xp;
+
+    /* a reload waits for the test (released by the cleanup) */
+    ngx_gp_hold_worker();
 
     x->on_done = done;
     x->data = xp;
@@ -761,6 +766,7 @@ static void
 ngx_gp_admin_test_cleanup(void *data)
 {
     ngx_gp_upstream_finalize(data);
+    ngx_gp_release_worker();
 }
 
 
@@ -815,6 +821,7 @@ ngx_gp_admin_account_test(ngx_gp_admin_t *a)
 
     cln->handler = ngx_gp_admin_test_cleanup;
     cln->data = u;
+    ngx_gp_hold_worker();
 
     a->r->read_event_handler = ngx_http_test_reading;
 

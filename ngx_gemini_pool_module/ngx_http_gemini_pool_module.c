@@ -1176,6 +1176,17 @@ ngx_http_gemini_pool_header_filter(ngx_http_request_t *r)
     ngx_http_gemini_pool_loc_conf_t  *glcf;
     size_t                            len;
 
+    /*
+     * A worker that is shutting down (a reload) closes the connection
+     * after this response: the header says so, and a keep-alive client
+     * opens a new connection instead of sending its next request into
+     * the closing one.
+     */
+
+    if (ngx_exiting) {
+        r->keepalive = 0;
+    }
+
     if (r->headers_out.status != NGX_HTTP_REQUEST_ENTITY_TOO_LARGE
         || r != r->main)
     {
