@@ -221,13 +221,14 @@ ngx_gp_hold_worker(void)
         return;
     }
 
+    /* the running cycle's log: a single process reloads its cycle */
+    ngx_gp_hold_ev.log = ngx_cycle->log;
     ngx_gp_hold_ev.cancelable = 0;
 
     if (!ngx_gp_hold_ev.timer_set) {
         ngx_gp_hold_dummy.fd = (ngx_socket_t) -1;
         ngx_gp_hold_ev.handler = ngx_gp_hold_handler;
         ngx_gp_hold_ev.data = &ngx_gp_hold_dummy;
-        ngx_gp_hold_ev.log = ngx_cycle->log;
 
         ngx_add_timer(&ngx_gp_hold_ev, NGX_GP_HOLD_INTERVAL);
     }
@@ -251,6 +252,7 @@ static void
 ngx_gp_hold_handler(ngx_event_t *ev)
 {
     if (ngx_gp_holds) {
+        ev->log = ngx_cycle->log;
         ngx_add_timer(ev, NGX_GP_HOLD_INTERVAL);
     }
 }

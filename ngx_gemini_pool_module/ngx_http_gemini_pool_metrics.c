@@ -39,6 +39,7 @@ ngx_gp_metrics_handler(ngx_http_request_t *r)
     u_char            *p, *last, *start;
     time_t             now;
     size_t             size, used;
+    uint64_t           in_flight, given_back;
     ngx_int_t          rc;
     ngx_buf_t         *b;
     ngx_uint_t         i, usable, cooling, expired, disabled;
@@ -73,8 +74,12 @@ ngx_gp_metrics_handler(ngx_http_request_t *r)
 
     m = sh->metrics;
 
+    in_flight = 0;
+    given_back = sh->given_back;
+
     for (i = 0; i < sh->naccounts; i++) {
         a = &sh->accounts[i];
+        in_flight += a->in_flight;
 
         if (!a->enabled) {
             disabled++;
@@ -152,10 +157,20 @@ ngx_gp_metrics_handler(ngx_http_request_t *r)
                      "history texts not kept because the zone's share for "
                      "queued text was full.\n"
                      "# TYPE gemini_pool_history_text_dropped_total counter\n"
-                     "gemini_pool_history_text_dropped_total %uL\n",
+                     "gemini_pool_history_text_dropped_total %uL\n"
+                     "# HELP gemini_pool_in_flight Requests holding an "
+                     "account now.\n"
+                     "# TYPE gemini_pool_in_flight gauge\n"
+                     "gemini_pool_in_flight %uL\n"
+                     "# HELP gemini_pool_in_flight_given_back_total "
+                     "Requests in flight of processes that died, given "
+                     "back.\n"
+                     "# TYPE gemini_pool_in_flight_given_back_total "
+                     "counter\n"
+                     "gemini_pool_in_flight_given_back_total %uL\n",
                      m.prompt_tokens, m.completion_tokens, usable, cooling,
                      expired, disabled, size, used, m.events_dropped,
-                     m.history_dropped);
+                     m.history_dropped, in_flight, given_back);
 
     r->headers_out.status = NGX_HTTP_OK;
     r->headers_out.content_length_n = p - start;

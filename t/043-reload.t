@@ -17,6 +17,9 @@ use Time::HiRes qw(sleep time);
 use GeminiPool ':plain';
 use GeminiPool::Server;
 
+my $SECRET = 'test-admin-secret-0123456789';
+$ENV{ADMIN_SECRET_KEY} = $SECRET;
+
 my $http = HTTP::Tiny->new(timeout => 10);
 my $json = JSON::PP->new->utf8;
 
@@ -24,7 +27,27 @@ my $server = <<'END';
     location /v1/ { gemini_pool_api; }
     location /image/ { gemini_pool_media; }
     location = /health { gemini_pool_health; }
+    location = /metrics { gemini_pool_metrics; }
+    location /api/ { gemini_pool_admin; }
 END
+
+# gemini_pool_in_flight and _given_back_total of /metrics
+sub metrics {
+    my ($srv) = @_;
+    my $t = $http->get($srv->url('/metrics'))->{content} // '';
+    my %m = $t =~ /^(gemini_pool_in_flight\w*) (\d+)$/mg;
+    return \%m;
+}
+
+# in_flight by account name in the admin's GET /api/accounts
+sub admin_in_flight {
+    my ($srv) = @_;
+    my $res = $http->get($srv->url('/api/accounts'),
+                         {headers => {'X-Admin-Token' => $SECRET}});
+    my $d = eval { $json->decode($res->{content}) } || {};
+    my $list = ref $d eq 'ARRAY' ? $d : $d->{accounts} || [];
+    return { map { $_->{name} => $_->{in_flight} } @$list };
+}
 
 sub in_flight {
     my ($srv) = @_;
@@ -103,6 +126,10 @@ ok(wait_for(5, sub { in_flight_sum($srv) == 0 }),
 like($srv->error_log_text,
      qr/1 request\(s\) in flight of a process that is gone given back/,
      'the respawned worker says so in the log');
+is_deeply(metrics($srv), {gemini_pool_in_flight => 0,
+                          gemini_pool_in_flight_given_back_total => 1},
+          '/metrics: 0 in flight, 1 given back');
+is(admin_in_flight($srv)->{$busy}, 0, "GET /api/accounts: $busy has 0");
 
 # least_in_flight spreads again: six requests one after the other reach
 # every account, the one that held the stream too
@@ -120,6 +147,7 @@ ok(($c->{$busy} // 0) > 0,
 
 @held = (hold_stream($srv, 'held two'), hold_stream($srv, 'held three'));
 ok(wait_for(5, sub { in_flight_sum($srv) == 2 }), 'two streams held open');
+is(metrics($srv)->{gemini_pool_in_flight}, 2, '/metrics: 2 in flight');
 
 my $old = $srv->pids->{workers}[0];
 kill 'HUP', $srv->pid;
@@ -139,6 +167,9 @@ ok(wait_for(5, sub { in_flight_sum($srv) == 0 }),
 like($srv->error_log_text,
      qr/2 request\(s\) in flight of process $old, which is gone, given back/,
      'the helper says so in the log');
+is_deeply(metrics($srv), {gemini_pool_in_flight => 0,
+                          gemini_pool_in_flight_given_back_total => 3},
+          '/metrics: 0 in flight, 3 given back in all');
 
 $srv->stop;
 
@@ -175,6 +206,8 @@ unlike($srv->error_log_text, qr/open socket #\d+ left in connection/,
        'no worker exited with an open connection');
 ok(wait_for(5, sub { in_flight_sum($srv) == 0 }),
    'after the load every in_flight is 0');
+ok(wait_for(10, sub { @{ $srv->pids->{workers} } == 2 }),
+   'and every old worker has exited (no request left holding one)');
 
 GeminiPool::mock_post('/__mock/reset');
 $srv->stop;
