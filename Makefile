@@ -1,6 +1,6 @@
 # The front door; the scripts do the work and install what they need.
 
-.PHONY: all build run test unit valgrind clean
+.PHONY: all build run test unit valgrind reload-soak clean
 
 all: build
 
@@ -18,6 +18,12 @@ unit:
 
 valgrind:
 	scripts/test --valgrind
+
+# issue #14's target: 50 reloads under wrk and a mixed load, failed/total
+# (wrk on new connections; scripts/reload-soak alone keeps the plain ones
+# alive and also counts nginx's closing of idle keep-alive connections)
+reload-soak: build
+	scripts/reload-soak --close
 
 clean:
 	rm -rf build t/servroot* t/tmp
