@@ -58,22 +58,31 @@ ngx_gp_admin_token_ok(ngx_http_request_t *r, ngx_str_t *token, char *id)
  * chats and /health meanwhile; without one it runs in the event loop.
  */
 
+/*
+ * A key derivation in a thread: the login's check of a password against
+ * the stored hash, or the new hash of PUT /api/auth/password
+ */
+
 typedef struct {
     ngx_http_request_t  *r;
     char                *password;     /* a copy, wiped after the check */
     size_t               password_len;
-    char                *hash;         /* the stored hash */
+    char                *hash;         /* check: the stored hash; derive:
+                                          the new one (malloc'ed) */
     uint32_t             addr;
     time_t               window;       /* of the reserved place */
     ngx_int_t            ok;
+    ngx_uint_t           derive;       /* a new hash, not a check */
     ngx_event_t          guard;        /* keeps a graceful exit waiting */
 } ngx_gp_login_check_t;
 
 
 static ngx_int_t ngx_gp_admin_login_done(ngx_http_request_t *r,
     uint32_t addr, time_t window, ngx_int_t ok, ngx_uint_t by_secret);
+static ngx_int_t ngx_gp_admin_password_done(ngx_http_request_t *r,
+    char *hash);
 #if (NGX_THREADS)
-static ngx_int_t ngx_gp_admin_login_post(ngx_gp_admin_t *a,
+static ngx_int_t ngx_gp_admin_pbkdf_post(ngx_gp_admin_t *a,
     ngx_thread_pool_t *tp, const char *password, char *hash, uint32_t addr,
     time_t window);
 #endif
@@ -241,7 +250,7 @@ ngx_gp_admin_login(ngx_gp_admin_t *a)
 #if (NGX_THREADS)
 
     if (gmcf->admin_tp) {
-        return ngx_gp_admin_login_post(a, gmcf->admin_tp, password, hash,
+        return ngx_gp_admin_pbkdf_post(a, gmcf->admin_tp, password, hash,
                                        addr, window);
     }
 
@@ -258,11 +267,16 @@ ngx_gp_admin_login(ngx_gp_admin_t *a)
 /* in a thread of the pool */
 
 static void
-ngx_gp_admin_login_check(void *data, ngx_log_t *log)
+ngx_gp_admin_pbkdf(void *data, ngx_log_t *log)
 {
     ngx_gp_login_check_t  *lc = data;
 
-    lc->ok = ngx_gp_password_verify(lc->password, lc->hash);
+    if (lc->derive) {
+        lc->hash = ngx_gp_password_hash(lc->password, 0);
+
+    } else {
+        lc->ok = ngx_gp_password_verify(lc->password, lc->hash);
+    }
 }
 
 
@@ -272,16 +286,16 @@ ngx_gp_admin_login_check(void *data, ngx_log_t *log)
  */
 
 static void
-ngx_gp_admin_login_guard(ngx_event_t *ev)
+ngx_gp_admin_pbkdf_guard(ngx_event_t *ev)
 {
     ngx_add_timer(ev, 60000);
 }
 
 
-/* back in the event loop: answer, and count the attempt */
+/* back in the event loop: answer (a login: and count the attempt) */
 
 static void
-ngx_gp_admin_login_checked(ngx_event_t *ev)
+ngx_gp_admin_pbkdf_done(ngx_event_t *ev)
 {
     ngx_int_t              rc;
     ngx_connection_t      *c;
@@ -302,7 +316,9 @@ ngx_gp_admin_login_checked(ngx_event_t *ev)
 
     ngx_explicit_memzero(lc->password, lc->password_len);
 
-    rc = ngx_gp_admin_login_done(r, lc->addr, lc->window, lc->ok, 0);
+    rc = lc->derive ? ngx_gp_admin_password_done(r, lc->hash)
+                    : ngx_gp_admin_login_done(r, lc->addr, lc->window,
+                                              lc->ok, 0);
 
     if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
         rc = ngx_gp_admin_error(r, rc, "internal_error", "the request "
@@ -314,8 +330,10 @@ ngx_gp_admin_login_checked(ngx_event_t *ev)
 }
 
 
+/* hash NULL: derive a new hash of the password */
+
 static ngx_int_t
-ngx_gp_admin_login_post(ngx_gp_admin_t *a, ngx_thread_pool_t *tp,
+ngx_gp_admin_pbkdf_post(ngx_gp_admin_t *a, ngx_thread_pool_t *tp,
     const char *password, char *hash, uint32_t addr, time_t window)
 {
     ngx_thread_task_t     *task;
@@ -325,32 +343,40 @@ ngx_gp_admin_login_post(ngx_gp_admin_t *a, ngx_thread_pool_t *tp,
     r = a->r;
 
     task = ngx_thread_task_alloc(r->pool, sizeof(ngx_gp_login_check_t));
-    if (task == NULL) {
-        ngx_gp_admin_login_unreserve(addr, window);
+    lc = task ? task->ctx : NULL;
+
+    if (lc) {
+        lc->password_len = ngx_strlen(password);
+        lc->password = ngx_pnalloc(r->pool, lc->password_len + 1);
+    }
+
+    if (lc == NULL || lc->password == NULL) {
+        if (hash) {
+            ngx_gp_admin_login_unreserve(addr, window);
+        }
+
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    lc = task->ctx;
     lc->r = r;
-    lc->password_len = ngx_strlen(password);
-    lc->password = ngx_pnalloc(r->pool, lc->password_len + 1);
-    if (lc->password == NULL) {
-        ngx_gp_admin_login_unreserve(addr, window);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
 
     ngx_memcpy(lc->password, password, lc->password_len + 1);
     lc->hash = hash;
+    lc->derive = (hash == NULL);
     lc->addr = addr;
     lc->window = window;
 
-    task->handler = ngx_gp_admin_login_check;
-    task->event.handler = ngx_gp_admin_login_checked;
+    task->handler = ngx_gp_admin_pbkdf;
+    task->event.handler = ngx_gp_admin_pbkdf_done;
     task->event.data = lc;
 
     if (ngx_thread_task_post(tp, task) != NGX_OK) {
         ngx_explicit_memzero(lc->password, lc->password_len);
-        ngx_gp_admin_login_unreserve(addr, window);
+
+        if (!lc->derive) {
+            ngx_gp_admin_login_unreserve(addr, window);
+        }
+
         ngx_gp_retry_after(r, 1);
 
         return ngx_gp_admin_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
@@ -361,7 +387,7 @@ ngx_gp_admin_login_post(ngx_gp_admin_t *a, ngx_thread_pool_t *tp,
     /* the request lives until the check is answered */
     r->main->blocked++;
 
-    lc->guard.handler = ngx_gp_admin_login_guard;
+    lc->guard.handler = ngx_gp_admin_pbkdf_guard;
     lc->guard.data = lc;
     lc->guard.log = r->connection->log;
     lc->guard.cancelable = 0;
@@ -518,9 +544,11 @@ ngx_gp_admin_logout(ngx_gp_admin_t *a)
 ngx_int_t
 ngx_gp_admin_password(ngx_gp_admin_t *a)
 {
-    char           *hash;
-    ngx_int_t       bad, rc;
-    const char     *password;
+    ngx_int_t                          bad;
+    const char                        *password;
+#if (NGX_THREADS)
+    ngx_http_gemini_pool_main_conf_t  *gmcf;
+#endif
 
     bad = 0;
     password = ngx_gp_admin_str(a, "password", &bad);
@@ -531,21 +559,45 @@ ngx_gp_admin_password(ngx_gp_admin_t *a)
                                   "string of at least 8 characters");
     }
 
-    hash = ngx_gp_password_hash(password, 0);
+    /* the new hash is derived in the thread pool too, when there is one */
+
+#if (NGX_THREADS)
+
+    gmcf = ngx_http_get_module_main_conf(a->r, ngx_http_gemini_pool_module);
+
+    if (gmcf->admin_tp) {
+        return ngx_gp_admin_pbkdf_post(a, gmcf->admin_tp, password, NULL, 0,
+                                       0);
+    }
+
+#endif
+
+    return ngx_gp_admin_password_done(a->r,
+                                      ngx_gp_password_hash(password, 0));
+}
+
+
+/* takes the new hash (malloc'ed, or NULL when it could not be made) */
+
+static ngx_int_t
+ngx_gp_admin_password_done(ngx_http_request_t *r, char *hash)
+{
+    ngx_int_t  rc;
+
     if (hash == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     /* a new password ends every session */
 
-    rc = ngx_gp_store_password_set(hash, a->r->connection->log);
+    rc = ngx_gp_store_password_set(hash, r->connection->log);
     free(hash);
 
     if (rc != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_gp_admin_ok(a->r);
+    return ngx_gp_admin_ok(r);
 }
 
 

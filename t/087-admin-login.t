@@ -53,7 +53,7 @@ sub admin { req(@_[0 .. 3], 'X-Admin-Token' => $SECRET) }
 # n logins in parallel, each in a child on its own connection; returns the
 # pipe the children report on: "<i> <status> <retry-after> <t0> <t1>"
 sub burst {
-    my ($srv, $n, $password) = @_;
+    my ($srv, $n, $password, $put) = @_;
     pipe(my $r, my $w) or die "pipe: $!";
     my @pids;
     for my $i (1 .. $n) {
@@ -62,8 +62,11 @@ sub burst {
         if ($pid == 0) {
             close $r;
             my $t0 = time;
-            my ($st, undef, $res) = req($srv, 'POST', '/api/auth/login',
-                                        { password => $password });
+            my ($st, undef, $res) = $put
+                ? admin($srv, 'PUT', '/api/auth/password',
+                        { password => $password })
+                : req($srv, 'POST', '/api/auth/login',
+                      { password => $password });
             my $t1 = time;
             my $ra = $res->{headers}{'retry-after'} // '-';
             syswrite $w, sprintf("%d %d %s %.6f %.6f\n", $i, $st, $ra,
@@ -103,63 +106,87 @@ is($st, 200, 'a password is set');
 ($st) = admin($srv, 'PUT', '/api/settings', { login_attempts => 100 });
 is($st, 200, 'login_attempts raised for the burst');
 
+# /health back to back on one keep-alive connection (and, with $chat, one
+# chat) until n children have reported on the pipe; the probes, the
+# children's lines and the chat
+sub probe_until {
+    my ($srv, $pipe, $n, $with_chat) = @_;
+    my $probe = HTTP::Tiny->new(timeout => 120, keep_alive => 1);
+    my (@probes, @done, $chat);
+    my $sel = '';
+    vec($sel, fileno($pipe), 1) = 1;
+    my $buf = '';
+    my $chat_sent = !$with_chat;
+
+    while (@done < $n) {
+        my $t0 = time;
+        my $r = $probe->get($srv->url('/health'));
+        my $t1 = time;
+        push @probes, { t0 => $t0, t1 => $t1, ok => $r->{status} == 200 };
+
+        if (!$chat_sent && @probes >= 3) {
+            $chat_sent = 1;
+            $chat = chat_now($srv);
+        }
+
+        my $rin = $sel;
+        while (select(my $rout = $rin, undef, undef, 0) > 0) {
+            my $got = sysread($pipe, $buf, 4096, length $buf);
+            last unless $got;
+            while ($buf =~ s/^([^\n]*)\n//) {
+                push @done, parse_line($1);
+            }
+        }
+        sleep 0.005;
+    }
+
+    return (\@probes, \@done, $chat);
+}
+
+# the longest wait of a /health probe that overlapped the children's
+# requests, and how many probes were sent and answered within them
+sub stall {
+    my ($probes, $done) = @_;
+    my ($first) = sort { $a <=> $b } map { $_->{t0} } @$done;
+    my ($last) = sort { $b <=> $a } map { $_->{t1} } @$done;
+    my @during = grep { $_->{t0} > $first && $_->{t1} < $last } @$probes;
+    my @overlap = grep { $_->{t1} > $first && $_->{t0} < $last } @$probes;
+    my ($max) = sort { $b <=> $a } map { $_->{t1} - $_->{t0} } @overlap;
+    return ($max // 0, scalar @during, $first, $last);
+}
+
+sub chat_now {
+    my ($srv) = @_;
+    my $c0 = time;
+    my $cr = HTTP::Tiny->new(timeout => 120)->post(
+        $srv->url('/v1/chat/completions'), {
+            headers => { 'Content-Type' => 'application/json' },
+            content => $json->encode({
+                model => 'gemini-2.5-flash',
+                messages => [{ role => 'user', content => 'hello' }] }),
+        });
+    return { t0 => $c0, t1 => time, status => $cr->{status} };
+}
+
 my $N = 5;
 my ($pipe, $pids) = burst($srv, $N, 'a wrong password');
 
 # /health back to back on one keep-alive connection, and one chat, while
 # the logins run
-my $probe = HTTP::Tiny->new(timeout => 120, keep_alive => 1);
-my (@probes, @logins, $chat);
-my $sel = '';
-vec($sel, fileno($pipe), 1) = 1;
-my $buf = '';
-my $chat_sent = 0;
-
-while (@logins < $N) {
-    my $t0 = time;
-    my $r = $probe->get($srv->url('/health'));
-    my $t1 = time;
-    push @probes, { t0 => $t0, t1 => $t1, ok => $r->{status} == 200 };
-
-    if (!$chat_sent && @probes >= 3) {
-        $chat_sent = 1;
-        my $c0 = time;
-        my $cr = HTTP::Tiny->new(timeout => 120)->post(
-            $srv->url('/v1/chat/completions'), {
-                headers => { 'Content-Type' => 'application/json' },
-                content => $json->encode({
-                    model => 'gemini-2.5-flash',
-                    messages => [{ role => 'user', content => 'hello' }] }),
-            });
-        $chat = { t0 => $c0, t1 => time, status => $cr->{status} };
-    }
-
-    my $rin = $sel;
-    while (select(my $rout = $rin, undef, undef, 0) > 0) {
-        my $n = sysread($pipe, $buf, 4096, length $buf);
-        last unless $n;
-        while ($buf =~ s/^([^\n]*)\n//) {
-            push @logins, parse_line($1);
-        }
-    }
-    sleep 0.005;
-}
+my ($probes, $done, $chat) = probe_until($srv, $pipe, $N, 1);
+my @probes = @$probes;
+my @logins = @$done;
 reap($pids);
 
 is(scalar(grep { $_->{status} == 401 } @logins), $N,
    "all $N wrong logins were checked (401)");
 
-my ($first_sent) = sort { $a <=> $b } map { $_->{t0} } @logins;
-my ($last_done) = sort { $b <=> $a } map { $_->{t1} } @logins;
 my ($shortest) = sort { $a <=> $b } map { $_->{t1} - $_->{t0} } @logins;
+my ($stall, $during, $first_sent, $last_done) = stall(\@probes, \@logins);
 
-# the probes sent while the logins were being checked
-my @during = grep { $_->{t0} > $first_sent && $_->{t1} < $last_done }
-             @probes;
-my ($stall) = sort { $b <=> $a } map { $_->{t1} - $_->{t0} } @during;
-$stall //= 0;
-
-cmp_ok(scalar(@during), '>=', 5,
+diag sprintf '%d /health probes answered during the burst of %.2f s',
+             $during, $last_done - $first_sent;
+cmp_ok($during, '>=', 5,
        'several /health probes were answered while the logins ran');
 ok(!grep({ !$_->{ok} } @probes), 'every /health probe answered 200');
 cmp_ok($stall, '<', $shortest / 4,
@@ -168,6 +195,20 @@ cmp_ok($stall, '<', $shortest / 4,
                $shortest));
 ok($chat && $chat->{status} == 200 && $chat->{t1} < $last_done,
    'a chat sent during the burst was answered before the logins ended');
+
+# a new password's hash (600,000 iterations) is derived in the pool too
+($pipe, $pids) = burst($srv, 1, $PASSWORD, 'put');
+($probes, $done) = probe_until($srv, $pipe, 1, 0);
+reap($pids);
+is($done->[0]{status}, 200, 'PUT /api/auth/password: 200');
+my ($put_stall, $put_during) = stall($probes, $done);
+my $put_time = $done->[0]{t1} - $done->[0]{t0};
+cmp_ok($put_during, '>=', 3, '/health probes were answered while the '
+                             . 'new hash was derived');
+cmp_ok($put_stall, '<', $put_time / 4,
+       sprintf('while the new hash is derived the loop serves /health '
+               . '(longest wait %.3f s, the change %.3f s, %d probes)',
+               $put_stall, $put_time, $put_during));
 
 ($st, $d) = req($srv, 'POST', '/api/auth/login', { password => $PASSWORD });
 is($st, 200, 'the right password logs in (checked in a thread)');
@@ -206,7 +247,6 @@ my $t_burst = time;
 
 my @all;
 my $right_during;
-$buf = '';
 while (defined(my $line = <$pipe>)) {
     push @all, parse_line($line);
 
