@@ -254,9 +254,14 @@ X-Admin-Token: blocks-admin-secret-0123456789
 
 === TEST 12: a password login is checked in the thread pool (valgrind runs it)
 A stored hash of 1,000 iterations keeps the check short under valgrind; the
-password is checked in a thread of nginx's "default" pool, and the attempt
-limit counts the wrong ones: with login_attempts 2 the third is refused
-unchecked, even the right password.
+password is checked in a thread of a pool of two declared with thread_pool,
+and the attempt limit counts the wrong ones: with login_attempts 2 the
+third is refused unchecked, even the right password.
+--- main_config
+thread_pool gp_admin threads=2;
+--- http_config
+gemini_pool_admin_thread_pool gp_admin;
+--- timeout: 10
 --- gp_setup
 sql("INSERT OR REPLACE INTO admin (key, value) VALUES ('password_hash', "
     . "'pbkdf2_sha256\$1000\$00112233445566778899aabbccddeeff\$"
