@@ -198,6 +198,10 @@ const en = {
         + 'markdown, url, array or b64_json',
     'settings.d.history_max_chars': 'Bytes of prompt and of answer kept per '
         + 'request',
+    'settings.d.login_attempts': 'Failed console logins per address before '
+        + 'it must wait (1 to 1000)',
+    'settings.d.login_window': 'Seconds the failed logins of an address are '
+        + 'counted from its first; a locked address waits until its end',
     'settings.d.auto_refresh_cookies': 'Re-login of expired accounts by the '
         + 'helper',
     'settings.d.tempmail_worker_url': 'URL of the temp-mail worker',
@@ -479,6 +483,8 @@ const zh = {
     'settings.d.image_base_url': '生成媒体链接的基础 URL',
     'settings.d.image_format': '生成媒体交给客户端的方式：markdown、url、array 或 b64_json',
     'settings.d.history_max_chars': '每个请求保留的提问和回答字节数',
+    'settings.d.login_attempts': '同一地址在需要等待前允许的控制台登录失败次数（1 到 1000）',
+    'settings.d.login_window': '从某地址第一次登录失败起计数的秒数；被锁定的地址等到其结束',
     'settings.d.auto_refresh_cookies': '由辅助进程重新登录过期账号',
     'settings.d.tempmail_worker_url': '临时邮箱 Worker 的 URL',
     'settings.d.remote_sync_url': '远程同步对端的 URL',

@@ -28,10 +28,16 @@
  *   as many as there were transfers in flight lately.
  * - One timer; curl is never called from inside its own callbacks, and
  *   completion handlers run after curl_multi_socket_action() returns.
+ * - After a peak the process gives its memory back (ngx_gp_curl_trim()).
  */
 
 
 #include "ngx_http_gemini_pool_module.h"
+
+#if (NGX_LINUX) && defined(__GLIBC__)
+#include <malloc.h>
+#define NGX_GP_MALLOC_TRIM  1
+#endif
 
 
 typedef struct {
@@ -50,12 +56,27 @@ typedef struct {
     curl_socket_t            s;        /* curl's descriptor */
     unsigned                 foreign:1;
     unsigned                 idle:1;   /* curl does not watch it now */
+    unsigned                 counted:1;  /* in ngx_gp_curl.nconns */
 } ngx_gp_sock_t;
 
 
 /* reset easy handles kept: about 25 KiB each (libcurl's buffers) */
 #define NGX_GP_XFER_FREE_MIN  64
 #define NGX_GP_XFER_FREE_MAX  512
+
+/*
+ * Memory after a peak: a peak of NGX_GP_TRIM_FROM transfers or more arms
+ * a timer; every NGX_GP_TRIM_EVERY ms it looks whether the load is gone
+ * (a quarter of the peak or less in flight), and then gives back what the
+ * peak left: handles of the free list beyond NGX_GP_XFER_FREE_MIN, the
+ * idle connections of shards with nothing in flight when there are more
+ * than NGX_GP_TRIM_CONNS of them, and glibc's free memory (malloc_trim);
+ * again while NGX_GP_TRIM_TAIL or more of the peak's transfers run on.
+ */
+#define NGX_GP_TRIM_FROM      64
+#define NGX_GP_TRIM_EVERY     2000
+#define NGX_GP_TRIM_CONNS     16
+#define NGX_GP_TRIM_TAIL      8
 
 
 typedef struct {
@@ -74,6 +95,12 @@ typedef struct {
     ngx_uint_t               nfree;
     ngx_uint_t               peak;     /* most transfers in flight lately */
     ngx_msec_t               peak_time;
+    ngx_uint_t               high;     /* most in flight since a trim */
+    ngx_uint_t               nconns;   /* upstream sockets open */
+    ngx_event_t              trim;     /* ngx_gp_curl_trim() */
+    ngx_uint_t               total;    /* a shard's connection limits */
+    ngx_uint_t               host;
+    ngx_flag_t               http2;
 } ngx_gp_curl_t;
 
 
@@ -82,6 +109,8 @@ static ngx_gp_curl_t  ngx_gp_curl;
 
 static void ngx_gp_curl_process(void);
 static void ngx_gp_curl_process_shard(ngx_gp_shard_t *shard);
+static CURLM *ngx_gp_curl_multi(ngx_gp_shard_t *shard);
+static void ngx_gp_curl_trim(ngx_event_t *ev);
 
 
 /* the entry of a descriptor; create: allocate one when there is none */
@@ -216,6 +245,10 @@ ngx_gp_curl_unwrap(ngx_gp_sock_t *gs)
 
     c = gs->c;
 
+    if (gs->counted) {
+        ngx_gp_curl.nconns--;
+    }
+
     if ((ngx_uint_t) gs->s < ngx_gp_curl.nsocks
         && ngx_gp_curl.socks[gs->s] == gs)
     {
@@ -255,6 +288,11 @@ ngx_gp_curl_open(void *data, curlsocktype purpose,
     }
 
     c = ngx_gp_curl_wrap(s, s, 0);
+
+    if (c) {
+        ngx_gp_curl.nconns++;
+        ((ngx_gp_sock_t *) c->data)->counted = 1;
+    }
 
     if (c == NULL) {
         ngx_log_error(NGX_LOG_ERR, ngx_gp_curl.log, 0,
@@ -474,7 +512,7 @@ ngx_gp_curl_process_shard(ngx_gp_shard_t *shard)
 ngx_int_t
 ngx_gp_curl_init_process(ngx_cycle_t *cycle)
 {
-    ngx_uint_t                         i, n, total, host;
+    ngx_uint_t                         i, n;
     ngx_gp_shard_t                    *shard;
     ngx_http_gemini_pool_main_conf_t  *gmcf;
 
@@ -491,13 +529,14 @@ ngx_gp_curl_init_process(ngx_cycle_t *cycle)
         ? 1 : NGX_GP_CURL_SHARDS;
 
     /* the limits are shared out; each shard gets at least one */
-    total = (gmcf->max_connections + n - 1) / n;
-    host = (gmcf->max_host_connections + n - 1) / n;
+    ngx_gp_curl.total = (gmcf->max_connections + n - 1) / n;
+    ngx_gp_curl.host = (gmcf->max_host_connections + n - 1) / n;
+    ngx_gp_curl.http2 = gmcf->http2;
 
     for (i = 0; i < n; i++) {
         shard = &ngx_gp_curl.shard[i];
 
-        shard->multi = curl_multi_init();
+        shard->multi = ngx_gp_curl_multi(shard);
         if (shard->multi == NULL) {
             ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
                           "gemini pool: curl_multi_init() failed");
@@ -506,29 +545,145 @@ ngx_gp_curl_init_process(ngx_cycle_t *cycle)
 
         ngx_gp_curl.nshards = i + 1;
 
-        curl_multi_setopt(shard->multi, CURLMOPT_SOCKETFUNCTION,
-                          ngx_gp_curl_socket);
-        curl_multi_setopt(shard->multi, CURLMOPT_SOCKETDATA, shard);
-        curl_multi_setopt(shard->multi, CURLMOPT_TIMERFUNCTION,
-                          ngx_gp_curl_timer);
-        curl_multi_setopt(shard->multi, CURLMOPT_TIMERDATA, shard);
-        curl_multi_setopt(shard->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
-                          (long) total);
-        curl_multi_setopt(shard->multi, CURLMOPT_MAXCONNECTS, (long) total);
-        curl_multi_setopt(shard->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
-                          (long) host);
-
-        /* streams of one host share an HTTP/2 connection when offered */
-        curl_multi_setopt(shard->multi, CURLMOPT_PIPELINING,
-                          gmcf->http2 ? CURLPIPE_MULTIPLEX : CURLPIPE_NOTHING);
-
         shard->timer.handler = ngx_gp_curl_timer_handler;
         shard->timer.log = cycle->log;
         shard->timer.data = &ngx_gp_curl.dummy;
         shard->timer.cancelable = 1;
     }
 
+    ngx_gp_curl.trim.handler = ngx_gp_curl_trim;
+    ngx_gp_curl.trim.log = cycle->log;
+    ngx_gp_curl.trim.data = &ngx_gp_curl.dummy;
+    ngx_gp_curl.trim.cancelable = 1;
+
     return NGX_OK;
+}
+
+
+static CURLM *
+ngx_gp_curl_multi(ngx_gp_shard_t *shard)
+{
+    CURLM  *multi;
+
+    multi = curl_multi_init();
+    if (multi == NULL) {
+        return NULL;
+    }
+
+    curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, ngx_gp_curl_socket);
+    curl_multi_setopt(multi, CURLMOPT_SOCKETDATA, shard);
+    curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, ngx_gp_curl_timer);
+    curl_multi_setopt(multi, CURLMOPT_TIMERDATA, shard);
+    curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
+                      (long) ngx_gp_curl.total);
+    curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, (long) ngx_gp_curl.total);
+    curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+                      (long) ngx_gp_curl.host);
+
+    /* streams of one host share an HTTP/2 connection when offered */
+    curl_multi_setopt(multi, CURLMOPT_PIPELINING,
+                      ngx_gp_curl.http2 ? CURLPIPE_MULTIPLEX
+                                        : CURLPIPE_NOTHING);
+
+    return multi;
+}
+
+
+/*
+ * The idle timer after a peak (see NGX_GP_TRIM_FROM).  Nothing of it runs
+ * per request: the transfer that sets a new peak arms it.
+ */
+
+static void
+ngx_gp_curl_trim(ngx_event_t *ev)
+{
+    CURLM           *multi;
+    ngx_uint_t       i, handles, conns, before;
+    ngx_gp_xfer_t   *f;
+    ngx_gp_shard_t  *shard;
+
+    if (ngx_gp_curl.active * 4 > ngx_gp_curl.high) {
+        /* still busy */
+        ngx_add_timer(ev, NGX_GP_TRIM_EVERY);
+        return;
+    }
+
+    /* the free list: back to its floor */
+
+    handles = 0;
+
+    while (ngx_gp_curl.nfree > NGX_GP_XFER_FREE_MIN) {
+        f = ngx_gp_curl.free;
+        ngx_gp_curl.free = f->next_free;
+        ngx_gp_curl.nfree--;
+        curl_easy_cleanup(f->easy);
+        ngx_free(f);
+        handles++;
+    }
+
+    /*
+     * Idle connections: libcurl closes a cached connection only when it
+     * looks for one, so a quiet process would keep thousands open.  A
+     * shard with nothing in flight gets a new multi handle and the old
+     * one closes its connections (through ngx_gp_curl_close()).
+     */
+
+    before = ngx_gp_curl.nconns;
+
+    if (ngx_gp_curl.nconns > ngx_gp_curl.active + NGX_GP_TRIM_CONNS) {
+
+        for (i = 0; i < ngx_gp_curl.nshards; i++) {
+            shard = &ngx_gp_curl.shard[i];
+
+            if (shard->active) {
+                continue;
+            }
+
+            multi = ngx_gp_curl_multi(shard);
+            if (multi == NULL) {
+                break;
+            }
+
+            ngx_gp_curl.running++;
+            curl_multi_cleanup(shard->multi);
+            ngx_gp_curl.running--;
+
+            shard->multi = multi;
+
+            if (shard->timer.timer_set) {
+                ngx_del_timer(&shard->timer);
+            }
+        }
+    }
+
+    conns = before - ngx_gp_curl.nconns;
+
+#if (NGX_GP_MALLOC_TRIM)
+    (void) malloc_trim(0);
+#endif
+
+    ngx_log_error(NGX_LOG_INFO, ev->log, 0,
+                  "gemini pool: memory given back after a peak of %ui "
+                  "transfers: %ui curl handles, %ui idle connections%s",
+                  ngx_gp_curl.high, handles, conns,
+#if (NGX_GP_MALLOC_TRIM)
+                  ", the heap trimmed"
+#else
+                  ""
+#endif
+                  );
+
+    ngx_gp_curl.high = ngx_gp_curl.active;
+    ngx_gp_curl.peak = ngx_gp_curl.active;
+
+    /*
+     * the tail of the peak is still running: once it has shrunk to a
+     * quarter again, what it held is given back too
+     */
+
+    if (ngx_gp_curl.active >= NGX_GP_TRIM_TAIL) {
+        ngx_add_timer(ev, NGX_GP_TRIM_EVERY);
+    }
 }
 
 
@@ -540,6 +695,10 @@ ngx_gp_curl_exit_process(ngx_cycle_t *cycle)
 
     if (ngx_gp_curl.nshards == 0) {
         return;
+    }
+
+    if (ngx_gp_curl.trim.timer_set) {
+        ngx_del_timer(&ngx_gp_curl.trim);
     }
 
     for (i = 0; i < ngx_gp_curl.nshards; i++) {
@@ -861,6 +1020,16 @@ ngx_gp_xfer_start(ngx_gp_xfer_t *x)
 
     if (ngx_gp_curl.active > ngx_gp_curl.peak) {
         ngx_gp_curl.peak = ngx_gp_curl.active;
+
+        if (ngx_gp_curl.active > ngx_gp_curl.high) {
+            ngx_gp_curl.high = ngx_gp_curl.active;
+
+            if (ngx_gp_curl.high >= NGX_GP_TRIM_FROM
+                && !ngx_gp_curl.trim.timer_set)
+            {
+                ngx_add_timer(&ngx_gp_curl.trim, NGX_GP_TRIM_EVERY);
+            }
+        }
     }
 
     return NGX_OK;

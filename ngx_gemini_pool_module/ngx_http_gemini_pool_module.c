@@ -27,6 +27,8 @@ static char *ngx_http_gemini_pool_zone(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_int_t ngx_http_gemini_pool_admin_secret(ngx_conf_t *cf,
     ngx_http_gemini_pool_main_conf_t *gmcf);
+static ngx_int_t ngx_http_gemini_pool_admin_threads(ngx_conf_t *cf,
+    ngx_http_gemini_pool_main_conf_t *gmcf);
 static ngx_int_t ngx_http_gemini_pool_secret_key(ngx_conf_t *cf,
     ngx_http_gemini_pool_main_conf_t *gmcf);
 static char *ngx_http_gemini_pool_media_cache(ngx_conf_t *cf,
@@ -250,6 +252,13 @@ static ngx_command_t  ngx_http_gemini_pool_commands[] = {
       ngx_http_gemini_pool_handler,
       NGX_HTTP_LOC_CONF_OFFSET,
       NGX_GP_HANDLER_ADMIN,
+      NULL },
+
+    { ngx_string("gemini_pool_admin_thread_pool"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_gemini_pool_main_conf_t, admin_thread_pool),
       NULL },
 
     { ngx_string("gemini_pool_metrics"),
@@ -490,6 +499,10 @@ ngx_http_gemini_pool_init_main_conf(ngx_conf_t *cf, void *conf)
         gmcf->helper_path = path;
     }
 
+    if (ngx_http_gemini_pool_admin_threads(cf, gmcf) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
     gmcf->helper_path->manager = ngx_gp_helper_manager;
     gmcf->helper_path->data = gmcf;
 
@@ -582,6 +595,51 @@ ngx_http_gemini_pool_secret_file(ngx_conf_t *cf,
     ngx_log_error(NGX_LOG_NOTICE, cf->log, 0,
                   "gemini pool: %s generated in \"%s\" (readable by its "
                   "owner only)", what, path);
+
+    return NGX_OK;
+}
+
+
+/*
+ * The admin password check (600,000 PBKDF2 iterations, about half a
+ * second of CPU) runs in a thread pool of nginx so that the worker keeps
+ * serving while it runs: gemini_pool_admin_thread_pool names one declared
+ * by "thread_pool", or "default" (nginx creates it with 32 threads when no
+ * "thread_pool default" is declared); "off", or an nginx built without
+ * threads, checks in the event loop.  Only when a location has
+ * gemini_pool_admin: other configurations start no threads.
+ */
+
+static ngx_int_t
+ngx_http_gemini_pool_admin_threads(ngx_conf_t *cf,
+    ngx_http_gemini_pool_main_conf_t *gmcf)
+{
+    if (gmcf->admin_thread_pool.len == 0) {
+        ngx_str_set(&gmcf->admin_thread_pool, "default");
+    }
+
+    if (!gmcf->admin_used
+        || (gmcf->admin_thread_pool.len == 3
+            && ngx_strncmp(gmcf->admin_thread_pool.data, "off", 3) == 0))
+    {
+        return NGX_OK;
+    }
+
+#if (NGX_THREADS)
+
+    gmcf->admin_tp = ngx_thread_pool_add(cf, &gmcf->admin_thread_pool);
+    if (gmcf->admin_tp == NULL) {
+        return NGX_ERROR;
+    }
+
+#else
+
+    ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                       "nginx is built without threads: the admin "
+                       "password check runs in the event loop, and each "
+                       "login stalls the worker for its duration");
+
+#endif
 
     return NGX_OK;
 }
@@ -1094,6 +1152,10 @@ ngx_http_gemini_pool_handler(ngx_conf_t *cf, ngx_command_t *cmd,
     }
 
     glcf->handler = cmd->offset;
+
+    if (cmd->offset == NGX_GP_HANDLER_ADMIN) {
+        gmcf->admin_used = 1;
+    }
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
     clcf->handler = (cmd->offset == NGX_GP_HANDLER_API) ? ngx_gp_api_handler

@@ -399,6 +399,13 @@ struct ngx_http_gemini_pool_main_conf_s {
     time_t                   media_inactive;
     off_t                    media_max_size;   /* 0: no limit */
     ngx_array_t             *trusted_proxies;  /* ngx_cidr_t */
+
+    /* the admin password check: a thread pool's name, or "off" */
+    ngx_str_t                admin_thread_pool;
+    ngx_uint_t               admin_used;       /* a gemini_pool_admin */
+#if (NGX_THREADS)
+    ngx_thread_pool_t       *admin_tp;         /* NULL: in the loop */
+#endif
 };
 
 typedef struct {

@@ -79,6 +79,12 @@ const ngx_gp_setting_def_t  ngx_gp_settings_table[NGX_GP_SET_N] = {
     S(REMOTE_SYNC_API_KEY, "remote_sync_api_key", NGX_GP_SETTING_SECRET, ""),
     S(SYNC_ONLY_MODE, "sync_only_mode", NGX_GP_SETTING_BOOL, "false"),
     S(HISTORY_MAX_CHARS, "history_max_chars", NGX_GP_SETTING_INT, "65536"),
+
+    /* failed admin logins per address and window (seconds): at least 1 */
+    [NGX_GP_SET_LOGIN_ATTEMPTS] = { "login_attempts", NGX_GP_SETTING_INT,
+                                    "5", NULL, 1, 1000, NULL },
+    [NGX_GP_SET_LOGIN_WINDOW] = { "login_window", NGX_GP_SETTING_INT,
+                                  "900", NULL, 1, 86400, NULL },
 };
 
 #undef S
@@ -133,6 +139,8 @@ ngx_gp_setting_check(ngx_uint_t i, const u_char *value, ngx_int_t *number)
     const char *const           *a;
     const ngx_gp_setting_def_t  *d;
 
+    static u_char                bounds[64];
+
     d = &ngx_gp_settings_table[i];
     len = ngx_strlen(value);
     *number = 0;
@@ -147,7 +155,15 @@ ngx_gp_setting_check(ngx_uint_t i, const u_char *value, ngx_int_t *number)
         n = (len && value[0] == '-') ? NGX_ERROR
                                      : ngx_atoi((u_char *) value, len);
         if (n == NGX_ERROR || n < d->min || (d->max >= 0 && n > d->max)) {
-            return "must be a non-negative integer";
+            if (d->min == 0 && d->max < 0) {
+                return "must be a non-negative integer";
+            }
+
+            /* a row with bounds names them (one process, one buffer) */
+            (void) ngx_snprintf(bounds, sizeof(bounds),
+                                "must be an integer from %L to %L%Z",
+                                d->min, d->max);
+            return (const char *) bounds;
         }
 
         *number = n;

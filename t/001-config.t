@@ -194,6 +194,18 @@ like(sqlite($kdb, 'SELECT secure_c_ses FROM accounts'), qr/^enc:v1:/,
     like($out, qr/API_KEY_ENCRYPTION_KEY is not 64 hex characters/, 'clearly');
 }
 
+# the admin password check's thread pool
+($ok, $out) = nginx_t("gemini_pool_zone z:1m;\ngemini_pool_database $dir/pool.db;\n"
+                      . "gemini_pool_admin_thread_pool nope;",
+                      "location /api/ { gemini_pool_admin; }");
+ok(!$ok, 'an admin thread pool that is not declared is refused');
+like($out, qr/unknown thread pool "nope"/, 'nginx names it');
+($ok, $out) = nginx_t("gemini_pool_zone z:1m;\ngemini_pool_database $dir/pool.db;\n"
+                      . "gemini_pool_admin_thread_pool off;",
+                      "location /api/ { gemini_pool_admin; }");
+ok($ok, 'gemini_pool_admin_thread_pool off: checked in the event loop')
+    or diag $out;
+
 done_testing();
 
 sub sqlite {

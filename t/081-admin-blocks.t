@@ -250,3 +250,43 @@ X-Admin-Token: blocks-admin-secret-0123456789
 --- no_error_log
 [alert]
 [crit]
+
+
+=== TEST 12: a password login is checked in the thread pool (valgrind runs it)
+A stored hash of 1,000 iterations keeps the check short under valgrind; the
+password is checked in a thread of a pool of two declared with thread_pool,
+and the attempt limit counts the wrong ones: with login_attempts 2 the
+third is refused unchecked, even the right password.
+--- main_config
+thread_pool gp_admin threads=2;
+--- http_config
+gemini_pool_admin_thread_pool gp_admin;
+--- timeout: 10
+--- gp_setup
+sql("INSERT OR REPLACE INTO admin (key, value) VALUES ('password_hash', "
+    . "'pbkdf2_sha256\$1000\$00112233445566778899aabbccddeeff\$"
+    . "fc53a38d0035508cefef756b5d4b63b04b7c0f0bb395d93578ce5b94edd95afc')");
+--- config
+    location /api/ { gemini_pool_admin; }
+--- request eval
+["POST /api/auth/login\n{\"password\":\"blocks password 1\"}",
+ "POST /api/auth/login\n{\"password\":\"blocks password 2\"}",
+ "PUT /api/settings\n{\"login_attempts\":2}",
+ "POST /api/auth/login\n{\"password\":\"blocks password 3\"}",
+ "POST /api/auth/login\n{\"password\":\"blocks password 1\"}",
+ "PUT /api/settings\n{\"login_attempts\":0}"]
+--- more_headers eval
+["", "", "X-Admin-Token: blocks-admin-secret-0123456789", "", "",
+ "X-Admin-Token: blocks-admin-secret-0123456789"]
+--- error_code eval
+[200, 401, 200, 401, 429, 400]
+--- response_body_like eval
+[qr/^\{"success":true,"token":"[0-9a-f]{32}\.[^"]+","expires_at":\d+\}$/,
+ qr/^\{"error":\{"message":"wrong password","code":"unauthorized"\}\}$/,
+ qr/"login_attempts":\{[^}]*"value":2/,
+ qr/^\{"error":\{"message":"wrong password","code":"unauthorized"\}\}$/,
+ qr/^\{"error":\{"message":"too many failed logins from this address; try again in \d+ s","code":"too_many_attempts"\}\}$/,
+ qr/"login_attempts\\": must be an integer from 1 to 1000/]
+--- no_error_log
+[alert]
+[crit]
