@@ -91,6 +91,7 @@ static void ngx_gp_relogin_atexit(void);
 static ngx_uint_t               ngx_gp_relogin_started;
 static ngx_uint_t               ngx_gp_relogin_exiting;
 static ngx_uint_t               ngx_gp_relogin_seen_gen;
+static time_t                   ngx_gp_relogin_start;
 
 /* the running check: the ids still to probe, the probes in flight */
 static int64_t                 *ngx_gp_relogin_todo;
@@ -132,16 +133,13 @@ ngx_gp_relogin_tick(ngx_gp_zone_t *z)
 static void
 ngx_gp_relogin_start_helper(ngx_gp_zone_t *z)
 {
-    time_t             now, first;
+    time_t             now;
     ngx_uint_t         i;
     ngx_gp_account_t  *acc;
 
     ngx_gp_relogin_started = 1;
     now = ngx_time();
-
-    /* cookie_check_interval 0: no planned checks, not even the first */
-    first = ngx_gp_setting_int(z, NGX_GP_SET_COOKIE_CHECK_INTERVAL)
-            ? now + NGX_GP_RELOGIN_FIRST_CHECK : 0;
+    ngx_gp_relogin_start = now;
 
     if (ngx_process == NGX_PROCESS_HELPER) {
         /* nginx ends a helper with exit(): its logins end with it */
@@ -161,7 +159,8 @@ ngx_gp_relogin_start_helper(ngx_gp_zone_t *z)
         }
     }
 
-    z->sh->relogin.next_check = first;
+    /* the first check: NGX_GP_RELOGIN_FIRST_CHECK from now (watch) */
+    z->sh->relogin.last_check = 0;
     z->sh->relogin.checking = 0;
     ngx_gp_relogin_seen_gen = z->sh->relogin.expired_gen;
 
@@ -177,11 +176,23 @@ ngx_gp_relogin_start_helper(ngx_gp_zone_t *z)
 static void
 ngx_gp_relogin_watch(ngx_gp_zone_t *z, time_t now)
 {
-    time_t             next;
+    time_t             next, interval;
     ngx_uint_t         i, gen, check, running;
     ngx_gp_account_t  *acc;
 
+    interval = ngx_gp_setting_int(z, NGX_GP_SET_COOKIE_CHECK_INTERVAL);
+    running = (ngx_gp_relogin_todo != NULL);
+
     ngx_shmtx_lock(&z->shpool->mutex);
+
+    if (!running) {
+        /* the plan follows the setting as it is now */
+        z->sh->relogin.next_check =
+            interval == 0 ? 0
+            : z->sh->relogin.last_check
+              ? z->sh->relogin.last_check + interval
+              : ngx_gp_relogin_start + NGX_GP_RELOGIN_FIRST_CHECK;
+    }
 
     for (i = 0; i < z->sh->naccounts; i++) {
         acc = &z->sh->accounts[i];
@@ -196,7 +207,6 @@ ngx_gp_relogin_watch(ngx_gp_zone_t *z, time_t now)
 
     gen = z->sh->relogin.expired_gen;
     next = z->sh->relogin.next_check;
-    running = (ngx_gp_relogin_todo != NULL);
 
     ngx_shmtx_unlock(&z->shpool->mutex);
 

@@ -237,6 +237,12 @@ like($srv->error_log_text,
 cmp_ok(accounts()->{acc1}{relogin}{expired_since}, '>', 0,
        'the expiry has its time');
 
+my $c = relogin()->{checks};
+($st) = admin('PUT', '/api/settings', {cookie_check_interval => 2});
+ok(wait_for(8, sub { relogin()->{checks} > $c }),
+   'a check interval set at run time plans the checks at once');
+ok(relogin()->{next_check}, 'the next one is planned');
+
 $srv->stop;
 
 # 4. the queue of logins: a mailbox, the switches, the retry interval, the
