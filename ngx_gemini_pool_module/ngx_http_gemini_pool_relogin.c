@@ -125,17 +125,12 @@ ngx_gp_relogin_tick(ngx_gp_zone_t *z)
 }
 
 
-/*
- * A new helper: logins a dead helper left (kill -9, a crash) go back to
- * the queue, and the first check is planned soon.
- */
+/* a new helper: its exit handler, the first check planned soon */
 
 static void
 ngx_gp_relogin_start_helper(ngx_gp_zone_t *z)
 {
     time_t             now;
-    ngx_uint_t         i;
-    ngx_gp_account_t  *acc;
 
     ngx_gp_relogin_started = 1;
     now = ngx_time();
@@ -148,17 +143,6 @@ ngx_gp_relogin_start_helper(ngx_gp_zone_t *z)
 
     ngx_shmtx_lock(&z->shpool->mutex);
 
-    for (i = 0; i < z->sh->naccounts; i++) {
-        acc = &z->sh->accounts[i];
-
-        if (acc->relogin.started && acc->relogin.pid != ngx_pid) {
-            acc->relogin.started = 0;
-            acc->relogin.pid = 0;
-            acc->relogin.queued = now;
-            acc->relogin.step[0] = '\0';
-        }
-    }
-
     /* the first check: NGX_GP_RELOGIN_FIRST_CHECK from now (watch) */
     z->sh->relogin.last_check = 0;
     z->sh->relogin.checking = 0;
@@ -169,8 +153,9 @@ ngx_gp_relogin_start_helper(ngx_gp_zone_t *z)
 
 
 /*
- * Expiry as requests see it (zone.c marks, bumps expired_gen): the time
- * it began, and a check of the others at once; then the planned checks.
+ * Logins of a dead helper back to the queue; expiry as requests see it
+ * (zone.c marks, bumps expired_gen): the time it began, and a check of
+ * the others at once; then the planned checks.
  */
 
 static void
@@ -196,6 +181,19 @@ ngx_gp_relogin_watch(ngx_gp_zone_t *z, time_t now)
 
     for (i = 0; i < z->sh->naccounts; i++) {
         acc = &z->sh->accounts[i];
+
+        /*
+         * a login of a helper that is gone (kill -9, a crash) waits for
+         * this one; one that is still exiting (a reload) ends it itself
+         */
+        if (acc->relogin.started && acc->relogin.pid != ngx_pid
+            && kill(acc->relogin.pid, 0) == -1 && ngx_errno == NGX_ESRCH)
+        {
+            acc->relogin.started = 0;
+            acc->relogin.pid = 0;
+            acc->relogin.queued = now;
+            acc->relogin.step[0] = '\0';
+        }
 
         if (acc->cookie_expired && acc->relogin.expired_since == 0) {
             acc->relogin.expired_since = now;
