@@ -199,7 +199,13 @@ ngx_gp_relogin_watch(ngx_gp_zone_t *z, time_t now)
             acc->relogin.expired_since = now;
 
         } else if (!acc->cookie_expired && acc->relogin.expired_since) {
+            /* renewed by other means (the sync receiver, an operator):
+               an earlier failure no longer applies */
             acc->relogin.expired_since = 0;
+            acc->relogin.failed = 0;
+            acc->relogin.next_try = 0;
+            acc->relogin.status[0] = '\0';
+            acc->relogin.reason[0] = '\0';
         }
     }
 

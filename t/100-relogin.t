@@ -394,6 +394,17 @@ ok(wait_for(5, sub { @{ history() } == 4 }), 'it does');
 ok(wait_for(10, sub { @{ history() } >= 5 }),
    'auto on again, retry interval over: tried again automatically');
 
+# new cookies from elsewhere (the remote-sync receiver) end the failure
+$http->request('DELETE', mock_url() . '/__mock/inject');
+my $acc2 = GeminiPool::accounts_file()->[1];
+($st) = admin('PUT', '/api/accounts/1',
+              {map { $_ => $acc2->{$_} } qw(secure_c_ses host_c_oses csesidx
+                                              team_id)});
+is($st, 200, 'the receiver takes acc2\'s cookies');
+ok(wait_for(5, sub { accounts()->{acc2}{relogin}{state} eq 'valid' }),
+   'acc2 is valid again, its last failure forgotten');
+is(accounts()->{acc2}{relogin}{last_failure}, undef, 'no last failure');
+
 $srv->stop;
 
 # 5. the mailbox through the admin API, export and import
