@@ -17,6 +17,8 @@ static const char *ngx_gp_setting_proxy(const u_char *value,
     ngx_int_t *number);
 static const char *ngx_gp_setting_traffic(const u_char *value,
     ngx_int_t *number);
+static const char *ngx_gp_setting_logins(const u_char *value,
+    ngx_int_t *number);
 
 
 /* the order of NGX_GP_PICK_* and NGX_GP_FMT_* */
@@ -85,6 +87,12 @@ const ngx_gp_setting_def_t  ngx_gp_settings_table[NGX_GP_SET_N] = {
                                     "5", NULL, 1, 1000, NULL },
     [NGX_GP_SET_LOGIN_WINDOW] = { "login_window", NGX_GP_SETTING_INT,
                                   "900", NULL, 1, 86400, NULL },
+    S(COOKIE_CHECK_INTERVAL, "cookie_check_interval",
+      NGX_GP_SETTING_INT, "1800"),
+    S(COOKIE_RETRY_INTERVAL, "cookie_retry_interval",
+      NGX_GP_SETTING_INT, "1800"),
+    F(COOKIE_REFRESH_CONCURRENCY, "cookie_refresh_concurrency",
+      NGX_GP_SETTING_INT, "1", ngx_gp_setting_logins),
 };
 
 #undef S
@@ -167,7 +175,7 @@ ngx_gp_setting_check(ngx_uint_t i, const u_char *value, ngx_int_t *number)
         }
 
         *number = n;
-        return NULL;
+        return d->check ? d->check(value, number) : NULL;
 
     case NGX_GP_SETTING_BOOL:
         if (ngx_strcmp(value, "true") == 0 || ngx_strcmp(value, "1") == 0) {
@@ -261,6 +269,19 @@ ngx_gp_setting_proxy(const u_char *value, ngx_int_t *number)
     if (value[0] && !ngx_gp_proxy_valid(value)) {
         return "not a proxy URL (http://, https://, socks5:// or "
                "socks5h://)";
+    }
+
+    return NULL;
+}
+
+
+/* logins at once: each runs a browser */
+
+static const char *
+ngx_gp_setting_logins(const u_char *value, ngx_int_t *number)
+{
+    if (*number < 1 || *number > 8) {
+        return "must be from 1 to 8";
     }
 
     return NULL;
