@@ -907,6 +907,7 @@ static ngx_int_t
 ngx_gp_files_list(ngx_http_request_t *r, ngx_gp_key_t *k)
 {
     size_t              size;
+    ngx_int_t           rc;
     ngx_str_t           purpose;
     ngx_gp_files_out_t  o;
 
@@ -926,16 +927,42 @@ ngx_gp_files_list(ngx_http_request_t *r, ngx_gp_key_t *k)
     o.last = o.start + size;
     o.p = ngx_slprintf(o.start, o.last, "{\"object\":\"list\",\"data\":[");
 
-    if (ngx_gp_store_files_list(k->id, &purpose, ngx_gp_files_row, &o,
-                                r->connection->log)
-        != NGX_OK)
-    {
+    rc = ngx_gp_store_files_list(k->id, &purpose, ngx_gp_files_row, &o,
+                                 r->connection->log);
+
+    if (rc == NGX_BUSY) {
+        /* the database is locked: the uploads in the zone's ring */
+        o.n = 0;
+        o.p = ngx_slprintf(o.start, o.last, "{\"object\":\"list\","
+                           "\"data\":[");
+
+        rc = ngx_gp_store_files_list_zone(k->id, &purpose, ngx_gp_files_row,
+                                          &o, r->connection->log);
+    }
+
+    if (rc != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     o.p = ngx_slprintf(o.p, o.last, "],\"has_more\":false}");
 
     return ngx_gp_send_json(r, NGX_HTTP_OK, o.start, o.p - o.start);
+}
+
+
+/* another process holds a lock on the database, and the zone cannot say */
+
+static ngx_int_t
+ngx_gp_files_busy(ngx_http_request_t *r)
+{
+    ngx_gp_oai_error_t  err;
+
+    ngx_gp_oai_error_set(&err, NGX_HTTP_SERVICE_UNAVAILABLE, "server_error",
+                         "database_busy", NULL, "The file store is locked "
+                         "by another process; try again shortly.");
+    ngx_gp_retry_after(r, 1);
+
+    return ngx_gp_send_error(r, &err);
 }
 
 
@@ -964,6 +991,10 @@ ngx_gp_files_get(ngx_http_request_t *r, ngx_gp_key_t *k, ngx_str_t *id,
     rc = ngx_gp_store_file_get(k->id, id, ngx_gp_files_row, &o,
                                r->connection->log);
 
+    if (rc == NGX_BUSY) {
+        return ngx_gp_files_busy(r);
+    }
+
     if (rc == NGX_ERROR) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -982,7 +1013,13 @@ ngx_gp_files_get(ngx_http_request_t *r, ngx_gp_key_t *k, ngx_str_t *id,
 
     /* the upstream has no delete: the mapping goes, the file expires */
 
-    if (ngx_gp_store_file_delete(k->id, id, r->connection->log) != NGX_OK) {
+    rc = ngx_gp_store_file_delete(k->id, id, r->connection->log);
+
+    if (rc == NGX_BUSY) {
+        return ngx_gp_files_busy(r);
+    }
+
+    if (rc != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 

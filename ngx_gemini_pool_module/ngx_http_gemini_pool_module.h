@@ -229,7 +229,7 @@ typedef struct {
     ngx_uint_t               nbindings;
     uint64_t                 evictions;
 
-    ngx_gp_filemap_entry_t  *files;       /* NGX_GP_FILEMAP_SLOTS */
+    ngx_gp_filemap_slot_t   *files;       /* NGX_GP_FILEMAP_SLOTS */
     ngx_uint_t               files_next;
 
     time_t                   loaded;      /* last load from SQLite */

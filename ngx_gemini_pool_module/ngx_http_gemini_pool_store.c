@@ -179,6 +179,12 @@ ngx_gp_store_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st,
     ngx_log_t *log)
 {
     if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK) {
+        if (ngx_gp_store_busy_level(db) == NGX_LOG_INFO) {
+            ngx_log_error(NGX_LOG_INFO, log, 0, "gemini pool: sqlite: %s",
+                          sqlite3_errmsg(db));
+            return NGX_ERROR;
+        }
+
         return ngx_gp_store_error(db, log);
     }
 
@@ -1221,7 +1227,8 @@ ngx_gp_store_load_files(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
     }
 
     if (ngx_gp_store_prepare(db, "SELECT id, key_id, upstream_id, "
-                             "account_id, session FROM files "
+                             "account_id, session, filename, purpose, "
+                             "bytes, created_at FROM files "
                              "ORDER BY created_at DESC, rowid DESC LIMIT ?1",
                              &st, log)
         != NGX_OK)
@@ -1243,7 +1250,13 @@ ngx_gp_store_load_files(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
                                  (const char *) sqlite3_column_text(st, 2),
                                  sqlite3_column_int64(st, 3),
                                  (const char *) sqlite3_column_text(st, 4))
-            == NGX_OK)
+            == NGX_OK
+            && ngx_gp_filemap_meta(&e[n - 1],
+                                 (const char *) sqlite3_column_text(st, 5),
+                                 (const char *) sqlite3_column_text(st, 6),
+                                 sqlite3_column_int64(st, 7),
+                                 sqlite3_column_int64(st, 8), NULL, NULL)
+               == NGX_OK)
         {
             n--;
         }
@@ -1354,9 +1367,129 @@ ngx_gp_store_zone_init(ngx_shm_zone_t *shm_zone, void *data)
 /*
  * A process's own connection, opened on first use and kept: the helper
  * writes state and history, a worker writes what the admin API changes.
+ *
+ * It never waits long for a lock another process holds (the account
+ * command, a backup, an operator's sqlite3): a worker serves streams
+ * while it waits, so it waits NGX_GP_STORE_WAIT_ADMIN ms on the admin
+ * path and not at all on the /v1 path (ngx_gp_store_wait() sets it); the
+ * helper waits NGX_GP_STORE_WAIT_HELPER ms and tries again on its next
+ * tick.  ngx_gp_store_busy() says whether a statement gave up on a lock.
  */
 
-static sqlite3  *ngx_gp_process_db;
+/* the call log entries the helper writes in one tick, at most */
+#define NGX_GP_STORE_EVENTS  256
+
+static sqlite3     *ngx_gp_process_db;
+static ngx_msec_t   ngx_gp_store_wait_ms = NGX_GP_STORE_WAIT_ADMIN;
+static ngx_uint_t   ngx_gp_store_busy_hit;
+
+
+static int
+ngx_gp_store_busy_handler(void *data, int count)
+{
+    if ((ngx_msec_t) count * 10 >= ngx_gp_store_wait_ms) {
+        ngx_gp_store_busy_hit = 1;
+        return 0;
+    }
+
+    sqlite3_sleep(10);
+
+    return 1;
+}
+
+
+/* how to log a failed statement: a lock is expected and handled */
+
+ngx_uint_t
+ngx_gp_store_busy_level(sqlite3 *db)
+{
+    switch (sqlite3_errcode(db) & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        ngx_gp_store_busy_hit = 1;
+        return NGX_LOG_INFO;
+    }
+
+    return NGX_LOG_ERR;
+}
+
+
+/* the wait for a lock from now on; returns the one it replaces */
+
+ngx_msec_t
+ngx_gp_store_wait(ngx_msec_t ms)
+{
+    ngx_msec_t  old;
+
+    old = ngx_gp_store_wait_ms;
+    ngx_gp_store_wait_ms = ms;
+
+    return old;
+}
+
+
+/* a statement gave up on a lock since the last call with clear set */
+
+ngx_uint_t
+ngx_gp_store_busy(ngx_uint_t clear)
+{
+    ngx_uint_t  busy;
+
+    busy = ngx_gp_store_busy_hit;
+
+    if (ngx_gp_process_db) {
+        switch (sqlite3_errcode(ngx_gp_process_db) & 0xff) {
+        case SQLITE_BUSY:
+        case SQLITE_LOCKED:
+            busy = 1;
+        }
+    }
+
+    if (clear) {
+        ngx_gp_store_busy_hit = 0;
+    }
+
+    return busy;
+}
+
+
+/*
+ * The process's connection: the master created and migrated the database
+ * when it loaded the zone, so opening it writes nothing (a locked database
+ * cannot hold up the open).
+ */
+
+static ngx_int_t
+ngx_gp_store_connect(ngx_str_t *path, ngx_log_t *log, sqlite3 **db)
+{
+    int  rc;
+
+    rc = sqlite3_open_v2((char *) path->data, db,
+                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+
+    if (rc != SQLITE_OK) {
+        ngx_log_error(NGX_LOG_ERR, log, 0,
+                      "gemini pool: cannot open database \"%V\": %s", path,
+                      *db ? sqlite3_errmsg(*db) : sqlite3_errstr(rc));
+        sqlite3_close(*db);
+        *db = NULL;
+        return NGX_ERROR;
+    }
+
+    sqlite3_busy_handler(*db, ngx_gp_store_busy_handler, NULL);
+
+    if (sqlite3_exec(*db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL)
+        != SQLITE_OK)
+    {
+        ngx_log_error(NGX_LOG_ERR, log, 0, "gemini pool: sqlite: %s",
+                      sqlite3_errmsg(*db));
+        sqlite3_close(*db);
+        *db = NULL;
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
 
 
 void
@@ -1378,7 +1511,7 @@ ngx_gp_store_db(ngx_log_t *log)
         gmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
                                                 ngx_http_gemini_pool_module);
 
-        if (ngx_gp_store_open(&gmcf->database, log, &ngx_gp_process_db)
+        if (ngx_gp_store_connect(&gmcf->database, log, &ngx_gp_process_db)
             != NGX_OK)
         {
             return NULL;
@@ -1548,6 +1681,13 @@ ngx_gp_store_save_state(ngx_cycle_t *cycle, ngx_gp_zone_t *z)
         return NGX_OK;
     }
 
+    if (ngx_gp_store_busy(1)) {
+        /* saved_gen stays behind: the next tick tries again */
+        (void) sqlite3_exec(ngx_gp_process_db, "ROLLBACK", NULL, NULL, NULL);
+        ngx_free(state);
+        return NGX_AGAIN;
+    }
+
     ngx_log_error(NGX_LOG_ERR, cycle->log, 0,
                   "gemini pool: saving account state failed: %s",
                   sqlite3_errmsg(ngx_gp_process_db));
@@ -1580,25 +1720,37 @@ ngx_gp_store_save_events(ngx_cycle_t *cycle, ngx_gp_zone_t *z)
     sqlite3_stmt    *st, *kt;
     ngx_gp_event_t  *ev;
 
-    static time_t    retention;
+    static time_t           retention;
+    static ngx_gp_event_t  *kept;
+    static ngx_uint_t       nkept, busy;
 
-    ev = ngx_alloc(256 * sizeof(ngx_gp_event_t), cycle->log);
-    if (ev == NULL) {
-        return NGX_ERROR;
+    /*
+     * Events a failed tick could not write (a lock held by another
+     * process) stay in this buffer, their text in the slab, and go first
+     * next tick: a locked database delays the call log, it loses nothing
+     * (while the zone's ring holds what comes meanwhile).
+     */
+
+    if (kept == NULL) {
+        kept = ngx_alloc(NGX_GP_STORE_EVENTS * sizeof(ngx_gp_event_t),
+                         cycle->log);
+        if (kept == NULL) {
+            return NGX_ERROR;
+        }
     }
 
-    n = ngx_gp_zone_events_take(z, ev, 256);
+    ev = kept;
+    n = nkept + ngx_gp_zone_events_take(z, ev + nkept,
+                                        NGX_GP_STORE_EVENTS - nkept);
+    nkept = n;
     now = ngx_time();
 
     if (n == 0 && now - retention < 60) {
-        ngx_free(ev);
         return NGX_OK;
     }
 
     db = ngx_gp_store_db(cycle->log);
     if (db == NULL) {
-        ngx_gp_zone_events_release(z, ev, n);
-        ngx_free(ev);
         return NGX_ERROR;
     }
 
@@ -1718,13 +1870,34 @@ ngx_gp_store_save_events(ngx_cycle_t *cycle, ngx_gp_zone_t *z)
         }
     }
 
-    ngx_gp_zone_events_release(z, ev, n);
-    ngx_free(ev);
-
     if (rc == SQLITE_OK
         && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
     {
+        ngx_gp_zone_events_release(z, ev, n);
+        nkept = 0;
+
+        if (busy) {
+            busy = 0;
+            ngx_log_error(NGX_LOG_NOTICE, cycle->log, 0,
+                          "gemini pool: the database is writable again; "
+                          "%ui call log entries written", n);
+        }
+
         return NGX_OK;
+    }
+
+    if (ngx_gp_store_busy(1)) {
+        (void) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+
+        if (!busy) {
+            busy = 1;
+            ngx_log_error(NGX_LOG_WARN, cycle->log, 0,
+                          "gemini pool: the database is locked by another "
+                          "process; %ui call log entries wait for the next "
+                          "tick", n);
+        }
+
+        return NGX_AGAIN;
     }
 
     ngx_log_error(NGX_LOG_ERR, cycle->log, 0,
@@ -1732,6 +1905,8 @@ ngx_gp_store_save_events(ngx_cycle_t *cycle, ngx_gp_zone_t *z)
                   "entries lost", sqlite3_errmsg(db), n);
 
     (void) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    ngx_gp_zone_events_release(z, ev, n);
+    nkept = 0;
     ngx_gp_store_close();
 
     return NGX_ERROR;
@@ -1813,17 +1988,26 @@ ngx_gp_store_seal_text(const char *aad, const char *plain)
 json_t *
 ngx_gp_store_rows(sqlite3_stmt *st, ngx_gp_store_row_pt row)
 {
+    int      rc;
     json_t  *list, *j;
 
     list = json_array();
+    rc = SQLITE_DONE;
 
-    while (list && sqlite3_step(st) == SQLITE_ROW) {
+    while (list && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         j = row(st);
 
         if (j == NULL || json_array_append_new(list, j) != 0) {
             json_decref(list);
             list = NULL;
         }
+    }
+
+    /* a step that failed (a lock, an I/O error) is not an empty list */
+
+    if (list && rc != SQLITE_DONE) {
+        json_decref(list);
+        list = NULL;
     }
 
     sqlite3_finalize(st);
@@ -1848,8 +2032,8 @@ ngx_gp_store_run(sqlite3_stmt *st, ngx_uint_t *changes, ngx_log_t *log)
     sqlite3_finalize(st);
 
     if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-        ngx_log_error(NGX_LOG_ERR, log, 0, "gemini pool: sqlite: %s",
-                      sqlite3_errmsg(db));
+        ngx_log_error(ngx_gp_store_busy_level(db), log, 0,
+                      "gemini pool: sqlite: %s", sqlite3_errmsg(db));
         return NGX_ERROR;
     }
 

@@ -142,6 +142,15 @@ ngx_gp_zone_init(ngx_shm_zone_t *shm_zone, void *data)
 
         ngx_sprintf(shpool->log_ctx, " in gemini_pool_zone \"%V\"%Z",
                     &shm_zone->shm.name);
+
+        /*
+         * a full zone is a state the module handles where it allocates
+         * (bindings evict, history text is dropped and counted, accounts
+         * are refused before they are stored): nginx's "[crit]
+         * ngx_slab_alloc() failed" on every attempt would fill the log
+         */
+
+        shpool->log_nomem = 0;
     }
 
     return NGX_OK;
