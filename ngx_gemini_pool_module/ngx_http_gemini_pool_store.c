@@ -706,15 +706,158 @@ ngx_gp_store_secret(sqlite3_stmt *st, int col, u_char *dst, size_t size,
 }
 
 
-static ngx_int_t
-ngx_gp_store_load_accounts(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
+/* the long strings of an account: their length in one allocation */
+
+static size_t
+ngx_gp_store_strings_len(ngx_gp_account_t *acc)
 {
-    size_t             n, cap;
-    ngx_uint_t         i, k;
-    ngx_int_t          rc;
-    sqlite3_stmt      *st;
-    ngx_gp_shctx_t    *sh;
-    ngx_gp_account_t  *a, *old, *acc;
+    return ngx_strlen(acc->secure_c_ses) + 1 + ngx_strlen(acc->host_c_oses)
+           + 1 + ngx_strlen(acc->user_agent) + 1 + ngx_strlen(acc->proxy)
+           + 1;
+}
+
+
+/* copies them to dst (one allocation) and points the account there */
+
+static void
+ngx_gp_store_strings_put(ngx_gp_account_t *acc, u_char *dst)
+{
+    u_char  *s;
+
+#define ngx_gp_store_string_put(field)                                       \
+    s = acc->field;                                                          \
+    acc->field = dst;                                                        \
+    dst = ngx_cpymem(dst, s, ngx_strlen(s) + 1)
+
+    ngx_gp_store_string_put(secure_c_ses);
+    ngx_gp_store_string_put(host_c_oses);
+    ngx_gp_store_string_put(user_agent);
+    ngx_gp_store_string_put(proxy);
+
+#undef ngx_gp_store_string_put
+}
+
+
+/* one row's strings, read into process memory */
+typedef struct {
+    u_char                   secure_c_ses[NGX_GP_COOKIE_LEN];
+    u_char                   host_c_oses[NGX_GP_COOKIE_LEN];
+    u_char                   user_agent[NGX_GP_UA_LEN];
+    u_char                   proxy[NGX_GP_PROXY_LEN];
+} ngx_gp_store_strings_t;
+
+
+static ngx_int_t
+ngx_gp_store_read_account(sqlite3_stmt *st, ngx_gp_account_t *acc,
+    ngx_gp_store_strings_t *t, ngx_gp_zone_t *z, ngx_log_t *log)
+{
+    u_char  *blob;
+
+    ngx_memzero(acc, sizeof(ngx_gp_account_t));
+
+    acc->id = sqlite3_column_int64(st, 0);
+    ngx_gp_store_text(st, 1, acc->name, NGX_GP_NAME_LEN, "name",
+                      acc->id, log);
+    ngx_gp_store_text(st, 2, acc->team_id, NGX_GP_TEAM_LEN, "team_id",
+                      acc->id, log);
+    ngx_gp_store_text(st, 3, acc->csesidx, NGX_GP_CSESIDX_LEN,
+                      "csesidx", acc->id, log);
+    if (ngx_gp_store_secret(st, 4, t->secure_c_ses, NGX_GP_COOKIE_LEN,
+                            "accounts.secure_c_ses", acc->id, z, log)
+        != NGX_OK
+        || ngx_gp_store_secret(st, 5, t->host_c_oses, NGX_GP_COOKIE_LEN,
+                               "accounts.host_c_oses", acc->id, z, log)
+           != NGX_OK
+        || ngx_gp_store_secret(st, 13, t->proxy, NGX_GP_PROXY_LEN,
+                               "accounts.proxy", acc->id, z, log)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_gp_store_text(st, 6, t->user_agent, NGX_GP_UA_LEN, "user_agent",
+                      acc->id, log);
+    acc->enabled = sqlite3_column_int(st, 7) ? 1 : 0;
+    acc->cookie_expired = sqlite3_column_int(st, 8) ? 1 : 0;
+    acc->cooldown_until[NGX_GP_QUOTA_TEXT] = sqlite3_column_int64(st, 9);
+    acc->cooldown_until[NGX_GP_QUOTA_IMAGES] = sqlite3_column_int64(st, 10);
+    acc->cooldown_until[NGX_GP_QUOTA_VIDEOS] = sqlite3_column_int64(st, 11);
+    ngx_gp_store_text(st, 12, acc->last_error, sizeof(acc->last_error),
+                      "last_error", acc->id, log);
+
+    if (t->proxy[0] && ngx_strcmp(t->proxy, "direct") != 0
+        && !ngx_gp_proxy_valid(t->proxy))
+    {
+        u_char  masked[NGX_GP_PROXY_LEN];
+
+        (void) ngx_gp_mask_url((char *) t->proxy, masked, sizeof(masked));
+        ngx_log_error(NGX_LOG_ERR, log, 0,
+                      "gemini pool: account %L: proxy \"%s\" is not a "
+                      "proxy URL; the global proxy applies", acc->id,
+                      masked);
+        t->proxy[0] = '\0';
+    }
+
+    if (acc->name[0] == '\0') {
+        ngx_sprintf(acc->name, "account-%L%Z", acc->id);
+    }
+
+    /* the strings in process memory until they go into the zone */
+
+    acc->secure_c_ses = t->secure_c_ses;
+    acc->host_c_oses = t->host_c_oses;
+    acc->user_agent = t->user_agent;
+    acc->proxy = t->proxy;
+
+    blob = ngx_alloc(ngx_gp_store_strings_len(acc), log);
+
+    if (blob == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_gp_store_strings_put(acc, blob);
+
+    ngx_explicit_memzero(t, sizeof(ngx_gp_store_strings_t));
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_gp_store_free_accounts(ngx_gp_account_t *a, size_t n)
+{
+    size_t  i, len;
+
+    for (i = 0; i < n; i++) {
+        len = ngx_gp_store_strings_len(&a[i]);
+        ngx_explicit_memzero(a[i].secure_c_ses, len);
+        ngx_free(a[i].secure_c_ses);
+    }
+
+    ngx_free(a);
+}
+
+
+/*
+ * The accounts of the database into the zone, or (check set) only whether
+ * they fit: the array of slots (grown to ngx_gp_zone_capacity(n) when it
+ * is short) and each account's strings are allocated first, conversation
+ * bindings making room; when something does not fit, nothing in the zone
+ * changes and room says how big the zone must be (NGX_DECLINED).
+ */
+
+static ngx_int_t
+ngx_gp_store_load_accounts(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log,
+    ngx_uint_t check, ngx_gp_store_room_t *room)
+{
+    int                 rc;
+    size_t              n, cap, m, need, size;
+    u_char            **zb;
+    ngx_uint_t          i, k, ok, level;
+    sqlite3_stmt       *st;
+    ngx_gp_shctx_t     *sh;
+    ngx_gp_account_t   *a, *acc, *arr, *o;
+    ngx_gp_store_strings_t  t;
 
     if (ngx_gp_store_prepare(db, "SELECT a.id, a.name, a.team_id, "
                              "a.csesidx, a.secure_c_ses, a.host_c_oses, "
@@ -749,7 +892,7 @@ ngx_gp_store_load_accounts(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
         if (rc != SQLITE_ROW) {
             (void) ngx_gp_store_error(db, log);
             sqlite3_finalize(st);
-            ngx_free(a);
+            ngx_gp_store_free_accounts(a, n);
             return NGX_ERROR;
         }
 
@@ -757,7 +900,7 @@ ngx_gp_store_load_accounts(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
             acc = ngx_alloc(2 * cap * sizeof(ngx_gp_account_t), log);
             if (acc == NULL) {
                 sqlite3_finalize(st);
-                ngx_free(a);
+                ngx_gp_store_free_accounts(a, n);
                 return NGX_ERROR;
             }
 
@@ -767,148 +910,171 @@ ngx_gp_store_load_accounts(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
             cap *= 2;
         }
 
-        acc = &a[n++];
-        ngx_memzero(acc, sizeof(ngx_gp_account_t));
-
-        acc->id = sqlite3_column_int64(st, 0);
-        ngx_gp_store_text(st, 1, acc->name, NGX_GP_NAME_LEN, "name",
-                          acc->id, log);
-        ngx_gp_store_text(st, 2, acc->team_id, NGX_GP_TEAM_LEN, "team_id",
-                          acc->id, log);
-        ngx_gp_store_text(st, 3, acc->csesidx, NGX_GP_CSESIDX_LEN,
-                          "csesidx", acc->id, log);
-        if (ngx_gp_store_secret(st, 4, acc->secure_c_ses, NGX_GP_COOKIE_LEN,
-                                "accounts.secure_c_ses", acc->id, z, log)
-            != NGX_OK
-            || ngx_gp_store_secret(st, 5, acc->host_c_oses,
-                                   NGX_GP_COOKIE_LEN, "accounts.host_c_oses",
-                                   acc->id, z, log)
-               != NGX_OK
-            || ngx_gp_store_secret(st, 13, acc->proxy, NGX_GP_PROXY_LEN,
-                                   "accounts.proxy", acc->id, z, log)
-               != NGX_OK)
-        {
+        if (ngx_gp_store_read_account(st, &a[n], &t, z, log) != NGX_OK) {
+            ngx_explicit_memzero(&t, sizeof(ngx_gp_store_strings_t));
             sqlite3_finalize(st);
-            ngx_free(a);
+            ngx_gp_store_free_accounts(a, n);
             return NGX_ERROR;
         }
 
-        ngx_gp_store_text(st, 6, acc->user_agent, NGX_GP_UA_LEN,
-                          "user_agent", acc->id, log);
-        acc->enabled = sqlite3_column_int(st, 7) ? 1 : 0;
-        acc->cookie_expired = sqlite3_column_int(st, 8) ? 1 : 0;
-        acc->cooldown_until[NGX_GP_QUOTA_TEXT] = sqlite3_column_int64(st, 9);
-        acc->cooldown_until[NGX_GP_QUOTA_IMAGES] =
-                                                sqlite3_column_int64(st, 10);
-        acc->cooldown_until[NGX_GP_QUOTA_VIDEOS] =
-                                                sqlite3_column_int64(st, 11);
-        ngx_gp_store_text(st, 12, acc->last_error, sizeof(acc->last_error),
-                          "last_error", acc->id, log);
-        if (acc->proxy[0] && ngx_strcmp(acc->proxy, "direct") != 0
-            && !ngx_gp_proxy_valid(acc->proxy))
-        {
-            u_char  masked[NGX_GP_PROXY_LEN];
-
-            (void) ngx_gp_mask_url((char *) acc->proxy, masked,
-                                   sizeof(masked));
-            ngx_log_error(NGX_LOG_ERR, log, 0,
-                          "gemini pool: account %L: proxy \"%s\" is not a "
-                          "proxy URL; the global proxy applies", acc->id,
-                          masked);
-            acc->proxy[0] = '\0';
-        }
-
-        if (acc->name[0] == '\0') {
-            ngx_sprintf(acc->name, "account-%L%Z", acc->id);
-        }
+        n++;
     }
 
     sqlite3_finalize(st);
+
+    zb = ngx_alloc(n * sizeof(u_char *) + 1, log);
+    if (zb == NULL) {
+        ngx_gp_store_free_accounts(a, n);
+        return NGX_ERROR;
+    }
 
     sh = z->sh;
 
     ngx_shmtx_lock(&z->shpool->mutex);
 
-    /* a snapshot of the old slots, in process memory */
+    /* everything it needs first: a full zone changes nothing */
 
-    old = ngx_alloc(sh->naccounts * sizeof(ngx_gp_account_t) + 1, log);
-    if (old == NULL) {
-        ngx_shmtx_unlock(&z->shpool->mutex);
-        ngx_free(a);
-        return NGX_ERROR;
-    }
-
-    if (sh->naccounts) {
-        ngx_memcpy(old, sh->accounts,
-                   sh->naccounts * sizeof(ngx_gp_account_t));
-    }
+    ok = 1;
+    need = 0;
+    arr = NULL;
+    cap = sh->capacity;
 
     if (n > sh->capacity || sh->accounts == NULL) {
-        cap = ngx_max(n * 2, 16);
+        cap = ngx_gp_zone_capacity(n);
+        size = cap * sizeof(ngx_gp_account_t);
+        need += ngx_gp_zone_slab_size(size);
 
-        acc = ngx_slab_calloc_locked(z->shpool,
-                                     cap * sizeof(ngx_gp_account_t));
-        if (acc == NULL) {
-            ngx_shmtx_unlock(&z->shpool->mutex);
-            ngx_log_error(NGX_LOG_EMERG, log, 0,
-                          "gemini pool: the zone is too small for %uz "
-                          "accounts; raise its size", n);
-            ngx_free(old);
-            ngx_free(a);
-            return NGX_ERROR;
+        arr = ngx_gp_zone_alloc_locked(z, size);
+        ok = (arr != NULL);
+    }
+
+    for (m = 0, i = 0; i < n; i++) {
+        size = ngx_gp_store_strings_len(&a[i]);
+        need += ngx_gp_zone_slab_size(size);
+
+        if (ok) {
+            zb[i] = ngx_gp_zone_alloc_locked(z, size);
+            ok = (zb[i] != NULL);
+            m += ok;
+        }
+    }
+
+    if (!ok || check) {
+        for (i = 0; i < m; i++) {
+            ngx_slab_free_locked(z->shpool, zb[i]);
         }
 
+        if (arr) {
+            ngx_slab_free_locked(z->shpool, arr);
+        }
+
+        size = z->shpool->end - (u_char *) z->shpool;
+
+        /*
+         * what is used now and what they need, each page with its
+         * descriptor, and a few pages for the small allocations' slots
+         */
+
+        need = size - z->shpool->pfree * ngx_pagesize + need
+               + need / ngx_pagesize * sizeof(ngx_slab_page_t)
+               + 8 * ngx_pagesize;
+        need = ngx_align(need, 65536);
+
+        if (room) {
+            room->accounts = n;
+            room->size = size;
+            room->needed = need;
+        }
+
+        ngx_shmtx_unlock(&z->shpool->mutex);
+
+        ngx_free(zb);
+        ngx_gp_store_free_accounts(a, n);
+
+        if (ok) {
+            return NGX_OK;
+        }
+
+        level = check ? NGX_LOG_WARN : NGX_LOG_EMERG;
+
+        ngx_log_error(level, log, 0,
+                      "gemini pool: gemini_pool_zone \"%V\" (%uzk) has no "
+                      "room for %uz accounts; raise it to at least %uzk",
+                      &z->gmcf->zone_name, size / 1024, n, need / 1024);
+
+        return NGX_DECLINED;
+    }
+
+    /*
+     * runtime state follows the account by id (both lists are in id
+     * order); new credentials drop it
+     */
+
+    for (i = 0, k = 0; i < n && k < sh->naccounts; i++) {
+        while (k < sh->naccounts && sh->accounts[k].id < a[i].id) {
+            k++;
+        }
+
+        if (k == sh->naccounts || sh->accounts[k].id != a[i].id) {
+            continue;
+        }
+
+        o = &sh->accounts[k];
+
+        /*
+         * the zone is newer than the database (the helper persists state
+         * within a tick): keep its runtime state, unless the credentials
+         * changed, which renews the account
+         */
+
+        if (o->secure_c_ses
+            && ngx_strcmp(o->secure_c_ses, a[i].secure_c_ses) == 0
+            && ngx_strcmp(o->csesidx, a[i].csesidx) == 0)
+        {
+            a[i].cookie_expired |= o->cookie_expired;
+            a[i].state_gen = o->state_gen;
+            a[i].saved_gen = o->saved_gen;
+            ngx_memcpy(a[i].jwt, o->jwt, NGX_GP_JWT_LEN);
+            a[i].jwt_iat = o->jwt_iat;
+            ngx_memcpy(a[i].cooldown_until, o->cooldown_until,
+                       sizeof(a[i].cooldown_until));
+            ngx_memcpy(a[i].rate_limited, o->rate_limited,
+                       sizeof(a[i].rate_limited));
+            ngx_memcpy(a[i].last_error, o->last_error,
+                       sizeof(a[i].last_error));
+        }
+
+        a[i].requests = o->requests;
+        a[i].failures = o->failures;
+        a[i].xsrf_calls = o->xsrf_calls;
+        a[i].in_flight = o->in_flight;
+        a[i].last_used = o->last_used;
+    }
+
+    /* the old strings go, the new ones move in */
+
+    for (k = 0; k < sh->naccounts; k++) {
+        if (sh->accounts[k].secure_c_ses) {
+            ngx_slab_free_locked(z->shpool, sh->accounts[k].secure_c_ses);
+        }
+    }
+
+    if (arr) {
         if (sh->accounts) {
             ngx_slab_free_locked(z->shpool, sh->accounts);
         }
 
+        sh->accounts = arr;
         sh->capacity = cap;
-        sh->accounts = acc;
     }
-
-    /* runtime state follows the account by id; new credentials drop it */
-
-    for (i = 0; i < n; i++) {
-        for (k = 0; k < sh->naccounts; k++) {
-            if (old[k].id != a[i].id) {
-                continue;
-            }
-
-            /*
-             * the zone is newer than the database (the helper persists
-             * state within a tick): keep its runtime state, unless the
-             * credentials changed, which renews the account
-             */
-
-            if (ngx_strcmp(old[k].secure_c_ses, a[i].secure_c_ses) == 0
-                && ngx_strcmp(old[k].csesidx, a[i].csesidx) == 0)
-            {
-                a[i].cookie_expired |= old[k].cookie_expired;
-                a[i].state_gen = old[k].state_gen;
-                a[i].saved_gen = old[k].saved_gen;
-                ngx_memcpy(a[i].jwt, old[k].jwt, NGX_GP_JWT_LEN);
-                a[i].jwt_iat = old[k].jwt_iat;
-                ngx_memcpy(a[i].cooldown_until, old[k].cooldown_until,
-                           sizeof(a[i].cooldown_until));
-                ngx_memcpy(a[i].rate_limited, old[k].rate_limited,
-                           sizeof(a[i].rate_limited));
-                ngx_memcpy(a[i].last_error, old[k].last_error,
-                           sizeof(a[i].last_error));
-            }
-
-            a[i].requests = old[k].requests;
-            a[i].failures = old[k].failures;
-            a[i].xsrf_calls = old[k].xsrf_calls;
-            a[i].in_flight = old[k].in_flight;
-            a[i].last_used = old[k].last_used;
-            break;
-        }
-    }
-
-    ngx_free(old);
 
     ngx_memzero(sh->accounts, sh->capacity * sizeof(ngx_gp_account_t));
-    ngx_memcpy(sh->accounts, a, n * sizeof(ngx_gp_account_t));
+
+    for (i = 0; i < n; i++) {
+        sh->accounts[i] = a[i];
+        ngx_gp_store_strings_put(&sh->accounts[i], zb[i]);
+    }
+
     sh->naccounts = n;
 
     if (sh->rr_cursor >= n) {
@@ -917,12 +1083,36 @@ ngx_gp_store_load_accounts(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
 
     ngx_shmtx_unlock(&z->shpool->mutex);
 
-    ngx_free(a);
+    ngx_free(zb);
+    ngx_gp_store_free_accounts(a, n);
 
     ngx_log_error(NGX_LOG_NOTICE, log, 0,
                   "gemini pool: %uz account(s) loaded", n);
 
     return NGX_OK;
+}
+
+
+/*
+ * Whether the accounts of the process's connection (its transaction's
+ * writes included) fit the zone: the admin API and the import ask before
+ * they commit.  NGX_DECLINED: room says how big the zone must be.
+ */
+
+ngx_int_t
+ngx_gp_store_zone_room(ngx_log_t *log, ngx_gp_store_room_t *room)
+{
+    sqlite3        *db;
+    ngx_gp_zone_t  *z;
+
+    db = ngx_gp_store_db(log);
+    z = ngx_gp_zone();
+
+    if (db == NULL || z == NULL) {
+        return NGX_ERROR;
+    }
+
+    return ngx_gp_store_load_accounts(db, z, log, 1, room);
 }
 
 
@@ -1283,7 +1473,7 @@ static ngx_int_t
 ngx_gp_store_load_all(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
 {
     if (ngx_gp_store_seal(db, z, log) != NGX_OK
-        || ngx_gp_store_load_accounts(db, z, log) != NGX_OK
+        || ngx_gp_store_load_accounts(db, z, log, 0, NULL) != NGX_OK
         || ngx_gp_store_load_settings(db, z, log) != NGX_OK
         || ngx_gp_store_load_models(db, z, log) != NGX_OK
         || ngx_gp_store_load_keys(db, z, log) != NGX_OK

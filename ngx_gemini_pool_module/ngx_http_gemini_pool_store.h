@@ -34,6 +34,15 @@ ngx_int_t ngx_gp_store_save_state(ngx_cycle_t *cycle,
 ngx_int_t ngx_gp_store_save_events(ngx_cycle_t *cycle,
     struct ngx_gp_zone_s *z);
 ngx_int_t ngx_gp_store_reload(ngx_log_t *log);
+
+/* whether the accounts fit the zone, asked before a commit */
+typedef struct {
+    size_t                   accounts;    /* in the database */
+    size_t                   size;        /* of the zone, bytes */
+    size_t                   needed;      /* the zone they need, bytes */
+} ngx_gp_store_room_t;
+
+ngx_int_t ngx_gp_store_zone_room(ngx_log_t *log, ngx_gp_store_room_t *room);
 sqlite3 *ngx_gp_store_db(ngx_log_t *log);
 void ngx_gp_store_close(void);
 

@@ -13,6 +13,7 @@
 
 static void ngx_gp_zone_event_text(ngx_gp_zone_t *z, ngx_gp_event_t *e);
 static void ngx_gp_zone_event_text_free(ngx_gp_zone_t *z, ngx_gp_event_t *e);
+static void ngx_gp_binding_free(ngx_gp_zone_t *z, ngx_gp_binding_t *b);
 
 
 /*
@@ -157,6 +158,90 @@ ngx_gp_zone_init(ngx_shm_zone_t *shm_zone, void *data)
 }
 
 
+/*
+ * An allocation of durable state (accounts, a pending upload): when the
+ * zone is full, the least recently used conversation bindings (a cache)
+ * make room.  NULL when even that is not enough; nginx does not log it
+ * (log_nomem is off), the caller says what failed and what to raise.
+ */
+
+void *
+ngx_gp_zone_alloc_locked(ngx_gp_zone_t *z, size_t size)
+{
+    void         *p;
+    ngx_queue_t  *q;
+
+    for ( ;; ) {
+        p = ngx_slab_alloc_locked(z->shpool, size);
+
+        if (p || ngx_queue_empty(&z->sh->lru)) {
+            return p;
+        }
+
+        q = ngx_queue_last(&z->sh->lru);
+        ngx_gp_binding_free(z, ngx_queue_data(q, ngx_gp_binding_t, queue));
+        z->sh->evictions++;
+    }
+}
+
+
+/* what an allocation of size bytes takes of the slab */
+
+size_t
+ngx_gp_zone_slab_size(size_t size)
+{
+    size_t  s;
+
+    if (size > ngx_pagesize / 2) {
+        return ngx_align(size, ngx_pagesize);
+    }
+
+    for (s = 8; s < size; s <<= 1) { /* void */ }
+
+    return s;
+}
+
+
+/* the slots of the accounts' array for n accounts: room to grow */
+
+ngx_uint_t
+ngx_gp_zone_capacity(ngx_uint_t n)
+{
+    return n + n / 4 + 16;
+}
+
+
+/*
+ * The smallest zone that starts: nginx's slab pool and its page
+ * descriptors, the state, the event ring, the ring of uploads, the
+ * accounts' array for 16 and a few pages of small allocations (the
+ * accounts' strings, the first bindings).  Each account and binding more
+ * needs its share (docs/directives.md).
+ */
+
+size_t
+ngx_gp_zone_minimum(void)
+{
+    size_t  pages, page;
+
+    page = ngx_pagesize;
+
+    pages = ngx_gp_zone_slab_size(sizeof(ngx_gp_shctx_t)) / page
+            + ngx_gp_zone_slab_size(NGX_GP_EVENTS * sizeof(ngx_gp_event_t))
+              / page
+            + ngx_gp_zone_slab_size(NGX_GP_FILEMAP_SLOTS
+                                    * sizeof(ngx_gp_filemap_slot_t)) / page
+            + ngx_gp_zone_slab_size(ngx_gp_zone_capacity(0)
+                                    * sizeof(ngx_gp_account_t)) / page
+            + 8;
+
+    return sizeof(ngx_slab_pool_t) + 2 * page
+           + (ngx_pagesize_shift + 1)
+             * (sizeof(ngx_slab_page_t) + sizeof(ngx_slab_stat_t))
+           + pages * (page + sizeof(ngx_slab_page_t));
+}
+
+
 static ngx_gp_account_t *
 ngx_gp_zone_find(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a)
 {
@@ -295,13 +380,17 @@ ngx_gp_zone_pick(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
 }
 
 
-/* takes the account with that id when it is usable (a bound session) */
+/*
+ * takes the account with that id when it is usable (a bound session); the
+ * slots are in id order (the store loads them so), so finding it is a
+ * binary search, the same for ten accounts as for ten thousand
+ */
 
 ngx_int_t
 ngx_gp_zone_take(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a, int64_t id,
     ngx_uint_t quota)
 {
-    ngx_uint_t          i;
+    ngx_uint_t          i, lo, hi;
     ngx_gp_shctx_t     *sh;
     ngx_gp_account_t   *acc;
 
@@ -309,10 +398,20 @@ ngx_gp_zone_take(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a, int64_t id,
 
     ngx_shmtx_lock(&z->shpool->mutex);
 
-    for (i = 0; i < sh->naccounts; i++) {
+    lo = 0;
+    hi = sh->naccounts;
+
+    while (lo < hi) {
+        i = lo + (hi - lo) / 2;
         acc = &sh->accounts[i];
 
-        if (acc->id != id) {
+        if (acc->id < id) {
+            lo = i + 1;
+            continue;
+        }
+
+        if (acc->id > id) {
+            hi = i;
             continue;
         }
 
