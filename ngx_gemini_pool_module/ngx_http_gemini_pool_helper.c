@@ -108,6 +108,7 @@ ngx_gp_helper_tick(void)
     wait = ngx_gp_store_wait(ngx_process == NGX_PROCESS_HELPER
                              ? NGX_GP_STORE_WAIT_HELPER
                              : NGX_GP_STORE_WAIT_NONE);
+    (void) ngx_gp_store_busy(1);
 
     /* cooldowns and expiry flags survive a restart */
     (void) ngx_gp_store_save_state((ngx_cycle_t *) ngx_cycle, z);
@@ -245,6 +246,9 @@ ngx_gp_helper_exit_process(ngx_cycle_t *cycle)
     }
 
     ngx_gp_helper_xsrf = 0;
+
+    /* call log entries a locked database kept back go to the next helper */
+    ngx_gp_store_save_events_exit(ngx_gp_zone());
 }
 
 

@@ -330,6 +330,8 @@ void ngx_gp_zone_events_release(ngx_gp_zone_t *z, ngx_gp_event_t *ev,
     ngx_uint_t n);
 ngx_uint_t ngx_gp_zone_events_take(ngx_gp_zone_t *z, ngx_gp_event_t *out,
     ngx_uint_t max);
+void ngx_gp_zone_events_requeue(ngx_gp_zone_t *z, ngx_gp_event_t *ev,
+    ngx_uint_t n);
 
 /* ngx_gp_zone_key_check() */
 #define NGX_GP_KEY_OK         0

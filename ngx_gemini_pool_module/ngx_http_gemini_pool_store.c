@@ -1625,15 +1625,13 @@ ngx_gp_store_busy(ngx_uint_t clear)
 {
     ngx_uint_t  busy;
 
-    busy = ngx_gp_store_busy_hit;
+    /*
+     * set by the busy handler when it gives up and where a failed
+     * statement is logged (ngx_gp_store_busy_level()); sqlite3_errcode()
+     * alone would not do: it is undefined after a call that succeeded
+     */
 
-    if (ngx_gp_process_db) {
-        switch (sqlite3_errcode(ngx_gp_process_db) & 0xff) {
-        case SQLITE_BUSY:
-        case SQLITE_LOCKED:
-            busy = 1;
-        }
-    }
+    busy = ngx_gp_store_busy_hit;
 
     if (clear) {
         ngx_gp_store_busy_hit = 0;
@@ -1892,6 +1890,30 @@ ngx_gp_store_save_state(ngx_cycle_t *cycle, ngx_gp_zone_t *z)
 }
 
 
+/* the helper's events taken from the ring and not written yet */
+static ngx_gp_event_t  *kept;
+static ngx_uint_t       nkept;
+
+
+/* the helper exits (a reload, a stop): what it kept goes back to the ring */
+
+void
+ngx_gp_store_save_events_exit(ngx_gp_zone_t *z)
+{
+    if (kept == NULL) {
+        return;
+    }
+
+    if (z && nkept) {
+        ngx_gp_zone_events_requeue(z, kept, nkept);
+    }
+
+    ngx_free(kept);
+    kept = NULL;
+    nkept = 0;
+}
+
+
 /*
  * The helper drains the zone's event ring into the call log, one
  * transaction a tick, counts API key usage, and once a minute applies the
@@ -1911,8 +1933,7 @@ ngx_gp_store_save_events(ngx_cycle_t *cycle, ngx_gp_zone_t *z)
     ngx_gp_event_t  *ev;
 
     static time_t           retention;
-    static ngx_gp_event_t  *kept;
-    static ngx_uint_t       nkept, busy;
+    static ngx_uint_t       busy;
 
     /*
      * Events a failed tick could not write (a lock held by another
@@ -1936,6 +1957,8 @@ ngx_gp_store_save_events(ngx_cycle_t *cycle, ngx_gp_zone_t *z)
     now = ngx_time();
 
     if (n == 0 && now - retention < 60) {
+        ngx_free(kept);
+        kept = NULL;
         return NGX_OK;
     }
 
@@ -2065,6 +2088,8 @@ ngx_gp_store_save_events(ngx_cycle_t *cycle, ngx_gp_zone_t *z)
     {
         ngx_gp_zone_events_release(z, ev, n);
         nkept = 0;
+        ngx_free(kept);
+        kept = NULL;
 
         if (busy) {
             busy = 0;
@@ -2097,6 +2122,8 @@ ngx_gp_store_save_events(ngx_cycle_t *cycle, ngx_gp_zone_t *z)
     (void) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
     ngx_gp_zone_events_release(z, ev, n);
     nkept = 0;
+    ngx_free(kept);
+    kept = NULL;
     ngx_gp_store_close();
 
     return NGX_ERROR;

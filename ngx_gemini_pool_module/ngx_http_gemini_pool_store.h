@@ -33,6 +33,7 @@ ngx_int_t ngx_gp_store_save_state(ngx_cycle_t *cycle,
     struct ngx_gp_zone_s *z);
 ngx_int_t ngx_gp_store_save_events(ngx_cycle_t *cycle,
     struct ngx_gp_zone_s *z);
+void ngx_gp_store_save_events_exit(struct ngx_gp_zone_s *z);
 ngx_int_t ngx_gp_store_reload(ngx_log_t *log);
 
 /* whether the accounts fit the zone, asked before a commit */

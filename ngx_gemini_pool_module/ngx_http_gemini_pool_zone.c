@@ -1041,6 +1041,40 @@ ngx_gp_zone_events_take(ngx_gp_zone_t *z, ngx_gp_event_t *out,
 
 
 /*
+ * Events the helper took and could not write (the database was locked)
+ * when it exits: back to the front of the ring, in their order, for the
+ * next helper; a ring filled meanwhile drops them as it drops its oldest
+ * (counted).
+ */
+
+void
+ngx_gp_zone_events_requeue(ngx_gp_zone_t *z, ngx_gp_event_t *ev,
+    ngx_uint_t n)
+{
+    ngx_uint_t       i;
+    ngx_gp_shctx_t  *sh;
+
+    sh = z->sh;
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+
+    for (i = n; sh->events && i-- > 0; /* void */) {
+
+        if (sh->event_head - sh->event_tail >= NGX_GP_EVENTS) {
+            ngx_gp_zone_event_text_free(z, &ev[i]);
+            sh->metrics.events_dropped++;
+            continue;
+        }
+
+        sh->event_tail--;
+        sh->events[sh->event_tail % NGX_GP_EVENTS] = ev[i];
+    }
+
+    ngx_shmtx_unlock(&z->shpool->mutex);
+}
+
+
+/*
  * The verdict on a failure of account a (NULL or id 0: none), with the
  * operator's cooldown settings; a 429 that does not say why is judged
  * against the account's last one and marked under the zone's lock, so
