@@ -108,7 +108,7 @@ ngx_int_t ngx_gp_store_files_list_zone(int64_t key_id, ngx_str_t *purpose,
 ngx_int_t ngx_gp_store_files_flush(ngx_cycle_t *cycle,
     struct ngx_gp_zone_s *z);
 ngx_int_t ngx_gp_store_file_get(int64_t key_id, ngx_str_t *id,
-    ngx_gp_store_file_pt each, void *data, ngx_log_t *log);
+    ngx_uint_t zone, ngx_gp_store_file_pt each, void *data, ngx_log_t *log);
 ngx_int_t ngx_gp_store_file_delete(int64_t key_id, ngx_str_t *id,
     ngx_log_t *log);
 ngx_int_t ngx_gp_store_file_add(const char *id, const char *upstream,

@@ -237,10 +237,13 @@ ngx_gp_store_files_list_zone(int64_t key_id, ngx_str_t *purpose,
 }
 
 
-/* NGX_DECLINED: no such file of this key; NGX_BUSY: locked, not in zone */
+/*
+ * NGX_DECLINED: no such file of this key; NGX_BUSY: locked (and, with
+ * zone set, not in the zone's ring either)
+ */
 
 ngx_int_t
-ngx_gp_store_file_get(int64_t key_id, ngx_str_t *id,
+ngx_gp_store_file_get(int64_t key_id, ngx_str_t *id, ngx_uint_t zone,
     ngx_gp_store_file_pt each, void *data, ngx_log_t *log)
 {
     ngx_int_t                rc;
@@ -279,6 +282,10 @@ ngx_gp_store_file_get(int64_t key_id, ngx_str_t *id,
 
     if (rc != NGX_DECLINED && !busy) {
         return rc;
+    }
+
+    if (busy && !zone) {
+        return NGX_BUSY;
     }
 
     /* not in SQLite (yet), or SQLite is locked: the zone's ring */
@@ -410,7 +417,7 @@ ngx_gp_store_file_add(const char *id, const char *upstream,
 
         e.pending = 1;
 
-        ngx_log_error(NGX_LOG_WARN, log, 0,
+        ngx_log_error(NGX_LOG_INFO, log, 0,
                       "gemini pool: the database is locked by another "
                       "process: the helper will store the file %s", id);
     }

@@ -288,6 +288,29 @@ is($st, 200, 'DELETE after the lock: 200');
 is_deeply([map { $_->{id} } @{$d->{data} || []}], [$fc, $fb],
           'the list follows');
 
+# 3. a lock of a moment (as the helper's commit takes): the request
+#    tries again on a timer and gets SQLite's exact answer, not the zone's
+
+$lock = lock_db('EXCLUSIVE');
+ok($lock->{ok}, 'sqlite3 holds BEGIN EXCLUSIVE');
+my ($fh, $file) = tempfile();
+close $fh;
+my $pid = fork;
+die "fork: $!" unless defined $pid;
+if ($pid == 0) {
+    my ($s) = req('GET', '/v1/files/file-000000000000000000000000');
+    open my $o, '>', $file or POSIX::_exit(1);
+    print $o $s;
+    close $o;
+    POSIX::_exit(0);
+}
+sleep 0.1;
+release($lock);
+waitpid($pid, 0);
+is(GeminiPool::slurp($file), 404,
+   'a file nobody has, while a lock of 0.1 s is held: 404 after it');
+unlink $file;
+
 $srv->stop;
 ok(!$srv->running, 'nginx stopped');
 
