@@ -102,6 +102,8 @@ ngx_int_t ngx_gp_admin_error(ngx_http_request_t *r, ngx_uint_t status,
     ;
 ngx_int_t ngx_gp_admin_ok(ngx_http_request_t *r);
 ngx_int_t ngx_gp_admin_changed(ngx_http_request_t *r);
+void ngx_gp_admin_busy_clear(void);
+ngx_int_t ngx_gp_admin_busy(ngx_http_request_t *r, ngx_int_t rc);
 const char *ngx_gp_admin_str(ngx_gp_admin_t *a, const char *key,
     ngx_int_t *bad);
 ngx_int_t ngx_gp_admin_int(ngx_gp_admin_t *a, const char *key, int64_t *out,

@@ -209,11 +209,66 @@ ngx_gp_admin_account_body(ngx_gp_admin_t *a, ngx_gp_store_account_t *acc)
 }
 
 
+/*
+ * The end of a change to the accounts, inside its transaction: it is
+ * committed only when the zone has room for every account it leaves
+ * (else 507 naming gemini_pool_zone and the size it needs, and nothing is
+ * changed: the database and the zone never disagree), then the zone
+ * follows.  *rc: what to answer when it returns NGX_ERROR.
+ */
+
+static ngx_int_t
+ngx_gp_admin_accounts_commit(ngx_gp_admin_t *a, ngx_int_t *rc)
+{
+    ngx_int_t             room_rc;
+    ngx_log_t            *log;
+    ngx_gp_zone_t        *z;
+    ngx_gp_store_room_t   room;
+
+    log = a->r->connection->log;
+
+    room_rc = ngx_gp_store_zone_room(log, &room);
+
+    if (room_rc != NGX_OK) {
+        ngx_gp_store_rollback(log);
+
+        if (room_rc != NGX_DECLINED) {
+            *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+            return NGX_ERROR;
+        }
+
+        z = ngx_gp_zone();
+
+        *rc = ngx_gp_admin_error(a->r, NGX_HTTP_INSUFFICIENT_STORAGE,
+                                 "zone_full", "gemini_pool_zone \"%.*s\" "
+                                 "(%luk) has no room for %lu accounts: "
+                                 "raise it to at least %luk (docs/"
+                                 "directives.md); nothing was changed",
+                                 (int) z->gmcf->zone_name.len,
+                                 z->gmcf->zone_name.data,
+                                 (unsigned long) room.size / 1024,
+                                 (unsigned long) room.accounts,
+                                 (unsigned long) room.needed / 1024);
+        return NGX_ERROR;
+    }
+
+    if (ngx_gp_store_commit(log) != NGX_OK
+        || ngx_gp_admin_changed(a->r) != NGX_OK)
+    {
+        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
 ngx_int_t
 ngx_gp_admin_account_add(ngx_gp_admin_t *a)
 {
     int64_t                  id;
     json_t                  *v;
+    ngx_int_t                rc;
     ngx_uint_t               i;
     const char              *err;
     ngx_gp_admin_field_t    *f;
@@ -252,14 +307,19 @@ ngx_gp_admin_account_add(ngx_gp_admin_t *a)
 
     ngx_gp_admin_account_body(a, &acc);
 
-    if (ngx_gp_store_account_add(&acc, &id, a->r->connection->log)
-        != NGX_OK)
-    {
+    if (ngx_gp_store_begin(a->r->connection->log) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ngx_gp_admin_changed(a->r) != NGX_OK) {
+    if (ngx_gp_store_account_add(&acc, &id, a->r->connection->log)
+        != NGX_OK)
+    {
+        ngx_gp_store_rollback(a->r->connection->log);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_gp_admin_accounts_commit(a, &rc) != NGX_OK) {
+        return rc;
     }
 
     return ngx_gp_admin_json(a->r, NGX_HTTP_CREATED,
@@ -340,6 +400,7 @@ ngx_int_t
 ngx_gp_admin_account_update(ngx_gp_admin_t *a)
 {
     int64_t                  id;
+    ngx_int_t                rc;
     ngx_uint_t               index, count, i, renew;
     const char              *err;
     ngx_gp_zone_t           *z;
@@ -363,8 +424,13 @@ ngx_gp_admin_account_update(ngx_gp_admin_t *a)
         return ngx_gp_admin_not_found(a, "account");
     }
 
+    if (ngx_gp_store_begin(a->r->connection->log) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     if (id == 0) {
         if (index > count + 100) {
+            ngx_gp_store_rollback(a->r->connection->log);
             return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
                                       "invalid_value", "account position "
                                       "%lu is too far past the end (%lu)",
@@ -377,6 +443,7 @@ ngx_gp_admin_account_update(ngx_gp_admin_t *a)
                                               a->r->connection->log)
             != NGX_OK)
         {
+            ngx_gp_store_rollback(a->r->connection->log);
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
     }
@@ -388,6 +455,7 @@ ngx_gp_admin_account_update(ngx_gp_admin_t *a)
     if (ngx_gp_store_account_update(id, &acc, a->r->connection->log)
         != NGX_OK)
     {
+        ngx_gp_store_rollback(a->r->connection->log);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -400,11 +468,12 @@ ngx_gp_admin_account_update(ngx_gp_admin_t *a)
                                       &renew, a->r->connection->log)
            != NGX_OK)
     {
+        ngx_gp_store_rollback(a->r->connection->log);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ngx_gp_admin_changed(a->r) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    if (ngx_gp_admin_accounts_commit(a, &rc) != NGX_OK) {
+        return rc;
     }
 
     if (renew) {

@@ -142,7 +142,19 @@ ngx_gp_admin_import(ngx_gp_admin_t *a)
                                   "%s; nothing was changed", err);
     }
 
+    if (rc == NGX_ABORT) {
+        return ngx_gp_admin_error(r, NGX_HTTP_INSUFFICIENT_STORAGE,
+                                  "zone_full", "%s; nothing was changed",
+                                  err);
+    }
+
     if (rc != NGX_OK) {
+        rc = ngx_gp_admin_busy(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+
+        if (rc < NGX_HTTP_SPECIAL_RESPONSE) {
+            return rc;
+        }
+
         return ngx_gp_admin_error(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
                                   "import_failed", "%s; nothing was changed",
                                   err[0] ? err : "the import failed");

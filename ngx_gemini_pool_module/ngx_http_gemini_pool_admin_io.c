@@ -79,6 +79,47 @@ ngx_gp_admin_changed(ngx_http_request_t *r)
 }
 
 
+/*
+ * Another process holds a lock on the database (the account command, a
+ * backup, an operator's sqlite3): the worker waited NGX_GP_STORE_WAIT_ADMIN
+ * ms, not SQLite's usual seconds, and the request is answered 503 with
+ * Retry-After (a write met the lock before it began: nothing was written;
+ * the zone's reload after a write met it: the write stays, the next
+ * reload brings it into the zone).  ngx_gp_admin_busy() turns a failed
+ * route's status into that answer when a statement met the lock.
+ */
+
+void
+ngx_gp_admin_busy_clear(void)
+{
+    (void) ngx_gp_store_busy(1);
+}
+
+
+ngx_int_t
+ngx_gp_admin_busy(ngx_http_request_t *r, ngx_int_t rc)
+{
+    if (rc < NGX_HTTP_SPECIAL_RESPONSE && rc != NGX_ERROR) {
+        return rc;
+    }
+
+    if (r->header_sent || !ngx_gp_store_busy(1)) {
+        return rc;
+    }
+
+    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                  "gemini pool: admin: the database is locked by another "
+                  "process; answered 503");
+
+    ngx_gp_retry_after(r, 1);
+
+    return ngx_gp_admin_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                              "database_busy", "the database is locked by "
+                              "another process (a backup, the account "
+                              "command, sqlite3); try again shortly");
+}
+
+
 /* helpers for JSON fields */
 
 const char *

@@ -370,8 +370,10 @@ ngx_gp_admin_dispatch(ngx_http_request_t *r, json_t *body)
             continue;
         }
 
+        ngx_gp_admin_busy_clear();
+
         if (!rt->open && ngx_gp_admin_authenticate(a, &rc) != NGX_OK) {
-            return rc;
+            return ngx_gp_admin_busy(r, rc);
         }
 
         rc = rt->handler(a);
@@ -380,6 +382,12 @@ ngx_gp_admin_dispatch(ngx_http_request_t *r, json_t *body)
         if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
             if (r->header_sent) {
                 return NGX_ERROR;
+            }
+
+            rc = ngx_gp_admin_busy(r, rc);
+
+            if (rc < NGX_HTTP_SPECIAL_RESPONSE) {
+                return rc;
             }
 
             return ngx_gp_admin_error(r, rc, "internal_error",

@@ -76,6 +76,19 @@ typedef struct {
 } ngx_gp_upload_t;
 
 
+/* a /v1/files request that met a lock, tried again on a timer */
+typedef struct {
+    ngx_http_request_t  *r;
+    ngx_gp_key_t         key;
+    ngx_str_t            id;
+    ngx_uint_t           tries;
+    ngx_event_t          ev;
+} ngx_gp_files_wait_t;
+
+#define NGX_GP_FILES_WAIT    10     /* ms between tries */
+#define NGX_GP_FILES_TRIES   30     /* then the zone answers, or a 503 */
+
+
 static void ngx_gp_input_cleanup(void *data);
 static ngx_int_t ngx_gp_input_file_ref(ngx_gp_input_t *in,
     ngx_gp_input_file_t *f, const char *id, int64_t key_id,
@@ -85,9 +98,14 @@ static ngx_int_t ngx_gp_input_fetch(ngx_gp_input_t *in,
 static void ngx_gp_input_fetch_done(ngx_gp_xfer_t *x);
 static ngx_uint_t ngx_gp_type_ok(const char *mime);
 
-static ngx_int_t ngx_gp_files_list(ngx_http_request_t *r, ngx_gp_key_t *k);
+static ngx_int_t ngx_gp_files_run(ngx_http_request_t *r, ngx_gp_key_t *k,
+    ngx_str_t *id, ngx_uint_t last);
+static void ngx_gp_files_wait_handler(ngx_event_t *ev);
+static void ngx_gp_files_wait_cleanup(void *data);
+static ngx_int_t ngx_gp_files_list(ngx_http_request_t *r, ngx_gp_key_t *k,
+    ngx_uint_t last);
 static ngx_int_t ngx_gp_files_get(ngx_http_request_t *r, ngx_gp_key_t *k,
-    ngx_str_t *id, ngx_uint_t del);
+    ngx_str_t *id, ngx_uint_t del, ngx_uint_t final);
 static void ngx_gp_files_name(const ngx_gp_mpart_t *file, char *buf,
     size_t size);
 static void ngx_gp_files_type(const ngx_gp_mpart_t *file, const char *name,
@@ -823,9 +841,11 @@ ngx_gp_files_object(u_char *p, u_char *last, ngx_gp_store_file_t *f)
 ngx_int_t
 ngx_gp_files_handler(ngx_http_request_t *r, ngx_str_t *id)
 {
-    ngx_int_t            rc;
-    ngx_gp_key_t         key;
-    ngx_gp_oai_error_t   err;
+    ngx_int_t             rc;
+    ngx_gp_key_t          key;
+    ngx_pool_cleanup_t   *cln;
+    ngx_gp_oai_error_t    err;
+    ngx_gp_files_wait_t  *w;
 
     if (r->method == NGX_HTTP_POST && id->len == 0) {
         rc = ngx_http_read_client_request_body(r, ngx_gp_files_body);
@@ -856,11 +876,83 @@ ngx_gp_files_handler(ngx_http_request_t *r, ngx_str_t *id)
         return rc;
     }
 
-    if (id->len == 0) {
-        return ngx_gp_files_list(r, &key);
+    rc = ngx_gp_files_run(r, &key, id, 0);
+
+    if (rc != NGX_BUSY) {
+        return rc;
     }
 
-    return ngx_gp_files_get(r, &key, id, r->method == NGX_HTTP_DELETE);
+    /*
+     * another process holds a lock on the database (often only for the
+     * moment of the helper's commit): the request tries again on a timer,
+     * never blocking the worker, and after NGX_GP_FILES_TRIES the zone's
+     * ring answers (or a 503)
+     */
+
+    w = ngx_pcalloc(r->pool, sizeof(ngx_gp_files_wait_t));
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+
+    if (w == NULL || cln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    w->r = r;
+    w->key = key;
+    w->id = *id;
+    w->ev.handler = ngx_gp_files_wait_handler;
+    w->ev.data = w;
+    w->ev.log = r->connection->log;
+
+    cln->handler = ngx_gp_files_wait_cleanup;
+    cln->data = w;
+
+    ngx_add_timer(&w->ev, NGX_GP_FILES_WAIT);
+    r->main->count++;
+
+    return NGX_DONE;
+}
+
+
+static ngx_int_t
+ngx_gp_files_run(ngx_http_request_t *r, ngx_gp_key_t *k, ngx_str_t *id,
+    ngx_uint_t last)
+{
+    if (id->len == 0) {
+        return ngx_gp_files_list(r, k, last);
+    }
+
+    return ngx_gp_files_get(r, k, id, r->method == NGX_HTTP_DELETE, last);
+}
+
+
+static void
+ngx_gp_files_wait_handler(ngx_event_t *ev)
+{
+    ngx_int_t             rc;
+    ngx_gp_files_wait_t  *w = ev->data;
+
+    w->tries++;
+
+    rc = ngx_gp_files_run(w->r, &w->key, &w->id,
+                          w->tries >= NGX_GP_FILES_TRIES);
+
+    if (rc == NGX_BUSY) {
+        ngx_add_timer(&w->ev, NGX_GP_FILES_WAIT);
+        return;
+    }
+
+    ngx_http_finalize_request(w->r, rc);
+}
+
+
+static void
+ngx_gp_files_wait_cleanup(void *data)
+{
+    ngx_gp_files_wait_t  *w = data;
+
+    if (w->ev.timer_set) {
+        ngx_del_timer(&w->ev);
+    }
 }
 
 
@@ -904,9 +996,10 @@ ngx_gp_files_row(void *data, ngx_gp_store_file_t *f)
 
 
 static ngx_int_t
-ngx_gp_files_list(ngx_http_request_t *r, ngx_gp_key_t *k)
+ngx_gp_files_list(ngx_http_request_t *r, ngx_gp_key_t *k, ngx_uint_t last)
 {
     size_t              size;
+    ngx_int_t           rc;
     ngx_str_t           purpose;
     ngx_gp_files_out_t  o;
 
@@ -926,10 +1019,24 @@ ngx_gp_files_list(ngx_http_request_t *r, ngx_gp_key_t *k)
     o.last = o.start + size;
     o.p = ngx_slprintf(o.start, o.last, "{\"object\":\"list\",\"data\":[");
 
-    if (ngx_gp_store_files_list(k->id, &purpose, ngx_gp_files_row, &o,
-                                r->connection->log)
-        != NGX_OK)
-    {
+    rc = ngx_gp_store_files_list(k->id, &purpose, ngx_gp_files_row, &o,
+                                 r->connection->log);
+
+    if (rc == NGX_BUSY && !last) {
+        return NGX_BUSY;
+    }
+
+    if (rc == NGX_BUSY) {
+        /* the database is locked: the uploads in the zone's ring */
+        o.n = 0;
+        o.p = ngx_slprintf(o.start, o.last, "{\"object\":\"list\","
+                           "\"data\":[");
+
+        rc = ngx_gp_store_files_list_zone(k->id, &purpose, ngx_gp_files_row,
+                                          &o, r->connection->log);
+    }
+
+    if (rc != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -939,9 +1046,25 @@ ngx_gp_files_list(ngx_http_request_t *r, ngx_gp_key_t *k)
 }
 
 
+/* another process holds a lock on the database, and the zone cannot say */
+
+static ngx_int_t
+ngx_gp_files_busy(ngx_http_request_t *r)
+{
+    ngx_gp_oai_error_t  err;
+
+    ngx_gp_oai_error_set(&err, NGX_HTTP_SERVICE_UNAVAILABLE, "server_error",
+                         "database_busy", NULL, "The file store is locked "
+                         "by another process; try again shortly.");
+    ngx_gp_retry_after(r, 1);
+
+    return ngx_gp_send_error(r, &err);
+}
+
+
 static ngx_int_t
 ngx_gp_files_get(ngx_http_request_t *r, ngx_gp_key_t *k, ngx_str_t *id,
-    ngx_uint_t del)
+    ngx_uint_t del, ngx_uint_t final)
 {
     u_char              *p, *last, *start;
     ngx_int_t            rc;
@@ -961,8 +1084,12 @@ ngx_gp_files_get(ngx_http_request_t *r, ngx_gp_key_t *k, ngx_str_t *id,
     o.p = start;
     o.last = last;
 
-    rc = ngx_gp_store_file_get(k->id, id, ngx_gp_files_row, &o,
+    rc = ngx_gp_store_file_get(k->id, id, final, ngx_gp_files_row, &o,
                                r->connection->log);
+
+    if (rc == NGX_BUSY) {
+        return final ? ngx_gp_files_busy(r) : NGX_BUSY;
+    }
 
     if (rc == NGX_ERROR) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -982,7 +1109,13 @@ ngx_gp_files_get(ngx_http_request_t *r, ngx_gp_key_t *k, ngx_str_t *id,
 
     /* the upstream has no delete: the mapping goes, the file expires */
 
-    if (ngx_gp_store_file_delete(k->id, id, r->connection->log) != NGX_OK) {
+    rc = ngx_gp_store_file_delete(k->id, id, r->connection->log);
+
+    if (rc == NGX_BUSY) {
+        return final ? ngx_gp_files_busy(r) : NGX_BUSY;
+    }
+
+    if (rc != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 

@@ -77,6 +77,7 @@ ngx_gp_helper_start(void)
 static void
 ngx_gp_helper_tick(void)
 {
+    ngx_msec_t      wait;
     ngx_gp_zone_t  *z;
 
     if (!ngx_gp_helper_started) {
@@ -101,11 +102,27 @@ ngx_gp_helper_tick(void)
     /* the requests in flight of processes that are gone */
     ngx_gp_zone_holders_check(z);
 
+    /*
+     * A database locked by another process delays these writes to a later
+     * tick; the helper process waits a little for the lock, the single
+     * process (which serves requests too) does not wait.
+     */
+
+    wait = ngx_gp_store_wait(ngx_process == NGX_PROCESS_HELPER
+                             ? NGX_GP_STORE_WAIT_HELPER
+                             : NGX_GP_STORE_WAIT_NONE);
+    (void) ngx_gp_store_busy(1);
+
     /* cooldowns and expiry flags survive a restart */
     (void) ngx_gp_store_save_state((ngx_cycle_t *) ngx_cycle, z);
 
     /* the call log: from the zone's event ring to SQLite */
     (void) ngx_gp_store_save_events((ngx_cycle_t *) ngx_cycle, z);
+
+    /* uploads of /v1/files stored while the database was locked */
+    (void) ngx_gp_store_files_flush((ngx_cycle_t *) ngx_cycle, z);
+
+    (void) ngx_gp_store_wait(wait);
 
     /* requests should never wait for a JWT */
     ngx_gp_helper_jwt(z);
@@ -237,6 +254,9 @@ ngx_gp_helper_exit_process(ngx_cycle_t *cycle)
     ngx_gp_helper_xsrf = 0;
 
     ngx_gp_relogin_exit();
+
+    /* call log entries a locked database kept back go to the next helper */
+    ngx_gp_store_save_events_exit(ngx_gp_zone());
 }
 
 

@@ -1120,10 +1120,39 @@ ngx_gp_imp_limits(ngx_gp_imp_t *imp)
 
 
 /*
+ * The zone must hold every account after the import, or nothing is
+ * imported (NGX_ABORT: err names gemini_pool_zone and the size it needs).
+ */
+
+static ngx_int_t
+ngx_gp_imp_room(ngx_gp_imp_t *imp)
+{
+    ngx_int_t            rc;
+    ngx_gp_store_room_t  room;
+
+    rc = ngx_gp_store_zone_room(imp->log, &room);
+
+    if (rc == NGX_DECLINED) {
+        (void) snprintf(imp->err, imp->errlen, "gemini_pool_zone has no "
+                        "room for the %lu accounts the import leaves: it "
+                        "is %luk, raise it to at least %luk "
+                        "(docs/directives.md)",
+                        (unsigned long) room.accounts,
+                        (unsigned long) room.size / 1024,
+                        (unsigned long) room.needed / 1024);
+        return NGX_ABORT;
+    }
+
+    return rc == NGX_OK ? NGX_OK : ngx_gp_imp_sql_error(imp);
+}
+
+
+/*
  * POST /api/config/import.  sqlite: the body is a database file (the
  * reference's).  Returns NGX_OK with *result, NGX_DECLINED for a bad
- * file (err says what is wrong), NGX_ERROR otherwise; nothing is changed
- * unless NGX_OK (and not dry_run).
+ * file (err says what is wrong), NGX_ABORT when the zone has no room for
+ * the accounts (err says how big it must be), NGX_ERROR otherwise;
+ * nothing is changed unless NGX_OK (and not dry_run).
  */
 
 ngx_int_t
@@ -1242,6 +1271,10 @@ ngx_gp_config_import(ngx_http_request_t *r, ngx_str_t *body,
 
             if (rc == NGX_OK) {
                 rc = ngx_gp_imp_limits(&imp);
+            }
+
+            if (rc == NGX_OK) {
+                rc = ngx_gp_imp_room(&imp);
             }
 
             if (rc == NGX_OK && !dry_run

@@ -932,12 +932,12 @@ ngx_http_gemini_pool_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    if (size < (ssize_t) (8 * ngx_pagesize + sizeof(ngx_gp_shctx_t))) {
+    if (size < (ssize_t) ngx_gp_zone_minimum()) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "zone \"%V\" is too small, at least %uzk",
-                           &value[1],
-                           (8 * ngx_pagesize + sizeof(ngx_gp_shctx_t))
-                           / 1024 + 1);
+                           "zone \"%V\" is too small, at least %uzk "
+                           "(and more for each account and conversation: "
+                           "see docs/directives.md)",
+                           &value[1], ngx_gp_zone_minimum() / 1024 + 1);
         return NGX_CONF_ERROR;
     }
 

@@ -87,10 +87,18 @@ typedef struct {
     u_char                   name[NGX_GP_NAME_LEN];
     u_char                   team_id[NGX_GP_TEAM_LEN];
     u_char                   csesidx[NGX_GP_CSESIDX_LEN];
-    u_char                   secure_c_ses[NGX_GP_COOKIE_LEN];
-    u_char                   host_c_oses[NGX_GP_COOKIE_LEN];
-    u_char                   user_agent[NGX_GP_UA_LEN];
-    u_char                   proxy[NGX_GP_PROXY_LEN];  /* "": global */
+
+    /*
+     * the long strings, NUL-terminated, at most their NGX_GP_*_LEN - 1
+     * bytes, in one slab allocation of their own length that starts at
+     * secure_c_ses (ngx_gp_zone_strings_locked()): an account costs the
+     * zone this struct (about 1.6 KB) and its strings, not 4.8 KB of
+     * fixed buffers
+     */
+    u_char                  *secure_c_ses;
+    u_char                  *host_c_oses;
+    u_char                  *user_agent;
+    u_char                  *proxy;       /* "": global */
     unsigned                 enabled:1;
     unsigned                 cookie_expired:1;
 
@@ -245,7 +253,7 @@ typedef struct {
     ngx_uint_t               nbindings;
     uint64_t                 evictions;
 
-    ngx_gp_filemap_entry_t  *files;       /* NGX_GP_FILEMAP_SLOTS */
+    ngx_gp_filemap_slot_t   *files;       /* NGX_GP_FILEMAP_SLOTS */
     ngx_uint_t               files_next;
 
     time_t                   loaded;      /* last load from SQLite */
@@ -304,6 +312,10 @@ typedef struct {
 } ngx_gp_account_copy_t;
 
 ngx_int_t ngx_gp_zone_init(ngx_shm_zone_t *shm_zone, void *data);
+void *ngx_gp_zone_alloc_locked(ngx_gp_zone_t *z, size_t size);
+size_t ngx_gp_zone_slab_size(size_t size);
+size_t ngx_gp_zone_minimum(void);
+ngx_uint_t ngx_gp_zone_capacity(ngx_uint_t n);
 void ngx_gp_account_copy(ngx_gp_account_t *acc, ngx_uint_t i,
     ngx_gp_account_copy_t *a);
 ngx_gp_zone_t *ngx_gp_zone(void);
@@ -343,6 +355,8 @@ void ngx_gp_zone_events_release(ngx_gp_zone_t *z, ngx_gp_event_t *ev,
     ngx_uint_t n);
 ngx_uint_t ngx_gp_zone_events_take(ngx_gp_zone_t *z, ngx_gp_event_t *out,
     ngx_uint_t max);
+void ngx_gp_zone_events_requeue(ngx_gp_zone_t *z, ngx_gp_event_t *ev,
+    ngx_uint_t n);
 
 /* ngx_gp_zone_key_check() */
 #define NGX_GP_KEY_OK         0

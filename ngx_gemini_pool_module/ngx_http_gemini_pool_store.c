@@ -194,6 +194,12 @@ ngx_gp_store_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st,
     ngx_log_t *log)
 {
     if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK) {
+        if (ngx_gp_store_busy_level(db) == NGX_LOG_INFO) {
+            ngx_log_error(NGX_LOG_INFO, log, 0, "gemini pool: sqlite: %s",
+                          sqlite3_errmsg(db));
+            return NGX_ERROR;
+        }
+
         return ngx_gp_store_error(db, log);
     }
 
@@ -716,15 +722,159 @@ ngx_gp_store_secret(sqlite3_stmt *st, int col, u_char *dst, size_t size,
 }
 
 
-static ngx_int_t
-ngx_gp_store_load_accounts(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
+/* the long strings of an account: their length in one allocation */
+
+static size_t
+ngx_gp_store_strings_len(ngx_gp_account_t *acc)
 {
-    size_t             n, cap;
-    ngx_uint_t         i, k;
-    ngx_int_t          rc, *from;
-    sqlite3_stmt      *st;
-    ngx_gp_shctx_t    *sh;
-    ngx_gp_account_t  *a, *old, *acc;
+    return ngx_strlen(acc->secure_c_ses) + 1 + ngx_strlen(acc->host_c_oses)
+           + 1 + ngx_strlen(acc->user_agent) + 1 + ngx_strlen(acc->proxy)
+           + 1;
+}
+
+
+/* copies them to dst (one allocation) and points the account there */
+
+static void
+ngx_gp_store_strings_put(ngx_gp_account_t *acc, u_char *dst)
+{
+    u_char  *s;
+
+#define ngx_gp_store_string_put(field)                                       \
+    s = acc->field;                                                          \
+    acc->field = dst;                                                        \
+    dst = ngx_cpymem(dst, s, ngx_strlen(s) + 1)
+
+    ngx_gp_store_string_put(secure_c_ses);
+    ngx_gp_store_string_put(host_c_oses);
+    ngx_gp_store_string_put(user_agent);
+    ngx_gp_store_string_put(proxy);
+
+#undef ngx_gp_store_string_put
+}
+
+
+/* one row's strings, read into process memory */
+typedef struct {
+    u_char                   secure_c_ses[NGX_GP_COOKIE_LEN];
+    u_char                   host_c_oses[NGX_GP_COOKIE_LEN];
+    u_char                   user_agent[NGX_GP_UA_LEN];
+    u_char                   proxy[NGX_GP_PROXY_LEN];
+} ngx_gp_store_strings_t;
+
+
+static ngx_int_t
+ngx_gp_store_read_account(sqlite3_stmt *st, ngx_gp_account_t *acc,
+    ngx_gp_store_strings_t *t, ngx_gp_zone_t *z, ngx_log_t *log)
+{
+    u_char  *blob;
+
+    ngx_memzero(acc, sizeof(ngx_gp_account_t));
+
+    acc->id = sqlite3_column_int64(st, 0);
+    ngx_gp_store_text(st, 1, acc->name, NGX_GP_NAME_LEN, "name",
+                      acc->id, log);
+    ngx_gp_store_text(st, 2, acc->team_id, NGX_GP_TEAM_LEN, "team_id",
+                      acc->id, log);
+    ngx_gp_store_text(st, 3, acc->csesidx, NGX_GP_CSESIDX_LEN,
+                      "csesidx", acc->id, log);
+    if (ngx_gp_store_secret(st, 4, t->secure_c_ses, NGX_GP_COOKIE_LEN,
+                            "accounts.secure_c_ses", acc->id, z, log)
+        != NGX_OK
+        || ngx_gp_store_secret(st, 5, t->host_c_oses, NGX_GP_COOKIE_LEN,
+                               "accounts.host_c_oses", acc->id, z, log)
+           != NGX_OK
+        || ngx_gp_store_secret(st, 13, t->proxy, NGX_GP_PROXY_LEN,
+                               "accounts.proxy", acc->id, z, log)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_gp_store_text(st, 6, t->user_agent, NGX_GP_UA_LEN, "user_agent",
+                      acc->id, log);
+    acc->enabled = sqlite3_column_int(st, 7) ? 1 : 0;
+    acc->cookie_expired = sqlite3_column_int(st, 8) ? 1 : 0;
+    acc->cooldown_until[NGX_GP_QUOTA_TEXT] = sqlite3_column_int64(st, 9);
+    acc->cooldown_until[NGX_GP_QUOTA_IMAGES] = sqlite3_column_int64(st, 10);
+    acc->cooldown_until[NGX_GP_QUOTA_VIDEOS] = sqlite3_column_int64(st, 11);
+    ngx_gp_store_text(st, 12, acc->last_error, sizeof(acc->last_error),
+                      "last_error", acc->id, log);
+
+    if (t->proxy[0] && ngx_strcmp(t->proxy, "direct") != 0
+        && !ngx_gp_proxy_valid(t->proxy))
+    {
+        u_char  masked[NGX_GP_PROXY_LEN];
+
+        (void) ngx_gp_mask_url((char *) t->proxy, masked, sizeof(masked));
+        ngx_log_error(NGX_LOG_ERR, log, 0,
+                      "gemini pool: account %L: proxy \"%s\" is not a "
+                      "proxy URL; the global proxy applies", acc->id,
+                      masked);
+        t->proxy[0] = '\0';
+    }
+
+    if (acc->name[0] == '\0') {
+        ngx_sprintf(acc->name, "account-%L%Z", acc->id);
+    }
+
+    /* the strings in process memory until they go into the zone */
+
+    acc->secure_c_ses = t->secure_c_ses;
+    acc->host_c_oses = t->host_c_oses;
+    acc->user_agent = t->user_agent;
+    acc->proxy = t->proxy;
+
+    blob = ngx_alloc(ngx_gp_store_strings_len(acc), log);
+
+    if (blob == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_gp_store_strings_put(acc, blob);
+
+    ngx_explicit_memzero(t, sizeof(ngx_gp_store_strings_t));
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_gp_store_free_accounts(ngx_gp_account_t *a, size_t n)
+{
+    size_t  i, len;
+
+    for (i = 0; i < n; i++) {
+        len = ngx_gp_store_strings_len(&a[i]);
+        ngx_explicit_memzero(a[i].secure_c_ses, len);
+        ngx_free(a[i].secure_c_ses);
+    }
+
+    ngx_free(a);
+}
+
+
+/*
+ * The accounts of the database into the zone, or (check set) only whether
+ * they fit: the array of slots (grown to ngx_gp_zone_capacity(n) when it
+ * is short) and each account's strings are allocated first, conversation
+ * bindings making room; when something does not fit, nothing in the zone
+ * changes and room says how big the zone must be (NGX_DECLINED).
+ */
+
+static ngx_int_t
+ngx_gp_store_load_accounts(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log,
+    ngx_uint_t check, ngx_gp_store_room_t *room)
+{
+    int                 rc;
+    size_t              n, cap, m, need, size;
+    u_char            **zb;
+    ngx_uint_t          i, k, ok, level;
+    sqlite3_stmt       *st;
+    ngx_gp_shctx_t     *sh;
+    ngx_gp_account_t   *a, *acc, *arr, *o;
+    ngx_int_t          *from;
+    ngx_gp_store_strings_t  t;
 
     if (ngx_gp_store_prepare(db, "SELECT a.id, a.name, a.team_id, "
                              "a.csesidx, a.secure_c_ses, a.host_c_oses, "
@@ -759,7 +909,7 @@ ngx_gp_store_load_accounts(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
         if (rc != SQLITE_ROW) {
             (void) ngx_gp_store_error(db, log);
             sqlite3_finalize(st);
-            ngx_free(a);
+            ngx_gp_store_free_accounts(a, n);
             return NGX_ERROR;
         }
 
@@ -767,7 +917,7 @@ ngx_gp_store_load_accounts(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
             acc = ngx_alloc(2 * cap * sizeof(ngx_gp_account_t), log);
             if (acc == NULL) {
                 sqlite3_finalize(st);
-                ngx_free(a);
+                ngx_gp_store_free_accounts(a, n);
                 return NGX_ERROR;
             }
 
@@ -777,74 +927,21 @@ ngx_gp_store_load_accounts(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
             cap *= 2;
         }
 
-        acc = &a[n++];
-        ngx_memzero(acc, sizeof(ngx_gp_account_t));
-
-        acc->id = sqlite3_column_int64(st, 0);
-        ngx_gp_store_text(st, 1, acc->name, NGX_GP_NAME_LEN, "name",
-                          acc->id, log);
-        ngx_gp_store_text(st, 2, acc->team_id, NGX_GP_TEAM_LEN, "team_id",
-                          acc->id, log);
-        ngx_gp_store_text(st, 3, acc->csesidx, NGX_GP_CSESIDX_LEN,
-                          "csesidx", acc->id, log);
-        if (ngx_gp_store_secret(st, 4, acc->secure_c_ses, NGX_GP_COOKIE_LEN,
-                                "accounts.secure_c_ses", acc->id, z, log)
-            != NGX_OK
-            || ngx_gp_store_secret(st, 5, acc->host_c_oses,
-                                   NGX_GP_COOKIE_LEN, "accounts.host_c_oses",
-                                   acc->id, z, log)
-               != NGX_OK
-            || ngx_gp_store_secret(st, 13, acc->proxy, NGX_GP_PROXY_LEN,
-                                   "accounts.proxy", acc->id, z, log)
-               != NGX_OK)
-        {
+        if (ngx_gp_store_read_account(st, &a[n], &t, z, log) != NGX_OK) {
+            ngx_explicit_memzero(&t, sizeof(ngx_gp_store_strings_t));
             sqlite3_finalize(st);
-            ngx_free(a);
+            ngx_gp_store_free_accounts(a, n);
             return NGX_ERROR;
         }
 
-        ngx_gp_store_text(st, 6, acc->user_agent, NGX_GP_UA_LEN,
-                          "user_agent", acc->id, log);
-        acc->enabled = sqlite3_column_int(st, 7) ? 1 : 0;
-        acc->cookie_expired = sqlite3_column_int(st, 8) ? 1 : 0;
-        acc->cooldown_until[NGX_GP_QUOTA_TEXT] = sqlite3_column_int64(st, 9);
-        acc->cooldown_until[NGX_GP_QUOTA_IMAGES] =
-                                                sqlite3_column_int64(st, 10);
-        acc->cooldown_until[NGX_GP_QUOTA_VIDEOS] =
-                                                sqlite3_column_int64(st, 11);
-        ngx_gp_store_text(st, 12, acc->last_error, sizeof(acc->last_error),
-                          "last_error", acc->id, log);
-        if (acc->proxy[0] && ngx_strcmp(acc->proxy, "direct") != 0
-            && !ngx_gp_proxy_valid(acc->proxy))
-        {
-            u_char  masked[NGX_GP_PROXY_LEN];
-
-            (void) ngx_gp_mask_url((char *) acc->proxy, masked,
-                                   sizeof(masked));
-            ngx_log_error(NGX_LOG_ERR, log, 0,
-                          "gemini pool: account %L: proxy \"%s\" is not a "
-                          "proxy URL; the global proxy applies", acc->id,
-                          masked);
-            acc->proxy[0] = '\0';
-        }
-
-        if (acc->name[0] == '\0') {
-            ngx_sprintf(acc->name, "account-%L%Z", acc->id);
-        }
+        n++;
     }
 
     sqlite3_finalize(st);
 
-    sh = z->sh;
-
-    ngx_shmtx_lock(&z->shpool->mutex);
-
-    /* a snapshot of the old slots, in process memory */
-
-    old = ngx_alloc(sh->naccounts * sizeof(ngx_gp_account_t) + 1, log);
-    if (old == NULL) {
-        ngx_shmtx_unlock(&z->shpool->mutex);
-        ngx_free(a);
+    zb = ngx_alloc(n * sizeof(u_char *) + 1, log);
+    if (zb == NULL) {
+        ngx_gp_store_free_accounts(a, n);
         return NGX_ERROR;
     }
 
@@ -852,90 +949,166 @@ ngx_gp_store_load_accounts(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
 
     from = ngx_alloc(n * sizeof(ngx_int_t) + 1, log);
     if (from == NULL) {
-        ngx_shmtx_unlock(&z->shpool->mutex);
-        ngx_free(old);
-        ngx_free(a);
+        ngx_free(zb);
+        ngx_gp_store_free_accounts(a, n);
         return NGX_ERROR;
     }
 
-    if (sh->naccounts) {
-        ngx_memcpy(old, sh->accounts,
-                   sh->naccounts * sizeof(ngx_gp_account_t));
+    for (i = 0; i < n; i++) {
+        from[i] = -1;
     }
 
-    if (n > sh->capacity || sh->accounts == NULL) {
-        cap = ngx_max(n * 2, 16);
+    sh = z->sh;
 
-        acc = ngx_slab_calloc_locked(z->shpool,
-                                     cap * sizeof(ngx_gp_account_t));
-        if (acc == NULL) {
-            ngx_shmtx_unlock(&z->shpool->mutex);
-            ngx_log_error(NGX_LOG_EMERG, log, 0,
-                          "gemini pool: the zone is too small for %uz "
-                          "accounts; raise its size", n);
-            ngx_free(from);
-            ngx_free(old);
-            ngx_free(a);
-            return NGX_ERROR;
+    ngx_shmtx_lock(&z->shpool->mutex);
+
+    /* everything it needs first: a full zone changes nothing */
+
+    ok = 1;
+    need = 0;
+    arr = NULL;
+    cap = sh->capacity;
+
+    if (n > sh->capacity || sh->accounts == NULL) {
+        cap = ngx_gp_zone_capacity(n);
+        size = cap * sizeof(ngx_gp_account_t);
+        need += ngx_gp_zone_slab_size(size);
+
+        arr = ngx_gp_zone_alloc_locked(z, size);
+        ok = (arr != NULL);
+    }
+
+    for (m = 0, i = 0; i < n; i++) {
+        size = ngx_gp_store_strings_len(&a[i]);
+        need += ngx_gp_zone_slab_size(size);
+
+        if (ok) {
+            zb[i] = ngx_gp_zone_alloc_locked(z, size);
+            ok = (zb[i] != NULL);
+            m += ok;
+        }
+    }
+
+    if (!ok || check) {
+        for (i = 0; i < m; i++) {
+            ngx_slab_free_locked(z->shpool, zb[i]);
         }
 
+        if (arr) {
+            ngx_slab_free_locked(z->shpool, arr);
+        }
+
+        size = z->shpool->end - (u_char *) z->shpool;
+
+        /*
+         * what is used now and what they need, each page with its
+         * descriptor, and a few pages for the small allocations' slots
+         */
+
+        need = size - z->shpool->pfree * ngx_pagesize + need
+               + need / ngx_pagesize * sizeof(ngx_slab_page_t)
+               + 8 * ngx_pagesize;
+        need = ngx_align(need, 65536);
+
+        if (room) {
+            room->accounts = n;
+            room->size = size;
+            room->needed = need;
+        }
+
+        ngx_shmtx_unlock(&z->shpool->mutex);
+
+        ngx_free(from);
+        ngx_free(zb);
+        ngx_gp_store_free_accounts(a, n);
+
+        if (ok) {
+            return NGX_OK;
+        }
+
+        level = check ? NGX_LOG_WARN : NGX_LOG_EMERG;
+
+        ngx_log_error(level, log, 0,
+                      "gemini pool: gemini_pool_zone \"%V\" (%uzk) has no "
+                      "room for %uz accounts; raise it to at least %uzk",
+                      &z->gmcf->zone_name, size / 1024, n, need / 1024);
+
+        return NGX_DECLINED;
+    }
+
+    /*
+     * runtime state follows the account by id (both lists are in id
+     * order); new credentials drop it
+     */
+
+    for (i = 0, k = 0; i < n && k < sh->naccounts; i++) {
+        while (k < sh->naccounts && sh->accounts[k].id < a[i].id) {
+            k++;
+        }
+
+        if (k == sh->naccounts || sh->accounts[k].id != a[i].id) {
+            continue;
+        }
+
+        o = &sh->accounts[k];
+        from[i] = (ngx_int_t) k;
+
+        /*
+         * the zone is newer than the database (the helper persists state
+         * within a tick): keep its runtime state, unless the credentials
+         * changed, which renews the account
+         */
+
+        if (o->secure_c_ses
+            && ngx_strcmp(o->secure_c_ses, a[i].secure_c_ses) == 0
+            && ngx_strcmp(o->csesidx, a[i].csesidx) == 0)
+        {
+            a[i].cookie_expired |= o->cookie_expired;
+            a[i].state_gen = o->state_gen;
+            a[i].saved_gen = o->saved_gen;
+            ngx_memcpy(a[i].jwt, o->jwt, NGX_GP_JWT_LEN);
+            a[i].jwt_iat = o->jwt_iat;
+            ngx_memcpy(a[i].cooldown_until, o->cooldown_until,
+                       sizeof(a[i].cooldown_until));
+            ngx_memcpy(a[i].rate_limited, o->rate_limited,
+                       sizeof(a[i].rate_limited));
+            ngx_memcpy(a[i].last_error, o->last_error,
+                       sizeof(a[i].last_error));
+        }
+
+        /* a login under way or its record outlives a load */
+        a[i].relogin = o->relogin;
+        a[i].requests = o->requests;
+        a[i].failures = o->failures;
+        a[i].xsrf_calls = o->xsrf_calls;
+        a[i].in_flight = o->in_flight;
+        a[i].last_used = o->last_used;
+    }
+
+    /* the old strings go, the new ones move in */
+
+    for (k = 0; k < sh->naccounts; k++) {
+        if (sh->accounts[k].secure_c_ses) {
+            ngx_slab_free_locked(z->shpool, sh->accounts[k].secure_c_ses);
+        }
+    }
+
+    if (arr) {
         if (sh->accounts) {
             ngx_slab_free_locked(z->shpool, sh->accounts);
         }
 
+        sh->accounts = arr;
         sh->capacity = cap;
-        sh->accounts = acc;
     }
-
-    /* runtime state follows the account by id; new credentials drop it */
-
-    for (i = 0; i < n; i++) {
-        from[i] = -1;
-
-        for (k = 0; k < sh->naccounts; k++) {
-            if (old[k].id != a[i].id) {
-                continue;
-            }
-
-            from[i] = (ngx_int_t) k;
-
-            /*
-             * the zone is newer than the database (the helper persists
-             * state within a tick): keep its runtime state, unless the
-             * credentials changed, which renews the account
-             */
-
-            if (ngx_strcmp(old[k].secure_c_ses, a[i].secure_c_ses) == 0
-                && ngx_strcmp(old[k].csesidx, a[i].csesidx) == 0)
-            {
-                a[i].cookie_expired |= old[k].cookie_expired;
-                a[i].state_gen = old[k].state_gen;
-                a[i].saved_gen = old[k].saved_gen;
-                ngx_memcpy(a[i].jwt, old[k].jwt, NGX_GP_JWT_LEN);
-                a[i].jwt_iat = old[k].jwt_iat;
-                ngx_memcpy(a[i].cooldown_until, old[k].cooldown_until,
-                           sizeof(a[i].cooldown_until));
-                ngx_memcpy(a[i].rate_limited, old[k].rate_limited,
-                           sizeof(a[i].rate_limited));
-                ngx_memcpy(a[i].last_error, old[k].last_error,
-                           sizeof(a[i].last_error));
-            }
-
-            /* a login under way or its record outlives a load */
-            a[i].relogin = old[k].relogin;
-            a[i].requests = old[k].requests;
-            a[i].failures = old[k].failures;
-            a[i].xsrf_calls = old[k].xsrf_calls;
-            a[i].in_flight = old[k].in_flight;
-            a[i].last_used = old[k].last_used;
-            break;
-        }
-    }
-
-    ngx_free(old);
 
     ngx_memzero(sh->accounts, sh->capacity * sizeof(ngx_gp_account_t));
-    ngx_memcpy(sh->accounts, a, n * sizeof(ngx_gp_account_t));
+
+    for (i = 0; i < n; i++) {
+        sh->accounts[i] = a[i];
+        ngx_gp_store_strings_put(&sh->accounts[i], zb[i]);
+    }
+
     sh->naccounts = n;
 
     ngx_gp_zone_holders_move_locked(z, from, n);
@@ -947,12 +1120,36 @@ ngx_gp_store_load_accounts(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
 
     ngx_shmtx_unlock(&z->shpool->mutex);
 
-    ngx_free(a);
+    ngx_free(zb);
+    ngx_gp_store_free_accounts(a, n);
 
     ngx_log_error(NGX_LOG_NOTICE, log, 0,
                   "gemini pool: %uz account(s) loaded", n);
 
     return NGX_OK;
+}
+
+
+/*
+ * Whether the accounts of the process's connection (its transaction's
+ * writes included) fit the zone: the admin API and the import ask before
+ * they commit.  NGX_DECLINED: room says how big the zone must be.
+ */
+
+ngx_int_t
+ngx_gp_store_zone_room(ngx_log_t *log, ngx_gp_store_room_t *room)
+{
+    sqlite3        *db;
+    ngx_gp_zone_t  *z;
+
+    db = ngx_gp_store_db(log);
+    z = ngx_gp_zone();
+
+    if (db == NULL || z == NULL) {
+        return NGX_ERROR;
+    }
+
+    return ngx_gp_store_load_accounts(db, z, log, 1, room);
 }
 
 
@@ -1257,7 +1454,8 @@ ngx_gp_store_load_files(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
     }
 
     if (ngx_gp_store_prepare(db, "SELECT id, key_id, upstream_id, "
-                             "account_id, session FROM files "
+                             "account_id, session, filename, purpose, "
+                             "bytes, created_at FROM files "
                              "ORDER BY created_at DESC, rowid DESC LIMIT ?1",
                              &st, log)
         != NGX_OK)
@@ -1279,7 +1477,13 @@ ngx_gp_store_load_files(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
                                  (const char *) sqlite3_column_text(st, 2),
                                  sqlite3_column_int64(st, 3),
                                  (const char *) sqlite3_column_text(st, 4))
-            == NGX_OK)
+            == NGX_OK
+            && ngx_gp_filemap_meta(&e[n - 1],
+                                 (const char *) sqlite3_column_text(st, 5),
+                                 (const char *) sqlite3_column_text(st, 6),
+                                 sqlite3_column_int64(st, 7),
+                                 sqlite3_column_int64(st, 8), NULL, NULL)
+               == NGX_OK)
         {
             n--;
         }
@@ -1306,7 +1510,7 @@ static ngx_int_t
 ngx_gp_store_load_all(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
 {
     if (ngx_gp_store_seal(db, z, log) != NGX_OK
-        || ngx_gp_store_load_accounts(db, z, log) != NGX_OK
+        || ngx_gp_store_load_accounts(db, z, log, 0, NULL) != NGX_OK
         || ngx_gp_store_load_settings(db, z, log) != NGX_OK
         || ngx_gp_store_load_models(db, z, log) != NGX_OK
         || ngx_gp_store_load_keys(db, z, log) != NGX_OK
@@ -1390,9 +1594,127 @@ ngx_gp_store_zone_init(ngx_shm_zone_t *shm_zone, void *data)
 /*
  * A process's own connection, opened on first use and kept: the helper
  * writes state and history, a worker writes what the admin API changes.
+ *
+ * It never waits long for a lock another process holds (the account
+ * command, a backup, an operator's sqlite3): a worker serves streams
+ * while it waits, so it waits NGX_GP_STORE_WAIT_ADMIN ms on the admin
+ * path and not at all on the /v1 path (ngx_gp_store_wait() sets it); the
+ * helper waits NGX_GP_STORE_WAIT_HELPER ms and tries again on its next
+ * tick.  ngx_gp_store_busy() says whether a statement gave up on a lock.
  */
 
-static sqlite3  *ngx_gp_process_db;
+/* the call log entries the helper writes in one tick, at most */
+#define NGX_GP_STORE_EVENTS  256
+
+static sqlite3     *ngx_gp_process_db;
+static ngx_msec_t   ngx_gp_store_wait_ms = NGX_GP_STORE_WAIT_ADMIN;
+static ngx_uint_t   ngx_gp_store_busy_hit;
+
+
+static int
+ngx_gp_store_busy_handler(void *data, int count)
+{
+    if ((ngx_msec_t) count * 10 >= ngx_gp_store_wait_ms) {
+        ngx_gp_store_busy_hit = 1;
+        return 0;
+    }
+
+    sqlite3_sleep(10);
+
+    return 1;
+}
+
+
+/* how to log a failed statement: a lock is expected and handled */
+
+ngx_uint_t
+ngx_gp_store_busy_level(sqlite3 *db)
+{
+    switch (sqlite3_errcode(db) & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        ngx_gp_store_busy_hit = 1;
+        return NGX_LOG_INFO;
+    }
+
+    return NGX_LOG_ERR;
+}
+
+
+/* the wait for a lock from now on; returns the one it replaces */
+
+ngx_msec_t
+ngx_gp_store_wait(ngx_msec_t ms)
+{
+    ngx_msec_t  old;
+
+    old = ngx_gp_store_wait_ms;
+    ngx_gp_store_wait_ms = ms;
+
+    return old;
+}
+
+
+/* a statement gave up on a lock since the last call with clear set */
+
+ngx_uint_t
+ngx_gp_store_busy(ngx_uint_t clear)
+{
+    ngx_uint_t  busy;
+
+    /*
+     * set by the busy handler when it gives up and where a failed
+     * statement is logged (ngx_gp_store_busy_level()); sqlite3_errcode()
+     * alone would not do: it is undefined after a call that succeeded
+     */
+
+    busy = ngx_gp_store_busy_hit;
+
+    if (clear) {
+        ngx_gp_store_busy_hit = 0;
+    }
+
+    return busy;
+}
+
+
+/*
+ * The process's connection: the master created and migrated the database
+ * when it loaded the zone, so opening it writes nothing (a locked database
+ * cannot hold up the open).
+ */
+
+static ngx_int_t
+ngx_gp_store_connect(ngx_str_t *path, ngx_log_t *log, sqlite3 **db)
+{
+    int  rc;
+
+    rc = sqlite3_open_v2((char *) path->data, db,
+                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+
+    if (rc != SQLITE_OK) {
+        ngx_log_error(NGX_LOG_ERR, log, 0,
+                      "gemini pool: cannot open database \"%V\": %s", path,
+                      *db ? sqlite3_errmsg(*db) : sqlite3_errstr(rc));
+        sqlite3_close(*db);
+        *db = NULL;
+        return NGX_ERROR;
+    }
+
+    sqlite3_busy_handler(*db, ngx_gp_store_busy_handler, NULL);
+
+    if (sqlite3_exec(*db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL)
+        != SQLITE_OK)
+    {
+        ngx_log_error(NGX_LOG_ERR, log, 0, "gemini pool: sqlite: %s",
+                      sqlite3_errmsg(*db));
+        sqlite3_close(*db);
+        *db = NULL;
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
 
 
 void
@@ -1414,7 +1736,7 @@ ngx_gp_store_db(ngx_log_t *log)
         gmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
                                                 ngx_http_gemini_pool_module);
 
-        if (ngx_gp_store_open(&gmcf->database, log, &ngx_gp_process_db)
+        if (ngx_gp_store_connect(&gmcf->database, log, &ngx_gp_process_db)
             != NGX_OK)
         {
             return NULL;
@@ -1584,6 +1906,13 @@ ngx_gp_store_save_state(ngx_cycle_t *cycle, ngx_gp_zone_t *z)
         return NGX_OK;
     }
 
+    if (ngx_gp_store_busy(1)) {
+        /* saved_gen stays behind: the next tick tries again */
+        (void) sqlite3_exec(ngx_gp_process_db, "ROLLBACK", NULL, NULL, NULL);
+        ngx_free(state);
+        return NGX_AGAIN;
+    }
+
     ngx_log_error(NGX_LOG_ERR, cycle->log, 0,
                   "gemini pool: saving account state failed: %s",
                   sqlite3_errmsg(ngx_gp_process_db));
@@ -1595,6 +1924,30 @@ ngx_gp_store_save_state(ngx_cycle_t *cycle, ngx_gp_zone_t *z)
     ngx_gp_store_close();
 
     return NGX_ERROR;
+}
+
+
+/* the helper's events taken from the ring and not written yet */
+static ngx_gp_event_t  *kept;
+static ngx_uint_t       nkept;
+
+
+/* the helper exits (a reload, a stop): what it kept goes back to the ring */
+
+void
+ngx_gp_store_save_events_exit(ngx_gp_zone_t *z)
+{
+    if (kept == NULL) {
+        return;
+    }
+
+    if (z && nkept) {
+        ngx_gp_zone_events_requeue(z, kept, nkept);
+    }
+
+    ngx_free(kept);
+    kept = NULL;
+    nkept = 0;
 }
 
 
@@ -1616,25 +1969,38 @@ ngx_gp_store_save_events(ngx_cycle_t *cycle, ngx_gp_zone_t *z)
     sqlite3_stmt    *st, *kt;
     ngx_gp_event_t  *ev;
 
-    static time_t    retention;
+    static time_t           retention;
+    static ngx_uint_t       busy;
 
-    ev = ngx_alloc(256 * sizeof(ngx_gp_event_t), cycle->log);
-    if (ev == NULL) {
-        return NGX_ERROR;
+    /*
+     * Events a failed tick could not write (a lock held by another
+     * process) stay in this buffer, their text in the slab, and go first
+     * next tick: a locked database delays the call log, it loses nothing
+     * (while the zone's ring holds what comes meanwhile).
+     */
+
+    if (kept == NULL) {
+        kept = ngx_alloc(NGX_GP_STORE_EVENTS * sizeof(ngx_gp_event_t),
+                         cycle->log);
+        if (kept == NULL) {
+            return NGX_ERROR;
+        }
     }
 
-    n = ngx_gp_zone_events_take(z, ev, 256);
+    ev = kept;
+    n = nkept + ngx_gp_zone_events_take(z, ev + nkept,
+                                        NGX_GP_STORE_EVENTS - nkept);
+    nkept = n;
     now = ngx_time();
 
     if (n == 0 && now - retention < 60) {
-        ngx_free(ev);
+        ngx_free(kept);
+        kept = NULL;
         return NGX_OK;
     }
 
     db = ngx_gp_store_db(cycle->log);
     if (db == NULL) {
-        ngx_gp_zone_events_release(z, ev, n);
-        ngx_free(ev);
         return NGX_ERROR;
     }
 
@@ -1754,13 +2120,36 @@ ngx_gp_store_save_events(ngx_cycle_t *cycle, ngx_gp_zone_t *z)
         }
     }
 
-    ngx_gp_zone_events_release(z, ev, n);
-    ngx_free(ev);
-
     if (rc == SQLITE_OK
         && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
     {
+        ngx_gp_zone_events_release(z, ev, n);
+        nkept = 0;
+        ngx_free(kept);
+        kept = NULL;
+
+        if (busy) {
+            busy = 0;
+            ngx_log_error(NGX_LOG_NOTICE, cycle->log, 0,
+                          "gemini pool: the database is writable again; "
+                          "%ui call log entries written", n);
+        }
+
         return NGX_OK;
+    }
+
+    if (ngx_gp_store_busy(1)) {
+        (void) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+
+        if (!busy) {
+            busy = 1;
+            ngx_log_error(NGX_LOG_WARN, cycle->log, 0,
+                          "gemini pool: the database is locked by another "
+                          "process; %ui call log entries wait for the next "
+                          "tick", n);
+        }
+
+        return NGX_AGAIN;
     }
 
     ngx_log_error(NGX_LOG_ERR, cycle->log, 0,
@@ -1768,6 +2157,10 @@ ngx_gp_store_save_events(ngx_cycle_t *cycle, ngx_gp_zone_t *z)
                   "entries lost", sqlite3_errmsg(db), n);
 
     (void) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    ngx_gp_zone_events_release(z, ev, n);
+    nkept = 0;
+    ngx_free(kept);
+    kept = NULL;
     ngx_gp_store_close();
 
     return NGX_ERROR;
@@ -1849,17 +2242,26 @@ ngx_gp_store_seal_text(const char *aad, const char *plain)
 json_t *
 ngx_gp_store_rows(sqlite3_stmt *st, ngx_gp_store_row_pt row)
 {
+    int      rc;
     json_t  *list, *j;
 
     list = json_array();
+    rc = SQLITE_DONE;
 
-    while (list && sqlite3_step(st) == SQLITE_ROW) {
+    while (list && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         j = row(st);
 
         if (j == NULL || json_array_append_new(list, j) != 0) {
             json_decref(list);
             list = NULL;
         }
+    }
+
+    /* a step that failed (a lock, an I/O error) is not an empty list */
+
+    if (list && rc != SQLITE_DONE) {
+        json_decref(list);
+        list = NULL;
     }
 
     sqlite3_finalize(st);
@@ -1884,8 +2286,8 @@ ngx_gp_store_run(sqlite3_stmt *st, ngx_uint_t *changes, ngx_log_t *log)
     sqlite3_finalize(st);
 
     if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-        ngx_log_error(NGX_LOG_ERR, log, 0, "gemini pool: sqlite: %s",
-                      sqlite3_errmsg(db));
+        ngx_log_error(ngx_gp_store_busy_level(db), log, 0,
+                      "gemini pool: sqlite: %s", sqlite3_errmsg(db));
         return NGX_ERROR;
     }
 

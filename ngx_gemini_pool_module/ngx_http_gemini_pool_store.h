@@ -33,9 +33,27 @@ ngx_int_t ngx_gp_store_save_state(ngx_cycle_t *cycle,
     struct ngx_gp_zone_s *z);
 ngx_int_t ngx_gp_store_save_events(ngx_cycle_t *cycle,
     struct ngx_gp_zone_s *z);
+void ngx_gp_store_save_events_exit(struct ngx_gp_zone_s *z);
 ngx_int_t ngx_gp_store_reload(ngx_log_t *log);
+
+/* whether the accounts fit the zone, asked before a commit */
+typedef struct {
+    size_t                   accounts;    /* in the database */
+    size_t                   size;        /* of the zone, bytes */
+    size_t                   needed;      /* the zone they need, bytes */
+} ngx_gp_store_room_t;
+
+ngx_int_t ngx_gp_store_zone_room(ngx_log_t *log, ngx_gp_store_room_t *room);
 sqlite3 *ngx_gp_store_db(ngx_log_t *log);
 void ngx_gp_store_close(void);
+
+/* how long the process's connection waits for another process's lock */
+#define NGX_GP_STORE_WAIT_NONE     0      /* the /v1 path */
+#define NGX_GP_STORE_WAIT_ADMIN    100    /* a worker's admin API, ms */
+#define NGX_GP_STORE_WAIT_HELPER   250    /* the helper, each tick */
+ngx_msec_t ngx_gp_store_wait(ngx_msec_t ms);
+ngx_uint_t ngx_gp_store_busy(ngx_uint_t clear);
+ngx_uint_t ngx_gp_store_busy_level(sqlite3 *db);
 
 /* one transaction on the process's connection (BEGIN IMMEDIATE) */
 ngx_int_t ngx_gp_store_begin(ngx_log_t *log);
@@ -85,8 +103,12 @@ typedef ngx_int_t (*ngx_gp_store_file_pt)(void *data, ngx_gp_store_file_t *f);
 
 ngx_int_t ngx_gp_store_files_list(int64_t key_id, ngx_str_t *purpose,
     ngx_gp_store_file_pt each, void *data, ngx_log_t *log);
-ngx_int_t ngx_gp_store_file_get(int64_t key_id, ngx_str_t *id,
+ngx_int_t ngx_gp_store_files_list_zone(int64_t key_id, ngx_str_t *purpose,
     ngx_gp_store_file_pt each, void *data, ngx_log_t *log);
+ngx_int_t ngx_gp_store_files_flush(ngx_cycle_t *cycle,
+    struct ngx_gp_zone_s *z);
+ngx_int_t ngx_gp_store_file_get(int64_t key_id, ngx_str_t *id,
+    ngx_uint_t zone, ngx_gp_store_file_pt each, void *data, ngx_log_t *log);
 ngx_int_t ngx_gp_store_file_delete(int64_t key_id, ngx_str_t *id,
     ngx_log_t *log);
 ngx_int_t ngx_gp_store_file_add(const char *id, const char *upstream,

@@ -16,6 +16,7 @@ static ngx_gp_holder_t *ngx_gp_zone_holder(ngx_gp_zone_t *z);
 static uint64_t ngx_gp_zone_give_back(ngx_gp_zone_t *z, ngx_gp_holder_t *h);
 static void ngx_gp_zone_event_text(ngx_gp_zone_t *z, ngx_gp_event_t *e);
 static void ngx_gp_zone_event_text_free(ngx_gp_zone_t *z, ngx_gp_event_t *e);
+static void ngx_gp_binding_free(ngx_gp_zone_t *z, ngx_gp_binding_t *b);
 
 
 /*
@@ -145,9 +146,102 @@ ngx_gp_zone_init(ngx_shm_zone_t *shm_zone, void *data)
 
         ngx_sprintf(shpool->log_ctx, " in gemini_pool_zone \"%V\"%Z",
                     &shm_zone->shm.name);
+
+        /*
+         * a full zone is a state the module handles where it allocates
+         * (bindings evict, history text is dropped and counted, accounts
+         * are refused before they are stored): nginx's "[crit]
+         * ngx_slab_alloc() failed" on every attempt would fill the log
+         */
+
+        shpool->log_nomem = 0;
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * An allocation of durable state (accounts, a pending upload): when the
+ * zone is full, the least recently used conversation bindings (a cache)
+ * make room.  NULL when even that is not enough; nginx does not log it
+ * (log_nomem is off), the caller says what failed and what to raise.
+ */
+
+void *
+ngx_gp_zone_alloc_locked(ngx_gp_zone_t *z, size_t size)
+{
+    void         *p;
+    ngx_queue_t  *q;
+
+    for ( ;; ) {
+        p = ngx_slab_alloc_locked(z->shpool, size);
+
+        if (p || ngx_queue_empty(&z->sh->lru)) {
+            return p;
+        }
+
+        q = ngx_queue_last(&z->sh->lru);
+        ngx_gp_binding_free(z, ngx_queue_data(q, ngx_gp_binding_t, queue));
+        z->sh->evictions++;
+    }
+}
+
+
+/* what an allocation of size bytes takes of the slab */
+
+size_t
+ngx_gp_zone_slab_size(size_t size)
+{
+    size_t  s;
+
+    if (size > ngx_pagesize / 2) {
+        return ngx_align(size, ngx_pagesize);
+    }
+
+    for (s = 8; s < size; s <<= 1) { /* void */ }
+
+    return s;
+}
+
+
+/* the slots of the accounts' array for n accounts: room to grow */
+
+ngx_uint_t
+ngx_gp_zone_capacity(ngx_uint_t n)
+{
+    return n + n / 4 + 16;
+}
+
+
+/*
+ * The smallest zone that starts: nginx's slab pool and its page
+ * descriptors, the state, the event ring, the ring of uploads, the
+ * accounts' array for 16 and a few pages of small allocations (the
+ * accounts' strings, the first bindings).  Each account and binding more
+ * needs its share (docs/directives.md).
+ */
+
+size_t
+ngx_gp_zone_minimum(void)
+{
+    size_t  pages, page;
+
+    page = ngx_pagesize;
+
+    pages = ngx_gp_zone_slab_size(sizeof(ngx_gp_shctx_t)) / page
+            + ngx_gp_zone_slab_size(NGX_GP_EVENTS * sizeof(ngx_gp_event_t))
+              / page
+            + ngx_gp_zone_slab_size(NGX_GP_FILEMAP_SLOTS
+                                    * sizeof(ngx_gp_filemap_slot_t)) / page
+            + ngx_gp_zone_slab_size(ngx_gp_zone_capacity(0)
+                                    * sizeof(ngx_gp_account_t)) / page
+            + 8;
+
+    return sizeof(ngx_slab_pool_t) + 2 * page
+           + (ngx_pagesize_shift + 1)
+             * (sizeof(ngx_slab_page_t) + sizeof(ngx_slab_stat_t))
+           + pages * (page + sizeof(ngx_slab_page_t));
 }
 
 
@@ -290,13 +384,17 @@ ngx_gp_zone_pick(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
 }
 
 
-/* takes the account with that id when it is usable (a bound session) */
+/*
+ * takes the account with that id when it is usable (a bound session); the
+ * slots are in id order (the store loads them so), so finding it is a
+ * binary search, the same for ten accounts as for ten thousand
+ */
 
 ngx_int_t
 ngx_gp_zone_take(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a, int64_t id,
     ngx_uint_t quota)
 {
-    ngx_uint_t          i;
+    ngx_uint_t          i, lo, hi;
     ngx_gp_shctx_t     *sh;
     ngx_gp_account_t   *acc;
 
@@ -304,10 +402,20 @@ ngx_gp_zone_take(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a, int64_t id,
 
     ngx_shmtx_lock(&z->shpool->mutex);
 
-    for (i = 0; i < sh->naccounts; i++) {
+    lo = 0;
+    hi = sh->naccounts;
+
+    while (lo < hi) {
+        i = lo + (hi - lo) / 2;
         acc = &sh->accounts[i];
 
-        if (acc->id != id) {
+        if (acc->id < id) {
+            lo = i + 1;
+            continue;
+        }
+
+        if (acc->id > id) {
+            hi = i;
             continue;
         }
 
@@ -1168,6 +1276,40 @@ ngx_gp_zone_events_take(ngx_gp_zone_t *z, ngx_gp_event_t *out,
     ngx_shmtx_unlock(&z->shpool->mutex);
 
     return n;
+}
+
+
+/*
+ * Events the helper took and could not write (the database was locked)
+ * when it exits: back to the front of the ring, in their order, for the
+ * next helper; a ring filled meanwhile drops them as it drops its oldest
+ * (counted).
+ */
+
+void
+ngx_gp_zone_events_requeue(ngx_gp_zone_t *z, ngx_gp_event_t *ev,
+    ngx_uint_t n)
+{
+    ngx_uint_t       i;
+    ngx_gp_shctx_t  *sh;
+
+    sh = z->sh;
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+
+    for (i = n; sh->events && i-- > 0; /* void */) {
+
+        if (sh->event_head - sh->event_tail >= NGX_GP_EVENTS) {
+            ngx_gp_zone_event_text_free(z, &ev[i]);
+            sh->metrics.events_dropped++;
+            continue;
+        }
+
+        sh->event_tail--;
+        sh->events[sh->event_tail % NGX_GP_EVENTS] = ev[i];
+    }
+
+    ngx_shmtx_unlock(&z->shpool->mutex);
 }
 
 
