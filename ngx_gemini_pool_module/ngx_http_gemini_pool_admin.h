@@ -53,6 +53,10 @@ ngx_int_t ngx_gp_admin_account_test(ngx_gp_admin_t *a);
 ngx_int_t ngx_gp_admin_status(ngx_gp_admin_t *a);
 ngx_int_t ngx_gp_admin_proxy_test(ngx_gp_admin_t *a);
 
+/* ngx_http_gemini_pool_admin_mailbox.c */
+ngx_int_t ngx_gp_admin_mailbox_check(ngx_gp_admin_t *a);
+
+
 /* ngx_http_gemini_pool_admin_keys.c */
 ngx_int_t ngx_gp_admin_keys(ngx_gp_admin_t *a);
 ngx_int_t ngx_gp_admin_key_add(ngx_gp_admin_t *a);
