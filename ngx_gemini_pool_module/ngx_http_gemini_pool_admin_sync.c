@@ -355,40 +355,18 @@ ngx_gp_admin_sync_target(ngx_gp_admin_t *a, ngx_uint_t *index,
     u_char           *p, *d;
     int64_t           id;
     ngx_uint_t        i, n;
-    ngx_list_part_t  *part;
     ngx_table_elt_t  *h;
     ngx_gp_zone_t    *z;
     u_char            name[NGX_GP_NAME_LEN];
 
-    part = &a->r->headers_in.headers.part;
-    h = part->elts;
-    p = NULL;
-    n = 0;
+    h = ngx_gp_header_in(a->r, NGX_GP_SYNC_HEADER);
 
-    for (i = 0; /* void */; i++) {
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len == sizeof(NGX_GP_SYNC_HEADER) - 1
-            && ngx_strncasecmp(h[i].key.data, (u_char *) NGX_GP_SYNC_HEADER,
-                               h[i].key.len) == 0)
-        {
-            p = h[i].value.data;
-            n = h[i].value.len;
-            break;
-        }
-    }
-
-    if (p == NULL) {
+    if (h == NULL) {
         return NGX_DECLINED;
     }
+
+    p = h->value.data;
+    n = h->value.len;
 
     if (n == 0 || n >= 3 * NGX_GP_NAME_LEN) {
         return -1;
