@@ -39,7 +39,14 @@ typedef void (*ngx_gp_tempmail_pt)(void *data, ngx_int_t rc,
     const u_char *code, const char *reason);
 
 
-/* NULL: bad URL, err says why */
+/*
+ * NULL: bad URL, err says why.  worker_url: the tempmail_worker_url
+ * setting (NULL or "": the URL's scheme and host).  proxy: a proxy URL
+ * for this mailbox's calls ("direct": none), or NULL or "": the global
+ * proxy when proxy_for names tempmail.  The caller takes poll and
+ * timeout of wait() from the settings tempmail_poll_interval and
+ * tempmail_timeout (seconds).
+ */
 ngx_gp_tempmail_t *ngx_gp_tempmail_open(const char *tempmail_url,
     const char *worker_url, const char *proxy, ngx_log_t *log,
     char *err, size_t errlen);

@@ -240,6 +240,23 @@ ok(scalar @details >= 2, 'both new mails were read through the detail call');
 
 fconfig();
 
+# the fake's web UI (spec §13.5) still reads the mailbox while the API fails
+
+fconfig(fail => 503);
+{
+    my $page = $http->get($url)->{content};
+    utf8::decode($page);
+    like($page, qr/data-name="mailbox"/, 'the web UI: the inbox tab');
+    like($page, qr/刷新/, 'its refresh button');
+    my $list = $json->decode($http->get("$TM/ui/mails?jwt=$box->{jwt}")
+                             ->{content});
+    is($list->{results}[0]{subject}, 'Gemini', 'its list while the API fails');
+    my $m = $json->decode($http->get("$TM/ui/mails/$list->{results}[0]{id}"
+                                     . "?jwt=$box->{jwt}")->{content});
+    like($m->{text} // $m->{html} // '', qr/RP9J4H/, 'and a mail');
+}
+fconfig();
+
 # the client goes away: the wait and its transfer end with the request
 
 sub gone {
