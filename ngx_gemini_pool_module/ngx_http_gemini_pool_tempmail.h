@@ -58,6 +58,14 @@ ngx_int_t ngx_gp_tempmail_baseline(ngx_gp_tempmail_t *t,
 ngx_int_t ngx_gp_tempmail_wait(ngx_gp_tempmail_t *t, ngx_msec_t poll,
     ngx_msec_t timeout, ngx_gp_tempmail_pt handler, void *data);
 
+/*
+ * A baseline known from before (the id of the last mail read, kept by
+ * the caller across logins): the next wait() reads the newest id at its
+ * start, and after 10 s without a newer mail also accepts the mails above
+ * id (never one at or below it).
+ */
+void ngx_gp_tempmail_set_baseline(ngx_gp_tempmail_t *t, int64_t id);
+
 const char *ngx_gp_tempmail_address(ngx_gp_tempmail_t *t);
 
 /* cancels what runs (its handler is not called) and frees t */
