@@ -132,6 +132,9 @@ ngx_gp_helper_tick(void)
 
     /* expiry checks and the queue of logins */
     ngx_gp_relogin_tick(z);
+
+    /* remote-sync pushes that failed, when due */
+    ngx_gp_sync_tick();
 }
 
 
@@ -257,6 +260,8 @@ ngx_gp_helper_exit_process(ngx_cycle_t *cycle)
 
     /* call log entries a locked database kept back go to the next helper */
     ngx_gp_store_save_events_exit(ngx_gp_zone());
+
+    ngx_gp_sync_exit();
 }
 
 

@@ -34,6 +34,7 @@
 #include "ngx_http_gemini_pool_artefact.h"
 #include "ngx_http_gemini_pool_input.h"
 #include "ngx_http_gemini_pool_images.h"
+#include "ngx_http_gemini_pool_mail.h"
 #include "ngx_http_gemini_pool_settings.h"
 #include "ngx_http_gemini_pool_store.h"
 #include "ngx_http_gemini_pool_filemap.h"
@@ -80,6 +81,11 @@
 #define NGX_GP_LOGIN_SLOTS           128
 
 
+/* ngx_http_gemini_pool_sync.c: remote sync, and its state in the zone */
+
+#include "ngx_http_gemini_pool_sync.h"
+
+
 /* ngx_http_gemini_pool_zone.c: the shared zone's layout */
 
 typedef struct {
@@ -119,6 +125,7 @@ typedef struct {
     ngx_uint_t               state_gen;   /* cooldowns or expiry changed */
     ngx_uint_t               saved_gen;   /* persisted by the helper */
     ngx_gp_relogin_state_t   relogin;     /* relogin.h */
+    ngx_gp_sync_state_t      sync;        /* remote-sync pushes owed */
 } ngx_gp_account_t;
 
 /*
@@ -540,6 +547,11 @@ ngx_gp_xfer_t *ngx_gp_gemini_download(ngx_http_gemini_pool_main_conf_t *gmcf,
 /* ngx_http_gemini_pool_upstream.c: the upstream client */
 
 #include "ngx_http_gemini_pool_upstream.h"
+
+
+/* ngx_http_gemini_pool_tempmail.c: the temp-mail worker API client */
+
+#include "ngx_http_gemini_pool_tempmail.h"
 
 
 /* ngx_http_gemini_pool_files.c: input media and /v1/files */

@@ -1078,6 +1078,7 @@ ngx_gp_store_load_accounts(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log,
 
         /* a login under way or its record outlives a load */
         a[i].relogin = o->relogin;
+        a[i].sync = o->sync;
         a[i].requests = o->requests;
         a[i].failures = o->failures;
         a[i].xsrf_calls = o->xsrf_calls;
