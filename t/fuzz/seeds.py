@@ -109,5 +109,10 @@ for i in range(24):
     for v in values:
         put('fuzz_settings', bytes([i]) + v.encode())
 
+# temp-mail answers, mails and tempmail_urls (t/unit/test_mail.c)
+for b in literals(os.path.join(unit, 'test_mail.c')):
+    if len(b) > 4:
+        put('fuzz_mail', b)
+
 print('seeds:', {t: len(os.listdir(os.path.join(top, 'seeds', t)))
                  for t in sorted(os.listdir(os.path.join(top, 'seeds')))})
