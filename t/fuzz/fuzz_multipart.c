@@ -10,7 +10,9 @@
  *   the type inside the Content-Type), and the parts do not overlap and
  *   come in order;
  * - the edits reader's input images lie inside the body too, and its
- *   answer is a request or an error with a status;
+ *   answer is a request or an error with a status; a request it takes
+ *   makes a chat body (its text fields are UTF-8: a prompt of other bytes
+ *   was once a 500 when the body was made);
  * - the media type readers (by content, of a Content-Type) stay in their
  *   buffers; a bare type read is NUL-terminated (0 means none: the
  *   callers then say application/octet-stream).
@@ -37,7 +39,7 @@
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char                   bare[64];
+    char                   bare[64], *s;
     size_t                 clen, blen, n, nin, i, k;
     const char            *ctype, *body, *nl, *err, *last;
     ngx_gp_mpart_t         parts[PARTS_MAX];
@@ -106,6 +108,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FUZZ_CHECK(INSIDE(in[i].data, in[i].len, body, blen));
             FUZZ_CHECK(memchr(in[i].mime, '\0', sizeof(in[i].mime)) != NULL);
         }
+
+        /* what the reader takes makes a chat body (else: a 500) */
+        s = ngx_gp_images_chat_body(&ir, "gemini-image", &k);
+        FUZZ_CHECK(s != NULL && strlen(s) == k);
+        free(s);
 
     } else {
         FUZZ_CHECK(e.status >= 400 && e.type != NULL);

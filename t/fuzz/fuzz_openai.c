@@ -13,7 +13,7 @@
  * - whatever the fast path alone takes, the reader takes with the same
  *   fields;
  * - the prompt built from a read request is NUL-terminated text of its
- *   stated length, and the images reader does not fault.
+ *   stated length; a generations request read makes a chat body.
  */
 
 
@@ -84,7 +84,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     int                  rc, rc2, rcf;
-    char                *alt;
+    char                *alt, *s;
     size_t               alen;
     const char          *body = (const char *) data;
     ngx_gp_chat_req_t    r, r2, rf;
@@ -143,6 +143,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (ngx_gp_images_parse(body, size, &ir, &e) == 0) {
         FUZZ_CHECK(ir.prompt != NULL && ir.n >= 1 && ir.n <= 10);
+
+        /* what the reader takes makes a chat body (else: a 500) */
+        s = ngx_gp_images_chat_body(&ir, "gemini-image", &alen);
+        FUZZ_CHECK(s != NULL && strlen(s) == alen);
+        free(s);
 
     } else {
         FUZZ_CHECK(e.status >= 400 && e.type != NULL);
