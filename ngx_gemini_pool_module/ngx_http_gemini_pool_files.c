@@ -1223,6 +1223,31 @@ ngx_gp_files_type(const ngx_gp_mpart_t *file, const char *name, char *mime,
 }
 
 
+/*
+ * A text field echoed in JSON answers and kept in SQLite: UTF-8 without
+ * control characters (ngx_escape_json() passes bytes through)
+ */
+
+static ngx_uint_t
+ngx_gp_files_text(const char *p, size_t len)
+{
+    size_t  i, k;
+
+    for (i = 0; i < len; i += k) {
+        if ((u_char) p[i] < 0x20 || p[i] == 0x7f) {
+            return 0;
+        }
+
+        k = ngx_gp_utf8_seq((const u_char *) p + i, len - i);
+        if (k == 0) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
 static void
 ngx_gp_files_body(ngx_http_request_t *r)
 {
@@ -1290,7 +1315,8 @@ ngx_gp_files_body(ngx_http_request_t *r)
         return;
     }
 
-    if (purpose && (purpose->len == 0 || purpose->len >= sizeof(u->purpose)))
+    if (purpose && (purpose->len == 0 || purpose->len >= sizeof(u->purpose)
+                    || !ngx_gp_files_text(purpose->data, purpose->len)))
     {
         ngx_gp_oai_error_set(&err, NGX_HTTP_BAD_REQUEST,
                              "invalid_request_error", "invalid_value",

@@ -182,6 +182,7 @@ static int
 ngx_gp_images_field(const ngx_gp_mpart_t *parts, size_t n, const char *name,
     size_t max, char **out)
 {
+    size_t                 i, k;
     const ngx_gp_mpart_t  *f;
 
     *out = NULL;
@@ -194,6 +195,16 @@ ngx_gp_images_field(const ngx_gp_mpart_t *parts, size_t n, const char *name,
 
     if (f->len > max || memchr(f->data, '\0', f->len) != NULL) {
         return -1;
+    }
+
+    /* text only: the field goes into the JSON of the chat body */
+
+    for (i = 0; i < f->len; i += k) {
+        k = ngx_gp_utf8_seq((const unsigned char *) f->data + i,
+                            f->len - i);
+        if (k == 0) {
+            return -1;
+        }
     }
 
     *out = malloc(f->len + 1);

@@ -171,7 +171,9 @@ unsigned char *ngx_gp_base64_decode_any(const char *p, size_t len,
  * Strict decoding into out (len / 4 * 3 + 2 bytes): base64url without
  * padding, or with any set also standard base64 with complete padding;
  * no whitespace, and the unused low bits of the last character must be
- * zero so that every byte string has exactly one accepted text.
+ * zero.  Without any, every byte string has exactly one accepted text;
+ * with any (keys read from configuration) the alphabets may mix and the
+ * padding may be left out, as t/fuzz/fuzz_crypto checks.
  * Returns 0 and *out_len, or -1.
  */
 int ngx_gp_base64_decode_strict(const char *p, size_t len, int any,

@@ -123,6 +123,18 @@ my $up2 = last_record('addContextFile');
 is($up2->{account}, 'acc2', 'the second upload went to acc2');
 is($up2->{upload}{mimeType}, 'text/plain', 'as text/plain');
 
+# a purpose that is not UTF-8 text would be echoed and listed as bytes
+# that are no JSON: refused (found by t/099-hostile-bodies.t)
+for my $bad ("v\xa4sion", "a\x01b", "a\x{7f}") {
+    ($st, $d) = upload(undef, purpose => $bad);
+    is($st, 400, 'a purpose that is not UTF-8 text: 400');
+    is($d->{error}{param}, 'purpose', 'naming purpose');
+}
+($st, $d) = upload(undef, purpose => "vis\xc3\xafon");
+is($st, 200, 'a UTF-8 purpose: 200');
+is($d->{purpose}, "vis\x{ef}on", 'echoed as JSON text');
+req('DELETE', "/v1/files/$d->{id}");
+
 # a body over client_body_buffer_size (a temporary file)
 my $big = $PNG . ("\0" x 200_000);
 ($st, $d) = upload(undef, filename => 'big.png', data => $big);

@@ -164,6 +164,30 @@ test_edits(void **state)
                           &nin, &err), -1);
     assert_string_equal(err.message, "Missing required parameter: 'image'.");
     ngx_gp_images_req_free(&ir);
+
+    /*
+     * The text fields go into the chat body's JSON: bytes that are no
+     * UTF-8 text are the client's 400, not a 500 when the body is made
+     * (found by t/099-hostile-bodies.t under ASan)
+     */
+
+    assert_int_equal(edit(CT, PART("prompt", "a ha\xd8") PNG_PART("image")
+                          "--B--\r\n", &ir, in, &nin, &err), -1);
+    assert_int_equal(err.status, 400);
+    assert_string_equal(err.param, "prompt");
+    ngx_gp_images_req_free(&ir);
+
+    assert_int_equal(edit(CT, PART("prompt", "x") PART("model", "m\xc0\xaf")
+                          PNG_PART("image") "--B--\r\n", &ir, in, &nin,
+                          &err), -1);
+    assert_string_equal(err.param, "model");
+    ngx_gp_images_req_free(&ir);
+
+    assert_int_equal(edit(CT, PART("prompt", "a h\xc3\xa4t \xe4\xb8\xad")
+                          PNG_PART("image") "--B--\r\n", &ir, in, &nin,
+                          &err), 0);
+    assert_string_equal(ir.prompt, "a h\xc3\xa4t \xe4\xb8\xad");
+    ngx_gp_images_req_free(&ir);
 }
 
 

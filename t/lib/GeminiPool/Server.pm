@@ -178,6 +178,11 @@ sub start {
     $self->{port} = $self->_pick_port;
 
     my $root = $self->{root};
+    if ($ENV{GP_KEEP}) {
+        # the last start's logs, for the secrets gate
+        require GeminiPool::Keep;
+        GeminiPool::Keep::logs("$root/logs");
+    }
     remove_tree($root);
     make_path("$root/conf", "$root/logs", "$root/html");
 

@@ -340,6 +340,11 @@ sub send_request ($$$$) {
         }
     }
     close $sock;
+    if ($ENV{GP_KEEP}) {
+        require GeminiPool::Keep;
+        my ($line) = (join('', map { $_->{value} } @$packets) =~ /^(.*)/);
+        GeminiPool::Keep::answer($line // '', $resp);
+    }
     return ($resp, $head);
 }
 

@@ -462,6 +462,11 @@ sub setup_server_root ($) {
     if ($first_time) {
         kill_stale_nginx();
         if (-d $ServRoot) {
+            if ($ENV{GP_KEEP}) {
+                # the last file's logs, for the secrets gate
+                require GeminiPool::Keep;
+                GeminiPool::Keep::logs($LogDir);
+            }
             remove_tree($ConfDir, $HtmlDir, $LogDir, "$ServRoot/cache",
                         glob("$ServRoot/*_temp"), glob("$ServRoot/*_cache"));
         }
