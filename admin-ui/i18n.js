@@ -311,6 +311,8 @@ const en = {
     'acc.mailbox.clear': 'Remove the account\'s mailbox',
     'acc.mailbox.none': 'none',
     'acc.mailbox.set': 'set',
+    'acc.mailbox.check': 'Test mailbox',
+    'acc.mailbox.check.title': 'Mailbox of "{name}"',
 
     'rl.title': 'Re-login',
     'rl.refresh': 'Refresh now',
@@ -658,6 +660,8 @@ const zh = {
     'acc.mailbox.clear': '移除该账号的邮箱',
     'acc.mailbox.none': '未设置',
     'acc.mailbox.set': '已设置',
+    'acc.mailbox.check': '测试邮箱',
+    'acc.mailbox.check.title': '“{name}”的邮箱',
 
     'rl.title': '重新登录',
     'rl.refresh': '立即刷新',

@@ -203,6 +203,36 @@ async function accountQuota(a) {
                el('table', { class: 'kv' }, el('tbody', null, rows)));
 }
 
+/*
+ * POST /api/mailbox/check: what the account's mailbox holds now (address,
+ * API base, newest mail, a code in it), shown field by field as text
+ */
+async function mailboxCheck(a) {
+    const r = await api('POST', 'mailbox/check', { account: 'id:' + a.id });
+    const rows = [];
+    const add = (k, v) => {
+        if (v !== null && typeof v === 'object') {
+            for (const [k2, v2] of Object.entries(v)) {
+                add(k + '.' + k2, v2);
+            }
+            return;
+        }
+
+        rows.push(el('tr', null, el('th', { class: 'mono', text: k }),
+                     el('td', { class: 'mono',
+                                text: v === null || v === undefined
+                                      ? '–' : String(v) })));
+    };
+
+    for (const [k, v] of Object.entries(r || {})) {
+        add(k, v);
+    }
+
+    infoDialog(t('acc.mailbox.check.title', { name: a.name || '#' + a.id }),
+               el('table', { class: 'kv mailbox-check' },
+                  el('tbody', null, rows)));
+}
+
 export const accounts = {
     error: null,
     loading: false,
@@ -362,6 +392,10 @@ export const accounts = {
                           'ghost small'),
                    test,
                    refresh,
+                   a.mailbox && a.mailbox.set
+                   ? button(t('acc.mailbox.check'),
+                            () => mailboxCheck(a).catch(fail), 'ghost small')
+                   : null,
                    button(t('acc.quota'),
                           () => accountQuota(a).catch(fail), 'ghost small'),
                    button(t('common.delete'), async () => {
