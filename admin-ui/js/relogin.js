@@ -62,8 +62,10 @@ function syncBadge() {
     }
 }
 
-export async function loadRelogin() {
-    const was = busyNow(relogin.status);
+/* changed: the caller has just changed something (a refresh queued),
+   so the listeners read the accounts again even if it ended at once */
+export async function loadRelogin(changed) {
+    const was = changed === true || busyNow(relogin.status);
 
     stopPolling();
 
@@ -89,7 +91,7 @@ export async function loadRelogin() {
     if (busyNow(relogin.status) && state.authed && !relogin.timer) {
         relogin.timer = setTimeout(() => {
             relogin.timer = null;
-            loadRelogin();
+            loadRelogin(false);
         }, POLL_MS);
     }
 
@@ -161,7 +163,7 @@ export async function refreshNow(a) {
 
     await api('POST', 'accounts/id:' + a.id + '/refresh-cookie', {});
     toast(t('rl.refresh.queued', { name }));
-    await loadRelogin();
+    await loadRelogin(true);
 }
 
 /* POST /api/accounts/auto-refresh-all */
@@ -169,7 +171,7 @@ export async function refreshAll() {
     const r = await api('POST', 'accounts/auto-refresh-all', {});
 
     toast(t('rl.refresh_all.done', { n: r.queued || 0 }));
-    await loadRelogin();
+    await loadRelogin(true);
 }
 
 /* the live panel: what runs, what waits, the next check, Chromium */
