@@ -268,7 +268,11 @@ like(js(row('acc1') . '.querySelector(".relogin-detail").textContent'),
      qr/no_browser: .+ · next try /, 'with the status, reason and next try');
 cmp_ok(api_hits('relogin'), '>', $polls, 'the console read /api/relogin');
 
-# idle: no polling
+# idle: no polling (once the console has seen it idle)
+ok(wait_js('(() => { const p = document.querySelector("#view-accounts '
+           . '.relogin-progress"); return p && p.textContent.includes('
+           . '"No re-login running"); })()', 15), 'the panel says idle');
+sleep 0.5;
 $polls = api_hits('relogin');
 sleep 5;
 is(api_hits('relogin'), $polls, 'idle: the console does not poll');
@@ -287,8 +291,8 @@ ok(wait_js(visible('#view-relogin .relogin-progress')), 'the Re-login page: the 
     or diag(js('location.hash + " " + document.querySelector("#view-relogin")'
                . '.outerHTML.slice(0, 600)'));
 like(text_of('#view-relogin .relogin-progress'),
-     qr/Re-logins waiting in the queue.*Waiting: acc1/,
-     'acc1 waits in the queue (for its retry interval)');
+     qr/No re-login running|Re-logins waiting in the queue.*Waiting: acc1/,
+     'idle, or acc1 waits in the queue (for its retry interval)');
 ok(wait_js('document.querySelectorAll("table.relogin-history tbody tr")'
            . '.length >= 1'), 'the history of attempts');
 my $h = js('[...document.querySelectorAll("table.relogin-history tbody tr")]'
@@ -331,18 +335,39 @@ like(text_of('#view-relogin .empty'), qr/No re-login attempt yet/,
                                    queued => int($t0) }] : [] });
     };
 
+    # the accounts as the API gives them, acc2 refreshing while it runs
+    my $accounts = sub {
+        my (undef, $d) = admin('GET', '/api/accounts');
+        if ($phase eq 'running') {
+            for my $a (@{ $d->{accounts} }) {
+                next unless $a->{name} eq 'acc2';
+                $a->{relogin} = { %{ $a->{relogin} // {} },
+                                  state => 'refreshing',
+                                  step => 'wait for the code' };
+                $a->{mailbox} = { set => JSON::PP::true, name => 'b2',
+                                  address => 'acc2@mail.test' };
+            }
+        }
+        return $json->encode($d);
+    };
+
     $b->call('Fetch.enable', { patterns => [
-        { urlPattern => '*/api/relogin', requestStage => 'Request' }] });
+        { urlPattern => '*/api/relogin', requestStage => 'Request' },
+        { urlPattern => '*/api/accounts', requestStage => 'Request' }] });
 
     my $pump = sub {
         for my $e ($b->events('Fetch.requestPaused')) {
-            $served++;
-            push @times, time;
+            my $acc = $e->{params}{request}{url} =~ m{/api/accounts$};
+            unless ($acc) {
+                $served++;
+                push @times, time;
+            }
             $b->call('Fetch.fulfillRequest', {
                 requestId => $e->{params}{requestId}, responseCode => 200,
                 responseHeaders => [{ name => 'Content-Type',
                                       value => 'application/json' }],
-                body => encode_base64($body->(), '') });
+                body => encode_base64($acc ? $accounts->() : $body->(),
+                                      '') });
         }
     };
 
@@ -378,6 +403,24 @@ like(text_of('#view-relogin .empty'), qr/No re-login attempt yet/,
     my $n = $served - $n0;
     ok($n >= 2 && $n <= 3, "polled every 2 s while it runs ($n in 5.2 s)");
 
+    # the accounts view meanwhile: acc2's row, its step
+    js('location.hash = "#/accounts"');
+    ok($until->('!!' . row('acc2') . ' && !!' . row('acc2')
+                . '.querySelector(".badge.relogin.refreshing")', 10),
+       'acc2\'s row: "re-login running"');
+    like(js(row('acc2') . '.querySelector(".relogin-detail").textContent'),
+         qr/^step: wait for the code \(\d+s\)$/,
+         'with its step and how long it runs');
+    ok(js('(' . row_button('acc2', 'Refresh now') . ').disabled'),
+       '"Refresh now" is disabled while it runs');
+    ok(js('!!document.querySelector("#view-accounts .relogin-progress.busy")'),
+       'the accounts view has the live panel too');
+    js('location.hash = "#/relogin"');
+    $until->('!!document.querySelector("#view-relogin .relogin-progress.busy")'
+             . ' && !!document.querySelector("#view-relogin '
+             . 'table.relogin-history")', 5);
+    $until->('false', 1);                # its reads are done
+
     my $hist = api_hits('relogin/history');
     $phase = 'idle';
     ok($until->('document.querySelector("#view-relogin .relogin-progress")'
@@ -412,6 +455,21 @@ ok(wait_js('!!' . row('acc1') . ' && ' . row('acc1')
            . '.querySelector(".badge.relogin").textContent === "重新登录失败"'),
    'the row\'s state in Chinese');
 ok(js('!!(' . row_button('acc1', '立即刷新') . ')'), '"立即刷新"');
+
+# light and dark: the re-login badge follows the theme
+{
+    my $bg = 'getComputedStyle(' . row('acc1')
+             . '.querySelector(".badge.relogin")).backgroundColor';
+    my $was = js('document.documentElement.dataset.theme');
+    my $one = js($bg);
+    click('#theme');
+    ok(wait_js('document.documentElement.dataset.theme !== ' . q_($was)),
+       'the theme switches');
+    my $two = js($bg);
+    ok($one && $two && $one ne $two,
+       "the failed badge has the theme's colours ($one, $two)");
+    click('#theme');
+}
 js('document.querySelector("#lang").value = "en"; '
    . 'document.querySelector("#lang").dispatchEvent(new Event("change"))');
 
