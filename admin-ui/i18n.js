@@ -372,6 +372,8 @@ const en = {
     'sync.test.fail': 'The peer: {error} (HTTP {status})',
     'sync.url': 'Accounts are pushed to {url} after each re-login.',
     'sync.no_url': 'No remote_sync_url is set: nothing is pushed.',
+    'sync.no_key': 'No remote_sync_api_key is set: the peer will refuse '
+        + 'the pushes.',
     'sync.last_success': 'Last successful push: {time}',
     'sync.pending': 'Waiting for a retry',
     'sync.p.attempts': 'Attempts',
@@ -722,6 +724,7 @@ const zh = {
     'sync.test.fail': '对端：{error}（HTTP {status}）',
     'sync.url': '每次重新登录后账号推送到 {url}。',
     'sync.no_url': '未设置 remote_sync_url：不推送。',
+    'sync.no_key': '未设置 remote_sync_api_key：对端会拒绝推送。',
     'sync.last_success': '上次成功推送：{time}',
     'sync.pending': '等待重试',
     'sync.p.attempts': '尝试次数',
