@@ -482,9 +482,7 @@ ok(js('document.querySelector("#sync-only").hidden'), 'badge gone when off');
 # remote sync: the settings card
 
 {
-    # a peer: the second nginx's admin API would do; a local HTTP server
-    # answering like one is enough for the buttons
-    my ($st2, $d2) = admin('GET', '/api/remote-sync');
+    my ($st2) = admin('GET', '/api/remote-sync');
     if ($st2 == 404) {
         diag('GET /api/remote-sync is not in this module: the card is '
              . 'checked absent');
@@ -493,19 +491,61 @@ ok(js('document.querySelector("#sync-only").hidden'), 'badge gone when off');
         ok(!js('!!document.querySelector("#remote-sync")'),
            'no remote-sync card without its API');
     } else {
-        admin('PUT', '/api/settings', {
-            remote_sync_url => mock_url() . '/remote-peer',
-            remote_sync_api_key => 'peer-key' });
         js('location.hash = "#/settings"');
         ok(wait_js(visible('#remote-sync')), 'the remote-sync card');
-        like(text_of('#remote-sync .sync-url'), qr{/remote-peer},
-             'names the peer');
-        clear_toasts();
-        click('#sync-test');
-        ok(toast_has('/The peer/'), '"test connection" reports the peer');
+        like(text_of('#remote-sync .sync-url'), qr/No remote_sync_url/,
+             'no peer yet');
         clear_toasts();
         click('#sync-push-all');
-        ok(toast_has('/accounts pushed/'), '"push all" says how many');
+        ok(toast_has('/No remote_sync_url is set/'),
+           '"push all" without a peer says nothing is pushed');
+
+        # the peer: this nginx's own admin API (a receiver like any other)
+        admin('PUT', '/api/settings', {
+            remote_sync_url => $srv->url(''),
+            remote_sync_api_key => 'not-the-key' });
+        click('#view-settings .view-head button');          # Refresh
+        ok(wait_js('(() => { const e = document.querySelector('
+                   . '"#remote-sync .sync-url"); return e && '
+                   . 'e.textContent.includes("127.0.0.1"); })()'),
+           'the card names the peer');
+        clear_toasts();
+        click('#sync-test');
+        ok(toast_has('/The peer: .*HTTP 401/'),
+           '"test connection" with a wrong key: the peer\'s 401');
+
+        admin('PUT', '/api/settings', { remote_sync_api_key => $SECRET });
+        clear_toasts();
+        click('#sync-test');
+        ok(toast_has('/The peer answered HTTP 200/'),
+           '"test connection": HTTP 200');
+        clear_toasts();
+        click('#sync-push-all');
+        ok(toast_has('/3 of 3 accounts pushed/'), '"push all": 3 of 3');
+        admin('PUT', '/api/settings', { remote_sync_url => '' });
+    }
+}
+
+# the mailbox check of a row
+{
+    js('location.hash = "#/accounts"');
+    ok(wait_js('!!(' . row_button('acc1', 'Test mailbox') . ')'),
+       'acc1 has a "Test mailbox" button');
+    ok(!js('!!(' . row_button('acc3', 'Test mailbox') . ')'),
+       'acc3, without a mailbox, has none');
+    my ($st3) = admin('POST', '/api/mailbox/check', { account => 'id:0' });
+    clear_toasts();
+    js('(' . row_button('acc1', 'Test mailbox') . ').click()');
+    if ($st3 == 404) {
+        ok(toast_has('/404/'), 'without its API: the 404 is shown');
+    } else {
+        ok(wait_js(visible('dialog[open] table.mailbox-check')),
+           'the mailbox as the API reads it');
+        like(text_of('dialog[open] table.mailbox-check'),
+             qr/address\s*\Q$box1->{address}\E/, 'its address');
+        unlike(js('document.querySelector("dialog[open]").innerHTML'),
+               qr/\Q$jwt1\E/, 'not its JWT');
+        click('dialog[open] .actions button.primary');
     }
 }
 
