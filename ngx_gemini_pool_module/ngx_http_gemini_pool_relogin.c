@@ -91,6 +91,7 @@ static void ngx_gp_relogin_atexit(void);
 static ngx_uint_t               ngx_gp_relogin_started;
 static ngx_uint_t               ngx_gp_relogin_exiting;
 static ngx_uint_t               ngx_gp_relogin_seen_gen;
+static time_t                   ngx_gp_relogin_start;
 
 /* the running check: the ids still to probe, the probes in flight */
 static int64_t                 *ngx_gp_relogin_todo;
@@ -124,20 +125,16 @@ ngx_gp_relogin_tick(ngx_gp_zone_t *z)
 }
 
 
-/*
- * A new helper: logins a dead helper left (kill -9, a crash) go back to
- * the queue, and the first check is planned soon.
- */
+/* a new helper: its exit handler, the first check planned soon */
 
 static void
 ngx_gp_relogin_start_helper(ngx_gp_zone_t *z)
 {
     time_t             now;
-    ngx_uint_t         i;
-    ngx_gp_account_t  *acc;
 
     ngx_gp_relogin_started = 1;
     now = ngx_time();
+    ngx_gp_relogin_start = now;
 
     if (ngx_process == NGX_PROCESS_HELPER) {
         /* nginx ends a helper with exit(): its logins end with it */
@@ -146,21 +143,8 @@ ngx_gp_relogin_start_helper(ngx_gp_zone_t *z)
 
     ngx_shmtx_lock(&z->shpool->mutex);
 
-    for (i = 0; i < z->sh->naccounts; i++) {
-        acc = &z->sh->accounts[i];
-
-        if (acc->relogin.started && acc->relogin.pid != ngx_pid) {
-            acc->relogin.started = 0;
-            acc->relogin.pid = 0;
-            acc->relogin.queued = now;
-            acc->relogin.step[0] = '\0';
-        }
-    }
-
-    /* cookie_check_interval 0: no planned checks, not even the first */
-    z->sh->relogin.next_check =
-        ngx_gp_setting_int(z, NGX_GP_SET_COOKIE_CHECK_INTERVAL)
-        ? now + NGX_GP_RELOGIN_FIRST_CHECK : 0;
+    /* the first check: NGX_GP_RELOGIN_FIRST_CHECK from now (watch) */
+    z->sh->relogin.last_check = 0;
     z->sh->relogin.checking = 0;
     ngx_gp_relogin_seen_gen = z->sh->relogin.expired_gen;
 
@@ -169,33 +153,64 @@ ngx_gp_relogin_start_helper(ngx_gp_zone_t *z)
 
 
 /*
- * Expiry as requests see it (zone.c marks, bumps expired_gen): the time
- * it began, and a check of the others at once; then the planned checks.
+ * Logins of a dead helper back to the queue; expiry as requests see it
+ * (zone.c marks, bumps expired_gen): the time it began, and a check of
+ * the others at once; then the planned checks.
  */
 
 static void
 ngx_gp_relogin_watch(ngx_gp_zone_t *z, time_t now)
 {
-    time_t             next;
+    time_t             next, interval;
     ngx_uint_t         i, gen, check, running;
     ngx_gp_account_t  *acc;
 
+    interval = ngx_gp_setting_int(z, NGX_GP_SET_COOKIE_CHECK_INTERVAL);
+    running = (ngx_gp_relogin_todo != NULL);
+
     ngx_shmtx_lock(&z->shpool->mutex);
+
+    if (!running) {
+        /* the plan follows the setting as it is now */
+        z->sh->relogin.next_check =
+            interval == 0 ? 0
+            : z->sh->relogin.last_check
+              ? z->sh->relogin.last_check + interval
+              : ngx_gp_relogin_start + NGX_GP_RELOGIN_FIRST_CHECK;
+    }
 
     for (i = 0; i < z->sh->naccounts; i++) {
         acc = &z->sh->accounts[i];
+
+        /*
+         * a login of a helper that is gone (kill -9, a crash) waits for
+         * this one; one that is still exiting (a reload) ends it itself
+         */
+        if (acc->relogin.started && acc->relogin.pid != ngx_pid
+            && kill(acc->relogin.pid, 0) == -1 && ngx_errno == NGX_ESRCH)
+        {
+            acc->relogin.started = 0;
+            acc->relogin.pid = 0;
+            acc->relogin.queued = now;
+            acc->relogin.step[0] = '\0';
+        }
 
         if (acc->cookie_expired && acc->relogin.expired_since == 0) {
             acc->relogin.expired_since = now;
 
         } else if (!acc->cookie_expired && acc->relogin.expired_since) {
+            /* renewed by other means (the sync receiver, an operator):
+               an earlier failure no longer applies */
             acc->relogin.expired_since = 0;
+            acc->relogin.failed = 0;
+            acc->relogin.next_try = 0;
+            acc->relogin.status[0] = '\0';
+            acc->relogin.reason[0] = '\0';
         }
     }
 
     gen = z->sh->relogin.expired_gen;
     next = z->sh->relogin.next_check;
-    running = (ngx_gp_relogin_todo != NULL);
 
     ngx_shmtx_unlock(&z->shpool->mutex);
 
@@ -452,17 +467,20 @@ ngx_gp_relogin_probe_end(ngx_gp_relogin_probe_t *p)
 /*
  * The queue: the accounts an operator asked for first, then, with
  * auto_refresh_cookies on and sync_only_mode off, every enabled expired
- * account whose next try has come and that was not found without a
- * mailbox since the last load; cookie_refresh_concurrency at once.
+ * account whose next try has come and that has a mailbox (looked up in
+ * SQLite once per load of the zone, before the account joins the
+ * queue); cookie_refresh_concurrency at once.
  */
 
 static void
 ngx_gp_relogin_schedule(ngx_gp_zone_t *z, time_t now)
 {
-    int64_t            ids[NGX_GP_RELOGIN_MAX];
+    int64_t            ids[NGX_GP_RELOGIN_MAX], look[NGX_GP_RELOGIN_MAX];
+    ngx_int_t          rc;
     ngx_uint_t         manual[NGX_GP_RELOGIN_MAX];
-    ngx_uint_t         i, k, n, running, slots, pass, autom, gen;
+    ngx_uint_t         i, k, n, nlook, running, slots, pass, autom, gen;
     ngx_gp_account_t  *acc;
+    u_char             url[NGX_GP_MAILBOX_URL_LEN], name[NGX_GP_NAME_LEN];
 
     running = 0;
 
@@ -478,6 +496,7 @@ ngx_gp_relogin_schedule(ngx_gp_zone_t *z, time_t now)
             && !ngx_gp_setting_int(z, NGX_GP_SET_SYNC_ONLY_MODE);
 
     n = 0;
+    nlook = 0;
 
     ngx_shmtx_lock(&z->shpool->mutex);
 
@@ -505,6 +524,14 @@ ngx_gp_relogin_schedule(ngx_gp_zone_t *z, time_t now)
                 /* an automatic entry the switch turned off leaves */
                 if (!acc->relogin.manual) {
                     acc->relogin.queued = 0;
+                }
+
+                continue;
+
+            } else if (acc->relogin.mailbox_gen != gen) {
+                /* whether it has a mailbox: looked up first */
+                if (nlook < NGX_GP_RELOGIN_MAX) {
+                    look[nlook++] = acc->id;
                 }
 
                 continue;
@@ -536,6 +563,29 @@ ngx_gp_relogin_schedule(ngx_gp_zone_t *z, time_t now)
     for (i = 0; i < n; i++) {
         ngx_gp_relogin_login(z, ids[i], manual[i]);
     }
+
+    /* expired accounts of unknown mailbox: eligible at the next tick */
+
+    for (i = 0; i < nlook; i++) {
+        rc = ngx_gp_store_account_mailbox(look[i], url, sizeof(url), name,
+                                          sizeof(name), ngx_cycle->log);
+        if (rc == NGX_ERROR) {
+            continue;
+        }
+
+        ngx_shmtx_lock(&z->shpool->mutex);
+
+        acc = ngx_gp_relogin_account(z, look[i]);
+
+        if (acc) {
+            acc->relogin.mailbox_gen = gen;
+            acc->relogin.no_mailbox = (rc != NGX_OK || url[0] == '\0');
+        }
+
+        ngx_shmtx_unlock(&z->shpool->mutex);
+    }
+
+    ngx_explicit_memzero(url, sizeof(url));
 }
 
 
