@@ -124,6 +124,8 @@ ngx_int_t ngx_gp_admin_int(ngx_gp_admin_t *a, const char *key, int64_t *out,
 ngx_int_t ngx_gp_admin_list(ngx_gp_admin_t *a, json_t *list,
     const char *name);
 ngx_int_t ngx_gp_admin_not_found(ngx_gp_admin_t *a, const char *what);
+int64_t ngx_gp_admin_account_ref(ngx_gp_admin_t *a, ngx_str_t *ref,
+    ngx_uint_t *index, ngx_uint_t *count);
 ngx_int_t ngx_gp_admin_arg_int(ngx_gp_admin_t *a, const char *name,
     ngx_int_t max, const char *must, ngx_int_t *out, ngx_int_t *sent);
 ngx_int_t ngx_gp_admin_arg_text(ngx_gp_admin_t *a, const char *name,

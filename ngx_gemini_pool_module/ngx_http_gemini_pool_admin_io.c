@@ -259,3 +259,64 @@ ngx_gp_admin_arg_text(ngx_gp_admin_t *a, const char *name, ngx_str_t *out)
 
     return NGX_OK;
 }
+
+
+/*
+ * <ref>: a list position (as the reference and its remote sync use) or
+ * "id:<N>" (a stable identity).  Returns the id, 0 when the position is
+ * past the end (*count: the number of accounts), -1 when malformed or
+ * unknown.
+ */
+
+int64_t
+ngx_gp_admin_account_ref(ngx_gp_admin_t *a, ngx_str_t *ref,
+    ngx_uint_t *index, ngx_uint_t *count)
+{
+    int64_t         id;
+    ngx_int_t       n;
+    ngx_uint_t      i;
+    ngx_gp_zone_t  *z;
+
+    z = ngx_gp_zone();
+    id = -1;
+
+    if (ref->len > 3 && ngx_strncmp(ref->data, "id:", 3) == 0) {
+        n = ngx_atoi(ref->data + 3, ref->len - 3);
+        if (n == NGX_ERROR) {
+            return -1;
+        }
+
+        ngx_shmtx_lock(&z->shpool->mutex);
+
+        *count = z->sh->naccounts;
+
+        for (i = 0; i < z->sh->naccounts; i++) {
+            if (z->sh->accounts[i].id == n) {
+                *index = i;
+                id = n;
+                break;
+            }
+        }
+
+        ngx_shmtx_unlock(&z->shpool->mutex);
+
+        return id;
+    }
+
+    n = ngx_atoi(ref->data, ref->len);
+    if (n == NGX_ERROR) {
+        return -1;
+    }
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+
+    *count = z->sh->naccounts;
+    *index = (ngx_uint_t) n;
+
+    id = ((ngx_uint_t) n < z->sh->naccounts)
+         ? z->sh->accounts[n].id : 0;
+
+    ngx_shmtx_unlock(&z->shpool->mutex);
+
+    return id;
+}

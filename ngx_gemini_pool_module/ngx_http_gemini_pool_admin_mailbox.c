@@ -37,18 +37,68 @@ ngx_int_t
 ngx_gp_admin_mailbox_check(ngx_gp_admin_t *a)
 {
     char                     err[256];
-    int64_t                  wait, since;
-    ngx_int_t                bad;
+    u_char                  *stored;
+    int64_t                  wait, since, id;
+    ngx_str_t                ref;
+    ngx_int_t                bad, rc;
+    ngx_uint_t               index, count;
     const char              *url, *worker;
     ngx_gp_zone_t           *z;
     ngx_pool_cleanup_t      *cln;
     ngx_gp_admin_mailbox_t  *m;
     u_char                   setting[NGX_GP_SETTING_VALUE_LEN];
+    u_char                   name[NGX_GP_NAME_LEN];
 
     bad = 0;
     url = ngx_gp_admin_str(a, "tempmail_url", &bad);
 
-    if (bad || url == NULL || url[0] == '\0') {
+    if (bad) {
+        return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST, "invalid_value",
+                                  "\"tempmail_url\" must be the mailbox URL "
+                                  "(https://<host>/?jwt=<JWT>)");
+    }
+
+    /* or the stored mailbox of an account: a list position or "id:<N>" */
+
+    ref.data = (u_char *) ngx_gp_admin_str(a, "account", &bad);
+
+    if (bad || (url == NULL && ref.data == NULL)) {
+        return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST, "invalid_value",
+                                  "give \"tempmail_url\" (the mailbox URL, "
+                                  "https://<host>/?jwt=<JWT>) or \"account\" "
+                                  "(a list position or \"id:<N>\")");
+    }
+
+    if (url == NULL) {
+        ref.len = ngx_strlen(ref.data);
+        id = ngx_gp_admin_account_ref(a, &ref, &index, &count);
+
+        if (id <= 0) {
+            return ngx_gp_admin_not_found(a, "account");
+        }
+
+        stored = ngx_pnalloc(a->r->pool, NGX_GP_MAILBOX_URL_LEN);
+        if (stored == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        rc = ngx_gp_store_account_mailbox(id, stored, NGX_GP_MAILBOX_URL_LEN,
+                                          name, sizeof(name),
+                                          a->r->connection->log);
+        if (rc == NGX_ERROR) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (rc != NGX_OK || stored[0] == '\0') {
+            return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
+                                      "no_mailbox", "the account has no "
+                                      "mailbox: set its tempmail_url first");
+        }
+
+        url = (char *) stored;
+    }
+
+    if (url[0] == '\0') {
         return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST, "invalid_value",
                                   "\"tempmail_url\" must be the mailbox URL "
                                   "(https://<host>/?jwt=<JWT>)");

@@ -16,7 +16,6 @@
 #include "ngx_http_gemini_pool_module.h"
 
 
-static int64_t ngx_gp_admin_relogin_ref(ngx_str_t *ref);
 static json_t *ngx_gp_admin_relogin_state(ngx_gp_account_t *acc);
 static json_t *ngx_gp_admin_mailbox_json(int64_t id, ngx_log_t *log);
 static size_t ngx_gp_admin_mailbox_address(const u_char *url, u_char *buf,
@@ -47,43 +46,6 @@ ngx_gp_admin_mailbox_url(const char *s)
     }
 
     return 0;
-}
-
-
-/* <ref>: a list position or "id:<N>"; the id, or -1 */
-
-static int64_t
-ngx_gp_admin_relogin_ref(ngx_str_t *ref)
-{
-    int64_t         id;
-    ngx_int_t       n;
-    ngx_uint_t      byid, i;
-    ngx_gp_zone_t  *z;
-
-    byid = (ref->len > 3 && ngx_strncmp(ref->data, "id:", 3) == 0);
-
-    n = byid ? ngx_atoi(ref->data + 3, ref->len - 3)
-             : ngx_atoi(ref->data, ref->len);
-
-    if (n == NGX_ERROR) {
-        return -1;
-    }
-
-    z = ngx_gp_zone();
-    id = -1;
-
-    ngx_shmtx_lock(&z->shpool->mutex);
-
-    for (i = 0; i < z->sh->naccounts; i++) {
-        if (byid ? z->sh->accounts[i].id == n : i == (ngx_uint_t) n) {
-            id = z->sh->accounts[i].id;
-            break;
-        }
-    }
-
-    ngx_shmtx_unlock(&z->shpool->mutex);
-
-    return id ? id : -1;
 }
 
 
@@ -152,55 +114,26 @@ ngx_gp_admin_relogin_state(ngx_gp_account_t *acc)
 static size_t
 ngx_gp_admin_mailbox_address(const u_char *url, u_char *buf, size_t size)
 {
-    size_t          len, n;
-    json_t         *j, *v;
-    u_char         *dot, *payload;
-    const u_char   *p, *q;
+    char              err[128];
+    size_t            n;
+    ngx_gp_mailbox_t  mb;
 
     buf[0] = '\0';
 
-    p = (u_char *) ngx_strstr(url, "?jwt=");
-    if (p == NULL) {
-        p = (u_char *) ngx_strstr(url, "&jwt=");
-    }
-
-    if (p == NULL) {
+    if (url[0] == '\0'
+        || ngx_gp_mailbox_parse((char *) url, "", &mb, err, sizeof(err)) != 0)
+    {
         return 0;
     }
 
-    p += 5;
-
-    for (q = p; *q && *q != '&' && *q != '#'; q++) { /* void */ }
-
-    dot = ngx_strlchr((u_char *) p, (u_char *) q, '.');
-    if (dot == NULL) {
-        return 0;
-    }
-
-    p = dot + 1;
-    dot = ngx_strlchr((u_char *) p, (u_char *) q, '.');
-    if (dot == NULL) {
-        return 0;
-    }
-
-    payload = ngx_gp_base64_decode_any((char *) p, dot - p, &len);
-    if (payload == NULL) {
-        return 0;
-    }
-
-    j = json_loadb((char *) payload, len, 0, NULL);
-    free(payload);
-
-    v = json_object_get(j, "address");
     n = 0;
 
-    if (json_is_string(v) && json_string_length(v) < size) {
-        n = json_string_length(v);
-        ngx_memcpy(buf, json_string_value(v), n);
-        buf[n] = '\0';
+    if (mb.address && ngx_strlen(mb.address) < size) {
+        n = ngx_strlen(mb.address);
+        ngx_memcpy(buf, mb.address, n + 1);
     }
 
-    json_decref(j);
+    ngx_gp_mailbox_free(&mb);
 
     return n;
 }
@@ -278,12 +211,12 @@ ngx_gp_admin_refresh_cookie(ngx_gp_admin_t *a)
 {
     int64_t            id;
     ngx_int_t          rc;
-    ngx_uint_t         k, running;
+    ngx_uint_t         k, running, index, count;
     ngx_gp_zone_t     *z;
     ngx_gp_account_t  *acc;
     u_char             url[NGX_GP_MAILBOX_URL_LEN], name[NGX_GP_NAME_LEN];
 
-    id = ngx_gp_admin_relogin_ref(&a->seg[1]);
+    id = ngx_gp_admin_account_ref(a, &a->seg[1], &index, &count);
 
     if (id <= 0) {
         return ngx_gp_admin_not_found(a, "account");
@@ -591,6 +524,7 @@ ngx_gp_admin_account_cookies(ngx_gp_admin_t *a)
     size_t                     i, len;
     int64_t                    id;
     ngx_int_t                  bad;
+    ngx_uint_t                 index, count;
     const char                *v[4], *err;
     ngx_pool_cleanup_t        *cln;
     ngx_gp_admin_cookies_t    *ck;
@@ -604,7 +538,7 @@ ngx_gp_admin_account_cookies(ngx_gp_admin_t *a)
         NGX_GP_COOKIE_LEN - 1, NGX_GP_TEAM_LEN - 1
     };
 
-    id = ngx_gp_admin_relogin_ref(&a->seg[1]);
+    id = ngx_gp_admin_account_ref(a, &a->seg[1], &index, &count);
 
     if (id <= 0) {
         return ngx_gp_admin_not_found(a, "account");

@@ -301,6 +301,39 @@ fconfig();
 ($st, $d) = check({tempmail_url => $url});
 ok($d->{ok}, 'the worker goes on serving checks');
 
+# the stored mailbox of an account: {"account": <position> | "id:<N>"}
+
+sub admin {
+    my ($method, $path, $body) = @_;
+    my $res = $http->request($method, $srv->url($path), {
+        headers => {'X-Admin-Token' => $SECRET},
+        (defined $body ? (content => $json->encode($body)) : ()),
+    });
+    return ($res->{status}, eval { $json->decode($res->{content}) });
+}
+
+($st, $d) = admin('POST', '/api/accounts', {
+    name => 'with-mailbox', team_id => 'team-mb', csesidx => '1404564799',
+    secure_c_ses => 'cookie-mb', tempmail_url => $url});
+is($st, 201, 'an account with a mailbox added');
+my $mid = $d->{id};
+($st, $d) = admin('POST', '/api/accounts', {
+    name => 'no-mailbox', team_id => 'team-nm', csesidx => '1404564798',
+    secure_c_ses => 'cookie-nm'});
+is($st, 201, 'an account without one added');
+my $nid = $d->{id};
+
+($st, $d) = check({account => "id:$mid"});
+is($st, 200, 'a check by the account\'s id');
+is($d->{address}, 'tmpk8x2q@mail.test', 'its stored mailbox read');
+($st, $d) = check({account => "id:$nid"});
+is($st, 400, 'an account without a mailbox: 400');
+is($d->{error}{code}, 'no_mailbox', '... no_mailbox');
+($st, $d) = check({account => 'id:987654'});
+is($st, 404, 'an unknown account: 404');
+($st, $d) = check({account => 5});
+is($st, 400, 'an account that is not a string: 400');
+
 unlike($srv->error_log_text, qr/\[(alert|crit|emerg)\]/, 'no alerts');
 unlike($srv->error_log_text, qr/\Q$box->{jwt}\E/, 'no JWT in the error log');
 
