@@ -19,6 +19,8 @@
 #include "fuzz.h"
 
 #include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
 
 #include <ngx_config.h>
 #include <ngx_core.h>
@@ -96,6 +98,53 @@ ngx_strncasecmp(u_char *s1, u_char *s2, size_t n)
     }
 
     return 0;
+}
+
+
+/*
+ * ngx_snprintf as settings.c uses it: "%L" (int64_t) and "%Z" (NUL) in
+ * its bounds phrase; any other conversion is a harness bug
+ */
+
+u_char *
+ngx_snprintf(u_char *buf, size_t max, const char *fmt, ...)
+{
+    int      n;
+    u_char  *p, *last;
+    va_list  args;
+
+    p = buf;
+    last = buf + max;
+
+    va_start(args, fmt);
+
+    while (*fmt && p < last) {
+        if (*fmt != '%') {
+            *p++ = (u_char) *fmt++;
+            continue;
+        }
+
+        fmt++;
+
+        if (*fmt == 'L') {
+            n = snprintf((char *) p, last - p, "%lld",
+                         (long long) va_arg(args, int64_t));
+            p += (n < 0) ? 0 : ((size_t) n < (size_t) (last - p)
+                                ? (size_t) n : (size_t) (last - p));
+
+        } else if (*fmt == 'Z') {
+            *p++ = '\0';
+
+        } else {
+            abort();
+        }
+
+        fmt++;
+    }
+
+    va_end(args);
+
+    return p;
 }
 
 
