@@ -14,6 +14,7 @@
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <dirent.h>
+#include <ftw.h>
 
 
 /* where the temporary profiles live: ngx_gp_chromium.<helper pid>.<n> */
@@ -50,7 +51,8 @@ struct ngx_gp_cdp_out_s {
 
 
 struct ngx_gp_browser_s {
-    ngx_pid_t                pid;
+    ngx_pid_t                pid;         /* the keeper: the group */
+    int                      lifeline;    /* the keeper's, to close */
     ngx_connection_t        *in;          /* fd 4 of the browser */
     ngx_connection_t        *out;         /* fd 3 of the browser */
     ngx_log_t               *log;
@@ -80,6 +82,7 @@ struct ngx_gp_browser_s {
 /* a browser being closed: killed when its grace ends */
 typedef struct {
     ngx_pid_t                pid;
+    int                      lifeline;
     ngx_event_t              ev;
     char                     profile[NGX_MAX_PATH];
 } ngx_gp_browser_dying_t;
@@ -96,8 +99,10 @@ static void ngx_gp_browser_dispatch(ngx_gp_browser_t *b, u_char *p,
 static void ngx_gp_browser_lost(ngx_gp_browser_t *b, const char *reason);
 static void ngx_gp_browser_call_timeout(ngx_event_t *ev);
 static void ngx_gp_browser_free(ngx_gp_browser_t *b);
-static void ngx_gp_browser_kill(ngx_pid_t pid, const char *profile,
-    ngx_log_t *log);
+static void ngx_gp_browser_kill(ngx_pid_t pid, int lifeline,
+    const char *profile, ngx_log_t *log);
+static int ngx_gp_browser_rm(const char *path, const struct stat *sb,
+    int flag, struct FTW *ftw);
 static void ngx_gp_browser_dying_timer(ngx_event_t *ev);
 static void ngx_gp_browser_rmtree(const char *dir, ngx_log_t *log);
 
@@ -274,6 +279,7 @@ ngx_gp_browser_launch(ngx_gp_browser_conf_t *bc, ngx_log_t *log,
     b->data = data;
     b->next_id = 1;
     b->pid = -1;
+    b->lifeline = -1;
 
     ngx_snprintf((u_char *) b->profile, NGX_MAX_PATH,
                  NGX_GP_BROWSER_TMP "/" NGX_GP_BROWSER_PREFIX "%P.%ui%Z",
@@ -371,7 +377,8 @@ ngx_gp_browser_launch(ngx_gp_browser_conf_t *bc, ngx_log_t *log,
 
 failed_kill:
 
-    ngx_gp_browser_kill(b->pid, NULL, log);
+    ngx_gp_browser_kill(b->pid, b->lifeline, NULL, log);
+    b->lifeline = -1;
 
 failed_dir:
 
@@ -386,11 +393,11 @@ static ngx_int_t
 ngx_gp_browser_spawn(ngx_gp_browser_conf_t *bc, ngx_gp_browser_t *b,
     int tochild, int fromchild, char *err, size_t errlen)
 {
-    int          fd, a, c, null;
+    int          fd, a, c, null, lifeline[2];
     char        *argv[64], *envp[8], *v, *p;
     char         home[NGX_MAX_PATH + 8], profile[NGX_MAX_PATH + 32];
     char         path[NGX_MAX_PATH], display[256], xauth[NGX_MAX_PATH + 16];
-    char         args[4096], pgid[32];
+    char         args[4096], pgid[32], pgidfile[NGX_MAX_PATH + 32];
     ngx_str_t   *extra;
     ngx_pid_t    pid, parent;
     ngx_uint_t   i, n, headed;
@@ -403,6 +410,8 @@ ngx_gp_browser_spawn(ngx_gp_browser_conf_t *bc, ngx_gp_browser_t *b,
 
     ngx_snprintf((u_char *) profile, sizeof(profile), "--user-data-dir=%s%Z",
                  b->profile);
+    ngx_snprintf((u_char *) pgidfile, sizeof(pgidfile),
+                 "%s/" NGX_GP_BROWSER_PGID_FILE "%Z", b->profile);
     ngx_snprintf((u_char *) home, sizeof(home), "HOME=%s%Z", b->profile);
 
     a = 0;
@@ -477,32 +486,43 @@ ngx_gp_browser_spawn(ngx_gp_browser_conf_t *bc, ngx_gp_browser_t *b,
         ngx_gp_browser_sigchld = 1;
     }
 
-    parent = getpid();
+    if (pipe2(lifeline, O_CLOEXEC) != 0) {
+        ngx_snprintf((u_char *) err, errlen, "pipe() failed: %s%Z",
+                     strerror(errno));
+        return NGX_ERROR;
+    }
 
     pid = fork();
 
     if (pid == -1) {
         ngx_snprintf((u_char *) err, errlen, "fork() failed: %s%Z",
                      strerror(errno));
+        close(lifeline[0]);
+        close(lifeline[1]);
         return NGX_ERROR;
     }
 
     if (pid == 0) {
 
-        /* the child: only async-signal-safe calls from here */
+        /*
+         * The keeper: a process group of its own, Chromium in it.  It
+         * waits for the end of the lifeline, which only the helper holds
+         * open: when the helper ends in any way (exit on reload or stop,
+         * SIGKILL, a crash) the keeper kills the whole group, so no
+         * browser process outlives the helper.  Only async-signal-safe
+         * calls from here.
+         */
 
         (void) setpgid(0, 0);
-        (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
 
-        if (getppid() != parent) {
-            _exit(1);
-        }
-
-        /* fds 3 and 4, out of the way of the pipes' own numbers */
         fd = fcntl(tochild, F_DUPFD, 10);
         c = fcntl(fromchild, F_DUPFD, 10);
+        null = fcntl(lifeline[0], F_DUPFD, 10);
 
-        if (fd == -1 || c == -1 || dup2(fd, 3) == -1 || dup2(c, 4) == -1) {
+        if (fd == -1 || c == -1 || null == -1
+            || dup2(fd, 3) == -1 || dup2(c, 4) == -1
+            || dup2(null, 5) == -1)
+        {
             _exit(126);
         }
 
@@ -514,36 +534,89 @@ ngx_gp_browser_spawn(ngx_gp_browser_conf_t *bc, ngx_gp_browser_t *b,
         }
 
         /* every other descriptor of nginx: listening sockets, logs, ... */
-        if (syscall(SYS_close_range, 5, ~0U, 0) != 0) {
-            for (fd = 5; fd < 65536; fd++) {
+        if (syscall(SYS_close_range, 6, ~0U, 0) != 0) {
+            for (fd = 6; fd < 65536; fd++) {
                 (void) close(fd);
             }
         }
 
         (void) signal(SIGPIPE, SIG_DFL);
         (void) signal(SIGCHLD, SIG_DFL);
+        (void) signal(SIGTERM, SIG_DFL);
+        (void) signal(SIGINT, SIG_DFL);
+        (void) signal(SIGHUP, SIG_DFL);
+        (void) signal(SIGQUIT, SIG_DFL);
+        (void) signal(SIGUSR1, SIG_DFL);
+        (void) signal(SIGUSR2, SIG_DFL);
+        (void) signal(SIGWINCH, SIG_DFL);
+        (void) signal(SIGALRM, SIG_DFL);
+        (void) signal(SIGIO, SIG_DFL);
         sigemptyset(&set);
         (void) sigprocmask(SIG_SETMASK, &set, NULL);
 
-        execve(path, argv, envp);
+        parent = getpid();
 
-        _exit(127);
+        pid = fork();
+
+        if (pid == 0) {
+            (void) setpgid(0, 0);
+            (void) close(5);
+            (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+
+            if (getppid() != parent) {
+                _exit(1);
+            }
+
+            execve(path, argv, envp);
+
+            _exit(127);
+        }
+
+        (void) close(3);
+        (void) close(4);
+
+        if (pid == -1) {
+            _exit(125);
+        }
+
+        (void) setpgid(pid, pid);
+
+        /* the group, for the reaper if the keeper itself is killed */
+        fd = open(pgidfile, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fd != -1) {
+            for (a = 0, c = pid; c; c /= 10) {
+                pgid[a++] = '0' + c % 10;
+            }
+
+            for (c = 0; c < a; c++) {
+                pgid[sizeof(pgid) - 1 - c] = pgid[c];
+            }
+
+            (void) write(fd, pgid + sizeof(pgid) - a, a);
+            (void) close(fd);
+        }
+
+        for ( ;; ) {
+            c = read(5, &fd, sizeof(int));
+
+            if (c == 0 || (c == -1 && errno != EINTR)) {
+                break;
+            }
+        }
+
+        (void) kill(-pid, SIGKILL);
+        (void) waitpid(pid, &c, 0);
+        (void) nftw(b->profile, ngx_gp_browser_rm, 16, FTW_DEPTH | FTW_PHYS);
+
+        _exit(0);
     }
+
+    close(lifeline[0]);
+    b->lifeline = lifeline[1];
 
     (void) setpgid(pid, pid);
 
     b->pid = pid;
-
-    /* the process group, for the reaper of a helper that died */
-    ngx_snprintf((u_char *) pgid, sizeof(pgid), "%P%Z", pid);
-    ngx_snprintf((u_char *) home, sizeof(home), "%s/"
-                 NGX_GP_BROWSER_PGID_FILE "%Z", b->profile);
-
-    fd = open(home, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (fd != -1) {
-        (void) write(fd, pgid, ngx_strlen(pgid));
-        close(fd);
-    }
 
     return NGX_OK;
 }
@@ -1019,6 +1092,8 @@ ngx_gp_browser_close(ngx_gp_browser_t *b, ngx_msec_t grace)
 
     if (d) {
         d->pid = b->pid;
+        d->lifeline = b->lifeline;
+        b->lifeline = -1;
         ngx_cpystrn((u_char *) d->profile, (u_char *) b->profile,
                     NGX_MAX_PATH);
         ngx_memzero(&d->ev, sizeof(ngx_event_t));
@@ -1029,7 +1104,8 @@ ngx_gp_browser_close(ngx_gp_browser_t *b, ngx_msec_t grace)
         ngx_add_timer(&d->ev, grace);
 
     } else {
-        ngx_gp_browser_kill(b->pid, b->profile, b->log);
+        ngx_gp_browser_kill(b->pid, b->lifeline, b->profile, b->log);
+        b->lifeline = -1;
     }
 
     b->pid = -1;
@@ -1058,6 +1134,10 @@ ngx_gp_browser_free(ngx_gp_browser_t *b)
         ngx_free(o);
     }
 
+    if (b->lifeline != -1) {
+        (void) close(b->lifeline);
+    }
+
     ngx_free(b->rbuf);
     ngx_free(b);
 }
@@ -1068,39 +1148,52 @@ ngx_gp_browser_dying_timer(ngx_event_t *ev)
 {
     ngx_gp_browser_dying_t  *d = ev->data;
 
-    ngx_gp_browser_kill(d->pid, d->profile, ev->log);
+    ngx_gp_browser_kill(d->pid, d->lifeline, d->profile, ev->log);
     d->pid = 0;
 }
 
 
 /* SIGKILL to the process group, wait for the browser, remove the profile */
 
+/*
+ * The end of a browser: the lifeline closed, its keeper kills Chromium's
+ * process group, waits for it, removes the profile and exits; a keeper
+ * that does not end in time is killed, and the profile removed here.
+ */
+
 static void
-ngx_gp_browser_kill(ngx_pid_t pid, const char *profile, ngx_log_t *log)
+ngx_gp_browser_kill(ngx_pid_t pid, int lifeline, const char *profile,
+    ngx_log_t *log)
 {
     int         status;
     ngx_pid_t   rc;
     ngx_uint_t  i;
 
-    if (pid > 0) {
-        if (kill(-pid, SIGKILL) == -1 && ngx_errno != NGX_ESRCH) {
-            ngx_log_error(NGX_LOG_ALERT, log, ngx_errno,
-                          "kill(-%P, SIGKILL) failed", pid);
-        }
+    if (lifeline != -1) {
+        (void) close(lifeline);
+    }
 
-        /* a killed process is gone within moments; never wait long */
-        for (i = 0; i < 200; i++) {
+    if (pid > 0) {
+        for (i = 0; i < 300; i++) {
             rc = waitpid(pid, &status, WNOHANG);
 
             if (rc == pid || (rc == -1 && ngx_errno != NGX_EINTR)) {
                 break;
             }
 
+            if (i == 200) {
+                ngx_log_error(NGX_LOG_WARN, log, 0,
+                              "gemini pool browser: keeper %P is slow, "
+                              "killing it", pid);
+                (void) kill(pid, SIGKILL);
+            }
+
             ngx_msleep(10);
         }
 
         ngx_log_error(NGX_LOG_INFO, log, 0,
-                      "gemini pool browser: Chromium %P ended", pid);
+                      "gemini pool browser: Chromium of keeper %P ended",
+                      pid);
     }
 
     if (profile && profile[0]) {
@@ -1126,6 +1219,7 @@ ngx_gp_browser_exit_process(void)
             }
 
             ngx_gp_browser_kill(ngx_gp_browser_dying[i].pid,
+                                ngx_gp_browser_dying[i].lifeline,
                                 ngx_gp_browser_dying[i].profile,
                                 ngx_cycle->log);
             ngx_gp_browser_dying[i].pid = 0;
@@ -1134,49 +1228,24 @@ ngx_gp_browser_exit_process(void)
 }
 
 
-static ngx_int_t
-ngx_gp_browser_rm_file(ngx_tree_ctx_t *ctx, ngx_str_t *path)
+static int
+ngx_gp_browser_rm(const char *path, const struct stat *sb, int flag,
+    struct FTW *ftw)
 {
-    (void) unlink((char *) path->data);
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_gp_browser_rm_dir(ngx_tree_ctx_t *ctx, ngx_str_t *path)
-{
-    (void) rmdir((char *) path->data);
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_gp_browser_rm_noop(ngx_tree_ctx_t *ctx, ngx_str_t *path)
-{
-    return NGX_OK;
+    (void) remove(path);
+    return 0;
 }
 
 
 static void
 ngx_gp_browser_rmtree(const char *dir, ngx_log_t *log)
 {
-    ngx_str_t       path;
-    ngx_tree_ctx_t  tree;
-
-    ngx_memzero(&tree, sizeof(ngx_tree_ctx_t));
-
-    tree.init_handler = NULL;
-    tree.file_handler = ngx_gp_browser_rm_file;
-    tree.pre_tree_handler = ngx_gp_browser_rm_noop;
-    tree.post_tree_handler = ngx_gp_browser_rm_dir;
-    tree.spec_handler = ngx_gp_browser_rm_file;
-    tree.log = log;
-
-    path.data = (u_char *) dir;
-    path.len = ngx_strlen(dir);
-
-    (void) ngx_walk_tree(&tree, &path);
-    (void) rmdir(dir);
+    if (nftw(dir, ngx_gp_browser_rm, 16, FTW_DEPTH | FTW_PHYS) != 0
+        && ngx_errno != NGX_ENOENT)
+    {
+        ngx_log_error(NGX_LOG_WARN, log, ngx_errno,
+                      "gemini pool browser: cannot remove \"%s\"", dir);
+    }
 }
 
 
@@ -1228,7 +1297,7 @@ ngx_gp_browser_reap_group(ngx_pid_t pgid, ngx_log_t *log)
         /* "pid (comm) state ppid pgrp ..." */
         p = strrchr(buf, ')');
         if (p == NULL || sscanf(p + 1, " %*c %*d %d", &grp) != 1
-            || grp != pgid)
+            || grp != pgid || p[2] == 'Z')
         {
             continue;
         }
