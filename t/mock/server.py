@@ -29,6 +29,8 @@ from email.utils import formatdate
 from http import HTTPStatus
 from urllib.parse import parse_qsl, unquote
 
+import login
+
 # --------------------------------------------------------------------------
 # constants
 
@@ -387,6 +389,7 @@ class Conn:
         self.watch = None
         self.timer = None
         self.chunked = True
+        self.site = None
 
     # reading -----------------------------------------------------------
     async def fill(self):
@@ -551,11 +554,13 @@ class Conn:
 class Mock:
     def __init__(self, st):
         self.st = st
+        self.login = login.LoginSite(self)
 
     # ---- connection loop -------------------------------------------------
-    async def handle_conn(self, reader, writer):
+    async def handle_conn(self, reader, writer, site=None):
         st = self.st
         conn = Conn(st, reader, writer)
+        conn.site = site
         st.conns += 1
         st.max_conns = max(st.max_conns, st.conns)
         st.live.add(conn)
@@ -657,6 +662,15 @@ class Mock:
         upath = unquote(req.path)
         if upath.startswith("/__mock/") or upath == "/__mock":
             return await self.control(conn, req, upath)
+        if conn.site is not None and upath != "/auth/getoxsrf":
+            try:
+                return await conn.site.dispatch(conn, req, upath)
+            except ClientGone:
+                return False
+            except Exception:
+                sys.stderr.write("mock: login page error: %s\n"
+                                 % traceback.format_exc(limit=5))
+                return False
         st = self.st
         endpoint = "other"
         if upath == "/auth/getoxsrf":
@@ -1509,7 +1523,10 @@ class Mock:
                 return await ok({"ok": True})
             if p == "/reset" and m == "POST":
                 st.reset(drop_keys=bool(isinstance(body, dict) and body.get("keys")))
+                self.login.reset()
                 return await ok({"ok": True})
+            if p == "/login" or p.startswith("/login/"):
+                return await self.login.control(p[len("/login"):], m, body, req, ok, bad)
             if p == "/requests" and m == "GET":
                 q = req.query
                 out = st.log
@@ -1701,6 +1718,8 @@ async def amain(args):
             loop.add_signal_handler(sig, stop.set)
         except (NotImplementedError, RuntimeError):
             pass
+    if args.login_port is not None:
+        await app.login.listen(args.login_certdir, host=args.host, port=args.login_port)
     sys.stdout.write("READY %d\n" % port)
     sys.stdout.flush()
     await stop.wait()
@@ -1739,8 +1758,16 @@ def main():
     ap.add_argument("--backlog", type=int, default=4096)
     ap.add_argument("--lenient", action="store_true",
                     help="do not reject unknown JSON fields in widget bodies")
+    ap.add_argument("--login-port", type=int,
+                    help="also serve the fake Google login pages over HTTPS on this port"
+                         " (0: a free one; GET /__mock/login tells it)")
+    ap.add_argument("--login-certdir",
+                    help="where the test CA and leaf are made (default: a temporary directory)")
     ap.add_argument("--verbose", action="store_true")
     args = ap.parse_args()
+    if args.login_port is not None and not args.login_certdir:
+        import tempfile
+        args.login_certdir = tempfile.mkdtemp(prefix="gp-login-ca-")
     logging.getLogger("asyncio").setLevel(logging.CRITICAL)
     raise_nofile()
     try:
