@@ -85,6 +85,7 @@ struct ngx_gp_signin_s {
     unsigned                           nudged:1;
     unsigned                           challenge:1;
     unsigned                           sent:1;
+    unsigned                           settle:1;  /* a resend's toast */
 
     char                               session[80];    /* tab B */
     char                               mail_session[80];   /* tab A */
@@ -909,10 +910,15 @@ ngx_gp_signin_next(ngx_gp_signin_t *l, json_t *result)
     case NGX_GP_SI_WAIT_SENT:
         ngx_gp_signin_page(l, result);
 
-        if (ngx_gp_recipe_has(l->recipe, NGX_GP_R_RETRY_TEXT, l->text)
-            && (l->found & NGX_GP_FOUND_RESEND) && l->resends < 2)
+        /* after a resend the old toast stays a moment: not a new failure */
+        if (!ngx_gp_recipe_has(l->recipe, NGX_GP_R_RETRY_TEXT, l->text)) {
+            l->settle = 0;
+
+        } else if (!l->settle && (l->found & NGX_GP_FOUND_RESEND)
+                   && l->resends < 2)
         {
             l->resends++;
+            l->settle = 1;
             ngx_gp_signin_say(l, "resend code");
             rc = ngx_gp_signin_act(l, NGX_GP_SI_RESEND, NGX_GP_R_RESEND,
                                    "click");
