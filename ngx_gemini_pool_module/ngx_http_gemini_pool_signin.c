@@ -15,10 +15,6 @@
 #include "ngx_http_gemini_pool_module.h"
 
 
-#define ngx_gp_alnum(c)                                                      \
-    (((c) >= '0' && (c) <= '9') || ((c) >= 'A' && (c) <= 'Z')               \
-     || ((c) >= 'a' && (c) <= 'z'))
-
 #define NGX_GP_SIGNIN_TEXT_LEN    (64 * 1024)
 #define NGX_GP_SIGNIN_URL_LEN     4096
 #define NGX_GP_SIGNIN_JS_LEN      (96 * 1024)
@@ -125,9 +121,6 @@ static void ngx_gp_signin_wait(ngx_gp_signin_t *l,
     ngx_gp_signin_state_e state, ngx_uint_t timeout);
 static void ngx_gp_signin_later(ngx_gp_signin_t *l);
 static void ngx_gp_signin_say(ngx_gp_signin_t *l, const char *step);
-static ngx_int_t ngx_gp_signin_address(const char *url, char *out,
-    size_t size);
-static ngx_int_t ngx_gp_signin_extract(const char *text, char *code);
 
 
 static const char  *ngx_gp_signin_names[] = {
@@ -186,6 +179,7 @@ ngx_gp_signin_start(ngx_gp_signin_input_t *in, ngx_log_t *log,
     char                               err[NGX_GP_SIGNIN_REASON_LEN];
     size_t                             n;
     ngx_gp_signin_t                   *l;
+    ngx_gp_mailbox_t                   mb;
     ngx_http_gemini_pool_main_conf_t  *gmcf;
 
     ngx_memzero(r, sizeof(ngx_gp_signin_result_t));
@@ -248,14 +242,21 @@ ngx_gp_signin_start(ngx_gp_signin_input_t *in, ngx_log_t *log,
     l->recipe = gmcf->recipe;
     l->baseline = -1;
 
-    if (ngx_gp_signin_address(in->tempmail_url, l->email, sizeof(l->email))
-        != NGX_OK)
+    if (ngx_gp_mailbox_parse(in->tempmail_url,
+                             in->tempmail_worker_url
+                             ? in->tempmail_worker_url : "",
+                             &mb, err, sizeof(err))
+        != 0)
     {
         r->status = NGX_GP_SIGNIN_MAILBOX;
-        (void) ngx_cpystrn(r->reason, (u_char *) "the mailbox URL carries no "
-                           "jwt with an address", NGX_GP_SIGNIN_REASON_LEN);
+        ngx_snprintf(r->reason, NGX_GP_SIGNIN_REASON_LEN - 1,
+                     "the mailbox: %s%Z", err);
         goto failed;
     }
+
+    (void) ngx_cpystrn((u_char *) l->email, (u_char *) mb.address,
+                       sizeof(l->email));
+    ngx_gp_mailbox_free(&mb);
 
     if (ngx_gp_recipe_url(l->recipe->values[NGX_GP_R_HOME_PAGE][0],
                           (char *) gmcf->login_url.data,
@@ -993,7 +994,7 @@ ngx_gp_signin_next(ngx_gp_signin_t *l, json_t *result)
         ngx_log_debug1(NGX_LOG_DEBUG_CORE, l->log, 0,
                        "gemini pool signin: mail text \"%s\"", s ? s : "");
 
-        if (s == NULL || ngx_gp_signin_extract(s, l->code) != NGX_OK) {
+        if (s == NULL || !ngx_gp_mail_code(s, ngx_strlen(s), l->code)) {
             if (ngx_gp_signin_late(l)) {
                 ngx_gp_signin_finish(l, NGX_GP_SIGNIN_NO_CODE, "mail %L has "
                                      "no code", l->opened);
@@ -1230,108 +1231,4 @@ ngx_gp_signin_finish(ngx_gp_signin_t *l, ngx_gp_signin_status_e status,
     ngx_free(l->js);
     ngx_free(l->tempmail_url);
     ngx_free(l);
-}
-
-
-/* the mailbox's address: the "address" of the payload of its "jwt" */
-
-static ngx_int_t
-ngx_gp_signin_address(const char *url, char *out, size_t size)
-{
-    json_t       *j;
-    ngx_str_t     src, dst;
-    const char   *p, *e, *s;
-    u_char        buf[2048];
-
-    p = ngx_strstr(url, "jwt=");
-
-    if (p == NULL || (p != url && p[-1] != '?' && p[-1] != '&')) {
-        return NGX_ERROR;
-    }
-
-    p = ngx_strchr(p, '.');
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    p++;
-    e = ngx_strchr(p, '.');
-
-    if (e == NULL || (size_t) (e - p) > sizeof(buf) * 3 / 4) {
-        return NGX_ERROR;
-    }
-
-    src.data = (u_char *) p;
-    src.len = e - p;
-    dst.data = buf;
-
-    if (ngx_decode_base64url(&dst, &src) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    j = json_loadb((char *) buf, dst.len, 0, NULL);
-    s = json_string_value(json_object_get(j, "address"));
-
-    if (s == NULL || ngx_strlen(s) >= size || ngx_strchr(s, '@') == NULL) {
-        json_decref(j);
-        return NGX_ERROR;
-    }
-
-    (void) ngx_cpystrn((u_char *) out, (u_char *) s, size);
-    json_decref(j);
-
-    return NGX_OK;
-}
-
-
-/*
- * The code in a mail's text (protocol 13.6): the first six letters or
- * digits, with a letter among them, after one of the phrases.
- */
-
-static ngx_int_t
-ngx_gp_signin_extract(const char *text, char *code)
-{
-    ngx_uint_t   i, k, letter;
-    const char  *p, *q;
-
-    static const char  *phrases[] = {
-        "一次性验证码为", "验证码为", "您的验证码是",
-        "一次性验证为", "验证为",
-        "one-time verification code is", "verification code is",
-        "code is", NULL
-    };
-
-    for (i = 0; phrases[i]; i++) {
-        p = strcasestr(text, phrases[i]);
-
-        if (p == NULL) {
-            continue;
-        }
-
-        p += ngx_strlen(phrases[i]);
-
-        for ( /* void */ ; *p; p++) {
-            if (ngx_gp_alnum(*p)) {
-                break;
-            }
-        }
-
-        for (q = p, k = 0, letter = 0; k < 6 && ngx_gp_alnum(q[k]); k++) {
-            if (!(q[k] >= '0' && q[k] <= '9')) {
-                letter = 1;
-            }
-        }
-
-        if (k == 6 && !ngx_gp_alnum(q[6]) && letter) {
-            for (k = 0; k < 6; k++) {
-                code[k] = ngx_toupper(q[k]);
-            }
-
-            code[6] = '\0';
-            return NGX_OK;
-        }
-    }
-
-    return NGX_ERROR;
 }
