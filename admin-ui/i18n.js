@@ -204,6 +204,12 @@ const en = {
     'settings.d.remote_sync_url': 'URL of the remote-sync peer',
     'settings.d.sync_only_mode': 'This server only receives accounts (no '
         + 'automatic re-login)',
+    'settings.d.cookie_check_interval': 'Seconds between the helper\'s '
+        + 'checks of the accounts\' cookies (0: no periodic check)',
+    'settings.d.cookie_retry_interval': 'Seconds before a failed re-login '
+        + 'of an account is tried again',
+    'settings.d.cookie_refresh_concurrency': 'Re-logins at a time (each '
+        + 'runs a browser), 1 to 8',
 
     'keys.title': 'API keys',
     'keys.create': 'Create key',
@@ -483,6 +489,9 @@ const zh = {
     'settings.d.tempmail_worker_url': '临时邮箱 Worker 的 URL',
     'settings.d.remote_sync_url': '远程同步对端的 URL',
     'settings.d.sync_only_mode': '本服务器只接收账号（不自动重新登录）',
+    'settings.d.cookie_check_interval': '辅助进程检查账号 Cookie 的间隔秒数（0：不定期检查）',
+    'settings.d.cookie_retry_interval': '账号重新登录失败后再次尝试前等待的秒数',
+    'settings.d.cookie_refresh_concurrency': '同时进行的重新登录数（每个运行一个浏览器），1 到 8',
 
     'keys.title': 'API 密钥',
     'keys.create': '创建密钥',

@@ -4,9 +4,9 @@
  *
  * The admin JSON API under /api/, split by topic, top first:
  * admin_routes.c (the route table, the dispatch, the gate), the topic
- * files admin_auth.c, admin_accounts.c, admin_keys.c, admin_logs.c,
- * admin_settings.c, admin_models.c and admin_config.c, and below them
- * admin_io.c (replies, errors, body fields, query arguments).
+ * files admin_auth.c, admin_accounts.c, admin_relogin.c, admin_keys.c,
+ * admin_logs.c, admin_settings.c, admin_models.c and admin_config.c, and
+ * below them admin_io.c (replies, errors, body fields, query arguments).
  */
 
 
@@ -52,6 +52,14 @@ ngx_int_t ngx_gp_admin_account_quota(ngx_gp_admin_t *a);
 ngx_int_t ngx_gp_admin_account_test(ngx_gp_admin_t *a);
 ngx_int_t ngx_gp_admin_status(ngx_gp_admin_t *a);
 ngx_int_t ngx_gp_admin_proxy_test(ngx_gp_admin_t *a);
+
+/* ngx_http_gemini_pool_admin_relogin.c */
+ngx_int_t ngx_gp_admin_refresh_cookie(ngx_gp_admin_t *a);
+ngx_int_t ngx_gp_admin_refresh_all(ngx_gp_admin_t *a);
+ngx_int_t ngx_gp_admin_relogin(ngx_gp_admin_t *a);
+ngx_int_t ngx_gp_admin_relogin_history(ngx_gp_admin_t *a);
+void ngx_gp_admin_relogin_rows(json_t *list, ngx_log_t *log);
+ngx_uint_t ngx_gp_admin_mailbox_url(const char *s);
 
 /* ngx_http_gemini_pool_admin_keys.c */
 ngx_int_t ngx_gp_admin_keys(ngx_gp_admin_t *a);

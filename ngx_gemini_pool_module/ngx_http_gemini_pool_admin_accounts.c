@@ -79,6 +79,8 @@ ngx_gp_admin_accounts(ngx_gp_admin_t *a)
 
     ngx_shmtx_unlock(&z->shpool->mutex);
 
+    ngx_gp_admin_relogin_rows(list, a->r->connection->log);
+
     return ngx_gp_admin_json(a->r, NGX_HTTP_OK,
                              json_pack("{s:o,s:i}", "accounts", list,
                                        "total", (int) json_array_size(list)));
@@ -89,7 +91,8 @@ typedef struct {
     const char   *column;
     size_t        max;
     ngx_uint_t    digits;     /* only 0-9 */
-    ngx_uint_t    url;        /* a proxy URL or "direct" */
+    ngx_uint_t    url;        /* 1: a proxy URL or "direct"; 2: a
+                                 mailbox's URL */
 } ngx_gp_admin_field_t;
 
 
@@ -101,6 +104,8 @@ static ngx_gp_admin_field_t  ngx_gp_admin_account_fields[] = {
     { "host_c_oses", NGX_GP_COOKIE_LEN - 1, 0, 0 },
     { "user_agent", NGX_GP_UA_LEN - 1, 0, 0 },
     { "proxy", NGX_GP_PROXY_LEN - 1, 0, 1 },
+    { "tempmail_url", NGX_GP_MAILBOX_URL_LEN - 1, 0, 2 },
+    { "tempmail_name", NGX_GP_NAME_LEN - 1, 0, 0 },
     { NULL, 0, 0, 0 }
 };
 
@@ -144,7 +149,14 @@ ngx_gp_admin_check_fields(ngx_gp_admin_t *a, char *msg, size_t size)
             }
         }
 
-        if (f->url && len && ngx_strcmp(s, "direct") != 0
+        if (f->url == 2 && len && !ngx_gp_admin_mailbox_url(s)) {
+            (void) snprintf(msg, size, "\"%s\" must be an http:// or "
+                            "https:// URL with a \"jwt\" parameter (the "
+                            "mailbox's link)", f->column);
+            return msg;
+        }
+
+        if (f->url == 1 && len && ngx_strcmp(s, "direct") != 0
             && ngx_strncmp(s, "http://", 7) != 0
             && ngx_strncmp(s, "https://", 8) != 0
             && ngx_strncmp(s, "socks5://", 9) != 0
@@ -186,6 +198,8 @@ ngx_gp_admin_account_body(ngx_gp_admin_t *a, ngx_gp_store_account_t *acc)
     acc->host_c_oses = ngx_gp_admin_body_str("host_c_oses");
     acc->user_agent = ngx_gp_admin_body_str("user_agent");
     acc->proxy = ngx_gp_admin_body_str("proxy");
+    acc->tempmail_url = ngx_gp_admin_body_str("tempmail_url");
+    acc->tempmail_name = ngx_gp_admin_body_str("tempmail_name");
 
 #undef ngx_gp_admin_body_str
 

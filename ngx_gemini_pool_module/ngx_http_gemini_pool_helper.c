@@ -112,6 +112,9 @@ ngx_gp_helper_tick(void)
 
     /* generated media: inactive=, then max_size= */
     ngx_gp_media_evict((ngx_cycle_t *) ngx_cycle);
+
+    /* expiry checks and the queue of logins */
+    ngx_gp_relogin_tick(z);
 }
 
 
@@ -232,6 +235,8 @@ ngx_gp_helper_exit_process(ngx_cycle_t *cycle)
     }
 
     ngx_gp_helper_xsrf = 0;
+
+    ngx_gp_relogin_exit();
 
     ngx_gp_browser_exit_process();
 }

@@ -39,6 +39,7 @@
 #include "ngx_http_gemini_pool_store.h"
 #include "ngx_http_gemini_pool_filemap.h"
 #include "ngx_http_gemini_pool_recipe.h"
+#include "ngx_http_gemini_pool_relogin.h"
 
 
 #define NGX_GP_VERSION               "0.1.0"
@@ -111,6 +112,7 @@ typedef struct {
     u_char                   last_error[128];
     ngx_uint_t               state_gen;   /* cooldowns or expiry changed */
     ngx_uint_t               saved_gen;   /* persisted by the helper */
+    ngx_gp_relogin_state_t   relogin;     /* relogin.h */
 } ngx_gp_account_t;
 
 /* a conversation bound to an account and an upstream session */
@@ -249,6 +251,8 @@ typedef struct {
     uint64_t                 media_written;  /* bytes put in the cache */
 
     ngx_atomic_t             settings_gen;   /* bumped by each load */
+
+    ngx_gp_relogin_pool_t    relogin;        /* relogin.h */
 } ngx_gp_shctx_t;
 
 /* a reload reuses a zone only when this build laid it out */

@@ -17,6 +17,8 @@ static const char *ngx_gp_setting_proxy(const u_char *value,
     ngx_int_t *number);
 static const char *ngx_gp_setting_traffic(const u_char *value,
     ngx_int_t *number);
+static const char *ngx_gp_setting_logins(const u_char *value,
+    ngx_int_t *number);
 
 
 /* the order of NGX_GP_PICK_* and NGX_GP_FMT_* */
@@ -79,6 +81,12 @@ const ngx_gp_setting_def_t  ngx_gp_settings_table[NGX_GP_SET_N] = {
     S(REMOTE_SYNC_API_KEY, "remote_sync_api_key", NGX_GP_SETTING_SECRET, ""),
     S(SYNC_ONLY_MODE, "sync_only_mode", NGX_GP_SETTING_BOOL, "false"),
     S(HISTORY_MAX_CHARS, "history_max_chars", NGX_GP_SETTING_INT, "65536"),
+    S(COOKIE_CHECK_INTERVAL, "cookie_check_interval",
+      NGX_GP_SETTING_INT, "1800"),
+    S(COOKIE_RETRY_INTERVAL, "cookie_retry_interval",
+      NGX_GP_SETTING_INT, "1800"),
+    F(COOKIE_REFRESH_CONCURRENCY, "cookie_refresh_concurrency",
+      NGX_GP_SETTING_INT, "1", ngx_gp_setting_logins),
 };
 
 #undef S
@@ -151,7 +159,7 @@ ngx_gp_setting_check(ngx_uint_t i, const u_char *value, ngx_int_t *number)
         }
 
         *number = n;
-        return NULL;
+        return d->check ? d->check(value, number) : NULL;
 
     case NGX_GP_SETTING_BOOL:
         if (ngx_strcmp(value, "true") == 0 || ngx_strcmp(value, "1") == 0) {
@@ -245,6 +253,19 @@ ngx_gp_setting_proxy(const u_char *value, ngx_int_t *number)
     if (value[0] && !ngx_gp_proxy_valid(value)) {
         return "not a proxy URL (http://, https://, socks5:// or "
                "socks5h://)";
+    }
+
+    return NULL;
+}
+
+
+/* logins at once: each runs a browser */
+
+static const char *
+ngx_gp_setting_logins(const u_char *value, ngx_int_t *number)
+{
+    if (*number < 1 || *number > 8) {
+        return "must be from 1 to 8";
     }
 
     return NULL;

@@ -54,6 +54,9 @@ typedef enum {
     NGX_GP_SET_REMOTE_SYNC_API_KEY,
     NGX_GP_SET_SYNC_ONLY_MODE,
     NGX_GP_SET_HISTORY_MAX_CHARS,
+    NGX_GP_SET_COOKIE_CHECK_INTERVAL,
+    NGX_GP_SET_COOKIE_RETRY_INTERVAL,
+    NGX_GP_SET_COOKIE_REFRESH_CONCURRENCY,
     NGX_GP_SET_N
 } ngx_gp_setting_e;
 
@@ -71,7 +74,8 @@ typedef struct {
     const char *const         *allowed;   /* CHOICE: NULL-terminated */
     int64_t                    min;       /* INT */
     int64_t                    max;       /* INT; -1: none */
-    ngx_gp_setting_check_pt    check;     /* STRING, SECRET: or NULL */
+    ngx_gp_setting_check_pt    check;     /* or NULL; of an INT: after
+                                             its range */
 } ngx_gp_setting_def_t;
 
 /* a slot in the zone: the value as stored and its number */

@@ -142,6 +142,21 @@ static const char  *ngx_gp_migrations[] = {
     ");"
     "CREATE INDEX files_key ON files (key_id, created_at);",
 
+    /* version 8: the re-login's attempts */
+    "CREATE TABLE relogin_history ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  account_id INTEGER NOT NULL,"
+    "  account TEXT NOT NULL DEFAULT '',"
+    "  started INTEGER NOT NULL,"
+    "  finished INTEGER NOT NULL,"
+    "  status TEXT NOT NULL,"
+    "  reason TEXT NOT NULL DEFAULT '',"
+    "  step TEXT NOT NULL DEFAULT '',"
+    "  manual INTEGER NOT NULL DEFAULT 0"
+    ");"
+    "CREATE INDEX relogin_history_account ON relogin_history "
+    "(account_id, id);",
+
     NULL
 };
 
@@ -465,6 +480,7 @@ static ngx_gp_secret_col_t  ngx_gp_secret_cols[] = {
     { "accounts", "secure_c_ses", "1", "accounts.secure_c_ses" },
     { "accounts", "host_c_oses", "1", "accounts.host_c_oses" },
     { "accounts", "proxy", "1", "accounts.proxy" },
+    { "accounts", "tempmail_url", "1", "accounts.tempmail_url" },
     { "settings", "value", NULL, "settings.value" },   /* secret ones */
     { NULL, NULL, NULL, NULL }
 };
@@ -890,6 +906,8 @@ ngx_gp_store_load_accounts(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
                            sizeof(a[i].last_error));
             }
 
+            /* a login under way or its record outlives a load */
+            a[i].relogin = old[k].relogin;
             a[i].requests = old[k].requests;
             a[i].failures = old[k].failures;
             a[i].xsrf_calls = old[k].xsrf_calls;

@@ -105,6 +105,8 @@ typedef struct {
     const char              *host_c_oses;    /* sealed */
     const char              *user_agent;
     const char              *proxy;          /* sealed */
+    const char              *tempmail_url;   /* sealed */
+    const char              *tempmail_name;
     ngx_int_t                enabled;        /* -1: unchanged (or 1) */
 } ngx_gp_store_account_t;
 
@@ -118,6 +120,27 @@ ngx_int_t ngx_gp_store_account_renew(int64_t id, ngx_uint_t zone_expired,
     ngx_uint_t *renewed, ngx_log_t *log);
 ngx_int_t ngx_gp_store_account_delete(int64_t id, ngx_log_t *log);
 ngx_int_t ngx_gp_store_account_toggle(int64_t id, ngx_log_t *log);
+ngx_int_t ngx_gp_store_account_mailbox(int64_t id, u_char *url,
+    size_t url_size, u_char *name, size_t name_size, ngx_log_t *log);
+
+
+/* ngx_http_gemini_pool_store_relogin.c: the re-login's attempts */
+
+typedef struct {
+    int64_t                  account_id;
+    const char              *account;     /* its name */
+    time_t                   started;
+    time_t                   finished;
+    const char              *status;      /* "ok", signin's word, ... */
+    const char              *reason;
+    const char              *step;        /* where it ended */
+    ngx_uint_t               manual;
+} ngx_gp_store_relogin_t;
+
+ngx_int_t ngx_gp_store_relogin_add(ngx_gp_store_relogin_t *h,
+    ngx_log_t *log);
+json_t *ngx_gp_store_relogin_list(int64_t account, int64_t limit,
+    ngx_log_t *log);
 
 
 /* ngx_http_gemini_pool_store_admin.c: the console's password, sessions */

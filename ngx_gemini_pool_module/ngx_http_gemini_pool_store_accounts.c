@@ -13,12 +13,13 @@
 
 static const char  *ngx_gp_store_account_cols[] = {
     "name", "team_id", "csesidx", "secure_c_ses", "host_c_oses",
-    "user_agent", "proxy", NULL
+    "user_agent", "proxy", "tempmail_url", "tempmail_name", NULL
 };
 
 
 /* the sealed columns, as ngx_gp_store_account_cols[] numbers them */
-#define ngx_gp_store_account_secret(i)  ((i) == 3 || (i) == 4 || (i) == 6)
+#define ngx_gp_store_account_secret(i)                                       \
+    ((i) == 3 || (i) == 4 || (i) == 6 || (i) == 7)
 
 
 static const char *
@@ -31,7 +32,9 @@ ngx_gp_store_account_field(ngx_gp_store_account_t *a, ngx_uint_t i)
     case 3: return a->secure_c_ses;
     case 4: return a->host_c_oses;
     case 5: return a->user_agent;
-    default: return a->proxy;
+    case 6: return a->proxy;
+    case 7: return a->tempmail_url;
+    default: return a->tempmail_name;
     }
 }
 
@@ -81,8 +84,9 @@ ngx_gp_store_account_add(ngx_gp_store_account_t *a, int64_t *id,
     if (db == NULL
         || ngx_gp_store_prepare(db, "INSERT INTO accounts (name, team_id, "
                                 "csesidx, secure_c_ses, host_c_oses, "
-                                "user_agent, proxy, enabled) VALUES "
-                                "(?, ?, ?, ?, ?, ?, ?, ?)", &st, log)
+                                "user_agent, proxy, tempmail_url, "
+                                "tempmail_name, enabled) VALUES "
+                                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &st, log)
            != NGX_OK)
     {
         return NGX_ERROR;
@@ -101,7 +105,7 @@ ngx_gp_store_account_add(ngx_gp_store_account_t *a, int64_t *id,
         free(enc);
     }
 
-    sqlite3_bind_int(st, 8, a->enabled == 0 ? 0 : 1);
+    sqlite3_bind_int(st, (int) i + 1, a->enabled == 0 ? 0 : 1);
 
     if (ngx_gp_store_run(st, NULL, log) != NGX_OK) {
         return NGX_ERROR;
@@ -303,4 +307,51 @@ ngx_gp_store_account_toggle(int64_t id, ngx_log_t *log)
     sqlite3_bind_int64(st, 1, id);
 
     return ngx_gp_store_run(st, NULL, log);
+}
+
+
+/*
+ * The account's mailbox: its tempmail_url (decrypted; "" when none) and
+ * tempmail_name.  NGX_DECLINED: no such account.
+ */
+
+ngx_int_t
+ngx_gp_store_account_mailbox(int64_t id, u_char *url, size_t url_size,
+    u_char *name, size_t name_size, ngx_log_t *log)
+{
+    int            rc;
+    sqlite3       *db;
+    ngx_int_t      ok;
+    sqlite3_stmt  *st;
+
+    url[0] = '\0';
+    name[0] = '\0';
+
+    db = ngx_gp_store_db(log);
+
+    if (db == NULL
+        || ngx_gp_store_prepare(db, "SELECT tempmail_url, tempmail_name "
+                                "FROM accounts WHERE id = ?", &st, log)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    sqlite3_bind_int64(st, 1, id);
+
+    rc = sqlite3_step(st);
+
+    if (rc != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        return rc == SQLITE_DONE ? NGX_DECLINED : NGX_ERROR;
+    }
+
+    ok = ngx_gp_store_secret(st, 0, url, url_size, "accounts.tempmail_url",
+                             id, ngx_gp_zone(), log);
+
+    ngx_gp_store_text(st, 1, name, name_size, "tempmail_name", id, log);
+
+    sqlite3_finalize(st);
+
+    return ok;
 }

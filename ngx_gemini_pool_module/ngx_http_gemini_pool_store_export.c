@@ -45,18 +45,17 @@ typedef struct {
 static ngx_int_t
 ngx_gp_exp_account(ngx_gp_exp_t *ex, sqlite3_stmt *st, json_t *list)
 {
-    char       *ses, *oses, *proxy;
+    char       *ses, *oses, *proxy, *mail;
     json_t     *o;
     ngx_int_t   rc;
 
-    o = json_pack("{s:s,s:s,s:s,s:s,s:b,s:b,s:s,s:s}",
+    o = json_pack("{s:s,s:s,s:s,s:s,s:b,s:b,s:s}",
                   "name", ngx_gp_exp_text(st, 1),
                   "team_id", ngx_gp_exp_text(st, 2),
                   "csesidx", ngx_gp_exp_text(st, 3),
                   "user_agent", ngx_gp_exp_text(st, 7),
                   "enabled", sqlite3_column_int(st, 8),
                   "cookie_expired", sqlite3_column_int(st, 9),
-                  "tempmail_url", ngx_gp_exp_text(st, 10),
                   "tempmail_name", ngx_gp_exp_text(st, 11));
 
     if (ngx_gp_exp_add(list, o) != NGX_OK
@@ -74,7 +73,10 @@ ngx_gp_exp_account(ngx_gp_exp_t *ex, sqlite3_stmt *st, json_t *list)
             || json_object_set_new(o, "host_c_oses_set",
                                    json_boolean(sqlite3_column_bytes(st, 5)))
             || json_object_set_new(o, "proxy_set",
-                                   json_boolean(sqlite3_column_bytes(st, 6))))
+                                   json_boolean(sqlite3_column_bytes(st, 6)))
+            || json_object_set_new(o, "tempmail_url_set",
+                                   json_boolean(sqlite3_column_bytes(st,
+                                                                     10))))
         {
             return NGX_ERROR;
         }
@@ -85,13 +87,16 @@ ngx_gp_exp_account(ngx_gp_exp_t *ex, sqlite3_stmt *st, json_t *list)
     ses = ngx_gp_store_open_secret(ex->key, "accounts.secure_c_ses", st, 4);
     oses = ngx_gp_store_open_secret(ex->key, "accounts.host_c_oses", st, 5);
     proxy = ngx_gp_store_open_secret(ex->key, "accounts.proxy", st, 6);
+    mail = ngx_gp_store_open_secret(ex->key, "accounts.tempmail_url", st,
+                                    10);
 
     rc = NGX_OK;
 
-    if (ses == NULL || oses == NULL || proxy == NULL
+    if (ses == NULL || oses == NULL || proxy == NULL || mail == NULL
         || json_object_set_new(o, "secure_c_ses", json_string(ses))
         || json_object_set_new(o, "host_c_oses", json_string(oses))
-        || json_object_set_new(o, "proxy", json_string(proxy)))
+        || json_object_set_new(o, "proxy", json_string(proxy))
+        || json_object_set_new(o, "tempmail_url", json_string(mail)))
     {
         rc = NGX_ERROR;
     }
@@ -99,6 +104,7 @@ ngx_gp_exp_account(ngx_gp_exp_t *ex, sqlite3_stmt *st, json_t *list)
     ngx_gp_store_free_secret(ses);
     ngx_gp_store_free_secret(oses);
     ngx_gp_store_free_secret(proxy);
+    ngx_gp_store_free_secret(mail);
 
     return rc;
 }

@@ -41,6 +41,21 @@ ngx_gp_store_imp_bind_secret(sqlite3_stmt *st, int col, const char *aad,
 }
 
 
+/* a mailbox link is sealed; one sealed already is kept as it is */
+
+static ngx_int_t
+ngx_gp_store_imp_bind_mailbox(sqlite3_stmt *st, int col, const char *url)
+{
+    if (url && ngx_gp_secret_is_encrypted(url, ngx_strlen(url))) {
+        sqlite3_bind_text(st, col, url, -1, SQLITE_TRANSIENT);
+        return NGX_OK;
+    }
+
+    return ngx_gp_store_imp_bind_secret(st, col, "accounts.tempmail_url",
+                                        url);
+}
+
+
 static void
 ngx_gp_store_imp_bind_str(sqlite3_stmt *st, int col, const char *s)
 {
@@ -163,7 +178,13 @@ ngx_gp_store_import_account(ngx_gp_store_import_account_t *a,
         ngx_gp_store_imp_bind_str(st, 6, a->user_agent);
         sqlite3_bind_int(st, 8, a->placeholder ? 0 : (a->enabled != 0));
         sqlite3_bind_int(st, 9, a->placeholder ? 1 : (a->expired == 1));
-        ngx_gp_store_imp_bind_str(st, 10, a->tempmail_url);
+        if (ngx_gp_store_imp_bind_mailbox(st, 10, a->tempmail_url)
+            != NGX_OK)
+        {
+            sqlite3_finalize(st);
+            return NGX_ERROR;
+        }
+
         ngx_gp_store_imp_bind_str(st, 11, a->tempmail_name);
 
         if (ngx_gp_store_run(st, NULL, log) != NGX_OK) {
@@ -222,7 +243,11 @@ ngx_gp_store_import_account(ngx_gp_store_import_account_t *a,
         sqlite3_bind_int(st, 10, a->expired);
     }
 
-    ngx_gp_store_imp_bind_str(st, 11, a->tempmail_url);
+    if (ngx_gp_store_imp_bind_mailbox(st, 11, a->tempmail_url) != NGX_OK) {
+        sqlite3_finalize(st);
+        return NGX_ERROR;
+    }
+
     sqlite3_bind_int(st, 12, (int) res->renewed);
     ngx_gp_store_imp_bind_str(st, 13, a->tempmail_name);
 

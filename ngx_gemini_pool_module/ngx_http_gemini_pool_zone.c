@@ -449,6 +449,12 @@ ngx_gp_zone_cooldown(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
         }
 
         if (expired) {
+            if (!acc->cookie_expired) {
+                /* the helper queues its re-login and checks the others */
+                acc->relogin.expired_since = ngx_time();
+                z->sh->relogin.expired_gen++;
+            }
+
             acc->cookie_expired = 1;
             acc->jwt[0] = '\0';
         }

@@ -1,0 +1,971 @@
+
+/*
+ * Copyright (C) ngx_gemini_pool developers
+ *
+ * Re-login, the helper's side (see the header).  Everything here runs in
+ * the helper role, on its tick (ngx_gp_relogin_tick()) and on the events
+ * of its getoxsrf calls and logins:
+ *
+ *   expiry check: a getoxsrf (the upstream client's PROBE mode) for each
+ *   enabled account not already expired, NGX_GP_RELOGIN_PROBES at once;
+ *   only an authentication answer (401/403, EXPIRED_SIGN_IN, an answer
+ *   without keyId: NGX_GP_FAIL_AUTH) marks an account expired, never a
+ *   network failure, a timeout, a proxy failure, a 429 or a 5xx;
+ *
+ *   queue: the accounts an operator asked for, then (auto_refresh_cookies
+ *   on, sync_only_mode off) the expired ones with a mailbox whose retry
+ *   time has come; cookie_refresh_concurrency logins at once;
+ *
+ *   a login: signin.c harvests cookies; a getoxsrf with them (PROBE)
+ *   must succeed before they are saved (SQLite, sealed; the zone is
+ *   loaded again, which every worker sees at once, with the account's
+ *   cooldowns, JWT and expiry gone); a failure keeps the old cookies and
+ *   is recorded (status, reason, time, next try); every attempt is a row
+ *   of the history.
+ */
+
+
+#include "ngx_http_gemini_pool_module.h"
+
+
+typedef struct {
+    ngx_gp_upstream_t        u;
+    ngx_gp_account_copy_t    acct;
+    ngx_log_t                log;
+} ngx_gp_relogin_probe_t;
+
+
+typedef struct {
+    int64_t                  id;
+    time_t                   started;
+    ngx_uint_t               manual;
+    ngx_gp_signin_t         *signin;
+    ngx_log_t                log;
+    u_char                   name[NGX_GP_NAME_LEN];
+    u_char                   step[NGX_GP_RELOGIN_STEP_LEN];
+    u_char                   url[NGX_GP_MAILBOX_URL_LEN];
+    u_char                   worker_url[NGX_GP_SETTING_VALUE_LEN];
+    u_char                   proxy[NGX_GP_PROXY_LEN];
+
+    /* the harvest's check */
+    unsigned                 verifying:1;
+    ngx_gp_upstream_t        u;
+    ngx_gp_account_copy_t    acct;
+} ngx_gp_relogin_t;
+
+
+static void ngx_gp_relogin_start_helper(ngx_gp_zone_t *z);
+static void ngx_gp_relogin_watch(ngx_gp_zone_t *z, time_t now);
+static void ngx_gp_relogin_check(ngx_gp_zone_t *z);
+static void ngx_gp_relogin_probe_next(ngx_gp_zone_t *z);
+static void ngx_gp_relogin_probe_ready(ngx_gp_upstream_t *u);
+static void ngx_gp_relogin_probe_failed(ngx_gp_upstream_t *u,
+    ngx_gp_failure_t *f);
+static void ngx_gp_relogin_probe_end(ngx_gp_relogin_probe_t *p);
+static void ngx_gp_relogin_schedule(ngx_gp_zone_t *z, time_t now);
+static void ngx_gp_relogin_login(ngx_gp_zone_t *z, int64_t id,
+    ngx_uint_t manual);
+static void ngx_gp_relogin_step(void *data, const char *step);
+static void ngx_gp_relogin_done(void *data, ngx_gp_signin_result_t *r);
+static void ngx_gp_relogin_verified(ngx_gp_upstream_t *u);
+static void ngx_gp_relogin_refused(ngx_gp_upstream_t *u,
+    ngx_gp_failure_t *f);
+static void ngx_gp_relogin_end(ngx_gp_relogin_t *l, const char *status,
+    const char *reason, ngx_uint_t requeue);
+static ngx_gp_account_t *ngx_gp_relogin_account(ngx_gp_zone_t *z,
+    int64_t id);
+static void ngx_gp_relogin_atexit(void);
+
+
+static ngx_uint_t               ngx_gp_relogin_started;
+static ngx_uint_t               ngx_gp_relogin_exiting;
+static ngx_uint_t               ngx_gp_relogin_seen_gen;
+
+/* the running check: the ids still to probe, the probes in flight */
+static int64_t                 *ngx_gp_relogin_todo;
+static ngx_uint_t               ngx_gp_relogin_ntodo;
+static ngx_uint_t               ngx_gp_relogin_next;
+static ngx_uint_t               ngx_gp_relogin_marked;
+static ngx_gp_relogin_probe_t  *ngx_gp_relogin_probes[NGX_GP_RELOGIN_PROBES];
+
+/* the logins under way */
+static ngx_gp_relogin_t        *ngx_gp_relogin_logins[NGX_GP_RELOGIN_MAX];
+
+
+void
+ngx_gp_relogin_tick(ngx_gp_zone_t *z)
+{
+    time_t  now;
+
+    if (ngx_gp_relogin_exiting) {
+        return;
+    }
+
+    now = ngx_time();
+
+    if (!ngx_gp_relogin_started) {
+        ngx_gp_relogin_start_helper(z);
+    }
+
+    ngx_gp_relogin_watch(z, now);
+
+    ngx_gp_relogin_schedule(z, now);
+}
+
+
+/*
+ * A new helper: logins a dead helper left (kill -9, a crash) go back to
+ * the queue, and the first check is planned soon.
+ */
+
+static void
+ngx_gp_relogin_start_helper(ngx_gp_zone_t *z)
+{
+    time_t             now;
+    ngx_uint_t         i;
+    ngx_gp_account_t  *acc;
+
+    ngx_gp_relogin_started = 1;
+    now = ngx_time();
+
+    if (ngx_process == NGX_PROCESS_HELPER) {
+        /* nginx ends a helper with exit(): its logins end with it */
+        (void) atexit(ngx_gp_relogin_atexit);
+    }
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+
+    for (i = 0; i < z->sh->naccounts; i++) {
+        acc = &z->sh->accounts[i];
+
+        if (acc->relogin.started && acc->relogin.pid != ngx_pid) {
+            acc->relogin.started = 0;
+            acc->relogin.pid = 0;
+            acc->relogin.queued = now;
+            acc->relogin.step[0] = '\0';
+        }
+    }
+
+    /* cookie_check_interval 0: no planned checks, not even the first */
+    z->sh->relogin.next_check =
+        ngx_gp_setting_int(z, NGX_GP_SET_COOKIE_CHECK_INTERVAL)
+        ? now + NGX_GP_RELOGIN_FIRST_CHECK : 0;
+    z->sh->relogin.checking = 0;
+    ngx_gp_relogin_seen_gen = z->sh->relogin.expired_gen;
+
+    ngx_shmtx_unlock(&z->shpool->mutex);
+}
+
+
+/*
+ * Expiry as requests see it (zone.c marks, bumps expired_gen): the time
+ * it began, and a check of the others at once; then the planned checks.
+ */
+
+static void
+ngx_gp_relogin_watch(ngx_gp_zone_t *z, time_t now)
+{
+    time_t             next;
+    ngx_uint_t         i, gen, check, running;
+    ngx_gp_account_t  *acc;
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+
+    for (i = 0; i < z->sh->naccounts; i++) {
+        acc = &z->sh->accounts[i];
+
+        if (acc->cookie_expired && acc->relogin.expired_since == 0) {
+            acc->relogin.expired_since = now;
+
+        } else if (!acc->cookie_expired && acc->relogin.expired_since) {
+            acc->relogin.expired_since = 0;
+        }
+    }
+
+    gen = z->sh->relogin.expired_gen;
+    next = z->sh->relogin.next_check;
+    running = (ngx_gp_relogin_todo != NULL);
+
+    ngx_shmtx_unlock(&z->shpool->mutex);
+
+    check = 0;
+
+    if (gen != ngx_gp_relogin_seen_gen) {
+        ngx_gp_relogin_seen_gen = gen;
+        check = 1;
+
+        ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
+                      "gemini pool: a request found an account expired; "
+                      "checking the others");
+    }
+
+    if (next && now >= next) {
+        check = 1;
+    }
+
+    if (check && !running) {
+        ngx_gp_relogin_check(z);
+    }
+}
+
+
+/* the start of a check: the accounts to probe */
+
+static void
+ngx_gp_relogin_check(ngx_gp_zone_t *z)
+{
+    ngx_uint_t         i, n;
+    ngx_gp_account_t  *acc;
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+
+    n = z->sh->naccounts;
+
+    ngx_gp_relogin_todo = ngx_alloc((n + 1) * sizeof(int64_t),
+                                    ngx_cycle->log);
+    if (ngx_gp_relogin_todo == NULL) {
+        ngx_shmtx_unlock(&z->shpool->mutex);
+        return;
+    }
+
+    ngx_gp_relogin_ntodo = 0;
+    ngx_gp_relogin_next = 0;
+    ngx_gp_relogin_marked = 0;
+
+    for (i = 0; i < n; i++) {
+        acc = &z->sh->accounts[i];
+
+        if (acc->id && acc->enabled && !acc->cookie_expired
+            && !acc->relogin.started && acc->secure_c_ses[0]
+            && acc->csesidx[0])
+        {
+            ngx_gp_relogin_todo[ngx_gp_relogin_ntodo++] = acc->id;
+        }
+    }
+
+    /* the next one, counted from the start of this one */
+    z->sh->relogin.next_check = 0;
+    z->sh->relogin.last_check = ngx_time();
+
+    ngx_shmtx_unlock(&z->shpool->mutex);
+
+    ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
+                  "gemini pool: cookie check of %ui account(s)",
+                  ngx_gp_relogin_ntodo);
+
+    ngx_gp_relogin_probe_next(z);
+}
+
+
+/* probes up to NGX_GP_RELOGIN_PROBES at once; the end of the check */
+
+static void
+ngx_gp_relogin_probe_next(ngx_gp_zone_t *z)
+{
+    time_t                   interval;
+    int64_t                  id;
+    ngx_uint_t               i, k, busy;
+    ngx_gp_account_t        *acc;
+    ngx_gp_relogin_probe_t  *p;
+
+    busy = 0;
+
+    for (k = 0; k < NGX_GP_RELOGIN_PROBES; k++) {
+        busy += (ngx_gp_relogin_probes[k] != NULL);
+    }
+
+    for (k = 0; k < NGX_GP_RELOGIN_PROBES; k++) {
+
+        if (ngx_gp_relogin_probes[k]
+            || ngx_gp_relogin_next >= ngx_gp_relogin_ntodo)
+        {
+            continue;
+        }
+
+        id = ngx_gp_relogin_todo[ngx_gp_relogin_next++];
+
+        p = ngx_calloc(sizeof(ngx_gp_relogin_probe_t), ngx_cycle->log);
+        if (p == NULL) {
+            break;
+        }
+
+        ngx_shmtx_lock(&z->shpool->mutex);
+
+        acc = NULL;
+
+        for (i = 0; i < z->sh->naccounts; i++) {
+            if (z->sh->accounts[i].id == id) {
+                acc = &z->sh->accounts[i];
+                ngx_gp_account_copy(acc, i, &p->acct);
+                acc->xsrf_calls++;
+                break;
+            }
+        }
+
+        if (acc) {
+            z->sh->relogin.checking++;
+        }
+
+        ngx_shmtx_unlock(&z->shpool->mutex);
+
+        if (acc == NULL) {
+            /* removed meanwhile */
+            ngx_free(p);
+            k--;
+            continue;
+        }
+
+        p->log = *ngx_cycle->log;
+        p->u.acct = &p->acct;
+        p->u.log = &p->log;
+        p->u.zone = z;
+        p->u.mode = NGX_GP_UPSTREAM_PROBE;
+        p->u.what = "cookie check";
+        p->u.ready = ngx_gp_relogin_probe_ready;
+        p->u.fail = ngx_gp_relogin_probe_failed;
+        p->u.data = p;
+
+        ngx_gp_relogin_probes[k] = p;
+        busy++;
+
+        ngx_gp_upstream_start(&p->u);
+
+        /* it may have ended inside the call and started the next one */
+        if (ngx_gp_relogin_todo == NULL) {
+            return;
+        }
+    }
+
+    if (busy || ngx_gp_relogin_todo == NULL
+        || ngx_gp_relogin_next < ngx_gp_relogin_ntodo)
+    {
+        return;
+    }
+
+    /* every account answered: the check is over */
+
+    interval = ngx_gp_setting_int(z, NGX_GP_SET_COOKIE_CHECK_INTERVAL);
+
+    ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
+                  "gemini pool: cookie check done: %ui account(s) checked, "
+                  "%ui expired", ngx_gp_relogin_ntodo,
+                  ngx_gp_relogin_marked);
+
+    ngx_free(ngx_gp_relogin_todo);
+    ngx_gp_relogin_todo = NULL;
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+
+    z->sh->relogin.checks++;
+    z->sh->relogin.next_check = interval
+                                ? z->sh->relogin.last_check + interval : 0;
+
+    /* what this check marked itself is no news */
+    ngx_gp_relogin_seen_gen = z->sh->relogin.expired_gen;
+
+    ngx_shmtx_unlock(&z->shpool->mutex);
+}
+
+
+static void
+ngx_gp_relogin_probe_ready(ngx_gp_upstream_t *u)
+{
+    ngx_log_debug1(NGX_LOG_DEBUG_CORE, ngx_cycle->log, 0,
+                   "gemini pool: cookie check: account \"%s\" is valid",
+                   u->acct->name);
+
+    ngx_gp_relogin_probe_end(u->data);
+}
+
+
+static void
+ngx_gp_relogin_probe_failed(ngx_gp_upstream_t *u, ngx_gp_failure_t *f)
+{
+    ngx_gp_relogin_probe_t  *p = u->data;
+
+    if (f->kind != NGX_GP_FAIL_AUTH) {
+        /* an outage, a proxy, a 429 or a 5xx says nothing of cookies */
+        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                      "gemini pool: cookie check of account \"%s\" "
+                      "inconclusive (%s): %s; not marked",
+                      p->acct.name, ngx_gp_fail_kinds[f->kind].name,
+                      f->msg);
+
+        ngx_gp_relogin_probe_end(p);
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                  "gemini pool: cookie check: account \"%s\" has expired: "
+                  "%s", p->acct.name, f->msg);
+
+    ngx_gp_zone_cooldown(u->zone, &p->acct, NGX_GP_QUOTA_TEXT, 0, 1,
+                         f->msg);
+    ngx_gp_relogin_marked++;
+
+    ngx_gp_relogin_probe_end(p);
+}
+
+
+static void
+ngx_gp_relogin_probe_end(ngx_gp_relogin_probe_t *p)
+{
+    ngx_uint_t      k;
+    ngx_gp_zone_t  *z;
+
+    z = p->u.zone;
+
+    for (k = 0; k < NGX_GP_RELOGIN_PROBES; k++) {
+        if (ngx_gp_relogin_probes[k] == p) {
+            ngx_gp_relogin_probes[k] = NULL;
+        }
+    }
+
+    ngx_gp_upstream_finalize(&p->u);
+    ngx_free(p);
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+
+    if (z->sh->relogin.checking) {
+        z->sh->relogin.checking--;
+    }
+
+    ngx_shmtx_unlock(&z->shpool->mutex);
+
+    if (!ngx_gp_relogin_exiting) {
+        ngx_gp_relogin_probe_next(z);
+    }
+}
+
+
+/*
+ * The queue: the accounts an operator asked for first, then, with
+ * auto_refresh_cookies on and sync_only_mode off, every enabled expired
+ * account whose next try has come and that was not found without a
+ * mailbox since the last load; cookie_refresh_concurrency at once.
+ */
+
+static void
+ngx_gp_relogin_schedule(ngx_gp_zone_t *z, time_t now)
+{
+    int64_t            ids[NGX_GP_RELOGIN_MAX];
+    ngx_uint_t         manual[NGX_GP_RELOGIN_MAX];
+    ngx_uint_t         i, k, n, running, slots, pass, autom, gen;
+    ngx_gp_account_t  *acc;
+
+    running = 0;
+
+    for (k = 0; k < NGX_GP_RELOGIN_MAX; k++) {
+        running += (ngx_gp_relogin_logins[k] != NULL);
+    }
+
+    slots = ngx_gp_setting_int(z, NGX_GP_SET_COOKIE_REFRESH_CONCURRENCY);
+    slots = ngx_min(ngx_max(slots, 1), NGX_GP_RELOGIN_MAX);
+    slots = (running < slots) ? slots - running : 0;
+
+    autom = ngx_gp_setting_int(z, NGX_GP_SET_AUTO_REFRESH_COOKIES)
+            && !ngx_gp_setting_int(z, NGX_GP_SET_SYNC_ONLY_MODE);
+
+    n = 0;
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+
+    gen = z->sh->settings_gen;
+
+    for (pass = 0; pass < 2; pass++) {
+
+        for (i = 0; i < z->sh->naccounts; i++) {
+            acc = &z->sh->accounts[i];
+
+            if (acc->id == 0 || acc->relogin.started) {
+                continue;
+            }
+
+            if (pass == 0) {
+                if (!acc->relogin.queued || !acc->relogin.manual) {
+                    continue;
+                }
+
+            } else if (!autom || !acc->enabled || !acc->cookie_expired
+                       || acc->relogin.next_try > now
+                       || (acc->relogin.no_mailbox
+                           && acc->relogin.mailbox_gen == gen))
+            {
+                /* an automatic entry the switch turned off leaves */
+                if (!acc->relogin.manual) {
+                    acc->relogin.queued = 0;
+                }
+
+                continue;
+            }
+
+            if (n == slots) {
+                /* waits for a free slot */
+                if (acc->relogin.queued == 0) {
+                    acc->relogin.queued = now;
+                }
+
+                continue;
+            }
+
+            acc->relogin.started = now;
+            acc->relogin.pid = ngx_pid;
+            acc->relogin.queued = 0;
+            ngx_cpystrn(acc->relogin.step, (u_char *) "starting",
+                        NGX_GP_RELOGIN_STEP_LEN);
+
+            ids[n] = acc->id;
+            manual[n] = (pass == 0);
+            n++;
+        }
+    }
+
+    ngx_shmtx_unlock(&z->shpool->mutex);
+
+    for (i = 0; i < n; i++) {
+        ngx_gp_relogin_login(z, ids[i], manual[i]);
+    }
+}
+
+
+/* one login, its account marked started in the zone */
+
+static void
+ngx_gp_relogin_login(ngx_gp_zone_t *z, int64_t id, ngx_uint_t manual)
+{
+    ngx_int_t                          rc;
+    ngx_uint_t                         k;
+    ngx_gp_relogin_t                  *l;
+    ngx_gp_account_t                  *acc;
+    ngx_gp_signin_input_t              in;
+    ngx_gp_signin_result_t             r;
+    ngx_http_gemini_pool_main_conf_t  *gmcf;
+    u_char                             name[NGX_GP_NAME_LEN];
+
+    l = ngx_calloc(sizeof(ngx_gp_relogin_t), ngx_cycle->log);
+
+    for (k = 0; l && k < NGX_GP_RELOGIN_MAX; k++) {
+        if (ngx_gp_relogin_logins[k] == NULL) {
+            break;
+        }
+    }
+
+    if (l == NULL || k == NGX_GP_RELOGIN_MAX) {
+        ngx_free(l);
+
+        ngx_shmtx_lock(&z->shpool->mutex);
+        acc = ngx_gp_relogin_account(z, id);
+        if (acc) {
+            acc->relogin.started = 0;
+            acc->relogin.queued = ngx_time();
+        }
+        ngx_shmtx_unlock(&z->shpool->mutex);
+
+        return;
+    }
+
+    ngx_gp_relogin_logins[k] = l;
+
+    l->id = id;
+    l->manual = manual;
+    l->started = ngx_time();
+    l->log = *ngx_cycle->log;
+    ngx_cpystrn(l->step, (u_char *) "starting", NGX_GP_RELOGIN_STEP_LEN);
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+    acc = ngx_gp_relogin_account(z, id);
+    if (acc) {
+        ngx_cpystrn(l->name, acc->name, NGX_GP_NAME_LEN);
+    }
+    ngx_shmtx_unlock(&z->shpool->mutex);
+
+    rc = ngx_gp_store_account_mailbox(id, l->url, sizeof(l->url), name,
+                                      sizeof(name), ngx_cycle->log);
+
+    if (rc != NGX_OK || l->url[0] == '\0') {
+
+        if (!manual && rc != NGX_ERROR) {
+            /* not an attempt: the account waits for a mailbox */
+            ngx_shmtx_lock(&z->shpool->mutex);
+            acc = ngx_gp_relogin_account(z, id);
+            if (acc) {
+                acc->relogin.started = 0;
+                acc->relogin.pid = 0;
+                acc->relogin.step[0] = '\0';
+                acc->relogin.no_mailbox = 1;
+                acc->relogin.mailbox_gen = z->sh->settings_gen;
+            }
+            ngx_shmtx_unlock(&z->shpool->mutex);
+
+            ngx_gp_relogin_logins[k] = NULL;
+            ngx_explicit_memzero(l->url, sizeof(l->url));
+            ngx_free(l);
+            return;
+        }
+
+        ngx_gp_relogin_end(l, rc == NGX_ERROR ? "error" : "no_mailbox",
+                           rc == NGX_ERROR ? "the mailbox could not be read "
+                                             "from the database"
+                                           : "the account has no mailbox "
+                                             "(tempmail_url)", 0);
+        return;
+    }
+
+    gmcf = z->gmcf;
+
+    ngx_gp_setting_str(z, NGX_GP_SET_TEMPMAIL_WORKER_URL, l->worker_url,
+                       sizeof(l->worker_url));
+
+    /* the global proxy, when it carries the tempmail traffic */
+    if (ngx_gp_setting_int(z, NGX_GP_SET_PROXY_ENABLED)
+        && (ngx_gp_setting_int(z, NGX_GP_SET_PROXY_FOR)
+            & NGX_GP_TRAFFIC_TEMPMAIL))
+    {
+        ngx_gp_setting_str(z, NGX_GP_SET_PROXY, l->proxy, sizeof(l->proxy));
+
+        if (l->proxy[0] == '\0' && gmcf->proxy.len
+            && gmcf->proxy.len < NGX_GP_PROXY_LEN)
+        {
+            ngx_cpystrn(l->proxy, gmcf->proxy.data, gmcf->proxy.len + 1);
+        }
+    }
+
+    in.account_id = id;
+    in.name = (char *) l->name;
+    in.tempmail_url = (char *) l->url;
+    in.tempmail_worker_url = (char *) l->worker_url;
+    in.proxy = (char *) l->proxy;
+
+    ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
+                  "gemini pool: re-login of account \"%s\" (%s)", l->name,
+                  manual ? "asked for" : "expired");
+
+    l->signin = ngx_gp_signin_start(&in, &l->log, ngx_gp_relogin_step,
+                                    ngx_gp_relogin_done, l, &r);
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+
+    z->sh->relogin.browser_checked = l->started;
+
+    if (l->signin || r.status != NGX_GP_SIGNIN_NO_BROWSER) {
+        z->sh->relogin.browser_error[0] = '\0';
+
+    } else {
+        ngx_cpystrn(z->sh->relogin.browser_error, r.reason,
+                    NGX_GP_RELOGIN_REASON_LEN);
+    }
+
+    ngx_shmtx_unlock(&z->shpool->mutex);
+
+    if (l->signin == NULL) {
+        ngx_gp_relogin_end(l, ngx_gp_signin_status_name(r.status),
+                           (char *) r.reason, 0);
+    }
+}
+
+
+static void
+ngx_gp_relogin_step(void *data, const char *step)
+{
+    ngx_gp_relogin_t  *l = data;
+    ngx_gp_zone_t     *z;
+    ngx_gp_account_t  *acc;
+
+    ngx_cpystrn(l->step, (u_char *) step, NGX_GP_RELOGIN_STEP_LEN);
+
+    z = ngx_gp_zone();
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+    acc = ngx_gp_relogin_account(z, l->id);
+    if (acc) {
+        ngx_cpystrn(acc->relogin.step, (u_char *) step,
+                    NGX_GP_RELOGIN_STEP_LEN);
+    }
+    ngx_shmtx_unlock(&z->shpool->mutex);
+}
+
+
+/* the login ended: a harvest is checked with a getoxsrf before saving */
+
+static void
+ngx_gp_relogin_done(void *data, ngx_gp_signin_result_t *r)
+{
+    ngx_gp_relogin_t  *l = data;
+
+    ngx_uint_t         i;
+    ngx_gp_zone_t     *z;
+    ngx_gp_account_t  *acc;
+
+    l->signin = NULL;
+
+    if (r->status != NGX_GP_SIGNIN_OK) {
+        ngx_gp_relogin_end(l, ngx_gp_signin_status_name(r->status),
+                           (char *) r->reason,
+                           r->status == NGX_GP_SIGNIN_ABORTED
+                           && ngx_gp_relogin_exiting);
+        return;
+    }
+
+    if (ngx_gp_relogin_exiting) {
+        ngx_gp_relogin_end(l, "aborted", "the helper exited", 1);
+        return;
+    }
+
+    z = ngx_gp_zone();
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+
+    acc = NULL;
+
+    for (i = 0; i < z->sh->naccounts; i++) {
+        if (z->sh->accounts[i].id == l->id) {
+            acc = &z->sh->accounts[i];
+            ngx_gp_account_copy(acc, i, &l->acct);
+            break;
+        }
+    }
+
+    ngx_shmtx_unlock(&z->shpool->mutex);
+
+    if (acc == NULL) {
+        ngx_gp_relogin_end(l, "error", "the account was removed during "
+                           "its login", 0);
+        return;
+    }
+
+    ngx_cpystrn(l->acct.secure_c_ses, r->secure_c_ses, NGX_GP_COOKIE_LEN);
+    ngx_cpystrn(l->acct.host_c_oses, r->host_c_oses, NGX_GP_COOKIE_LEN);
+    ngx_cpystrn(l->acct.csesidx, r->csesidx, NGX_GP_CSESIDX_LEN);
+
+    if (r->team_id[0]) {
+        ngx_cpystrn(l->acct.team_id, r->team_id, NGX_GP_TEAM_LEN);
+    }
+
+    ngx_gp_relogin_step(l, "verifying the cookies");
+
+    l->verifying = 1;
+    l->u.acct = &l->acct;
+    l->u.log = &l->log;
+    l->u.zone = z;
+    l->u.mode = NGX_GP_UPSTREAM_PROBE;
+    l->u.what = "re-login check";
+    l->u.ready = ngx_gp_relogin_verified;
+    l->u.fail = ngx_gp_relogin_refused;
+    l->u.data = l;
+
+    ngx_gp_upstream_start(&l->u);
+}
+
+
+/* the new cookies work: saved, loaded into the zone, recorded */
+
+static void
+ngx_gp_relogin_verified(ngx_gp_upstream_t *u)
+{
+    ngx_gp_relogin_t  *l = u->data;
+
+    ngx_uint_t               renewed;
+    ngx_gp_store_account_t   sa;
+
+    ngx_memzero(&sa, sizeof(ngx_gp_store_account_t));
+
+    sa.secure_c_ses = (char *) l->acct.secure_c_ses;
+    sa.host_c_oses = (char *) l->acct.host_c_oses;
+    sa.csesidx = (char *) l->acct.csesidx;
+    sa.team_id = (char *) l->acct.team_id;
+    sa.enabled = -1;
+
+    if (ngx_gp_store_account_update(l->id, &sa, ngx_cycle->log) != NGX_OK
+        || ngx_gp_store_account_renew(l->id, 1, &renewed, ngx_cycle->log)
+           != NGX_OK
+        || ngx_gp_store_reload(ngx_cycle->log) != NGX_OK)
+    {
+        ngx_gp_relogin_end(l, "error", "the new cookies could not be "
+                           "saved (see the error log)", 0);
+        return;
+    }
+
+    ngx_gp_relogin_end(l, "ok", "", 0);
+}
+
+
+static void
+ngx_gp_relogin_refused(ngx_gp_upstream_t *u, ngx_gp_failure_t *f)
+{
+    ngx_gp_relogin_t  *l = u->data;
+
+    u_char  reason[NGX_GP_RELOGIN_REASON_LEN];
+
+    (void) ngx_snprintf(reason, sizeof(reason) - 1, "the new cookies "
+                        "failed their check: %s%Z", f->msg);
+    reason[sizeof(reason) - 1] = '\0';
+
+    ngx_gp_relogin_end(l, "verify_failed", (char *) reason, 0);
+}
+
+
+/*
+ * The end of a login: the account's state (success: the failure and the
+ * retry time go; failure: recorded, next try after cookie_retry_interval;
+ * requeue: an interrupted login waits for the next helper), the history
+ * row, and the login's memory.
+ */
+
+static void
+ngx_gp_relogin_end(ngx_gp_relogin_t *l, const char *status,
+    const char *reason, ngx_uint_t requeue)
+{
+    time_t                   now, retry;
+    ngx_uint_t               k, ok;
+    ngx_gp_zone_t           *z;
+    ngx_gp_account_t        *acc;
+    ngx_gp_store_relogin_t   h;
+
+    z = ngx_gp_zone();
+    now = ngx_time();
+    ok = (ngx_strcmp(status, "ok") == 0);
+    retry = ngx_gp_setting_int(z, NGX_GP_SET_COOKIE_RETRY_INTERVAL);
+
+    if (l->verifying) {
+        ngx_gp_upstream_finalize(&l->u);
+        l->verifying = 0;
+    }
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+
+    acc = ngx_gp_relogin_account(z, l->id);
+
+    if (acc) {
+        acc->relogin.started = 0;
+        acc->relogin.pid = 0;
+        acc->relogin.step[0] = '\0';
+
+        if (requeue) {
+            acc->relogin.queued = now;
+
+        } else if (ok) {
+            acc->relogin.manual = 0;
+            acc->relogin.failed = 0;
+            acc->relogin.next_try = 0;
+            acc->relogin.expired_since = 0;
+            acc->relogin.status[0] = '\0';
+            acc->relogin.reason[0] = '\0';
+
+        } else {
+            acc->relogin.manual = 0;
+            acc->relogin.failed = now;
+            acc->relogin.next_try = now + retry;
+            ngx_cpystrn(acc->relogin.status, (u_char *) status,
+                        NGX_GP_RELOGIN_STATUS_LEN);
+            ngx_cpystrn(acc->relogin.reason, (u_char *) reason,
+                        NGX_GP_RELOGIN_REASON_LEN);
+        }
+    }
+
+    ngx_shmtx_unlock(&z->shpool->mutex);
+
+    if (ok) {
+        ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
+                      "gemini pool: re-login of account \"%s\" succeeded; "
+                      "its new cookies are in use", l->name);
+
+        /* the remote-sync push (sync.c) follows here at the merge */
+
+    } else {
+        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                      "gemini pool: re-login of account \"%s\" failed "
+                      "(%s): %s%s", l->name, status, reason,
+                      requeue ? "; it runs again in the next helper"
+                              : "; the old cookies are kept");
+    }
+
+    h.account_id = l->id;
+    h.account = (char *) l->name;
+    h.started = l->started;
+    h.finished = now;
+    h.status = status;
+    h.reason = reason;
+    h.step = (char *) l->step;
+    h.manual = l->manual;
+
+    (void) ngx_gp_store_relogin_add(&h, ngx_cycle->log);
+
+    for (k = 0; k < NGX_GP_RELOGIN_MAX; k++) {
+        if (ngx_gp_relogin_logins[k] == l) {
+            ngx_gp_relogin_logins[k] = NULL;
+        }
+    }
+
+    ngx_explicit_memzero(l, sizeof(ngx_gp_relogin_t));
+    ngx_free(l);
+}
+
+
+/* the account's slot (under the lock) */
+
+static ngx_gp_account_t *
+ngx_gp_relogin_account(ngx_gp_zone_t *z, int64_t id)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < z->sh->naccounts; i++) {
+        if (z->sh->accounts[i].id == id) {
+            return &z->sh->accounts[i];
+        }
+    }
+
+    return NULL;
+}
+
+
+/*
+ * The helper exits (reload, stop; nginx's helper process calls exit(),
+ * the single process its exit hook): the checks end, and the logins are
+ * cancelled (their browsers with them) and wait for the next helper.
+ */
+
+void
+ngx_gp_relogin_exit(void)
+{
+    ngx_uint_t  k;
+
+    if (ngx_gp_relogin_exiting || !ngx_gp_relogin_started) {
+        return;
+    }
+
+    ngx_gp_relogin_exiting = 1;
+
+    for (k = 0; k < NGX_GP_RELOGIN_PROBES; k++) {
+        if (ngx_gp_relogin_probes[k]) {
+            ngx_gp_relogin_probe_end(ngx_gp_relogin_probes[k]);
+        }
+    }
+
+    ngx_free(ngx_gp_relogin_todo);
+    ngx_gp_relogin_todo = NULL;
+
+    for (k = 0; k < NGX_GP_RELOGIN_MAX; k++) {
+        if (ngx_gp_relogin_logins[k] == NULL) {
+            continue;
+        }
+
+        if (ngx_gp_relogin_logins[k]->signin) {
+            /* done() follows inside, with NGX_GP_SIGNIN_ABORTED */
+            ngx_gp_signin_cancel(ngx_gp_relogin_logins[k]->signin);
+        }
+
+        if (ngx_gp_relogin_logins[k]) {
+            ngx_gp_relogin_end(ngx_gp_relogin_logins[k], "aborted",
+                               "the helper exited", 1);
+        }
+    }
+}
+
+
+static void
+ngx_gp_relogin_atexit(void)
+{
+    if (ngx_process == NGX_PROCESS_HELPER && ngx_gp_zone() != NULL) {
+        ngx_gp_relogin_exit();
+    }
+}

@@ -1,0 +1,80 @@
+
+/*
+ * Copyright (C) ngx_gemini_pool developers
+ *
+ * Re-login, the helper's side (issue #13): the expiry checks (a getoxsrf
+ * per account, first soon after the helper starts, then every
+ * cookie_check_interval, and at once when a request finds an account
+ * expired), the queue of e-mail-code logins (signin.c does one), the
+ * check of the harvested cookies before they are saved, and the record
+ * of attempts.  The account's state lives in the zone as one member of
+ * ngx_gp_account_t, the pool's as one member of ngx_gp_shctx_t; the
+ * admin API (admin_relogin.c) reads them and queues logins there.
+ */
+
+
+#ifndef _NGX_HTTP_GEMINI_POOL_RELOGIN_H_INCLUDED_
+#define _NGX_HTTP_GEMINI_POOL_RELOGIN_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+
+#define NGX_GP_RELOGIN_STEP_LEN      64
+#define NGX_GP_RELOGIN_STATUS_LEN    24
+#define NGX_GP_RELOGIN_REASON_LEN    192
+
+/* an account's mailbox link (tempmail_url), with its JWT */
+#define NGX_GP_MAILBOX_URL_LEN       2048
+
+/* the first expiry check, this many seconds after the helper starts */
+#define NGX_GP_RELOGIN_FIRST_CHECK   5
+
+/* getoxsrf calls of a check at once */
+#define NGX_GP_RELOGIN_PROBES        4
+
+/* logins at once at most (cookie_refresh_concurrency's bound) */
+#define NGX_GP_RELOGIN_MAX           8
+
+/* attempts the history keeps */
+#define NGX_GP_RELOGIN_HISTORY       1000
+
+
+/* the account's re-login state: one member of ngx_gp_account_t */
+typedef struct {
+    time_t                   expired_since;   /* 0: not expired */
+    time_t                   queued;          /* 0: not waiting */
+    time_t                   started;         /* the login's; 0: none */
+    ngx_pid_t                pid;             /* the helper running it */
+    time_t                   failed;          /* last failure; 0: none */
+    time_t                   next_try;        /* no automatic one before */
+    ngx_uint_t               mailbox_gen;     /* settings_gen of the last
+                                                 "no mailbox" */
+    unsigned                 manual:1;        /* queued by an operator */
+    unsigned                 no_mailbox:1;
+    u_char                   step[NGX_GP_RELOGIN_STEP_LEN];
+    u_char                   status[NGX_GP_RELOGIN_STATUS_LEN];
+    u_char                   reason[NGX_GP_RELOGIN_REASON_LEN];
+} ngx_gp_relogin_state_t;
+
+/* the pool's: one member of ngx_gp_shctx_t */
+typedef struct {
+    ngx_uint_t               expired_gen;     /* a request found an account
+                                                 expired (zone.c) */
+    time_t                   next_check;      /* 0: none planned */
+    time_t                   last_check;
+    ngx_uint_t               checks;
+    ngx_uint_t               checking;        /* getoxsrf calls in flight */
+    time_t                   browser_checked; /* last login's start */
+    u_char                   browser_error[NGX_GP_RELOGIN_REASON_LEN];
+} ngx_gp_relogin_pool_t;
+
+
+struct ngx_gp_zone_s;
+
+void ngx_gp_relogin_tick(struct ngx_gp_zone_s *z);
+void ngx_gp_relogin_exit(void);
+
+
+#endif /* _NGX_HTTP_GEMINI_POOL_RELOGIN_H_INCLUDED_ */
