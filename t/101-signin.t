@@ -288,6 +288,7 @@ ok(chat_ok(), 'a chat succeeds');
 
 # 7. a reload in the middle of a login
 
+my $before = scalar @{ history() };
 $login->script({account => 'acc1', no_mail => JSON::PP::true});
 expire_acc1();
 ok(wait_for(60, sub { (account()->{relogin}{step} // '') eq 'wait for code' }),
@@ -299,8 +300,10 @@ ok(wait_for(15, sub { !browsers_of($helper) }),
    'reload: no Chromium of the old helper left');
 $login->clear_scripts;
 $h = wait_for(120, sub { my $h = history();
-                         @$h && $h->[0]{status} eq 'ok' ? $h->[0] : undef });
+                         @$h > $before && $h->[0]{status} eq 'ok'
+                         ? $h->[0] : undef });
 ok($h, 'the new helper logs in');
+ok(!account()->{cookie_expired}, 'acc1 is valid again');
 ok(chat_ok(), 'a chat succeeds');
 
 $srv->stop;
