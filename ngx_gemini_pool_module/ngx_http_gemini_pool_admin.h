@@ -61,6 +61,10 @@ ngx_int_t ngx_gp_admin_relogin_history(ngx_gp_admin_t *a);
 void ngx_gp_admin_relogin_rows(json_t *list, ngx_log_t *log);
 ngx_uint_t ngx_gp_admin_mailbox_url(const char *s);
 
+/* ngx_http_gemini_pool_admin_mailbox.c */
+ngx_int_t ngx_gp_admin_mailbox_check(ngx_gp_admin_t *a);
+
+
 /* ngx_http_gemini_pool_admin_keys.c */
 ngx_int_t ngx_gp_admin_keys(ngx_gp_admin_t *a);
 ngx_int_t ngx_gp_admin_key_add(ngx_gp_admin_t *a);

@@ -63,6 +63,7 @@ static ngx_gp_admin_route_t  ngx_gp_admin_routes[] = {
     { NGX_HTTP_DELETE, "keys/*",            ngx_gp_admin_key_delete, 0 },
     { NGX_HTTP_GET,    "status",            ngx_gp_admin_status, 0 },
     { NGX_HTTP_POST,   "proxy/test",        ngx_gp_admin_proxy_test, 0 },
+    { NGX_HTTP_POST,   "mailbox/check",     ngx_gp_admin_mailbox_check, 0 },
     { NGX_HTTP_GET,    "logs",              ngx_gp_admin_logs, 0 },
     { NGX_HTTP_GET,    "keys/*/logs",       ngx_gp_admin_logs, 0 },
     { NGX_HTTP_GET,    "keys/*/stats",      ngx_gp_admin_key_stats, 0 },

@@ -513,6 +513,11 @@ ngx_gp_xfer_t *ngx_gp_gemini_download(ngx_http_gemini_pool_main_conf_t *gmcf,
 #include "ngx_http_gemini_pool_upstream.h"
 
 
+/* ngx_http_gemini_pool_tempmail.c: the temp-mail worker API client */
+
+#include "ngx_http_gemini_pool_tempmail.h"
+
+
 /* ngx_http_gemini_pool_files.c: input media and /v1/files */
 
 typedef struct ngx_gp_input_s  ngx_gp_input_t;

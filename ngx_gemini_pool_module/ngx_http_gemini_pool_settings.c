@@ -76,6 +76,11 @@ const ngx_gp_setting_def_t  ngx_gp_settings_table[NGX_GP_SET_N] = {
       NGX_GP_SETTING_BOOL, "false"),
     F(TEMPMAIL_WORKER_URL, "tempmail_worker_url",
       NGX_GP_SETTING_STRING, "", ngx_gp_setting_url),
+    /* seconds: spec 13.4's polling of the worker API, 1-60 and 10-600 */
+    [NGX_GP_SET_TEMPMAIL_POLL_INTERVAL] = { "tempmail_poll_interval",
+        NGX_GP_SETTING_INT, "5", NULL, 1, 60, NULL },
+    [NGX_GP_SET_TEMPMAIL_TIMEOUT] = { "tempmail_timeout",
+        NGX_GP_SETTING_INT, "120", NULL, 10, 600, NULL },
     F(REMOTE_SYNC_URL, "remote_sync_url",
       NGX_GP_SETTING_STRING, "", ngx_gp_setting_url),
     S(REMOTE_SYNC_API_KEY, "remote_sync_api_key", NGX_GP_SETTING_SECRET, ""),
