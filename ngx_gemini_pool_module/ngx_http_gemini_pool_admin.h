@@ -58,6 +58,7 @@ ngx_int_t ngx_gp_admin_refresh_cookie(ngx_gp_admin_t *a);
 ngx_int_t ngx_gp_admin_refresh_all(ngx_gp_admin_t *a);
 ngx_int_t ngx_gp_admin_relogin(ngx_gp_admin_t *a);
 ngx_int_t ngx_gp_admin_relogin_history(ngx_gp_admin_t *a);
+ngx_int_t ngx_gp_admin_account_cookies(ngx_gp_admin_t *a);
 void ngx_gp_admin_relogin_rows(json_t *list, ngx_log_t *log);
 ngx_uint_t ngx_gp_admin_mailbox_url(const char *s);
 

@@ -4,8 +4,9 @@
  *
  * Admin re-login: refresh one account now, refresh every expired one,
  * the state of the duty (checks, logins under way, the queue), the
- * history of attempts, and the "relogin" and "mailbox" objects of the
- * account list.  A login runs in the helper (it owns the logins and the
+ * history of attempts, cookies an operator pastes (checked before they
+ * are saved, as a login's are), and the "relogin" and "mailbox" objects
+ * of the account list.  A login runs in the helper (it owns the logins and the
  * browser): a request here only marks the account queued in the zone,
  * and the helper's next tick (gemini_pool_helper_interval, 1 s by
  * default) starts it.
@@ -524,4 +525,150 @@ ngx_gp_admin_relogin_history(ngx_gp_admin_t *a)
     return ngx_gp_admin_json(a->r, NGX_HTTP_OK,
                              json_pack("{s:o,s:i}", "history", list,
                                        "total", (int) json_array_size(list)));
+}
+
+
+/*
+ * POST /api/accounts/<i>/cookies {"secure_c_ses","csesidx"[,"host_c_oses",
+ * "team_id"]}: cookies from a login an operator made himself (a challenge
+ * that needs a person); a getoxsrf with them must succeed before they
+ * replace the old ones, as with a re-login's harvest.
+ */
+
+typedef struct {
+    ngx_http_request_t       *r;
+    ngx_gp_relogin_verify_t  *verify;
+    int64_t                   id;
+} ngx_gp_admin_cookies_t;
+
+
+static void
+ngx_gp_admin_cookies_cleanup(void *data)
+{
+    ngx_gp_admin_cookies_t  *ck = data;
+
+    if (ck->verify) {
+        ngx_gp_relogin_verify_cancel(ck->verify);
+        ck->verify = NULL;
+    }
+}
+
+
+static void
+ngx_gp_admin_cookies_saved(void *data, ngx_int_t rc, const char *reason)
+{
+    ngx_gp_admin_cookies_t  *ck = data;
+
+    ngx_int_t            status;
+    ngx_http_request_t  *r;
+
+    ck->verify = NULL;
+    r = ck->r;
+
+    if (rc == NGX_OK) {
+        status = ngx_gp_admin_json(r, NGX_HTTP_OK,
+                                   json_pack("{s:b,s:b,s:I}", "ok", 1,
+                                             "saved", 1, "id",
+                                             (json_int_t) ck->id));
+
+    } else if (rc == NGX_DECLINED) {
+        status = ngx_gp_admin_error(r, 422, "cookies_refused", "%s; the "
+                                    "old cookies are kept", reason);
+
+    } else {
+        status = ngx_gp_admin_error(r, NGX_HTTP_BAD_GATEWAY,
+                                    "cookies_not_checked", "%s; the old "
+                                    "cookies are kept", reason);
+    }
+
+    ngx_http_finalize_request(r, status);
+}
+
+
+ngx_int_t
+ngx_gp_admin_account_cookies(ngx_gp_admin_t *a)
+{
+    size_t                     i, len;
+    int64_t                    id;
+    ngx_int_t                  bad;
+    const char                *v[4], *err;
+    ngx_pool_cleanup_t        *cln;
+    ngx_gp_admin_cookies_t    *ck;
+    ngx_gp_relogin_cookies_t   c;
+
+    static const char  *names[] = {
+        "secure_c_ses", "csesidx", "host_c_oses", "team_id"
+    };
+    static const size_t  max[] = {
+        NGX_GP_COOKIE_LEN - 1, NGX_GP_CSESIDX_LEN - 1,
+        NGX_GP_COOKIE_LEN - 1, NGX_GP_TEAM_LEN - 1
+    };
+
+    id = ngx_gp_admin_relogin_ref(&a->seg[1]);
+
+    if (id <= 0) {
+        return ngx_gp_admin_not_found(a, "account");
+    }
+
+    if (a->body == NULL) {
+        return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST, "invalid_json",
+                                  "a JSON object is required");
+    }
+
+    for (i = 0; i < 4; i++) {
+        bad = 0;
+        v[i] = ngx_gp_admin_str(a, names[i], &bad);
+        len = v[i] ? ngx_strlen(v[i]) : 0;
+
+        if (bad || len > max[i]) {
+            return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
+                                      "invalid_value", "\"%s\" must be a "
+                                      "string of at most %d bytes",
+                                      names[i], (int) max[i]);
+        }
+
+        if (i < 2 && len == 0) {
+            return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
+                                      "missing_field", "\"%s\" is required",
+                                      names[i]);
+        }
+    }
+
+    for (i = 0; v[1][i]; i++) {
+        if (v[1][i] < '0' || v[1][i] > '9') {
+            return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
+                                      "invalid_value",
+                                      "\"csesidx\" must be digits");
+        }
+    }
+
+    ck = ngx_pcalloc(a->r->pool, sizeof(ngx_gp_admin_cookies_t));
+    cln = ngx_pool_cleanup_add(a->r->pool, 0);
+
+    if (ck == NULL || cln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    c.account_id = id;
+    c.secure_c_ses = (u_char *) v[0];
+    c.csesidx = (u_char *) v[1];
+    c.host_c_oses = (u_char *) (v[2] ? v[2] : "");
+    c.team_id = (u_char *) (v[3] ? v[3] : "");
+
+    ck->r = a->r;
+    ck->id = id;
+    ck->verify = ngx_gp_relogin_verify(&c, a->r->connection->log,
+                                       ngx_gp_admin_cookies_saved, ck, &err);
+
+    if (ck->verify == NULL) {
+        return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
+                                  "invalid_value", "%s", err);
+    }
+
+    cln->handler = ngx_gp_admin_cookies_cleanup;
+    cln->data = ck;
+
+    a->r->read_event_handler = ngx_http_test_reading;
+
+    return NGX_DONE;
 }

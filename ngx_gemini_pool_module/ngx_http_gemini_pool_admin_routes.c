@@ -46,6 +46,8 @@ static ngx_gp_admin_route_t  ngx_gp_admin_routes[] = {
     { NGX_HTTP_GET,    "accounts/*/quota",  ngx_gp_admin_account_quota, 0 },
     { NGX_HTTP_POST,   "accounts/*/refresh-cookie",
                                             ngx_gp_admin_refresh_cookie, 0 },
+    { NGX_HTTP_POST,   "accounts/*/cookies",
+                                            ngx_gp_admin_account_cookies, 0 },
     { NGX_HTTP_POST,   "accounts/auto-refresh-all",
                                             ngx_gp_admin_refresh_all, 0 },
     { NGX_HTTP_GET,    "relogin",           ngx_gp_admin_relogin, 0 },

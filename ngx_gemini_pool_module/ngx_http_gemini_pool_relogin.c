@@ -48,10 +48,18 @@ typedef struct {
     u_char                   proxy[NGX_GP_PROXY_LEN];
 
     /* the harvest's check */
-    unsigned                 verifying:1;
+    ngx_gp_relogin_verify_t *verify;
+} ngx_gp_relogin_t;
+
+
+struct ngx_gp_relogin_verify_s {
     ngx_gp_upstream_t        u;
     ngx_gp_account_copy_t    acct;
-} ngx_gp_relogin_t;
+    ngx_log_t               *log;
+    ngx_gp_relogin_saved_pt  handler;
+    void                    *data;
+    ngx_event_t              start;       /* posted: never inside */
+};
 
 
 static void ngx_gp_relogin_start_helper(ngx_gp_zone_t *z);
@@ -67,6 +75,9 @@ static void ngx_gp_relogin_login(ngx_gp_zone_t *z, int64_t id,
     ngx_uint_t manual);
 static void ngx_gp_relogin_step(void *data, const char *step);
 static void ngx_gp_relogin_done(void *data, ngx_gp_signin_result_t *r);
+static void ngx_gp_relogin_saved(void *data, ngx_int_t rc,
+    const char *reason);
+static void ngx_gp_relogin_verify_start(ngx_event_t *ev);
 static void ngx_gp_relogin_verified(ngx_gp_upstream_t *u);
 static void ngx_gp_relogin_refused(ngx_gp_upstream_t *u,
     ngx_gp_failure_t *f);
@@ -692,9 +703,8 @@ ngx_gp_relogin_done(void *data, ngx_gp_signin_result_t *r)
 {
     ngx_gp_relogin_t  *l = data;
 
-    ngx_uint_t         i;
-    ngx_gp_zone_t     *z;
-    ngx_gp_account_t  *acc;
+    const char                *err;
+    ngx_gp_relogin_cookies_t   c;
 
     l->signin = NULL;
 
@@ -711,16 +721,68 @@ ngx_gp_relogin_done(void *data, ngx_gp_signin_result_t *r)
         return;
     }
 
+    ngx_gp_relogin_step(l, "verifying the cookies");
+
+    c.account_id = l->id;
+    c.secure_c_ses = r->secure_c_ses;
+    c.host_c_oses = r->host_c_oses;
+    c.csesidx = r->csesidx;
+    c.team_id = r->team_id;
+
+    l->verify = ngx_gp_relogin_verify(&c, &l->log, ngx_gp_relogin_saved, l,
+                                      &err);
+
+    if (l->verify == NULL) {
+        ngx_gp_relogin_end(l, "error", err, 0);
+    }
+}
+
+
+static void
+ngx_gp_relogin_saved(void *data, ngx_int_t rc, const char *reason)
+{
+    ngx_gp_relogin_t  *l = data;
+
+    l->verify = NULL;
+
+    ngx_gp_relogin_end(l, rc == NGX_OK ? "ok"
+                          : rc == NGX_DECLINED ? "verify_failed"
+                          : "verify_error", reason, 0);
+}
+
+
+ngx_gp_relogin_verify_t *
+ngx_gp_relogin_verify(ngx_gp_relogin_cookies_t *c, ngx_log_t *log,
+    ngx_gp_relogin_saved_pt handler, void *data, const char **err)
+{
+    ngx_uint_t                i;
+    ngx_gp_zone_t            *z;
+    ngx_gp_account_t         *acc;
+    ngx_gp_relogin_verify_t  *v;
+
     z = ngx_gp_zone();
+
+    if (z == NULL || c->secure_c_ses[0] == '\0' || c->csesidx[0] == '\0') {
+        *err = "the cookies are incomplete (secure_c_ses and csesidx are "
+               "needed)";
+        return NULL;
+    }
+
+    v = ngx_calloc(sizeof(ngx_gp_relogin_verify_t), log);
+    if (v == NULL) {
+        *err = "out of memory";
+        return NULL;
+    }
 
     ngx_shmtx_lock(&z->shpool->mutex);
 
     acc = NULL;
 
     for (i = 0; i < z->sh->naccounts; i++) {
-        if (z->sh->accounts[i].id == l->id) {
+        if (z->sh->accounts[i].id == c->account_id) {
             acc = &z->sh->accounts[i];
-            ngx_gp_account_copy(acc, i, &l->acct);
+            ngx_gp_account_copy(acc, i, &v->acct);
+            acc->xsrf_calls++;
             break;
         }
     }
@@ -728,79 +790,155 @@ ngx_gp_relogin_done(void *data, ngx_gp_signin_result_t *r)
     ngx_shmtx_unlock(&z->shpool->mutex);
 
     if (acc == NULL) {
-        ngx_gp_relogin_end(l, "error", "the account was removed during "
-                           "its login", 0);
-        return;
+        ngx_free(v);
+        *err = "the account no longer exists";
+        return NULL;
     }
 
-    ngx_cpystrn(l->acct.secure_c_ses, r->secure_c_ses, NGX_GP_COOKIE_LEN);
-    ngx_cpystrn(l->acct.host_c_oses, r->host_c_oses, NGX_GP_COOKIE_LEN);
-    ngx_cpystrn(l->acct.csesidx, r->csesidx, NGX_GP_CSESIDX_LEN);
+    ngx_cpystrn(v->acct.secure_c_ses, (u_char *) c->secure_c_ses,
+                NGX_GP_COOKIE_LEN);
+    ngx_cpystrn(v->acct.host_c_oses, (u_char *) c->host_c_oses,
+                NGX_GP_COOKIE_LEN);
+    ngx_cpystrn(v->acct.csesidx, (u_char *) c->csesidx, NGX_GP_CSESIDX_LEN);
 
-    if (r->team_id[0]) {
-        ngx_cpystrn(l->acct.team_id, r->team_id, NGX_GP_TEAM_LEN);
+    if (c->team_id[0]) {
+        ngx_cpystrn(v->acct.team_id, (u_char *) c->team_id,
+                    NGX_GP_TEAM_LEN);
     }
 
-    ngx_gp_relogin_step(l, "verifying the cookies");
+    v->log = log;
+    v->handler = handler;
+    v->data = data;
 
-    l->verifying = 1;
-    l->u.acct = &l->acct;
-    l->u.log = &l->log;
-    l->u.zone = z;
-    l->u.mode = NGX_GP_UPSTREAM_PROBE;
-    l->u.what = "re-login check";
-    l->u.ready = ngx_gp_relogin_verified;
-    l->u.fail = ngx_gp_relogin_refused;
-    l->u.data = l;
+    v->u.acct = &v->acct;
+    v->u.log = log;
+    v->u.zone = z;
+    v->u.mode = NGX_GP_UPSTREAM_PROBE;
+    v->u.what = "new cookies check";
+    v->u.ready = ngx_gp_relogin_verified;
+    v->u.fail = ngx_gp_relogin_refused;
+    v->u.data = v;
 
-    ngx_gp_upstream_start(&l->u);
+    /* the check starts from the event loop: the handler is never called
+       from inside this call */
+    v->start.handler = ngx_gp_relogin_verify_start;
+    v->start.data = v;
+    v->start.log = log;
+
+    ngx_post_event(&v->start, &ngx_posted_events);
+
+    return v;
 }
 
 
-/* the new cookies work: saved, loaded into the zone, recorded */
+static void
+ngx_gp_relogin_verify_start(ngx_event_t *ev)
+{
+    ngx_gp_relogin_verify_t  *v = ev->data;
+
+    ngx_gp_upstream_start(&v->u);
+}
+
+
+void
+ngx_gp_relogin_verify_cancel(ngx_gp_relogin_verify_t *v)
+{
+    if (v->start.posted) {
+        ngx_delete_posted_event(&v->start);
+    }
+
+    ngx_gp_upstream_finalize(&v->u);
+    ngx_explicit_memzero(v, sizeof(ngx_gp_relogin_verify_t));
+    ngx_free(v);
+}
+
+
+/* the check passed: saved, loaded into the zone, the state cleared */
 
 static void
 ngx_gp_relogin_verified(ngx_gp_upstream_t *u)
 {
-    ngx_gp_relogin_t  *l = u->data;
+    ngx_gp_relogin_verify_t  *v = u->data;
 
+    ngx_int_t                rc;
     ngx_uint_t               renewed;
+    const char              *reason;
+    ngx_gp_zone_t           *z;
+    ngx_gp_account_t        *acc;
     ngx_gp_store_account_t   sa;
 
     ngx_memzero(&sa, sizeof(ngx_gp_store_account_t));
 
-    sa.secure_c_ses = (char *) l->acct.secure_c_ses;
-    sa.host_c_oses = (char *) l->acct.host_c_oses;
-    sa.csesidx = (char *) l->acct.csesidx;
-    sa.team_id = (char *) l->acct.team_id;
+    sa.secure_c_ses = (char *) v->acct.secure_c_ses;
+    sa.host_c_oses = (char *) v->acct.host_c_oses;
+    sa.csesidx = (char *) v->acct.csesidx;
+    sa.team_id = (char *) v->acct.team_id;
     sa.enabled = -1;
 
-    if (ngx_gp_store_account_update(l->id, &sa, ngx_cycle->log) != NGX_OK
-        || ngx_gp_store_account_renew(l->id, 1, &renewed, ngx_cycle->log)
+    rc = NGX_OK;
+    reason = "";
+
+    if (ngx_gp_store_account_update(v->acct.id, &sa, v->log) != NGX_OK
+        || ngx_gp_store_account_renew(v->acct.id, 1, &renewed, v->log)
            != NGX_OK
-        || ngx_gp_store_reload(ngx_cycle->log) != NGX_OK)
+        || ngx_gp_store_reload(v->log) != NGX_OK)
     {
-        ngx_gp_relogin_end(l, "error", "the new cookies could not be "
-                           "saved (see the error log)", 0);
-        return;
+        rc = NGX_ERROR;
+        reason = "the new cookies could not be saved (see the error log)";
+
+    } else {
+        z = u->zone;
+
+        ngx_shmtx_lock(&z->shpool->mutex);
+
+        acc = ngx_gp_relogin_account(z, v->acct.id);
+
+        if (acc) {
+            acc->relogin.failed = 0;
+            acc->relogin.next_try = 0;
+            acc->relogin.expired_since = 0;
+            acc->relogin.status[0] = '\0';
+            acc->relogin.reason[0] = '\0';
+        }
+
+        ngx_shmtx_unlock(&z->shpool->mutex);
+
+        ngx_log_error(NGX_LOG_NOTICE, v->log, 0,
+                      "gemini pool: account \"%s\" has new cookies, "
+                      "checked and saved; it is back in rotation",
+                      v->acct.name);
     }
 
-    ngx_gp_relogin_end(l, "ok", "", 0);
+    v->handler(v->data, rc, reason);
+
+    ngx_gp_relogin_verify_cancel(v);
 }
 
 
 static void
 ngx_gp_relogin_refused(ngx_gp_upstream_t *u, ngx_gp_failure_t *f)
 {
-    ngx_gp_relogin_t  *l = u->data;
+    ngx_gp_relogin_verify_t  *v = u->data;
 
     u_char  reason[NGX_GP_RELOGIN_REASON_LEN];
 
-    (void) ngx_snprintf(reason, sizeof(reason) - 1, "the new cookies "
-                        "failed their check: %s%Z", f->msg);
+    /* only an authentication answer refuses them; else not checked */
+
+    (void) ngx_snprintf(reason, sizeof(reason) - 1, "the new cookies %s: "
+                        "%s%Z", f->kind == NGX_GP_FAIL_AUTH
+                                ? "were refused" : "could not be checked",
+                        f->msg);
     reason[sizeof(reason) - 1] = '\0';
 
-    ngx_gp_relogin_end(l, "verify_failed", (char *) reason, 0);
+    ngx_log_error(NGX_LOG_WARN, v->log, 0,
+                  "gemini pool: account \"%s\": %s; not saved",
+                  v->acct.name, reason);
+
+    v->handler(v->data, f->kind == NGX_GP_FAIL_AUTH ? NGX_DECLINED
+                                                    : NGX_ERROR,
+               (char *) reason);
+
+    ngx_gp_relogin_verify_cancel(v);
 }
 
 
@@ -826,9 +964,9 @@ ngx_gp_relogin_end(ngx_gp_relogin_t *l, const char *status,
     ok = (ngx_strcmp(status, "ok") == 0);
     retry = ngx_gp_setting_int(z, NGX_GP_SET_COOKIE_RETRY_INTERVAL);
 
-    if (l->verifying) {
-        ngx_gp_upstream_finalize(&l->u);
-        l->verifying = 0;
+    if (l->verify) {
+        ngx_gp_relogin_verify_cancel(l->verify);
+        l->verify = NULL;
     }
 
     ngx_shmtx_lock(&z->shpool->mutex);
@@ -844,12 +982,8 @@ ngx_gp_relogin_end(ngx_gp_relogin_t *l, const char *status,
             acc->relogin.queued = now;
 
         } else if (ok) {
+            /* the check cleared the failure when it saved */
             acc->relogin.manual = 0;
-            acc->relogin.failed = 0;
-            acc->relogin.next_try = 0;
-            acc->relogin.expired_since = 0;
-            acc->relogin.status[0] = '\0';
-            acc->relogin.reason[0] = '\0';
 
         } else {
             acc->relogin.manual = 0;

@@ -76,5 +76,34 @@ struct ngx_gp_zone_s;
 void ngx_gp_relogin_tick(struct ngx_gp_zone_s *z);
 void ngx_gp_relogin_exit(void);
 
+/*
+ * New cookies for an account, checked with a getoxsrf before they are
+ * saved (a login's harvest, or cookies an operator pastes); saved, they
+ * reach SQLite (sealed) and the zone, and the account's cooldowns, JWT,
+ * expiry and last re-login failure go.  The handler follows once, later
+ * (never inside the call): rc NGX_OK (saved), NGX_DECLINED (the getoxsrf
+ * refused them: an authentication answer), NGX_ERROR (they could not be
+ * checked, or saved), with the reason; the check is freed after it
+ * returns.  NULL: it could not start (reason in err).  Cancelling frees
+ * it without the handler.
+ */
+typedef struct ngx_gp_relogin_verify_s  ngx_gp_relogin_verify_t;
+
+typedef void (*ngx_gp_relogin_saved_pt)(void *data, ngx_int_t rc,
+    const char *reason);
+
+typedef struct {
+    int64_t                  account_id;
+    const u_char            *secure_c_ses;
+    const u_char            *host_c_oses;    /* "": none */
+    const u_char            *csesidx;
+    const u_char            *team_id;        /* "": the account's */
+} ngx_gp_relogin_cookies_t;
+
+ngx_gp_relogin_verify_t *ngx_gp_relogin_verify(ngx_gp_relogin_cookies_t *c,
+    ngx_log_t *log, ngx_gp_relogin_saved_pt handler, void *data,
+    const char **err);
+void ngx_gp_relogin_verify_cancel(ngx_gp_relogin_verify_t *v);
+
 
 #endif /* _NGX_HTTP_GEMINI_POOL_RELOGIN_H_INCLUDED_ */

@@ -458,4 +458,84 @@ is(accounts()->{acc1}{mailbox}{set}, JSON::PP::false, 'cleared');
 
 $srv->stop;
 
+# 6. new cookies are checked with a getoxsrf before they are saved (the
+# path of a login's harvest; here an operator pastes them)
+
+mock_post('/__mock/reset');
+set_accounts(3);
+sql("DELETE FROM settings; DELETE FROM relogin_history");
+GeminiPool::setting('cookie_check_interval', 'int', '0');
+my $far = time + 86400;
+sql("UPDATE accounts SET cookie_expired = 1 WHERE name = 'acc2'; "
+    . "INSERT INTO account_state (account_id, cooldown_text) "
+    . "SELECT id, $far FROM accounts WHERE name = 'acc2'");
+# the upstream gave acc2 new cookies: the old ones get 401 now
+my %acc2new = (name => 'acc2', csesidx => '1404564702',
+               team_id => 'd2d3798a-46bc-5389-9ff4-4ec2b3e213dd',
+               secure_c_ses => 'CSE.acc2-new', host_c_oses => 'COS.acc2-new');
+mock_post('/__mock/accounts', \%acc2new);
+start_server();
+
+my $old = sql("SELECT secure_c_ses FROM accounts WHERE name = 'acc2'");
+ok(accounts()->{acc2}{cookie_expired}, 'acc2 is expired');
+
+($st, $d) = admin('POST', '/api/accounts/1/cookies',
+                  {secure_c_ses => 'CSE.acc2-bogus', csesidx => '1404564702'});
+is($st, 422, 'cookies the getoxsrf refuses: 422');
+is($d->{error}{code}, 'cookies_refused', 'cookies_refused');
+like($d->{error}{message},
+     qr/were refused: getoxsrf answered 401.*old cookies are kept/,
+     'with the answer');
+is(sql("SELECT secure_c_ses FROM accounts WHERE name = 'acc2'"), $old,
+   'nothing was saved');
+ok(accounts()->{acc2}{cookie_expired}, 'acc2 is still expired');
+
+($st, $d) = admin('POST', '/api/accounts/1/cookies',
+                  {secure_c_ses => 'CSE.acc2-new'});
+is($st, 400, 'without csesidx: 400');
+($st) = admin('POST', '/api/accounts/1/cookies',
+              {secure_c_ses => 'x', csesidx => '12ab'});
+is($st, 400, 'csesidx must be digits');
+
+mock_stop();
+($st, $d) = admin('POST', '/api/accounts/1/cookies',
+                  {map { $_ => $acc2new{$_} }
+                   qw(secure_c_ses host_c_oses csesidx)});
+is($st, 502, 'the upstream down: 502, the cookies not checked');
+is($d->{error}{code}, 'cookies_not_checked', 'cookies_not_checked');
+is(sql("SELECT secure_c_ses FROM accounts WHERE name = 'acc2'"), $old,
+   'and not saved');
+mock_restart();
+mock_post('/__mock/accounts', \%acc2new);
+
+($st, $d) = admin('POST', '/api/accounts/1/cookies',
+                  {map { $_ => $acc2new{$_} }
+                   qw(secure_c_ses host_c_oses csesidx)});
+is($st, 200, 'the new cookies pass their check and are saved');
+my $new = sql("SELECT secure_c_ses FROM accounts WHERE name = 'acc2'");
+ok($new ne $old && $new =~ /^enc:v1:/, 'sealed in the database');
+$acc = accounts();
+ok(!$acc->{acc2}{cookie_expired}, 'acc2 is no longer expired');
+is($acc->{acc2}{cooldown_until}{text}, 0, 'its cooldown is gone');
+is($acc->{acc2}{relogin}{state}, 'valid', 'its state: valid');
+is(sql("SELECT count(*) FROM account_state s JOIN accounts a "
+       . "ON a.id = s.account_id WHERE a.name = 'acc2' AND cooldown_text > 0"),
+   0, 'the saved cooldown too');
+
+# every worker uses them at once, without a reload
+mock_post('/__mock/reset');
+mock_post('/__mock/accounts', \%acc2new);
+my @ok;
+for (1 .. 6) {
+    my $res = $http->post($srv->url('/v1/chat/completions'), {
+        content => $json->encode({messages => [{role => 'user',
+                                                content => "turn $_"}]})});
+    push @ok, $res->{status};
+}
+is(join(',', @ok), '200,200,200,200,200,200', 'chats succeed');
+ok(grep({ ($_->{account} // '') eq 'acc2' } @{ mock_requests('streamAssist') }),
+   'acc2 serves chats again with its new cookies');
+
+$srv->stop;
+
 done_testing();

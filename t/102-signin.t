@@ -57,7 +57,7 @@ sub write_recipe {
 }
 
 mkdir "$ROOT/t/tmp";
-my $RECIPE = write_recipe("$ROOT/t/tmp/101-signin.recipe");
+my $RECIPE = write_recipe("$ROOT/t/tmp/102-signin.recipe");
 
 my $args = join ' ', map { "\"arg=$_\"" } @{ $login->chromium_args };
 
@@ -341,7 +341,7 @@ $srv->stop;
 
 # 10. a recipe that does not parse is a configuration error with its line
 
-my $bad = write_recipe("$ROOT/t/tmp/101-bad.recipe");
+my $bad = write_recipe("$ROOT/t/tmp/102-bad.recipe");
 {
     open my $fh, '>>', $bad or die;
     print $fh "emial_input #email\n";
