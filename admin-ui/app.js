@@ -15,6 +15,7 @@
  *   js/widgets.js    table(), head(), button(), busy(), cached(), ...
  *   js/theme.js      light and dark
  *   js/router.js     the view of the hash, showOnly(), stopTimer()
+ *   js/relogin.js    re-login state, polled while logins run; sync badge
  *   js/lang.js       the language switch, relabel()
  *   js/views/*.js    one module per view (login owns the session)
  *
@@ -30,6 +31,7 @@ import { api, errText, onExpired } from './js/api.js';
 import { initTheme } from './js/theme.js';
 import { initLang } from './js/lang.js';
 import { setViews, route } from './js/router.js';
+import { loadRelogin } from './js/relogin.js';
 import { login, loggedOut, logout } from './js/views/login.js';
 import { dashboard } from './js/views/dashboard.js';
 import { accounts } from './js/views/accounts.js';
@@ -40,11 +42,12 @@ import { logs } from './js/views/logs.js';
 import { history } from './js/views/history.js';
 import { config } from './js/views/config.js';
 import { security } from './js/views/security.js';
+import { reloginView } from './js/views/relogin.js';
 
 
 const views = {
-    dashboard, accounts, models, settings, keys, logs, history, config,
-    security,
+    dashboard, accounts, relogin: reloginView, models, settings, keys, logs,
+    history, config, security,
 };
 
 
@@ -68,6 +71,7 @@ function start() {
             $('#nav').hidden = false;
             $('#logout').hidden = false;
             route();
+            loadRelogin();
         })
         .catch((e) => {
             loggedOut(e.status === 401 ? '' : errText(e));

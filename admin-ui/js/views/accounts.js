@@ -1,6 +1,8 @@
 /*
- * The accounts view: the list, add and edit, enable, live test, quota,
- * delete.
+ * The accounts view: the list, add and edit (with the mailbox of the
+ * re-login), enable, live test, quota, delete; the re-login state of each
+ * account, "refresh now", "refresh all expired" and the live progress
+ * (js/relogin.js polls while a login runs).
  *
  * The console's rule: data from the server never goes through innerHTML
  * or any other HTML parser; every node is made by el() (js/dom.js), and
@@ -15,6 +17,8 @@ import { now, fmtTime, fmtLeft, fmtNum } from '../format.js';
 import { toast, fail } from '../toast.js';
 import { ask, formDialog, infoDialog } from '../dialogs.js';
 import { table, head, button, busy } from '../widgets.js';
+import { relogin, loadRelogin, onRelogin, busyNow, reloginBadge, refreshNow,
+         refreshAll, progressPanel } from '../relogin.js';
 
 
 function accountState(a) {
@@ -36,9 +40,20 @@ function accountState(a) {
     return ['ok', t('acc.available')];
 }
 
+/* the mailbox as the API shows it: name and address, never the link */
+function mailboxText(m) {
+    if (!m || !m.set) {
+        return t('acc.mailbox.none');
+    }
+
+    return [m.name, m.address ? '<' + m.address + '>' : '']
+           .filter(Boolean).join(' ') || t('acc.mailbox.set');
+}
+
 function accountForm(a) {
     const edit = !!a;
     const keep = t('common.unchanged');
+    const mailboxes = !relogin.missing;
 
     const fields = [
         { name: 'name', label: t('common.name'), value: edit ? a.name : '' },
@@ -68,6 +83,22 @@ function accountForm(a) {
                       label: t('acc.proxy.clear') });
     }
 
+    if (mailboxes) {
+        const m = edit ? a.mailbox : null;
+
+        fields.push(
+            { name: 'tempmail_url', label: t('acc.mailbox.url'),
+              hint: t('acc.mailbox.url.hint'),
+              placeholder: m && m.set ? mailboxText(m) + ' — ' + keep : '' },
+            { name: 'tempmail_name', label: t('acc.mailbox.name'),
+              value: m && m.set ? m.name || '' : '' });
+
+        if (m && m.set) {
+            fields.push({ name: 'mailbox_clear', type: 'checkbox',
+                          label: t('acc.mailbox.clear') });
+        }
+    }
+
     fields.push({ name: 'enabled', type: 'checkbox',
                   label: t('common.enabled'),
                   value: edit ? a.enabled : true });
@@ -83,6 +114,14 @@ function accountForm(a) {
 
                 if (x !== '') {
                     body[k] = x;
+                }
+            }
+
+            if (mailboxes) {
+                for (const k of ['tempmail_url', 'tempmail_name']) {
+                    if (v[k].trim() !== '') {
+                        body[k] = v[k].trim();
+                    }
                 }
             }
 
@@ -105,6 +144,23 @@ function accountForm(a) {
 
             if (v.proxy_clear) {
                 body.proxy = '';
+            }
+
+            if (mailboxes) {
+                const m = a.mailbox || {};
+
+                if (v.tempmail_url.trim() !== '') {
+                    body.tempmail_url = v.tempmail_url.trim();
+                }
+
+                if (v.tempmail_name.trim() !== (m.set ? m.name || '' : '')) {
+                    body.tempmail_name = v.tempmail_name.trim();
+                }
+
+                if (v.mailbox_clear) {
+                    body.tempmail_url = '';
+                    body.tempmail_name = '';
+                }
             }
 
             if (v.enabled !== !!a.enabled) {
@@ -147,16 +203,73 @@ async function accountQuota(a) {
                el('table', { class: 'kv' }, el('tbody', null, rows)));
 }
 
+/*
+ * POST /api/mailbox/check: what the account's mailbox holds now (address,
+ * API base, newest mail, a code in it), shown field by field as text
+ */
+async function mailboxCheck(a) {
+    const r = await api('POST', 'mailbox/check', { account: 'id:' + a.id });
+    const rows = [];
+    const add = (k, v) => {
+        if (v !== null && typeof v === 'object') {
+            for (const [k2, v2] of Object.entries(v)) {
+                add(k + '.' + k2, v2);
+            }
+            return;
+        }
+
+        rows.push(el('tr', null, el('th', { class: 'mono', text: k }),
+                     el('td', { class: 'mono',
+                                text: v === null || v === undefined
+                                      ? '–' : String(v) })));
+    };
+
+    for (const [k, v] of Object.entries(r || {})) {
+        add(k, v);
+    }
+
+    infoDialog(t('acc.mailbox.check.title', { name: a.name || '#' + a.id }),
+               el('table', { class: 'kv mailbox-check' },
+                  el('tbody', null, rows)));
+}
+
 export const accounts = {
     error: null,
+    loading: false,
 
-    async load() {
+    async fetch() {
         try {
             const d = await api('GET', 'accounts');
             state.accounts = d.accounts || [];
             this.error = null;
         } catch (e) {
             this.error = errText(e);
+        }
+    },
+
+    async load() {
+        this.loading = true;
+
+        try {
+            await Promise.all([this.fetch(), loadRelogin()]);
+        } finally {
+            this.loading = false;
+        }
+
+        if (state.view === 'accounts') {
+            this.render();
+        }
+    },
+
+    /* a new answer of GET /api/relogin: while logins run (and once when
+       they end) the accounts are read again, their state has moved */
+    async polled(s, was) {
+        if (this.loading || state.view !== 'accounts') {
+            return;
+        }
+
+        if (busyNow(s) || was) {
+            await this.fetch();
         }
 
         if (state.view === 'accounts') {
@@ -168,8 +281,17 @@ export const accounts = {
         const s = clear(section('accounts'));
         const n = now();
 
+        const all = relogin.missing ? null
+            : el('button', { id: 'relogin-all', type: 'button',
+                             class: 'ghost', text: t('rl.refresh_all') });
+
+        if (all) {
+            all.addEventListener('click', () => busy(all, refreshAll));
+        }
+
         s.append(head(t('acc.title'),
                       button(t('common.refresh'), () => this.load()),
+                      all,
                       el('button', { id: 'account-add', type: 'button',
                                      class: 'primary', text: t('acc.add'),
                                      onclick: () => accountForm(null) })));
@@ -177,6 +299,8 @@ export const accounts = {
         if (this.error) {
             s.append(el('p', { class: 'notice error', text: this.error }));
         }
+
+        s.append(progressPanel());
 
         const rows = state.accounts.map((a) => {
             const [cls, label] = accountState(a);
@@ -215,6 +339,23 @@ export const accounts = {
                 }
             }));
 
+            const rl = reloginBadge(a);
+            let refresh = null;
+
+            if (a.mailbox !== undefined && !relogin.missing) {
+                const running = rl && (rl[0] === 'refreshing'
+                                       || rl[0] === 'queued');
+
+                refresh = el('button', {
+                    type: 'button', class: 'ghost small refresh',
+                    text: t('rl.refresh'),
+                    disabled: !a.mailbox || !a.mailbox.set || running,
+                    title: !a.mailbox || !a.mailbox.set
+                           ? t('rl.refresh.no_mailbox') : null });
+                refresh.addEventListener('click',
+                    () => busy(refresh, () => refreshNow(a)));
+            }
+
             return el('tr', { dataset: { id: a.id } },
                 el('td', { text: a.index }),
                 el('td', { class: 'name', text: a.name }),
@@ -227,9 +368,19 @@ export const accounts = {
                    el('div', { text: 'C_OSES: ' + (a.host_c_oses_set
                        ? t('acc.cookie_set') : t('acc.cookie_unset')) }),
                    a.proxy ? el('div', { class: 'mono muted',
-                                         text: a.proxy }) : null),
-                el('td', null, el('span', { class: 'badge ' + cls,
-                                            text: label })),
+                                         text: a.proxy }) : null,
+                   a.mailbox !== undefined
+                   ? el('div', { class: 'mailbox muted',
+                                 text: t('acc.mailbox') + ': '
+                                       + mailboxText(a.mailbox) })
+                   : null),
+                el('td', { class: 'state' },
+                   el('span', { class: 'badge ' + cls, text: label }),
+                   rl && rl[1] !== label
+                   ? el('span', { class: 'badge relogin ' + rl[0],
+                                  text: rl[1] }) : null,
+                   rl && rl[2] ? el('div', { class: 'relogin-detail muted',
+                                             text: rl[2] }) : null),
                 el('td', { text: cools.join(', ') || '–' }),
                 el('td', { class: 'num',
                            text: fmtNum(a.requests) + ' / '
@@ -240,6 +391,11 @@ export const accounts = {
                    button(t('common.edit'), () => accountForm(a),
                           'ghost small'),
                    test,
+                   refresh,
+                   a.mailbox && a.mailbox.set
+                   ? button(t('acc.mailbox.check'),
+                            () => mailboxCheck(a).catch(fail), 'ghost small')
+                   : null,
                    button(t('acc.quota'),
                           () => accountQuota(a).catch(fail), 'ghost small'),
                    button(t('common.delete'), async () => {
@@ -270,3 +426,5 @@ export const accounts = {
                        { cls: 'accounts' }));
     },
 };
+
+onRelogin((s, was) => accounts.polled(s, was));

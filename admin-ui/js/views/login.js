@@ -12,6 +12,7 @@ import { el, $, clear, section } from '../dom.js';
 import { state } from '../state.js';
 import { api, errText } from '../api.js';
 import { showOnly, stopTimer, route } from '../router.js';
+import { loadRelogin } from '../relogin.js';
 
 
 const MODE = 'gp-console-login-mode';
@@ -142,6 +143,7 @@ export async function loggedIn() {
     $('#nav').hidden = false;
     $('#logout').hidden = false;
     route();
+    loadRelogin();
 }
 
 export async function logout() {

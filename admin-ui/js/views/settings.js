@@ -1,6 +1,8 @@
 /*
  * The settings view: one typed field per entry of GET /api/settings
- * (a secret write-only), the changed ones saved with PUT, the proxy test.
+ * (a secret write-only), the changed ones saved with PUT, the proxy test;
+ * remote sync: its state (GET /api/remote-sync), "push all" and "test
+ * connection".
  *
  * The console's rule: data from the server never goes through innerHTML
  * or any other HTML parser; every node is made by el() (js/dom.js), and
@@ -12,7 +14,8 @@ import { el, clear, section } from '../dom.js';
 import { state } from '../state.js';
 import { api, errText } from '../api.js';
 import { toast } from '../toast.js';
-import { head, button, busy } from '../widgets.js';
+import { fmtTime } from '../format.js';
+import { head, button, busy, table } from '../widgets.js';
 
 
 /*
@@ -45,8 +48,107 @@ function proxyTestButton(input) {
     return b;
 }
 
+/*
+ * Remote sync (protocol section 15): where accounts are pushed after a
+ * re-login, what waits for a retry, and the two buttons.
+ */
+function syncCard(view) {
+    const st = view.sync;
+
+    if (view.syncMissing) {
+        return null;
+    }
+
+    const push = el('button', { id: 'sync-push-all', type: 'button',
+                                class: 'ghost small',
+                                text: t('sync.push_all') });
+    const test = el('button', { id: 'sync-test', type: 'button',
+                                class: 'ghost small', text: t('sync.test') });
+
+    push.addEventListener('click', () => busy(push, async () => {
+        const r = await api('POST', 'sync-all-to-remote', {});
+
+        if (r.success) {
+            toast(t('sync.push_all.done', { synced: r.synced,
+                                            total: r.total }));
+        } else {
+            toast(t('sync.push_all.fail', { synced: r.synced || 0,
+                                            total: r.total || 0 }),
+                  'error');
+        }
+
+        await view.loadSync();
+        view.render();
+    }));
+
+    test.addEventListener('click', () => busy(test, async () => {
+        const r = await api('POST', 'remote-sync/test', {});
+
+        if (r.ok) {
+            toast(t('sync.test.ok', { status: r.status }));
+        } else {
+            toast(t('sync.test.fail', { status: r.status || 0,
+                                        error: r.error || '' }), 'error');
+        }
+    }));
+
+    const facts = [];
+    let pending = null;
+
+    if (view.syncError) {
+        facts.push(el('p', { class: 'notice error', text: view.syncError }));
+    } else if (st) {
+        facts.push(el('p', { class: 'sync-url',
+                             text: st.url ? t('sync.url', { url: st.url })
+                                          : t('sync.no_url') }));
+
+        if (st.last_success) {
+            facts.push(el('p', { class: 'muted',
+                                 text: t('sync.last_success',
+                                         { time: fmtTime(st.last_success) })
+                               }));
+        }
+
+        const rows = (st.pending || []).map((p) =>
+            el('tr', null,
+               el('td', { class: 'name',
+                          text: p.name || '#' + (p.account || p.id || '') }),
+               el('td', { class: 'num', text: p.attempts || 0 }),
+               el('td', { text: fmtTime(p.next_try) }),
+               el('td', { class: 'error-text', text: p.last_error || '' })));
+
+        if (rows.length) {
+            pending = [el('h3', { text: t('sync.pending') }),
+                       table([t('common.account'), t('sync.p.attempts'),
+                              t('sync.p.next'), t('sync.p.error')], rows,
+                             { cls: 'sync-pending' })];
+        }
+    }
+
+    return el('div', { id: 'remote-sync', class: 'card' },
+              el('div', { class: 'view-head' },
+                 el('h2', { text: t('sync.title') }),
+                 el('div', { class: 'view-tools' }, test, push)),
+              facts, pending);
+}
+
 export const settings = {
     error: null,
+    sync: null,
+    syncMissing: false,
+    syncError: null,
+
+    async loadSync() {
+        try {
+            this.sync = await api('GET', 'remote-sync');
+            this.syncMissing = false;
+            this.syncError = null;
+        } catch (e) {
+            this.sync = null;
+            this.syncMissing = e.status === 404;
+            this.syncError = this.syncMissing ? null : errText(e);
+        }
+    },
 
     enter() {
         /* the form is built from fresh values only */
@@ -54,6 +156,8 @@ export const settings = {
     },
 
     async load() {
+        const sync = this.loadSync();
+
         try {
             const d = await api('GET', 'settings');
             state.settings = d.settings || {};
@@ -61,6 +165,8 @@ export const settings = {
         } catch (e) {
             this.error = errText(e);
         }
+
+        await sync;
 
         if (state.view === 'settings') {
             this.render();
@@ -211,6 +317,6 @@ export const settings = {
             }
         });
 
-        s.append(form);
+        s.append(form, syncCard(this));
     },
 };
