@@ -42,6 +42,7 @@ typedef enum {
     NGX_GP_SI_WAIT_CODE_PAGE,
     NGX_GP_SI_WAIT_SENT,          /* resend button, toast */
     NGX_GP_SI_RESEND,
+    NGX_GP_SI_WAIT_API,           /* the worker API's wait */
     NGX_GP_SI_WAIT_MAIL,          /* the browser reader's rounds */
     NGX_GP_SI_MAIL_OPEN,
     NGX_GP_SI_MAIL_READ,
@@ -66,6 +67,7 @@ struct ngx_gp_signin_s {
     ngx_http_gemini_pool_main_conf_t  *gmcf;
     ngx_gp_recipe_t                   *recipe;
     ngx_gp_browser_t                  *browser;
+    ngx_gp_tempmail_t                 *tempmail;  /* NULL: web page only */
 
     ngx_gp_signin_state_e              state;
     ngx_event_t                        poll;      /* the next look */
@@ -82,6 +84,7 @@ struct ngx_gp_signin_s {
     unsigned                           challenge:1;
     unsigned                           sent:1;
     unsigned                           settle:1;  /* a resend's toast */
+    unsigned                           api_ready:1;   /* its baseline */
 
     char                               session[80];    /* tab B */
     char                               mail_session[80];   /* tab A */
@@ -121,6 +124,10 @@ static void ngx_gp_signin_wait(ngx_gp_signin_t *l,
     ngx_gp_signin_state_e state, ngx_uint_t timeout);
 static void ngx_gp_signin_later(ngx_gp_signin_t *l);
 static void ngx_gp_signin_say(ngx_gp_signin_t *l, const char *step);
+static void ngx_gp_signin_api_baseline(void *data, ngx_int_t rc,
+    const u_char *code, const char *reason);
+static void ngx_gp_signin_api_code(void *data, ngx_int_t rc,
+    const u_char *code, const char *reason);
 
 
 static const char  *ngx_gp_signin_names[] = {
@@ -284,6 +291,26 @@ ngx_gp_signin_start(ngx_gp_signin_input_t *in, ngx_log_t *log,
         (void) ngx_cpystrn(r->reason, (u_char *) err,
                            NGX_GP_SIGNIN_REASON_LEN);
         goto failed;
+    }
+
+    /* the worker API first (13.4); the web page when it fails (13.5) */
+    l->tempmail = ngx_gp_tempmail_open(in->tempmail_url,
+                                       in->tempmail_worker_url
+                                       ? in->tempmail_worker_url : "",
+                                       in->proxy ? in->proxy : "", log,
+                                       err, sizeof(err));
+
+    if (l->tempmail == NULL) {
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "gemini pool signin: the mailbox's worker API cannot "
+                      "be used (%s): the code comes from its web page", err);
+
+    } else if (ngx_gp_tempmail_baseline(l->tempmail,
+                                        ngx_gp_signin_api_baseline, l)
+               != NGX_OK)
+    {
+        ngx_gp_tempmail_close(l->tempmail);
+        l->tempmail = NULL;
     }
 
     l->poll.handler = ngx_gp_signin_timer;
@@ -667,9 +694,102 @@ ngx_gp_signin_round(ngx_gp_signin_t *l, ngx_gp_signin_status_e why,
 static void
 ngx_gp_signin_mail_wait(ngx_gp_signin_t *l)
 {
+    ngx_msec_t      poll, timeout;
+    ngx_gp_zone_t  *z;
+
     ngx_gp_signin_say(l, "wait for code");
 
     l->opened = -1;
+
+    if (l->tempmail && l->api_ready) {
+        z = ngx_gp_zone();
+        poll = (ngx_msec_t) ngx_gp_setting_int(z,
+                                    NGX_GP_SET_TEMPMAIL_POLL_INTERVAL) * 1000;
+        timeout = (ngx_msec_t) ngx_gp_setting_int(z,
+                                    NGX_GP_SET_TEMPMAIL_TIMEOUT) * 1000;
+
+        if (ngx_gp_tempmail_wait(l->tempmail, poll, timeout,
+                                 ngx_gp_signin_api_code, l)
+            == NGX_OK)
+        {
+            l->state = NGX_GP_SI_WAIT_API;
+            return;
+        }
+
+        ngx_gp_tempmail_close(l->tempmail);
+        l->tempmail = NULL;
+    }
+
+    ngx_gp_signin_wait(l, NGX_GP_SI_WAIT_MAIL, NGX_GP_RT_MAIL);
+}
+
+
+static void
+ngx_gp_signin_api_baseline(void *data, ngx_int_t rc, const u_char *code,
+    const char *reason)
+{
+    ngx_gp_signin_t  *l = data;
+
+    if (rc == NGX_OK) {
+        l->api_ready = 1;
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_WARN, l->log, 0,
+                  "gemini pool signin: the mailbox's worker API failed (%s): "
+                  "the code comes from its web page",
+                  reason ? reason : "no answer");
+
+    ngx_gp_tempmail_close(l->tempmail);
+    l->tempmail = NULL;
+}
+
+
+static void
+ngx_gp_signin_api_code(void *data, ngx_int_t rc, const u_char *code,
+    const char *reason)
+{
+    ngx_gp_signin_t  *l = data;
+
+    if (l->state != NGX_GP_SI_WAIT_API) {
+        return;
+    }
+
+    if (rc == NGX_OK) {
+        (void) ngx_cpystrn((u_char *) l->code, (u_char *) code,
+                           sizeof(l->code));
+
+        ngx_log_error(NGX_LOG_INFO, l->log, 0,
+                      "gemini pool signin: code from the worker API");
+
+        ngx_gp_signin_say(l, "enter code");
+
+        if (ngx_gp_signin_act(l, NGX_GP_SI_FOCUS_CODE, NGX_GP_R_CODE_INPUT,
+                              "focus")
+            != NGX_OK)
+        {
+            ngx_gp_signin_finish(l, NGX_GP_SIGNIN_ERROR, "cannot talk to "
+                                 "the browser");
+        }
+
+        return;
+    }
+
+    if (rc == NGX_DECLINED) {
+        ngx_gp_signin_finish(l, NGX_GP_SIGNIN_NO_CODE, "no code arrived in "
+                             "the mailbox in time (worker API)");
+        return;
+    }
+
+    /* the API broke during the wait: the web page from now on */
+    ngx_log_error(NGX_LOG_WARN, l->log, 0,
+                  "gemini pool signin: the mailbox's worker API failed (%s): "
+                  "the code comes from its web page",
+                  reason ? reason : "no answer");
+
+    ngx_gp_tempmail_close(l->tempmail);
+    l->tempmail = NULL;
+
     ngx_gp_signin_wait(l, NGX_GP_SI_WAIT_MAIL, NGX_GP_RT_MAIL);
 }
 
@@ -1009,7 +1129,7 @@ ngx_gp_signin_next(ngx_gp_signin_t *l, json_t *result)
         l->baseline = l->opened;
 
         ngx_log_error(NGX_LOG_INFO, l->log, 0,
-                      "gemini pool signin: code from mail %L (web page)",
+                      "gemini pool signin: code from mail %L (the web page)",
                       l->opened);
 
         ngx_gp_signin_say(l, "enter code");
@@ -1217,6 +1337,11 @@ ngx_gp_signin_finish(ngx_gp_signin_t *l, ngx_gp_signin_status_e status,
 
     ngx_log_error(level, l->log, 0, "gemini pool signin as %s: %s: %s",
                   l->email, ngx_gp_signin_status_name(status), l->r.reason);
+
+    if (l->tempmail) {
+        ngx_gp_tempmail_close(l->tempmail);
+        l->tempmail = NULL;
+    }
 
     /* the browser and its profile are gone before the owner hears */
     if (l->browser) {

@@ -215,6 +215,8 @@ ok(chat_ok(), 'a chat succeeds with the new cookies, without a reload');
 
 my $log = $srv->error_log_text;
 like($log, qr/gemini pool signin: enter code/, 'the steps are logged');
+like($log, qr/gemini pool signin: code from the worker API/,
+     'the code came from the worker API');
 unlike($log, qr/\[(alert|emerg|crit)\]/, 'no alert in the log');
 my $helper = helper_pid();
 ok(wait_for(10, sub { !browsers_of($helper) }), 'no Chromium left');
@@ -257,8 +259,13 @@ $login->clear_scripts;
 
 $login->tempmail_config({fail => 503});
 $h = attempt(5, 120);
-is($h->{status}, 'ok', 'the worker API down: the code from the web page')
+is($h->{status}, 'ok', 'the worker API down: signed in')
     or diag explain $h;
+like($srv->error_log_text,
+     qr/worker API failed \(.*503.*\): the code comes from its web page/,
+     'the worker API failed');
+like($srv->error_log_text, qr/code from mail \d+ \(the web page\)/,
+     'the code came from the temp-mail web page in a second tab');
 $login->tempmail_config({});
 ok(chat_ok(), 'a chat succeeds');
 
