@@ -66,6 +66,14 @@ ngx_uint_t ngx_gp_admin_mailbox_url(const char *s);
 ngx_int_t ngx_gp_admin_mailbox_check(ngx_gp_admin_t *a);
 
 
+/* ngx_http_gemini_pool_admin_sync.c */
+ngx_int_t ngx_gp_admin_sync_all(ngx_gp_admin_t *a);
+ngx_int_t ngx_gp_admin_sync_test(ngx_gp_admin_t *a);
+ngx_int_t ngx_gp_admin_sync_state(ngx_gp_admin_t *a);
+int64_t ngx_gp_admin_sync_target(ngx_gp_admin_t *a, ngx_uint_t *index,
+    ngx_uint_t *count);
+
+
 /* ngx_http_gemini_pool_admin_keys.c */
 ngx_int_t ngx_gp_admin_keys(ngx_gp_admin_t *a);
 ngx_int_t ngx_gp_admin_key_add(ngx_gp_admin_t *a);

@@ -356,7 +356,12 @@ ngx_gp_admin_account_update(ngx_gp_admin_t *a)
                                   "invalid_value", "%s", err);
     }
 
-    id = ngx_gp_admin_account_ref(a, &a->seg[1], &index, &count);
+    /* a peer of ours names the account; a reference peer its position */
+    id = ngx_gp_admin_sync_target(a, &index, &count);
+
+    if (id == NGX_DECLINED) {
+        id = ngx_gp_admin_account_ref(a, &a->seg[1], &index, &count);
+    }
 
     if (id < 0) {
         return ngx_gp_admin_not_found(a, "account");

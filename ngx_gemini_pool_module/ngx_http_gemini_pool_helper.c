@@ -115,6 +115,9 @@ ngx_gp_helper_tick(void)
 
     /* expiry checks and the queue of logins */
     ngx_gp_relogin_tick(z);
+
+    /* remote-sync pushes that failed, when due */
+    ngx_gp_sync_tick();
 }
 
 
@@ -235,6 +238,8 @@ ngx_gp_helper_exit_process(ngx_cycle_t *cycle)
     }
 
     ngx_gp_helper_xsrf = 0;
+
+    ngx_gp_sync_exit();
 
     ngx_gp_relogin_exit();
 

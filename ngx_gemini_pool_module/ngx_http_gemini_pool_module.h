@@ -82,6 +82,11 @@
 #define NGX_GP_LOGIN_SLOTS           128
 
 
+/* ngx_http_gemini_pool_sync.c: remote sync, and its state in the zone */
+
+#include "ngx_http_gemini_pool_sync.h"
+
+
 /* ngx_http_gemini_pool_zone.c: the shared zone's layout */
 
 typedef struct {
@@ -113,6 +118,7 @@ typedef struct {
     ngx_uint_t               state_gen;   /* cooldowns or expiry changed */
     ngx_uint_t               saved_gen;   /* persisted by the helper */
     ngx_gp_relogin_state_t   relogin;     /* relogin.h */
+    ngx_gp_sync_state_t      sync;        /* remote-sync pushes owed */
 } ngx_gp_account_t;
 
 /* a conversation bound to an account and an upstream session */

@@ -84,6 +84,9 @@ const ngx_gp_setting_def_t  ngx_gp_settings_table[NGX_GP_SET_N] = {
     F(REMOTE_SYNC_URL, "remote_sync_url",
       NGX_GP_SETTING_STRING, "", ngx_gp_setting_url),
     S(REMOTE_SYNC_API_KEY, "remote_sync_api_key", NGX_GP_SETTING_SECRET, ""),
+    /* seconds before the first retry of a failed push, doubling */
+    [NGX_GP_SET_REMOTE_SYNC_RETRY] = { "remote_sync_retry",
+        NGX_GP_SETTING_INT, "30", NULL, 1, 3600, NULL },
     S(SYNC_ONLY_MODE, "sync_only_mode", NGX_GP_SETTING_BOOL, "false"),
     S(HISTORY_MAX_CHARS, "history_max_chars", NGX_GP_SETTING_INT, "65536"),
     S(COOKIE_CHECK_INTERVAL, "cookie_check_interval",

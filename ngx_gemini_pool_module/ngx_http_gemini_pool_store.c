@@ -913,6 +913,7 @@ ngx_gp_store_load_accounts(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
             a[i].xsrf_calls = old[k].xsrf_calls;
             a[i].in_flight = old[k].in_flight;
             a[i].last_used = old[k].last_used;
+            a[i].sync = old[k].sync;
             break;
         }
     }
