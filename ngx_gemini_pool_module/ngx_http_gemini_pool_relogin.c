@@ -132,12 +132,16 @@ ngx_gp_relogin_tick(ngx_gp_zone_t *z)
 static void
 ngx_gp_relogin_start_helper(ngx_gp_zone_t *z)
 {
-    time_t             now;
+    time_t             now, first;
     ngx_uint_t         i;
     ngx_gp_account_t  *acc;
 
     ngx_gp_relogin_started = 1;
     now = ngx_time();
+
+    /* cookie_check_interval 0: no planned checks, not even the first */
+    first = ngx_gp_setting_int(z, NGX_GP_SET_COOKIE_CHECK_INTERVAL)
+            ? now + NGX_GP_RELOGIN_FIRST_CHECK : 0;
 
     if (ngx_process == NGX_PROCESS_HELPER) {
         /* nginx ends a helper with exit(): its logins end with it */
@@ -157,10 +161,7 @@ ngx_gp_relogin_start_helper(ngx_gp_zone_t *z)
         }
     }
 
-    /* cookie_check_interval 0: no planned checks, not even the first */
-    z->sh->relogin.next_check =
-        ngx_gp_setting_int(z, NGX_GP_SET_COOKIE_CHECK_INTERVAL)
-        ? now + NGX_GP_RELOGIN_FIRST_CHECK : 0;
+    z->sh->relogin.next_check = first;
     z->sh->relogin.checking = 0;
     ngx_gp_relogin_seen_gen = z->sh->relogin.expired_gen;
 
@@ -452,17 +453,20 @@ ngx_gp_relogin_probe_end(ngx_gp_relogin_probe_t *p)
 /*
  * The queue: the accounts an operator asked for first, then, with
  * auto_refresh_cookies on and sync_only_mode off, every enabled expired
- * account whose next try has come and that was not found without a
- * mailbox since the last load; cookie_refresh_concurrency at once.
+ * account whose next try has come and that has a mailbox (looked up in
+ * SQLite once per load of the zone, before the account joins the
+ * queue); cookie_refresh_concurrency at once.
  */
 
 static void
 ngx_gp_relogin_schedule(ngx_gp_zone_t *z, time_t now)
 {
-    int64_t            ids[NGX_GP_RELOGIN_MAX];
+    int64_t            ids[NGX_GP_RELOGIN_MAX], look[NGX_GP_RELOGIN_MAX];
+    ngx_int_t          rc;
     ngx_uint_t         manual[NGX_GP_RELOGIN_MAX];
-    ngx_uint_t         i, k, n, running, slots, pass, autom, gen;
+    ngx_uint_t         i, k, n, nlook, running, slots, pass, autom, gen;
     ngx_gp_account_t  *acc;
+    u_char             url[NGX_GP_MAILBOX_URL_LEN], name[NGX_GP_NAME_LEN];
 
     running = 0;
 
@@ -478,6 +482,7 @@ ngx_gp_relogin_schedule(ngx_gp_zone_t *z, time_t now)
             && !ngx_gp_setting_int(z, NGX_GP_SET_SYNC_ONLY_MODE);
 
     n = 0;
+    nlook = 0;
 
     ngx_shmtx_lock(&z->shpool->mutex);
 
@@ -505,6 +510,14 @@ ngx_gp_relogin_schedule(ngx_gp_zone_t *z, time_t now)
                 /* an automatic entry the switch turned off leaves */
                 if (!acc->relogin.manual) {
                     acc->relogin.queued = 0;
+                }
+
+                continue;
+
+            } else if (acc->relogin.mailbox_gen != gen) {
+                /* whether it has a mailbox: looked up first */
+                if (nlook < NGX_GP_RELOGIN_MAX) {
+                    look[nlook++] = acc->id;
                 }
 
                 continue;
@@ -536,6 +549,29 @@ ngx_gp_relogin_schedule(ngx_gp_zone_t *z, time_t now)
     for (i = 0; i < n; i++) {
         ngx_gp_relogin_login(z, ids[i], manual[i]);
     }
+
+    /* expired accounts of unknown mailbox: eligible at the next tick */
+
+    for (i = 0; i < nlook; i++) {
+        rc = ngx_gp_store_account_mailbox(look[i], url, sizeof(url), name,
+                                          sizeof(name), ngx_cycle->log);
+        if (rc == NGX_ERROR) {
+            continue;
+        }
+
+        ngx_shmtx_lock(&z->shpool->mutex);
+
+        acc = ngx_gp_relogin_account(z, look[i]);
+
+        if (acc) {
+            acc->relogin.mailbox_gen = gen;
+            acc->relogin.no_mailbox = (rc != NGX_OK || url[0] == '\0');
+        }
+
+        ngx_shmtx_unlock(&z->shpool->mutex);
+    }
+
+    ngx_explicit_memzero(url, sizeof(url));
 }
 
 
