@@ -21,6 +21,7 @@ use GeminiPool ':plain';
 use GeminiPool::Server;
 use GeminiPool::Login;
 use GeminiPool::Chromium;
+use IO::Socket::INET;
 
 my $CHROMIUM = GeminiPool::Chromium::find_binary();
 plan skip_all => 'chromium is not installed' unless $CHROMIUM;
@@ -178,12 +179,58 @@ sub expire_acc1 {
 
 my ($st, $d, $a, $h);
 
+# a second nginx of ours, with a database of its own: the remote-sync
+# receiver
+sub free_port {
+    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
+                                  LocalPort => 0, Proto => 'tcp') or die $!;
+    my $p = $s->sockport;
+    close $s;
+    return $p;
+}
+
+my $RDB = "$ROOT/t/tmp/102-receiver.db";
+unlink $RDB, "$RDB-wal", "$RDB-shm";
+{
+    local $ENV{GEMINI_POOL_MODULE} = $GeminiPool::MODULE;
+    system("'$ROOT/scripts/gemini-pool-account' --db '$RDB' init "
+           . ">/dev/null") == 0 or die "cannot create $RDB\n";
+}
+my $MOCK = GeminiPool::mock_url();
+my $rcv = GeminiPool::Server->new(
+    name => 'signin-receiver', master => 1, workers => 1, gp_http => 0,
+    port => free_port(),
+    http => <<"END",
+    gemini_pool_zone gemini_pool_receiver:4m;
+    gemini_pool_database $RDB;
+    gemini_pool_auth_url $MOCK;
+    gemini_pool_api_url $MOCK;
+    gemini_pool_helper_interval 200ms;
+    gemini_pool_api_keys off;
+END
+    server => 'location /api/ { gemini_pool_admin; }');
+$rcv->start;
+
+sub rcv_acc1 {
+    my $res = $http->request('GET', $rcv->url('/api/accounts'),
+                             {headers => {'X-Admin-Token' => $SECRET}});
+    my $d = eval { $json->decode($res->{content}) } || {};
+    my ($a) = grep { $_->{name} eq 'acc1' } @{ $d->{accounts} || [] };
+    return $a;
+}
+
 # 1. the whole way: 401 at the mock, a login in Chromium, new cookies in
-# SQLite and the zone, a chat
+# SQLite, the zone and the sync receiver, a chat
 
 setup();
 my $old = sql("SELECT secure_c_ses FROM accounts WHERE name = 'acc1'");
 start_server();
+
+my $peer = $rcv->url('');
+$peer =~ s{/$}{};
+($st) = admin('PUT', '/api/settings', {remote_sync_url => $peer,
+                                       remote_sync_api_key => $SECRET});
+is($st, 200, 'the second nginx is the remote-sync peer');
 
 ok(chat_ok(), 'a chat works before');
 expire_acc1();
@@ -212,6 +259,11 @@ is(sql("SELECT csesidx FROM accounts WHERE name = 'acc1'"),
 is(sql("SELECT team_id FROM accounts WHERE name = 'acc1'"),
    $mock->{acc1}{team_id}, 'and the team id');
 ok(chat_ok(), 'a chat succeeds with the new cookies, without a reload');
+my $r = wait_for(20, sub { my $r = rcv_acc1();
+                           $r && $r->{csesidx} eq $mock->{acc1}{csesidx}
+                           ? $r : undef });
+ok($r, 'the new csesidx reached the sync receiver');
+ok($r && $r->{secure_c_ses_set}, 'with the cookies');
 
 my $log = $srv->error_log_text;
 like($log, qr/gemini pool signin: enter code/, 'the steps are logged');
@@ -316,6 +368,7 @@ ok(chat_ok(), 'a chat succeeds');
 $srv->stop;
 ok(!browsers_of($helper) && !browsers_of($helper2),
    'nginx stopped: no Chromium');
+$rcv->stop;
 
 # 8. a challenge that nobody solves
 
