@@ -65,9 +65,10 @@ my $args = join ' ', map { "\"arg=$_\"" } @{ $login->chromium_args };
 sub http_conf {
     my (%o) = @_;
     my $browser = $o{browser} // $CHROMIUM;
+    my $mode = $o{mode} // 'headless';
     my $recipe = $o{recipe} // $RECIPE;
     return "    gemini_pool_login_url " . $login->login_url . ";\n"
-         . "    gemini_pool_browser $browser headless $args;\n"
+         . "    gemini_pool_browser $browser $mode $args;\n"
          . "    gemini_pool_signin_recipe $recipe;\n";
 }
 
@@ -399,7 +400,37 @@ like($d->{browser}{error}, qr/Chromium not found/,
      'GET /api/relogin says why the browser is not usable');
 $srv->stop;
 
-# 10. a recipe that does not parse is a configuration error with its line
+# 10. headless or headed: FORCE_HEADED beats FORCE_HEADLESS, which beats
+# the directive (nginx passes them through its "env" directive)
+
+sub start_mode {
+    my ($mode, $env) = @_;
+    $srv = GeminiPool::Server->new(name => 'signin', server => $server,
+                                   master => 1, workers => 1, main => $env,
+                                   http => http_conf(mode => $mode));
+    $srv->start;
+}
+
+setup();
+start_mode('headed', "env FORCE_HEADLESS=1;\nenv FORCE_HEADED;\n"
+                     . "env DISPLAY;\n");
+expire_acc1();
+$h = attempt(1, 90);
+like($srv->error_log_text, qr/gemini pool signin of "acc1" as \S+ started \(headless\)/,
+     'FORCE_HEADLESS=1 beats "headed" in the directive');
+is($h->{status}, 'ok', 'and the login works headless');
+$srv->stop;
+
+setup();
+start_mode('headless', "env FORCE_HEADLESS=1;\nenv FORCE_HEADED=1;\n"
+                       . "env DISPLAY;\n");
+expire_acc1();
+ok(wait_for(30, sub { $srv->error_log_text
+                      =~ /gemini pool signin of "acc1" as \S+ started \(headed\)/ }),
+   'FORCE_HEADED=1 beats FORCE_HEADLESS=1 and "headless"');
+$srv->stop;
+
+# 11. a recipe that does not parse is a configuration error with its line
 
 my $bad = write_recipe("$ROOT/t/tmp/102-bad.recipe");
 {
