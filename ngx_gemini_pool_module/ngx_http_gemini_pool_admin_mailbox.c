@@ -5,7 +5,8 @@
  * POST /api/mailbox/check: reads a temp-mail mailbox now through the
  * worker API client (tempmail.c), the console's "test mailbox" button:
  * its address, the API base, the newest mail and a code in it; with
- * "wait", also waits for a new mail with a code, as a login would.
+ * "wait", also waits for a new mail with a code, as a login would (with
+ * "since", for a mail above that id).
  */
 
 
@@ -19,6 +20,7 @@ typedef struct {
     ngx_http_request_t  *r;
     ngx_gp_tempmail_t   *t;
     ngx_msec_t           wait;
+    int64_t              since;       /* -1: the newest mail now */
 } ngx_gp_admin_mailbox_t;
 
 
@@ -35,7 +37,7 @@ ngx_int_t
 ngx_gp_admin_mailbox_check(ngx_gp_admin_t *a)
 {
     char                     err[256];
-    int64_t                  wait;
+    int64_t                  wait, since;
     ngx_int_t                bad;
     const char              *url, *worker;
     ngx_gp_zone_t           *z;
@@ -70,6 +72,14 @@ ngx_gp_admin_mailbox_check(ngx_gp_admin_t *a)
                                   NGX_GP_MAILBOX_WAIT_MAX);
     }
 
+    since = -1;
+    (void) ngx_gp_admin_int(a, "since", &since, &bad);
+
+    if (bad) {
+        return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST, "invalid_value",
+                                  "\"since\" must be a mail id");
+    }
+
     z = ngx_gp_zone();
 
     if (worker == NULL) {
@@ -87,6 +97,7 @@ ngx_gp_admin_mailbox_check(ngx_gp_admin_t *a)
 
     m->r = a->r;
     m->wait = (ngx_msec_t) wait * 1000;
+    m->since = since;
 
     m->t = ngx_gp_tempmail_open(url, worker, NULL, a->r->connection->log,
                                 err, sizeof(err));
@@ -144,6 +155,11 @@ ngx_gp_admin_mailbox_read(void *data, ngx_int_t rc, const u_char *code,
 
     poll = ngx_gp_setting_int(ngx_gp_zone(),
                               NGX_GP_SET_TEMPMAIL_POLL_INTERVAL);
+
+    if (m->since >= 0) {
+        /* codes of mails above that id, as a login that knows it */
+        ngx_gp_tempmail_set_baseline(m->t, m->since);
+    }
 
     if (ngx_gp_tempmail_wait(m->t, (ngx_msec_t) poll * 1000, m->wait,
                              ngx_gp_admin_mailbox_waited, m)

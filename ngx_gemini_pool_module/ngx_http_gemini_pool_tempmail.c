@@ -166,6 +166,14 @@ ngx_gp_tempmail_open(const char *tempmail_url, const char *worker_url,
 }
 
 
+void
+ngx_gp_tempmail_set_baseline(ngx_gp_tempmail_t *t, int64_t id)
+{
+    t->floor = id;
+    t->fresh = 0;
+}
+
+
 const char *
 ngx_gp_tempmail_address(ngx_gp_tempmail_t *t)
 {

@@ -39,7 +39,14 @@ typedef void (*ngx_gp_tempmail_pt)(void *data, ngx_int_t rc,
     const u_char *code, const char *reason);
 
 
-/* NULL: bad URL, err says why */
+/*
+ * NULL: bad URL, err says why.  worker_url: the tempmail_worker_url
+ * setting (NULL or "": the URL's scheme and host).  proxy: a proxy URL
+ * for this mailbox's calls ("direct": none), or NULL or "": the global
+ * proxy when proxy_for names tempmail.  The caller takes poll and
+ * timeout of wait() from the settings tempmail_poll_interval and
+ * tempmail_timeout (seconds).
+ */
 ngx_gp_tempmail_t *ngx_gp_tempmail_open(const char *tempmail_url,
     const char *worker_url, const char *proxy, ngx_log_t *log,
     char *err, size_t errlen);
@@ -50,6 +57,14 @@ ngx_int_t ngx_gp_tempmail_baseline(ngx_gp_tempmail_t *t,
 
 ngx_int_t ngx_gp_tempmail_wait(ngx_gp_tempmail_t *t, ngx_msec_t poll,
     ngx_msec_t timeout, ngx_gp_tempmail_pt handler, void *data);
+
+/*
+ * A baseline known from before (the id of the last mail read, kept by
+ * the caller across logins): the next wait() reads the newest id at its
+ * start, and after 10 s without a newer mail also accepts the mails above
+ * id (never one at or below it).
+ */
+void ngx_gp_tempmail_set_baseline(ngx_gp_tempmail_t *t, int64_t id);
 
 const char *ngx_gp_tempmail_address(ngx_gp_tempmail_t *t);
 

@@ -240,6 +240,46 @@ ok(scalar @details >= 2, 'both new mails were read through the detail call');
 
 fconfig();
 
+# a baseline known from before ("since"): after 10 s without a newer mail
+# the newest one above it is taken, never one at or below it
+
+fake('POST', '/__fake/reset');
+my $old = deliver(address => 'tmpk8x2q@mail.test', subject => 'before',
+                  text => 'verification code is: BEF0R3');
+my $mid = deliver(address => 'tmpk8x2q@mail.test', subject => 'in between',
+                  text => 'Your one-time verification code is: M1DDL3');
+$t0 = time;
+($st, $d) = check({tempmail_url => $url, wait => 15, since => $old});
+is($d->{code}, 'M1DDL3', 'a mail above "since" but not newer than the '
+                         . 'wait\'s start is taken');
+ok(time - $t0 >= 9.5, 'only after 10 s without a newer mail');
+
+$t0 = time;
+($st, $d) = check({tempmail_url => $url, wait => 12, since => $mid});
+is($d->{code}, undef, 'never the mail at the baseline, also after 10 s');
+ok(time - $t0 >= 11, 'the whole wait');
+
+($st, $d) = check({tempmail_url => $url, since => 'x'});
+is($st, 400, 'a "since" that is not an id: 400');
+
+# the fake's web UI (spec §13.5) still reads the mailbox while the API fails
+
+fconfig(fail => 503);
+{
+    my $page = $http->get($url)->{content};
+    utf8::decode($page);
+    like($page, qr/data-name="mailbox"/, 'the web UI: the inbox tab');
+    like($page, qr/刷新/, 'its refresh button');
+    my $list = $json->decode($http->get("$TM/ui/mails?jwt=$box->{jwt}")
+                             ->{content});
+    is($list->{results}[0]{subject}, 'in between',
+       'its list while the API fails');
+    my $m = $json->decode($http->get("$TM/ui/mails/$list->{results}[0]{id}"
+                                     . "?jwt=$box->{jwt}")->{content});
+    like($m->{text} // $m->{html} // '', qr/M1DDL3/, 'and a mail');
+}
+fconfig();
+
 # the client goes away: the wait and its transfer end with the request
 
 sub gone {
