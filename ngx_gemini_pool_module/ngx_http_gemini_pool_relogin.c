@@ -91,6 +91,7 @@ static void ngx_gp_relogin_atexit(void);
 static ngx_uint_t               ngx_gp_relogin_started;
 static ngx_uint_t               ngx_gp_relogin_exiting;
 static ngx_uint_t               ngx_gp_relogin_seen_gen;
+static time_t                   ngx_gp_relogin_start;
 
 /* the running check: the ids still to probe, the probes in flight */
 static int64_t                 *ngx_gp_relogin_todo;
@@ -124,24 +125,16 @@ ngx_gp_relogin_tick(ngx_gp_zone_t *z)
 }
 
 
-/*
- * A new helper: logins a dead helper left (kill -9, a crash) go back to
- * the queue, and the first check is planned soon.
- */
+/* a new helper: its exit handler, the first check planned soon */
 
 static void
 ngx_gp_relogin_start_helper(ngx_gp_zone_t *z)
 {
-    time_t             now, first;
-    ngx_uint_t         i;
-    ngx_gp_account_t  *acc;
+    time_t             now;
 
     ngx_gp_relogin_started = 1;
     now = ngx_time();
-
-    /* cookie_check_interval 0: no planned checks, not even the first */
-    first = ngx_gp_setting_int(z, NGX_GP_SET_COOKIE_CHECK_INTERVAL)
-            ? now + NGX_GP_RELOGIN_FIRST_CHECK : 0;
+    ngx_gp_relogin_start = now;
 
     if (ngx_process == NGX_PROCESS_HELPER) {
         /* nginx ends a helper with exit(): its logins end with it */
@@ -150,18 +143,8 @@ ngx_gp_relogin_start_helper(ngx_gp_zone_t *z)
 
     ngx_shmtx_lock(&z->shpool->mutex);
 
-    for (i = 0; i < z->sh->naccounts; i++) {
-        acc = &z->sh->accounts[i];
-
-        if (acc->relogin.started && acc->relogin.pid != ngx_pid) {
-            acc->relogin.started = 0;
-            acc->relogin.pid = 0;
-            acc->relogin.queued = now;
-            acc->relogin.step[0] = '\0';
-        }
-    }
-
-    z->sh->relogin.next_check = first;
+    /* the first check: NGX_GP_RELOGIN_FIRST_CHECK from now (watch) */
+    z->sh->relogin.last_check = 0;
     z->sh->relogin.checking = 0;
     ngx_gp_relogin_seen_gen = z->sh->relogin.expired_gen;
 
@@ -170,33 +153,64 @@ ngx_gp_relogin_start_helper(ngx_gp_zone_t *z)
 
 
 /*
- * Expiry as requests see it (zone.c marks, bumps expired_gen): the time
- * it began, and a check of the others at once; then the planned checks.
+ * Logins of a dead helper back to the queue; expiry as requests see it
+ * (zone.c marks, bumps expired_gen): the time it began, and a check of
+ * the others at once; then the planned checks.
  */
 
 static void
 ngx_gp_relogin_watch(ngx_gp_zone_t *z, time_t now)
 {
-    time_t             next;
+    time_t             next, interval;
     ngx_uint_t         i, gen, check, running;
     ngx_gp_account_t  *acc;
 
+    interval = ngx_gp_setting_int(z, NGX_GP_SET_COOKIE_CHECK_INTERVAL);
+    running = (ngx_gp_relogin_todo != NULL);
+
     ngx_shmtx_lock(&z->shpool->mutex);
+
+    if (!running) {
+        /* the plan follows the setting as it is now */
+        z->sh->relogin.next_check =
+            interval == 0 ? 0
+            : z->sh->relogin.last_check
+              ? z->sh->relogin.last_check + interval
+              : ngx_gp_relogin_start + NGX_GP_RELOGIN_FIRST_CHECK;
+    }
 
     for (i = 0; i < z->sh->naccounts; i++) {
         acc = &z->sh->accounts[i];
+
+        /*
+         * a login of a helper that is gone (kill -9, a crash) waits for
+         * this one; one that is still exiting (a reload) ends it itself
+         */
+        if (acc->relogin.started && acc->relogin.pid != ngx_pid
+            && kill(acc->relogin.pid, 0) == -1 && ngx_errno == NGX_ESRCH)
+        {
+            acc->relogin.started = 0;
+            acc->relogin.pid = 0;
+            acc->relogin.queued = now;
+            acc->relogin.step[0] = '\0';
+        }
 
         if (acc->cookie_expired && acc->relogin.expired_since == 0) {
             acc->relogin.expired_since = now;
 
         } else if (!acc->cookie_expired && acc->relogin.expired_since) {
+            /* renewed by other means (the sync receiver, an operator):
+               an earlier failure no longer applies */
             acc->relogin.expired_since = 0;
+            acc->relogin.failed = 0;
+            acc->relogin.next_try = 0;
+            acc->relogin.status[0] = '\0';
+            acc->relogin.reason[0] = '\0';
         }
     }
 
     gen = z->sh->relogin.expired_gen;
     next = z->sh->relogin.next_check;
-    running = (ngx_gp_relogin_todo != NULL);
 
     ngx_shmtx_unlock(&z->shpool->mutex);
 

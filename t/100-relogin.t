@@ -237,6 +237,12 @@ like($srv->error_log_text,
 cmp_ok(accounts()->{acc1}{relogin}{expired_since}, '>', 0,
        'the expiry has its time');
 
+my $c = relogin()->{checks};
+($st) = admin('PUT', '/api/settings', {cookie_check_interval => 2});
+ok(wait_for(8, sub { relogin()->{checks} > $c }),
+   'a check interval set at run time plans the checks at once');
+ok(relogin()->{next_check}, 'the next one is planned');
+
 $srv->stop;
 
 # 4. the queue of logins: a mailbox, the switches, the retry interval, the
@@ -387,6 +393,17 @@ ok(wait_for(5, sub { @{ history() } == 4 }), 'it does');
 ($st) = admin('PUT', '/api/settings', {auto_refresh_cookies => JSON::PP::true});
 ok(wait_for(10, sub { @{ history() } >= 5 }),
    'auto on again, retry interval over: tried again automatically');
+
+# new cookies from elsewhere (the remote-sync receiver) end the failure
+$http->request('DELETE', mock_url() . '/__mock/inject');
+my $acc2 = GeminiPool::accounts_file()->[1];
+($st) = admin('PUT', '/api/accounts/1',
+              {map { $_ => $acc2->{$_} } qw(secure_c_ses host_c_oses csesidx
+                                              team_id)});
+is($st, 200, 'the receiver takes acc2\'s cookies');
+ok(wait_for(5, sub { accounts()->{acc2}{relogin}{state} eq 'valid' }),
+   'acc2 is valid again, its last failure forgotten');
+is(accounts()->{acc2}{relogin}{last_failure}, undef, 'no last failure');
 
 $srv->stop;
 
