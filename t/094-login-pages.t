@@ -57,8 +57,11 @@ my $login = GeminiPool::Login->start(
 ok($login, 'the login pages and the temp-mail worker start')
     or BAIL_OUT("GeminiPool::Login: $@");
 
-like($login->login_url, qr{^https://auth\.business\.gemini\.google:\d+$},
-     'login_url for gemini_pool_login_url');
+is($login->login_url, 'https://auth.business.gemini.google',
+   'login_url for gemini_pool_login_url: Google\'s own');
+like($login->chromium_args->[0],
+     qr{^--host-resolver-rules=MAP \*\.gemini\.google 127\.0\.0\.1:\d+$},
+     'the names mapped to the listener, port included');
 is(length $login->spki, 44, 'the SPKI hash of the test leaf');
 ok(-f $login->ca, 'the test CA on disk');
 my $box1 = $login->mailbox('acc1');
@@ -148,7 +151,7 @@ sub getoxsrf {
 
 {
     my $b = GeminiPool::Chromium->new(
-        args => [ '--host-resolver-rules=MAP *.gemini.google 127.0.0.1' ]);
+        args => [ $login->chromium_args->[0] ]);     # the mapping only
     ok($b, 'chromium starts without the SPKI flag');
     my $r = $b->call('Page.navigate', { url => $login->login_url . $FORM });
     like($r->{errorText} // '', qr/ERR_CERT/,

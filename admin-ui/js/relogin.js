@@ -1,8 +1,9 @@
 /*
  * Re-login, the part the views share: the state of GET /api/relogin
  * (automatic re-login, sync-only, Chromium, the logins running and
- * queued), polled every 2 s while a login runs or waits and not at all
- * when idle; the sync-only badge of the header; an account's re-login
+ * queued), polled every 2 s while a login runs (and for a while after the
+ * operator queued one), every 10 s while logins only wait in the queue
+ * (a failed one waits for cookie_retry_interval), not at all when idle; the sync-only badge of the header; an account's re-login
  * state as a badge and a line; "refresh now" and "refresh all expired".
  *
  * The console's rule: data from the server never goes through innerHTML
@@ -19,13 +20,16 @@ import { toast } from './toast.js';
 
 
 export const POLL_MS = 2000;
+export const QUEUE_POLL_MS = 10000;
+export const EAGER_MS = 10000;   /* fast polls after "refresh now" */
 
 export const relogin = {
     status: null,       /* the last answer of GET /api/relogin */
     missing: false,     /* the server has no re-login API (404) */
     error: null,
     timer: null,
-    polls: 0,           /* answers received (the console tests count) */
+    polls: 0,           /* answers received */
+    eager: 0,           /* poll fast until then (ms since the epoch) */
     listeners: [],
 };
 
@@ -33,6 +37,23 @@ export const relogin = {
 export function busyNow(s) {
     return !!s && ((s.running || []).length > 0
                    || (s.queue || []).length > 0);
+}
+
+/* how soon to ask again; 0: idle, no polling */
+function pollDelay(s) {
+    if (!s) {
+        return 0;
+    }
+
+    if ((s.running || []).length > 0) {
+        return POLL_MS;
+    }
+
+    if ((s.queue || []).length > 0) {
+        return Date.now() < relogin.eager ? POLL_MS : QUEUE_POLL_MS;
+    }
+
+    return 0;
 }
 
 /* fn(status, wasBusy) after every answer; returns the unsubscriber */
@@ -67,6 +88,10 @@ function syncBadge() {
 export async function loadRelogin(changed) {
     const was = changed === true || busyNow(relogin.status);
 
+    if (changed === true) {
+        relogin.eager = Date.now() + EAGER_MS;
+    }
+
     stopPolling();
 
     if (!state.authed) {
@@ -88,11 +113,13 @@ export async function loadRelogin(changed) {
     relogin.polls++;
     syncBadge();
 
-    if (busyNow(relogin.status) && state.authed && !relogin.timer) {
+    const delay = pollDelay(relogin.status);
+
+    if (delay && state.authed && !relogin.timer) {
         relogin.timer = setTimeout(() => {
             relogin.timer = null;
             loadRelogin(false);
-        }, POLL_MS);
+        }, delay);
     }
 
     for (const fn of relogin.listeners.slice()) {
@@ -217,12 +244,13 @@ export function progressPanel() {
 
     const browser = s.browser || {};
 
-    return el('div', { id: 'relogin-progress',
-                       class: 'card relogin' + (busyNow(s) ? ' busy' : ''),
+    return el('div', { class: 'card relogin relogin-progress'
+                              + (running.length ? ' busy' : ''),
                        'aria-live': 'polite' },
               el('div', { class: 'relogin-head' },
-                 el('strong', { text: busyNow(s) ? t('rl.progress')
-                                                 : t('rl.idle') }),
+                 el('strong', { text: running.length ? t('rl.progress')
+                                      : queue.length ? t('rl.waiting')
+                                      : t('rl.idle') }),
                  el('span', { class: 'muted', text: facts })),
               lines.length ? el('ul', { class: 'relogin-list' }, lines)
                            : null,

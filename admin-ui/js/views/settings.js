@@ -68,7 +68,9 @@ function syncCard(view) {
     push.addEventListener('click', () => busy(push, async () => {
         const r = await api('POST', 'sync-all-to-remote', {});
 
-        if (r.success) {
+        if (r.skipped) {
+            toast(t('sync.no_url'));
+        } else if (r.success) {
             toast(t('sync.push_all.done', { synced: r.synced,
                                             total: r.total }));
         } else {
@@ -101,6 +103,11 @@ function syncCard(view) {
         facts.push(el('p', { class: 'sync-url',
                              text: st.url ? t('sync.url', { url: st.url })
                                           : t('sync.no_url') }));
+
+        if (st.url && st.api_key_set === false) {
+            facts.push(el('p', { class: 'notice warn',
+                                 text: t('sync.no_key') }));
+        }
 
         if (st.last_success) {
             facts.push(el('p', { class: 'muted',

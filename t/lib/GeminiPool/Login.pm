@@ -10,11 +10,12 @@ package GeminiPool::Login;
 #
 #   my $login = GeminiPool::Login->start(accounts => [qw(acc1 acc2)]);
 #                                     # undef + $@ when it cannot start
-#   $login->login_url        # https://auth.business.gemini.google:PORT
+#   $login->login_url        # https://auth.business.gemini.google
 #                            #   for gemini_pool_login_url
-#   $login->home_url         # https://business.gemini.google:PORT
+#   $login->home_url         # https://business.gemini.google
 #   @{ $login->chromium_args }   # --host-resolver-rules=..., trust of the
 #                                # test leaf (needs a --user-data-dir)
+#   $login->port             # the HTTPS listener's port
 #   $login->mailbox('acc1')  # { address, jwt, url }: the account's
 #                            #   tempmail_url is ->{url}
 #   $login->tempmail_url     # http://127.0.0.1:PORT (the worker API base,
@@ -25,6 +26,14 @@ package GeminiPool::Login;
 #   $login->flows; $login->requests; $login->mails;
 #   $login->tempmail_config({ ... });        # tempmail.py's /__fake/config
 #   $login->stop;            # also at END
+#
+# The Chromium arguments map every *.gemini.google name to the listener,
+# port included ("MAP *.gemini.google 127.0.0.1:PORT"), so the URLs are
+# Google's own, without a port: https://auth.business.gemini.google/login,
+# and a nudge to https://business.gemini.google/ lands on the fake too.
+# start(ports_in_urls => 1) maps the names only and puts the port in the
+# URLs instead (https://auth.business.gemini.google:PORT); the pages
+# follow either (they build their URLs from the Host header).
 #
 # start() makes the test CA in t/tmp/<test>-login-ca with openssl (the
 # mock does, on POST /__mock/login/listen), starts tempmail.py on a free
@@ -56,7 +65,8 @@ sub start {
     my $name = basename($0);
     $name =~ s/\.t$//;
 
-    my $self = bless { mock => $mock, owner => $$, boxes => {} }, $class;
+    my $self = bless { mock => $mock, owner => $$, boxes => {},
+                       ports => $o{ports_in_urls} }, $class;
 
     my $certdir = $o{certdir} // "$root/t/tmp/$name-login-ca";
     remove_tree($certdir) unless $o{certdir};
@@ -129,20 +139,23 @@ sub spki { $_[0]{status}{spki} }
 
 sub ca { $_[0]{status}{ca} }
 
-sub login_url { 'https://auth.business.gemini.google:' . $_[0]->port }
+sub _suffix { $_[0]{ports} ? ':' . $_[0]->port : '' }
 
-sub home_url { 'https://business.gemini.google:' . $_[0]->port }
+sub login_url { 'https://auth.business.gemini.google' . $_[0]->_suffix }
+
+sub home_url { 'https://business.gemini.google' . $_[0]->_suffix }
 
 sub tempmail_url { 'http://127.0.0.1:' . $_[0]{tm_port} }
 
 sub tempmail_port { $_[0]{tm_port} }
 
 # what Chromium needs to reach the fake as Google (all hosts of
-# *.gemini.google on the loopback; the port stays in the URLs) and to
-# trust its leaf; Chromium honours the SPKI list only with --user-data-dir
+# *.gemini.google on the listener) and to trust its leaf; Chromium
+# honours the SPKI list only with --user-data-dir
 sub chromium_args {
     my ($self) = @_;
-    return [ '--host-resolver-rules=MAP *.gemini.google 127.0.0.1',
+    my $to = '127.0.0.1' . ($self->{ports} ? '' : ':' . $self->port);
+    return [ "--host-resolver-rules=MAP *.gemini.google $to",
              '--ignore-certificate-errors-spki-list=' . $self->spki ];
 }
 
