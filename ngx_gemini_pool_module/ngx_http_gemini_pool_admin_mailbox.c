@@ -31,14 +31,18 @@ static void ngx_gp_admin_mailbox_waited(void *data, ngx_int_t rc,
     const u_char *code, const char *reason);
 static json_t *ngx_gp_admin_mailbox_json(ngx_gp_admin_mailbox_t *m,
     ngx_uint_t ok, const char *error);
+static int64_t ngx_gp_admin_mailbox_account(ngx_gp_admin_t *a,
+    ngx_int_t *bad);
 
 
 ngx_int_t
 ngx_gp_admin_mailbox_check(ngx_gp_admin_t *a)
 {
     char                     err[256];
-    int64_t                  wait, since;
-    ngx_int_t                bad;
+    int64_t                  wait, since, id;
+    ngx_int_t                bad, rc;
+    u_char                   mailbox[NGX_GP_MAILBOX_URL_LEN];
+    u_char                   name[NGX_GP_NAME_LEN];
     const char              *url, *worker;
     ngx_gp_zone_t           *z;
     ngx_pool_cleanup_t      *cln;
@@ -47,6 +51,32 @@ ngx_gp_admin_mailbox_check(ngx_gp_admin_t *a)
 
     bad = 0;
     url = ngx_gp_admin_str(a, "tempmail_url", &bad);
+
+    /* or the mailbox of an account: a list position or "id:<N>" */
+    if (!bad && url == NULL) {
+        id = ngx_gp_admin_mailbox_account(a, &bad);
+
+        if (id == 0) {
+            return ngx_gp_admin_not_found(a, "account");
+        }
+
+        if (id > 0) {
+            rc = ngx_gp_store_account_mailbox(id, mailbox, sizeof(mailbox),
+                                              name, sizeof(name),
+                                              a->r->connection->log);
+            if (rc == NGX_ERROR) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            if (rc != NGX_OK || mailbox[0] == '\0') {
+                return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
+                                          "no_mailbox", "the account has no "
+                                          "mailbox (tempmail_url)");
+            }
+
+            url = (const char *) mailbox;
+        }
+    }
 
     if (bad || url == NULL || url[0] == '\0') {
         return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST, "invalid_value",
@@ -236,4 +266,56 @@ ngx_gp_admin_mailbox_json(ngx_gp_admin_mailbox_t *m, ngx_uint_t ok,
     }
 
     return j;
+}
+
+
+/* "account": its id; 0: no such account; -1: not given (bad: wrong type) */
+
+static int64_t
+ngx_gp_admin_mailbox_account(ngx_gp_admin_t *a, ngx_int_t *bad)
+{
+    int64_t         n, id;
+    ngx_uint_t      byid, i;
+    const char     *ref;
+    ngx_gp_zone_t  *z;
+
+    n = -1;
+    byid = 0;
+    ref = ngx_gp_admin_str(a, "account", bad);
+
+    if (*bad) {
+        *bad = 0;
+
+        if (ngx_gp_admin_int(a, "account", &n, bad) != NGX_OK || *bad) {
+            return -1;
+        }
+
+    } else if (ref == NULL) {
+        return -1;
+
+    } else {
+        byid = (ngx_strncmp(ref, "id:", 3) == 0);
+        n = ngx_atoi((u_char *) ref + (byid ? 3 : 0),
+                     ngx_strlen(ref) - (byid ? 3 : 0));
+    }
+
+    if (n < 0) {
+        return 0;
+    }
+
+    z = ngx_gp_zone();
+    id = 0;
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+
+    for (i = 0; i < z->sh->naccounts; i++) {
+        if (byid ? z->sh->accounts[i].id == n : i == (ngx_uint_t) n) {
+            id = z->sh->accounts[i].id;
+            break;
+        }
+    }
+
+    ngx_shmtx_unlock(&z->shpool->mutex);
+
+    return id;
 }

@@ -234,6 +234,15 @@ $peer =~ s{/$}{};
 is($st, 200, 'the second nginx is the remote-sync peer');
 
 ok(chat_ok(), 'a chat works before');
+
+# the console's "test mailbox" of an account: its stored mailbox link
+($st, $d) = admin('POST', '/api/mailbox/check',
+                  {account => 'id:' . account()->{id}});
+is($st, 200, 'mailbox check of an account by id');
+is($d->{address}, $login->mailbox('acc1')->{address}, 'its address');
+($st) = admin('POST', '/api/mailbox/check', {account => 'id:999'});
+is($st, 404, 'an unknown account: 404');
+
 expire_acc1();
 
 $a = wait_for(20, sub { my $a = account(); $a->{cookie_expired} ? $a : undef });
