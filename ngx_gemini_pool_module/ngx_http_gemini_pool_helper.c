@@ -58,6 +58,9 @@ ngx_gp_helper_start(void)
 
     ngx_gp_helper_started = 1;
 
+    /* the browsers of a helper that was killed, and their profiles */
+    ngx_gp_browser_reap(ngx_cycle->log);
+
     if (z == NULL) {
         return;
     }
@@ -256,12 +259,14 @@ ngx_gp_helper_exit_process(ngx_cycle_t *cycle)
 
     ngx_gp_helper_xsrf = 0;
 
+    ngx_gp_sync_exit();
+
     ngx_gp_relogin_exit();
 
     /* call log entries a locked database kept back go to the next helper */
     ngx_gp_store_save_events_exit(ngx_gp_zone());
 
-    ngx_gp_sync_exit();
+    ngx_gp_browser_exit_process();
 }
 
 

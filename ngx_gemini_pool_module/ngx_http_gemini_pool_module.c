@@ -39,6 +39,10 @@ static char *ngx_http_gemini_pool_trusted_proxy(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_gemini_pool_url(ngx_conf_t *cf, void *post,
     void *data);
+static char *ngx_http_gemini_pool_browser(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_gemini_pool_recipe(ngx_conf_t *cf,
+    ngx_http_gemini_pool_main_conf_t *gmcf);
 static char *ngx_http_gemini_pool_proxy_url(ngx_conf_t *cf, void *post,
     void *data);
 
@@ -238,6 +242,20 @@ static ngx_command_t  ngx_http_gemini_pool_commands[] = {
       ngx_conf_set_msec_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_gemini_pool_main_conf_t, helper_interval),
+      NULL },
+
+    { ngx_string("gemini_pool_browser"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_gemini_pool_browser,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("gemini_pool_signin_recipe"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_gemini_pool_main_conf_t, signin_recipe),
       NULL },
 
     { ngx_string("gemini_pool_api"),
@@ -476,6 +494,10 @@ ngx_http_gemini_pool_init_main_conf(ngx_conf_t *cf, void *conf)
         ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
                            "gemini_pool_ssl_verify is off: upstream "
                            "certificates are not verified");
+    }
+
+    if (ngx_http_gemini_pool_recipe(cf, gmcf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
     }
 
     if (gmcf->shm_zone == NULL) {
@@ -1191,6 +1213,110 @@ ngx_http_gemini_pool_url(ngx_conf_t *cf, void *post, void *data)
     }
 
     url->data[url->len] = '\0';
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_gemini_pool_browser(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_gemini_pool_main_conf_t  *gmcf = conf;
+
+    return ngx_gp_browser_directive(cf, &gmcf->browser);
+}
+
+
+/*
+ * The sign-in recipe: gemini_pool_signin_recipe, else "signin.recipe"
+ * beside nginx.conf when it exists.  A recipe that does not parse is a
+ * configuration error naming its file and line; a browser without a
+ * recipe is one too.
+ */
+
+static char *
+ngx_http_gemini_pool_recipe(ngx_conf_t *cf,
+    ngx_http_gemini_pool_main_conf_t *gmcf)
+{
+    int               line;
+    char              err[256];
+    u_char           *buf;
+    ssize_t           n;
+    ngx_str_t         name;
+    ngx_uint_t        given;
+    ngx_file_t        file;
+    ngx_file_info_t   fi;
+
+    given = gmcf->signin_recipe.len != 0;
+    name = gmcf->signin_recipe;
+
+    if (!given) {
+        ngx_str_set(&name, "signin.recipe");
+    }
+
+    if (ngx_conf_full_name(cf->cycle, &name, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(&file, sizeof(ngx_file_t));
+    file.name = name;
+    file.log = cf->log;
+
+    file.fd = ngx_open_file(name.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+
+    if (file.fd == NGX_INVALID_FILE) {
+        if (!given && gmcf->browser.path.len == 0) {
+            return NGX_CONF_OK;
+        }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "cannot open the sign-in recipe \"%V\"%s", &name,
+                           given ? "" : " (gemini_pool_browser needs one: "
+                           "copy scripts/signin.recipe there or set "
+                           "gemini_pool_signin_recipe)");
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_fd_info(file.fd, &fi) == NGX_FILE_ERROR
+        || ngx_file_size(&fi) > 1024 * 1024)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "the sign-in recipe \"%V\" "
+                           "cannot be read or is larger than 1m", &name);
+        (void) ngx_close_file(file.fd);
+        return NGX_CONF_ERROR;
+    }
+
+    buf = ngx_pnalloc(cf->temp_pool, (size_t) ngx_file_size(&fi) + 1);
+    gmcf->recipe = ngx_palloc(cf->pool, sizeof(ngx_gp_recipe_t));
+
+    if (buf == NULL || gmcf->recipe == NULL) {
+        (void) ngx_close_file(file.fd);
+        return NGX_CONF_ERROR;
+    }
+
+    n = ngx_read_file(&file, buf, (size_t) ngx_file_size(&fi), 0);
+    (void) ngx_close_file(file.fd);
+
+    if (n == NGX_ERROR) {
+        return NGX_CONF_ERROR;
+    }
+
+    line = ngx_gp_recipe_parse(gmcf->recipe, (char *) buf, (size_t) n, err,
+                               sizeof(err));
+
+    if (line > 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid sign-in recipe "
+                           "in %V:%d: %s", &name, line, err);
+        return NGX_CONF_ERROR;
+    }
+
+    if (line < 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid sign-in recipe "
+                           "%V: %s", &name, err);
+        return NGX_CONF_ERROR;
+    }
+
+    gmcf->signin_recipe = name;
 
     return NGX_CONF_OK;
 }

@@ -38,6 +38,7 @@
 #include "ngx_http_gemini_pool_settings.h"
 #include "ngx_http_gemini_pool_store.h"
 #include "ngx_http_gemini_pool_filemap.h"
+#include "ngx_http_gemini_pool_recipe.h"
 #include "ngx_http_gemini_pool_relogin.h"
 
 
@@ -375,6 +376,12 @@ ngx_int_t ngx_gp_zone_key_check(ngx_gp_zone_t *z, const u_char *hash,
     ngx_str_t *model, ngx_gp_key_t *k, time_t *retry);
 
 
+/* ngx_http_gemini_pool_browser.c: Chromium over the DevTools pipe (its
+   directive's configuration is a member of the main configuration) */
+
+#include "ngx_http_gemini_pool_browser.h"
+
+
 /* ngx_http_gemini_pool_module.c: the configuration */
 
 struct ngx_http_gemini_pool_main_conf_s {
@@ -430,6 +437,11 @@ struct ngx_http_gemini_pool_main_conf_s {
 #if (NGX_THREADS)
     ngx_thread_pool_t       *admin_tp;         /* NULL: in the loop */
 #endif
+
+    /* re-login: the browser, the sign-in recipe (read at start, reload) */
+    ngx_gp_browser_conf_t    browser;
+    ngx_str_t                signin_recipe;
+    ngx_gp_recipe_t         *recipe;           /* NULL: none */
 };
 
 typedef struct {

@@ -795,6 +795,11 @@ ngx_gp_relogin_saved(void *data, ngx_int_t rc, const char *reason)
 
     l->verify = NULL;
 
+    /* the new cookies to the remote-sync peer (protocol section 15) */
+    if (rc == NGX_OK) {
+        ngx_gp_sync_account(l->id);
+    }
+
     ngx_gp_relogin_end(l, rc == NGX_OK ? "ok"
                           : rc == NGX_DECLINED ? "verify_failed"
                           : "verify_error", reason, 0);

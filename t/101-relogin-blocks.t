@@ -56,7 +56,7 @@ X-Admin-Token: blocks-admin-secret-0123456789
 --- response_body_like eval
 [qr/"mailbox":\{"set":true,"name":"box2","address":"box2\@mail.test"\}/,
  qr/^\{"history":\[\{"id":1,"account_id":2,"account":"acc2",.*"status":"no_browser".*"manual":false\}\],"total":1\}$/,
- qr/"browser":\{"ok":false,"error":"the browser login is not built in this version"/,
+ qr/"browser":\{"ok":false,"error":"no browser configured \(the gemini_pool_browser directive\)"/,
  qr/"code":"no_mailbox"/,
  qr/"ok":true,"queued":true,"id":2/,
  qr/"name":"acc2".*"relogin":\{"state":"(queued|failed)"/]
