@@ -65,7 +65,7 @@ END
 END
 $srv->start;
 
-sub chat {
+sub disk_chat {
     my ($model, $text) = @_;
     my $res = $http->post($srv->url('/v1/chat/completions'), {
         headers => { 'Content-Type' => 'application/json' },
@@ -92,7 +92,7 @@ sub history_has {
 
 # with room: an image is cached and served, the turn is recorded
 
-my ($st, $c) = chat('gemini-image', 'a cat with room');
+my ($st, $c) = disk_chat('gemini-image', 'a cat with room');
 is($st, 200, 'with room: the image turn answers');
 my @l = image_links($c);
 ok(@l && fetch($l[0])->{status} == 200, 'and its image is served')
@@ -107,14 +107,14 @@ system("dd if=/dev/zero of='$filler' bs=4k 2>/dev/null");
 my $free = `df -k --output=avail '$mnt' | tail -1` + 0;
 is($free, 0, 'the disk is full');
 
-($st, $c) = chat('gemini-image', 'a cat on a full disk');
+($st, $c) = disk_chat('gemini-image', 'a cat on a full disk');
 is($st, 200, 'full: the image turn still answers');
 like($c, qr/\(image 1 could not be retrieved: cannot write into the media cache\)/,
      'and says the image could not be kept');
 like($srv->error_log_text, qr/gemini pool: cannot write "[^"]*\/media\//,
      'the error log names the file it could not write');
 
-($st, $c) = chat('gemini-auto', 'text on a full disk');
+($st, $c) = disk_chat('gemini-auto', 'text on a full disk');
 is($st, 200, 'full: a text turn answers');
 like($c, qr/echo: text on a full disk/, 'with its answer');
 
@@ -133,7 +133,7 @@ ok($srv->running, 'nginx runs');
 
 unlink $filler;
 
-($st, $c) = chat('gemini-image', 'a cat with room again');
+($st, $c) = disk_chat('gemini-image', 'a cat with room again');
 is($st, 200, 'room again: the image turn answers');
 @l = image_links($c);
 ok(@l && fetch($l[0])->{status} == 200, 'and its image is served again')
