@@ -37,7 +37,6 @@ static void ngx_gp_sync_record(int64_t account_id, ngx_uint_t ok,
     long status, const char *error);
 static ngx_int_t ngx_gp_sync_peer(u_char *url, u_char *key, char *err,
     size_t errlen);
-static size_t ngx_gp_sync_escape(u_char *dst, size_t size, const u_char *s);
 
 
 time_t
@@ -170,7 +169,7 @@ ngx_gp_sync_push(int64_t account_id, ngx_log_t *log, ngx_gp_sync_pt handler,
     body = j ? json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
     json_decref(j);
 
-    n = ngx_gp_sync_escape(name, sizeof(name), a->name);
+    n = ngx_gp_url_escape((char *) name, sizeof(name), (char *) a->name);
     name[n] = '\0';
 
     n = ngx_strlen(url);
@@ -581,39 +580,3 @@ ngx_gp_sync_exit(void)
 }
 
 
-/* percent-encoding of a name for the header: unreserved bytes as they are */
-
-static size_t
-ngx_gp_sync_escape(u_char *dst, size_t size, const u_char *s)
-{
-    size_t  n;
-    u_char  c;
-
-    static const u_char  hex[] = "0123456789ABCDEF";
-
-    for (n = 0; *s; s++) {
-        c = *s;
-
-        if ((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z')
-            || (c >= 'a' && c <= 'z') || c == '-' || c == '.' || c == '_'
-            || c == '~')
-        {
-            if (n + 1 >= size) {
-                break;
-            }
-
-            dst[n++] = c;
-            continue;
-        }
-
-        if (n + 3 >= size) {
-            break;
-        }
-
-        dst[n++] = '%';
-        dst[n++] = hex[c >> 4];
-        dst[n++] = hex[c & 0xf];
-    }
-
-    return n;
-}

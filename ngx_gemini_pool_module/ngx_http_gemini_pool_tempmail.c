@@ -96,8 +96,6 @@ static void ngx_gp_tempmail_timer(ngx_event_t *ev);
 static void ngx_gp_tempmail_finish(ngx_gp_tempmail_t *t, ngx_int_t rc,
     const u_char *code, const char *reason);
 static void ngx_gp_tempmail_end_wait(ngx_gp_tempmail_t *t);
-static size_t ngx_gp_tempmail_escape(char *dst, size_t size,
-    const char *s);
 
 
 /* spec 13.4: each keyword with the address, the address, each keyword,
@@ -320,17 +318,19 @@ ngx_gp_tempmail_call(ngx_gp_tempmail_t *t, ngx_uint_t n, const char *keyword,
               - (u_char *) t->url;
 
         if (keyword) {
-            len += ngx_gp_tempmail_escape(t->url + len, sizeof(t->url) - len,
-                                          "&keyword=");
-            len += ngx_gp_tempmail_escape(t->url + len, sizeof(t->url) - len,
-                                          keyword);
+            len = ngx_cpystrn((u_char *) t->url + len, (u_char *) "&keyword=",
+                              sizeof(t->url) - len)
+                  - (u_char *) t->url;
+            len += ngx_gp_url_escape(t->url + len, sizeof(t->url) - len,
+                                     keyword);
         }
 
         if (address) {
-            len += ngx_gp_tempmail_escape(t->url + len, sizeof(t->url) - len,
-                                          "&address=");
-            len += ngx_gp_tempmail_escape(t->url + len, sizeof(t->url) - len,
-                                          t->mb.address);
+            len = ngx_cpystrn((u_char *) t->url + len, (u_char *) "&address=",
+                              sizeof(t->url) - len)
+                  - (u_char *) t->url;
+            len += ngx_gp_url_escape(t->url + len, sizeof(t->url) - len,
+                                     t->mb.address);
         }
     }
 
@@ -925,39 +925,3 @@ ngx_gp_tempmail_finish(ngx_gp_tempmail_t *t, ngx_int_t rc,
 }
 
 
-/* percent-encodes s into dst (except "&" and "="); its length */
-
-static size_t
-ngx_gp_tempmail_escape(char *dst, size_t size, const char *s)
-{
-    size_t          n;
-    unsigned char   c;
-
-    static const char  hex[] = "0123456789ABCDEF";
-
-    for (n = 0; *s; s++) {
-        c = (unsigned char) *s;
-
-        if ((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z')
-            || (c >= 'a' && c <= 'z') || c == '-' || c == '.' || c == '_'
-            || c == '~' || c == '&' || c == '=')
-        {
-            if (n + 1 >= size) {
-                break;
-            }
-
-            dst[n++] = c;
-            continue;
-        }
-
-        if (n + 3 >= size) {
-            break;
-        }
-
-        dst[n++] = '%';
-        dst[n++] = hex[c >> 4];
-        dst[n++] = hex[c & 0xf];
-    }
-
-    return n;
-}

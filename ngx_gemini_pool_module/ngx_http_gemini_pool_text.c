@@ -688,3 +688,44 @@ ngx_gp_buf_finish(ngx_gp_buf_t *b, size_t *len)
     return p;
 }
 
+
+size_t
+ngx_gp_url_escape(char *dst, size_t size, const char *s)
+{
+    size_t          n;
+    unsigned char   c;
+
+    static const char  hex[] = "0123456789ABCDEF";
+
+    if (size == 0) {
+        return 0;
+    }
+
+    for (n = 0; *s; s++) {
+        c = (unsigned char) *s;
+
+        if ((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z')
+            || (c >= 'a' && c <= 'z') || c == '-' || c == '.' || c == '_'
+            || c == '~')
+        {
+            if (n + 1 >= size) {
+                break;
+            }
+
+            dst[n++] = (char) c;
+            continue;
+        }
+
+        if (n + 3 >= size) {
+            break;
+        }
+
+        dst[n++] = '%';
+        dst[n++] = hex[c >> 4];
+        dst[n++] = hex[c & 0xf];
+    }
+
+    dst[n] = '\0';
+
+    return n;
+}

@@ -142,6 +142,13 @@ const char *ngx_gp_mem_find(const char *p, size_t len, const char *s,
 /* 1 when p starts with prefix (lower case) in any ASCII case */
 int ngx_gp_prefix_ci(const char *p, size_t len, const char *prefix);
 
+/*
+ * Percent-encodes s into dst (RFC 3986: every byte but the unreserved
+ * ones, upper-case hex), NUL-terminated; stops before a byte that would
+ * not fit.  Returns the length written.
+ */
+size_t ngx_gp_url_escape(char *dst, size_t size, const char *s);
+
 
 /* base64 */
 

@@ -415,6 +415,29 @@ test_buf(void **state)
 }
 
 
+static void
+test_url_escape(void **state)
+{
+    char  buf[16];
+
+    /* unreserved bytes stay, the rest is %XX, "&" and "=" included */
+    assert_int_equal(ngx_gp_url_escape(buf, sizeof(buf), "a-z.0_9~"), 8);
+    assert_string_equal(buf, "a-z.0_9~");
+    assert_int_equal(ngx_gp_url_escape(buf, sizeof(buf), "a&b=c d"), 13);
+    assert_string_equal(buf, "a%26b%3Dc%20d");
+    assert_int_equal(ngx_gp_url_escape(buf, sizeof(buf), "\xe9@"), 6);
+    assert_string_equal(buf, "%E9%40");
+
+    /* it stops before what does not fit, never inside an escape */
+    assert_int_equal(ngx_gp_url_escape(buf, 6, "ab cd"), 5);
+    assert_string_equal(buf, "ab%20");
+    assert_int_equal(ngx_gp_url_escape(buf, 5, "ab cd"), 2);
+    assert_string_equal(buf, "ab");
+    assert_int_equal(ngx_gp_url_escape(buf, 1, "ab"), 0);
+    assert_string_equal(buf, "");
+}
+
+
 int
 main(void)
 {
@@ -429,6 +452,7 @@ main(void)
         cmocka_unit_test(test_base64_std),
         cmocka_unit_test(test_base64_strict),
         cmocka_unit_test(test_buf),
+        cmocka_unit_test(test_url_escape),
     };
 
     UNIT_RUN("text", tests);
