@@ -316,14 +316,14 @@ sub admin {
     name => 'with-mailbox', team_id => 'team-mb', csesidx => '1404564799',
     secure_c_ses => 'cookie-mb', tempmail_url => $url});
 is($st, 201, 'an account with a mailbox added');
-my $mid = $d->{id};
+my $with_id = $d->{id};
 ($st, $d) = admin('POST', '/api/accounts', {
     name => 'no-mailbox', team_id => 'team-nm', csesidx => '1404564798',
     secure_c_ses => 'cookie-nm'});
 is($st, 201, 'an account without one added');
 my $nid = $d->{id};
 
-($st, $d) = check({account => "id:$mid"});
+($st, $d) = check({account => "id:$with_id"});
 is($st, 200, 'a check by the account\'s id');
 is($d->{address}, 'tmpk8x2q@mail.test', 'its stored mailbox read');
 ($st, $d) = check({account => "id:$nid"});
