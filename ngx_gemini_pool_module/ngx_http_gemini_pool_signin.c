@@ -110,6 +110,10 @@ static void ngx_gp_signin_timer(ngx_event_t *ev);
 static void ngx_gp_signin_expired(ngx_event_t *ev);
 static void ngx_gp_signin_finish(ngx_gp_signin_t *l,
     ngx_gp_signin_status_e status, const char *fmt, ...);
+static ngx_int_t ngx_gp_signin_attach(ngx_gp_signin_t *l, json_t *result,
+    ngx_gp_signin_state_e next);
+static ngx_int_t ngx_gp_signin_session(ngx_gp_signin_t *l, json_t *result,
+    char *buf, size_t size);
 static ngx_int_t ngx_gp_signin_send(ngx_gp_signin_t *l,
     ngx_gp_signin_state_e state, const char *session, const char *method,
     json_t *params);
@@ -794,6 +798,54 @@ ngx_gp_signin_api_code(void *data, ngx_int_t rc, const u_char *code,
 }
 
 
+/* a new tab (Target.createTarget's answer): attach to it, flat; else
+   the login ends */
+
+static ngx_int_t
+ngx_gp_signin_attach(ngx_gp_signin_t *l, json_t *result,
+    ngx_gp_signin_state_e next)
+{
+    const char  *s;
+
+    s = json_string_value(json_object_get(result, "targetId"));
+    if (s == NULL) {
+        ngx_gp_signin_finish(l, NGX_GP_SIGNIN_ERROR, "no target id");
+        return NGX_ERROR;
+    }
+
+    if (ngx_gp_signin_send(l, next, NULL, "Target.attachToTarget",
+                           json_pack("{sssb}", "targetId", s, "flatten", 1))
+        != NGX_OK)
+    {
+        ngx_gp_signin_finish(l, NGX_GP_SIGNIN_ERROR, "cannot talk to the "
+                             "browser");
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* the attached tab's session id into buf; else the login ends */
+
+static ngx_int_t
+ngx_gp_signin_session(ngx_gp_signin_t *l, json_t *result, char *buf,
+    size_t size)
+{
+    const char  *s;
+
+    s = json_string_value(json_object_get(result, "sessionId"));
+    if (s == NULL) {
+        ngx_gp_signin_finish(l, NGX_GP_SIGNIN_ERROR, "no session id");
+        return NGX_ERROR;
+    }
+
+    (void) ngx_cpystrn((u_char *) buf, (u_char *) s, size);
+
+    return NGX_OK;
+}
+
+
 static void
 ngx_gp_signin_next(ngx_gp_signin_t *l, json_t *result)
 {
@@ -809,27 +861,16 @@ ngx_gp_signin_next(ngx_gp_signin_t *l, json_t *result)
     switch (l->state) {
 
     case NGX_GP_SI_MAIL_TARGET:
-        s = json_string_value(json_object_get(result, "targetId"));
-        if (s == NULL) {
-            ngx_gp_signin_finish(l, NGX_GP_SIGNIN_ERROR, "no target id");
-            return;
-        }
-
-        rc = ngx_gp_signin_send(l, NGX_GP_SI_MAIL_ATTACH, NULL,
-                                "Target.attachToTarget",
-                                json_pack("{sssb}", "targetId", s,
-                                          "flatten", 1));
-        break;
+        (void) ngx_gp_signin_attach(l, result, NGX_GP_SI_MAIL_ATTACH);
+        return;
 
     case NGX_GP_SI_MAIL_ATTACH:
-        s = json_string_value(json_object_get(result, "sessionId"));
-        if (s == NULL) {
-            ngx_gp_signin_finish(l, NGX_GP_SIGNIN_ERROR, "no session id");
+        if (ngx_gp_signin_session(l, result, l->mail_session,
+                                  sizeof(l->mail_session))
+            != NGX_OK)
+        {
             return;
         }
-
-        (void) ngx_cpystrn((u_char *) l->mail_session, (u_char *) s,
-                           sizeof(l->mail_session));
 
         ngx_gp_signin_wait(l, NGX_GP_SI_MAIL_BASELINE, NGX_GP_RT_PAGE);
         return;
@@ -880,27 +921,15 @@ ngx_gp_signin_next(ngx_gp_signin_t *l, json_t *result)
         break;
 
     case NGX_GP_SI_TARGET:
-        s = json_string_value(json_object_get(result, "targetId"));
-        if (s == NULL) {
-            ngx_gp_signin_finish(l, NGX_GP_SIGNIN_ERROR, "no target id");
-            return;
-        }
-
-        rc = ngx_gp_signin_send(l, NGX_GP_SI_ATTACH, NULL,
-                                "Target.attachToTarget",
-                                json_pack("{sssb}", "targetId", s,
-                                          "flatten", 1));
-        break;
+        (void) ngx_gp_signin_attach(l, result, NGX_GP_SI_ATTACH);
+        return;
 
     case NGX_GP_SI_ATTACH:
-        s = json_string_value(json_object_get(result, "sessionId"));
-        if (s == NULL) {
-            ngx_gp_signin_finish(l, NGX_GP_SIGNIN_ERROR, "no session id");
+        if (ngx_gp_signin_session(l, result, l->session, sizeof(l->session))
+            != NGX_OK)
+        {
             return;
         }
-
-        (void) ngx_cpystrn((u_char *) l->session, (u_char *) s,
-                           sizeof(l->session));
 
         rc = ngx_gp_signin_send(l, NGX_GP_SI_PAGE_ENABLE, l->session,
                                 "Page.enable", NULL);
