@@ -1,6 +1,6 @@
 # The front door; the scripts do the work and install what they need.
 
-.PHONY: all build run test unit valgrind reload-soak clean
+.PHONY: all build run demo test unit valgrind reload-soak clean
 
 all: build
 
@@ -9,6 +9,11 @@ build:
 
 run:
 	scripts/run
+
+# the bundled mock of Google as the upstream, fake accounts, an API key
+# and ready curl lines (scripts/run --demo; never the default)
+demo:
+	scripts/run --demo
 
 test:
 	scripts/test

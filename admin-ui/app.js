@@ -68,6 +68,7 @@ function start() {
         .then((who) => {
             state.authed = true;
             state.method = who.method || '';
+            $('#demo-banner').hidden = !who.demo;
             $('#nav').hidden = false;
             $('#logout').hidden = false;
             route();

@@ -8,6 +8,9 @@
 const en = {
     'app.title': 'Gemini Pool console',
     'app.brand': 'Gemini Pool',
+    'demo.banner': 'Demo mode: the upstream is the bundled mock of Google '
+        + 'and the accounts are fake (gemini_pool_demo on). Not for real '
+        + 'use.',
 
     'nav.dashboard': 'Dashboard',
     'nav.accounts': 'Accounts',
@@ -395,6 +398,7 @@ const en = {
 const zh = {
     'app.title': 'Gemini Pool 控制台',
     'app.brand': 'Gemini Pool',
+    'demo.banner': '演示模式：上游是自带的 Google 模拟服务，账号均为假账号（gemini_pool_demo on），不可用于实际用途。',
 
     'nav.dashboard': '概览',
     'nav.accounts': '账号',

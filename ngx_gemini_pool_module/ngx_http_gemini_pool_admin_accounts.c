@@ -572,6 +572,9 @@ ngx_gp_admin_status(ngx_gp_admin_t *a)
     ngx_gp_account_t *acc;
     u_char            proxy[NGX_GP_PROXY_LEN], masked[NGX_GP_PROXY_LEN];
 
+    ngx_http_gemini_pool_main_conf_t  *gmcf;
+
+    gmcf = ngx_http_get_module_main_conf(a->r, ngx_http_gemini_pool_module);
     z = ngx_gp_zone();
     now = ngx_time();
     usable = 0;
@@ -593,8 +596,9 @@ ngx_gp_admin_status(ngx_gp_admin_t *a)
     (void) ngx_gp_mask_url((char *) proxy, masked, sizeof(masked));
 
     return ngx_gp_admin_json(a->r, NGX_HTTP_OK,
-                             json_pack("{s:s,s:{s:i,s:i},s:{s:b,s:s}}",
+                             json_pack("{s:s,s:b,s:{s:i,s:i},s:{s:b,s:s}}",
                                        "version", NGX_GP_VERSION,
+                                       "demo", (int) gmcf->demo,
                                        "accounts", "total", (int) total,
                                        "usable", (int) usable,
                                        "proxy", "enabled",

@@ -604,8 +604,13 @@ ngx_gp_admin_password_done(ngx_http_request_t *r, char *hash)
 ngx_int_t
 ngx_gp_admin_whoami(ngx_gp_admin_t *a)
 {
+    ngx_http_gemini_pool_main_conf_t  *gmcf;
+
+    gmcf = ngx_http_get_module_main_conf(a->r, ngx_http_gemini_pool_module);
+
     return ngx_gp_admin_json(a->r, NGX_HTTP_OK,
-                             json_pack("{s:b,s:s}", "authenticated", 1,
+                             json_pack("{s:b,s:s,s:b}", "authenticated", 1,
                                        "method", a->by_cookie ? "session"
-                                                              : "token"));
+                                                              : "token",
+                                       "demo", (int) gmcf->demo));
 }

@@ -190,6 +190,8 @@ ngx_gp_health_handler(ngx_http_request_t *r)
     ngx_gp_shctx_t    *sh;
     ngx_gp_account_t  *a;
 
+    ngx_http_gemini_pool_main_conf_t  *gmcf;
+
     if (!(r->method & (NGX_HTTP_GET | NGX_HTTP_HEAD))) {
         return NGX_HTTP_NOT_ALLOWED;
     }
@@ -261,6 +263,12 @@ ngx_gp_health_handler(ngx_http_request_t *r)
                         sh->helper_pid, sh->helper_ticks,
                         sh->helper_tick, sh->requests, sh->errors,
                         ngx_gp_curl_active(), ngx_pid);
+
+    gmcf = ngx_http_get_module_main_conf(r, ngx_http_gemini_pool_module);
+
+    if (gmcf->demo) {
+        last = ngx_slprintf(last, p + len, ",\"demo\":true");
+    }
 
     if (detail) {
         last = ngx_slprintf(last, p + len, ",\"pool\":[");

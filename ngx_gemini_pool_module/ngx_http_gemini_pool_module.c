@@ -202,6 +202,13 @@ static ngx_command_t  ngx_http_gemini_pool_commands[] = {
       offsetof(ngx_http_gemini_pool_main_conf_t, http2),
       NULL },
 
+    { ngx_string("gemini_pool_demo"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_gemini_pool_main_conf_t, demo),
+      NULL },
+
     { ngx_string("gemini_pool_jwt_refresh"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_sec_slot,
@@ -413,6 +420,7 @@ ngx_http_gemini_pool_create_main_conf(ngx_conf_t *cf)
     gmcf->download_timeout = NGX_CONF_UNSET_MSEC;
     gmcf->max_host_connections = NGX_CONF_UNSET_UINT;
     gmcf->http2 = NGX_CONF_UNSET;
+    gmcf->demo = NGX_CONF_UNSET;
     gmcf->max_connections = NGX_CONF_UNSET_UINT;
     gmcf->fetch_max_size = NGX_CONF_UNSET_SIZE;
     gmcf->fetch_timeout = NGX_CONF_UNSET_MSEC;
@@ -477,6 +485,7 @@ ngx_http_gemini_pool_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(gmcf->download_timeout, 120000);
     ngx_conf_init_uint_value(gmcf->max_host_connections, 64);
     ngx_conf_init_value(gmcf->http2, 1);
+    ngx_conf_init_value(gmcf->demo, 0);
     ngx_conf_init_size_value(gmcf->fetch_max_size, 20 * 1024 * 1024);
     ngx_conf_init_msec_value(gmcf->fetch_timeout, 30000);
     ngx_conf_init_value(gmcf->media_inactive, 3600);
@@ -494,6 +503,13 @@ ngx_http_gemini_pool_init_main_conf(ngx_conf_t *cf, void *conf)
         ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
                            "gemini_pool_ssl_verify is off: upstream "
                            "certificates are not verified");
+    }
+
+    if (gmcf->demo) {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "gemini_pool_demo is on: a demonstration "
+                           "(/health and the console say so), not a "
+                           "pool of real accounts");
     }
 
     if (ngx_http_gemini_pool_recipe(cf, gmcf) != NGX_CONF_OK) {

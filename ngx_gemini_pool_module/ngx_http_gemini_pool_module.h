@@ -406,6 +406,7 @@ struct ngx_http_gemini_pool_main_conf_s {
     ngx_str_t                proxy;            /* default outbound proxy */
     ngx_uint_t               max_host_connections;
     ngx_flag_t               http2;
+    ngx_flag_t               demo;             /* gemini_pool_demo */
 
     u_char                   admin_secret[128];  /* NUL-terminated */
     size_t                   admin_secret_len;

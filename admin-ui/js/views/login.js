@@ -140,6 +140,7 @@ export async function loggedIn() {
 
     state.authed = true;
     state.method = who.method || '';
+    $('#demo-banner').hidden = !who.demo;
     $('#nav').hidden = false;
     $('#logout').hidden = false;
     route();
