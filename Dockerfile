@@ -26,14 +26,13 @@ RUN scripts/bootstrap \
                --shell /usr/sbin/nologin gemini-pool \
     && rm -rf /var/lib/apt/lists/*
 
-# read by nginx's master at start and reload, passed on by the env lines
-# of nginx.conf.example; unset, the secrets are generated into the volume
-# (run/gemini_pool.db.admin-secret, run/gemini_pool.db.key).  Chromium is
-# headless unless FORCE_HEADED=1 (and a DISPLAY).
-ENV ADMIN_SECRET_KEY="" \
-    API_KEY_ENCRYPTION_KEY="" \
-    FORCE_HEADLESS="" \
-    FORCE_HEADED=""
+# The environment, from "docker run -e"/"--env-file" or compose.yaml
+# (not declared here: no secret in an ENV or ARG of the image), passed on
+# by nginx.conf.example's env lines: ADMIN_SECRET_KEY and
+# API_KEY_ENCRYPTION_KEY (read by nginx's master at start and reload;
+# unset, both are generated into the volume: run/gemini_pool.db.admin-secret
+# and run/gemini_pool.db.key), FORCE_HEADLESS=1 / FORCE_HEADED=1 (the
+# re-login's Chromium; headless anyway without a DISPLAY).
 
 # the configuration, database, secrets, logs and media cache: keep them
 VOLUME /srv/ngx_gemini_pool/run
