@@ -4,14 +4,16 @@
 # uncommented (the rate limit on /v1/, the HTTPS server with a
 # certificate made here), and that configuration then runs: HTTPS
 # answers, the rate limit answers 429 as an OpenAI error object.  The
-# env lines are there.  scripts/run keeps a hand-edited run/nginx.conf
-# (and says so) and writes an untouched one again.
+# env lines are there, and a binary upgrade keeps ADMIN_SECRET_KEY
+# through them (and loses it without).  scripts/run keeps a hand-edited
+# run/nginx.conf (and says so) and writes an untouched one again.
 
 use strict;
 use warnings;
 
 use lib 't/lib';
 use Test::More;
+use Config ();
 use Cwd qw(abs_path);
 use File::Basename qw(dirname);
 use File::Path qw(make_path remove_tree);
@@ -229,6 +231,106 @@ my $end = time + 10;
 while (time < $end && waitpid($pid, WNOHANG) != $pid) { sleep 0.1 }
 kill 'KILL', -$pid if kill 0, $pid;
 waitpid($pid, 0) if kill 0, $pid;
+
+# ----------------------------------------------------------------------
+# the env lines: a binary upgrade (USR2) starts the new master with only
+# the variables they name; ADMIN_SECRET_KEY set in the environment is
+# still the admin secret after it, and would not be without its line
+
+my $NGINX = $ENV{TEST_NGINX_BINARY} || '/usr/sbin/nginx';
+my $SECRET = 'upgrade-env-secret-0123456789';
+
+sub pid_of {
+    my ($f) = @_;
+    my $p = slurp($f) // return 0;
+    return $p =~ /(\d+)/ ? $1 : 0;
+}
+
+# a binary upgrade needs a daemon whose parent changed since its start
+# (else nginx ignores USR2): nginx daemonises from a shell of its own,
+# and this process, a subreaper, reaps what is left
+my $SUBREAPER = $^O eq 'linux' && $Config::Config{archname} =~ /^x86_64/
+                && syscall(157, 36, 1, 0, 0, 0) == 0;    # PR_SET_CHILD_SUBREAPER
+
+sub reap { 1 while waitpid(-1, WNOHANG) > 0 }
+
+sub gone {
+    my ($p) = @_;
+    for (1 .. 100) {
+        reap();
+        return 1 unless kill 0, $p;
+        sleep 0.1;
+    }
+    return 0;
+}
+
+sub upgrade_keeps_secret {
+    my ($conf_text, $label) = @_;
+    my $d = "$dir/upgrade";
+    remove_tree($d);
+    make_path("$d/logs");
+    my $p = free_port();
+    $conf_text =~ s/^(\s+listen\s+)\d+;$/$1$p;/m;
+    $conf_text =~ s/^daemon  off;\n//m;
+    spew("$d/nginx.conf", $conf_text);
+
+    {
+        local $ENV{ADMIN_SECRET_KEY} = $SECRET;
+        system('sh', '-c', "$NGINX -p $d/ -c nginx.conf 2>$d/stderr; "
+                           . 'exit $?');
+    }
+    my $old = pid_of("$d/logs/nginx.pid");
+    ok($old, "$label: nginx started") or diag slurp("$d/stderr");
+
+    my $ask = sub {
+        my $r = $http->get("http://127.0.0.1:$p/api/auth/status",
+                           { headers => { 'X-Admin-Token' => $SECRET } });
+        return $r->{status};
+    };
+    my $st = 599;
+    for (1 .. 100) { $st = $ask->(); last if $st != 599; sleep 0.1 }
+    is($st, 200, "$label: the environment's secret before the upgrade");
+
+    kill 'USR2', $old;
+    my $new = 0;
+    for (1 .. 100) {
+        $new = pid_of("$d/logs/nginx.pid");
+        last if $new && $new != $old && -e "$d/logs/nginx.pid.oldbin";
+        sleep 0.1;
+    }
+    ok($new && $new != $old, "$label: a new master")
+        or diag slurp("$d/logs/error.log");
+    sleep 0.5;
+    kill 'QUIT', $old;
+    ok(gone($old), "$label: the old master leaves");
+
+    $st = $ask->();
+    my $generated = -e "$d/gemini_pool.db.admin-secret";
+
+    if ($new && $new != $old) {
+        kill 'QUIT', $new;
+        kill 'KILL', $new unless gone($new);
+    }
+    sleep 0.2;
+    reap();
+
+    return ($st, $generated);
+}
+
+SKIP: {
+    skip('needs Linux on x86_64 (a subreaper)', 12) unless $SUBREAPER;
+
+    my ($st, $gen) = upgrade_keeps_secret($conf, 'with the env lines');
+    is($st, 200, 'after the upgrade: still the environment\'s secret');
+    ok(!$gen, 'and no secret generated');
+
+    (my $without = $conf) =~ s/^env ADMIN_SECRET_KEY;\n//m;
+    ($st, $gen) = upgrade_keeps_secret($without,
+                                       'without env ADMIN_SECRET_KEY');
+    is($st, 401, 'after the upgrade: the secret is gone (what the line is '
+       . 'for)');
+    ok($gen, 'the new master generated another');
+}
 
 remove_tree($dir);
 done_testing;
