@@ -88,124 +88,47 @@ ngx_gp_admin_accounts(ngx_gp_admin_t *a)
 }
 
 
-typedef struct {
-    const char   *column;
-    size_t        max;
-    ngx_uint_t    digits;     /* only 0-9 */
-    ngx_uint_t    url;        /* 1: a proxy URL or "direct"; 2: a
-                                 mailbox's URL */
-} ngx_gp_admin_field_t;
+/* the body's account (bodies.c reads it); others NULL (unchanged) */
 
-
-static ngx_gp_admin_field_t  ngx_gp_admin_account_fields[] = {
-    { "name", NGX_GP_NAME_LEN - 1, 0, 0 },
-    { "team_id", NGX_GP_TEAM_LEN - 1, 0, 0 },
-    { "csesidx", NGX_GP_CSESIDX_LEN - 1, 1, 0 },
-    { "secure_c_ses", NGX_GP_COOKIE_LEN - 1, 0, 0 },
-    { "host_c_oses", NGX_GP_COOKIE_LEN - 1, 0, 0 },
-    { "user_agent", NGX_GP_UA_LEN - 1, 0, 0 },
-    { "proxy", NGX_GP_PROXY_LEN - 1, 0, 1 },
-    { "tempmail_url", NGX_GP_MAILBOX_URL_LEN - 1, 0, 2 },
-    { "tempmail_name", NGX_GP_NAME_LEN - 1, 0, 0 },
-    { NULL, 0, 0, 0 }
-};
-
-
-/* checks the string fields present in the body; NULL or a message */
-
-static const char *
-ngx_gp_admin_check_fields(ngx_gp_admin_t *a, char *msg, size_t size)
+static ngx_int_t
+ngx_gp_admin_account_body(ngx_gp_admin_t *a, ngx_uint_t add,
+    ngx_gp_store_account_t *acc, ngx_int_t *status)
 {
-    size_t                  len, i;
-    json_t                 *v;
-    const char             *s;
-    ngx_gp_admin_field_t   *f;
+    int                     rc;
+    char                    msg[NGX_GP_BODY_ERR_LEN];
+    ngx_gp_body_account_t   b;
 
-    for (f = ngx_gp_admin_account_fields; f->column; f++) {
-        v = json_object_get(a->body, f->column);
-
-        if (v == NULL || json_is_null(v)) {
-            continue;
-        }
-
-        if (!json_is_string(v)) {
-            (void) snprintf(msg, size, "\"%s\" must be a string", f->column);
-            return msg;
-        }
-
-        s = json_string_value(v);
-        len = json_string_length(v);
-
-        if (len > f->max || ngx_strlen(s) != len) {
-            (void) snprintf(msg, size, "\"%s\" is longer than %zu bytes "
-                            "or contains NUL", f->column, f->max);
-            return msg;
-        }
-
-        for (i = 0; f->digits && i < len; i++) {
-            if (s[i] < '0' || s[i] > '9') {
-                (void) snprintf(msg, size, "\"%s\" must be digits",
-                                f->column);
-                return msg;
-            }
-        }
-
-        if (f->url == 2 && len && !ngx_gp_admin_mailbox_url(s)) {
-            (void) snprintf(msg, size, "\"%s\" must be an http:// or "
-                            "https:// URL with a \"jwt\" parameter (the "
-                            "mailbox's link)", f->column);
-            return msg;
-        }
-
-        if (f->url == 1 && len && ngx_strcmp(s, "direct") != 0
-            && ngx_strncmp(s, "http://", 7) != 0
-            && ngx_strncmp(s, "https://", 8) != 0
-            && ngx_strncmp(s, "socks5://", 9) != 0
-            && ngx_strncmp(s, "socks5h://", 10) != 0)
-        {
-            (void) snprintf(msg, size, "\"%s\" must be \"direct\" or an "
-                            "http://, https://, socks5:// or socks5h:// "
-                            "URL", f->column);
-            return msg;
-        }
+    if (a->body == NULL) {
+        *status = ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
+                                     "invalid_json",
+                                     "a JSON object is required");
+        return NGX_ERROR;
     }
 
-    v = json_object_get(a->body, "enabled");
+    rc = ngx_gp_body_account(a->body, (int) add, &b, msg, sizeof(msg));
 
-    if (v && !json_is_null(v) && !json_is_boolean(v)) {
-        (void) snprintf(msg, size, "\"enabled\" must be true or false");
-        return msg;
+    if (rc != 0) {
+        *status = ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
+                                     rc == NGX_GP_BODY_MISSING
+                                     ? "missing_field" : "invalid_value",
+                                     "%s", msg);
+        return NGX_ERROR;
     }
 
-    return NULL;
-}
+    ngx_memzero(acc, sizeof(ngx_gp_store_account_t));
 
+    acc->name = b.name;
+    acc->team_id = b.team_id;
+    acc->csesidx = b.csesidx;
+    acc->secure_c_ses = b.secure_c_ses;
+    acc->host_c_oses = b.host_c_oses;
+    acc->user_agent = b.user_agent;
+    acc->proxy = b.proxy;
+    acc->tempmail_url = b.tempmail_url;
+    acc->tempmail_name = b.tempmail_name;
+    acc->enabled = b.enabled;
 
-/* the body's string fields; others NULL (unchanged) */
-
-static void
-ngx_gp_admin_account_body(ngx_gp_admin_t *a, ngx_gp_store_account_t *acc)
-{
-    json_t  *v;
-
-#define ngx_gp_admin_body_str(key)                                           \
-    (json_is_string(json_object_get(a->body, key))                           \
-     ? json_string_value(json_object_get(a->body, key)) : NULL)
-
-    acc->name = ngx_gp_admin_body_str("name");
-    acc->team_id = ngx_gp_admin_body_str("team_id");
-    acc->csesidx = ngx_gp_admin_body_str("csesidx");
-    acc->secure_c_ses = ngx_gp_admin_body_str("secure_c_ses");
-    acc->host_c_oses = ngx_gp_admin_body_str("host_c_oses");
-    acc->user_agent = ngx_gp_admin_body_str("user_agent");
-    acc->proxy = ngx_gp_admin_body_str("proxy");
-    acc->tempmail_url = ngx_gp_admin_body_str("tempmail_url");
-    acc->tempmail_name = ngx_gp_admin_body_str("tempmail_name");
-
-#undef ngx_gp_admin_body_str
-
-    v = json_object_get(a->body, "enabled");
-    acc->enabled = json_is_boolean(v) ? (json_is_true(v) ? 1 : 0) : -1;
+    return NGX_OK;
 }
 
 
@@ -267,45 +190,14 @@ ngx_int_t
 ngx_gp_admin_account_add(ngx_gp_admin_t *a)
 {
     int64_t                  id;
-    json_t                  *v;
     ngx_int_t                rc;
-    ngx_uint_t               i;
-    const char              *err;
-    ngx_gp_admin_field_t    *f;
     ngx_gp_store_account_t   acc;
-    char                     msg[160];
-
-    if (a->body == NULL) {
-        return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST, "invalid_json",
-                                  "a JSON object is required");
-    }
-
-    err = ngx_gp_admin_check_fields(a, msg, sizeof(msg));
-    if (err) {
-        return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
-                                  "invalid_value", "%s", err);
-    }
-
-    for (i = 1; i < 4; i++) {
-        f = &ngx_gp_admin_account_fields[i];
-        v = json_object_get(a->body, f->column);
-
-        if (i != 2 && (v == NULL || json_string_length(v) == 0)) {
-            return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
-                                      "missing_field", "\"%s\" is required",
-                                      f->column);
-        }
-
-        if (i == 2 && (v == NULL || json_string_length(v) == 0)) {
-            return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
-                                      "missing_field",
-                                      "\"csesidx\" is required");
-        }
-    }
 
     /* the cookies and the proxy are sealed as they are written */
 
-    ngx_gp_admin_account_body(a, &acc);
+    if (ngx_gp_admin_account_body(a, 1, &acc, &rc) != NGX_OK) {
+        return rc;
+    }
 
     if (ngx_gp_store_begin(a->r->connection->log) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -341,20 +233,13 @@ ngx_gp_admin_account_update(ngx_gp_admin_t *a)
     int64_t                  id;
     ngx_int_t                rc;
     ngx_uint_t               index, count, i, renew;
-    const char              *err;
     ngx_gp_zone_t           *z;
     ngx_gp_store_account_t   acc;
-    char                     msg[160];
 
-    if (a->body == NULL) {
-        return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST, "invalid_json",
-                                  "a JSON object is required");
-    }
+    /* the cookies and the proxy are sealed as they are written */
 
-    err = ngx_gp_admin_check_fields(a, msg, sizeof(msg));
-    if (err) {
-        return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
-                                  "invalid_value", "%s", err);
+    if (ngx_gp_admin_account_body(a, 0, &acc, &rc) != NGX_OK) {
+        return rc;
     }
 
     /* a peer of ours names the account; a reference peer its position */
@@ -392,9 +277,12 @@ ngx_gp_admin_account_update(ngx_gp_admin_t *a)
         }
     }
 
-    /* the cookies and the proxy are sealed as they are written */
+    /* again: a sync peer's new account got its name in the body */
 
-    ngx_gp_admin_account_body(a, &acc);
+    if (ngx_gp_admin_account_body(a, 0, &acc, &rc) != NGX_OK) {
+        ngx_gp_store_rollback(a->r->connection->log);
+        return rc;
+    }
 
     if (ngx_gp_store_account_update(id, &acc, a->r->connection->log)
         != NGX_OK)

@@ -23,85 +23,16 @@ ngx_gp_admin_keys(ngx_gp_admin_t *a)
 ngx_int_t
 ngx_gp_admin_key_add(ngx_gp_admin_t *a)
 {
-    char                *key, *hash, models[NGX_GP_KEY_MODELS_LEN], *p;
-    json_t              *v, *m;
-    size_t               i, len;
-    int64_t              expires, rpm, rpd, id;
-    ngx_int_t            bad, rc;
-    const char          *name, *format;
+    char                *key, *hash;
+    int64_t              id;
+    ngx_int_t            rc;
     ngx_gp_store_key_t   sk;
+    ngx_gp_body_key_t    bk;
+    char                 msg[NGX_GP_BODY_ERR_LEN];
 
-    bad = 0;
-    expires = 0;
-    rpm = 0;
-    rpd = 0;
-
-    name = ngx_gp_admin_str(a, "name", &bad);
-    format = ngx_gp_admin_str(a, "image_format", &bad);
-    (void) ngx_gp_admin_int(a, "expires_at", &expires, &bad);
-    (void) ngx_gp_admin_int(a, "rpm", &rpm, &bad);
-    (void) ngx_gp_admin_int(a, "rpd", &rpd, &bad);
-
-    if (bad || (name && ngx_strlen(name) >= NGX_GP_NAME_LEN)) {
+    if (ngx_gp_body_key(a->body, &bk, msg, sizeof(msg)) != 0) {
         return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST, "invalid_value",
-                                  "\"name\" and \"image_format\" are strings, "
-                                  "\"expires_at\", \"rpm\" and \"rpd\" "
-                                  "non-negative integers");
-    }
-
-    if (format && format[0] && ngx_strcmp(format, "markdown") != 0
-        && ngx_strcmp(format, "url") != 0 && ngx_strcmp(format, "array") != 0
-        && ngx_strcmp(format, "b64_json") != 0)
-    {
-        return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST, "invalid_value",
-                                  "\"image_format\" must be markdown, url, "
-                                  "array or b64_json");
-    }
-
-    /* "models": an array of model names (or a comma-separated string) */
-
-    models[0] = '\0';
-    v = a->body ? json_object_get(a->body, "models") : NULL;
-    p = models;
-
-    if (json_is_string(v)) {
-        if (json_string_length(v) >= sizeof(models)) {
-            return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
-                                      "invalid_value", "\"models\" is too "
-                                      "long");
-        }
-
-        ngx_cpystrn((u_char *) models, (u_char *) json_string_value(v),
-                    sizeof(models));
-
-    } else if (json_is_array(v)) {
-        json_array_foreach(v, i, m) {
-            if (!json_is_string(m)) {
-                return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
-                                          "invalid_value", "\"models\" must "
-                                          "be an array of strings");
-            }
-
-            len = json_string_length(m);
-
-            if ((size_t) (p - models) + len + 2 > sizeof(models)) {
-                return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
-                                          "invalid_value", "\"models\" is "
-                                          "too long");
-            }
-
-            if (p != models) {
-                *p++ = ',';
-            }
-
-            p = (char *) ngx_cpymem(p, json_string_value(m), len);
-            *p = '\0';
-        }
-
-    } else if (v && !json_is_null(v)) {
-        return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
-                                  "invalid_value", "\"models\" must be an "
-                                  "array of model names");
+                                  "%s", msg);
     }
 
     key = ngx_gp_api_key_new();
@@ -115,14 +46,14 @@ ngx_gp_admin_key_add(ngx_gp_admin_t *a)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    sk.name = name ? name : "";
+    sk.name = bk.name ? bk.name : "";
     sk.hash = hash;
     sk.prefix = key;
-    sk.expires = expires;
-    sk.models = models;
-    sk.rpm = rpm;
-    sk.rpd = rpd;
-    sk.image_format = format ? format : "";
+    sk.expires = bk.expires;
+    sk.models = bk.models;
+    sk.rpm = bk.rpm;
+    sk.rpd = bk.rpd;
+    sk.image_format = bk.image_format ? bk.image_format : "";
 
     rc = ngx_gp_store_key_add(&sk, &id, a->r->connection->log);
 
@@ -142,7 +73,7 @@ ngx_gp_admin_key_add(ngx_gp_admin_t *a)
     rc = ngx_gp_admin_json(a->r, NGX_HTTP_CREATED,
                            json_pack("{s:b,s:I,s:s,s:s}", "success", 1,
                                      "id", (json_int_t) id, "key", key,
-                                     "name", name ? name : ""));
+                                     "name", sk.name));
 
     ngx_explicit_memzero(key, ngx_strlen(key));
     free(key);

@@ -29,19 +29,18 @@ ngx_gp_admin_models(ngx_gp_admin_t *a)
 ngx_int_t
 ngx_gp_admin_model_put(ngx_gp_admin_t *a)
 {
-    json_t                *v;
-    int64_t                account;
-    ngx_int_t              bad;
-    const char            *name, *model_id, *kind, *desc;
+    const char            *name;
     ngx_gp_store_model_t   m;
+    ngx_gp_body_model_t    bm;
     u_char                 buf[NGX_GP_MODEL_LEN];
+    char                   msg[NGX_GP_BODY_ERR_LEN];
 
     if (a->body == NULL) {
         return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST, "invalid_json",
                                   "a JSON object is required");
     }
 
-    bad = 0;
+    name = NULL;
 
     if (a->nseg == 2) {
         if (a->seg[1].len == 0 || a->seg[1].len >= NGX_GP_MODEL_LEN) {
@@ -52,64 +51,24 @@ ngx_gp_admin_model_put(ngx_gp_admin_t *a)
         ngx_memcpy(buf, a->seg[1].data, a->seg[1].len);
         buf[a->seg[1].len] = '\0';
         name = (char *) buf;
-
-    } else {
-        name = ngx_gp_admin_str(a, "name", &bad);
     }
 
-    model_id = ngx_gp_admin_str(a, "model_id", &bad);
-    kind = ngx_gp_admin_str(a, "kind", &bad);
-    desc = ngx_gp_admin_str(a, "description", &bad);
-
-    v = json_object_get(a->body, "account_id");
-    account = -1;
-
-    if (json_is_integer(v) && json_integer_value(v) > 0) {
-        account = json_integer_value(v);
-
-    } else if (v && !json_is_null(v)) {
-        bad = 1;
-    }
-
-    v = json_object_get(a->body, "enabled");
-    if (v && !json_is_boolean(v)) {
-        bad = 1;
-    }
-
-    v = json_object_get(a->body, "position");
-    if (v && !json_is_integer(v)) {
-        bad = 1;
-    }
-
-    if (bad || name == NULL || name[0] == '\0'
-        || ngx_strlen(name) >= NGX_GP_MODEL_LEN
-        || (model_id && ngx_strlen(model_id) >= NGX_GP_MODEL_LEN)
-        || (kind && ngx_strcmp(kind, "text") != 0
-            && ngx_strcmp(kind, "image") != 0
-            && ngx_strcmp(kind, "video") != 0))
-    {
+    if (ngx_gp_body_model(a->body, name, &bm, msg, sizeof(msg)) != 0) {
         return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
-                                  "invalid_value", "a model has \"name\" "
-                                  "and optional \"model_id\" (strings under "
-                                  "64 bytes), \"kind\" (text, image or "
-                                  "video), \"account_id\" (an id or null), "
-                                  "\"enabled\" (bool), \"position\" (int), "
-                                  "\"description\"");
+                                  "invalid_value", "%s", msg);
     }
 
-    m.name = name;
-    m.model_id = model_id;
-    m.kind = kind;
-    m.description = desc;
-    m.account = account;
-    m.has_account = (json_object_get(a->body, "account_id") != NULL);
+    ngx_memzero(&m, sizeof(ngx_gp_store_model_t));
 
-    v = json_object_get(a->body, "enabled");
-    m.enabled = v ? (json_is_true(v) ? 1 : 0) : -1;
-
-    v = json_object_get(a->body, "position");
-    m.has_position = (v != NULL);
-    m.position = v ? json_integer_value(v) : 0;
+    m.name = bm.name;
+    m.model_id = bm.model_id;
+    m.kind = bm.kind;
+    m.description = bm.description;
+    m.account = bm.account;
+    m.has_account = bm.has_account;
+    m.enabled = bm.enabled;
+    m.has_position = bm.has_position;
+    m.position = bm.position;
 
     if (ngx_gp_store_model_put(&m, a->r->connection->log) != NGX_OK
         || ngx_gp_admin_changed(a->r) != NGX_OK)

@@ -27,25 +27,7 @@ static size_t ngx_gp_admin_mailbox_address(const u_char *url, u_char *buf,
 ngx_uint_t
 ngx_gp_admin_mailbox_url(const char *s)
 {
-    const char  *q, *p;
-
-    if (ngx_strncmp(s, "http://", 7) != 0
-        && ngx_strncmp(s, "https://", 8) != 0)
-    {
-        return 0;
-    }
-
-    q = ngx_strchr(s, '?');
-
-    for (p = q; p; p = ngx_strchr(p + 1, '&')) {
-        if (ngx_strncmp(p + 1, "jwt=", 4) == 0 && p[5] != '\0'
-            && p[5] != '&' && p[5] != '#')
-        {
-            return 1;
-        }
-    }
-
-    return 0;
+    return ngx_gp_body_mailbox_url(s);
 }
 
 

@@ -125,8 +125,8 @@ ngx_gp_admin_body(ngx_http_request_t *r)
     ngx_int_t            rc;
     json_t              *body;
     ngx_str_t            text;
-    json_error_t         err;
     ngx_pool_cleanup_t  *cln;
+    char                 msg[NGX_GP_BODY_ERR_LEN];
 
     body = NULL;
     text.len = 0;
@@ -144,14 +144,13 @@ ngx_gp_admin_body(ngx_http_request_t *r)
     }
 
     if (text.len) {
-        body = json_loadb((char *) text.data, text.len, 0, &err);
+        body = ngx_gp_body_object((char *) text.data, text.len, msg,
+                                  sizeof(msg));
 
-        if (body == NULL || !json_is_object(body)) {
-            json_decref(body);
+        if (body == NULL) {
             ngx_http_finalize_request(r,
                 ngx_gp_admin_error(r, NGX_HTTP_BAD_REQUEST, "invalid_json",
-                                   "the body must be a JSON object%s%s",
-                                   body ? "" : ": ", body ? "" : err.text));
+                                   "%s", msg));
             return;
         }
 

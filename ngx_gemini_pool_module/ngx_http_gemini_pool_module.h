@@ -35,6 +35,7 @@
 #include "ngx_http_gemini_pool_input.h"
 #include "ngx_http_gemini_pool_images.h"
 #include "ngx_http_gemini_pool_mail.h"
+#include "ngx_http_gemini_pool_bodies.h"
 #include "ngx_http_gemini_pool_settings.h"
 #include "ngx_http_gemini_pool_store.h"
 #include "ngx_http_gemini_pool_filemap.h"
@@ -45,21 +46,14 @@
 #define NGX_GP_VERSION               "0.1.0"
 #define NGX_GP_SCHEMA_VERSION        1
 
-/* sizes of the fixed fields of an account in the zone */
-#define NGX_GP_NAME_LEN              64
-#define NGX_GP_TEAM_LEN              80
-#define NGX_GP_CSESIDX_LEN           32
-#define NGX_GP_COOKIE_LEN            2048
-#define NGX_GP_UA_LEN                256
+/* sizes of the fixed fields of an account in the zone (and bodies.h) */
 #define NGX_GP_JWT_LEN               1024
-#define NGX_GP_PROXY_LEN             512
 
 
 /* a build may set it (-DNGX_GP_MAX_MODELS=N): the zone's layout changes */
 #ifndef NGX_GP_MAX_MODELS
 #define NGX_GP_MAX_MODELS            64
 #endif
-#define NGX_GP_MODEL_LEN             64
 
 /* a getoxsrf in flight is trusted for this long before another starts */
 #define NGX_GP_JWT_REFRESH_LOCK      30
@@ -78,7 +72,6 @@
 
 /* API keys and admin sessions */
 #define NGX_GP_MAX_KEYS              256
-#define NGX_GP_KEY_MODELS_LEN        256
 #define NGX_GP_LOGIN_SLOTS           128
 
 

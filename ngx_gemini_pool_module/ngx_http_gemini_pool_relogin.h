@@ -20,13 +20,14 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
+#include "ngx_http_gemini_pool_bodies.h"
+
 
 #define NGX_GP_RELOGIN_STEP_LEN      64
 #define NGX_GP_RELOGIN_STATUS_LEN    24
 #define NGX_GP_RELOGIN_REASON_LEN    192
 
-/* an account's mailbox link (tempmail_url), with its JWT */
-#define NGX_GP_MAILBOX_URL_LEN       2048
+/* NGX_GP_MAILBOX_URL_LEN: bodies.h */
 
 /* the first expiry check, this many seconds after the helper starts */
 #define NGX_GP_RELOGIN_FIRST_CHECK   5

@@ -362,22 +362,7 @@ ngx_gp_setting_traffic(const u_char *value, ngx_int_t *number)
 ngx_uint_t
 ngx_gp_proxy_valid(const u_char *url)
 {
-    static const char  *schemes[] = {
-        "http://", "https://", "socks5://", "socks5h://", "socks4://",
-        "socks4a://", NULL
-    };
-
-    const char  **s;
-
-    for (s = schemes; *s; s++) {
-        if (ngx_strncasecmp((u_char *) url, (u_char *) *s, ngx_strlen(*s))
-            == 0 && url[ngx_strlen(*s)] != '\0')
-        {
-            return 1;
-        }
-    }
-
-    return 0;
+    return ngx_gp_body_proxy_valid((const char *) url);
 }
 
 

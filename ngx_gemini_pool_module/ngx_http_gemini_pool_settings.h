@@ -17,9 +17,11 @@
 #include <ngx_core.h>
 #include <jansson.h>
 
+#include "ngx_http_gemini_pool_bodies.h"
+
 
 #define NGX_GP_SETTING_KEY_LEN       48
-#define NGX_GP_SETTING_VALUE_LEN     512
+/* NGX_GP_SETTING_VALUE_LEN: bodies.h */
 
 /* types: how a value is written in JSON and what its number is */
 #define NGX_GP_SETTING_STRING        0

@@ -240,54 +240,18 @@ ngx_int_t ngx_gp_store_model_delete(ngx_str_t *name, ngx_log_t *log);
 
 /* ngx_http_gemini_pool_store_export.c: the configuration export */
 
-#define NGX_GP_EXPORT_FORMAT   "ngx_gemini_pool"
-#define NGX_GP_EXPORT_VERSION  1
 
 json_t *ngx_gp_store_export(ngx_uint_t secrets, ngx_log_t *log);
 
 
-/* ngx_http_gemini_pool_store_import.c: the configuration import */
+/*
+ * ngx_http_gemini_pool_store_import.c: the configuration import, of what
+ * the reader (bodies.c) read
+ */
 
-typedef struct {
-    const char          *name;
-    const char          *team_id;
-    const char          *csesidx;
-    const char          *secure_c_ses;
-    const char          *host_c_oses;
-    const char          *user_agent;
-    const char          *proxy;
-    const char          *tempmail_url;
-    const char          *tempmail_name;
-    int                  enabled;       /* -1: not given */
-    int                  expired;       /* -1: not given */
-    ngx_uint_t           placeholder;
-    char                 cses[24];
-} ngx_gp_store_import_account_t;
-
-typedef struct {
-    const char          *name;
-    const char          *model_id;
-    const char          *kind;
-    const char          *description;
-    ngx_int_t            pin;           /* index in the file; -1: none */
-    int                  enabled;
-    int64_t              position;      /* -1: after the others */
-} ngx_gp_store_import_model_t;
-
-typedef struct {
-    const char          *name;
-    const char          *hash;          /* NULL: not in the file */
-    const char          *prefix;
-    const char          *models;
-    const char          *image_format;
-    int                  enabled;
-    int64_t              expires;
-    int64_t              rpm;
-    int64_t              rpd;
-    int64_t              requests;
-    int64_t              last_used;
-    int64_t              created;       /* 0: now */
-} ngx_gp_store_import_key_t;
+typedef ngx_gp_import_account_t  ngx_gp_store_import_account_t;
+typedef ngx_gp_import_model_t    ngx_gp_store_import_model_t;
+typedef ngx_gp_import_key_t      ngx_gp_store_import_key_t;
 
 typedef struct {
     int64_t                  id;

@@ -114,5 +114,27 @@ for b in literals(os.path.join(unit, 'test_mail.c')):
     if len(b) > 4:
         put('fuzz_mail', b)
 
+# admin bodies and import documents (t/unit/test_bodies.c, the
+# reference's export, an export of ours)
+for b in literals(os.path.join(unit, 'test_bodies.c')):
+    if json_like(b):
+        put('fuzz_admin', b)
+        put('fuzz_import', b)
+put('fuzz_import', open(ref, 'rb').read())
+put('fuzz_import', json.dumps({
+    'format': 'ngx_gemini_pool', 'version': 1,
+    'accounts': [{'name': 'a', 'team_id': 't', 'csesidx': '1',
+                  'secure_c_ses': 'c', 'host_c_oses': 'h',
+                  'proxy': 'socks5h://p:1', 'enabled': True,
+                  'cookie_expired': False},
+                 {'name': 'p', 'secure_c_ses_set': False}],
+    'models': [{'name': 'm', 'model_id': 'x', 'kind': 'image',
+                'account': 0, 'position': 1, 'enabled': True}],
+    'settings': {'retry_count': 2, 'proxy_enabled': True, 'proxy': ''},
+    'api_keys': [{'name': 'k', 'key_hash': '0' * 64, 'prefix': 'sk-1',
+                  'models': 'a,b', 'image_format': 'url', 'rpm': 1,
+                  'rpd': 2, 'requests': 3, 'expires_at': 0,
+                  'created_at': '2025-01-02 03:04:05'}]}).encode())
+
 print('seeds:', {t: len(os.listdir(os.path.join(top, 'seeds', t)))
                  for t in sorted(os.listdir(os.path.join(top, 'seeds')))})
