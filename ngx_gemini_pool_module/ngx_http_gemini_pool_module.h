@@ -68,6 +68,15 @@
 #define NGX_GP_SESSION_LEN           160
 #define NGX_GP_KEY_LEN               16       /* MD5 */
 
+/*
+ * spare sessions: at most this many per account (the setting
+ * spare_sessions, 0-4), each a session name of at most
+ * NGX_GP_SPARE_LEN - 1 bytes (Google's are about 85); a longer one is not
+ * kept
+ */
+#define NGX_GP_SPARES_MAX            4
+#define NGX_GP_SPARE_LEN             120
+
 /* location handlers */
 #define NGX_GP_HANDLER_NONE          0
 #define NGX_GP_HANDLER_API           1
@@ -88,6 +97,12 @@
 
 
 /* ngx_http_gemini_pool_zone.c: the shared zone's layout */
+
+/* a ready upstream session no conversation has used yet */
+typedef struct {
+    time_t                   created;     /* 0: none */
+    u_char                   session[NGX_GP_SPARE_LEN];
+} ngx_gp_spare_t;
 
 typedef struct {
     int64_t                  id;          /* SQLite rowid; 0: free slot */
@@ -127,6 +142,11 @@ typedef struct {
     ngx_uint_t               saved_gen;   /* persisted by the helper */
     ngx_gp_relogin_state_t   relogin;     /* relogin.h */
     ngx_gp_sync_state_t      sync;        /* remote-sync pushes owed */
+
+    /* spare sessions, oldest first; the helper makes them (spares.c) */
+    ngx_uint_t               nspares;
+    time_t                   spare_retry; /* a creation failed: not before */
+    ngx_gp_spare_t           spares[NGX_GP_SPARES_MAX];
 } ngx_gp_account_t;
 
 /*
@@ -225,6 +245,9 @@ typedef struct {
     uint64_t                 completion_tokens;
     uint64_t                 events_dropped;
     uint64_t                 history_dropped;  /* text not kept */
+    uint64_t                 spares_used;      /* spare sessions */
+    uint64_t                 spares_created;
+    uint64_t                 spares_dropped;
 } ngx_gp_metrics_t;
 
 typedef struct {
@@ -280,6 +303,9 @@ typedef struct {
 
     ngx_atomic_t             settings_gen;   /* bumped by each load */
 
+    /* bumped when a spare session is used or dropped: the helper looks */
+    ngx_atomic_t             spares_gen;
+
     /* by ngx_process_slot: who holds the accounts' in_flight */
     ngx_gp_holder_t          holders[NGX_GP_HOLDERS];
     uint64_t                 given_back;     /* requests of dead processes */
@@ -330,7 +356,19 @@ ngx_gp_zone_t *ngx_gp_zone(void);
 #define NGX_GP_PICK_ROUND_ROBIN    0
 #define NGX_GP_PICK_LEAST_IN_FLIGHT 1
 ngx_int_t ngx_gp_zone_pick(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
-    ngx_uint_t quota, ngx_int_t only, time_t *retry_at);
+    ngx_uint_t quota, ngx_int_t only, time_t *retry_at, ngx_gp_spare_t *spare);
+
+/* a spare's life when session_max_age is 0 (no limit): 3 h */
+#define NGX_GP_SPARE_MAX_AGE  10800
+time_t ngx_gp_zone_spare_max_age(ngx_gp_zone_t *z);
+void ngx_gp_zone_spare_take_locked(ngx_gp_zone_t *z, ngx_gp_account_t *acc,
+    ngx_gp_spare_t *spare, time_t now, time_t max_age);
+ngx_uint_t ngx_gp_zone_spares_expire_locked(ngx_gp_zone_t *z,
+    ngx_gp_account_t *acc, time_t now, time_t max_age, ngx_uint_t keep);
+ngx_int_t ngx_gp_zone_spare_put(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
+    const char *session, time_t created, ngx_uint_t want);
+void ngx_gp_zone_spares_drop(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
+    ngx_uint_t drop, time_t retry);
 ngx_int_t ngx_gp_zone_take(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
     int64_t id, ngx_uint_t quota);
 void ngx_gp_zone_release(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
@@ -652,6 +690,12 @@ ngx_int_t ngx_gp_config_import(ngx_http_request_t *r, ngx_str_t *body,
 /* ngx_http_gemini_pool_admin_*.c: the admin API */
 
 #include "ngx_http_gemini_pool_admin.h"
+
+
+/* ngx_http_gemini_pool_spares.c: spare sessions, the helper's side */
+
+void ngx_gp_spares_tick(ngx_gp_zone_t *z);
+void ngx_gp_spares_exit(void);
 
 
 /* ngx_http_gemini_pool_helper.c: the helper role */
