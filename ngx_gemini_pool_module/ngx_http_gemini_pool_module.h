@@ -71,11 +71,12 @@
 /*
  * spare sessions: at most this many per account (the setting
  * spare_sessions, 0-4), each a session name of at most
- * NGX_GP_SPARE_LEN - 1 bytes (Google's are about 85); a longer one is not
- * kept
+ * NGX_GP_SPARE_LEN - 1 bytes (Google's are 67 and a decimal id of up to
+ * 20 digits); a longer one is not kept
  */
 #define NGX_GP_SPARES_MAX            4
-#define NGX_GP_SPARE_LEN             120
+#define NGX_GP_SPARE_LEN             96
+#define NGX_GP_SPARES_RING           64
 
 /* location handlers */
 #define NGX_GP_HANDLER_NONE          0
@@ -303,8 +304,10 @@ typedef struct {
 
     ngx_atomic_t             settings_gen;   /* bumped by each load */
 
-    /* bumped when a spare session is used or dropped: the helper looks */
+    /* the accounts (indexes) whose spare was used or dropped, newest at
+       spares_gen - 1: the helper looks at them within 0.1 s */
     ngx_atomic_t             spares_gen;
+    uint32_t                 spares_used[NGX_GP_SPARES_RING];
 
     /* by ngx_process_slot: who holds the accounts' in_flight */
     ngx_gp_holder_t          holders[NGX_GP_HOLDERS];
@@ -363,6 +366,7 @@ ngx_int_t ngx_gp_zone_pick(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
 time_t ngx_gp_zone_spare_max_age(ngx_gp_zone_t *z);
 void ngx_gp_zone_spare_take_locked(ngx_gp_zone_t *z, ngx_gp_account_t *acc,
     ngx_gp_spare_t *spare, time_t now, time_t max_age);
+void ngx_gp_zone_spares_want_locked(ngx_gp_zone_t *z, ngx_gp_account_t *acc);
 ngx_uint_t ngx_gp_zone_spares_expire_locked(ngx_gp_zone_t *z,
     ngx_gp_account_t *acc, time_t now, time_t max_age, ngx_uint_t keep);
 ngx_int_t ngx_gp_zone_spare_put(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,

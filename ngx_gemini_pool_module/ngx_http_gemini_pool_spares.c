@@ -5,10 +5,11 @@
  * Spare sessions, the helper's side: a new conversation waits for one
  * Google call (widgetStreamAssist), not two, when its account has a
  * session ready.  The helper keeps spare_sessions of them (a setting,
- * 0-4) for every account in use, off the requests' path: on its tick,
- * and within NGX_GP_SPARES_POLL of a spare being used (the zone's
- * spares_gen moved), it drops the spares that are too old and starts a
- * widgetCreateSession (upstream.c, mode SPARE) for each one missing.
+ * 0-4) for every account in use, off the requests' path: on its tick it
+ * drops the spares that are too old and starts a widgetCreateSession
+ * (upstream.c, mode SPARE) for each one missing, and within
+ * NGX_GP_SPARES_POLL of a spare being used or dropped (the zone's
+ * spares_gen moved) it does the same for the accounts concerned.
  * The spares themselves live in the zone (zone.c); a request takes one
  * with its account (ngx_gp_zone_pick()).
  *
@@ -44,7 +45,7 @@ typedef struct {
 } ngx_gp_spare_fill_t;
 
 
-static void ngx_gp_spares_fill(ngx_gp_zone_t *z);
+static void ngx_gp_spares_fill(ngx_gp_zone_t *z, ngx_uint_t all);
 static ngx_uint_t ngx_gp_spares_filling(int64_t id,
     ngx_gp_spare_fill_t **list, ngx_uint_t n);
 static void ngx_gp_spares_timer(ngx_event_t *ev);
@@ -78,7 +79,7 @@ ngx_gp_spares_tick(ngx_gp_zone_t *z)
         ngx_add_timer(&ngx_gp_spares_ev, NGX_GP_SPARES_POLL);
     }
 
-    ngx_gp_spares_fill(z);
+    ngx_gp_spares_fill(z, 1);
 }
 
 
@@ -96,7 +97,7 @@ ngx_gp_spares_timer(ngx_event_t *ev)
     /* one read of the zone, no lock, while nothing happens */
 
     if (z && z->sh->spares_gen != ngx_gp_spares_seen) {
-        ngx_gp_spares_fill(z);
+        ngx_gp_spares_fill(z, 0);
     }
 
     ngx_add_timer(ev, NGX_GP_SPARES_POLL);
@@ -104,32 +105,54 @@ ngx_gp_spares_timer(ngx_event_t *ev)
 
 
 /*
- * Under the zone's lock: spares that are too old (or beyond the setting)
- * go, and the accounts in use that have fewer than the setting get a
- * creation each, at most NGX_GP_SPARES_FILLS in flight.
+ * Under the zone's lock: on the tick (all), every account's spares that
+ * are too old (or beyond the setting) go, and every account in use that
+ * has fewer than the setting gets a creation; on the poll, only the
+ * accounts whose spare was used or dropped since the last look (the
+ * zone's ring of them), so that a pool of thousands is not scanned ten
+ * times a second.  At most NGX_GP_SPARES_FILLS creations in flight.
  */
 
 static void
-ngx_gp_spares_fill(ngx_gp_zone_t *z)
+ngx_gp_spares_fill(ngx_gp_zone_t *z, ngx_uint_t all)
 {
     time_t                now, max_age;
-    ngx_uint_t            i, n, want;
+    ngx_uint_t            i, k, n, want, count;
+    ngx_atomic_uint_t     gen;
+    ngx_gp_shctx_t       *sh;
     ngx_gp_account_t     *acc;
     ngx_gp_spare_fill_t  *f, *list[NGX_GP_SPARES_FILLS];
 
     want = (ngx_uint_t) ngx_gp_setting_int(z, NGX_GP_SET_SPARE_SESSIONS);
     max_age = ngx_gp_zone_spare_max_age(z);
     now = ngx_time();
+    sh = z->sh;
     n = 0;
 
     ngx_shmtx_lock(&z->shpool->mutex);
 
-    ngx_gp_spares_seen = z->sh->spares_gen;
+    gen = sh->spares_gen;
 
-    for (i = 0; i < z->sh->naccounts; i++) {
-        acc = &z->sh->accounts[i];
+    if (all) {
+        count = sh->naccounts;
 
-        if (acc->nspares) {
+    } else {
+        /* more than the ring holds: the tick finds the others */
+        count = ngx_min(gen - ngx_gp_spares_seen, NGX_GP_SPARES_RING);
+    }
+
+    ngx_gp_spares_seen = gen;
+
+    for (k = 0; k < count; k++) {
+        i = all ? k : sh->spares_used[(gen - 1 - k) % NGX_GP_SPARES_RING];
+
+        if (i >= sh->naccounts) {
+            continue;
+        }
+
+        acc = &sh->accounts[i];
+
+        if (all && acc->nspares) {
             (void) ngx_gp_zone_spares_expire_locked(z, acc, now, max_age,
                                                     want);
         }
@@ -179,9 +202,9 @@ ngx_gp_spares_fill(ngx_gp_zone_t *z)
 
         /* tracked first: the end may come from inside the start */
 
-        for (n = 0; n < NGX_GP_SPARES_FILLS; n++) {
-            if (ngx_gp_spares_fills[n] == NULL) {
-                ngx_gp_spares_fills[n] = f;
+        for (k = 0; k < NGX_GP_SPARES_FILLS; k++) {
+            if (ngx_gp_spares_fills[k] == NULL) {
+                ngx_gp_spares_fills[k] = f;
                 ngx_gp_spares_nfills++;
                 break;
             }
@@ -221,15 +244,26 @@ ngx_gp_spares_filling(int64_t id, ngx_gp_spare_fill_t **list, ngx_uint_t n)
 static void
 ngx_gp_spares_ready(ngx_gp_upstream_t *u)
 {
+    ngx_int_t             rc;
     ngx_gp_spare_fill_t  *f = u->data;
 
-    if (ngx_gp_zone_spare_put(u->zone, u->acct, u->session,
-                              u->session_created, f->want)
-        == NGX_OK)
-    {
+    rc = ngx_gp_zone_spare_put(u->zone, u->acct, u->session,
+                               u->session_created, f->want);
+
+    if (rc == NGX_OK) {
         ngx_log_debug2(NGX_LOG_DEBUG_CORE, ngx_cycle->log, 0,
                        "gemini pool helper: spare session \"%s\" of \"%s\"",
                        u->session, u->acct->name);
+
+    } else if (rc == NGX_ABORT) {
+        /* a format the zone has no room for: not again for an hour */
+        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                      "gemini pool helper: session name \"%s\" of account "
+                      "\"%s\" is too long to keep as a spare (%d bytes "
+                      "at most)", u->session, u->acct->name,
+                      NGX_GP_SPARE_LEN - 1);
+
+        ngx_gp_zone_spares_drop(u->zone, u->acct, 0, ngx_time() + 3600);
 
     } else {
         /* renewed, expired or full meanwhile: the session stays unused */

@@ -1086,11 +1086,9 @@ ngx_gp_store_load_accounts(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log,
             }
         }
 
-        /* renewed cookies (a login, a save, a reload): spares forgotten */
-        if (o->nspares) {
-            sh->metrics.spares_dropped += o->nspares;
-            (void) ngx_atomic_fetch_add(&sh->spares_gen, 1);
-        }
+        /* renewed cookies (a login, a save, a reload): spares forgotten,
+           new ones at the helper's next tick */
+        sh->metrics.spares_dropped += o->nspares;
 
         /* a login under way or its record outlives a load */
         a[i].relogin = o->relogin;

@@ -443,7 +443,21 @@ ngx_gp_zone_spare_take_locked(ngx_gp_zone_t *z, ngx_gp_account_t *acc,
     acc->spares[acc->nspares].created = 0;
 
     z->sh->metrics.spares_used++;
-    (void) ngx_atomic_fetch_add(&z->sh->spares_gen, 1);
+    ngx_gp_zone_spares_want_locked(z, acc);
+}
+
+
+/* the helper is to look at the account soon: one of its spares went */
+
+void
+ngx_gp_zone_spares_want_locked(ngx_gp_zone_t *z, ngx_gp_account_t *acc)
+{
+    ngx_atomic_uint_t  gen;
+
+    gen = z->sh->spares_gen;
+    z->sh->spares_used[gen % NGX_GP_SPARES_RING] =
+                                        (uint32_t) (acc - z->sh->accounts);
+    z->sh->spares_gen = gen + 1;
 }
 
 
@@ -485,7 +499,6 @@ ngx_gp_zone_spares_expire_locked(ngx_gp_zone_t *z, ngx_gp_account_t *acc,
     }
 
     acc->nspares = n;
-    (void) ngx_atomic_fetch_add(&z->sh->spares_gen, 1);
 
     return n;
 }
@@ -493,7 +506,8 @@ ngx_gp_zone_spares_expire_locked(ngx_gp_zone_t *z, ngx_gp_account_t *acc,
 
 /*
  * A spare the helper created for account a: kept unless the account
- * went, its credentials changed or expired meanwhile, or it has enough.
+ * went, its credentials changed or expired meanwhile, or it has enough
+ * (NGX_DECLINED); NGX_ABORT: a name too long to keep.
  */
 
 ngx_int_t
@@ -507,7 +521,7 @@ ngx_gp_zone_spare_put(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
     len = ngx_strlen(session);
 
     if (len >= NGX_GP_SPARE_LEN) {
-        return NGX_DECLINED;
+        return NGX_ABORT;
     }
 
     rc = NGX_DECLINED;
@@ -525,7 +539,6 @@ ngx_gp_zone_spare_put(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
         ngx_memcpy(acc->spares[acc->nspares].session, session, len + 1);
         acc->nspares++;
         z->sh->metrics.spares_created++;
-        (void) ngx_atomic_fetch_add(&z->sh->spares_gen, 1);
         rc = NGX_OK;
     }
 
@@ -561,7 +574,7 @@ ngx_gp_zone_spares_drop(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
             }
 
             acc->nspares = 0;
-            (void) ngx_atomic_fetch_add(&z->sh->spares_gen, 1);
+            ngx_gp_zone_spares_want_locked(z, acc);
         }
 
         if (retry > acc->spare_retry) {
