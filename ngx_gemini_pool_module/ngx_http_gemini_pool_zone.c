@@ -432,6 +432,8 @@ ngx_gp_zone_spare_take_locked(ngx_gp_zone_t *z, ngx_gp_account_t *acc,
                                          NGX_GP_SPARES_MAX);
 
     if (k == 0) {
+        /* all too old: the helper makes new ones */
+        ngx_gp_zone_spares_want_locked(z, acc);
         return;
     }
 

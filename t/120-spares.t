@@ -233,6 +233,37 @@ sub spares_renewed {
 }
 
 
+# TEST 9: cookies pasted through the admin API, checked and saved as a
+# re-login's harvest is (ngx_gp_relogin_verify())
+
+sub spares_pasted {
+    my @out;
+    first_turn_and_spare(\@out);
+
+    my $spare = (spare_names())[-1];
+    my $d0 = metric('dropped');
+    my $acc1 = GeminiPool::accounts_file()->[0];
+
+    GeminiPool::mock_post('/__mock/accounts', { name => 'acc1',
+                                               secure_c_ses => 'CSE.pasted' });
+    my $res = $http->post(url('/api/accounts/0/cookies'), {
+        headers => { 'X-Admin-Token' => 'spares-admin-secret-0123456789',
+                     'Content-Type' => 'application/json' },
+        content => $json->encode({ secure_c_ses => 'CSE.pasted',
+                                   csesidx => $acc1->{csesidx} }) });
+    push @out, "cookies pasted: $res->{status} "
+        . ($res->{content} =~ /"saved":true/ ? 'saved' : $res->{content});
+    push @out, "dropped: " . (metric('dropped') - $d0);
+
+    my $next = GeminiPool::wait_for(10 * $slow, sub {
+        (spare_names())[-1] ne $spare && spares_of('acc1') });
+    push @out, "a new one made with the new cookie: " . ($next ? 1 : 0);
+    push @out, "next turn: " . new_chat('two');
+    push @out, "the old spare used: " . used($spare);
+    return join("\n", @out) . "\n";
+}
+
+
 # TEST 7 and 8: the upstream refuses the spare: the account's other spares
 # go, and the turn makes a new session on the same account
 
@@ -487,6 +518,31 @@ the other spare used: 0
 acc1 expired: 0, cooling: 0, failures: 0
 --- error_log
 spare session of account "acc1" refused
+--- no_error_log
+[error]
+--- timeout: 120
+
+
+=== TEST 9: cookies pasted through the admin API (saved as a re-login's) forget the spares
+--- gp_setup
+set_accounts(1);
+--- config
+    location /v1/ { gemini_pool_api; }
+    location /api/ { gemini_pool_admin; }
+    location = /health { gemini_pool_health; }
+    location = /metrics { gemini_pool_metrics; }
+--- request
+GET /health
+--- response_body_filters eval
+\&main::spares_pasted
+--- response_body
+first turn: 200
+spares made: 1
+cookies pasted: 200 saved
+dropped: 1
+a new one made with the new cookie: 1
+next turn: 200
+the old spare used: 0
 --- no_error_log
 [error]
 --- timeout: 120
