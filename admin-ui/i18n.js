@@ -120,6 +120,7 @@ const en = {
     'acc.cooldowns': 'Cooldowns',
     'acc.requests': 'Requests',
     'acc.failures': 'Failures',
+    'acc.spares': 'Spare sessions',
     'acc.last_error': 'Last error',
     'acc.available': 'available',
     'acc.off': 'disabled',
@@ -186,6 +187,9 @@ const en = {
         + 'many seconds cools until the quota resets (0: at once)',
     'settings.d.session_max_age': 'Seconds an upstream session serves a '
         + 'conversation (0: no limit)',
+    'settings.d.spare_sessions': 'Ready upstream sessions kept per account '
+        + 'in use, so that a new conversation waits for one call to Google, '
+        + 'not two (0: off), 0 to 4',
     'settings.d.proxy': 'Global outbound proxy URL',
     'settings.d.proxy_enabled': 'Use the global proxy',
     'settings.d.proxy_for': 'Traffic that uses the global proxy: google, '
@@ -505,6 +509,7 @@ const zh = {
     'acc.cooldowns': '冷却',
     'acc.requests': '请求',
     'acc.failures': '失败',
+    'acc.spares': '备用会话',
     'acc.last_error': '最近错误',
     'acc.available': '可用',
     'acc.off': '已禁用',
@@ -563,6 +568,7 @@ const zh = {
     'settings.d.cooldown_rate_limit': '过载 429 或未说明原因的首次 429 后账号冷却的秒数',
     'settings.d.rate_limit_window': '此秒数内再次出现未说明原因的 429 则冷却到配额重置（0：立即）',
     'settings.d.session_max_age': '一个上游会话服务一段对话的秒数（0：不限）',
+    'settings.d.spare_sessions': '每个使用中的账号预先准备的上游会话数，新对话只需等待一次 Google 调用（0：关闭），0 到 4',
     'settings.d.proxy': '全局出站代理地址',
     'settings.d.proxy_enabled': '使用全局代理',
     'settings.d.proxy_for': '使用全局代理的流量：google、images、tempmail、sync',

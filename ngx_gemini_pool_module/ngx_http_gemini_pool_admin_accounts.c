@@ -25,7 +25,7 @@ ngx_gp_admin_account_json(ngx_gp_account_t *acc, ngx_uint_t index,
     (void) ngx_gp_mask_url((char *) acc->proxy, proxy, sizeof(proxy));
 
     return json_pack("{s:i,s:I,s:s,s:s,s:s,s:b,s:b,s:b,s:b,s:s,s:s,"
-                     "s:{s:I,s:I,s:I},s:b,s:I,s:I,s:I,s:s}",
+                     "s:{s:I,s:I,s:I},s:b,s:I,s:I,s:I,s:s,s:I}",
                      "index", (int) index,
                      "id", (json_int_t) acc->id,
                      "name", (char *) acc->name,
@@ -46,7 +46,8 @@ ngx_gp_admin_account_json(ngx_gp_account_t *acc, ngx_uint_t index,
                      "in_flight", (json_int_t) acc->in_flight,
                      "requests", (json_int_t) acc->requests,
                      "failures", (json_int_t) acc->failures,
-                     "last_error", (char *) acc->last_error);
+                     "last_error", (char *) acc->last_error,
+                     "spare_sessions", (json_int_t) acc->nspares);
 }
 
 

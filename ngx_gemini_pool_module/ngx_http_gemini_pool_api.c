@@ -287,6 +287,7 @@ ngx_gp_health_handler(ngx_http_request_t *r)
                                 "\"images\":%T,\"videos\":%T},"
                                 "\"in_flight\":%ui,\"requests\":%uL,"
                                 "\"failures\":%uL,\"jwt_age\":%T,"
+                                "\"spare_sessions\":%ui,"
                                 "\"last_error\":\"",
                                 a->enabled ? "true" : "false",
                                 a->cookie_expired ? "true" : "false",
@@ -294,7 +295,8 @@ ngx_gp_health_handler(ngx_http_request_t *r)
                                 a->cooldown_until[NGX_GP_QUOTA_IMAGES],
                                 a->cooldown_until[NGX_GP_QUOTA_VIDEOS],
                                 a->in_flight, a->requests, a->failures,
-                                a->jwt[0] ? now - a->jwt_iat : (time_t) -1);
+                                a->jwt[0] ? now - a->jwt_iat : (time_t) -1,
+                                a->nspares);
             last = (u_char *) ngx_escape_json(last, a->last_error,
                                               ngx_strlen(a->last_error));
             last = ngx_slprintf(last, p + len, "\"}");

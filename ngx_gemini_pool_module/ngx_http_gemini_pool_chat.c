@@ -135,6 +135,7 @@ static void ngx_gp_chat_fail(ngx_gp_chat_ctx_t *ctx, ngx_uint_t kind,
     ;
 static void ngx_gp_chat_upstream_error(ngx_gp_chat_ctx_t *ctx,
     ngx_gp_xfer_t *x);
+static void ngx_gp_chat_reset(ngx_gp_chat_ctx_t *ctx);
 static void ngx_gp_chat_start(ngx_http_request_t *r, ngx_str_t *body,
     const ngx_gp_surface_t *surface);
 static void ngx_gp_chat_error(ngx_gp_chat_ctx_t *ctx,
@@ -1366,6 +1367,18 @@ ngx_gp_chat_fail(ngx_gp_chat_ctx_t *ctx, ngx_uint_t kind, long status,
         ngx_del_timer(&ctx->timer);
     }
 
+    if (!ctx->out.sse.header_sent
+        && ngx_gp_upstream_spare_refused(&ctx->u, &f))
+    {
+        /* a spare session gone upstream: a new one, same account */
+        ctx->fail = 0;
+        ctx->bound = 0;
+        ngx_gp_chat_reset(ctx);
+        ngx_gp_input_restart(ctx->in);
+        ngx_gp_upstream_renew(&ctx->u);
+        return;
+    }
+
     /* counted, the account cooled down and released, one line logged */
     retry = ngx_gp_upstream_next(&ctx->u, &f, !ctx->out.sse.header_sent,
                                  &v);
@@ -1387,21 +1400,7 @@ ngx_gp_chat_fail(ngx_gp_chat_ctx_t *ctx, ngx_uint_t kind, long status,
     }
 
     if (retry) {
-        ngx_gp_jsonstream_free(&ctx->js);
-        ctx->useful = 0;
-        ctx->got_text = 0;
-        ctx->got_thought = 0;
-        ctx->complete = 0;
-        ctx->stream_error = 0;
-        ctx->text_len = 0;
-        ctx->reasoning_len = 0;
-        ctx->usage.completion_tokens = 0;
-        ctx->finish_reason = "stop";
-        ctx->timed_out = 0;
-        ctx->next_md5 = ctx->answer_md5;
-        ngx_gp_media_reset(ctx->media);
-        ngx_memzero(&ctx->artefact, sizeof(ngx_gp_artefact_t));
-
+        ngx_gp_chat_reset(ctx);
         ngx_gp_chat_attempt(ctx);
         return;
     }
@@ -1414,6 +1413,28 @@ ngx_gp_chat_fail(ngx_gp_chat_ctx_t *ctx, ngx_uint_t kind, long status,
     ngx_shmtx_unlock(&ctx->zone->shpool->mutex);
 
     ngx_gp_chat_error(ctx, &err);
+}
+
+
+/* before another attempt: nothing of the failed one's answer is kept */
+
+static void
+ngx_gp_chat_reset(ngx_gp_chat_ctx_t *ctx)
+{
+    ngx_gp_jsonstream_free(&ctx->js);
+    ctx->useful = 0;
+    ctx->got_text = 0;
+    ctx->got_thought = 0;
+    ctx->complete = 0;
+    ctx->stream_error = 0;
+    ctx->text_len = 0;
+    ctx->reasoning_len = 0;
+    ctx->usage.completion_tokens = 0;
+    ctx->finish_reason = "stop";
+    ctx->timed_out = 0;
+    ctx->next_md5 = ctx->answer_md5;
+    ngx_gp_media_reset(ctx->media);
+    ngx_memzero(&ctx->artefact, sizeof(ngx_gp_artefact_t));
 }
 
 

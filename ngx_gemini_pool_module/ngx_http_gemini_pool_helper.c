@@ -7,8 +7,8 @@
  * manager") process, which nginx spawns, respawns after a crash and
  * replaces on reload because the module registers a path with a manager
  * callback.  With "master_process off" it runs in the single process on
- * a timer.  Later duties (history drain, media eviction, cookie checks)
- * hang on ngx_gp_helper_tick().
+ * a timer.  Later duties (history drain, media eviction, cookie checks,
+ * spare sessions) hang on ngx_gp_helper_tick().
  */
 
 
@@ -129,6 +129,9 @@ ngx_gp_helper_tick(void)
 
     /* requests should never wait for a JWT */
     ngx_gp_helper_jwt(z);
+
+    /* nor a new conversation for its session */
+    ngx_gp_spares_tick(z);
 
     /* generated media: inactive=, then max_size= */
     ngx_gp_media_evict((ngx_cycle_t *) ngx_cycle);
@@ -258,6 +261,8 @@ ngx_gp_helper_exit_process(ngx_cycle_t *cycle)
     }
 
     ngx_gp_helper_xsrf = 0;
+
+    ngx_gp_spares_exit();
 
     ngx_gp_sync_exit();
 

@@ -39,7 +39,7 @@ ngx_gp_metrics_handler(ngx_http_request_t *r)
     u_char            *p, *last, *start;
     time_t             now;
     size_t             size, used;
-    uint64_t           in_flight, given_back;
+    uint64_t           in_flight, given_back, spares;
     ngx_int_t          rc;
     ngx_buf_t         *b;
     ngx_uint_t         i, usable, cooling, expired, disabled;
@@ -75,11 +75,13 @@ ngx_gp_metrics_handler(ngx_http_request_t *r)
     m = sh->metrics;
 
     in_flight = 0;
+    spares = 0;
     given_back = sh->given_back;
 
     for (i = 0; i < sh->naccounts; i++) {
         a = &sh->accounts[i];
         in_flight += a->in_flight;
+        spares += a->nspares;
 
         if (!a->enabled) {
             disabled++;
@@ -171,6 +173,24 @@ ngx_gp_metrics_handler(ngx_http_request_t *r)
                      m.prompt_tokens, m.completion_tokens, usable, cooling,
                      expired, disabled, size, used, m.events_dropped,
                      m.history_dropped, in_flight, given_back);
+
+    p = ngx_slprintf(p, last,
+                     "# HELP gemini_pool_spare_sessions_total Spare "
+                     "upstream sessions: created ahead of need, used by a "
+                     "request, dropped unused.\n"
+                     "# TYPE gemini_pool_spare_sessions_total counter\n"
+                     "gemini_pool_spare_sessions_total{event=\"created\"} "
+                     "%uL\n"
+                     "gemini_pool_spare_sessions_total{event=\"used\"} "
+                     "%uL\n"
+                     "gemini_pool_spare_sessions_total{event=\"dropped\"} "
+                     "%uL\n"
+                     "# HELP gemini_pool_spare_sessions Spare upstream "
+                     "sessions ready now.\n"
+                     "# TYPE gemini_pool_spare_sessions gauge\n"
+                     "gemini_pool_spare_sessions %uL\n",
+                     m.spares_created, m.spares_used, m.spares_dropped,
+                     spares);
 
     r->headers_out.status = NGX_HTTP_OK;
     r->headers_out.content_length_n = p - start;

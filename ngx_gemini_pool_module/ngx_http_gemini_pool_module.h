@@ -62,6 +62,16 @@
 #define NGX_GP_SESSION_LEN           160
 #define NGX_GP_KEY_LEN               16       /* MD5 */
 
+/*
+ * spare sessions: at most this many per account (the setting
+ * spare_sessions, 0-4), each a session name of at most
+ * NGX_GP_SPARE_LEN - 1 bytes (Google's are 67 and a decimal id of up to
+ * 20 digits); a longer one is not kept
+ */
+#define NGX_GP_SPARES_MAX            4
+#define NGX_GP_SPARE_LEN             96
+#define NGX_GP_SPARES_RING           64
+
 /* location handlers */
 #define NGX_GP_HANDLER_NONE          0
 #define NGX_GP_HANDLER_API           1
@@ -81,6 +91,12 @@
 
 
 /* ngx_http_gemini_pool_zone.c: the shared zone's layout */
+
+/* a ready upstream session no conversation has used yet */
+typedef struct {
+    time_t                   created;     /* 0: none */
+    u_char                   session[NGX_GP_SPARE_LEN];
+} ngx_gp_spare_t;
 
 typedef struct {
     int64_t                  id;          /* SQLite rowid; 0: free slot */
@@ -120,6 +136,11 @@ typedef struct {
     ngx_uint_t               saved_gen;   /* persisted by the helper */
     ngx_gp_relogin_state_t   relogin;     /* relogin.h */
     ngx_gp_sync_state_t      sync;        /* remote-sync pushes owed */
+
+    /* spare sessions, oldest first; the helper makes them (spares.c) */
+    ngx_uint_t               nspares;
+    time_t                   spare_retry; /* a creation failed: not before */
+    ngx_gp_spare_t           spares[NGX_GP_SPARES_MAX];
 } ngx_gp_account_t;
 
 /*
@@ -218,6 +239,9 @@ typedef struct {
     uint64_t                 completion_tokens;
     uint64_t                 events_dropped;
     uint64_t                 history_dropped;  /* text not kept */
+    uint64_t                 spares_used;      /* spare sessions */
+    uint64_t                 spares_created;
+    uint64_t                 spares_dropped;
 } ngx_gp_metrics_t;
 
 typedef struct {
@@ -273,6 +297,11 @@ typedef struct {
 
     ngx_atomic_t             settings_gen;   /* bumped by each load */
 
+    /* the accounts (indexes) whose spare was used or dropped, newest at
+       spares_gen - 1: the helper looks at them within 0.1 s */
+    ngx_atomic_t             spares_gen;
+    uint32_t                 spares_used[NGX_GP_SPARES_RING];
+
     /* by ngx_process_slot: who holds the accounts' in_flight */
     ngx_gp_holder_t          holders[NGX_GP_HOLDERS];
     uint64_t                 given_back;     /* requests of dead processes */
@@ -323,7 +352,20 @@ ngx_gp_zone_t *ngx_gp_zone(void);
 #define NGX_GP_PICK_ROUND_ROBIN    0
 #define NGX_GP_PICK_LEAST_IN_FLIGHT 1
 ngx_int_t ngx_gp_zone_pick(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
-    ngx_uint_t quota, ngx_int_t only, time_t *retry_at);
+    ngx_uint_t quota, ngx_int_t only, time_t *retry_at, ngx_gp_spare_t *spare);
+
+/* a spare's life when session_max_age is 0 (no limit): 3 h */
+#define NGX_GP_SPARE_MAX_AGE  10800
+time_t ngx_gp_zone_spare_max_age(ngx_gp_zone_t *z);
+void ngx_gp_zone_spare_take_locked(ngx_gp_zone_t *z, ngx_gp_account_t *acc,
+    ngx_gp_spare_t *spare, time_t now, time_t max_age);
+void ngx_gp_zone_spares_want_locked(ngx_gp_zone_t *z, ngx_gp_account_t *acc);
+ngx_uint_t ngx_gp_zone_spares_expire_locked(ngx_gp_zone_t *z,
+    ngx_gp_account_t *acc, time_t now, time_t max_age, ngx_uint_t keep);
+ngx_int_t ngx_gp_zone_spare_put(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
+    const char *session, time_t created, ngx_uint_t want);
+void ngx_gp_zone_spares_drop(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
+    ngx_uint_t drop, time_t retry);
 ngx_int_t ngx_gp_zone_take(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
     int64_t id, ngx_uint_t quota);
 void ngx_gp_zone_release(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
@@ -646,6 +688,12 @@ ngx_int_t ngx_gp_config_import(ngx_http_request_t *r, ngx_str_t *body,
 /* ngx_http_gemini_pool_admin_*.c: the admin API */
 
 #include "ngx_http_gemini_pool_admin.h"
+
+
+/* ngx_http_gemini_pool_spares.c: spare sessions, the helper's side */
+
+void ngx_gp_spares_tick(ngx_gp_zone_t *z);
+void ngx_gp_spares_exit(void);
 
 
 /* ngx_http_gemini_pool_helper.c: the helper role */

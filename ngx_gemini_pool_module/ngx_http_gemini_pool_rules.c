@@ -180,6 +180,7 @@ ngx_gp_rules_verdict(int kind, int quota, time_t now, time_t last_rate,
     case NGX_GP_FAIL_AUTH:
         v->expired = 1;
         v->drop_session = 1;
+        v->drop_spares = 1;
         break;
 
     case NGX_GP_FAIL_QUOTA:
@@ -235,6 +236,7 @@ ngx_gp_rules_verdict(int kind, int quota, time_t now, time_t last_rate,
 
     case NGX_GP_FAIL_NOT_OWNED:
         v->drop_session = 1;
+        v->drop_spares = 1;
         break;
 
     case NGX_GP_FAIL_EMPTY:
@@ -327,6 +329,30 @@ int
 ngx_gp_rules_not_owned(const char *text, size_t len)
 {
     return ngx_gp_rules_has(text, len, "not owned by the provided user");
+}
+
+
+int
+ngx_gp_rules_session_gone(int kind, long status, const char *msg)
+{
+    size_t  len;
+
+    if (kind == NGX_GP_FAIL_NOT_OWNED) {
+        return 1;
+    }
+
+    if (status != 404 || msg == NULL) {
+        return 0;
+    }
+
+    /* "Session <name> not found.", not "File with ID ... not found" */
+
+    len = strlen(msg);
+
+    return ngx_gp_rules_has(msg, len, "session")
+           && ngx_gp_rules_has(msg, len, "not found")
+           && !ngx_gp_rules_has(msg, len, "file with id")
+           && !ngx_gp_rules_has(msg, len, "model");
 }
 
 

@@ -76,6 +76,7 @@ typedef struct {
     time_t      until;          /* 0: no cooldown */
     unsigned    expired:1;      /* set the account aside (cookies) */
     unsigned    drop_session:1; /* forget the conversation's binding */
+    unsigned    drop_spares:1;  /* forget the account's spare sessions */
     unsigned    retry:1;        /* another account may succeed */
     unsigned    omit_model:1;   /* retry without the model id */
     unsigned    rate_mark:1;    /* now is the account's last 429 that did
@@ -120,6 +121,13 @@ time_t ngx_gp_next_pt_midnight(time_t now);
 
 /* 1 when text (len bytes) says a session belongs to another user */
 int ngx_gp_rules_not_owned(const char *text, size_t len);
+
+/*
+ * 1 when a failure (kind, HTTP status, message) says the session the call
+ * named is not the caller's or no longer exists: a spare session to drop,
+ * not a failure of the account or the request.
+ */
+int ngx_gp_rules_session_gone(int kind, long status, const char *msg);
 
 
 #endif /* _NGX_HTTP_GEMINI_POOL_RULES_H_INCLUDED_ */

@@ -101,6 +101,10 @@ const ngx_gp_setting_def_t  ngx_gp_settings_table[NGX_GP_SET_N] = {
       NGX_GP_SETTING_INT, "1800"),
     F(COOKIE_REFRESH_CONCURRENCY, "cookie_refresh_concurrency",
       NGX_GP_SETTING_INT, "1", ngx_gp_setting_logins),
+
+    /* ready upstream sessions kept per account (zone.c's spares) */
+    [NGX_GP_SET_SPARE_SESSIONS] = { "spare_sessions", NGX_GP_SETTING_INT,
+                                    "1", NULL, 0, NGX_GP_SPARES_MAX, NULL },
 };
 
 #undef S

@@ -1074,7 +1074,21 @@ ngx_gp_store_load_accounts(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log,
                        sizeof(a[i].rate_limited));
             ngx_memcpy(a[i].last_error, o->last_error,
                        sizeof(a[i].last_error));
+
+            /* spare sessions: of the same user and team only */
+            if (ngx_strcmp(o->team_id, a[i].team_id) == 0
+                && ngx_strcmp(o->host_c_oses, a[i].host_c_oses) == 0)
+            {
+                a[i].nspares = o->nspares;
+                a[i].spare_retry = o->spare_retry;
+                ngx_memcpy(a[i].spares, o->spares, sizeof(a[i].spares));
+                o->nspares = 0;
+            }
         }
+
+        /* renewed cookies (a login, a save, a reload): spares forgotten,
+           new ones at the helper's next tick */
+        sh->metrics.spares_dropped += o->nspares;
 
         /* a login under way or its record outlives a load */
         a[i].relogin = o->relogin;

@@ -6,8 +6,9 @@
  * starts with,
  *
  *   choose an account (a file's, the conversation's bound session, or
- *   the pool's pick) -> JWT (the zone's, another process's fetch waited
- *   for, or getoxsrf) -> widgetCreateSession -> ready(u)
+ *   the pool's pick, with one of its spare sessions) -> JWT (the zone's,
+ *   another process's fetch waited for, or getoxsrf) ->
+ *   widgetCreateSession (unless a session is known) -> ready(u)
  *
  * and of what a failure does: its kind from the transfer (classify),
  * the pool's rules on the account (cooldown, expiry, release), failover,
@@ -57,8 +58,9 @@ static ngx_int_t ngx_gp_upstream_refused(ngx_gp_failure_t *f,
 void
 ngx_gp_upstream_start(ngx_gp_upstream_t *u)
 {
-    time_t     retry;
-    ngx_int_t  rc;
+    time_t          retry;
+    ngx_int_t       rc;
+    ngx_gp_spare_t  spare;
 
     u->ident = -1;
     u->timer.handler = ngx_gp_upstream_jwt_timer;
@@ -74,7 +76,9 @@ ngx_gp_upstream_start(ngx_gp_upstream_t *u)
                        u->mode == NGX_GP_UPSTREAM_JWT ? "the" : "a new",
                        u->acct->name);
 
-        if (u->mode == NGX_GP_UPSTREAM_JWT) {
+        if (u->mode == NGX_GP_UPSTREAM_JWT
+            || u->mode == NGX_GP_UPSTREAM_SPARE)
+        {
             ngx_gp_upstream_jwt(u);
             return;
         }
@@ -87,6 +91,7 @@ ngx_gp_upstream_start(ngx_gp_upstream_t *u)
     u->attempts++;
     u->bound = 0;
     u->resumed = 0;
+    u->spare = 0;
 
     free(u->session);
     u->session = NULL;
@@ -109,18 +114,80 @@ ngx_gp_upstream_start(ngx_gp_upstream_t *u)
         }
     }
 
-    rc = ngx_gp_zone_pick(u->zone, u->acct, u->quota, u->only, &retry);
+    /* a new session: one of the account's spares when it has one */
+
+    rc = ngx_gp_zone_pick(u->zone, u->acct, u->quota, u->only, &retry,
+                          &spare);
 
     if (rc == NGX_OK) {
         ngx_log_debug2(NGX_LOG_DEBUG_HTTP, u->log, 0,
                        "gemini pool: attempt %ui on account \"%s\"",
                        u->attempts, u->acct->name);
 
+        if (spare.created) {
+            u->session = strdup((char *) spare.session);
+
+            if (u->session) {
+                u->spare = 1;
+                u->session_created = spare.created;
+
+                ngx_log_debug2(NGX_LOG_DEBUG_HTTP, u->log, 0,
+                               "gemini pool: spare session \"%s\" of "
+                               "account \"%s\"", u->session,
+                               u->acct->name);
+            }
+        }
+
         ngx_gp_upstream_jwt(u);
         return;
     }
 
     ngx_gp_upstream_no_account(u, rc, retry);
+}
+
+
+/*
+ * A call in a spare session failed (f): when the answer says the session
+ * is not the account's or no longer exists, the account's spares are
+ * forgotten and 1 is returned: the caller goes on with
+ * ngx_gp_upstream_renew(), a new session on the same account, and the
+ * failure counts against neither the account nor the request.
+ */
+
+ngx_uint_t
+ngx_gp_upstream_spare_refused(ngx_gp_upstream_t *u, ngx_gp_failure_t *f)
+{
+    if (!u->spare || u->acct->id == 0
+        || !ngx_gp_rules_session_gone((int) f->kind, f->status, f->msg))
+    {
+        return 0;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, u->log, 0,
+                  "gemini pool: spare session of account \"%s\" refused: "
+                  "%s; its spares are dropped, creating a session",
+                  u->acct->name, f->msg);
+
+    ngx_gp_zone_spares_drop(u->zone, u->acct, 1, 0);
+
+    u->spare = 0;
+
+    return 1;
+}
+
+
+/* a new session on the account the request holds, then ready(u) */
+
+void
+ngx_gp_upstream_renew(ngx_gp_upstream_t *u)
+{
+    free(u->session);
+    u->session = NULL;
+    u->spare = 0;
+    u->resumed = 0;
+    u->bound = 0;
+
+    ngx_gp_upstream_jwt(u);
 }
 
 
@@ -135,7 +202,7 @@ ngx_gp_upstream_pinned(ngx_gp_upstream_t *u)
     u_char     bound[NGX_GP_SESSION_LEN];
 
     rc = ngx_gp_zone_pick(u->zone, u->acct, u->quota,
-                          (ngx_int_t) u->pin_account, &retry);
+                          (ngx_int_t) u->pin_account, &retry, NULL);
 
     if (rc != NGX_OK) {
         ngx_gp_upstream_no_account(u, rc, retry);
@@ -233,7 +300,10 @@ ngx_gp_upstream_jwt(ngx_gp_upstream_t *u)
                        "gemini pool: JWT of account \"%s\" from the zone",
                        u->acct->name);
 
-        if (u->mode == NGX_GP_UPSTREAM_SESSION && u->session == NULL) {
+        if ((u->mode == NGX_GP_UPSTREAM_SESSION
+             || u->mode == NGX_GP_UPSTREAM_SPARE)
+            && u->session == NULL)
+        {
             ngx_gp_upstream_session(u);
             return;
         }
@@ -247,7 +317,9 @@ ngx_gp_upstream_jwt(ngx_gp_upstream_t *u)
         return;
 
     case NGX_GP_JWT_WAIT:
-        if (u->mode == NGX_GP_UPSTREAM_SESSION) {
+        if (u->mode == NGX_GP_UPSTREAM_SESSION
+            || u->mode == NGX_GP_UPSTREAM_SPARE)
+        {
             break;
         }
 
@@ -360,7 +432,10 @@ ngx_gp_upstream_xsrf_done(ngx_gp_xfer_t *x)
                    "gemini pool: JWT of account \"%s\" from getoxsrf",
                    u->acct->name);
 
-    if (u->mode == NGX_GP_UPSTREAM_SESSION && u->session == NULL) {
+    if ((u->mode == NGX_GP_UPSTREAM_SESSION
+         || u->mode == NGX_GP_UPSTREAM_SPARE)
+        && u->session == NULL)
+    {
         ngx_gp_upstream_session(u);
         return;
     }
@@ -644,6 +719,10 @@ ngx_gp_upstream_next(ngx_gp_upstream_t *u, ngx_gp_failure_t *f,
         if (v->until || v->expired) {
             ngx_gp_zone_cooldown(z, u->acct, v->quota, v->until,
                                  v->expired, f->msg);
+        }
+
+        if (v->drop_spares) {
+            ngx_gp_zone_spares_drop(z, u->acct, 1, 0);
         }
 
         ngx_gp_upstream_release(u, 0, f->msg);

@@ -26,6 +26,10 @@
                                          or none is needed */
 #define NGX_GP_UPSTREAM_PROBE     3   /* getoxsrf for u->acct, the pool
                                          untouched (a live test) */
+#define NGX_GP_UPSTREAM_SPARE     4   /* a new session for u->acct: its
+                                         JWT, widgetCreateSession; the
+                                         account is not taken (the
+                                         helper's spare sessions) */
 
 
 typedef struct ngx_gp_upstream_s  ngx_gp_upstream_t;
@@ -79,6 +83,7 @@ struct ngx_gp_upstream_s {
     ngx_uint_t                         attempts;
     unsigned                           bound:1;     /* the conversation's */
     unsigned                           resumed:1;   /* session knows it */
+    unsigned                           spare:1;     /* a spare session */
 
     /* state */
     unsigned                           tried_binding:1;
@@ -92,6 +97,9 @@ struct ngx_gp_upstream_s {
 
 
 void ngx_gp_upstream_start(ngx_gp_upstream_t *u);
+ngx_uint_t ngx_gp_upstream_spare_refused(ngx_gp_upstream_t *u,
+    ngx_gp_failure_t *f);
+void ngx_gp_upstream_renew(ngx_gp_upstream_t *u);
 ngx_uint_t ngx_gp_upstream_next(ngx_gp_upstream_t *u, ngx_gp_failure_t *f,
     ngx_uint_t more, ngx_gp_verdict_t *v);
 ngx_uint_t ngx_gp_upstream_classify(ngx_gp_xfer_t *x, ngx_gp_failure_t *f);

@@ -307,15 +307,16 @@ ngx_gp_account_copy(ngx_gp_account_t *acc, ngx_uint_t i,
 
 ngx_int_t
 ngx_gp_zone_pick(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
-    ngx_uint_t quota, ngx_int_t only, time_t *retry_at)
+    ngx_uint_t quota, ngx_int_t only, time_t *retry_at, ngx_gp_spare_t *spare)
 {
-    time_t              now, back;
+    time_t              now, back, max_age;
     ngx_int_t           strategy;
     ngx_uint_t          i, n, k, enabled, best, found;
     ngx_gp_shctx_t     *sh;
     ngx_gp_account_t   *acc;
 
     strategy = ngx_gp_setting_int(z, NGX_GP_SET_SELECTION_STRATEGY);
+    max_age = spare ? ngx_gp_zone_spare_max_age(z) : 0;
     now = ngx_time();
     sh = z->sh;
     *retry_at = 0;
@@ -374,6 +375,11 @@ ngx_gp_zone_pick(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
         acc->requests++;
         acc->last_used = now;
         ngx_gp_account_copy(acc, best, a);
+
+        if (spare) {
+            ngx_gp_zone_spare_take_locked(z, acc, spare, now, max_age);
+        }
+
         ngx_shmtx_unlock(&z->shpool->mutex);
         return NGX_OK;
     }
@@ -381,6 +387,204 @@ ngx_gp_zone_pick(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
     ngx_shmtx_unlock(&z->shpool->mutex);
 
     return enabled ? NGX_AGAIN : NGX_DECLINED;
+}
+
+
+/*
+ * Spare sessions (the setting spare_sessions): upstream sessions the
+ * helper creates ahead of need (spares.c), kept in the account, oldest
+ * first, each used once by a request that needs a new session.  A spare
+ * lives half of session_max_age (docs/configuration.md, "Spare
+ * sessions"): Google does not say how long it keeps a session; the
+ * gateway uses one for a conversation for session_max_age, so a
+ * conversation that starts on a spare keeps at least half of it.
+ */
+
+time_t
+ngx_gp_zone_spare_max_age(ngx_gp_zone_t *z)
+{
+    time_t  max_age;
+
+    max_age = ngx_gp_setting_int(z, NGX_GP_SET_SESSION_MAX_AGE);
+
+    return max_age ? ngx_max(max_age / 2, 1) : NGX_GP_SPARE_MAX_AGE;
+}
+
+
+/*
+ * The account's oldest spare younger than max_age into *spare (created
+ * 0: none), the older ones dropped; under the lock.
+ */
+
+void
+ngx_gp_zone_spare_take_locked(ngx_gp_zone_t *z, ngx_gp_account_t *acc,
+    ngx_gp_spare_t *spare, time_t now, time_t max_age)
+{
+    ngx_uint_t  k;
+
+    spare->created = 0;
+
+    if (acc->nspares == 0) {
+        return;
+    }
+
+    k = ngx_gp_zone_spares_expire_locked(z, acc, now, max_age,
+                                         NGX_GP_SPARES_MAX);
+
+    if (k == 0) {
+        /* all too old: the helper makes new ones */
+        ngx_gp_zone_spares_want_locked(z, acc);
+        return;
+    }
+
+    *spare = acc->spares[0];
+    acc->nspares--;
+
+    ngx_memmove(&acc->spares[0], &acc->spares[1],
+                acc->nspares * sizeof(ngx_gp_spare_t));
+    acc->spares[acc->nspares].created = 0;
+
+    z->sh->metrics.spares_used++;
+    ngx_gp_zone_spares_want_locked(z, acc);
+}
+
+
+/* the helper is to look at the account soon: one of its spares went */
+
+void
+ngx_gp_zone_spares_want_locked(ngx_gp_zone_t *z, ngx_gp_account_t *acc)
+{
+    ngx_atomic_uint_t  gen;
+
+    gen = z->sh->spares_gen;
+    z->sh->spares_used[gen % NGX_GP_SPARES_RING] =
+                                        (uint32_t) (acc - z->sh->accounts);
+    z->sh->spares_gen = gen + 1;
+}
+
+
+/*
+ * Drops the account's spares of max_age or older and those beyond keep;
+ * under the lock.  Returns how many are left.
+ */
+
+ngx_uint_t
+ngx_gp_zone_spares_expire_locked(ngx_gp_zone_t *z, ngx_gp_account_t *acc,
+    time_t now, time_t max_age, ngx_uint_t keep)
+{
+    ngx_uint_t  i, old, n;
+
+    for (old = 0; old < acc->nspares; old++) {
+        if (now - acc->spares[old].created < max_age) {
+            break;
+        }
+    }
+
+    n = acc->nspares - old;
+
+    if (n > keep) {
+        /* the setting was lowered: the newest go */
+        n = keep;
+    }
+
+    if (n == acc->nspares) {
+        return n;
+    }
+
+    z->sh->metrics.spares_dropped += acc->nspares - n;
+
+    ngx_memmove(&acc->spares[0], &acc->spares[old],
+                n * sizeof(ngx_gp_spare_t));
+
+    for (i = n; i < acc->nspares; i++) {
+        acc->spares[i].created = 0;
+    }
+
+    acc->nspares = n;
+
+    return n;
+}
+
+
+/*
+ * A spare the helper created for account a: kept unless the account
+ * went, its credentials changed or expired meanwhile, or it has enough
+ * (NGX_DECLINED); NGX_ABORT: a name too long to keep.
+ */
+
+ngx_int_t
+ngx_gp_zone_spare_put(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
+    const char *session, time_t created, ngx_uint_t want)
+{
+    size_t             len;
+    ngx_int_t          rc;
+    ngx_gp_account_t  *acc;
+
+    len = ngx_strlen(session);
+
+    if (len >= NGX_GP_SPARE_LEN) {
+        return NGX_ABORT;
+    }
+
+    rc = NGX_DECLINED;
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+
+    acc = ngx_gp_zone_find(z, a);
+
+    if (acc && !acc->cookie_expired && acc->nspares < want
+        && acc->nspares < NGX_GP_SPARES_MAX
+        && ngx_strcmp(acc->secure_c_ses, a->secure_c_ses) == 0
+        && ngx_strcmp(acc->csesidx, a->csesidx) == 0)
+    {
+        acc->spares[acc->nspares].created = created;
+        ngx_memcpy(acc->spares[acc->nspares].session, session, len + 1);
+        acc->nspares++;
+        z->sh->metrics.spares_created++;
+        rc = NGX_OK;
+    }
+
+    ngx_shmtx_unlock(&z->shpool->mutex);
+
+    return rc;
+}
+
+
+/*
+ * drop: the account's spares are forgotten (an authentication answer, a
+ * session that is not the account's or no longer exists); retry > 0: the
+ * helper makes none before then (a creation failed).
+ */
+
+void
+ngx_gp_zone_spares_drop(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
+    ngx_uint_t drop, time_t retry)
+{
+    ngx_uint_t         i;
+    ngx_gp_account_t  *acc;
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+
+    acc = ngx_gp_zone_find(z, a);
+
+    if (acc) {
+        if (drop && acc->nspares) {
+            z->sh->metrics.spares_dropped += acc->nspares;
+
+            for (i = 0; i < acc->nspares; i++) {
+                acc->spares[i].created = 0;
+            }
+
+            acc->nspares = 0;
+            ngx_gp_zone_spares_want_locked(z, acc);
+        }
+
+        if (retry > acc->spare_retry) {
+            acc->spare_retry = retry;
+        }
+    }
+
+    ngx_shmtx_unlock(&z->shpool->mutex);
 }
 
 

@@ -343,6 +343,9 @@ sub { $_[0] =~ /^\{"status"/ ? GeminiPool::pool_summary($_[0]) : ($_[0] =~ /echo
 
 
 === TEST 11: a follow-up turn goes to the same account and session with only the new turn
+--- gp_setup
+# the calls counted are the turns' own: no spare sessions of the helper
+setting('spare_sessions', 'int', '0');
 --- config
     location /v1/ { gemini_pool_api; }
     location /mock/ { proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/__mock/; }
@@ -386,6 +389,9 @@ X-Dummy: 1
 
 
 === TEST 13: an explicit conversation_id keeps the session, whatever the history
+--- gp_setup
+# the calls counted are the turns' own: no spare sessions of the helper
+setting('spare_sessions', 'int', '0');
 --- config
     location /v1/ { gemini_pool_api; }
     location /mock/ { proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/__mock/; }

@@ -574,6 +574,26 @@ like(js('[...document.querySelectorAll("table.keys tbody tr")].find((tr) '
         . '=> tr.cells[1].textContent === "console-key").cells[2]'
         . '.textContent'), qr/^sk-gp-\w*…$/, 'only its prefix');
 
+# the account that answered it gets a spare session: the list shows it
+ok(GeminiPool::wait_for(10, sub {
+       grep { $_->{spare_sessions} } @{ (admin('GET', '/api/accounts'))[1]
+                                        ->{accounts} } }),
+   'the account in use has a spare session (GET /api/accounts)');
+my %spares = map { $_->{name} => $_->{spare_sessions} }
+             @{ (admin('GET', '/api/accounts'))[1]{accounts} };
+js('location.hash = "#/accounts"');
+ok(wait_js('[...document.querySelectorAll("table.accounts tbody tr")]'
+           . '.some((tr) => tr.querySelector("td.spares").textContent '
+           . '=== "1")'), 'the accounts list shows it');
+is(js('JSON.stringify(Object.fromEntries([...document.querySelectorAll('
+      . '"table.accounts tbody tr")].map((tr) => [tr.cells[1].textContent, '
+      . 'Number(tr.querySelector("td.spares").textContent)]).sort((x, y) '
+      . '=> x[0] < y[0] ? -1 : 1)))'),
+   JSON::PP->new->canonical->encode(\%spares),
+   'every row: the count of the admin API');
+js('location.hash = "#/keys"');
+ok(wait_js(row_exists('keys', 'console-key')), 'back to the keys');
+
 # stats
 row_click('keys', 'console-key', 'Stats');
 ok(wait_js(visible('#key-stats')), 'the stats dialog');

@@ -226,7 +226,8 @@ class State:
                          "chunk_gap_ms": 0, "strict_fields": not args.lenient,
                          "implicit_media": True, "split_special": True, "idle_timeout": args.idle_timeout,
                          "max_body": args.max_body, "max_log": 200000,
-                         "max_upload": 20 * 1024 * 1024}
+                         "max_upload": 20 * 1024 * 1024,
+                         "call_delay_ms": args.call_delay_ms}
         self.file_accounts = accounts
         self.open_streams = 0
         self.conns = 0
@@ -829,6 +830,8 @@ class Mock:
         acct = st.by_cses.get(cses)
         rec["account"] = acct["name"] if acct else None
         st.count(rec, req)
+        if st.config["call_delay_ms"]:
+            await asyncio.sleep(st.config["call_delay_ms"] / 1000.0)
         action = st.take_injection("getoxsrf", rec["account"])
         truncate = False
         if action is not None:
@@ -969,6 +972,8 @@ class Mock:
         st = self.st
         acct, err = self.verify_jwt(req, rec)
         st.count(rec, req)
+        if st.config["call_delay_ms"]:
+            await asyncio.sleep(st.config["call_delay_ms"] / 1000.0)
         if acct is None:
             rec["auth_error"] = err
             return await self.respond(conn, req, rec, 401, ERR_UNAUTH)
@@ -1621,6 +1626,12 @@ class Mock:
                             cur[k] = str(v) if k == "csesidx" else v
                     st.set_accounts(accs)
                 return await ok(st.accounts)
+            if p == "/sessions" and m == "DELETE":
+                a = req.query.get("account")
+                gone = [k for k, v in st.sessions.items() if a is None or v["account"] == a]
+                for k in gone:
+                    del st.sessions[k]
+                return await ok({"ok": True, "deleted": len(gone)})
             if p == "/sessions" and m == "GET":
                 out = []
                 for s in st.sessions.values():
@@ -1753,6 +1764,7 @@ def main():
     ap.add_argument("--pidfile")
     ap.add_argument("--chunk-size", type=int, default=61)
     ap.add_argument("--gap-ms", type=int, default=0)
+    ap.add_argument("--call-delay-ms", type=int, default=0)
     ap.add_argument("--idle-timeout", type=float, default=75.0)
     ap.add_argument("--max-body", type=int, default=64 * 1024 * 1024)
     ap.add_argument("--backlog", type=int, default=4096)

@@ -3826,6 +3826,47 @@ test_not_owned(void **state)
 
 
 static void
+test_session_gone(void **state)
+{
+    ngx_gp_verdict_t    v;
+    ngx_gp_cooldowns_t  cd = { 0, 30, 120, 60, 0 };
+
+    /* what drops a spare session and makes a new one */
+    assert_true(ngx_gp_rules_session_gone(NGX_GP_FAIL_NOT_OWNED, 401,
+        "widgetStreamAssist answered 401: Session is not owned by the "
+        "provided user."));
+    assert_true(ngx_gp_rules_session_gone(NGX_GP_FAIL_REQUEST, 404,
+        "widgetStreamAssist answered 404: Session collections/default_"
+        "collection/engines/agentspace-engine/sessions/1 not found."));
+
+    /* what does not: a file, a model, another status, another kind */
+    assert_false(ngx_gp_rules_session_gone(NGX_GP_FAIL_REQUEST, 404,
+        "widgetStreamAssist answered 404: File with ID \"7\" not found"));
+    assert_false(ngx_gp_rules_session_gone(NGX_GP_FAIL_REQUEST, 404,
+        "widgetStreamAssist answered 404: Model gemini-3-pro not found"));
+    assert_false(ngx_gp_rules_session_gone(NGX_GP_FAIL_REQUEST, 400,
+        "widgetStreamAssist answered 400: session name is required."));
+    assert_false(ngx_gp_rules_session_gone(NGX_GP_FAIL_AUTH, 401,
+        "widgetStreamAssist answered 401: Request had invalid "
+        "authentication credentials."));
+    assert_false(ngx_gp_rules_session_gone(NGX_GP_FAIL_REQUEST, 404, NULL));
+
+    /* an account's spares go with an authentication answer or another
+       user's session, not with a server error or a 429 */
+    ngx_gp_rules_verdict(NGX_GP_FAIL_AUTH, NGX_GP_QUOTA_TEXT, 1, 0, &cd, &v);
+    assert_true(v.drop_spares);
+    ngx_gp_rules_verdict(NGX_GP_FAIL_NOT_OWNED, NGX_GP_QUOTA_TEXT, 1, 0, &cd,
+                         &v);
+    assert_true(v.drop_spares);
+    ngx_gp_rules_verdict(NGX_GP_FAIL_SERVER, NGX_GP_QUOTA_TEXT, 1, 0, &cd,
+                         &v);
+    assert_false(v.drop_spares);
+    ngx_gp_rules_verdict(NGX_GP_FAIL_RATE, NGX_GP_QUOTA_TEXT, 1, 0, &cd, &v);
+    assert_false(v.drop_spares);
+}
+
+
+static void
 test_classify(void **state)
 {
     const char  *mine = "{\"error\":{\"message\":\"quota\"}}";
@@ -3915,6 +3956,7 @@ main(void)
         cmocka_unit_test(test_rate_kinds),
         cmocka_unit_test(test_rate_escalation),
         cmocka_unit_test(test_not_owned),
+        cmocka_unit_test(test_session_gone),
         cmocka_unit_test(test_classify),
         cmocka_unit_test(test_fail_kinds),
     };

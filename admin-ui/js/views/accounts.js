@@ -385,6 +385,8 @@ export const accounts = {
                 el('td', { class: 'num',
                            text: fmtNum(a.requests) + ' / '
                                  + fmtNum(a.failures) }),
+                el('td', { class: 'num spares',
+                           text: fmtNum(a.spare_sessions || 0) }),
                 el('td', { class: 'error-text', text: a.last_error || '' }),
                 el('td', null, toggle),
                 el('td', { class: 'row-actions' },
@@ -421,7 +423,7 @@ export const accounts = {
                         t('acc.team_id') + ' / ' + t('acc.csesidx'),
                         t('acc.cookies'), t('acc.state'), t('acc.cooldowns'),
                         t('acc.requests') + ' / ' + t('acc.failures'),
-                        t('acc.last_error'), t('acc.toggle'),
+                        t('acc.spares'), t('acc.last_error'), t('acc.toggle'),
                         t('common.actions')], rows,
                        { cls: 'accounts' }));
     },
