@@ -58,7 +58,10 @@ static const char *type_name(json_t *v);
 static int nomem(ngx_gp_oai_error_t *err);
 static void user_query(const char *p, size_t len, const char **out,
     size_t *out_len);
-static void paragraph(ngx_gp_buf_t *b, const ngx_gp_message_t *m);
+static void paragraph(ngx_gp_buf_t *b, const ngx_gp_chat_req_t *req,
+    const ngx_gp_message_t *m);
+static void result(ngx_gp_buf_t *b, const ngx_gp_chat_req_t *req,
+    const ngx_gp_message_t *m);
 static void render_usage(ngx_gp_buf_t *b, const ngx_gp_usage_t *u);
 static void render_model(ngx_gp_buf_t *b, const char *id, time_t created,
     const char *owned_by);
@@ -1939,24 +1942,23 @@ ngx_gp_chat_req_fast(const char *body, size_t len, ngx_gp_chat_req_t *req)
 char *
 ngx_gp_chat_prompt(const ngx_gp_chat_req_t *req, int replay, size_t *len)
 {
-    size_t                   i, last, nsys, n;
+    size_t                   i, last, end, nsys, n;
     ngx_gp_buf_t             b;
     const char              *p;
     const ngx_gp_message_t  *m;
 
     memset(&b, 0, sizeof(ngx_gp_buf_t));
 
-    last = req->nmessages;
+    /* the turn's input: the last user message, or the tool results */
 
-    for (i = 0; i < req->nmessages; i++) {
-        if (req->messages[i].role == NGX_GP_ROLE_USER) {
-            last = i;
-        }
-    }
+    last = ngx_gp_chat_input(req);
 
     if (last == req->nmessages) {
         return NULL;
     }
+
+    end = (req->messages[last].role == NGX_GP_ROLE_TOOL) ? req->nmessages
+                                                         : last + 1;
 
     /* every system (and developer) message, in order, joined by "\n\n" */
 
@@ -1979,6 +1981,18 @@ ngx_gp_chat_prompt(const ngx_gp_chat_req_t *req, int replay, size_t *len)
         ngx_gp_buf_add(&b, m->text, m->len);
     }
 
+    /* the tools offered and the calling convention (tools.c) */
+
+    if (req->ntools && req->tool_choice != NGX_GP_TOOL_NONE) {
+        if (nsys) {
+            ngx_gp_buf_lit(&b, "\n\n");
+        }
+
+        ngx_gp_tools_prompt(&b, req->tools, req->ntools, req->tool_choice,
+                            req->tool_name, !req->no_parallel);
+        nsys++;
+    }
+
     if (nsys) {
         ngx_gp_buf_lit(&b, "\n\n[User Message]\n");
     }
@@ -1989,7 +2003,9 @@ ngx_gp_chat_prompt(const ngx_gp_chat_req_t *req, int replay, size_t *len)
         for (i = 0; i < last; i++) {
             m = &req->messages[i];
 
-            if (m->role != NGX_GP_ROLE_SYSTEM && (m->len || m->nimages)) {
+            if (m->role != NGX_GP_ROLE_SYSTEM
+                && (m->len || m->nimages || m->ncalls))
+            {
                 n++;
             }
         }
@@ -1998,21 +2014,51 @@ ngx_gp_chat_prompt(const ngx_gp_chat_req_t *req, int replay, size_t *len)
     if (n == 0) {
         m = &req->messages[last];
 
-        user_query(m->text, m->len, &p, &n);
-        ngx_gp_buf_add(&b, p, n);
+        if (m->role != NGX_GP_ROLE_TOOL) {
+            user_query(m->text, m->len, &p, &n);
+            ngx_gp_buf_add(&b, p, n);
+
+            return ngx_gp_buf_finish(&b, len);
+        }
+
+        /* tool results, and whatever the client adds to them */
+
+        n = 0;
+
+        for (i = last; i < end; i++) {
+            m = &req->messages[i];
+
+            if (m->role == NGX_GP_ROLE_SYSTEM) {
+                continue;
+            }
+
+            if (n++) {
+                ngx_gp_buf_lit(&b, "\n\n");
+            }
+
+            if (m->role == NGX_GP_ROLE_TOOL) {
+                result(&b, req, m);
+
+            } else {
+                user_query(m->text, m->len, &p, &n);
+                ngx_gp_buf_add(&b, p, n);
+                n = 1;
+            }
+        }
 
         return ngx_gp_buf_finish(&b, len);
     }
 
-    /* a transcript of the earlier turns, then the last user message */
+    /* a transcript of the earlier turns, then the turn's input */
 
     n = 0;
 
-    for (i = 0; i <= last; i++) {
+    for (i = 0; i < end; i++) {
         m = &req->messages[i];
 
         if (m->role == NGX_GP_ROLE_SYSTEM
-            || (m->len == 0 && m->nimages == 0 && i != last))
+            || (m->len == 0 && m->nimages == 0 && m->ncalls == 0
+                && i != last && m->role != NGX_GP_ROLE_TOOL))
         {
             continue;
         }
@@ -2021,7 +2067,7 @@ ngx_gp_chat_prompt(const ngx_gp_chat_req_t *req, int replay, size_t *len)
             ngx_gp_buf_lit(&b, "\n\n");
         }
 
-        paragraph(&b, m);
+        paragraph(&b, req, m);
     }
 
     return ngx_gp_buf_finish(&b, len);
@@ -2029,7 +2075,8 @@ ngx_gp_chat_prompt(const ngx_gp_chat_req_t *req, int replay, size_t *len)
 
 
 static void
-paragraph(ngx_gp_buf_t *b, const ngx_gp_message_t *m)
+paragraph(ngx_gp_buf_t *b, const ngx_gp_chat_req_t *req,
+    const ngx_gp_message_t *m)
 {
     size_t       i, n;
     const char  *p;
@@ -2048,6 +2095,11 @@ paragraph(ngx_gp_buf_t *b, const ngx_gp_message_t *m)
         break;
 
     default:
+        if (m->call_id || m->name) {
+            result(b, req, m);
+            return;
+        }
+
         ngx_gp_buf_lit(b, "Tool:");
         p = m->text;
         n = m->len;
@@ -2062,6 +2114,37 @@ paragraph(ngx_gp_buf_t *b, const ngx_gp_message_t *m)
     for (i = 0; i < m->nimages; i++) {
         ngx_gp_buf_lit(b, " [image]");
     }
+
+    if (m->ncalls) {
+        ngx_gp_buf_lit(b, "\n");
+        ngx_gp_tools_render_calls(b, m->calls, m->ncalls);
+    }
+}
+
+
+/* a tool result, named after the call it answers when the name is not */
+
+static void
+result(ngx_gp_buf_t *b, const ngx_gp_chat_req_t *req,
+    const ngx_gp_message_t *m)
+{
+    size_t       i, j;
+    const char  *name;
+
+    name = m->name;
+
+    for (i = 0; name == NULL && m->call_id && i < req->nmessages; i++) {
+        for (j = 0; j < req->messages[i].ncalls; j++) {
+            if (req->messages[i].calls[j].id
+                && strcmp(req->messages[i].calls[j].id, m->call_id) == 0)
+            {
+                name = req->messages[i].calls[j].name;
+                break;
+            }
+        }
+    }
+
+    ngx_gp_tools_render_result(b, m->call_id, name, m->text, m->len);
 }
 
 

@@ -76,9 +76,10 @@ void ngx_gp_tools_render_result(ngx_gp_buf_t *b, const char *id,
 
 /*
  * The model's answer into calls and text.  Calls are taken from
- * <tool_call>{...}</tool_call> blocks (the convention), from code fences
- * holding such a block or a bare call object, and from an answer that is
- * only a call object or an array of them; a call is
+ * <tool_call>{...}</tool_call> blocks (the convention; the closing tag
+ * may be missing), from code fences holding such blocks or a bare call
+ * object or array, from a call object alone at the start of a line, and
+ * from an answer that is only an array of calls; a call is
  * {"name":"<a defined tool>","arguments":{...}} ("parameters" or
  * "args" for arguments, a JSON string holding an object accepted too).
  * Whatever is not a valid call (malformed JSON, an unknown name, no
@@ -105,10 +106,11 @@ void ngx_gp_tools_answer_free(ngx_gp_tools_answer_t *a);
 /*
  * A streamed answer when tools are offered: text goes to the client as it
  * comes until something that may start a call shows ("<tool_call", a
- * code fence "```", or "{" / "[" as the answer's first non-blank
- * character); from there on the text is held until the end and goes to
- * ngx_gp_tools_parse().  A possible start cut between two pieces is held
- * until the next piece shows what it is.
+ * code fence "```", "{" as the first non-blank character of a line, or
+ * "[" as the answer's first non-blank character); from there on the text
+ * is held until the end and goes to ngx_gp_tools_parse().  A possible
+ * start cut between two pieces is held until the next piece shows what
+ * it is.
  *
  * ngx_gp_tools_feed() takes a piece and points *out at the text that may
  * go now (*out_len bytes, valid until the next call on h); -1: out of
@@ -123,6 +125,7 @@ typedef struct {
     size_t         sent;          /* the prefix handed out last time */
     unsigned       holding:1;     /* a possible call started */
     unsigned       seen_text:1;   /* a non-blank character went */
+    unsigned       midline:1;     /* not only blanks since a line break */
 } ngx_gp_tools_hold_t;
 
 int ngx_gp_tools_feed(ngx_gp_tools_hold_t *h, const char *p, size_t len,
