@@ -427,6 +427,9 @@ parse_tools(json_t *root, ngx_gp_chat_req_t *req, ngx_gp_oai_error_t *err)
                 return -1;
             }
 
+            /* counted first: what a failure leaves is freed */
+            req->ntools++;
+
             if (ngx_gp_tool_from_json(&req->tools[i],
                                       json_object_get(fn, "name"),
                                       json_object_get(fn, "description"),
@@ -436,8 +439,6 @@ parse_tools(json_t *root, ngx_gp_chat_req_t *req, ngx_gp_oai_error_t *err)
             {
                 return -1;
             }
-
-            req->ntools++;
         }
     }
 
