@@ -63,6 +63,8 @@ static void paragraph(ngx_gp_buf_t *b, const ngx_gp_chat_req_t *req,
 static void result(ngx_gp_buf_t *b, const ngx_gp_chat_req_t *req,
     const ngx_gp_message_t *m);
 static void render_usage(ngx_gp_buf_t *b, const ngx_gp_usage_t *u);
+static void render_call(ngx_gp_buf_t *b, const ngx_gp_tool_call_t *call,
+    size_t index, int part);
 static void render_model(ngx_gp_buf_t *b, const char *id, time_t created,
     const char *owned_by);
 
@@ -2313,12 +2315,66 @@ render_chunk(ngx_gp_buf_t *b, const ngx_gp_chunk_t *c)
 
         ngx_gp_buf_lit(b, "\"reasoning_content\":");
         ngx_gp_buf_str(b, c->reasoning, c->reasoning_len);
+        comma = 1;
+    }
+
+    if (c->call) {
+        if (comma) {
+            ngx_gp_buf_lit(b, ",");
+        }
+
+        ngx_gp_buf_lit(b, "\"tool_calls\":[");
+        render_call(b, c->call, c->call_index, c->call_args ? 2 : 1);
+        ngx_gp_buf_lit(b, "]");
     }
 
     ngx_gp_buf_lit(b, "},\"finish_reason\":");
 
     ngx_gp_buf_cstr(b, c->finish_reason);
     ngx_gp_buf_lit(b, "}]}\n\n");
+}
+
+
+/*
+ * One tool call: part 0 {"id","type","function":{"name","arguments"}}
+ * (a message's), 1 the same with "index" first and "arguments":"" (the
+ * first chunk of a streamed call), 2 {"index","function":{"arguments"}}.
+ */
+
+static void
+render_call(ngx_gp_buf_t *b, const ngx_gp_tool_call_t *call, size_t index,
+    int part)
+{
+    ngx_gp_buf_lit(b, "{");
+
+    if (part) {
+        ngx_gp_buf_lit(b, "\"index\":");
+        ngx_gp_buf_uint(b, (uint64_t) index);
+
+        if (part == 2) {
+            ngx_gp_buf_lit(b, ",\"function\":{\"arguments\":");
+            ngx_gp_buf_cstr(b, call->arguments);
+            ngx_gp_buf_lit(b, "}}");
+            return;
+        }
+
+        ngx_gp_buf_lit(b, ",");
+    }
+
+    ngx_gp_buf_lit(b, "\"id\":");
+    ngx_gp_buf_cstr(b, call->id);
+    ngx_gp_buf_lit(b, ",\"type\":\"function\",\"function\":{\"name\":");
+    ngx_gp_buf_cstr(b, call->name);
+    ngx_gp_buf_lit(b, ",\"arguments\":");
+
+    if (part) {
+        ngx_gp_buf_lit(b, "\"\"");
+
+    } else {
+        ngx_gp_buf_cstr(b, call->arguments);
+    }
+
+    ngx_gp_buf_lit(b, "}}");
 }
 
 
@@ -2333,6 +2389,7 @@ char *
 ngx_gp_render_completion_into(const ngx_gp_completion_t *c, char *buf,
     size_t size, size_t *len)
 {
+    size_t        i;
     ngx_gp_buf_t  b;
 
     memset(&b, 0, sizeof(ngx_gp_buf_t));
@@ -2351,11 +2408,31 @@ ngx_gp_render_completion_into(const ngx_gp_completion_t *c, char *buf,
     ngx_gp_buf_cstr(&b, c->model);
     ngx_gp_buf_lit(&b, ",\"choices\":[{\"index\":0,\"message\":{\"role\":"
                 "\"assistant\",\"content\":");
-    ngx_gp_buf_str(&b, c->content, c->content_len);
+
+    if (c->ncalls && c->content_len == 0) {
+        ngx_gp_buf_lit(&b, "null");
+
+    } else {
+        ngx_gp_buf_str(&b, c->content, c->content_len);
+    }
 
     if (c->reasoning) {
         ngx_gp_buf_lit(&b, ",\"reasoning_content\":");
         ngx_gp_buf_str(&b, c->reasoning, c->reasoning_len);
+    }
+
+    if (c->ncalls) {
+        ngx_gp_buf_lit(&b, ",\"tool_calls\":[");
+
+        for (i = 0; i < c->ncalls; i++) {
+            if (i) {
+                ngx_gp_buf_lit(&b, ",");
+            }
+
+            render_call(&b, &c->calls[i], i, 0);
+        }
+
+        ngx_gp_buf_lit(&b, "]");
     }
 
     ngx_gp_buf_lit(&b, "},\"finish_reason\":");

@@ -212,6 +212,13 @@ typedef struct {
     const char            *finish_reason; /* NULL: JSON null */
     const ngx_gp_usage_t  *usage;        /* non-NULL: usage chunk with
                                             "choices":[] */
+
+    /* non-NULL: "tool_calls":[one call] in the delta, its call_index;
+       call_args 0: index, id, type, name and "arguments":"", 1: index
+       and the arguments (OpenAI's stream of a call) */
+    const ngx_gp_tool_call_t  *call;
+    size_t                 call_index;
+    int                    call_args;
 } ngx_gp_chunk_t;
 
 /*
@@ -232,6 +239,10 @@ typedef struct {
     size_t                 reasoning_len;
     const char            *finish_reason; /* "stop", "content_filter" ... */
     ngx_gp_usage_t         usage;
+
+    /* message.tool_calls (ncalls 0: none); content "" is then null */
+    const ngx_gp_tool_call_t  *calls;
+    size_t                 ncalls;
 } ngx_gp_completion_t;
 
 /* a chat.completion object */
