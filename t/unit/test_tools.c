@@ -90,6 +90,11 @@ static const tools_case_t  cases[] = {
       "\"/a } b { \\\" c\"}}\n</tool_call>", 1,
       "fs.read-file {\"p\":\"/a } b { \\\" c\"}", NULL, "" },
 
+    /* a closing tag inside a string of the arguments */
+    { "<tool_call>{\"name\":\"search\",\"arguments\":{\"q\":"
+      "\"</tool_call>\"}}</tool_call> after", 1,
+      "search {\"q\":\"</tool_call>\"}", NULL, "after" },
+
     /* the closing tag missing */
     { "<tool_call>\n{\"name\":\"search\",\"arguments\":{\"q\":\"open\"}}",
       1, "search {\"q\":\"open\"}", NULL, "" },
@@ -512,7 +517,9 @@ test_render_round_trip(void **state)
     assert_int_equal(a.ncalls, 2);
     check_call(&a.calls[0], "search {\"q\":\"a \\\"b\\\" </tool_call>\"}");
     check_call(&a.calls[1], "fs.read-file {}");
-    assert_non_null(strstr(a.text, "not json"));
+    assert_string_equal(a.text, "<tool_call>\n{\"id\":\"call_2\",\"name\":"
+                        "\"get_weather\",\"arguments\":\"not json\"}\n"
+                        "</tool_call>");
     ngx_gp_tools_answer_free(&a);
     free(p);
 
