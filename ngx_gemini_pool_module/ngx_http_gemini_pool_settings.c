@@ -105,6 +105,8 @@ const ngx_gp_setting_def_t  ngx_gp_settings_table[NGX_GP_SET_N] = {
     /* ready upstream sessions kept per account (zone.c's spares) */
     [NGX_GP_SET_SPARE_SESSIONS] = { "spare_sessions", NGX_GP_SETTING_INT,
                                     "1", NULL, 0, NGX_GP_SPARES_MAX, NULL },
+    /* tool calls emulated in the turn (docs/tools.md); off: 400 */
+    S(TOOL_CALLS, "tool_calls", NGX_GP_SETTING_BOOL, "true"),
 };
 
 #undef S

@@ -135,6 +135,13 @@ put('fuzz_import', json.dumps({
                   'models': 'a,b', 'image_format': 'url', 'rpm': 1,
                   'rpd': 2, 'requests': 3, 'expires_at': 0,
                   'created_at': '2025-01-02 03:04:05'}]}).encode())
+# model answers with tool calls, hostile ones included (t/unit/test_tools.c),
+# and the request bodies with tools for the OpenAI reader
+for b in literals(os.path.join(unit, 'test_tools.c')):
+    if len(b) > 4:
+        put('fuzz_tools', b)
+        if b.startswith(b'{') and b'"messages"' in b:
+            put('fuzz_openai', b)
 
 print('seeds:', {t: len(os.listdir(os.path.join(top, 'seeds', t)))
                  for t in sorted(os.listdir(os.path.join(top, 'seeds')))})
