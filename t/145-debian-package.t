@@ -349,14 +349,29 @@ for my $f ($DB, "$DB.key", "$DB.admin-secret") {
                                                  : ''));
 }
 
+# the backup docs/package.md gives before a purge
+my $export = `/usr/sbin/gemini-pool-account export --secrets 2>'$TMP/export.log'`;
+my $ex = eval { $json->decode($export) } || {};
+is(join(',', scalar @{ $ex->{accounts} || [] },
+        scalar @{ $ex->{api_keys} || [] }), '2,1',
+   'gemini-pool-account export --secrets: the accounts and the API key')
+    or diag(GeminiPool::slurp("$TMP/export.log"));
+
 stop_nginx();
 ok(!-e '/run/nginx.pid', 'nginx stopped');
-unlink $TEST_SITE;
 
 # -- remove: the operator's data stay ---------------------------------
 
 my $key_file = md5_hex(GeminiPool::slurp("$DB.key"));
 ok(apt('remove', 'remove', $PKG), "apt-get remove $PKG");
+like(GeminiPool::slurp("$TMP/remove.log"),
+     qr{still uses the module in: \Q$TEST_SITE\E},
+     'it names the enabled site that still uses the module');
+ok(system("$NGINX -t -q > '$TMP/nginx-t-site.log' 2>&1") != 0
+   && GeminiPool::slurp("$TMP/nginx-t-site.log")
+      =~ /unknown directive "gemini_pool_/,
+   'which nginx -t refuses without the module');
+unlink $TEST_SITE;
 like(dpkg_status(), qr/deinstall ok config-files/,
      'removed, its conffile kept');
 ok(!-e '/usr/lib/nginx/modules/ngx_http_gemini_pool_module.so'
