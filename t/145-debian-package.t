@@ -2,10 +2,11 @@
 # installed into the machine's nginx with apt-get, Debian's own nginx
 # binary started with its default /etc/nginx/nginx.conf plus the
 # package's site example pointed at the mock, a chat served through it;
-# then "apt-get remove" keeps the operator's data and "apt-get purge"
-# deletes it.  The machine is left as it was found: /etc/nginx as before,
-# the appended lines of /var/log/nginx cut off again (kept for the
-# secrets gate), the package gone.
+# then "apt-get remove" keeps the operator's data, a new install serves
+# with them again (the same API key, the sealed accounts) and "apt-get
+# purge" deletes them.  The machine is left as it was found: /etc/nginx
+# as before, the appended lines of /var/log/nginx cut off again (kept for
+# the secrets gate), the package gone.
 #
 # Needs root (it installs a package); skipped, with the reason, when the
 # package or its data are already on the machine, when Debian's nginx is
@@ -286,28 +287,44 @@ ok(run_log('nginx-t', $NGINX, '-t', '-q'), 'nginx -t with the site');
 
 # Debian's binary with its default configuration, in the foreground as
 # our child (a daemon would not be reaped on these machines)
-$nginx_pid = fork;
-die "fork: $!\n" unless defined $nginx_pid;
-if ($nginx_pid == 0) {
-    setpgrp(0, 0);
-    open STDOUT, '>', "$TMP/nginx.out";
-    open STDERR, '>&', \*STDOUT;
-    delete @ENV{qw(ADMIN_SECRET_KEY API_KEY_ENCRYPTION_KEY
-                   API_KEY_ENCRYPTION_KEY_OLD)};
-    exec $NGINX, '-g', 'daemon off;' or POSIX::_exit(127);
+my $base = "http://127.0.0.1:$port";
+
+sub start_nginx {
+    my ($name) = @_;
+    $nginx_pid = fork;
+    die "fork: $!\n" unless defined $nginx_pid;
+    if ($nginx_pid == 0) {
+        setpgrp(0, 0);
+        open STDOUT, '>', "$TMP/$name.out";
+        open STDERR, '>&', \*STDOUT;
+        delete @ENV{qw(ADMIN_SECRET_KEY API_KEY_ENCRYPTION_KEY
+                       API_KEY_ENCRYPTION_KEY_OLD)};
+        exec $NGINX, '-g', 'daemon off;' or POSIX::_exit(127);
+    }
+    my $up = GeminiPool::wait_for(10, sub {
+        return 0 if waitpid($nginx_pid, WNOHANG) == $nginx_pid;
+        my $r = $http->get("$base/health");
+        return $r->{status} == 200;
+    });
+    diag(GeminiPool::slurp("$TMP/$name.out")) unless $up;
+    return $up;
 }
 
-my $base = "http://127.0.0.1:$port";
-my $up = GeminiPool::wait_for(10, sub {
-    return 0 if waitpid($nginx_pid, WNOHANG) == $nginx_pid;
-    my $r = $http->get("$base/health");
-    return $r->{status} == 200;
-});
-ok($up, "Debian's nginx serves /health on port $port")
-    or do {
-        diag(GeminiPool::slurp("$TMP/nginx.out"));
-        BAIL_OUT('nginx did not start');
-    };
+sub chat {
+    my ($key, $text) = @_;
+    my $res = $http->post("$base/v1/chat/completions", {
+        headers => { Authorization => "Bearer $key",
+                     'Content-Type' => 'application/json' },
+        content => $json->encode({ model => 'gemini-2.5-flash',
+            messages => [{ role => 'user', content => $text }] }),
+    });
+    diag($res->{content}) if $res->{status} != 200;
+    my $d = eval { $json->decode($res->{content}) } || {};
+    return ($res->{status}, $d->{choices}[0]{message}{content} // '');
+}
+
+ok(start_nginx('nginx'), "Debian's nginx serves /health on port $port")
+    or BAIL_OUT('nginx did not start');
 
 my $secret = GeminiPool::slurp("$DB.admin-secret") =~ s/\s+$//r;
 my $res = $http->post("$base/api/keys", {
@@ -319,16 +336,9 @@ is($res->{status}, 201, 'an API key from the admin API (the admin secret '
    . "of $DB.admin-secret)");
 my $key = (eval { $json->decode($res->{content}) } || {})->{key} // '';
 
-$res = $http->post("$base/v1/chat/completions", {
-    headers => { Authorization => "Bearer $key",
-                 'Content-Type' => 'application/json' },
-    content => $json->encode({ model => 'gemini-2.5-flash',
-        messages => [{ role => 'user', content => 'hello package' }] }),
-});
-is($res->{status}, 200, 'a chat through the package') or diag($res->{content});
-my $chat = eval { $json->decode($res->{content}) } || {};
-ok(length($chat->{choices}[0]{message}{content} // ''),
-   'an OpenAI answer with text from the mock');
+my ($status, $text) = chat($key, 'hello package');
+is($status, 200, 'a chat through the package');
+ok(length $text, 'an OpenAI answer with text from the mock');
 is(join(',', map { $_->{query_text} // '' }
           @{ GeminiPool::mock_requests('streamAssist') }), 'hello package',
    'the mock served it');
@@ -387,6 +397,21 @@ is(`sqlite3 '$DB' 'SELECT count(*) FROM accounts'` =~ s/\s+//gr, 2,
 is(`sqlite3 '$DB' "SELECT count(*) FROM api_keys WHERE name = 'package'"`
    =~ s/\s+//gr, 1, 'the API key is in it');
 ok(-f $SITE, 'the site example stays (a conffile)');
+
+# -- a reinstall takes the data back ----------------------------------
+
+ok(apt('reinstall', 'install', $deb), 'apt-get install again');
+is(readlink $LINK, '/usr/share/nginx/modules-available/'
+   . 'mod-http-gemini-pool.conf', 'the module is enabled again');
+open $sfh, '>', $TEST_SITE or die "$TEST_SITE: $!";
+print $sfh $site;
+close $sfh;
+ok(start_nginx('nginx-again'), 'nginx starts with the kept database');
+($status, $text) = chat($key, 'hello again');
+ok($status == 200 && length $text,
+   'the API key and the sealed accounts of before serve a chat');
+stop_nginx();
+unlink $TEST_SITE;
 
 # -- purge: everything goes -------------------------------------------
 
