@@ -360,7 +360,8 @@ for my $f ($DB, "$DB.key", "$DB.admin-secret") {
 }
 
 # the backup docs/package.md gives before a purge
-my $export = `/usr/sbin/gemini-pool-account export --secrets 2>'$TMP/export.log'`;
+my $tool = '/usr/sbin/gemini-pool-account';
+my $export = `$tool export --secrets 2>'$TMP/export.log'`;
 my $ex = eval { $json->decode($export) } || {};
 is(join(',', scalar @{ $ex->{accounts} || [] },
         scalar @{ $ex->{api_keys} || [] }), '2,1',
