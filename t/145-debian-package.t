@@ -149,11 +149,12 @@ sub stop_nginx {
     undef $nginx_pid;
 }
 
-my $cleaned;
+my ($armed, $cleaned);
 
-# everything back as it was, whatever failed before
+# everything back as it was, whatever failed before (only once the test
+# has begun to change the machine: a skip touches nothing)
 sub cleanup {
-    return if $cleaned++;
+    return if !$armed || $cleaned++;
     stop_nginx();
     unlink $TEST_SITE;
     if (dpkg_status() ne '') {
@@ -187,10 +188,15 @@ sub cleanup {
     }
 }
 
-END { cleanup() }
+END {
+    local $?;    # the test's exit status, whatever cleanup runs
+    cleanup();
+}
 $SIG{INT} = $SIG{TERM} = sub { cleanup(); exit 1 };
 
 # -- the build ---------------------------------------------------------
+
+$armed = 1;
 
 my $t0 = time;
 my $deb = `'$ROOT/scripts/package' --out '$TMP' 2>'$TMP/package.log'`;
