@@ -8,9 +8,11 @@
 # as before, the appended lines of /var/log/nginx cut off again (kept for
 # the secrets gate), the package gone.
 #
-# Needs root (it installs a package); skipped, with the reason, when the
-# package or its data are already on the machine, when Debian's nginx is
-# running, or when port 80 (the default site's) is taken.
+# When Debian's nginx service runs (/run/nginx.pid), the test reloads it
+# with its site and without it instead of starting the binary, and leaves
+# it running.  Needs root (it installs a package); skipped, with the
+# reason, when the package or its data are already on the machine, or,
+# without the service, when port 80 (the default site's) is taken.
 
 use strict;
 use warnings;
@@ -61,12 +63,13 @@ plan skip_all => "$DATA exists: the test leaves an operator's data alone"
 plan skip_all => "$SITE exists: the test leaves it alone"
     if -e $SITE;
 
+# Debian's nginx service, when it runs, serves the test (reloaded with the
+# test's site, then without it); otherwise the test runs the binary
+my $service;
 if (open my $fh, '<', '/run/nginx.pid') {
     my $pid = <$fh> // '';
     chomp $pid;
-    plan skip_all => "Debian's nginx is running (pid $pid): the test starts "
-                     . "its own with /etc/nginx/nginx.conf"
-        if $pid =~ /^\d+$/ && kill 0, $pid;
+    $service = $pid if $pid =~ /^\d+$/ && kill 0, $pid;
 }
 
 sub port_free {
@@ -80,7 +83,8 @@ sub port_free {
 
 plan skip_all => "port 80 is taken: Debian's default site "
                  . "(sites-enabled/default) listens there"
-    if -e '/etc/nginx/sites-enabled/default' && !port_free('0.0.0.0', 80);
+    if !$service && -e '/etc/nginx/sites-enabled/default'
+       && !port_free('0.0.0.0', 80);
 
 my $port = $ENV{TEST_NGINX_GP_SERVER_PORT};
 unless ($port) {
@@ -134,7 +138,23 @@ sub apt {
                    'DPkg::Lock::Timeout=120', @args);
 }
 
+sub port_open {
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
+                                  Proto => 'tcp', Timeout => 2) or return 0;
+    close $s;
+    return 1;
+}
+
 sub stop_nginx {
+    if ($service) {
+        # the service goes on, without the test's site
+        return unless $nginx_pid;
+        unlink $TEST_SITE;
+        kill 'HUP', $service;
+        GeminiPool::wait_for(10, sub { !port_open() });
+        undef $nginx_pid;
+        return;
+    }
     return unless $nginx_pid;
     kill 'QUIT', $nginx_pid;
     my $end = time + 10;
@@ -186,6 +206,8 @@ sub cleanup {
             unlink $f;
         }
     }
+    # the service as it was: its configuration without the module
+    kill 'HUP', $service if $service;
 }
 
 END {
@@ -292,11 +314,20 @@ close $sfh;
 ok(run_log('nginx-t', $NGINX, '-t', '-q'), 'nginx -t with the site');
 
 # Debian's binary with its default configuration, in the foreground as
-# our child (a daemon would not be reaped on these machines)
+# our child (a daemon would not be reaped on these machines), or Debian's
+# running service reloaded
 my $base = "http://127.0.0.1:$port";
 
 sub start_nginx {
     my ($name) = @_;
+    if ($service) {
+        $nginx_pid = $service;
+        kill 'HUP', $service;
+        return GeminiPool::wait_for(10, sub {
+            my $r = $http->get("$base/health");
+            return $r->{status} == 200;
+        });
+    }
     $nginx_pid = fork;
     die "fork: $!\n" unless defined $nginx_pid;
     if ($nginx_pid == 0) {
@@ -329,7 +360,8 @@ sub chat {
     return ($res->{status}, $d->{choices}[0]{message}{content} // '');
 }
 
-ok(start_nginx('nginx'), "Debian's nginx serves /health on port $port")
+ok(start_nginx('nginx'), "Debian's nginx serves /health on port $port"
+   . ($service ? " (the running service, pid $service, reloaded)" : ''))
     or BAIL_OUT('nginx did not start');
 
 my $secret = GeminiPool::slurp("$DB.admin-secret") =~ s/\s+$//r;
@@ -375,7 +407,13 @@ is(join(',', scalar @{ $ex->{accounts} || [] },
     or diag(GeminiPool::slurp("$TMP/export.log"));
 
 stop_nginx();
-ok(!-e '/run/nginx.pid', 'nginx stopped');
+ok(!port_open() && ($service || !-e '/run/nginx.pid'),
+   $service ? 'the service reloaded without the site' : 'nginx stopped');
+
+# the site still enabled when the package goes
+open $sfh, '>', $TEST_SITE or die "$TEST_SITE: $!";
+print $sfh $site;
+close $sfh;
 
 # -- remove: the operator's data stay ---------------------------------
 
