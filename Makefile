@@ -1,6 +1,6 @@
 # The front door; the scripts do the work and install what they need.
 
-.PHONY: all build run demo test unit valgrind reload-soak clean
+.PHONY: all build run demo test unit valgrind reload-soak deb clean
 
 all: build
 
@@ -29,6 +29,10 @@ valgrind:
 # alive and also counts nginx's closing of idle keep-alive connections)
 reload-soak: build
 	scripts/reload-soak --close
+
+# the Debian package, in build/deb/ (docs/package.md)
+deb:
+	scripts/package
 
 clean:
 	rm -rf build t/servroot* t/tmp

@@ -592,7 +592,10 @@ ngx_gp_browser_spawn(ngx_gp_browser_conf_t *bc, ngx_gp_browser_t *b,
                 pgid[sizeof(pgid) - 1 - c] = pgid[c];
             }
 
-            (void) write(fd, pgid + sizeof(pgid) - a, a);
+            if (write(fd, pgid + sizeof(pgid) - a, a) != (ssize_t) a) {
+                /* the parent then finds no group to end: nothing to do */
+            }
+
             (void) close(fd);
         }
 
@@ -1066,7 +1069,9 @@ ngx_gp_browser_close(ngx_gp_browser_t *b, ngx_msec_t grace)
 
     /* a polite end, when nothing is queued before it */
     if (grace && b->out && b->wq == NULL) {
-        (void) write(b->out->fd, bye, sizeof(bye));
+        if (write(b->out->fd, bye, sizeof(bye)) != (ssize_t) sizeof(bye)) {
+            /* a browser that is gone is ended below all the same */
+        }
     }
 
     if (b->in) {

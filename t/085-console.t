@@ -61,9 +61,9 @@ my ($console) = $example
     =~ /\n([ \t]*# the operator console.*?location\s+=\s+\/admin\s+\{.*?\}\n)/s;
 ok($console, 'nginx.conf.example has the console location')
     or BAIL_OUT('no console location in nginx.conf.example');
-like($console, qr{alias\s+/usr/share/ngx_gemini_pool/admin-ui/;},
+like($console, qr{alias\s+/usr/share/ngx-gemini-pool/admin-ui/;},
      'with the alias scripts/run rewrites');
-$console =~ s{/usr/share/ngx_gemini_pool/admin-ui/}{$GeminiPool::ROOT/admin-ui/};
+$console =~ s{/usr/share/ngx-gemini-pool/admin-ui/}{$GeminiPool::ROOT/admin-ui/};
 
 # the key-protected API too, to use a key the console created
 my $srv = GeminiPool::Server->new(

@@ -68,7 +68,7 @@ my ($console) = $example
     =~ /\n([ \t]*# the operator console.*?location\s+=\s+\/admin\s+\{.*?\}\n)/s;
 ok($console, 'nginx.conf.example has the console location')
     or BAIL_OUT('no console location');
-$console =~ s{/usr/share/ngx_gemini_pool/admin-ui/}{$GeminiPool::ROOT/admin-ui/};
+$console =~ s{/usr/share/ngx-gemini-pool/admin-ui/}{$GeminiPool::ROOT/admin-ui/};
 
 my $srv = GeminiPool::Server->new(
     name => 'console-relogin', master => 1, workers => 1,
