@@ -101,6 +101,17 @@ const ngx_gp_setting_def_t  ngx_gp_settings_table[NGX_GP_SET_N] = {
       NGX_GP_SETTING_INT, "1800"),
     F(COOKIE_REFRESH_CONCURRENCY, "cookie_refresh_concurrency",
       NGX_GP_SETTING_INT, "1", ngx_gp_setting_logins),
+
+    /*
+     * The image host (spec §9.5): generated media are uploaded there when
+     * both are set; seconds an upload may take (the reference's 300)
+     * before the local link is given instead.
+     */
+    F(UPLOAD_ENDPOINT, "upload_endpoint",
+      NGX_GP_SETTING_STRING, "", ngx_gp_setting_url),
+    S(UPLOAD_API_TOKEN, "upload_api_token", NGX_GP_SETTING_SECRET, ""),
+    [NGX_GP_SET_UPLOAD_TIMEOUT] = { "upload_timeout", NGX_GP_SETTING_INT,
+                                    "300", NULL, 1, 3600, NULL },
 };
 
 #undef S

@@ -1,0 +1,179 @@
+# The image host (spec §9.5, the reference's "cfbed" mode) against the fake
+# host t/mock/imghost.py: generated images and videos uploaded after their
+# download and linked on the host in every format, streamed and not; the
+# global proxy when proxy_for names "images"; the local link when the
+# upload fails, is refused or is slow; the settings (the token sealed,
+# never shown), the console's test upload, the import of the reference's
+# configuration; no token in any log or answer.
+
+use lib 't/lib';
+BEGIN { $ENV{ADMIN_SECRET_KEY} = 'imghost-admin-secret-0123456789' }
+use Test::Nginx::Socket 'no_plan';
+use GeminiPool;
+use GeminiPool::Network;
+use Digest::SHA qw(sha256_hex);
+use HTTP::Tiny;
+use JSON::PP;
+use MIME::Base64 ();
+use POSIX ();
+
+our $J = JSON::PP->new->utf8->canonical;
+our $TOKEN = 'imghost-token-0123';
+our ($IH, $IH_PID, $TP);
+
+{
+    pipe(my $r, my $w) or die "pipe: $!";
+    $IH_PID = fork() // die "fork: $!";
+    if (!$IH_PID) {
+        close $r;
+        open STDOUT, '>&', $w or die;
+        { exec '/usr/bin/python3', "$GeminiPool::ROOT/t/mock/imghost.py",
+               '--port', '0', '--token', $TOKEN }
+        POSIX::_exit(127);
+    }
+    close $w;
+    my $line = <$r>;
+    die "imghost.py did not start\n" unless $line && $line =~ /^READY (\d+)/;
+    $IH = "http://127.0.0.1:$1";
+}
+END { if ($IH_PID) { kill 'TERM', $IH_PID; waitpid $IH_PID, 0; } }
+
+# a forward proxy (the network suite's tinyproxy), for proxy_for "images"
+$TP = GeminiPool::Network->tinyproxy;
+
+sub fake {
+    my ($method, $path, $body) = @_;
+    my $res = HTTP::Tiny->new(timeout => 10)->request($method, "$IH$path", {
+        (defined $body ? (content => $J->encode($body)) : ()),
+    });
+    die "fake $method $path: $res->{status}\n" unless $res->{success};
+    return $J->decode($res->{content});
+}
+
+# the block's image host: a fresh fake in the given mode, the settings
+sub host {
+    my (%o) = @_;
+    fake('POST', '/__fake/reset');
+    fake('POST', '/__fake/config', { mode => $o{mode} || 'ok',
+                                     delay => $o{delay} || 3 });
+    GeminiPool::setting('upload_endpoint', 'string',
+                        $o{endpoint} // "$IH/upload");
+    GeminiPool::setting('upload_api_token', 'string', $o{token} // $TOKEN);
+    GeminiPool::setting('upload_timeout', 'int', $o{timeout})
+        if $o{timeout};
+    GeminiPool::setting($_, 'string', $o{settings}{$_})
+        for keys %{ $o{settings} || {} };
+}
+
+sub uploads { fake('GET', '/__fake/uploads')->{uploads} }
+
+# the AI-generated files the mock made: sha256 -> mime
+sub mock_files {
+    my %f;
+    for my $s (@{ GeminiPool::mock_get('/__mock/sessions') }) {
+        for my $file (@{ $s->{files} }) {
+            $f{$file->{sha256}} = $file->{mimeType}
+                if $file->{origin} eq 'AI_GENERATED';
+        }
+    }
+    return \%f;
+}
+
+# the links of a text: hosted ones become HOST, local ones LOCAL, each
+# checked: the bytes the host (or nginx) serves are the mock's own
+# ("mock") or at least a PNG ("png")
+sub shape {
+    my ($text) = @_;
+    my $files = mock_files();
+    my $port = Test::Nginx::Socket::server_port();
+    my $out = '';
+    my $check = sub {
+        my ($url, $what) = @_;
+        my $r = HTTP::Tiny->new(timeout => 10)->get($url);
+        return "$what($r->{status})" unless $r->{success};
+        my $kind = $files->{sha256_hex($r->{content})} ? 'mock'
+                   : substr($r->{content}, 0, 8) eq "\x89PNG\r\n\x1a\n"
+                     ? 'png' : 'other';
+        return "$what($kind)";
+    };
+    $text =~ s{\Q$IH\E/file/\d+_[0-9a-f]{32}\.(png|mp4)}{
+        $check->($&, "HOST.$1") }ge;
+    $text =~ s{http://localhost/(?:image|video)/([0-9a-f]{32}\.(png|mp4))}{
+        (my $u = $&) =~ s{^http://localhost}{http://127.0.0.1:$port};
+        $check->($u, "LOCAL.$2") }ge;
+    return $text;
+}
+
+sub content_of {
+    my ($body) = @_;
+    my $d = eval { $J->decode($body) } or return "not JSON: $body";
+    my $c = $d->{choices}[0]{message}{content};
+    return $c unless ref $c eq 'ARRAY';
+    return join '', map { $_->{type} eq 'text' ? "[text:$_->{text}]"
+                          : "[$_->{type}:$_->{image_url}{url}]" } @$c;
+}
+
+# the content of an SSE answer: texts joined, parts listed
+sub sse_content {
+    my ($body) = @_;
+    my $text = '';
+    for my $line (split /\n/, $body) {
+        next unless $line =~ /^data: (\{.*\})$/;
+        my $c = $J->decode($1)->{choices}[0]{delta}{content};
+        next unless defined $c;
+        if (ref $c eq 'ARRAY') {
+            for my $p (@$c) {
+                $text .= $p->{type} eq 'text' ? "[text:$p->{text}]"
+                         : "[$p->{type}:$p->{image_url}{url}]";
+            }
+        } else {
+            $text .= $c;
+        }
+    }
+    utf8::encode($text);
+    return $text;
+}
+
+# what the host received, one line per upload
+sub received {
+    my $out = '';
+    for my $u (@{ uploads() }) {
+        my $p = join '&', map { "$_=$u->{params}{$_}" }
+                          sort keys %{ $u->{params} };
+        my $name = ($u->{filename} // '') =~ /^[0-9a-f]{32}\.(\w+)$/
+                   ? "HEX.$1" : $u->{filename} // 'none';
+        $out .= sprintf "%s %s token=%s fields=%s %s %s %s\n", $u->{status},
+                        $u->{path}, $u->{token_ok} ? 'ok' : 'bad',
+                        join(',', @{ $u->{fields} }), $name,
+                        $u->{type} // '-', $p;
+    }
+    return $out;
+}
+
+no_long_string();
+log_level('info');
+run_tests();
+
+__DATA__
+
+=== TEST 1: an image: uploaded after its download as the spec's multipart "file", the Markdown link on the host
+--- config
+    location /v1/ { gemini_pool_api; }
+    location /image/ { gemini_pool_media; }
+--- gp_setup
+main::host();
+--- request
+POST /v1/chat/completions
+{"model":"gemini-image","messages":[{"role":"user","content":"draw a cat"}]}
+--- error_code: 200
+--- response_body_filters eval
+sub { main::shape(main::content_of($_[0])) . "\n" . main::received() }
+--- response_body
+Here you go.
+
+![image](HOST.png(mock))
+200 /upload token=ok fields=file HEX.png image/png autoRetry=true&returnFormat=default&serverCompress=true&uploadChannel=telegram&uploadNameType=default
+--- error_log eval
+qr/image 1 of the turn uploaded to the image host as "http:\/\/127\.0\.0\.1:\d+\/file\/1_[0-9a-f]{32}\.png"/
+--- no_error_log eval
+["[error]", "[warn]", $main::TOKEN]
