@@ -113,6 +113,12 @@ sub content_of {
                           : "[$_->{type}:$_->{image_url}{url}]" } @$c;
 }
 
+# the content of an answer, streamed or not
+sub any_content {
+    my ($body) = @_;
+    return $body =~ /^data: /m ? sse_content($body) : content_of($body);
+}
+
 # the content of an SSE answer: texts joined, parts listed
 sub sse_content {
     my ($body) = @_;
@@ -142,10 +148,13 @@ sub received {
                           sort keys %{ $u->{params} };
         my $name = ($u->{filename} // '') =~ /^[0-9a-f]{32}\.(\w+)$/
                    ? "HEX.$1" : $u->{filename} // 'none';
-        $out .= sprintf "%s %s token=%s fields=%s %s %s %s\n", $u->{status},
-                        $u->{path}, $u->{token_ok} ? 'ok' : 'bad',
+        $out .= sprintf "%s %s token=%s fields=%s %s %s %s%s\n",
+                        $u->{status}, $u->{path},
+                        $u->{token_ok} ? 'ok' : 'bad',
                         join(',', @{ $u->{fields} }), $name,
-                        $u->{type} // '-', $p;
+                        $u->{type} // '-', $p,
+                        ($u->{via} // '') =~ /tinyproxy/ ? ' via tinyproxy'
+                        : '';
     }
     return $out;
 }
@@ -175,5 +184,250 @@ Here you go.
 200 /upload token=ok fields=file HEX.png image/png autoRetry=true&returnFormat=default&serverCompress=true&uploadChannel=telegram&uploadNameType=default
 --- error_log eval
 qr/image 1 of the turn uploaded to the image host as "http:\/\/127\.0\.0\.1:\d+\/file\/1_[0-9a-f]{32}\.png"/
+--- no_error_log eval
+["[error]", "[warn]", $main::TOKEN]
+
+
+=== TEST 2: two images, format url, not streamed: both links on the host
+--- config
+    location /v1/ { gemini_pool_api; }
+--- gp_setup
+main::host();
+--- request
+POST /v1/chat/completions
+{"model":"gemini-image","image_format":"url","messages":[{"role":"user","content":"two MOCK:images=2"}]}
+--- error_code: 200
+--- response_body_filters eval
+sub { main::shape(main::content_of($_[0])) . "\n" . scalar(@{ main::uploads() }) }
+--- response_body chomp
+Here you go.
+HOST.png(mock)
+HOST.png(mock)
+2
+--- no_error_log eval
+["[error]", "[warn]", $main::TOKEN]
+
+
+=== TEST 3: format array, not streamed: the image_url part on the host
+--- config
+    location /v1/ { gemini_pool_api; }
+--- gp_setup
+main::host();
+--- request
+POST /v1/chat/completions
+{"model":"gemini-image","image_format":"array","messages":[{"role":"user","content":"a cat"}]}
+--- error_code: 200
+--- response_body_filters eval
+sub { main::shape(main::content_of($_[0])) }
+--- response_body chomp
+[text:Here you go.
+][image_url:HOST.png(mock)]
+--- no_error_log eval
+["[error]", "[warn]", $main::TOKEN]
+
+
+=== TEST 4: format b64_json: the image inline from the local copy, as without a host
+--- config
+    location /v1/ { gemini_pool_api; }
+--- gp_setup
+main::host();
+--- request
+POST /v1/chat/completions
+{"model":"gemini-image","image_format":"b64_json","messages":[{"role":"user","content":"a cat"}]}
+--- error_code: 200
+--- response_body_filters eval
+sub {
+    my $c = main::content_of($_[0]);
+    $c =~ s{data:image/png;base64,([A-Za-z0-9+/=]+)}{
+        main::mock_files()->{Digest::SHA::sha256_hex(MIME::Base64::decode_base64($1))}
+        ? "DATA(mock)" : "DATA(other)"}e;
+    return $c;
+}
+--- response_body chomp
+[text:Here you go.
+][image_url:DATA(mock)]
+--- no_error_log eval
+["[error]", "[warn]", $main::TOKEN]
+
+
+=== TEST 5: streamed, Markdown: the link on the host in the last delta, keep-alives meanwhile
+--- config
+    location /v1/ {
+        gemini_pool_sse_keepalive 300ms;
+        gemini_pool_api;
+    }
+--- gp_setup
+main::host(mode => 'slow', delay => 1.2);
+--- request
+POST /v1/chat/completions
+{"model":"gemini-image","stream":true,"messages":[{"role":"user","content":"a cat"}]}
+--- error_code: 200
+--- response_body_filters eval
+sub {
+    my $b = $_[0];
+    my $ka = $b =~ /"content":"Here you go\.\\n"\}.*(: keep-alive\n\n){2,}data: \{[^\n]*!\[image\]/s
+             ? "keep-alives\n" : "no keep-alives\n";
+    return $ka . main::shape(main::sse_content($b));
+}
+--- response_body chomp
+keep-alives
+Here you go.
+
+![image](HOST.png(mock))
+--- no_error_log eval
+["[error]", "[warn]", $main::TOKEN]
+--- timeout: 15
+
+
+=== TEST 6: streamed, url and array
+--- config
+    location /v1/ { gemini_pool_api; }
+--- gp_setup
+main::host();
+--- request eval
+["POST /v1/chat/completions
+{\"model\":\"gemini-image\",\"stream\":true,\"image_format\":\"url\",\"messages\":[{\"role\":\"user\",\"content\":\"a cat\"}]}",
+"POST /v1/chat/completions
+{\"model\":\"gemini-image\",\"stream\":true,\"image_format\":\"array\",\"messages\":[{\"role\":\"user\",\"content\":\"a cat\"}]}"]
+--- error_code eval
+[200, 200]
+--- response_body_filters eval
+sub { main::shape(main::sse_content($_[0])) }
+--- response_body eval
+["Here you go.\nHOST.png(mock)", "Here you go.\n[image_url:HOST.png(mock)]"]
+--- no_error_log eval
+["[error]", "[warn]", $main::TOKEN]
+
+
+=== TEST 7: a video, streamed and not: the mp4 on the host
+--- config
+    location /v1/ { gemini_pool_api; }
+--- gp_setup
+main::host();
+--- request eval
+["POST /v1/chat/completions
+{\"model\":\"gemini-video\",\"messages\":[{\"role\":\"user\",\"content\":\"a cat video\"}]}",
+"POST /v1/chat/completions
+{\"model\":\"gemini-video\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"a cat video\"}]}"]
+--- error_code eval
+[200, 200]
+--- response_body_filters eval
+sub { main::shape(main::any_content($_[0])) . "\n" . (main::received() =~ /HEX\.mp4 video\/mp4/ ? 'mp4' : 'not mp4') }
+--- response_body eval
+["Here you go.\nVideo generated by Veo.\n\n[video](HOST.mp4(mock))\nmp4",
+ "Here you go.\nVideo generated by Veo.\n\n[video](HOST.mp4(mock))\nmp4"]
+--- no_error_log eval
+["[error]", "[warn]", $main::TOKEN]
+--- timeout: 15
+
+
+=== TEST 8: inline media (no download) are uploaded too, streamed and not
+--- config
+    location /v1/ { gemini_pool_api; }
+--- gp_setup
+main::host();
+--- request eval
+["POST /v1/chat/completions
+{\"model\":\"gemini-2.5-flash\",\"image_format\":\"url\",\"messages\":[{\"role\":\"user\",\"content\":\"x MOCK:generated_images\"}]}",
+"POST /v1/chat/completions
+{\"model\":\"gemini-2.5-flash\",\"stream\":true,\"image_format\":\"url\",\"messages\":[{\"role\":\"user\",\"content\":\"x MOCK:generated_images\"}]}"]
+--- error_code eval
+[200, 200]
+--- response_body_filters eval
+sub { my @l = main::any_content($_[0]) =~ /(\S+)\z/; main::shape($l[0] // 'none') }
+--- response_body eval
+["HOST.png(png)", "HOST.png(png)"]
+--- no_error_log eval
+["[error]", "[warn]", $main::TOKEN]
+
+
+=== TEST 9: /v1/images/generations: the url on the host
+--- config
+    location /v1/ { gemini_pool_api; }
+--- gp_setup
+main::host();
+--- request
+POST /v1/images/generations
+{"prompt":"a red fox","model":"dall-e-3"}
+--- error_code: 200
+--- response_body_filters eval
+sub { CORE::join("\n", map { main::shape($_->{url}) } @{ $main::J->decode($_[0])->{data} }) }
+--- response_body chomp
+HOST.png(mock)
+--- no_error_log eval
+["[error]", "[warn]", $main::TOKEN]
+
+
+=== TEST 10: the public URL is image_base_url + src when it is set
+--- config
+    location /v1/ { gemini_pool_api; }
+--- gp_setup
+main::host(settings => { image_base_url => 'https://img.example.test/base/' });
+--- request
+POST /v1/chat/completions
+{"model":"gemini-image","image_format":"url","messages":[{"role":"user","content":"a cat"}]}
+--- error_code: 200
+--- response_body_filters eval
+sub { main::content_of($_[0]) =~ s{/file/\d+_[0-9a-f]{32}\.png}{/file/N_HEX.png}r }
+--- response_body chomp
+Here you go.
+https://img.example.test/base/file/N_HEX.png
+--- no_error_log eval
+["[error]", "[warn]", $main::TOKEN]
+
+
+=== TEST 11: an absolute src is the link as it is
+--- config
+    location /v1/ { gemini_pool_api; }
+--- gp_setup
+main::host(mode => 'absolute');
+--- request
+POST /v1/chat/completions
+{"model":"gemini-image","image_format":"url","messages":[{"role":"user","content":"a cat"}]}
+--- error_code: 200
+--- response_body_filters eval
+sub { main::content_of($_[0]) =~ s{/file/\d+_[0-9a-f]{32}\.png}{/file/N_HEX.png}r }
+--- response_body chomp
+Here you go.
+https://cdn.example.test/file/N_HEX.png
+--- no_error_log eval
+["[error]", "[warn]", $main::TOKEN]
+
+
+=== TEST 12: proxy_for names "images": the upload goes through the global proxy (tinyproxy)
+--- config
+    location /v1/ { gemini_pool_api; }
+--- gp_setup
+main::host(settings => { proxy => $main::TP->url, proxy_for => 'images' });
+GeminiPool::setting('proxy_enabled', 'bool', 'true');
+--- request
+POST /v1/chat/completions
+{"model":"gemini-image","image_format":"url","messages":[{"role":"user","content":"a cat"}]}
+--- error_code: 200
+--- response_body_filters eval
+sub { main::shape(main::content_of($_[0])) . "\n" . (main::received() =~ s/ autoRetry=\S+//r) }
+--- response_body
+Here you go.
+HOST.png(mock)
+200 /upload token=ok fields=file HEX.png image/png via tinyproxy
+--- no_error_log eval
+["[error]", "[warn]", $main::TOKEN]
+
+
+=== TEST 13: proxy_for without "images": the upload goes direct
+--- config
+    location /v1/ { gemini_pool_api; }
+--- gp_setup
+main::host(settings => { proxy => $main::TP->url, proxy_for => 'google' });
+--- request
+POST /v1/chat/completions
+{"model":"gemini-image","image_format":"url","messages":[{"role":"user","content":"a cat"}]}
+--- error_code: 200
+--- response_body_filters eval
+sub { main::shape(main::content_of($_[0])) . "\n" . (main::received() =~ s/ autoRetry=\S+//r) }
+--- response_body
+Here you go.
+HOST.png(mock)
+200 /upload token=ok fields=file HEX.png image/png
 --- no_error_log eval
 ["[error]", "[warn]", $main::TOKEN]
