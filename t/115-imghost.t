@@ -98,9 +98,8 @@ sub shape {
     };
     $text =~ s{\Q$IH\E/file/\d+_[0-9a-f]{32}\.(png|mp4)}{
         $check->($&, "HOST.$1") }ge;
-    $text =~ s{http://localhost/(?:image|video)/([0-9a-f]{32}\.(png|mp4))}{
-        (my $u = $&) =~ s{^http://localhost}{http://127.0.0.1:$port};
-        $check->($u, "LOCAL.$2") }ge;
+    $text =~ s{http://localhost(/(?:image|video)/[0-9a-f]{32}\.(png|mp4))}{
+        $check->("http://127.0.0.1:$port$1", "LOCAL.$2") }ge;
     return $text;
 }
 
@@ -431,3 +430,202 @@ HOST.png(mock)
 200 /upload token=ok fields=file HEX.png image/png
 --- no_error_log eval
 ["[error]", "[warn]", $main::TOKEN]
+
+
+=== TEST 14: the host answers an error: the local link, and the log says why
+--- config
+    location /v1/ { gemini_pool_api; }
+    location /image/ { gemini_pool_media; }
+--- gp_setup
+main::host(mode => 'error');
+--- request eval
+["POST /v1/chat/completions
+{\"model\":\"gemini-image\",\"image_format\":\"url\",\"messages\":[{\"role\":\"user\",\"content\":\"a cat\"}]}",
+"POST /v1/chat/completions
+{\"model\":\"gemini-image\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"a cat\"}]}"]
+--- error_code eval
+[200, 200]
+--- response_body_filters eval
+sub { main::shape(main::any_content($_[0])) }
+--- response_body eval
+["Here you go.\nLOCAL.png(mock)", "Here you go.\n\n![image](LOCAL.png(mock))"]
+--- error_log eval
+qr/\[warn\] .*image 1 of the turn not uploaded to the image host \(the image host answered HTTP 500: Internal Server Error\): its local link is given/
+--- no_error_log eval
+["[error]", $main::TOKEN]
+
+
+=== TEST 15: a wrong token: refused, the local link; neither token in the log
+--- config
+    location /v1/ { gemini_pool_api; }
+    location /image/ { gemini_pool_media; }
+--- gp_setup
+main::host(token => 'wrong-token-4567');
+--- request eval
+["POST /v1/chat/completions
+{\"model\":\"gemini-image\",\"image_format\":\"url\",\"messages\":[{\"role\":\"user\",\"content\":\"a cat\"}]}",
+"POST /v1/chat/completions
+{\"model\":\"gemini-image\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"a cat\"}]}"]
+--- error_code eval
+[200, 200]
+--- response_body_filters eval
+sub { main::shape(main::any_content($_[0])) }
+--- response_body eval
+["Here you go.\nLOCAL.png(mock)", "Here you go.\n\n![image](LOCAL.png(mock))"]
+--- error_log eval
+qr/\[warn\] .*image 1 of the turn not uploaded to the image host \(the image host answered HTTP 401: Unauthorized\): its local link is given/
+--- no_error_log eval
+["[error]", $main::TOKEN, 'wrong-token-4567']
+
+
+=== TEST 16: a slow host: upload_timeout ends the upload, the local link
+--- config
+    location /v1/ { gemini_pool_api; }
+    location /image/ { gemini_pool_media; }
+--- gp_setup
+main::host(mode => 'slow', delay => 4, timeout => 1);
+--- request eval
+["POST /v1/chat/completions
+{\"model\":\"gemini-image\",\"image_format\":\"url\",\"messages\":[{\"role\":\"user\",\"content\":\"a cat\"}]}",
+"POST /v1/chat/completions
+{\"model\":\"gemini-image\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"a cat\"}]}"]
+--- error_code eval
+[200, 200]
+--- response_body_filters eval
+sub { main::shape(main::any_content($_[0])) }
+--- response_body eval
+["Here you go.\nLOCAL.png(mock)", "Here you go.\n\n![image](LOCAL.png(mock))"]
+--- error_log eval
+qr/\[warn\] .*image 1 of the turn not uploaded to the image host \(Operation timed out after \d+ milliseconds.*\): its local link is given/
+--- no_error_log eval
+["[error]", $main::TOKEN]
+--- timeout: 20
+
+=== TEST 17: a host that refuses connections: the local link
+--- config
+    location /v1/ { gemini_pool_api; }
+    location /image/ { gemini_pool_media; }
+--- gp_setup
+main::host(endpoint => 'http://127.0.0.1:' . GeminiPool::Network::dead_port() . '/upload');
+--- request eval
+["POST /v1/chat/completions
+{\"model\":\"gemini-image\",\"image_format\":\"url\",\"messages\":[{\"role\":\"user\",\"content\":\"a cat\"}]}",
+"POST /v1/chat/completions
+{\"model\":\"gemini-image\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"a cat\"}]}"]
+--- error_code eval
+[200, 200]
+--- response_body_filters eval
+sub { main::shape(main::any_content($_[0])) }
+--- response_body eval
+["Here you go.\nLOCAL.png(mock)", "Here you go.\n\n![image](LOCAL.png(mock))"]
+--- error_log eval
+qr/\[warn\] .*image 1 of the turn not uploaded to the image host \(Failed to connect to 127\.0\.0\.1 port \d+.*\): its local link is given/
+--- no_error_log eval
+["[error]", $main::TOKEN]
+
+
+=== TEST 18: an answer that is not JSON: the local link
+--- config
+    location /v1/ { gemini_pool_api; }
+    location /image/ { gemini_pool_media; }
+--- gp_setup
+main::host(mode => 'notjson');
+--- request eval
+["POST /v1/chat/completions
+{\"model\":\"gemini-image\",\"image_format\":\"url\",\"messages\":[{\"role\":\"user\",\"content\":\"a cat\"}]}",
+"POST /v1/chat/completions
+{\"model\":\"gemini-image\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"a cat\"}]}"]
+--- error_code eval
+[200, 200]
+--- response_body_filters eval
+sub { main::shape(main::any_content($_[0])) }
+--- response_body eval
+["Here you go.\nLOCAL.png(mock)", "Here you go.\n\n![image](LOCAL.png(mock))"]
+--- error_log eval
+qr/\[warn\] .*image 1 of the turn not uploaded to the image host \(the answer is not JSON\): its local link is given/
+--- no_error_log eval
+["[error]", $main::TOKEN]
+
+
+=== TEST 19: an answer that is not a JSON array: the local link
+--- config
+    location /v1/ { gemini_pool_api; }
+    location /image/ { gemini_pool_media; }
+--- gp_setup
+main::host(mode => 'object');
+--- request eval
+["POST /v1/chat/completions
+{\"model\":\"gemini-image\",\"image_format\":\"url\",\"messages\":[{\"role\":\"user\",\"content\":\"a cat\"}]}",
+"POST /v1/chat/completions
+{\"model\":\"gemini-image\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"a cat\"}]}"]
+--- error_code eval
+[200, 200]
+--- response_body_filters eval
+sub { main::shape(main::any_content($_[0])) }
+--- response_body eval
+["Here you go.\nLOCAL.png(mock)", "Here you go.\n\n![image](LOCAL.png(mock))"]
+--- error_log eval
+qr/\[warn\] .*image 1 of the turn not uploaded to the image host \(the answer is not a JSON array\): its local link is given/
+--- no_error_log eval
+["[error]", $main::TOKEN]
+
+
+=== TEST 20: a src that a link cannot carry: the local link
+--- config
+    location /v1/ { gemini_pool_api; }
+    location /image/ { gemini_pool_media; }
+--- gp_setup
+main::host(mode => 'badsrc');
+--- request eval
+["POST /v1/chat/completions
+{\"model\":\"gemini-image\",\"image_format\":\"url\",\"messages\":[{\"role\":\"user\",\"content\":\"a cat\"}]}",
+"POST /v1/chat/completions
+{\"model\":\"gemini-image\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"a cat\"}]}"]
+--- error_code eval
+[200, 200]
+--- response_body_filters eval
+sub { main::shape(main::any_content($_[0])) }
+--- response_body eval
+["Here you go.\nLOCAL.png(mock)", "Here you go.\n\n![image](LOCAL.png(mock))"]
+--- error_log eval
+qr/\[warn\] .*image 1 of the turn not uploaded to the image host \(the answer's \"src\" has characters a link cannot carry\): its local link is given/
+--- no_error_log eval
+["[error]", $main::TOKEN]
+
+
+=== TEST 21: no token: nothing is uploaded, the local link, nothing in the log
+--- config
+    location /v1/ { gemini_pool_api; }
+--- gp_setup
+main::host(token => '');
+--- request
+POST /v1/chat/completions
+{"model":"gemini-image","image_format":"url","messages":[{"role":"user","content":"a cat"}]}
+--- error_code: 200
+--- response_body_filters eval
+sub { main::content_of($_[0]) =~ s{http://localhost/image/[0-9a-f]{32}\.png}{LOCAL}r
+      . "\n" . scalar(@{ main::uploads() }) }
+--- response_body chomp
+Here you go.
+LOCAL
+0
+--- no_error_log
+[error]
+[warn]
+image host
+
+
+=== TEST 22: a client that goes away during the upload: the transfer ends with the request
+--- config
+    location /v1/ { gemini_pool_api; }
+--- gp_setup
+main::host(mode => 'slow', delay => 3);
+--- request
+POST /v1/chat/completions
+{"model":"gemini-image","messages":[{"role":"user","content":"a cat"}]}
+--- timeout: 1
+--- abort
+--- ignore_response
+--- no_error_log
+[alert]
+[error]

@@ -93,7 +93,11 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if self.command != "HEAD":
-            self.wfile.write(body)
+            try:
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                # the client gave up (its timeout): a test case
+                self.close_connection = True
 
     def read_body(self):
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
