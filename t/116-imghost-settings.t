@@ -226,3 +226,4 @@ sub {
 ["format reference-json, settings 2", "endpoint ok, token set yes, sealed yes"]
 --- no_error_log eval
 ["[error]", "ref-token-abcdef"]
+--- timeout: 30
