@@ -223,6 +223,17 @@ const en = {
         + 'of an account is tried again',
     'settings.d.cookie_refresh_concurrency': 'Re-logins at a time (each '
         + 'runs a browser), 1 to 8',
+    'settings.d.upload_endpoint': 'Upload URL of an image host '
+        + '(CloudFlare-ImgBed, e.g. https://img.example.com/upload); with a '
+        + 'token, generated images and videos are linked there',
+    'settings.d.upload_api_token': 'The image host\'s upload token '
+        + '(authCode)',
+    'settings.d.upload_timeout': 'Seconds an upload to the image host may '
+        + 'take before the local link is given, 1 to 3600',
+    'settings.upload_test': 'Test upload',
+    'settings.upload_test.ok': 'The image host took the test image in {ms} '
+        + 'ms: {url}',
+    'settings.upload_test.fail': 'Test upload failed: {error}',
 
     'keys.title': 'API keys',
     'keys.create': 'Create key',
@@ -591,6 +602,12 @@ const zh = {
     'settings.d.cookie_check_interval': '辅助进程检查账号 Cookie 的间隔秒数（0：不定期检查）',
     'settings.d.cookie_retry_interval': '账号重新登录失败后再次尝试前等待的秒数',
     'settings.d.cookie_refresh_concurrency': '同时进行的重新登录数（每个运行一个浏览器），1 到 8',
+    'settings.d.upload_endpoint': '图床的上传地址（CloudFlare-ImgBed，如 https://img.example.com/upload）；与令牌一同设置后，生成的图片和视频链接指向图床',
+    'settings.d.upload_api_token': '图床的上传令牌（authCode）',
+    'settings.d.upload_timeout': '上传到图床允许的秒数，超时则给出本地链接，1 到 3600',
+    'settings.upload_test': '测试上传',
+    'settings.upload_test.ok': '图床在 {ms} 毫秒内接收了测试图片：{url}',
+    'settings.upload_test.fail': '测试上传失败：{error}',
 
     'keys.title': 'API 密钥',
     'keys.create': '创建密钥',

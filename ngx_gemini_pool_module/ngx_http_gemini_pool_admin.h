@@ -91,6 +91,7 @@ ngx_int_t ngx_gp_admin_history_delete(ngx_gp_admin_t *a);
 /* ngx_http_gemini_pool_admin_settings.c */
 ngx_int_t ngx_gp_admin_settings(ngx_gp_admin_t *a);
 ngx_int_t ngx_gp_admin_settings_update(ngx_gp_admin_t *a);
+ngx_int_t ngx_gp_admin_upload_test(ngx_gp_admin_t *a);
 
 /* ngx_http_gemini_pool_admin_models.c */
 ngx_int_t ngx_gp_admin_models(ngx_gp_admin_t *a);

@@ -59,6 +59,8 @@ static ngx_gp_admin_route_t  ngx_gp_admin_routes[] = {
     { NGX_HTTP_GET,    "settings",          ngx_gp_admin_settings, 0 },
     { NGX_HTTP_PUT,    "settings",          ngx_gp_admin_settings_update, 0 },
     { NGX_HTTP_POST,   "settings",          ngx_gp_admin_settings_update, 0 },
+    { NGX_HTTP_POST,   "settings/upload-test",
+                                            ngx_gp_admin_upload_test, 0 },
     { NGX_HTTP_GET,    "keys",              ngx_gp_admin_keys, 0 },
     { NGX_HTTP_POST,   "keys",              ngx_gp_admin_key_add, 0 },
     { NGX_HTTP_POST,   "keys/*/revoke",     ngx_gp_admin_key_revoke, 0 },

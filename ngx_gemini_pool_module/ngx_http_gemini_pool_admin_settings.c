@@ -227,3 +227,124 @@ ngx_gp_admin_settings_update(ngx_gp_admin_t *a)
 
     return ngx_gp_admin_settings(a);
 }
+
+
+/*
+ * POST /api/settings/upload-test: a small PNG uploaded to the image host
+ * with the saved upload_endpoint and upload_api_token, as a generated
+ * file would be; {"ok", "url" | "error", "status", "elapsed_ms"}.
+ */
+
+static const u_char  ngx_gp_admin_test_png[] = {
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d,
+    0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01,
+    0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4, 0x89, 0x00, 0x00, 0x00,
+    0x0b, 0x49, 0x44, 0x41, 0x54, 0x78, 0xda, 0x63, 0x60, 0x00, 0x02, 0x00,
+    0x00, 0x05, 0x00, 0x01, 0xe9, 0xfa, 0xdc, 0xd8, 0x00, 0x00, 0x00, 0x00,
+    0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82
+};
+
+
+static void
+ngx_gp_admin_upload_test_cleanup(void *data)
+{
+    ngx_gp_xfer_t  **xp = data;
+
+    if (*xp) {
+        ngx_gp_xfer_destroy(*xp);
+        *xp = NULL;
+    }
+
+    ngx_gp_release_worker();
+}
+
+
+static void
+ngx_gp_admin_upload_test_done(ngx_gp_xfer_t *x)
+{
+    double               total;
+    json_t              *j;
+    ngx_int_t            rc;
+    ngx_gp_xfer_t      **xp;
+    ngx_http_request_t  *r;
+    u_char               url[NGX_GP_CFBED_URL_LEN], err[256];
+
+    xp = x->data;
+    r = (ngx_http_request_t *) xp[1];
+
+    total = 0;
+    (void) curl_easy_getinfo(x->easy, CURLINFO_TOTAL_TIME, &total);
+
+    if (ngx_gp_imghost_result(x, url, sizeof(url), err, sizeof(err))
+        == NGX_OK)
+    {
+        j = json_pack("{s:b,s:s,s:i,s:b,s:i}", "ok", 1, "url", (char *) url,
+                      "status", (int) x->status, "proxied", (int) x->proxied,
+                      "elapsed_ms", (int) (total * 1000));
+
+    } else {
+        j = json_pack("{s:b,s:s,s:i,s:b,s:i}", "ok", 0, "error",
+                      (char *) err, "status", (int) x->status, "proxied",
+                      (int) x->proxied, "elapsed_ms", (int) (total * 1000));
+    }
+
+    ngx_gp_xfer_destroy(x);
+    xp[0] = NULL;
+
+    rc = ngx_gp_admin_json(r, NGX_HTTP_OK, j);
+
+    ngx_http_finalize_request(r, rc);
+}
+
+
+ngx_int_t
+ngx_gp_admin_upload_test(ngx_gp_admin_t *a)
+{
+    ngx_gp_xfer_t       *x, **xp;
+    ngx_pool_cleanup_t  *cln;
+    ngx_http_request_t  *r;
+    u_char               err[160];
+
+    r = a->r;
+
+    if (!ngx_gp_imghost_on()) {
+        return ngx_gp_admin_error(r, NGX_HTTP_BAD_REQUEST, "not_configured",
+                                  "set upload_endpoint and upload_api_token "
+                                  "first");
+    }
+
+    xp = ngx_palloc(r->pool, 2 * sizeof(void *));
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+
+    if (xp == NULL || cln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    x = ngx_gp_imghost_upload(NULL, ngx_gp_admin_test_png,
+                              sizeof(ngx_gp_admin_test_png),
+                              "gemini-pool-upload-test.png", "image/png",
+                              r->connection->log, err, sizeof(err));
+    if (x == NULL) {
+        return ngx_gp_admin_error(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                  "upload_failed", "%s", err);
+    }
+
+    xp[0] = x;
+    xp[1] = (ngx_gp_xfer_t *) r;
+    cln->handler = ngx_gp_admin_upload_test_cleanup;
+    cln->data = xp;
+
+    /* a reload waits for the test (released by the cleanup) */
+    ngx_gp_hold_worker();
+
+    x->on_done = ngx_gp_admin_upload_test_done;
+    x->data = xp;
+
+    if (ngx_gp_xfer_start(x) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    r->read_event_handler = ngx_http_test_reading;
+
+    return NGX_DONE;
+}

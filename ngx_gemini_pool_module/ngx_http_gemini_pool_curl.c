@@ -1087,6 +1087,13 @@ ngx_gp_xfer_destroy(ngx_gp_xfer_t *x)
     }
 
     curl_slist_free_all(x->headers);
+
+    if (x->mime) {
+        curl_easy_setopt(x->easy, CURLOPT_MIMEPOST, NULL);
+        curl_mime_free(x->mime);
+        x->mime = NULL;
+    }
+
     free(x->refused);
     free(x->body);
     free(x->buf);

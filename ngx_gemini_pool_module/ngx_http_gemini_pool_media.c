@@ -8,7 +8,9 @@
  * temporary file, renamed into the cache when complete; inline media are
  * decoded and written at once).  The cache is the gemini_pool_media_cache
  * directory (levels like proxy_cache_path), evicted by the helper role,
- * and served by nginx itself under /image/ and /video/.
+ * and served by nginx itself under /image/ and /video/.  With an image
+ * host configured (spec §9.5), every cached medium is then uploaded there
+ * and its links point at the host; a failed upload keeps the local link.
  *
  * Also: the delivery formats (markdown, url, array, b64_json), the media
  * as text links, and what the surfaces need to render them in their own
@@ -50,6 +52,8 @@ typedef struct {
     off_t                    size;
     u_char                  *b64;         /* base64 body, malloc'ed */
     size_t                   b64_len;
+    char                    *hosted;      /* its URL on the image host,
+                                             malloc'ed */
     unsigned                 retried:1;   /* after a 401, once */
     unsigned                 checked:1;   /* first bytes looked at */
     unsigned                 is_b64:1;
@@ -75,6 +79,7 @@ struct ngx_gp_media_s {
     ngx_uint_t               retry;       /* downloads refused with 401 */
     unsigned                 listed:1;
     unsigned                 refreshed:1; /* the JWT was renewed for them */
+    unsigned                 uploads:1;   /* to the image host, started */
 
     ngx_str_t                base;        /* public base URL, ends in / */
 };
@@ -91,6 +96,8 @@ static void ngx_gp_media_downloads(ngx_gp_media_t *m);
 static size_t ngx_gp_media_data(ngx_gp_xfer_t *x, char *p, size_t len);
 static void ngx_gp_media_download_done(ngx_gp_xfer_t *x);
 static void ngx_gp_media_settle(ngx_gp_media_t *m);
+static ngx_uint_t ngx_gp_media_uploads(ngx_gp_media_t *m);
+static void ngx_gp_media_upload_done(ngx_gp_xfer_t *x);
 static ngx_int_t ngx_gp_media_store(ngx_gp_media_item_t *it,
     const u_char *p, size_t len);
 static ngx_int_t ngx_gp_media_commit(ngx_gp_media_item_t *it);
@@ -157,6 +164,8 @@ ngx_gp_media_item_free(ngx_gp_media_item_t *it)
     it->session = NULL;
     free(it->b64);
     it->b64 = NULL;
+    free(it->hosted);
+    it->hosted = NULL;
 }
 
 
@@ -179,6 +188,7 @@ ngx_gp_media_reset(ngx_gp_media_t *m)
     m->items.nelts = 0;
     m->next_index = 0;
     m->pending = 0;
+    m->uploads = 0;
 
     if (m->xfer) {
         ngx_gp_xfer_destroy(m->xfer);
@@ -609,8 +619,12 @@ ngx_gp_media_fetch(ngx_gp_media_t *m, ngx_gp_account_copy_t *a,
         }
     }
 
+    m->done = done;
+    m->data = data;
+
     if (n == 0) {
-        return NGX_OK;
+        /* inline media only: to the image host, if one is set */
+        return ngx_gp_media_uploads(m) ? NGX_AGAIN : NGX_OK;
     }
 
     if (session == NULL || a == NULL || a->id == 0) {
@@ -620,11 +634,8 @@ ngx_gp_media_fetch(ngx_gp_media_t *m, ngx_gp_account_copy_t *a,
             }
         }
 
-        return NGX_OK;
+        return ngx_gp_media_uploads(m) ? NGX_AGAIN : NGX_OK;
     }
-
-    m->done = done;
-    m->data = data;
 
     free(m->session);
     m->session = strdup(session);
@@ -683,10 +694,7 @@ ngx_gp_media_jwt_failed(ngx_gp_upstream_t *u, ngx_gp_failure_t *f)
             }
         }
 
-        if (m->done) {
-            m->done(m->data);
-        }
-
+        ngx_gp_media_settle(m);
         return;
     }
 
@@ -1036,7 +1044,123 @@ ngx_gp_media_settle(ngx_gp_media_t *m)
         return;
     }
 
+    if (!m->uploads && ngx_gp_media_uploads(m)) {
+        return;
+    }
+
     if (m->done) {
+        m->done(m->data);
+    }
+}
+
+
+/*
+ * Starts the uploads of the cached media to the image host, when one is
+ * configured (upload_endpoint and upload_api_token); the number started.
+ * The local copies stay in the cache under its rules, and are the links
+ * of those that fail.
+ */
+
+static ngx_uint_t
+ngx_gp_media_uploads(ngx_gp_media_t *m)
+{
+    ngx_uint_t            i;
+    ngx_path_t           *root;
+    ngx_gp_xfer_t        *x;
+    ngx_gp_media_item_t  *it;
+    u_char                path[NGX_MAX_PATH], err[160];
+
+    m->uploads = 1;
+    m->pending = 0;
+
+    if (!ngx_gp_imghost_on()) {
+        return 0;
+    }
+
+    root = ngx_gp_media_root();
+    it = m->items.elts;
+
+    for (i = 0; i < m->items.nelts; i++) {
+        if (it[i].state != NGX_GP_MEDIA_DONE || root == NULL) {
+            continue;
+        }
+
+        if (ngx_gp_media_path(root, it[i].name, ngx_strlen(it[i].name),
+                              path, sizeof(path))
+            == 0)
+        {
+            continue;
+        }
+
+        x = ngx_gp_imghost_upload((char *) path, NULL, 0,
+                                  (char *) it[i].name,
+                                  (char *) it[i].mime, m->log, err,
+                                  sizeof(err));
+
+        if (x != NULL) {
+            x->on_done = ngx_gp_media_upload_done;
+            x->data = &it[i];
+
+            if (ngx_gp_xfer_start(x) == NGX_OK) {
+                it[i].xfer = x;
+                m->pending++;
+                continue;
+            }
+
+            ngx_gp_xfer_destroy(x);
+            ngx_cpystrn(err, (u_char *) "cannot start the transfer",
+                        sizeof(err));
+        }
+
+        ngx_log_error(NGX_LOG_WARN, m->log, 0,
+                      "gemini pool: %s %ui of the turn not uploaded to the "
+                      "image host (%s): its local link is given",
+                      it[i].video ? "video" : "image", it[i].index, err);
+    }
+
+    return m->pending;
+}
+
+
+static void
+ngx_gp_media_upload_done(ngx_gp_xfer_t *x)
+{
+    ngx_gp_media_t       *m;
+    ngx_gp_media_item_t  *it = x->data;
+    u_char                url[NGX_GP_CFBED_URL_LEN], err[256];
+
+    m = it->media;
+    it->xfer = NULL;
+
+    if (ngx_gp_imghost_result(x, url, sizeof(url), err, sizeof(err))
+        == NGX_OK)
+    {
+        it->hosted = strdup((char *) url);
+
+        if (it->hosted == NULL) {
+            ngx_log_error(NGX_LOG_WARN, m->log, 0,
+                          "gemini pool: %s %ui of the turn: out of memory "
+                          "for its image host link, its local link is given",
+                          it->video ? "video" : "image", it->index);
+
+        } else {
+            ngx_log_error(NGX_LOG_INFO, m->log, 0,
+                          "gemini pool: %s %ui of the turn uploaded to the "
+                          "image host as \"%s\"",
+                          it->video ? "video" : "image", it->index,
+                          it->hosted);
+        }
+
+    } else {
+        ngx_log_error(NGX_LOG_WARN, m->log, 0,
+                      "gemini pool: %s %ui of the turn not uploaded to the "
+                      "image host (%s): its local link is given",
+                      it->video ? "video" : "image", it->index, err);
+    }
+
+    ngx_gp_xfer_destroy(x);
+
+    if (--m->pending == 0 && m->done) {
         m->done(m->data);
     }
 }
@@ -1246,6 +1370,13 @@ ngx_gp_media_url(ngx_gp_media_t *m, ngx_gp_media_item_t *it, u_char *buf,
     size_t size)
 {
     u_char  *p;
+
+    if (it->hosted) {
+        p = ngx_snprintf(buf, size - 1, "%s", it->hosted);
+        *p = '\0';
+
+        return p - buf;
+    }
 
     p = ngx_snprintf(buf, size - 1, "%V%s/%s", &m->base,
                      it->video ? "video" : "image", it->name);

@@ -35,6 +35,7 @@
 #include "ngx_http_gemini_pool_artefact.h"
 #include "ngx_http_gemini_pool_input.h"
 #include "ngx_http_gemini_pool_images.h"
+#include "ngx_http_gemini_pool_cfbed.h"
 #include "ngx_http_gemini_pool_mail.h"
 #include "ngx_http_gemini_pool_bodies.h"
 #include "ngx_http_gemini_pool_settings.h"
@@ -503,6 +504,7 @@ struct ngx_gp_xfer_s {
     CURL                    *easy;
     struct curl_slist       *headers;
     char                    *body;        /* request body, malloc'ed */
+    curl_mime               *mime;        /* multipart body, or NULL */
 
     /* NULL: the response body is collected into buf (up to max) */
     ngx_gp_xfer_data_pt      on_data;
@@ -601,6 +603,11 @@ ngx_gp_xfer_t *ngx_gp_gemini_download(ngx_http_gemini_pool_main_conf_t *gmcf,
 /* ngx_http_gemini_pool_tempmail.c: the temp-mail worker API client */
 
 #include "ngx_http_gemini_pool_tempmail.h"
+
+
+/* ngx_http_gemini_pool_imghost.c: uploads to the image host */
+
+#include "ngx_http_gemini_pool_imghost.h"
 
 
 /* ngx_http_gemini_pool_files.c: input media and /v1/files */

@@ -107,6 +107,16 @@ const ngx_gp_setting_def_t  ngx_gp_settings_table[NGX_GP_SET_N] = {
                                     "1", NULL, 0, NGX_GP_SPARES_MAX, NULL },
     /* tool calls emulated in the turn (docs/tools.md); off: 400 */
     S(TOOL_CALLS, "tool_calls", NGX_GP_SETTING_BOOL, "true"),
+    /*
+     * The image host (spec §9.5): generated media are uploaded there when
+     * both are set; seconds an upload may take (the reference's 300)
+     * before the local link is given instead.
+     */
+    F(UPLOAD_ENDPOINT, "upload_endpoint",
+      NGX_GP_SETTING_STRING, "", ngx_gp_setting_url),
+    S(UPLOAD_API_TOKEN, "upload_api_token", NGX_GP_SETTING_SECRET, ""),
+    [NGX_GP_SET_UPLOAD_TIMEOUT] = { "upload_timeout", NGX_GP_SETTING_INT,
+                                    "300", NULL, 1, 3600, NULL },
 };
 
 #undef S

@@ -1002,12 +1002,14 @@ ngx_gp_store_load_accounts(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log,
 
         /*
          * what is used now and what they need, each page with its
-         * descriptor, and a few pages for the small allocations' slots
+         * descriptor, and pages for the small allocations' slots: each
+         * of the slab's nine size classes (8 bytes to 2k) may leave a
+         * page partly used in the old layout and one in the new
          */
 
         need = size - z->shpool->pfree * ngx_pagesize + need
                + need / ngx_pagesize * sizeof(ngx_slab_page_t)
-               + 8 * ngx_pagesize;
+               + 16 * ngx_pagesize;
         need = ngx_align(need, 65536);
 
         if (room) {

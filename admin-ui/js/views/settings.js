@@ -1,6 +1,7 @@
 /*
  * The settings view: one typed field per entry of GET /api/settings
- * (a secret write-only), the changed ones saved with PUT, the proxy test;
+ * (a secret write-only), the changed ones saved with PUT, the proxy test,
+ * the image host's test upload;
  * remote sync: its state (GET /api/remote-sync), "push all" and "test
  * connection".
  *
@@ -41,6 +42,30 @@ function proxyTestButton(input) {
         } else {
             toast(t('settings.proxy_test.fail', { proxy: r.proxy,
                                                   error: r.error }),
+                  'error');
+        }
+    }));
+
+    return b;
+}
+
+/*
+ * POST /api/settings/upload-test: a small PNG to the image host with the
+ * saved upload_endpoint and upload_api_token; the host's link or error.
+ */
+function uploadTestButton() {
+    const b = el('button', { id: 'upload-test', type: 'button',
+                             class: 'ghost small',
+                             text: t('settings.upload_test') });
+
+    b.addEventListener('click', () => busy(b, async () => {
+        const r = await api('POST', 'settings/upload-test', {});
+
+        if (r.ok) {
+            toast(t('settings.upload_test.ok', { url: r.url,
+                                                 ms: r.elapsed_ms }));
+        } else {
+            toast(t('settings.upload_test.fail', { error: r.error }),
                   'error');
         }
     }));
@@ -238,7 +263,8 @@ export const settings = {
                                               : t('settings.secret.unset') }),
                     st.set ? el('label', { class: 'inline' }, clr,
                                 t('settings.secret.clear')) : null,
-                    key === 'proxy' ? proxyTestButton(input) : null);
+                    key === 'proxy' ? proxyTestButton(input) : null,
+                    key === 'upload_api_token' ? uploadTestButton() : null);
             } else {
                 input = el('input', { id, type: 'text',
                                       value: st.value === null
