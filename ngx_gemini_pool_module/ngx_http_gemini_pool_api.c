@@ -85,6 +85,22 @@ ngx_gp_api_handler(ngx_http_request_t *r)
         return ngx_gp_chat_handler(r, &ngx_gp_surface_images_edits);
     }
 
+    if (ngx_gp_uri_ends(r, "/responses", &id)) {
+        if (id.len == 0) {
+            return ngx_gp_chat_handler(r, &ngx_gp_surface_responses);
+        }
+
+        /* responses are not kept: only their upstream sessions are */
+        ngx_gp_oai_error_set(&err, NGX_HTTP_NOT_FOUND,
+                             "invalid_request_error", "not_found", NULL,
+                             "Response with id '%.*s' not found: this "
+                             "gateway does not store responses (store: "
+                             "true keeps the upstream session for "
+                             "previous_response_id only)",
+                             (int) ngx_min(id.len, 64), id.data);
+        return ngx_gp_send_error(r, &err);
+    }
+
     if (ngx_gp_uri_ends(r, "/files", &id)) {
         return ngx_gp_files_handler(r, &id);
     }

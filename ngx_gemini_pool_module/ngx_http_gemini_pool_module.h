@@ -34,6 +34,7 @@
 #include "ngx_http_gemini_pool_artefact.h"
 #include "ngx_http_gemini_pool_input.h"
 #include "ngx_http_gemini_pool_images.h"
+#include "ngx_http_gemini_pool_responses.h"
 #include "ngx_http_gemini_pool_mail.h"
 #include "ngx_http_gemini_pool_settings.h"
 #include "ngx_http_gemini_pool_store.h"

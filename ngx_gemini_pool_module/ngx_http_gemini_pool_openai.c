@@ -136,6 +136,7 @@ ngx_gp_chat_req_free(ngx_gp_chat_req_t *req)
     free(req->messages);
     free(req->model);
     free(req->conversation_id);
+    free(req->conversation_next);
     free(req->image_format);
 
     memset(req, 0, sizeof(ngx_gp_chat_req_t));

@@ -75,6 +75,13 @@ typedef struct {
     int                 stream;          /* "stream": true */
     int                 include_usage;   /* stream_options.include_usage */
     char               *conversation_id; /* explicit, or NULL */
+    /* set by a surface that names its turns (the Responses API): the
+       session is also bound under this id after the answer, for a next
+       turn whose conversation_id it is; NULL: none */
+    char               *conversation_next;
+    /* static; set: conversation_id must name a conversation still bound,
+       else a 400 "conversation_not_found" naming this parameter */
+    const char         *conversation_param;
     char               *image_format;    /* explicit, or NULL */
     ngx_gp_message_t   *messages;
     size_t              nmessages;
