@@ -379,7 +379,9 @@ ngx_gp_resp_finish(ngx_gp_reply_t *o, ngx_gp_answer_t *a)
 
         if (o->error_sent) {
             /* response.failed has gone: only the end of the framing */
-            return ngx_gp_resp_send(o, 1);
+            return o->sse.pending ? ngx_gp_resp_send(o, 1)
+                                  : ngx_http_send_special(o->r,
+                                                          NGX_HTTP_LAST);
         }
 
         ngx_gp_resp_close_reasoning(o);
@@ -474,6 +476,9 @@ ngx_gp_resp_stop(ngx_gp_reply_t *o, ngx_gp_oai_error_t *err)
     r.item_status = "incomplete";
 
     ngx_gp_resp_ev_response(&st->ev, &st->seq, "response.failed", &r);
+
+    /* finish() follows: the end of the stream goes in the same write */
+    o->sse.defer = 1;
 
     return ngx_gp_resp_send(o, 0);
 }
