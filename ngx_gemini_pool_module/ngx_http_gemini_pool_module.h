@@ -61,6 +61,8 @@
 #define NGX_GP_MAX_MODELS            64
 #endif
 #define NGX_GP_MODEL_LEN             64
+/* a model's aliases, comma-separated names and prefixes ("gpt-4o,o3-*") */
+#define NGX_GP_ALIASES_LEN           512
 
 /* a getoxsrf in flight is trusted for this long before another starts */
 #define NGX_GP_JWT_REFRESH_LOCK      30
@@ -245,6 +247,8 @@ typedef struct {
 
     ngx_uint_t               nmodels;
     ngx_gp_model_t           models[NGX_GP_MAX_MODELS];
+    /* each model's aliases, read only when a name is not a model's */
+    u_char                   aliases[NGX_GP_MAX_MODELS][NGX_GP_ALIASES_LEN];
 
     ngx_uint_t               nkeys;
     ngx_gp_key_t             keys[NGX_GP_MAX_KEYS];
