@@ -236,8 +236,7 @@ ngx_gp_resp_parse(const char *body, size_t len, ngx_gp_resp_req_t *rr,
 
     map[0] = -1;
 
-    if (resp_input(v, messages, rr->instructions ? map + 1 : map, err)
-        != 0)
+    if (resp_input(v, messages, map, err) != 0)
     {
         goto done;
     }
@@ -292,7 +291,10 @@ ngx_gp_resp_req_free(ngx_gp_resp_req_t *rr)
 }
 
 
-/* "input": a string (one user message) or items */
+/*
+ * "input": a string (one user message) or items; map[k]: the place of
+ * messages[k] in the request
+ */
 
 static int
 resp_input(json_t *input, json_t *messages, int *map,
@@ -304,7 +306,7 @@ resp_input(json_t *input, json_t *messages, int *map,
     const char  *type;
 
     if (json_is_string(input)) {
-        *map = -2;
+        map[json_array_size(messages)] = -2;
 
         return json_array_append_new(messages,
                                      json_pack("{s:s, s:O}", "role", "user",
@@ -598,6 +600,7 @@ resp_param(ngx_gp_oai_error_t *err, const int *map, size_t n)
 {
     int          at;
     char         from[32], to[GP_RESP_PARAM_LEN], msg[sizeof(err->message)];
+    char         tail[sizeof(err->param_buf)];
     char        *p;
     size_t       k, flen, tlen, mlen;
     const char  *rest, *param;
@@ -659,7 +662,9 @@ resp_param(ngx_gp_oai_error_t *err, const int *map, size_t n)
     msg[mlen] = '\0';
     memcpy(err->message, msg, mlen + 1);
 
-    snprintf(err->param_buf, sizeof(err->param_buf), "%s%s", to, rest);
+    /* rest may be in param_buf itself */
+    snprintf(tail, sizeof(tail), "%s", rest);
+    snprintf(err->param_buf, sizeof(err->param_buf), "%s%s", to, tail);
     err->param = err->param_buf;
 }
 
@@ -687,6 +692,10 @@ resp_nomem(ngx_gp_oai_error_t *err)
 static const char *
 resp_type_name(json_t *v)
 {
+    if (v == NULL) {
+        return "nothing";
+    }
+
     switch (json_typeof(v)) {
     case JSON_OBJECT:
         return "an object";
@@ -702,7 +711,7 @@ resp_type_name(json_t *v)
     case JSON_FALSE:
         return "a boolean";
     default:
-        return v ? "null" : "nothing";
+        return "null";
     }
 }
 
