@@ -896,6 +896,7 @@ ngx_gp_imp_ours(ngx_gp_imp_t *imp, json_t *doc)
     int                    b;
     char                   label[64];
     size_t                 i;
+    u_char                *p;
     json_t                *list, *o, *v;
     int64_t                n;
     ngx_int_t              rc;
@@ -1008,13 +1009,25 @@ ngx_gp_imp_ours(ngx_gp_imp_t *imp, json_t *doc)
                != NGX_OK
             || ngx_gp_imp_int(imp, o, label, "position", 0, &m.position)
                != NGX_OK
-            || ngx_gp_imp_int(imp, o, label, "account", 0, &n) != NGX_OK)
+            || ngx_gp_imp_int(imp, o, label, "account", 0, &n) != NGX_OK
+            || ngx_gp_imp_str(imp, o, label, "aliases",
+                              NGX_GP_ALIASES_LEN - 1, &m.aliases) != NGX_OK)
         {
             return NGX_DECLINED;
         }
 
         if (m.kind == NULL) {
             m.kind = "text";
+        }
+
+        for (p = (u_char *) m.aliases; p && *p; p++) {
+            if (*p <= ' ' || *p > '~'
+                || (*p == '*' && p[1] != ',' && p[1] != '\0'))
+            {
+                return ngx_gp_imp_fail(imp, "%s.aliases: names and "
+                                       "prefixes (\"claude-*\") separated "
+                                       "by commas, without blanks", label);
+            }
         }
 
         m.pin = (ngx_int_t) n;

@@ -273,6 +273,7 @@ typedef struct {
     ngx_int_t            pin;           /* index in the file; -1: none */
     int                  enabled;
     int64_t              position;      /* -1: after the others */
+    const char          *aliases;       /* "a,b*"; NULL: none */
 } ngx_gp_store_import_model_t;
 
 typedef struct {
