@@ -244,3 +244,30 @@ POST /v1/responses
  qr/"param":"model","code":"model_not_found"/,
  qr/^\{"error":\{"message":"use POST for \/v1\/responses","type":"invalid_request_error","param":null,"code":"method_not_allowed"\}\}$/,
  qr/^\{"error":\{"message":"Response with id 'resp_0123' not found: this gateway does not store responses[^"]*","type":"invalid_request_error","param":null,"code":"not_found"\}\}$/]
+
+
+=== TEST 11: a streamed answer is kept whole for its end: past gemini_pool_max_answer_size it fails as a cut answer
+--- config
+    location /v1/ { gemini_pool_max_answer_size 64; gemini_pool_api; }
+--- request
+POST /v1/responses
+{"input":"long MOCK:long=4000","stream":true}
+--- response_body_like eval
+qr/event: response\.output_text\.delta\n.*event: response\.failed\ndata: \{"type":"response\.failed",[^\n]*"status":"failed","error":\{"code":"[a-z_]+","message":"the answer exceeds gemini_pool_max_answer_size \(64 bytes\); raise it"\}[^\n]*\n\n\z/s
+--- response_body_unlike: response\.completed
+--- no_error_log
+[alert]
+
+
+=== TEST 12: a long silence before the first piece: created and in_progress go early, then keep-alives
+--- config
+    location /v1/ {
+        gemini_pool_sse_keepalive 300ms;
+        gemini_pool_api;
+    }
+--- request
+POST /v1/responses
+{"input":"think long MOCK:silence=1000","stream":true}
+--- response_body_like eval
+qr/\Aevent: response\.created\ndata: [^\n]*\n\nevent: response\.in_progress\ndata: [^\n]*\n\n(: keep-alive\n\n){2,}event: response\.output_item\.added\n.*event: response\.completed\n/s
+--- timeout: 5
