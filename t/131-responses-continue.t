@@ -26,8 +26,13 @@ sql("DELETE FROM api_keys; INSERT INTO api_keys (name, key_hash) VALUES "
 my $srv = GeminiPool::Server->new(
     name => 'resp-continue', master => 1, workers => 2,
     server => <<'END');
-    location /v1/ { gemini_pool_api; }
+    location /v1/ {
+        add_header X-Conversation $gemini_pool_conversation;
+        add_header X-Model $gemini_pool_model;
+        gemini_pool_api;
+    }
     location /k/v1/ { gemini_pool_api_keys on; gemini_pool_api; }
+    location = /metrics { gemini_pool_metrics; }
 END
 $srv->start;
 
@@ -41,7 +46,7 @@ sub respond {
         content => $json->encode($body),
     });
     my $d = eval { $json->decode($res->{content}) } // {};
-    return ($res->{status}, $d, $res->{content});
+    return ($res->{status}, $d, $res->{content}, $res);
 }
 
 sub text_of { $_[0]{output}[-1]{content}[0]{text} // '' }
@@ -49,15 +54,19 @@ sub text_of { $_[0]{output}[-1]{content}[0]{text} // '' }
 # ----------------------------------------------------------------------
 # a chain of three turns
 
-my ($st, $r1) = respond({ model => 'gemini-2.5-flash', input => 'turn one' });
+my ($st, $r1, undef, $h1) = respond({ model => 'gemini-2.5-flash', input => 'turn one' });
 is($st, 200, 'turn 1 answered');
+is($h1->{headers}{'x-conversation'}, 'new', '$gemini_pool_conversation: new');
+is($h1->{headers}{'x-model'}, 'gemini-2.5-flash', '$gemini_pool_model');
 like($r1->{id} // '', qr/^resp_[0-9a-f]{32}$/, 'turn 1: a response id');
 is($r1->{previous_response_id}, undef, 'turn 1: no previous response');
 
-my ($st2, $r2) = respond({ model => 'gemini-2.5-flash', input => 'turn two',
+my ($st2, $r2, undef, $h2) = respond({ model => 'gemini-2.5-flash', input => 'turn two',
                            previous_response_id => $r1->{id},
                            instructions => 'Be brief.' });
 is($st2, 200, 'turn 2 answered');
+is($h2->{headers}{'x-conversation'}, 'follow-up',
+   '$gemini_pool_conversation: follow-up');
 is($r2->{previous_response_id}, $r1->{id}, 'turn 2 names turn 1');
 isnt($r2->{id}, $r1->{id}, 'turn 2 has an id of its own');
 like(text_of($r2), qr/^echo: \[System Instruction\]\nBe brief\.\n\n\[User Message\]\nturn two\n/,
@@ -138,6 +147,12 @@ is(sql("SELECT count(*) FROM call_logs WHERE status = 400"), 3,
    'the refused turns are logged as 400s');
 is(sql("SELECT count(*) FROM call_logs l JOIN api_keys k ON k.id = l.key_id "
        . "WHERE k.name = 'alice'"), 2, "alice's usage is counted under her key");
+
+my $m = $http->get($srv->url('/metrics'))->{content} // '';
+my ($ok) = $m =~ /^gemini_pool_requests_total\{status="2xx"\} (\d+)$/m;
+my ($bad) = $m =~ /^gemini_pool_requests_total\{status="4xx"\} (\d+)$/m;
+is($ok, 7, 'metrics: the answered turns') or diag $m;
+is($bad, 3, 'metrics: the refused ones');
 
 $srv->stop;
 
