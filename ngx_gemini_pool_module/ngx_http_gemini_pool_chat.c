@@ -741,17 +741,21 @@ ngx_gp_chat_keys(ngx_gp_chat_ctx_t *ctx)
         }
     }
 
-    if (last == 0) {
+    if (last == 0 && req->conversation_id == NULL) {
         return;
     }
 
-    last--;
+    if (last) {
+        last--;
 
-    for (i = 0; i < last; i++) {
-        if (req->messages[i].role != NGX_GP_ROLE_SYSTEM) {
-            ctx->earlier_turns++;
+        for (i = 0; i < last; i++) {
+            if (req->messages[i].role != NGX_GP_ROLE_SYSTEM) {
+                ctx->earlier_turns++;
+            }
         }
     }
+
+    /* (a turn continued by its id may hold only tool results) */
 
     if (req->conversation_id) {
         ngx_gp_chat_id_key(ctx, req->conversation_id, ctx->conv_key);

@@ -18,15 +18,19 @@
 #define GP_RESP_PARAM_LEN  96
 
 
-static int resp_input(json_t *input, json_t *messages, int *map,
+static int resp_tools(json_t *root, json_t *chat, ngx_gp_oai_error_t *err);
+static int resp_input(json_t *input, json_t *messages, int *map, int *calls,
     ngx_gp_oai_error_t *err);
+static int resp_call(json_t *item, size_t i, json_t *messages, int *map,
+    int *calls, int fold, ngx_gp_oai_error_t *err);
 static int resp_message(json_t *item, size_t i, json_t *messages,
     ngx_gp_oai_error_t *err);
 static json_t *resp_part(json_t *part, const char *param,
     ngx_gp_oai_error_t *err);
 static int resp_bad_type(ngx_gp_oai_error_t *err, const char *param,
     const char *want, json_t *v);
-static void resp_param(ngx_gp_oai_error_t *err, const int *map, size_t n);
+static void resp_param(ngx_gp_oai_error_t *err, const int *map,
+    const int *calls, size_t n);
 static int resp_nomem(ngx_gp_oai_error_t *err);
 static const char *resp_type_name(json_t *v);
 static void resp_item(ngx_gp_buf_t *b, const ngx_gp_resp_t *r, int item,
@@ -34,6 +38,8 @@ static void resp_item(ngx_gp_buf_t *b, const ngx_gp_resp_t *r, int item,
 static void resp_head(ngx_gp_buf_t *b, uint64_t *seq, const char *type);
 static void resp_item_id(ngx_gp_buf_t *b, const ngx_gp_resp_t *r,
     int item);
+static void resp_call_item(ngx_gp_buf_t *b, const ngx_gp_resp_t *r,
+    size_t i, int done);
 
 
 /* request parsing */
@@ -42,7 +48,7 @@ int
 ngx_gp_resp_parse(const char *body, size_t len, ngx_gp_resp_req_t *rr,
     ngx_gp_chat_req_t *req, ngx_gp_oai_error_t *err)
 {
-    int            rc, *map;
+    int            rc, *map, *calls;
     char          *s;
     size_t         n, slen;
     json_t        *root, *chat, *messages, *v;
@@ -68,6 +74,7 @@ ngx_gp_resp_parse(const char *body, size_t len, ngx_gp_resp_req_t *rr,
 
     rc = -1;
     map = NULL;
+    calls = NULL;
     chat = NULL;
 
     if (!json_is_object(root)) {
@@ -171,7 +178,10 @@ ngx_gp_resp_parse(const char *body, size_t len, ngx_gp_resp_req_t *rr,
 
         rr->previous_response_id = strdup(json_string_value(v));
 
-        if (rr->previous_response_id == NULL) {
+        /* the chat request's conversation_id: the turn continues it */
+        if (rr->previous_response_id == NULL
+            || json_object_set(chat, "conversation_id", v) != 0)
+        {
             resp_nomem(err);
             goto done;
         }
@@ -229,14 +239,18 @@ ngx_gp_resp_parse(const char *body, size_t len, ngx_gp_resp_req_t *rr,
     n = json_is_array(v) ? json_array_size(v) : 1;
 
     map = malloc((n + 1) * sizeof(int));
-    if (map == NULL) {
+    calls = malloc((n + 1) * sizeof(int));
+
+    if (map == NULL || calls == NULL) {
         resp_nomem(err);
         goto done;
     }
 
     map[0] = -1;
+    calls[0] = -1;
 
-    if (resp_input(v, messages, map, err) != 0)
+    if (resp_input(v, messages, map, calls, err) != 0
+        || resp_tools(root, chat, err) != 0)
     {
         goto done;
     }
@@ -252,20 +266,14 @@ ngx_gp_resp_parse(const char *body, size_t len, ngx_gp_resp_req_t *rr,
 
     if (ngx_gp_chat_req_parse(s, slen, req, err) != 0) {
         free(s);
-        resp_param(err, map, n);
+        resp_param(err, map, calls, n);
         goto done;
     }
 
     free(s);
 
     if (rr->previous_response_id) {
-        req->conversation_id = strdup(rr->previous_response_id);
         req->conversation_param = "previous_response_id";
-
-        if (req->conversation_id == NULL) {
-            resp_nomem(err);
-            goto done;
-        }
     }
 
     rc = 0;
@@ -273,6 +281,7 @@ ngx_gp_resp_parse(const char *body, size_t len, ngx_gp_resp_req_t *rr,
 done:
 
     free(map);
+    free(calls);
     json_decref(chat);
     json_decref(root);
 
@@ -297,9 +306,10 @@ ngx_gp_resp_req_free(ngx_gp_resp_req_t *rr)
  */
 
 static int
-resp_input(json_t *input, json_t *messages, int *map,
+resp_input(json_t *input, json_t *messages, int *map, int *calls,
     ngx_gp_oai_error_t *err)
 {
+    int          fold;
     char         param[GP_RESP_PARAM_LEN];
     size_t       i, n, before;
     json_t      *item, *v, *msg;
@@ -307,6 +317,7 @@ resp_input(json_t *input, json_t *messages, int *map,
 
     if (json_is_string(input)) {
         map[json_array_size(messages)] = -2;
+        calls[json_array_size(messages)] = -1;
 
         return json_array_append_new(messages,
                                      json_pack("{s:s, s:O}", "role", "user",
@@ -328,6 +339,10 @@ resp_input(json_t *input, json_t *messages, int *map,
                              "array with minimum length 1.");
         return -1;
     }
+
+    /* function calls right after an assistant message (or after each
+       other) fold into it: one assistant turn */
+    fold = 0;
 
     for (i = 0; i < n; i++) {
         item = json_array_get(input, i);
@@ -353,6 +368,17 @@ resp_input(json_t *input, json_t *messages, int *map,
                 return -1;
             }
 
+            fold = strcmp(json_string_value(json_object_get(item, "role")),
+                          "assistant") == 0;
+
+        } else if (strcmp(type, "function_call") == 0) {
+            if (resp_call(item, i, messages, map, calls, fold, err) != 0) {
+                return -1;
+            }
+
+            fold = 1;
+            continue;
+
         } else if (strcmp(type, "function_call_output") == 0) {
             v = json_object_get(item, "output");
 
@@ -361,11 +387,15 @@ resp_input(json_t *input, json_t *messages, int *map,
                 return resp_bad_type(err, param, "a string", v);
             }
 
-            msg = json_pack("{s:s, s:O}", "role", "tool", "content", v);
+            msg = json_pack("{s:s, s:O, s:O*}", "role", "tool",
+                            "content", v, "tool_call_id",
+                            json_object_get(item, "call_id"));
 
             if (json_array_append_new(messages, msg) != 0) {
                 return resp_nomem(err);
             }
+
+            fold = 0;
 
         } else if (strcmp(type, "reasoning") == 0) {
             /* our own summaries, sent back: the session has them */
@@ -382,7 +412,161 @@ resp_input(json_t *input, json_t *messages, int *map,
 
         if (json_array_size(messages) > before) {
             map[json_array_size(messages) - 1] = (int) i;
+            calls[json_array_size(messages) - 1] = -1;
         }
+    }
+
+    return 0;
+}
+
+
+/*
+ * A function_call item: a tool call of the assistant message before it
+ * (fold), or of a new one without text.  Checked by the chat parser.
+ */
+
+static int
+resp_call(json_t *item, size_t i, json_t *messages, int *map, int *calls,
+    int fold, ngx_gp_oai_error_t *err)
+{
+    size_t   k;
+    json_t  *msg, *list, *call;
+
+    call = json_pack("{s:O*, s:s, s:{s:O*, s:O*}}",
+                     "id", json_object_get(item, "call_id"),
+                     "type", "function", "function",
+                     "name", json_object_get(item, "name"),
+                     "arguments", json_object_get(item, "arguments"));
+    if (call == NULL) {
+        return resp_nomem(err);
+    }
+
+    k = json_array_size(messages);
+    msg = fold && k ? json_array_get(messages, k - 1) : NULL;
+
+    if (msg == NULL) {
+        msg = json_pack("{s:s, s:s, s:[]}", "role", "assistant",
+                        "content", "", "tool_calls");
+
+        if (msg == NULL || json_array_append_new(messages, msg) != 0) {
+            json_decref(call);
+            return resp_nomem(err);
+        }
+
+        map[k] = (int) i;
+        calls[k] = (int) i;
+        k++;
+    }
+
+    list = json_object_get(msg, "tool_calls");
+
+    if (list == NULL) {
+        list = json_array();
+
+        if (list == NULL || json_object_set_new(msg, "tool_calls", list) != 0)
+        {
+            json_decref(call);
+            return resp_nomem(err);
+        }
+
+        calls[k - 1] = (int) i;
+    }
+
+    return json_array_append_new(list, call) != 0 ? resp_nomem(err) : 0;
+}
+
+
+/*
+ * "tools" (functions only), "tool_choice" and "parallel_tool_calls" in
+ * the chat request's shape
+ */
+
+static int
+resp_tools(json_t *root, json_t *chat, ngx_gp_oai_error_t *err)
+{
+    char         param[GP_RESP_PARAM_LEN];
+    size_t       i, n;
+    json_t      *list, *tool, *tools, *v, *c;
+    const char  *type;
+
+    list = json_object_get(root, "tools");
+
+    if (list != NULL && !json_is_null(list)) {
+        if (!json_is_array(list)) {
+            return resp_bad_type(err, "tools", "an array of tools", list);
+        }
+
+        tools = json_array();
+        if (tools == NULL || json_object_set_new(chat, "tools", tools) != 0) {
+            return resp_nomem(err);
+        }
+
+        n = json_array_size(list);
+
+        for (i = 0; i < n; i++) {
+            tool = json_array_get(list, i);
+
+            snprintf(param, sizeof(param), "tools[%zu]", i);
+
+            if (!json_is_object(tool)) {
+                return resp_bad_type(err, param, "an object", tool);
+            }
+
+            type = json_string_value(json_object_get(tool, "type"));
+
+            if (type == NULL || strcmp(type, "function") != 0) {
+                snprintf(param, sizeof(param), "tools[%zu].type", i);
+                ngx_gp_oai_error_set(err, 400, "invalid_request_error",
+                                     "unsupported_value", param,
+                                     "Tools of type '%.64s' are not "
+                                     "supported by this gateway: only "
+                                     "'function'.", type ? type : "");
+                return -1;
+            }
+
+            v = json_pack("{s:s, s:{s:O*, s:O*, s:O*}}", "type", "function",
+                          "function",
+                          "name", json_object_get(tool, "name"),
+                          "description", json_object_get(tool,
+                                                         "description"),
+                          "parameters", json_object_get(tool, "parameters"));
+
+            if (v == NULL || json_array_append_new(tools, v) != 0) {
+                return resp_nomem(err);
+            }
+        }
+    }
+
+    v = json_object_get(root, "tool_choice");
+
+    if (json_is_object(v)) {
+        type = json_string_value(json_object_get(v, "type"));
+
+        if (type == NULL || strcmp(type, "function") != 0) {
+            ngx_gp_oai_error_set(err, 400, "invalid_request_error",
+                                 "unsupported_value", "tool_choice",
+                                 "'tool_choice' of type '%.64s' is not "
+                                 "supported by this gateway: 'auto', "
+                                 "'none', 'required' or a function.",
+                                 type ? type : "");
+            return -1;
+        }
+
+        c = json_pack("{s:s, s:{s:O*}}", "type", "function", "function",
+                      "name", json_object_get(v, "name"));
+
+        if (c == NULL || json_object_set_new(chat, "tool_choice", c) != 0) {
+            return resp_nomem(err);
+        }
+
+    } else if (v != NULL && json_object_set(chat, "tool_choice", v) != 0) {
+        return resp_nomem(err);
+    }
+
+    v = json_object_get(root, "parallel_tool_calls");
+
+    if (v != NULL && json_object_set(chat, "parallel_tool_calls", v) != 0) {
+        return resp_nomem(err);
     }
 
     return 0;
@@ -596,10 +780,12 @@ made:
  */
 
 static void
-resp_param(ngx_gp_oai_error_t *err, const int *map, size_t n)
+resp_param(ngx_gp_oai_error_t *err, const int *map, const int *calls,
+    size_t n)
 {
     int          at;
-    char         from[32], to[GP_RESP_PARAM_LEN], msg[sizeof(err->message)];
+    size_t       j;
+    char         from[64], to[GP_RESP_PARAM_LEN], msg[sizeof(err->message)];
     char         tail[sizeof(err->param_buf)];
     char        *p;
     size_t       k, flen, tlen, mlen;
@@ -628,6 +814,16 @@ resp_param(ngx_gp_oai_error_t *err, const int *map, size_t n)
 
         at = map[k];
 
+        if (calls[k] >= 0 && strncmp(rest, ".tool_calls[", 12) == 0) {
+            /* the function_call item */
+            j = strtoul(rest + 12, &p, 10);
+            rest = (*p == ']') ? p + 1 : "";
+            rest = strncmp(rest, ".function", 9) == 0 ? rest + 9 : rest;
+            snprintf(from, sizeof(from), "messages[%zu].tool_calls[%zu]",
+                     k, j);
+            at = calls[k] + (int) j;
+        }
+
         if (at == -1) {
             snprintf(to, sizeof(to), "instructions");
 
@@ -637,6 +833,15 @@ resp_param(ngx_gp_oai_error_t *err, const int *map, size_t n)
         } else {
             snprintf(to, sizeof(to), "input[%d]", at);
         }
+
+    } else if (strncmp(param, "tools[", 6) == 0
+               && (p = strstr(param, "].function")) != NULL)
+    {
+        /* "tools[i].function.name": "tools[i].name" */
+        rest = p + 10;
+        snprintf(from, sizeof(from), "%.*s.function",
+                 (int) (p + 1 - param), param);
+        snprintf(to, sizeof(to), "%.*s", (int) (p + 1 - param), param);
 
     } else {
         return;
@@ -742,6 +947,7 @@ static void
 resp_object(ngx_gp_buf_t *b, const ngx_gp_resp_t *r)
 {
     int                        items;
+    size_t                     i;
     const ngx_gp_resp_req_t   *q;
     const ngx_gp_oai_error_t  *e;
 
@@ -799,6 +1005,15 @@ resp_object(ngx_gp_buf_t *b, const ngx_gp_resp_t *r)
         }
 
         resp_item(b, r, NGX_GP_RESP_MESSAGE, 1);
+        items++;
+    }
+
+    for (i = 0; i < r->ncalls; i++) {
+        if (items++) {
+            ngx_gp_buf_lit(b, ",");
+        }
+
+        resp_call_item(b, r, i, 1);
     }
 
     ngx_gp_buf_lit(b, "],\"parallel_tool_calls\":true,"
@@ -907,6 +1122,52 @@ resp_item(ngx_gp_buf_t *b, const ngx_gp_resp_t *r, int item, int done)
     }
 
     ngx_gp_buf_lit(b, "]}");
+}
+
+
+/* "fc_<hex><i>" */
+
+static void
+resp_call_id(ngx_gp_buf_t *b, const ngx_gp_resp_t *r, size_t i)
+{
+    const char  *hex;
+
+    hex = strchr(r->id, '_');
+    hex = hex ? hex + 1 : r->id;
+
+    ngx_gp_buf_lit(b, "\"fc_");
+    ngx_gp_buf_add(b, hex, strlen(hex));
+    ngx_gp_buf_uint(b, i);
+    ngx_gp_buf_lit(b, "\"");
+}
+
+
+/* a function_call item: added (no arguments yet) or done */
+
+static void
+resp_call_item(ngx_gp_buf_t *b, const ngx_gp_resp_t *r, size_t i, int done)
+{
+    const ngx_gp_tool_call_t  *c;
+
+    c = &r->calls[i];
+
+    ngx_gp_buf_lit(b, "{\"id\":");
+    resp_call_id(b, r, i);
+    ngx_gp_buf_lit(b, ",\"type\":\"function_call\",\"status\":");
+
+    if (done) {
+        ngx_gp_buf_lit(b, "\"completed\",\"arguments\":");
+        ngx_gp_buf_cstr(b, c->arguments);
+
+    } else {
+        ngx_gp_buf_lit(b, "\"in_progress\",\"arguments\":\"\"");
+    }
+
+    ngx_gp_buf_lit(b, ",\"call_id\":");
+    ngx_gp_buf_cstr(b, c->id);
+    ngx_gp_buf_lit(b, ",\"name\":");
+    ngx_gp_buf_cstr(b, c->name);
+    ngx_gp_buf_lit(b, "}");
 }
 
 
@@ -1042,5 +1303,45 @@ ngx_gp_resp_ev_close(ngx_gp_buf_t *b, uint64_t *seq, const ngx_gp_resp_t *r,
     ngx_gp_buf_uint(b, index);
     ngx_gp_buf_lit(b, ",\"item\":");
     resp_item(b, r, item, 1);
+    ngx_gp_buf_lit(b, "}\n\n");
+}
+
+
+void
+ngx_gp_resp_ev_call(ngx_gp_buf_t *b, uint64_t *seq, const ngx_gp_resp_t *r,
+    size_t i, unsigned index)
+{
+    resp_head(b, seq, "response.output_item.added");
+    ngx_gp_buf_lit(b, ",\"output_index\":");
+    ngx_gp_buf_uint(b, index);
+    ngx_gp_buf_lit(b, ",\"item\":");
+    resp_call_item(b, r, i, 0);
+    ngx_gp_buf_lit(b, "}\n\n");
+
+    resp_head(b, seq, "response.function_call_arguments.delta");
+    ngx_gp_buf_lit(b, ",\"item_id\":");
+    resp_call_id(b, r, i);
+    ngx_gp_buf_lit(b, ",\"output_index\":");
+    ngx_gp_buf_uint(b, index);
+    ngx_gp_buf_lit(b, ",\"delta\":");
+    ngx_gp_buf_cstr(b, r->calls[i].arguments);
+    ngx_gp_buf_lit(b, "}\n\n");
+
+    resp_head(b, seq, "response.function_call_arguments.done");
+    ngx_gp_buf_lit(b, ",\"item_id\":");
+    resp_call_id(b, r, i);
+    ngx_gp_buf_lit(b, ",\"output_index\":");
+    ngx_gp_buf_uint(b, index);
+    ngx_gp_buf_lit(b, ",\"name\":");
+    ngx_gp_buf_cstr(b, r->calls[i].name);
+    ngx_gp_buf_lit(b, ",\"arguments\":");
+    ngx_gp_buf_cstr(b, r->calls[i].arguments);
+    ngx_gp_buf_lit(b, "}\n\n");
+
+    resp_head(b, seq, "response.output_item.done");
+    ngx_gp_buf_lit(b, ",\"output_index\":");
+    ngx_gp_buf_uint(b, index);
+    ngx_gp_buf_lit(b, ",\"item\":");
+    resp_call_item(b, r, i, 1);
     ngx_gp_buf_lit(b, "}\n\n");
 }

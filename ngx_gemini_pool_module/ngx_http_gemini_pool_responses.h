@@ -35,13 +35,16 @@ typedef struct {
  * Parses and validates a /v1/responses body: "model", "input" (a string,
  * or items: messages with a role and a string or parts "input_text",
  * "output_text", "refusal", "input_image" (image_url or file_id),
- * "input_file" (file_id or file_data); "function_call_output" as a tool
- * message; "reasoning" items are skipped), "instructions" (a system
- * message first), "stream", "store", "previous_response_id" (into
- * req->conversation_id, with req->conversation_param), "metadata".
- * Sampling and tool fields are accepted and ignored; "background",
- * "conversation", "prompt" and item types the pool cannot run are
- * refused.  Errors name the Responses field ("input[2].content[0]...").
+ * "input_file" (file_id or file_data); "function_call" items as the
+ * calls of an assistant message (folded into the assistant message
+ * before them); "function_call_output" as a tool message; "reasoning"
+ * items are skipped), "instructions" (a system message first),
+ * "stream", "store", "previous_response_id" (into req->conversation_id,
+ * with req->conversation_param), "metadata", "tools" of type
+ * "function", "tool_choice", "parallel_tool_calls" (TOOLS-API: checked
+ * by the chat parser).  Sampling fields are accepted and ignored;
+ * "background", "conversation", "prompt", other tool types and item
+ * types the pool cannot run are refused.  Errors name the Responses field ("input[2].content[0]...").
  * Returns 0, or -1 with err filled; free rr and req in both cases.
  */
 int ngx_gp_resp_parse(const char *body, size_t len, ngx_gp_resp_req_t *rr,
@@ -67,6 +70,9 @@ typedef struct {
     const char               *item_status; /* the message's; NULL: as
                                               status */
     const ngx_gp_usage_t     *usage;       /* NULL: null */
+    const ngx_gp_tool_call_t *calls;       /* function_call items, after
+                                              the message */
+    size_t                    ncalls;
 } ngx_gp_resp_t;
 
 #define NGX_GP_RESP_REASONING  0
@@ -102,6 +108,14 @@ void ngx_gp_resp_ev_delta(ngx_gp_buf_t *b, uint64_t *seq,
  */
 void ngx_gp_resp_ev_close(ngx_gp_buf_t *b, uint64_t *seq,
     const ngx_gp_resp_t *r, int item, unsigned index);
+
+/*
+ * The function call r->calls[i] as output item index, whole:
+ * response.output_item.added, response.function_call_arguments.delta
+ * (all the arguments), .done, response.output_item.done
+ */
+void ngx_gp_resp_ev_call(ngx_gp_buf_t *b, uint64_t *seq,
+    const ngx_gp_resp_t *r, size_t i, unsigned index);
 
 
 #endif /* _NGX_HTTP_GEMINI_POOL_RESPONSES_H_INCLUDED_ */

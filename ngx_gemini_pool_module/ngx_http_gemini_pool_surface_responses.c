@@ -354,7 +354,7 @@ static ngx_int_t
 ngx_gp_resp_finish(ngx_gp_reply_t *o, ngx_gp_answer_t *a)
 {
     char                 *p;
-    size_t                len;
+    size_t                i, len;
     ngx_int_t             rc;
     const char           *status, *incomplete;
     ngx_gp_resp_t         r;
@@ -385,14 +385,28 @@ ngx_gp_resp_finish(ngx_gp_reply_t *o, ngx_gp_answer_t *a)
         }
 
         ngx_gp_resp_close_reasoning(o);
-        ngx_gp_resp_open_message(o);
+
+        if (a->ncalls == 0) {
+            /* an answer has a message, if an empty one */
+            ngx_gp_resp_open_message(o);
+        }
 
         ngx_gp_resp_now(o, &r, status);
         r.incomplete = incomplete;
         r.usage = &a->usage;
+        r.calls = a->calls;
+        r.ncalls = a->ncalls;
 
-        ngx_gp_resp_ev_close(&st->ev, &st->seq, &r, NGX_GP_RESP_MESSAGE,
-                             st->message_index);
+        if (st->message_open) {
+            ngx_gp_resp_ev_close(&st->ev, &st->seq, &r, NGX_GP_RESP_MESSAGE,
+                                 st->message_index);
+        }
+
+        /* the calls, each whole, after the text */
+        for (i = 0; i < a->ncalls; i++) {
+            ngx_gp_resp_ev_call(&st->ev, &st->seq, &r, i, st->index++);
+        }
+
         ngx_gp_resp_ev_response(&st->ev, &st->seq,
                                 incomplete ? "response.incomplete"
                                            : "response.completed", &r);
@@ -411,8 +425,14 @@ ngx_gp_resp_finish(ngx_gp_reply_t *o, ngx_gp_answer_t *a)
     r.usage = &a->usage;
     r.reasoning = (char *) a->reasoning;
     r.reasoning_len = a->reasoning_len;
-    r.text = a->text ? (char *) a->text : "";
-    r.text_len = a->text_len;
+    r.calls = a->calls;
+    r.ncalls = a->ncalls;
+
+    if (a->ncalls == 0 || a->text_len) {
+        /* calls without prose around them: no message */
+        r.text = a->text ? (char *) a->text : "";
+        r.text_len = a->text_len;
+    }
 
     p = ngx_gp_resp_render(&r, &len);
     if (p == NULL) {
