@@ -107,7 +107,8 @@ typedef struct {
 /*
  * Parses and validates a /v1/chat/completions body.  Returns 0, or -1 with
  * err filled (400 for malformed JSON, missing or empty "messages", a
- * message without a valid role, no user message, wrong field types; the
+ * message without a valid role, no user message (tool results alone do
+ * when a conversation_id continues a conversation), wrong field types; the
  * message names the field).  Release with ngx_gp_chat_req_free() in both
  * cases.  The "prompts" alternative input of spec §10 is accepted too
  * (only when "messages" is absent or null; a prompt's role defaults to

@@ -113,12 +113,32 @@ ok(!grep({ $_ eq 'response.completed' } @{ $cut->{types} || [] }),
    'and never response.completed');
 like($cut->{error_code} // '', qr/^upstream_/, 'with the upstream error code');
 
+# a tool round trip
+my $tl = $r->{tools} // {};
+is_deeply($tl->{items}, ['message', 'function_call'], 'tools: the prose, then the call');
+is($tl->{name}, 'get_weather', 'tools: the function');
+is_deeply($tl->{arguments}, { city => 'Paris' }, 'tools: its arguments');
+like($tl->{call_id} // '', qr/^call_[0-9a-f]{24}0$/, 'tools: a call id');
+is($tl->{answer}, 'Results: 18 C.', 'tools: the result continued the response');
+
+my $ts = $r->{tools_stream} // {};
+is($ts->{name}, 'get_weather', 'tools streamed: the SDK assembled the call');
+is_deeply($ts->{arguments}, { city => 'Oslo' }, 'tools streamed: its arguments');
+ok((grep { $_ eq 'response.function_call_arguments.delta' } @{ $ts->{types} || [] }),
+   'tools streamed: as function_call_arguments events');
+
 # the follow-up ran in the first turn's session
 my @sa = @{ mock_requests('streamAssist') };
 my ($one) = grep { $_->{query_text} eq 'remember me' } @sa;
 my ($two) = grep { $_->{query_text} eq 'and now?' } @sa;
 ok($one && $two && $one->{session} eq $two->{session},
    'the continuation used the same upstream session');
+my ($call) = grep { ($_->{query_text} // '') =~ /How warm is it\? get_weather/ } @sa;
+my ($result) = grep { ($_->{query_text} // '') =~ /<tool_result id="\Q$tl->{call_id}\E"/ } @sa;
+ok($call && $result && $call->{session} eq $result->{session},
+   'the tool result went into the session of the call');
+unlike($result->{query_text} // '', qr/How warm is it/,
+       'with only the result, not the earlier turn');
 
 $srv->stop;
 

@@ -13,6 +13,8 @@
 //    follow: {previous_response_id, output_text},
 //    not_found: {thrown, is_api_error, status, code, param},
 //    cut: {types, thrown, failed, error_code},
+//    tools: {items, name, call_id, arguments, answer},
+//    tools_stream: {types, name, arguments},
 //    errors: [...]}      (one entry per step that threw unexpectedly)
 // and exits 0; the .t judges the values.
 
@@ -161,6 +163,55 @@ await step('cut', async () => {
         res.thrown = true;
     }
     return res;
+});
+
+// a tool round trip: the call, then its result continuing the response
+const tools = [{
+    type: 'function',
+    name: 'get_weather',
+    description: 'The weather of a city',
+    parameters: {
+        type: 'object',
+        properties: { city: { type: 'string' } },
+        required: ['city'],
+    },
+}];
+
+await step('tools', async () => {
+    const r1 = await client.responses.create({
+        tools,
+        input: 'How warm is it? get_weather city=Paris',
+    });
+    const call = r1.output.find((i) => i.type === 'function_call');
+    const r2 = await client.responses.create({
+        tools,
+        previous_response_id: r1.id,
+        input: [{ type: 'function_call_output', call_id: call.call_id, output: '18 C' }],
+    });
+    return {
+        items: r1.output.map((i) => i.type),
+        name: call.name,
+        call_id: call.call_id,
+        arguments: JSON.parse(call.arguments),
+        answer: r2.output_text,
+    };
+});
+
+// streamed, through the SDK's accumulator
+await step('tools_stream', async () => {
+    const s = client.responses.stream({
+        tools,
+        input: 'get_weather city=Oslo',
+    });
+    const types = [];
+    s.on('event', (ev) => { if (types[types.length - 1] !== ev.type) types.push(ev.type); });
+    const final = await s.finalResponse();
+    const call = final.output.find((i) => i.type === 'function_call');
+    return {
+        types,
+        name: call && call.name,
+        arguments: call && JSON.parse(call.arguments),
+    };
 });
 
 console.log(JSON.stringify(out));
