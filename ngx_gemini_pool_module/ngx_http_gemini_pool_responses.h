@@ -41,10 +41,11 @@ typedef struct {
  * items are skipped), "instructions" (a system message first),
  * "stream", "store", "previous_response_id" (into req->conversation_id,
  * with req->conversation_param), "metadata", "tools" of type
- * "function", "tool_choice", "parallel_tool_calls" (TOOLS-API: checked
- * by the chat parser).  Sampling fields are accepted and ignored;
+ * "function", "tool_choice", "parallel_tool_calls" (as tools.h says:
+ * checked by the chat parser).  Sampling fields are accepted and ignored;
  * "background", "conversation", "prompt", other tool types and item
- * types the pool cannot run are refused.  Errors name the Responses field ("input[2].content[0]...").
+ * types the pool cannot run are refused.  Errors name the Responses
+ * field ("input[2].content[0]...").
  * Returns 0, or -1 with err filled; free rr and req in both cases.
  */
 int ngx_gp_resp_parse(const char *body, size_t len, ngx_gp_resp_req_t *rr,
