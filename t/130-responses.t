@@ -271,3 +271,19 @@ POST /v1/responses
 --- response_body_like eval
 qr/\Aevent: response\.created\ndata: [^\n]*\n\nevent: response\.in_progress\ndata: [^\n]*\n\n(: keep-alive\n\n){2,}event: response\.output_item\.added\n.*event: response\.completed\n/s
 --- timeout: 5
+
+
+=== TEST 13: an image model: the media as links in the text, Markdown even when the key asks for parts
+--- gp_setup
+GeminiPool::setting('image_format', 'string', 'b64_json');
+--- config
+    location /v1/ { gemini_pool_api; }
+    location /image/ { gemini_pool_media; }
+--- request eval
+['POST /v1/responses
+{"model":"gemini-image","input":"draw a cat"}',
+'POST /v1/responses
+{"model":"gemini-image","input":"draw a cat","stream":true}']
+--- response_body_like eval
+[qr/"output":\[\{"id":"msg_[0-9a-f]{32}","type":"message","status":"completed","role":"assistant","content":\[\{"type":"output_text","text":"Here you go\.\\n\\n!\[image\]\(http:\/\/localhost\/image\/[0-9a-f]{32}\.png\)"/,
+ qr/event: response\.output_text\.delta\ndata: [^\n]*"delta":"\\n!\[image\]\(http:\/\/localhost\/image\/[0-9a-f]{32}\.png\)".*event: response\.output_text\.done\ndata: [^\n]*"text":"Here you go\.\\n\\n!\[image\]\(http:\/\/localhost\/image\/[0-9a-f]{32}\.png\)"/s]
