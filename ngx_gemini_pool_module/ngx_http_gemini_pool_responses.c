@@ -786,7 +786,7 @@ resp_param(ngx_gp_oai_error_t *err, const int *map, const int *calls,
     int          at;
     size_t       j;
     char         from[64], to[GP_RESP_PARAM_LEN], msg[sizeof(err->message)];
-    char         tail[sizeof(err->param_buf)];
+    char         whole[GP_RESP_PARAM_LEN + sizeof(err->param_buf)];
     char        *p;
     size_t       k, flen, tlen, mlen;
     const char  *rest, *param;
@@ -867,9 +867,15 @@ resp_param(ngx_gp_oai_error_t *err, const int *map, const int *calls,
     msg[mlen] = '\0';
     memcpy(err->message, msg, mlen + 1);
 
-    /* rest may be in param_buf itself */
-    snprintf(tail, sizeof(tail), "%s", rest);
-    snprintf(err->param_buf, sizeof(err->param_buf), "%s%s", to, tail);
+    /* rest may be in param_buf itself: joined aside, then cut to fit */
+    snprintf(whole, sizeof(whole), "%s%s", to, rest);
+
+    mlen = strlen(whole);
+    mlen = mlen < sizeof(err->param_buf) ? mlen
+                                         : sizeof(err->param_buf) - 1;
+
+    memcpy(err->param_buf, whole, mlen);
+    err->param_buf[mlen] = '\0';
     err->param = err->param_buf;
 }
 
