@@ -161,6 +161,9 @@ const en = {
     'models.position': 'Position',
     'models.description': 'Description',
     'models.delete.confirm': 'Delete the model "{name}"?',
+    'models.aliases': 'Aliases',
+    'models.aliases.hint': 'other names it answers to, comma-separated; '
+        + 'a final * matches a prefix (claude-*), * alone any name',
 
     'settings.title': 'Settings',
     'settings.secret.set': 'set',
@@ -560,6 +563,9 @@ const zh = {
     'models.position': '排序',
     'models.description': '描述',
     'models.delete.confirm': '删除模型“{name}”？',
+    'models.aliases': '别名',
+    'models.aliases.hint': '该模型也接受的其他名称，逗号分隔；'
+        + '末尾的 * 匹配前缀（claude-*），单独的 * 匹配任何名称',
 
     'settings.title': '设置',
     'settings.secret.set': '已设置',

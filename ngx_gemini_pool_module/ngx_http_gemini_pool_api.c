@@ -85,6 +85,22 @@ ngx_gp_api_handler(ngx_http_request_t *r)
         return ngx_gp_chat_handler(r, &ngx_gp_surface_images_edits);
     }
 
+    if (ngx_gp_uri_ends(r, "/responses", &id)) {
+        if (id.len == 0) {
+            return ngx_gp_chat_handler(r, &ngx_gp_surface_responses);
+        }
+
+        /* responses are not kept: only their upstream sessions are */
+        ngx_gp_oai_error_set(&err, NGX_HTTP_NOT_FOUND,
+                             "invalid_request_error", "not_found", NULL,
+                             "Response with id '%.*s' not found: this "
+                             "gateway does not store responses (store: "
+                             "true keeps the upstream session for "
+                             "previous_response_id only)",
+                             (int) ngx_min(id.len, 64), id.data);
+        return ngx_gp_send_error(r, &err);
+    }
+
     if (ngx_gp_uri_ends(r, "/files", &id)) {
         return ngx_gp_files_handler(r, &id);
     }
@@ -111,6 +127,7 @@ ngx_gp_models_handler(ngx_http_request_t *r, ngx_str_t *id)
     ngx_gp_model_t      *models, m;
     ngx_gp_oai_error_t   err;
     const char          *ids[NGX_GP_MAX_MODELS];
+    u_char               name[NGX_GP_MODEL_LEN];
 
     if (!(r->method & (NGX_HTTP_GET | NGX_HTTP_HEAD))) {
         ngx_gp_oai_error_set(&err, NGX_HTTP_NOT_ALLOWED,
@@ -139,8 +156,10 @@ ngx_gp_models_handler(ngx_http_request_t *r, ngx_str_t *id)
             return ngx_gp_send_error(r, &err);
         }
 
-        p = ngx_gp_render_model((char *) m.name, ngx_time(), "google",
-                                &len);
+        /* the name asked for: a model's, or an alias of one */
+        ngx_cpystrn(name, id->data, id->len + 1);
+
+        p = ngx_gp_render_model((char *) name, ngx_time(), "google", &len);
 
     } else {
         models = ngx_palloc(r->pool, sizeof(ngx_gp_model_t)

@@ -1206,6 +1206,7 @@ ngx_gp_imp_ours(ngx_gp_import_t *imp, json_t *doc)
     json_t                   *list, *o, *v;
     int64_t                   n;
     const char               *key;
+    const unsigned char      *p;
     ngx_gp_import_key_t      *k;
     ngx_gp_import_model_t    *m;
     ngx_gp_import_account_t  *a;
@@ -1311,13 +1312,25 @@ ngx_gp_imp_ours(ngx_gp_import_t *imp, json_t *doc)
             || ngx_gp_imp_bool(imp, o, m->label, "enabled", &m->enabled) != 0
             || ngx_gp_imp_int(imp, o, m->label, "position", 0, &m->position)
                != 0
-            || ngx_gp_imp_int(imp, o, m->label, "account", 0, &n) != 0)
+            || ngx_gp_imp_int(imp, o, m->label, "account", 0, &n) != 0
+            || ngx_gp_imp_str(imp, o, m->label, "aliases",
+                              NGX_GP_ALIASES_LEN - 1, &m->aliases) != 0)
         {
             return -1;
         }
 
         if (m->kind == NULL) {
             m->kind = "text";
+        }
+
+        for (p = (const unsigned char *) m->aliases; p && *p; p++) {
+            if (*p <= ' ' || *p > '~'
+                || (*p == '*' && p[1] != ',' && p[1] != '\0'))
+            {
+                return ngx_gp_imp_fail(imp, "%s.aliases: names and prefixes "
+                                       "(\"claude-*\") separated by "
+                                       "commas, without blanks", m->label);
+            }
         }
 
         m->pin = n;

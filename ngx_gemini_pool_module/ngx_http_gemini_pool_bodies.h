@@ -33,6 +33,8 @@
 #define NGX_GP_UA_LEN                256
 #define NGX_GP_PROXY_LEN             512
 #define NGX_GP_MODEL_LEN             64
+/* a model's aliases, comma-separated names and prefixes ("gpt-4o,o3-*") */
+#define NGX_GP_ALIASES_LEN           512
 #define NGX_GP_KEY_MODELS_LEN        256
 
 /* an account's mailbox link (tempmail_url), with its JWT */
@@ -146,6 +148,7 @@ typedef struct {
     int64_t              pin;           /* index in the file; -1: none */
     int                  enabled;
     int64_t              position;      /* -1: after the others */
+    const char          *aliases;       /* "a,b*"; NULL: none */
     char                 label[32];     /* "models[i]" */
 } ngx_gp_import_model_t;
 

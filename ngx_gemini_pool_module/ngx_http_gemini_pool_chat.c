@@ -123,6 +123,9 @@ static ngx_int_t ngx_gp_chat_tools_end(ngx_gp_chat_ctx_t *ctx);
 static ngx_int_t ngx_gp_chat_tools_links(ngx_gp_chat_ctx_t *ctx);
 static void ngx_gp_chat_history(ngx_gp_chat_ctx_t *ctx, ngx_gp_event_t *e);
 static void ngx_gp_chat_keys(ngx_gp_chat_ctx_t *ctx);
+static void ngx_gp_chat_id_key(ngx_gp_chat_ctx_t *ctx, const char *id,
+    u_char *key);
+static ngx_uint_t ngx_gp_chat_lost(ngx_gp_chat_ctx_t *ctx);
 static void ngx_gp_chat_ttfb(ngx_gp_chat_ctx_t *ctx);
 static void ngx_gp_chat_attempt(ngx_gp_chat_ctx_t *ctx);
 static void ngx_gp_chat_ready(ngx_gp_upstream_t *u);
@@ -316,6 +319,10 @@ ngx_gp_chat_start(ngx_http_request_t *r, ngx_str_t *body,
         return;
     }
 
+    /* an alias is allowed by what it serves: a key's list names models */
+    name.data = ctx->model.name;
+    name.len = ngx_strlen(ctx->model.name);
+
     rc = ngx_gp_api_key_check(r, &name, &ctx->key, &err);
 
     if (rc != NGX_OK) {
@@ -359,6 +366,17 @@ ngx_gp_chat_start(ngx_http_request_t *r, ngx_str_t *body,
                  : NGX_GP_QUOTA_TEXT;
 
     ngx_gp_chat_keys(ctx);
+
+    if (ctx->req.conversation_param && ngx_gp_chat_lost(ctx)) {
+        ngx_gp_oai_error_set(&err, NGX_HTTP_BAD_REQUEST,
+                             "invalid_request_error", "conversation_not_found",
+                             ctx->req.conversation_param,
+                             "'%s' names no conversation this API key can "
+                             "continue: unknown, expired or evicted",
+                             ctx->req.conversation_param);
+        ngx_gp_chat_error(ctx, &err);
+        return;
+    }
 
     ctx->acct = ngx_palloc(r->pool, sizeof(ngx_gp_account_copy_t));
     if (ctx->acct == NULL) {
@@ -731,21 +749,16 @@ ngx_gp_chat_keys(ngx_gp_chat_ctx_t *ctx)
         }
     }
 
-    /* conversations of different API keys never meet */
-    p = ngx_sprintf(head, "gemini-pool\x1f%L\x1f", ctx->key.id);
-
     if (req->conversation_id) {
-        ngx_md5_init(&md5);
-        ngx_md5_update(&md5, head, p - head);
-        ngx_md5_update(&md5, "id\x1f", 3);
-        ngx_md5_update(&md5, req->conversation_id,
-                       ngx_strlen(req->conversation_id));
-        ngx_md5_final(ctx->conv_key, &md5);
+        ngx_gp_chat_id_key(ctx, req->conversation_id, ctx->conv_key);
 
         ctx->has_conv_key = 1;
         ctx->by_id = 1;
         return;
     }
+
+    /* conversations of different API keys never meet */
+    p = ngx_sprintf(head, "gemini-pool\x1f%L\x1f", ctx->key.id);
 
     ngx_md5_init(&md5);
     ngx_md5_update(&md5, head, p - head);
@@ -774,6 +787,48 @@ ngx_gp_chat_keys(ngx_gp_chat_ctx_t *ctx)
 
     ctx->next_md5 = md5;
     ctx->answer_md5 = md5;
+}
+
+
+/* the key of a conversation named by an id (of this API key) */
+
+static void
+ngx_gp_chat_id_key(ngx_gp_chat_ctx_t *ctx, const char *id, u_char *key)
+{
+    u_char     *p;
+    ngx_md5_t   md5;
+    u_char      head[64];
+
+    p = ngx_sprintf(head, "gemini-pool\x1f%L\x1f", ctx->key.id);
+
+    ngx_md5_init(&md5);
+    ngx_md5_update(&md5, head, p - head);
+    ngx_md5_update(&md5, "id\x1f", 3);
+    ngx_md5_update(&md5, id, ngx_strlen(id));
+    ngx_md5_final(key, &md5);
+}
+
+
+/* a conversation that must exist is no longer bound (or too old) */
+
+static ngx_uint_t
+ngx_gp_chat_lost(ngx_gp_chat_ctx_t *ctx)
+{
+    time_t   created, max_age;
+    int64_t  account_id;
+    u_char   session[NGX_GP_SESSION_LEN];
+
+    if (!ctx->by_id
+        || ngx_gp_zone_binding_get(ctx->zone, ctx->conv_key, &account_id,
+                                   &created, session)
+           != NGX_OK)
+    {
+        return 1;
+    }
+
+    max_age = ngx_gp_setting_int(ctx->zone, NGX_GP_SET_SESSION_MAX_AGE);
+
+    return max_age && ngx_time() - created >= max_age;
 }
 
 
@@ -1192,6 +1247,12 @@ ngx_gp_chat_emit(ngx_gp_chat_ctx_t *ctx, ngx_uint_t thought, const char *p,
 
         rc = ctx->out.surface->delta(&ctx->out, p, len, thought);
 
+        if (rc == NGX_DECLINED) {
+            /* a surface that keeps the answer has kept the most it may */
+            ctx->overflow = 1;
+            return NGX_ERROR;
+        }
+
         if (rc == NGX_ERROR) {
             ctx->client_error = 1;
             return NGX_ERROR;
@@ -1328,8 +1389,9 @@ ngx_gp_chat_stream_done(ngx_gp_xfer_t *x)
     if (ctx->overflow) {
         ngx_gp_chat_fail(ctx, NGX_GP_FAIL_INTERNAL, 0,
                          "the answer exceeds gemini_pool_max_answer_size "
-                         "(%zu bytes); raise it or use \"stream\": true",
-                         ctx->glcf->max_answer);
+                         "(%zu bytes); raise it%s",
+                         ctx->glcf->max_answer,
+                         ctx->stream ? "" : " or use \"stream\": true");
         return;
     }
 
@@ -1532,6 +1594,13 @@ ngx_gp_chat_bind(ngx_gp_chat_ctx_t *ctx)
 
     if (ctx->session == NULL || ctx->acct->id == 0) {
         return;
+    }
+
+    if (ctx->req.conversation_next) {
+        /* the id a next turn names (the Responses API's response id) */
+        ngx_gp_chat_id_key(ctx, ctx->req.conversation_next, key);
+        ngx_gp_zone_binding_set(ctx->zone, key, ctx->acct->id,
+                                ctx->session_created, ctx->session);
     }
 
     if (ctx->by_id) {

@@ -36,6 +36,7 @@
 #include "ngx_http_gemini_pool_input.h"
 #include "ngx_http_gemini_pool_images.h"
 #include "ngx_http_gemini_pool_cfbed.h"
+#include "ngx_http_gemini_pool_responses.h"
 #include "ngx_http_gemini_pool_mail.h"
 #include "ngx_http_gemini_pool_bodies.h"
 #include "ngx_http_gemini_pool_settings.h"
@@ -263,6 +264,8 @@ typedef struct {
 
     ngx_uint_t               nmodels;
     ngx_gp_model_t           models[NGX_GP_MAX_MODELS];
+    /* each model's aliases, read only when a name is not a model's */
+    u_char                   aliases[NGX_GP_MAX_MODELS][NGX_GP_ALIASES_LEN];
 
     ngx_uint_t               nkeys;
     ngx_gp_key_t             keys[NGX_GP_MAX_KEYS];

@@ -152,6 +152,7 @@ ngx_gp_chat_req_free(ngx_gp_chat_req_t *req)
     free(req->tool_name);
     free(req->model);
     free(req->conversation_id);
+    free(req->conversation_next);
     free(req->image_format);
 
     memset(req, 0, sizeof(ngx_gp_chat_req_t));
@@ -244,7 +245,12 @@ parse_root(json_t *root, ngx_gp_chat_req_t *req, ngx_gp_oai_error_t *err)
     }
 
     for (i = 0; i < req->nmessages; i++) {
-        if (req->messages[i].role == NGX_GP_ROLE_USER) {
+        if (req->messages[i].role == NGX_GP_ROLE_USER
+            || (req->messages[i].role == NGX_GP_ROLE_TOOL
+                && req->conversation_id))
+        {
+            /* a conversation continued by its id may bring only the
+               results of the calls its last answer made */
             return 0;
         }
     }

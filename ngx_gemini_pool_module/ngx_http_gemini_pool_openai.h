@@ -83,6 +83,13 @@ typedef struct {
     int                 stream;          /* "stream": true */
     int                 include_usage;   /* stream_options.include_usage */
     char               *conversation_id; /* explicit, or NULL */
+    /* set by a surface that names its turns (the Responses API): the
+       session is also bound under this id after the answer, for a next
+       turn whose conversation_id it is; NULL: none */
+    char               *conversation_next;
+    /* static; set: conversation_id must name a conversation still bound,
+       else a 400 "conversation_not_found" naming this parameter */
+    const char         *conversation_param;
     char               *image_format;    /* explicit, or NULL */
     ngx_gp_message_t   *messages;
     size_t              nmessages;
@@ -100,7 +107,8 @@ typedef struct {
 /*
  * Parses and validates a /v1/chat/completions body.  Returns 0, or -1 with
  * err filled (400 for malformed JSON, missing or empty "messages", a
- * message without a valid role, no user message, wrong field types; the
+ * message without a valid role, no user message (tool results alone do
+ * when a conversation_id continues a conversation), wrong field types; the
  * message names the field).  Release with ngx_gp_chat_req_free() in both
  * cases.  The "prompts" alternative input of spec §10 is accepted too
  * (only when "messages" is absent or null; a prompt's role defaults to

@@ -157,6 +157,9 @@ static const char  *ngx_gp_migrations[] = {
     "CREATE INDEX relogin_history_account ON relogin_history "
     "(account_id, id);",
 
+    /* version 9: other names a model answers to ("gpt-4o,claude-*") */
+    "ALTER TABLE models ADD COLUMN aliases TEXT NOT NULL DEFAULT '';",
+
     NULL
 };
 
@@ -1269,9 +1272,10 @@ ngx_gp_store_load_models(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
     sqlite3_stmt      *st;
     const char        *kind;
     ngx_gp_model_t     m[NGX_GP_MAX_MODELS];
+    u_char             aliases[NGX_GP_MAX_MODELS][NGX_GP_ALIASES_LEN];
 
     if (ngx_gp_store_prepare(db, "SELECT name, model_id, kind, "
-                             "ifnull(account_id, -1) FROM models "
+                             "ifnull(account_id, -1), aliases FROM models "
                              "WHERE enabled ORDER BY position, name",
                              &st, log)
         != NGX_OK)
@@ -1300,6 +1304,8 @@ ngx_gp_store_load_models(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
                     : (kind && ngx_strcmp(kind, "video") == 0)
                       ? NGX_GP_MODEL_VIDEO : NGX_GP_MODEL_TEXT;
         m[n].account = (ngx_int_t) sqlite3_column_int64(st, 3);
+        ngx_gp_store_text(st, 4, aliases[n], NGX_GP_ALIASES_LEN,
+                          "model aliases", 0, log);
         n++;
     }
 
@@ -1309,6 +1315,7 @@ ngx_gp_store_load_models(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log)
 
     ngx_shmtx_lock(&z->shpool->mutex);
     ngx_memcpy(z->sh->models, m, n * sizeof(ngx_gp_model_t));
+    ngx_memcpy(z->sh->aliases, aliases, n * NGX_GP_ALIASES_LEN);
     z->sh->nmodels = n;
     ngx_shmtx_unlock(&z->shpool->mutex);
 

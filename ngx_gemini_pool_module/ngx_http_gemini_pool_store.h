@@ -231,6 +231,7 @@ typedef struct {
     ngx_int_t                enabled;     /* -1: not given */
     ngx_uint_t               has_position;
     int64_t                  position;
+    const char              *aliases;     /* "a,b*"; NULL: not given */
 } ngx_gp_store_model_t;
 
 json_t *ngx_gp_store_models_list(ngx_log_t *log);

@@ -132,14 +132,15 @@ ngx_gp_exp_model(ngx_gp_exp_t *ex, sqlite3_stmt *st, json_t *list)
         }
     }
 
-    o = json_pack("{s:s,s:s,s:s,s:o,s:b,s:I,s:s}",
+    o = json_pack("{s:s,s:s,s:s,s:o,s:b,s:I,s:s,s:s}",
                   "name", ngx_gp_exp_text(st, 0),
                   "model_id", ngx_gp_exp_text(st, 1),
                   "kind", ngx_gp_exp_text(st, 2),
                   "account", pin,
                   "enabled", sqlite3_column_int(st, 4),
                   "position", (json_int_t) sqlite3_column_int64(st, 5),
-                  "description", ngx_gp_exp_text(st, 6));
+                  "description", ngx_gp_exp_text(st, 6),
+                  "aliases", ngx_gp_exp_text(st, 7));
 
     return ngx_gp_exp_add(list, o);
 }
@@ -259,7 +260,7 @@ static ngx_gp_exp_part_t  ngx_gp_exp_parts[] = {
 
     { "models", 0,
       "SELECT name, model_id, kind, account_id, enabled, position, "
-      "description FROM models ORDER BY position, name",
+      "description, aliases FROM models ORDER BY position, name",
       ngx_gp_exp_model },
 
     { "settings", 1, NULL, NULL },      /* ngx_gp_exp_settings() */

@@ -302,12 +302,14 @@ ngx_gp_store_import_model(ngx_gp_store_import_model_t *m, int64_t account,
                              ? "UPDATE models SET model_id = ?2, kind = ?3, "
                                "account_id = ?4, enabled = ?5, "
                                "position = coalesce(?6, position), "
-                               "description = ?7 WHERE name = ?1"
+                               "description = ?7, aliases = ?8 "
+                               "WHERE name = ?1"
                              : "INSERT INTO models (name, model_id, kind, "
-                               "account_id, enabled, position, description) "
+                               "account_id, enabled, position, description, "
+                               "aliases) "
                                "VALUES (?1, ?2, ?3, ?4, ?5, coalesce(?6, "
                                "(SELECT ifnull(max(position), -1) + 1 "
-                               "FROM models)), ?7)", &st, log)
+                               "FROM models)), ?7, ?8)", &st, log)
         != NGX_OK)
     {
         return NGX_ERROR;
@@ -329,6 +331,8 @@ ngx_gp_store_import_model(ngx_gp_store_import_model_t *m, int64_t account,
     }
 
     sqlite3_bind_text(st, 7, m->description ? m->description : "", -1,
+                      SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 8, m->aliases ? m->aliases : "", -1,
                       SQLITE_TRANSIENT);
 
     if (ngx_gp_store_run(st, NULL, log) != NGX_OK) {

@@ -10,10 +10,38 @@
 #include "ngx_http_gemini_pool_module.h"
 
 
+/* "a,b*" as ["a","b*"] */
+
+static json_t *
+ngx_gp_store_model_aliases(const char *s)
+{
+    json_t      *list;
+    const char  *p, *q;
+
+    list = json_array();
+
+    for (p = s ? s : ""; list && *p; p = *q ? q + 1 : q) {
+        q = strchr(p, ',');
+        if (q == NULL) {
+            q = p + strlen(p);
+        }
+
+        if (q > p
+            && json_array_append_new(list, json_stringn(p, q - p)) != 0)
+        {
+            json_decref(list);
+            return NULL;
+        }
+    }
+
+    return list;
+}
+
+
 static json_t *
 ngx_gp_store_model_row(sqlite3_stmt *st)
 {
-    return json_pack("{s:s,s:s,s:s,s:o,s:b,s:i,s:s}",
+    return json_pack("{s:s,s:s,s:s,s:o,s:b,s:i,s:s,s:o}",
                      "name", (char *) sqlite3_column_text(st, 0),
                      "model_id", (char *) sqlite3_column_text(st, 1),
                      "kind", (char *) sqlite3_column_text(st, 2),
@@ -23,7 +51,9 @@ ngx_gp_store_model_row(sqlite3_stmt *st)
                      : json_integer(sqlite3_column_int64(st, 3)),
                      "enabled", sqlite3_column_int(st, 4),
                      "position", sqlite3_column_int(st, 5),
-                     "description", (char *) sqlite3_column_text(st, 6));
+                     "description", (char *) sqlite3_column_text(st, 6),
+                     "aliases", ngx_gp_store_model_aliases(
+                                    (char *) sqlite3_column_text(st, 7)));
 }
 
 
@@ -38,7 +68,7 @@ ngx_gp_store_models_list(ngx_log_t *log)
     if (db == NULL
         || ngx_gp_store_prepare(db, "SELECT name, model_id, kind, "
                                 "account_id, enabled, position, "
-                                "description FROM models "
+                                "description, aliases FROM models "
                                 "ORDER BY position, name", &st, log)
            != NGX_OK)
     {
@@ -62,13 +92,14 @@ ngx_gp_store_model_put(ngx_gp_store_model_t *m, ngx_log_t *log)
     if (db == NULL
         || ngx_gp_store_prepare(db,
         "INSERT INTO models (name, model_id, kind, account_id, enabled, "
-        "position, description) VALUES (?1, ifnull(?2, ''), "
+        "position, description, aliases) VALUES (?1, ifnull(?2, ''), "
         "ifnull(?3, 'text'), ?4, ifnull(?5, 1), ifnull(?6, 0), "
-        "ifnull(?7, '')) ON CONFLICT (name) DO UPDATE SET "
+        "ifnull(?7, ''), ifnull(?9, '')) ON CONFLICT (name) DO UPDATE SET "
         "model_id = ifnull(?2, model_id), kind = ifnull(?3, kind), "
         "account_id = CASE WHEN ?8 THEN ?4 ELSE account_id END, "
         "enabled = ifnull(?5, enabled), position = ifnull(?6, position), "
-        "description = ifnull(?7, description)", &st, log)
+        "description = ifnull(?7, description), "
+        "aliases = ifnull(?9, aliases)", &st, log)
            != NGX_OK)
     {
         return NGX_ERROR;
@@ -101,6 +132,10 @@ ngx_gp_store_model_put(ngx_gp_store_model_t *m, ngx_log_t *log)
     }
 
     sqlite3_bind_int(st, 8, (int) m->has_account);
+
+    if (m->aliases) {
+        sqlite3_bind_text(st, 9, m->aliases, -1, SQLITE_TRANSIENT);
+    }
 
     return ngx_gp_store_run(st, NULL, log);
 }

@@ -84,7 +84,10 @@ struct ngx_gp_surface_s {
     ngx_int_t  (*begin)(ngx_gp_reply_t *o);
 
     /* a piece of a streamed answer (thought: reasoning); NGX_AGAIN: the
-       client has not taken all, NGX_ERROR */
+       client has not taken all, NGX_DECLINED: a surface that keeps the
+       answer whole (its end repeats it) would pass
+       gemini_pool_max_answer_size (the turn fails as an overflow),
+       NGX_ERROR */
     ngx_int_t  (*delta)(ngx_gp_reply_t *o, const char *p, size_t len,
                         ngx_uint_t thought);
 
@@ -110,6 +113,7 @@ struct ngx_gp_surface_s {
 extern const ngx_gp_surface_t  ngx_gp_surface_openai;
 extern const ngx_gp_surface_t  ngx_gp_surface_images;
 extern const ngx_gp_surface_t  ngx_gp_surface_images_edits;
+extern const ngx_gp_surface_t  ngx_gp_surface_responses;
 
 
 ngx_int_t ngx_gp_chat_handler(ngx_http_request_t *r,

@@ -12,6 +12,8 @@
 
 
 static void ngx_gp_zone_hold(ngx_gp_zone_t *z, ngx_uint_t i);
+static ngx_uint_t ngx_gp_zone_alias_locked(ngx_gp_shctx_t *sh,
+    ngx_str_t *name);
 static ngx_gp_holder_t *ngx_gp_zone_holder(ngx_gp_zone_t *z);
 static uint64_t ngx_gp_zone_give_back(ngx_gp_zone_t *z, ngx_gp_holder_t *h);
 static void ngx_gp_zone_event_text(ngx_gp_zone_t *z, ngx_gp_event_t *e);
@@ -1042,9 +1044,67 @@ ngx_gp_zone_model(ngx_gp_zone_t *z, ngx_str_t *name, ngx_gp_model_t *m)
         }
     }
 
+    if (rc != NGX_OK) {
+        i = ngx_gp_zone_alias_locked(sh, name);
+
+        if (i < sh->nmodels) {
+            *m = sh->models[i];
+            rc = NGX_OK;
+        }
+    }
+
     ngx_shmtx_unlock(&z->shpool->mutex);
 
     return rc;
+}
+
+
+/*
+ * The model an alias names: an alias equal to the name first, else the
+ * longest prefix alias ("claude-*"); among equals the first model.
+ * sh->nmodels: none.
+ */
+
+static ngx_uint_t
+ngx_gp_zone_alias_locked(ngx_gp_shctx_t *sh, ngx_str_t *name)
+{
+    size_t       n, score, best_score;
+    u_char      *p, *q;
+    ngx_uint_t   i, best;
+
+    best = sh->nmodels;
+    best_score = 0;
+
+    for (i = 0; i < sh->nmodels; i++) {
+
+        for (p = sh->aliases[i]; *p; p = *q ? q + 1 : q) {
+            q = (u_char *) ngx_strchr(p, ',');
+            if (q == NULL) {
+                q = p + ngx_strlen(p);
+            }
+
+            n = q - p;
+
+            if (n && p[n - 1] == '*') {
+                /* a prefix: the longer, the better */
+                score = (n - 1 <= name->len
+                         && ngx_strncmp(p, name->data, n - 1) == 0)
+                        ? n : 0;
+
+            } else {
+                score = (n == name->len
+                         && ngx_strncmp(p, name->data, n) == 0)
+                        ? NGX_GP_MODEL_LEN + 1 : 0;
+            }
+
+            if (score > best_score) {
+                best_score = score;
+                best = i;
+            }
+        }
+    }
+
+    return best;
 }
 
 

@@ -99,6 +99,7 @@ sqlite($db, 'DROP TABLE account_state; ALTER TABLE accounts DROP COLUMN proxy; '
             . 'DROP TABLE api_keys; DROP TABLE admin; DROP TABLE admin_sessions; '
             . 'DROP TABLE call_logs; DROP TABLE files; '
             . 'DROP TABLE relogin_history; '
+            . 'ALTER TABLE models DROP COLUMN aliases; '
             . 'PRAGMA user_version = 1');
 ($ok, $out) = nginx_t("gemini_pool_zone z:1m;\ngemini_pool_database $db;");
 ok($ok, 'a version 1 database is accepted');

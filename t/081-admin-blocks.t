@@ -128,7 +128,7 @@ X-Admin-Token: blocks-admin-secret-0123456789
 [200, 200, 200, 200, 200, 400, 200, 404, 404]
 --- response_body_like eval
 [qr/"success":true/, qr/"id":"my-flash"/, qr/echo: custom model/, qr/"success":true/,
- qr/\{"name":"my-flash","model_id":"gemini-2\.5-flash","kind":"text","account_id":2,"enabled":true,"position":0,"description":"mine"\}/,
+ qr/\{"name":"my-flash","model_id":"gemini-2\.5-flash","kind":"text","account_id":2,"enabled":true,"position":0,"description":"mine","aliases":\[\]\}/,
  qr/"code":"invalid_value"/, qr/"success":true/, qr/"code":"model_not_found"/, qr/"code":"not_found"/]
 
 

@@ -137,8 +137,8 @@ is($st, 200, 'an account proxy set');
 ($st, $d) = admin($srv, 'GET', '/api/accounts');
 my $acc2_id = $d->{accounts}[1]{id};
 ($st) = admin($srv, 'PUT', '/api/models/gemini-2.5-pro',
-              {account_id => $acc2_id});
-is($st, 200, 'gemini-2.5-pro pinned to acc2');
+              {account_id => $acc2_id, aliases => ['gpt-4o', 'claude-*']});
+is($st, 200, 'gemini-2.5-pro pinned to acc2, with aliases');
 ($st, $d) = admin($srv, 'POST', '/api/keys', {name => 'carried', rpm => 7});
 is($st, 201, 'an API key');
 my $our_key = $d->{key};
@@ -165,6 +165,7 @@ is($d->{settings}{max_attempts}, 2, 'settings are typed: int');
 ok(!$d->{settings}{proxy_enabled}, 'bool');
 my ($m) = grep { $_->{name} eq 'gemini-2.5-pro' } @{ $d->{models} };
 is($m->{account}, 1, 'a pin is the position of its account');
+is($m->{aliases}, 'gpt-4o,claude-*', 'the aliases');
 is($d->{api_keys}[0]{name}, 'carried', 'key metadata');
 is($d->{api_keys}[0]{rpm}, 7, 'with its limits');
 ok(!exists $d->{api_keys}[0]{key_hash}, 'without its hash');
@@ -226,8 +227,23 @@ is($st, 200, 'the carried API key works on the fresh server');
                       . '[{"role":"user","content":"hi"}]}');
 is($st, 200, 'and the carried accounts chat');
 is($res->{headers}{'x-account'}, 'acc2', 'the pin carried over');
+($st, $d, $res) = req($fresh, 'POST', '/open/v1/chat/completions',
+                      '{"model":"claude-opus-4","messages":'
+                      . '[{"role":"user","content":"hi"}]}');
+is($st, 200, 'and the aliases');
+is($res->{headers}{'x-account'}, 'acc2', 'of the pinned model');
 my $raw = slurp_bin($fresh_db);
 unlike($raw, qr/CSE\.acc|ppass|apass/, 'secrets sealed in the fresh db');
+
+{
+    my $doc = $json->decode($plain_export);
+    $doc->{accounts} = [];
+    $doc->{models} = [{ name => 'bad-aliases', aliases => 'gpt 4o,x' }];
+    ($st, $d) = import_body($fresh, $json->encode($doc));
+    is($st, 400, 'aliases with a blank are refused');
+    like($d->{error}{message}, qr/^models\[0\]\.aliases: names and prefixes/,
+         'naming the field');
+}
 
 ($st, $d) = import_body($fresh, $plain_export);
 is($st, 200, 'an export without secrets updates existing accounts');

@@ -500,14 +500,19 @@ ok(wait_js(visible('dialog[open] form')), 'the add dialog');
 fill('dialog[open] [name="name"]', 'console-model');
 fill('dialog[open] [name="model_id"]', 'gemini-2.5-pro');
 fill('dialog[open] [name="description"]', '<script>x</script>');
+fill('dialog[open] [name="aliases"]', 'gpt-console, console-*');
 click('dialog[open] button[type="submit"]');
 ok(wait_js(row_exists('models', 'console-model')), 'the new model is listed');
 ($st, $d) = admin('GET', '/api/models');
 my ($m) = grep { $_->{name} eq 'console-model' } @{ $d->{models} };
 is($m && $m->{model_id}, 'gemini-2.5-pro', 'the API has it');
 is($m && $m->{description}, '<script>x</script>', 'description intact');
+is_deeply($m && $m->{aliases}, ['gpt-console', 'console-*'],
+          'the aliases, as a list');
 ok(wait_js(row_exists('models', '<script>x</script>')),
    'the description is shown as text');
+ok(wait_js(row_exists('models', 'gpt-console, console-*')),
+   'the aliases are shown');
 
 stale('#view-models');
 row_click('models', 'console-model', 'switch');

@@ -196,6 +196,17 @@ route('POST', '/v1/chat/completions',
 route('POST', '/v1/images/generations',
       '{"prompt":"a cat","n":2,"size":"1024x1024","response_format":'
       . '"b64_json","model":"gemini-image"}');
+route('POST', '/v1/responses',
+      '{"model":"gemini-auto","instructions":"be brief","store":true,'
+      . '"metadata":{"k":"v"},"input":[{"role":"user","content":['
+      . '{"type":"input_text","text":"hi"},{"type":"input_image",'
+      . '"image_url":"data:image/png;base64,iVBORw0KGgo="}]},'
+      . '{"type":"message","role":"assistant","content":[{"type":'
+      . '"output_text","text":"x"}]},{"type":"function_call","call_id":'
+      . '"c1","name":"f","arguments":"{}"},{"type":"function_call_output",'
+      . '"call_id":"c1","output":"r"}],"tools":[{"type":"function",'
+      . '"name":"f","parameters":{"type":"object"}}],"tool_choice":'
+      . '{"type":"function","name":"f"}}');
 route('POST', '/v1/files', $mp, $mpt);
 route('POST', '/v1/images/edits', $edit, $mpt);
 

@@ -1,6 +1,7 @@
 /*
  * The models view: the model table, add and edit (a rename is a new
- * entry and the old one's deletion), enable, delete.
+ * entry and the old one's deletion), the aliases (other names a model
+ * answers to), enable, delete.
  *
  * The console's rule: data from the server never goes through innerHTML
  * or any other HTML parser; every node is made by el() (js/dom.js), and
@@ -38,6 +39,9 @@ function modelForm(m) {
           value: edit ? m.position : 0 },
         { name: 'description', label: t('models.description'),
           value: edit ? m.description : '' },
+        { name: 'aliases', label: t('models.aliases'),
+          value: edit ? (m.aliases || []).join(', ') : '',
+          placeholder: 'gpt-4o, claude-*', hint: t('models.aliases.hint') },
         { name: 'enabled', label: t('common.enabled'), type: 'checkbox',
           value: edit ? m.enabled : true },
     ], async (v) => {
@@ -49,16 +53,24 @@ function modelForm(m) {
             description: v.description,
             enabled: v.enabled,
         };
+        const aliases = v.aliases.split(',').map((a) => a.trim())
+                                 .filter((a) => a !== '');
 
         if (edit && v.name.trim() === m.name) {
+            body.aliases = aliases;
             await api('PUT', 'models/' + encodeURIComponent(m.name), body);
         } else {
             body.name = v.name.trim();
             await api('POST', 'models', body);
 
             if (edit) {
-                /* renamed: the old entry goes */
+                /* renamed: the old entry goes (its aliases with it) */
                 await api('DELETE', 'models/' + encodeURIComponent(m.name));
+            }
+
+            if (aliases.length) {
+                await api('PUT', 'models/' + encodeURIComponent(body.name),
+                          { aliases });
             }
         }
 
@@ -128,6 +140,8 @@ export const models = {
                                               : t('models.pin.none') }),
                 el('td', { class: 'num', text: m.position }),
                 el('td', { text: m.description || '' }),
+                el('td', { class: 'mono aliases',
+                           text: (m.aliases || []).join(', ') }),
                 el('td', null, toggle),
                 el('td', { class: 'row-actions' },
                    button(t('common.edit'), () => modelForm(m),
@@ -155,7 +169,7 @@ export const models = {
         s.append(table([t('common.name'), t('models.model_id'),
                         t('models.kind'), t('models.pin'),
                         t('models.position'), t('models.description'),
-                        t('common.enabled'), t('common.actions')], rows,
+                        t('models.aliases'), t('common.enabled'), t('common.actions')], rows,
                        { cls: 'models' }));
     },
 };
