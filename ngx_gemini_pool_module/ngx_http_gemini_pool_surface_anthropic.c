@@ -713,6 +713,9 @@ ngx_gp_anthropic_stop(ngx_gp_reply_t *o, ngx_gp_oai_error_t *err)
 
     o->error_sent = 1;
 
+    /* held for finish(), which follows at once and ends the stream */
+    o->sse.defer = 1;
+
     if (!o->sse.header_sent && ngx_gp_anthropic_begin(o) != NGX_OK) {
         return NGX_ERROR;
     }

@@ -694,6 +694,9 @@ ngx_gp_gemini_stop(ngx_gp_reply_t *o, ngx_gp_oai_error_t *err)
 
     o->error_sent = 1;
 
+    /* held for finish(), which follows at once and ends the stream */
+    o->sse.defer = 1;
+
     p = ngx_gp_gemini_render_error(err, &len);
     if (p == NULL) {
         return NGX_ERROR;
