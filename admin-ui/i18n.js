@@ -198,6 +198,8 @@ const en = {
         + 'markdown, url, array or b64_json',
     'settings.d.history_max_chars': 'Bytes of prompt and of answer kept per '
         + 'request',
+    'settings.d.tool_calls': 'Emulate tool calls (function calling) for '
+        + 'clients that send tools; off: such requests get a 400',
     'settings.d.login_attempts': 'Failed console logins per address before '
         + 'it must wait (1 to 1000)',
     'settings.d.login_window': 'Seconds the failed logins of an address are '
@@ -569,6 +571,7 @@ const zh = {
     'settings.d.image_base_url': '生成媒体链接的基础 URL',
     'settings.d.image_format': '生成媒体交给客户端的方式：markdown、url、array 或 b64_json',
     'settings.d.history_max_chars': '每个请求保留的提问和回答字节数',
+    'settings.d.tool_calls': '为发送 tools 的客户端模拟工具调用；关闭时此类请求返回 400',
     'settings.d.login_attempts': '同一地址在需要等待前允许的控制台登录失败次数（1 到 1000）',
     'settings.d.login_window': '从某地址第一次登录失败起计数的秒数；被锁定的地址等到其结束',
     'settings.d.auto_refresh_cookies': '由辅助进程重新登录过期账号',

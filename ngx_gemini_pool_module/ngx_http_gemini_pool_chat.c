@@ -102,6 +102,12 @@ typedef struct {
     unsigned                           bound:1;      /* bound session */
     unsigned                           omit_model:1;
 
+    /* tool calls (o->tools): the streamed text held from a possible call
+       on, and the calls parsed at the end */
+    ngx_gp_tools_hold_t                hold;
+    ngx_gp_tools_answer_t              calls;
+    size_t                             calls_from;  /* text parsed */
+
     /* generated media, and the artefact lines of image turns */
     unsigned                           flushing:1;
     ngx_gp_media_t                    *media;
@@ -112,6 +118,9 @@ typedef struct {
 
 
 static void ngx_gp_chat_cleanup(void *data);
+static void ngx_gp_chat_hash_call(ngx_md5_t *md5, ngx_gp_tool_call_t *c);
+static ngx_int_t ngx_gp_chat_tools_end(ngx_gp_chat_ctx_t *ctx);
+static ngx_int_t ngx_gp_chat_tools_links(ngx_gp_chat_ctx_t *ctx);
 static void ngx_gp_chat_history(ngx_gp_chat_ctx_t *ctx, ngx_gp_event_t *e);
 static void ngx_gp_chat_keys(ngx_gp_chat_ctx_t *ctx);
 static void ngx_gp_chat_ttfb(ngx_gp_chat_ctx_t *ctx);
@@ -259,6 +268,21 @@ ngx_gp_chat_start(ngx_http_request_t *r, ngx_str_t *body,
     if (surface->parse(&ctx->out, body, &err) != NGX_OK) {
         ngx_gp_chat_error(ctx, &err);
         return;
+    }
+
+    if (ctx->req.ntools) {
+        /* tool calls are emulated (tools.c) unless the setting is off */
+        if (!ngx_gp_setting_int(ctx->zone, NGX_GP_SET_TOOL_CALLS)) {
+            ngx_gp_oai_error_set(&err, NGX_HTTP_BAD_REQUEST,
+                                 "invalid_request_error", "tools_disabled",
+                                 "tools", "Tool calls are turned off on "
+                                 "this gateway (the setting tool_calls); "
+                                 "send the request without 'tools'");
+            ngx_gp_chat_error(ctx, &err);
+            return;
+        }
+
+        ctx->out.tools = (ctx->req.tool_choice != NGX_GP_TOOL_NONE);
     }
 
     if (ctx->req.model) {
@@ -591,6 +615,8 @@ ngx_gp_chat_cleanup(void *data)
     free(ctx->text);
     free(ctx->reasoning);
     free(ctx->filtered);
+    ngx_gp_tools_hold_free(&ctx->hold);
+    ngx_gp_tools_answer_free(&ctx->calls);
 
     ngx_gp_release_worker();
 }
@@ -646,11 +672,30 @@ ngx_gp_chat_hash_text(ngx_md5_t *md5, const char *p, size_t len)
 static void
 ngx_gp_chat_hash_message(ngx_md5_t *md5, ngx_gp_message_t *m)
 {
-    u_char  head[32], *p;
+    size_t   i;
+    u_char   head[32], *p;
 
     p = ngx_sprintf(head, "\x1e%ui:%uz:", (ngx_uint_t) m->role, m->nimages);
     ngx_md5_update(md5, head, p - head);
     ngx_gp_chat_hash_text(md5, m->text ? m->text : "", m->len);
+
+    for (i = 0; i < m->ncalls; i++) {
+        ngx_gp_chat_hash_call(md5, &m->calls[i]);
+    }
+}
+
+
+/* an assistant's tool call: its id, name and arguments */
+
+static void
+ngx_gp_chat_hash_call(ngx_md5_t *md5, ngx_gp_tool_call_t *c)
+{
+    ngx_md5_update(md5, "\x1f", 1);
+    ngx_md5_update(md5, c->id, ngx_strlen(c->id));
+    ngx_md5_update(md5, "\x1f", 1);
+    ngx_md5_update(md5, c->name, ngx_strlen(c->name));
+    ngx_md5_update(md5, "\x1f", 1);
+    ngx_gp_chat_hash_text(md5, c->arguments, ngx_strlen(c->arguments));
 }
 
 
@@ -1100,7 +1145,7 @@ ngx_gp_chat_emit(ngx_gp_chat_ctx_t *ctx, ngx_uint_t thought, const char *p,
         ctx->got_text = 1;
         ctx->usage.completion_tokens += ngx_gp_estimate_tokens(p, len);
 
-        if (!ctx->by_id) {
+        if (!ctx->by_id && !ctx->out.tools) {
             /* the next turn's key; a conversation_id is a key itself */
             ngx_gp_chat_hash_text(&ctx->next_md5, p, len);
         }
@@ -1117,6 +1162,25 @@ ngx_gp_chat_emit(ngx_gp_chat_ctx_t *ctx, ngx_uint_t thought, const char *p,
                == NGX_ERROR)
         {
             return NGX_ERROR;
+        }
+
+        if (ctx->out.tools && !thought) {
+            /* the text from a possible call on waits for the end */
+            if (ngx_gp_tools_feed(&ctx->hold, p, len, ctx->glcf->max_answer,
+                                  &p, &len)
+                != 0)
+            {
+                ctx->overflow = 1;
+                return NGX_ERROR;
+            }
+
+            if (len == 0) {
+                return NGX_OK;
+            }
+
+            if (!ctx->by_id) {
+                ngx_gp_chat_hash_text(&ctx->next_md5, p, len);
+            }
         }
 
         if (!ctx->out.sse.header_sent) {
@@ -1400,6 +1464,7 @@ ngx_gp_chat_fail(ngx_gp_chat_ctx_t *ctx, ngx_uint_t kind, long status,
         ctx->finish_reason = "stop";
         ctx->timed_out = 0;
         ctx->next_md5 = ctx->answer_md5;
+        ngx_gp_tools_hold_free(&ctx->hold);
         ngx_gp_media_reset(ctx->media);
         ngx_memzero(&ctx->artefact, sizeof(ngx_gp_artefact_t));
 
@@ -1482,6 +1547,13 @@ ngx_gp_chat_finish(ngx_gp_chat_ctx_t *ctx)
 
     ngx_gp_chat_drop_xfer(ctx);
 
+    if (ctx->out.tools && !ctx->out.error_sent
+        && ngx_gp_chat_tools_end(ctx) != NGX_OK)
+    {
+        ngx_http_finalize_request(r, NGX_ERROR);
+        return;
+    }
+
     if (!ctx->out.error_sent && ngx_gp_media_count(ctx->media)
         && ngx_gp_chat_media_out(ctx) != NGX_OK)
     {
@@ -1506,8 +1578,118 @@ ngx_gp_chat_finish(ngx_gp_chat_ctx_t *ctx)
     a.finish_reason = ctx->finish_reason;
     a.usage = ctx->usage;
     a.media = ctx->media;
+    a.calls = NULL;
+    a.ncalls = 0;
+
+    if (ctx->out.tools && !ctx->out.error_sent) {
+        a.calls = ctx->calls.calls;
+        a.ncalls = ctx->calls.ncalls;
+
+        if (!ctx->stream) {
+            /* the text without the calls, and the media links after it */
+            if (ctx->text_len > ctx->calls_from
+                && ngx_gp_chat_tools_links(ctx) != NGX_OK)
+            {
+                ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+                return;
+            }
+
+            a.text = (u_char *) ctx->calls.text;
+            a.text_len = ctx->calls.text_len;
+        }
+    }
 
     ngx_http_finalize_request(r, ctx->out.surface->finish(&ctx->out, &a));
+}
+
+
+/*
+ * The end of an answer to a turn with tools: the calls out of the text
+ * (the held text of a streamed answer), the rest of the text sent, the
+ * next turn's key hashed as the client will send this answer back.
+ */
+
+static ngx_int_t
+ngx_gp_chat_tools_end(ngx_gp_chat_ctx_t *ctx)
+{
+    size_t               i, len;
+    ngx_int_t            rc;
+    const char          *p;
+    ngx_gp_tool_call_t  *c;
+    u_char               base[32];
+
+    if (ctx->stream) {
+        p = ngx_gp_tools_held(&ctx->hold, &len);
+
+    } else {
+        p = (char *) ctx->text;
+        len = ctx->text_len;
+        ctx->calls_from = len;
+    }
+
+    ngx_sprintf(base, "%08xD%08xD%08xD%Z", (uint32_t) ngx_random(),
+                (uint32_t) ngx_random(), (uint32_t) ngx_random());
+
+    if (ngx_gp_tools_parse(p, len, ctx->req.tools, ctx->req.ntools,
+                           !ctx->req.no_parallel, (char *) base, &ctx->calls)
+        != 0)
+    {
+        return NGX_ERROR;
+    }
+
+    if (ctx->calls.ncalls) {
+        ctx->finish_reason = "tool_calls";
+    }
+
+    if (!ctx->by_id) {
+        ngx_gp_chat_hash_text(&ctx->next_md5, ctx->calls.text,
+                              ctx->calls.text_len);
+
+        for (i = 0; i < ctx->calls.ncalls; i++) {
+            c = &ctx->calls.calls[i];
+            ngx_gp_chat_hash_call(&ctx->next_md5, c);
+        }
+    }
+
+    if (!ctx->stream || ctx->calls.text_len == 0) {
+        return NGX_OK;
+    }
+
+    /* what was held and is not a call goes as text */
+
+    if (!ctx->out.sse.header_sent) {
+        ngx_gp_chat_ttfb(ctx);
+    }
+
+    rc = ctx->out.surface->delta(&ctx->out, ctx->calls.text,
+                                 ctx->calls.text_len, 0);
+
+    return rc == NGX_ERROR ? NGX_ERROR : NGX_OK;
+}
+
+
+/* the media links added to a non-stream answer after its calls parsed */
+
+static ngx_int_t
+ngx_gp_chat_tools_links(ngx_gp_chat_ctx_t *ctx)
+{
+    char    *p;
+    size_t   n;
+
+    n = ctx->text_len - ctx->calls_from;
+
+    p = realloc(ctx->calls.text, ctx->calls.text_len + n + 1);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(p + ctx->calls.text_len, ctx->text + ctx->calls_from, n);
+    ctx->calls.text = p;
+    ctx->calls.text_len += n;
+    p[ctx->calls.text_len] = '\0';
+    ctx->calls_from = ctx->text_len;
+
+    return NGX_OK;
 }
 
 

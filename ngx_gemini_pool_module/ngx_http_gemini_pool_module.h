@@ -28,6 +28,7 @@
 #include "ngx_http_gemini_pool_text.h"
 #include "ngx_http_gemini_pool_jsonstream.h"
 #include "ngx_http_gemini_pool_wire.h"
+#include "ngx_http_gemini_pool_tools.h"
 #include "ngx_http_gemini_pool_openai.h"
 #include "ngx_http_gemini_pool_rules.h"
 #include "ngx_http_gemini_pool_crypto.h"

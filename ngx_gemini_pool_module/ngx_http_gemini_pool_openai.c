@@ -29,6 +29,12 @@ static int parse_messages(json_t *list, ngx_gp_chat_req_t *req,
     ngx_gp_oai_error_t *err);
 static int parse_prompts(json_t *list, ngx_gp_chat_req_t *req,
     ngx_gp_oai_error_t *err);
+static int parse_tools(json_t *root, ngx_gp_chat_req_t *req,
+    ngx_gp_oai_error_t *err);
+static int parse_tool_choice(json_t *v, ngx_gp_chat_req_t *req,
+    ngx_gp_oai_error_t *err);
+static int parse_message_tools(json_t *msg, const char *param,
+    ngx_gp_message_t *m, ngx_gp_oai_error_t *err);
 static int parse_role(json_t *v, const char *param, int dflt, int *role,
     ngx_gp_oai_error_t *err);
 static int parse_content(json_t *content, const char *param,
@@ -52,8 +58,13 @@ static const char *type_name(json_t *v);
 static int nomem(ngx_gp_oai_error_t *err);
 static void user_query(const char *p, size_t len, const char **out,
     size_t *out_len);
-static void paragraph(ngx_gp_buf_t *b, const ngx_gp_message_t *m);
+static void paragraph(ngx_gp_buf_t *b, const ngx_gp_chat_req_t *req,
+    const ngx_gp_message_t *m);
+static void result(ngx_gp_buf_t *b, const ngx_gp_chat_req_t *req,
+    const ngx_gp_message_t *m);
 static void render_usage(ngx_gp_buf_t *b, const ngx_gp_usage_t *u);
+static void render_call(ngx_gp_buf_t *b, const ngx_gp_tool_call_t *call,
+    size_t index, int part);
 static void render_model(ngx_gp_buf_t *b, const char *id, time_t created,
     const char *owned_by);
 
@@ -131,9 +142,14 @@ ngx_gp_chat_req_free(ngx_gp_chat_req_t *req)
 
         free(m->images);
         free(m->text);
+        ngx_gp_tool_calls_free(m->calls, m->ncalls);
+        free(m->call_id);
+        free(m->name);
     }
 
     free(req->messages);
+    ngx_gp_tool_free(req->tools, req->ntools);
+    free(req->tool_name);
     free(req->model);
     free(req->conversation_id);
     free(req->image_format);
@@ -223,6 +239,10 @@ parse_root(json_t *root, ngx_gp_chat_req_t *req, ngx_gp_oai_error_t *err)
         return -1;
     }
 
+    if (parse_tools(root, req, err) != 0) {
+        return -1;
+    }
+
     for (i = 0; i < req->nmessages; i++) {
         if (req->messages[i].role == NGX_GP_ROLE_USER) {
             return 0;
@@ -306,9 +326,553 @@ parse_messages(json_t *list, ngx_gp_chat_req_t *req,
         {
             return -1;
         }
+
+        if ((role == NGX_GP_ROLE_ASSISTANT || role == NGX_GP_ROLE_TOOL)
+            && parse_message_tools(msg, param, m, err) != 0)
+        {
+            return -1;
+        }
     }
 
     return 0;
+}
+
+
+/*
+ * "tools":[{"type":"function","function":{"name","description",
+ * "parameters"}}], "tool_choice", "parallel_tool_calls"; the deprecated
+ * "functions" and "function_call" are refused with a pointer to "tools".
+ */
+
+static int
+parse_tools(json_t *root, ngx_gp_chat_req_t *req, ngx_gp_oai_error_t *err)
+{
+    int          parallel;
+    char         param[GP_PARAM_LEN];
+    size_t       i, n;
+    json_t      *list, *tool, *fn, *type;
+    const char  *old;
+
+    old = json_object_get(root, "functions") ? "functions"
+          : json_object_get(root, "function_call") ? "function_call" : NULL;
+
+    if (old) {
+        ngx_gp_oai_error_set(err, 400, "invalid_request_error",
+                             "unsupported_parameter", old,
+                             "Unsupported parameter: '%s' (deprecated by "
+                             "OpenAI) is not supported; use 'tools' and "
+                             "'tool_choice' instead.", old);
+        return -1;
+    }
+
+    list = json_object_get(root, "tools");
+
+    if (list != NULL && !json_is_null(list)) {
+        if (!json_is_array(list)) {
+            ngx_gp_oai_error_set(err, 400, "invalid_request_error",
+                                 "invalid_type", "tools",
+                                 "Invalid type for 'tools': expected an "
+                                 "array of tools, but got %s instead.",
+                                 type_name(list));
+            return -1;
+        }
+
+        n = json_array_size(list);
+
+        if (n) {
+            req->tools = calloc(n, sizeof(ngx_gp_tool_t));
+            if (req->tools == NULL) {
+                return nomem(err);
+            }
+        }
+
+        for (i = 0; i < n; i++) {
+            tool = json_array_get(list, i);
+
+            snprintf(param, sizeof(param), "tools[%zu]", i);
+
+            if (!json_is_object(tool)) {
+                ngx_gp_oai_error_set(err, 400, "invalid_request_error",
+                                     "invalid_type", param,
+                                     "Invalid type for '%s': expected an "
+                                     "object, but got %s instead.",
+                                     param, type_name(tool));
+                return -1;
+            }
+
+            type = json_object_get(tool, "type");
+
+            if (!json_is_string(type)
+                || strcmp(json_string_value(type), "function") != 0)
+            {
+                snprintf(param, sizeof(param), "tools[%zu].type", i);
+                ngx_gp_oai_error_set(err, 400, "invalid_request_error",
+                                     "invalid_value", param,
+                                     "Invalid value for '%s': only tools "
+                                     "of type 'function' are supported.",
+                                     param);
+                return -1;
+            }
+
+            fn = json_object_get(tool, "function");
+            snprintf(param, sizeof(param), "tools[%zu].function", i);
+
+            if (!json_is_object(fn)) {
+                ngx_gp_oai_error_set(err, 400, "invalid_request_error",
+                                     fn ? "invalid_type"
+                                        : "missing_required_parameter",
+                                     param,
+                                     "Invalid '%s': expected an object "
+                                     "with the function's 'name', "
+                                     "'description' and 'parameters'.",
+                                     param);
+                return -1;
+            }
+
+            /* counted first: what a failure leaves is freed */
+            req->ntools++;
+
+            if (ngx_gp_tool_from_json(&req->tools[i],
+                                      json_object_get(fn, "name"),
+                                      json_object_get(fn, "description"),
+                                      json_object_get(fn, "parameters"),
+                                      param, err)
+                != 0)
+            {
+                return -1;
+            }
+        }
+    }
+
+    if (parse_tool_choice(json_object_get(root, "tool_choice"), req, err)
+        != 0)
+    {
+        return -1;
+    }
+
+    parallel = 1;
+
+    if (opt_bool(root, "parallel_tool_calls", "parallel_tool_calls",
+                 &parallel, err)
+        != 0)
+    {
+        return -1;
+    }
+
+    req->no_parallel = !parallel;
+
+    return ngx_gp_tool_choice_check(req, "tool_choice", err);
+}
+
+
+static int
+parse_tool_choice(json_t *v, ngx_gp_chat_req_t *req, ngx_gp_oai_error_t *err)
+{
+    json_t      *fn, *name;
+    const char  *s;
+
+    if (v == NULL || json_is_null(v)) {
+        return 0;
+    }
+
+    if (json_is_string(v)) {
+        s = json_string_value(v);
+
+        if (strcmp(s, "auto") == 0) {
+            req->tool_choice = NGX_GP_TOOL_AUTO;
+
+        } else if (strcmp(s, "none") == 0) {
+            req->tool_choice = NGX_GP_TOOL_NONE;
+
+        } else if (strcmp(s, "required") == 0) {
+            req->tool_choice = NGX_GP_TOOL_REQUIRED;
+
+        } else {
+            ngx_gp_oai_error_set(err, 400, "invalid_request_error",
+                                 "invalid_value", "tool_choice",
+                                 "Invalid value for 'tool_choice': '%.64s'; "
+                                 "supported values are 'none', 'auto', "
+                                 "'required' and an object naming a "
+                                 "function.", s);
+            return -1;
+        }
+
+        return 0;
+    }
+
+    fn = json_is_object(v) ? json_object_get(v, "function") : NULL;
+    name = json_is_object(fn) ? json_object_get(fn, "name") : NULL;
+
+    if (!json_is_string(name)) {
+        ngx_gp_oai_error_set(err, 400, "invalid_request_error",
+                             "invalid_type", "tool_choice",
+                             "Invalid 'tool_choice': expected 'none', "
+                             "'auto', 'required' or {\"type\": "
+                             "\"function\", \"function\": {\"name\": "
+                             "...}}, but got %s.", type_name(v));
+        return -1;
+    }
+
+    req->tool_choice = NGX_GP_TOOL_FUNCTION;
+    req->tool_name = ngx_gp_mem_dup(json_string_value(name),
+                                    json_string_length(name));
+
+    return req->tool_name ? 0 : nomem(err);
+}
+
+
+/* an assistant's "tool_calls" (or "function_call"); a tool's call id */
+
+static int
+parse_message_tools(json_t *msg, const char *param, ngx_gp_message_t *m,
+    ngx_gp_oai_error_t *err)
+{
+    char     sub[GP_PARAM_LEN], idx[32];
+    size_t   i, n;
+    json_t  *v, *call, *fn;
+
+    if (m->role == NGX_GP_ROLE_TOOL) {
+        v = json_object_get(msg, "tool_call_id");
+
+        if (v != NULL && !json_is_null(v)) {
+            if (!json_is_string(v)) {
+                param_cat(sub, param, ".tool_call_id", NULL);
+                ngx_gp_oai_error_set(err, 400, "invalid_request_error",
+                                     "invalid_type", sub,
+                                     "Invalid type for '%s': expected a "
+                                     "string, but got %s instead.",
+                                     sub, type_name(v));
+                return -1;
+            }
+
+            m->call_id = ngx_gp_mem_dup(json_string_value(v),
+                                        json_string_length(v));
+            if (m->call_id == NULL) {
+                return nomem(err);
+            }
+        }
+
+        v = json_object_get(msg, "name");
+
+        if (json_is_string(v)) {
+            m->name = ngx_gp_mem_dup(json_string_value(v),
+                                     json_string_length(v));
+            if (m->name == NULL) {
+                return nomem(err);
+            }
+        }
+
+        return 0;
+    }
+
+    v = json_object_get(msg, "tool_calls");
+
+    if (v == NULL || json_is_null(v)) {
+        fn = json_object_get(msg, "function_call");
+
+        if (!json_is_object(fn)) {
+            return 0;
+        }
+
+        m->calls = calloc(1, sizeof(ngx_gp_tool_call_t));
+        if (m->calls == NULL) {
+            return nomem(err);
+        }
+
+        m->ncalls = 1;
+        param_cat(sub, param, ".function_call", NULL);
+
+        return ngx_gp_tool_call_from_json(m->calls, NULL,
+                                          json_object_get(fn, "name"),
+                                          json_object_get(fn, "arguments"),
+                                          0, sub, err);
+    }
+
+    param_cat(sub, param, ".tool_calls", NULL);
+
+    if (!json_is_array(v)) {
+        ngx_gp_oai_error_set(err, 400, "invalid_request_error",
+                             "invalid_type", sub,
+                             "Invalid type for '%s': expected an array, "
+                             "but got %s instead.", sub, type_name(v));
+        return -1;
+    }
+
+    n = json_array_size(v);
+
+    if (n == 0) {
+        return 0;
+    }
+
+    m->calls = calloc(n, sizeof(ngx_gp_tool_call_t));
+    if (m->calls == NULL) {
+        return nomem(err);
+    }
+
+    for (i = 0; i < n; i++) {
+        call = json_array_get(v, i);
+        fn = json_object_get(call, "function");
+
+        snprintf(idx, sizeof(idx), "[%zu]", i);
+        param_cat(sub, param, ".tool_calls", idx);
+
+        if (!json_is_object(fn)) {
+            param_cat(sub, sub, ".function", NULL);
+            ngx_gp_oai_error_set(err, 400, "invalid_request_error",
+                                 "invalid_type", sub,
+                                 "Invalid '%s': expected an object with "
+                                 "the function's 'name' and 'arguments'.",
+                                 sub);
+            return -1;
+        }
+
+        m->ncalls++;
+
+        if (ngx_gp_tool_call_from_json(&m->calls[i],
+                                       json_object_get(call, "id"),
+                                       json_object_get(fn, "name"),
+                                       json_object_get(fn, "arguments"),
+                                       i, sub, err)
+            != 0)
+        {
+            return -1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* the tool helpers every surface uses (openai.h) */
+
+int
+ngx_gp_tool_from_json(ngx_gp_tool_t *t, json_t *name, json_t *description,
+    json_t *parameters, const char *param, ngx_gp_oai_error_t *err)
+{
+    char  sub[GP_PARAM_LEN];
+
+    param_cat(sub, param, ".name", NULL);
+
+    if (!json_is_string(name)) {
+        ngx_gp_oai_error_set(err, 400, "invalid_request_error",
+                             name ? "invalid_type"
+                                  : "missing_required_parameter",
+                             sub,
+                             "Invalid '%s': a function needs a name "
+                             "(a string), but got %s.", sub,
+                             name ? type_name(name) : "none");
+        return -1;
+    }
+
+    if (!ngx_gp_tool_name_ok(json_string_value(name),
+                             json_string_length(name)))
+    {
+        ngx_gp_oai_error_set(err, 400, "invalid_request_error",
+                             "invalid_value", sub,
+                             "Invalid '%s': '%.64s' is not a valid function "
+                             "name; use 1 to 64 letters, digits, '_', '-' "
+                             "or '.'.", sub, json_string_value(name));
+        return -1;
+    }
+
+    t->name = ngx_gp_mem_dup(json_string_value(name),
+                             json_string_length(name));
+    if (t->name == NULL) {
+        return nomem(err);
+    }
+
+    if (description != NULL && !json_is_null(description)) {
+        if (!json_is_string(description)) {
+            param_cat(sub, param, ".description", NULL);
+            ngx_gp_oai_error_set(err, 400, "invalid_request_error",
+                                 "invalid_type", sub,
+                                 "Invalid type for '%s': expected a "
+                                 "string, but got %s instead.", sub,
+                                 type_name(description));
+            return -1;
+        }
+
+        t->description = ngx_gp_mem_dup(json_string_value(description),
+                                        json_string_length(description));
+        if (t->description == NULL) {
+            return nomem(err);
+        }
+    }
+
+    if (parameters != NULL && !json_is_null(parameters)) {
+        if (!json_is_object(parameters)) {
+            param_cat(sub, param, ".parameters", NULL);
+            ngx_gp_oai_error_set(err, 400, "invalid_request_error",
+                                 "invalid_type", sub,
+                                 "Invalid type for '%s': expected a JSON "
+                                 "Schema object, but got %s instead.", sub,
+                                 type_name(parameters));
+            return -1;
+        }
+
+        t->parameters = json_dumps(parameters, JSON_COMPACT);
+        if (t->parameters == NULL) {
+            return nomem(err);
+        }
+    }
+
+    return 0;
+}
+
+
+int
+ngx_gp_tool_call_from_json(ngx_gp_tool_call_t *c, json_t *id, json_t *name,
+    json_t *arguments, size_t index, const char *param,
+    ngx_gp_oai_error_t *err)
+{
+    char  sub[GP_PARAM_LEN], buf[32];
+
+    if (id != NULL && !json_is_null(id)) {
+        if (!json_is_string(id)) {
+            param_cat(sub, param, ".id", NULL);
+            ngx_gp_oai_error_set(err, 400, "invalid_request_error",
+                                 "invalid_type", sub,
+                                 "Invalid type for '%s': expected a "
+                                 "string, but got %s instead.", sub,
+                                 type_name(id));
+            return -1;
+        }
+
+        c->id = ngx_gp_mem_dup(json_string_value(id),
+                               json_string_length(id));
+
+    } else {
+        snprintf(buf, sizeof(buf), "call_%zu", index);
+        c->id = ngx_gp_str_dup(buf);
+    }
+
+    if (c->id == NULL) {
+        return nomem(err);
+    }
+
+    param_cat(sub, param, ".function.name", NULL);
+
+    if (!json_is_string(name)
+        || !ngx_gp_tool_name_ok(json_string_value(name),
+                                json_string_length(name)))
+    {
+        ngx_gp_oai_error_set(err, 400, "invalid_request_error",
+                             "invalid_value", sub,
+                             "Invalid '%s': expected a function name "
+                             "(1 to 64 letters, digits, '_', '-' or '.').",
+                             sub);
+        return -1;
+    }
+
+    c->name = ngx_gp_mem_dup(json_string_value(name),
+                             json_string_length(name));
+    if (c->name == NULL) {
+        return nomem(err);
+    }
+
+    if (arguments == NULL || json_is_null(arguments)) {
+        c->arguments = ngx_gp_str_dup("{}");
+
+    } else if (json_is_string(arguments)) {
+        c->arguments = ngx_gp_mem_dup(json_string_value(arguments),
+                                      json_string_length(arguments));
+
+    } else if (json_is_object(arguments)) {
+        c->arguments = json_dumps(arguments, JSON_COMPACT);
+
+    } else {
+        param_cat(sub, param, ".function.arguments", NULL);
+        ngx_gp_oai_error_set(err, 400, "invalid_request_error",
+                             "invalid_type", sub,
+                             "Invalid type for '%s': expected a string of "
+                             "JSON, but got %s instead.", sub,
+                             type_name(arguments));
+        return -1;
+    }
+
+    return c->arguments ? 0 : nomem(err);
+}
+
+
+int
+ngx_gp_tool_choice_check(const ngx_gp_chat_req_t *req, const char *param,
+    ngx_gp_oai_error_t *err)
+{
+    size_t  i;
+
+    if (req->tool_choice == NGX_GP_TOOL_AUTO
+        || req->tool_choice == NGX_GP_TOOL_NONE)
+    {
+        return 0;
+    }
+
+    if (req->ntools == 0) {
+        ngx_gp_oai_error_set(err, 400, "invalid_request_error",
+                             "invalid_value", param,
+                             "Invalid value for '%s': a tool choice other "
+                             "than 'auto' or 'none' needs 'tools'.", param);
+        return -1;
+    }
+
+    if (req->tool_choice != NGX_GP_TOOL_FUNCTION) {
+        return 0;
+    }
+
+    for (i = 0; i < req->ntools; i++) {
+        if (req->tool_name && strcmp(req->tools[i].name, req->tool_name) == 0)
+        {
+            return 0;
+        }
+    }
+
+    ngx_gp_oai_error_set(err, 400, "invalid_request_error",
+                         "invalid_value", param,
+                         "Invalid value for '%s': no function named "
+                         "'%.64s' in 'tools'.", param,
+                         req->tool_name ? req->tool_name : "");
+    return -1;
+}
+
+
+size_t
+ngx_gp_chat_input(const ngx_gp_chat_req_t *req)
+{
+    size_t  i, first, last;
+    int     role, tool;
+
+    tool = 0;
+    first = req->nmessages;
+
+    for (i = req->nmessages; i > 0; i--) {
+        role = req->messages[i - 1].role;
+
+        if (role == NGX_GP_ROLE_ASSISTANT) {
+            break;
+        }
+
+        if (role == NGX_GP_ROLE_TOOL) {
+            tool = 1;
+        }
+
+        if (role != NGX_GP_ROLE_SYSTEM) {
+            first = i - 1;
+        }
+    }
+
+    if (tool) {
+        return first;
+    }
+
+    last = req->nmessages;
+
+    for (i = req->nmessages; i > 0; i--) {
+        if (req->messages[i - 1].role == NGX_GP_ROLE_USER) {
+            last = i - 1;
+            break;
+        }
+    }
+
+    return last;
 }
 
 
@@ -1167,6 +1731,14 @@ fast_req_message(ngx_gp_scan_t *sc, const char *k, size_t n, void *data,
         return NGX_GP_SCAN_OK;
     }
 
+    /* tool calls and results: jansson (never in the common bodies) */
+    if (ngx_gp_scan_key(k, n, "tool_calls")
+        || ngx_gp_scan_key(k, n, "tool_call_id")
+        || ngx_gp_scan_key(k, n, "function_call"))
+    {
+        return NGX_GP_SCAN_FALLBACK;
+    }
+
     if (ngx_gp_scan_key(k, n, "content")) {
         ngx_gp_scan_once(f->msg_content);
 
@@ -1219,7 +1791,8 @@ fast_req_message_element(ngx_gp_scan_t *sc, void *data, int depth)
 
     m = &req->messages[req->nmessages - 1];
 
-    if (!f->msg_role) {
+    /* a tool result (its "name", "tool_call_id"): jansson */
+    if (!f->msg_role || m->role == NGX_GP_ROLE_TOOL) {
         return NGX_GP_SCAN_FALLBACK;
     }
 
@@ -1253,6 +1826,10 @@ fast_req_root(ngx_gp_scan_t *sc, const char *k, size_t n, void *data,
             return fast_req_dup(sc, &req->model, NULL, 1);
         }
 
+        if (ngx_gp_scan_key(k, n, "tools")) {
+            return NGX_GP_SCAN_FALLBACK;
+        }
+
         break;
 
     case 6:
@@ -1265,6 +1842,22 @@ fast_req_root(ngx_gp_scan_t *sc, const char *k, size_t n, void *data,
 
     case 7:
         if (ngx_gp_scan_key(k, n, "prompts")) {
+            return NGX_GP_SCAN_FALLBACK;
+        }
+
+        break;
+
+    /* the tool members: jansson */
+
+    case 9:
+    case 11:
+    case 13:
+    case 19:
+        if (ngx_gp_scan_key(k, n, "functions")
+            || ngx_gp_scan_key(k, n, "tool_choice")
+            || ngx_gp_scan_key(k, n, "function_call")
+            || ngx_gp_scan_key(k, n, "parallel_tool_calls"))
+        {
             return NGX_GP_SCAN_FALLBACK;
         }
 
@@ -1352,24 +1945,23 @@ ngx_gp_chat_req_fast(const char *body, size_t len, ngx_gp_chat_req_t *req)
 char *
 ngx_gp_chat_prompt(const ngx_gp_chat_req_t *req, int replay, size_t *len)
 {
-    size_t                   i, last, nsys, n;
+    size_t                   i, last, end, nsys, n;
     ngx_gp_buf_t             b;
     const char              *p;
     const ngx_gp_message_t  *m;
 
     memset(&b, 0, sizeof(ngx_gp_buf_t));
 
-    last = req->nmessages;
+    /* the turn's input: the last user message, or the tool results */
 
-    for (i = 0; i < req->nmessages; i++) {
-        if (req->messages[i].role == NGX_GP_ROLE_USER) {
-            last = i;
-        }
-    }
+    last = ngx_gp_chat_input(req);
 
     if (last == req->nmessages) {
         return NULL;
     }
+
+    end = (req->messages[last].role == NGX_GP_ROLE_TOOL) ? req->nmessages
+                                                         : last + 1;
 
     /* every system (and developer) message, in order, joined by "\n\n" */
 
@@ -1392,6 +1984,18 @@ ngx_gp_chat_prompt(const ngx_gp_chat_req_t *req, int replay, size_t *len)
         ngx_gp_buf_add(&b, m->text, m->len);
     }
 
+    /* the tools offered and the calling convention (tools.c) */
+
+    if (req->ntools && req->tool_choice != NGX_GP_TOOL_NONE) {
+        if (nsys) {
+            ngx_gp_buf_lit(&b, "\n\n");
+        }
+
+        ngx_gp_tools_prompt(&b, req->tools, req->ntools, req->tool_choice,
+                            req->tool_name, !req->no_parallel);
+        nsys++;
+    }
+
     if (nsys) {
         ngx_gp_buf_lit(&b, "\n\n[User Message]\n");
     }
@@ -1402,7 +2006,9 @@ ngx_gp_chat_prompt(const ngx_gp_chat_req_t *req, int replay, size_t *len)
         for (i = 0; i < last; i++) {
             m = &req->messages[i];
 
-            if (m->role != NGX_GP_ROLE_SYSTEM && (m->len || m->nimages)) {
+            if (m->role != NGX_GP_ROLE_SYSTEM
+                && (m->len || m->nimages || m->ncalls))
+            {
                 n++;
             }
         }
@@ -1411,21 +2017,51 @@ ngx_gp_chat_prompt(const ngx_gp_chat_req_t *req, int replay, size_t *len)
     if (n == 0) {
         m = &req->messages[last];
 
-        user_query(m->text, m->len, &p, &n);
-        ngx_gp_buf_add(&b, p, n);
+        if (m->role != NGX_GP_ROLE_TOOL) {
+            user_query(m->text, m->len, &p, &n);
+            ngx_gp_buf_add(&b, p, n);
+
+            return ngx_gp_buf_finish(&b, len);
+        }
+
+        /* tool results, and whatever the client adds to them */
+
+        n = 0;
+
+        for (i = last; i < end; i++) {
+            m = &req->messages[i];
+
+            if (m->role == NGX_GP_ROLE_SYSTEM) {
+                continue;
+            }
+
+            if (n++) {
+                ngx_gp_buf_lit(&b, "\n\n");
+            }
+
+            if (m->role == NGX_GP_ROLE_TOOL) {
+                result(&b, req, m);
+
+            } else {
+                user_query(m->text, m->len, &p, &n);
+                ngx_gp_buf_add(&b, p, n);
+                n = 1;
+            }
+        }
 
         return ngx_gp_buf_finish(&b, len);
     }
 
-    /* a transcript of the earlier turns, then the last user message */
+    /* a transcript of the earlier turns, then the turn's input */
 
     n = 0;
 
-    for (i = 0; i <= last; i++) {
+    for (i = 0; i < end; i++) {
         m = &req->messages[i];
 
         if (m->role == NGX_GP_ROLE_SYSTEM
-            || (m->len == 0 && m->nimages == 0 && i != last))
+            || (m->len == 0 && m->nimages == 0 && m->ncalls == 0
+                && i != last && m->role != NGX_GP_ROLE_TOOL))
         {
             continue;
         }
@@ -1434,7 +2070,7 @@ ngx_gp_chat_prompt(const ngx_gp_chat_req_t *req, int replay, size_t *len)
             ngx_gp_buf_lit(&b, "\n\n");
         }
 
-        paragraph(&b, m);
+        paragraph(&b, req, m);
     }
 
     return ngx_gp_buf_finish(&b, len);
@@ -1442,7 +2078,8 @@ ngx_gp_chat_prompt(const ngx_gp_chat_req_t *req, int replay, size_t *len)
 
 
 static void
-paragraph(ngx_gp_buf_t *b, const ngx_gp_message_t *m)
+paragraph(ngx_gp_buf_t *b, const ngx_gp_chat_req_t *req,
+    const ngx_gp_message_t *m)
 {
     size_t       i, n;
     const char  *p;
@@ -1461,6 +2098,11 @@ paragraph(ngx_gp_buf_t *b, const ngx_gp_message_t *m)
         break;
 
     default:
+        if (m->call_id || m->name) {
+            result(b, req, m);
+            return;
+        }
+
         ngx_gp_buf_lit(b, "Tool:");
         p = m->text;
         n = m->len;
@@ -1475,6 +2117,37 @@ paragraph(ngx_gp_buf_t *b, const ngx_gp_message_t *m)
     for (i = 0; i < m->nimages; i++) {
         ngx_gp_buf_lit(b, " [image]");
     }
+
+    if (m->ncalls) {
+        ngx_gp_buf_lit(b, "\n");
+        ngx_gp_tools_render_calls(b, m->calls, m->ncalls);
+    }
+}
+
+
+/* a tool result, named after the call it answers when the name is not */
+
+static void
+result(ngx_gp_buf_t *b, const ngx_gp_chat_req_t *req,
+    const ngx_gp_message_t *m)
+{
+    size_t       i, j;
+    const char  *name;
+
+    name = m->name;
+
+    for (i = 0; name == NULL && m->call_id && i < req->nmessages; i++) {
+        for (j = 0; j < req->messages[i].ncalls; j++) {
+            if (req->messages[i].calls[j].id
+                && strcmp(req->messages[i].calls[j].id, m->call_id) == 0)
+            {
+                name = req->messages[i].calls[j].name;
+                break;
+            }
+        }
+    }
+
+    ngx_gp_tools_render_result(b, m->call_id, name, m->text, m->len);
 }
 
 
@@ -1642,12 +2315,66 @@ render_chunk(ngx_gp_buf_t *b, const ngx_gp_chunk_t *c)
 
         ngx_gp_buf_lit(b, "\"reasoning_content\":");
         ngx_gp_buf_str(b, c->reasoning, c->reasoning_len);
+        comma = 1;
+    }
+
+    if (c->call) {
+        if (comma) {
+            ngx_gp_buf_lit(b, ",");
+        }
+
+        ngx_gp_buf_lit(b, "\"tool_calls\":[");
+        render_call(b, c->call, c->call_index, c->call_args ? 2 : 1);
+        ngx_gp_buf_lit(b, "]");
     }
 
     ngx_gp_buf_lit(b, "},\"finish_reason\":");
 
     ngx_gp_buf_cstr(b, c->finish_reason);
     ngx_gp_buf_lit(b, "}]}\n\n");
+}
+
+
+/*
+ * One tool call: part 0 {"id","type","function":{"name","arguments"}}
+ * (a message's), 1 the same with "index" first and "arguments":"" (the
+ * first chunk of a streamed call), 2 {"index","function":{"arguments"}}.
+ */
+
+static void
+render_call(ngx_gp_buf_t *b, const ngx_gp_tool_call_t *call, size_t index,
+    int part)
+{
+    ngx_gp_buf_lit(b, "{");
+
+    if (part) {
+        ngx_gp_buf_lit(b, "\"index\":");
+        ngx_gp_buf_uint(b, (uint64_t) index);
+
+        if (part == 2) {
+            ngx_gp_buf_lit(b, ",\"function\":{\"arguments\":");
+            ngx_gp_buf_cstr(b, call->arguments);
+            ngx_gp_buf_lit(b, "}}");
+            return;
+        }
+
+        ngx_gp_buf_lit(b, ",");
+    }
+
+    ngx_gp_buf_lit(b, "\"id\":");
+    ngx_gp_buf_cstr(b, call->id);
+    ngx_gp_buf_lit(b, ",\"type\":\"function\",\"function\":{\"name\":");
+    ngx_gp_buf_cstr(b, call->name);
+    ngx_gp_buf_lit(b, ",\"arguments\":");
+
+    if (part) {
+        ngx_gp_buf_lit(b, "\"\"");
+
+    } else {
+        ngx_gp_buf_cstr(b, call->arguments);
+    }
+
+    ngx_gp_buf_lit(b, "}}");
 }
 
 
@@ -1662,6 +2389,7 @@ char *
 ngx_gp_render_completion_into(const ngx_gp_completion_t *c, char *buf,
     size_t size, size_t *len)
 {
+    size_t        i;
     ngx_gp_buf_t  b;
 
     memset(&b, 0, sizeof(ngx_gp_buf_t));
@@ -1680,11 +2408,31 @@ ngx_gp_render_completion_into(const ngx_gp_completion_t *c, char *buf,
     ngx_gp_buf_cstr(&b, c->model);
     ngx_gp_buf_lit(&b, ",\"choices\":[{\"index\":0,\"message\":{\"role\":"
                 "\"assistant\",\"content\":");
-    ngx_gp_buf_str(&b, c->content, c->content_len);
+
+    if (c->ncalls && c->content_len == 0) {
+        ngx_gp_buf_lit(&b, "null");
+
+    } else {
+        ngx_gp_buf_str(&b, c->content, c->content_len);
+    }
 
     if (c->reasoning) {
         ngx_gp_buf_lit(&b, ",\"reasoning_content\":");
         ngx_gp_buf_str(&b, c->reasoning, c->reasoning_len);
+    }
+
+    if (c->ncalls) {
+        ngx_gp_buf_lit(&b, ",\"tool_calls\":[");
+
+        for (i = 0; i < c->ncalls; i++) {
+            if (i) {
+                ngx_gp_buf_lit(&b, ",");
+            }
+
+            render_call(&b, &c->calls[i], i, 0);
+        }
+
+        ngx_gp_buf_lit(&b, "]");
     }
 
     ngx_gp_buf_lit(&b, "},\"finish_reason\":");

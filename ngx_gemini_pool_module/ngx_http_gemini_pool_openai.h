@@ -24,6 +24,7 @@
 #include <jansson.h>
 
 #include "ngx_http_gemini_pool_text.h"
+#include "ngx_http_gemini_pool_tools.h"
 
 
 /*
@@ -68,6 +69,13 @@ typedef struct {
     size_t               len;
     ngx_gp_image_ref_t  *images;
     size_t               nimages;
+
+    /* tools.h: an ASSISTANT message's calls; a TOOL message's answer to
+       call_id (NULL: not given) of the function name (NULL: unknown) */
+    ngx_gp_tool_call_t  *calls;
+    size_t               ncalls;
+    char                *call_id;
+    char                *name;
 } ngx_gp_message_t;
 
 typedef struct {
@@ -78,6 +86,15 @@ typedef struct {
     char               *image_format;    /* explicit, or NULL */
     ngx_gp_message_t   *messages;
     size_t              nmessages;
+
+    /* tools.h: the functions offered (ntools 0: none, the usual case),
+       tool_choice (NGX_GP_TOOL_*) and its function's name, and
+       parallel_tool_calls: false */
+    ngx_gp_tool_t      *tools;
+    size_t              ntools;
+    int                 tool_choice;
+    char               *tool_name;
+    int                 no_parallel;
 } ngx_gp_chat_req_t;
 
 /*
@@ -103,6 +120,35 @@ typedef struct {
 int ngx_gp_chat_req_parse(const char *body, size_t len,
     ngx_gp_chat_req_t *req, ngx_gp_oai_error_t *err);
 void ngx_gp_chat_req_free(ngx_gp_chat_req_t *req);
+
+/*
+ * Tool definitions and calls out of JSON, for every surface (a surface
+ * maps the error to its own shape).  ngx_gp_tool_from_json(): name a
+ * valid function name, description absent, null or a string, parameters
+ * absent, null or an object (kept as compact JSON text).
+ * ngx_gp_tool_call_from_json(): id a string (absent or null: "call_"
+ * and index), name a valid function name, arguments absent or null
+ * ("{}"), an object, or a string holding JSON text (kept as given when
+ * it is not JSON: the model sees what the client sent).
+ * ngx_gp_tool_choice_check(): a named tool_choice names one of the
+ * tools.  param names the field in messages ("tools[2]").  0, or -1
+ * with err filled (400; 500 for memory).
+ */
+int ngx_gp_tool_from_json(ngx_gp_tool_t *t, json_t *name,
+    json_t *description, json_t *parameters, const char *param,
+    ngx_gp_oai_error_t *err);
+int ngx_gp_tool_call_from_json(ngx_gp_tool_call_t *c, json_t *id,
+    json_t *name, json_t *arguments, size_t index, const char *param,
+    ngx_gp_oai_error_t *err);
+int ngx_gp_tool_choice_check(const ngx_gp_chat_req_t *req,
+    const char *param, ngx_gp_oai_error_t *err);
+
+/*
+ * The first message of the turn's input: the last user message, or, when
+ * the messages after the last assistant message hold a tool result, the
+ * first of those messages.  nmessages when there is no user message.
+ */
+size_t ngx_gp_chat_input(const ngx_gp_chat_req_t *req);
 
 /*
  * The fast path of ngx_gp_chat_req_parse() (over the JSON scanner of
@@ -166,6 +212,13 @@ typedef struct {
     const char            *finish_reason; /* NULL: JSON null */
     const ngx_gp_usage_t  *usage;        /* non-NULL: usage chunk with
                                             "choices":[] */
+
+    /* non-NULL: "tool_calls":[one call] in the delta, its call_index;
+       call_args 0: index, id, type, name and "arguments":"", 1: index
+       and the arguments (OpenAI's stream of a call) */
+    const ngx_gp_tool_call_t  *call;
+    size_t                 call_index;
+    int                    call_args;
 } ngx_gp_chunk_t;
 
 /*
@@ -186,6 +239,10 @@ typedef struct {
     size_t                 reasoning_len;
     const char            *finish_reason; /* "stop", "content_filter" ... */
     ngx_gp_usage_t         usage;
+
+    /* message.tool_calls (ncalls 0: none); content "" is then null */
+    const ngx_gp_tool_call_t  *calls;
+    size_t                 ncalls;
 } ngx_gp_completion_t;
 
 /* a chat.completion object */

@@ -101,6 +101,8 @@ const ngx_gp_setting_def_t  ngx_gp_settings_table[NGX_GP_SET_N] = {
       NGX_GP_SETTING_INT, "1800"),
     F(COOKIE_REFRESH_CONCURRENCY, "cookie_refresh_concurrency",
       NGX_GP_SETTING_INT, "1", ngx_gp_setting_logins),
+    /* tool calls emulated in the turn (docs/tools.md); off: 400 */
+    S(TOOL_CALLS, "tool_calls", NGX_GP_SETTING_BOOL, "true"),
 };
 
 #undef S

@@ -37,6 +37,9 @@ typedef struct {
     const ngx_gp_usage_t      *usage;        /* the turn's, so far */
 
     unsigned                   stream:1;
+    unsigned                   tools:1;      /* calls are parsed: delta()
+                                                gets text only, finish()
+                                                the calls */
     unsigned                   role_sent:1;  /* the first delta went */
     unsigned                   error_sent:1; /* stop() ended the stream */
 } ngx_gp_reply_t;
@@ -48,9 +51,15 @@ typedef struct {
     size_t                     text_len;
     const u_char              *reasoning;    /* NULL: none */
     size_t                     reasoning_len;
-    const char                *finish_reason; /* "stop", ... */
+    const char                *finish_reason; /* "stop", "tool_calls",
+                                                 "content_filter" ... */
     ngx_gp_usage_t             usage;
     ngx_gp_media_t            *media;        /* NULL: none */
+
+    /* the model's tool calls (TOOLS-API.md): ncalls 0 when none; then
+       finish_reason is "tool_calls" and text the prose around them */
+    ngx_gp_tool_call_t        *calls;
+    size_t                     ncalls;
 } ngx_gp_answer_t;
 
 

@@ -36,6 +36,8 @@ static ngx_int_t ngx_gp_openai_chunk(ngx_gp_reply_t *o, const char *content,
     const char *finish_reason);
 static ngx_int_t ngx_gp_openai_render(ngx_gp_reply_t *o,
     const ngx_gp_chunk_t *c);
+static ngx_int_t ngx_gp_openai_call(ngx_gp_reply_t *o,
+    const ngx_gp_tool_call_t *calls, size_t i, ngx_uint_t args);
 
 
 const ngx_gp_surface_t  ngx_gp_surface_openai = {
@@ -172,6 +174,31 @@ ngx_gp_openai_chunk(ngx_gp_reply_t *o, const char *content,
         if (content == NULL && reasoning == NULL) {
             c.content = "";
         }
+    }
+
+    return ngx_gp_openai_render(o, &c);
+}
+
+
+/* one chunk of a streamed tool call: its head, or (args) its arguments */
+
+static ngx_int_t
+ngx_gp_openai_call(ngx_gp_reply_t *o, const ngx_gp_tool_call_t *calls,
+    size_t i, ngx_uint_t args)
+{
+    ngx_gp_chunk_t  c;
+
+    ngx_memzero(&c, sizeof(ngx_gp_chunk_t));
+    c.id = (char *) o->id;
+    c.model = o->model;
+    c.created = o->created;
+    c.call = &calls[i];
+    c.call_index = i;
+    c.call_args = args ? 1 : 0;
+
+    if (!o->role_sent) {
+        c.role = "assistant";
+        o->role_sent = 1;
     }
 
     return ngx_gp_openai_render(o, &c);
@@ -385,7 +412,7 @@ static ngx_int_t
 ngx_gp_openai_finish(ngx_gp_reply_t *o, ngx_gp_answer_t *a)
 {
     char                 *p, *q;
-    size_t                len, size;
+    size_t                i, len, size;
     ngx_int_t             rc;
     ngx_buf_t            *b;
     ngx_uint_t            parts;
@@ -403,6 +430,15 @@ ngx_gp_openai_finish(ngx_gp_reply_t *o, ngx_gp_answer_t *a)
 
         /* the finish chunk, the usage and [DONE]: one write */
         o->sse.defer = 1;
+
+        /* the tool calls, as OpenAI streams them: a head, the arguments */
+        for (i = 0; !o->error_sent && i < a->ncalls; i++) {
+            if (ngx_gp_openai_call(o, a->calls, i, 0) == NGX_ERROR
+                || ngx_gp_openai_call(o, a->calls, i, 1) == NGX_ERROR)
+            {
+                return NGX_ERROR;
+            }
+        }
 
         if (!o->error_sent
             && ngx_gp_openai_chunk(o, NULL, 0, NULL, 0, a->finish_reason)
@@ -439,6 +475,8 @@ ngx_gp_openai_finish(ngx_gp_reply_t *o, ngx_gp_answer_t *a)
     c.reasoning_len = a->reasoning_len;
     c.finish_reason = a->finish_reason;
     c.usage = a->usage;
+    c.calls = a->calls;
+    c.ncalls = a->ncalls;
 
     parts = ngx_gp_media_count(a->media)
             && (o->image_format == NGX_GP_FMT_ARRAY
@@ -456,6 +494,12 @@ ngx_gp_openai_finish(ngx_gp_reply_t *o, ngx_gp_answer_t *a)
 
         if (c.reasoning) {
             size += c.reasoning_len + c.reasoning_len / 8;
+        }
+
+        for (i = 0; i < c.ncalls; i++) {
+            len = ngx_strlen(c.calls[i].arguments);
+            size += 128 + ngx_strlen(c.calls[i].id)
+                    + ngx_strlen(c.calls[i].name) + len + len / 4;
         }
 
         b = ngx_create_temp_buf(r->pool, size);

@@ -1307,6 +1307,82 @@ class Mock:
         return s + TAIL
 
     @staticmethod
+    def tool_answer(ctx, d):
+        """The answer to a turn that carries the gateway's tool convention
+        ([Tools] block): calls in that convention, driven by the prompt, or
+        None (the usual echo). See README "Tool calls"."""
+        text = ctx["text"]
+        i = text.find("[Tools]\n")
+        u = text.rfind("[User Message]\n")
+        if i < 0 or u < i:
+            return None
+        head, user = text[i:u], text[u + len("[User Message]\n"):]
+        names, schemas = [], {}
+        for line in head.split("\n"):
+            if not line.startswith('{"name":'):
+                continue
+            try:
+                o = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(o, dict) and isinstance(o.get("name"), str):
+                names.append(o["name"])
+                p = o.get("parameters")
+                schemas[o["name"]] = p if isinstance(p, dict) else {}
+        if not names:
+            return None
+        if "<tool_result" in user:
+            res = re.findall(r"<tool_result[^>]*>\n?(.*?)\n?</tool_result>", user, re.S)
+            return "Results: " + "; ".join(r.strip() for r in res) + "."
+        forced = re.search(r'You must call the function "([^"]+)"', head)
+        found = []
+        for n in names:
+            m = re.search(r"(?<![\w.-])" + re.escape(n) + r"(?![\w.-])", user)
+            if m:
+                found.append((m.start(), n))
+        calls = [n for _, n in sorted(found)]
+        if forced:
+            calls = [forced.group(1)]
+        elif not calls and "You must call at least one function" in head:
+            calls = names[:1]
+        if not calls:
+            return None
+        if "Call one function at most." in head:
+            calls = calls[:1]
+        pairs = re.findall(r"(?<![\w:])([A-Za-z_][A-Za-z0-9_]*)=(\S+)", user)
+        cj = []
+        for n in calls:
+            props = schemas.get(n, {}).get("properties")
+            props = props if isinstance(props, dict) else {}
+            args = {}
+            for k, v in pairs:
+                if k in props and k not in args:
+                    t = props[k].get("type") if isinstance(props[k], dict) else None
+                    args[k] = int(v) if t in ("integer", "number") and v.isdigit() else v
+            cj.append(json.dumps({"name": n, "arguments": args}, ensure_ascii=False))
+        fmt = d.get("tool_format") or "tagged"
+        block = "\n".join("<tool_call>\n%s\n</tool_call>" % c for c in cj)
+        if fmt == "plain":
+            return block
+        if fmt == "prose":
+            return "Let me look that up.\n\n" + block + "\n\nI will answer when the results are in."
+        if fmt == "fenced":
+            return "Calling:\n" + "\n".join("```json\n%s\n```" % c for c in cj)
+        if fmt == "fenced_tag":
+            return "```\n" + block + "\n```"
+        if fmt == "bare":
+            return "Calling now.\n" + "\n".join(cj)
+        if fmt == "array":
+            return "[" + ", ".join(cj) + "]"
+        if fmt == "broken":
+            return '<tool_call>\n{"name": "%s", "arguments": {"city": }\n</tool_call>' % calls[0]
+        if fmt == "unclosed":
+            return "\n".join("<tool_call>\n%s" % c for c in cj)
+        if fmt == "unknown":
+            return '<tool_call>\n{"name": "not_a_tool", "arguments": {}}\n</tool_call>'
+        return "I will call %s.\n" % ", ".join(calls) + block
+
+    @staticmethod
     def el_text(text, thought=False):
         c = {"role": "model", "text": text}
         if thought:
@@ -1363,7 +1439,7 @@ class Mock:
         elif media == "video":
             text = VIDEO_TEXT
         else:
-            text = self.answer_text(ctx)
+            text = self.tool_answer(ctx, d) or self.answer_text(ctx)
         frags = split_fragments(text)
         if d.get("stream_error"):
             for f in frags[: max(1, min(2, len(frags) - 1))]:

@@ -1125,10 +1125,11 @@ static const char  *rnd_role[] = {
 static const char  *rnd_extra[] = {
     "\"temperature\":0.7", "\"temperature\":1", "\"max_tokens\":100",
     "\"top_p\":-0.25", "\"user\":\"abc\"", "\"n\":null",
-    "\"tools\":[{\"type\":\"function\",\"f\":[1,2,{\"a\":true}]}]",
+    "\"response_format\":[{\"type\":\"function\",\"f\":[1,2,{\"a\":"
+    "true}]}]",
     "\"x\":1e5", "\"x\":1.", "\"logit_bias\":{}", "\"seed\":12345678901234567",
     /* jansson refuses NUL in a key, wherever it is */
-    "\"logit_bias\":{\"a\\u0000b\":1}", "\"tools\":[{\"\\u0000\":null}]"
+    "\"logit_bias\":{\"a\\u0000b\":1}", "\"metadata\":[{\"\\u0000\":null}]"
 };
 
 
@@ -1488,8 +1489,8 @@ test_parse_fast_mutated(void **state)
         "{\"model\":\"gemini-auto\",\"stream\":true,\"stream_options\":"
         "{\"include_usage\":true},\"messages\":[{\"role\":\"system\","
         "\"content\":\"be\"},{\"role\":\"user\",\"content\":\"hello\"}],"
-        "\"tools\":[{\"type\":\"function\",\"f\":{\"a\":[1,2]}}],"
-        "\"logit_bias\":{\"12\":1}}",
+        "\"response_format\":[{\"type\":\"function\",\"f\":{\"a\":"
+        "[1,2]}}],\"logit_bias\":{\"12\":1}}",
         "{\"messages\":[{\"role\":\"user\",\"name\":\"x\",\"content\":"
         "\"hi\"}],\"temperature\":0.7,\"conversation_id\":\"c1\","
         "\"image_format\":\"url\"}"
