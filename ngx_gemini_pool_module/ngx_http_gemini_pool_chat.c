@@ -718,17 +718,12 @@ ngx_gp_chat_keys(ngx_gp_chat_ctx_t *ctx)
 
     req = &ctx->req;
 
-    for (last = req->nmessages; last > 0; last--) {
-        if (req->messages[last - 1].role == NGX_GP_ROLE_USER) {
-            break;
-        }
-    }
+    /* the turn's input: the last user message, or the tool results */
+    last = ngx_gp_chat_input(req);
 
-    if (last == 0) {
+    if (last == req->nmessages) {
         return;
     }
-
-    last--;
 
     for (i = 0; i < last; i++) {
         if (req->messages[i].role != NGX_GP_ROLE_SYSTEM) {
@@ -766,6 +761,14 @@ ngx_gp_chat_keys(ngx_gp_chat_ctx_t *ctx)
     }
 
     ngx_gp_chat_hash_message(&md5, &req->messages[last]);
+
+    /* tool results: the whole input, as the next turn will hash it */
+    if (req->messages[last].role == NGX_GP_ROLE_TOOL) {
+        for (i = last + 1; i < req->nmessages; i++) {
+            ngx_gp_chat_hash_message(&md5, &req->messages[i]);
+        }
+    }
+
     ngx_md5_update(&md5, "\x1e", 1);
     ngx_md5_update(&md5, "2:0:", 4);     /* the answer: an assistant turn */
 

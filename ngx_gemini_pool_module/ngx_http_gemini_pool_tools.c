@@ -50,8 +50,8 @@ static const char *gp_skip_blank(const char *p, const char *end);
 static const char *gp_json_end(const char *p, const char *end);
 static int gp_take_json(gp_parse_t *ps, const char *p, const char *end,
     int all);
-static int gp_take_value(gp_parse_t *ps, json_t *v);
-static int gp_take_call(gp_parse_t *ps, json_t *v, int check);
+static int gp_take_value(gp_parse_t *ps, json_t *v, int strict);
+static int gp_take_call(gp_parse_t *ps, json_t *v, int take, int strict);
 static int gp_known(gp_parse_t *ps, const char *name);
 static void gp_blanks(ngx_gp_buf_t *b);
 
@@ -627,7 +627,8 @@ gp_json_end(const char *p, const char *end)
 
 /*
  * The JSON values between p and end, blanks around and between them, as
- * calls; all == 1: one value only.  Takes them only when every one is a
+ * calls; all == 1: one value only, and strict (not in a <tool_call>
+ * block: "arguments" only).  Takes them only when every one is a
  * valid call: returns how many, 0 when not, -1 when out of memory.
  */
 
@@ -660,7 +661,7 @@ gp_take_json(gp_parse_t *ps, const char *p, const char *end, int all)
             goto undo;
         }
 
-        k = gp_take_value(ps, v);
+        k = gp_take_value(ps, v, all);
         json_decref(v);
 
         if (k <= 0) {
@@ -685,13 +686,13 @@ undo:
 /* a call object, or an array of them: how many were taken, 0, -1 */
 
 static int
-gp_take_value(gp_parse_t *ps, json_t *v)
+gp_take_value(gp_parse_t *ps, json_t *v, int strict)
 {
     size_t   i;
     json_t  *item;
 
     if (json_is_object(v)) {
-        return gp_take_call(ps, v, 1);
+        return gp_take_call(ps, v, 1, strict);
     }
 
     if (!json_is_array(v) || json_array_size(v) == 0) {
@@ -700,13 +701,13 @@ gp_take_value(gp_parse_t *ps, json_t *v)
 
     /* all or none: check first, then take */
     json_array_foreach(v, i, item) {
-        if (gp_take_call(ps, item, 0) != 1) {
+        if (gp_take_call(ps, item, 0, strict) != 1) {
             return 0;
         }
     }
 
     json_array_foreach(v, i, item) {
-        if (gp_take_call(ps, item, 1) != 1) {
+        if (gp_take_call(ps, item, 1, strict) != 1) {
             return ps->nomem ? -1 : 0;
         }
     }
@@ -722,7 +723,7 @@ gp_take_value(gp_parse_t *ps, json_t *v)
  */
 
 static int
-gp_take_call(gp_parse_t *ps, json_t *v, int take)
+gp_take_call(gp_parse_t *ps, json_t *v, int take, int strict)
 {
     char                 idbuf[32];
     json_t              *name, *args, *fn, *parsed;
@@ -763,6 +764,15 @@ gp_take_call(gp_parse_t *ps, json_t *v, int take)
         if (args) {
             break;
         }
+    }
+
+    /*
+     * Outside a <tool_call> block only {"name","arguments"} is a call: a
+     * tool definition quoted back ({"name","parameters"}) is not.
+     */
+
+    if (strict && i != 0) {
+        return 0;
     }
 
     parsed = NULL;

@@ -80,8 +80,9 @@ void ngx_gp_tools_render_result(ngx_gp_buf_t *b, const char *id,
  * may be missing), from code fences holding such blocks or a bare call
  * object or array, from a call object alone at the start of a line, and
  * from an answer that is only an array of calls; a call is
- * {"name":"<a defined tool>","arguments":{...}} ("parameters" or
- * "args" for arguments, a JSON string holding an object accepted too).
+ * {"name":"<a defined tool>","arguments":{...}} (a JSON string holding an
+ * object accepted too; inside a <tool_call> block "parameters", "args"
+ * or "input" for "arguments", and no arguments at all, are accepted).
  * Whatever is not a valid call (malformed JSON, an unknown name, no
  * closing tag) stays in the text, as written.  parallel 0 keeps the
  * first call only.  Ids are "call_<id_base><index>".

@@ -117,6 +117,14 @@ static const tools_case_t  cases[] = {
     { "text {\"name\":\"search\",\"arguments\":{}} inline", 0, NULL, NULL,
       NULL },
 
+    /* tool definitions quoted back are not calls (outside a block) */
+    { "The tools:\n{\"name\":\"search\",\"parameters\":{\"type\":"
+      "\"object\",\"properties\":{}}}\n{\"name\":\"get_weather\","
+      "\"description\":\"x\",\"parameters\":{}}", 0, NULL, NULL, NULL },
+    { "```json\n{\"name\":\"search\",\"parameters\":{}}\n```", 0, NULL,
+      NULL, NULL },
+    { "[{\"name\":\"search\",\"input\":{}}]", 0, NULL, NULL, NULL },
+
     /* a broken call beside a good one: the broken one stays text */
     { "<tool_call>{\"name\":\"search\",</tool_call>\n<tool_call>{\"name\":"
       "\"search\",\"arguments\":{\"ok\":true}}</tool_call>", 1,
