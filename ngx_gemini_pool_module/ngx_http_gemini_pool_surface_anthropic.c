@@ -270,6 +270,13 @@ ngx_gp_anthropic_content(json_t *c, ngx_gp_message_t *m, const char *at,
         goto nomem;
     }
 
+    if (m->role == NGX_GP_ROLE_ASSISTANT) {
+        m->calls = calloc(n ? n : 1, sizeof(ngx_gp_tool_call_t));
+        if (m->calls == NULL) {
+            goto nomem;
+        }
+    }
+
     for (i = 0; i < n; i++) {
         b = json_array_get(c, i);
         t = json_string_value(json_object_get(b, "type"));
@@ -314,6 +321,30 @@ ngx_gp_anthropic_content(json_t *c, ngx_gp_message_t *m, const char *at,
             continue;
         }
 
+        if (ngx_strcmp(t, "tool_use") == 0
+            && m->role == NGX_GP_ROLE_ASSISTANT)
+        {
+            if (ngx_gp_tool_call_from_json(&m->calls[m->ncalls],
+                                           json_object_get(b, "id"),
+                                           json_object_get(b, "name"),
+                                           json_object_get(b, "input"),
+                                           m->ncalls, bat, err)
+                != 0)
+            {
+                return NGX_ERROR;
+            }
+
+            m->ncalls++;
+            continue;
+        }
+
+        if (ngx_strcmp(t, "tool_result") == 0
+            && m->role == NGX_GP_ROLE_USER)
+        {
+            /* a message of its own (ngx_gp_anthropic_results) */
+            continue;
+        }
+
         if (ngx_strcmp(t, "thinking") == 0
             || ngx_strcmp(t, "redacted_thinking") == 0)
         {
@@ -338,11 +369,209 @@ nomem:
 }
 
 
+/*
+ * The tool_result blocks of a user message: one TOOL message each, before
+ * the message's own text; the function's name from the earlier call.
+ */
+
+static ngx_int_t
+ngx_gp_anthropic_results(ngx_gp_chat_req_t *req, json_t *content,
+    const char *at, ngx_gp_oai_error_t *err)
+{
+    size_t              i, j, k;
+    json_t             *b, *id, *c;
+    const char         *t;
+    ngx_gp_message_t   *m, *prev;
+    char                bat[64];
+
+    for (i = 0; i < json_array_size(content); i++) {
+        b = json_array_get(content, i);
+        t = json_string_value(json_object_get(b, "type"));
+
+        if (t == NULL || ngx_strcmp(t, "tool_result") != 0) {
+            continue;
+        }
+
+        ngx_snprintf((u_char *) bat, sizeof(bat), "%s.%uz%Z", at, i);
+
+        id = json_object_get(b, "tool_use_id");
+
+        if (!json_is_string(id)) {
+            ngx_gp_oai_error_set(err, NGX_HTTP_BAD_REQUEST,
+                                 "invalid_request_error", NULL, NULL,
+                                 "%s.tool_use_id: Field required", bat);
+            return NGX_ERROR;
+        }
+
+        m = &req->messages[req->nmessages++];
+        m->role = NGX_GP_ROLE_TOOL;
+
+        m->call_id = strdup(json_string_value(id));
+        if (m->call_id == NULL) {
+            goto nomem;
+        }
+
+        for (j = 0; j + 1 < req->nmessages && m->name == NULL; j++) {
+            prev = &req->messages[j];
+
+            for (k = 0; k < prev->ncalls; k++) {
+                if (ngx_strcmp(prev->calls[k].id, m->call_id) == 0) {
+                    m->name = strdup(prev->calls[k].name);
+                    break;
+                }
+            }
+        }
+
+        if (json_is_true(json_object_get(b, "is_error"))
+            && ngx_gp_anthropic_text(m, "Error:", 6) != NGX_OK)
+        {
+            goto nomem;
+        }
+
+        c = json_object_get(b, "content");
+
+        if (c && !json_is_null(c)) {
+            ngx_snprintf((u_char *) bat, sizeof(bat), "%s.%uz.content%Z", at,
+                         i);
+
+            if (ngx_gp_anthropic_content(c, m, bat, err) != NGX_OK) {
+                return NGX_ERROR;
+            }
+        }
+
+        if (m->text == NULL) {
+            m->text = strdup("");
+            if (m->text == NULL) {
+                goto nomem;
+            }
+        }
+    }
+
+    return NGX_OK;
+
+nomem:
+
+    ngx_gp_oai_error_set(err, NGX_HTTP_INTERNAL_SERVER_ERROR, "server_error",
+                         NULL, NULL, "out of memory");
+    return NGX_ERROR;
+}
+
+
+/* "tools" ({name, description, input_schema}) and "tool_choice" */
+
+static ngx_int_t
+ngx_gp_anthropic_tools(ngx_gp_chat_req_t *req, json_t *root,
+    ngx_gp_oai_error_t *err)
+{
+    size_t       i, n;
+    json_t      *tools, *tool, *choice, *v;
+    const char  *t;
+    char         at[32];
+
+    tools = json_object_get(root, "tools");
+
+    if (tools && !json_is_null(tools) && !json_is_array(tools)) {
+        ngx_gp_oai_error_set(err, NGX_HTTP_BAD_REQUEST,
+                             "invalid_request_error", NULL, NULL,
+                             "tools: an array is required");
+        return NGX_ERROR;
+    }
+
+    n = json_array_size(tools);
+
+    if (n) {
+        req->tools = calloc(n, sizeof(ngx_gp_tool_t));
+        if (req->tools == NULL) {
+            goto nomem;
+        }
+    }
+
+    for (i = 0; i < n; i++) {
+        tool = json_array_get(tools, i);
+        t = json_string_value(json_object_get(tool, "type"));
+
+        ngx_snprintf((u_char *) at, sizeof(at), "tools.%uz%Z", i);
+
+        if (t && ngx_strcmp(t, "custom") != 0) {
+            ngx_gp_oai_error_set(err, NGX_HTTP_BAD_REQUEST,
+                                 "invalid_request_error", NULL, NULL,
+                                 "%s: tools of type \"%.32s\" are not "
+                                 "supported here (client tools only)", at, t);
+            return NGX_ERROR;
+        }
+
+        if (ngx_gp_tool_from_json(&req->tools[i],
+                                  json_object_get(tool, "name"),
+                                  json_object_get(tool, "description"),
+                                  json_object_get(tool, "input_schema"),
+                                  at, err)
+            != 0)
+        {
+            return NGX_ERROR;
+        }
+
+        req->ntools++;
+    }
+
+    choice = json_object_get(root, "tool_choice");
+
+    if (choice == NULL || json_is_null(choice)) {
+        return NGX_OK;
+    }
+
+    t = json_string_value(json_object_get(choice, "type"));
+
+    if (t && ngx_strcmp(t, "auto") == 0) {
+        req->tool_choice = NGX_GP_TOOL_AUTO;
+
+    } else if (t && ngx_strcmp(t, "none") == 0) {
+        req->tool_choice = NGX_GP_TOOL_NONE;
+
+    } else if (t && ngx_strcmp(t, "any") == 0) {
+        req->tool_choice = NGX_GP_TOOL_REQUIRED;
+
+    } else if (t && ngx_strcmp(t, "tool") == 0
+               && json_is_string(json_object_get(choice, "name")))
+    {
+        req->tool_choice = NGX_GP_TOOL_FUNCTION;
+        req->tool_name = strdup(json_string_value(json_object_get(choice,
+                                                                  "name")));
+        if (req->tool_name == NULL) {
+            goto nomem;
+        }
+
+    } else {
+        ngx_gp_oai_error_set(err, NGX_HTTP_BAD_REQUEST,
+                             "invalid_request_error", NULL, NULL,
+                             "tool_choice: {\"type\":\"auto\"}, "
+                             "{\"type\":\"any\"}, {\"type\":\"none\"} "
+                             "or {\"type\":\"tool\",\"name\"} is "
+                             "required");
+        return NGX_ERROR;
+    }
+
+    v = json_object_get(choice, "disable_parallel_tool_use");
+    req->no_parallel = json_is_true(v);
+
+    if (ngx_gp_tool_choice_check(req, "tool_choice", err) != 0) {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+
+nomem:
+
+    ngx_gp_oai_error_set(err, NGX_HTTP_INTERNAL_SERVER_ERROR, "server_error",
+                         NULL, NULL, "out of memory");
+    return NGX_ERROR;
+}
+
+
 static ngx_int_t
 ngx_gp_anthropic_root(ngx_gp_reply_t *o, json_t *root,
     ngx_gp_oai_error_t *err)
 {
-    size_t              i, n;
+    size_t              i, n, total, results;
     json_t             *v, *msgs, *sys, *msg;
     ngx_uint_t          user;
     const char         *role;
@@ -408,7 +637,19 @@ ngx_gp_anthropic_root(ngx_gp_reply_t *o, json_t *root,
 
     n = json_array_size(msgs);
 
-    req->messages = calloc(n + 1, sizeof(ngx_gp_message_t));
+    /* the system, the messages, and a message per tool result */
+    total = n + 1;
+
+    for (i = 0; i < n; i++) {
+        v = json_object_get(json_array_get(msgs, i), "content");
+        total += json_is_array(v) ? json_array_size(v) : 0;
+    }
+
+    if (ngx_gp_anthropic_tools(req, root, err) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    req->messages = calloc(total, sizeof(ngx_gp_message_t));
     if (req->messages == NULL) {
         goto nomem;
     }
@@ -431,6 +672,25 @@ ngx_gp_anthropic_root(ngx_gp_reply_t *o, json_t *root,
         role = json_string_value(json_object_get(msg, "role"));
 
         ngx_snprintf((u_char *) at, sizeof(at), "messages.%uz%Z", i);
+
+        results = req->nmessages;
+
+        if (role && ngx_strcmp(role, "user") == 0) {
+            ngx_snprintf((u_char *) at, sizeof(at), "messages.%uz.content%Z",
+                         i);
+
+            if (ngx_gp_anthropic_results(req, json_object_get(msg,
+                                                              "content"),
+                                         at, err)
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+            ngx_snprintf((u_char *) at, sizeof(at), "messages.%uz%Z", i);
+        }
+
+        results = req->nmessages - results;
 
         m = &req->messages[req->nmessages++];
 
@@ -457,6 +717,14 @@ ngx_gp_anthropic_root(ngx_gp_reply_t *o, json_t *root,
             != NGX_OK)
         {
             return NGX_ERROR;
+        }
+
+        if (results && m->text == NULL && m->nimages == 0) {
+            /* tool results only: no user text after them */
+            free(m->images);
+            ngx_memzero(m, sizeof(ngx_gp_message_t));
+            req->nmessages--;
+            continue;
         }
 
         if (m->text == NULL) {
@@ -732,10 +1000,66 @@ ngx_gp_anthropic_stop(ngx_gp_reply_t *o, ngx_gp_oai_error_t *err)
 }
 
 
+/*
+ * A tool call as a tool_use block: its start (the input empty), the
+ * input as one input_json_delta, its stop.
+ */
+
+static ngx_int_t
+ngx_gp_anthropic_tool_use(ngx_gp_reply_t *o, ngx_gp_tool_call_t *call)
+{
+    u_char      *p, buf[160];
+    ngx_uint_t   index;
+
+    index = o->data / NGX_GP_ANT_INDEX;
+
+    p = ngx_sprintf(buf, "event: content_block_start\ndata: {\"type\":"
+                    "\"content_block_start\",\"index\":%ui,"
+                    "\"content_block\":{\"type\":\"tool_use\",\"id\":\"",
+                    index);
+
+    if (ngx_gp_sse_append(&o->sse, buf, p - buf, 0) != NGX_OK
+        || ngx_gp_sse_append(&o->sse, (u_char *) call->id,
+                             ngx_strlen(call->id), 1) != NGX_OK
+        || ngx_gp_sse_append(&o->sse, (u_char *) "\",\"name\":\"", 10, 0)
+           != NGX_OK
+        || ngx_gp_sse_append(&o->sse, (u_char *) call->name,
+                             ngx_strlen(call->name), 1) != NGX_OK
+        || ngx_gp_sse_send(&o->sse, (u_char *) "\",\"input\":{}}}\n\n",
+                           sizeof("\",\"input\":{}}}\n\n") - 1, 0)
+           == NGX_ERROR)
+    {
+        return NGX_ERROR;
+    }
+
+    p = ngx_sprintf(buf, "event: content_block_delta\ndata: {\"type\":"
+                    "\"content_block_delta\",\"index\":%ui,\"delta\":"
+                    "{\"type\":\"input_json_delta\",\"partial_json\":\"",
+                    index);
+
+    if (ngx_gp_sse_append(&o->sse, buf, p - buf, 0) != NGX_OK
+        || ngx_gp_sse_append(&o->sse, (u_char *) call->arguments,
+                             ngx_strlen(call->arguments), 1) != NGX_OK
+        || ngx_gp_sse_send(&o->sse, (u_char *) "\"}}\n\n", 5, 0)
+           == NGX_ERROR)
+    {
+        return NGX_ERROR;
+    }
+
+    o->data += NGX_GP_ANT_INDEX;
+
+    p = ngx_sprintf(buf, "{\"type\":\"content_block_stop\",\"index\":%ui}",
+                    index);
+
+    return ngx_gp_anthropic_event(o, "content_block_stop", buf, p);
+}
+
+
 static ngx_int_t
 ngx_gp_anthropic_stream_end(ngx_gp_reply_t *o, ngx_gp_answer_t *a)
 {
     u_char  *p, buf[256];
+    size_t   i;
 
     if (!o->sse.header_sent && ngx_gp_anthropic_begin(o) != NGX_OK) {
         return NGX_ERROR;
@@ -750,6 +1074,12 @@ ngx_gp_anthropic_stream_end(ngx_gp_reply_t *o, ngx_gp_answer_t *a)
 
     if (ngx_gp_anthropic_close(o) == NGX_ERROR) {
         return NGX_ERROR;
+    }
+
+    for (i = 0; i < a->ncalls; i++) {
+        if (ngx_gp_anthropic_tool_use(o, &a->calls[i]) == NGX_ERROR) {
+            return NGX_ERROR;
+        }
     }
 
     if (!(o->data & NGX_GP_ANT_PING)
@@ -783,8 +1113,8 @@ static ngx_int_t
 ngx_gp_anthropic_finish(ngx_gp_reply_t *o, ngx_gp_answer_t *a)
 {
     char       *p;
-    size_t      len;
-    json_t     *root, *content, *b;
+    size_t      i, len;
+    json_t     *root, *content, *b, *input;
     ngx_int_t   rc;
 
     if (o->stream) {
@@ -807,12 +1137,31 @@ ngx_gp_anthropic_finish(ngx_gp_reply_t *o, ngx_gp_answer_t *a)
         }
     }
 
-    b = json_pack("{s:s, s:s%}", "type", "text",
-                  "text", a->text ? (char *) a->text : "", a->text_len);
+    if (a->text_len || a->ncalls == 0) {
+        b = json_pack("{s:s, s:s%}", "type", "text",
+                      "text", a->text ? (char *) a->text : "", a->text_len);
 
-    if (b == NULL || json_array_append_new(content, b) != 0) {
-        json_decref(content);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        if (b == NULL || json_array_append_new(content, b) != 0) {
+            json_decref(content);
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    for (i = 0; i < a->ncalls; i++) {
+        input = json_loads(a->calls[i].arguments, 0, NULL);
+
+        b = json_pack("{s:s, s:s, s:s, s:o}", "type", "tool_use",
+                      "id", a->calls[i].id, "name", a->calls[i].name,
+                      "input", json_is_object(input) ? input : json_object());
+
+        if (input && !json_is_object(input)) {
+            json_decref(input);
+        }
+
+        if (b == NULL || json_array_append_new(content, b) != 0) {
+            json_decref(content);
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
     }
 
     root = json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:n, s:{s:I, s:I}}",
