@@ -191,6 +191,7 @@ ngx_gp_gemini_parts(json_t *parts, ngx_gp_message_t *m, const char *at,
     json_t              *part, *v, *d, *mt;
     const char          *s;
     ngx_gp_image_ref_t  *img;
+    char                 pat[96];
 
     if (!json_is_array(parts)) {
         ngx_gp_oai_error_set(err, NGX_HTTP_BAD_REQUEST,
@@ -206,10 +207,48 @@ ngx_gp_gemini_parts(json_t *parts, ngx_gp_message_t *m, const char *at,
         goto nomem;
     }
 
+    if (m->role == NGX_GP_ROLE_ASSISTANT) {
+        m->calls = calloc(n ? n : 1, sizeof(ngx_gp_tool_call_t));
+        if (m->calls == NULL) {
+            goto nomem;
+        }
+    }
+
     for (i = 0; i < n; i++) {
         part = json_array_get(parts, i);
 
         if (json_is_true(json_object_get(part, "thought"))) {
+            continue;
+        }
+
+        v = json_object_get(part, "functionCall");
+        if (v == NULL) {
+            v = json_object_get(part, "function_call");
+        }
+
+        if (v && m->role == NGX_GP_ROLE_ASSISTANT) {
+            ngx_snprintf((u_char *) pat, sizeof(pat),
+                         "%s.parts[%uz].functionCall%Z", at, i);
+
+            if (ngx_gp_tool_call_from_json(&m->calls[m->ncalls],
+                                           json_object_get(v, "id"),
+                                           json_object_get(v, "name"),
+                                           json_object_get(v, "args"),
+                                           m->ncalls, pat, err)
+                != 0)
+            {
+                return NGX_ERROR;
+            }
+
+            m->ncalls++;
+            continue;
+        }
+
+        if (m->role == NGX_GP_ROLE_USER
+            && (json_object_get(part, "functionResponse")
+                || json_object_get(part, "function_response")))
+        {
+            /* a message of its own (ngx_gp_gemini_responses) */
             continue;
         }
 
@@ -335,10 +374,222 @@ nomem:
 }
 
 
+/*
+ * The functionResponse parts of a user turn: one TOOL message each, before
+ * the turn's own parts; the call's id when given, else paired by name.
+ */
+
+static ngx_int_t
+ngx_gp_gemini_responses(ngx_gp_chat_req_t *req, json_t *parts,
+    ngx_gp_oai_error_t *err, size_t turn)
+{
+    char               *text;
+    size_t              i, len;
+    json_t             *v, *name, *id, *resp;
+    ngx_gp_message_t   *m;
+
+    for (i = 0; i < json_array_size(parts); i++) {
+        v = json_object_get(json_array_get(parts, i), "functionResponse");
+        if (v == NULL) {
+            v = json_object_get(json_array_get(parts, i),
+                                "function_response");
+        }
+
+        if (v == NULL) {
+            continue;
+        }
+
+        name = json_object_get(v, "name");
+        id = json_object_get(v, "id");
+
+        if (!json_is_string(name)
+            || !ngx_gp_tool_name_ok(json_string_value(name),
+                                    json_string_length(name)))
+        {
+            ngx_gp_oai_error_set(err, NGX_HTTP_BAD_REQUEST,
+                                 "invalid_request_error", NULL, NULL,
+                                 "contents[%zu].parts[%zu].functionResponse"
+                                 ".name: a function name is required",
+                                 turn, i);
+            return NGX_ERROR;
+        }
+
+        m = &req->messages[req->nmessages++];
+        m->role = NGX_GP_ROLE_TOOL;
+
+        m->name = strdup(json_string_value(name));
+        if (m->name == NULL) {
+            goto nomem;
+        }
+
+        if (json_is_string(id)) {
+            m->call_id = strdup(json_string_value(id));
+            if (m->call_id == NULL) {
+                goto nomem;
+            }
+        }
+
+        resp = json_object_get(v, "response");
+
+        text = resp ? json_dumps(resp, JSON_COMPACT | JSON_ENCODE_ANY)
+                    : strdup("");
+        if (text == NULL) {
+            goto nomem;
+        }
+
+        len = strlen(text);
+        m->text = text;
+        m->len = len;
+    }
+
+    return NGX_OK;
+
+nomem:
+
+    ngx_gp_oai_error_set(err, NGX_HTTP_INTERNAL_SERVER_ERROR, "server_error",
+                         NULL, NULL, "out of memory");
+    return NGX_ERROR;
+}
+
+
+/* tools[].functionDeclarations[] and toolConfig.functionCallingConfig */
+
+static ngx_int_t
+ngx_gp_gemini_tools(ngx_gp_chat_req_t *req, json_t *root,
+    ngx_gp_oai_error_t *err)
+{
+    size_t       i, j, n;
+    json_t      *tools, *decls, *d, *cfg, *names, *params;
+    const char  *mode;
+    char         at[64];
+
+    tools = json_object_get(root, "tools");
+
+    if (tools && !json_is_null(tools) && !json_is_array(tools)) {
+        ngx_gp_oai_error_set(err, NGX_HTTP_BAD_REQUEST,
+                             "invalid_request_error", NULL, NULL,
+                             "tools: an array is required");
+        return NGX_ERROR;
+    }
+
+    n = 0;
+
+    for (i = 0; i < json_array_size(tools); i++) {
+        decls = json_object_get(json_array_get(tools, i),
+                                "functionDeclarations");
+        if (decls == NULL) {
+            decls = json_object_get(json_array_get(tools, i),
+                                    "function_declarations");
+        }
+
+        if (!json_is_array(decls)) {
+            ngx_gp_oai_error_set(err, NGX_HTTP_BAD_REQUEST,
+                                 "invalid_request_error", NULL, NULL,
+                                 "tools[%zu]: only functionDeclarations are "
+                                 "supported here", i);
+            return NGX_ERROR;
+        }
+
+        n += json_array_size(decls);
+    }
+
+    if (n) {
+        req->tools = calloc(n, sizeof(ngx_gp_tool_t));
+        if (req->tools == NULL) {
+            goto nomem;
+        }
+    }
+
+    for (i = 0; i < json_array_size(tools); i++) {
+        decls = json_object_get(json_array_get(tools, i),
+                                "functionDeclarations");
+        if (decls == NULL) {
+            decls = json_object_get(json_array_get(tools, i),
+                                    "function_declarations");
+        }
+
+        for (j = 0; j < json_array_size(decls); j++) {
+            d = json_array_get(decls, j);
+
+            params = json_object_get(d, "parameters");
+            if (params == NULL) {
+                params = json_object_get(d, "parametersJsonSchema");
+            }
+
+            ngx_snprintf((u_char *) at, sizeof(at),
+                         "tools[%uz].functionDeclarations[%uz]%Z", i, j);
+
+            if (ngx_gp_tool_from_json(&req->tools[req->ntools],
+                                      json_object_get(d, "name"),
+                                      json_object_get(d, "description"),
+                                      params, at, err)
+                != 0)
+            {
+                return NGX_ERROR;
+            }
+
+            req->ntools++;
+        }
+    }
+
+    cfg = json_object_get(root, "toolConfig");
+    if (cfg == NULL) {
+        cfg = json_object_get(root, "tool_config");
+    }
+
+    cfg = json_object_get(cfg, "functionCallingConfig");
+    mode = json_string_value(json_object_get(cfg, "mode"));
+    names = json_object_get(cfg, "allowedFunctionNames");
+
+    if (mode == NULL || ngx_strcmp(mode, "AUTO") == 0
+        || ngx_strcmp(mode, "MODE_UNSPECIFIED") == 0)
+    {
+        return NGX_OK;
+    }
+
+    if (ngx_strcmp(mode, "NONE") == 0) {
+        req->tool_choice = NGX_GP_TOOL_NONE;
+        return NGX_OK;
+    }
+
+    if (ngx_strcmp(mode, "ANY") != 0 && ngx_strcmp(mode, "VALIDATED") != 0) {
+        ngx_gp_oai_error_set(err, NGX_HTTP_BAD_REQUEST,
+                             "invalid_request_error", NULL, NULL,
+                             "toolConfig.functionCallingConfig.mode: AUTO, "
+                             "ANY, NONE or VALIDATED is required");
+        return NGX_ERROR;
+    }
+
+    req->tool_choice = NGX_GP_TOOL_REQUIRED;
+
+    if (json_array_size(names) == 1
+        && json_is_string(json_array_get(names, 0)))
+    {
+        req->tool_choice = NGX_GP_TOOL_FUNCTION;
+        req->tool_name = strdup(json_string_value(json_array_get(names, 0)));
+        if (req->tool_name == NULL) {
+            goto nomem;
+        }
+    }
+
+    if (ngx_gp_tool_choice_check(req, "toolConfig", err) != 0) {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+
+nomem:
+
+    ngx_gp_oai_error_set(err, NGX_HTTP_INTERNAL_SERVER_ERROR, "server_error",
+                         NULL, NULL, "out of memory");
+    return NGX_ERROR;
+}
+
+
 static ngx_int_t
 ngx_gp_gemini_root(ngx_gp_reply_t *o, json_t *root, ngx_gp_oai_error_t *err)
 {
-    size_t              i, n;
+    size_t              i, n, total, results;
     json_t             *contents, *sys, *c, *v;
     ngx_uint_t          user;
     const char         *role;
@@ -378,7 +629,19 @@ ngx_gp_gemini_root(ngx_gp_reply_t *o, json_t *root, ngx_gp_oai_error_t *err)
 
     n = json_array_size(contents);
 
-    req->messages = calloc(n + 1, sizeof(ngx_gp_message_t));
+    /* the system, the turns, and a message per function response */
+    total = n + 1;
+
+    for (i = 0; i < n; i++) {
+        total += json_array_size(json_object_get(json_array_get(contents, i),
+                                                 "parts"));
+    }
+
+    if (ngx_gp_gemini_tools(req, root, err) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    req->messages = calloc(total, sizeof(ngx_gp_message_t));
     if (req->messages == NULL) {
         goto nomem;
     }
@@ -414,9 +677,25 @@ ngx_gp_gemini_root(ngx_gp_reply_t *o, json_t *root, ngx_gp_oai_error_t *err)
         c = json_array_get(contents, i);
         role = json_string_value(json_object_get(c, "role"));
 
+        results = req->nmessages;
+
+        if (role == NULL || role[0] == '\0' || ngx_strcmp(role, "user") == 0
+            || ngx_strcmp(role, "function") == 0)
+        {
+            if (ngx_gp_gemini_responses(req, json_object_get(c, "parts"),
+                                        err, i)
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+        }
+
+        results = req->nmessages - results;
+
         m = &req->messages[req->nmessages++];
 
-        if (role == NULL || role[0] == '\0' || ngx_strcmp(role, "user") == 0)
+        if (role == NULL || role[0] == '\0' || ngx_strcmp(role, "user") == 0
+            || ngx_strcmp(role, "function") == 0)
         {
             m->role = NGX_GP_ROLE_USER;
             user = 1;
@@ -438,6 +717,14 @@ ngx_gp_gemini_root(ngx_gp_reply_t *o, json_t *root, ngx_gp_oai_error_t *err)
             != NGX_OK)
         {
             return NGX_ERROR;
+        }
+
+        if (results && m->text == NULL && m->nimages == 0) {
+            /* function responses only: no user text after them */
+            free(m->images);
+            ngx_memzero(m, sizeof(ngx_gp_message_t));
+            req->nmessages--;
+            continue;
         }
 
         if (m->text == NULL) {
@@ -717,9 +1004,41 @@ ngx_gp_gemini_stop(ngx_gp_reply_t *o, ngx_gp_oai_error_t *err)
 }
 
 
+/* the calls as functionCall parts, appended to parts: 0, -1 */
+
+static int
+ngx_gp_gemini_calls(ngx_gp_answer_t *a, json_t *parts)
+{
+    size_t   i;
+    json_t  *args, *part;
+
+    for (i = 0; i < a->ncalls; i++) {
+        args = json_loads(a->calls[i].arguments, 0, NULL);
+
+        if (!json_is_object(args)) {
+            json_decref(args);
+            args = json_object();
+        }
+
+        part = json_pack("{s:{s:s, s:s, s:o}}", "functionCall",
+                         "id", a->calls[i].id, "name", a->calls[i].name,
+                         "args", args);
+
+        if (part == NULL || json_array_append_new(parts, part) != 0) {
+            return -1;
+        }
+    }
+
+    return 0;
+}
+
+
 static ngx_int_t
 ngx_gp_gemini_stream_end(ngx_gp_reply_t *o, ngx_gp_answer_t *a)
 {
+    char    *calls;
+    size_t   len;
+    json_t  *parts;
     u_char  *p, buf[320];
 
     if (!o->sse.header_sent && ngx_gp_gemini_begin(o) != NGX_OK) {
@@ -734,8 +1053,42 @@ ngx_gp_gemini_stream_end(ngx_gp_reply_t *o, ngx_gp_answer_t *a)
                : ngx_gp_sse_send(&o->sse, (u_char *) "]", 1, 1);
     }
 
-    p = ngx_sprintf(buf, "{\"candidates\":[{\"content\":{\"parts\":"
-                    "[{\"text\":\"\"}],\"role\":\"model\"},"
+    /* the calls (when any) as the parts of the last element */
+    calls = NULL;
+    len = 0;
+
+    if (a->ncalls) {
+        parts = json_array();
+
+        if (parts == NULL || ngx_gp_gemini_calls(a, parts) != 0) {
+            json_decref(parts);
+            return NGX_ERROR;
+        }
+
+        calls = ngx_gp_json_dump(parts, &len);
+        if (calls == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    if (ngx_gp_gemini_open(o) != NGX_OK
+        || ngx_gp_sse_append(&o->sse,
+                             (u_char *) "{\"candidates\":[{\"content\":"
+                             "{\"parts\":",
+                             sizeof("{\"candidates\":[{\"content\":"
+                                    "{\"parts\":") - 1, 0) != NGX_OK
+        || (calls ? ngx_gp_sse_append(&o->sse, (u_char *) calls, len, 0)
+                  : ngx_gp_sse_append(&o->sse, (u_char *) "[{\"text\":\"\"}]",
+                                      sizeof("[{\"text\":\"\"}]") - 1, 0))
+           != NGX_OK)
+    {
+        free(calls);
+        return NGX_ERROR;
+    }
+
+    free(calls);
+
+    p = ngx_sprintf(buf, ",\"role\":\"model\"},"
                     "\"finishReason\":\"%s\",\"index\":0}],"
                     "\"usageMetadata\":{\"promptTokenCount\":%uL,"
                     "\"candidatesTokenCount\":%uL,"
@@ -744,8 +1097,7 @@ ngx_gp_gemini_stream_end(ngx_gp_reply_t *o, ngx_gp_answer_t *a)
                     a->usage.prompt_tokens, a->usage.completion_tokens,
                     a->usage.prompt_tokens + a->usage.completion_tokens);
 
-    if (ngx_gp_gemini_open(o) != NGX_OK
-        || ngx_gp_sse_append(&o->sse, buf, p - buf, 0) != NGX_OK
+    if (ngx_gp_sse_append(&o->sse, buf, p - buf, 0) != NGX_OK
         || ngx_gp_gemini_tail(o) != NGX_OK)
     {
         return NGX_ERROR;
@@ -784,10 +1136,17 @@ ngx_gp_gemini_finish(ngx_gp_reply_t *o, ngx_gp_answer_t *a)
         }
     }
 
-    part = json_pack("{s:s%}", "text", a->text ? (char *) a->text : "",
-                     a->text_len);
+    if (a->text_len || a->ncalls == 0) {
+        part = json_pack("{s:s%}", "text", a->text ? (char *) a->text : "",
+                         a->text_len);
 
-    if (part == NULL || json_array_append_new(parts, part) != 0) {
+        if (part == NULL || json_array_append_new(parts, part) != 0) {
+            json_decref(parts);
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    if (ngx_gp_gemini_calls(a, parts) != 0) {
         json_decref(parts);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
