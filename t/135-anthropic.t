@@ -246,3 +246,61 @@ sql("DELETE FROM api_keys; INSERT INTO api_keys (name, key_hash) VALUES ('ant', 
 [401, 200]
 --- response_body_like eval
 [qr/"type":"authentication_error"/, qr/^\{"input_tokens":2\}$/]
+
+
+=== TEST 13: tools: a tool_use block after the prose, stop_reason tool_use
+--- config
+    location /v1/ { gemini_pool_api; }
+--- request
+POST /v1/messages
+{"model":"gemini-2.5-flash","max_tokens":64,"tools":[{"name":"get_weather","description":"The weather","input_schema":{"type":"object","properties":{"city":{"type":"string"}}}},{"name":"search","input_schema":{"type":"object","properties":{"q":{"type":"string"}}}}],"messages":[{"role":"user","content":"search q=news then get_weather city=Lima"}]}
+--- error_code: 200
+--- response_body_like eval
+qr/^\{"id":"msg_[0-9a-f]{24}","type":"message","role":"assistant","model":"gemini-2\.5-flash","content":\[\{"type":"text","text":"I will call search, get_weather\."\},\{"type":"tool_use","id":"call_([0-9a-f]{24})0","name":"search","input":\{"q":"news"\}\},\{"type":"tool_use","id":"call_\g{1}1","name":"get_weather","input":\{"city":"Lima"\}\}\],"stop_reason":"tool_use","stop_sequence":null,"usage":\{"input_tokens":\d+,"output_tokens":\d+\}\}$/
+
+
+=== TEST 14: tools streamed: tool_use blocks with input_json_delta, byte by byte
+--- config
+    location /v1/ { gemini_pool_api; }
+--- request
+POST /v1/messages
+{"model":"gemini-2.5-flash","max_tokens":64,"stream":true,"tools":[{"name":"get_weather","input_schema":{"type":"object","properties":{"city":{"type":"string"}}}}],"messages":[{"role":"user","content":"get_weather city=Rome"}]}
+--- error_code: 200
+--- response_body_like eval
+qr/\Aevent: message_start\ndata: \{[^\n]+\}\n\nevent: content_block_start\ndata: \{"type":"content_block_start","index":0,"content_block":\{"type":"text","text":""\}\}\n\nevent: ping\ndata: \{"type":"ping"\}\n\n(event: content_block_delta\ndata: \{"type":"content_block_delta","index":0,"delta":\{"type":"text_delta","text":"[^"<]+"\}\}\n\n)+event: content_block_stop\ndata: \{"type":"content_block_stop","index":0\}\n\nevent: content_block_start\ndata: \{"type":"content_block_start","index":1,"content_block":\{"type":"tool_use","id":"call_[0-9a-f]{24}0","name":"get_weather","input":\{\}\}\}\n\nevent: content_block_delta\ndata: \{"type":"content_block_delta","index":1,"delta":\{"type":"input_json_delta","partial_json":"\{\\"city\\":\\"Rome\\"\}"\}\}\n\nevent: content_block_stop\ndata: \{"type":"content_block_stop","index":1\}\n\nevent: message_delta\ndata: \{"type":"message_delta","delta":\{"stop_reason":"tool_use","stop_sequence":null\},"usage":\{"input_tokens":\d+,"output_tokens":\d+\}\}\n\nevent: message_stop\ndata: \{"type":"message_stop"\}\n\n\z/
+
+
+=== TEST 15: a tool round trip: tool_use in the assistant turn, tool_result blocks back to the upstream
+--- config
+    location /v1/ { gemini_pool_api; }
+    location /mock/ { proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/__mock/; }
+--- request eval
+['POST /v1/messages
+{"model":"gemini-2.5-flash","max_tokens":64,"tools":[{"name":"get_weather","input_schema":{"type":"object"}}],"messages":[{"role":"user","content":"get_weather city=Rome"},{"role":"assistant","content":[{"type":"text","text":"I will call."},{"type":"tool_use","id":"toolu_01","name":"get_weather","input":{"city":"Rome"}}]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_01","content":[{"type":"text","text":"21 C"}]},{"type":"tool_result","tool_use_id":"toolu_02","is_error":true,"content":"no such place"}]}]}',
+ "GET /mock/requests?endpoint=streamAssist"]
+--- error_code eval
+[200, 200]
+--- response_body_like eval
+[qr/"content":\[\{"type":"text","text":"Results: 21 C; Error:\\nno such place\."\}\],"stop_reason":"end_turn"/,
+ qr/<tool_call>\\n\{\\"id\\":\\"(?:toolu_01|c1)\\",\\"name\\":\\"get_weather\\",\\"arguments\\":\{\\"city\\":\\"Rome\\"\}\}\\n<\/tool_call>.*<tool_result id=\\"toolu_01\\" name=\\"get_weather\\">\\n21 C\\n<\/tool_result>/s]
+
+
+=== TEST 16: bad tools in Anthropic's shape
+--- config
+    location /v1/ { gemini_pool_api; }
+--- request eval
+['POST /v1/messages
+{"model":"gemini-2.5-flash","max_tokens":5,"tools":[{"type":"bash_20250124","name":"bash"}],"messages":[{"role":"user","content":"hi"}]}',
+'POST /v1/messages
+{"model":"gemini-2.5-flash","max_tokens":5,"tools":[{"name":"bad name!"}],"messages":[{"role":"user","content":"hi"}]}',
+'POST /v1/messages
+{"model":"gemini-2.5-flash","max_tokens":5,"tools":[{"name":"f"}],"tool_choice":{"type":"tool","name":"g"},"messages":[{"role":"user","content":"hi"}]}',
+'POST /v1/messages
+{"model":"gemini-2.5-flash","max_tokens":5,"messages":[{"role":"user","content":[{"type":"tool_result","content":"x"}]}]}']
+--- error_code eval
+[400, 400, 400, 400]
+--- response_body_like eval
+[qr/^\{"type":"error","error":\{"type":"invalid_request_error","message":"tools\.0: tools of type \\"bash_20250124\\" are not supported here \(client tools only\)"\}\}$/,
+ qr/^\{"type":"error","error":\{"type":"invalid_request_error","message":"Invalid 'tools\.0\.name': 'bad name!' is not a valid function name[^"]*"\}\}$/,
+ qr/"type":"invalid_request_error","message":"Invalid value for 'tool_choice': no function named 'g' in 'tools'\."/,
+ qr/"message":"messages\.0\.content\.0\.tool_use_id: Field required"/]

@@ -252,3 +252,62 @@ sql("DELETE FROM api_keys; INSERT INTO api_keys (name, key_hash) VALUES ('goog',
  qr/^\{"error":\{"code":401,"message":"You didn't provide an API key: send .*","status":"UNAUTHENTICATED"\}\}$/,
  qr/"status":"UNAUTHENTICATED"/,
  qr/^\{"models":\[/]
+
+
+=== TEST 12: tools: functionCall parts after the prose, finishReason STOP
+--- config
+    location /v1beta/ { gemini_pool_api; }
+--- request
+POST /v1beta/models/gemini-2.5-flash:generateContent
+{"tools":[{"functionDeclarations":[{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}},{"name":"search","parameters":{"type":"object","properties":{"q":{"type":"string"}}}}]}],"contents":[{"parts":[{"text":"search q=news then get_weather city=Lima"}]}]}
+--- error_code: 200
+--- response_body_like eval
+qr/^\{"candidates":\[\{"content":\{"parts":\[\{"text":"I will call search, get_weather\."\},\{"functionCall":\{"id":"call_([0-9a-f]{24})0","name":"search","args":\{"q":"news"\}\}\},\{"functionCall":\{"id":"call_\g{1}1","name":"get_weather","args":\{"city":"Lima"\}\}\}\],"role":"model"\},"finishReason":"STOP","index":0\}\],"usageMetadata":\{[^}]+\},"modelVersion":"gemini-2\.5-flash","responseId":"[0-9a-f]{24}"\}$/
+
+
+=== TEST 13: tools streamed (SSE and array): the calls in the last element
+--- config
+    location /v1beta/ { gemini_pool_api; }
+--- request eval
+['POST /v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse
+{"tools":[{"functionDeclarations":[{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}]}],"contents":[{"parts":[{"text":"get_weather city=Rome"}]}]}',
+'POST /v1beta/models/gemini-2.5-flash:streamGenerateContent
+{"tools":[{"function_declarations":[{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}]}],"contents":[{"parts":[{"text":"get_weather city=Rome"}]}]}']
+--- error_code eval
+[200, 200]
+--- response_body_like eval
+[qr/\A(data: \{"candidates":\[\{"content":\{"parts":\[\{"text":"[^"<]+"\}\],"role":"model"\},"index":0\}\],"modelVersion":"gemini-2\.5-flash","responseId":"[0-9a-f]{24}"\}\r\n\r\n)+data: \{"candidates":\[\{"content":\{"parts":\[\{"functionCall":\{"id":"call_[0-9a-f]{24}0","name":"get_weather","args":\{"city":"Rome"\}\}\}\],"role":"model"\},"finishReason":"STOP","index":0\}\],"usageMetadata":\{[^}]+\},"modelVersion":"gemini-2\.5-flash","responseId":"[0-9a-f]{24}"\}\r\n\r\n\z/,
+ qr/\A\[\{"candidates".*,\r\n\{"candidates":\[\{"content":\{"parts":\[\{"functionCall":\{"id":"call_[0-9a-f]{24}0","name":"get_weather","args":\{"city":"Rome"\}\}\}\],"role":"model"\},"finishReason":"STOP","index":0\}\],"usageMetadata":\{[^}]+\},"modelVersion":"gemini-2\.5-flash","responseId":"[0-9a-f]{24}"\}\]\z/s]
+
+
+=== TEST 14: a tool round trip: functionCall in the model turn, functionResponse back to the upstream
+--- config
+    location /v1beta/ { gemini_pool_api; }
+    location /mock/ { proxy_pass http://127.0.0.1:$TEST_NGINX_MOCK_PORT/__mock/; }
+--- request eval
+['POST /v1beta/models/gemini-2.5-flash:generateContent
+{"tools":[{"functionDeclarations":[{"name":"get_weather","parameters":{"type":"object"}}]}],"contents":[{"role":"user","parts":[{"text":"get_weather city=Rome"}]},{"role":"model","parts":[{"functionCall":{"id":"c1","name":"get_weather","args":{"city":"Rome"}}}]},{"role":"user","parts":[{"functionResponse":{"id":"c1","name":"get_weather","response":{"temp":"21 C"}}}]}]}',
+ "GET /mock/requests?endpoint=streamAssist"]
+--- error_code eval
+[200, 200]
+--- response_body_like eval
+[qr/"parts":\[\{"text":"Results: \{\\"temp\\":\\"21 C\\"\}\."\}\]/,
+ qr/<tool_call>\\n\{\\"id\\":\\"(?:toolu_01|c1)\\",\\"name\\":\\"get_weather\\",\\"arguments\\":\{\\"city\\":\\"Rome\\"\}\}\\n<\/tool_call>.*<tool_result id=\\"c1\\" name=\\"get_weather\\">\\n\{\\"temp\\":\\"21 C\\"\}\\n<\/tool_result>/s]
+
+
+=== TEST 15: bad tools in Google's shape
+--- config
+    location /v1beta/ { gemini_pool_api; }
+--- request eval
+['POST /v1beta/models/gemini-2.5-flash:generateContent
+{"tools":[{"googleSearch":{}}],"contents":[{"parts":[{"text":"hi"}]}]}',
+'POST /v1beta/models/gemini-2.5-flash:generateContent
+{"tools":[{"functionDeclarations":[{"name":"f"}]}],"toolConfig":{"functionCallingConfig":{"mode":"ANY","allowedFunctionNames":["g"]}},"contents":[{"parts":[{"text":"hi"}]}]}',
+'POST /v1beta/models/gemini-2.5-flash:generateContent
+{"contents":[{"parts":[{"functionResponse":{"response":{}}}]}]}']
+--- error_code eval
+[400, 400, 400]
+--- response_body_like eval
+[qr/^\{"error":\{"code":400,"message":"tools\[0\]: only functionDeclarations are supported here","status":"INVALID_ARGUMENT"\}\}$/,
+ qr/"message":"Invalid value for 'toolConfig': no function named 'g' in 'tools'\.","status":"INVALID_ARGUMENT"/,
+ qr/"message":"contents\[0\]\.parts\[0\]\.functionResponse\.name: a function name is required"/]
