@@ -676,8 +676,10 @@ gp_take_json(gp_parse_t *ps, const char *p, const char *end, int all)
 
 undo:
 
-    gp_calls_clear(ps->calls + n0, ps->ncalls - n0);
-    ps->ncalls = n0;
+    if (ps->ncalls > n0) {
+        gp_calls_clear(ps->calls + n0, ps->ncalls - n0);
+        ps->ncalls = n0;
+    }
 
     return ps->nomem ? -1 : 0;
 }

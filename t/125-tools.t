@@ -165,3 +165,51 @@ qr/"param":"messages\[1\]\.tool_calls\[0\]\.function\.arguments","code":"invalid
 qr/"param":"functions","code":"unsupported_parameter"/]
 --- no_error_log
 [alert]
+
+
+=== TEST 10: hostile answers, not streamed: fences, prose, bare objects, arrays, no closing tag
+--- request eval
+[map { "POST /v1/chat/completions
+{$::TOOLS,\"messages\":[{\"role\":\"user\",\"content\":\"search q=tea and get_weather city=Bern MOCK:tool_format=$_\"}]}" }
+ qw(fenced fenced_tag prose bare array unclosed plain)]
+--- error_code eval
+[(200) x 7]
+--- response_body_like eval
+[map { qr/^\{[^<`]*"message":\{"role":"assistant","content":$_,"tool_calls":\[\{"id":"call_[0-9a-f]{24}0","type":"function","function":\{"name":"search","arguments":"\{\\"q\\":\\"tea\\"\}"\}\},\{"id":"call_[0-9a-f]{24}1","type":"function","function":\{"name":"get_weather","arguments":"\{\\"city\\":\\"Bern\\"\}"\}\}\]\},"finish_reason":"tool_calls"/ }
+ ('"Calling:"', 'null', '"Let me look that up\.\\\\n\\\\nI will answer when the results are in\."',
+  '"Calling now\."', 'null', 'null', 'null')]
+--- no_error_log
+[error]
+
+
+=== TEST 11: hostile answers, streamed: no call text goes out, the calls come at the end
+--- request eval
+[map { "POST /v1/chat/completions
+{\"stream\":true,$::TOOLS,\"messages\":[{\"role\":\"user\",\"content\":\"search q=tea and get_weather city=Bern MOCK:tool_format=$_\"}]}" }
+ qw(fenced fenced_tag prose bare array unclosed plain)]
+--- error_code eval
+[(200) x 7]
+--- response_body_like eval
+[map { qr/^(?!.*(?:<tool_call|```|\{\\"name))data: \{[^\n]*"delta":\{"role":"assistant",$_.*"tool_calls":\[\{"index":0,"id":"call_[0-9a-f]{24}0","type":"function","function":\{"name":"search","arguments":""\}\}\]\}.*"delta":\{"tool_calls":\[\{"index":0,"function":\{"arguments":"\{\\"q\\":\\"tea\\"\}"\}\}\]\}.*"delta":\{"tool_calls":\[\{"index":1,"id":"call_[0-9a-f]{24}1","type":"function","function":\{"name":"get_weather","arguments":""\}\}\]\}.*"delta":\{"tool_calls":\[\{"index":1,"function":\{"arguments":"\{\\"city\\":\\"Bern\\"\}"\}\}\]\}.*"delta":\{\},"finish_reason":"tool_calls"\}\]\}\n\ndata: \[DONE\]\n\n$/s }
+ ('"content":"C', '(?=")', '"content":"L', '"content":"C', '(?=")', '(?=")',
+  '(?=")')]
+--- no_error_log
+[error]
+
+
+=== TEST 12: broken JSON and an unknown function stay text, streamed and not
+--- request eval
+["POST /v1/chat/completions
+{$::TOOLS,\"messages\":[{\"role\":\"user\",\"content\":\"get_weather city=Bern MOCK:tool_format=broken\"}]}",
+"POST /v1/chat/completions
+{$::TOOLS,\"messages\":[{\"role\":\"user\",\"content\":\"get_weather city=Bern MOCK:tool_format=unknown\"}]}",
+"POST /v1/chat/completions
+{\"stream\":true,$::TOOLS,\"messages\":[{\"role\":\"user\",\"content\":\"get_weather city=Bern MOCK:tool_format=broken\"}]}"]
+--- error_code eval
+[200, 200, 200]
+--- response_body_like eval
+[qr/"message":\{"role":"assistant","content":"<tool_call>\\n\{\\"name\\": \\"get_weather\\", \\"arguments\\": \{\\"city\\": \}\\n<\/tool_call>"\},"finish_reason":"stop"/,
+qr/"message":\{"role":"assistant","content":"<tool_call>\\n\{\\"name\\": \\"not_a_tool\\", \\"arguments\\": \{\}\}\\n<\/tool_call>"\},"finish_reason":"stop"/,
+qr/^(?!.*tool_calls)data: .*"delta":\{"role":"assistant","content":"<tool_call>\\n\{\\"name\\": \\"get_weather\\", \\"arguments\\": \{\\"city\\": \}\\n<\/tool_call>"\},"finish_reason":null\}\]\}\n\ndata: [^\n]*"delta":\{\},"finish_reason":"stop"\}\]\}\n\ndata: \[DONE\]\n\n$/s]
+--- no_error_log
+[error]

@@ -114,5 +114,13 @@ for b in literals(os.path.join(unit, 'test_mail.c')):
     if len(b) > 4:
         put('fuzz_mail', b)
 
+# model answers with tool calls, hostile ones included (t/unit/test_tools.c),
+# and the request bodies with tools for the OpenAI reader
+for b in literals(os.path.join(unit, 'test_tools.c')):
+    if len(b) > 4:
+        put('fuzz_tools', b)
+        if b.startswith(b'{') and b'"messages"' in b:
+            put('fuzz_openai', b)
+
 print('seeds:', {t: len(os.listdir(os.path.join(top, 'seeds', t)))
                  for t in sorted(os.listdir(os.path.join(top, 'seeds')))})
