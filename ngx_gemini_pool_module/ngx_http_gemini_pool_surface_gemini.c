@@ -19,6 +19,7 @@
 #define NGX_GP_GEM_SSE         1        /* alt=sse */
 #define NGX_GP_GEM_ELEMENT     2        /* an array element went */
 #define NGX_GP_GEM_NO_THOUGHTS 4        /* includeThoughts: false */
+#define NGX_GP_GEM_COUNT       8        /* parse: countTokens */
 
 
 static void ngx_gp_gemini_body(ngx_http_request_t *r);
@@ -36,6 +37,7 @@ static ngx_int_t ngx_gp_gemini_error(ngx_gp_reply_t *o,
     ngx_gp_oai_error_t *err);
 static ngx_int_t ngx_gp_gemini_stop(ngx_gp_reply_t *o,
     ngx_gp_oai_error_t *err);
+static void ngx_gp_gemini_count_body(ngx_http_request_t *r);
 
 
 const ngx_gp_surface_t  ngx_gp_surface_gemini = {
@@ -604,6 +606,13 @@ ngx_gp_gemini_root(ngx_gp_reply_t *o, json_t *root, ngx_gp_oai_error_t *err)
                              "invalid_request_error", NULL, NULL,
                              "The request body must be a JSON object");
         return NGX_ERROR;
+    }
+
+    v = json_object_get(root, "generateContentRequest");
+
+    if ((o->data & NGX_GP_GEM_COUNT) && json_is_object(v)) {
+        /* countTokens of a whole request */
+        root = v;
     }
 
     contents = json_object_get(root, "contents");
@@ -1189,12 +1198,13 @@ ngx_gp_gemini_model_json(ngx_gp_model_t *m)
 
     ngx_sprintf(name, "models/%s%Z", m->name);
 
-    return json_pack("{s:s, s:s, s:s, s:[s, s]}",
+    return json_pack("{s:s, s:s, s:s, s:[s, s, s]}",
                      "name", (char *) name,
                      "version", "001",
                      "displayName", (char *) m->name,
                      "supportedGenerationMethods",
-                     "generateContent", "streamGenerateContent");
+                     "generateContent", "streamGenerateContent",
+                     "countTokens");
 }
 
 
@@ -1280,13 +1290,15 @@ ngx_gp_gemini_models(ngx_http_request_t *r, ngx_str_t *id)
 
 
 /*
- * The /v1beta/ location: models.list, models.get, generateContent and
- * streamGenerateContent; anything else is Google's NOT_FOUND.
+ * The /v1beta/ location: models.list, models.get, generateContent,
+ * streamGenerateContent and countTokens; anything else is Google's
+ * NOT_FOUND.
  */
 
 ngx_int_t
 ngx_gp_gemini_handler(ngx_http_request_t *r)
 {
+    ngx_int_t           rc;
     ngx_str_t           model, method;
     ngx_gp_oai_error_t  err;
 
@@ -1307,6 +1319,24 @@ ngx_gp_gemini_handler(ngx_http_request_t *r)
             return ngx_gp_chat_handler(r, &ngx_gp_surface_gemini);
         }
 
+        if (method.len == sizeof("countTokens") - 1
+            && ngx_strncmp(method.data, "countTokens", method.len) == 0)
+        {
+            if (r->method != NGX_HTTP_POST) {
+                ngx_gp_oai_error_set(&err, NGX_HTTP_NOT_ALLOWED,
+                                     "invalid_request_error", NULL, NULL,
+                                     "use POST for %.*s",
+                                     (int) ngx_min(r->uri.len, 200),
+                                     r->uri.data);
+                return ngx_gp_gemini_send_error(r, &err);
+            }
+
+            rc = ngx_http_read_client_request_body(r,
+                                               ngx_gp_gemini_count_body);
+
+            return rc >= NGX_HTTP_SPECIAL_RESPONSE ? rc : NGX_DONE;
+        }
+
         if (method.len == 0) {
             ngx_gp_oai_error_set(&err, NGX_HTTP_NOT_ALLOWED,
                                  "invalid_request_error", NULL, NULL,
@@ -1322,4 +1352,87 @@ ngx_gp_gemini_handler(ngx_http_request_t *r)
                          (int) ngx_min(r->uri.len, 200), r->uri.data);
 
     return ngx_gp_gemini_send_error(r, &err);
+}
+
+
+/*
+ * POST /v1beta/models/{model}:countTokens: {"contents", ...} or
+ * {"generateContentRequest": {...}}; {"totalTokens": N}, the estimate a
+ * turn counts as its prompt when it replays the whole conversation into a
+ * new session (for a first turn, exactly its promptTokenCount).
+ */
+
+static void
+ngx_gp_gemini_count_body(ngx_http_request_t *r)
+{
+    char                *prompt;
+    size_t               len;
+    u_char              *p, buf[64];
+    ngx_int_t            rc;
+    ngx_str_t            body, name;
+    ngx_gp_key_t         key;
+    ngx_gp_model_t       m;
+    ngx_gp_reply_t       o;
+    ngx_gp_chat_req_t    req;
+    ngx_gp_oai_error_t   err;
+
+    if (ngx_gp_read_body(r, &body) != NGX_OK) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_memzero(&o, sizeof(ngx_gp_reply_t));
+    ngx_memzero(&req, sizeof(ngx_gp_chat_req_t));
+    o.r = r;
+    o.req = &req;
+    o.data = NGX_GP_GEM_COUNT;
+
+    if (ngx_gp_gemini_parse(&o, &body, &err) != NGX_OK) {
+        goto error;
+    }
+
+    name.data = (u_char *) req.model;
+    name.len = ngx_strlen(req.model);
+
+    if (ngx_gp_zone_model(ngx_gp_zone(), &name, &m) != NGX_OK) {
+        ngx_gp_oai_error_set(&err, NGX_HTTP_NOT_FOUND,
+                             "invalid_request_error", NULL, NULL,
+                             "models/%.*s is not found for API version "
+                             "v1beta", (int) ngx_min(name.len, 100),
+                             name.data);
+        goto error;
+    }
+
+    rc = ngx_gp_api_key_check(r, &name, &key, &err);
+
+    if (rc == NGX_ERROR) {
+        ngx_gp_chat_req_free(&req);
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    if (rc != NGX_OK) {
+        goto error;
+    }
+
+    prompt = ngx_gp_chat_prompt(&req, 1, &len);
+    ngx_gp_chat_req_free(&req);
+
+    if (prompt == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    p = ngx_sprintf(buf, "{\"totalTokens\":%uL}",
+                    ngx_gp_estimate_tokens(prompt, len));
+    free(prompt);
+
+    ngx_http_finalize_request(r, ngx_gp_send_json(r, NGX_HTTP_OK, buf,
+                                                  p - buf));
+    return;
+
+error:
+
+    ngx_gp_chat_req_free(&req);
+    ngx_http_finalize_request(r, ngx_gp_gemini_send_error(r, &err));
 }

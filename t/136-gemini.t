@@ -189,8 +189,8 @@ sql("UPDATE models SET enabled = 0 WHERE name = 'gemini-2.5-pro'");
 --- error_code eval
 [200, 200, 404]
 --- response_body_like eval
-[qr/^\{"models":\[\{"name":"models\/gemini-auto","version":"001","displayName":"gemini-auto","supportedGenerationMethods":\["generateContent","streamGenerateContent"\]\},\{"name":"models\/gemini-2\.5-flash",(?!.*gemini-2\.5-pro).*\]\}$/,
- qr/^\{"name":"models\/gemini-2\.5-flash","version":"001","displayName":"gemini-2\.5-flash","supportedGenerationMethods":\["generateContent","streamGenerateContent"\]\}$/,
+[qr/^\{"models":\[\{"name":"models\/gemini-auto","version":"001","displayName":"gemini-auto","supportedGenerationMethods":\["generateContent","streamGenerateContent","countTokens"\]\},\{"name":"models\/gemini-2\.5-flash",(?!.*gemini-2\.5-pro).*\]\}$/,
+ qr/^\{"name":"models\/gemini-2\.5-flash","version":"001","displayName":"gemini-2\.5-flash","supportedGenerationMethods":\["generateContent","streamGenerateContent","countTokens"\]\}$/,
  qr/^\{"error":\{"code":404,"message":"models\/gemini-2\.5-pro is not found for API version v1beta","status":"NOT_FOUND"\}\}$/]
 
 
@@ -311,3 +311,41 @@ qr/^\{"candidates":\[\{"content":\{"parts":\[\{"text":"I will call search, get_w
 [qr/^\{"error":\{"code":400,"message":"tools\[0\]: only functionDeclarations are supported here","status":"INVALID_ARGUMENT"\}\}$/,
  qr/"message":"Invalid value for 'toolConfig': no function named 'g' in 'tools'\.","status":"INVALID_ARGUMENT"/,
  qr/"message":"contents\[0\]\.parts\[0\]\.functionResponse\.name: a function name is required"/]
+
+
+=== TEST 16: countTokens: the estimate the turn's usage counts (contents or generateContentRequest)
+--- config
+    location /v1beta/ { gemini_pool_api; }
+--- request eval
+['POST /v1beta/models/gemini-2.5-flash:countTokens
+{"systemInstruction":{"parts":[{"text":"be brief"}]},"contents":[{"role":"user","parts":[{"text":"Hello"}]}]}',
+'POST /v1beta/models/gemini-2.5-flash:countTokens
+{"generateContentRequest":{"model":"models/gemini-2.5-flash","contents":[{"parts":[{"text":"Hello stream"}]}]}}',
+'POST /v1beta/models/nope:countTokens
+{"contents":[{"parts":[{"text":"Hello"}]}]}',
+'POST /v1beta/models/gemini-2.5-flash:countTokens
+{"contents":7}',
+'GET /v1beta/models/gemini-2.5-flash:countTokens']
+--- error_code eval
+[200, 200, 404, 400, 405]
+--- response_body_like eval
+[qr/^\{"totalTokens":13\}$/, qr/^\{"totalTokens":3\}$/,
+ qr/^\{"error":\{"code":404,"message":"models\/nope is not found for API version v1beta","status":"NOT_FOUND"\}\}$/,
+ qr/^\{"error":\{"code":400,"message":"\* GenerateContentRequest\.contents: contents is not specified","status":"INVALID_ARGUMENT"\}\}$/,
+ qr/^\{"error":\{"code":405,"message":"use POST for \/v1beta\/models\/gemini-2\.5-flash:countTokens","status":"UNIMPLEMENTED"\}\}$/]
+
+
+=== TEST 17: countTokens checks the API key
+--- config
+    location /v1beta/ { gemini_pool_api_keys on; gemini_pool_api; }
+--- gp_setup
+sql("DELETE FROM api_keys; INSERT INTO api_keys (name, key_hash) VALUES ('goog', '$::KEY')");
+--- request eval
+['POST /v1beta/models/gemini-2.5-flash:countTokens
+{"contents":[{"parts":[{"text":"Hello"}]}]}',
+'POST /v1beta/models/gemini-2.5-flash:countTokens?key=sk-goog-test
+{"contents":[{"parts":[{"text":"Hello"}]}]}']
+--- error_code eval
+[401, 200]
+--- response_body_like eval
+[qr/"status":"UNAUTHENTICATED"/, qr/^\{"totalTokens":2\}$/]

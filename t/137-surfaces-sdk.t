@@ -215,6 +215,9 @@ is_deeply($g->{tools_stream}{calls}, [{name => 'get_weather',
                                         args => {city => 'Oslo'}}],
           'tools streamed: the functionCall');
 
+is($g->{count}{total}, $g->{stream}{usage}{promptTokenCount},
+   'countTokens: the estimate of the turn\'s usage');
+
 is_deeply([grep { $_ eq 'models/gemini-2.5-flash' }
            @{ $g->{models}{names} // [] }], ['models/gemini-2.5-flash'],
           'models.list');

@@ -123,6 +123,11 @@ await step('tools_stream', async () => {
     return res;
 });
 
+await step('count', async () => {
+    const r = await ai.models.countTokens({ model, contents: prompt });
+    return { total: r.totalTokens };
+});
+
 await step('models', async () => {
     const pager = await ai.models.list();
     const names = [];
