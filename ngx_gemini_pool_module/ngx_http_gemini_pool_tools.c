@@ -403,19 +403,32 @@ gp_scan(gp_parse_t *ps, ngx_gp_buf_t *b, const char *p, const char *end)
             }
 
             s++;
-            close = gp_find(s, end, GP_TAG_CLOSE, sizeof(GP_TAG_CLOSE) - 1);
-            next = gp_find(s, end, GP_TAG_OPEN, sizeof(GP_TAG_OPEN) - 1);
 
-            if (next && (close == NULL || next < close)) {
-                close = NULL;
+            /* its JSON values as far as they go (a string may hold a
+               closing tag), then the closing tag, another block or the
+               end of the answer */
+            e = NULL;
+            q = gp_skip_blank(s, end);
+
+            while ((next = gp_json_end(q, end)) != NULL) {
+                e = next;
+                q = gp_skip_blank(next, end);
             }
 
-            e = close;
+            close = NULL;
 
-            if (close == NULL) {
-                /* not closed: the JSON right after the tag, when valid */
-                q = gp_skip_blank(s, end);
-                e = gp_json_end(q, end);
+            if (e != NULL
+                && (size_t) (end - q) >= sizeof(GP_TAG_CLOSE) - 1
+                && memcmp(q, GP_TAG_CLOSE, sizeof(GP_TAG_CLOSE) - 1) == 0)
+            {
+                close = q;
+
+            } else if (e != NULL && q != end
+                       && ((size_t) (end - q) < sizeof(GP_TAG_OPEN) - 1
+                           || memcmp(q, GP_TAG_OPEN,
+                                     sizeof(GP_TAG_OPEN) - 1) != 0))
+            {
+                e = NULL;
             }
 
             if (e == NULL || gp_take_json(ps, s, e, 0) <= 0) {

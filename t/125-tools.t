@@ -213,3 +213,34 @@ qr/"message":\{"role":"assistant","content":"<tool_call>\\n\{\\"name\\": \\"not_
 qr/^(?!.*tool_calls)data: .*"delta":\{"role":"assistant","content":"<tool_call>\\n\{\\"name\\": \\"get_weather\\", \\"arguments\\": \{\\"city\\": \}\\n<\/tool_call>"\},"finish_reason":null\}\]\}\n\ndata: [^\n]*"delta":\{\},"finish_reason":"stop"\}\]\}\n\ndata: \[DONE\]\n\n$/s]
 --- no_error_log
 [error]
+
+
+=== TEST 13: an upstream error while the call text is held: the next account, then an OpenAI error
+--- request eval
+["POST /v1/chat/completions
+{\"stream\":true,$::TOOLS,\"messages\":[{\"role\":\"user\",\"content\":\"get_weather city=Bern MOCK:tool_format=plain MOCK:stream_error\"}]}",
+"GET /mock/stats"]
+--- error_code eval
+[429, 200]
+--- response_body_like eval
+[qr/^\{"error":\{"message":"[^"]+","type":"[a-z_]+","param":null,"code":"upstream_rate_limited"\}\}$/,
+qr/"streamAssist":\s*\{\s*"acc1":\s*1,\s*"acc2":\s*1,\s*"acc3":\s*1\s*\}/]
+--- no_error_log
+[alert]
+
+
+=== TEST 14: the text held by a failed attempt is dropped: the next account's answer alone gives the calls
+--- gp_setup
+mock_post('/__mock/inject', { endpoint => 'streamAssist', times => 1,
+                              action => { directives => 'MOCK:stream_error' } });
+--- request eval
+["POST /v1/chat/completions
+{\"stream\":true,$::TOOLS,\"messages\":[{\"role\":\"user\",\"content\":\"get_weather city=Bern MOCK:tool_format=plain\"}]}",
+"GET /mock/stats"]
+--- error_code eval
+[200, 200]
+--- response_body_like eval
+[qr/^(?!.*(?:<tool_call|"content"))data: \{[^\n]*"delta":\{"role":"assistant","tool_calls":\[\{"index":0,"id":"call_[0-9a-f]{24}0","type":"function","function":\{"name":"get_weather","arguments":""\}\}\]\},"finish_reason":null\}\]\}\n\ndata: [^\n]*"delta":\{"tool_calls":\[\{"index":0,"function":\{"arguments":"\{\\"city\\":\\"Bern\\"\}"\}\}\]\},"finish_reason":null\}\]\}\n\ndata: [^\n]*"delta":\{\},"finish_reason":"tool_calls"\}\]\}\n\ndata: \[DONE\]\n\n$/s,
+qr/"streamAssist":\s*\{\s*"acc1":\s*1,\s*"acc2":\s*1\s*\}/]
+--- no_error_log
+[alert]

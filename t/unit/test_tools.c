@@ -90,6 +90,11 @@ static const tools_case_t  cases[] = {
       "\"/a } b { \\\" c\"}}\n</tool_call>", 1,
       "fs.read-file {\"p\":\"/a } b { \\\" c\"}", NULL, "" },
 
+    /* a closing tag inside a string of the arguments */
+    { "<tool_call>{\"name\":\"search\",\"arguments\":{\"q\":"
+      "\"</tool_call>\"}}</tool_call> after", 1,
+      "search {\"q\":\"</tool_call>\"}", NULL, "after" },
+
     /* the closing tag missing */
     { "<tool_call>\n{\"name\":\"search\",\"arguments\":{\"q\":\"open\"}}",
       1, "search {\"q\":\"open\"}", NULL, "" },
@@ -512,7 +517,9 @@ test_render_round_trip(void **state)
     assert_int_equal(a.ncalls, 2);
     check_call(&a.calls[0], "search {\"q\":\"a \\\"b\\\" </tool_call>\"}");
     check_call(&a.calls[1], "fs.read-file {}");
-    assert_non_null(strstr(a.text, "not json"));
+    assert_string_equal(a.text, "<tool_call>\n{\"id\":\"call_2\",\"name\":"
+                        "\"get_weather\",\"arguments\":\"not json\"}\n"
+                        "</tool_call>");
     ngx_gp_tools_answer_free(&a);
     free(p);
 
@@ -827,6 +834,87 @@ test_chat_input(void **state)
 }
 
 
+/* the Chat Completions shapes of calls: a message's, a stream's chunks */
+
+static void
+test_render_openai(void **state)
+{
+    char                 buf[2048], *p;
+    size_t               n;
+    ngx_gp_chunk_t       c;
+    ngx_gp_completion_t  m;
+
+    ngx_gp_tool_call_t  calls[] = {
+        { "call_a0", "search", "{\"q\":\"x\"}" },
+        { "call_a1", "get_weather", "{}" },
+    };
+
+    memset(&m, 0, sizeof(ngx_gp_completion_t));
+    m.id = "chatcmpl-1";
+    m.model = "m";
+    m.created = 5;
+    m.content = "";
+    m.finish_reason = "tool_calls";
+    m.calls = calls;
+    m.ncalls = 2;
+
+    p = ngx_gp_render_completion(&m, &n);
+    assert_string_equal(p,
+        "{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion\","
+        "\"created\":5,\"model\":\"m\",\"choices\":[{\"index\":0,"
+        "\"message\":{\"role\":\"assistant\",\"content\":null,"
+        "\"tool_calls\":[{\"id\":\"call_a0\",\"type\":\"function\","
+        "\"function\":{\"name\":\"search\",\"arguments\":"
+        "\"{\\\"q\\\":\\\"x\\\"}\"}},{\"id\":\"call_a1\",\"type\":"
+        "\"function\",\"function\":{\"name\":\"get_weather\","
+        "\"arguments\":\"{}\"}}]},\"finish_reason\":\"tool_calls\"}],"
+        "\"usage\":{\"prompt_tokens\":0,\"completion_tokens\":0,"
+        "\"total_tokens\":0}}");
+    free(p);
+
+    /* text beside the calls stays the content */
+    m.content = "Let me see.";
+    m.content_len = 11;
+    m.ncalls = 1;
+    p = ngx_gp_render_completion(&m, &n);
+    assert_non_null(strstr(p, "\"content\":\"Let me see.\",\"tool_calls\":"
+                              "[{\"id\":\"call_a0\""));
+    free(p);
+
+    memset(&c, 0, sizeof(ngx_gp_chunk_t));
+    c.id = "chatcmpl-1";
+    c.model = "m";
+    c.created = 5;
+    c.role = "assistant";
+    c.call = &calls[1];
+    c.call_index = 1;
+
+    p = ngx_gp_render_chunk_into(&c, buf, sizeof(buf), &n);
+    assert_ptr_equal(p, buf);
+    assert_string_equal(buf,
+        "data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\","
+        "\"created\":5,\"model\":\"m\",\"choices\":[{\"index\":0,"
+        "\"delta\":{\"role\":\"assistant\",\"tool_calls\":[{\"index\":1,"
+        "\"id\":\"call_a1\",\"type\":\"function\",\"function\":{\"name\":"
+        "\"get_weather\",\"arguments\":\"\"}}]},\"finish_reason\":null}]}"
+        "\n\n");
+
+    c.role = NULL;
+    c.call = &calls[0];
+    c.call_index = 0;
+    c.call_args = 1;
+
+    p = ngx_gp_render_chunk_into(&c, buf, sizeof(buf), &n);
+    assert_ptr_equal(p, buf);
+    assert_string_equal(buf,
+        "data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\","
+        "\"created\":5,\"model\":\"m\",\"choices\":[{\"index\":0,"
+        "\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":"
+        "{\"arguments\":\"{\\\"q\\\":\\\"x\\\"}\"}}]},"
+        "\"finish_reason\":null}]}\n\n");
+}
+
+
 int
 main(void)
 {
@@ -844,6 +932,7 @@ main(void)
         cmocka_unit_test(test_request_errors),
         cmocka_unit_test(test_prompt_round_trip),
         cmocka_unit_test(test_chat_input),
+        cmocka_unit_test(test_render_openai),
     };
 
     UNIT_RUN("tools", tests);
