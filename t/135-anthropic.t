@@ -304,3 +304,34 @@ qr/\Aevent: message_start\ndata: \{[^\n]+\}\n\nevent: content_block_start\ndata:
  qr/^\{"type":"error","error":\{"type":"invalid_request_error","message":"Invalid 'tools\.0\.name': 'bad name!' is not a valid function name[^"]*"\}\}$/,
  qr/"type":"invalid_request_error","message":"Invalid value for 'tool_choice': no function named 'g' in 'tools'\."/,
  qr/"message":"messages\.0\.content\.0\.tool_use_id: Field required"/]
+
+
+=== TEST 17: hostile bodies: wrong types everywhere are 400s in Anthropic's shape
+--- config
+    location /v1/ { gemini_pool_api; }
+--- request eval
+[map { "POST /v1/messages\n$_" }
+ '[]', '"x"', 'null',
+ '{"model":7,"max_tokens":5,"messages":[{"role":"user","content":"hi"}]}',
+ '{"model":"gemini-2.5-flash","max_tokens":"5","messages":[{"role":"user","content":"hi"}]}',
+ '{"model":"gemini-2.5-flash","max_tokens":5,"stream":"yes","messages":[{"role":"user","content":"hi"}]}',
+ '{"model":"gemini-2.5-flash","max_tokens":5,"system":7,"messages":[{"role":"user","content":"hi"}]}',
+ '{"model":"gemini-2.5-flash","max_tokens":5,"system":[{"type":"text"}],"messages":[{"role":"user","content":"hi"}]}',
+ '{"model":"gemini-2.5-flash","max_tokens":5,"messages":{"role":"user"}}',
+ '{"model":"gemini-2.5-flash","max_tokens":5,"messages":[7]}',
+ '{"model":"gemini-2.5-flash","max_tokens":5,"messages":[{"role":"user","content":{"type":"text"}}]}',
+ '{"model":"gemini-2.5-flash","max_tokens":5,"messages":[{"role":"user","content":[7]}]}',
+ '{"model":"gemini-2.5-flash","max_tokens":5,"messages":[{"role":"user","content":[{"type":"image"}]}]}',
+ '{"model":"gemini-2.5-flash","max_tokens":5,"messages":[{"role":"user","content":[{"type":"image","source":{"type":"base64","media_type":"text/html","data":"AAAA"}}]}]}',
+ '{"model":"gemini-2.5-flash","max_tokens":5,"tools":"x","messages":[{"role":"user","content":"hi"}]}',
+ '{"model":"gemini-2.5-flash","max_tokens":5,"tools":[7],"messages":[{"role":"user","content":"hi"}]}',
+ '{"model":"gemini-2.5-flash","max_tokens":5,"tool_choice":"auto","messages":[{"role":"user","content":"hi"}]}',
+ '{"model":"gemini-2.5-flash","max_tokens":5,"messages":[{"role":"assistant","content":[{"type":"tool_use","name":7}]},{"role":"user","content":"hi"}]}',
+ '{"model":"gemini-2.5-flash","max_tokens":5,"messages":[{"role":"user","content":[{"type":"tool_result","tool_use_id":"x","content":{"a":1}}]}]}']
+--- error_code eval
+[(400) x 19]
+--- response_body_like eval
+[(qr/^\{"type":"error","error":\{"type":"invalid_request_error","message":"[^"\\]*(?:\\.[^"\\]*)*"\}\}$/) x 19]
+--- no_error_log
+[alert]
+[crit]

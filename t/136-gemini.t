@@ -349,3 +349,28 @@ sql("DELETE FROM api_keys; INSERT INTO api_keys (name, key_hash) VALUES ('goog',
 [401, 200]
 --- response_body_like eval
 [qr/"status":"UNAUTHENTICATED"/, qr/^\{"totalTokens":2\}$/]
+
+
+=== TEST 18: hostile bodies: wrong types everywhere are 400s in Google's shape
+--- config
+    location /v1beta/ { gemini_pool_api; }
+--- request eval
+[map { "POST /v1beta/models/gemini-2.5-flash:generateContent\n$_" }
+ '[]', '"x"', 'null', '{"contents":{"parts":[]}}', '{"contents":[7]}',
+ '{"contents":[{"parts":7}]}', '{"contents":[{"parts":[7]}]}',
+ '{"contents":[{"parts":[{"text":7}]}]}',
+ '{"contents":[{"parts":[{"inlineData":7}]}]}',
+ '{"contents":[{"parts":[{"inlineData":{"mimeType":"image/png","data":7}}]}]}',
+ '{"contents":[{"parts":[{"fileData":{"fileUri":"gs://bucket/x"}}]}]}',
+ '{"systemInstruction":{"parts":"x"},"contents":[{"parts":[{"text":"hi"}]}]}',
+ '{"tools":"x","contents":[{"parts":[{"text":"hi"}]}]}',
+ '{"tools":[{"functionDeclarations":[7]}],"contents":[{"parts":[{"text":"hi"}]}]}',
+ '{"toolConfig":{"functionCallingConfig":{"mode":"SOMETIMES"}},"contents":[{"parts":[{"text":"hi"}]}]}',
+ '{"contents":[{"role":"model","parts":[{"functionCall":{"name":"bad name"}}]},{"parts":[{"text":"hi"}]}]}']
+--- error_code eval
+[(400) x 16]
+--- response_body_like eval
+[(qr/^\{"error":\{"code":400,"message":"[^"\\]*(?:\\.[^"\\]*)*","status":"INVALID_ARGUMENT"\}\}$/) x 16]
+--- no_error_log
+[alert]
+[crit]
