@@ -239,7 +239,7 @@ static ngx_int_t
 ngx_gp_anthropic_content(json_t *c, ngx_gp_message_t *m, const char *at,
     ngx_gp_oai_error_t *err)
 {
-    size_t       i, n;
+    size_t       i, k, n;
     json_t      *b, *v;
     const char  *t;
     char         bat[64];
@@ -324,17 +324,19 @@ ngx_gp_anthropic_content(json_t *c, ngx_gp_message_t *m, const char *at,
         if (ngx_strcmp(t, "tool_use") == 0
             && m->role == NGX_GP_ROLE_ASSISTANT)
         {
-            if (ngx_gp_tool_call_from_json(&m->calls[m->ncalls],
+            /* counted first: what a failed check filled is freed too */
+            k = m->ncalls++;
+
+            if (ngx_gp_tool_call_from_json(&m->calls[k],
                                            json_object_get(b, "id"),
                                            json_object_get(b, "name"),
                                            json_object_get(b, "input"),
-                                           m->ncalls, bat, err)
+                                           k, bat, err)
                 != 0)
             {
                 return NGX_ERROR;
             }
 
-            m->ncalls++;
             continue;
         }
 
@@ -500,6 +502,9 @@ ngx_gp_anthropic_tools(ngx_gp_chat_req_t *req, json_t *root,
             return NGX_ERROR;
         }
 
+        /* counted first: what a failed check filled is freed too */
+        req->ntools++;
+
         if (ngx_gp_tool_from_json(&req->tools[i],
                                   json_object_get(tool, "name"),
                                   json_object_get(tool, "description"),
@@ -509,8 +514,6 @@ ngx_gp_anthropic_tools(ngx_gp_chat_req_t *req, json_t *root,
         {
             return NGX_ERROR;
         }
-
-        req->ntools++;
     }
 
     choice = json_object_get(root, "tool_choice");

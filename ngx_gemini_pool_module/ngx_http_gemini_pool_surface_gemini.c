@@ -232,17 +232,19 @@ ngx_gp_gemini_parts(json_t *parts, ngx_gp_message_t *m, const char *at,
             ngx_snprintf((u_char *) pat, sizeof(pat),
                          "%s.parts[%uz].functionCall%Z", at, i);
 
-            if (ngx_gp_tool_call_from_json(&m->calls[m->ncalls],
+            /* counted first: what a failed check filled is freed too */
+            j = m->ncalls++;
+
+            if (ngx_gp_tool_call_from_json(&m->calls[j],
                                            json_object_get(v, "id"),
                                            json_object_get(v, "name"),
                                            json_object_get(v, "args"),
-                                           m->ncalls, pat, err)
+                                           j, pat, err)
                 != 0)
             {
                 return NGX_ERROR;
             }
 
-            m->ncalls++;
             continue;
         }
 
@@ -521,7 +523,10 @@ ngx_gp_gemini_tools(ngx_gp_chat_req_t *req, json_t *root,
             ngx_snprintf((u_char *) at, sizeof(at),
                          "tools[%uz].functionDeclarations[%uz]%Z", i, j);
 
-            if (ngx_gp_tool_from_json(&req->tools[req->ntools],
+            /* counted first: what a failed check filled is freed too */
+            req->ntools++;
+
+            if (ngx_gp_tool_from_json(&req->tools[req->ntools - 1],
                                       json_object_get(d, "name"),
                                       json_object_get(d, "description"),
                                       params, at, err)
@@ -529,8 +534,6 @@ ngx_gp_gemini_tools(ngx_gp_chat_req_t *req, json_t *root,
             {
                 return NGX_ERROR;
             }
-
-            req->ntools++;
         }
     }
 
