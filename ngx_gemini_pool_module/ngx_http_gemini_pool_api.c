@@ -69,6 +69,20 @@ ngx_gp_api_handler(ngx_http_request_t *r)
         return ngx_gp_send_error(r, &err);
     }
 
+    if (ngx_strlcasestrn(r->uri.data, r->uri.data + r->uri.len,
+                         (u_char *) "/v1beta/", 8 - 1))
+    {
+        return ngx_gp_gemini_handler(r);
+    }
+
+    if (ngx_gp_uri_ends(r, "/messages/count_tokens", NULL)) {
+        return ngx_gp_anthropic_count_handler(r);
+    }
+
+    if (ngx_gp_uri_ends(r, "/messages", NULL)) {
+        return ngx_gp_chat_handler(r, &ngx_gp_surface_anthropic);
+    }
+
     if (ngx_gp_uri_ends(r, "/chat/completions", NULL)) {
         return ngx_gp_chat_handler(r, &ngx_gp_surface_openai);
     }

@@ -11,8 +11,10 @@
 
 
 /*
- * API keys on /v1: "Authorization: Bearer <key>", "X-API-Key" or
- * "X-API-Token".  Returns NGX_OK with the key copied into k (k->id 0 when
+ * API keys on /v1: "Authorization: Bearer <key>", "X-API-Key" (the
+ * Anthropic SDKs' header too), "X-API-Token", "X-Goog-API-Key" (Google's
+ * SDKs), or the query argument "key=" (Google's REST examples), in that
+ * order.  Returns NGX_OK with the key copied into k (k->id 0 when
  * keys are off here), NGX_DECLINED with the refusal in err (and
  * Retry-After set when it is a limit), or NGX_ERROR.  The caller sends
  * the refusal in the shape of its API.
@@ -57,8 +59,15 @@ ngx_gp_api_key_check(ngx_http_request_t *r, ngx_str_t *model,
             h = ngx_gp_header_in(r, "X-API-Token");
         }
 
+        if (h == NULL) {
+            h = ngx_gp_header_in(r, "X-Goog-API-Key");
+        }
+
         if (h) {
             key = h->value;
+
+        } else if (ngx_http_arg(r, (u_char *) "key", 3, &key) != NGX_OK) {
+            key.len = 0;
         }
     }
 
@@ -70,7 +79,8 @@ ngx_gp_api_key_check(ngx_http_request_t *r, ngx_str_t *model,
         ngx_gp_oai_error_set(err, NGX_HTTP_UNAUTHORIZED,
                              "invalid_request_error", "invalid_api_key",
                              NULL, "You didn't provide an API key: send "
-                             "\"Authorization: Bearer <key>\" (or X-API-Key)");
+                             "\"Authorization: Bearer <key>\" (or X-API-Key, "
+                             "X-Goog-API-Key)");
         return NGX_DECLINED;
     }
 

@@ -252,6 +252,7 @@ ngx_gp_chat_start(ngx_http_request_t *r, ngx_str_t *body,
     ctx->out.r = r;
     ctx->out.surface = surface;
     ctx->out.req = &ctx->req;
+    ctx->out.usage = &ctx->usage;
     ctx->out.created = ngx_time();
     ctx->finish_reason = "stop";
     ctx->ttfb = -1;

@@ -96,6 +96,45 @@ ngx_gp_sse_send(ngx_gp_sse_t *sse, const u_char *p, size_t len,
 }
 
 
+/*
+ * Bytes added to the event being framed, JSON-escaped when escape is set
+ * (the inside of a JSON string: text of any length without a copy); the
+ * next ngx_gp_sse_send() or ngx_gp_sse_event() queues them with its own.
+ */
+
+ngx_int_t
+ngx_gp_sse_append(ngx_gp_sse_t *sse, const u_char *p, size_t len,
+    ngx_uint_t escape)
+{
+    size_t      n;
+    u_char     *last;
+    ngx_buf_t  *b;
+
+    if (!escape) {
+        return ngx_gp_sse_copy(sse, p, len);
+    }
+
+    while (len) {
+        /* escaping makes at most 6 bytes of one */
+        n = ngx_min(len, NGX_GP_BUF_SIZE / 8);
+
+        b = ngx_gp_sse_room(sse, 6 * n);
+        if (b == NULL) {
+            return NGX_ERROR;
+        }
+
+        last = (u_char *) ngx_escape_json(b->last, (u_char *) p, n);
+        sse->pending_size += last - b->last;
+        b->last = last;
+
+        p += n;
+        len -= n;
+    }
+
+    return NGX_OK;
+}
+
+
 /* one event: "event: <event>\n" (when event is not NULL), "data: <p>\n\n" */
 
 ngx_int_t
@@ -194,6 +233,12 @@ ngx_int_t
 ngx_gp_sse_keepalive(ngx_gp_sse_t *sse)
 {
     static u_char  comment[] = ": keep-alive\n\n";
+
+    if (sse->keepalive) {
+        /* a stream that is not SSE: its own filler */
+        return ngx_gp_sse_send(sse, sse->keepalive->data,
+                               sse->keepalive->len, 0);
+    }
 
     return ngx_gp_sse_send(sse, comment, sizeof(comment) - 1, 0);
 }

@@ -29,6 +29,8 @@ typedef struct {
     size_t                   pending_size;
     ngx_event_t              flush;
     ngx_msec_t               last_output;
+    /* NULL: the SSE comment ": keep-alive"; else what a silence sends */
+    ngx_str_t               *keepalive;
 
     unsigned                 defer:1;
     unsigned                 header_sent:1;
@@ -42,6 +44,9 @@ ngx_int_t ngx_gp_sse_header(ngx_gp_sse_t *sse, const char *content_type,
 /* bytes framed by the caller, copied into the queue; NGX_AGAIN: busy */
 ngx_int_t ngx_gp_sse_send(ngx_gp_sse_t *sse, const u_char *p, size_t len,
     ngx_uint_t last);
+/* bytes (JSON-escaped when escape) for the next send or event: NGX_OK */
+ngx_int_t ngx_gp_sse_append(ngx_gp_sse_t *sse, const u_char *p, size_t len,
+    ngx_uint_t escape);
 /* one event, "event: <event>\n" (event not NULL) and "data: <p>\n\n" */
 ngx_int_t ngx_gp_sse_event(ngx_gp_sse_t *sse, const char *event,
     const u_char *p, size_t len, ngx_uint_t last);

@@ -34,6 +34,7 @@ typedef struct {
     ngx_uint_t                 image_format; /* NGX_GP_FMT_* */
     u_char                     id[40];       /* the surface's, NUL-ended */
     ngx_uint_t                 data;         /* the surface's own */
+    const ngx_gp_usage_t      *usage;        /* the turn's, so far */
 
     unsigned                   stream:1;
     unsigned                   tools:1;      /* calls are parsed: delta()
@@ -113,6 +114,8 @@ struct ngx_gp_surface_s {
 extern const ngx_gp_surface_t  ngx_gp_surface_openai;
 extern const ngx_gp_surface_t  ngx_gp_surface_images;
 extern const ngx_gp_surface_t  ngx_gp_surface_images_edits;
+extern const ngx_gp_surface_t  ngx_gp_surface_anthropic;
+extern const ngx_gp_surface_t  ngx_gp_surface_gemini;
 extern const ngx_gp_surface_t  ngx_gp_surface_responses;
 
 
@@ -120,6 +123,10 @@ ngx_int_t ngx_gp_chat_handler(ngx_http_request_t *r,
     const ngx_gp_surface_t *surface);
 void ngx_gp_chat_body(ngx_http_request_t *r,
     const ngx_gp_surface_t *surface);
+
+/* the surfaces' own calls besides the turn (api.c dispatches to them) */
+ngx_int_t ngx_gp_anthropic_count_handler(ngx_http_request_t *r);
+ngx_int_t ngx_gp_gemini_handler(ngx_http_request_t *r);
 
 
 #endif /* _NGX_HTTP_GEMINI_POOL_SURFACE_H_INCLUDED_ */
