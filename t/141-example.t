@@ -153,10 +153,10 @@ is($rc, 0, 'a test certificate') or diag $out;
 my $tls_port = free_port();
 my $full = $conf;
 my $n = 0;
-# the rate limit: the lines of limit_req_zone, limit_req_status,
-# limit_req and its error_page
+# the rate limit: the lines of limit_req_zone, limit_req_status, and
+# limit_req and its error_page in /v1/ and in /v1beta/
 $n += $full =~ s/^(\s*)# ((?:limit_req\w*|error_page\s+429)\s.*;)$/$1$2/mg;
-is($n, 4, 'the four rate-limit lines uncommented');
+is($n, 6, 'the six rate-limit lines uncommented');
 # the HTTPS server: from "# server {" to its "# }", line by line
 {
     my ($in, $ind, @out) = (0, '');
