@@ -718,6 +718,7 @@ void ngx_gp_helper_exit_process(ngx_cycle_t *cycle);
    metrics */
 
 ngx_int_t ngx_gp_api_handler(ngx_http_request_t *r);
+const ngx_gp_surface_t *ngx_gp_api_surface(ngx_http_request_t *r);
 ngx_int_t ngx_gp_health_handler(ngx_http_request_t *r);
 ngx_int_t ngx_gp_metrics_handler(ngx_http_request_t *r);
 

@@ -45,7 +45,8 @@ const ngx_gp_surface_t  ngx_gp_surface_images = {
     ngx_gp_images_media,
     ngx_gp_images_finish,
     ngx_gp_images_error,
-    ngx_gp_images_stop
+    ngx_gp_images_stop,
+    NULL
 };
 
 
@@ -60,7 +61,8 @@ const ngx_gp_surface_t  ngx_gp_surface_images_edits = {
     ngx_gp_images_media,
     ngx_gp_images_finish,
     ngx_gp_images_error,
-    ngx_gp_images_stop
+    ngx_gp_images_stop,
+    NULL
 };
 
 
