@@ -650,7 +650,8 @@ void ngx_gp_media_reset(ngx_gp_media_t *m);
 ngx_uint_t ngx_gp_media_count(ngx_gp_media_t *m);
 ngx_uint_t ngx_gp_media_ok(ngx_gp_media_t *m);
 ngx_int_t ngx_gp_media_fetch(ngx_gp_media_t *m, ngx_gp_account_copy_t *a,
-    const char *session, ngx_gp_media_done_pt done, void *data);
+    const char *session, ngx_uint_t inline_images, ngx_gp_media_done_pt done,
+    void *data);
 ngx_int_t ngx_gp_media_format(const char *name);
 ngx_int_t ngx_gp_media_choose_format(ngx_http_request_t *r,
     const char *req_fmt, ngx_gp_key_t *k);

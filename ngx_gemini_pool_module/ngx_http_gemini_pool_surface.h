@@ -43,6 +43,9 @@ typedef struct {
                                                 the calls */
     unsigned                   role_sent:1;  /* the first delta went */
     unsigned                   error_sent:1; /* stop() ended the stream */
+    unsigned                   inline_images:1; /* the answer inlines its
+                                                   images (b64_json): they
+                                                   go to no image host */
 } ngx_gp_reply_t;
 
 

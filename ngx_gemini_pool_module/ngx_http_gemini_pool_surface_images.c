@@ -117,6 +117,7 @@ ngx_gp_images_turn(ngx_gp_reply_t *o, ngx_gp_images_req_t *ir,
     }
 
     o->data = ir->b64;
+    o->inline_images = ir->b64 ? 1 : 0;
 
     s = ngx_gp_images_chat_body(ir, model, &len);
     ngx_gp_images_req_free(ir);
