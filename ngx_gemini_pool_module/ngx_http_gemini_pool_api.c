@@ -2,7 +2,8 @@
 /*
  * Copyright (C) ngx_gemini_pool developers
  *
- * The OpenAI API location (dispatch by URI, models) and /health.
+ * The OpenAI API location (dispatch by URI, the surface of a URI, models)
+ * and /health.
  */
 
 
@@ -126,6 +127,49 @@ ngx_gp_api_handler(ngx_http_request_t *r)
                          (int) ngx_min(r->uri.len, 200), r->uri.data);
 
     return ngx_gp_send_error(r, &err);
+}
+
+
+/*
+ * The surface of the request's URI, as the dispatch above finds it, for
+ * the responses nginx makes itself (module.c's filter of the 413 page);
+ * NULL: a route of no surface (models, files), whose errors are OpenAI's.
+ */
+
+const ngx_gp_surface_t *
+ngx_gp_api_surface(ngx_http_request_t *r)
+{
+    ngx_str_t  id;
+
+    if (ngx_strlcasestrn(r->uri.data, r->uri.data + r->uri.len,
+                         (u_char *) "/v1beta/", 8 - 1))
+    {
+        return &ngx_gp_surface_gemini;
+    }
+
+    if (ngx_gp_uri_ends(r, "/messages/count_tokens", NULL)
+        || ngx_gp_uri_ends(r, "/messages", NULL))
+    {
+        return &ngx_gp_surface_anthropic;
+    }
+
+    if (ngx_gp_uri_ends(r, "/chat/completions", NULL)) {
+        return &ngx_gp_surface_openai;
+    }
+
+    if (ngx_gp_uri_ends(r, "/images/generations", NULL)) {
+        return &ngx_gp_surface_images;
+    }
+
+    if (ngx_gp_uri_ends(r, "/images/edits", NULL)) {
+        return &ngx_gp_surface_images_edits;
+    }
+
+    if (ngx_gp_uri_ends(r, "/responses", &id)) {
+        return &ngx_gp_surface_responses;
+    }
+
+    return NULL;
 }
 
 

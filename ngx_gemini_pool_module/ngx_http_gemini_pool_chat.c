@@ -1825,7 +1825,8 @@ ngx_gp_chat_media_fetch(ngx_gp_chat_ctx_t *ctx)
     ngx_gp_chat_drop_xfer(ctx);
 
     rc = ngx_gp_media_fetch(ctx->media, ctx->acct, ctx->session,
-                            ngx_gp_chat_media_done, ctx);
+                            ctx->out.inline_images, ngx_gp_chat_media_done,
+                            ctx);
 
     if (rc == NGX_AGAIN) {
         return;

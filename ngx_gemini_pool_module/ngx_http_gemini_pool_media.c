@@ -80,6 +80,8 @@ struct ngx_gp_media_s {
     unsigned                 listed:1;
     unsigned                 refreshed:1; /* the JWT was renewed for them */
     unsigned                 uploads:1;   /* to the image host, started */
+    unsigned                 inline_images:1; /* the answer inlines its
+                                                 images: not uploaded */
 
     ngx_str_t                base;        /* public base URL, ends in / */
 };
@@ -598,12 +600,14 @@ ngx_gp_media_commit(ngx_gp_media_item_t *it)
  * Fetches the turn's FILE media: a fresh JWT, the session's file metadata
  * (the session a file really belongs to), then every download at once.
  * NGX_OK: nothing to wait for; NGX_AGAIN: done(data) follows (never from
- * inside this call).
+ * inside this call).  inline_images: the answer inlines its images (the
+ * images API's b64_json), so only its videos go to the image host.
  */
 
 ngx_int_t
 ngx_gp_media_fetch(ngx_gp_media_t *m, ngx_gp_account_copy_t *a,
-    const char *session, ngx_gp_media_done_pt done, void *data)
+    const char *session, ngx_uint_t inline_images, ngx_gp_media_done_pt done,
+    void *data)
 {
     ngx_uint_t            i, n;
     ngx_gp_media_item_t  *it;
@@ -621,6 +625,7 @@ ngx_gp_media_fetch(ngx_gp_media_t *m, ngx_gp_account_copy_t *a,
 
     m->done = done;
     m->data = data;
+    m->inline_images = inline_images ? 1 : 0;
 
     if (n == 0) {
         /* inline media only: to the image host, if one is set */
@@ -1058,7 +1063,8 @@ ngx_gp_media_settle(ngx_gp_media_t *m)
  * Starts the uploads of the cached media to the image host, when one is
  * configured (upload_endpoint and upload_api_token); the number started.
  * The local copies stay in the cache under its rules, and are the links
- * of those that fail.
+ * of those that fail.  Images the answer inlines (ngx_gp_media_data_url(),
+ * up to its size limit) are not uploaded: nobody would get their links.
  */
 
 static ngx_uint_t
@@ -1082,6 +1088,12 @@ ngx_gp_media_uploads(ngx_gp_media_t *m)
 
     for (i = 0; i < m->items.nelts; i++) {
         if (it[i].state != NGX_GP_MEDIA_DONE || root == NULL) {
+            continue;
+        }
+
+        if (m->inline_images && !it[i].video
+            && it[i].size <= NGX_GP_MEDIA_B64_MAX)
+        {
             continue;
         }
 

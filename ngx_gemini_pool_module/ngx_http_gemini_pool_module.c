@@ -3,8 +3,8 @@
  * Copyright (C) ngx_gemini_pool developers
  *
  * The module object: directives, configuration, process hooks, and the
- * filter that turns nginx's own 413 page into an OpenAI error object in
- * the API location.
+ * filter that turns nginx's own 413 page into an error object in the API
+ * location (in the shape of the request's surface).
  */
 
 
@@ -1366,8 +1366,9 @@ ngx_http_gemini_pool_proxy_url(ngx_conf_t *cf, void *post, void *data)
 
 /*
  * nginx refuses a body over client_max_body_size with its own HTML page;
- * in the API location the client gets an OpenAI error object instead,
- * which names the limit and how to raise it.
+ * in the API location the client gets an error object instead, in the
+ * shape of the URI's surface (OpenAI's by default), which names the limit
+ * and how to raise it.
  */
 
 static ngx_int_t
@@ -1378,6 +1379,7 @@ ngx_http_gemini_pool_header_filter(ngx_http_request_t *r)
     ngx_gp_oai_error_t                err;
     ngx_http_core_loc_conf_t         *clcf;
     ngx_http_gemini_pool_loc_conf_t  *glcf;
+    const ngx_gp_surface_t           *surface;
     size_t                            len;
 
     /*
@@ -1429,7 +1431,15 @@ ngx_http_gemini_pool_header_filter(ngx_http_request_t *r)
                              "nginx location of gemini_pool_api",
                              (long long) clcf->client_max_body_size);
 
-        p = (u_char *) ngx_gp_render_error(&err, &len);
+        /* in the shape of the URI's surface (Anthropic's, Google's) */
+        surface = ngx_gp_api_surface(r);
+
+        if (surface && surface->render_error) {
+            p = (u_char *) surface->render_error(&err, &len);
+
+        } else {
+            p = (u_char *) ngx_gp_render_error(&err, &len);
+        }
         if (p == NULL) {
             return NGX_ERROR;
         }

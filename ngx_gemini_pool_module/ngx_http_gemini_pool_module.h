@@ -650,7 +650,8 @@ void ngx_gp_media_reset(ngx_gp_media_t *m);
 ngx_uint_t ngx_gp_media_count(ngx_gp_media_t *m);
 ngx_uint_t ngx_gp_media_ok(ngx_gp_media_t *m);
 ngx_int_t ngx_gp_media_fetch(ngx_gp_media_t *m, ngx_gp_account_copy_t *a,
-    const char *session, ngx_gp_media_done_pt done, void *data);
+    const char *session, ngx_uint_t inline_images, ngx_gp_media_done_pt done,
+    void *data);
 ngx_int_t ngx_gp_media_format(const char *name);
 ngx_int_t ngx_gp_media_choose_format(ngx_http_request_t *r,
     const char *req_fmt, ngx_gp_key_t *k);
@@ -718,6 +719,7 @@ void ngx_gp_helper_exit_process(ngx_cycle_t *cycle);
    metrics */
 
 ngx_int_t ngx_gp_api_handler(ngx_http_request_t *r);
+const ngx_gp_surface_t *ngx_gp_api_surface(ngx_http_request_t *r);
 ngx_int_t ngx_gp_health_handler(ngx_http_request_t *r);
 ngx_int_t ngx_gp_metrics_handler(ngx_http_request_t *r);
 

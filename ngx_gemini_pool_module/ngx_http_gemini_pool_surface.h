@@ -11,7 +11,8 @@
  * type, code, param, message).
  *
  * A new surface is one file that defines a const ngx_gp_surface_t and one
- * line in api.c's dispatch: ngx_gp_chat_handler(r, &its_surface).
+ * line in api.c's dispatch: ngx_gp_chat_handler(r, &its_surface) (and one
+ * in ngx_gp_api_surface() if its errors are not OpenAI's).
  */
 
 
@@ -42,6 +43,9 @@ typedef struct {
                                                 the calls */
     unsigned                   role_sent:1;  /* the first delta went */
     unsigned                   error_sent:1; /* stop() ended the stream */
+    unsigned                   inline_images:1; /* the answer inlines its
+                                                   images (b64_json): they
+                                                   go to no image host */
 } ngx_gp_reply_t;
 
 
@@ -108,6 +112,11 @@ struct ngx_gp_surface_s {
        o->error_sent; finish() still follows and then ends the framing
        only (no finish reason) */
     ngx_int_t  (*stop)(ngx_gp_reply_t *o, ngx_gp_oai_error_t *err);
+
+    /* an error as a body in the surface's own shape, malloc'ed (NULL: no
+       memory), for a response nginx makes itself (the 413 of a body over
+       client_max_body_size); NULL: the OpenAI error object */
+    char      *(*render_error)(ngx_gp_oai_error_t *err, size_t *len);
 };
 
 

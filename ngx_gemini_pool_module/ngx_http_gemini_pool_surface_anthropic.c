@@ -42,6 +42,8 @@ static ngx_int_t ngx_gp_anthropic_error(ngx_gp_reply_t *o,
 static ngx_int_t ngx_gp_anthropic_stop(ngx_gp_reply_t *o,
     ngx_gp_oai_error_t *err);
 static void ngx_gp_anthropic_count_body(ngx_http_request_t *r);
+static char *ngx_gp_anthropic_render_error(ngx_gp_oai_error_t *err,
+    size_t *len);
 
 
 const ngx_gp_surface_t  ngx_gp_surface_anthropic = {
@@ -55,7 +57,8 @@ const ngx_gp_surface_t  ngx_gp_surface_anthropic = {
     ngx_gp_anthropic_media,
     ngx_gp_anthropic_finish,
     ngx_gp_anthropic_error,
-    ngx_gp_anthropic_stop
+    ngx_gp_anthropic_stop,
+    ngx_gp_anthropic_render_error
 };
 
 

@@ -38,6 +38,8 @@ static ngx_int_t ngx_gp_gemini_error(ngx_gp_reply_t *o,
 static ngx_int_t ngx_gp_gemini_stop(ngx_gp_reply_t *o,
     ngx_gp_oai_error_t *err);
 static void ngx_gp_gemini_count_body(ngx_http_request_t *r);
+static char *ngx_gp_gemini_render_error(ngx_gp_oai_error_t *err,
+    size_t *len);
 
 
 const ngx_gp_surface_t  ngx_gp_surface_gemini = {
@@ -51,7 +53,8 @@ const ngx_gp_surface_t  ngx_gp_surface_gemini = {
     ngx_gp_gemini_media,
     ngx_gp_gemini_finish,
     ngx_gp_gemini_error,
-    ngx_gp_gemini_stop
+    ngx_gp_gemini_stop,
+    ngx_gp_gemini_render_error
 };
 
 

@@ -45,7 +45,8 @@ const ngx_gp_surface_t  ngx_gp_surface_images = {
     ngx_gp_images_media,
     ngx_gp_images_finish,
     ngx_gp_images_error,
-    ngx_gp_images_stop
+    ngx_gp_images_stop,
+    NULL
 };
 
 
@@ -60,7 +61,8 @@ const ngx_gp_surface_t  ngx_gp_surface_images_edits = {
     ngx_gp_images_media,
     ngx_gp_images_finish,
     ngx_gp_images_error,
-    ngx_gp_images_stop
+    ngx_gp_images_stop,
+    NULL
 };
 
 
@@ -115,6 +117,7 @@ ngx_gp_images_turn(ngx_gp_reply_t *o, ngx_gp_images_req_t *ir,
     }
 
     o->data = ir->b64;
+    o->inline_images = ir->b64 ? 1 : 0;
 
     s = ngx_gp_images_chat_body(ir, model, &len);
     ngx_gp_images_req_free(ir);

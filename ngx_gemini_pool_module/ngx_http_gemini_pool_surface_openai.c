@@ -51,7 +51,8 @@ const ngx_gp_surface_t  ngx_gp_surface_openai = {
     ngx_gp_openai_media,
     ngx_gp_openai_finish,
     ngx_gp_openai_error,
-    ngx_gp_openai_stop
+    ngx_gp_openai_stop,
+    NULL
 };
 
 

@@ -59,7 +59,8 @@ const ngx_gp_surface_t  ngx_gp_surface_responses = {
     ngx_gp_resp_media,
     ngx_gp_resp_finish,
     ngx_gp_resp_error,
-    ngx_gp_resp_stop
+    ngx_gp_resp_stop,
+    NULL
 };
 
 

@@ -629,3 +629,48 @@ POST /v1/chat/completions
 --- no_error_log
 [alert]
 [error]
+
+
+=== TEST 23: /v1/images/generations with b64_json: the images inline from the local copy, none uploaded
+--- config
+    location /v1/ { gemini_pool_api; }
+--- gp_setup
+main::host();
+--- request
+POST /v1/images/generations
+{"prompt":"two red foxes MOCK:images=2","model":"dall-e-3","n":2,"response_format":"b64_json"}
+--- error_code: 200
+--- response_body_filters eval
+sub {
+    my $files = main::mock_files();
+    CORE::join("\n", (map { $files->{Digest::SHA::sha256_hex(MIME::Base64::decode_base64($_->{b64_json} // ''))}
+                            ? 'DATA(mock)' : 'DATA(other)' }
+                      @{ $main::J->decode($_[0])->{data} }),
+               'uploads: ' . scalar(@{ main::uploads() }))
+}
+--- response_body chomp
+DATA(mock)
+DATA(mock)
+uploads: 0
+--- no_error_log eval
+["[error]", "[warn]", "image host", $main::TOKEN]
+
+
+=== TEST 24: /v1/images/generations with url: the images still uploaded, their links on the host
+--- config
+    location /v1/ { gemini_pool_api; }
+--- gp_setup
+main::host();
+--- request
+POST /v1/images/generations
+{"prompt":"two red foxes MOCK:images=2","model":"dall-e-3","n":2,"response_format":"url"}
+--- error_code: 200
+--- response_body_filters eval
+sub { CORE::join("\n", (map { main::shape($_->{url}) } @{ $main::J->decode($_[0])->{data} }),
+                 'uploads: ' . scalar(@{ main::uploads() })) }
+--- response_body chomp
+HOST.png(mock)
+HOST.png(mock)
+uploads: 2
+--- no_error_log eval
+["[error]", "[warn]", $main::TOKEN]

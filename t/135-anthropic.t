@@ -335,3 +335,21 @@ qr/\Aevent: message_start\ndata: \{[^\n]+\}\n\nevent: content_block_start\ndata:
 --- no_error_log
 [alert]
 [crit]
+
+
+=== TEST 18: a body over client_max_body_size: 413 in Anthropic's shape, naming the limit (chat completions stay OpenAI's)
+--- config
+    location /v1/ { client_max_body_size 100; gemini_pool_api; }
+--- request eval
+[map({ "POST /v1/$_\n" . '{"model":"gemini-2.5-flash","max_tokens":5,"messages":[{"role":"user","content":"' . ("x" x 200) . '"}]}' }
+     'messages', 'messages/count_tokens', 'chat/completions')]
+--- error_code eval
+[413, 413, 413]
+--- response_headers eval
+[("Content-Type: application/json") x 3]
+--- response_body eval
+[('{"type":"error","error":{"type":"request_too_large","message":"Request body too large: the limit is 100 bytes; raise client_max_body_size in the nginx location of gemini_pool_api"}}') x 2,
+ '{"error":{"message":"Request body too large: the limit is 100 bytes; raise client_max_body_size in the nginx location of gemini_pool_api","type":"invalid_request_error","param":null,"code":"request_too_large"}}']
+--- no_error_log
+[alert]
+[crit]

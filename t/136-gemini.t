@@ -374,3 +374,20 @@ sql("DELETE FROM api_keys; INSERT INTO api_keys (name, key_hash) VALUES ('goog',
 --- no_error_log
 [alert]
 [crit]
+
+
+=== TEST 19: a body over client_max_body_size: 413 in Google's shape, naming the limit
+--- config
+    location /v1beta/ { client_max_body_size 100; gemini_pool_api; }
+--- request eval
+[map({ "POST /v1beta/models/gemini-2.5-flash:$_\n" . '{"contents":[{"parts":[{"text":"' . ("x" x 200) . '"}]}]}' }
+     'generateContent', 'streamGenerateContent?alt=sse', 'countTokens')]
+--- error_code eval
+[413, 413, 413]
+--- response_headers eval
+[("Content-Type: application/json") x 3]
+--- response_body eval
+[('{"error":{"code":413,"message":"Request body too large: the limit is 100 bytes; raise client_max_body_size in the nginx location of gemini_pool_api","status":"INVALID_ARGUMENT"}}') x 3]
+--- no_error_log
+[alert]
+[crit]
