@@ -241,6 +241,8 @@ const en = {
     'keys.title': 'API keys',
     'keys.create': 'Create key',
     'keys.name': 'Name',
+    'keys.name.required': 'Give the key a name: "name" is required.',
+    'keys.all': 'All keys',
     'keys.models': 'Allowed models',
     'keys.models.hint': 'comma-separated; empty: every model',
     'keys.rpm': 'Requests per minute',
@@ -280,7 +282,7 @@ const en = {
     'keys.stats.completion': 'Completion tokens',
 
     'logs.title': 'Call logs',
-    'logs.key_id': 'API key ID',
+    'logs.key': 'API key',
     'logs.limit': 'Rows',
     'logs.filter': 'Filter',
     'logs.clear': 'Clear filter',
@@ -291,7 +293,7 @@ const en = {
     'logs.tokens': 'Tokens',
     'logs.older': 'Older',
     'logs.newest': 'Newest',
-    'logs.of_key': 'Calls of key {id}',
+    'logs.of_key': 'Calls of key {name}',
 
     'history.title': 'Chat history',
     'history.q': 'Search text',
@@ -311,8 +313,18 @@ const en = {
     'config.title': 'Import / export',
     'config.export': 'Export configuration',
     'config.export.help': 'Downloads the configuration (accounts, models, '
-        + 'settings, API keys) as one JSON file. It can hold credentials: '
-        + 'keep it safe.',
+        + 'settings, API keys) as one JSON file, without credentials unless '
+        + 'you include them below.',
+    'config.export.secrets': 'Include credentials (account cookies, proxy '
+        + 'passwords, secret settings, API key hashes)',
+    'config.export.secrets.warn': 'Warning: the file will hold every '
+        + 'account\'s login cookies and other secrets in plain text. Anyone '
+        + 'who has it can use your accounts. Keep it private, store it '
+        + 'encrypted and delete it once imported.',
+    'config.export.secrets.confirm': 'Export WITH credentials? The file '
+        + 'will hold the accounts\' cookies and other secrets in plain text.',
+    'config.exported.secrets': 'Export with credentials downloaded: keep the '
+        + 'file private.',
     'config.import': 'Import',
     'config.import.help': 'Our own export, the reference\'s '
         + 'business_gemini_session.json, or its SQLite database '
@@ -618,6 +630,8 @@ const zh = {
     'keys.title': 'API 密钥',
     'keys.create': '创建密钥',
     'keys.name': '名称',
+    'keys.name.required': '请为密钥命名：“名称”为必填项。',
+    'keys.all': '全部密钥',
     'keys.models': '允许的模型',
     'keys.models.hint': '逗号分隔；留空：全部模型',
     'keys.rpm': '每分钟请求数',
@@ -655,7 +669,7 @@ const zh = {
     'keys.stats.completion': '回复 token',
 
     'logs.title': '调用日志',
-    'logs.key_id': 'API 密钥 ID',
+    'logs.key': 'API 密钥',
     'logs.limit': '行数',
     'logs.filter': '筛选',
     'logs.clear': '清除筛选',
@@ -666,7 +680,7 @@ const zh = {
     'logs.tokens': 'Token',
     'logs.older': '更早',
     'logs.newest': '最新',
-    'logs.of_key': '密钥 {id} 的调用',
+    'logs.of_key': '密钥 {name} 的调用',
 
     'history.title': '对话记录',
     'history.q': '搜索文本',
@@ -684,7 +698,15 @@ const zh = {
     'config.title': '导入 / 导出',
     'config.export': '导出配置',
     'config.export.help': '把配置（账号、模型、设置、API 密钥）下载为一个 '
-        + 'JSON 文件。其中可能包含凭据，请妥善保管。',
+        + 'JSON 文件；除非在下面选择包含，否则不含凭据。',
+    'config.export.secrets': '包含凭据（账号 Cookie、代理密码、机密设置、'
+        + 'API 密钥哈希）',
+    'config.export.secrets.warn': '警告：文件将以明文保存所有账号的登录 '
+        + 'Cookie 和其他机密。任何拿到它的人都能使用你的账号。请私密保存、'
+        + '加密存放，导入后立即删除。',
+    'config.export.secrets.confirm': '确定导出包含凭据的配置？文件将以明文保存'
+        + '账号的 Cookie 和其他机密。',
+    'config.exported.secrets': '含凭据的导出文件已下载：请私密保管。',
     'config.import': '导入',
     'config.import.help': '本系统的导出文件、参考实现的 '
         + 'business_gemini_session.json，或其 SQLite 数据库'

@@ -38,6 +38,7 @@ ngx_int_t ngx_gp_admin_handler(ngx_http_request_t *r);
 ngx_int_t ngx_gp_admin_token_ok(ngx_http_request_t *r, ngx_str_t *token,
     char *id);
 ngx_int_t ngx_gp_admin_login(ngx_gp_admin_t *a);
+ngx_int_t ngx_gp_admin_login_info(ngx_gp_admin_t *a);
 ngx_int_t ngx_gp_admin_logout(ngx_gp_admin_t *a);
 ngx_int_t ngx_gp_admin_password(ngx_gp_admin_t *a);
 ngx_int_t ngx_gp_admin_whoami(ngx_gp_admin_t *a);

@@ -601,6 +601,28 @@ ngx_gp_admin_password_done(ngx_http_request_t *r, char *hash)
 }
 
 
+/*
+ * GET /api/auth/login (open): how one can log in now, for the login page:
+ * the admin secret always, the password once one is set.
+ */
+
+ngx_int_t
+ngx_gp_admin_login_info(ngx_gp_admin_t *a)
+{
+    char  *hash;
+
+    if (ngx_gp_store_password_get(a->r->pool, &hash, a->r->connection->log)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_gp_admin_json(a->r, NGX_HTTP_OK,
+                             json_pack("{s:b}", "password_set",
+                                       hash != NULL));
+}
+
+
 ngx_int_t
 ngx_gp_admin_whoami(ngx_gp_admin_t *a)
 {

@@ -10,6 +10,21 @@
 #include "ngx_http_gemini_pool_module.h"
 
 
+/* only spaces or nothing */
+
+static ngx_int_t
+ngx_gp_admin_blank(const char *s)
+{
+    for ( /* void */ ; *s; s++) {
+        if (*s != ' ' && *s != '\t' && *s != '\r' && *s != '\n') {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
 /* GET /api/keys */
 
 ngx_int_t
@@ -33,6 +48,14 @@ ngx_gp_admin_key_add(ngx_gp_admin_t *a)
     if (ngx_gp_body_key(a->body, &bk, msg, sizeof(msg)) != 0) {
         return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST, "invalid_value",
                                   "%s", msg);
+    }
+
+    /* a key is told apart by its name in the console's lists */
+
+    if (bk.name == NULL || ngx_gp_admin_blank(bk.name)) {
+        return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
+                                  "missing_field", "\"name\" is required: "
+                                  "a key needs a name");
     }
 
     key = ngx_gp_api_key_new();

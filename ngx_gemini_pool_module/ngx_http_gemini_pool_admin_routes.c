@@ -33,6 +33,7 @@ static ngx_int_t ngx_gp_admin_dispatch(ngx_http_request_t *r,
 
 static ngx_gp_admin_route_t  ngx_gp_admin_routes[] = {
     { NGX_HTTP_POST,   "auth/login",        ngx_gp_admin_login, 1 },
+    { NGX_HTTP_GET,    "auth/login",        ngx_gp_admin_login_info, 1 },
     { NGX_HTTP_POST,   "auth/logout",       ngx_gp_admin_logout, 0 },
     { NGX_HTTP_PUT,    "auth/password",     ngx_gp_admin_password, 0 },
     { NGX_HTTP_GET,    "auth/status",       ngx_gp_admin_whoami, 0 },

@@ -350,9 +350,13 @@ like(text_of('#view-login .help'), qr/admin-secret/,
      'it explains where the admin secret is');
 ok(js('document.querySelector("#nav").hidden'), 'no navigation yet');
 
-# first start: no password yet; the console turns to the secret
-is(js('document.querySelector("#login-input").name'), 'password',
-   'the password mode first');
+# first start: no password yet; the console opens on the secret, and
+# turns back to it when the password is tried
+ok(wait_js('document.querySelector("#login-input").name === "secret"'),
+   'no password is set: the secret mode first');
+click('input[name="login-mode"][value="password"]');
+ok(wait_js('document.querySelector("#login-input").name === "password"'),
+   'the password mode, chosen');
 fill('#login-input', 'some password');
 click('#login-submit');
 ok(wait_js('document.querySelector("#login-input").name === "secret"'),
@@ -542,14 +546,14 @@ ok(wait_js(visible('#key-form')), 'the key form');
 fill('#key-name', 'console-key');
 fill('#key-rpm', '100');
 click('#key-create');
-ok(wait_js(visible('#new-key-value')), 'the new key is shown');
-my $key = js('document.querySelector("#new-key-value").value') // '';
+ok(wait_js(visible('.new-key-value')), 'the new key is shown');
+my $key = js('document.querySelector(".new-key-value").value') // '';
 like($key, qr/^sk-gp-[A-Za-z0-9_-]{20,}$/, 'a real key');
 ok(wait_js(row_exists('keys', 'console-key')), 'and listed by name')
     or diag(js('document.querySelector("#view-keys").innerText'));
-ok(js('document.querySelector("#new-key-copy") !== null'), 'a copy button');
+ok(js('document.querySelector(".new-key-copy") !== null'), 'a copy button');
 clear_toasts();
-click('#new-key-copy');
+click('.new-key-copy');
 ok(wait_js('document.querySelectorAll(".toast").length > 0'),
    'copying says so');
 
@@ -565,8 +569,8 @@ is($st, 200, 'the key works on /v1');
             'Content-Type' => 'application/json');
 is($st, 200, 'a chat through it');
 
-click('#new-key-done');
-ok(wait_js('!document.querySelector("#new-key")'), 'dismissed');
+click('.new-key-done');
+ok(wait_js('!document.querySelector(".new-key")'), 'dismissed');
 $b->reload;
 ok(wait_js(row_exists('keys', 'console-key')), 'after a reload: listed');
 ok(!js('document.body.innerText.includes(' . q_($key) . ') || '

@@ -17,5 +17,5 @@ export const state = {
     logs: { rows: [], key_id: '', limit: 50, before: [] },
     history: { q: '', key_id: '', model: '', limit: 50, offset: 0,
                data: null, missing: false },
-    newKey: null,
+    newKeys: [],    /* new keys shown once, newest first, until dismissed */
 };

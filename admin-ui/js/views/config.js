@@ -1,6 +1,8 @@
 /*
- * The import / export view: the configuration exported as a download,
- * a JSON file or a geminibusiness.db imported (checked in the page first).
+ * The import / export view: the configuration exported as a download
+ * (with the credentials only when the operator ticks the box, warned and
+ * asked again), a JSON file or a geminibusiness.db imported (checked in
+ * the page first).
  *
  * The console's rule: data from the server never goes through innerHTML
  * or any other HTML parser; every node is made by el() (js/dom.js), and
@@ -40,13 +42,20 @@ export const config = {
         /* nothing to fetch before the operator acts */
     },
 
-    async exportConfig(btn) {
+    async exportConfig(btn, secrets) {
+        if (secrets && !await ask(t('config.export.secrets.confirm'),
+                                  t('config.export')))
+        {
+            return;
+        }
+
         await busy(btn, async () => {
             let res;
 
             try {
-                res = await api('GET', 'config/export', undefined,
-                                { response: true });
+                res = await api('GET', 'config/export'
+                                       + (secrets ? '?secrets=1' : ''),
+                                undefined, { response: true });
             } catch (e) {
                 if (e.status === 404) {
                     this.missing.export = true;
@@ -71,7 +80,8 @@ export const config = {
             a.click();
             a.remove();
             setTimeout(() => URL.revokeObjectURL(url), 10000);
-            toast(t('config.exported'));
+            toast(t(secrets ? 'config.exported.secrets'
+                            : 'config.exported'));
         });
     },
 
@@ -133,12 +143,28 @@ export const config = {
         const exp = el('button', { id: 'config-export', type: 'button',
                                    class: 'primary',
                                    text: t('config.export') });
-        exp.addEventListener('click', () => this.exportConfig(exp));
+        const secrets = el('input', { id: 'config-export-secrets',
+                                      type: 'checkbox' });
+        const warn = el('p', { id: 'config-export-warning',
+                               class: 'notice warn', role: 'alert',
+                               hidden: true,
+                               text: t('config.export.secrets.warn') });
+
+        secrets.addEventListener('change', () => {
+            warn.hidden = !secrets.checked;
+        });
+        exp.addEventListener('click',
+                             () => this.exportConfig(exp, secrets.checked));
 
         s.append(el('div', { class: 'card' },
             el('h2', { text: t('config.export') }),
             el('p', { class: 'muted', text: t('config.export.help') }),
-            this.missing.export ? notAvailable('config/export') : exp));
+            this.missing.export ? notAvailable('config/export')
+                : el('div', { class: 'export' },
+                     el('label', { class: 'check' }, secrets, ' ',
+                        t('config.export.secrets')),
+                     warn,
+                     el('div', { class: 'actions' }, exp))));
 
         const file = el('input', { id: 'config-file', type: 'file',
                                    accept: '.json,.db,.sqlite,.sqlite3,'

@@ -15,7 +15,8 @@ import { api, errText } from '../api.js';
 import { fmtTime, fmtMs } from '../format.js';
 import { toast, fail } from '../toast.js';
 import { ask, infoDialog } from '../dialogs.js';
-import { table, head, button, cached, notAvailable } from '../widgets.js';
+import { table, head, button, cached, notAvailable, keySelect, keyOptions,
+         loadKeyNames } from '../widgets.js';
 
 
 async function historyDetail(id) {
@@ -87,6 +88,7 @@ export const history = {
         try {
             const [d, st] = await Promise.all([
                 api('GET', 'history?' + q), api('GET', 'settings'),
+                loadKeyNames(),
             ]);
 
             H.data = d;
@@ -145,6 +147,7 @@ export const history = {
         }
 
         s.append(cached(this, 'search', () => this.search()));
+        keyOptions(this.keySel);
 
         if (this.error) {
             s.append(el('p', { class: 'notice error', text: this.error }));
@@ -157,15 +160,15 @@ export const history = {
         const H = state.history;
         const q = el('input', { id: 'history-q', type: 'search',
                                 value: H.q });
-        const key = el('input', { id: 'history-key', type: 'text',
-                                  inputmode: 'numeric', value: H.key_id,
-                                  size: 6 });
+        const key = keySelect('history-key', H.key_id);
+
+        this.keySel = key;
         const model = el('input', { id: 'history-model', type: 'text',
                                     value: H.model, size: 14 });
 
         const form = el('form', { class: 'toolbar' },
             el('label', null, t('history.q'), ' ', q),
-            el('label', null, t('logs.key_id'), ' ', key),
+            el('label', null, t('logs.key'), ' ', key),
             el('label', null, t('common.model'), ' ', model),
             el('button', { type: 'submit', class: 'ghost',
                            text: t('history.search') }));
@@ -173,7 +176,7 @@ export const history = {
         form.addEventListener('submit', (ev) => {
             ev.preventDefault();
             H.q = q.value.trim();
-            H.key_id = key.value.trim();
+            H.key_id = key.value;
             H.model = model.value.trim();
             H.offset = 0;
             this.load();

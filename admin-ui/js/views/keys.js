@@ -1,6 +1,7 @@
 /*
- * The API keys view: create (the key shown once, kept in memory only
- * until dismissed), the list, stats, the key's logs, revoke, delete.
+ * The API keys view: create (a name required; each new key shown once in
+ * its own box, kept in memory only until that box is dismissed; the form
+ * cleared), the list, stats, the key's logs, revoke, delete.
  *
  * The console's rule: data from the server never goes through innerHTML
  * or any other HTML parser; every node is made by el() (js/dom.js), and
@@ -71,23 +72,19 @@ async function copyText(text) {
     }
 }
 
-function newKeyBox() {
-    const k = state.newKey;
-
-    if (!k) {
-        return null;
-    }
-
-    const value = el('input', { id: 'new-key-value', class: 'mono',
+function newKeyBox(k) {
+    const value = el('input', { class: 'new-key-value mono',
                                 type: 'text', readonly: true, value: k.key,
+                                'aria-label': t('keys.new.title'),
                                 onfocus: (ev) => ev.target.select() });
 
-    return el('div', { id: 'new-key', class: 'card highlight' },
+    return el('div', { class: 'new-key card highlight',
+                       dataset: { id: k.id } },
         el('h2', { text: t('keys.new.title') + (k.name ? ': ' + k.name
                                                        : '') }),
         el('div', { class: 'copy-row' }, value,
-           el('button', { id: 'new-key-copy', type: 'button',
-                          class: 'primary', text: t('common.copy'),
+           el('button', { class: 'new-key-copy primary', type: 'button',
+                          text: t('common.copy'),
                           onclick: async () => {
                               value.select();
                               toast(await copyText(k.key)
@@ -95,10 +92,11 @@ function newKeyBox() {
                                     : t('keys.new.once'));
                           } })),
         el('p', { class: 'warn-text', text: t('keys.new.once') }),
-        el('button', { id: 'new-key-done', type: 'button', class: 'ghost',
+        el('button', { class: 'new-key-done ghost', type: 'button',
                        text: t('keys.new.done'),
                        onclick: () => {
-                           state.newKey = null;
+                           state.newKeys = state.newKeys.filter(
+                               (x) => x !== k);
                            keys.render();
                        } }));
 }
@@ -122,7 +120,7 @@ export const keys = {
 
     createForm() {
         const name = el('input', { id: 'key-name', type: 'text',
-                                   maxlength: 63 });
+                                   maxlength: 63, required: true });
         const mods = el('input', { id: 'key-models', type: 'text',
                                    placeholder: t('keys.models.hint') });
         const rpm = el('input', { id: 'key-rpm', type: 'number', min: 0,
@@ -161,8 +159,18 @@ export const keys = {
         form.addEventListener('submit', async (ev) => {
             ev.preventDefault();
             err.hidden = true;
+            name.removeAttribute('aria-invalid');
 
             const body = { name: name.value.trim() };
+
+            /* the API refuses it too; say so before asking */
+            if (!body.name) {
+                err.textContent = t('keys.name.required');
+                err.hidden = false;
+                name.setAttribute('aria-invalid', 'true');
+                name.focus();
+                return;
+            }
             const list = mods.value.split(',').map((x) => x.trim())
                              .filter((x) => x);
 
@@ -187,7 +195,11 @@ export const keys = {
             try {
                 const r = await api('POST', 'keys', body);
                 /* shown this once: kept in memory only until dismissed */
-                state.newKey = { key: r.key, name: r.name, id: r.id };
+                state.newKeys.unshift({ key: r.key, name: r.name,
+                                        id: r.id });
+                form.reset();
+                rpm.value = '0';
+                rpd.value = '0';
                 await this.load();
             } catch (e) {
                 err.textContent = errText(e);
@@ -210,11 +222,7 @@ export const keys = {
             s.append(el('p', { class: 'notice error', text: this.error }));
         }
 
-        const box = newKeyBox();
-
-        if (box) {
-            s.append(box);
-        }
+        s.append(...state.newKeys.map(newKeyBox));
 
         s.append(cached(this, 'create', () =>
             el('div', { class: 'card' }, this.createForm())));

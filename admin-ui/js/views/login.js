@@ -1,6 +1,9 @@
 /*
  * The login view, and the session: login with the password or the admin
- * secret (the mode remembered), logged in and logged out.
+ * secret, logged in and logged out.  The page opens on the mode that can
+ * work: the secret while no password is set, the password once one is
+ * (GET /api/auth/login says; without its answer, the mode last used); the
+ * first-start help is shown only while there is no password.
  *
  * The console's rule: data from the server never goes through innerHTML
  * or any other HTML parser; every node is made by el() (js/dom.js), and
@@ -29,10 +32,38 @@ function loginMode() {
 let loginMessage = '';
 let loginInfo = false;      /* the message is news, not an error */
 let loginModeNow = null;
+let passwordIsSet = null;   /* null: not known (yet) */
+
+/* asks the server whether a password is set, then shows the right mode */
+async function checkPassword() {
+    let d;
+
+    try {
+        d = await api('GET', 'auth/login', undefined, { login: true });
+    } catch (e) {
+        return;     /* an older module: the remembered mode */
+    }
+
+    const now = !!(d && d.password_set);
+    const input = $('#login-input');
+
+    if (now === passwordIsSet || state.authed) {
+        return;
+    }
+
+    passwordIsSet = now;
+
+    /* not while the operator is typing */
+    if (!input || !input.value) {
+        renderLogin();
+    }
+}
 
 function renderLogin() {
     const s = clear(section('login'));
-    const mode = loginModeNow || loginMode();
+    const mode = loginModeNow
+                 || (passwordIsSet === null ? loginMode()
+                     : passwordIsSet ? 'password' : 'secret');
 
     const input = el('input', {
         id: 'login-input', name: mode, type: 'password', required: true,
@@ -90,6 +121,7 @@ function renderLogin() {
             await loggedIn();
         } catch (e) {
             if (e.code === 'no_password') {
+                passwordIsSet = false;
                 loginModeNow = 'secret';
                 loginMessage = t('login.no_password');
                 loginInfo = true;
@@ -105,10 +137,11 @@ function renderLogin() {
         }
     });
 
+    /* the first-start help, until a password is set */
     s.append(el('div', { class: 'login card' },
         el('h1', { text: t('login.title') }),
         form,
-        el('div', { class: 'help' },
+        passwordIsSet === true ? null : el('div', { class: 'help' },
            el('h2', { text: t('login.help.title') }),
            el('p', { text: t('login.help.body') }),
            el('p', { text: t('login.help.then') }))));
@@ -126,6 +159,7 @@ export function loggedOut(message, info) {
     document.querySelectorAll('dialog').forEach((d) => d.remove());
     renderLogin();
     showOnly('login');
+    checkPassword();
 }
 
 export async function loggedIn() {
@@ -154,7 +188,7 @@ export async function logout() {
         /* the session is gone from the browser either way */
     }
 
-    state.newKey = null;
+    state.newKeys = [];
     loggedOut('');
 }
 
@@ -167,6 +201,7 @@ export function passwordSet(message) {
     }
 
     loginModeNow = 'password';
+    passwordIsSet = true;
     loggedOut(message, true);
 }
 

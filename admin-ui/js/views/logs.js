@@ -1,5 +1,6 @@
 /*
- * The call logs view: newest first, by key, a page at a time.
+ * The call logs view: newest first, by key (picked by name), a page at
+ * a time.
  *
  * The console's rule: data from the server never goes through innerHTML
  * or any other HTML parser; every node is made by el() (js/dom.js), and
@@ -11,7 +12,8 @@ import { el, clear, section } from '../dom.js';
 import { state } from '../state.js';
 import { api, errText } from '../api.js';
 import { fmtTime, fmtMs, fmtNum } from '../format.js';
-import { table, head, button, cached } from '../widgets.js';
+import { table, head, button, cached, keySelect, keyOptions, loadKeyNames,
+         keyLabel } from '../widgets.js';
 
 
 export const logs = {
@@ -32,7 +34,8 @@ export const logs = {
                               : 'logs?' + q;
 
         try {
-            const d = await api('GET', path);
+            const [d] = await Promise.all([api('GET', path),
+                                           loadKeyNames()]);
             L.rows = d.logs || [];
             this.error = null;
         } catch (e) {
@@ -49,11 +52,13 @@ export const logs = {
         const s = clear(section('logs'));
         const L = state.logs;
 
-        s.append(head(L.key_id ? t('logs.of_key', { id: L.key_id })
+        s.append(head(L.key_id ? t('logs.of_key',
+                                   { name: keyLabel(Number(L.key_id)) })
                                : t('logs.title'),
                       button(t('common.refresh'), () => this.load())));
 
         s.append(cached(this, 'filter', () => this.filter()));
+        keyOptions(this.keySel);
 
         if (this.error) {
             s.append(el('p', { class: 'notice error', text: this.error }));
@@ -64,16 +69,16 @@ export const logs = {
 
     filter() {
         const L = state.logs;
-        const key = el('input', { id: 'logs-key', type: 'text',
-                                  inputmode: 'numeric', value: L.key_id,
-                                  size: 6 });
+        const key = keySelect('logs-key', L.key_id);
+
+        this.keySel = key;
         const limit = el('select', { id: 'logs-limit' },
                          [20, 50, 100, 200, 500].map((n) =>
                              el('option', { value: n, text: n,
                                             selected: n === L.limit })));
 
         const filter = el('form', { class: 'toolbar' },
-            el('label', null, t('logs.key_id'), ' ', key),
+            el('label', null, t('logs.key'), ' ', key),
             el('label', null, t('logs.limit'), ' ', limit),
             el('button', { type: 'submit', class: 'ghost',
                            text: t('logs.filter') }),
@@ -86,7 +91,7 @@ export const logs = {
 
         filter.addEventListener('submit', (ev) => {
             ev.preventDefault();
-            L.key_id = key.value.trim();
+            L.key_id = key.value;
             L.limit = Number(limit.value);
             L.before = [];
             /* the form follows the filter (its clear button) */
@@ -99,16 +104,11 @@ export const logs = {
 
     rows(s) {
         const L = state.logs;
-        const keyName = (id) => {
-            const k = state.keys.find((x) => x.id === id);
-            return id ? (k && k.name ? k.name + ' (#' + id + ')'
-                                     : '#' + id) : '–';
-        };
 
         const rows = L.rows.map((r) => el('tr', {
                 class: r.status >= 400 ? 'bad' : null },
             el('td', { text: fmtTime(r.time) }),
-            el('td', { text: keyName(r.key_id) }),
+            el('td', { text: keyLabel(r.key_id) }),
             el('td', { text: r.account || '–' }),
             el('td', { class: 'mono', text: r.model || '–' }),
             el('td', { class: 'num', text: r.status }),
