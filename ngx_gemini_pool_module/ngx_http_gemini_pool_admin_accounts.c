@@ -89,7 +89,31 @@ ngx_gp_admin_accounts(ngx_gp_admin_t *a)
 }
 
 
-/* the body's account (bodies.c reads it); others NULL (unchanged) */
+/* a NULL-ended list of names as a JSON array (NULL: out of memory) */
+
+static json_t *
+ngx_gp_admin_names(const char **names)
+{
+    json_t  *list;
+
+    list = json_array();
+
+    while (list && *names) {
+        if (json_array_append_new(list, json_string(*names++)) != 0) {
+            json_decref(list);
+            return NULL;
+        }
+    }
+
+    return list;
+}
+
+
+/*
+ * The body's account (bodies.c reads it); others NULL (unchanged).  A bad
+ * body is answered with every problem at once: the message names them,
+ * "missing" and "invalid" list the fields.
+ */
 
 static ngx_int_t
 ngx_gp_admin_account_body(ngx_gp_admin_t *a, ngx_uint_t add,
@@ -109,10 +133,15 @@ ngx_gp_admin_account_body(ngx_gp_admin_t *a, ngx_uint_t add,
     rc = ngx_gp_body_account(a->body, (int) add, &b, msg, sizeof(msg));
 
     if (rc != 0) {
-        *status = ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
-                                     rc == NGX_GP_BODY_MISSING
-                                     ? "missing_field" : "invalid_value",
-                                     "%s", msg);
+        *status = ngx_gp_admin_json(a->r, NGX_HTTP_BAD_REQUEST,
+                                    json_pack("{s:{s:s,s:s,s:o,s:o}}",
+                                        "error", "message", msg, "code",
+                                        rc == NGX_GP_BODY_MISSING
+                                        ? "missing_field" : "invalid_value",
+                                        "missing",
+                                        ngx_gp_admin_names(b.missing),
+                                        "invalid",
+                                        ngx_gp_admin_names(b.invalid)));
         return NGX_ERROR;
     }
 

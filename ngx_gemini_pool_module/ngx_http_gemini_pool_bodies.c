@@ -159,17 +159,111 @@ static ngx_gp_body_field_t  ngx_gp_body_account_fields[] = {
 };
 
 
+/* appends to a message of ngx_gp_body_account() ("; " between parts) */
+
+static void ngx_gp_body_cat(char *msg, size_t size, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+
+static void
+ngx_gp_body_cat(char *msg, size_t size, const char *fmt, ...)
+{
+    size_t   len;
+    va_list  args;
+
+    len = strlen(msg);
+
+    if (len && len + 2 < size) {
+        memcpy(msg + len, "; ", 3);
+        len += 2;
+    }
+
+    if (len + 1 >= size) {
+        return;
+    }
+
+    va_start(args, fmt);
+    (void) vsnprintf(msg + len, size - len, fmt, args);
+    va_end(args);
+}
+
+
+/* what is wrong with one field's string, or NULL */
+
+static const char *
+ngx_gp_body_account_check(ngx_gp_body_field_t *f, json_t *v, char *msg,
+    size_t size)
+{
+    size_t       len, i;
+    const char  *s;
+
+    if (!json_is_string(v)) {
+        ngx_gp_body_cat(msg, size, "\"%s\" must be a string", f->column);
+        return NULL;
+    }
+
+    s = json_string_value(v);
+    len = json_string_length(v);
+
+    if (len > f->max || strlen(s) != len) {
+        ngx_gp_body_cat(msg, size, "\"%s\" is longer than %zu bytes or "
+                        "contains NUL", f->column, f->max);
+        return NULL;
+    }
+
+    for (i = 0; f->digits && i < len; i++) {
+        if (s[i] < '0' || s[i] > '9') {
+            ngx_gp_body_cat(msg, size, "\"%s\" must be digits", f->column);
+            return NULL;
+        }
+    }
+
+    if (f->url == 2 && len && !ngx_gp_body_mailbox_url(s)) {
+        ngx_gp_body_cat(msg, size, "\"%s\" must be an http:// or https:// "
+                        "URL with a \"jwt\" parameter (the mailbox's link)",
+                        f->column);
+        return NULL;
+    }
+
+    if (f->url == 1 && len && strcmp(s, "direct") != 0
+        && strncmp(s, "http://", 7) != 0
+        && strncmp(s, "https://", 8) != 0
+        && strncmp(s, "socks5://", 9) != 0
+        && strncmp(s, "socks5h://", 10) != 0)
+    {
+        ngx_gp_body_cat(msg, size, "\"%s\" must be \"direct\" or an "
+                        "http://, https://, socks5:// or socks5h:// URL",
+                        f->column);
+        return NULL;
+    }
+
+    return s;
+}
+
+
+/*
+ * Every field is read, and every problem named at once: the invalid
+ * fields (their messages in msg, their names in acc->invalid) before the
+ * missing ones (acc->missing, one sentence naming them all).
+ */
+
 int
 ngx_gp_body_account(json_t *body, int add, ngx_gp_body_account_t *acc,
     char *msg, size_t size)
 {
-    size_t                 len, i;
+    size_t                 ni, nm, i;
     json_t                *v;
     const char            *s;
     ngx_gp_body_field_t   *f;
 
     memset(acc, 0, sizeof(ngx_gp_body_account_t));
     acc->enabled = -1;
+    msg[0] = '\0';
+    ni = 0;
+    nm = 0;
 
     for (f = ngx_gp_body_account_fields; f->column; f++) {
         v = json_object_get(body, f->column);
@@ -178,48 +272,11 @@ ngx_gp_body_account(json_t *body, int add, ngx_gp_body_account_t *acc,
             continue;
         }
 
-        if (!json_is_string(v)) {
-            (void) ngx_gp_body_fail(msg, size, "\"%s\" must be a string",
-                                    f->column);
-            return NGX_GP_BODY_INVALID;
-        }
+        s = ngx_gp_body_account_check(f, v, msg, size);
 
-        s = json_string_value(v);
-        len = json_string_length(v);
-
-        if (len > f->max || strlen(s) != len) {
-            (void) ngx_gp_body_fail(msg, size, "\"%s\" is longer than %zu "
-                                    "bytes or contains NUL", f->column,
-                                    f->max);
-            return NGX_GP_BODY_INVALID;
-        }
-
-        for (i = 0; f->digits && i < len; i++) {
-            if (s[i] < '0' || s[i] > '9') {
-                (void) ngx_gp_body_fail(msg, size, "\"%s\" must be digits",
-                                        f->column);
-                return NGX_GP_BODY_INVALID;
-            }
-        }
-
-        if (f->url == 2 && len && !ngx_gp_body_mailbox_url(s)) {
-            (void) ngx_gp_body_fail(msg, size, "\"%s\" must be an http:// "
-                                    "or https:// URL with a \"jwt\" "
-                                    "parameter (the mailbox's link)",
-                                    f->column);
-            return NGX_GP_BODY_INVALID;
-        }
-
-        if (f->url == 1 && len && strcmp(s, "direct") != 0
-            && strncmp(s, "http://", 7) != 0
-            && strncmp(s, "https://", 8) != 0
-            && strncmp(s, "socks5://", 9) != 0
-            && strncmp(s, "socks5h://", 10) != 0)
-        {
-            (void) ngx_gp_body_fail(msg, size, "\"%s\" must be \"direct\" "
-                                    "or an http://, https://, socks5:// or "
-                                    "socks5h:// URL", f->column);
-            return NGX_GP_BODY_INVALID;
+        if (s == NULL) {
+            acc->invalid[ni++] = f->column;
+            continue;
         }
 
         *(const char **) ((char *) acc + f->offset) = s;
@@ -228,33 +285,50 @@ ngx_gp_body_account(json_t *body, int add, ngx_gp_body_account_t *acc,
     v = json_object_get(body, "enabled");
 
     if (v && !json_is_null(v) && !json_is_boolean(v)) {
-        (void) ngx_gp_body_fail(msg, size, "\"enabled\" must be true or "
-                                "false");
-        return NGX_GP_BODY_INVALID;
+        ngx_gp_body_cat(msg, size, "\"enabled\" must be true or false");
+        acc->invalid[ni++] = "enabled";
+
+    } else {
+        acc->enabled = json_is_boolean(v) ? (json_is_true(v) ? 1 : 0) : -1;
     }
 
-    acc->enabled = json_is_boolean(v) ? (json_is_true(v) ? 1 : 0) : -1;
-
-    if (!add) {
-        return 0;
-    }
-
-    /* team_id, csesidx, secure_c_ses: the table's 2nd to 4th */
+    /* an add: team_id, csesidx, secure_c_ses (the table's 2nd to 4th) */
 
     for (f = &ngx_gp_body_account_fields[1];
-         f <= &ngx_gp_body_account_fields[3];
+         add && f <= &ngx_gp_body_account_fields[3];
          f++)
     {
         s = *(const char **) ((char *) acc + f->offset);
 
-        if (s == NULL || s[0] == '\0') {
-            (void) ngx_gp_body_fail(msg, size, "\"%s\" is required",
-                                    f->column);
-            return NGX_GP_BODY_MISSING;
+        for (i = 0; i < ni; i++) {
+            if (acc->invalid[i] == f->column) {
+                break;
+            }
+        }
+
+        if (i == ni && (s == NULL || s[0] == '\0')) {
+            acc->missing[nm++] = f->column;
         }
     }
 
-    return 0;
+    if (nm == 1) {
+        ngx_gp_body_cat(msg, size, "\"%s\" is required", acc->missing[0]);
+
+    } else if (nm == 2) {
+        ngx_gp_body_cat(msg, size, "\"%s\" and \"%s\" are required",
+                        acc->missing[0], acc->missing[1]);
+
+    } else if (nm == 3) {
+        ngx_gp_body_cat(msg, size, "\"%s\", \"%s\" and \"%s\" are "
+                        "required", acc->missing[0], acc->missing[1],
+                        acc->missing[2]);
+    }
+
+    if (ni) {
+        return NGX_GP_BODY_INVALID;
+    }
+
+    return nm ? NGX_GP_BODY_MISSING : 0;
 }
 
 

@@ -73,6 +73,9 @@ typedef struct {
     const char          *tempmail_url;
     const char          *tempmail_name;
     int                  enabled;       /* -1: not given */
+    const char          *missing[4];    /* required, not given (an add);
+                                           NULL-ended */
+    const char          *invalid[11];   /* refused; NULL-ended */
 } ngx_gp_body_account_t;
 
 #define NGX_GP_BODY_INVALID    -1      /* "invalid_value" */
@@ -80,7 +83,9 @@ typedef struct {
 
 /*
  * The account of a body; add: team_id, csesidx and secure_c_ses are
- * required.  0, or NGX_GP_BODY_INVALID or NGX_GP_BODY_MISSING with msg.
+ * required.  0, or NGX_GP_BODY_INVALID (some field refused) or
+ * NGX_GP_BODY_MISSING (only required fields missing), with msg naming
+ * every problem and acc->invalid, acc->missing the fields.
  */
 int ngx_gp_body_account(json_t *body, int add, ngx_gp_body_account_t *acc,
     char *msg, size_t size);

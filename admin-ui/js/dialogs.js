@@ -36,7 +36,7 @@ export function ask(message, okLabel) {
  * A form in a modal dialog.  fields: [{name, label, type, value,
  * options: [[value, label]], placeholder, hint, required, pattern}];
  * submit(values) returns a promise; its rejection is shown in the
- * dialog, which stays open.
+ * dialog, which stays open.  opts: {note, submitLabel, top}.
  */
 export function formDialog(title, fields, submit, opts) {
     opts = opts || {};
@@ -89,6 +89,11 @@ export function formDialog(title, fields, submit, opts) {
                        input,
                        f.hint ? el('small', { class: 'hint', text: f.hint })
                               : null));
+    }
+
+    /* opts.top(inputs): a part above the fields that may fill them */
+    if (opts.top) {
+        form.prepend(opts.top(inputs));
     }
 
     if (opts.note) {

@@ -178,10 +178,25 @@ test_account(void **state)
     assert_int_equal(a.enabled, -1);
     assert_null(a.team_id);
 
-    /* an add needs team_id, csesidx and secure_c_ses, in that order */
+    /* an add needs team_id, csesidx and secure_c_ses: all named at once */
     assert_int_equal(ngx_gp_body_account(j, 1, &a, msg, sizeof(msg)),
                      NGX_GP_BODY_MISSING);
-    assert_string_equal(msg, "\"team_id\" is required");
+    assert_string_equal(msg, "\"team_id\", \"csesidx\" and "
+                        "\"secure_c_ses\" are required");
+    assert_string_equal(a.missing[0], "team_id");
+    assert_string_equal(a.missing[1], "csesidx");
+    assert_string_equal(a.missing[2], "secure_c_ses");
+    assert_null(a.missing[3]);
+    assert_null(a.invalid[0]);
+    json_decref(j);
+
+    j = obj("{\"csesidx\":\"5\"}");
+    assert_int_equal(ngx_gp_body_account(j, 1, &a, msg, sizeof(msg)),
+                     NGX_GP_BODY_MISSING);
+    assert_string_equal(msg, "\"team_id\" and \"secure_c_ses\" are "
+                        "required");
+    assert_string_equal(a.missing[1], "secure_c_ses");
+    assert_null(a.missing[2]);
     json_decref(j);
 
     j = obj("{\"team_id\":\"t\",\"csesidx\":\"\",\"secure_c_ses\":\"c\"}");
@@ -196,11 +211,38 @@ test_account(void **state)
     assert_string_equal(msg, "\"secure_c_ses\" is required");
     json_decref(j);
 
-    /* bad values are refused before missing ones */
+    /* bad values are refused before missing ones, and named with them */
     j = obj("{\"csesidx\":\"1a\"}");
     assert_int_equal(ngx_gp_body_account(j, 1, &a, msg, sizeof(msg)),
                      NGX_GP_BODY_INVALID);
+    assert_string_equal(msg, "\"csesidx\" must be digits; \"team_id\" and "
+                        "\"secure_c_ses\" are required");
+    assert_string_equal(a.invalid[0], "csesidx");
+    assert_null(a.invalid[1]);
+    assert_string_equal(a.missing[0], "team_id");
+    assert_null(a.csesidx);
+    json_decref(j);
+
+    j = obj("{\"csesidx\":\"1a\"}");
+    assert_int_equal(ngx_gp_body_account(j, 0, &a, msg, sizeof(msg)),
+                     NGX_GP_BODY_INVALID);
     assert_string_equal(msg, "\"csesidx\" must be digits");
+    assert_null(a.missing[0]);
+    json_decref(j);
+
+    /* every bad value at once, in the table's order */
+    j = obj("{\"team_id\":\"t\",\"csesidx\":\"x\",\"secure_c_ses\":3,"
+            "\"proxy\":\"ftp://p\",\"enabled\":\"yes\"}");
+    assert_int_equal(ngx_gp_body_account(j, 1, &a, msg, sizeof(msg)),
+                     NGX_GP_BODY_INVALID);
+    assert_string_equal(a.invalid[0], "csesidx");
+    assert_string_equal(a.invalid[1], "secure_c_ses");
+    assert_string_equal(a.invalid[2], "proxy");
+    assert_string_equal(a.invalid[3], "enabled");
+    assert_null(a.invalid[4]);
+    assert_null(a.missing[0]);
+    assert_non_null(strstr(msg, "\"secure_c_ses\" must be a string; "));
+    assert_non_null(strstr(msg, "; \"enabled\" must be true or false"));
     json_decref(j);
 
     j = obj("{\"name\":7}");

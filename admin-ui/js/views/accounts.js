@@ -1,6 +1,7 @@
 /*
- * The accounts view: the list, add and edit (with the mailbox of the
- * re-login), enable, live test, quota, delete; the re-login state of each
+ * The accounts view: the list, add (with the paste box of
+ * accounts-paste.js) and edit (with the mailbox of the re-login),
+ * enable, live test, quota, delete; the re-login state of each
  * account, "refresh now", "refresh all expired" and the live progress
  * (js/relogin.js polls while a login runs).
  *
@@ -17,6 +18,7 @@ import { now, fmtTime, fmtLeft, fmtNum } from '../format.js';
 import { toast, fail } from '../toast.js';
 import { ask, formDialog, infoDialog } from '../dialogs.js';
 import { table, head, button, busy } from '../widgets.js';
+import { pastePanel } from './accounts-paste.js';
 import { relogin, loadRelogin, onRelogin, busyNow, reloginBadge, refreshNow,
          refreshAll, progressPanel } from '../relogin.js';
 
@@ -58,16 +60,19 @@ function accountForm(a) {
     const fields = [
         { name: 'name', label: t('common.name'), value: edit ? a.name : '' },
         { name: 'team_id', label: t('acc.team_id'), required: !edit,
+          hint: t('acc.team_id.hint'),
           value: edit ? a.team_id : '' },
         { name: 'csesidx', label: t('acc.csesidx'), required: !edit,
+          hint: t('acc.csesidx.hint'),
           value: edit ? a.csesidx : '', pattern: '[0-9]*' },
         { name: 'secure_c_ses', label: t('acc.secure_c_ses'),
-          type: 'textarea', required: !edit,
+          type: 'textarea', hint: t('acc.secure_c_ses.hint'),
+          required: !edit,
           placeholder: edit ? (a.secure_c_ses_set ? t('acc.cookie_set')
                                                  : t('acc.cookie_unset'))
                               + ' — ' + keep : '' },
         { name: 'host_c_oses', label: t('acc.host_c_oses'),
-          type: 'textarea',
+          type: 'textarea', hint: t('acc.host_c_oses.hint'),
           placeholder: edit ? (a.host_c_oses_set ? t('acc.cookie_set')
                                                 : t('acc.cookie_unset'))
                               + ' — ' + keep : '' },
@@ -177,7 +182,8 @@ function accountForm(a) {
         }
 
         await accounts.load();
-    }, { note: edit ? t('acc.secret.note') : null });
+    }, { note: edit ? t('acc.secret.note') : null,
+         top: edit ? null : pastePanel });
 }
 
 async function accountQuota(a) {
