@@ -58,7 +58,7 @@ my ($console) = do {
     local $/;
     <$fh> =~ /\n([ \t]*# the operator console.*?location\s+=\s+\/admin\s+\{.*?\}\n)/s;
 };
-$console =~ s{/usr/share/ngx_gemini_pool/admin-ui/}{$GeminiPool::ROOT/admin-ui/};
+$console =~ s{/usr/share/ngx[-_]gemini[-_]pool/admin-ui/}{$GeminiPool::ROOT/admin-ui/};
 
 my $srv = GeminiPool::Server->new(
     name => 'console-imghost', port => GeminiPool::Network::free_port(),
