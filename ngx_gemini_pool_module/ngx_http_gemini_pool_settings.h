@@ -3,9 +3,10 @@
  * Copyright (C) ngx_gemini_pool developers
  *
  * The settings: one typed table (key, type, default, allowed values,
- * check, secret, group, unit), their slots in the zone indexed by name, and the typed
- * getters.  A new setting is one row here, one NGX_GP_SET_* name and its
- * i18n description in the console.
+ * check, secret, group, unit), their slots in the zone indexed by name,
+ * and the typed getters.  A new setting is one row in settings.c (with
+ * its group), one NGX_GP_SET_* name and its label and help in the
+ * console's i18n.js (settings.l.<key>, settings.d.<key>).
  */
 
 
