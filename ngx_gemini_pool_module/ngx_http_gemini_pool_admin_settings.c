@@ -11,10 +11,35 @@
 
 
 /*
- * {"settings": {key: {"type", "value" | "set", "default", ["allowed"],
- * ["min", "max"]}}}: every setting of the table with its effective
- * value, secrets only as whether they are set.
+ * {"settings": {key: {"type", "value" | "set", "default", "group",
+ * ["allowed", "many"], ["min", "max", "unit"], ["inert"]}}, "groups":
+ * [{"name", "keys"}]}: every setting of the table with its effective
+ * value, secrets only as whether they are set; the groups in the
+ * console's order, their keys in the table's.
  */
+
+
+/*
+ * Why a switch does nothing on this server, or NULL: auto_refresh_cookies
+ * logs in with Chromium, which gemini_pool_browser names.
+ */
+
+static const char *
+ngx_gp_admin_setting_inert(ngx_uint_t i)
+{
+    ngx_http_gemini_pool_main_conf_t  *gmcf;
+
+    if (i != NGX_GP_SET_AUTO_REFRESH_COOKIES) {
+        return NULL;
+    }
+
+    gmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_http_gemini_pool_module);
+
+    return (gmcf == NULL || gmcf->browser.path.len == 0) ? "no_browser"
+                                                         : NULL;
+}
+
 
 static json_t *
 ngx_gp_admin_setting_json(ngx_uint_t i, ngx_gp_setting_t *s)
@@ -56,9 +81,24 @@ ngx_gp_admin_setting_json(ngx_uint_t i, ngx_gp_setting_t *s)
         break;
 
     default:
-        v = json_pack("{s:s,s:s,s:s}", "type", "string", "value",
-                      (char *) s->value, "default", d->dflt);
+        v = json_pack("{s:s,s:s,s:s}", "type",
+                      d->type == NGX_GP_SETTING_CHOICE ? "choice" : "string",
+                      "value", (char *) s->value, "default", d->dflt);
         break;
+    }
+
+    if (v && (json_object_set_new(v, "group", json_string(
+                                      ngx_gp_setting_group_name(d->group))) != 0
+              || (d->unit && json_object_set_new(v, "unit",
+                                                 json_string(d->unit)) != 0)
+              || (d->many && json_object_set_new(v, "many", json_true()) != 0)
+              || (ngx_gp_admin_setting_inert(i)
+                  && json_object_set_new(v, "inert", json_string(
+                                         ngx_gp_admin_setting_inert(i)))
+                     != 0)))
+    {
+        json_decref(v);
+        v = NULL;
     }
 
     if (v && d->allowed) {
@@ -83,10 +123,47 @@ ngx_gp_admin_setting_json(ngx_uint_t i, ngx_gp_setting_t *s)
 }
 
 
+/* [{"name", "keys"}]: the groups in their order, keys in the table's */
+
+static json_t *
+ngx_gp_admin_settings_groups(void)
+{
+    json_t      *groups, *keys;
+    ngx_uint_t   g, i;
+
+    groups = json_array();
+
+    for (g = NGX_GP_GROUP_NONE + 1; groups && g < NGX_GP_GROUP_N; g++) {
+        keys = json_array();
+
+        for (i = 0; keys && i < NGX_GP_SET_N; i++) {
+            if (ngx_gp_setting_def(i)->group == g
+                && json_array_append_new(keys,
+                       json_string(ngx_gp_setting_def(i)->key)) != 0)
+            {
+                json_decref(keys);
+                keys = NULL;
+            }
+        }
+
+        if (keys == NULL
+            || json_array_append_new(groups, json_pack("{s:s,s:o}", "name",
+                                     ngx_gp_setting_group_name(g),
+                                     "keys", keys)) != 0)
+        {
+            json_decref(groups);
+            groups = NULL;
+        }
+    }
+
+    return groups;
+}
+
+
 ngx_int_t
 ngx_gp_admin_settings(ngx_gp_admin_t *a)
 {
-    json_t            *obj, *v;
+    json_t            *obj, *v, *groups;
     ngx_uint_t         i, k, j, order[NGX_GP_SET_N];
     ngx_gp_zone_t     *z;
     ngx_gp_setting_t  *s;
@@ -136,12 +213,16 @@ ngx_gp_admin_settings(ngx_gp_admin_t *a)
 
     ngx_explicit_memzero(s, sizeof(z->sh->settings));
 
-    if (obj == NULL) {
+    groups = obj ? ngx_gp_admin_settings_groups() : NULL;
+
+    if (groups == NULL) {
+        json_decref(obj);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     return ngx_gp_admin_json(a->r, NGX_HTTP_OK,
-                             json_pack("{s:o}", "settings", obj));
+                             json_pack("{s:o,s:o}", "settings", obj,
+                                       "groups", groups));
 }
 
 

@@ -437,6 +437,10 @@ ngx_http_gemini_pool_init_main_conf(ngx_conf_t *cf, void *conf)
 
     ngx_path_t  *path;
 
+    if (ngx_gp_settings_init(cf->log) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
     if (gmcf->auth_url.len == 0) {
         ngx_str_set(&gmcf->auth_url, "https://business.gemini.google");
     }

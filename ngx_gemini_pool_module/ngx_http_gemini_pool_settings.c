@@ -31,97 +31,150 @@ static const char *const  ngx_gp_image_formats[] = {
     "markdown", "url", "array", "b64_json", NULL
 };
 
+/* the traffic proxy_for lists: NGX_GP_TRAFFIC_* is 1 << its index */
+
+static const char *const  ngx_gp_traffic[] = {
+    "google", "images", "tempmail", "sync", NULL
+};
+
 
 /*
  * The settings known to this version.  The store inserts every row's
  * default into SQLite on start without touching values an operator
  * changed; a stored value its check refuses is logged and the default
- * applies.
+ * applies.  Every row names its group (the console's sections); a row
+ * without one stops nginx at start (ngx_gp_settings_init).
+ *
+ * S: a string, bool or secret; C: a choice; F: with a check; I: an
+ * integer with its unit and bounds (max -1: none).
  */
 
-#define S(name, key, type, dflt)                                            \
-    [NGX_GP_SET_ ## name] = { key, type, dflt, NULL, 0, -1, NULL }
-#define C(name, key, dflt, allowed)                                         \
-    [NGX_GP_SET_ ## name] = { key, NGX_GP_SETTING_CHOICE, dflt, allowed,   \
-                              0, -1, NULL }
-#define F(name, key, type, dflt, check)                                     \
-    [NGX_GP_SET_ ## name] = { key, type, dflt, NULL, 0, -1, check }
+#define S(name, k, t, d, g)                                                 \
+    [NGX_GP_SET_ ## name] = { .key = k, .type = t, .dflt = d, .max = -1,   \
+                              .group = NGX_GP_GROUP_ ## g }
+#define C(name, k, d, a, g)                                                 \
+    [NGX_GP_SET_ ## name] = { .key = k, .type = NGX_GP_SETTING_CHOICE,     \
+                              .dflt = d, .allowed = a, .max = -1,          \
+                              .group = NGX_GP_GROUP_ ## g }
+#define F(name, k, t, d, c, g)                                              \
+    [NGX_GP_SET_ ## name] = { .key = k, .type = t, .dflt = d, .max = -1,   \
+                              .check = c, .group = NGX_GP_GROUP_ ## g }
+#define I(name, k, d, g, u, lo, hi)                                         \
+    [NGX_GP_SET_ ## name] = { .key = k, .type = NGX_GP_SETTING_INT,        \
+                              .dflt = d, .min = lo, .max = hi,             \
+                              .group = NGX_GP_GROUP_ ## g, .unit = u }
 
 /* indexed by name: a row out of the enum's order still lands in its slot */
 
 const ngx_gp_setting_def_t  ngx_gp_settings_table[NGX_GP_SET_N] = {
-    S(DEFAULT_MODEL, "default_model", NGX_GP_SETTING_STRING, "gemini-auto"),
-    S(SHOW_THOUGHTS, "show_thoughts", NGX_GP_SETTING_BOOL, "false"),
+    S(DEFAULT_MODEL, "default_model", NGX_GP_SETTING_STRING, "gemini-auto",
+      POOL),
+    S(SHOW_THOUGHTS, "show_thoughts", NGX_GP_SETTING_BOOL, "false", POOL),
     C(SELECTION_STRATEGY, "selection_strategy",
-      "round_robin", ngx_gp_strategies),
-    S(MAX_ATTEMPTS, "max_attempts", NGX_GP_SETTING_INT, "3"),
-    S(COOLDOWN_TEXT_429, "cooldown_text_429", NGX_GP_SETTING_INT, "0"),
-    S(COOLDOWN_SERVER_ERROR, "cooldown_server_error", NGX_GP_SETTING_INT, "30"),
-    S(COOLDOWN_NETWORK, "cooldown_network", NGX_GP_SETTING_INT, "120"),
-    S(COOLDOWN_RATE_LIMIT, "cooldown_rate_limit", NGX_GP_SETTING_INT, "60"),
-    S(RATE_LIMIT_WINDOW, "rate_limit_window", NGX_GP_SETTING_INT, "600"),
-    S(SESSION_MAX_AGE, "session_max_age", NGX_GP_SETTING_INT, "21600"),
-    F(PROXY, "proxy", NGX_GP_SETTING_SECRET, "", ngx_gp_setting_proxy),
-    S(PROXY_ENABLED, "proxy_enabled", NGX_GP_SETTING_BOOL, "true"),
-    F(PROXY_FOR, "proxy_for",
-      NGX_GP_SETTING_STRING, "google,images", ngx_gp_setting_traffic),
-    S(HISTORY_RETENTION_DAYS, "history_retention_days",
-      NGX_GP_SETTING_INT, "30"),
-    S(HISTORY_MAX_ROWS, "history_max_rows", NGX_GP_SETTING_INT, "100000"),
+      "round_robin", ngx_gp_strategies, POOL),
+    I(MAX_ATTEMPTS, "max_attempts", "3", POOL, "accounts", 0, -1),
+    I(COOLDOWN_TEXT_429, "cooldown_text_429", "0", POOL, "s", 0, -1),
+    I(COOLDOWN_SERVER_ERROR, "cooldown_server_error", "30", POOL, "s", 0, -1),
+    I(COOLDOWN_NETWORK, "cooldown_network", "120", POOL, "s", 0, -1),
+    I(COOLDOWN_RATE_LIMIT, "cooldown_rate_limit", "60", POOL, "s", 0, -1),
+    I(RATE_LIMIT_WINDOW, "rate_limit_window", "600", POOL, "s", 0, -1),
+    I(SESSION_MAX_AGE, "session_max_age", "21600", POOL, "s", 0, -1),
+    F(PROXY, "proxy", NGX_GP_SETTING_SECRET, "", ngx_gp_setting_proxy,
+      NETWORK),
+    S(PROXY_ENABLED, "proxy_enabled", NGX_GP_SETTING_BOOL, "true", NETWORK),
+    [NGX_GP_SET_PROXY_FOR] = { .key = "proxy_for",
+        .type = NGX_GP_SETTING_STRING, .dflt = "google,images",
+        .allowed = ngx_gp_traffic, .many = 1, .max = -1,
+        .check = ngx_gp_setting_traffic, .group = NGX_GP_GROUP_NETWORK },
+    I(HISTORY_RETENTION_DAYS, "history_retention_days", "30", HISTORY,
+      "days", 0, -1),
+    I(HISTORY_MAX_ROWS, "history_max_rows", "100000", HISTORY, "rows", 0, -1),
     F(IMAGE_BASE_URL, "image_base_url",
-      NGX_GP_SETTING_STRING, "", ngx_gp_setting_url),
-    C(IMAGE_FORMAT, "image_format", "markdown", ngx_gp_image_formats),
-    S(HISTORY_ENABLED, "history_enabled", NGX_GP_SETTING_BOOL, "false"),
+      NGX_GP_SETTING_STRING, "", ngx_gp_setting_url, MEDIA),
+    C(IMAGE_FORMAT, "image_format", "markdown", ngx_gp_image_formats, MEDIA),
+    S(HISTORY_ENABLED, "history_enabled", NGX_GP_SETTING_BOOL, "false",
+      HISTORY),
     S(AUTO_REFRESH_COOKIES, "auto_refresh_cookies",
-      NGX_GP_SETTING_BOOL, "false"),
+      NGX_GP_SETTING_BOOL, "false", RELOGIN),
     F(TEMPMAIL_WORKER_URL, "tempmail_worker_url",
-      NGX_GP_SETTING_STRING, "", ngx_gp_setting_url),
+      NGX_GP_SETTING_STRING, "", ngx_gp_setting_url, RELOGIN),
     /* seconds: spec 13.4's polling of the worker API, 1-60 and 10-600 */
-    [NGX_GP_SET_TEMPMAIL_POLL_INTERVAL] = { "tempmail_poll_interval",
-        NGX_GP_SETTING_INT, "5", NULL, 1, 60, NULL },
-    [NGX_GP_SET_TEMPMAIL_TIMEOUT] = { "tempmail_timeout",
-        NGX_GP_SETTING_INT, "120", NULL, 10, 600, NULL },
+    I(TEMPMAIL_POLL_INTERVAL, "tempmail_poll_interval", "5", RELOGIN, "s",
+      1, 60),
+    I(TEMPMAIL_TIMEOUT, "tempmail_timeout", "120", RELOGIN, "s", 10, 600),
     F(REMOTE_SYNC_URL, "remote_sync_url",
-      NGX_GP_SETTING_STRING, "", ngx_gp_setting_url),
-    S(REMOTE_SYNC_API_KEY, "remote_sync_api_key", NGX_GP_SETTING_SECRET, ""),
+      NGX_GP_SETTING_STRING, "", ngx_gp_setting_url, RELOGIN),
+    S(REMOTE_SYNC_API_KEY, "remote_sync_api_key", NGX_GP_SETTING_SECRET, "",
+      RELOGIN),
     /* seconds before the first retry of a failed push, doubling */
-    [NGX_GP_SET_REMOTE_SYNC_RETRY] = { "remote_sync_retry",
-        NGX_GP_SETTING_INT, "30", NULL, 1, 3600, NULL },
-    S(SYNC_ONLY_MODE, "sync_only_mode", NGX_GP_SETTING_BOOL, "false"),
-    S(HISTORY_MAX_CHARS, "history_max_chars", NGX_GP_SETTING_INT, "65536"),
+    I(REMOTE_SYNC_RETRY, "remote_sync_retry", "30", RELOGIN, "s", 1, 3600),
+    S(SYNC_ONLY_MODE, "sync_only_mode", NGX_GP_SETTING_BOOL, "false",
+      RELOGIN),
+    I(HISTORY_MAX_CHARS, "history_max_chars", "65536", HISTORY, "bytes",
+      0, -1),
 
     /* failed admin logins per address and window (seconds): at least 1 */
-    [NGX_GP_SET_LOGIN_ATTEMPTS] = { "login_attempts", NGX_GP_SETTING_INT,
-                                    "5", NULL, 1, 1000, NULL },
-    [NGX_GP_SET_LOGIN_WINDOW] = { "login_window", NGX_GP_SETTING_INT,
-                                  "900", NULL, 1, 86400, NULL },
-    S(COOKIE_CHECK_INTERVAL, "cookie_check_interval",
-      NGX_GP_SETTING_INT, "1800"),
-    S(COOKIE_RETRY_INTERVAL, "cookie_retry_interval",
-      NGX_GP_SETTING_INT, "1800"),
-    F(COOKIE_REFRESH_CONCURRENCY, "cookie_refresh_concurrency",
-      NGX_GP_SETTING_INT, "1", ngx_gp_setting_logins),
+    I(LOGIN_ATTEMPTS, "login_attempts", "5", SECURITY, "attempts", 1, 1000),
+    I(LOGIN_WINDOW, "login_window", "900", SECURITY, "s", 1, 86400),
+    I(COOKIE_CHECK_INTERVAL, "cookie_check_interval", "1800", RELOGIN, "s",
+      0, -1),
+    I(COOKIE_RETRY_INTERVAL, "cookie_retry_interval", "1800", RELOGIN, "s",
+      0, -1),
+    /* logins at once: each runs a browser (its check words the range) */
+    [NGX_GP_SET_COOKIE_REFRESH_CONCURRENCY] = {
+        .key = "cookie_refresh_concurrency", .type = NGX_GP_SETTING_INT,
+        .dflt = "1", .min = 1, .max = 8, .check = ngx_gp_setting_logins,
+        .group = NGX_GP_GROUP_RELOGIN, .unit = "logins" },
 
     /* ready upstream sessions kept per account (zone.c's spares) */
-    [NGX_GP_SET_SPARE_SESSIONS] = { "spare_sessions", NGX_GP_SETTING_INT,
-                                    "1", NULL, 0, NGX_GP_SPARES_MAX, NULL },
+    I(SPARE_SESSIONS, "spare_sessions", "1", POOL, "sessions",
+      0, NGX_GP_SPARES_MAX),
     /* tool calls emulated in the turn (docs/tools.md); off: 400 */
-    S(TOOL_CALLS, "tool_calls", NGX_GP_SETTING_BOOL, "true"),
+    S(TOOL_CALLS, "tool_calls", NGX_GP_SETTING_BOOL, "true", POOL),
     /*
      * The image host (spec §9.5): generated media are uploaded there when
      * both are set; seconds an upload may take (the reference's 300)
      * before the local link is given instead.
      */
     F(UPLOAD_ENDPOINT, "upload_endpoint",
-      NGX_GP_SETTING_STRING, "", ngx_gp_setting_url),
-    S(UPLOAD_API_TOKEN, "upload_api_token", NGX_GP_SETTING_SECRET, ""),
-    [NGX_GP_SET_UPLOAD_TIMEOUT] = { "upload_timeout", NGX_GP_SETTING_INT,
-                                    "300", NULL, 1, 3600, NULL },
+      NGX_GP_SETTING_STRING, "", ngx_gp_setting_url, MEDIA),
+    S(UPLOAD_API_TOKEN, "upload_api_token", NGX_GP_SETTING_SECRET, "",
+      MEDIA),
+    I(UPLOAD_TIMEOUT, "upload_timeout", "300", MEDIA, "s", 1, 3600),
 };
 
 #undef S
 #undef C
 #undef F
+#undef I
+
+
+/* every row has a key, a default and a group: else nginx does not start */
+
+ngx_int_t
+ngx_gp_settings_init(ngx_log_t *log)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < NGX_GP_SET_N; i++) {
+        if (ngx_gp_settings_table[i].key == NULL
+            || ngx_gp_settings_table[i].dflt == NULL
+            || ngx_gp_setting_group_name(ngx_gp_settings_table[i].group)
+               == NULL)
+        {
+            ngx_log_error(NGX_LOG_EMERG, log, 0,
+                          "gemini_pool: setting #%ui (\"%s\") has no %s",
+                          i, ngx_gp_settings_table[i].key
+                             ? ngx_gp_settings_table[i].key : "",
+                          ngx_gp_settings_table[i].key == NULL ? "key"
+                          : ngx_gp_settings_table[i].dflt == NULL ? "default"
+                          : "group");
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
 
 
 ngx_int_t
@@ -158,6 +211,19 @@ ngx_gp_setting_type_name(ngx_uint_t i)
 }
 
 
+/* a group's name in GET /api/settings and the console; NULL: none */
+
+const char *
+ngx_gp_setting_group_name(ngx_uint_t group)
+{
+    static const char *const  names[NGX_GP_GROUP_N] = {
+        NULL, "pool", "media", "history", "network", "relogin", "security"
+    };
+
+    return group < NGX_GP_GROUP_N ? names[group] : NULL;
+}
+
+
 /*
  * The one check: NULL and the value's number, or a phrase saying what is
  * wrong (it follows "<key>: " in the caller's message).
@@ -187,6 +253,11 @@ ngx_gp_setting_check(ngx_uint_t i, const u_char *value, ngx_int_t *number)
         n = (len && value[0] == '-') ? NGX_ERROR
                                      : ngx_atoi((u_char *) value, len);
         if (n == NGX_ERROR || n < d->min || (d->max >= 0 && n > d->max)) {
+            if (n != NGX_ERROR && d->check) {
+                *number = n;
+                return d->check(value, number);
+            }
+
             if (d->min == 0 && d->max < 0) {
                 return "must be a non-negative integer";
             }
@@ -321,16 +392,6 @@ ngx_gp_setting_traffic(const u_char *value, ngx_int_t *number)
     ngx_uint_t    i, found;
     const u_char  *p, *q, *last;
 
-    static struct {
-        const char  *name;
-        ngx_uint_t   bit;
-    } kinds[] = {
-        { "google", NGX_GP_TRAFFIC_GOOGLE },
-        { "images", NGX_GP_TRAFFIC_IMAGES },
-        { "tempmail", NGX_GP_TRAFFIC_TEMPMAIL },
-        { "sync", NGX_GP_TRAFFIC_SYNC },
-    };
-
     p = value;
     last = p + ngx_strlen(p);
 
@@ -352,11 +413,11 @@ ngx_gp_setting_traffic(const u_char *value, ngx_int_t *number)
 
         found = (len == 0);
 
-        for (i = 0; !found && i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-            if (len == ngx_strlen(kinds[i].name)
-                && ngx_strncmp(p, kinds[i].name, len) == 0)
+        for (i = 0; !found && ngx_gp_traffic[i]; i++) {
+            if (len == ngx_strlen(ngx_gp_traffic[i])
+                && ngx_strncmp(p, ngx_gp_traffic[i], len) == 0)
             {
-                *number |= kinds[i].bit;
+                *number |= (ngx_int_t) 1 << i;
                 found = 1;
             }
         }

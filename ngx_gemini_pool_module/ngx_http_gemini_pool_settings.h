@@ -3,9 +3,10 @@
  * Copyright (C) ngx_gemini_pool developers
  *
  * The settings: one typed table (key, type, default, allowed values,
- * check, secret), their slots in the zone indexed by name, and the typed
- * getters.  A new setting is one row here, one NGX_GP_SET_* name and its
- * i18n description in the console.
+ * check, secret, group, unit), their slots in the zone indexed by name,
+ * and the typed getters.  A new setting is one row in settings.c (with
+ * its group), one NGX_GP_SET_* name and its label and help in the
+ * console's i18n.js (settings.l.<key>, settings.d.<key>).
  */
 
 
@@ -29,6 +30,16 @@
 #define NGX_GP_SETTING_BOOL          2   /* true/false: 1/0 */
 #define NGX_GP_SETTING_CHOICE        3   /* one of allowed: its index */
 #define NGX_GP_SETTING_SECRET        4   /* a string sealed at rest */
+
+/* groups: where the console shows a setting; 0 is none, refused at start */
+#define NGX_GP_GROUP_NONE            0
+#define NGX_GP_GROUP_POOL            1   /* pool and cooldowns */
+#define NGX_GP_GROUP_MEDIA           2
+#define NGX_GP_GROUP_HISTORY         3
+#define NGX_GP_GROUP_NETWORK         4   /* network and proxy */
+#define NGX_GP_GROUP_RELOGIN         5   /* re-login and sync */
+#define NGX_GP_GROUP_SECURITY        6
+#define NGX_GP_GROUP_N               7
 
 /* the settings, in the table's order */
 typedef enum {
@@ -88,6 +99,10 @@ typedef struct {
     int64_t                    max;       /* INT; -1: none */
     ngx_gp_setting_check_pt    check;     /* or NULL; of an INT: after
                                              its range */
+    ngx_uint_t                 group;     /* NGX_GP_GROUP_*, never NONE */
+    const char                *unit;      /* INT: "s", "days", ... */
+    ngx_uint_t                 many;      /* STRING with allowed: a
+                                             comma-separated set of them */
 } ngx_gp_setting_def_t;
 
 /* a slot in the zone: the value as stored and its number */
@@ -101,6 +116,7 @@ extern const ngx_gp_setting_def_t  ngx_gp_settings_table[NGX_GP_SET_N];
 
 struct ngx_gp_zone_s;
 
+ngx_int_t ngx_gp_settings_init(ngx_log_t *log);
 ngx_int_t ngx_gp_setting_index(const char *key);
 #define ngx_gp_setting_def(i)        (&ngx_gp_settings_table[i])
 #define ngx_gp_setting_secret(i)                                             \
@@ -108,6 +124,7 @@ ngx_int_t ngx_gp_setting_index(const char *key);
 const char *ngx_gp_setting_check(ngx_uint_t i, const u_char *value,
     ngx_int_t *number);
 const char *ngx_gp_setting_type_name(ngx_uint_t i);
+const char *ngx_gp_setting_group_name(ngx_uint_t group);
 const char *ngx_gp_setting_json_text(ngx_uint_t i, json_t *v, char *buf,
     size_t size);
 void ngx_gp_setting_default(ngx_uint_t i, ngx_gp_setting_t *s);

@@ -79,7 +79,7 @@ X-Admin-Token: blocks-admin-secret-0123456789
 --- error_code eval
 [200, 201, 200, 401, 200]
 --- response_body_like eval
-[qr/"max_attempts":\{"type":"int","value":2,"default":3,"min":0\}.*"selection_strategy":\{"type":"string","value":"least_in_flight","default":"round_robin","allowed":\["round_robin","least_in_flight"\]\}/,
+[qr/"max_attempts":\{"type":"int","value":2,"default":3,"min":0,"group":"pool","unit":"accounts"\}.*"selection_strategy":\{"type":"choice","value":"least_in_flight","default":"round_robin","group":"pool","allowed":\["round_robin","least_in_flight"\]\}/,
  qr/"key":"sk-gp-[A-Za-z0-9]{40}"/,
  qr/"name":"k","prefix":"sk-gp-[A-Za-z0-9]{4}","enabled":true/,
  qr/"code":"invalid_api_key"/,

@@ -229,7 +229,7 @@ my ($en_keys, $zh_keys);
     open $js, '<', "$GeminiPool::ROOT/ngx_gemini_pool_module/"
                    . "ngx_http_gemini_pool_settings.c" or die $!;
     my $store = do { local $/; <$js> };
-    my @settings = $store =~ /^\s*[SCF]\([A-Z0-9_]+, "(\w+)",/mg;
+    my @settings = $store =~ /^\s*[SCFI]\([A-Z0-9_]+, "(\w+)",/mg;
     cmp_ok(scalar @settings, '>', 10, 'the settings of the settings table');
     is(join(' ', grep { !$en_keys->{"settings.d.$_"} } @settings), '',
        'every setting has a description');

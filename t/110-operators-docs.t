@@ -45,8 +45,9 @@ sub settings_of {
         or return ();
     $table =~ s{/\*.*?\*/}{}gs;
     my @keys;
-    while ($table =~ /(?:\b[SCF]\(\s*\w+\s*,\s*"([a-z0-9_]+)"
-                       |\[NGX_GP_SET_\w+\]\s*=\s*\{\s*"([a-z0-9_]+)")/xg)
+    while ($table =~ /(?:\b[SCFI]\(\s*\w+\s*,\s*"([a-z0-9_]+)"
+                       |\[NGX_GP_SET_\w+\]\s*=\s*\{\s*
+                        (?:\.key\s*=\s*)?"([a-z0-9_]+)")/xg)
     {
         push @keys, defined $1 ? $1 : $2;
     }
@@ -173,9 +174,13 @@ const ngx_gp_setting_def_t  ngx_gp_settings_table[NGX_GP_SET_N] = {
     C(B, "b_two",
       "x", list),
     [NGX_GP_SET_C] = { "c_three", NGX_GP_SETTING_INT, "5", NULL, 1, 2 },
+    I(D, "d_four", "1", POOL, "s", 0, -1),
+    [NGX_GP_SET_E] = {
+        .key = "e_five", .type = NGX_GP_SETTING_INT, .dflt = "1" },
 };
 C
-is_deeply(\@s, [qw(a_one b_two c_three)], 'the table reader reads every form');
+is_deeply(\@s, [qw(a_one b_two c_three d_four e_five)],
+          'the table reader reads every form');
 is(enum_size("NGX_GP_SET_DEFAULT_MODEL = 0,\n NGX_GP_SET_B,\n NGX_GP_SET_N\n"),
    2, 'the enum reader counts');
 is_deeply([map { s/:.*//r } bad_rows("| a | b |\n|---|---|\n| x | |\n"

@@ -111,10 +111,10 @@ sub {
     return "export: " . ($b =~ /upload_endpoint/ && $b !~ /imghost-token|another-token/ ? 'no token' : 'token?') . "\n";
 }
 --- response_body eval
-["{\"upload_api_token\":{\"default\":\"\",\"set\":true,\"type\":\"secret\",\"value\":null},\"upload_endpoint\":{\"default\":\"\",\"type\":\"string\",\"value\":\"IH/upload\"},\"upload_timeout\":{\"default\":300,\"max\":3600,\"min\":1,\"type\":\"int\",\"value\":300}}\nsealed: yes\n",
+["{\"upload_api_token\":{\"default\":\"\",\"group\":\"media\",\"set\":true,\"type\":\"secret\",\"value\":null},\"upload_endpoint\":{\"default\":\"\",\"group\":\"media\",\"type\":\"string\",\"value\":\"IH/upload\"},\"upload_timeout\":{\"default\":300,\"group\":\"media\",\"max\":3600,\"min\":1,\"type\":\"int\",\"unit\":\"s\",\"value\":300}}\nsealed: yes\n",
  "invalid_value\n",
  "invalid_value\n",
- "{\"upload_api_token\":{\"default\":\"\",\"set\":true,\"type\":\"secret\",\"value\":null},\"upload_endpoint\":{\"default\":\"\",\"type\":\"string\",\"value\":\"IH/upload\"},\"upload_timeout\":{\"default\":300,\"max\":3600,\"min\":1,\"type\":\"int\",\"value\":60}}\nsealed: yes\n",
+ "{\"upload_api_token\":{\"default\":\"\",\"group\":\"media\",\"set\":true,\"type\":\"secret\",\"value\":null},\"upload_endpoint\":{\"default\":\"\",\"group\":\"media\",\"type\":\"string\",\"value\":\"IH/upload\"},\"upload_timeout\":{\"default\":300,\"group\":\"media\",\"max\":3600,\"min\":1,\"type\":\"int\",\"unit\":\"s\",\"value\":60}}\nsealed: yes\n",
  "export: no token\n"]
 --- no_error_log eval
 ["[error]", $main::TOKEN, "another-token-89"]

@@ -13,6 +13,7 @@ export const state = {
     accounts: [],
     models: [],
     settings: null,
+    settingGroups: null,
     keys: [],
     logs: { rows: [], key_id: '', limit: 50, before: [] },
     history: { q: '', key_id: '', model: '', limit: 50, offset: 0,
