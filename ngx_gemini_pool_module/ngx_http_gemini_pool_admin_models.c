@@ -188,12 +188,11 @@ ngx_gp_admin_model_put(ngx_gp_admin_t *a)
 
     ngx_memzero(&m, sizeof(ngx_gp_store_model_t));
 
-    m.aliases = aliases;
-
     m.name = bm.name;
     m.model_id = bm.model_id;
     m.kind = bm.kind;
     m.description = bm.description;
+    m.aliases = aliases;
     m.account = bm.account;
     m.has_account = bm.has_account;
     m.enabled = bm.enabled;

@@ -25,6 +25,7 @@ BEGIN {
 use GeminiPool ':plain';
 use GeminiPool::Server;
 use GeminiPool::Chromium;
+use GeminiPool::Console;
 use GeminiPool::Network;
 
 binmode(Test::More->builder->$_, ':encoding(UTF-8)')
@@ -88,49 +89,7 @@ unless ($b) {
 }
 
 $b->call('Runtime.enable');
-
-my $jsstr = JSON::PP->new->ascii->allow_nonref;
-sub q_ { $jsstr->encode($_[0]) }
-
-sub js {
-    my ($expr) = @_;
-    my $v = eval { $b->eval($expr) };
-    diag("JavaScript failed: $@") if $@;
-    return $v;
-}
-
-sub wait_js { $b->wait_for($_[0], $_[1] // 10) }
-
-sub fill {
-    my ($sel, $value) = @_;
-    return js('(() => { const e = document.querySelector(' . q_($sel)
-              . '); if (!e) return false; e.value = ' . q_($value)
-              . '; e.dispatchEvent(new Event("input", {bubbles: true}));'
-              . ' return true; })()');
-}
-
-sub click {
-    my ($sel) = @_;
-    return js('(() => { const e = document.querySelector(' . q_($sel)
-              . '); if (!e) return false; e.click(); return true; })()');
-}
-
-sub text_of {
-    my ($sel) = @_;
-    return js('(() => { const e = document.querySelector(' . q_($sel)
-              . '); return e ? e.textContent : null; })()');
-}
-
-sub toast_with {
-    my ($cls, $re) = @_;
-    return wait_js('[...document.querySelectorAll(".toast' . $cls . '")]'
-                   . '.some((t) => new RegExp(' . q_($re)
-                   . ').test(t.textContent))', 15);
-}
-
-sub clear_toasts {
-    js('document.querySelectorAll(".toast").forEach((t) => t.remove())');
-}
+GeminiPool::Console::use_browser($b);
 
 $b->goto($srv->url('/admin/'));
 ok(wait_js('!!document.querySelector("#login-input")'), 'the login form');

@@ -27,6 +27,7 @@ BEGIN {
 use GeminiPool ':plain';
 use GeminiPool::Server;
 use GeminiPool::Chromium;
+use GeminiPool::Console;
 use GeminiPool::Network;
 
 binmode(Test::More->builder->$_, ':encoding(UTF-8)')
@@ -77,45 +78,7 @@ unless ($b) {
 }
 
 $b->call('Runtime.enable');
-
-my $jsstr = JSON::PP->new->ascii->allow_nonref;
-sub q_ { $jsstr->encode($_[0]) }
-
-sub js {
-    my ($expr) = @_;
-    my $v = eval { $b->eval($expr) };
-    diag("JavaScript failed: $@") if $@;
-    return $v;
-}
-
-sub wait_js { $b->wait_for($_[0], $_[1] // 10) }
-
-sub fill {
-    my ($sel, $value) = @_;
-    return js('(() => { const e = document.querySelector(' . q_($sel)
-              . '); if (!e) return false; e.value = ' . q_($value)
-              . '; e.dispatchEvent(new Event("input", {bubbles: true}));'
-              . ' return true; })()');
-}
-
-sub click {
-    my ($sel) = @_;
-    return js('(() => { const e = document.querySelector(' . q_($sel)
-              . '); if (!e) return false; e.click(); return true; })()');
-}
-
-sub text_of {
-    my ($sel) = @_;
-    return js('(() => { const e = document.querySelector(' . q_($sel)
-              . '); return e ? e.textContent : null; })()');
-}
-
-sub visible {
-    my ($sel) = @_;
-    return '(() => { const e = document.querySelector(' . q_($sel)
-           . '); return !!e && !e.closest("[hidden]") && '
-           . 'e.getClientRects().length > 0; })()';
-}
+GeminiPool::Console::use_browser($b);
 
 # picks the option of a select by its text's start (a key by its name)
 sub pick {
