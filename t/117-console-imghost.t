@@ -146,8 +146,11 @@ is($d->{settings}{upload_endpoint}{value}, "$IH/upload", 'the endpoint');
 ok($d->{settings}{upload_api_token}{set}, 'the token is set');
 
 # Chinese
+# (wait for the Chinese text itself: right after location.reload() the
+# old English page may still answer for a moment)
 js('localStorage.setItem("gp-console-lang", "zh-CN"); location.reload()');
-ok(wait_js('!!document.querySelector("#upload-test")'), 'reloaded');
+ok(wait_js('(document.querySelector("#upload-test") || {}).textContent '
+           . '=== "测试上传"', 15), 'reloaded in Chinese');
 is(text_of('#upload-test'), '测试上传', 'the button in Chinese');
 like(js('document.querySelector(\'[data-key="upload_api_token"] .hint\')'
         . '.textContent'), qr/图床/, 'described in Chinese');
