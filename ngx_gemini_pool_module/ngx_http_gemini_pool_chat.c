@@ -420,11 +420,22 @@ ngx_gp_chat_start(ngx_http_request_t *r, ngx_str_t *body,
 }
 
 
-/* an error before the answer, in the surface's shape */
+/*
+ * An error before the answer, in the surface's shape.  A stream that
+ * SSE keep-alives have already committed (a retry waiting for its
+ * account) gets it as the surface's in-stream error instead: a JSON
+ * error body after the event-stream header would be garbage.
+ */
 
 static void
 ngx_gp_chat_error(ngx_gp_chat_ctx_t *ctx, ngx_gp_oai_error_t *err)
 {
+    if (ctx->out.sse.header_sent) {
+        (void) ctx->out.surface->stop(&ctx->out, err);
+        ngx_gp_chat_finish(ctx);
+        return;
+    }
+
     ngx_http_finalize_request(ctx->r,
                               ctx->out.surface->error(&ctx->out, err));
 }
