@@ -507,13 +507,6 @@ const en = {
     'sync.p.attempts': 'Attempts',
     'sync.p.next': 'Next try',
     'sync.p.error': 'Last error',
-
-    'settings.d.cookie_check_interval': 'Seconds between two expiry checks '
-        + 'of the accounts',
-    'settings.d.cookie_retry_interval': 'Seconds before a failed re-login '
-        + 'of an account is tried again',
-    'settings.d.cookie_refresh_concurrency': 'Re-logins run at the same '
-        + 'time',
 };
 
 const zh = {
@@ -968,10 +961,6 @@ const zh = {
     'sync.p.attempts': '尝试次数',
     'sync.p.next': '下次尝试',
     'sync.p.error': '最近错误',
-
-    'settings.d.cookie_check_interval': '两次账号过期检查之间的秒数',
-    'settings.d.cookie_retry_interval': '账号重新登录失败后再次尝试前等待的秒数',
-    'settings.d.cookie_refresh_concurrency': '同时进行的重新登录数',
 };
 
 export const LANGS = [
