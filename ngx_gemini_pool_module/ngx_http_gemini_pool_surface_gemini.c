@@ -781,74 +781,7 @@ ngx_gp_gemini_handler(ngx_http_request_t *r)
 static void
 ngx_gp_gemini_count_body(ngx_http_request_t *r)
 {
-    char                *prompt;
-    size_t               len;
-    u_char              *p, buf[64];
-    ngx_int_t            rc;
-    ngx_str_t            body, name;
-    ngx_gp_key_t         key;
-    ngx_gp_model_t       m;
-    ngx_gp_reply_t       o;
-    ngx_gp_chat_req_t    req;
-    ngx_gp_oai_error_t   err;
-
-    if (ngx_gp_read_body(r, &body) != NGX_OK) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    ngx_memzero(&o, sizeof(ngx_gp_reply_t));
-    ngx_memzero(&req, sizeof(ngx_gp_chat_req_t));
-    o.r = r;
-    o.req = &req;
-    o.data = NGX_GP_GEM_COUNT;
-
-    if (ngx_gp_gemini_parse(&o, &body, &err) != NGX_OK) {
-        goto error;
-    }
-
-    name.data = (u_char *) req.model;
-    name.len = ngx_strlen(req.model);
-
-    if (ngx_gp_zone_model(ngx_gp_zone(), &name, &m) != NGX_OK) {
-        ngx_gp_oai_error_set(&err, NGX_HTTP_NOT_FOUND,
-                             "invalid_request_error", NULL, NULL,
-                             "models/%.*s is not found for API version "
-                             "v1beta", (int) ngx_min(name.len, 100),
-                             name.data);
-        goto error;
-    }
-
-    rc = ngx_gp_api_key_check(r, &name, &key, &err);
-
-    if (rc == NGX_ERROR) {
-        ngx_gp_chat_req_free(&req);
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    if (rc != NGX_OK) {
-        goto error;
-    }
-
-    prompt = ngx_gp_chat_prompt(&req, 1, &len);
-    ngx_gp_chat_req_free(&req);
-
-    if (prompt == NULL) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    p = ngx_sprintf(buf, "{\"totalTokens\":%uL}",
-                    ngx_gp_estimate_tokens(prompt, len));
-    free(prompt);
-
-    ngx_http_finalize_request(r, ngx_gp_send_json(r, NGX_HTTP_OK, buf,
-                                                  p - buf));
-    return;
-
-error:
-
-    ngx_gp_chat_req_free(&req);
-    ngx_http_finalize_request(r, ngx_gp_gemini_send_error(r, &err));
+    ngx_gp_chat_count(r, &ngx_gp_surface_gemini, NGX_GP_GEM_COUNT,
+                      "models/", " is not found for API version v1beta",
+                      "totalTokens");
 }
