@@ -179,9 +179,9 @@ size_t ngx_gp_chat_input(const ngx_gp_chat_req_t *req);
  * message's, "\n" between texts.  ngx_gp_chat_image_data(): a base64
  * image into the message (url 1: the base64url alphabet taken too, and
  * made the standard one); 1: not base64.
- * ngx_gp_chat_turn_end(): a turn parsed after its results tool results
- * (messages of their own): a turn left with no text and no image is
- * dropped, else a turn without text gets "".
+ * ngx_gp_chat_turn_end(): the end of turn m, which came after results
+ * TOOL messages of its own tool results: with results, a turn left with
+ * no text and no image is dropped; else a turn without text gets "".
  * ngx_gp_chat_no_user(): the 400 "<field>: at least one \"user\" <what>
  * is required" (user 0), else 0.
  * All return 0, or -1 with err filled (those without err: -1 is out of
