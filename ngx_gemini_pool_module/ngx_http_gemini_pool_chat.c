@@ -2140,3 +2140,82 @@ ngx_gp_chat_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
 
     return NGX_OK;
 }
+
+
+void
+ngx_gp_chat_count(ngx_http_request_t *r, const ngx_gp_surface_t *surface,
+    ngx_uint_t data, const char *unknown, const char *unknown_end,
+    const char *key)
+{
+    char                *prompt;
+    size_t               len;
+    u_char              *p, buf[96];
+    ngx_int_t            rc;
+    ngx_str_t            body, name;
+    ngx_gp_key_t         k;
+    ngx_gp_model_t       m;
+    ngx_gp_reply_t       o;
+    ngx_gp_chat_req_t    req;
+    ngx_gp_oai_error_t   err;
+
+    if (ngx_gp_read_body(r, &body) != NGX_OK) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_memzero(&o, sizeof(ngx_gp_reply_t));
+    ngx_memzero(&req, sizeof(ngx_gp_chat_req_t));
+    o.r = r;
+    o.surface = surface;
+    o.req = &req;
+    o.data = data;
+
+    if (surface->parse(&o, &body, &err) != NGX_OK) {
+        goto error;
+    }
+
+    name.data = (u_char *) req.model;
+    name.len = ngx_strlen(req.model);
+
+    if (ngx_gp_zone_model(ngx_gp_zone(), &name, &m) != NGX_OK) {
+        ngx_gp_oai_error_set(&err, NGX_HTTP_NOT_FOUND,
+                             "invalid_request_error", NULL, NULL,
+                             "%s%.*s%s", unknown,
+                             (int) ngx_min(name.len, 100), name.data,
+                             unknown_end);
+        goto error;
+    }
+
+    rc = ngx_gp_api_key_check(r, &name, &k, &err);
+
+    if (rc == NGX_ERROR) {
+        ngx_gp_chat_req_free(&req);
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    if (rc != NGX_OK) {
+        goto error;
+    }
+
+    prompt = ngx_gp_chat_prompt(&req, 1, &len);
+    ngx_gp_chat_req_free(&req);
+
+    if (prompt == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    p = ngx_snprintf(buf, sizeof(buf), "{\"%s\":%uL}", key,
+                     ngx_gp_estimate_tokens(prompt, len));
+    free(prompt);
+
+    ngx_http_finalize_request(r, ngx_gp_send_json(r, NGX_HTTP_OK, buf,
+                                                  p - buf));
+    return;
+
+error:
+
+    ngx_gp_chat_req_free(&req);
+    ngx_http_finalize_request(r, surface->error(&o, &err));
+}

@@ -37,6 +37,8 @@
 #include "ngx_http_gemini_pool_images.h"
 #include "ngx_http_gemini_pool_cfbed.h"
 #include "ngx_http_gemini_pool_responses.h"
+#include "ngx_http_gemini_pool_anthropic.h"
+#include "ngx_http_gemini_pool_genai.h"
 #include "ngx_http_gemini_pool_mail.h"
 #include "ngx_http_gemini_pool_bodies.h"
 #include "ngx_http_gemini_pool_settings.h"

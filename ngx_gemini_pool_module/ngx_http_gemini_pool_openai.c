@@ -56,6 +56,9 @@ static void param_cat(char *dst, const char *a, const char *b,
     const char *c);
 static const char *type_name(json_t *v);
 static int nomem(ngx_gp_oai_error_t *err);
+static void error_vset(ngx_gp_oai_error_t *err, int status,
+    const char *type, const char *code, const char *param, const char *fmt,
+    va_list args);
 static void user_query(const char *p, size_t len, const char **out,
     size_t *out_len);
 static void paragraph(ngx_gp_buf_t *b, const ngx_gp_chat_req_t *req,
@@ -879,6 +882,222 @@ ngx_gp_chat_input(const ngx_gp_chat_req_t *req)
     }
 
     return last;
+}
+
+
+/* the neutral message building of the other surfaces: see the header */
+
+json_t *
+ngx_gp_chat_body_object(const char *body, size_t len, const char *invalid,
+    ngx_gp_oai_error_t *err)
+{
+    json_t        *root;
+    json_error_t   jerr;
+
+    root = json_loadb(body, len, JSON_ALLOW_NUL, &jerr);
+
+    if (root == NULL) {
+        ngx_gp_chat_bad(err, "%s %s (line %d, column %d)", invalid,
+                        jerr.text, jerr.line, jerr.column);
+        return NULL;
+    }
+
+    if (!json_is_object(root)) {
+        json_decref(root);
+        ngx_gp_chat_bad(err, "The request body must be a JSON object");
+        return NULL;
+    }
+
+    return root;
+}
+
+
+int
+ngx_gp_chat_bad(ngx_gp_oai_error_t *err, const char *fmt, ...)
+{
+    va_list  args;
+
+    va_start(args, fmt);
+    error_vset(err, 400, "invalid_request_error", NULL, NULL, fmt, args);
+    va_end(args);
+
+    return -1;
+}
+
+
+int
+ngx_gp_chat_nomem(ngx_gp_oai_error_t *err)
+{
+    ngx_gp_oai_error_set(err, 500, "server_error", NULL, NULL,
+                         "out of memory");
+    return -1;
+}
+
+
+int
+ngx_gp_chat_messages_alloc(ngx_gp_chat_req_t *req, json_t *turns,
+    const char *key, ngx_gp_oai_error_t *err)
+{
+    size_t  i, n, total;
+
+    n = json_array_size(turns);
+
+    /* the system, the turns, and a message per part (a tool result) */
+    total = n + 1;
+
+    for (i = 0; i < n; i++) {
+        total += json_array_size(json_object_get(json_array_get(turns, i),
+                                                 key));
+    }
+
+    req->messages = calloc(total, sizeof(ngx_gp_message_t));
+
+    return req->messages ? 0 : ngx_gp_chat_nomem(err);
+}
+
+
+ngx_gp_message_t *
+ngx_gp_chat_turn_add(ngx_gp_chat_req_t *req, int role, int *user,
+    const char *at, const char *assistant, ngx_gp_oai_error_t *err)
+{
+    ngx_gp_message_t  *m;
+
+    if (role != NGX_GP_ROLE_USER && role != NGX_GP_ROLE_ASSISTANT) {
+        ngx_gp_chat_bad(err, "%s.role: must be \"user\" or \"%s\"", at,
+                        assistant);
+        return NULL;
+    }
+
+    m = &req->messages[req->nmessages++];
+    m->role = role;
+
+    if (role == NGX_GP_ROLE_USER) {
+        *user = 1;
+    }
+
+    return m;
+}
+
+
+int
+ngx_gp_chat_parts_alloc(ngx_gp_message_t *m, size_t n)
+{
+    m->images = calloc(n ? n : 1, sizeof(ngx_gp_image_ref_t));
+    if (m->images == NULL) {
+        return -1;
+    }
+
+    if (m->role == NGX_GP_ROLE_ASSISTANT) {
+        m->calls = calloc(n ? n : 1, sizeof(ngx_gp_tool_call_t));
+        if (m->calls == NULL) {
+            return -1;
+        }
+    }
+
+    return 0;
+}
+
+
+int
+ngx_gp_chat_text_add(ngx_gp_message_t *m, const char *s, size_t len)
+{
+    char  *p;
+
+    p = realloc(m->text, m->len + len + 2);
+    if (p == NULL) {
+        return -1;
+    }
+
+    m->text = p;
+
+    if (m->len) {
+        p[m->len++] = '\n';
+    }
+
+    memcpy(p + m->len, s, len);
+    m->len += len;
+    p[m->len] = '\0';
+
+    return 0;
+}
+
+
+int
+ngx_gp_chat_image_data(ngx_gp_message_t *m, const char *mime,
+    const char *data, size_t len, int url)
+{
+    char                 c;
+    size_t               i;
+    ngx_gp_image_ref_t  *img;
+
+    for (i = 0; i < len; i++) {
+        c = data[i];
+
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+              || (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '='
+              || (url && (c == '-' || c == '_'))))
+        {
+            return 1;
+        }
+    }
+
+    /* counted first: what a failed allocation left is freed too */
+    img = &m->images[m->nimages++];
+    img->kind = NGX_GP_IMAGE_DATA;
+    img->mime = strdup(mime);
+    img->data = malloc(len + 1);
+
+    if (img->mime == NULL || img->data == NULL) {
+        return -1;
+    }
+
+    /* base64url as Google's clients may send it: the standard alphabet */
+    for (i = 0; i < len; i++) {
+        c = data[i];
+        img->data[i] = c == '-' ? '+' : c == '_' ? '/' : c;
+    }
+
+    img->data[len] = '\0';
+    img->data_len = len;
+
+    return 0;
+}
+
+
+int
+ngx_gp_chat_turn_end(ngx_gp_chat_req_t *req, ngx_gp_message_t *m,
+    size_t results, ngx_gp_oai_error_t *err)
+{
+    if (results && m->text == NULL && m->nimages == 0) {
+        /* tool results only: no text of the turn after them */
+        free(m->images);
+        ngx_gp_tool_calls_free(m->calls, m->ncalls);
+        memset(m, 0, sizeof(ngx_gp_message_t));
+        req->nmessages--;
+        return 0;
+    }
+
+    if (m->text == NULL) {
+        m->text = strdup("");
+        if (m->text == NULL) {
+            return ngx_gp_chat_nomem(err);
+        }
+    }
+
+    return 0;
+}
+
+
+int
+ngx_gp_chat_no_user(int user, const char *field, const char *what,
+    ngx_gp_oai_error_t *err)
+{
+    if (user) {
+        return 0;
+    }
+
+    return ngx_gp_chat_bad(err, "%s: at least one \"user\" %s is required",
+                           field, what);
 }
 
 
@@ -2518,9 +2737,20 @@ void
 ngx_gp_oai_error_set(ngx_gp_oai_error_t *err, int status, const char *type,
     const char *code, const char *param, const char *fmt, ...)
 {
+    va_list  args;
+
+    va_start(args, fmt);
+    error_vset(err, status, type, code, param, fmt, args);
+    va_end(args);
+}
+
+
+static void
+error_vset(ngx_gp_oai_error_t *err, int status, const char *type,
+    const char *code, const char *param, const char *fmt, va_list args)
+{
     int      n;
     size_t   len;
-    va_list  args;
 
     err->status = status;
     err->type = type;
@@ -2544,9 +2774,7 @@ ngx_gp_oai_error_set(ngx_gp_oai_error_t *err, int status, const char *type,
         err->param = err->param_buf;
     }
 
-    va_start(args, fmt);
     n = vsnprintf(err->message, sizeof(err->message), fmt, args);
-    va_end(args);
 
     if (n < 0) {
         err->message[0] = '\0';

@@ -159,6 +159,57 @@ int ngx_gp_tool_choice_check(const ngx_gp_chat_req_t *req,
 size_t ngx_gp_chat_input(const ngx_gp_chat_req_t *req);
 
 /*
+ * The neutral message building of the other surfaces' parsers (the
+ * Anthropic Messages and the Gemini API bodies): each piece once, with
+ * the error texts those surfaces send.
+ *
+ * ngx_gp_chat_body_object(): the body as a JSON object (release it with
+ * json_decref()), or NULL with a 400: "<invalid> <jansson's text> (line
+ * L, column C)", or "The request body must be a JSON object".
+ * ngx_gp_chat_bad(): a 400 "invalid_request_error" with this message;
+ * ngx_gp_chat_nomem(): the 500 "out of memory"; both return -1.
+ * ngx_gp_chat_messages_alloc(): req->messages for a list of turns whose
+ * parts are the array under key: a system message, the turns, and a
+ * message per part (each may be a tool result of its own).
+ * ngx_gp_chat_turn_add(): the next message of req as a USER or
+ * ASSISTANT turn (role -1: neither: a 400 "<at>.role: must be \"user\"
+ * or \"<assistant>\""); *user set for a USER turn.
+ * ngx_gp_chat_parts_alloc(): a message's arrays for n parts (images; an
+ * ASSISTANT's calls).  ngx_gp_chat_text_add(): text appended to the
+ * message's, "\n" between texts.  ngx_gp_chat_image_data(): a base64
+ * image into the message (url 1: the base64url alphabet taken too, and
+ * made the standard one); 1: not base64.
+ * ngx_gp_chat_turn_end(): the end of turn m, which came after results
+ * TOOL messages of its own tool results: with results, a turn left with
+ * no text and no image is dropped; else a turn without text gets "".
+ * ngx_gp_chat_no_user(): the 400 "<field>: at least one \"user\" <what>
+ * is required" (user 0), else 0.
+ * All return 0, or -1 with err filled (those without err: -1 is out of
+ * memory), unless said otherwise.
+ */
+json_t *ngx_gp_chat_body_object(const char *body, size_t len,
+    const char *invalid, ngx_gp_oai_error_t *err);
+int ngx_gp_chat_bad(ngx_gp_oai_error_t *err, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+int ngx_gp_chat_nomem(ngx_gp_oai_error_t *err);
+int ngx_gp_chat_messages_alloc(ngx_gp_chat_req_t *req, json_t *turns,
+    const char *key, ngx_gp_oai_error_t *err);
+ngx_gp_message_t *ngx_gp_chat_turn_add(ngx_gp_chat_req_t *req, int role,
+    int *user, const char *at, const char *assistant,
+    ngx_gp_oai_error_t *err);
+int ngx_gp_chat_parts_alloc(ngx_gp_message_t *m, size_t n);
+int ngx_gp_chat_text_add(ngx_gp_message_t *m, const char *s, size_t len);
+int ngx_gp_chat_image_data(ngx_gp_message_t *m, const char *mime,
+    const char *data, size_t len, int url);
+int ngx_gp_chat_turn_end(ngx_gp_chat_req_t *req, ngx_gp_message_t *m,
+    size_t results, ngx_gp_oai_error_t *err);
+int ngx_gp_chat_no_user(int user, const char *field, const char *what,
+    ngx_gp_oai_error_t *err);
+
+/*
  * The fast path of ngx_gp_chat_req_parse() (over the JSON scanner of
  * wire.c): one pass over the common bodies (string contents, no content
  * parts); req must be zeroed.  0: req is filled exactly as the jansson

@@ -133,6 +133,17 @@ ngx_int_t ngx_gp_chat_handler(ngx_http_request_t *r,
 void ngx_gp_chat_body(ngx_http_request_t *r,
     const ngx_gp_surface_t *surface);
 
+/*
+ * A surface's count-tokens body (Anthropic's count_tokens, Gemini's
+ * countTokens): parse() with o->data = data, the model known (else a 404
+ * "<unknown><the model><unknown_end>"), the API key allowed, then
+ * {"<key>":N}: the estimate of the prompt the turn would replay into a
+ * new session; errors through the surface's error().
+ */
+void ngx_gp_chat_count(ngx_http_request_t *r, const ngx_gp_surface_t *surface,
+    ngx_uint_t data, const char *unknown, const char *unknown_end,
+    const char *key);
+
 /* the surfaces' own calls besides the turn (api.c dispatches to them) */
 ngx_int_t ngx_gp_anthropic_count_handler(ngx_http_request_t *r);
 ngx_int_t ngx_gp_gemini_handler(ngx_http_request_t *r);

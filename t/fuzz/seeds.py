@@ -143,5 +143,13 @@ for b in literals(os.path.join(unit, 'test_tools.c')):
         if b.startswith(b'{') and b'"messages"' in b:
             put('fuzz_openai', b)
 
+# the Anthropic Messages and Gemini API bodies (t/unit/test_anthropic.c,
+# t/unit/test_genai.c)
+for t, f in (('fuzz_anthropic', 'test_anthropic.c'),
+             ('fuzz_genai', 'test_genai.c')):
+    for b in literals(os.path.join(unit, f)):
+        if json_like(b):
+            put(t, b)
+
 print('seeds:', {t: len(os.listdir(os.path.join(top, 'seeds', t)))
                  for t in sorted(os.listdir(os.path.join(top, 'seeds')))})
