@@ -475,7 +475,9 @@ js('document.querySelector("#lang").value = "en"; '
 
 ($st) = admin('PUT', '/api/settings', { sync_only_mode => JSON::PP::false });
 $b->goto($srv->url('/admin/?once-more#/accounts'));
-ok(wait_js(visible('table.accounts')), 'reloaded');
+# (the badge is hidden in the page as served: wait for the rows, drawn
+# once GET /api/relogin has answered and set it)
+ok(wait_js(visible('table.accounts') . ' && !!' . row('acc1')), 'reloaded');
 ok(js('document.querySelector("#sync-only").hidden'), 'badge gone when off');
 
 # ----------------------------------------------------------------------
