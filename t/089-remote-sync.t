@@ -176,7 +176,10 @@ settings(remote_sync_retry => 1, remote_sync_url => 'http://127.0.0.1:'
                                                    . free_port());
 ($st, $d) = call($snd, 'POST', '/api/sync-all-to-remote');
 is($d->{synced}, 0, 'a peer that is down: nothing synced');
-sleep 4;
+# the helper's retries (waited for rather than slept: about 4 s)
+wait_for(15, sub {
+    ($st, $d) = call($snd, 'GET', '/api/remote-sync');
+    @{$d->{pending} || []} == 3 && $d->{pending}[0]{attempts} >= 2 });
 ($st, $d) = call($snd, 'GET', '/api/remote-sync');
 is(scalar @{$d->{pending}}, 3, 'three pushes owed');
 ok($d->{pending}[0]{attempts} >= 2, 'retried by the helper '

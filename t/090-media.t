@@ -825,6 +825,10 @@ sub {
 
 
 === TEST 32: a follow-up turn that sends the Markdown answer back keeps its session
+--- gp_setup
+# the sessions counted are the turns' own: no spare sessions of the helper
+# (made on its own ticks, they landed among them under load)
+GeminiPool::setting('spare_sessions', 'int', '0');
 --- config
     location /v1/ { gemini_pool_api; }
 --- request eval

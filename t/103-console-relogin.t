@@ -259,7 +259,11 @@ ok(wait_js(row('acc1') . '.querySelector(".badge").textContent '
            . '!== "available"'), 'the row is no longer "available"');
 
 my $polls = api_hits('relogin');
-js('(' . row_button('acc1', 'Refresh now') . ').click()');
+# clicked once the row's button is there and enabled (under load the
+# table may still be drawn again, and a disabled button ignores a click)
+wait_js('(() => { const b = ' . row_button('acc1', 'Refresh now')
+        . '; if (!b || b.disabled) return false; b.click(); return true; '
+        . '})()');
 ok(toast_has('/acc1.*re-login queued/'), 'refresh now: "queued"');
 ok(wait_js(row('acc1') . '.querySelector(".badge.relogin.failed")', 15),
    'then "re-login failed" in the row')
@@ -475,7 +479,9 @@ js('document.querySelector("#lang").value = "en"; '
 
 ($st) = admin('PUT', '/api/settings', { sync_only_mode => JSON::PP::false });
 $b->goto($srv->url('/admin/?once-more#/accounts'));
-ok(wait_js(visible('table.accounts')), 'reloaded');
+# (the badge is hidden in the page as served: wait for the rows, drawn
+# once GET /api/relogin has answered and set it)
+ok(wait_js(visible('table.accounts') . ' && !!' . row('acc1')), 'reloaded');
 ok(js('document.querySelector("#sync-only").hidden'), 'badge gone when off');
 
 # ----------------------------------------------------------------------
