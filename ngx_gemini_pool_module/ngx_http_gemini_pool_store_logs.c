@@ -293,3 +293,83 @@ ngx_gp_store_history_erase(int64_t id, int64_t before, ngx_uint_t *erased,
 
     return ngx_gp_store_run(st, erased, log);
 }
+
+
+/*
+ * The call log's figures by time bucket, for the dashboard: for the calls
+ * with from <= time < to, per bucket b = (time - from) / bucket (and per
+ * model or account name when by is 1 or 2): count, errors (status 400 or
+ * above), and the 50th and 95th percentiles of latency_ms and ttfb_ms by
+ * the nearest rank (the value at rank ceil(p * n / 100) of the bucket's
+ * n values in order; calls without a first byte have no TTFB).  One row
+ * per non-empty bucket, by name then bucket; the call_logs_time index
+ * finds the range.
+ */
+
+static json_t *
+ngx_gp_store_stats_int(sqlite3_stmt *st, int col)
+{
+    if (sqlite3_column_type(st, col) == SQLITE_NULL) {
+        return json_null();
+    }
+
+    return json_integer(sqlite3_column_int64(st, col));
+}
+
+
+static json_t *
+ngx_gp_store_stats_row(sqlite3_stmt *st)
+{
+    return json_pack("{s:s,s:I,s:I,s:I,s:o,s:o,s:o,s:o}",
+                     "name", (char *) sqlite3_column_text(st, 0),
+                     "bucket", (json_int_t) sqlite3_column_int64(st, 1),
+                     "count", (json_int_t) sqlite3_column_int64(st, 2),
+                     "errors", (json_int_t) sqlite3_column_int64(st, 3),
+                     "latency_p50", ngx_gp_store_stats_int(st, 4),
+                     "latency_p95", ngx_gp_store_stats_int(st, 5),
+                     "ttfb_p50", ngx_gp_store_stats_int(st, 6),
+                     "ttfb_p95", ngx_gp_store_stats_int(st, 7));
+}
+
+
+json_t *
+ngx_gp_store_stats(int64_t from, int64_t to, int64_t bucket, ngx_uint_t by,
+    ngx_log_t *log)
+{
+    sqlite3       *db;
+    sqlite3_stmt  *st;
+
+    db = ngx_gp_store_db(log);
+
+    if (db == NULL
+        || ngx_gp_store_prepare(db,
+               "WITH c AS (SELECT (time - ?1) / ?2 AS b, "
+               "CASE ?4 WHEN 1 THEN model WHEN 2 THEN account ELSE '' END "
+               "AS g, status, latency_ms, ttfb_ms FROM call_logs "
+               "WHERE time >= ?1 AND time < ?3), "
+               "r AS (SELECT b, g, status, latency_ms, ttfb_ms, "
+               "row_number() OVER (PARTITION BY g, b ORDER BY latency_ms) "
+               "AS lr, count(*) OVER (PARTITION BY g, b) AS n, "
+               "row_number() OVER (PARTITION BY g, b, ttfb_ms IS NULL "
+               "ORDER BY ttfb_ms) AS tr, "
+               "count(ttfb_ms) OVER (PARTITION BY g, b) AS tn FROM c) "
+               "SELECT g, b, max(n), sum(status >= 400), "
+               "max(CASE WHEN lr = (n * 50 + 99) / 100 THEN latency_ms END),"
+               " max(CASE WHEN lr = (n * 95 + 99) / 100 THEN latency_ms END),"
+               " max(CASE WHEN ttfb_ms IS NOT NULL AND "
+               "tr = (tn * 50 + 99) / 100 THEN ttfb_ms END), "
+               "max(CASE WHEN ttfb_ms IS NOT NULL AND "
+               "tr = (tn * 95 + 99) / 100 THEN ttfb_ms END) "
+               "FROM r GROUP BY g, b ORDER BY g, b", &st, log)
+           != NGX_OK)
+    {
+        return NULL;
+    }
+
+    sqlite3_bind_int64(st, 1, from);
+    sqlite3_bind_int64(st, 2, bucket);
+    sqlite3_bind_int64(st, 3, to);
+    sqlite3_bind_int(st, 4, (int) by);
+
+    return ngx_gp_store_rows(st, ngx_gp_store_stats_row);
+}
