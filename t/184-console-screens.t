@@ -285,6 +285,32 @@ ok(wait_js('document.querySelector("#chart-requests").dataset.bucket'
            . ' === "60"'), 'the hour again');
 
 # ----------------------------------------------------------------------
+# the keyboard in a dialog: Tab stays in it, the focus shows, Esc closes
+
+js('location.hash = "#/keys"');
+ok(wait_js('[...document.querySelectorAll("table.keys button")].some('
+           . '(b) => b.textContent === "Delete")'), 'the keys page');
+js('[...document.querySelectorAll("table.keys button")].find('
+   . '(b) => b.textContent === "Delete").click()');
+ok(wait_js('!!document.querySelector("dialog.modal[open]")'),
+   'Delete asks in a dialog');
+ok(js('document.activeElement.closest("dialog[open]") !== null'),
+   'the focus is in the dialog');
+my $was = js('document.activeElement.textContent');
+key('Tab', 'Tab', 9, modifiers => 8);
+ok(js('document.activeElement.closest("dialog[open]") !== null')
+   && js('document.activeElement.textContent') ne $was,
+   'Shift+Tab moves within the dialog, to '
+   . (js('document.activeElement.textContent') // '?'));
+isnt(js('getComputedStyle(document.activeElement).outlineStyle'), 'none',
+     'the focus is visible');
+key('Escape', 'Escape', 27);
+ok(wait_js('!document.querySelector("dialog.modal[open]")'),
+   'Esc closes it');
+($st, $d) = admin('GET', '/api/keys');
+is(scalar @{ $d->{keys} }, 1, 'and cancels: the key is still there');
+
+# ----------------------------------------------------------------------
 # every page: rendered (no "Loading…" left), measured, photographed
 
 my $LOADING = '["Loading…", "加载中…"]';
