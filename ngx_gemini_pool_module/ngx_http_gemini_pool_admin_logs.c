@@ -178,111 +178,122 @@ ngx_gp_admin_history_delete(ngx_gp_admin_t *a)
 }
 
 
+
 /*
  * GET /api/stats?range=hour|day[&by=model|account]: the dashboard's
  * figures from the call log.  The hour has 60 buckets of 1 min, the day
  * 48 of 30 min; the last bucket holds the present.  "buckets" and
  * "total" count every call; with by, "series" has the same for the
  * models (or accounts) with the most calls, "others" how many were left
- * out.  Percentiles: see ngx_gp_store_stats().
+ * out.  The calls of the range are read once, the figures computed by
+ * ngx_http_gemini_pool_stats.c (nearest-rank percentiles).
  */
 
 #define NGX_GP_STATS_SERIES  8
+#define NGX_GP_STATS_MAX_NB  60
 
 
-/* the rows of one name as nb buckets, the empty ones too */
+typedef struct {
+    ngx_gp_stats_call_t   *calls;       /* the name's run of calls */
+    size_t                 n;
+    uint32_t               group;
+} ngx_gp_admin_run_t;
+
 
 static json_t *
-ngx_gp_admin_stats_buckets(json_t *rows, const char *name, int64_t from,
-    int64_t bucket, int64_t nb)
+ngx_gp_admin_stats_value(int64_t v)
 {
-    size_t       i;
-    int64_t      b;
-    json_t      *list, *row, *o;
-    const char  *g;
-
-    list = json_array();
-    if (list == NULL) {
-        return NULL;
-    }
-
-    for (b = 0; b < nb; b++) {
-        o = json_pack("{s:I,s:i,s:i,s:n,s:n,s:n,s:n}",
-                      "time", (json_int_t) (from + b * bucket),
-                      "count", 0, "errors", 0, "latency_p50",
-                      "latency_p95", "ttfb_p50", "ttfb_p95");
-
-        if (o == NULL || json_array_append_new(list, o) != 0) {
-            json_decref(list);
-            return NULL;
-        }
-    }
-
-    json_array_foreach(rows, i, row) {
-        g = json_string_value(json_object_get(row, "name"));
-        b = json_integer_value(json_object_get(row, "bucket"));
-
-        if (g == NULL || ngx_strcmp(g, name) != 0 || b < 0 || b >= nb) {
-            continue;
-        }
-
-        o = json_array_get(list, b);
-
-        if (json_object_update_existing(o, row) != 0) {
-            json_decref(list);
-            return NULL;
-        }
-    }
-
-    return list;
+    return v < 0 ? json_null() : json_integer(v);
 }
 
 
-/* the whole range's row of one name (zeros when it had no call) */
-
 static json_t *
-ngx_gp_admin_stats_total(json_t *totals, const char *name)
+ngx_gp_admin_stats_fig(ngx_gp_stats_fig_t *f, int64_t time)
 {
-    json_t  *list, *o;
+    json_t  *j;
 
-    list = ngx_gp_admin_stats_buckets(totals, name, 0, 0, 1);
-    if (list == NULL) {
+    j = json_pack("{s:I,s:I,s:o,s:o,s:o,s:o}",
+                  "count", (json_int_t) f->count,
+                  "errors", (json_int_t) f->errors,
+                  "latency_p50", ngx_gp_admin_stats_value(f->latency_p50),
+                  "latency_p95", ngx_gp_admin_stats_value(f->latency_p95),
+                  "ttfb_p50", ngx_gp_admin_stats_value(f->ttfb_p50),
+                  "ttfb_p95", ngx_gp_admin_stats_value(f->ttfb_p95));
+
+    if (j && time >= 0
+        && json_object_set_new(j, "time", json_integer(time)) != 0)
+    {
+        json_decref(j);
         return NULL;
     }
 
-    o = json_array_get(list, 0);
-    json_incref(o);
-    json_decref(list);
+    return j;
+}
 
-    json_object_del(o, "time");
 
-    return o;
+/* "total" and "buckets" of n calls in time order, set into j */
+
+static ngx_int_t
+ngx_gp_admin_stats_set(json_t *j, ngx_gp_stats_call_t *c, size_t n,
+    int64_t from, int64_t bucket, size_t nb, int64_t *scratch)
+{
+    size_t               b;
+    json_t              *list, *o;
+    ngx_gp_stats_fig_t   f, fb[NGX_GP_STATS_MAX_NB];
+
+    ngx_gp_stats_figures(c, n, scratch, &f);
+    ngx_gp_stats_buckets(c, n, from, bucket, nb, scratch, fb);
+
+    list = json_array();
+
+    if (list == NULL
+        || json_object_set_new(j, "buckets", list) != 0
+        || json_object_set_new(j, "total", ngx_gp_admin_stats_fig(&f, -1))
+           != 0)
+    {
+        return NGX_ERROR;
+    }
+
+    for (b = 0; b < nb; b++) {
+        o = ngx_gp_admin_stats_fig(&fb[b], from + (int64_t) b * bucket);
+
+        if (o == NULL || json_array_append_new(list, o) != 0) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
 }
 
 
 static int
 ngx_gp_admin_stats_cmp(const void *one, const void *two)
 {
-    json_int_t  a, b;
+    const ngx_gp_admin_run_t  *a, *b;
 
-    a = json_integer_value(json_object_get(*(json_t **) one, "count"));
-    b = json_integer_value(json_object_get(*(json_t **) two, "count"));
+    a = one;
+    b = two;
 
-    return (a < b) ? 1 : (a > b) ? -1 : 0;
+    /* the busiest first; between equals, in the order of the names */
+    if (a->n != b->n) {
+        return (a->n < b->n) ? 1 : -1;
+    }
+
+    return (a->group > b->group) - (a->group < b->group);
 }
 
 
 ngx_int_t
 ngx_gp_admin_stats(ngx_gp_admin_t *a)
 {
-    size_t       i, n;
-    json_t      *rows, *totals, *grows, *gtotals, *j, *series, *s;
-    json_t     **top;
-    int64_t      bucket, nb, from, to;
-    ngx_str_t    range, by;
-    ngx_uint_t   group;
-    ngx_log_t   *log;
-    const char  *name;
+    size_t                 i, n, nruns;
+    json_t                *j, *names, *series, *s;
+    int64_t                bucket, from, to, *scratch;
+    ngx_str_t              range, by;
+    ngx_log_t             *log;
+    ngx_uint_t             group, nb;
+    ngx_gp_admin_run_t    *runs;
+    ngx_gp_stats_call_t   *calls;
 
     log = a->r->connection->log;
 
@@ -325,23 +336,25 @@ ngx_gp_admin_stats(ngx_gp_admin_t *a)
     }
 
     to = ((int64_t) ngx_time() / bucket + 1) * bucket;
-    from = to - nb * bucket;
+    from = to - (int64_t) nb * bucket;
 
-    rows = ngx_gp_store_stats(from, to, bucket, 0, log);
-    totals = ngx_gp_store_stats(from, to, to - from, 0, log);
-    grows = group ? ngx_gp_store_stats(from, to, bucket, group, log) : NULL;
-    gtotals = group ? ngx_gp_store_stats(from, to, to - from, group, log)
-                    : NULL;
+    calls = ngx_gp_store_stats_calls(from, to, group, &n, &names, log);
 
-    j = NULL;
-
-    if (rows == NULL || totals == NULL
-        || (group && (grows == NULL || gtotals == NULL)))
-    {
-        goto done;
+    if (names == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    j = json_pack("{s:s,s:o,s:I,s:I,s:I,s:I,s:s,s:o,s:o}",
+    j = NULL;
+    scratch = NULL;
+
+    if (n) {
+        scratch = ngx_alloc(n * sizeof(int64_t), log);
+        if (scratch == NULL) {
+            goto done;
+        }
+    }
+
+    j = json_pack("{s:s,s:o,s:I,s:I,s:I,s:I,s:s}",
                   "range", range.len == 3 ? "day" : "hour",
                   "by", group == 1 ? json_string("model")
                         : group == 2 ? json_string("account") : json_null(),
@@ -349,63 +362,81 @@ ngx_gp_admin_stats(ngx_gp_admin_t *a)
                   "from", (json_int_t) from,
                   "to", (json_int_t) to,
                   "now", (json_int_t) ngx_time(),
-                  "percentiles", "nearest rank",
-                  "total", ngx_gp_admin_stats_total(totals, ""),
-                  "buckets", ngx_gp_admin_stats_buckets(rows, "", from,
-                                                        bucket, nb));
-    if (j == NULL || !group) {
+                  "percentiles", "nearest rank");
+    if (j == NULL) {
         goto done;
     }
 
-    /* the names with the most calls */
+    if (group) {
 
-    n = json_array_size(gtotals);
+        /* the runs of one name each (the calls come by name, in time) */
 
-    top = ngx_palloc(a->r->pool, (n + 1) * sizeof(json_t *));
-    series = json_array();
+        nruns = json_array_size(names);
+        runs = ngx_pcalloc(a->r->pool, (nruns + 1)
+                                       * sizeof(ngx_gp_admin_run_t));
+        series = json_array();
 
-    if (top == NULL || series == NULL
-        || json_object_set_new(j, "series", series) != 0
-        || json_object_set_new(j, "others",
-                               json_integer(n > NGX_GP_STATS_SERIES
-                                            ? n - NGX_GP_STATS_SERIES : 0))
-           != 0)
+        if (runs == NULL || series == NULL
+            || json_object_set_new(j, "series", series) != 0
+            || json_object_set_new(j, "others",
+                                   json_integer(nruns > NGX_GP_STATS_SERIES
+                                                ? nruns - NGX_GP_STATS_SERIES
+                                                : 0))
+               != 0)
+        {
+            goto failed;
+        }
+
+        for (i = 0; i < n; i++) {
+            if (runs[calls[i].group].n++ == 0) {
+                runs[calls[i].group].calls = &calls[i];
+                runs[calls[i].group].group = calls[i].group;
+            }
+        }
+
+        ngx_qsort(runs, nruns, sizeof(ngx_gp_admin_run_t),
+                  ngx_gp_admin_stats_cmp);
+
+        for (i = 0; i < nruns && i < NGX_GP_STATS_SERIES; i++) {
+            s = json_pack("{s:s}", "name",
+                          json_string_value(json_array_get(names,
+                                                           runs[i].group)));
+
+            if (s == NULL || json_array_append_new(series, s) != 0
+                || ngx_gp_admin_stats_set(s, runs[i].calls, runs[i].n, from,
+                                          bucket, nb, scratch)
+                   != NGX_OK)
+            {
+                goto failed;
+            }
+        }
+
+        /* and all of them together, in time order */
+        ngx_gp_stats_sort_time(calls, n);
+    }
+
+    if (ngx_gp_admin_stats_set(j, calls, n, from, bucket, nb, scratch)
+        == NGX_OK)
     {
-        json_decref(j);
-        j = NULL;
         goto done;
     }
 
-    for (i = 0; i < n; i++) {
-        top[i] = json_array_get(gtotals, i);
-    }
+failed:
 
-    ngx_qsort(top, n, sizeof(json_t *), ngx_gp_admin_stats_cmp);
-
-    for (i = 0; i < n && i < NGX_GP_STATS_SERIES; i++) {
-        name = json_string_value(json_object_get(top[i], "name"));
-        if (name == NULL) {
-            continue;
-        }
-
-        s = json_pack("{s:s,s:o,s:o}", "name", name,
-                      "total", ngx_gp_admin_stats_total(gtotals, name),
-                      "buckets", ngx_gp_admin_stats_buckets(grows, name, from,
-                                                            bucket, nb));
-
-        if (s == NULL || json_array_append_new(series, s) != 0) {
-            json_decref(j);
-            j = NULL;
-            goto done;
-        }
-    }
+    json_decref(j);
+    j = NULL;
 
 done:
 
-    json_decref(rows);
-    json_decref(totals);
-    json_decref(grows);
-    json_decref(gtotals);
+    json_decref(names);
+
+    if (calls) {
+        ngx_free(calls);
+    }
+
+    if (scratch) {
+        ngx_free(scratch);
+    }
 
     if (j == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

@@ -295,81 +295,120 @@ ngx_gp_store_history_erase(int64_t id, int64_t before, ngx_uint_t *erased,
 }
 
 
+
 /*
- * The call log's figures by time bucket, for the dashboard: for the calls
- * with from <= time < to, per bucket b = (time - from) / bucket (and per
- * model or account name when by is 1 or 2): count, errors (status 400 or
- * above), and the 50th and 95th percentiles of latency_ms and ttfb_ms by
- * the nearest rank (the value at rank ceil(p * n / 100) of the bucket's
- * n values in order; calls without a first byte have no TTFB).  One row
- * per non-empty bucket, by name then bucket; the call_logs_time index
- * finds the range.
+ * The calls of the dashboard's figures (ngx_http_gemini_pool_stats.c):
+ * those with from <= time < to, by their model (by 1) or account name
+ * (by 2) then in time order (by 0: in time order), with the index of
+ * their name in *names.  An array of *n calls to ngx_free(), or NULL
+ * (*n 0 and no error: none).  The call_logs_time index finds the range;
+ * the rows are counted first, and rows the helper writes meanwhile are
+ * left for the next time.
  */
 
-static json_t *
-ngx_gp_store_stats_int(sqlite3_stmt *st, int col)
+ngx_gp_stats_call_t *
+ngx_gp_store_stats_calls(int64_t from, int64_t to, ngx_uint_t by,
+    size_t *n, json_t **names, ngx_log_t *log)
 {
-    if (sqlite3_column_type(st, col) == SQLITE_NULL) {
-        return json_null();
-    }
+    size_t                max, i;
+    sqlite3              *db;
+    const char           *g, *last;
+    sqlite3_stmt         *st;
+    ngx_gp_stats_call_t  *c;
 
-    return json_integer(sqlite3_column_int64(st, col));
-}
-
-
-static json_t *
-ngx_gp_store_stats_row(sqlite3_stmt *st)
-{
-    return json_pack("{s:s,s:I,s:I,s:I,s:o,s:o,s:o,s:o}",
-                     "name", (char *) sqlite3_column_text(st, 0),
-                     "bucket", (json_int_t) sqlite3_column_int64(st, 1),
-                     "count", (json_int_t) sqlite3_column_int64(st, 2),
-                     "errors", (json_int_t) sqlite3_column_int64(st, 3),
-                     "latency_p50", ngx_gp_store_stats_int(st, 4),
-                     "latency_p95", ngx_gp_store_stats_int(st, 5),
-                     "ttfb_p50", ngx_gp_store_stats_int(st, 6),
-                     "ttfb_p95", ngx_gp_store_stats_int(st, 7));
-}
-
-
-json_t *
-ngx_gp_store_stats(int64_t from, int64_t to, int64_t bucket, ngx_uint_t by,
-    ngx_log_t *log)
-{
-    sqlite3       *db;
-    sqlite3_stmt  *st;
+    *n = 0;
+    *names = NULL;
 
     db = ngx_gp_store_db(log);
 
     if (db == NULL
-        || ngx_gp_store_prepare(db,
-               "WITH c AS (SELECT (time - ?1) / ?2 AS b, "
-               "CASE ?4 WHEN 1 THEN model WHEN 2 THEN account ELSE '' END "
-               "AS g, status, latency_ms, ttfb_ms FROM call_logs "
-               "WHERE time >= ?1 AND time < ?3), "
-               "r AS (SELECT b, g, status, latency_ms, ttfb_ms, "
-               "row_number() OVER (PARTITION BY g, b ORDER BY latency_ms) "
-               "AS lr, count(*) OVER (PARTITION BY g, b) AS n, "
-               "row_number() OVER (PARTITION BY g, b, ttfb_ms IS NULL "
-               "ORDER BY ttfb_ms) AS tr, "
-               "count(ttfb_ms) OVER (PARTITION BY g, b) AS tn FROM c) "
-               "SELECT g, b, max(n), sum(status >= 400), "
-               "max(CASE WHEN lr = (n * 50 + 99) / 100 THEN latency_ms END),"
-               " max(CASE WHEN lr = (n * 95 + 99) / 100 THEN latency_ms END),"
-               " max(CASE WHEN ttfb_ms IS NOT NULL AND "
-               "tr = (tn * 50 + 99) / 100 THEN ttfb_ms END), "
-               "max(CASE WHEN ttfb_ms IS NOT NULL AND "
-               "tr = (tn * 95 + 99) / 100 THEN ttfb_ms END) "
-               "FROM r GROUP BY g, b ORDER BY g, b", &st, log)
+        || ngx_gp_store_prepare(db, "SELECT count(*) FROM call_logs "
+                                "WHERE time >= ?1 AND time < ?2", &st, log)
            != NGX_OK)
     {
         return NULL;
     }
 
     sqlite3_bind_int64(st, 1, from);
-    sqlite3_bind_int64(st, 2, bucket);
-    sqlite3_bind_int64(st, 3, to);
-    sqlite3_bind_int(st, 4, (int) by);
+    sqlite3_bind_int64(st, 2, to);
 
-    return ngx_gp_store_rows(st, ngx_gp_store_stats_row);
+    max = (sqlite3_step(st) == SQLITE_ROW)
+          ? (size_t) sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+
+    *names = json_array();
+    if (*names == NULL) {
+        return NULL;
+    }
+
+    if (max == 0) {
+        return NULL;
+    }
+
+    c = ngx_alloc(max * sizeof(ngx_gp_stats_call_t), log);
+    if (c == NULL) {
+        goto failed;
+    }
+
+    if (ngx_gp_store_prepare(db, by == 1
+                ? "SELECT time, model, status, latency_ms, ttfb_ms "
+                  "FROM call_logs WHERE time >= ?1 AND time < ?2 "
+                  "ORDER BY model, time"
+                : by == 2
+                ? "SELECT time, account, status, latency_ms, ttfb_ms "
+                  "FROM call_logs WHERE time >= ?1 AND time < ?2 "
+                  "ORDER BY account, time"
+                : "SELECT time, '', status, latency_ms, ttfb_ms "
+                  "FROM call_logs WHERE time >= ?1 AND time < ?2 "
+                  "ORDER BY time", &st, log)
+        != NGX_OK)
+    {
+        ngx_free(c);
+        goto failed;
+    }
+
+    sqlite3_bind_int64(st, 1, from);
+    sqlite3_bind_int64(st, 2, to);
+
+    last = NULL;
+    i = 0;
+
+    while (i < max && sqlite3_step(st) == SQLITE_ROW) {
+        g = (const char *) sqlite3_column_text(st, 1);
+        g = g ? g : "";
+
+        if (last == NULL
+            || ngx_strcmp(g, json_string_value(json_array_get(
+                                 *names, json_array_size(*names) - 1))) != 0)
+        {
+            if (json_array_append_new(*names, json_string(g)) != 0) {
+                sqlite3_finalize(st);
+                ngx_free(c);
+                goto failed;
+            }
+
+            last = g;
+        }
+
+        c[i].time = sqlite3_column_int64(st, 0);
+        c[i].error = sqlite3_column_int(st, 2) >= 400;
+        c[i].latency_ms = sqlite3_column_int64(st, 3);
+        c[i].ttfb_ms = sqlite3_column_type(st, 4) == SQLITE_NULL
+                       ? -1 : sqlite3_column_int64(st, 4);
+        c[i].group = (uint32_t) (json_array_size(*names) - 1);
+        i++;
+    }
+
+    sqlite3_finalize(st);
+
+    *n = i;
+
+    return c;
+
+failed:
+
+    json_decref(*names);
+    *names = NULL;
+
+    return NULL;
 }

@@ -147,6 +147,8 @@ unless ($br) {
 }
 
 GeminiPool::Console::use_browser($br);
+make_path($SHOTS);
+unlink glob "$SHOTS/*.png";
 $br->call('Log.enable');
 $br->call('Emulation.setFocusEmulationEnabled', { enabled => JSON::PP::true });
 
@@ -268,6 +270,7 @@ is_deeply([sort @{ js('[...document.querySelectorAll("#chart-by '
           [sort keys %models], 'named after the call log\'s models');
 is(js('document.querySelectorAll(".dash-table tbody tr").length'), 2,
    'and a table of them');
+shot('en-light-1440-dashboard-by-model.png');
 js('(() => { const s = document.querySelector("#dash-by"); s.value = ""; '
    . 's.dispatchEvent(new Event("change")); })()');
 ok(wait_js('!document.querySelector("#chart-by")'), 'back to the total');
@@ -347,9 +350,6 @@ sub overflow {
     return js('[document.scrollingElement.scrollWidth, window.innerWidth]')
            || [ -1, 0 ];
 }
-
-make_path($SHOTS);
-unlink glob "$SHOTS/*.png";
 
 # lang, theme, widths
 my @SETS = (
@@ -444,7 +444,7 @@ for my $set (@SETS) {
 }
 
 my @files = glob "$SHOTS/*.png";
-is(scalar @files, 4 * @$views + 2 * (@$views + 1),
+is(scalar @files, 4 * @$views + 2 * (@$views + 1) + 1,
    'the screenshots written to t/tmp/screenshots/');
 
 my @bad = ((map { $_->{params}{entry}{text} }

@@ -126,10 +126,11 @@ function draw(fig, c) {
     const every = Math.max(1, Math.ceil(n / Math.max(2, Math.floor(w / 80))));
     const withDate = c.bucket >= 1800;
 
-    for (let i = 0; i < n; i += every) {
+    /* counted back from the present, which always has its time */
+    for (let i = n - 1; i >= 0; i -= every) {
         const t = svg('text', { x: x(i), y: HEIGHT - 8, class: 'axis',
                                 'text-anchor': 'middle' });
-        t.textContent = clock(c.times[i], withDate && i === 0);
+        t.textContent = clock(c.times[i], withDate && i < every);
         xs.append(t);
     }
 
@@ -173,7 +174,7 @@ function draw(fig, c) {
                      + y(v).toFixed(1) + ' ';
                 pen = true;
                 g.append(svg('circle', { cx: x(i).toFixed(1),
-                                         cy: y(v).toFixed(1), r: 2.5,
+                                         cy: y(v).toFixed(1), r: 3,
                                          'data-i': i, 'data-v': v }));
             });
 
