@@ -14,6 +14,7 @@ use JSON::PP;
 use POSIX qw(ceil);
 use GeminiPool ':plain';
 use GeminiPool::Server;
+use GeminiPool::Network;
 
 my $SECRET = 'stats-admin-secret-0123456789';
 $ENV{ADMIN_SECRET_KEY} = $SECRET;
@@ -23,6 +24,7 @@ my $http = HTTP::Tiny->new(timeout => 10, max_redirect => 0);
 
 my $srv = GeminiPool::Server->new(
     name => 'stats', master => 1, workers => 2,
+    port => GeminiPool::Network::free_port(),
     server => <<'END');
     location /api/ { gemini_pool_admin; }
     location /v1/ { gemini_pool_api; }

@@ -179,6 +179,15 @@ ok(wait_js(visible('#login-form')), 'the login form');
 # it after that, or the secret is lost with the first form
 ok(wait_js('document.querySelector("#login-input").name === "secret"'),
    'no password yet: the admin secret');
+
+# the login page too, wide and narrow
+shot('en-light-1440-login.png');
+width(390);
+my ($lsw, $liw) = @{ overflow() };
+diag("en    light 390 px login      scrollWidth $lsw, innerWidth $liw");
+cmp_ok($lsw, '<=', $liw, 'en 390 px login: no horizontal overflow');
+shot('en-light-390-login.png');
+width(1440);
 fill('#login-input', $SECRET);
 click('#login-submit');
 ok(wait_js(visible('#stat-total')), 'logged in: the dashboard')
@@ -444,7 +453,7 @@ for my $set (@SETS) {
 }
 
 my @files = glob "$SHOTS/*.png";
-is(scalar @files, 4 * @$views + 2 * (@$views + 1) + 1,
+is(scalar @files, 4 * @$views + 2 * (@$views + 1) + 1 + 2,
    'the screenshots written to t/tmp/screenshots/');
 
 my @bad = ((map { $_->{params}{entry}{text} }

@@ -242,6 +242,12 @@ function draw(fig, c) {
     } else {
         fig.tip.before(root);
     }
+
+    /* focused before it was drawn (a refresh): the tooltip at once */
+    if (document.activeElement === fig) {
+        show(fig.focusIndex === undefined || fig.focusIndex >= n
+             ? n - 1 : fig.focusIndex);
+    }
 }
 
 
@@ -273,6 +279,10 @@ export function chart(c) {
         const n = c.times.length;
         const i = fig.focusIndex === undefined ? n - 1 : fig.focusIndex;
 
+        if (!fig.show) {
+            return;
+        }
+
         if (e.key === 'ArrowLeft' || e.key === 'ArrowRight') {
             e.preventDefault();
             fig.show(Math.max(0, Math.min(n - 1,
@@ -282,11 +292,18 @@ export function chart(c) {
             fig.hide();
         }
     });
+    /* (before the first drawing there is nothing to show yet) */
     fig.addEventListener('focus', () => {
-        fig.show(fig.focusIndex === undefined ? c.times.length - 1
-                                              : fig.focusIndex);
+        if (fig.show) {
+            fig.show(fig.focusIndex === undefined ? c.times.length - 1
+                                                  : fig.focusIndex);
+        }
     });
-    fig.addEventListener('blur', () => fig.hide());
+    fig.addEventListener('blur', () => {
+        if (fig.hide) {
+            fig.hide();
+        }
+    });
 
     if (window.ResizeObserver) {
         new ResizeObserver(() => {

@@ -137,7 +137,24 @@ export const dashboard = {
     },
 
     render() {
-        const s = clear(section('dashboard'));
+        const s = section('dashboard');
+
+        /* the refresh keeps the keyboard's place (a chart, a switch) */
+        const had = s.contains(document.activeElement)
+                    ? document.activeElement.id : '';
+        const at = had ? document.activeElement.focusIndex : undefined;
+
+        this.draw(clear(s));
+
+        const back = had ? document.getElementById(had) : null;
+
+        if (back) {
+            back.focusIndex = at;
+            back.focus({ preventScroll: true });
+        }
+    },
+
+    draw(s) {
 
         s.append(head(t('dash.title'), ...this.tools()));
 
