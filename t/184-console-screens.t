@@ -97,40 +97,6 @@ sub admin { req(@_[0 .. 2], 'X-Admin-Token' => $SECRET) }
 }
 
 # ----------------------------------------------------------------------
-# real calls against the mock: answered ones on two models, failed ones
-
-my ($st, $d) = admin('POST', '/api/keys', { name => 'screens' });
-is($st, 201, 'an API key');
-my $key = $d->{key};
-
-my @calls = (
-    [ 'gemini-2.5-flash', 'one' ], [ 'gemini-2.5-flash', 'two' ],
-    [ 'gemini-2.5-pro', 'three' ], [ 'gemini-2.5-flash', 'four' ],
-    [ 'gemini-2.5-pro', 'MOCK:status=400' ],
-    [ 'gemini-2.5-flash', 'MOCK:status=400' ],
-    [ 'gemini-2.5-flash', 'MOCK:status=400' ],
-);
-my $failed = 0;
-for my $c (@calls) {
-    my ($s) = req('POST', '/v1/chat/completions',
-                  { model => $c->[0],
-                    messages => [{ role => 'user', content => $c->[1] }] },
-                  Authorization => "Bearer $key");
-    $failed++ if $s >= 400;
-}
-is($failed, 3, 'three calls failed');
-
-# the helper drains the ring on its tick
-my $logs = [];
-for (1 .. 80) {
-    (undef, $d) = admin('GET', '/api/logs?limit=1000');
-    $logs = $d->{logs} || [];
-    last if @$logs >= @calls;
-    Time::HiRes::sleep(0.1);
-}
-is(scalar @$logs, scalar @calls, 'every call in the call log');
-
-# ----------------------------------------------------------------------
 # the browser
 
 my $br = GeminiPool::Chromium->new(lang => 'en-US');
@@ -198,6 +164,59 @@ my $views = js('[...document.querySelectorAll("#nav a[data-view]")]'
                . '.map((a) => a.dataset.view)') || [];
 cmp_ok(scalar @$views, '>=', 10, 'the pages of the navigation: '
        . join(' ', @$views));
+
+
+# no call yet: the dashboard says what to do
+ok(wait_js(visible('#dash-no-calls')), 'no call yet: an empty state')
+    or diag(text_of('#view-dashboard'));
+like(text_of('#dash-no-calls'), qr/No calls in the last hour.*API key/s,
+     'saying how to make one');
+is(js('document.querySelector("#dash-no-calls a").getAttribute("href")'),
+   '#/keys', 'with a link to the API keys page');
+is(js('document.querySelectorAll("#chart-requests rect").length'), 0,
+   'no bar');
+shot('en-light-1440-dashboard-empty.png');
+
+# ----------------------------------------------------------------------
+# real calls against the mock: answered ones on two models, failed ones
+
+my ($st, $d) = admin('POST', '/api/keys', { name => 'screens' });
+is($st, 201, 'an API key');
+my $key = $d->{key};
+
+my @calls = (
+    [ 'gemini-2.5-flash', 'one' ], [ 'gemini-2.5-flash', 'two' ],
+    [ 'gemini-2.5-pro', 'three' ], [ 'gemini-2.5-flash', 'four' ],
+    [ 'gemini-2.5-pro', 'MOCK:status=400' ],
+    [ 'gemini-2.5-flash', 'MOCK:status=400' ],
+    [ 'gemini-2.5-flash', 'MOCK:status=400' ],
+);
+my $failed = 0;
+for my $c (@calls) {
+    my ($s) = req('POST', '/v1/chat/completions',
+                  { model => $c->[0],
+                    messages => [{ role => 'user', content => $c->[1] }] },
+                  Authorization => "Bearer $key");
+    $failed++ if $s >= 400;
+}
+is($failed, 3, 'three calls failed');
+
+# the helper drains the ring on its tick
+my $logs = [];
+for (1 .. 80) {
+    (undef, $d) = admin('GET', '/api/logs?limit=1000');
+    $logs = $d->{logs} || [];
+    last if @$logs >= @calls;
+    Time::HiRes::sleep(0.1);
+}
+is(scalar @$logs, scalar @calls, 'every call in the call log');
+
+
+# the Refresh button: the calls on the dashboard, the empty state gone
+js('[...document.querySelectorAll("#view-dashboard .view-tools button")]'
+   . '.find((b) => b.textContent === "Refresh").click()');
+ok(wait_js('!document.querySelector("#dash-no-calls")'),
+   'with calls: no empty state');
 
 # ----------------------------------------------------------------------
 # the dashboard's charts against the call log
@@ -453,7 +472,7 @@ for my $set (@SETS) {
 }
 
 my @files = glob "$SHOTS/*.png";
-is(scalar @files, 4 * @$views + 2 * (@$views + 1) + 1 + 2,
+is(scalar @files, 4 * @$views + 2 * (@$views + 1) + 1 + 2 + 1,
    'the screenshots written to t/tmp/screenshots/');
 
 my @bad = ((map { $_->{params}{entry}{text} }

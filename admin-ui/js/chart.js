@@ -97,7 +97,8 @@ function draw(fig, c) {
         }
     }
 
-    const step = niceStep(max || 1, 4);
+    /* whole steps: counts and milliseconds have no fractions */
+    const step = Math.max(1, niceStep(max || 1, 4));
     const top = Math.max(step, Math.ceil((max || 1) / step) * step);
     const slot = w / n;
     const x = (i) => PAD.left + slot * i + slot / 2;
