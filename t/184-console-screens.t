@@ -450,6 +450,7 @@ for my $set (@SETS) {
                'Esc closes it');
             is(js('document.activeElement.id'), 'menu',
                'the focus is back on the button');
+            js('document.activeElement.blur()');   # for the pictures
         }
 
         for my $v (@$views) {
