@@ -149,6 +149,12 @@ ok(wait_js('document.querySelector("#login-input").name === "secret"'),
 # the login page too, wide and narrow
 shot('en-light-1440-login.png');
 width(390);
+# the measure itself: something wider than the screen is seen
+js('document.body.append(Object.assign(document.createElement("div"), '
+   . '{ id: "too-wide", textContent: "x" })); document.getElementById('
+   . '"too-wide").style.width = "600px"');
+cmp_ok(overflow()->[0], '>', 390, 'the measure sees a 600 px box');
+js('document.getElementById("too-wide").remove()');
 my ($lsw, $liw) = @{ overflow() };
 diag("en    light 390 px login      scrollWidth $lsw, innerWidth $liw");
 cmp_ok($lsw, '<=', $liw, 'en 390 px login: no horizontal overflow');
