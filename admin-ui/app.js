@@ -17,6 +17,8 @@
  *   js/router.js     the view of the hash, showOnly(), stopTimer()
  *   js/relogin.js    re-login state, polled while logins run; sync badge
  *   js/lang.js       the language switch, relabel()
+ *   js/menu.js       the phone-width menu
+ *   js/chart.js      the dashboard's SVG charts
  *   js/views/*.js    one module per view (login owns the session)
  *
  * Rule of the console: data from the server never goes through innerHTML
@@ -30,6 +32,7 @@ import { state } from './js/state.js';
 import { api, errText, onExpired } from './js/api.js';
 import { initTheme } from './js/theme.js';
 import { initLang } from './js/lang.js';
+import { initMenu } from './js/menu.js';
 import { setViews, route } from './js/router.js';
 import { loadRelogin } from './js/relogin.js';
 import { login, loggedOut, logout } from './js/views/login.js';
@@ -59,6 +62,7 @@ function start() {
 
     initTheme();
     initLang();
+    initMenu();
 
     $('#logout').addEventListener('click', logout);
     window.addEventListener('hashchange', route);

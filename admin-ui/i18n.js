@@ -507,6 +507,63 @@ const en = {
     'sync.p.attempts': 'Attempts',
     'sync.p.next': 'Next try',
     'sync.p.error': 'Last error',
+
+    /* dashboard charts and polish */
+    'dash.range': 'Period',
+    'dash.range.hour': 'Last hour',
+    'dash.range.day': 'Last day',
+    'dash.by': 'Break down',
+    'dash.by.none': 'In total',
+    'dash.by.model': 'Per model',
+    'dash.by.account': 'Per account',
+    'dash.states': 'Accounts by state',
+    'dash.state.ok': 'Available',
+    'dash.state.cooling': 'Cooling down',
+    'dash.state.expired': 'Cookie expired',
+    'dash.state.off': 'Disabled',
+    'dash.no_accounts': 'No accounts yet: the pool needs at least one '
+        + 'Gemini Enterprise account before it can answer.',
+    'dash.add_account': 'Add an account',
+    'dash.no_calls.hour': 'No calls in the last hour. Create an API key and '
+        + 'send a request to /v1/chat/completions: the charts fill within '
+        + 'seconds.',
+    'dash.no_calls.day': 'No calls in the last day. Create an API key and '
+        + 'send a request to /v1/chat/completions: the charts fill within '
+        + 'seconds.',
+    'dash.make_key': 'Create an API key',
+    'dash.chart.requests': 'Requests and errors',
+    'dash.chart.latency': 'Latency',
+    'dash.chart.ttfb': 'Time to first byte',
+    'dash.chart.by_model': 'Requests per model',
+    'dash.chart.by_account': 'Requests per account',
+    'dash.s.requests': 'Requests',
+    'dash.s.errors': 'Errors',
+    'dash.s.p50': 'Median (p50)',
+    'dash.s.p95': '95th percentile',
+    'dash.unit.ms': 'milliseconds',
+    'dash.unit.per_min': 'calls per minute',
+    'dash.unit.per_30min': 'calls per 30 minutes',
+    'dash.table.model': 'Models in this period',
+    'dash.table.account': 'Accounts in this period',
+    'dash.table.empty': 'No calls in this period.',
+    'dash.col.name': 'Name',
+    'dash.col.count': 'Requests',
+    'dash.col.errors': 'Errors',
+    'dash.col.latency_p50': 'Latency p50',
+    'dash.col.latency_p95': 'Latency p95',
+    'dash.col.ttfb_p50': 'TTFB p50',
+    'dash.col.ttfb_p95': 'TTFB p95',
+    'dash.others': '{n} more not shown (the 8 busiest are).',
+    'dash.percentiles': 'Errors are calls answered with a status of 400 or '
+        + 'above. Percentiles are the nearest rank over the calls of each '
+        + 'bucket; time to first byte counts only calls that sent one.',
+    'top.menu': 'Menu',
+    'empty.keys': 'No API keys yet. Clients need one: create it with the '
+        + 'form above, then use it as a Bearer token.',
+    'empty.logs': 'No calls logged yet. Every request to /v1 appears here '
+        + 'with its status, latency and account.',
+    'empty.accounts': 'No accounts yet. Add an account with the button '
+        + 'above: paste its JSON, a cookie header or the product URL.',
 };
 
 const zh = {
@@ -961,6 +1018,56 @@ const zh = {
     'sync.p.attempts': '尝试次数',
     'sync.p.next': '下次尝试',
     'sync.p.error': '最近错误',
+
+    /* dashboard charts and polish */
+    'dash.range': '时间段',
+    'dash.range.hour': '最近一小时',
+    'dash.range.day': '最近一天',
+    'dash.by': '细分',
+    'dash.by.none': '合计',
+    'dash.by.model': '按模型',
+    'dash.by.account': '按账号',
+    'dash.states': '账号状态',
+    'dash.state.ok': '可用',
+    'dash.state.cooling': '冷却中',
+    'dash.state.expired': 'Cookie 已过期',
+    'dash.state.off': '已禁用',
+    'dash.no_accounts': '还没有账号：号池至少需要一个 Gemini Enterprise 账号才能应答。',
+    'dash.add_account': '添加账号',
+    'dash.no_calls.hour': '最近一小时没有调用。创建一个 API 密钥并向 '
+        + '/v1/chat/completions 发送请求，几秒内图表就会出现数据。',
+    'dash.no_calls.day': '最近一天没有调用。创建一个 API 密钥并向 '
+        + '/v1/chat/completions 发送请求，几秒内图表就会出现数据。',
+    'dash.make_key': '创建 API 密钥',
+    'dash.chart.requests': '请求与错误',
+    'dash.chart.latency': '延迟',
+    'dash.chart.ttfb': '首字节时间',
+    'dash.chart.by_model': '各模型请求数',
+    'dash.chart.by_account': '各账号请求数',
+    'dash.s.requests': '请求',
+    'dash.s.errors': '错误',
+    'dash.s.p50': '中位数（p50）',
+    'dash.s.p95': '第 95 百分位',
+    'dash.unit.ms': '毫秒',
+    'dash.unit.per_min': '每分钟调用数',
+    'dash.unit.per_30min': '每 30 分钟调用数',
+    'dash.table.model': '本时间段的模型',
+    'dash.table.account': '本时间段的账号',
+    'dash.table.empty': '本时间段没有调用。',
+    'dash.col.name': '名称',
+    'dash.col.count': '请求',
+    'dash.col.errors': '错误',
+    'dash.col.latency_p50': '延迟 p50',
+    'dash.col.latency_p95': '延迟 p95',
+    'dash.col.ttfb_p50': '首字节 p50',
+    'dash.col.ttfb_p95': '首字节 p95',
+    'dash.others': '另有 {n} 个未显示（只显示最忙的 8 个）。',
+    'dash.percentiles': '错误指状态码为 400 及以上的调用。百分位按最近秩法在每个时间桶的调用中计算；'
+        + '首字节时间只统计发出了首字节的调用。',
+    'top.menu': '菜单',
+    'empty.keys': '还没有 API 密钥。客户端需要一个：用上面的表单创建，然后作为 Bearer 令牌使用。',
+    'empty.logs': '还没有调用记录。每个发往 /v1 的请求都会连同状态、延迟和账号显示在这里。',
+    'empty.accounts': '还没有账号。用上方的按钮添加账号：粘贴账号 JSON、Cookie 请求头或产品网址。',
 };
 
 export const LANGS = [

@@ -88,6 +88,7 @@ ngx_int_t ngx_gp_admin_logs(ngx_gp_admin_t *a);
 ngx_int_t ngx_gp_admin_history(ngx_gp_admin_t *a);
 ngx_int_t ngx_gp_admin_history_item(ngx_gp_admin_t *a);
 ngx_int_t ngx_gp_admin_history_delete(ngx_gp_admin_t *a);
+ngx_int_t ngx_gp_admin_stats(ngx_gp_admin_t *a);
 
 /* ngx_http_gemini_pool_admin_settings.c */
 ngx_int_t ngx_gp_admin_settings(ngx_gp_admin_t *a);

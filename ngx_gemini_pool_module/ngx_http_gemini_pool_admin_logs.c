@@ -176,3 +176,271 @@ ngx_gp_admin_history_delete(ngx_gp_admin_t *a)
                              json_pack("{s:b,s:i}", "ok", 1, "deleted",
                                        (int) erased));
 }
+
+
+
+/*
+ * GET /api/stats?range=hour|day[&by=model|account]: the dashboard's
+ * figures from the call log.  The hour has 60 buckets of 1 min, the day
+ * 48 of 30 min; the last bucket holds the present.  "buckets" and
+ * "total" count every call; with by, "series" has the same for the
+ * models (or accounts) with the most calls, "others" how many were left
+ * out.  The calls of the range are read once, the figures computed by
+ * ngx_http_gemini_pool_stats.c (nearest-rank percentiles).
+ */
+
+#define NGX_GP_STATS_SERIES  8
+#define NGX_GP_STATS_MAX_NB  60
+
+
+typedef struct {
+    ngx_gp_stats_call_t   *calls;       /* the name's run of calls */
+    size_t                 n;
+    uint32_t               group;
+} ngx_gp_admin_run_t;
+
+
+static json_t *
+ngx_gp_admin_stats_value(int64_t v)
+{
+    return v < 0 ? json_null() : json_integer(v);
+}
+
+
+static json_t *
+ngx_gp_admin_stats_fig(ngx_gp_stats_fig_t *f, int64_t time)
+{
+    json_t  *j;
+
+    j = json_pack("{s:I,s:I,s:o,s:o,s:o,s:o}",
+                  "count", (json_int_t) f->count,
+                  "errors", (json_int_t) f->errors,
+                  "latency_p50", ngx_gp_admin_stats_value(f->latency_p50),
+                  "latency_p95", ngx_gp_admin_stats_value(f->latency_p95),
+                  "ttfb_p50", ngx_gp_admin_stats_value(f->ttfb_p50),
+                  "ttfb_p95", ngx_gp_admin_stats_value(f->ttfb_p95));
+
+    if (j && time >= 0
+        && json_object_set_new(j, "time", json_integer(time)) != 0)
+    {
+        json_decref(j);
+        return NULL;
+    }
+
+    return j;
+}
+
+
+/* "total" and "buckets" of n calls in time order, set into j */
+
+static ngx_int_t
+ngx_gp_admin_stats_set(json_t *j, ngx_gp_stats_call_t *c, size_t n,
+    int64_t from, int64_t bucket, size_t nb, int64_t *scratch)
+{
+    size_t               b;
+    json_t              *list, *o;
+    ngx_gp_stats_fig_t   f, fb[NGX_GP_STATS_MAX_NB];
+
+    ngx_gp_stats_figures(c, n, scratch, &f);
+    ngx_gp_stats_buckets(c, n, from, bucket, nb, scratch, fb);
+
+    list = json_array();
+
+    if (list == NULL
+        || json_object_set_new(j, "buckets", list) != 0
+        || json_object_set_new(j, "total", ngx_gp_admin_stats_fig(&f, -1))
+           != 0)
+    {
+        return NGX_ERROR;
+    }
+
+    for (b = 0; b < nb; b++) {
+        o = ngx_gp_admin_stats_fig(&fb[b], from + (int64_t) b * bucket);
+
+        if (o == NULL || json_array_append_new(list, o) != 0) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static int
+ngx_gp_admin_stats_cmp(const void *one, const void *two)
+{
+    const ngx_gp_admin_run_t  *a, *b;
+
+    a = one;
+    b = two;
+
+    /* the busiest first; between equals, in the order of the names */
+    if (a->n != b->n) {
+        return (a->n < b->n) ? 1 : -1;
+    }
+
+    return (a->group > b->group) - (a->group < b->group);
+}
+
+
+ngx_int_t
+ngx_gp_admin_stats(ngx_gp_admin_t *a)
+{
+    size_t                 i, n, nruns;
+    json_t                *j, *names, *series, *s;
+    int64_t                bucket, from, to, *scratch;
+    ngx_str_t              range, by;
+    ngx_log_t             *log;
+    ngx_uint_t             group, nb;
+    ngx_gp_admin_run_t    *runs;
+    ngx_gp_stats_call_t   *calls;
+
+    log = a->r->connection->log;
+
+    if (ngx_gp_admin_arg_text(a, "range", &range) != NGX_OK
+        || ngx_gp_admin_arg_text(a, "by", &by) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (range.len == 0
+        || (range.len == 4 && ngx_strncmp(range.data, "hour", 4) == 0))
+    {
+        ngx_str_set(&range, "hour");
+        bucket = 60;
+        nb = 60;
+
+    } else if (range.len == 3 && ngx_strncmp(range.data, "day", 3) == 0) {
+        bucket = 1800;
+        nb = 48;
+
+    } else {
+        return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
+                                  "invalid_value",
+                                  "\"range\" must be hour or day");
+    }
+
+    if (by.len == 0) {
+        group = 0;
+
+    } else if (by.len == 5 && ngx_strncmp(by.data, "model", 5) == 0) {
+        group = 1;
+
+    } else if (by.len == 7 && ngx_strncmp(by.data, "account", 7) == 0) {
+        group = 2;
+
+    } else {
+        return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
+                                  "invalid_value",
+                                  "\"by\" must be model or account");
+    }
+
+    to = ((int64_t) ngx_time() / bucket + 1) * bucket;
+    from = to - (int64_t) nb * bucket;
+
+    calls = ngx_gp_store_stats_calls(from, to, group, &n, &names, log);
+
+    if (names == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    j = NULL;
+    scratch = NULL;
+
+    if (n) {
+        scratch = ngx_alloc(n * sizeof(int64_t), log);
+        if (scratch == NULL) {
+            goto done;
+        }
+    }
+
+    j = json_pack("{s:s,s:o,s:I,s:I,s:I,s:I,s:s}",
+                  "range", range.len == 3 ? "day" : "hour",
+                  "by", group == 1 ? json_string("model")
+                        : group == 2 ? json_string("account") : json_null(),
+                  "bucket_seconds", (json_int_t) bucket,
+                  "from", (json_int_t) from,
+                  "to", (json_int_t) to,
+                  "now", (json_int_t) ngx_time(),
+                  "percentiles", "nearest rank");
+    if (j == NULL) {
+        goto done;
+    }
+
+    if (group) {
+
+        /* the runs of one name each (the calls come by name, in time) */
+
+        nruns = json_array_size(names);
+        runs = ngx_pcalloc(a->r->pool, (nruns + 1)
+                                       * sizeof(ngx_gp_admin_run_t));
+        series = json_array();
+
+        if (runs == NULL || series == NULL
+            || json_object_set_new(j, "series", series) != 0
+            || json_object_set_new(j, "others",
+                                   json_integer(nruns > NGX_GP_STATS_SERIES
+                                                ? nruns - NGX_GP_STATS_SERIES
+                                                : 0))
+               != 0)
+        {
+            goto failed;
+        }
+
+        for (i = 0; i < n; i++) {
+            if (runs[calls[i].group].n++ == 0) {
+                runs[calls[i].group].calls = &calls[i];
+                runs[calls[i].group].group = calls[i].group;
+            }
+        }
+
+        ngx_qsort(runs, nruns, sizeof(ngx_gp_admin_run_t),
+                  ngx_gp_admin_stats_cmp);
+
+        for (i = 0; i < nruns && i < NGX_GP_STATS_SERIES; i++) {
+            s = json_pack("{s:s}", "name",
+                          json_string_value(json_array_get(names,
+                                                           runs[i].group)));
+
+            if (s == NULL || json_array_append_new(series, s) != 0
+                || ngx_gp_admin_stats_set(s, runs[i].calls, runs[i].n, from,
+                                          bucket, nb, scratch)
+                   != NGX_OK)
+            {
+                goto failed;
+            }
+        }
+
+        /* and all of them together, in time order */
+        ngx_gp_stats_sort_time(calls, n);
+    }
+
+    if (ngx_gp_admin_stats_set(j, calls, n, from, bucket, nb, scratch)
+        == NGX_OK)
+    {
+        goto done;
+    }
+
+failed:
+
+    json_decref(j);
+    j = NULL;
+
+done:
+
+    json_decref(names);
+
+    if (calls) {
+        ngx_free(calls);
+    }
+
+    if (scratch) {
+        ngx_free(scratch);
+    }
+
+    if (j == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_gp_admin_json(a->r, NGX_HTTP_OK, j);
+}

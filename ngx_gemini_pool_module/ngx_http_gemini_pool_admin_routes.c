@@ -67,6 +67,7 @@ static ngx_gp_admin_route_t  ngx_gp_admin_routes[] = {
     { NGX_HTTP_POST,   "keys/*/revoke",     ngx_gp_admin_key_revoke, 0 },
     { NGX_HTTP_DELETE, "keys/*",            ngx_gp_admin_key_delete, 0 },
     { NGX_HTTP_GET,    "status",            ngx_gp_admin_status, 0 },
+    { NGX_HTTP_GET,    "stats",             ngx_gp_admin_stats, 0 },
     { NGX_HTTP_POST,   "proxy/test",        ngx_gp_admin_proxy_test, 0 },
     { NGX_HTTP_POST,   "mailbox/check",     ngx_gp_admin_mailbox_check, 0 },
     { NGX_HTTP_POST,   "sync-all-to-remote", ngx_gp_admin_sync_all, 0 },

@@ -41,6 +41,7 @@
 #include "ngx_http_gemini_pool_genai.h"
 #include "ngx_http_gemini_pool_mail.h"
 #include "ngx_http_gemini_pool_bodies.h"
+#include "ngx_http_gemini_pool_stats.h"
 #include "ngx_http_gemini_pool_settings.h"
 #include "ngx_http_gemini_pool_store.h"
 #include "ngx_http_gemini_pool_filemap.h"

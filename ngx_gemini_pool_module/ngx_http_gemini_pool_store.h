@@ -217,6 +217,8 @@ json_t *ngx_gp_store_history_list(ngx_gp_store_history_q_t *h,
 ngx_int_t ngx_gp_store_history_item(int64_t id, json_t **j, ngx_log_t *log);
 ngx_int_t ngx_gp_store_history_erase(int64_t id, int64_t before,
     ngx_uint_t *erased, ngx_log_t *log);
+ngx_gp_stats_call_t *ngx_gp_store_stats_calls(int64_t from, int64_t to,
+    ngx_uint_t by, size_t *n, json_t **names, ngx_log_t *log);
 
 
 /* ngx_http_gemini_pool_store_models.c */

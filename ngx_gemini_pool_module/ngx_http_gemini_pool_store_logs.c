@@ -293,3 +293,122 @@ ngx_gp_store_history_erase(int64_t id, int64_t before, ngx_uint_t *erased,
 
     return ngx_gp_store_run(st, erased, log);
 }
+
+
+
+/*
+ * The calls of the dashboard's figures (ngx_http_gemini_pool_stats.c):
+ * those with from <= time < to, by their model (by 1) or account name
+ * (by 2) then in time order (by 0: in time order), with the index of
+ * their name in *names.  An array of *n calls to ngx_free(), or NULL
+ * (*n 0 and no error: none).  The call_logs_time index finds the range;
+ * the rows are counted first, and rows the helper writes meanwhile are
+ * left for the next time.
+ */
+
+ngx_gp_stats_call_t *
+ngx_gp_store_stats_calls(int64_t from, int64_t to, ngx_uint_t by,
+    size_t *n, json_t **names, ngx_log_t *log)
+{
+    size_t                max, i;
+    sqlite3              *db;
+    const char           *g, *last;
+    sqlite3_stmt         *st;
+    ngx_gp_stats_call_t  *c;
+
+    *n = 0;
+    *names = NULL;
+
+    db = ngx_gp_store_db(log);
+
+    if (db == NULL
+        || ngx_gp_store_prepare(db, "SELECT count(*) FROM call_logs "
+                                "WHERE time >= ?1 AND time < ?2", &st, log)
+           != NGX_OK)
+    {
+        return NULL;
+    }
+
+    sqlite3_bind_int64(st, 1, from);
+    sqlite3_bind_int64(st, 2, to);
+
+    max = (sqlite3_step(st) == SQLITE_ROW)
+          ? (size_t) sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+
+    *names = json_array();
+    if (*names == NULL) {
+        return NULL;
+    }
+
+    if (max == 0) {
+        return NULL;
+    }
+
+    c = ngx_alloc(max * sizeof(ngx_gp_stats_call_t), log);
+    if (c == NULL) {
+        goto failed;
+    }
+
+    if (ngx_gp_store_prepare(db, by == 1
+                ? "SELECT time, model, status, latency_ms, ttfb_ms "
+                  "FROM call_logs WHERE time >= ?1 AND time < ?2 "
+                  "ORDER BY model, time"
+                : by == 2
+                ? "SELECT time, account, status, latency_ms, ttfb_ms "
+                  "FROM call_logs WHERE time >= ?1 AND time < ?2 "
+                  "ORDER BY account, time"
+                : "SELECT time, '', status, latency_ms, ttfb_ms "
+                  "FROM call_logs WHERE time >= ?1 AND time < ?2 "
+                  "ORDER BY time", &st, log)
+        != NGX_OK)
+    {
+        ngx_free(c);
+        goto failed;
+    }
+
+    sqlite3_bind_int64(st, 1, from);
+    sqlite3_bind_int64(st, 2, to);
+
+    last = NULL;
+    i = 0;
+
+    while (i < max && sqlite3_step(st) == SQLITE_ROW) {
+        g = (const char *) sqlite3_column_text(st, 1);
+        g = g ? g : "";
+
+        if (last == NULL
+            || ngx_strcmp(g, json_string_value(json_array_get(
+                                 *names, json_array_size(*names) - 1))) != 0)
+        {
+            if (json_array_append_new(*names, json_string(g)) != 0) {
+                sqlite3_finalize(st);
+                ngx_free(c);
+                goto failed;
+            }
+
+            last = g;
+        }
+
+        c[i].time = sqlite3_column_int64(st, 0);
+        c[i].error = sqlite3_column_int(st, 2) >= 400;
+        c[i].latency_ms = sqlite3_column_int64(st, 3);
+        c[i].ttfb_ms = sqlite3_column_type(st, 4) == SQLITE_NULL
+                       ? -1 : sqlite3_column_int64(st, 4);
+        c[i].group = (uint32_t) (json_array_size(*names) - 1);
+        i++;
+    }
+
+    sqlite3_finalize(st);
+
+    *n = i;
+
+    return c;
+
+failed:
+
+    json_decref(*names);
+    *names = NULL;
+
+    return NULL;
+}

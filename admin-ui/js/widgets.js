@@ -19,8 +19,18 @@ export function table(headers, rows, opts) {
                                                || t('common.empty') });
     }
 
+    /* at phone width each row is a card: every cell names its column */
+    for (const tr of rows) {
+        [...(tr.cells || [])].forEach((c, i) => {
+            if (!c.dataset.label && headers[i]) {
+                c.dataset.label = String(headers[i]);
+            }
+        });
+    }
+
     return el('div', { class: 'table-wrap' },
-              el('table', { class: 'grid' + (opts.cls ? ' ' + opts.cls : '') },
+              el('table', { class: 'grid cards'
+                                   + (opts.cls ? ' ' + opts.cls : '') },
                  el('thead', null,
                     el('tr', null, headers.map((h) => el('th', { text: h })))),
                  el('tbody', null, rows)));

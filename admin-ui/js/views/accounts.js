@@ -431,7 +431,7 @@ export const accounts = {
                         t('acc.requests') + ' / ' + t('acc.failures'),
                         t('acc.spares'), t('acc.last_error'), t('acc.toggle'),
                         t('common.actions')], rows,
-                       { cls: 'accounts' }));
+                       { cls: 'accounts', empty: t('empty.accounts') }));
     },
 };
 

@@ -290,6 +290,6 @@ export const keys = {
                         t('keys.state'), t('keys.models'), t('keys.limits'),
                         t('keys.expires'), t('keys.requests'),
                         t('keys.last_used'), t('keys.created'),
-                        t('common.actions')], rows, { cls: 'keys' }));
+                        t('common.actions')], rows, { cls: 'keys', empty: t('empty.keys') }));
     },
 };

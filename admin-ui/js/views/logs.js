@@ -125,7 +125,7 @@ export const logs = {
                         t('common.status'), t('logs.stream'),
                         t('logs.attempts'), t('logs.latency'),
                         t('logs.ttfb'), t('logs.tokens'),
-                        t('common.error')], rows, { cls: 'logs' }));
+                        t('common.error')], rows, { cls: 'logs', empty: t('empty.logs') }));
 
         const pager = el('div', { class: 'pager' },
             L.before.length ? button(t('logs.newest'), () => {
