@@ -1079,6 +1079,7 @@ ngx_gp_store_load_accounts(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log,
                        sizeof(a[i].rate_limited));
             ngx_memcpy(a[i].last_error, o->last_error,
                        sizeof(a[i].last_error));
+            a[i].last_error_at = o->last_error_at;
 
             /* spare sessions: of the same user and team only */
             if (ngx_strcmp(o->team_id, a[i].team_id) == 0
@@ -1103,6 +1104,9 @@ ngx_gp_store_load_accounts(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log,
         a[i].xsrf_calls = o->xsrf_calls;
         a[i].in_flight = o->in_flight;
         a[i].last_used = o->last_used;
+        a[i].tested_at = o->tested_at;
+        a[i].tested_ok = o->tested_ok;
+        a[i].tested_status = o->tested_status;
     }
 
     /* the old strings go, the new ones move in */
@@ -1130,6 +1134,7 @@ ngx_gp_store_load_accounts(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log,
     }
 
     sh->naccounts = n;
+    sh->accounts_gen++;
 
     ngx_gp_zone_holders_move_locked(z, from, n);
     ngx_free(from);
