@@ -16,6 +16,7 @@
  *   js/theme.js      light and dark
  *   js/router.js     the view of the hash, showOnly(), stopTimer()
  *   js/relogin.js    re-login state, polled while logins run; sync badge
+ *   js/live.js       the event stream of /api/events; onLive()
  *   js/lang.js       the language switch, relabel()
  *   js/views/*.js    one module per view (login owns the session)
  *
@@ -32,6 +33,7 @@ import { initTheme } from './js/theme.js';
 import { initLang } from './js/lang.js';
 import { setViews, route } from './js/router.js';
 import { loadRelogin } from './js/relogin.js';
+import { startLive, stopLive } from './js/live.js';
 import { login, loggedOut, logout } from './js/views/login.js';
 import { dashboard } from './js/views/dashboard.js';
 import { accounts } from './js/views/accounts.js';
@@ -55,12 +57,12 @@ const views = {
 
 function start() {
     setViews(views, login);
-    onExpired(loggedOut);
+    onExpired((m) => { stopLive(); loggedOut(m); });
 
     initTheme();
     initLang();
 
-    $('#logout').addEventListener('click', logout);
+    $('#logout').addEventListener('click', () => { stopLive(); logout(); });
     window.addEventListener('hashchange', route);
 
     /* a session cookie may still be valid */
@@ -73,6 +75,7 @@ function start() {
             $('#logout').hidden = false;
             route();
             loadRelogin();
+            startLive();
         })
         .catch((e) => {
             loggedOut(e.status === 401 ? '' : errText(e));
