@@ -792,8 +792,12 @@ export const accounts = {
         box.append(el('div', { class: 'table-wrap' },
             el('table', { class: 'grid accounts accounts-list' },
                el('thead', null, el('tr', null,
-                  el('th', null, pageBox),
-                  th(t('acc.index'), 'index'),
+                  el('th', { class: 'pick' }, pageBox, ' ',
+                     el('button', { type: 'button', class: 'th-sort',
+                                    dataset: { sort: 'index' },
+                                    onclick: () => this.setSort('index') },
+                        t('acc.index') + (this.sort === 'index'
+                            ? (this.order === 'asc' ? ' ↑' : ' ↓') : ''))),
                   th(t('common.name'), 'name'),
                   th(t('acc.team_id') + ' / ' + t('acc.csesidx')),
                   th(t('acc.cookies')),
@@ -913,8 +917,7 @@ export const accounts = {
         const tst = a.test;
 
         return el('tr', { dataset: { id: a.id, state: a.state || '' } },
-            el('td', { class: 'pick' }, pick),
-            el('td', Object.assign({ text: a.index }, label('acc.index'))),
+            el('td', { class: 'pick' }, pick, ' ' + a.index),
             el('td', Object.assign({ class: 'name', text: a.name },
                                    label('common.name'))),
             el('td', label('acc.team_id'),
