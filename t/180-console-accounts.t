@@ -131,7 +131,8 @@ ok(wait_js('/of 2,000$/.test((document.querySelector("#acc-page") || {})'
 my $list_t = took($t0);
 is(rows(), 50, "a page of 50 rows ($list_t)");
 diag("2,000 accounts: the first page in $list_t");
-like(text_of('#acc-count'), qr/^2,000 of 2,000 accounts · available 2,000/,
+like(text_of('#acc-count'),
+     qr/^2,000 of 2,000 accounts · available [\d,]+, cooling down \d+, /,
      'the count and the states');
 ok(wait_js('document.querySelector("#acc-live").classList.contains("sse")'),
    'the page is live (the event stream is open)');
@@ -221,6 +222,24 @@ ok(wait_js('document.querySelector(\'tr[data-id="1"] .countdown\')'
            . '.textContent !== ' . GeminiPool::Console::q_($left), 3),
    "the countdown runs ($left, then "
    . (text_of('tr[data-id="1"] .countdown') // '?') . ')');
+
+# the dashboard follows the stream too: an account enabled elsewhere
+# shows in its figures within seconds (its poll is every 15 s)
+
+js('location.hash = "#/dashboard"');
+my $enabled = '[...document.querySelectorAll("#view-dashboard .stat")]'
+    . '.find((c) => c.querySelector(".stat-label").textContent === '
+    . '"Enabled").querySelector(".stat-value").textContent';
+ok(wait_js("$enabled === \"3\""), 'the dashboard: 3 enabled');
+js('window.__same_page = 2');
+($st) = admin('POST', '/api/accounts/bulk',
+              {action => 'enable', ids => [2000, 1999]});
+$t0 = time;
+ok(wait_js("$enabled === \"5\"", 8),
+   'two accounts enabled by the API: 5 enabled, live (' . took($t0) . ')')
+    or diag(js('document.querySelector("#view-dashboard").innerText'));
+ok(js('window.__same_page === 2'), 'without a reload');
+js('location.hash = "#/accounts"');
 
 # ----------------------------------------------------------------------
 # 390 px: cards, no horizontal overflow, in English and Chinese

@@ -1,6 +1,7 @@
 /*
- * The dashboard: the pool's figures and facts, refreshed every 15 s
- * while it is on screen.
+ * The dashboard: the pool's figures and facts, refreshed when the event
+ * stream's counters change (js/live.js) and every 15 s while it is on
+ * screen.
  *
  * The console's rule: data from the server never goes through innerHTML
  * or any other HTML parser; every node is made by el() (js/dom.js), and
@@ -13,12 +14,15 @@ import { state } from '../state.js';
 import { api, errText } from '../api.js';
 import { now, fmtNum } from '../format.js';
 import { head, button } from '../widgets.js';
+import { onLive, startLive } from '../live.js';
 
 
 export const dashboard = {
     data: null,
 
     async load() {
+        this.live();
+
         try {
             const [status, acc] = await Promise.all([
                 api('GET', 'status'), api('GET', 'accounts'),
@@ -41,6 +45,30 @@ export const dashboard = {
                 }
             }, 15000);
         }
+    },
+
+    /* the event stream's counters read the figures again (at most
+       every 3 s); the 15 s poll stays for when there is no stream */
+    live() {
+        startLive();
+
+        if (this.unlive) {
+            return;
+        }
+
+        this.unlive = onLive('counters', () => {
+            if (state.view !== 'dashboard' || this.liveTimer) {
+                return;
+            }
+
+            this.liveTimer = setTimeout(() => {
+                this.liveTimer = null;
+
+                if (state.view === 'dashboard' && !document.hidden) {
+                    this.load();
+                }
+            }, 3000);
+        });
     },
 
     render() {
