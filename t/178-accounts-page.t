@@ -217,3 +217,22 @@ X-Admin-Token: accounts-page-secret-0123456789
 --- no_error_log
 [alert]
 [crit]
+
+
+=== TEST 9: the last error and its time come back from SQLite at a start
+--- gp_setup
+set_accounts(2);
+sql("INSERT INTO account_state (account_id, last_error, last_error_at) "
+    . "VALUES (2, 'streamAssist answered 503: busy', 1700000000)");
+--- config
+    location /api/ { gemini_pool_admin; }
+--- more_headers
+X-Admin-Token: accounts-page-secret-0123456789
+--- request
+GET /api/accounts?q=busy
+--- error_code: 200
+--- response_body_like chomp
+"id":2,.*"last_error":"streamAssist answered 503: busy",.*"last_error_at":1700000000,"test":null
+--- no_error_log
+[alert]
+[crit]

@@ -154,6 +154,11 @@ $e = wait_event($s, 'accounts', qr/"name":"acc1".*"state":"cooling"/, 4);
 ok($row && $row->{cooldown_until}{text} > time, 'acc1 cools down, live');
 like($row && $row->{last_error}, qr/429/, 'with its last error');
 ok($row && $row->{last_error_at} >= int($t0), 'and its time');
+my $at = $row && $row->{last_error_at};
+ok(wait_for(5, sub { GeminiPool::sql("SELECT last_error_at FROM "
+                                     . "account_state WHERE account_id = 1")
+                     eq ($at // '') }),
+   'the helper keeps the error\'s time in SQLite (a restart keeps it)');
 
 # 4. a bulk test: its progress and the rows' results
 
