@@ -68,6 +68,8 @@ ngx_int_t ngx_gp_admin_relogin(ngx_gp_admin_t *a);
 ngx_int_t ngx_gp_admin_relogin_history(ngx_gp_admin_t *a);
 ngx_int_t ngx_gp_admin_account_cookies(ngx_gp_admin_t *a);
 void ngx_gp_admin_relogin_rows(json_t *list, ngx_log_t *log);
+/* an account's "relogin" object, under the zone's lock */
+json_t *ngx_gp_admin_relogin_state(ngx_gp_account_t *acc);
 ngx_uint_t ngx_gp_admin_mailbox_url(const char *s);
 
 

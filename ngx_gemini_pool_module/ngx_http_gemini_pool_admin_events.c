@@ -7,13 +7,15 @@
  * compares the zone's accounts_gen (bumped with each account's state
  * change and each load) and the operation's gen with what it sent, and
  * only then walks the accounts for the rows whose state changed (a
- * signature per row); a cooldown that ends is found by its time.  A
+ * signature per row); a cooldown that ends is found by its time, and
+ * while a re-login is queued or runs its steps are looked at each tick.  A
  * stream is a long request: its connection is marked idle, so a worker
  * that exits (a reload, a stop) closes it at once, and its timer is
  * cancelable; a worker keeps at most NGX_GP_EVENTS_MAX streams.
  *
  *   event: hello      {"time", "tick", "heartbeat"}
- *   event: accounts   {"time", "accounts": [rows], "removed": [ids]} or
+ *   event: accounts   {"time", "accounts": [rows with "relogin"],
+ *                     "removed": [ids]} or
  *                     {"time", "reload": true} when many changed
  *   event: counters   {"time", "requests", "errors", "accounts":
  *                     {"total", "available", "cooling", "expired",
@@ -52,6 +54,8 @@ typedef struct {
     ngx_uint_t               states[4];
     ngx_uint_t               total;
     ngx_uint_t               counted;     /* counters sent once */
+    ngx_uint_t               relogin;     /* a re-login queued or running:
+                                             its steps are looked at */
 
     ngx_gp_events_row_t     *rows;        /* ngx_alloc()ed, by id */
     ngx_uint_t               nrows;
@@ -250,6 +254,11 @@ ngx_gp_events_sig(ngx_gp_account_t *acc, time_t now)
     ngx_gp_events_mix(h, acc->last_error_at);
     ngx_gp_events_mix(h, acc->last_error[0]);
     ngx_gp_events_mix(h, ngx_hash_key(acc->name, ngx_strlen(acc->name)));
+    ngx_gp_events_mix(h, acc->relogin.queued);
+    ngx_gp_events_mix(h, acc->relogin.started);
+    ngx_gp_events_mix(h, acc->relogin.failed);
+    ngx_gp_events_mix(h, ngx_hash_key(acc->relogin.step,
+                                      ngx_strlen(acc->relogin.step)));
 
     for (i = 0; i < NGX_GP_QUOTA_N; i++) {
         ngx_gp_events_mix(h, acc->cooldown_until[i] > now
@@ -289,6 +298,7 @@ ngx_gp_events_rows_locked(ngx_gp_events_t *es, ngx_gp_zone_t *z, time_t now,
 
     ngx_memzero(es->states, sizeof(es->states));
     es->next_end = 0;
+    es->relogin = 0;
     k = 0;
 
     for (i = 0; i < n; i++) {
@@ -298,6 +308,7 @@ ngx_gp_events_rows_locked(ngx_gp_events_t *es, ngx_gp_zone_t *z, time_t now,
         rows[i].id = acc->id;
         rows[i].sig = sig;
         es->states[ngx_gp_events_state(acc, now)]++;
+        es->relogin |= (acc->relogin.queued || acc->relogin.started);
 
         for (q = 0; q < NGX_GP_QUOTA_N; q++) {
             t = acc->cooldown_until[q];
@@ -338,6 +349,14 @@ ngx_gp_events_rows_locked(ngx_gp_events_t *es, ngx_gp_zone_t *z, time_t now,
         }
 
         j = ngx_gp_admin_account_json(acc, i, now);
+
+        if (j && json_object_set_new(j, "relogin",
+                                     ngx_gp_admin_relogin_state(acc))
+                 != 0)
+        {
+            json_decref(j);
+            j = NULL;
+        }
 
         if (j == NULL || json_array_append_new(changed, j) != 0) {
             ngx_free(rows);
@@ -385,7 +404,7 @@ ngx_gp_events_look(ngx_gp_events_t *es, ngx_uint_t send)
     ngx_shmtx_lock(&z->shpool->mutex);
 
     rows = es->rows == NULL || z->sh->accounts_gen != es->gen
-           || (es->next_end && now >= es->next_end);
+           || (es->next_end && now >= es->next_end) || es->relogin;
 
     if (rows) {
         if (send) {

@@ -14,6 +14,7 @@ use GeminiPool;
 
 no_long_string();
 log_level('info');
+timeout(30) if $ENV{TEST_NGINX_USE_VALGRIND};   # a loaded machine
 run_tests();
 
 __DATA__

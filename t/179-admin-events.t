@@ -2,9 +2,9 @@
 # stream of server-sent events for an admin session (401 without one):
 # a hello, the rows of accounts whose state changed (enabled, a cooldown
 # from a 429, a test's result), the counters, the progress of a bulk test,
-# a heartbeat comment while nothing happens; a worker keeps a bounded
-# number of streams; a reload closes the streams at once and the old
-# worker exits (the streams do not hold it).
+# a re-login's steps, a heartbeat comment while nothing happens; a worker
+# keeps a bounded number of streams; a reload closes the streams at once
+# and the old worker exits (the streams do not hold it).
 
 use strict;
 use warnings;
@@ -18,6 +18,7 @@ use Time::HiRes qw(sleep time);
 use GeminiPool ':plain';
 use GeminiPool::Server;
 use GeminiPool::Network;
+use GeminiPool::Login;
 
 my $SECRET = 'events-admin-secret-0123456789';
 $ENV{ADMIN_SECRET_KEY} = $SECRET;
@@ -178,13 +179,35 @@ $e = wait_event($s, 'accounts', qr/"id":3,/, 4);
 is($row && $row->{test} && $row->{test}{status}, 401,
    'acc3 shows its failed test');
 
-# 5. a heartbeat while nothing happens
+# 5. a re-login's steps: queued by an operator, it fails (no browser here)
+
+my $login = GeminiPool::Login->start(accounts => [qw(acc4)]);
+ok($login, 'the fake temp-mail worker starts');
+($st) = admin('PATCH', '/api/accounts/id:4',
+              {tempmail_url => $login->mailbox('acc4')->{url}});
+is($st, 200, 'acc4 has a mailbox');
+$mark = $s->{pos};
+($st) = admin('POST', '/api/accounts/id:4/refresh-cookie', {});
+is($st, 202, 'its re-login is queued');
+my @seen;
+for (1 .. 10) {
+    $e = wait_event($s, 'accounts', qr/"id":4,/, 5) or last;
+    ($row) = grep { $_->{id} == 4 } @{ $e->{accounts} || [] };
+    push @seen, $row->{relogin}{state} if $row && $row->{relogin};
+    last if @seen && $seen[-1] eq 'failed';
+}
+ok(@seen && $seen[-1] eq 'failed',
+   'its row follows the re-login: ' . join(' -> ', @seen));
+like($row && $row->{relogin}{last_failure}{reason} // '', qr/browser/,
+     'with the reason of the failure');
+
+# 6. a heartbeat while nothing happens
 
 $t0 = time;
 ok(wait_text($s, qr/^: heartbeat\n\n/m, 8),
    sprintf('a heartbeat comment after a silence (%.1f s)', time - $t0));
 
-# 6. at most 16 streams per worker
+# 7. at most 16 streams per worker
 
 my @more = map { open_stream('X-Admin-Token' => $SECRET) } 1 .. 15;
 ok(wait_text($more[-1], qr/event: hello/, 5), '16 streams are open');
@@ -200,7 +223,7 @@ sleep 0.5;
 my $again = open_stream('X-Admin-Token' => $SECRET);
 ok(wait_text($again, qr/event: hello/, 5), 'closed streams free their places');
 
-# 7. a reload closes the streams at once; the old worker goes
+# 8. a reload closes the streams at once; the old worker goes
 
 my $old = $srv->pids->{workers}[0];
 $t0 = time;

@@ -460,7 +460,6 @@ export const accounts = {
             const merged = Object.assign({}, old, row);
 
             /* what only the list's own answer carries stays */
-            merged.relogin = old.relogin;
             merged.mailbox = old.mailbox;
             this.rows[i] = merged;
 
