@@ -16,6 +16,7 @@
  *   js/theme.js      light and dark
  *   js/router.js     the view of the hash, showOnly(), stopTimer()
  *   js/relogin.js    re-login state, polled while logins run; sync badge
+ *   js/live.js       the event stream of /api/events; onLive()
  *   js/lang.js       the language switch, relabel()
  *   js/menu.js       the phone-width menu
  *   js/chart.js      the dashboard's SVG charts
@@ -35,6 +36,7 @@ import { initLang } from './js/lang.js';
 import { initMenu } from './js/menu.js';
 import { setViews, route } from './js/router.js';
 import { loadRelogin } from './js/relogin.js';
+import { startLive, stopLive } from './js/live.js';
 import { login, loggedOut, logout } from './js/views/login.js';
 import { dashboard } from './js/views/dashboard.js';
 import { accounts } from './js/views/accounts.js';
@@ -58,13 +60,13 @@ const views = {
 
 function start() {
     setViews(views, login);
-    onExpired(loggedOut);
+    onExpired((m) => { stopLive(); loggedOut(m); });
 
     initTheme();
     initLang();
     initMenu();
 
-    $('#logout').addEventListener('click', logout);
+    $('#logout').addEventListener('click', () => { stopLive(); logout(); });
     window.addEventListener('hashchange', route);
 
     /* a session cookie may still be valid */
@@ -77,6 +79,7 @@ function start() {
             $('#logout').hidden = false;
             route();
             loadRelogin();
+            startLive();
         })
         .catch((e) => {
             loggedOut(e.status === 401 ? '' : errText(e));

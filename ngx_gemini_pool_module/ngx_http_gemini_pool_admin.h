@@ -5,7 +5,8 @@
  * The admin JSON API under /api/, split by topic, top first:
  * admin_routes.c (the route table, the dispatch, the gate), the topic
  * files admin_auth.c, admin_accounts.c, admin_relogin.c, admin_keys.c,
- * admin_logs.c, admin_settings.c, admin_models.c and admin_config.c, and
+ * admin_logs.c, admin_settings.c, admin_models.c, admin_config.c and
+ * admin_events.c (the live state, over admin_accounts.c's rows), and
  * below them admin_io.c (replies, errors, body fields, query arguments).
  */
 
@@ -51,8 +52,14 @@ ngx_int_t ngx_gp_admin_account_delete(ngx_gp_admin_t *a);
 ngx_int_t ngx_gp_admin_account_toggle(ngx_gp_admin_t *a);
 ngx_int_t ngx_gp_admin_account_quota(ngx_gp_admin_t *a);
 ngx_int_t ngx_gp_admin_account_test(ngx_gp_admin_t *a);
+ngx_int_t ngx_gp_admin_accounts_bulk(ngx_gp_admin_t *a);
+json_t *ngx_gp_admin_account_json(ngx_gp_account_t *acc, ngx_uint_t index,
+    time_t now);
 ngx_int_t ngx_gp_admin_status(ngx_gp_admin_t *a);
 ngx_int_t ngx_gp_admin_proxy_test(ngx_gp_admin_t *a);
+
+/* ngx_http_gemini_pool_admin_events.c */
+ngx_int_t ngx_gp_admin_events(ngx_gp_admin_t *a);
 
 /* ngx_http_gemini_pool_admin_relogin.c */
 ngx_int_t ngx_gp_admin_refresh_cookie(ngx_gp_admin_t *a);
@@ -61,6 +68,8 @@ ngx_int_t ngx_gp_admin_relogin(ngx_gp_admin_t *a);
 ngx_int_t ngx_gp_admin_relogin_history(ngx_gp_admin_t *a);
 ngx_int_t ngx_gp_admin_account_cookies(ngx_gp_admin_t *a);
 void ngx_gp_admin_relogin_rows(json_t *list, ngx_log_t *log);
+/* an account's "relogin" object, under the zone's lock */
+json_t *ngx_gp_admin_relogin_state(ngx_gp_account_t *acc);
 ngx_uint_t ngx_gp_admin_mailbox_url(const char *s);
 
 

@@ -16,7 +16,6 @@
 #include "ngx_http_gemini_pool_module.h"
 
 
-static json_t *ngx_gp_admin_relogin_state(ngx_gp_account_t *acc);
 static json_t *ngx_gp_admin_mailbox_json(int64_t id, ngx_log_t *log);
 static size_t ngx_gp_admin_mailbox_address(const u_char *url, u_char *buf,
     size_t size);
@@ -61,7 +60,7 @@ ngx_gp_admin_time(time_t t)
 
 /* the account's "relogin" object (under the lock) */
 
-static json_t *
+json_t *
 ngx_gp_admin_relogin_state(ngx_gp_account_t *acc)
 {
     ngx_gp_relogin_state_t  *s;

@@ -138,6 +138,10 @@ typedef struct {
     uint64_t                 xsrf_calls;
     time_t                   last_used;
     u_char                   last_error[128];
+    time_t                   last_error_at;  /* 0: none */
+    time_t                   tested_at;      /* a live test; 0: none */
+    ngx_uint_t               tested_status;  /* its HTTP status */
+    ngx_uint_t               tested_ok;
     ngx_uint_t               state_gen;   /* cooldowns or expiry changed */
     ngx_uint_t               saved_gen;   /* persisted by the helper */
     ngx_gp_relogin_state_t   relogin;     /* relogin.h */
@@ -250,6 +254,19 @@ typedef struct {
     uint64_t                 spares_dropped;
 } ngx_gp_metrics_t;
 
+/* a long admin operation (a bulk test): its progress, for the events */
+typedef struct {
+    ngx_uint_t               gen;         /* bumped at each step */
+    ngx_uint_t               id;          /* one per operation */
+    u_char                   kind[16];    /* "test" */
+    ngx_uint_t               total;
+    ngx_uint_t               done;
+    ngx_uint_t               ok;
+    ngx_uint_t               failed;
+    time_t                   started;
+    time_t                   finished;    /* 0: running */
+} ngx_gp_operation_t;
+
 typedef struct {
     uint32_t                 addr;        /* hash of the client address */
     time_t                   window;
@@ -314,6 +331,11 @@ typedef struct {
     ngx_gp_holder_t          holders[NGX_GP_HOLDERS];
     uint64_t                 given_back;     /* requests of dead processes */
     ngx_gp_relogin_pool_t    relogin;        /* relogin.h */
+
+    /* bumped on any account's state change (cooldown, expiry, error,
+       test, a load): the admin event streams look at the rows again */
+    ngx_atomic_t             accounts_gen;
+    ngx_gp_operation_t       operation;      /* the last bulk test */
 } ngx_gp_shctx_t;
 
 /* a reload reuses a zone only when this build laid it out */

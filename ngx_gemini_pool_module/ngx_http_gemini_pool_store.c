@@ -160,6 +160,11 @@ static const char  *ngx_gp_migrations[] = {
     /* version 9: other names a model answers to ("gpt-4o,claude-*") */
     "ALTER TABLE models ADD COLUMN aliases TEXT NOT NULL DEFAULT '';",
 
+    /* version 10: when an account's last error was set (the accounts
+       migration, number 12 in the session's plan: renumbered at merge) */
+    "ALTER TABLE account_state ADD COLUMN last_error_at INTEGER NOT NULL "
+    "DEFAULT 0;",
+
     NULL
 };
 
@@ -803,6 +808,7 @@ ngx_gp_store_read_account(sqlite3_stmt *st, ngx_gp_account_t *acc,
     acc->cooldown_until[NGX_GP_QUOTA_VIDEOS] = sqlite3_column_int64(st, 11);
     ngx_gp_store_text(st, 12, acc->last_error, sizeof(acc->last_error),
                       "last_error", acc->id, log);
+    acc->last_error_at = sqlite3_column_int64(st, 14);
 
     if (t->proxy[0] && ngx_strcmp(t->proxy, "direct") != 0
         && !ngx_gp_proxy_valid(t->proxy))
@@ -885,7 +891,8 @@ ngx_gp_store_load_accounts(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log,
                              "ifnull(s.cooldown_text, 0), "
                              "ifnull(s.cooldown_images, 0), "
                              "ifnull(s.cooldown_videos, 0), "
-                             "ifnull(s.last_error, ''), a.proxy "
+                             "ifnull(s.last_error, ''), a.proxy, "
+                             "ifnull(s.last_error_at, 0) "
                              "FROM accounts a LEFT JOIN account_state s "
                              "ON s.account_id = a.id ORDER BY a.id",
                              &st, log)
@@ -1079,6 +1086,7 @@ ngx_gp_store_load_accounts(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log,
                        sizeof(a[i].rate_limited));
             ngx_memcpy(a[i].last_error, o->last_error,
                        sizeof(a[i].last_error));
+            a[i].last_error_at = o->last_error_at;
 
             /* spare sessions: of the same user and team only */
             if (ngx_strcmp(o->team_id, a[i].team_id) == 0
@@ -1103,6 +1111,9 @@ ngx_gp_store_load_accounts(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log,
         a[i].xsrf_calls = o->xsrf_calls;
         a[i].in_flight = o->in_flight;
         a[i].last_used = o->last_used;
+        a[i].tested_at = o->tested_at;
+        a[i].tested_ok = o->tested_ok;
+        a[i].tested_status = o->tested_status;
     }
 
     /* the old strings go, the new ones move in */
@@ -1130,6 +1141,7 @@ ngx_gp_store_load_accounts(sqlite3 *db, ngx_gp_zone_t *z, ngx_log_t *log,
     }
 
     sh->naccounts = n;
+    sh->accounts_gen++;
 
     ngx_gp_zone_holders_move_locked(z, from, n);
     ngx_free(from);
@@ -1796,6 +1808,7 @@ typedef struct {
     ngx_uint_t   expired;
     ngx_uint_t   gen;
     u_char       error[128];
+    time_t       error_at;
 } ngx_gp_state_t;
 
 
@@ -1846,6 +1859,7 @@ ngx_gp_store_save_state(ngx_cycle_t *cycle, ngx_gp_zone_t *z)
         state[k].expired = acc->cookie_expired;
         state[k].gen = acc->state_gen;
         ngx_memcpy(state[k].error, acc->last_error, sizeof(acc->last_error));
+        state[k].error_at = acc->last_error_at;
         k++;
     }
 
@@ -1864,14 +1878,16 @@ ngx_gp_store_save_state(ngx_cycle_t *cycle, ngx_gp_zone_t *z)
         != SQLITE_OK
         || sqlite3_prepare_v2(ngx_gp_process_db,
                "INSERT INTO account_state (account_id, cooldown_text, "
-               "cooldown_images, cooldown_videos, last_error, updated_at) "
-               "SELECT ?1, ?2, ?3, ?4, ?5, strftime('%s','now') "
+               "cooldown_images, cooldown_videos, last_error, "
+               "last_error_at, updated_at) "
+               "SELECT ?1, ?2, ?3, ?4, ?5, ?6, strftime('%s','now') "
                "WHERE EXISTS (SELECT 1 FROM accounts WHERE id = ?1) "
                "ON CONFLICT (account_id) DO UPDATE SET "
                "cooldown_text = excluded.cooldown_text, "
                "cooldown_images = excluded.cooldown_images, "
                "cooldown_videos = excluded.cooldown_videos, "
                "last_error = excluded.last_error, "
+               "last_error_at = excluded.last_error_at, "
                "updated_at = excluded.updated_at", -1, &st, NULL)
            != SQLITE_OK
         || sqlite3_prepare_v2(ngx_gp_process_db,
@@ -1890,6 +1906,7 @@ ngx_gp_store_save_state(ngx_cycle_t *cycle, ngx_gp_zone_t *z)
         sqlite3_bind_int64(st, 4, state[i].cooldown[NGX_GP_QUOTA_VIDEOS]);
         sqlite3_bind_text(st, 5, (char *) state[i].error, -1,
                           SQLITE_STATIC);
+        sqlite3_bind_int64(st, 6, state[i].error_at);
 
         sqlite3_bind_int64(ex, 1, state[i].id);
         sqlite3_bind_int(ex, 2, state[i].expired ? 1 : 0);

@@ -687,6 +687,15 @@ ngx_gp_zone_release(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
         if (error) {
             ngx_cpystrn(acc->last_error, (u_char *) error,
                         sizeof(acc->last_error));
+            acc->last_error_at = ngx_time();
+            acc->state_gen++;
+            z->sh->accounts_gen++;
+
+        } else if (ok && acc->last_error[0]) {
+            /* recovered: the error goes (its time stays, for the log) */
+            acc->last_error[0] = '\0';
+            acc->state_gen++;
+            z->sh->accounts_gen++;
         }
     }
 
@@ -1007,10 +1016,12 @@ ngx_gp_zone_cooldown(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
         }
 
         acc->state_gen++;
+        z->sh->accounts_gen++;
 
         if (error) {
             ngx_cpystrn(acc->last_error, (u_char *) error,
                         sizeof(acc->last_error));
+            acc->last_error_at = ngx_time();
         }
     }
 

@@ -105,7 +105,7 @@ sqlite($db, 'DROP TABLE account_state; ALTER TABLE accounts DROP COLUMN proxy; '
 ok($ok, 'a version 1 database is accepted');
 like($out, qr/${\ join '.*', map { "migrated to version $_" } 2 .. $latest}/s,
      'and migrated');
-unlike($out, qr/migrated to version 1/, 'from where it was');
+unlike($out, qr/migrated to version 1\b/, 'from where it was');
 is(sqlite($db, "SELECT count(*) FROM sqlite_master WHERE name = 'account_state'"),
    '1', 'the new table exists');
 

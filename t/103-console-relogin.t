@@ -357,11 +357,12 @@ like(text_of('#view-relogin .empty'), qr/No re-login attempt yet/,
 
     $b->call('Fetch.enable', { patterns => [
         { urlPattern => '*/api/relogin', requestStage => 'Request' },
-        { urlPattern => '*/api/accounts', requestStage => 'Request' }] });
+        { urlPattern => '*/api/accounts', requestStage => 'Request' },
+        { urlPattern => '*/api/accounts\?*', requestStage => 'Request' }] });
 
     my $pump = sub {
         for my $e ($b->events('Fetch.requestPaused')) {
-            my $acc = $e->{params}{request}{url} =~ m{/api/accounts$};
+            my $acc = $e->{params}{request}{url} =~ m{/api/accounts(?:\?|$)};
             unless ($acc) {
                 $served++;
                 push @times, time;

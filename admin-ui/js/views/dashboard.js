@@ -1,6 +1,7 @@
 /*
- * The dashboard: the pool's figures and facts, refreshed every 15 s
- * while it is on screen.  The accounts by state (GET /api/accounts), and
+ * The dashboard: the pool's figures and facts, refreshed when the event
+ * stream's counters change (js/live.js) and every 15 s while it is on
+ * screen.  The accounts by state (GET /api/accounts), and
  * the call log's requests, errors, latency and time to first byte over
  * the last hour or day (GET /api/stats), in total or per model or per
  * account, drawn by js/chart.js.
@@ -17,6 +18,7 @@ import { api, errText } from '../api.js';
 import { now, fmtNum, fmtMs } from '../format.js';
 import { head, button, table, notAvailable } from '../widgets.js';
 import { chart, partsBar } from '../chart.js';
+import { onLive, startLive } from '../live.js';
 
 
 const PICK = 'gp-console-dash';
@@ -62,6 +64,8 @@ export const dashboard = {
     pick: stored(),
 
     async load() {
+        this.live();
+
         const q = 'stats?range=' + this.pick.range
                   + (this.pick.by ? '&by=' + this.pick.by : '');
 
@@ -98,6 +102,30 @@ export const dashboard = {
                 }
             }, 15000);
         }
+    },
+
+    /* the event stream's counters read the figures again (at most
+       every 3 s); the 15 s poll stays for when there is no stream */
+    live() {
+        startLive();
+
+        if (this.unlive) {
+            return;
+        }
+
+        this.unlive = onLive('counters', () => {
+            if (state.view !== 'dashboard' || this.liveTimer) {
+                return;
+            }
+
+            this.liveTimer = setTimeout(() => {
+                this.liveTimer = null;
+
+                if (state.view === 'dashboard' && !document.hidden) {
+                    this.load();
+                }
+            }, 3000);
+        });
     },
 
     choose(k, v) {
