@@ -514,6 +514,35 @@ const en = {
         + 'of an account is tried again',
     'settings.d.cookie_refresh_concurrency': 'Re-logins run at the same '
         + 'time',
+    /* chat page */
+    'nav.chat': 'Chat',
+    'chat.new': 'New chat',
+    'chat.list': 'Conversations',
+    'chat.search': 'Search conversations',
+    'chat.none': 'No conversation yet: write a question below to start one.',
+    'chat.none_found': 'No conversation matches.',
+    'chat.untitled': 'Untitled',
+    'chat.rename': 'Rename',
+    'chat.title': 'Title',
+    'chat.delete_confirm': 'Delete the conversation "{title}" and its '
+        + 'messages?',
+    'chat.empty': 'Ask anything. Enter sends, Shift+Enter starts a new '
+        + 'line; attach images or files (PDF, text) with Attach.',
+    'chat.you': 'You',
+    'chat.assistant': 'Assistant',
+    'chat.reasoning': 'Thoughts',
+    'chat.copy': 'Copy',
+    'chat.model': 'Model',
+    'chat.stream': 'Stream',
+    'chat.placeholder': 'Message',
+    'chat.attach': 'Attach',
+    'chat.unattach': 'Remove {name}',
+    'chat.hint': 'Enter sends · Shift+Enter new line',
+    'chat.send': 'Send',
+    'chat.stop': 'Stop',
+    'chat.stopped': 'Stopped.',
+    'chat.models_failed': 'The models could not be listed: {msg}',
+    'chat.upload_failed': 'The upload of {name} failed: {msg}',
 };
 
 const zh = {
@@ -972,6 +1001,34 @@ const zh = {
     'settings.d.cookie_check_interval': '两次账号过期检查之间的秒数',
     'settings.d.cookie_retry_interval': '账号重新登录失败后再次尝试前等待的秒数',
     'settings.d.cookie_refresh_concurrency': '同时进行的重新登录数',
+    /* chat page */
+    'nav.chat': '对话',
+    'chat.new': '新对话',
+    'chat.list': '对话列表',
+    'chat.search': '搜索对话',
+    'chat.none': '还没有对话：在下方输入问题即可开始。',
+    'chat.none_found': '没有匹配的对话。',
+    'chat.untitled': '未命名',
+    'chat.rename': '重命名',
+    'chat.title': '标题',
+    'chat.delete_confirm': '删除对话“{title}”及其全部消息？',
+    'chat.empty': '随便问。Enter 发送，Shift+Enter 换行；用“附件”添加图片或'
+        + '文件（PDF、文本）。',
+    'chat.you': '你',
+    'chat.assistant': '助手',
+    'chat.reasoning': '思考过程',
+    'chat.copy': '复制',
+    'chat.model': '模型',
+    'chat.stream': '流式',
+    'chat.placeholder': '消息',
+    'chat.attach': '附件',
+    'chat.unattach': '移除 {name}',
+    'chat.hint': 'Enter 发送 · Shift+Enter 换行',
+    'chat.send': '发送',
+    'chat.stop': '停止',
+    'chat.stopped': '已停止。',
+    'chat.models_failed': '无法列出模型：{msg}',
+    'chat.upload_failed': '{name} 上传失败：{msg}',
 };
 
 export const LANGS = [
