@@ -17,6 +17,8 @@ use lib 't/lib';
 use Test::More;
 use HTTP::Tiny;
 use JSON::PP;
+use File::Temp ();
+use MIME::Base64 ();
 
 my $SECRET;
 
@@ -242,6 +244,51 @@ ok($gone, 'the gateway closed the upstream stream: it saw the client go')
     or diag explain GeminiPool::mock_stats();
 
 # ----------------------------------------------------------------------
+# attachments (an image inline, a file through /v1/files), not streamed
+
+my $dir = File::Temp::tempdir('gp-chat-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+{
+    open my $fh, '>:raw', "$dir/dot.png" or die $!;
+    print $fh MIME::Base64::decode_base64(
+        'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAE'
+        . 'hQGAhKmMIQAAAABJRU5ErkJggg==');
+    close $fh;
+    open $fh, '>', "$dir/notes.txt" or die $!;
+    print $fh "some notes\n";
+    close $fh;
+}
+
+click('#chat-new');
+ok(wait_js('location.hash === "#/chat" && '
+           . '!document.querySelector("#chat-log .msg")'), 'a new chat');
+js('document.querySelector("#chat-stream").click()');
+ok(!js('document.querySelector("#chat-stream").checked'), 'stream off');
+my $seq = scalar @{ GeminiPool::mock_requests() };
+$b->set_files('#chat-file', "$dir/dot.png", "$dir/notes.txt");
+ok(wait_js('document.querySelectorAll("#chat-files .chip").length === 2'),
+   'two attachments shown before sending');
+fill('#chat-input', 'What are these?');
+key(0);
+ok(wait_js('document.querySelectorAll("#chat-log .msg.assistant:not('
+           . '.pending)").length === 1', 15), 'answered (not streamed)')
+    or diag(js('document.querySelector("#chat-log").innerText'));
+ok(!js('document.querySelector("#chat-log .msg-error")'), 'no error')
+    or diag(text_of('#chat-log .msg-error'));
+is_deeply(js('[...document.querySelectorAll("#chat-log .msg.user .chip")]'
+             . '.map((c) => c.textContent)'), ['dot.png', 'notes.txt'],
+          'the question names its attachments');
+my @new = @{ GeminiPool::mock_requests() }[$seq .. $#{ GeminiPool::mock_requests() }];
+my @up = grep { $_->{endpoint} eq 'addContextFile' } @new;
+is_deeply([sort map { $_->{upload}{mimeType} } @up],
+          ['image/png', 'text/plain'], 'both uploaded upstream');
+my ($turn) = grep { $_->{endpoint} eq 'streamAssist' } @new;
+is(scalar @{ $turn->{file_ids} // [] }, 2, 'the turn names both files');
+my $files = sql("SELECT filename FROM files ORDER BY created_at DESC "
+                . "LIMIT 1");
+is($files, 'notes.txt', 'the file went through /v1/files');
+js('document.querySelector("#chat-stream").click()');
+
+# ----------------------------------------------------------------------
 # rename, search, delete
 
 js('location.hash = "#/chat/' . $id . '"');
@@ -272,14 +319,14 @@ ok(wait_js('/No conversation matches/.test(document.querySelector('
            . '"#chat-list").textContent)'), 'no match: said so');
 fill('#chat-search', '');
 ok(wait_js('document.querySelectorAll("#chat-list .chat-item").length '
-           . '=== 2'), 'all again');
+           . '=== 3'), 'all again');
 
 click(qq{#chat-list .chat-item[data-id="$evil_id"] .chat-delete});
 ok(wait_js('document.querySelector("dialog[open] button.danger")'),
    'asked before deleting');
 click('dialog[open] button.danger');
 ok(wait_js('document.querySelectorAll("#chat-list .chat-item").length '
-           . '=== 1'), 'deleted from the list');
+           . '=== 2'), 'deleted from the list');
 ($st) = admin('GET', "/api/chats/$evil_id");
 is($st, 404, 'and from the server');
 
