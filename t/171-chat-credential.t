@@ -121,6 +121,12 @@ is($st, 401, 'nor as a Bearer');
 my ($row) = grep { $_->{id} == $kid } @{ $d->{keys} };
 is($row->{name}, 'console', 'the keys list names it "console"');
 
+($st, $d) = req('GET', '/api/config/export?secrets=1', undef,
+                'X-Admin-Token' => $SECRET);
+is($st, 200, 'an export with the secrets');
+ok(!grep({ $_->{name} eq 'console' } @{ $d->{api_keys} // [] }),
+   'leaves the credential out (it belongs to its session)');
+
 my $logged = wait_for(10, sub {
     sql("SELECT count(*) FROM call_logs WHERE key_id = $kid AND "
         . "status = 200") >= 1
