@@ -331,6 +331,34 @@ ok(wait_js('document.querySelectorAll("#chat-list .chat-item").length '
 is($st, 404, 'and from the server');
 
 # ----------------------------------------------------------------------
+# a conversation made elsewhere (as the history's "open in chat page")
+
+my ($made, $md);
+($made, $md) = admin('POST', '/api/chats',
+                     { title => 'From history', model => 'gemini-2.5-pro',
+                       messages => [
+                           { role => 'user', content => 'old question' },
+                           { role => 'assistant',
+                             content => "old *answer*\n\n```\ncode\n```",
+                             reasoning => 'old thoughts' }] });
+is($made, 201, 'a conversation posted through the API');
+js('location.hash = "#/chat/' . $md->{id} . '"');
+ok(wait_js('document.querySelector("#chat-title").textContent === '
+           . '"From history" && document.querySelectorAll("#chat-log '
+           . '.msg").length === 2'), 'opens from its link');
+is(text_of('#chat-log .msg.assistant em'), 'answer', 'its Markdown');
+is(count('#chat-log .md-code .md-copy'), 1, 'its code block with Copy');
+ok(js('!document.querySelector("#chat-log details.msg-reasoning").open'),
+   'its thoughts folded');
+is(js('document.querySelector("#chat-model").value'), 'gemini-2.5-pro',
+   'its model picked');
+ok(wait_js('document.querySelectorAll("#chat-list .chat-item").length '
+           . '=== 3'), 'listed');
+js('location.hash = "#/chat/' . $id . '"');
+ok(wait_js('document.querySelector("#chat-title").textContent === '
+           . '"Animals <i>drawn</i>"'), 'back to the first');
+
+# ----------------------------------------------------------------------
 # 390 px: the list folds; no horizontal overflow
 
 sub overflow {
