@@ -242,6 +242,10 @@ for (1 .. 50) {
 }
 ok($gone, 'the gateway closed the upstream stream: it saw the client go')
     or diag explain GeminiPool::mock_stats();
+ok(wait_for(10, sub {
+       sql("SELECT count(*) FROM call_logs c JOIN api_keys k ON "
+           . "k.id = c.key_id WHERE k.name = 'console' AND c.status = 499")
+       >= 1 }), 'the call log has it as 499 under the key "console"');
 
 # ----------------------------------------------------------------------
 # attachments (an image inline, a file through /v1/files), not streamed
