@@ -111,9 +111,13 @@ sub chat_id { (js('location.hash') // '') =~ m{^#/chat/(\d+)$} ? $1 : 0 }
 
 $b->goto($srv->url('/admin/'));
 ok(wait_js(visible('#login-form')), 'the login form');
+# (the page opens on the secret once it knows no password is set)
+ok(wait_js('document.querySelector("#login-input").name === "secret"'),
+   'on the admin secret');
 fill('#login-input', $SECRET);
 click('#login-submit');
-ok(wait_js(visible('#stat-total')), 'logged in');
+ok(wait_js(visible('#stat-total'), 20), 'logged in')
+    or diag(js('document.body.innerText'));
 
 js('location.hash = "#/chat"');
 ok(wait_js(visible('#chat-input')), 'the chat page');
@@ -290,6 +294,22 @@ is(scalar @{ $turn->{file_ids} // [] }, 2, 'the turn names both files');
 my $files = sql("SELECT filename FROM files ORDER BY created_at DESC "
                 . "LIMIT 1");
 is($files, 'notes.txt', 'the file went through /v1/files');
+
+# a generated video: a player, allowed by the location's CSP
+js('window.__csp = []; document.addEventListener('
+   . '"securitypolicyviolation", (e) => window.__csp.push(e.violatedDirective'
+   . ' + " " + e.blockedURI))');
+fill('#chat-input', 'A film MOCK:video');
+key(0);
+ok(wait_js('document.querySelector("#chat-log .msg.assistant:not(.pending) '
+           . 'video.md-video")', 15), 'a generated video: a player')
+    or diag(js('document.querySelector("#chat-log").innerText'));
+my $vsrc = js('document.querySelector("video.md-video").getAttribute("src")');
+like($vsrc // '', qr{/video/[0-9a-f]+\.mp4$}, 'of the gateway\'s /video/');
+my $vres = $http->get($vsrc =~ m{^http} ? $vsrc : $srv->url($vsrc));
+is($vres->{headers}{'content-type'}, 'video/mp4', 'served as video/mp4');
+select undef, undef, undef, 0.5;
+is_deeply(js('window.__csp'), [], 'no Content-Security-Policy violation');
 js('document.querySelector("#chat-stream").click()');
 
 # ----------------------------------------------------------------------
