@@ -20,6 +20,7 @@
  *   js/lang.js       the language switch, relabel()
  *   js/menu.js       the phone-width menu
  *   js/chart.js      the dashboard's SVG charts
+ *   js/markdown.js   Markdown to nodes (the chat page's answers)
  *   js/views/*.js    one module per view (login owns the session)
  *
  * Rule of the console: data from the server never goes through innerHTML
@@ -48,11 +49,13 @@ import { history } from './js/views/history.js';
 import { config } from './js/views/config.js';
 import { security } from './js/views/security.js';
 import { reloginView } from './js/views/relogin.js';
+import { chat } from './js/views/chat.js';
 
 
 const views = {
     dashboard, accounts, relogin: reloginView, models, settings, keys, logs,
     history, config, security,
+    chat,
 };
 
 

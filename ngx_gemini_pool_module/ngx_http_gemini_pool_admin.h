@@ -5,8 +5,9 @@
  * The admin JSON API under /api/, split by topic, top first:
  * admin_routes.c (the route table, the dispatch, the gate), the topic
  * files admin_auth.c, admin_accounts.c, admin_relogin.c, admin_keys.c,
- * admin_logs.c, admin_settings.c, admin_models.c, admin_config.c and
- * admin_events.c (the live state, over admin_accounts.c's rows), and
+ * admin_logs.c, admin_settings.c, admin_models.c, admin_config.c,
+ * admin_chats.c (the chat page's conversations) and admin_events.c (the
+ * live state, over admin_accounts.c's rows), and
  * below them admin_io.c (replies, errors, body fields, query arguments).
  */
 
@@ -91,6 +92,15 @@ ngx_int_t ngx_gp_admin_key_add(ngx_gp_admin_t *a);
 ngx_int_t ngx_gp_admin_key_revoke(ngx_gp_admin_t *a);
 ngx_int_t ngx_gp_admin_key_delete(ngx_gp_admin_t *a);
 ngx_int_t ngx_gp_admin_key_stats(ngx_gp_admin_t *a);
+
+/* ngx_http_gemini_pool_admin_chats.c */
+ngx_int_t ngx_gp_admin_chats(ngx_gp_admin_t *a);
+ngx_int_t ngx_gp_admin_chat_add(ngx_gp_admin_t *a);
+ngx_int_t ngx_gp_admin_chat_item(ngx_gp_admin_t *a);
+ngx_int_t ngx_gp_admin_chat_update(ngx_gp_admin_t *a);
+ngx_int_t ngx_gp_admin_chat_delete(ngx_gp_admin_t *a);
+ngx_int_t ngx_gp_admin_chat_append(ngx_gp_admin_t *a);
+ngx_int_t ngx_gp_admin_chat_token(ngx_gp_admin_t *a);
 
 /* ngx_http_gemini_pool_admin_logs.c */
 ngx_int_t ngx_gp_admin_logs(ngx_gp_admin_t *a);

@@ -59,7 +59,7 @@ is(sqlite($db, 'PRAGMA user_version'), $latest, "schema version is $latest");
 is(sqlite($db, "SELECT group_concat(name, ',') FROM (SELECT name FROM "
                . "sqlite_master WHERE type = 'table' AND name NOT LIKE "
                . "'sqlite_%' ORDER BY name)"),
-   'account_state,accounts,admin,admin_sessions,api_keys,call_logs,files,models,relogin_history,settings',
+   'account_state,accounts,admin,admin_sessions,api_keys,call_logs,chat_messages,chats,files,models,relogin_history,settings',
    'tables');
 is(sqlite($db, "SELECT type || ':' || value FROM settings "
                . "WHERE key = 'show_thoughts'"),
@@ -99,6 +99,7 @@ sqlite($db, 'DROP TABLE account_state; ALTER TABLE accounts DROP COLUMN proxy; '
             . 'DROP TABLE api_keys; DROP TABLE admin; DROP TABLE admin_sessions; '
             . 'DROP TABLE call_logs; DROP TABLE files; '
             . 'DROP TABLE relogin_history; '
+            . 'DROP TABLE chat_messages; DROP TABLE chats; '
             . 'ALTER TABLE models DROP COLUMN aliases; '
             . 'PRAGMA user_version = 1');
 ($ok, $out) = nginx_t("gemini_pool_zone z:1m;\ngemini_pool_database $db;");
