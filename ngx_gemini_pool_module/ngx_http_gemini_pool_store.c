@@ -160,6 +160,9 @@ static const char  *ngx_gp_migrations[] = {
     /* version 9: other names a model answers to ("gpt-4o,claude-*") */
     "ALTER TABLE models ADD COLUMN aliases TEXT NOT NULL DEFAULT '';",
 
+    /* version 11: the history's conversations (an API key's session) */
+    "CREATE INDEX call_logs_session ON call_logs (key_id, session);",
+
     NULL
 };
 
