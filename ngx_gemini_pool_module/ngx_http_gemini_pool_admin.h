@@ -5,6 +5,7 @@
  * The admin JSON API under /api/, split by topic, top first:
  * admin_routes.c (the route table, the dispatch, the gate), the topic
  * files admin_auth.c, admin_accounts.c, admin_relogin.c, admin_keys.c,
+ * admin_chats.c,
  * admin_logs.c, admin_settings.c, admin_models.c and admin_config.c, and
  * below them admin_io.c (replies, errors, body fields, query arguments).
  */
@@ -82,6 +83,15 @@ ngx_int_t ngx_gp_admin_key_add(ngx_gp_admin_t *a);
 ngx_int_t ngx_gp_admin_key_revoke(ngx_gp_admin_t *a);
 ngx_int_t ngx_gp_admin_key_delete(ngx_gp_admin_t *a);
 ngx_int_t ngx_gp_admin_key_stats(ngx_gp_admin_t *a);
+
+/* ngx_http_gemini_pool_admin_chats.c */
+ngx_int_t ngx_gp_admin_chats(ngx_gp_admin_t *a);
+ngx_int_t ngx_gp_admin_chat_add(ngx_gp_admin_t *a);
+ngx_int_t ngx_gp_admin_chat_item(ngx_gp_admin_t *a);
+ngx_int_t ngx_gp_admin_chat_update(ngx_gp_admin_t *a);
+ngx_int_t ngx_gp_admin_chat_delete(ngx_gp_admin_t *a);
+ngx_int_t ngx_gp_admin_chat_append(ngx_gp_admin_t *a);
+ngx_int_t ngx_gp_admin_chat_token(ngx_gp_admin_t *a);
 
 /* ngx_http_gemini_pool_admin_logs.c */
 ngx_int_t ngx_gp_admin_logs(ngx_gp_admin_t *a);

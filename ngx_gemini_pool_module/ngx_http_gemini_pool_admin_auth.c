@@ -527,6 +527,13 @@ ngx_gp_admin_logout(ngx_gp_admin_t *a)
         if (ngx_gp_store_session_revoke(id, r->connection->log) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
+
+        /* the session's chat credential ends with it */
+        if (ngx_gp_store_chat_token_drop(id, r->connection->log) == NGX_OK
+            && ngx_gp_admin_changed(r) != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
     }
 
     h = ngx_list_push(&r->headers_out.headers);

@@ -86,6 +86,13 @@ static ngx_gp_admin_route_t  ngx_gp_admin_routes[] = {
     { NGX_HTTP_GET,    "history/*",         ngx_gp_admin_history_item, 0 },
     { NGX_HTTP_DELETE, "history",           ngx_gp_admin_history_delete, 0 },
     { NGX_HTTP_DELETE, "history/*",         ngx_gp_admin_history_delete, 0 },
+    { NGX_HTTP_GET,    "chats",             ngx_gp_admin_chats, 0 },
+    { NGX_HTTP_POST,   "chats",             ngx_gp_admin_chat_add, 0 },
+    { NGX_HTTP_POST,   "chats/token",       ngx_gp_admin_chat_token, 0 },
+    { NGX_HTTP_GET,    "chats/*",           ngx_gp_admin_chat_item, 0 },
+    { NGX_HTTP_PATCH,  "chats/*",           ngx_gp_admin_chat_update, 0 },
+    { NGX_HTTP_DELETE, "chats/*",           ngx_gp_admin_chat_delete, 0 },
+    { NGX_HTTP_POST,   "chats/*/messages",  ngx_gp_admin_chat_append, 0 },
     { NGX_HTTP_GET,    "config/export",     ngx_gp_admin_export, 0 },
     { NGX_HTTP_POST,   "config/import",     ngx_gp_admin_import, 0 },
     { 0, NULL, NULL, 0 }

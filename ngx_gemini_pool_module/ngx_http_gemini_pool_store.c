@@ -160,6 +160,32 @@ static const char  *ngx_gp_migrations[] = {
     /* version 9: other names a model answers to ("gpt-4o,claude-*") */
     "ALTER TABLE models ADD COLUMN aliases TEXT NOT NULL DEFAULT '';",
 
+    /*
+     * version 10: the console's chat page: conversations per owner (key_id
+     * 0: the admin) and their messages; an API key row with a session is
+     * a console chat credential, tied to that admin session
+     */
+    "CREATE TABLE chats ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  key_id INTEGER NOT NULL DEFAULT 0,"
+    "  title TEXT NOT NULL DEFAULT '',"
+    "  model TEXT NOT NULL DEFAULT '',"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX chats_key ON chats (key_id, updated_at);"
+    "CREATE TABLE chat_messages ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  chat_id INTEGER NOT NULL REFERENCES chats(id) ON DELETE CASCADE,"
+    "  role TEXT NOT NULL CHECK (role IN ('user','assistant')),"
+    "  content TEXT NOT NULL DEFAULT '',"
+    "  reasoning TEXT NOT NULL DEFAULT '',"
+    "  attachments TEXT NOT NULL DEFAULT '',"
+    "  created_at INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX chat_messages_chat ON chat_messages (chat_id, id);"
+    "ALTER TABLE api_keys ADD COLUMN session TEXT NOT NULL DEFAULT '';",
+
     /* version 11: the history's conversations (an API key's session) */
     "CREATE INDEX call_logs_session ON call_logs (key_id, session);",
 

@@ -81,6 +81,25 @@ ngx_int_t ngx_gp_store_run(sqlite3_stmt *st, ngx_uint_t *changes,
     ngx_log_t *log);
 
 
+/* ngx_http_gemini_pool_store_chats.c: the chat page's conversations */
+
+json_t *ngx_gp_store_chats_list(int64_t owner, const char *q,
+    ngx_log_t *log);
+ngx_int_t ngx_gp_store_chat_get(int64_t owner, int64_t id, json_t **out,
+    ngx_log_t *log);
+ngx_int_t ngx_gp_store_chat_add(int64_t owner, const char *title,
+    const char *model, json_t *messages, int64_t *id, ngx_log_t *log);
+ngx_int_t ngx_gp_store_chat_append(int64_t owner, int64_t id,
+    json_t *messages, ngx_log_t *log);
+ngx_int_t ngx_gp_store_chat_update(int64_t owner, int64_t id,
+    const char *title, const char *model, ngx_log_t *log);
+ngx_int_t ngx_gp_store_chat_delete(int64_t owner, int64_t id,
+    ngx_log_t *log);
+ngx_int_t ngx_gp_store_chat_token_put(const char *session, const char *hash,
+    const char *prefix, time_t *expires, int64_t *id, ngx_log_t *log);
+ngx_int_t ngx_gp_store_chat_token_drop(const char *session, ngx_log_t *log);
+
+
 /* ngx_http_gemini_pool_store_settings.c */
 
 ngx_int_t ngx_gp_store_setting_put(ngx_uint_t i, const char *value,
