@@ -514,6 +514,23 @@ const en = {
         + 'of an account is tried again',
     'settings.d.cookie_refresh_concurrency': 'Re-logins run at the same '
         + 'time',
+
+    /* history page: conversations */
+    'history.failed': 'Failed ({status}):',
+    'history.no_message': 'no error message was recorded',
+    'history.empty_answer': 'The answer was empty.',
+    'history.turns': 'Turns',
+    'history.first': 'Started',
+    'history.last': 'Last activity',
+    'history.open_chat': 'Open in chat page',
+    'history.all_models': 'All models',
+    'history.all_accounts': 'All accounts',
+    'history.from': 'From',
+    'history.to': 'To',
+    'history.clear': 'Clear',
+    'history.has_failed': 'failed',
+    'history.ok': 'ok',
+    'history.conversation': 'Conversation',
 };
 
 const zh = {
@@ -972,6 +989,23 @@ const zh = {
     'settings.d.cookie_check_interval': '两次账号过期检查之间的秒数',
     'settings.d.cookie_retry_interval': '账号重新登录失败后再次尝试前等待的秒数',
     'settings.d.cookie_refresh_concurrency': '同时进行的重新登录数',
+
+    /* history page: conversations */
+    'history.failed': '失败（{status}）：',
+    'history.no_message': '没有记录错误信息',
+    'history.empty_answer': '回答为空。',
+    'history.turns': '轮数',
+    'history.first': '开始于',
+    'history.last': '最近活动',
+    'history.open_chat': '在对话页打开',
+    'history.all_models': '全部模型',
+    'history.all_accounts': '全部账号',
+    'history.from': '从',
+    'history.to': '到',
+    'history.clear': '清除',
+    'history.has_failed': '失败',
+    'history.ok': '正常',
+    'history.conversation': '对话',
 };
 
 export const LANGS = [
