@@ -17,6 +17,7 @@
  *   js/router.js     the view of the hash, showOnly(), stopTimer()
  *   js/relogin.js    re-login state, polled while logins run; sync badge
  *   js/lang.js       the language switch, relabel()
+ *   js/markdown.js   Markdown to nodes (the chat page's answers)
  *   js/views/*.js    one module per view (login owns the session)
  *
  * Rule of the console: data from the server never goes through innerHTML
@@ -43,11 +44,13 @@ import { history } from './js/views/history.js';
 import { config } from './js/views/config.js';
 import { security } from './js/views/security.js';
 import { reloginView } from './js/views/relogin.js';
+import { chat } from './js/views/chat.js';
 
 
 const views = {
     dashboard, accounts, relogin: reloginView, models, settings, keys, logs,
     history, config, security,
+    chat,
 };
 
 

@@ -265,10 +265,11 @@ static ngx_gp_exp_part_t  ngx_gp_exp_parts[] = {
 
     { "settings", 1, NULL, NULL },      /* ngx_gp_exp_settings() */
 
+    /* a console's chat credential lives and dies with its session */
     { "api_keys", 0,
       "SELECT name, prefix, enabled, expires_at, models, rpm, rpd, "
       "image_format, requests, last_used_at, created_at, key_hash "
-      "FROM api_keys ORDER BY id",
+      "FROM api_keys WHERE session = '' ORDER BY id",
       ngx_gp_exp_key },
 
     { NULL, 0, NULL, NULL }

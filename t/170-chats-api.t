@@ -41,12 +41,13 @@ X-Admin-Token: chats-admin-secret-0123456789
    . "\"content\":\"draw a cat\",\"attachments\":[{\"type\":\"image\","
    . "\"name\":\"cat.png\"}]},{\"role\":\"assistant\",\"content\":"
    . "\"![image](/image/abc.png)\"}]}",
+ "PATCH /api/chats/2\n{\"model\":\"gemini-2.5-pro\"}",
  "GET /api/chats?q=renamed",
  "DELETE /api/chats/2",
  "GET /api/chats/2",
  "GET /api/chats"]
 --- error_code eval
-[200, 201, 201, 200, 200, 200, 200, 200, 200, 200, 200, 200, 404, 200]
+[200, 201, 201, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 404, 200]
 --- response_body_like eval
 [qr/^\{"chats":\[\]\}$/,
  qr/^\{"id":1,"title":"","model":"","created_at":\d+,"updated_at":\d+,"messages":\[\]\}$/,
@@ -58,6 +59,7 @@ X-Admin-Token: chats-admin-secret-0123456789
  qr/^\{"chats":\[\]\}$/,
  qr/^\{"id":1,"title":"Renamed <b>chat<\/b>","model":"",.*"messages":\[\]\}$/,
  qr/^\{"id":1,"title":"Renamed <b>chat<\/b>",.*"messages":\[\{"id":3,"role":"user","content":"draw a cat","created_at":\d+,"attachments":\[\{"type":"image","name":"cat\.png"\}\]\},\{"id":4,"role":"assistant","content":"!\[image\]\(\/image\/abc\.png\)","created_at":\d+\}\]\}$/,
+ qr/^\{"id":2,"title":"What is a zebra\? Tell me\.","model":"gemini-2\.5-pro",.*"messages":\[\{"id":1,/,
  qr/^\{"chats":\[\{"id":1,"title":"Renamed <b>chat<\/b>",[^\]]*"messages":2\}\]\}$/,
  qr/^\{"success":true\}$/,
  qr/^\{"error":\{"message":"no chat \\"2\\"","code":"not_found"\}\}$/,
@@ -79,6 +81,7 @@ sql("INSERT INTO chats (id, title, created_at, updated_at) VALUES (1, 'kept', 1,
 X-Admin-Token: chats-admin-secret-0123456789
 --- request eval
 ["POST /api/chats\n[1, 2]",
+ "POST /api/chats\n{\"title\": \"x\",",
  "POST /api/chats\n{\"title\":5}",
  "POST /api/chats\n{\"messages\":{}}",
  "POST /api/chats\n{\"messages\":[{\"role\":\"system\",\"content\":\"x\"}]}",
@@ -98,9 +101,10 @@ X-Admin-Token: chats-admin-secret-0123456789
  "PUT /api/chats/1\n{}",
  "GET /api/chats"]
 --- error_code eval
-[400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 404, 400, 404, 404, 404, 404, 405, 200]
+[400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 404, 400, 404, 404, 404, 404, 405, 200]
 --- response_body_like eval
 [qr/^\{"error":\{"message":"[^"]+","code":"invalid_json"\}\}$/,
+ qr/^\{"error":\{"message":"[^"]+","code":"invalid_json"\}\}$/,
  qr/"message":"\\"title\\" must be a string of at most 200 bytes","code":"invalid_value"/,
  qr/"message":"\\"messages\\" must be an array of 1 to 200 messages","code":"invalid_value"/,
  qr/"message":"messages\[0\]\.role must be \\"user\\" or \\"assistant\\"","code":"invalid_value"/,
