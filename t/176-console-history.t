@@ -3,8 +3,8 @@
 # conversation whose turns show in order; a generated image shown inline
 # as an image (not as Markdown text); a failed call shown with its status
 # and error; the notice while recording is off; filters by key name,
-# model and date; "Open in chat page" makes a chat of the turns and goes
-# to it; 390 px without horizontal overflow, in English and Chinese.
+# model and date; "Open in chat page" makes a chat of the turns and the
+# chat page shows them; 390 px without horizontal overflow, in English and Chinese.
 # Without Chromium the file is skipped, unless CI=true: then it fails.
 
 use strict;
@@ -286,6 +286,15 @@ is_deeply([map { [$_->{role}, $_->{content}] } @{$d->{messages} || []}],
           'holding the turns') or diag explain $d;
 is($d->{title}, 'what is a *cat*?', 'titled');
 is($d->{model}, 'gemini-2.5-flash', 'with the model');
+ok(wait_js(visible('#view-chat #chat-log') . ' && document.querySelectorAll('
+           . '"#chat-log .msg").length === 4'),
+   'the chat page shows them') or diag(js('location.hash'));
+is_deeply(js('[...document.querySelectorAll("#chat-log .msg")].map((m) => '
+             . 'm.dataset.role)'), [qw(user assistant user assistant)],
+          'question, answer, follow-up, answer');
+like(js('document.querySelectorAll("#chat-log .msg.user")[1].textContent'),
+     qr/and a dog\?/, 'the follow-up');
+is(text_of('#chat-title'), 'what is a *cat*?', 'under its title');
 
 # ----------------------------------------------------------------------
 # 390 px, English and Chinese
