@@ -1,11 +1,12 @@
 # The console's chat history as conversations, in Debian's real Chromium:
 # a question and its follow-up (one upstream session) listed as one
 # conversation whose turns show in order; a generated image shown inline
-# as an image (not as Markdown text); a failed call shown with its status
-# and error; the notice while recording is off; filters by key name,
-# model and date; "Open in chat page" makes a chat of the turns and the
-# chat page shows them; 390 px without horizontal overflow, in English and Chinese.
-# Without Chromium the file is skipped, unless CI=true: then it fails.
+# as an image (not as Markdown text), a video as a player the CSP allows;
+# a failed call shown with its status and error; the notice while
+# recording is off; filters by key name, model, date and text; "Open in
+# chat page" makes a chat of the turns and the chat page shows them;
+# 390 px without horizontal overflow, in English and Chinese.  Without
+# Chromium the file is skipped, unless CI=true: then it fails.
 
 use strict;
 use warnings;
@@ -172,6 +173,10 @@ is($s3, 200, 'beta draws');
 like($a3, qr{!\[image\]\(http://[^)]+/image/[0-9a-f]{32}\.png\)},
      'a Markdown image in the answer');
 logged(3);
+my ($s4, $a4) = chat_as($beta, 'gemini-video', [user => 'film a cat']);
+is($s4, 200, 'beta films');
+like($a4, qr{/video/[0-9a-f]{32}\.mp4}, 'a video link in the answer');
+logged(4);
 
 mock_post('/__mock/inject', { endpoint => 'streamAssist', times => -1,
                               action => { status => 500,
@@ -179,16 +184,17 @@ mock_post('/__mock/inject', { endpoint => 'streamAssist', times => -1,
 ($st) = chat_as($beta, 'gemini-2.5-flash', [user => 'this one fails']);
 ok($st >= 500, "a failing call: $st");
 $http->request('DELETE', GeminiPool::mock_url() . '/__mock/inject');
-ok(logged(4), 'four calls logged');
+ok(logged(5), 'five calls logged');
 
 # ----------------------------------------------------------------------
-# the list: three conversations
+# the list: four conversations
 
 click('#view-history .view-head button');
-ok(wait_js(nrows() . ' === 3'), 'three conversations')
+ok(wait_js(nrows() . ' === 4'), 'four conversations')
     or diag(js('document.querySelector("#view-history").innerText'));
 ok(!js('!!document.querySelector("#history-off")'), 'no notice now');
-is_deeply(titles(), ['this one fails', 'draw a cat', 'what is a *cat*?'],
+is_deeply(titles(), ['this one fails', 'film a cat', 'draw a cat',
+                    'what is a *cat*?'],
           'newest activity first, titled by their first prompt');
 is(js('document.querySelector("table.history tbody tr:last-child")'
       . '.cells[4].textContent'), '2', 'the follow-up is a second turn');
@@ -220,6 +226,19 @@ like(js('document.querySelector("dialog.modal[open] .turn .answer img")'
 unlike(text_of('dialog.modal[open] .turn .answer'), qr/!\[|\]\(/,
        'no Markdown text left');
 
+# the video: a player, allowed by the page's CSP
+
+js('window.__csp = []; document.addEventListener("securitypolicyviolation",'
+   . ' (e) => window.__csp.push(e.violatedDirective + " " + e.blockedURI))');
+ok(open_conv('film a cat'), 'the video conversation opened');
+ok(wait_js('!!document.querySelector("dialog.modal[open] .turn .answer '
+           . 'video")'), 'a video player');
+like(js('document.querySelector("dialog.modal[open] .turn .answer video")'
+        . '.getAttribute("src")'), qr{/video/[0-9a-f]{32}\.mp4$},
+     'of /video/');
+select(undef, undef, undef, 0.3);
+is_deeply(js('window.__csp'), [], 'nothing blocked by the CSP');
+
 # the failure: its status and error
 
 ok(open_conv('this one fails'), 'the failed call opened');
@@ -238,11 +257,13 @@ is_deeply(js('[...document.querySelector("#history-key").options].map('
           ['All keys', 'alpha', 'beta'], 'keys picked by name');
 ok(pick('#history-key', 'beta'), 'beta picked');
 search();
-ok(wait_js(nrows() . ' === 2'), 'beta\'s two conversations');
-is_deeply(titles(), ['this one fails', 'draw a cat'], 'those');
+ok(wait_js(nrows() . ' === 3'), 'beta\'s three conversations');
+is_deeply(titles(), ['this one fails', 'film a cat', 'draw a cat'],
+          'those');
 
 is_deeply(js('[...document.querySelector("#history-model").options].map('
-             . '(o) => o.value)'), ['', 'gemini-2.5-flash', 'gemini-image'],
+             . '(o) => o.value)'), ['', 'gemini-2.5-flash', 'gemini-image',
+           'gemini-video'],
           'models picked from a list');
 ok(pick('#history-model', 'gemini-image'), 'gemini-image picked');
 search();
@@ -252,7 +273,7 @@ ok(js('document.querySelector("#history-account").options.length > 1'),
    'accounts picked from a list');
 
 click('#view-history form.toolbar button.ghost[type="button"]');
-ok(wait_js(nrows() . ' === 3'), 'cleared: all three');
+ok(wait_js(nrows() . ' === 4'), 'cleared: all four');
 
 my $tomorrow = strftime('%Y-%m-%d', localtime(time + 86400));
 fill('#history-from', $tomorrow);
@@ -263,7 +284,7 @@ my $today = strftime('%Y-%m-%d', localtime);
 fill('#history-from', $today);
 fill('#history-to', $today);
 search();
-ok(wait_js(nrows() . ' === 3'), 'today: all three');
+ok(wait_js(nrows() . ' === 4'), 'today: all four');
 
 fill('#history-q', 'a dog');
 search();
@@ -317,7 +338,7 @@ ok(wait_js('document.documentElement.clientWidth === 390'), '390 px');
 js('location.hash = "#/history"');
 fill('#history-q', '');
 search();
-ok(wait_js(nrows() . ' === 3'), 'the list');
+ok(wait_js(nrows() . ' === 4'), 'the list');
 is(join(' ', @{ overflow() || ['?'] }), '', 'no horizontal overflow');
 ok(open_conv('draw a cat'), 'a conversation');
 is(join(' ', @{ overflow() || ['?'] }), '', 'nor in its dialog');
@@ -325,7 +346,7 @@ is(join(' ', @{ overflow() || ['?'] }), '', 'nor in its dialog');
 js('localStorage.setItem("gp-console-lang", "zh-CN")');
 $b->reload;
 ok(wait_js('document.documentElement.lang === "zh-CN" && ' . nrows()
-           . ' === 3 && [...document.querySelectorAll("table.history th")]'
+           . ' === 4 && [...document.querySelectorAll("table.history th")]'
            . '.some((th) => th.textContent === "最近活动")'),
    'reloaded in Chinese');
 ok(open_conv('this one fails'), 'the failure');
