@@ -144,7 +144,7 @@ async function conversationDetail(row) {
         el('dt', { text: t('history.last') }),
         el('dd', { text: fmtTime(row.last_time) }));
 
-    const dlg = infoDialog(t('history.detail', { id: c.id }),
+    const dlg = infoDialog(c.title || t('history.detail', { id: c.id }),
         el('div', { class: 'chat conversation' }, meta,
            el('div', { class: 'turns' }, c.turns.map(turnNode))));
 
