@@ -160,10 +160,11 @@ static const char  *ngx_gp_migrations[] = {
     /* version 9: other names a model answers to ("gpt-4o,claude-*") */
     "ALTER TABLE models ADD COLUMN aliases TEXT NOT NULL DEFAULT '';",
 
+    /* version 10: the chat page's conversations and messages */
+
     /*
-     * version 10: the console's chat page: conversations per owner (key_id
-     * 0: the admin) and their messages; an API key row with a session is
-     * a console chat credential, tied to that admin session
+     * (per owner: key_id 0 is the admin; an API key row with a session is
+     * a console chat credential, tied to that admin session)
      */
     "CREATE TABLE chats ("
     "  id INTEGER PRIMARY KEY AUTOINCREMENT,"

@@ -111,9 +111,13 @@ sub chat_id { (js('location.hash') // '') =~ m{^#/chat/(\d+)$} ? $1 : 0 }
 
 $b->goto($srv->url('/admin/'));
 ok(wait_js(visible('#login-form')), 'the login form');
+# (the page opens on the secret once it knows no password is set)
+ok(wait_js('document.querySelector("#login-input").name === "secret"'),
+   'on the admin secret');
 fill('#login-input', $SECRET);
 click('#login-submit');
-ok(wait_js(visible('#stat-total')), 'logged in');
+ok(wait_js(visible('#stat-total'), 20), 'logged in')
+    or diag(js('document.body.innerText'));
 
 js('location.hash = "#/chat"');
 ok(wait_js(visible('#chat-input')), 'the chat page');
@@ -242,6 +246,10 @@ for (1 .. 50) {
 }
 ok($gone, 'the gateway closed the upstream stream: it saw the client go')
     or diag explain GeminiPool::mock_stats();
+ok(wait_for(10, sub {
+       sql("SELECT count(*) FROM call_logs c JOIN api_keys k ON "
+           . "k.id = c.key_id WHERE k.name = 'console' AND c.status = 499")
+       >= 1 }), 'the call log has it as 499 under the key "console"');
 
 # ----------------------------------------------------------------------
 # attachments (an image inline, a file through /v1/files), not streamed
@@ -286,6 +294,22 @@ is(scalar @{ $turn->{file_ids} // [] }, 2, 'the turn names both files');
 my $files = sql("SELECT filename FROM files ORDER BY created_at DESC "
                 . "LIMIT 1");
 is($files, 'notes.txt', 'the file went through /v1/files');
+
+# a generated video: a player, allowed by the location's CSP
+js('window.__csp = []; document.addEventListener('
+   . '"securitypolicyviolation", (e) => window.__csp.push(e.violatedDirective'
+   . ' + " " + e.blockedURI))');
+fill('#chat-input', 'A film MOCK:video');
+key(0);
+ok(wait_js('document.querySelector("#chat-log .msg.assistant:not(.pending) '
+           . 'video.md-video")', 15), 'a generated video: a player')
+    or diag(js('document.querySelector("#chat-log").innerText'));
+my $vsrc = js('document.querySelector("video.md-video").getAttribute("src")');
+like($vsrc // '', qr{/video/[0-9a-f]+\.mp4$}, 'of the gateway\'s /video/');
+my $vres = $http->get($vsrc =~ m{^http} ? $vsrc : $srv->url($vsrc));
+is($vres->{headers}{'content-type'}, 'video/mp4', 'served as video/mp4');
+select undef, undef, undef, 0.5;
+is_deeply(js('window.__csp'), [], 'no Content-Security-Policy violation');
 js('document.querySelector("#chat-stream").click()');
 
 # ----------------------------------------------------------------------
@@ -329,6 +353,34 @@ ok(wait_js('document.querySelectorAll("#chat-list .chat-item").length '
            . '=== 2'), 'deleted from the list');
 ($st) = admin('GET', "/api/chats/$evil_id");
 is($st, 404, 'and from the server');
+
+# ----------------------------------------------------------------------
+# a conversation made elsewhere (as the history's "open in chat page")
+
+my ($made, $md);
+($made, $md) = admin('POST', '/api/chats',
+                     { title => 'From history', model => 'gemini-2.5-pro',
+                       messages => [
+                           { role => 'user', content => 'old question' },
+                           { role => 'assistant',
+                             content => "old *answer*\n\n```\ncode\n```",
+                             reasoning => 'old thoughts' }] });
+is($made, 201, 'a conversation posted through the API');
+js('location.hash = "#/chat/' . $md->{id} . '"');
+ok(wait_js('document.querySelector("#chat-title").textContent === '
+           . '"From history" && document.querySelectorAll("#chat-log '
+           . '.msg").length === 2'), 'opens from its link');
+is(text_of('#chat-log .msg.assistant em'), 'answer', 'its Markdown');
+is(count('#chat-log .md-code .md-copy'), 1, 'its code block with Copy');
+ok(js('!document.querySelector("#chat-log details.msg-reasoning").open'),
+   'its thoughts folded');
+is(js('document.querySelector("#chat-model").value'), 'gemini-2.5-pro',
+   'its model picked');
+ok(wait_js('document.querySelectorAll("#chat-list .chat-item").length '
+           . '=== 3'), 'listed');
+js('location.hash = "#/chat/' . $id . '"');
+ok(wait_js('document.querySelector("#chat-title").textContent === '
+           . '"Animals <i>drawn</i>"'), 'back to the first');
 
 # ----------------------------------------------------------------------
 # 390 px: the list folds; no horizontal overflow

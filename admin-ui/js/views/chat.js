@@ -552,6 +552,12 @@ async function send() {
         timer = null;
 
         const n = messageNode(answer);
+        const was = $('details', node);
+
+        /* thoughts opened while they stream stay open */
+        if (was && was.open && $('details', n)) {
+            $('details', n).open = true;
+        }
 
         n.classList.add('pending');
         node.replaceWith(n);
@@ -680,6 +686,11 @@ async function send() {
             chat.title = text.replace(/\s+/g, ' ').slice(0, 60);
             showHead();
         }
+    }
+
+    /* another conversation was picked while this one ran */
+    if (hashId() !== (S.chat ? S.chat.id : 0)) {
+        await openChat(hashId());
     }
 
     await loadList();
@@ -838,7 +849,8 @@ export const chat = {
     async load() {
         const id = hashId();
 
-        if (!S.abort && (S.chat ? S.chat.id : 0) !== id) {
+        /* (read again each time: the history may have added to it) */
+        if (!S.abort) {
             await openChat(id);
         }
 
