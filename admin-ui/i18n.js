@@ -631,6 +631,23 @@ const en = {
     'chat.stopped': 'Stopped.',
     'chat.models_failed': 'The models could not be listed: {msg}',
     'chat.upload_failed': 'The upload of {name} failed: {msg}',
+
+    /* history page: conversations */
+    'history.failed': 'Failed ({status}):',
+    'history.no_message': 'no error message was recorded',
+    'history.empty_answer': 'The answer was empty.',
+    'history.turns': 'Turns',
+    'history.first': 'Started',
+    'history.last': 'Last activity',
+    'history.open_chat': 'Open in chat page',
+    'history.all_models': 'All models',
+    'history.all_accounts': 'All accounts',
+    'history.from': 'From',
+    'history.to': 'To',
+    'history.clear': 'Clear',
+    'history.has_failed': 'failed',
+    'history.ok': 'ok',
+    'history.conversation': 'Conversation',
 };
 
 const zh = {
@@ -1199,6 +1216,23 @@ const zh = {
     'chat.stopped': '已停止。',
     'chat.models_failed': '无法列出模型：{msg}',
     'chat.upload_failed': '{name} 上传失败：{msg}',
+
+    /* history page: conversations */
+    'history.failed': '失败（{status}）：',
+    'history.no_message': '没有记录错误信息',
+    'history.empty_answer': '回答为空。',
+    'history.turns': '轮数',
+    'history.first': '开始于',
+    'history.last': '最近活动',
+    'history.open_chat': '在对话页打开',
+    'history.all_models': '全部模型',
+    'history.all_accounts': '全部账号',
+    'history.from': '从',
+    'history.to': '到',
+    'history.clear': '清除',
+    'history.has_failed': '失败',
+    'history.ok': '正常',
+    'history.conversation': '对话',
 };
 
 export const LANGS = [

@@ -108,6 +108,10 @@ ngx_int_t ngx_gp_admin_history(ngx_gp_admin_t *a);
 ngx_int_t ngx_gp_admin_history_item(ngx_gp_admin_t *a);
 ngx_int_t ngx_gp_admin_history_delete(ngx_gp_admin_t *a);
 ngx_int_t ngx_gp_admin_stats(ngx_gp_admin_t *a);
+ngx_int_t ngx_gp_admin_conversations(ngx_gp_admin_t *a);
+ngx_int_t ngx_gp_admin_conversation(ngx_gp_admin_t *a);
+ngx_int_t ngx_gp_admin_conversation_delete(ngx_gp_admin_t *a);
+ngx_int_t ngx_gp_admin_history_filters(ngx_gp_admin_t *a);
 
 /* ngx_http_gemini_pool_admin_settings.c */
 ngx_int_t ngx_gp_admin_settings(ngx_gp_admin_t *a);

@@ -178,6 +178,156 @@ ngx_gp_admin_history_delete(ngx_gp_admin_t *a)
 }
 
 
+/*
+ * GET /api/history/conversations?key_id=&model=&account=&from=&to=&q=
+ * &limit=&before=: the history grouped by upstream session, newest
+ * activity first; before: the "next_before" of the page before.
+ */
+
+ngx_int_t
+ngx_gp_admin_conversations(ngx_gp_admin_t *a)
+{
+    json_t                 *list;
+    ngx_int_t               limit, before, key, from, to, sent;
+    ngx_uint_t              more;
+    ngx_gp_store_conv_q_t   c;
+
+    limit = 50;
+    before = 0;
+    key = -1;
+    from = 0;
+    to = 0;
+
+    if (ngx_gp_admin_arg_int(a, "limit", 200, "1 to 200", &limit, &sent)
+        != NGX_OK
+        || ngx_gp_admin_arg_int(a, "before", 0, "a conversation's last_id",
+                                &before, &sent)
+           != NGX_OK
+        || ngx_gp_admin_arg_int(a, "key_id", 0, "a number", &key, &sent)
+           != NGX_OK
+        || ngx_gp_admin_arg_int(a, "from", 0, "a unix time", &from, &sent)
+           != NGX_OK
+        || ngx_gp_admin_arg_int(a, "to", 0, "a unix time", &to, &sent)
+           != NGX_OK)
+    {
+        return sent;
+    }
+
+    if (to && from > to) {
+        return ngx_gp_admin_error(a->r, NGX_HTTP_BAD_REQUEST,
+                                  "invalid_value",
+                                  "\"from\" must not be after \"to\"");
+    }
+
+    if (ngx_gp_admin_arg_text(a, "q", &c.q) != NGX_OK
+        || ngx_gp_admin_arg_text(a, "model", &c.model) != NGX_OK
+        || ngx_gp_admin_arg_text(a, "account", &c.account) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    c.key = key;
+    c.from = from;
+    c.to = to;
+    c.before = before;
+    c.limit = limit;
+
+    list = ngx_gp_store_conversations(&c, &more, a->r->pool,
+                                      a->r->connection->log);
+    if (list == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_gp_admin_json(a->r, NGX_HTTP_OK,
+               json_pack("{s:o,s:i,s:O?}", "conversations", list,
+                         "limit", (int) limit, "next_before",
+                         more ? json_object_get(json_array_get(list,
+                                    json_array_size(list) - 1), "last_id")
+                              : NULL));
+}
+
+
+/* GET /api/history/conversations/<id>: its turns in order */
+
+ngx_int_t
+ngx_gp_admin_conversation(ngx_gp_admin_t *a)
+{
+    json_t     *j;
+    ngx_int_t   id, rc;
+
+    id = ngx_atoi(a->seg[2].data, a->seg[2].len);
+
+    if (id == NGX_ERROR) {
+        return ngx_gp_admin_error(a->r, NGX_HTTP_NOT_FOUND, "not_found",
+                                  "no conversation \"%.*s\"",
+                                  (int) ngx_min(a->seg[2].len, 40),
+                                  a->seg[2].data);
+    }
+
+    rc = ngx_gp_store_conversation(id, &j, a->r->connection->log);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_gp_admin_error(a->r, NGX_HTTP_NOT_FOUND, "not_found",
+                                  "no conversation %d", (int) id);
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_gp_admin_json(a->r, NGX_HTTP_OK, j);
+}
+
+
+/* DELETE /api/history/conversations/<id>: the text of all its turns */
+
+ngx_int_t
+ngx_gp_admin_conversation_delete(ngx_gp_admin_t *a)
+{
+    ngx_int_t   id;
+    ngx_uint_t  erased;
+
+    id = ngx_atoi(a->seg[2].data, a->seg[2].len);
+
+    if (id == NGX_ERROR) {
+        return ngx_gp_admin_error(a->r, NGX_HTTP_NOT_FOUND, "not_found",
+                                  "no conversation \"%.*s\"",
+                                  (int) ngx_min(a->seg[2].len, 40),
+                                  a->seg[2].data);
+    }
+
+    if (ngx_gp_store_conversation_erase(id, &erased, a->r->connection->log)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (erased == 0) {
+        return ngx_gp_admin_error(a->r, NGX_HTTP_NOT_FOUND, "not_found",
+                                  "no conversation %d", (int) id);
+    }
+
+    return ngx_gp_admin_json(a->r, NGX_HTTP_OK,
+                             json_pack("{s:b,s:i}", "ok", 1, "deleted",
+                                       (int) erased));
+}
+
+
+/* GET /api/history/filters: the models and accounts the history names */
+
+ngx_int_t
+ngx_gp_admin_history_filters(ngx_gp_admin_t *a)
+{
+    json_t  *j;
+
+    j = ngx_gp_store_history_filters(a->r->connection->log);
+    if (j == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_gp_admin_json(a->r, NGX_HTTP_OK, j);
+}
+
 
 /*
  * GET /api/stats?range=hour|day[&by=model|account]: the dashboard's

@@ -191,6 +191,9 @@ static const char  *ngx_gp_migrations[] = {
     "CREATE INDEX chat_messages_chat ON chat_messages (chat_id, id);"
     "ALTER TABLE api_keys ADD COLUMN session TEXT NOT NULL DEFAULT '';",
 
+    /* version 12: the history's conversations (an API key's session) */
+    "CREATE INDEX call_logs_session ON call_logs (key_id, session);",
+
     NULL
 };
 

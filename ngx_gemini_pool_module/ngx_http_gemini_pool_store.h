@@ -239,6 +239,24 @@ ngx_int_t ngx_gp_store_history_erase(int64_t id, int64_t before,
 ngx_gp_stats_call_t *ngx_gp_store_stats_calls(int64_t from, int64_t to,
     ngx_uint_t by, size_t *n, json_t **names, ngx_log_t *log);
 
+typedef struct {
+    ngx_str_t                q;
+    int64_t                  key;         /* < 0: any */
+    ngx_str_t                model;       /* "": any */
+    ngx_str_t                account;     /* "": any */
+    int64_t                  from;        /* unix times, 0: open */
+    int64_t                  to;
+    int64_t                  before;      /* an entry id, 0: the newest */
+    int64_t                  limit;
+} ngx_gp_store_conv_q_t;
+
+json_t *ngx_gp_store_conversations(ngx_gp_store_conv_q_t *c,
+    ngx_uint_t *more, ngx_pool_t *pool, ngx_log_t *log);
+ngx_int_t ngx_gp_store_conversation(int64_t id, json_t **j, ngx_log_t *log);
+ngx_int_t ngx_gp_store_conversation_erase(int64_t id, ngx_uint_t *erased,
+    ngx_log_t *log);
+json_t *ngx_gp_store_history_filters(ngx_log_t *log);
+
 
 /* ngx_http_gemini_pool_store_models.c */
 

@@ -16,7 +16,8 @@ export const state = {
     settingGroups: null,
     keys: [],
     logs: { rows: [], key_id: '', limit: 50, before: [] },
-    history: { q: '', key_id: '', model: '', limit: 50, offset: 0,
-               data: null, missing: false },
+    history: { q: '', key_id: '', model: '', account: '', from: '', to: '',
+               limit: 50, before: [], data: null, choices: null,
+               missing: false },
     newKeys: [],    /* new keys shown once, newest first, until dismissed */
 };
