@@ -602,7 +602,8 @@ const en = {
     'acc.test.passed': 'test passed {time}',
     'acc.test.failed': 'test failed (HTTP {status}) {time}',
     'acc.live.on': 'Live',
-    'acc.live.poll': 'Refreshed every 5 s',    /* chat page */
+    'acc.live.poll': 'Refreshed every 5 s',
+    /* chat page */
     'nav.chat': 'Chat',
     'chat.new': 'New chat',
     'chat.list': 'Conversations',
@@ -1188,7 +1189,8 @@ const zh = {
     'acc.test.passed': '测试通过 {time}',
     'acc.test.failed': '测试失败（HTTP {status}）{time}',
     'acc.live.on': '实时',
-    'acc.live.poll': '每 5 秒刷新',    /* chat page */
+    'acc.live.poll': '每 5 秒刷新',
+    /* chat page */
     'nav.chat': '对话',
     'chat.new': '新对话',
     'chat.list': '对话列表',

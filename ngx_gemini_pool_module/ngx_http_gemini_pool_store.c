@@ -164,6 +164,7 @@ static const char  *ngx_gp_migrations[] = {
        migration, number 12 in the session's plan: renumbered at merge) */
     "ALTER TABLE account_state ADD COLUMN last_error_at INTEGER NOT NULL "
     "DEFAULT 0;",
+
     /* version 11: the chat page's conversations and messages */
 
     /*
