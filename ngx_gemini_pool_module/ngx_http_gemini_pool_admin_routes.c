@@ -229,6 +229,30 @@ ngx_gp_admin_same_host(ngx_http_request_t *r, ngx_str_t *url)
 
 
 /*
+ * A session token that could not be looked up because the database is
+ * locked (a backup, the account command) is not an ended session: the
+ * request is answered 503 database_busy (sent set), so that the console
+ * keeps its session and tries again, rather than 401 and a log-out.
+ */
+
+static ngx_uint_t
+ngx_gp_admin_session_busy(ngx_http_request_t *r, ngx_int_t *sent)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_gp_admin_busy(r, NGX_ERROR);
+
+    if (rc == NGX_ERROR) {
+        return 0;
+    }
+
+    *sent = rc;
+
+    return 1;
+}
+
+
+/*
  * X-Admin-Token: the admin secret itself (remote sync, scripts) or a
  * session token; or the session cookie, which for a state-changing
  * request needs an Origin (or Referer) of this very host.
@@ -256,6 +280,10 @@ ngx_gp_admin_authenticate(ngx_gp_admin_t *a, ngx_int_t *sent)
             return NGX_OK;
         }
 
+        if (ngx_gp_admin_session_busy(r, sent)) {
+            return NGX_DECLINED;
+        }
+
         *sent = ngx_gp_admin_error(r, NGX_HTTP_UNAUTHORIZED, "unauthorized",
                                   "invalid X-Admin-Token");
         return NGX_DECLINED;
@@ -273,6 +301,10 @@ ngx_gp_admin_authenticate(ngx_gp_admin_t *a, ngx_int_t *sent)
     }
 
     if (!ngx_gp_admin_token_ok(r, &cookie, id)) {
+        if (ngx_gp_admin_session_busy(r, sent)) {
+            return NGX_DECLINED;
+        }
+
         *sent = ngx_gp_admin_error(r, NGX_HTTP_UNAUTHORIZED, "unauthorized",
                                   "the session has expired or was ended");
         return NGX_DECLINED;

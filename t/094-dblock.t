@@ -244,6 +244,14 @@ like($srv->error_log_text, qr/the database is locked by another process/,
 
 # 2. BEGIN EXCLUSIVE: readers are locked out too
 
+# a console session made before the lock
+my ($lst, undef, $lres) = req('POST', '/api/auth/login',
+                              $json->encode({secret => $SECRET}),
+                              'Content-Type' => 'application/json');
+is($lst, 200, 'a console login before the lock');
+my ($cookie) = (($lres->{headers}{'set-cookie'} // '') =~ /(gp_admin=[^;]+)/);
+ok($cookie, 'its session cookie');
+
 $lock = lock_db('EXCLUSIVE');
 ok($lock->{ok}, 'sqlite3 holds BEGIN EXCLUSIVE');
 
@@ -274,10 +282,20 @@ my $fc = $d->{id};
 is($st, 503, 'an admin read: 503');
 cmp_ok($secs, '<', 1.0, 'at once');
 
+# the session cannot be looked up: 503, not "the session has ended" (a
+# 401 made the console log out while the database was busy)
+($st, $d, $res) = req('GET', '/api/keys', undef, Cookie => $cookie);
+is($st, 503, 'a read with the session cookie: 503, not 401');
+is($d->{error}{code}, 'database_busy', 'database_busy');
+is($res->{headers}{'retry-after'}, 1, 'Retry-After: 1');
+
 ($st) = stream_times();
 is($st, 200, 'a streamed chat: 200');
 
 release($lock);
+
+($st) = req('GET', '/api/keys', undef, Cookie => $cookie);
+is($st, 200, 'the session lives on after the lock');
 
 ok(wait_for(5, sub { sql("SELECT count(*) FROM files WHERE id = '$fc'") }),
    'the upload is written after the exclusive lock');

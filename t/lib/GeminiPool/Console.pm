@@ -34,7 +34,9 @@ sub js {
     return $v;
 }
 
-sub wait_js { $browser->wait_for($_[0], $_[1] // 10) }
+# (30 s by default: three suites at once on two cores can be slow;
+# a condition met returns at once)
+sub wait_js { $browser->wait_for($_[0], $_[1] // 30) }
 
 sub fill {
     my ($sel, $value) = @_;
