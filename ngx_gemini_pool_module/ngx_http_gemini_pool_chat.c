@@ -1515,6 +1515,7 @@ ngx_gp_chat_fail(ngx_gp_chat_ctx_t *ctx, ngx_uint_t kind, long status,
 
     if (v.drop_session && ctx->bound && ctx->has_conv_key) {
         ngx_gp_zone_binding_delete(ctx->zone, ctx->conv_key);
+        ngx_gp_cluster_binding_delete(ctx->conv_key);
     }
 
     if (v.omit_model) {
@@ -1602,11 +1603,15 @@ ngx_gp_chat_bind(ngx_gp_chat_ctx_t *ctx)
         ngx_gp_chat_id_key(ctx, ctx->req.conversation_next, key);
         ngx_gp_zone_binding_set(ctx->zone, key, ctx->acct->id,
                                 ctx->session_created, ctx->session);
+        ngx_gp_cluster_binding_put(key, ctx->acct->name,
+                                   ctx->session_created, ctx->session);
     }
 
     if (ctx->by_id) {
         ngx_gp_zone_binding_set(ctx->zone, ctx->conv_key, ctx->acct->id,
                                 ctx->session_created, ctx->session);
+        ngx_gp_cluster_binding_put(ctx->conv_key, ctx->acct->name,
+                                   ctx->session_created, ctx->session);
         return;
     }
 
@@ -1614,9 +1619,12 @@ ngx_gp_chat_bind(ngx_gp_chat_ctx_t *ctx)
 
     ngx_gp_zone_binding_set(ctx->zone, key, ctx->acct->id,
                             ctx->session_created, ctx->session);
+    ngx_gp_cluster_binding_put(key, ctx->acct->name, ctx->session_created,
+                               ctx->session);
 
     if (ctx->has_conv_key) {
         ngx_gp_zone_binding_delete(ctx->zone, ctx->conv_key);
+        ngx_gp_cluster_binding_delete(ctx->conv_key);
     }
 }
 

@@ -988,12 +988,12 @@ ngx_gp_cluster_command(int argc, const char **argv, const size_t *argvlen,
 }
 
 
-void
+void *
 ngx_gp_cluster_cancel(ngx_gp_cluster_cmd_t *cmd)
 {
     if (cmd == NULL || cmd == (ngx_gp_cluster_cmd_t *) &ngx_gp_cluster_cmd_link)
     {
-        return;
+        return NULL;
     }
 
     cmd->handler = NULL;
@@ -1001,6 +1001,8 @@ ngx_gp_cluster_cancel(ngx_gp_cluster_cmd_t *cmd)
     if (cmd->timer.timer_set) {
         ngx_del_timer(&cmd->timer);
     }
+
+    return cmd->data;
 }
 
 

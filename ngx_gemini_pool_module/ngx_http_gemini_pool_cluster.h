@@ -105,12 +105,13 @@ ngx_str_t *ngx_gp_cluster_prefix(void);
  * A command as arguments (binary safe); timeout in ms (0: none beyond
  * the connection's health check).  NULL when it was not sent (Redis down
  * or not configured): handler is then not called.  ngx_gp_cluster_cancel()
- * makes sure it is not called later.  handler NULL: fire and forget.
+ * makes sure it is not called later (and returns data, for the caller to
+ * free what it holds).  handler NULL: fire and forget.
  */
 ngx_gp_cluster_cmd_t *ngx_gp_cluster_command(int argc, const char **argv,
     const size_t *argvlen, ngx_msec_t timeout, ngx_gp_cluster_pt handler,
     void *data);
-void ngx_gp_cluster_cancel(ngx_gp_cluster_cmd_t *cmd);
+void *ngx_gp_cluster_cancel(ngx_gp_cluster_cmd_t *cmd);
 
 /* PUBLISH "<prefix><topic>" msg, fire and forget; NGX_DECLINED: down */
 ngx_int_t ngx_gp_cluster_publish(const char *topic, const u_char *msg,
@@ -133,6 +134,23 @@ void ngx_gp_cluster_fallback(void);
 /* ngx_http_gemini_pool_cluster_state.c: the shared hot state */
 
 ngx_int_t ngx_gp_cluster_state_init_process(ngx_cycle_t *cycle);
+
+/*
+ * Conversation bindings: written after the zone's (chat.c), asynchronously;
+ * read once on a local miss of a follow-up turn (upstream.c), at most
+ * NGX_GP_CLUSTER_WAIT ms, the answer put into the zone before handler
+ * (found: 1) is called.  NULL: not asked (handler not called).
+ */
+#define NGX_GP_CLUSTER_WAIT        250
+
+typedef void (*ngx_gp_cluster_found_pt)(void *data, ngx_uint_t found);
+
+void ngx_gp_cluster_binding_put(const u_char *key, const u_char *name,
+    time_t created, const char *session);
+void ngx_gp_cluster_binding_delete(const u_char *key);
+ngx_gp_cluster_cmd_t *ngx_gp_cluster_binding_get(const u_char *key,
+    ngx_gp_cluster_found_pt handler, void *data);
+void ngx_gp_cluster_binding_cancel(ngx_gp_cluster_cmd_t *cmd);
 
 /* after ngx_gp_zone_cooldown(): the other gateways get it */
 void ngx_gp_cluster_cooldown(const u_char *name, ngx_uint_t quota,

@@ -13,6 +13,10 @@
  *                                    "<quota> <until> <expired> <name>";
  *                                    re-read whole (HGETALL) after each
  *                                    (re)connection
+ *   conversation bindings            SET <prefix>b:<key in hex>
+ *                                    "<created>\x1f<name>\x1f<session>"
+ *                                    EX session_max_age (a day when 0);
+ *                                    GET on a local miss
  */
 
 
@@ -22,6 +26,18 @@
 static void ngx_gp_cluster_cooldown_msg(const u_char *msg, size_t len);
 static void ngx_gp_cluster_cooldowns_read(void);
 static void ngx_gp_cluster_cooldowns_done(void *data, redisReply *reply);
+static u_char *ngx_gp_cluster_binding_key(u_char *buf, const u_char *key);
+static void ngx_gp_cluster_binding_done(void *data, redisReply *reply);
+
+
+/* a binding's GET in flight: the caller and the key */
+typedef struct {
+    ngx_gp_cluster_found_pt   handler;
+    void                     *data;
+    u_char                    key[NGX_GP_KEY_LEN];
+} ngx_gp_cluster_lookup_t;
+
+#define NGX_GP_CLUSTER_BINDING_TTL  86400
 
 
 ngx_int_t
@@ -235,4 +251,180 @@ ngx_gp_cluster_cooldowns_done(void *data, redisReply *reply)
                                            slash - 1 - (u_char *) f->str,
                                            quota, v, 0);
     }
+}
+
+
+static u_char *
+ngx_gp_cluster_binding_key(u_char *buf, const u_char *key)
+{
+    u_char  *p;
+
+    p = ngx_sprintf(buf, "%Vb:", ngx_gp_cluster_prefix());
+
+    return ngx_hex_dump(p, (u_char *) key, NGX_GP_KEY_LEN);
+}
+
+
+void
+ngx_gp_cluster_binding_put(const u_char *key, const u_char *name,
+    time_t created, const char *session)
+{
+    time_t          ttl;
+    ngx_gp_zone_t  *z;
+    const char     *argv[5];
+    size_t          argvlen[5];
+    u_char          k[64 + 2 * NGX_GP_KEY_LEN + 8];
+    u_char          v[NGX_INT_T_LEN + NGX_GP_NAME_LEN + NGX_GP_SESSION_LEN];
+    u_char          t[NGX_INT_T_LEN], *p;
+
+    if (!ngx_gp_cluster_up()) {
+        return;
+    }
+
+    z = ngx_gp_zone();
+    ttl = z ? ngx_gp_setting_int(z, NGX_GP_SET_SESSION_MAX_AGE) : 0;
+
+    if (ttl <= 0) {
+        ttl = NGX_GP_CLUSTER_BINDING_TTL;
+    }
+
+    argv[0] = "SET";
+    argvlen[0] = 3;
+
+    p = ngx_gp_cluster_binding_key(k, key);
+    argv[1] = (char *) k;
+    argvlen[1] = p - k;
+
+    p = ngx_snprintf(v, sizeof(v), "%T\x1f%s\x1f%s", created, name,
+                     session);
+    argv[2] = (char *) v;
+    argvlen[2] = p - v;
+
+    argv[3] = "EX";
+    argvlen[3] = 2;
+
+    p = ngx_snprintf(t, sizeof(t), "%T", ttl);
+    argv[4] = (char *) t;
+    argvlen[4] = p - t;
+
+    (void) ngx_gp_cluster_command(5, argv, argvlen, 0, NULL, NULL);
+}
+
+
+void
+ngx_gp_cluster_binding_delete(const u_char *key)
+{
+    const char  *argv[2];
+    size_t       argvlen[2];
+    u_char       k[64 + 2 * NGX_GP_KEY_LEN + 8], *p;
+
+    if (!ngx_gp_cluster_up()) {
+        return;
+    }
+
+    argv[0] = "DEL";
+    argvlen[0] = 3;
+
+    p = ngx_gp_cluster_binding_key(k, key);
+    argv[1] = (char *) k;
+    argvlen[1] = p - k;
+
+    (void) ngx_gp_cluster_command(2, argv, argvlen, 0, NULL, NULL);
+}
+
+
+ngx_gp_cluster_cmd_t *
+ngx_gp_cluster_binding_get(const u_char *key, ngx_gp_cluster_found_pt handler,
+    void *data)
+{
+    const char               *argv[2];
+    size_t                    argvlen[2];
+    ngx_gp_cluster_cmd_t     *cmd;
+    ngx_gp_cluster_lookup_t  *lk;
+    u_char                    k[64 + 2 * NGX_GP_KEY_LEN + 8], *p;
+
+    if (!ngx_gp_cluster_up()) {
+        return NULL;
+    }
+
+    lk = ngx_alloc(sizeof(ngx_gp_cluster_lookup_t), ngx_cycle->log);
+    if (lk == NULL) {
+        return NULL;
+    }
+
+    lk->handler = handler;
+    lk->data = data;
+    ngx_memcpy(lk->key, key, NGX_GP_KEY_LEN);
+
+    argv[0] = "GET";
+    argvlen[0] = 3;
+
+    p = ngx_gp_cluster_binding_key(k, key);
+    argv[1] = (char *) k;
+    argvlen[1] = p - k;
+
+    cmd = ngx_gp_cluster_command(2, argv, argvlen, NGX_GP_CLUSTER_WAIT,
+                                 ngx_gp_cluster_binding_done, lk);
+    if (cmd == NULL) {
+        ngx_free(lk);
+    }
+
+    return cmd;
+}
+
+
+void
+ngx_gp_cluster_binding_cancel(ngx_gp_cluster_cmd_t *cmd)
+{
+    ngx_free(ngx_gp_cluster_cancel(cmd));
+}
+
+
+/* "<created>\x1f<name>\x1f<session>": into the zone by the local id */
+
+static void
+ngx_gp_cluster_binding_done(void *data, redisReply *reply)
+{
+    ngx_gp_cluster_lookup_t  *lk = data;
+
+    u_char          *p, *last, *s1, *s2;
+    int64_t          id;
+    ngx_int_t        created;
+    ngx_uint_t       found;
+    ngx_gp_zone_t   *z;
+    u_char           session[NGX_GP_SESSION_LEN];
+
+    found = 0;
+    z = ngx_gp_zone();
+
+    if (reply == NULL) {
+        ngx_gp_cluster_fallback();
+    }
+
+    if (z && reply && reply->type == REDIS_REPLY_STRING) {
+        p = (u_char *) reply->str;
+        last = p + reply->len;
+
+        s1 = ngx_strlchr(p, last, 0x1f);
+        s2 = s1 ? ngx_strlchr(s1 + 1, last, 0x1f) : NULL;
+
+        if (s2 && (size_t) (last - s2 - 1) < sizeof(session)
+            && (created = ngx_atoi(p, s1 - p)) != NGX_ERROR)
+        {
+            id = ngx_gp_zone_account_id(z, s1 + 1, s2 - s1 - 1);
+
+            if (id) {
+                ngx_memcpy(session, s2 + 1, last - s2 - 1);
+                session[last - s2 - 1] = '\0';
+
+                ngx_gp_zone_binding_set(z, lk->key, id, created,
+                                        (char *) session);
+                found = 1;
+            }
+        }
+    }
+
+    lk->handler(lk->data, found);
+
+    ngx_free(lk);
 }

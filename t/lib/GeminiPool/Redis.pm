@@ -124,9 +124,8 @@ sub cli {
     return undef unless defined $pid;
     if ($pid == 0) {
         open STDERR, '>', '/dev/null';
-        exec { $CLI } $CLI, '-h', '127.0.0.1', '-p', $self->{port}, @auth,
-             '--raw', @args;
-        POSIX::_exit(127);
+        exec({ $CLI } $CLI, '-h', '127.0.0.1', '-p', $self->{port}, @auth,
+             '--raw', @args) or POSIX::_exit(127);
     }
     local $/;
     my $out = <$fh>;
