@@ -152,6 +152,21 @@ ngx_gp_cluster_cmd_t *ngx_gp_cluster_binding_get(const u_char *key,
     ngx_gp_cluster_found_pt handler, void *data);
 void ngx_gp_cluster_binding_cancel(ngx_gp_cluster_cmd_t *cmd);
 
+/*
+ * An API key with a limit (rpm or rpd), after the zone's own check passed:
+ * counted in Redis atomically (a Lua script) across the gateways; handler
+ * gets retry > 0 (seconds) when a shared limit is reached, 0 when the
+ * request may go on, also when Redis did not answer within
+ * NGX_GP_CLUSTER_WAIT ms (the local count decided).  NULL: not asked
+ * (no limit, no cluster, Redis down), go on now.
+ */
+typedef void (*ngx_gp_cluster_count_pt)(void *data, time_t retry);
+
+ngx_gp_cluster_cmd_t *ngx_gp_cluster_key_count(const u_char *hash,
+    ngx_uint_t rpm, ngx_uint_t rpd, ngx_gp_cluster_count_pt handler,
+    void *data);
+void ngx_gp_cluster_key_cancel(ngx_gp_cluster_cmd_t *cmd);
+
 /* after ngx_gp_zone_cooldown(): the other gateways get it */
 void ngx_gp_cluster_cooldown(const u_char *name, ngx_uint_t quota,
     time_t until, ngx_uint_t expired);

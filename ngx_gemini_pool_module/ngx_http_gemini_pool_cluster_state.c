@@ -17,6 +17,10 @@
  *                                    "<created>\x1f<name>\x1f<session>"
  *                                    EX session_max_age (a day when 0);
  *                                    GET on a local miss
+ *   API-key counts                   <prefix>k:<sha256 hex>:m:<minute>
+ *                                    and :d:<day>, checked and counted
+ *                                    by one Lua script (EVALSHA, loaded
+ *                                    after each connection)
  */
 
 
@@ -40,6 +44,37 @@ typedef struct {
 #define NGX_GP_CLUSTER_BINDING_TTL  86400
 
 
+/* a key's count in flight */
+typedef struct {
+    ngx_gp_cluster_count_pt   handler;
+    void                     *data;
+    time_t                    minute;
+    time_t                    day;
+} ngx_gp_cluster_counting_t;
+
+
+/*
+ * KEYS: the minute's and the day's counter; ARGV: rpm, rpd (0: none), the
+ * counters' lives.  0: counted; 1: the minute's limit; 2: the day's.
+ */
+static const char  ngx_gp_cluster_count_lua[] =
+    "local m = tonumber(redis.call('GET', KEYS[1]) or '0') "
+    "local d = tonumber(redis.call('GET', KEYS[2]) or '0') "
+    "local rpm = tonumber(ARGV[1]) local rpd = tonumber(ARGV[2]) "
+    "if rpm > 0 and m >= rpm then return 1 end "
+    "if rpd > 0 and d >= rpd then return 2 end "
+    "redis.call('INCR', KEYS[1]) redis.call('EXPIRE', KEYS[1], ARGV[3]) "
+    "redis.call('INCR', KEYS[2]) redis.call('EXPIRE', KEYS[2], ARGV[4]) "
+    "return 0";
+
+/* its SHA-1, from SCRIPT LOAD ("": not loaded, EVAL it) */
+static u_char  ngx_gp_cluster_count_sha[41];
+
+static void ngx_gp_cluster_script_load(void);
+static void ngx_gp_cluster_script_loaded(void *data, redisReply *reply);
+static void ngx_gp_cluster_key_counted(void *data, redisReply *reply);
+
+
 ngx_int_t
 ngx_gp_cluster_state_init_process(ngx_cycle_t *cycle)
 {
@@ -49,7 +84,8 @@ ngx_gp_cluster_state_init_process(ngx_cycle_t *cycle)
 
     if (ngx_gp_cluster_subscribe("cooldown", ngx_gp_cluster_cooldown_msg)
         != NGX_OK
-        || ngx_gp_cluster_on_up(ngx_gp_cluster_cooldowns_read) != NGX_OK)
+        || ngx_gp_cluster_on_up(ngx_gp_cluster_cooldowns_read) != NGX_OK
+        || ngx_gp_cluster_on_up(ngx_gp_cluster_script_load) != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -427,4 +463,168 @@ ngx_gp_cluster_binding_done(void *data, redisReply *reply)
     lk->handler(lk->data, found);
 
     ngx_free(lk);
+}
+
+
+static void
+ngx_gp_cluster_script_load(void)
+{
+    const char  *argv[3];
+    size_t       argvlen[3];
+
+    ngx_gp_cluster_count_sha[0] = '\0';
+
+    argv[0] = "SCRIPT";
+    argvlen[0] = 6;
+    argv[1] = "LOAD";
+    argvlen[1] = 4;
+    argv[2] = ngx_gp_cluster_count_lua;
+    argvlen[2] = sizeof(ngx_gp_cluster_count_lua) - 1;
+
+    (void) ngx_gp_cluster_command(3, argv, argvlen, 0,
+                                  ngx_gp_cluster_script_loaded, NULL);
+}
+
+
+static void
+ngx_gp_cluster_script_loaded(void *data, redisReply *reply)
+{
+    if (reply && reply->type == REDIS_REPLY_STRING && reply->len == 40) {
+        ngx_memcpy(ngx_gp_cluster_count_sha, reply->str, 40);
+        ngx_gp_cluster_count_sha[40] = '\0';
+    }
+}
+
+
+ngx_gp_cluster_cmd_t *
+ngx_gp_cluster_key_count(const u_char *hash, ngx_uint_t rpm, ngx_uint_t rpd,
+    ngx_gp_cluster_count_pt handler, void *data)
+{
+    time_t                      now;
+    ngx_str_t                  *prefix;
+    const char                 *argv[9];
+    size_t                      argvlen[9];
+    ngx_gp_cluster_cmd_t       *cmd;
+    ngx_gp_cluster_counting_t  *ct;
+    u_char                      km[160], kd[160], a1[NGX_INT_T_LEN];
+    u_char                      a2[NGX_INT_T_LEN], hex[65], *p;
+
+    if (rpm == 0 && rpd == 0) {
+        return NULL;
+    }
+
+    if (!ngx_gp_cluster_up()) {
+        if (ngx_gp_cluster_enabled()) {
+            /* the zone's count decided alone */
+            ngx_gp_cluster_fallback();
+        }
+
+        return NULL;
+    }
+
+    ct = ngx_alloc(sizeof(ngx_gp_cluster_counting_t), ngx_cycle->log);
+    if (ct == NULL) {
+        return NULL;
+    }
+
+    now = ngx_time();
+    ct->handler = handler;
+    ct->data = data;
+    ct->minute = now - now % 60;
+    ct->day = now - now % 86400;
+
+    prefix = ngx_gp_cluster_prefix();
+    *ngx_hex_dump(hex, (u_char *) hash, 32) = '\0';
+
+    if (ngx_gp_cluster_count_sha[0]) {
+        argv[0] = "EVALSHA";
+        argvlen[0] = 7;
+        argv[1] = (char *) ngx_gp_cluster_count_sha;
+        argvlen[1] = 40;
+
+    } else {
+        argv[0] = "EVAL";
+        argvlen[0] = 4;
+        argv[1] = ngx_gp_cluster_count_lua;
+        argvlen[1] = sizeof(ngx_gp_cluster_count_lua) - 1;
+    }
+
+    argv[2] = "2";
+    argvlen[2] = 1;
+
+    p = ngx_snprintf(km, sizeof(km), "%Vk:%s:m:%T", prefix, hex,
+                     ct->minute);
+    argv[3] = (char *) km;
+    argvlen[3] = p - km;
+
+    p = ngx_snprintf(kd, sizeof(kd), "%Vk:%s:d:%T", prefix, hex, ct->day);
+    argv[4] = (char *) kd;
+    argvlen[4] = p - kd;
+
+    p = ngx_snprintf(a1, sizeof(a1), "%ui", rpm);
+    argv[5] = (char *) a1;
+    argvlen[5] = p - a1;
+
+    p = ngx_snprintf(a2, sizeof(a2), "%ui", rpd);
+    argv[6] = (char *) a2;
+    argvlen[6] = p - a2;
+
+    /* ARGV[3], ARGV[4]: a minute and a day, and a margin for the clocks */
+    argv[7] = "120";
+    argvlen[7] = 3;
+    argv[8] = "90000";
+    argvlen[8] = 5;
+
+    cmd = ngx_gp_cluster_command(9, argv, argvlen, NGX_GP_CLUSTER_WAIT,
+                                 ngx_gp_cluster_key_counted, ct);
+
+    if (cmd == NULL) {
+        ngx_free(ct);
+        ngx_gp_cluster_fallback();
+    }
+
+    return cmd;
+}
+
+
+void
+ngx_gp_cluster_key_cancel(ngx_gp_cluster_cmd_t *cmd)
+{
+    ngx_free(ngx_gp_cluster_cancel(cmd));
+}
+
+
+static void
+ngx_gp_cluster_key_counted(void *data, redisReply *reply)
+{
+    ngx_gp_cluster_counting_t  *ct = data;
+
+    time_t                    now, retry;
+    ngx_gp_cluster_count_pt   handler;
+
+    now = ngx_time();
+    retry = 0;
+
+    if (reply == NULL || reply->type != REDIS_REPLY_INTEGER) {
+        /* no answer in time, or NOSCRIPT: the local count decided */
+        ngx_gp_cluster_fallback();
+
+        if (reply && reply->type == REDIS_REPLY_ERROR
+            && ngx_strncmp(reply->str, "NOSCRIPT", 8) == 0)
+        {
+            ngx_gp_cluster_script_load();
+        }
+
+    } else if (reply->integer == 1) {
+        retry = ngx_max(ct->minute + 60 - now, 1);
+
+    } else if (reply->integer == 2) {
+        retry = ngx_max(ct->day + 86400 - now, 1);
+    }
+
+    handler = ct->handler;
+    data = ct->data;
+    ngx_free(ct);
+
+    handler(data, retry);
 }

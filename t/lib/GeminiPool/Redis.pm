@@ -27,7 +27,8 @@ package GeminiPool::Redis;
 #               cluster => "prefix=t160:",  # more directive parameters
 #               http => '...', server => '...', master => 1, workers => 2,
 #               no_cluster => 1,            # the same without the directive
-#               settings => {spare_sessions => ['int', 0]});
+#               settings => {spare_sessions => ['int', 0]},
+#               sql => ["INSERT INTO api_keys ..."]);   # before it starts
 #   $a->url('/v1/chat/completions');
 #
 # A gateway's database is t/tmp/<name>.db with the mock's first N
@@ -186,7 +187,12 @@ sub gateway {
     my $http = delete $o{http} // '';
     my $no = delete $o{no_cluster};
     my $settings = delete $o{settings} // {};
+    my $sql = delete $o{sql} // [];
     my $db = gateway_db("cluster-$name", $n);
+    for my $stmt (@$sql) {
+        system('sqlite3', $db, $stmt) == 0
+            or die "GeminiPool::Redis: $stmt failed\n";
+    }
     for my $k (sort keys %$settings) {
         my ($type, $v) = @{ $settings->{$k} };
         system('sqlite3', $db, "INSERT OR REPLACE INTO settings (key, type, "
