@@ -167,6 +167,29 @@ ngx_gp_cluster_cmd_t *ngx_gp_cluster_key_count(const u_char *hash,
     void *data);
 void ngx_gp_cluster_key_cancel(ngx_gp_cluster_cmd_t *cmd);
 
+/*
+ * The re-login lease of an account (relogin.c, in the helper): SET
+ * <prefix>lease:<name> <token> NX PX 30 s, renewed every 10 s while held;
+ * at the end kept NGX_GP_CLUSTER_LEASE_SETTLE s more (the result reaches
+ * the others first), then gone.  handler gets got = 1 when this gateway
+ * runs the login (also when Redis did not answer: then each gateway
+ * decides alone), 0 when another holds it (this one waits
+ * NGX_GP_CLUSTER_LEASE_WAIT s before it looks again).  NULL: not asked
+ * (no cluster, Redis down): run it.
+ */
+#define NGX_GP_CLUSTER_LEASE_TTL     30000
+#define NGX_GP_CLUSTER_LEASE_RENEW   10000
+#define NGX_GP_CLUSTER_LEASE_SETTLE  15000
+#define NGX_GP_CLUSTER_LEASE_WAIT    60
+#define NGX_GP_CLUSTER_LEASES        16
+
+typedef void (*ngx_gp_cluster_lease_pt)(void *data, ngx_uint_t got);
+
+ngx_gp_cluster_cmd_t *ngx_gp_cluster_lease_take(const u_char *name,
+    ngx_gp_cluster_lease_pt handler, void *data);
+void ngx_gp_cluster_lease_cancel(ngx_gp_cluster_cmd_t *cmd);
+void ngx_gp_cluster_lease_end(const u_char *name);
+
 /* after ngx_gp_zone_cooldown(): the other gateways get it */
 void ngx_gp_cluster_cooldown(const u_char *name, ngx_uint_t quota,
     time_t until, ngx_uint_t expired);

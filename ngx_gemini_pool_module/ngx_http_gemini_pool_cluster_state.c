@@ -21,6 +21,8 @@
  *                                    and :d:<day>, checked and counted
  *                                    by one Lua script (EVALSHA, loaded
  *                                    after each connection)
+ *   re-login leases                  SET <prefix>lease:<name> <token>
+ *                                    NX PX, renewed while held
  */
 
 
@@ -70,6 +72,28 @@ static const char  ngx_gp_cluster_count_lua[] =
 /* its SHA-1, from SCRIPT LOAD ("": not loaded, EVAL it) */
 static u_char  ngx_gp_cluster_count_sha[41];
 
+/* a lease asked for, and the leases this process holds */
+typedef struct {
+    ngx_gp_cluster_lease_pt   handler;
+    void                     *data;
+    u_char                    name[NGX_GP_NAME_LEN];
+} ngx_gp_cluster_asking_t;
+
+static u_char       ngx_gp_cluster_leases[NGX_GP_CLUSTER_LEASES]
+                                         [NGX_GP_NAME_LEN];
+static u_char       ngx_gp_cluster_token[128];
+static size_t       ngx_gp_cluster_token_len;
+static ngx_event_t  ngx_gp_cluster_renew_ev;
+static ngx_connection_t  ngx_gp_cluster_renew_dummy;
+
+/* KEYS[1]: the lease; ARGV: the token, its new life in ms */
+static const char  ngx_gp_cluster_lease_lua[] =
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then "
+    "return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0";
+
+static void ngx_gp_cluster_lease_done(void *data, redisReply *reply);
+static void ngx_gp_cluster_lease_renew(ngx_event_t *ev);
+static void ngx_gp_cluster_lease_expire(const u_char *name, ngx_msec_t ms);
 static void ngx_gp_cluster_script_load(void);
 static void ngx_gp_cluster_script_loaded(void *data, redisReply *reply);
 static void ngx_gp_cluster_key_counted(void *data, redisReply *reply);
@@ -78,9 +102,23 @@ static void ngx_gp_cluster_key_counted(void *data, redisReply *reply);
 ngx_int_t
 ngx_gp_cluster_state_init_process(ngx_cycle_t *cycle)
 {
+    u_char  *p;
+
     if (!ngx_gp_cluster_enabled()) {
         return NGX_OK;
     }
+
+    /* whose lease: this host and process, and a random part */
+    p = ngx_snprintf(ngx_gp_cluster_token, sizeof(ngx_gp_cluster_token),
+                     "%V/%P/%08xD%08xD", &cycle->hostname, ngx_pid,
+                     (uint32_t) ngx_random(), (uint32_t) ngx_random());
+    ngx_gp_cluster_token_len = p - ngx_gp_cluster_token;
+
+    ngx_gp_cluster_renew_dummy.fd = (ngx_socket_t) -1;
+    ngx_gp_cluster_renew_ev.handler = ngx_gp_cluster_lease_renew;
+    ngx_gp_cluster_renew_ev.data = &ngx_gp_cluster_renew_dummy;
+    ngx_gp_cluster_renew_ev.log = cycle->log;
+    ngx_gp_cluster_renew_ev.cancelable = 1;
 
     if (ngx_gp_cluster_subscribe("cooldown", ngx_gp_cluster_cooldown_msg)
         != NGX_OK
@@ -627,4 +665,178 @@ ngx_gp_cluster_key_counted(void *data, redisReply *reply)
     ngx_free(ct);
 
     handler(data, retry);
+}
+
+
+ngx_gp_cluster_cmd_t *
+ngx_gp_cluster_lease_take(const u_char *name, ngx_gp_cluster_lease_pt handler,
+    void *data)
+{
+    const char               *argv[6];
+    size_t                    argvlen[6];
+    ngx_gp_cluster_cmd_t     *cmd;
+    ngx_gp_cluster_asking_t  *a;
+    u_char                    key[64 + NGX_GP_NAME_LEN + 8], *p;
+    u_char                    ttl[NGX_INT_T_LEN];
+
+    if (!ngx_gp_cluster_up()) {
+        if (ngx_gp_cluster_enabled()) {
+            ngx_gp_cluster_fallback();
+        }
+
+        return NULL;
+    }
+
+    a = ngx_alloc(sizeof(ngx_gp_cluster_asking_t), ngx_cycle->log);
+    if (a == NULL) {
+        return NULL;
+    }
+
+    a->handler = handler;
+    a->data = data;
+    ngx_cpystrn(a->name, (u_char *) name, NGX_GP_NAME_LEN);
+
+    argv[0] = "SET";
+    argvlen[0] = 3;
+
+    p = ngx_snprintf(key, sizeof(key), "%Vlease:%s", ngx_gp_cluster_prefix(),
+                     name);
+    argv[1] = (char *) key;
+    argvlen[1] = p - key;
+
+    argv[2] = (char *) ngx_gp_cluster_token;
+    argvlen[2] = ngx_gp_cluster_token_len;
+    argv[3] = "NX";
+    argvlen[3] = 2;
+    argv[4] = "PX";
+    argvlen[4] = 2;
+
+    p = ngx_snprintf(ttl, sizeof(ttl), "%M",
+                     (ngx_msec_t) NGX_GP_CLUSTER_LEASE_TTL);
+    argv[5] = (char *) ttl;
+    argvlen[5] = p - ttl;
+
+    cmd = ngx_gp_cluster_command(6, argv, argvlen, NGX_GP_CLUSTER_WAIT,
+                                 ngx_gp_cluster_lease_done, a);
+    if (cmd == NULL) {
+        ngx_free(a);
+    }
+
+    return cmd;
+}
+
+
+void
+ngx_gp_cluster_lease_cancel(ngx_gp_cluster_cmd_t *cmd)
+{
+    ngx_free(ngx_gp_cluster_cancel(cmd));
+}
+
+
+/* "OK": ours; nil: another gateway's; no answer: run it here */
+
+static void
+ngx_gp_cluster_lease_done(void *data, redisReply *reply)
+{
+    ngx_gp_cluster_asking_t  *a = data;
+
+    ngx_uint_t                i, got;
+    ngx_gp_cluster_lease_pt   handler;
+
+    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
+        ngx_gp_cluster_fallback();
+        got = 1;
+
+    } else {
+        got = (reply->type == REDIS_REPLY_STATUS);
+    }
+
+    if (got && reply && reply->type == REDIS_REPLY_STATUS) {
+        for (i = 0; i < NGX_GP_CLUSTER_LEASES; i++) {
+            if (ngx_gp_cluster_leases[i][0] == '\0') {
+                ngx_cpystrn(ngx_gp_cluster_leases[i], a->name,
+                            NGX_GP_NAME_LEN);
+                break;
+            }
+        }
+
+        if (!ngx_gp_cluster_renew_ev.timer_set) {
+            ngx_add_timer(&ngx_gp_cluster_renew_ev,
+                          NGX_GP_CLUSTER_LEASE_RENEW);
+        }
+    }
+
+    handler = a->handler;
+    data = a->data;
+    ngx_free(a);
+
+    handler(data, got);
+}
+
+
+void
+ngx_gp_cluster_lease_end(const u_char *name)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < NGX_GP_CLUSTER_LEASES; i++) {
+        if (ngx_strcmp(ngx_gp_cluster_leases[i], name) == 0) {
+            ngx_gp_cluster_leases[i][0] = '\0';
+        }
+    }
+
+    ngx_gp_cluster_lease_expire(name, NGX_GP_CLUSTER_LEASE_SETTLE);
+}
+
+
+static void
+ngx_gp_cluster_lease_renew(ngx_event_t *ev)
+{
+    ngx_uint_t  i, held;
+
+    held = 0;
+
+    for (i = 0; i < NGX_GP_CLUSTER_LEASES; i++) {
+        if (ngx_gp_cluster_leases[i][0]) {
+            ngx_gp_cluster_lease_expire(ngx_gp_cluster_leases[i],
+                                        NGX_GP_CLUSTER_LEASE_TTL);
+            held++;
+        }
+    }
+
+    if (held) {
+        ngx_add_timer(ev, NGX_GP_CLUSTER_LEASE_RENEW);
+    }
+}
+
+
+/* the lease's life, when it is still this process's */
+
+static void
+ngx_gp_cluster_lease_expire(const u_char *name, ngx_msec_t ms)
+{
+    const char  *argv[6];
+    size_t       argvlen[6];
+    u_char       key[64 + NGX_GP_NAME_LEN + 8], t[NGX_INT_T_LEN], *p;
+
+    argv[0] = "EVAL";
+    argvlen[0] = 4;
+    argv[1] = ngx_gp_cluster_lease_lua;
+    argvlen[1] = sizeof(ngx_gp_cluster_lease_lua) - 1;
+    argv[2] = "1";
+    argvlen[2] = 1;
+
+    p = ngx_snprintf(key, sizeof(key), "%Vlease:%s", ngx_gp_cluster_prefix(),
+                     name);
+    argv[3] = (char *) key;
+    argvlen[3] = p - key;
+
+    argv[4] = (char *) ngx_gp_cluster_token;
+    argvlen[4] = ngx_gp_cluster_token_len;
+
+    p = ngx_snprintf(t, sizeof(t), "%M", ms);
+    argv[5] = (char *) t;
+    argvlen[5] = p - t;
+
+    (void) ngx_gp_cluster_command(6, argv, argvlen, 0, NULL, NULL);
 }

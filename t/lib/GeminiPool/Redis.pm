@@ -158,6 +158,18 @@ sub kill   { $_[0]->_signal_wait('KILL') }
 sub pause  { CORE::kill 'STOP', $_[0]{pid} if $_[0]{pid} }
 sub resume { CORE::kill 'CONT', $_[0]{pid} if $_[0]{pid} }
 
+# a statement on a gateway's database (sqlite3 with a busy timeout)
+sub sqlite {
+    my ($db, $stmt) = @_;
+    open my $fh, '-|', 'sqlite3', '-batch', '-cmd', '.timeout 5000', $db,
+         $stmt or die "sqlite3: $!";
+    local $/;
+    my $out = <$fh> // '';
+    close $fh;
+    $out =~ s/\s+\z//;
+    return $out;
+}
+
 # a database of its own with the mock's first N accounts
 sub gateway_db {
     my ($name, $n) = @_;
