@@ -676,7 +676,7 @@ ngx_gp_cluster_connect(ngx_gp_cluster_link_t *l)
 
     if (cc->db) {
         redisAsyncCommand(l->ac, ngx_gp_cluster_setup_done, "SELECT",
-                          "SELECT %ui", cc->db);
+                          "SELECT %d", (int) cc->db);
     }
 
     redisAsyncCommand(l->ac, ngx_gp_cluster_setup_done, NULL, "PING");
