@@ -48,6 +48,8 @@ typedef struct {
     time_t                             session_created;
 
     ngx_gp_key_t                       key;         /* id 0: none */
+    ngx_gp_cluster_cmd_t              *key_count;   /* Redis: in flight */
+    ngx_gp_cluster_cmd_t              *binding_get; /* Redis: in flight */
 
     /* for the variables and the call log */
     u_char                             account_name[NGX_GP_NAME_LEN];
@@ -118,6 +120,11 @@ typedef struct {
 
 
 static void ngx_gp_chat_cleanup(void *data);
+static void ngx_gp_chat_key_counted(void *data, time_t retry);
+static void ngx_gp_chat_prepare(ngx_gp_chat_ctx_t *ctx);
+static void ngx_gp_chat_remote(void *data, ngx_uint_t found);
+static void ngx_gp_chat_not_found(ngx_gp_chat_ctx_t *ctx);
+static void ngx_gp_chat_go(ngx_gp_chat_ctx_t *ctx);
 static void ngx_gp_chat_hash_call(ngx_md5_t *md5, ngx_gp_tool_call_t *c);
 static ngx_int_t ngx_gp_chat_tools_end(ngx_gp_chat_ctx_t *ctx);
 static ngx_int_t ngx_gp_chat_tools_links(ngx_gp_chat_ctx_t *ctx);
@@ -220,7 +227,7 @@ static void
 ngx_gp_chat_start(ngx_http_request_t *r, ngx_str_t *body,
     const ngx_gp_surface_t *surface)
 {
-    ngx_int_t               rc, fmt;
+    ngx_int_t               rc;
     ngx_str_t               name;
     ngx_gp_chat_ctx_t      *ctx;
     ngx_pool_cleanup_t     *cln;
@@ -337,6 +344,56 @@ ngx_gp_chat_start(ngx_http_request_t *r, ngx_str_t *body,
         return;
     }
 
+    /* several gateways: a key's limits are counted across them */
+    ctx->key_count = ngx_gp_cluster_key_count(ctx->key.hash, ctx->key.rpm,
+                                              ctx->key.rpd,
+                                              ngx_gp_chat_key_counted, ctx);
+    if (ctx->key_count) {
+        return;
+    }
+
+    ngx_gp_chat_prepare(ctx);
+}
+
+
+/* Redis's count of a limited key (retry > 0: over a limit, refused) */
+
+static void
+ngx_gp_chat_key_counted(void *data, time_t retry)
+{
+    ngx_gp_chat_ctx_t  *ctx = data;
+
+    ngx_connection_t    *c;
+    ngx_gp_oai_error_t   err;
+
+    ctx->key_count = NULL;
+    c = ctx->r->connection;
+
+    if (retry > 0) {
+        ngx_gp_oai_error_set(&err, NGX_HTTP_TOO_MANY_REQUESTS,
+                             "rate_limit_error", "rate_limit_exceeded", NULL,
+                             "Rate limit of this API key reached; try again "
+                             "in %d s", (int) retry);
+        ngx_gp_retry_after(ctx->r, retry);
+        ngx_gp_chat_error(ctx, &err);
+
+    } else {
+        ngx_gp_chat_prepare(ctx);
+    }
+
+    ngx_http_run_posted_requests(c);
+}
+
+
+static void
+ngx_gp_chat_prepare(ngx_gp_chat_ctx_t *ctx)
+{
+    ngx_int_t             fmt;
+    ngx_http_request_t   *r;
+    ngx_gp_oai_error_t    err;
+
+    r = ctx->r;
+
     fmt = ngx_gp_media_choose_format(r, ctx->req.image_format, &ctx->key);
 
     if (fmt == NGX_ERROR) {
@@ -369,15 +426,67 @@ ngx_gp_chat_start(ngx_http_request_t *r, ngx_str_t *body,
     ngx_gp_chat_keys(ctx);
 
     if (ctx->req.conversation_param && ngx_gp_chat_lost(ctx)) {
-        ngx_gp_oai_error_set(&err, NGX_HTTP_BAD_REQUEST,
-                             "invalid_request_error", "conversation_not_found",
-                             ctx->req.conversation_param,
-                             "'%s' names no conversation this API key can "
-                             "continue: unknown, expired or evicted",
-                             ctx->req.conversation_param);
-        ngx_gp_chat_error(ctx, &err);
+        /* several gateways: it may have started on another (one GET) */
+        ctx->binding_get = ngx_gp_cluster_binding_get(ctx->conv_key,
+                                                      ngx_gp_chat_remote,
+                                                      ctx);
+        if (ctx->binding_get == NULL) {
+            ngx_gp_chat_not_found(ctx);
+        }
+
         return;
     }
+
+    ngx_gp_chat_go(ctx);
+}
+
+
+/* the conversation another gateway bound (found: now in the zone) */
+
+static void
+ngx_gp_chat_remote(void *data, ngx_uint_t found)
+{
+    ngx_gp_chat_ctx_t  *ctx = data;
+
+    ngx_connection_t  *c;
+
+    ctx->binding_get = NULL;
+    c = ctx->r->connection;
+
+    if (found && !ngx_gp_chat_lost(ctx)) {
+        ngx_gp_chat_go(ctx);
+
+    } else {
+        ngx_gp_chat_not_found(ctx);
+    }
+
+    ngx_http_run_posted_requests(c);
+}
+
+
+static void
+ngx_gp_chat_not_found(ngx_gp_chat_ctx_t *ctx)
+{
+    ngx_gp_oai_error_t  err;
+
+    ngx_gp_oai_error_set(&err, NGX_HTTP_BAD_REQUEST,
+                         "invalid_request_error", "conversation_not_found",
+                         ctx->req.conversation_param,
+                         "'%s' names no conversation this API key can "
+                         "continue: unknown, expired or evicted",
+                         ctx->req.conversation_param);
+    ngx_gp_chat_error(ctx, &err);
+}
+
+
+static void
+ngx_gp_chat_go(ngx_gp_chat_ctx_t *ctx)
+{
+    ngx_int_t             rc;
+    ngx_http_request_t   *r;
+    ngx_gp_oai_error_t    err;
+
+    r = ctx->r;
 
     ctx->acct = ngx_palloc(r->pool, sizeof(ngx_gp_account_copy_t));
     if (ctx->acct == NULL) {
@@ -615,6 +724,16 @@ ngx_gp_chat_cleanup(void *data)
     ngx_gp_chat_ctx_t  *ctx = data;
 
     ngx_gp_chat_record(ctx);
+
+    if (ctx->key_count) {
+        ngx_gp_cluster_key_cancel(ctx->key_count);
+        ctx->key_count = NULL;
+    }
+
+    if (ctx->binding_get) {
+        ngx_gp_cluster_binding_cancel(ctx->binding_get);
+        ctx->binding_get = NULL;
+    }
 
     if (ctx->timer.timer_set) {
         ngx_del_timer(&ctx->timer);
@@ -1526,6 +1645,7 @@ ngx_gp_chat_fail(ngx_gp_chat_ctx_t *ctx, ngx_uint_t kind, long status,
 
     if (v.drop_session && ctx->bound && ctx->has_conv_key) {
         ngx_gp_zone_binding_delete(ctx->zone, ctx->conv_key);
+        ngx_gp_cluster_binding_delete(ctx->conv_key);
     }
 
     if (v.omit_model) {
@@ -1613,11 +1733,15 @@ ngx_gp_chat_bind(ngx_gp_chat_ctx_t *ctx)
         ngx_gp_chat_id_key(ctx, ctx->req.conversation_next, key);
         ngx_gp_zone_binding_set(ctx->zone, key, ctx->acct->id,
                                 ctx->session_created, ctx->session);
+        ngx_gp_cluster_binding_put(key, ctx->acct->name,
+                                   ctx->session_created, ctx->session);
     }
 
     if (ctx->by_id) {
         ngx_gp_zone_binding_set(ctx->zone, ctx->conv_key, ctx->acct->id,
                                 ctx->session_created, ctx->session);
+        ngx_gp_cluster_binding_put(ctx->conv_key, ctx->acct->name,
+                                   ctx->session_created, ctx->session);
         return;
     }
 
@@ -1625,9 +1749,12 @@ ngx_gp_chat_bind(ngx_gp_chat_ctx_t *ctx)
 
     ngx_gp_zone_binding_set(ctx->zone, key, ctx->acct->id,
                             ctx->session_created, ctx->session);
+    ngx_gp_cluster_binding_put(key, ctx->acct->name, ctx->session_created,
+                               ctx->session);
 
     if (ctx->has_conv_key) {
         ngx_gp_zone_binding_delete(ctx->zone, ctx->conv_key);
+        ngx_gp_cluster_binding_delete(ctx->conv_key);
     }
 }
 
