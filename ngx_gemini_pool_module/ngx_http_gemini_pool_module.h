@@ -36,6 +36,7 @@
 #include "ngx_http_gemini_pool_input.h"
 #include "ngx_http_gemini_pool_images.h"
 #include "ngx_http_gemini_pool_cfbed.h"
+#include "ngx_http_gemini_pool_confrec.h"
 #include "ngx_http_gemini_pool_responses.h"
 #include "ngx_http_gemini_pool_mail.h"
 #include "ngx_http_gemini_pool_bodies.h"

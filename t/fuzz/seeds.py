@@ -143,5 +143,14 @@ for b in literals(os.path.join(unit, 'test_tools.c')):
         if b.startswith(b'{') and b'"messages"' in b:
             put('fuzz_openai', b)
 
+# shared configuration records (t/unit/test_confrec.c)
+for b in literals(os.path.join(unit, 'test_confrec.c')):
+    if len(b) > 2:
+        put('fuzz_confrec', b)
+put('fuzz_confrec', b'3 {"kind":"key","key":"' + b'ab' * 32
+    + b'","origin":"0a","fp":"00112233aabbccdd","data":{"name":"k",'
+    b'"prefix":"sk-1","enabled":true,"expires_at":0,"models":"",'
+    b'"rpm":1,"rpd":2,"image_format":"","created_at":5}}')
+
 print('seeds:', {t: len(os.listdir(os.path.join(top, 'seeds', t)))
                  for t in sorted(os.listdir(os.path.join(top, 'seeds')))})
