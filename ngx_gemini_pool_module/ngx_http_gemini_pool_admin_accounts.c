@@ -490,6 +490,7 @@ ngx_gp_admin_status(ngx_gp_admin_t *a)
     ngx_gp_account_t *acc;
     u_char            proxy[NGX_GP_PROXY_LEN], masked[NGX_GP_PROXY_LEN];
 
+    ngx_gp_cluster_state_t             cl;
     ngx_http_gemini_pool_main_conf_t  *gmcf;
 
     gmcf = ngx_http_get_module_main_conf(a->r, ngx_http_gemini_pool_module);
@@ -513,8 +514,11 @@ ngx_gp_admin_status(ngx_gp_admin_t *a)
 
     (void) ngx_gp_mask_url((char *) proxy, masked, sizeof(masked));
 
+    ngx_gp_cluster_state(&cl);
+
     return ngx_gp_admin_json(a->r, NGX_HTTP_OK,
-                             json_pack("{s:s,s:b,s:{s:i,s:i},s:{s:b,s:s}}",
+                             json_pack("{s:s,s:b,s:{s:i,s:i},s:{s:b,s:s},"
+                                       "s:{s:b,s:b,s:I,s:s}}",
                                        "version", NGX_GP_VERSION,
                                        "demo", (int) gmcf->demo,
                                        "accounts", "total", (int) total,
@@ -522,7 +526,13 @@ ngx_gp_admin_status(ngx_gp_admin_t *a)
                                        "proxy", "enabled",
                                        (int) ngx_gp_setting_int(z,
                                                 NGX_GP_SET_PROXY_ENABLED),
-                                       "url", (char *) masked));
+                                       "url", (char *) masked,
+                                       "cluster",
+                                       "configured", (int) cl.configured,
+                                       "up", (int) (cl.configured && cl.up),
+                                       "since", (json_int_t) cl.since,
+                                       "last_error",
+                                       (char *) cl.last_error));
 }
 
 

@@ -298,7 +298,8 @@ ngx_gp_health_handler(ngx_http_request_t *r)
     total = sh->naccounts;
 
     /* each account: at most ~400 bytes of JSON, names escaped as \uXXXX */
-    len = 512 + (detail ? total * (400 + 6 * (NGX_GP_NAME_LEN + 128)) : 0);
+    len = 512 + 512 + 6 * NGX_GP_CLUSTER_ERROR_LEN
+          + (detail ? total * (400 + 6 * (NGX_GP_NAME_LEN + 128)) : 0);
 
     p = ngx_pnalloc(r->pool, len);
     if (p == NULL) {
@@ -345,6 +346,23 @@ ngx_gp_health_handler(ngx_http_request_t *r)
 
     if (gmcf->demo) {
         last = ngx_slprintf(last, p + len, ",\"demo\":true");
+    }
+
+    if (gmcf->cluster) {
+        /* Redis (cluster.c): down does not degrade, local state serves */
+        last = ngx_slprintf(last, p + len,
+                            ",\"cluster\":{\"up\":%s,\"since\":%T,"
+                            "\"transitions\":%uL,\"commands\":%uL,"
+                            "\"failures\":%uL,\"messages\":%uL,"
+                            "\"local_fallbacks\":%uL,\"last_error\":\"",
+                            sh->cluster.up ? "true" : "false",
+                            sh->cluster.since, sh->cluster.transitions,
+                            sh->cluster.commands, sh->cluster.failures,
+                            sh->cluster.messages,
+                            sh->cluster.local_fallbacks);
+        last = (u_char *) ngx_escape_json(last, sh->cluster.last_error,
+                                          ngx_strlen(sh->cluster.last_error));
+        last = ngx_slprintf(last, p + len, "\"}");
     }
 
     if (detail) {

@@ -49,6 +49,8 @@ ngx_gp_metrics_handler(ngx_http_request_t *r)
     ngx_gp_account_t  *a;
     ngx_gp_metrics_t   m;
 
+    ngx_gp_cluster_state_t  cl;
+
     static const char  *classes[] = { "0xx", "1xx", "2xx", "3xx", "4xx",
                                       "5xx" };
 
@@ -102,13 +104,13 @@ ngx_gp_metrics_handler(ngx_http_request_t *r)
 
     ngx_shmtx_unlock(&z->shpool->mutex);
 
-    start = ngx_pnalloc(r->pool, 8192);
+    start = ngx_pnalloc(r->pool, 8192 + 1024);
     if (start == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     p = start;
-    last = start + 8192;
+    last = start + 8192 + 1024;
 
     p = ngx_slprintf(p, last, "# HELP gemini_pool_requests_total Chat "
                      "completion requests by status class.\n"
@@ -191,6 +193,32 @@ ngx_gp_metrics_handler(ngx_http_request_t *r)
                      "gemini_pool_spare_sessions %uL\n",
                      m.spares_created, m.spares_used, m.spares_dropped,
                      spares);
+
+    ngx_gp_cluster_state(&cl);
+
+    if (cl.configured) {
+        p = ngx_slprintf(p, last,
+                         "# HELP gemini_pool_cluster_up Redis "
+                         "(gemini_pool_cluster) is reachable.\n"
+                         "# TYPE gemini_pool_cluster_up gauge\n"
+                         "gemini_pool_cluster_up %ui\n"
+                         "# HELP gemini_pool_cluster_transitions_total "
+                         "Redis went up or down.\n"
+                         "# TYPE gemini_pool_cluster_transitions_total "
+                         "counter\n"
+                         "gemini_pool_cluster_transitions_total %uL\n"
+                         "# HELP gemini_pool_cluster_total Redis commands "
+                         "sent, without an answer, pub/sub messages "
+                         "received, decisions taken locally because Redis "
+                         "was down.\n"
+                         "# TYPE gemini_pool_cluster_total counter\n"
+                         "gemini_pool_cluster_total{event=\"command\"} %uL\n"
+                         "gemini_pool_cluster_total{event=\"failure\"} %uL\n"
+                         "gemini_pool_cluster_total{event=\"message\"} %uL\n"
+                         "gemini_pool_cluster_total{event=\"local\"} %uL\n",
+                         cl.up, cl.transitions, cl.commands, cl.failures,
+                         cl.messages, cl.local_fallbacks);
+    }
 
     r->headers_out.status = NGX_HTTP_OK;
     r->headers_out.content_length_n = p - start;

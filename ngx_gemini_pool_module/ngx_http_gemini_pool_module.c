@@ -69,6 +69,13 @@ static ngx_command_t  ngx_http_gemini_pool_commands[] = {
       0,
       NULL },
 
+    { ngx_string("gemini_pool_cluster"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_gp_cluster_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("gemini_pool_database"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_str_slot,
@@ -909,6 +916,10 @@ ngx_http_gemini_pool_init_process(ngx_cycle_t *cycle)
     /* this process slot's last holder of requests in flight is gone */
     ngx_gp_zone_holder_start(gmcf->shm_zone->data);
 
+    if (ngx_gp_cluster_state_init_process(cycle) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return ngx_gp_helper_init_process(cycle);
 }
 
@@ -917,6 +928,7 @@ static void
 ngx_http_gemini_pool_exit_process(ngx_cycle_t *cycle)
 {
     ngx_gp_helper_exit_process(cycle);
+    ngx_gp_cluster_exit_process(cycle);
     ngx_gp_curl_exit_process(cycle);
     ngx_gp_store_close();
     ngx_gp_crypto_cleanup();

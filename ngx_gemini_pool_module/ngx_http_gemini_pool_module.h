@@ -94,6 +94,11 @@
 #include "ngx_http_gemini_pool_sync.h"
 
 
+/* ngx_http_gemini_pool_cluster.c: Redis, and its state in the zone */
+
+#include "ngx_http_gemini_pool_cluster.h"
+
+
 /* ngx_http_gemini_pool_zone.c: the shared zone's layout */
 
 /* a ready upstream session no conversation has used yet */
@@ -312,6 +317,7 @@ typedef struct {
     ngx_gp_holder_t          holders[NGX_GP_HOLDERS];
     uint64_t                 given_back;     /* requests of dead processes */
     ngx_gp_relogin_pool_t    relogin;        /* relogin.h */
+    ngx_gp_cluster_state_t   cluster;        /* cluster.h */
 } ngx_gp_shctx_t;
 
 /* a reload reuses a zone only when this build laid it out */
@@ -389,6 +395,8 @@ void ngx_gp_zone_jwt_store(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
     const char *jwt, time_t iat);
 void ngx_gp_zone_cooldown(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
     ngx_uint_t quota, time_t until, ngx_uint_t expired, const char *error);
+ngx_int_t ngx_gp_zone_cooldown_remote(ngx_gp_zone_t *z, const u_char *name,
+    size_t len, ngx_uint_t quota, time_t until, ngx_uint_t expired);
 ngx_int_t ngx_gp_zone_binding_get(ngx_gp_zone_t *z, u_char *key,
     int64_t *account_id, time_t *created, u_char *session);
 void ngx_gp_zone_binding_set(ngx_gp_zone_t *z, u_char *key,
@@ -484,6 +492,9 @@ struct ngx_http_gemini_pool_main_conf_s {
     ngx_gp_browser_conf_t    browser;
     ngx_str_t                signin_recipe;
     ngx_gp_recipe_t         *recipe;           /* NULL: none */
+
+    /* gemini_pool_cluster: NULL, no Redis */
+    ngx_gp_cluster_conf_t   *cluster;
 };
 
 typedef struct {

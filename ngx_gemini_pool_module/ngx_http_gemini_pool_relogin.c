@@ -427,6 +427,7 @@ ngx_gp_relogin_probe_failed(ngx_gp_upstream_t *u, ngx_gp_failure_t *f)
 
     ngx_gp_zone_cooldown(u->zone, &p->acct, NGX_GP_QUOTA_TEXT, 0, 1,
                          f->msg);
+    ngx_gp_cluster_cooldown(p->acct.name, NGX_GP_QUOTA_TEXT, 0, 1);
     ngx_gp_relogin_marked++;
 
     ngx_gp_relogin_probe_end(p);

@@ -719,6 +719,8 @@ ngx_gp_upstream_next(ngx_gp_upstream_t *u, ngx_gp_failure_t *f,
         if (v->until || v->expired) {
             ngx_gp_zone_cooldown(z, u->acct, v->quota, v->until,
                                  v->expired, f->msg);
+            ngx_gp_cluster_cooldown(u->acct->name, v->quota, v->until,
+                                    v->expired);
         }
 
         if (v->drop_spares) {

@@ -1018,6 +1018,64 @@ ngx_gp_zone_cooldown(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
 }
 
 
+/*
+ * A cooldown or the expired flag another gateway set (cluster mode): the
+ * account by name (rowids differ between gateways); NGX_OK when it
+ * changed something, NGX_DECLINED when it was already so or no account
+ * has that name.
+ */
+
+ngx_int_t
+ngx_gp_zone_cooldown_remote(ngx_gp_zone_t *z, const u_char *name,
+    size_t len, ngx_uint_t quota, time_t until, ngx_uint_t expired)
+{
+    ngx_int_t          rc;
+    ngx_uint_t         i;
+    ngx_gp_account_t  *acc;
+
+    if (quota >= NGX_GP_QUOTA_N || len == 0 || len >= NGX_GP_NAME_LEN) {
+        return NGX_DECLINED;
+    }
+
+    rc = NGX_DECLINED;
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+
+    for (i = 0; i < z->sh->naccounts; i++) {
+        acc = &z->sh->accounts[i];
+
+        if (acc->id == 0 || ngx_strncmp(acc->name, name, len) != 0
+            || acc->name[len] != '\0')
+        {
+            continue;
+        }
+
+        if (until > acc->cooldown_until[quota]) {
+            acc->cooldown_until[quota] = until;
+            rc = NGX_OK;
+        }
+
+        if (expired && !acc->cookie_expired) {
+            acc->relogin.expired_since = ngx_time();
+            z->sh->relogin.expired_gen++;
+            acc->cookie_expired = 1;
+            acc->jwt[0] = '\0';
+            rc = NGX_OK;
+        }
+
+        if (rc == NGX_OK) {
+            acc->state_gen++;
+        }
+
+        break;
+    }
+
+    ngx_shmtx_unlock(&z->shpool->mutex);
+
+    return rc;
+}
+
+
 ngx_int_t
 ngx_gp_zone_model(ngx_gp_zone_t *z, ngx_str_t *name, ngx_gp_model_t *m)
 {
