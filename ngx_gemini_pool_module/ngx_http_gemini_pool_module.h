@@ -97,6 +97,7 @@
 /* ngx_http_gemini_pool_cluster.c: Redis, and its state in the zone */
 
 #include "ngx_http_gemini_pool_cluster.h"
+#include "ngx_http_gemini_pool_cluster_config.h"
 
 
 /* ngx_http_gemini_pool_zone.c: the shared zone's layout */
