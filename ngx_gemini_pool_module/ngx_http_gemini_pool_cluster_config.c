@@ -35,7 +35,14 @@
 #define NGX_GP_CCF_TOPIC       "config"
 
 
+/*
+ * A write: the next version, the record under it, its version on the
+ * channel.  ARGV[3] "1": a bulk copy of a new epoch, written only where
+ * Redis has no record of that key (0 then).
+ */
 static const char  ngx_gp_ccf_script[] =
+    "if ARGV[3] == '1' and redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 "
+    "then return 0 end "
     "local v = redis.call('INCR', KEYS[1]) "
     "redis.call('HSET', KEYS[2], ARGV[1], v .. ' ' .. ARGV[2]) "
     "redis.call('PUBLISH', KEYS[3], v) "
@@ -508,7 +515,9 @@ ngx_gp_ccf_cmp(const void *a, const void *b)
 
 /*
  * One kind's hash: the records newer than what was applied, oldest
- * first, in one transaction.
+ * first, in one transaction.  A bulk copy (a new epoch's) does not
+ * undo a change made here that waits to be published: that change is
+ * newer, and it goes to Redis after this pull.
  */
 
 static ngx_int_t
@@ -517,7 +526,7 @@ ngx_gp_ccf_apply_all(redisReply *reply)
     char               err[128];
     int64_t            seq;
     ngx_int_t          rc;
-    ngx_uint_t         i, n;
+    ngx_uint_t         i, n, pending;
     ngx_log_t         *log;
     redisReply        *v;
     ngx_gp_confrec_t  *recs, *r;
@@ -598,6 +607,19 @@ ngx_gp_ccf_apply_all(redisReply *reply)
 
     for (i = 0; rc == NGX_OK && i < n; i++) {
         r = &recs[i];
+
+        if (r->bulk) {
+            if (ngx_gp_store_cluster_pending(r->kind, r->key, &pending, log)
+                != NGX_OK)
+            {
+                rc = NGX_ERROR;
+                break;
+            }
+
+            if (pending) {
+                continue;
+            }
+        }
 
         if (ngx_gp_store_cluster_seq(&seq, log) != NGX_OK) {
             rc = NGX_ERROR;
@@ -985,14 +1007,14 @@ ngx_gp_ccf_key(ngx_gp_confrec_t *r, ngx_log_t *log)
 static void
 ngx_gp_ccf_publish(void)
 {
-    int          kind;
+    int          kind, bulk;
     char        *rec, err[128], version[128], hash[128], channel[128];
     char         suffix[32];
-    size_t       len[8];
+    size_t       len[9];
     json_t      *list, *item, *data;
     ngx_uint_t   i, n;
     ngx_log_t   *log;
-    const char  *key, *argv[8];
+    const char  *key, *argv[9];
 
     log = ngx_cycle->log;
 
@@ -1021,6 +1043,7 @@ ngx_gp_ccf_publish(void)
         kind = ngx_gp_confrec_kind(json_string_value(json_object_get(item,
                                                                 "kind")));
         key = json_string_value(json_object_get(item, "key"));
+        bulk = json_is_true(json_object_get(item, "bulk"));
 
         if (kind < 0 || key == NULL || key[0] == '\0') {
             continue;
@@ -1032,7 +1055,8 @@ ngx_gp_ccf_publish(void)
         }
 
         rec = ngx_gp_confrec_encode(kind, key, ngx_gp_ccf.node,
-                                    ngx_gp_ccf.fp, data, err, sizeof(err));
+                                    ngx_gp_ccf.fp, bulk, data, err,
+                                    sizeof(err));
         json_decref(data);
 
         if (rec == NULL) {
@@ -1056,13 +1080,14 @@ ngx_gp_ccf_publish(void)
                                   sizeof(channel));
         argv[6] = key;
         argv[7] = rec;
+        argv[8] = bulk ? "1" : "0";
 
-        for (n = 0; n < 8; n++) {
+        for (n = 0; n < 9; n++) {
             len[n] = (n == 1) ? sizeof(ngx_gp_ccf_script) - 1
                               : ngx_strlen(argv[n]);
         }
 
-        if (ngx_gp_cluster_command(8, argv, len, NGX_GP_CCF_TIMEOUT,
+        if (ngx_gp_cluster_command(9, argv, len, NGX_GP_CCF_TIMEOUT,
                                    ngx_gp_ccf_published, &ngx_gp_ccf)
             == NULL)
         {

@@ -275,7 +275,7 @@ ngx_gp_confrec_check(int kind, const char *key, json_t *data, char *err,
 
 char *
 ngx_gp_confrec_encode(int kind, const char *key, const char *origin,
-    const char *fp, json_t *data, char *err, size_t errlen)
+    const char *fp, int bulk, json_t *data, char *err, size_t errlen)
 {
     char    *p;
     json_t  *o;
@@ -300,9 +300,9 @@ ngx_gp_confrec_encode(int kind, const char *key, const char *origin,
         return NULL;
     }
 
-    o = json_pack("{s:s,s:s,s:s,s:s,s:O}",
+    o = json_pack("{s:s,s:s,s:s,s:s,s:b,s:O}",
                   "kind", ngx_gp_confrec_kinds[kind], "key", key,
-                  "origin", origin, "fp", fp,
+                  "origin", origin, "fp", fp, "bulk", bulk ? 1 : 0,
                   "data", data ? data : json_null());
     if (o == NULL) {
         (void) ngx_gp_confrec_error(err, errlen, "bad record%s", NULL);
@@ -331,7 +331,7 @@ ngx_gp_confrec_parse(const char *p, size_t len, ngx_gp_confrec_t *r,
     char *err, size_t errlen)
 {
     size_t        i;
-    json_t       *doc, *v, *data;
+    json_t       *doc, *v, *data, *bulk;
     int64_t       version;
     const char   *key, *origin, *fp, *kind;
     json_error_t  e;
@@ -377,15 +377,16 @@ ngx_gp_confrec_parse(const char *p, size_t len, ngx_gp_confrec_t *r,
     key = json_string_value(json_object_get(doc, "key"));
     origin = json_string_value(json_object_get(doc, "origin"));
     fp = json_string_value(json_object_get(doc, "fp"));
+    bulk = json_object_get(doc, "bulk");
     v = json_object_get(doc, "data");
 
     if (kind == NULL || key == NULL || origin == NULL || fp == NULL
-        || v == NULL)
+        || !json_is_boolean(bulk) || v == NULL)
     {
         json_decref(doc);
         return ngx_gp_confrec_error(err, errlen, "\"kind\", \"key\", "
-                                    "\"origin\", \"fp\" and \"data\" are "
-                                    "needed%s", NULL);
+                                    "\"origin\", \"fp\", \"bulk\" and "
+                                    "\"data\" are needed%s", NULL);
     }
 
     r->kind = ngx_gp_confrec_kind(kind);
@@ -416,6 +417,7 @@ ngx_gp_confrec_parse(const char *p, size_t len, ngx_gp_confrec_t *r,
     r->key = key;
     r->origin = origin;
     r->fp = fp;
+    r->bulk = json_is_true(bulk);
     r->data = data;
     r->doc = doc;
 

@@ -8,9 +8,11 @@
  *
  * The value of the record's field in the kind's hash is
  * "<version> <json>", the version given by Redis when it was written;
- * the JSON is {"kind","key","origin","fp","data"}: origin the writing
- * gateway's id, fp the fingerprint of the secret key that sealed it,
- * data the record's fields (null: deleted).
+ * the JSON is {"kind","key","origin","fp","bulk","data"}: origin the
+ * writing gateway's id, fp the fingerprint of the secret key that sealed
+ * it, bulk true for a copy published again in a new epoch (not a change:
+ * it never overwrites a record, nor a change waiting on a gateway), data
+ * the record's fields (null: deleted).
  *
  * Pure C over jansson: no nginx, no I/O.
  */
@@ -43,6 +45,7 @@ typedef struct {
     const char      *key;
     const char      *origin;
     const char      *fp;
+    int              bulk;
     json_t          *data;        /* NULL: a tombstone */
     json_t          *doc;         /* owns the strings above */
 } ngx_gp_confrec_t;
@@ -58,7 +61,7 @@ int ngx_gp_confrec_kind(const char *name);
  * a reason in err.
  */
 char *ngx_gp_confrec_encode(int kind, const char *key, const char *origin,
-    const char *fp, json_t *data, char *err, size_t errlen);
+    const char *fp, int bulk, json_t *data, char *err, size_t errlen);
 
 /*
  * A record as Redis keeps it, "<version> <json>" (or the JSON alone:

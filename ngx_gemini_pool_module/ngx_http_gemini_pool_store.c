@@ -173,7 +173,8 @@ static const char  *ngx_gp_migrations[] = {
     "CREATE TABLE config_changes ("
     "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
     "  kind TEXT NOT NULL,"
-    "  key TEXT NOT NULL"
+    "  key TEXT NOT NULL,"
+    "  bulk INTEGER NOT NULL DEFAULT 0"
     ");"
     "CREATE TABLE config_meta ("
     "  key TEXT PRIMARY KEY,"
@@ -233,13 +234,14 @@ static const char  *ngx_gp_migrations[] = {
     "CREATE TRIGGER config_key_del AFTER DELETE ON api_keys BEGIN"
     "  INSERT INTO config_changes (kind, key) VALUES ('key', OLD.key_hash);"
     "END;"
-    "INSERT INTO config_changes (kind, key)"
-    "  SELECT 'account', uid FROM accounts;"
-    "INSERT INTO config_changes (kind, key) SELECT 'model', name FROM models;"
-    "INSERT INTO config_changes (kind, key)"
-    "  SELECT 'setting', key FROM settings;"
-    "INSERT INTO config_changes (kind, key)"
-    "  SELECT 'key', key_hash FROM api_keys;",
+    "INSERT INTO config_changes (kind, key, bulk)"
+    "  SELECT 'account', uid, 1 FROM accounts;"
+    "INSERT INTO config_changes (kind, key, bulk)"
+    "  SELECT 'model', name, 1 FROM models;"
+    "INSERT INTO config_changes (kind, key, bulk)"
+    "  SELECT 'setting', key, 1 FROM settings;"
+    "INSERT INTO config_changes (kind, key, bulk)"
+    "  SELECT 'key', key_hash, 1 FROM api_keys;",
 
     NULL
 };

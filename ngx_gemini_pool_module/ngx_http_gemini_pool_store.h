@@ -289,6 +289,8 @@ ngx_int_t ngx_gp_store_cluster_mark_all(ngx_log_t *log);
 ngx_int_t ngx_gp_store_cluster_seq(int64_t *seq, ngx_log_t *log);
 ngx_int_t ngx_gp_store_cluster_applied(int64_t seq, int kind,
     const char *key, ngx_log_t *log);
+ngx_int_t ngx_gp_store_cluster_pending(int kind, const char *key,
+    ngx_uint_t *pending, ngx_log_t *log);
 ngx_int_t ngx_gp_store_cluster_account(const char *uid, const char *ses,
     int64_t *id, ngx_uint_t *same, ngx_log_t *log);
 ngx_int_t ngx_gp_store_cluster_set_uid(int64_t id, const char *uid,

@@ -282,7 +282,8 @@ ngx_gp_store_cluster_record(int kind, const char *key, json_t **data,
 
 /*
  * The records changed here and not yet published, oldest first, at most
- * n: [{"kind","key"}], one per record; *last: the newest change among
+ * n: [{"kind","key","bulk"}], one per record (bulk: only copies of a
+ * new epoch, no change made here); *last: the newest change among
  * them (ngx_gp_store_cluster_published() after they are in Redis).
  */
 
@@ -298,9 +299,10 @@ ngx_gp_store_cluster_changes(ngx_uint_t n, int64_t *last, ngx_log_t *log)
     db = ngx_gp_store_db(log);
 
     if (db == NULL
-        || ngx_gp_store_prepare(db, "SELECT kind, key, max(seq) AS s "
-                                "FROM config_changes GROUP BY kind, key "
-                                "ORDER BY s LIMIT ?", &st, log)
+        || ngx_gp_store_prepare(db, "SELECT kind, key, max(seq) AS s, "
+                                "min(bulk) FROM config_changes "
+                                "GROUP BY kind, key ORDER BY s LIMIT ?", &st,
+                                log)
            != NGX_OK)
     {
         return NULL;
@@ -311,8 +313,9 @@ ngx_gp_store_cluster_changes(ngx_uint_t n, int64_t *last, ngx_log_t *log)
     list = json_array();
 
     while (list && sqlite3_step(st) == SQLITE_ROW) {
-        o = json_pack("{s:s,s:s}", "kind", ngx_gp_store_cl_text(st, 0),
-                      "key", ngx_gp_store_cl_text(st, 1));
+        o = json_pack("{s:s,s:s,s:b}", "kind", ngx_gp_store_cl_text(st, 0),
+                      "key", ngx_gp_store_cl_text(st, 1),
+                      "bulk", sqlite3_column_int(st, 3));
 
         if (o == NULL || json_array_append_new(list, o) != 0) {
             json_decref(list);
@@ -353,7 +356,11 @@ ngx_gp_store_cluster_published(int64_t last, ngx_log_t *log)
 }
 
 
-/* Redis lost the configuration: every record is to be published again */
+/*
+ * A new epoch (Redis restarted empty, or this database's first contact):
+ * every record is to be published again, as a bulk copy, which fills in
+ * what Redis lacks and never overwrites what it has
+ */
 
 ngx_int_t
 ngx_gp_store_cluster_mark_all(ngx_log_t *log)
@@ -363,14 +370,14 @@ ngx_gp_store_cluster_mark_all(ngx_log_t *log)
     db = ngx_gp_store_db(log);
 
     if (db == NULL
-        || sqlite3_exec(db, "INSERT INTO config_changes (kind, key) "
-                        "SELECT 'account', uid FROM accounts;"
-                        "INSERT INTO config_changes (kind, key) "
-                        "SELECT 'model', name FROM models;"
-                        "INSERT INTO config_changes (kind, key) "
-                        "SELECT 'setting', key FROM settings;"
-                        "INSERT INTO config_changes (kind, key) "
-                        "SELECT 'key', key_hash FROM api_keys;",
+        || sqlite3_exec(db, "INSERT INTO config_changes (kind, key, bulk) "
+                        "SELECT 'account', uid, 1 FROM accounts;"
+                        "INSERT INTO config_changes (kind, key, bulk) "
+                        "SELECT 'model', name, 1 FROM models;"
+                        "INSERT INTO config_changes (kind, key, bulk) "
+                        "SELECT 'setting', key, 1 FROM settings;"
+                        "INSERT INTO config_changes (kind, key, bulk) "
+                        "SELECT 'key', key_hash, 1 FROM api_keys;",
                         NULL, NULL, NULL)
            != SQLITE_OK)
     {
@@ -443,6 +450,39 @@ ngx_gp_store_cluster_applied(int64_t seq, int kind, const char *key,
     sqlite3_bind_text(st, 3, key, -1, SQLITE_TRANSIENT);
 
     return ngx_gp_store_run(st, NULL, log);
+}
+
+
+/* a change of the record made here waits (not a new epoch's copy) */
+
+ngx_int_t
+ngx_gp_store_cluster_pending(int kind, const char *key, ngx_uint_t *pending,
+    ngx_log_t *log)
+{
+    sqlite3       *db;
+    sqlite3_stmt  *st;
+
+    *pending = 0;
+
+    db = ngx_gp_store_db(log);
+
+    if (db == NULL
+        || ngx_gp_store_prepare(db, "SELECT 1 FROM config_changes WHERE "
+                                "kind = ? AND key = ? AND bulk = 0 LIMIT 1",
+                                &st, log)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    sqlite3_bind_text(st, 1, ngx_gp_confrec_kind_name(kind), -1,
+                      SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, key, -1, SQLITE_TRANSIENT);
+
+    *pending = (sqlite3_step(st) == SQLITE_ROW);
+    sqlite3_finalize(st);
+
+    return NGX_OK;
 }
 
 

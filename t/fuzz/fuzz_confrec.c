@@ -37,14 +37,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(r.key != NULL && r.key[0] != '\0');
     FUZZ_CHECK(r.version >= 0);
 
-    p = ngx_gp_confrec_encode(r.kind, r.key, r.origin, r.fp, r.data, err,
-                              sizeof(err));
+    p = ngx_gp_confrec_encode(r.kind, r.key, r.origin, r.fp, r.bulk, r.data,
+                              err, sizeof(err));
     FUZZ_CHECK(p != NULL);
 
     FUZZ_CHECK(ngx_gp_confrec_parse(p, strlen(p), &back, err, sizeof(err))
                == 0);
     FUZZ_CHECK(back.kind == r.kind);
     FUZZ_CHECK(strcmp(back.key, r.key) == 0);
+    FUZZ_CHECK(back.bulk == r.bulk);
     FUZZ_CHECK((back.data == NULL) == (r.data == NULL));
     FUZZ_CHECK(back.data == NULL || json_equal(back.data, r.data));
 

@@ -148,7 +148,8 @@ for b in literals(os.path.join(unit, 'test_confrec.c')):
     if len(b) > 2:
         put('fuzz_confrec', b)
 put('fuzz_confrec', b'3 {"kind":"key","key":"' + b'ab' * 32
-    + b'","origin":"0a","fp":"00112233aabbccdd","data":{"name":"k",'
+    + b'","origin":"0a","fp":"00112233aabbccdd","bulk":true,'
+    b'"data":{"name":"k",'
     b'"prefix":"sk-1","enabled":true,"expires_at":0,"models":"",'
     b'"rpm":1,"rpd":2,"image_format":"","created_at":5}}')
 

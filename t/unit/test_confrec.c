@@ -44,8 +44,8 @@ test_roundtrip(void **state)
     assert_non_null(sealed);
 
     data = account(sealed);
-    p = ngx_gp_confrec_encode(NGX_GP_CONFREC_ACCOUNT, UID, "ab12", FP, data,
-                              err, sizeof(err));
+    p = ngx_gp_confrec_encode(NGX_GP_CONFREC_ACCOUNT, UID, "ab12", FP, 0,
+                              data, err, sizeof(err));
     assert_non_null(p);
 
     /* as Redis keeps it: the version first */
@@ -57,6 +57,7 @@ test_roundtrip(void **state)
     assert_string_equal(r.key, UID);
     assert_string_equal(r.origin, "ab12");
     assert_string_equal(r.fp, FP);
+    assert_int_equal(r.bulk, 0);
     assert_non_null(r.data);
     assert_true(json_equal(r.data, data));
 
@@ -85,12 +86,13 @@ test_tombstone(void **state)
     char              *p, err[128];
     ngx_gp_confrec_t   r;
 
-    p = ngx_gp_confrec_encode(NGX_GP_CONFREC_KEY, HASH, "ab", FP, NULL, err,
-                              sizeof(err));
+    p = ngx_gp_confrec_encode(NGX_GP_CONFREC_KEY, HASH, "ab", FP, 1, NULL,
+                              err, sizeof(err));
     assert_non_null(p);
     assert_int_equal(ngx_gp_confrec_parse(p, strlen(p), &r, err,
                                           sizeof(err)), 0);
     assert_int_equal(r.kind, NGX_GP_CONFREC_KEY);
+    assert_int_equal(r.bulk, 1);
     assert_null(r.data);
     ngx_gp_confrec_free(&r);
     free(p);
@@ -111,8 +113,8 @@ test_plaintext_refused(void **state)
 
     /* a cookie in clear is never written to Redis */
     data = account("COOKIE");
-    p = ngx_gp_confrec_encode(NGX_GP_CONFREC_ACCOUNT, UID, "ab", FP, data,
-                              err, sizeof(err));
+    p = ngx_gp_confrec_encode(NGX_GP_CONFREC_ACCOUNT, UID, "ab", FP, 0,
+                              data, err, sizeof(err));
     assert_null(p);
     assert_string_equal(err, "\"secure_c_ses\" is not sealed");
     json_decref(data);
@@ -120,7 +122,7 @@ test_plaintext_refused(void **state)
     /* nor a secret setting */
     data = json_pack("{s:s,s:b}", "value", "sk-123", "secret", 1);
     p = ngx_gp_confrec_encode(NGX_GP_CONFREC_SETTING, "image_host_token",
-                              "ab", FP, data, err, sizeof(err));
+                              "ab", FP, 0, data, err, sizeof(err));
     assert_null(p);
     assert_string_equal(err, "\"value\" is not sealed");
     json_decref(data);
@@ -128,7 +130,7 @@ test_plaintext_refused(void **state)
     /* a plain one is fine */
     data = json_pack("{s:s,s:b}", "value", "30", "secret", 0);
     p = ngx_gp_confrec_encode(NGX_GP_CONFREC_SETTING, "cooldown_text",
-                              "ab", FP, data, err, sizeof(err));
+                              "ab", FP, 0, data, err, sizeof(err));
     assert_non_null(p);
     free(p);
     json_decref(data);
@@ -154,7 +156,7 @@ bad(const char *text, const char *reason)
 
 #define REC(kind, key, data)                                                 \
     "{\"kind\":\"" kind "\",\"key\":\"" key "\",\"origin\":\"ab\","          \
-    "\"fp\":\"" FP "\",\"data\":" data "}"
+    "\"fp\":\"" FP "\",\"bulk\":false,\"data\":" data "}"
 
 #define MODEL                                                                \
     "{\"model_id\":\"m\",\"kind\":\"text\",\"account\":\"\","                \
@@ -182,6 +184,8 @@ test_malformed(void **state)
     bad("1234567890123456789 {}", "bad version");
     bad("7 [1]", "not an object");
     bad("7 {\"kind\":\"model\"}", "are needed");
+    bad("{\"kind\":\"model\",\"key\":\"m\",\"origin\":\"ab\",\"fp\":\"" FP
+        "\",\"bulk\":1,\"data\":null}", "are needed");
     bad(REC("models", "m1", MODEL), "unknown kind");
     bad(REC("model", "", MODEL), "bad key");
     bad(REC("account", "xyz", "null"), "bad account key");
@@ -202,9 +206,9 @@ test_malformed(void **state)
             "\"aliases\":\"\",\"extra\":1}"), "unknown field \"extra\"");
     bad(REC("model", "m\\u0000x", MODEL), "not JSON");
     bad("{\"kind\":\"model\",\"key\":\"m\",\"origin\":\"AB\",\"fp\":\"" FP
-        "\",\"data\":null}", "bad origin");
+        "\",\"bulk\":false,\"data\":null}", "bad origin");
     bad("{\"kind\":\"model\",\"key\":\"m\",\"origin\":\"ab\",\"fp\":\"1\","
-        "\"data\":null}", "bad origin or fingerprint");
+        "\"bulk\":false,\"data\":null}", "bad origin or fingerprint");
     bad("{\"kind\":\"model\",\"kind\":\"model\"}", "not JSON");
 }
 
