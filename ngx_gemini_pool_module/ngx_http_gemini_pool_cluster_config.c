@@ -608,17 +608,24 @@ ngx_gp_ccf_apply_all(redisReply *reply)
     for (i = 0; rc == NGX_OK && i < n; i++) {
         r = &recs[i];
 
-        if (r->bulk) {
-            if (ngx_gp_store_cluster_pending(r->kind, r->key, &pending, log)
-                != NGX_OK)
-            {
-                rc = NGX_ERROR;
-                break;
-            }
+        if (ngx_gp_store_cluster_pending(r->kind, r->key, &pending, log)
+            != NGX_OK)
+        {
+            rc = NGX_ERROR;
+            break;
+        }
 
-            if (pending) {
-                continue;
-            }
+        if (pending && r->bulk) {
+            continue;
+        }
+
+        if (pending) {
+            ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                          "gemini pool: cluster: a change of the %s \"%s\" "
+                          "made here and not yet in Redis gives way to a "
+                          "newer one there, from gateway %s",
+                          ngx_gp_confrec_kind_name(r->kind), r->key,
+                          r->origin);
         }
 
         if (ngx_gp_store_cluster_seq(&seq, log) != NGX_OK) {

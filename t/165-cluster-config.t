@@ -16,6 +16,7 @@ use Time::HiRes qw(time sleep);
 use GeminiPool ':plain';
 use GeminiPool::Server;
 use GeminiPool::Redis;
+use GeminiPool::Valgrind;
 
 my $SECRET = 'test-admin-secret-cluster-165';
 $ENV{ADMIN_SECRET_KEY} = $SECRET;
@@ -64,7 +65,11 @@ sub keyed {
         . "    }\n");
 }
 
-my %nospare = (settings => {spare_sessions => ['int', 0]});
+# (scripts/test --valgrind: the gateways under valgrind, every wait longer)
+GeminiPool::Valgrind::wrap('165');
+my $S = $GeminiPool::Valgrind::SLOW;
+my %nospare = (settings => {spare_sessions => ['int', 0]},
+               GeminiPool::Valgrind::options());
 my $redis = GeminiPool::Redis->new(name => '165')->start;
 
 mock_post('/__mock/reset');
@@ -74,7 +79,7 @@ ok($mock, 'the mock has acc4');
 # A with three accounts publishes its configuration
 my ($pa, %ka) = keyed();
 my $A = $redis->gateway(name => '165-a', %nospare, %ka);
-ok(wait_for(5, sub { ($redis->cli('HLEN', 'gp:config:account') // 0) == 3 }),
+ok(wait_for(5 * $S, sub { ($redis->cli('HLEN', 'gp:config:account') // 0) == 3 }),
    'A: its 3 accounts in Redis') or diag $A->error_log_text;
 like($redis->cli('GET', 'gp:config:epoch'), qr/^[0-9a-f]{32}$/,
      'Redis: the epoch');
@@ -89,7 +94,7 @@ unlike($all, qr/\Q$acc1->{secure_c_ses}\E/, 'Redis: no cookie in clear');
 # B, with an empty database, joins and serves A's accounts
 my ($pb, %kb) = keyed();
 my $B = $redis->gateway(name => '165-b', accounts => 0, %nospare, %kb);
-ok(wait_for(5, sub { keys %{ accounts($B) } == 3 }),
+ok(wait_for(5 * $S, sub { keys %{ accounts($B) } == 3 }),
    'B (empty database): A\'s 3 accounts') or diag $B->error_log_text;
 is(chat_on($B->url('/v1/chat/completions'), 'on B')->{status}, 200,
    'B: serves a chat with them');
@@ -102,7 +107,7 @@ my ($st, $j) = admin($A, 'POST', '/api/accounts', {
     csesidx => $mock->{csesidx}, secure_c_ses => $mock->{secure_c_ses},
     host_c_oses => $mock->{host_c_oses}});
 is($st, 201, 'A: acc4 added') or diag explain $j;
-ok(wait_for(5, sub { accounts($B)->{acc4} }), 'B: acc4 arrives');
+ok(wait_for(5 * $S, sub { accounts($B)->{acc4} }), 'B: acc4 arrives');
 
 # only acc4 left enabled (disabled on A): B's chat goes to acc4
 for my $n (qw(acc1 acc2 acc3)) {
@@ -110,7 +115,7 @@ for my $n (qw(acc1 acc2 acc3)) {
     is((admin($A, 'POST', "/api/accounts/$i/toggle"))[0], 200,
        "A: $n disabled");
 }
-ok(wait_for(5, sub { my $a = accounts($B);
+ok(wait_for(5 * $S, sub { my $a = accounts($B);
                      !$a->{acc1}{enabled} && !$a->{acc2}{enabled}
                      && !$a->{acc3}{enabled} }),
    'B: acc1..acc3 disabled too');
@@ -123,7 +128,7 @@ is_deeply([keys %{ mock_stats()->{counts}{streamAssist} || {} }], ['acc4'],
 # a setting changed on A applies on B
 ($st) = admin($A, 'PUT', '/api/settings', {cooldown_server_error => 77});
 is($st, 200, 'A: cooldown_server_error 77');
-ok(wait_for(5, sub { (admin($B, 'GET', '/api/settings') || {})
+ok(wait_for(5 * $S, sub { (admin($B, 'GET', '/api/settings') || {})
                      ->{settings}{cooldown_server_error}{value} == 77 }),
    'B: cooldown_server_error 77');
 
@@ -133,7 +138,7 @@ is($st, 201, 'A: a key made');
 my ($key, $kid) = ($j->{key}, $j->{id});
 is(chat_on("http://127.0.0.1:$pb/v1/chat/completions", 'no key')
    ->{status}, 401, 'B: /v1 needs a key');
-ok(wait_for(5, sub { chat_on("http://127.0.0.1:$pb/v1/chat/completions",
+ok(wait_for(5 * $S, sub { chat_on("http://127.0.0.1:$pb/v1/chat/completions",
                              'keyed', $key)->{status} == 200 }),
    'B: the key made on A works');
 like($redis->cli('HGETALL', 'gp:config:key'), qr/"name":"shared"/,
@@ -141,7 +146,7 @@ like($redis->cli('HGETALL', 'gp:config:key'), qr/"name":"shared"/,
 unlike($redis->cli('HGETALL', 'gp:config:key'), qr/\Q$key\E/,
        '... not the key itself');
 is((admin($A, 'POST', "/api/keys/$kid/revoke"))[0], 200, 'A: key revoked');
-ok(wait_for(5, sub { chat_on("http://127.0.0.1:$pb/v1/chat/completions",
+ok(wait_for(5 * $S, sub { chat_on("http://127.0.0.1:$pb/v1/chat/completions",
                              'revoked', $key)->{status} == 401 }),
    'B: the key revoked on A stops');
 
@@ -155,7 +160,7 @@ my $i4 = accounts($A)->{acc4}{index};
 is($st, 200, 'A: acc4\'s new cookies saved') or diag explain $j;
 my $b4 = accounts($B)->{acc4}{index};
 my $tested;
-ok(wait_for(5, sub {
+ok(wait_for(5 * $S, sub {
        $tested = admin($B, 'POST', "/api/accounts/$b4/test");
        $tested && $tested->{ok} }),
    'B: acc4 passes getoxsrf with the new cookies') or diag explain $tested;
@@ -169,7 +174,7 @@ like($cookie // '', qr/__Secure-C_SES=\Q$new\E/, 'B: sends the new cookie');
 my $epoch = $redis->cli('GET', 'gp:config:epoch');
 $redis->stop;
 $redis->start;
-ok(wait_for(10, sub { ($redis->cli('HLEN', 'gp:config:account') // 0) == 4 }),
+ok(wait_for(10 * $S, sub { ($redis->cli('HLEN', 'gp:config:account') // 0) == 4 }),
    'Redis restarted empty: the 4 accounts again');
 isnt($redis->cli('GET', 'gp:config:epoch'), $epoch, '... in a new epoch');
 like($redis->cli('HGET', 'gp:config:setting', 'cooldown_server_error'),
@@ -179,7 +184,7 @@ like($A->error_log_text . $B->error_log_text,
 
 # a gateway with an empty database joins the restarted Redis and serves
 my $C = $redis->gateway(name => '165-c', accounts => 0, %nospare);
-ok(wait_for(5, sub { accounts($C)->{acc4} }), 'C (empty database): acc4');
+ok(wait_for(5 * $S, sub { accounts($C)->{acc4} }), 'C (empty database): acc4');
 is(chat_on($C->url('/v1/chat/completions'), 'on C')->{status}, 200,
    'C: a chat');
 $C->stop;
@@ -191,11 +196,11 @@ my $D;
     local $ENV{API_KEY_ENCRYPTION_KEY} = 'ab' x 32;
     $D = $redis->gateway(name => '165-d', accounts => 0, %nospare);
 }
-ok(wait_for(5, sub { $D->error_log_text
+ok(wait_for(5 * $S, sub { $D->error_log_text
                      =~ /is sealed with another secret key .*every gateway of a cluster needs the same key/ }),
    'D (another key): the mismatch logged') or diag $D->error_log_text;
 is(scalar keys %{ accounts($D) }, 0, 'D: no account applied');
-sleep 0.6;
+sleep 0.6 * $S;
 is($redis->cli('GET', 'gp:config:version'), $version,
    'D: published nothing');
 $D->stop;
@@ -203,5 +208,9 @@ $D->stop;
 $A->stop;
 $B->stop;
 $redis->stop;
+
+if ($GeminiPool::Valgrind::ON) {
+    is(GeminiPool::Valgrind::reports(), '', 'valgrind: nothing to report');
+}
 
 done_testing();

@@ -14,6 +14,7 @@ use Time::HiRes qw(time sleep);
 use GeminiPool ':plain';
 use GeminiPool::Server;
 use GeminiPool::Redis;
+use GeminiPool::Valgrind;
 
 my $SECRET = 'test-admin-secret-cluster-166';
 $ENV{ADMIN_SECRET_KEY} = $SECRET;
@@ -60,14 +61,18 @@ sub chat_on {
     });
 }
 
-my %nospare = (settings => {spare_sessions => ['int', 0]});
+# (scripts/test --valgrind: the gateways under valgrind, every wait longer)
+GeminiPool::Valgrind::wrap('166');
+my $S = $GeminiPool::Valgrind::SLOW;
+my %nospare = (settings => {spare_sessions => ['int', 0]},
+               GeminiPool::Valgrind::options());
 my $redis = GeminiPool::Redis->new(name => '166')->start;
 mock_post('/__mock/reset');
 my %mock = map { $_->{name} => $_ } @{ mock_get('/__mock/accounts') };
 
 my $A = $redis->gateway(name => '166-a', %nospare);
 my $B = $redis->gateway(name => '166-b', accounts => 0, %nospare);
-ok(wait_for(8, sub { keys %{ accounts($B) } == 3 }), 'B: A\'s accounts')
+ok(wait_for(8 * $S, sub { keys %{ accounts($B) } == 3 }), 'B: A\'s accounts')
     or diag $B->error_log_text;
 
 # a model made and changed on A, with aliases and a pin
@@ -75,7 +80,7 @@ my ($st) = admin($A, 'POST', '/api/models', {name => 'shared-model',
     model_id => 'gemini-2.5-pro', kind => 'text', enabled => JSON::PP::true,
     aliases => ['gpt-shared*'], account_id => accounts($A)->{acc2}{id}});
 ok($st == 200 || $st == 201, 'A: a model made');
-ok(wait_for(5, sub { models($B)->{'shared-model'} }), 'B: the model');
+ok(wait_for(5 * $S, sub { models($B)->{'shared-model'} }), 'B: the model');
 my $m = models($B)->{'shared-model'};
 is($m->{model_id}, 'gemini-2.5-pro', 'B: its model_id');
 is($m->{account_id}, accounts($B)->{acc2}{id},
@@ -84,7 +89,7 @@ is($m->{account_id}, accounts($B)->{acc2}{id},
 # a deletion on A
 is((admin($A, 'DELETE', '/api/models/shared-model'))[0], 200,
    'A: the model deleted');
-ok(wait_for(5, sub { !models($B)->{'shared-model'} }), 'B: deleted too');
+ok(wait_for(5 * $S, sub { !models($B)->{'shared-model'} }), 'B: deleted too');
 like($redis->cli('HGET', 'gp:config:model', 'shared-model'),
      qr/^\d+ .*"data":null/, 'Redis: its tombstone');
 
@@ -96,26 +101,26 @@ my $doc = {format => 'ngx_gemini_pool', version => 1,
                          host_c_oses => $mock{acc5}{host_c_oses}}]};
 ($st, my $j) = admin($A, 'POST', '/api/config/import', $doc);
 is($st, 200, 'A: acc5 imported') or diag explain $j;
-ok(wait_for(5, sub { accounts($B)->{acc5} }), 'B: acc5 arrives');
+ok(wait_for(5 * $S, sub { accounts($B)->{acc5} }), 'B: acc5 arrives');
 
 # an account deleted on A
 my $i5 = accounts($A)->{acc5}{index};
 is((admin($A, 'DELETE', "/api/accounts/$i5"))[0], 200, 'A: acc5 deleted');
-ok(wait_for(5, sub { !accounts($B)->{acc5} }), 'B: acc5 gone too');
+ok(wait_for(5 * $S, sub { !accounts($B)->{acc5} }), 'B: acc5 gone too');
 
 # the last writer wins
 ($st) = admin($A, 'PUT', '/api/settings', {cooldown_rate_limit => 61});
-ok(wait_for(5, sub { (setting($B, 'cooldown_rate_limit') // 0) == 61 }),
+ok(wait_for(5 * $S, sub { (setting($B, 'cooldown_rate_limit') // 0) == 61 }),
    'B: 61 from A');
 ($st) = admin($B, 'PUT', '/api/settings', {cooldown_rate_limit => 62});
-ok(wait_for(5, sub { (setting($A, 'cooldown_rate_limit') // 0) == 62 }),
+ok(wait_for(5 * $S, sub { (setting($A, 'cooldown_rate_limit') // 0) == 62 }),
    'A: 62 from B, written later');
-sleep 0.5;
+sleep 0.5 * $S;
 is(setting($B, 'cooldown_rate_limit'), 62, 'B: keeps 62');
 
 # Redis down: each gateway works on its own copy
 $redis->kill;
-ok(wait_for(5, sub { !(($A->health->{cluster} || {up => 1})->{up}) }),
+ok(wait_for(5 * $S, sub { !(($A->health->{cluster} || {up => 1})->{up}) }),
    'Redis down');
 is((admin($A, 'DELETE', '/api/models/gemini-video'))[0], 200,
    'A (no Redis): gemini-video deleted');
@@ -132,14 +137,14 @@ is(scalar keys %{ accounts($B) }, 3, 'B: its 3 accounts');
 
 # Redis back, empty: both sides' changes meet
 $redis->start;
-ok(wait_for(10, sub { !models($B)->{'gemini-video'} }),
+ok(wait_for(10 * $S, sub { !models($B)->{'gemini-video'} }),
    'B: gemini-video deleted on A while Redis was down')
     or diag $B->error_log_text;
-ok(wait_for(5, sub { (setting($B, 'cooldown_network') // 0) == 121 }),
+ok(wait_for(5 * $S, sub { (setting($B, 'cooldown_network') // 0) == 121 }),
    'B: cooldown_network 121 from A');
-ok(wait_for(5, sub { (setting($A, 'cooldown_server_error') // 0) == 31 }),
+ok(wait_for(5 * $S, sub { (setting($A, 'cooldown_server_error') // 0) == 31 }),
    'A: cooldown_server_error 31 from B');
-sleep 1;
+sleep 1 * $S;
 ok(!models($A)->{'gemini-video'},
    'A: gemini-video not brought back by B\'s copy');
 like($redis->cli('HGET', 'gp:config:model', 'gemini-video'),
@@ -151,5 +156,9 @@ is(chat_on($B, 'after')->{status}, 200, 'B: a chat');
 $A->stop;
 $B->stop;
 $redis->stop;
+
+if ($GeminiPool::Valgrind::ON) {
+    is(GeminiPool::Valgrind::reports(), '', 'valgrind: nothing to report');
+}
 
 done_testing();
