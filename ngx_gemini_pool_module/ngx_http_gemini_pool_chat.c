@@ -48,6 +48,7 @@ typedef struct {
     time_t                             session_created;
 
     ngx_gp_key_t                       key;         /* id 0: none */
+    ngx_gp_cluster_cmd_t              *key_count;   /* Redis: in flight */
 
     /* for the variables and the call log */
     u_char                             account_name[NGX_GP_NAME_LEN];
@@ -118,6 +119,8 @@ typedef struct {
 
 
 static void ngx_gp_chat_cleanup(void *data);
+static void ngx_gp_chat_key_counted(void *data, time_t retry);
+static void ngx_gp_chat_prepare(ngx_gp_chat_ctx_t *ctx);
 static void ngx_gp_chat_hash_call(ngx_md5_t *md5, ngx_gp_tool_call_t *c);
 static ngx_int_t ngx_gp_chat_tools_end(ngx_gp_chat_ctx_t *ctx);
 static ngx_int_t ngx_gp_chat_tools_links(ngx_gp_chat_ctx_t *ctx);
@@ -220,7 +223,7 @@ static void
 ngx_gp_chat_start(ngx_http_request_t *r, ngx_str_t *body,
     const ngx_gp_surface_t *surface)
 {
-    ngx_int_t               rc, fmt;
+    ngx_int_t               rc;
     ngx_str_t               name;
     ngx_gp_chat_ctx_t      *ctx;
     ngx_pool_cleanup_t     *cln;
@@ -336,6 +339,56 @@ ngx_gp_chat_start(ngx_http_request_t *r, ngx_str_t *body,
 
         return;
     }
+
+    /* several gateways: a key's limits are counted across them */
+    ctx->key_count = ngx_gp_cluster_key_count(ctx->key.hash, ctx->key.rpm,
+                                              ctx->key.rpd,
+                                              ngx_gp_chat_key_counted, ctx);
+    if (ctx->key_count) {
+        return;
+    }
+
+    ngx_gp_chat_prepare(ctx);
+}
+
+
+/* Redis's count of a limited key (retry > 0: over a limit, refused) */
+
+static void
+ngx_gp_chat_key_counted(void *data, time_t retry)
+{
+    ngx_gp_chat_ctx_t  *ctx = data;
+
+    ngx_connection_t    *c;
+    ngx_gp_oai_error_t   err;
+
+    ctx->key_count = NULL;
+    c = ctx->r->connection;
+
+    if (retry > 0) {
+        ngx_gp_oai_error_set(&err, NGX_HTTP_TOO_MANY_REQUESTS,
+                             "rate_limit_error", "rate_limit_exceeded", NULL,
+                             "Rate limit of this API key reached; try again "
+                             "in %d s", (int) retry);
+        ngx_gp_retry_after(ctx->r, retry);
+        ngx_gp_chat_error(ctx, &err);
+
+    } else {
+        ngx_gp_chat_prepare(ctx);
+    }
+
+    ngx_http_run_posted_requests(c);
+}
+
+
+static void
+ngx_gp_chat_prepare(ngx_gp_chat_ctx_t *ctx)
+{
+    ngx_int_t             rc, fmt;
+    ngx_http_request_t   *r;
+    ngx_gp_oai_error_t    err;
+
+    r = ctx->r;
 
     fmt = ngx_gp_media_choose_format(r, ctx->req.image_format, &ctx->key);
 
@@ -604,6 +657,11 @@ ngx_gp_chat_cleanup(void *data)
     ngx_gp_chat_ctx_t  *ctx = data;
 
     ngx_gp_chat_record(ctx);
+
+    if (ctx->key_count) {
+        ngx_gp_cluster_key_cancel(ctx->key_count);
+        ctx->key_count = NULL;
+    }
 
     if (ctx->timer.timer_set) {
         ngx_del_timer(&ctx->timer);
@@ -1515,6 +1573,7 @@ ngx_gp_chat_fail(ngx_gp_chat_ctx_t *ctx, ngx_uint_t kind, long status,
 
     if (v.drop_session && ctx->bound && ctx->has_conv_key) {
         ngx_gp_zone_binding_delete(ctx->zone, ctx->conv_key);
+        ngx_gp_cluster_binding_delete(ctx->conv_key);
     }
 
     if (v.omit_model) {
@@ -1602,11 +1661,15 @@ ngx_gp_chat_bind(ngx_gp_chat_ctx_t *ctx)
         ngx_gp_chat_id_key(ctx, ctx->req.conversation_next, key);
         ngx_gp_zone_binding_set(ctx->zone, key, ctx->acct->id,
                                 ctx->session_created, ctx->session);
+        ngx_gp_cluster_binding_put(key, ctx->acct->name,
+                                   ctx->session_created, ctx->session);
     }
 
     if (ctx->by_id) {
         ngx_gp_zone_binding_set(ctx->zone, ctx->conv_key, ctx->acct->id,
                                 ctx->session_created, ctx->session);
+        ngx_gp_cluster_binding_put(ctx->conv_key, ctx->acct->name,
+                                   ctx->session_created, ctx->session);
         return;
     }
 
@@ -1614,9 +1677,12 @@ ngx_gp_chat_bind(ngx_gp_chat_ctx_t *ctx)
 
     ngx_gp_zone_binding_set(ctx->zone, key, ctx->acct->id,
                             ctx->session_created, ctx->session);
+    ngx_gp_cluster_binding_put(key, ctx->acct->name, ctx->session_created,
+                               ctx->session);
 
     if (ctx->has_conv_key) {
         ngx_gp_zone_binding_delete(ctx->zone, ctx->conv_key);
+        ngx_gp_cluster_binding_delete(ctx->conv_key);
     }
 }
 

@@ -538,6 +538,14 @@ ngx_gp_cluster_init_process(ngx_cycle_t *cycle)
         if (!z->sh->cluster.configured) {
             z->sh->cluster.configured = 1;
             z->sh->cluster.since = ngx_time();
+
+            /*
+             * round robin across gateways: each keeps its own cursor
+             * (no Redis round trip per pick), started at a random
+             * account so that gateways started together do not all
+             * begin with the first (docs/cluster.md, the measured spread)
+             */
+            z->sh->rr_cursor = (ngx_uint_t) ngx_random();
         }
         ngx_shmtx_unlock(&z->shpool->mutex);
     }
@@ -988,12 +996,12 @@ ngx_gp_cluster_command(int argc, const char **argv, const size_t *argvlen,
 }
 
 
-void
+void *
 ngx_gp_cluster_cancel(ngx_gp_cluster_cmd_t *cmd)
 {
     if (cmd == NULL || cmd == (ngx_gp_cluster_cmd_t *) &ngx_gp_cluster_cmd_link)
     {
-        return;
+        return NULL;
     }
 
     cmd->handler = NULL;
@@ -1001,6 +1009,8 @@ ngx_gp_cluster_cancel(ngx_gp_cluster_cmd_t *cmd)
     if (cmd->timer.timer_set) {
         ngx_del_timer(&cmd->timer);
     }
+
+    return cmd->data;
 }
 
 

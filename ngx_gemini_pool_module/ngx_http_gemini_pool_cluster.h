@@ -105,12 +105,13 @@ ngx_str_t *ngx_gp_cluster_prefix(void);
  * A command as arguments (binary safe); timeout in ms (0: none beyond
  * the connection's health check).  NULL when it was not sent (Redis down
  * or not configured): handler is then not called.  ngx_gp_cluster_cancel()
- * makes sure it is not called later.  handler NULL: fire and forget.
+ * makes sure it is not called later (and returns data, for the caller to
+ * free what it holds).  handler NULL: fire and forget.
  */
 ngx_gp_cluster_cmd_t *ngx_gp_cluster_command(int argc, const char **argv,
     const size_t *argvlen, ngx_msec_t timeout, ngx_gp_cluster_pt handler,
     void *data);
-void ngx_gp_cluster_cancel(ngx_gp_cluster_cmd_t *cmd);
+void *ngx_gp_cluster_cancel(ngx_gp_cluster_cmd_t *cmd);
 
 /* PUBLISH "<prefix><topic>" msg, fire and forget; NGX_DECLINED: down */
 ngx_int_t ngx_gp_cluster_publish(const char *topic, const u_char *msg,
@@ -133,6 +134,61 @@ void ngx_gp_cluster_fallback(void);
 /* ngx_http_gemini_pool_cluster_state.c: the shared hot state */
 
 ngx_int_t ngx_gp_cluster_state_init_process(ngx_cycle_t *cycle);
+
+/*
+ * Conversation bindings: written after the zone's (chat.c), asynchronously;
+ * read once on a local miss of a follow-up turn (upstream.c), at most
+ * NGX_GP_CLUSTER_WAIT ms, the answer put into the zone before handler
+ * (found: 1) is called.  NULL: not asked (handler not called).
+ */
+#define NGX_GP_CLUSTER_WAIT        250
+
+typedef void (*ngx_gp_cluster_found_pt)(void *data, ngx_uint_t found);
+
+void ngx_gp_cluster_binding_put(const u_char *key, const u_char *name,
+    time_t created, const char *session);
+void ngx_gp_cluster_binding_delete(const u_char *key);
+ngx_gp_cluster_cmd_t *ngx_gp_cluster_binding_get(const u_char *key,
+    ngx_gp_cluster_found_pt handler, void *data);
+void ngx_gp_cluster_binding_cancel(ngx_gp_cluster_cmd_t *cmd);
+
+/*
+ * An API key with a limit (rpm or rpd), after the zone's own check passed:
+ * counted in Redis atomically (a Lua script) across the gateways; handler
+ * gets retry > 0 (seconds) when a shared limit is reached, 0 when the
+ * request may go on, also when Redis did not answer within
+ * NGX_GP_CLUSTER_WAIT ms (the local count decided).  NULL: not asked
+ * (no limit, no cluster, Redis down), go on now.
+ */
+typedef void (*ngx_gp_cluster_count_pt)(void *data, time_t retry);
+
+ngx_gp_cluster_cmd_t *ngx_gp_cluster_key_count(const u_char *hash,
+    ngx_uint_t rpm, ngx_uint_t rpd, ngx_gp_cluster_count_pt handler,
+    void *data);
+void ngx_gp_cluster_key_cancel(ngx_gp_cluster_cmd_t *cmd);
+
+/*
+ * The re-login lease of an account (relogin.c, in the helper): SET
+ * <prefix>lease:<name> <token> NX PX 30 s, renewed every 10 s while held;
+ * at the end kept NGX_GP_CLUSTER_LEASE_SETTLE s more (the result reaches
+ * the others first), then gone.  handler gets got = 1 when this gateway
+ * runs the login (also when Redis did not answer: then each gateway
+ * decides alone), 0 when another holds it (this one waits
+ * NGX_GP_CLUSTER_LEASE_WAIT s before it looks again).  NULL: not asked
+ * (no cluster, Redis down): run it.
+ */
+#define NGX_GP_CLUSTER_LEASE_TTL     30000
+#define NGX_GP_CLUSTER_LEASE_RENEW   10000
+#define NGX_GP_CLUSTER_LEASE_SETTLE  15000
+#define NGX_GP_CLUSTER_LEASE_WAIT    60
+#define NGX_GP_CLUSTER_LEASES        16
+
+typedef void (*ngx_gp_cluster_lease_pt)(void *data, ngx_uint_t got);
+
+ngx_gp_cluster_cmd_t *ngx_gp_cluster_lease_take(const u_char *name,
+    ngx_gp_cluster_lease_pt handler, void *data);
+void ngx_gp_cluster_lease_cancel(ngx_gp_cluster_cmd_t *cmd);
+void ngx_gp_cluster_lease_end(const u_char *name);
 
 /* after ngx_gp_zone_cooldown(): the other gateways get it */
 void ngx_gp_cluster_cooldown(const u_char *name, ngx_uint_t quota,

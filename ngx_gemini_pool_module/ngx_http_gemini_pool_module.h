@@ -396,6 +396,8 @@ void ngx_gp_zone_jwt_store(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
     const char *jwt, time_t iat);
 void ngx_gp_zone_cooldown(ngx_gp_zone_t *z, ngx_gp_account_copy_t *a,
     ngx_uint_t quota, time_t until, ngx_uint_t expired, const char *error);
+int64_t ngx_gp_zone_account_id(ngx_gp_zone_t *z, const u_char *name,
+    size_t len);
 ngx_int_t ngx_gp_zone_cooldown_remote(ngx_gp_zone_t *z, const u_char *name,
     size_t len, ngx_uint_t quota, time_t until, ngx_uint_t expired);
 ngx_int_t ngx_gp_zone_binding_get(ngx_gp_zone_t *z, u_char *key,

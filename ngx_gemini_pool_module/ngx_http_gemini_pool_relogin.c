@@ -49,6 +49,10 @@ typedef struct {
 
     /* the harvest's check */
     ngx_gp_relogin_verify_t *verify;
+
+    /* several gateways: the account's lease in Redis, asked or held */
+    ngx_gp_cluster_cmd_t    *lease;
+    unsigned                 leased:1;
 } ngx_gp_relogin_t;
 
 
@@ -73,6 +77,8 @@ static void ngx_gp_relogin_probe_end(ngx_gp_relogin_probe_t *p);
 static void ngx_gp_relogin_schedule(ngx_gp_zone_t *z, time_t now);
 static void ngx_gp_relogin_login(ngx_gp_zone_t *z, int64_t id,
     ngx_uint_t manual);
+static void ngx_gp_relogin_leased(void *data, ngx_uint_t got);
+static void ngx_gp_relogin_run(ngx_gp_zone_t *z, ngx_gp_relogin_t *l);
 static void ngx_gp_relogin_step(void *data, const char *step);
 static void ngx_gp_relogin_done(void *data, ngx_gp_signin_result_t *r);
 static void ngx_gp_relogin_saved(void *data, ngx_int_t rc,
@@ -595,14 +601,9 @@ ngx_gp_relogin_schedule(ngx_gp_zone_t *z, time_t now)
 static void
 ngx_gp_relogin_login(ngx_gp_zone_t *z, int64_t id, ngx_uint_t manual)
 {
-    ngx_int_t                          rc;
-    ngx_uint_t                         k;
-    ngx_gp_relogin_t                  *l;
-    ngx_gp_account_t                  *acc;
-    ngx_gp_signin_input_t              in;
-    ngx_gp_signin_result_t             r;
-    ngx_http_gemini_pool_main_conf_t  *gmcf;
-    u_char                             name[NGX_GP_NAME_LEN];
+    ngx_uint_t         k;
+    ngx_gp_relogin_t  *l;
+    ngx_gp_account_t  *acc;
 
     l = ngx_calloc(sizeof(ngx_gp_relogin_t), ngx_cycle->log);
 
@@ -641,6 +642,86 @@ ngx_gp_relogin_login(ngx_gp_zone_t *z, int64_t id, ngx_uint_t manual)
     }
     ngx_shmtx_unlock(&z->shpool->mutex);
 
+    /* several gateways: one runs the login, the lease in Redis says who */
+    l->lease = ngx_gp_cluster_lease_take(l->name, ngx_gp_relogin_leased, l);
+
+    if (l->lease) {
+        return;
+    }
+
+    ngx_gp_relogin_run(z, l);
+}
+
+
+static void
+ngx_gp_relogin_leased(void *data, ngx_uint_t got)
+{
+    ngx_gp_relogin_t  *l = data;
+
+    ngx_uint_t         k;
+    ngx_gp_zone_t     *z;
+    ngx_gp_account_t  *acc;
+
+    l->lease = NULL;
+    z = ngx_gp_zone();
+
+    if (got) {
+        l->leased = 1;
+        ngx_gp_relogin_run(z, l);
+        return;
+    }
+
+    /* another gateway's login: its result reaches this one */
+
+    ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
+                  "gemini pool: re-login of account \"%s\" runs on "
+                  "another gateway (its lease is held); not here", l->name);
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+    acc = ngx_gp_relogin_account(z, l->id);
+    if (acc) {
+        acc->relogin.started = 0;
+        acc->relogin.pid = 0;
+        acc->relogin.step[0] = '\0';
+        acc->relogin.next_try = ngx_time() + NGX_GP_CLUSTER_LEASE_WAIT;
+        if (l->manual) {
+            acc->relogin.manual = 0;
+        }
+    }
+    ngx_shmtx_unlock(&z->shpool->mutex);
+
+    for (k = 0; k < NGX_GP_RELOGIN_MAX; k++) {
+        if (ngx_gp_relogin_logins[k] == l) {
+            ngx_gp_relogin_logins[k] = NULL;
+        }
+    }
+
+    ngx_explicit_memzero(l, sizeof(ngx_gp_relogin_t));
+    ngx_free(l);
+}
+
+
+static void
+ngx_gp_relogin_run(ngx_gp_zone_t *z, ngx_gp_relogin_t *l)
+{
+    int64_t                            id;
+    ngx_int_t                          rc;
+    ngx_uint_t                         k, manual;
+    ngx_gp_account_t                  *acc;
+    ngx_gp_signin_input_t              in;
+    ngx_gp_signin_result_t             r;
+    ngx_http_gemini_pool_main_conf_t  *gmcf;
+    u_char                             name[NGX_GP_NAME_LEN];
+
+    id = l->id;
+    manual = l->manual;
+
+    for (k = 0; k < NGX_GP_RELOGIN_MAX; k++) {
+        if (ngx_gp_relogin_logins[k] == l) {
+            break;
+        }
+    }
+
     rc = ngx_gp_store_account_mailbox(id, l->url, sizeof(l->url), name,
                                       sizeof(name), ngx_cycle->log);
 
@@ -659,7 +740,14 @@ ngx_gp_relogin_login(ngx_gp_zone_t *z, int64_t id, ngx_uint_t manual)
             }
             ngx_shmtx_unlock(&z->shpool->mutex);
 
-            ngx_gp_relogin_logins[k] = NULL;
+            if (k < NGX_GP_RELOGIN_MAX) {
+                ngx_gp_relogin_logins[k] = NULL;
+            }
+
+            if (l->leased) {
+                ngx_gp_cluster_lease_end(l->name);
+            }
+
             ngx_explicit_memzero(l->url, sizeof(l->url));
             ngx_free(l);
             return;
@@ -1023,6 +1111,16 @@ ngx_gp_relogin_end(ngx_gp_relogin_t *l, const char *status,
     if (l->verify) {
         ngx_gp_relogin_verify_cancel(l->verify);
         l->verify = NULL;
+    }
+
+    if (l->lease) {
+        ngx_gp_cluster_lease_cancel(l->lease);
+        l->lease = NULL;
+    }
+
+    if (l->leased) {
+        /* kept a little longer: the others see the result first */
+        ngx_gp_cluster_lease_end(l->name);
     }
 
     ngx_shmtx_lock(&z->shpool->mutex);

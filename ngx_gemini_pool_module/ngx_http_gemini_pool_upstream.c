@@ -28,6 +28,8 @@
 
 static void ngx_gp_upstream_pinned(ngx_gp_upstream_t *u);
 static ngx_int_t ngx_gp_upstream_binding(ngx_gp_upstream_t *u);
+static void ngx_gp_upstream_remote(void *data, ngx_uint_t found);
+static void ngx_gp_upstream_pick(ngx_gp_upstream_t *u);
 static void ngx_gp_upstream_jwt(ngx_gp_upstream_t *u);
 static void ngx_gp_upstream_jwt_timer(ngx_event_t *ev);
 static void ngx_gp_upstream_xsrf(ngx_gp_upstream_t *u);
@@ -58,10 +60,6 @@ static ngx_int_t ngx_gp_upstream_refused(ngx_gp_failure_t *f,
 void
 ngx_gp_upstream_start(ngx_gp_upstream_t *u)
 {
-    time_t          retry;
-    ngx_int_t       rc;
-    ngx_gp_spare_t  spare;
-
     u->ident = -1;
     u->timer.handler = ngx_gp_upstream_jwt_timer;
     u->timer.data = u;
@@ -112,7 +110,54 @@ ngx_gp_upstream_start(ngx_gp_upstream_t *u)
             ngx_gp_upstream_jwt(u);
             return;
         }
+
+        /*
+         * several gateways: the turn before may have been served by
+         * another; one GET (at most NGX_GP_CLUSTER_WAIT ms) before a
+         * new session is chosen
+         */
+
+        if (!u->tried_cluster) {
+            u->tried_cluster = 1;
+            u->binding_get = ngx_gp_cluster_binding_get(u->conv_key,
+                                                ngx_gp_upstream_remote, u);
+            if (u->binding_get) {
+                return;
+            }
+        }
     }
+
+    ngx_gp_upstream_pick(u);
+}
+
+
+/* the binding another gateway wrote (found: now in the zone), or none */
+
+static void
+ngx_gp_upstream_remote(void *data, ngx_uint_t found)
+{
+    ngx_gp_upstream_t  *u = data;
+
+    u->binding_get = NULL;
+
+    if (found && ngx_gp_upstream_binding(u) == NGX_OK) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, u->log, 0,
+                       "gemini pool: the conversation's binding from "
+                       "Redis");
+        ngx_gp_upstream_jwt(u);
+        return;
+    }
+
+    ngx_gp_upstream_pick(u);
+}
+
+
+static void
+ngx_gp_upstream_pick(ngx_gp_upstream_t *u)
+{
+    time_t          retry;
+    ngx_int_t       rc;
+    ngx_gp_spare_t  spare;
 
     /* a new session: one of the account's spares when it has one */
 
@@ -757,6 +802,11 @@ ngx_gp_upstream_finalize(ngx_gp_upstream_t *u)
     if (u->xfer) {
         ngx_gp_xfer_destroy(u->xfer);
         u->xfer = NULL;
+    }
+
+    if (u->binding_get) {
+        ngx_gp_cluster_binding_cancel(u->binding_get);
+        u->binding_get = NULL;
     }
 
     if (u->fetching) {

@@ -87,9 +87,11 @@ struct ngx_gp_upstream_s {
 
     /* state */
     unsigned                           tried_binding:1;
+    unsigned                           tried_cluster:1;
     unsigned                           fetching:1;  /* the refresh lock */
     unsigned                           action_set:1;
     ngx_gp_xfer_t                     *xfer;
+    ngx_gp_cluster_cmd_t              *binding_get; /* Redis: in flight */
     ngx_event_t                        timer;       /* JWT waits */
     ngx_msec_t                         jwt_wait;
     const char                        *action;      /* the log's own */

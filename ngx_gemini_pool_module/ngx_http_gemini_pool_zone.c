@@ -1076,6 +1076,40 @@ ngx_gp_zone_cooldown_remote(ngx_gp_zone_t *z, const u_char *name,
 }
 
 
+/* the id of the account with that name (cluster mode); 0: none */
+
+int64_t
+ngx_gp_zone_account_id(ngx_gp_zone_t *z, const u_char *name, size_t len)
+{
+    int64_t            id;
+    ngx_uint_t         i;
+    ngx_gp_account_t  *acc;
+
+    id = 0;
+
+    if (len == 0 || len >= NGX_GP_NAME_LEN) {
+        return 0;
+    }
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+
+    for (i = 0; i < z->sh->naccounts; i++) {
+        acc = &z->sh->accounts[i];
+
+        if (acc->id && ngx_strncmp(acc->name, name, len) == 0
+            && acc->name[len] == '\0')
+        {
+            id = acc->id;
+            break;
+        }
+    }
+
+    ngx_shmtx_unlock(&z->shpool->mutex);
+
+    return id;
+}
+
+
 ngx_int_t
 ngx_gp_zone_model(ngx_gp_zone_t *z, ngx_str_t *name, ngx_gp_model_t *m)
 {

@@ -27,7 +27,8 @@ package GeminiPool::Redis;
 #               cluster => "prefix=t160:",  # more directive parameters
 #               http => '...', server => '...', master => 1, workers => 2,
 #               no_cluster => 1,            # the same without the directive
-#               settings => {spare_sessions => ['int', 0]});
+#               settings => {spare_sessions => ['int', 0]},
+#               sql => ["INSERT INTO api_keys ..."]);   # before it starts
 #   $a->url('/v1/chat/completions');
 #
 # A gateway's database is t/tmp/<name>.db with the mock's first N
@@ -124,9 +125,8 @@ sub cli {
     return undef unless defined $pid;
     if ($pid == 0) {
         open STDERR, '>', '/dev/null';
-        exec { $CLI } $CLI, '-h', '127.0.0.1', '-p', $self->{port}, @auth,
-             '--raw', @args;
-        POSIX::_exit(127);
+        exec({ $CLI } $CLI, '-h', '127.0.0.1', '-p', $self->{port}, @auth,
+             '--raw', @args) or POSIX::_exit(127);
     }
     local $/;
     my $out = <$fh>;
@@ -158,6 +158,18 @@ sub kill   { $_[0]->_signal_wait('KILL') }
 sub pause  { CORE::kill 'STOP', $_[0]{pid} if $_[0]{pid} }
 sub resume { CORE::kill 'CONT', $_[0]{pid} if $_[0]{pid} }
 
+# a statement on a gateway's database (sqlite3 with a busy timeout)
+sub sqlite {
+    my ($db, $stmt) = @_;
+    open my $fh, '-|', 'sqlite3', '-batch', '-cmd', '.timeout 5000', $db,
+         $stmt or die "sqlite3: $!";
+    local $/;
+    my $out = <$fh> // '';
+    close $fh;
+    $out =~ s/\s+\z//;
+    return $out;
+}
+
 # a database of its own with the mock's first N accounts
 sub gateway_db {
     my ($name, $n) = @_;
@@ -187,7 +199,12 @@ sub gateway {
     my $http = delete $o{http} // '';
     my $no = delete $o{no_cluster};
     my $settings = delete $o{settings} // {};
+    my $sql = delete $o{sql} // [];
     my $db = gateway_db("cluster-$name", $n);
+    for my $stmt (@$sql) {
+        system('sqlite3', $db, $stmt) == 0
+            or die "GeminiPool::Redis: $stmt failed\n";
+    }
     for my $k (sort keys %$settings) {
         my ($type, $v) = @{ $settings->{$k} };
         system('sqlite3', $db, "INSERT OR REPLACE INTO settings (key, type, "
