@@ -160,13 +160,11 @@ static const char  *ngx_gp_migrations[] = {
     /* version 9: other names a model answers to ("gpt-4o,claude-*") */
     "ALTER TABLE models ADD COLUMN aliases TEXT NOT NULL DEFAULT '';",
 
-    /*
-     * version 14: the shared configuration (docs/cluster.md): an id of
-     * each account that is the same on every gateway, and the change
-     * feed, filled by triggers on every path that writes a record (the
-     * admin API, the console, the import, the re-login), which the
-     * helper publishes to Redis
-     */
+    /* version 14: the shared configuration (docs/cluster.md): an id of
+       each account that is the same on every gateway, and the change
+       feed, filled by triggers on every path that writes a record (the
+       admin API, the console, the import, the re-login), which the
+       helper publishes to Redis */
     "ALTER TABLE accounts ADD COLUMN uid TEXT NOT NULL DEFAULT '';"
     "UPDATE accounts SET uid = lower(hex(randomblob(16)));"
     "CREATE UNIQUE INDEX accounts_uid ON accounts (uid) WHERE uid != '';"
