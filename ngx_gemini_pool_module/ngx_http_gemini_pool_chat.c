@@ -49,6 +49,7 @@ typedef struct {
 
     ngx_gp_key_t                       key;         /* id 0: none */
     ngx_gp_cluster_cmd_t              *key_count;   /* Redis: in flight */
+    ngx_gp_cluster_cmd_t              *binding_get; /* Redis: in flight */
 
     /* for the variables and the call log */
     u_char                             account_name[NGX_GP_NAME_LEN];
@@ -121,6 +122,9 @@ typedef struct {
 static void ngx_gp_chat_cleanup(void *data);
 static void ngx_gp_chat_key_counted(void *data, time_t retry);
 static void ngx_gp_chat_prepare(ngx_gp_chat_ctx_t *ctx);
+static void ngx_gp_chat_remote(void *data, ngx_uint_t found);
+static void ngx_gp_chat_not_found(ngx_gp_chat_ctx_t *ctx);
+static void ngx_gp_chat_go(ngx_gp_chat_ctx_t *ctx);
 static void ngx_gp_chat_hash_call(ngx_md5_t *md5, ngx_gp_tool_call_t *c);
 static ngx_int_t ngx_gp_chat_tools_end(ngx_gp_chat_ctx_t *ctx);
 static ngx_int_t ngx_gp_chat_tools_links(ngx_gp_chat_ctx_t *ctx);
@@ -384,7 +388,7 @@ ngx_gp_chat_key_counted(void *data, time_t retry)
 static void
 ngx_gp_chat_prepare(ngx_gp_chat_ctx_t *ctx)
 {
-    ngx_int_t             rc, fmt;
+    ngx_int_t             fmt;
     ngx_http_request_t   *r;
     ngx_gp_oai_error_t    err;
 
@@ -422,15 +426,67 @@ ngx_gp_chat_prepare(ngx_gp_chat_ctx_t *ctx)
     ngx_gp_chat_keys(ctx);
 
     if (ctx->req.conversation_param && ngx_gp_chat_lost(ctx)) {
-        ngx_gp_oai_error_set(&err, NGX_HTTP_BAD_REQUEST,
-                             "invalid_request_error", "conversation_not_found",
-                             ctx->req.conversation_param,
-                             "'%s' names no conversation this API key can "
-                             "continue: unknown, expired or evicted",
-                             ctx->req.conversation_param);
-        ngx_gp_chat_error(ctx, &err);
+        /* several gateways: it may have started on another (one GET) */
+        ctx->binding_get = ngx_gp_cluster_binding_get(ctx->conv_key,
+                                                      ngx_gp_chat_remote,
+                                                      ctx);
+        if (ctx->binding_get == NULL) {
+            ngx_gp_chat_not_found(ctx);
+        }
+
         return;
     }
+
+    ngx_gp_chat_go(ctx);
+}
+
+
+/* the conversation another gateway bound (found: now in the zone) */
+
+static void
+ngx_gp_chat_remote(void *data, ngx_uint_t found)
+{
+    ngx_gp_chat_ctx_t  *ctx = data;
+
+    ngx_connection_t  *c;
+
+    ctx->binding_get = NULL;
+    c = ctx->r->connection;
+
+    if (found && !ngx_gp_chat_lost(ctx)) {
+        ngx_gp_chat_go(ctx);
+
+    } else {
+        ngx_gp_chat_not_found(ctx);
+    }
+
+    ngx_http_run_posted_requests(c);
+}
+
+
+static void
+ngx_gp_chat_not_found(ngx_gp_chat_ctx_t *ctx)
+{
+    ngx_gp_oai_error_t  err;
+
+    ngx_gp_oai_error_set(&err, NGX_HTTP_BAD_REQUEST,
+                         "invalid_request_error", "conversation_not_found",
+                         ctx->req.conversation_param,
+                         "'%s' names no conversation this API key can "
+                         "continue: unknown, expired or evicted",
+                         ctx->req.conversation_param);
+    ngx_gp_chat_error(ctx, &err);
+}
+
+
+static void
+ngx_gp_chat_go(ngx_gp_chat_ctx_t *ctx)
+{
+    ngx_int_t             rc;
+    ngx_http_request_t   *r;
+    ngx_gp_oai_error_t    err;
+
+    r = ctx->r;
 
     ctx->acct = ngx_palloc(r->pool, sizeof(ngx_gp_account_copy_t));
     if (ctx->acct == NULL) {
@@ -661,6 +717,11 @@ ngx_gp_chat_cleanup(void *data)
     if (ctx->key_count) {
         ngx_gp_cluster_key_cancel(ctx->key_count);
         ctx->key_count = NULL;
+    }
+
+    if (ctx->binding_get) {
+        ngx_gp_cluster_binding_cancel(ctx->binding_get);
+        ctx->binding_get = NULL;
     }
 
     if (ctx->timer.timer_set) {

@@ -225,7 +225,8 @@ ngx_gp_cluster_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     if (value[1].len < 8 || ngx_strncmp(p, "redis://", 8) != 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "gemini_pool_cluster: the address must be "
-                           "redis://[user:password@]host:port[/db] or "
+                           "redis://host:port[/db] (credentials as "
+                           "[user:password@] before the host) or "
                            "unix:/path (rediss:// is not supported)");
         return NGX_CONF_ERROR;
     }
@@ -675,7 +676,7 @@ ngx_gp_cluster_connect(ngx_gp_cluster_link_t *l)
 
     if (cc->db) {
         redisAsyncCommand(l->ac, ngx_gp_cluster_setup_done, "SELECT",
-                          "SELECT %ui", cc->db);
+                          "SELECT %d", (int) cc->db);
     }
 
     redisAsyncCommand(l->ac, ngx_gp_cluster_setup_done, NULL, "PING");

@@ -190,6 +190,9 @@ ngx_gp_cluster_cmd_t *ngx_gp_cluster_lease_take(const u_char *name,
 void ngx_gp_cluster_lease_cancel(ngx_gp_cluster_cmd_t *cmd);
 void ngx_gp_cluster_lease_end(const u_char *name);
 
+/* a re-login succeeded: the expired flag leaves the shared hash */
+void ngx_gp_cluster_expired_clear(const u_char *name);
+
 /* after ngx_gp_zone_cooldown(): the other gateways get it */
 void ngx_gp_cluster_cooldown(const u_char *name, ngx_uint_t quota,
     time_t until, ngx_uint_t expired);

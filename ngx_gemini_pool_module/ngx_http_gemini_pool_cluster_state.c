@@ -195,6 +195,33 @@ ngx_gp_cluster_cooldown(const u_char *name, ngx_uint_t quota, time_t until,
 }
 
 
+void
+ngx_gp_cluster_expired_clear(const u_char *name)
+{
+    const char  *argv[3];
+    size_t       argvlen[3];
+    u_char       key[128], field[NGX_GP_NAME_LEN + 16], *p;
+
+    if (!ngx_gp_cluster_up()) {
+        return;
+    }
+
+    argv[0] = "HDEL";
+    argvlen[0] = 4;
+
+    p = ngx_snprintf(key, sizeof(key), "%Vcooldowns",
+                     ngx_gp_cluster_prefix());
+    argv[1] = (char *) key;
+    argvlen[1] = p - key;
+
+    p = ngx_snprintf(field, sizeof(field), "%s/expired", name);
+    argv[2] = (char *) field;
+    argvlen[2] = p - field;
+
+    (void) ngx_gp_cluster_command(3, argv, argvlen, 0, NULL, NULL);
+}
+
+
 /* "<quota> <until> <expired> <name>" */
 
 static void

@@ -1157,6 +1157,8 @@ ngx_gp_relogin_end(ngx_gp_relogin_t *l, const char *status,
                       "gemini pool: re-login of account \"%s\" succeeded; "
                       "its new cookies are in use", l->name);
 
+        ngx_gp_cluster_expired_clear(l->name);
+
         /* the remote-sync push (sync.c) follows here at the merge */
 
     } else {

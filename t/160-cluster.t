@@ -106,47 +106,52 @@ is_deeply([$st->{cluster}{configured}, $st->{cluster}{up}],
 like($http->get($A->url('/metrics'))->{content},
      qr/^gemini_pool_cluster_up 1$/m, 'metrics: gemini_pool_cluster_up 1');
 
-# a 429 on A cools the account on B
+# a 429 on A cools the account on B (whichever account A picks: each
+# gateway's round robin starts at a random account)
+sub cooling {
+    my ($gw) = @_;
+    return join ',', summary($gw) =~ /^(\S+) expired=0 text=~\d+/mg;
+}
 mock_post('/__mock/reset');
-mock_post('/__mock/inject', {account => 'acc1', endpoint => 'streamAssist',
+mock_post('/__mock/inject', {endpoint => 'streamAssist',
     action => {status => 429, body => {error => {code => 429,
                message => 'quota', status => 'RESOURCE_EXHAUSTED'}}}});
-is(chat_on($A, 'cool it')->{status}, 200, 'A: a chat over a 429 of acc1');
-like(summary($A), qr/^acc1 expired=0 text=~\d+/m, 'A: acc1 cools');
+is(chat_on($A, 'cool it')->{status}, 200, 'A: a chat over a 429');
+my $cool = cooling($A);
+like($cool, qr/^acc\d$/, "A: $cool cools");
 my $t0 = time;
-ok(wait_for(2, sub { summary($B) =~ /^acc1 expired=0 text=~\d+/m }),
-   'B: acc1 cools too') or diag summary($B);
+ok(wait_for(2, sub { cooling($B) eq $cool }), "B: $cool cools too")
+    or diag summary($B);
 cmp_ok(time - $t0, '<', 1, '... within a second');
-like(summary($B), qr/^acc2 expired=0 text=0/m, 'B: acc2 does not');
-like($redis->cli('HGETALL', 'gp:cooldowns'), qr/^acc1\/0\n\d+$/m,
+like($redis->cli('HGETALL', 'gp:cooldowns'), qr/^\Q$cool\E\/0\n\d+$/m,
      'Redis: the cooldown in gp:cooldowns');
 mock_post('/__mock/reset');
-my $res = chat_on($B, 'on B');
-is($res->{status}, 200, 'B: a chat');
-is(mock_stats()->{counts}{streamAssist}{acc1}, undef,
-   'B: not sent to the cooling acc1');
+is(chat_on($B, 'on B')->{status}, 200, 'B: a chat') for 1 .. 3;
+is(mock_stats()->{counts}{streamAssist}{$cool}, undef,
+   "B: nothing sent to the cooling $cool");
 
 # an expired account on A is expired on B
-mock_post('/__mock/inject', {account => 'acc2', endpoint => 'createSession',
+my ($exp) = grep { $_ ne $cool } qw(acc1 acc2 acc3);
+mock_post('/__mock/inject', {account => $exp, endpoint => 'createSession',
     times => -1, action => {status => 401, body => {error => {code => 401,
                message => 'expired', status => 'UNAUTHENTICATED'}}}});
-# (round robin: acc2's turn on A comes within two chats)
+# (round robin: its turn on A comes within two chats)
 for (1 .. 2) {
     chat_on($A, 'expire it');
-    last if summary($A) =~ /^acc2 expired=1/m;
+    last if summary($A) =~ /^$exp expired=1/m;
 }
-like(summary($A), qr/^acc2 expired=1/m, 'A: acc2 expired after a 401');
-ok(wait_for(2, sub { summary($B) =~ /^acc2 expired=1/m }),
-   'B: acc2 expired after a 401 on A')
+like(summary($A), qr/^$exp expired=1/m, "A: $exp expired after a 401");
+ok(wait_for(2, sub { summary($B) =~ /^$exp expired=1/m }),
+   "B: $exp expired after a 401 on A")
     or diag summary($A), summary($B), $J->encode(mock_stats()->{counts});
 
 mock_post('/__mock/reset');
 
 # a gateway that joins later reads what was set before
 my $C = $redis->gateway(name => '160-c');
-ok(wait_for(3, sub { summary($C) =~ /^acc1 expired=0 text=~\d+/m }),
-   'C (joined later): acc1 cools (the re-read)') or diag summary($C);
-like(summary($C), qr/^acc2 expired=1/m, 'C: acc2 expired');
+ok(wait_for(3, sub { cooling($C) eq $cool }),
+   "C (joined later): $cool cools (the re-read)") or diag summary($C);
+like(summary($C), qr/^$exp expired=1/m, "C: $exp expired");
 $C->stop;
 
 # Redis killed: chats go on, the state shows it, logged once
@@ -170,12 +175,13 @@ ok(wait_for(8, sub { (cluster_of($A) || {})->{up}
 my @up = $A->error_log_text =~ /(Redis at \S+ is up)/g;
 is(scalar @up, 2, 'A: "up" logged once more');
 mock_post('/__mock/reset');
-mock_post('/__mock/inject', {account => 'acc3', endpoint => 'streamAssist',
+my ($last) = grep { $_ ne $cool && $_ ne $exp } qw(acc1 acc2 acc3);
+mock_post('/__mock/inject', {account => $last, endpoint => 'streamAssist',
     action => {status => 429, body => {error => {code => 429,
                message => 'quota', status => 'RESOURCE_EXHAUSTED'}}}});
-# acc3 is chosen once acc1 cools and acc2 is expired
+# the last usable account is chosen: the others cool or are expired
 chat_on($A, 'after') for 1 .. 2;
-ok(wait_for(2, sub { summary($B) =~ /^acc3 expired=0 text=~\d+/m }),
+ok(wait_for(2, sub { summary($B) =~ /^$last expired=0 text=~\d+/m }),
    'B: a cooldown set on A after the return arrives')
     or diag summary($A), summary($B);
 
@@ -233,5 +239,46 @@ my $pw = GeminiPool::Redis->new(name => '160-pw', password => 'pw-160-x9')
     unlike($F->error_log_text, qr/wrong-pw-160/, '... and not logged');
 }
 $pw->stop;
+
+# a Unix socket, a database number, a prefix; a reload keeps it working
+my $ux = GeminiPool::Redis->new(name => '160-ux', unixsocket => 1)->start;
+my $G = $ux->gateway(name => '160-g', address => 'unix:' . $ux->socket,
+                     cluster => 'prefix=t160: db=3');
+my $H = $ux->gateway(name => '160-h',
+                     address => 'redis://127.0.0.1:' . $ux->port . '/3',
+                     cluster => 'prefix=t160:');
+ok(wait_for(5, sub { (cluster_of($G) || {})->{up}
+                     && (cluster_of($H) || {})->{up} }),
+   'unix:/path and redis://host:port/3: up');
+mock_post('/__mock/reset');
+mock_post('/__mock/inject', {endpoint => 'streamAssist',
+    action => {status => 429, body => {error => {code => 429,
+               message => 'quota', status => 'RESOURCE_EXHAUSTED'}}}});
+chat_on($G, 'over the socket');
+my $gcool = cooling($G);
+ok($gcool && wait_for(2, sub { cooling($H) eq $gcool }),
+   'a cooldown from G (socket) reaches H (TCP)');
+like($ux->cli('-n', '3', 'HGETALL', 't160:cooldowns'),
+     qr/^\Q$gcool\E\/0$/m, 'in database 3, under the prefix');
+is($ux->cli('-n', '0', 'DBSIZE'), 0, 'nothing in database 0');
+my $before = clients($ux);
+kill 'HUP', $G->pid;
+ok(wait_for(10, sub { my $g = $G->pids->{workers};
+                      clients($ux) == $before && @$g == 1 }),
+   'reload: the old processes\' connections gone, the new ones there')
+    or diag $ux->cli('CLIENT', 'LIST');
+ok(wait_for(5, sub { (cluster_of($G) || {})->{up} }), 'reload: up');
+mock_post('/__mock/reset');
+mock_post('/__mock/inject', {endpoint => 'streamAssist',
+    action => {status => 429, body => {error => {code => 429,
+               message => 'quota', status => 'RESOURCE_EXHAUSTED'}}}});
+chat_on($G, 'after the reload');
+my $gcool2 = cooling($G);
+ok(length($gcool2) > length($gcool)
+   && wait_for(2, sub { cooling($H) eq $gcool2 }),
+   'reload: shared as before') or diag summary($G), summary($H);
+$G->stop;
+$H->stop;
+$ux->stop;
 
 done_testing;

@@ -107,6 +107,32 @@ $s = sessions();
 is_deeply($s->[1], $s->[0], 'conversation_id: same account and session')
     or diag $J->encode($s);
 
+# the Responses API: previous_response_id names a response made on A
+sub respond {
+    my ($gw, $body) = @_;
+    my $res = $http->post($gw->url('/v1/responses'), {
+        headers => {'Content-Type' => 'application/json'},
+        content => $J->encode($body)});
+    return ($res->{status}, eval { $J->decode($res->{content}) } || {},
+            $res->{headers}{'x-conversation'} // '');
+}
+mock_post('/__mock/reset');
+my ($rs, $r1) = respond($A, {model => 'gemini-2.5-flash', input => 'turn one'});
+is($rs, 200, 'Responses on A: turn one');
+my ($rs2, $r2, $rconv) = respond($B, {model => 'gemini-2.5-flash',
+                                      input => 'turn two',
+                                      previous_response_id => $r1->{id}});
+is($rs2, 200, 'B: previous_response_id of a response made on A')
+    or diag $J->encode($r2);
+is($rconv, 'follow-up', '... a follow-up');
+$s = sessions();
+is_deeply($s->[1], $s->[0], '... in the same account and session');
+my ($rs3, $r3) = respond($B, {model => 'gemini-2.5-flash', input => 'x',
+                              previous_response_id => 'resp_' . '0' x 32});
+is($rs3, 400, 'an unknown previous_response_id: still 400');
+is($r3->{error}{code}, 'previous_response_not_found',
+   '... previous_response_not_found');
+
 # Redis down: B replays, and serves
 mock_post('/__mock/reset');
 my @m3 = ({role => 'user', content => 'before the fault'});

@@ -11,6 +11,7 @@ package GeminiPool::Redis;
 #   use GeminiPool::Redis;
 #
 #   my $redis = GeminiPool::Redis->new(name => '160')->start;
+#                                  # (unixsocket => 1: also $redis->socket)
 #                                  # loopback, a free port, its own
 #                                  # directory t/servroot-redis-160/, no
 #                                  # persistence; password => 'pw' for
@@ -25,6 +26,7 @@ package GeminiPool::Redis;
 #   my $a = $redis->gateway(name => 'a');   # a GeminiPool::Server, started
 #   my $b = $redis->gateway(name => 'b', accounts => 3,
 #               cluster => "prefix=t160:",  # more directive parameters
+#               address => "unix:" . $redis->socket,   # instead of url
 #               http => '...', server => '...', master => 1, workers => 2,
 #               no_cluster => 1,            # the same without the directive
 #               settings => {spare_sessions => ['int', 0]},
@@ -68,6 +70,7 @@ sub new {
 }
 
 sub port { $_[0]{port} }
+sub socket { "$_[0]{dir}/redis.sock" }
 sub pid  { $_[0]{pid} }
 sub dir  { $_[0]{dir} }
 
@@ -89,7 +92,10 @@ sub start {
                '--dir', $self->{dir}, '--save', '', '--appendonly', 'no',
                '--daemonize', 'no', '--logfile', "$self->{dir}/redis.log",
                (defined $self->{password}
-                ? ('--requirepass', $self->{password}) : ()));
+                ? ('--requirepass', $self->{password}) : ()),
+               ($self->{unixsocket}
+                ? ('--unixsocket', $self->socket, '--unixsocketperm', '777')
+                : ()));
 
     my $pid = fork;
     die "fork: $!" unless defined $pid;
@@ -212,8 +218,8 @@ sub gateway {
             or die "GeminiPool::Redis: cannot set $k\n";
     }
     my $mock = GeminiPool::mock_url();
-    my $cluster = $no ? '' : "    gemini_pool_cluster " . $self->url
-                             . " $extra;\n";
+    my $address = delete $o{address} // $self->url;
+    my $cluster = $no ? '' : "    gemini_pool_cluster $address $extra;\n";
 
     my $srv = GeminiPool::Server->new(
         name => "cluster-$name", master => 1, workers => 1, gp_http => 0,
