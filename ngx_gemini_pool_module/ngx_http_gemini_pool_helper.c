@@ -141,6 +141,9 @@ ngx_gp_helper_tick(void)
 
     /* remote-sync pushes that failed, when due */
     ngx_gp_sync_tick();
+
+    /* the shared configuration: publish local changes, apply others' */
+    ngx_gp_cluster_config_tick();
 }
 
 
@@ -265,6 +268,8 @@ ngx_gp_helper_exit_process(ngx_cycle_t *cycle)
     ngx_gp_spares_exit();
 
     ngx_gp_sync_exit();
+
+    ngx_gp_cluster_config_exit();
 
     ngx_gp_relogin_exit();
 

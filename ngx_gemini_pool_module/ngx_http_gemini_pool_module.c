@@ -916,7 +916,9 @@ ngx_http_gemini_pool_init_process(ngx_cycle_t *cycle)
     /* this process slot's last holder of requests in flight is gone */
     ngx_gp_zone_holder_start(gmcf->shm_zone->data);
 
-    if (ngx_gp_cluster_state_init_process(cycle) != NGX_OK) {
+    if (ngx_gp_cluster_config_init_process(cycle) != NGX_OK
+        || ngx_gp_cluster_state_init_process(cycle) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 

@@ -36,6 +36,7 @@
 #include "ngx_http_gemini_pool_input.h"
 #include "ngx_http_gemini_pool_images.h"
 #include "ngx_http_gemini_pool_cfbed.h"
+#include "ngx_http_gemini_pool_confrec.h"
 #include "ngx_http_gemini_pool_responses.h"
 #include "ngx_http_gemini_pool_anthropic.h"
 #include "ngx_http_gemini_pool_genai.h"
@@ -99,6 +100,7 @@
 /* ngx_http_gemini_pool_cluster.c: Redis, and its state in the zone */
 
 #include "ngx_http_gemini_pool_cluster.h"
+#include "ngx_http_gemini_pool_cluster_config.h"
 
 
 /* ngx_http_gemini_pool_zone.c: the shared zone's layout */

@@ -310,6 +310,34 @@ ngx_int_t ngx_gp_store_import_counts(int64_t *models, int64_t *keys,
     ngx_log_t *log);
 
 
+/*
+ * ngx_http_gemini_pool_store_cluster.c: the shared configuration's change
+ * feed, records as stored, uids (docs/cluster.md)
+ */
+
+ngx_int_t ngx_gp_store_cluster_meta(const char *key, char *buf, size_t size,
+    ngx_log_t *log);
+ngx_int_t ngx_gp_store_cluster_meta_set(const char *key, const char *value,
+    ngx_log_t *log);
+ngx_int_t ngx_gp_store_cluster_record(int kind, const char *key,
+    json_t **data, ngx_log_t *log);
+json_t *ngx_gp_store_cluster_changes(ngx_uint_t n, int64_t *last,
+    ngx_log_t *log);
+ngx_int_t ngx_gp_store_cluster_published(int64_t last, ngx_log_t *log);
+ngx_int_t ngx_gp_store_cluster_mark_all(ngx_log_t *log);
+ngx_int_t ngx_gp_store_cluster_seq(int64_t *seq, ngx_log_t *log);
+ngx_int_t ngx_gp_store_cluster_applied(int64_t seq, int kind,
+    const char *key, ngx_log_t *log);
+ngx_int_t ngx_gp_store_cluster_pending(int kind, const char *key,
+    ngx_uint_t *pending, ngx_log_t *log);
+ngx_int_t ngx_gp_store_cluster_account(const char *uid, const char *ses,
+    int64_t *id, ngx_uint_t *same, ngx_log_t *log);
+ngx_int_t ngx_gp_store_cluster_set_uid(int64_t id, const char *uid,
+    ngx_log_t *log);
+ngx_int_t ngx_gp_store_cluster_key(const char *hash, int64_t *id,
+    ngx_log_t *log);
+
+
 /* ngx_http_gemini_pool_store_ref.c: the reference's geminibusiness.db */
 
 #define NGX_GP_SQLITE_MAGIC    "SQLite format 3"   /* and a NUL: 16 bytes */

@@ -151,5 +151,15 @@ for t, f in (('fuzz_anthropic', 'test_anthropic.c'),
         if json_like(b):
             put(t, b)
 
+# shared configuration records (t/unit/test_confrec.c)
+for b in literals(os.path.join(unit, 'test_confrec.c')):
+    if len(b) > 2:
+        put('fuzz_confrec', b)
+put('fuzz_confrec', b'3 {"kind":"key","key":"' + b'ab' * 32
+    + b'","origin":"0a","fp":"00112233aabbccdd","bulk":true,'
+    b'"data":{"name":"k",'
+    b'"prefix":"sk-1","enabled":true,"expires_at":0,"models":"",'
+    b'"rpm":1,"rpd":2,"image_format":"","created_at":5}}')
+
 print('seeds:', {t: len(os.listdir(os.path.join(top, 'seeds', t)))
                  for t in sorted(os.listdir(os.path.join(top, 'seeds')))})
