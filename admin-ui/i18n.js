@@ -98,6 +98,11 @@ const en = {
     'dash.expired': 'Cookie expired',
     'dash.cooling': 'Cooling down',
     'dash.proxy': 'Global proxy',
+    'dash.cluster': 'Shared Redis',
+    'dash.cluster.up': 'connected since {since}: this gateway shares the '
+        + 'pool with the others',
+    'dash.cluster.down': 'unreachable since {since} ({error}): this '
+        + 'gateway serves from its own state until it returns',
     'dash.proxy.off': 'off',
     'dash.proxy.none': 'not set',
     'dash.requests': 'Requests (since start)',
@@ -739,6 +744,9 @@ const zh = {
     'dash.expired': 'Cookie 已过期',
     'dash.cooling': '冷却中',
     'dash.proxy': '全局代理',
+    'dash.cluster': '共享 Redis',
+    'dash.cluster.up': '自 {since} 起已连接：本网关与其他网关共享账号池',
+    'dash.cluster.down': '自 {since} 起无法连接（{error}）：恢复前本网关使用自己的状态继续服务',
     'dash.proxy.off': '关闭',
     'dash.proxy.none': '未设置',
     'dash.requests': '请求数（自启动）',

@@ -625,6 +625,7 @@ ngx_gp_admin_account_add(ngx_gp_admin_t *a)
 ngx_int_t
 ngx_gp_admin_account_update(ngx_gp_admin_t *a)
 {
+    u_char                   name[NGX_GP_NAME_LEN];
     int64_t                  id;
     ngx_int_t                rc;
     ngx_uint_t               index, count, i, renew;
@@ -705,6 +706,7 @@ ngx_gp_admin_account_update(ngx_gp_admin_t *a)
 
     if (renew) {
         z = ngx_gp_zone();
+        name[0] = '\0';
 
         ngx_shmtx_lock(&z->shpool->mutex);
 
@@ -717,11 +719,17 @@ ngx_gp_admin_account_update(ngx_gp_admin_t *a)
                 ngx_memzero(z->sh->accounts[i].rate_limited,
                             sizeof(z->sh->accounts[i].rate_limited));
                 z->sh->accounts[i].state_gen++;
+                ngx_memcpy(name, z->sh->accounts[i].name, NGX_GP_NAME_LEN);
                 break;
             }
         }
 
         ngx_shmtx_unlock(&z->shpool->mutex);
+
+        /* and on the other gateways: the shared expired flag goes too */
+        if (name[0]) {
+            ngx_gp_cluster_expired_clear(name);
+        }
 
         ngx_log_error(NGX_LOG_NOTICE, a->r->connection->log, 0,
                       "gemini pool: account %L has new credentials and is "

@@ -857,13 +857,33 @@ ngx_gp_chat_hash_call(ngx_md5_t *md5, ngx_gp_tool_call_t *c)
  * key.
  */
 
+/*
+ * The start of every conversation key: conversations of different API
+ * keys never meet.  The key is named by its SHA-256, not its row id:
+ * with several gateways (docs/cluster.md) the same key has a different
+ * id on each, and a follow-up turn must find its binding on any of them.
+ */
+
+static void
+ngx_gp_chat_key_head(ngx_gp_chat_ctx_t *ctx, ngx_md5_t *md5)
+{
+    ngx_md5_init(md5);
+    ngx_md5_update(md5, "gemini-pool\x1f", sizeof("gemini-pool\x1f") - 1);
+
+    if (ctx->key.id) {
+        ngx_md5_update(md5, ctx->key.hash, sizeof(ctx->key.hash));
+    }
+
+    ngx_md5_update(md5, "\x1f", 1);
+}
+
+
 static void
 ngx_gp_chat_keys(ngx_gp_chat_ctx_t *ctx)
 {
     size_t               i, last;
     ngx_md5_t            md5;
     ngx_gp_chat_req_t   *req;
-    u_char               head[64], *p;
 
     req = &ctx->req;
 
@@ -888,11 +908,7 @@ ngx_gp_chat_keys(ngx_gp_chat_ctx_t *ctx)
         return;
     }
 
-    /* conversations of different API keys never meet */
-    p = ngx_sprintf(head, "gemini-pool\x1f%L\x1f", ctx->key.id);
-
-    ngx_md5_init(&md5);
-    ngx_md5_update(&md5, head, p - head);
+    ngx_gp_chat_key_head(ctx, &md5);
 
     for (i = 0; i < last; i++) {
         ngx_gp_chat_hash_message(&md5, &req->messages[i]);
@@ -926,14 +942,9 @@ ngx_gp_chat_keys(ngx_gp_chat_ctx_t *ctx)
 static void
 ngx_gp_chat_id_key(ngx_gp_chat_ctx_t *ctx, const char *id, u_char *key)
 {
-    u_char     *p;
     ngx_md5_t   md5;
-    u_char      head[64];
 
-    p = ngx_sprintf(head, "gemini-pool\x1f%L\x1f", ctx->key.id);
-
-    ngx_md5_init(&md5);
-    ngx_md5_update(&md5, head, p - head);
+    ngx_gp_chat_key_head(ctx, &md5);
     ngx_md5_update(&md5, "id\x1f", 3);
     ngx_md5_update(&md5, id, ngx_strlen(id));
     ngx_md5_final(key, &md5);

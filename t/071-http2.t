@@ -21,6 +21,10 @@ my $pki = GeminiPool::Network::pki();
 my $mock_port = GeminiPool::mock_port();
 my $json = JSON::PP->new->utf8;
 
+# the calls counted are the requests' own: no spare sessions of the
+# helper (it makes them on its own ticks, which may land among them)
+GeminiPool::setting('spare_sessions', 'int', '0');
+
 my $front = GeminiPool::Server->new(
     name => 'h2-front', gp_http => 0,
     port => GeminiPool::Network::free_port(),

@@ -154,6 +154,23 @@ ok(wait_for(3, sub { cooling($C) eq $cool }),
 like(summary($C), qr/^$exp expired=1/m, "C: $exp expired");
 $C->stop;
 
+# the operator gives A new cookies for it: the shared flag goes too (a
+# gateway joining later must not find it expired again)
+like($redis->cli('HKEYS', 'gp:cooldowns'), qr/^\Q$exp\E\/expired$/m,
+     "Redis: $exp/expired");
+my ($erow) = grep { $_->{name} eq $exp } @{ $J->decode($http->get(
+    $A->url('/api/accounts'),
+    {headers => {'X-Admin-Token' => $SECRET}})->{content})->{accounts} };
+my $eres = $http->request('PUT', $A->url("/api/accounts/id:$erow->{id}"), {
+    headers => {'X-Admin-Token' => $SECRET,
+                'Content-Type' => 'application/json'},
+    content => $J->encode({secure_c_ses => "CSE.new-$exp-0123456789",
+                           csesidx => $erow->{csesidx}})});
+is($eres->{status}, 200, "A: new cookies for $exp") or diag $eres->{content};
+ok(wait_for(2, sub { $redis->cli('HKEYS', 'gp:cooldowns')
+                     !~ /^\Q$exp\E\/expired$/m }),
+   "Redis: $exp/expired gone with them");
+
 # Redis killed: chats go on, the state shows it, logged once
 $redis->kill;
 ok(wait_for(3, sub { !(cluster_of($A) || {up => 1})->{up} }),

@@ -12,6 +12,7 @@ use Test::More;
 use HTTP::Tiny;
 use GeminiPool ':plain';
 use GeminiPool::Redis;
+use Digest::SHA ();
 
 my $http = HTTP::Tiny->new(timeout => 20);
 my $J = $GeminiPool::JSON;
@@ -132,6 +133,55 @@ my ($rs3, $r3) = respond($B, {model => 'gemini-2.5-flash', input => 'x',
 is($rs3, 400, 'an unknown previous_response_id: still 400');
 is($r3->{error}{code}, 'previous_response_not_found',
    '... previous_response_not_found');
+
+# an API key has another row id on each gateway (here a key made on D
+# first): its conversations are still found on the other gateway (the
+# conversation key names the API key by its hash, not its id)
+my $KEYHASH = Digest::SHA::sha256_hex('sk-gp-key-161');
+my $ins = "INSERT INTO api_keys (name, key_hash, prefix) VALUES ";
+my %kgw = (%gw, server => 'location /v1/ {
+                         add_header X-Conversation $gemini_pool_conversation;
+                         gemini_pool_api_keys on;
+                         gemini_pool_api;
+                     }
+                     location = /health { gemini_pool_health; }');
+my $C = $redis->gateway(name => '161-c', %kgw,
+                        sql => ["${ins}('k161', '$KEYHASH', 'sk-gp-')"]);
+my $D = $redis->gateway(name => '161-d', %kgw,
+    sql => ["${ins}('other', '" . Digest::SHA::sha256_hex('sk-gp-other')
+            . "', 'sk-gp-')", "${ins}('k161', '$KEYHASH', 'sk-gp-')"]);
+ok(wait_for(5, sub { ($C->health->{cluster} || {})->{up}
+                     && ($D->health->{cluster} || {})->{up} }), 'C, D up');
+my $kid = sub { GeminiPool::Redis::sqlite($_[0]{gp_db},
+    "SELECT id FROM api_keys WHERE name = 'k161'") };
+isnt($kid->($C), $kid->($D),
+     'the key has another id on each gateway');
+
+sub kturn {
+    my ($gw, $body) = @_;
+    my $res = $http->post($gw->url('/v1/chat/completions'), {
+        headers => {'Content-Type' => 'application/json',
+                    Authorization => 'Bearer sk-gp-key-161'},
+        content => $J->encode($body)});
+    my $d = eval { $J->decode($res->{content}) } || {};
+    return ($res->{status}, $res->{headers}{'x-conversation'} // '',
+            $d->{choices}[0]{message}{content} // '');
+}
+
+mock_post('/__mock/reset');
+my @mk = ({role => 'user', content => 'keyed question'});
+my ($kst, $kconv, $kans) = kturn($C, {messages => \@mk});
+is($kst, 200, 'C: a first turn with the key');
+push @mk, {role => 'assistant', content => $kans},
+          {role => 'user', content => 'keyed follow-up'};
+($kst, $kconv) = kturn($D, {messages => \@mk});
+is($kst, 200, 'D: the follow-up with the same key');
+is($kconv, 'follow-up', 'D: a follow-up, though the key\'s id differs');
+$s = sessions();
+is_deeply($s->[1], $s->[0], 'D: the same account and session as C')
+    or diag $J->encode($s);
+$C->stop;
+$D->stop;
 
 # Redis down: B replays, and serves
 mock_post('/__mock/reset');

@@ -15,7 +15,7 @@ import { t } from '../../i18n.js';
 import { el, clear, section } from '../dom.js';
 import { state } from '../state.js';
 import { api, errText } from '../api.js';
-import { now, fmtNum, fmtMs } from '../format.js';
+import { now, fmtNum, fmtMs, fmtTime } from '../format.js';
 import { head, button, table, notAvailable } from '../widgets.js';
 import { chart, partsBar } from '../chart.js';
 import { onLive, startLive } from '../live.js';
@@ -227,11 +227,26 @@ export const dashboard = {
         s.append(this.accountStates(list, n));
         s.append(this.charts());
 
+        /* several gateways (gemini_pool_cluster): the Redis they share */
+        const cl = st.cluster || {};
+        const redis = cl.configured
+            ? [el('dt', { text: t('dash.cluster') }),
+               el('dd', { id: 'dash-cluster',
+                          class: cl.up ? 'cluster-up' : 'error-text',
+                          text: cl.up
+                                ? t('dash.cluster.up',
+                                    { since: fmtTime(cl.since) })
+                                : t('dash.cluster.down',
+                                    { since: fmtTime(cl.since),
+                                      error: cl.last_error || '' }) })]
+            : [];
+
         s.append(el('dl', { class: 'facts' },
             el('dt', { text: t('dash.version') }),
             el('dd', { id: 'dash-version', text: st.version }),
             el('dt', { text: t('dash.proxy') }),
-            el('dd', { text: proxy })));
+            el('dd', { text: proxy }),
+            redis));
 
         s.append(el('p', { class: 'muted', text: t('dash.auto') }));
     },
