@@ -85,6 +85,7 @@ struct ngx_gp_signin_s {
     unsigned                           sent:1;
     unsigned                           settle:1;  /* a resend's toast */
     unsigned                           api_ready:1;   /* its baseline */
+    unsigned                           looking:1; /* the poll's look runs */
 
     char                               session[80];    /* tab B */
     char                               mail_session[80];   /* tab A */
@@ -400,6 +401,7 @@ ngx_gp_signin_send(ngx_gp_signin_t *l, ngx_gp_signin_state_e state,
     const char *session, const char *method, json_t *params)
 {
     l->state = state;
+    l->looking = 0;
 
     return ngx_gp_browser_call(l->browser, session, method, params,
                                l->recipe->timeout[NGX_GP_RT_CALL],
@@ -562,7 +564,27 @@ ngx_gp_signin_timer(ngx_event_t *ev)
     if (rc != NGX_OK) {
         ngx_gp_signin_finish(l, NGX_GP_SIGNIN_ERROR, "cannot talk to the "
                              "browser");
+        return;
     }
+
+    /* what the poll sends only looks: it may be sent again */
+    l->looking = 1;
+}
+
+
+/*
+ * The page navigated (or reloaded) while a look was evaluated in it:
+ * Chromium answers the evaluation with one of these, and nothing on the
+ * page was changed by it.
+ */
+
+static ngx_uint_t
+ngx_gp_signin_navigated(const char *error)
+{
+    return ngx_strstr(error, "navigated or closed") != NULL
+           || ngx_strstr(error, "Execution context was destroyed") != NULL
+           || ngx_strstr(error, "Cannot find context with specified id")
+              != NULL;
 }
 
 
@@ -602,6 +624,18 @@ ngx_gp_signin_answer(void *data, json_t *result, const char *error)
     const char  *what;
 
     if (error) {
+        if (l->looking && ngx_gp_signin_navigated(error)
+            && !ngx_gp_signin_late(l))
+        {
+            /* a look that met a navigation: look again at the new page */
+            ngx_log_error(NGX_LOG_INFO, l->log, 0, "gemini pool signin: "
+                          "the page changed under a look (%s); looking "
+                          "again", error);
+            l->looking = 0;
+            ngx_gp_signin_later(l);
+            return;
+        }
+
         ngx_gp_signin_finish(l, NGX_GP_SIGNIN_ERROR, "the browser failed "
                              "a command (%s)", error);
         return;
