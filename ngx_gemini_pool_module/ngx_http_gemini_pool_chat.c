@@ -849,15 +849,6 @@ ngx_gp_chat_hash_call(ngx_md5_t *md5, ngx_gp_tool_call_t *c)
 
 
 /*
- * A follow-up turn is recognised by its history: the key of a turn hashes
- * the API key and every message before the last user message; after the
- * answer, the binding moves to the key the next turn will have (the same
- * messages, the last user message and the answer).  An explicit
- * conversation_id is a key of its own.  Different API keys never share a
- * key.
- */
-
-/*
  * The start of every conversation key: conversations of different API
  * keys never meet.  The key is named by its SHA-256, not its row id:
  * with several gateways (docs/cluster.md) the same key has a different
@@ -877,6 +868,15 @@ ngx_gp_chat_key_head(ngx_gp_chat_ctx_t *ctx, ngx_md5_t *md5)
     ngx_md5_update(md5, "\x1f", 1);
 }
 
+
+/*
+ * A follow-up turn is recognised by its history: the key of a turn hashes
+ * the API key and every message before the last user message; after the
+ * answer, the binding moves to the key the next turn will have (the same
+ * messages, the last user message and the answer).  An explicit
+ * conversation_id is a key of its own.  Different API keys never share a
+ * key.
+ */
 
 static void
 ngx_gp_chat_keys(ngx_gp_chat_ctx_t *ctx)
