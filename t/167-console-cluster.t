@@ -67,11 +67,18 @@ GeminiPool::Console::use_browser($b);
 
 sub login {
     my ($gw) = @_;
+    # (both gateways are 127.0.0.1: a cookie is per host, not per port,
+    # and a session of the other one would be answered 401 mid-login)
+    $b->call('Network.clearBrowserCookies');
     $b->goto($gw->url('/admin/'));
     ok(wait_js(visible('#login-form')), 'the login form');
+    # (the form opens in the mode the server says only after asking it)
+    ok(wait_js('document.querySelector("#login-input").name === "secret"'),
+       'in the admin secret mode');
     fill('#login-input', $SECRET);
     click('#login-submit');
-    ok(wait_js(visible('#stat-total')), 'logged in: the dashboard');
+    ok(wait_js(visible('#stat-total')), 'logged in: the dashboard')
+        or diag(js('document.body.innerText'));
 }
 
 # alone: no Redis line
