@@ -54,12 +54,7 @@ my ($IH, $IH_PID);
 }
 END { if ($IH_PID) { kill 'TERM', $IH_PID; waitpid $IH_PID, 0; } }
 
-my ($console) = do {
-    open my $fh, '<', "$GeminiPool::ROOT/nginx.conf.example" or die $!;
-    local $/;
-    <$fh> =~ /\n([ \t]*# the operator console.*?location\s+=\s+\/admin\s+\{.*?\}\n)/s;
-};
-$console =~ s{/usr/share/ngx-gemini-pool/admin-ui/}{$GeminiPool::ROOT/admin-ui/};
+my $console = GeminiPool::Console::location();
 
 my $srv = GeminiPool::Server->new(
     name => 'console-imghost', port => GeminiPool::Network::free_port(),

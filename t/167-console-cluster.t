@@ -30,12 +30,7 @@ binmode(Test::More->builder->$_, ':encoding(UTF-8)')
 
 my $CI = ($ENV{CI} // '') =~ /^(?:1|true|yes)$/i;
 
-my ($console) = do {
-    open my $fh, '<', "$GeminiPool::ROOT/nginx.conf.example" or die $!;
-    local $/;
-    <$fh> =~ /\n([ \t]*# the operator console.*?location\s+=\s+\/admin\s+\{.*?\}\n)/s;
-};
-$console =~ s{/usr/share/ngx-gemini-pool/admin-ui/}{$GeminiPool::ROOT/admin-ui/};
+my $console = GeminiPool::Console::location();
 
 my $server = "location /v1/ { gemini_pool_api; }
               location /api/ { gemini_pool_admin; }

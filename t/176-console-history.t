@@ -38,12 +38,7 @@ my $CI = ($ENV{CI} // '') =~ /^(?:1|true|yes)$/i;
 my $json = JSON::PP->new->utf8->canonical->allow_nonref;
 my $http = HTTP::Tiny->new(timeout => 10);
 
-my ($console) = do {
-    open my $fh, '<', "$GeminiPool::ROOT/nginx.conf.example" or die $!;
-    local $/;
-    <$fh> =~ /\n([ \t]*# the operator console.*?location\s+=\s+\/admin\s+\{.*?\}\n)/s;
-};
-$console =~ s{/usr/share/ngx-gemini-pool/admin-ui/}{$GeminiPool::ROOT/admin-ui/};
+my $console = GeminiPool::Console::location();
 
 my $srv = GeminiPool::Server->new(
     name => 'console-history', port => GeminiPool::Network::free_port(),

@@ -60,12 +60,7 @@ system("'$GeminiPool::ROOT/scripts/gemini-pool-account' --db "
     or die "import failed\n";
 GeminiPool::mock_post('/__mock/reset');
 
-my ($console) = do {
-    open my $fh, '<', "$GeminiPool::ROOT/nginx.conf.example" or die $!;
-    local $/;
-    <$fh> =~ /\n([ \t]*# the operator console.*?location\s+=\s+\/admin\s+\{.*?\}\n)/s;
-};
-$console =~ s{/usr/share/ngx-gemini-pool/admin-ui/}{$GeminiPool::ROOT/admin-ui/};
+my $console = GeminiPool::Console::location();
 
 my $http_conf = GeminiPool::http_config();
 $http_conf =~ s/gemini_pool_zone gemini_pool:\d+m;/gemini_pool_zone gemini_pool:16m;/;

@@ -54,12 +54,7 @@ my $json = JSON::PP->new->utf8->canonical->allow_nonref;
 my $http = HTTP::Tiny->new(timeout => 10);
 my $SHOTS = "$GeminiPool::ROOT/t/tmp/screenshots";
 
-my ($console) = do {
-    open my $fh, '<', "$GeminiPool::ROOT/nginx.conf.example" or die $!;
-    local $/;
-    <$fh> =~ /\n([ \t]*# the operator console.*?location\s+=\s+\/admin\s+\{.*?\}\n)/s;
-};
-$console =~ s{/usr/share/ngx-gemini-pool/admin-ui/}{$GeminiPool::ROOT/admin-ui/};
+my $console = GeminiPool::Console::location();
 
 my $srv = GeminiPool::Server->new(
     name => 'console-screens', port => GeminiPool::Network::free_port(),

@@ -23,6 +23,21 @@ my $jsstr = JSON::PP->new->ascii->allow_nonref;
 
 sub use_browser { $browser = $_[0] }
 
+# the console's location of nginx.conf.example, its alias pointed at this
+# repository's admin-ui/ (t/085 checks the example itself)
+sub location {
+    open my $fh, '<', "$GeminiPool::ROOT/nginx.conf.example"
+        or die "nginx.conf.example: $!\n";
+    local $/;
+    my $re = '\n([ \t]*# the operator console.*?'
+             . 'location\s+=\s+/admin\s+\{.*?\}\n)';
+    my ($loc) = <$fh> =~ /$re/s
+        or die "no console location in nginx.conf.example\n";
+    $loc =~ s{/usr/share/ngx-gemini-pool/admin-ui/}
+             {$GeminiPool::ROOT/admin-ui/};
+    return $loc;
+}
+
 # a Perl value as a JavaScript literal
 sub q_ { $jsstr->encode($_[0]) }
 
